@@ -1,0 +1,62 @@
+// The admin command line: `npm run --silent admin -- <command> … [--json]`.
+import { ConfigError, loadConfig } from '../config/env.ts';
+import { AppError } from '../errors.ts';
+import { openRuntime, type Runtime } from '../runtime.ts';
+import { clientCommand } from './client-commands.ts';
+import { UsageError } from './output.ts';
+import { userCommand } from './user-commands.ts';
+
+const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
+
+  client create --name NAME --redirect-uri URI [--redirect-uri URI …]
+                [--post-logout-redirect-uri URI …] [--public]
+                [--scope "openid profile email offline_access"]
+                [--auth-method client_secret_basic|client_secret_post]
+  client list | client show ID | client delete ID
+  user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
+  user list | user set-password ID (--password P | --password-stdin)
+  user disable ID | user enable ID`;
+
+const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
+  client: clientCommand,
+  user: userCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [group, sub, ...rest] = argv;
+  if (!group || group === 'help' || group === '--help') {
+    console.log(USAGE);
+    return group ? 0 : 2;
+  }
+  const run = commands[group];
+  if (!run) {
+    console.error(`latchkey-admin: unknown command "${group}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    process.loadEnvFile?.('.env');
+  } catch {
+    // no .env: fine
+  }
+  let rt: Runtime | undefined;
+  try {
+    rt = await openRuntime(loadConfig());
+    await run(rt, sub, rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`latchkey-admin: ${(err as Error).message}`);
+      return 2;
+    }
+    if (err instanceof AppError || err instanceof ConfigError) {
+      console.error(`latchkey-admin: ${err.message.replace(/\n\s*/g, ' ')}`);
+      return 1;
+    }
+    console.error(`latchkey-admin: unexpected error: ${(err as Error).message?.split('\n')[0]}`);
+    return 1;
+  } finally {
+    await rt?.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,135 @@
+// Configuration: every setting comes from the environment, is validated once
+// here, and is handed around as one frozen object. Each key documents its
+// default where it is defined; `.env.example` lists the same variables.
+import { z } from 'zod';
+
+const seconds = (fallback: number, min = 1) =>
+  z.coerce.number().int().min(min).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  /** `production` turns on secure cookies and refuses generated secrets. Default `development`. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** TCP port to listen on. Default 3000. `0` picks a free port (tests). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Address to bind. Default `0.0.0.0`. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Public issuer URL, exactly as relying parties see it. Default `http://localhost:$PORT`. */
+  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  /** `file:…` → SQLite, `postgres://…` → PostgreSQL. Default `file:./data/latchkey.db`. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgres:// (PostgreSQL)')
+    .default('file:./data/latchkey.db'),
+  /** Folder for generated development secrets. Default `./data`. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** base64 of 32 random bytes; encrypts private keys and secrets at rest. Required in production. */
+  LATCHKEY_KEY_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes (openssl rand -base64 32)')
+    .optional(),
+  /** bcrypt cost for password hashes. Default 12 (about 250 ms on one core). */
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  /** Believe `X-Forwarded-*` headers (only behind a proxy you run). Default false. */
+  TRUST_PROXY: bool(false),
+  /** Access token lifetime, seconds. Default 3600 (1 h). */
+  ACCESS_TOKEN_TTL: seconds(3600),
+  /** ID token lifetime, seconds. Default 3600 (1 h). */
+  ID_TOKEN_TTL: seconds(3600),
+  /** Refresh token lifetime, seconds. Default 1209600 (14 days). */
+  REFRESH_TOKEN_TTL: seconds(14 * 24 * 3600),
+  /** Authorization code lifetime, seconds. Default 60. */
+  AUTHORIZATION_CODE_TTL: seconds(60),
+  /** Single sign-on session lifetime, seconds. Default 1209600 (14 days). */
+  SESSION_TTL: seconds(14 * 24 * 3600),
+  /** How long a person has to finish logging in, seconds. Default 3600. */
+  INTERACTION_TTL: seconds(3600),
+  /** How often expired rows are deleted, seconds. Default 300. */
+  SWEEP_INTERVAL: seconds(300),
+  /** pino log level. Default `info`. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  readonly production: boolean;
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly port: number;
+  readonly host: string;
+  readonly issuer: string;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly keyEncryptionKey: Buffer | undefined;
+  readonly bcryptCost: number;
+  readonly trustProxy: boolean;
+  readonly secureCookies: boolean;
+  readonly ttl: Readonly<{
+    accessToken: number;
+    idToken: number;
+    refreshToken: number;
+    authorizationCode: number;
+    session: number;
+    interaction: number;
+  }>;
+  readonly sweepIntervalMs: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings (`FOO=` in a .env file) mean "not set".
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const problems: string[] = [];
+  if (production && !e.LATCHKEY_KEY_ENCRYPTION_KEY) {
+    problems.push('  LATCHKEY_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (openssl rand -base64 32)');
+  }
+  if (production && !issuer.startsWith('https://')) {
+    problems.push('  ISSUER: must be an https:// URL when NODE_ENV=production');
+  }
+  if (new URL(issuer).search || new URL(issuer).hash) {
+    problems.push('  ISSUER: must not have a query or fragment');
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+
+  return Object.freeze({
+    production,
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    keyEncryptionKey: e.LATCHKEY_KEY_ENCRYPTION_KEY ? Buffer.from(e.LATCHKEY_KEY_ENCRYPTION_KEY, 'base64') : undefined,
+    bcryptCost: e.BCRYPT_COST,
+    trustProxy: e.TRUST_PROXY,
+    secureCookies: production || issuer.startsWith('https://'),
+    ttl: Object.freeze({
+      accessToken: e.ACCESS_TOKEN_TTL,
+      idToken: e.ID_TOKEN_TTL,
+      refreshToken: e.REFRESH_TOKEN_TTL,
+      authorizationCode: e.AUTHORIZATION_CODE_TTL,
+      session: e.SESSION_TTL,
+      interaction: e.INTERACTION_TTL,
+    }),
+    sweepIntervalMs: e.SWEEP_INTERVAL * 1000,
+    logLevel: e.LOG_LEVEL,
+  });
+}

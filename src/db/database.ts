@@ -1,0 +1,57 @@
+// The one place that knows which database we run on. `DATABASE_URL` decides:
+// `file:` → SQLite through libsql (prebuilt N-API, no compile step),
+// `postgres://` / `postgresql://` → PostgreSQL through node-postgres.
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PrismaLibSql } from '@prisma/adapter-libsql';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
+import { PrismaClient as PostgresClient } from '../generated/postgres/client.ts';
+
+/** Both generated clients have the same models; code is written against this one. */
+export type Db = SqliteClient;
+export type DbKind = 'sqlite' | 'postgres';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function databaseKind(url: string): DbKind {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  throw new Error(`unsupported DATABASE_URL scheme in "${url.split(':')[0]}:"`);
+}
+
+/** `file:./data/x.db` is relative to the working directory, as for every other path we take. */
+export function sqliteFile(url: string): string {
+  const path = url.slice('file:'.length).split('?')[0]!;
+  return isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+export function adapterFactory(url: string): SqlMigrationAwareDriverAdapterFactory {
+  if (databaseKind(url) === 'sqlite') {
+    const file = sqliteFile(url);
+    mkdirSync(dirname(file), { recursive: true });
+    return new PrismaLibSql({ url: `file:${file}` });
+  }
+  return new PrismaPg({ connectionString: url });
+}
+
+export function schemaPath(kind: DbKind): string {
+  return kind === 'sqlite'
+    ? join(projectRoot, 'prisma', 'schema.prisma')
+    : join(projectRoot, 'prisma', 'postgres', 'schema.prisma');
+}
+
+export function migrationsDir(kind: DbKind): string {
+  return join(projectRoot, 'prisma', 'migrations', kind);
+}
+
+export function createDb(url: string): Db {
+  const adapter = adapterFactory(url);
+  if (databaseKind(url) === 'sqlite') {
+    return new SqliteClient({ adapter });
+  }
+  // The models are identical, so the PostgreSQL client is usable through the same type.
+  return new PostgresClient({ adapter }) as unknown as Db;
+}

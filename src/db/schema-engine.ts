@@ -1,0 +1,103 @@
+// Prisma's schema engine compiled to WebAssembly. The CLI's native engine
+// cannot be downloaded on our machines; this one ships in the npm package and
+// keeps Prisma's own `_prisma_migrations` bookkeeping, so the result is the
+// same as `prisma migrate deploy`.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, dirname } from 'node:path';
+import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+
+const require = createRequire(import.meta.url);
+// WebAssembly's types live in lib.dom, which a server has no use for.
+const { WebAssembly: Wasm } = globalThis as unknown as {
+  WebAssembly: {
+    Module: new (bytes: Buffer) => object;
+    Instance: new (module: object, imports: Record<string, unknown>) => { exports: Record<string, unknown> };
+  };
+};
+let instantiated = false;
+
+// The wasm module must be instantiated once per process.
+function loadWasm(): void {
+  if (instantiated) return;
+  const pkgDir = dirname(require.resolve('@prisma/schema-engine-wasm'));
+  const bytes = readFileSync(join(pkgDir, 'schema_engine_bg.wasm'));
+  const module = new Wasm.Module(bytes);
+  const instance = new Wasm.Instance(module, { './schema_engine_bg.js': bg });
+  bg.__wbg_set_wasm(instance.exports as never);
+  (instance.exports.__wbindgen_start as () => void)();
+  instantiated = true;
+}
+
+/**
+ * Whole migration files reach `executeRaw` when the engine replays them on a
+ * shadow database; drivers that run one statement at a time need the script
+ * path for those.
+ */
+function scriptTolerant(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  return new Proxy(adapter, {
+    get(target, prop, receiver) {
+      if (prop === 'executeRaw') {
+        return async (query: Parameters<SqlDriverAdapter['executeRaw']>[0]) => {
+          try {
+            return await target.executeRaw(query);
+          } catch (err) {
+            if (query.args.length === 0 && query.sql.includes(';')) {
+              await target.executeScript(query.sql);
+              return 0;
+            }
+            throw err;
+          }
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+export interface EngineHandle {
+  engine: bg.SchemaEngine;
+  /** The engine never closes its main connection; we do. */
+  dispose(): Promise<void>;
+}
+
+export async function openSchemaEngine(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  schemaPath: string,
+  log: (line: string) => void = () => {},
+): Promise<EngineHandle> {
+  loadWasm();
+  const opened: SqlDriverAdapter[] = [];
+  const tracked: SqlMigrationAwareDriverAdapterFactory = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    async connect() {
+      const a = scriptTolerant(await factory.connect());
+      opened.push(a);
+      return a;
+    },
+    async connectToShadowDb() {
+      const a = scriptTolerant(await factory.connectToShadowDb());
+      opened.push(a);
+      return a;
+    },
+  };
+  const engine = await bg.SchemaEngine.new(
+    { datamodels: [[schemaPath, readFileSync(schemaPath, 'utf8')]] },
+    (line: string) => log(line),
+    bindMigrationAwareSqlAdapterFactory(tracked),
+  );
+  return {
+    engine,
+    async dispose() {
+      engine.free();
+      await Promise.allSettled(opened.map((a) => a.dispose()));
+    },
+  };
+}

@@ -1,0 +1,23 @@
+// One log line per request. The path only: query strings carry codes,
+// states and tokens.
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from '../logger.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function requestLog(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const started = process.hrtime.bigint();
+    const offered = ctx.get('X-Request-ID');
+    const id = REQUEST_ID.test(offered) ? offered : randomUUID();
+    ctx.state.requestId = id;
+    ctx.set('X-Request-ID', id);
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info({ req_id: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+    }
+  };
+}

@@ -1,0 +1,116 @@
+// oidc-provider's storage contract on Prisma. Every model except `Client`
+// shares one table keyed by (type, id); clients come from their own table.
+//
+// `consume` is a conditional update (`... WHERE consumed_at IS NULL`): of two
+// concurrent requests presenting the same code or refresh token, exactly one
+// changes the row, and the other is refused with invalid_grant instead of
+// both being answered with tokens.
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Db } from '../db/database.ts';
+import type { ClientService } from '../services/clients.ts';
+
+const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+
+export class AlreadyConsumed extends errors.InvalidGrant {
+  constructor(model: string) {
+    super(`${model} already consumed`);
+  }
+}
+
+export interface AdapterDeps {
+  db: Db;
+  clients: ClientService;
+}
+
+export function createAdapterClass({ db, clients }: AdapterDeps) {
+  class ClientAdapter implements Adapter {
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const row = await clients.findForProvider(id);
+      if (!row) return undefined;
+      return {
+        ...row.metadata,
+        client_id: row.clientId,
+        client_name: row.name,
+        // The stored HMAC digest, not the secret: see src/oidc/client-secrets.ts.
+        ...(row.secretHash ? { client_secret: row.secretHash } : {}),
+      } as AdapterPayload;
+    }
+    // Clients are managed with the admin CLI, not through the provider.
+    async upsert(): Promise<void> {
+      throw new Error('clients are managed with the admin CLI');
+    }
+    async destroy(): Promise<void> {
+      throw new Error('clients are managed with the admin CLI');
+    }
+    async findByUid() { return undefined; }
+    async findByUserCode() { return undefined; }
+    async consume(): Promise<void> {}
+    async revokeByGrantId(): Promise<void> {}
+  }
+
+  class PrismaAdapter implements Adapter {
+    constructor(readonly type: string) {
+      if (type === 'Client') return new ClientAdapter() as unknown as PrismaAdapter;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      const columns = {
+        payload: JSON.stringify(payload),
+        grantId: payload.grantId ?? null,
+        userCode: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        expiresAt,
+      };
+      await db.oidcPayload.upsert({
+        where: { type_id: { type: this.type, id } },
+        create: { type: this.type, id, ...columns },
+        update: columns,
+      });
+    }
+
+    private toPayload(row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null) {
+      if (!row) return undefined;
+      if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
+      const payload = JSON.parse(row.payload) as AdapterPayload;
+      if (row.consumedAt) payload.consumed = epoch(row.consumedAt);
+      return payload;
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      return this.toPayload(await db.oidcPayload.findUnique({ where: { type_id: { type: this.type, id } } }));
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.toPayload(await db.oidcPayload.findFirst({ where: { type: this.type, uid } }));
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.toPayload(await db.oidcPayload.findFirst({ where: { type: this.type, userCode } }));
+    }
+
+    async consume(id: string): Promise<void> {
+      const { count } = await db.oidcPayload.updateMany({
+        where: { type: this.type, id, consumedAt: null },
+        data: { consumedAt: new Date() },
+      });
+      if (count === 0) throw new AlreadyConsumed(this.type);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.oidcPayload.deleteMany({ where: { type: this.type, id } });
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.oidcPayload.deleteMany({ where: { type: this.type, grantId } });
+    }
+  }
+
+  return PrismaAdapter;
+}
+
+/** Removes expired artifacts; idempotent, so any number of nodes may run it. */
+export async function sweepExpired(db: Db, now = new Date()): Promise<number> {
+  const { count } = await db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } });
+  return count;
+}

@@ -1,0 +1,100 @@
+// The only door from our pages into oidc-provider's interaction machinery:
+// read the pending interaction, finish it with a login, a consent or an error.
+import type Provider from 'oidc-provider';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors } from 'oidc-provider';
+
+export interface PendingInteraction {
+  uid: string;
+  prompt: 'login' | 'consent' | string;
+  reasons: string[];
+  clientId: string;
+  clientName: string;
+  /** Set when a person is already signed in (consent, or a forced re-login). */
+  accountId?: string;
+  /** Scopes the person has not yet granted this client. */
+  missingScopes: string[];
+  /** Resource-server scopes the person has not yet granted, by resource. */
+  missingResourceScopes: Record<string, string[]>;
+  loginHint?: string;
+}
+
+export interface HttpPair {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+export class InteractionGone extends Error {
+  override name = 'InteractionGone';
+}
+
+export function createInteractionApi(provider: Provider) {
+  async function load({ req, res }: HttpPair) {
+    try {
+      return await provider.interactionDetails(req, res);
+    } catch (err) {
+      if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) throw new InteractionGone((err as Error).message);
+      throw err;
+    }
+  }
+
+  return {
+    async details(http: HttpPair, uid: string): Promise<PendingInteraction> {
+      const it = await load(http);
+      if (it.uid !== uid) throw new InteractionGone('interaction mismatch');
+      const client = await provider.Client.find(String(it.params.client_id));
+      if (!client) throw new InteractionGone('client gone');
+      const details = it.prompt.details as {
+        missingOIDCScope?: string[];
+        missingResourceScopes?: Record<string, string[]>;
+      };
+      return {
+        uid: it.uid,
+        prompt: it.prompt.name,
+        reasons: it.prompt.reasons,
+        clientId: client.clientId,
+        clientName: client.clientName ?? client.clientId,
+        accountId: it.session?.accountId,
+        missingScopes: details.missingOIDCScope ?? [],
+        missingResourceScopes: details.missingResourceScopes ?? {},
+        loginHint: typeof it.params.login_hint === 'string' ? it.params.login_hint : undefined,
+      };
+    },
+
+    /** Finishes the login prompt; returns where to send the browser. */
+    async finishLogin(http: HttpPair, login: { accountId: string; amr: string[]; acr: string }): Promise<string> {
+      await load(http);
+      return provider.interactionResult(http.req, http.res, { login: { ...login, remember: true } }, { mergeWithLastSubmission: false });
+    },
+
+    /** Grants what the consent prompt asked for and remembers it. */
+    async finishConsent(http: HttpPair): Promise<string> {
+      const it = await load(http);
+      if (it.prompt.name !== 'consent' || !it.session) throw new InteractionGone('no consent pending');
+      const details = it.prompt.details as {
+        missingOIDCScope?: string[];
+        missingOIDCClaims?: string[];
+        missingResourceScopes?: Record<string, string[]>;
+      };
+      const grant = it.grantId
+        ? await provider.Grant.find(it.grantId)
+        : new provider.Grant({ accountId: it.session.accountId, clientId: String(it.params.client_id) });
+      if (!grant) throw new InteractionGone('grant gone');
+      if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+      if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+      const grantId = await grant.save();
+      return provider.interactionResult(http.req, http.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    },
+
+    /** Ends the interaction with an error sent to the client (e.g. access_denied). */
+    async abort(http: HttpPair, error = 'access_denied', description = 'the person denied the request'): Promise<string> {
+      await load(http);
+      return provider.interactionResult(http.req, http.res, { error, error_description: description }, { mergeWithLastSubmission: false });
+    },
+  };
+}
+
+export type InteractionApi = ReturnType<typeof createInteractionApi>;

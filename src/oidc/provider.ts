@@ -1,0 +1,42 @@
+// Builds the oidc-provider instance from our configuration and storage.
+import Provider from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Config } from '../config/env.ts';
+import type { Db } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import type { Render } from '../middleware/koa-render.ts';
+import type { ClientService } from '../services/clients.ts';
+import type { UserService } from '../services/users.ts';
+import { createAdapterClass } from './adapter.ts';
+import { useHashedClientSecrets } from './client-secrets.ts';
+import { buildConfiguration } from './configuration.ts';
+import { createFindAccount } from './find-account.ts';
+
+export interface ProviderDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  render: Render;
+  users: UserService;
+  clients: ClientService;
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const configuration = buildConfiguration({
+    config: deps.config,
+    adapter: createAdapterClass({ db: deps.db, clients: deps.clients }),
+    findAccount: createFindAccount(deps.users),
+    jwks: deps.jwks,
+    cookieKeys: deps.cookieKeys,
+    render: deps.render,
+  });
+  const provider = new Provider(deps.config.issuer, configuration);
+  provider.proxy = deps.config.trustProxy;
+  useHashedClientSecrets(provider, deps.clients);
+  provider.on('server_error', (ctx, err) => {
+    deps.log.error({ err, path: ctx.path }, 'provider server_error');
+  });
+  return provider;
+}

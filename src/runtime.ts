@@ -1,0 +1,43 @@
+// Everything both the server and the admin CLI need: configuration checked,
+// database migrated, secrets unsealed, services built. Services get their
+// dependencies here and nowhere else.
+import type { Config } from './config/env.ts';
+import { createDb, type Db } from './db/database.ts';
+import { applyMigrations } from './db/migrate.ts';
+import type { Logger } from './logger.ts';
+import { createClientService, type ClientService } from './services/clients.ts';
+import { resolveKeyEncryptionKey } from './services/key-encryption-key.ts';
+import { createSecretBox, type SecretBox } from './services/secret-box.ts';
+import { getOrCreateSecret } from './services/server-secrets.ts';
+import { createUserService, type UserService } from './services/users.ts';
+
+export interface Runtime {
+  config: Config;
+  db: Db;
+  box: SecretBox;
+  users: UserService;
+  clients: ClientService;
+  appliedMigrations: string[];
+  /** Set when the key-encryption key was generated into DATA_DIR (development). */
+  generatedKekFile?: string;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, log?: Logger): Promise<Runtime> {
+  const kek = resolveKeyEncryptionKey(config);
+  const appliedMigrations = await applyMigrations(config.databaseUrl);
+  if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
+  const db = createDb(config.databaseUrl);
+  const box = createSecretBox(kek.key);
+  const clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
+  return {
+    config,
+    db,
+    box,
+    users: createUserService(db, { bcryptCost: config.bcryptCost }),
+    clients: createClientService(db, clientSecretKey),
+    appliedMigrations,
+    generatedKekFile: kek.generatedAt,
+    close: () => db.$disconnect(),
+  };
+}
