@@ -21,7 +21,7 @@ export interface ConfigurationDeps {
 const friendlyErrors: Record<string, string> = {
   invalid_client: 'This app is not registered with us, or is not allowed to do that.',
   invalid_redirect_uri: 'The app sent you back to an address it has not registered, so we stopped here to keep you safe.',
-  invalid_request: 'The app sent an incomplete or malformed sign-in request.',
+  invalid_request: 'The app sent a request we cannot accept.',
   session_not_found: 'Your sign-in took too long or the browser lost its place. Go back to the app and start again.',
   access_denied: 'Access was denied.',
 };
@@ -62,6 +62,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       id_token_signed_response_alg: 'RS256',
+      // auth_time in every ID token, not only when max_age was sent.
+      require_auth_time: true,
       token_endpoint_auth_method: 'client_secret_basic',
     },
 
@@ -105,8 +107,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       const code = String(out.error ?? 'server_error');
       const message = friendlyErrors[code]
         ?? (ctx.status >= 500 ? 'Something went wrong on our side. Please try again.' : 'The request could not be completed.');
+      // The provider's descriptions say what the app must fix and carry no secrets; 5xx ones are generic.
       const detail = ctx.status < 500 && typeof out.error_description === 'string' ? out.error_description : undefined;
-      render(ctx, 'error', { message: detail && !friendlyErrors[code] ? `${message} (${detail})` : message, code });
+      render(ctx, 'error', { message, detail, code });
     },
   };
 }

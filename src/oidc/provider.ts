@@ -10,6 +10,7 @@ import type { UserService } from '../services/users.ts';
 import { createAdapterClass } from './adapter.ts';
 import { useHashedClientSecrets } from './client-secrets.ts';
 import { buildConfiguration } from './configuration.ts';
+import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
 
 export interface ProviderDeps {
@@ -35,6 +36,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
   useHashedClientSecrets(provider, deps.clients);
+  exposeErrorDetails(provider);
   provider.on('server_error', (ctx, err) => {
     deps.log.error({ err, path: ctx.path }, 'provider server_error');
   });

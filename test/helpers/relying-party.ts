@@ -1,0 +1,104 @@
+// Relying-party side of the tests: openid-client (a certified RP library)
+// against a live server, with the person driven through our pages.
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import type { TestServer } from './server.ts';
+import { Browser, csrfToken, formAction, type Page } from './browser.ts';
+
+export interface TestClient {
+  clientId: string;
+  clientSecret?: string;
+  redirectUri: string;
+  config: oidc.Configuration;
+}
+
+export async function registerClient(
+  server: TestServer,
+  opts: { name?: string; public?: boolean; redirectUri?: string; postLogout?: string; scope?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' } = {},
+): Promise<TestClient> {
+  const redirectUri = opts.redirectUri ?? 'https://app.example.test/callback';
+  const { client, clientSecret } = await server.runtime.clients.create({
+    name: opts.name ?? 'Test App',
+    redirectUris: [redirectUri],
+    postLogoutRedirectUris: opts.postLogout ? [opts.postLogout] : [],
+    public: opts.public,
+    scope: opts.scope,
+    tokenEndpointAuthMethod: opts.authMethod,
+  });
+  return { clientId: client.clientId, clientSecret, redirectUri, config: await discover(server, client.clientId, clientSecret, opts.authMethod) };
+}
+
+export async function discover(server: TestServer, clientId: string, secret?: string, authMethod?: string): Promise<oidc.Configuration> {
+  const auth = secret === undefined ? oidc.None() : authMethod === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
+  return oidc.discovery(new URL(server.issuer), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
+}
+
+export async function createUser(server: TestServer, email = `person-${Math.random().toString(36).slice(2)}@example.test`, password = 'correct horse battery staple', name = 'Ada Lovelace') {
+  const user = await server.runtime.users.create({ email, password, name, emailVerified: true });
+  return { ...user, password };
+}
+
+export interface AuthRequest {
+  url: URL;
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+export async function authRequest(client: TestClient, params: Record<string, string> = {}): Promise<AuthRequest> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(client.config, {
+    redirect_uri: client.redirectUri,
+    scope: 'openid email profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...params,
+  });
+  return { url, verifier, state, nonce };
+}
+
+export async function submitLogin(browser: Browser, page: Page, email: string, password: string) {
+  return browser.navigate(new URL(formAction(page.html, '/login'), page.url).href, {
+    form: { csrf: csrfToken(page.html), email, password },
+  });
+}
+
+export async function submitConsent(browser: Browser, page: Page) {
+  return browser.navigate(new URL(formAction(page.html, '/confirm'), page.url).href, { form: { csrf: csrfToken(page.html) } });
+}
+
+/** Walks login and consent as needed; returns the URL the app was sent back to. */
+export async function signIn(browser: Browser, req: AuthRequest, creds?: { email: string; password: string }): Promise<URL> {
+  let step = await browser.navigate(req.url.href);
+  for (let i = 0; i < 4 && !('redirect' in step); i++) {
+    const page = step as Page;
+    if (page.html.includes('/login"')) {
+      assert.ok(creds, 'login page shown but no credentials given');
+      step = await submitLogin(browser, page, creds.email, creds.password);
+    } else if (page.html.includes('/confirm"')) {
+      step = await submitConsent(browser, page);
+    } else {
+      assert.fail(`unexpected page ${page.status}: ${page.html.slice(0, 300)}`);
+    }
+  }
+  assert.ok('redirect' in step, 'never got back to the app');
+  return new URL(step.redirect);
+}
+
+export async function codeFlow(client: TestClient, browser: Browser, creds?: { email: string; password: string }, params: Record<string, string> = {}) {
+  const req = await authRequest(client, params);
+  const callback = await signIn(browser, req, creds);
+  const tokens = await oidc.authorizationCodeGrant(client.config, callback, {
+    pkceCodeVerifier: req.verifier,
+    expectedState: req.state,
+    expectedNonce: req.nonce,
+    idTokenExpected: true,
+  });
+  return { tokens, callback, req };
+}
+
+export { oidc };

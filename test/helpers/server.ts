@@ -1,0 +1,72 @@
+// Starts a real Latchkey server on a free port with its own SQLite file.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/env.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServer extends RunningServer {
+  issuer: string;
+  dir: string;
+  env: Record<string, string>;
+  /** Every log line the server wrote. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export function testEnv(dir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATABASE_URL: process.env.TEST_DATABASE_URL ?? `file:${join(dir, 'latchkey.db')}`,
+    DATA_DIR: dir,
+    LATCHKEY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // Hashing cost is not what these tests measure.
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+export async function startTestServer(extra: Record<string, string> = {}, reuse?: { dir: string; env: Record<string, string> }): Promise<TestServer> {
+  const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const port = reuse ? Number(reuse.env.PORT) : await freePort();
+  const env = reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, extra);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const config = loadConfig(env);
+  const running = await startServer(config, createLogger(config.logLevel, sink));
+  return {
+    ...running,
+    issuer: config.issuer,
+    dir,
+    env,
+    logs,
+    async stop() {
+      await running.close();
+      if (!reuse) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

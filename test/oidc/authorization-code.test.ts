@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
+import { Browser } from '../helpers/browser.ts';
+import { codeFlow, createUser, oidc, registerClient } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+describe('authorization code + PKCE with openid-client', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.stop());
+
+  it('a confidential client gets ID, access and refresh tokens that verify against the JWKS', async () => {
+    const client = await registerClient(server, { name: 'Confidential App' });
+    const person = await createUser(server, 'Grace.Hopper@Example.test', 'a long enough password', 'Grace Hopper');
+    const browser = new Browser(server.url);
+    const { tokens } = await codeFlow(client, browser, { email: 'grace.hopper@example.test', password: person.password }, {
+      scope: 'openid email profile offline_access',
+      prompt: 'consent',
+    });
+
+    assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+    assert.ok(tokens.access_token);
+    assert.ok(tokens.refresh_token, 'offline_access with prompt=consent yields a refresh token');
+    const claims = tokens.claims()!;
+    assert.equal(claims.sub, person.id);
+    assert.equal(claims.email, 'grace.hopper@example.test');
+    assert.equal(claims.email_verified, true);
+    assert.equal(claims.name, 'Grace Hopper');
+    assert.deepEqual(claims.amr, ['pwd']);
+    assert.equal(typeof claims.auth_time, 'number');
+    assert.equal(claims.aud, client.clientId);
+
+    // Independently of openid-client: the ID token is RS256 and verifies against the published keys.
+    assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
+    const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`));
+    const { payload } = await jwtVerify(tokens.id_token!, jwks, { issuer: server.issuer, audience: client.clientId });
+    assert.equal(payload.sub, person.id);
+
+    const userinfo = await oidc.fetchUserInfo(client.config, tokens.access_token, person.id);
+    assert.equal(userinfo.email, 'grace.hopper@example.test');
+    assert.equal(userinfo.name, 'Grace Hopper');
+  });
+
+  it('a public client completes the flow with PKCE and no secret', async () => {
+    const client = await registerClient(server, { name: 'SPA', public: true, redirectUri: 'http://127.0.0.1:9999/cb' });
+    const person = await createUser(server);
+    const { tokens } = await codeFlow(client, new Browser(server.url), person);
+    assert.equal(tokens.claims()!.sub, person.id);
+    assert.equal(tokens.refresh_token, undefined, 'no offline_access requested, no refresh token');
+  });
+
+  it('state comes back unchanged and the nonce is in the ID token', async () => {
+    const client = await registerClient(server);
+    const person = await createUser(server);
+    const { tokens, callback, req } = await codeFlow(client, new Browser(server.url), person);
+    assert.equal(callback.searchParams.get('state'), req.state);
+    assert.equal(callback.searchParams.get('iss'), server.issuer);
+    assert.equal(tokens.claims()!.nonce, req.nonce);
+  });
+
+  it('publishes both the RS256 and ES256 public keys, and no private parts', async () => {
+    const jwks = (await (await fetch(`${server.issuer}/jwks`)).json()) as { keys: { alg: string; d?: string }[] };
+    assert.deepEqual(new Set(jwks.keys.map((k) => k.alg)), new Set(['RS256', 'ES256']));
+    assert.ok(jwks.keys.every((k) => k.d === undefined), 'no private parts in the JWKS');
+  });
+
+  it('discovery advertises S256 only and the endpoints relying parties need', async () => {
+    const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+    for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'introspection_endpoint', 'revocation_endpoint', 'end_session_endpoint']) {
+      assert.ok(typeof meta[k] === 'string' && (meta[k] as string).startsWith(server.issuer), k);
+    }
+    assert.deepEqual(meta.response_types_supported, ['code']);
+  });
+});
