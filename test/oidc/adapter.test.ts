@@ -1,0 +1,198 @@
+// The adapter contract, run against oidc-provider's own memory adapter (the
+// reference behaviour) and against our Prisma adapter on a real database.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+// @ts-expect-error: the library ships no types for its internal memory adapter
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import { loadConfig } from '../../src/config/env.ts';
+import { AlreadyConsumed, createAdapterClass, sweepExpired } from '../../src/oidc/adapter.ts';
+import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import { testEnv } from '../helpers/server.ts';
+
+type Factory = (model: string) => Adapter;
+
+const id = () => randomBytes(12).toString('base64url');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function contract(name: string, setup: () => Promise<{ make: Factory; teardown: () => Promise<void> }>) {
+  describe(`adapter contract: ${name}`, () => {
+    let make: Factory;
+    let teardown: () => Promise<void>;
+    before(async () => ({ make, teardown } = await setup()));
+    after(() => teardown());
+
+    it('upsert then find returns the payload; an unknown id returns undefined', async () => {
+      const a = make('AccessToken');
+      const key = id();
+      const payload = { jti: key, kind: 'AccessToken', accountId: 'u1', grantId: 'g1', scope: 'openid' } as AdapterPayload;
+      await a.upsert(key, payload, 60);
+      assert.deepEqual(await a.find(key), payload);
+      assert.equal(await a.find(id()), undefined);
+    });
+
+    it('upsert overwrites an existing id', async () => {
+      const a = make('Session');
+      const key = id();
+      await a.upsert(key, { uid: 'one', accountId: 'a' } as AdapterPayload, 60);
+      await a.upsert(key, { uid: 'one', accountId: 'b' } as AdapterPayload, 60);
+      assert.equal((await a.find(key))?.accountId, 'b');
+    });
+
+    it('models are separate namespaces', async () => {
+      const key = id();
+      await make('AccessToken').upsert(key, { jti: key, kind: 'AccessToken' } as AdapterPayload, 60);
+      assert.equal(await make('RefreshToken').find(key), undefined);
+    });
+
+    it('findByUid finds a session by its uid', async () => {
+      const a = make('Session');
+      const key = id();
+      const uid = id();
+      await a.upsert(key, { uid, accountId: 'acc' } as AdapterPayload, 60);
+      assert.equal((await a.findByUid(uid))?.accountId, 'acc');
+      assert.equal(await a.findByUid(id()), undefined);
+    });
+
+    it('findByUserCode finds a device code by its user code', async () => {
+      const a = make('DeviceCode');
+      const key = id();
+      await a.upsert(key, { userCode: 'ABCD-EFGH', grantId: 'g' } as AdapterPayload, 60);
+      assert.equal((await a.findByUserCode('ABCD-EFGH'))?.grantId, 'g');
+      assert.equal(await a.findByUserCode('ZZZZ-ZZZZ'), undefined);
+    });
+
+    it('consume marks the artifact consumed with a timestamp', async () => {
+      const a = make('AuthorizationCode');
+      const key = id();
+      await a.upsert(key, { jti: key, grantId: 'g' } as AdapterPayload, 60);
+      assert.equal((await a.find(key))?.consumed, undefined);
+      const before = Math.floor(Date.now() / 1000);
+      await a.consume(key);
+      const consumed = (await a.find(key))?.consumed as number;
+      assert.ok(typeof consumed === 'number' && consumed >= before - 1 && consumed <= before + 2, String(consumed));
+    });
+
+    it('destroy removes the artifact', async () => {
+      const a = make('Interaction');
+      const key = id();
+      await a.upsert(key, { uid: key } as AdapterPayload, 60);
+      await a.destroy(key);
+      assert.equal(await a.find(key), undefined);
+    });
+
+    it('revokeByGrantId removes every artifact of that grant and no other', async () => {
+      const grantId = id();
+      const at = make('AccessToken');
+      const rt = make('RefreshToken');
+      const [a1, a2, r1, other] = [id(), id(), id(), id()];
+      await at.upsert(a1, { grantId } as AdapterPayload, 60);
+      await at.upsert(a2, { grantId } as AdapterPayload, 60);
+      await rt.upsert(r1, { grantId } as AdapterPayload, 60);
+      await at.upsert(other, { grantId: id() } as AdapterPayload, 60);
+      await at.revokeByGrantId(grantId);
+      await rt.revokeByGrantId(grantId);
+      assert.equal(await at.find(a1), undefined);
+      assert.equal(await at.find(a2), undefined);
+      assert.equal(await rt.find(r1), undefined);
+      assert.ok(await at.find(other));
+    });
+
+    it('an expired artifact is not returned', async () => {
+      const a = make('AccessToken');
+      const key = id();
+      await a.upsert(key, { jti: key } as AdapterPayload, 1);
+      assert.ok(await a.find(key));
+      await sleep(1100 + 1000); // the memory adapter adds the provider's clock tolerance
+      assert.equal(await a.find(key), undefined);
+    });
+  });
+}
+
+contract('oidc-provider memory adapter (reference)', async () => ({
+  make: (model) => new MemoryAdapter(model) as Adapter,
+  teardown: async () => {},
+}));
+
+async function prismaSetup() {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-adapter-'));
+  const runtime = await openRuntime(loadConfig(testEnv(dir, 3999)));
+  const PrismaAdapter = createAdapterClass({ db: runtime.db, clients: runtime.clients });
+  return {
+    runtime,
+    make: (model: string) => new PrismaAdapter(model) as Adapter,
+    teardown: async () => {
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('Prisma adapter', () => {
+  let make: Factory;
+  let teardown: () => Promise<void>;
+  let runtime: Runtime;
+  before(async () => ({ make, teardown, runtime } = await prismaSetup()));
+  after(() => teardown());
+
+  it('consume is atomic: of concurrent consumers exactly one wins, the others get invalid_grant', async () => {
+    const a = make('RefreshToken');
+    const key = id();
+    await a.upsert(key, { jti: key, grantId: 'g' } as AdapterPayload, 60);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => a.consume(key)));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results.filter((x) => x.status === 'rejected')) {
+      const err = (r as PromiseRejectedResult).reason;
+      assert.ok(err instanceof AlreadyConsumed);
+      assert.equal(err.error, 'invalid_grant');
+    }
+  });
+
+  it('consuming an unknown artifact is refused', async () => {
+    await assert.rejects(make('AuthorizationCode').consume(id()), AlreadyConsumed);
+  });
+
+  it('upsert keeps the lookup columns the indexes serve', async () => {
+    const key = id();
+    await make('Session').upsert(key, { uid: 'u-x', grantId: 'g-x' } as AdapterPayload, 60);
+    const row = await runtime.db.oidcPayload.findUnique({ where: { type_id: { type: 'Session', id: key } } });
+    assert.equal(row?.uid, 'u-x');
+    assert.equal(row?.grantId, 'g-x');
+    assert.ok(row?.expiresAt && row.expiresAt.getTime() > Date.now());
+  });
+
+  it('an artifact without expiry never expires', async () => {
+    const key = id();
+    await make('Grant').upsert(key, { accountId: 'a' } as AdapterPayload);
+    assert.ok(await make('Grant').find(key));
+  });
+
+  it('the sweep deletes expired rows and keeps live ones', async () => {
+    const a = make('AccessToken');
+    const live = id();
+    const dead = id();
+    await a.upsert(live, { jti: live } as AdapterPayload, 600);
+    await a.upsert(dead, { jti: dead } as AdapterPayload, 1);
+    const removed = await sweepExpired(runtime.db, new Date(Date.now() + 5_000));
+    assert.ok(removed >= 1);
+    assert.equal(await runtime.db.oidcPayload.count({ where: { id: dead } }), 0);
+    assert.equal(await runtime.db.oidcPayload.count({ where: { id: live } }), 1);
+  });
+
+  it('the Client model reads registered clients (with the secret digest) and refuses writes', async () => {
+    const { client } = await runtime.clients.create({ name: 'Adapter App', redirectUris: ['https://x.example.test/cb'] });
+    const found = await make('Client').find(client.clientId);
+    assert.equal(found?.client_id, client.clientId);
+    assert.equal(found?.client_name, 'Adapter App');
+    assert.deepEqual(found?.redirect_uris, ['https://x.example.test/cb']);
+    assert.match(String(found?.client_secret), /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(await make('Client').find('nope'), undefined);
+    await assert.rejects(make('Client').upsert('x', {} as AdapterPayload, 1));
+  });
+});
+
+contract('Prisma adapter', prismaSetup);
