@@ -1,6 +1,7 @@
 // `admin client …`
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime.ts';
+import { ID_TOKEN_ALGS } from '../services/clients.ts';
 import { printResult, table, UsageError } from './output.ts';
 
 const describe = (c: Awaited<ReturnType<Runtime['clients']['get']>>) => ({
@@ -23,6 +24,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           public: { type: 'boolean', default: false },
           scope: { type: 'string' },
           'auth-method': { type: 'string' },
+          'id-token-alg': { type: 'string' },
           json: { type: 'boolean', default: false },
         },
       });
@@ -32,6 +34,10 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         throw new UsageError('--auth-method must be client_secret_basic or client_secret_post');
       }
       if (authMethod && values.public) throw new UsageError('--auth-method does not apply to a --public client');
+      const idTokenAlg = values['id-token-alg'];
+      if (idTokenAlg && !(ID_TOKEN_ALGS as readonly string[]).includes(idTokenAlg)) {
+        throw new UsageError(`--id-token-alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
+      }
       const { client, clientSecret } = await rt.clients.create({
         name: values.name,
         redirectUris: values['redirect-uri'] ?? [],
@@ -39,6 +45,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         public: values.public,
         scope: values.scope,
         tokenEndpointAuthMethod: authMethod as 'client_secret_basic' | 'client_secret_post' | undefined,
+        idTokenAlg: idTokenAlg as (typeof ID_TOKEN_ALGS)[number] | undefined,
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [

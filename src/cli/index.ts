@@ -11,7 +11,7 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   client create --name NAME --redirect-uri URI [--redirect-uri URI …]
                 [--post-logout-redirect-uri URI …] [--public]
                 [--scope "openid profile email offline_access"]
-                [--auth-method client_secret_basic|client_secret_post]
+                [--auth-method client_secret_basic|client_secret_post] [--id-token-alg RS256|ES256]
   client list | client show ID | client delete ID
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
   user list | user set-password ID (--password P | --password-stdin)

@@ -15,7 +15,10 @@ export interface ClientMetadata {
   response_types: string[];
   token_endpoint_auth_method: string;
   scope: string;
+  id_token_signed_response_alg?: string;
 }
+
+export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
 
 export interface ClientRecord {
   clientId: string;
@@ -32,6 +35,7 @@ export interface CreateClientInput {
   public?: boolean;
   scope?: string;
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  idTokenAlg?: (typeof ID_TOKEN_ALGS)[number];
 }
 
 /** Redirect URIs are matched exactly, so they must be exact: absolute, no fragment. */
@@ -87,6 +91,7 @@ export function createClientService(db: Db, secretKey: Buffer) {
         response_types: ['code'],
         token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
         scope: checkScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
+        ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
       };
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');

@@ -14,7 +14,7 @@ export interface TestClient {
 
 export async function registerClient(
   server: TestServer,
-  opts: { name?: string; public?: boolean; redirectUri?: string; postLogout?: string; scope?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' } = {},
+  opts: { name?: string; public?: boolean; redirectUri?: string; postLogout?: string; scope?: string; authMethod?: 'client_secret_basic' | 'client_secret_post'; idTokenAlg?: 'RS256' | 'ES256' } = {},
 ): Promise<TestClient> {
   const redirectUri = opts.redirectUri ?? 'https://app.example.test/callback';
   const { client, clientSecret } = await server.runtime.clients.create({
@@ -24,6 +24,7 @@ export async function registerClient(
     public: opts.public,
     scope: opts.scope,
     tokenEndpointAuthMethod: opts.authMethod,
+    idTokenAlg: opts.idTokenAlg,
   });
   return { clientId: client.clientId, clientSecret, redirectUri, config: await discover(server, client.clientId, clientSecret, opts.authMethod) };
 }

@@ -67,6 +67,15 @@ describe('authorization code + PKCE with openid-client', () => {
     assert.ok(jwks.keys.every((k) => k.d === undefined), 'no private parts in the JWKS');
   });
 
+  it('a client registered for ES256 gets ES256 ID tokens; client_secret_post works too', async () => {
+    const client = await registerClient(server, { idTokenAlg: 'ES256', authMethod: 'client_secret_post' });
+    const person = await createUser(server);
+    const { tokens } = await codeFlow(client, new Browser(server.url), person);
+    assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'ES256');
+    const { payload } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer });
+    assert.equal(payload.sub, person.id);
+  });
+
   it('discovery advertises S256 only and the endpoints relying parties need', async () => {
     const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
