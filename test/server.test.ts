@@ -89,7 +89,7 @@ describe('server start-up', () => {
 
   it('production without LATCHKEY_KEY_ENCRYPTION_KEY refuses to start and generates nothing', async () => {
     const prodDir = mkdtempSync(join(tmpdir(), 'latchkey-prod-'));
-    const prod = run({ NODE_ENV: 'production', ISSUER: 'https://id.example.test', DATA_DIR: prodDir }, prodDir);
+    const prod = run({ NODE_ENV: 'production', ISSUER: 'https://id.example.test', TRUST_PROXY: 'true', DATA_DIR: prodDir }, prodDir);
     assert.equal(await prod.exited, 1);
     assert.match(prod.output(), /LATCHKEY_KEY_ENCRYPTION_KEY: required/);
     assert.equal(existsSync(join(prodDir, 'key-encryption-key')), false);

@@ -104,6 +104,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (production && !issuer.startsWith('https://')) {
     problems.push('  ISSUER: must be an https:// URL when NODE_ENV=production');
   }
+  if (issuer.startsWith('https://') && !e.TRUST_PROXY) {
+    // Latchkey itself speaks plain HTTP, so an https issuer means a TLS proxy in
+    // front; without trusting its X-Forwarded-Proto every Secure cookie fails.
+    problems.push('  TRUST_PROXY: must be true when ISSUER is https:// (Latchkey serves plain HTTP behind your TLS-terminating proxy)');
+  }
   if (new URL(issuer).search || new URL(issuer).hash) {
     problems.push('  ISSUER: must not have a query or fragment');
   }

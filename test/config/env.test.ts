@@ -19,7 +19,7 @@ describe('configuration', () => {
 
   it('derives the issuer from PORT and strips a trailing slash from ISSUER', () => {
     assert.equal(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080');
-    assert.equal(loadConfig({ ISSUER: 'https://id.example.com/' }).issuer, 'https://id.example.com');
+    assert.equal(loadConfig({ ISSUER: 'https://id.example.com/', TRUST_PROXY: 'true' }).issuer, 'https://id.example.com');
   });
 
   it('names every bad variable', () => {
@@ -36,9 +36,10 @@ describe('configuration', () => {
   });
 
   it('production refuses to start without a key-encryption key or with an http issuer', () => {
-    assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.com' }), /LATCHKEY_KEY_ENCRYPTION_KEY: required/);
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' }), /LATCHKEY_KEY_ENCRYPTION_KEY: required/);
     assert.throws(() => loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek }), /ISSUER: must be an https/);
-    const c = loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com' });
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com' }), /TRUST_PROXY: must be true/);
+    const c = loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' });
     assert.equal(c.secureCookies, true);
   });
 

@@ -39,6 +39,22 @@ export async function createUser(server: TestServer, email = `person-${Math.rand
   return { ...user, password };
 }
 
+/** A raw token-endpoint call with HTTP Basic client authentication, for asserting on refusals. */
+export async function postToken(server: TestServer, client: TestClient, form: Record<string, string>, secret = client.clientSecret ?? '') {
+  const res = await fetch(`${server.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(form),
+  });
+  return { status: res.status, body: (await res.json()) as TokenResponseBody };
+}
+
+/** Either a success or an error body; the test asserts which. */
+export type TokenResponseBody = Record<string, string> & { error: string; error_description: string; access_token: string };
+
 export interface AuthRequest {
   url: URL;
   verifier: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, pageText, type Page } from '../helpers/browser.ts';
-import { authRequest, createUser, oidc, registerClient, signIn, type TestClient } from '../helpers/relying-party.ts';
+import { authRequest, createUser, oidc, postToken, registerClient, signIn, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('authorization and token endpoint refusals', () => {
@@ -22,17 +22,7 @@ describe('authorization and token endpoint refusals', () => {
     return { req, code: callback.searchParams.get('code')! };
   }
 
-  async function token(form: Record<string, string>, secret = client.clientSecret!) {
-    const res = await fetch(`${server.issuer}/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${client.clientId}:${secret}`).toString('base64')}`,
-      },
-      body: new URLSearchParams(form),
-    });
-    return { status: res.status, body: (await res.json()) as { error: string; error_description: string } };
-  }
+  const token = (form: Record<string, string>, secret = client.clientSecret!) => postToken(server, client, form, secret);
 
   it('an unregistered redirect_uri is shown an error page and never redirected to', async () => {
     const req = await authRequest(client, { redirect_uri: 'https://evil.example.test/steal' });
@@ -99,7 +89,7 @@ describe('authorization and token endpoint refusals', () => {
     const second = await token(form);
     assert.equal(second.status, 400);
     assert.equal(second.body.error, 'invalid_grant');
-    const info = await oidc.tokenIntrospection(client.config, (first.body as unknown as { access_token: string }).access_token);
+    const info = await oidc.tokenIntrospection(client.config, first.body.access_token);
     assert.equal(info.active, false);
   });
 

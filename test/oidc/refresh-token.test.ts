@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser } from '../helpers/browser.ts';
-import { codeFlow, createUser, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
+import { codeFlow, createUser, oidc, postToken, registerClient, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-async function tokenRequest(server: TestServer, client: TestClient, form: Record<string, string>) {
-  const res = await fetch(`${server.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret!)}`).toString('base64')}`,
-    },
-    body: new URLSearchParams(form),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, string> };
-}
 
 describe('refresh tokens: rotation, reuse detection, atomic consumption', () => {
   let server: TestServer;
@@ -47,12 +35,12 @@ describe('refresh tokens: rotation, reuse detection, atomic consumption', () => 
     const first = tokens.refresh_token!;
     const rotated = await oidc.refreshTokenGrant(client.config, first);
 
-    const reuse = await tokenRequest(server, client, { grant_type: 'refresh_token', refresh_token: first });
+    const reuse = await postToken(server, client, { grant_type: 'refresh_token', refresh_token: first });
     assert.equal(reuse.status, 400);
     assert.equal(reuse.body.error, 'invalid_grant');
 
     // The legitimate holder's newer tokens die with the grant.
-    const after = await tokenRequest(server, client, { grant_type: 'refresh_token', refresh_token: rotated.refresh_token! });
+    const after = await postToken(server, client, { grant_type: 'refresh_token', refresh_token: rotated.refresh_token! });
     assert.equal(after.body.error, 'invalid_grant');
     const introspected = await oidc.tokenIntrospection(client.config, rotated.access_token);
     assert.equal(introspected.active, false);
@@ -61,7 +49,7 @@ describe('refresh tokens: rotation, reuse detection, atomic consumption', () => 
   it('of 20 concurrent refreshes with the same token exactly one succeeds', async () => {
     const { tokens } = await offline();
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => tokenRequest(server, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })),
+      Array.from({ length: 20 }, () => postToken(server, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })),
     );
     const ok = results.filter((r) => r.status === 200);
     assert.equal(ok.length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
@@ -74,7 +62,7 @@ describe('refresh tokens: rotation, reuse detection, atomic consumption', () => 
   it('a refresh token from another client is refused', async () => {
     const { tokens } = await offline();
     const other = await registerClient(server, { name: 'Other' });
-    const res = await tokenRequest(server, other, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    const res = await postToken(server, other, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
     assert.equal(res.body.error, 'invalid_grant');
   });
 
@@ -82,7 +70,7 @@ describe('refresh tokens: rotation, reuse detection, atomic consumption', () => 
     const someone = await createUser(server);
     const { tokens } = await codeFlow(client, new Browser(server.url), someone, { scope: 'openid offline_access', prompt: 'consent' });
     await server.runtime.users.setDisabled(someone.id, true);
-    const res = await tokenRequest(server, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    const res = await postToken(server, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
     assert.equal(res.body.error, 'invalid_grant');
   });
 });
