@@ -14,6 +14,7 @@ import { requestLog } from './middleware/koa-request-log.ts';
 import type { Render } from './middleware/koa-render.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
+import { tokenPreparser } from './oidc/token-preparser.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface AppDeps {
@@ -58,6 +59,7 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
+  app.use(tokenPreparser('/token'));
   app.use(mount(provider));
   return app;
 }

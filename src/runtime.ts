@@ -10,6 +10,8 @@ import { resolveKeyEncryptionKey } from './services/key-encryption-key.ts';
 import { createSecretBox, type SecretBox } from './services/secret-box.ts';
 import { getOrCreateSecret } from './services/server-secrets.ts';
 import { createUserService, type UserService } from './services/users.ts';
+import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
+import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
 
 export interface Runtime {
   config: Config;
@@ -17,6 +19,8 @@ export interface Runtime {
   box: SecretBox;
   users: UserService;
   clients: ClientService;
+  serviceAccounts: ServiceAccountService;
+  resources: ResourceServerService;
   appliedMigrations: string[];
   /** Set when the key-encryption key was generated into DATA_DIR (development). */
   generatedKekFile?: string;
@@ -36,6 +40,8 @@ export async function openRuntime(config: Config, log?: Logger): Promise<Runtime
     box,
     users: createUserService(db, { bcryptCost: config.bcryptCost }),
     clients: createClientService(db, clientSecretKey),
+    serviceAccounts: createServiceAccountService(db, box),
+    resources: createResourceServerService(db),
     appliedMigrations,
     generatedKekFile: kek.generatedAt,
     close: () => db.$disconnect(),

@@ -33,7 +33,18 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const cookieKeys = [await getOrCreateSecret(runtime.db, runtime.box, 'cookie-key')];
 
   const render = createRenderer();
-  const provider = createProvider({ config, db: runtime.db, log, render, users: runtime.users, clients: runtime.clients, jwks, cookieKeys });
+  const provider = createProvider({
+    config,
+    db: runtime.db,
+    log,
+    render,
+    users: runtime.users,
+    clients: runtime.clients,
+    serviceAccounts: runtime.serviceAccounts,
+    resources: runtime.resources,
+    jwks,
+    cookieKeys,
+  });
   const app = buildApp({ runtime, provider, render, log, cookieKeys });
 
   const server = createServer(app.callback());

@@ -25,6 +25,8 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           scope: { type: 'string' },
           'auth-method': { type: 'string' },
           'id-token-alg': { type: 'string' },
+          'client-credentials': { type: 'boolean', default: false },
+          'api-scope': { type: 'string' },
           json: { type: 'boolean', default: false },
         },
       });
@@ -46,6 +48,8 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         scope: values.scope,
         tokenEndpointAuthMethod: authMethod as 'client_secret_basic' | 'client_secret_post' | undefined,
         idTokenAlg: idTokenAlg as (typeof ID_TOKEN_ALGS)[number] | undefined,
+        clientCredentials: values['client-credentials'],
+        apiScope: values['api-scope'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [

@@ -5,6 +5,8 @@ import { openRuntime, type Runtime } from '../runtime.ts';
 import { clientCommand } from './client-commands.ts';
 import { UsageError } from './output.ts';
 import { userCommand } from './user-commands.ts';
+import { serviceAccountCommand } from './service-account-commands.ts';
+import { resourceCommand } from './resource-commands.ts';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 
@@ -12,7 +14,15 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--post-logout-redirect-uri URI …] [--public]
                 [--scope "openid profile email offline_access"]
                 [--auth-method client_secret_basic|client_secret_post] [--id-token-alg RS256|ES256]
+                [--client-credentials [--api-scope "a b"]]   (no --redirect-uri: a machine-only client)
   client list | client show ID | client delete ID
+  service-account create --name N --scope "a b" [--default-scope "a"]
+                (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret)
+                [--grant jwt-bearer] [--grant client_credentials] [--key-expires DATE]
+  service-account add-key ID --jwks-file FILE [--key-expires DATE]
+  service-account remove-key ID KID | list | show ID | disable ID | enable ID
+  resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
+  resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
   user list | user set-password ID (--password P | --password-stdin)
   user disable ID | user enable ID`;
@@ -20,6 +30,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
   client: clientCommand,
   user: userCommand,
+  'service-account': serviceAccountCommand,
+  resource: resourceCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

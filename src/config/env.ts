@@ -49,6 +49,12 @@ const schema = z.object({
   SESSION_TTL: seconds(14 * 24 * 3600),
   /** How long a person has to finish logging in, seconds. Default 3600. */
   INTERACTION_TTL: seconds(3600),
+  /** Longest accepted jwt-bearer assertion lifetime (exp − iat), seconds. Default 3600. */
+  ASSERTION_MAX_LIFETIME: seconds(3600),
+  /** Clock skew tolerated on iat, nbf and exp of assertions, seconds. Default 60. */
+  CLOCK_SKEW: seconds(60, 0),
+  /** Resource (audience) for access tokens when a request names none; must be registered. Default: none (opaque tokens). */
+  DEFAULT_RESOURCE: z.url().optional(),
   /** How often expired rows are deleted, seconds. Default 300. */
   SWEEP_INTERVAL: seconds(300),
   /** pino log level. Default `info`. */
@@ -77,6 +83,9 @@ export interface Config {
     session: number;
     interaction: number;
   }>;
+  readonly assertionMaxLifetime: number;
+  readonly clockSkew: number;
+  readonly defaultResource: string | undefined;
   readonly sweepIntervalMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -134,6 +143,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       session: e.SESSION_TTL,
       interaction: e.INTERACTION_TTL,
     }),
+    assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
+    clockSkew: e.CLOCK_SKEW,
+    defaultResource: e.DEFAULT_RESOURCE,
     sweepIntervalMs: e.SWEEP_INTERVAL * 1000,
     logLevel: e.LOG_LEVEL,
   });

@@ -36,23 +36,25 @@ function loadWasm(): void {
 
 /**
  * Whole migration files reach `executeRaw` when the engine replays them on a
- * shadow database; drivers that run one statement at a time need the script
- * path for those.
+ * shadow database. libsql's executeRaw silently runs only the first statement
+ * of such a script, so anything with several statements goes through
+ * `executeScript` instead.
  */
+function isScript(sql: string): boolean {
+  const body = sql.replace(/--.*$/gm, '').trim().replace(/;\s*$/, '');
+  return body.includes(';');
+}
+
 function scriptTolerant(adapter: SqlDriverAdapter): SqlDriverAdapter {
   return new Proxy(adapter, {
     get(target, prop, receiver) {
       if (prop === 'executeRaw') {
         return async (query: Parameters<SqlDriverAdapter['executeRaw']>[0]) => {
-          try {
-            return await target.executeRaw(query);
-          } catch (err) {
-            if (query.args.length === 0 && query.sql.includes(';')) {
-              await target.executeScript(query.sql);
-              return 0;
-            }
-            throw err;
+          if (query.args.length === 0 && isScript(query.sql)) {
+            await target.executeScript(query.sql);
+            return 0;
           }
+          return target.executeRaw(query);
         };
       }
       const value = Reflect.get(target, prop, receiver);

@@ -8,6 +8,31 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../db/database.ts';
 import type { ClientService } from '../services/clients.ts';
+import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/service-accounts.ts';
+import { assertionAuthenticated } from './grants/assertion-auth.ts';
+
+/** Extra client metadata (see extraClientMetadata): the API scopes a client may be given. */
+export const API_SCOPE = 'latchkey_api_scope';
+
+/**
+ * How oidc-provider sees a service account. Its API scopes are not OIDC
+ * scopes, so they travel as extra metadata rather than `scope`. When a
+ * jwt-bearer request arrives with no client authentication, the assertion is
+ * the credential (RFC 7523 §3.1): for that request only the account appears
+ * as a `none` client allowed nothing but that grant, and the grant handler's
+ * signature check authenticates it.
+ */
+function serviceAccountView(
+  row: { clientId: string; name: string; metadata: Record<string, unknown>; keys: Record<string, unknown>[] },
+  assertionOnly: boolean,
+): AdapterPayload {
+  const meta = row.metadata as unknown as ServiceAccountMetadata;
+  const base = { client_id: row.clientId, client_name: row.name, redirect_uris: [], response_types: [], [API_SCOPE]: meta.scope };
+  if (assertionOnly || meta.token_endpoint_auth_method === 'none') {
+    return { ...base, grant_types: meta.grant_types.filter((g) => g === JWT_BEARER), token_endpoint_auth_method: 'none' } as AdapterPayload;
+  }
+  return { ...base, grant_types: meta.grant_types, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: row.keys } } as AdapterPayload;
+}
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -27,10 +52,13 @@ export function createAdapterClass({ db, clients }: AdapterDeps) {
     async find(id: string): Promise<AdapterPayload | undefined> {
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
+      if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id);
+      const { api_scope, ...metadata } = row.metadata;
       return {
-        ...row.metadata,
+        ...metadata,
         client_id: row.clientId,
         client_name: row.name,
+        ...(api_scope ? { [API_SCOPE]: api_scope } : {}),
         // The stored HMAC digest, not the secret: see src/oidc/client-secrets.ts.
         ...(row.secretHash ? { client_secret: row.secretHash } : {}),
       } as AdapterPayload;

@@ -4,6 +4,9 @@ import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Render } from '../middleware/koa-render.ts';
+import type { ResourceServerService } from '../services/resource-servers.ts';
+import { API_SCOPE } from './adapter.ts';
+import { resourceServerInfo } from './resource-indicators.ts';
 
 export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 
@@ -16,6 +19,7 @@ export interface ConfigurationDeps {
   jwks: { keys: JWK[] };
   cookieKeys: string[];
   render: Render;
+  resources: ResourceServerService;
 }
 
 const friendlyErrors: Record<string, string> = {
@@ -53,10 +57,17 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     // Require redirect_uri on every request: exact matching, no implied default.
     allowOmittingSingleRegisteredRedirectUri: false,
     // No client_secret_jwt: secrets are stored as HMACs, so HS* keyed on the secret cannot work.
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256'],
       requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    },
+    extraClientMetadata: {
+      properties: [API_SCOPE],
+      validator(_ctx, key, value) {
+        if (key === API_SCOPE && value !== undefined && typeof value !== 'string') throw new Error(`${API_SCOPE} must be a string`);
+      },
     },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -90,6 +101,18 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     features: {
       devInteractions: { enabled: false },
       introspection: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // DEFAULT_RESOURCE serves machine grants; people's flows default to
+        // userinfo-bound tokens unless the app names a resource.
+        defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? config.defaultResource : undefined),
+        getResourceServerInfo: (_ctx, indicator, client) => {
+          const apiScope = client.metadata()[API_SCOPE];
+          return resourceServerInfo(deps.resources, indicator, typeof apiScope === 'string' ? apiScope.split(' ') : undefined);
+        },
+        useGrantedResource: async () => true,
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {

@@ -6,6 +6,9 @@ import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { ClientService } from '../services/clients.ts';
+import type { ResourceServerService } from '../services/resource-servers.ts';
+import { JWT_BEARER, type ServiceAccountService } from '../services/service-accounts.ts';
+import { buildJwtBearerHandler, parameters as jwtBearerParameters } from './grants/jwt-bearer.ts';
 import type { UserService } from '../services/users.ts';
 import { createAdapterClass } from './adapter.ts';
 import { useHashedClientSecrets } from './client-secrets.ts';
@@ -20,6 +23,8 @@ export interface ProviderDeps {
   render: Render;
   users: UserService;
   clients: ClientService;
+  serviceAccounts: ServiceAccountService;
+  resources: ResourceServerService;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
 }
@@ -32,11 +37,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
     render: deps.render,
+    resources: deps.resources,
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
   useHashedClientSecrets(provider, deps.clients);
   exposeErrorDetails(provider);
+  provider.registerGrantType(
+    JWT_BEARER,
+    buildJwtBearerHandler({ config: deps.config, db: deps.db, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),
+    jwtBearerParameters,
+  );
   provider.on('server_error', (ctx, err) => {
     deps.log.error({ err, path: ctx.path }, 'provider server_error');
   });

@@ -16,6 +16,8 @@ export interface ClientMetadata {
   token_endpoint_auth_method: string;
   scope: string;
   id_token_signed_response_alg?: string;
+  /** API (resource-server) scopes this client may get; unset = whatever the resource defines. */
+  api_scope?: string;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -36,6 +38,9 @@ export interface CreateClientInput {
   scope?: string;
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
   idTokenAlg?: (typeof ID_TOKEN_ALGS)[number];
+  /** Also allow the client_credentials grant (confidential clients only). */
+  clientCredentials?: boolean;
+  apiScope?: string;
 }
 
 /** Redirect URIs are matched exactly, so they must be exact: absolute, no fragment. */
@@ -83,15 +88,23 @@ export function createClientService(db: Db, secretKey: Buffer) {
     async create(input: CreateClientInput): Promise<{ client: ClientRecord; clientSecret?: string }> {
       const name = input.name.trim();
       if (!name) throw invalidInput('client name must not be empty');
-      if (input.redirectUris.length === 0) throw invalidInput('at least one --redirect-uri is required');
+      if (input.clientCredentials && input.public) throw invalidInput('a --public client cannot use client credentials');
+      // A machine-only client (e.g. a resource server that introspects) needs no redirect URI.
+      const interactive = input.redirectUris.length > 0;
+      if (!interactive && !input.clientCredentials) throw invalidInput('at least one --redirect-uri is required');
+      const grantTypes = [
+        ...(interactive ? ['authorization_code', 'refresh_token'] : []),
+        ...(input.clientCredentials ? ['client_credentials'] : []),
+      ];
       const metadata: ClientMetadata = {
         redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u)),
         post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI')),
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
+        grant_types: grantTypes,
+        response_types: interactive ? ['code'] : [],
         token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
         scope: checkScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
         ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
+        ...(input.apiScope ? { api_scope: checkScope(input.apiScope) } : {}),
       };
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
@@ -102,25 +115,36 @@ export function createClientService(db: Db, secretKey: Buffer) {
     },
 
     async list(): Promise<ClientRecord[]> {
-      return (await db.client.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
+      return (await db.client.findMany({ where: { kind: 'app' }, orderBy: { createdAt: 'asc' } })).map(toRecord);
     },
 
     async get(clientId: string): Promise<ClientRecord> {
       const row = await db.client.findUnique({ where: { id: clientId } });
-      if (!row) throw notFound(`client ${clientId}`);
+      if (!row || row.kind !== 'app') throw notFound(`client ${clientId}`);
       return toRecord(row);
     },
 
     async delete(clientId: string): Promise<void> {
-      const { count } = await db.client.deleteMany({ where: { id: clientId } });
+      const { count } = await db.client.deleteMany({ where: { id: clientId, kind: 'app' } });
       if (count === 0) throw notFound(`client ${clientId}`);
     },
 
-    /** The row oidc-provider needs: metadata plus the stored secret digest. */
+    /** The row oidc-provider needs, with a service account's unexpired keys, in one query. */
     async findForProvider(clientId: string) {
-      const row = await db.client.findUnique({ where: { id: clientId } });
+      const now = new Date();
+      const row = await db.client.findUnique({
+        where: { id: clientId },
+        include: { keys: { where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, orderBy: { createdAt: 'asc' } } },
+      });
       if (!row || row.disabled) return undefined;
-      return { clientId: row.id, name: row.name, secretHash: row.secretHash, metadata: JSON.parse(row.metadata) as ClientMetadata };
+      return {
+        clientId: row.id,
+        kind: row.kind,
+        name: row.name,
+        secretHash: row.secretHash,
+        metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+        keys: row.keys.map((k) => JSON.parse(k.publicJwk) as Record<string, unknown>),
+      };
     },
   };
 }

@@ -1,0 +1,39 @@
+// `admin resource …`
+import { parseArgs } from 'node:util';
+import type { Runtime } from '../runtime.ts';
+import type { ResourceServerRecord } from '../services/resource-servers.ts';
+import { printResult, table, UsageError } from './output.ts';
+
+const describe = (r: ResourceServerRecord) => ({ identifier: r.identifier, scope: r.scope, format: r.format, ttl: r.ttl, created_at: r.createdAt.toISOString() });
+
+export async function resourceCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
+  const json = { json: { type: 'boolean' as const, default: false } };
+  switch (sub) {
+    case 'create': {
+      const { values } = parseArgs({
+        args,
+        options: { ...json, identifier: { type: 'string' }, scope: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' } },
+      });
+      if (!values.identifier || !values.scope) throw new UsageError('usage: resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]');
+      const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+      const r = await rt.resources.create({ identifier: values.identifier, scope: values.scope, format: values.format, ttl });
+      printResult(values.json, describe(r), () => `created resource ${r.identifier} (${r.format}, ${r.ttl} s): ${r.scope}`);
+      return;
+    }
+    case 'list': {
+      const { values } = parseArgs({ args, options: json });
+      const resources = (await rt.resources.list()).map(describe);
+      printResult(values.json, { resources }, () => table(resources, ['identifier', 'format', 'ttl', 'scope']));
+      return;
+    }
+    case 'delete': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: json });
+      if (!positionals[0]) throw new UsageError('usage: resource delete IDENTIFIER');
+      await rt.resources.delete(positionals[0]);
+      printResult(values.json, { deleted: positionals[0] }, () => `deleted resource ${positionals[0]}`);
+      return;
+    }
+    default:
+      throw new UsageError('resource commands: create, list, delete');
+  }
+}

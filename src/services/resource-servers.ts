@@ -1,0 +1,65 @@
+// API resources (RFC 8707 audiences): what scopes they define, and whether
+// their access tokens are JWTs (RFC 9068) or opaque (checked by introspection).
+import type { Db } from '../db/database.ts';
+import { conflict, invalidInput, notFound } from '../errors.ts';
+import { checkScope } from './clients.ts';
+
+export interface ResourceServerRecord {
+  identifier: string;
+  scope: string;
+  format: 'jwt' | 'opaque';
+  ttl: number;
+  createdAt: Date;
+}
+
+export function checkResourceIdentifier(identifier: string): string {
+  let url: URL;
+  try {
+    url = new URL(identifier);
+  } catch {
+    throw invalidInput(`resource identifier "${identifier}" is not an absolute URI`);
+  }
+  // RFC 8707 §2: an absolute URI without a fragment.
+  if (url.hash || identifier.includes('#')) throw invalidInput(`resource identifier "${identifier}" must not contain a fragment`);
+  return identifier;
+}
+
+export function createResourceServerService(db: Db) {
+  const toRecord = (r: { identifier: string; scope: string; format: string; ttl: number; createdAt: Date }): ResourceServerRecord => ({
+    ...r,
+    format: r.format === 'opaque' ? 'opaque' : 'jwt',
+  });
+
+  return {
+    async create(input: { identifier: string; scope: string; format?: string; ttl?: number }): Promise<ResourceServerRecord> {
+      const format = input.format ?? 'jwt';
+      if (format !== 'jwt' && format !== 'opaque') throw invalidInput('--format must be jwt or opaque');
+      const ttl = input.ttl ?? 3600;
+      if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86400) throw invalidInput('--ttl must be a whole number of seconds from 60 to 86400');
+      try {
+        return toRecord(await db.resourceServer.create({
+          data: { identifier: checkResourceIdentifier(input.identifier), scope: checkScope(input.scope), format, ttl },
+        }));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002') throw conflict(`resource ${input.identifier} already exists`);
+        throw err;
+      }
+    },
+
+    async list(): Promise<ResourceServerRecord[]> {
+      return (await db.resourceServer.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
+    },
+
+    async find(identifier: string): Promise<ResourceServerRecord | undefined> {
+      const row = await db.resourceServer.findUnique({ where: { identifier } });
+      return row ? toRecord(row) : undefined;
+    },
+
+    async delete(identifier: string): Promise<void> {
+      const { count } = await db.resourceServer.deleteMany({ where: { identifier } });
+      if (count === 0) throw notFound(`resource ${identifier}`);
+    },
+  };
+}
+
+export type ResourceServerService = ReturnType<typeof createResourceServerService>;
