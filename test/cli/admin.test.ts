@@ -1,14 +1,11 @@
 // The admin CLI exactly as operators' scripts call it.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { adminCli, errorLines } from '../helpers/cli.ts';
 import { testEnv } from '../helpers/server.ts';
-
-const exec = promisify(execFile);
 
 describe('admin CLI', () => {
   let dir: string;
@@ -20,17 +17,8 @@ describe('admin CLI', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function admin(...args: string[]) {
-    try {
-      const { stdout, stderr } = await exec('npm', ['run', '--silent', 'admin', '--', ...args], { env, cwd: process.cwd() });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
-
-  const errLine = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('latchkey-admin:'));
+  const admin = adminCli(() => env);
+  const errLine = errorLines;
 
   it('client create --json prints exactly the id and a one-time 256-bit secret that show never repeats', async () => {
     const r = await admin('client', 'create', '--name', 'Billing', '--redirect-uri', 'https://billing.example.test/cb',

@@ -1,17 +1,14 @@
 // `service-account` and `resource` commands as operators script them, then a
 // real exchange with the printed private key.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { adminCli, errorLines } from '../helpers/cli.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-const exec = promisify(execFile);
 
 describe('admin CLI: service accounts and resources', () => {
   let server: TestServer;
@@ -23,16 +20,8 @@ describe('admin CLI: service accounts and resources', () => {
   });
   after(() => server.stop());
 
-  async function admin(...args: string[]) {
-    try {
-      const { stdout, stderr } = await exec('npm', ['run', '--silent', 'admin', '--', ...args], { env });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
-  const errLine = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('latchkey-admin:'));
+  const admin = adminCli(() => env);
+  const errLine = errorLines;
 
   it('resource create refuses a duplicate; service-account create --generate-key prints a private key once, which signs a working assertion', async () => {
     const res = await admin('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'cmdb.read cmdb.write', '--format', 'jwt', '--ttl', '900', '--json');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createRemoteJWKSet, exportJWK, exportSPKI, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import { type CryptoKey, createRemoteJWKSet, exportJWK, exportSPKI, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -62,7 +62,7 @@ describe('jwt-bearer grant (RFC 7523)', () => {
         const jwk = (who as typeof es).key;
         [key, alg, kid] = [await importJWK(jwk, jwk.alg), jwk.alg, jwk.kid];
       }
-    } else if (!(key instanceof Uint8Array) && !(key instanceof CryptoKey)) {
+    } else if (!(key instanceof Uint8Array) && 'kty' in key) {
       kid = (key as JWK).kid;
       key = (await importJWK(key as JWK, alg)) as CryptoKey;
     }
