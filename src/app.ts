@@ -11,6 +11,7 @@ import type { Logger } from './logger.ts';
 import { createCsrf } from './middleware/koa-csrf.ts';
 import { errorHandler } from './middleware/koa-error-handler.ts';
 import { requestLog } from './middleware/koa-request-log.ts';
+import { createRateLimiters } from './middleware/koa-rate-limit.ts';
 import type { Render } from './middleware/koa-render.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
@@ -31,6 +32,9 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
   // The provider runs in this app's context under koa-mount: same keys, same proxy trust.
   app.keys = cookieKeys;
   app.proxy = config.trustProxy;
+  // Behind a proxy, the client is the address the proxy appended last, not
+  // whatever the client wrote into X-Forwarded-For itself.
+  app.maxIpsCount = 1;
   app.silent = true;
 
   app.use(requestLog(log));
@@ -49,16 +53,28 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
   });
   app.use(site.routes());
 
-  const interactions = interactionRoutes({
-    interactions: createInteractionApi(provider),
-    users: runtime.users,
-    csrf: createCsrf(config.secureCookies),
-    render,
-    log,
-  });
+  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
+  const interactions = interactionRoutes(
+    {
+      interactions: createInteractionApi(provider),
+      users: runtime.users,
+      signIn: runtime.signIn,
+      secondFactor: runtime.secondFactor,
+      loginState: runtime.loginState,
+      audit: runtime.audit,
+      csrf: createCsrf(config.secureCookies),
+      render,
+      log,
+    },
+    limits,
+  );
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
+  const protocol = new Router();
+  protocol.post('/token', limits.api('token'));
+  protocol.post('/token/introspection', limits.api('introspection'));
+  app.use(protocol.routes());
   app.use(tokenPreparser('/token'));
   app.use(mount(provider));
   return app;

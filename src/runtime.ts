@@ -12,6 +12,11 @@ import { getOrCreateSecret } from './services/server-secrets.ts';
 import { createUserService, type UserService } from './services/users.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
 import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
+import { createAuditService, type AuditService } from './services/audit.ts';
+import { createLockoutService } from './services/lockout.ts';
+import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
+import { createSignInService, type SignInService } from './services/sign-in.ts';
+import { createLoginStateService, type LoginStateService } from './services/login-state.ts';
 
 export interface Runtime {
   config: Config;
@@ -21,6 +26,10 @@ export interface Runtime {
   clients: ClientService;
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
+  audit: AuditService;
+  secondFactor: SecondFactorService;
+  signIn: SignInService;
+  loginState: LoginStateService;
   appliedMigrations: string[];
   /** Set when the key-encryption key was generated into DATA_DIR (development). */
   generatedKekFile?: string;
@@ -34,6 +43,10 @@ export async function openRuntime(config: Config, log?: Logger): Promise<Runtime
   const db = createDb(config.databaseUrl);
   const box = createSecretBox(kek.key);
   const clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
+  const recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
+  const audit = createAuditService(db);
+  const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
+  const lockout = createLockoutService(db, config.lockout);
   return {
     config,
     db,
@@ -42,6 +55,10 @@ export async function openRuntime(config: Config, log?: Logger): Promise<Runtime
     clients: createClientService(db, clientSecretKey),
     serviceAccounts: createServiceAccountService(db, box),
     resources: createResourceServerService(db),
+    audit,
+    secondFactor,
+    signIn: createSignInService({ db, lockout, lockoutPolicy: config.lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
+    loginState: createLoginStateService(db, config.ttl.interaction),
     appliedMigrations,
     generatedKekFile: kek.generatedAt,
     close: () => db.$disconnect(),

@@ -12,6 +12,25 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+export interface RateLimit {
+  points: number;
+  seconds: number;
+}
+
+const rate = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx): RateLimit | undefined => {
+      if (v === 'off') return undefined;
+      const m = /^(\d+)\/(\d+)$/.exec(v);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be REQUESTS/SECONDS (e.g. 20/60) or off' });
+        return z.NEVER;
+      }
+      return { points: Number(m[1]), seconds: Number(m[2]) };
+    });
+
 const schema = z.object({
   /** `production` turns on secure cookies and refuses generated secrets. Default `development`. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -55,6 +74,24 @@ const schema = z.object({
   CLOCK_SKEW: seconds(60, 0),
   /** Resource (audience) for access tokens when a request names none; must be registered. Default: none (opaque tokens). */
   DEFAULT_RESOURCE: z.url().optional(),
+  /** Issuer name shown in authenticator apps. Default `Latchkey`. */
+  TOTP_ISSUER: z.string().min(1).max(64).default('Latchkey'),
+  /** Consecutive failed passwords or codes before an account is locked. Default 5. */
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  /** First lock duration, seconds; doubles with each further lock. Default 60. */
+  LOCKOUT_BASE_SECONDS: seconds(60),
+  /** Longest lock, seconds. Default 3600. */
+  LOCKOUT_MAX_SECONDS: seconds(3600),
+  /** Per-IP limits, `REQUESTS/SECONDS` or `off`. Login form posts. Default 20/60. */
+  RATE_LIMIT_LOGIN: rate('20/60'),
+  /** Second-factor code posts (TOTP, recovery, enrolment). Default 20/60. */
+  RATE_LIMIT_CODE: rate('20/60'),
+  /** Token endpoint. Default 600/60. */
+  RATE_LIMIT_TOKEN: rate('600/60'),
+  /** Introspection endpoint. Default 1200/60. */
+  RATE_LIMIT_INTROSPECTION: rate('1200/60'),
+  /** Account page changes (password, second factor, apps). Default 30/60. */
+  RATE_LIMIT_ACCOUNT: rate('30/60'),
   /** How often expired rows are deleted, seconds. Default 300. */
   SWEEP_INTERVAL: seconds(300),
   /** pino log level. Default `info`. */
@@ -62,6 +99,7 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
+export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'account';
 
 export interface Config {
   readonly production: boolean;
@@ -86,6 +124,9 @@ export interface Config {
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
   readonly defaultResource: string | undefined;
+  readonly totpIssuer: string;
+  readonly lockout: Readonly<{ threshold: number; baseSeconds: number; maxSeconds: number }>;
+  readonly rateLimits: Readonly<Record<RateLimitName, RateLimit | undefined>>;
   readonly sweepIntervalMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -146,6 +187,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
     clockSkew: e.CLOCK_SKEW,
     defaultResource: e.DEFAULT_RESOURCE,
+    totpIssuer: e.TOTP_ISSUER,
+    lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
+    rateLimits: Object.freeze({
+      login: e.RATE_LIMIT_LOGIN,
+      code: e.RATE_LIMIT_CODE,
+      token: e.RATE_LIMIT_TOKEN,
+      introspection: e.RATE_LIMIT_INTROSPECTION,
+      account: e.RATE_LIMIT_ACCOUNT,
+    }),
     sweepIntervalMs: e.SWEEP_INTERVAL * 1000,
     logLevel: e.LOG_LEVEL,
   });

@@ -1,13 +1,21 @@
 // GET /interaction/:uid — the page for whatever the provider needs now.
 import type { Context } from 'koa';
-import type { InteractionDeps } from './context.ts';
+import { renderSecondFactor, type InteractionDeps } from './context.ts';
 import { describeScopes } from './scope-descriptions.ts';
 
-export function showInteraction({ interactions, users, csrf, render }: InteractionDeps) {
+export function showInteraction(deps: InteractionDeps) {
+  const { interactions, users, csrf, render, loginState } = deps;
   return async (ctx: Context) => {
     const uid = String(ctx.params.uid);
     const it = await interactions.details(ctx, uid);
     if (it.prompt === 'login') {
+      let state = await loginState.get(uid);
+      // Signed in with a password only, and this client wants a second factor: ask for that alone.
+      if (!state && it.accountId && it.reasons.length === 1 && it.reasons[0] === 'mfa_required') {
+        state = { accountId: it.accountId };
+        await loginState.save(uid, state);
+      }
+      if (state) return renderSecondFactor(deps, ctx, it, state.accountId);
       return render(ctx, 'login', { uid, csrf: csrf.token(ctx), clientName: it.clientName, email: it.loginHint ?? '' });
     }
     if (it.prompt === 'consent' && it.accountId) {

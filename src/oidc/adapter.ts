@@ -88,6 +88,7 @@ export function createAdapterClass({ db, clients }: AdapterDeps) {
         grantId: payload.grantId ?? null,
         userCode: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        accountId: payload.accountId ?? null,
         expiresAt,
       };
       await db.oidcPayload.upsert({

@@ -1,6 +1,7 @@
 // oidc-provider configuration. Defaults we rely on are restated here with the
 // reason; everything else is the library's default.
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { ACR_MFA, ACR_PASSWORD, REQUIRE_MFA, requiresSecondFactor } from './acr.ts';
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Render } from '../middleware/koa-render.ts';
@@ -8,7 +9,6 @@ import type { ResourceServerService } from '../services/resource-servers.ts';
 import { API_SCOPE } from './adapter.ts';
 import { resourceServerInfo } from './resource-indicators.ts';
 
-export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -30,6 +30,26 @@ const friendlyErrors: Record<string, string> = {
   access_denied: 'Access was denied.',
 };
 
+/**
+ * The library's prompts, plus one check: a client that requires a second
+ * factor (or a request with acr_values asking for it) sends a person whose
+ * session was established with a password only back to the login prompt,
+ * where our pages ask for the second factor alone (step-up).
+ */
+function buildPolicy() {
+  const { base, Check } = interactionPolicy;
+  const policy = base();
+  policy.get('login')!.checks.add(
+    new Check('mfa_required', 'a second factor is required', (ctx) => {
+      const { oidc } = ctx;
+      if (!oidc.session?.accountId || !oidc.client) return Check.NO_NEED_TO_PROMPT;
+      const needed = requiresSecondFactor(oidc.client.metadata(), oidc.params?.acr_values);
+      return needed && oidc.session.acr !== ACR_MFA ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
+
 export function buildConfiguration(deps: ConfigurationDeps): Configuration {
   const { config, render } = deps;
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, signed: true };
@@ -50,7 +70,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     // Put the requested profile/email claims in the ID token as well as at
     // userinfo (what Keycloak and Auth0 do), rather than userinfo only.
     conformIdTokenClaims: false,
-    acrValues: [ACR_PASSWORD],
+    acrValues: [ACR_PASSWORD, ACR_MFA],
 
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -64,9 +84,10 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: [API_SCOPE],
+      properties: [API_SCOPE, REQUIRE_MFA],
       validator(_ctx, key, value) {
         if (key === API_SCOPE && value !== undefined && typeof value !== 'string') throw new Error(`${API_SCOPE} must be a string`);
+        if (key === REQUIRE_MFA && value !== undefined && typeof value !== 'boolean') throw new Error(`${REQUIRE_MFA} must be a boolean`);
       },
     },
     clientDefaults: {
@@ -96,6 +117,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: buildPolicy(),
     },
 
     features: {

@@ -3,6 +3,7 @@
 import type Provider from 'oidc-provider';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from 'oidc-provider';
+import { requiresSecondFactor } from './acr.ts';
 
 export interface PendingInteraction {
   uid: string;
@@ -17,6 +18,8 @@ export interface PendingInteraction {
   /** Resource-server scopes the person has not yet granted, by resource. */
   missingResourceScopes: Record<string, string[]>;
   loginHint?: string;
+  /** The client or the request (acr_values) asks for a second factor. */
+  secondFactorRequired: boolean;
 }
 
 export interface HttpPair {
@@ -58,6 +61,7 @@ export function createInteractionApi(provider: Provider) {
         missingScopes: details.missingOIDCScope ?? [],
         missingResourceScopes: details.missingResourceScopes ?? {},
         loginHint: typeof it.params.login_hint === 'string' ? it.params.login_hint : undefined,
+        secondFactorRequired: requiresSecondFactor(client.metadata(), it.params.acr_values),
       };
     },
 

@@ -22,15 +22,7 @@ export function normalizeEmail(email: string): string {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export type AuthResult =
-  | { ok: true; user: PublicUser }
-  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'disabled' };
-
 export function createUserService(db: Db, opts: { bcryptCost: number }) {
-  // Compared against when the email is unknown, so that a miss costs the same
-  // time as a wrong password and does not reveal which emails exist.
-  const dummyHash = hashPassword('latchkey-timing-equaliser', opts.bcryptCost);
-
   return {
     async create(input: { email: string; password: string; name?: string; emailVerified?: boolean }): Promise<PublicUser> {
       const email = normalizeEmail(input.email);
@@ -73,22 +65,22 @@ export function createUserService(db: Db, opts: { bcryptCost: number }) {
       if (count === 0) throw notFound(`user ${id}`);
     },
 
+    /** Changes a password after checking the current one; false when it is wrong. */
+    async changePassword(id: string, current: string, next: string): Promise<boolean> {
+      const row = await db.user.findUnique({ where: { id } });
+      if (!row) throw notFound(`user ${id}`);
+      if (!(await verifyPassword(current, row.passwordHash))) return false;
+      await this.setPassword(id, next);
+      return true;
+    },
+
+    async hasSecondFactor(id: string): Promise<boolean> {
+      return (await db.user.count({ where: { id, totpSecretEnc: { not: null } } })) === 1;
+    },
+
     async setDisabled(id: string, disabled: boolean): Promise<void> {
       const { count } = await db.user.updateMany({ where: { id }, data: { disabled } });
       if (count === 0) throw notFound(`user ${id}`);
-    },
-
-    async authenticate(emailInput: string, password: string): Promise<AuthResult> {
-      const email = normalizeEmail(emailInput);
-      const row = email ? await db.user.findUnique({ where: { email } }) : null;
-      if (!row) {
-        await verifyPassword(password, await dummyHash);
-        return { ok: false, reason: 'unknown_user' };
-      }
-      if (!(await verifyPassword(password, row.passwordHash))) return { ok: false, reason: 'bad_password' };
-      if (row.disabled) return { ok: false, reason: 'disabled' };
-      const { passwordHash: _omit, updatedAt: _u, ...user } = row;
-      return { ok: true, user };
     },
   };
 }

@@ -1,0 +1,25 @@
+// POST /interaction/:uid/code — the second factor: a TOTP or recovery code.
+import type { Context } from 'koa';
+import { loginResult } from '../oidc/acr.ts';
+import { InteractionGone } from '../oidc/interactions.ts';
+import { lockedMessage, redirectTo, renderSecondFactor, requestMeta, type InteractionDeps } from './context.ts';
+
+export const CODE_FAILED = 'That code is not correct, or was already used. Try the current code from your app.';
+
+export function submitCode(deps: InteractionDeps) {
+  const { interactions, signIn, loginState } = deps;
+  return async (ctx: Context) => {
+    const uid = String(ctx.params.uid);
+    const it = await interactions.details(ctx, uid);
+    const state = await loginState.get(uid);
+    if (!state) throw new InteractionGone('no password step');
+    const meta = requestMeta(ctx, it.clientId);
+    const step = await signIn.code(state.accountId, String((ctx.request.body as Record<string, string>).code ?? ''), meta);
+    if (step.kind !== 'ok') {
+      return renderSecondFactor(deps, ctx, it, state.accountId, step.kind === 'locked' ? lockedMessage(step.until) : CODE_FAILED, 401);
+    }
+    await loginState.clear(uid);
+    await signIn.succeeded(state.accountId, meta, ['pwd', 'otp']);
+    redirectTo(ctx, await interactions.finishLogin(ctx, loginResult(state.accountId, true)));
+  };
+}

@@ -1,0 +1,35 @@
+// POST /interaction/:uid/enroll — setting up an authenticator during sign-in
+// (the client requires a second factor and the person has none yet), then
+// POST /interaction/:uid/continue once the recovery codes were shown.
+import type { Context } from 'koa';
+import { loginResult } from '../oidc/acr.ts';
+import { InteractionGone } from '../oidc/interactions.ts';
+import { redirectTo, renderSecondFactor, requestMeta, type InteractionDeps } from './context.ts';
+import { CODE_FAILED } from './code.ts';
+
+export function submitEnrollment(deps: InteractionDeps) {
+  const { interactions, secondFactor, loginState, audit, csrf, render } = deps;
+  return async (ctx: Context) => {
+    const uid = String(ctx.params.uid);
+    const it = await interactions.details(ctx, uid);
+    const state = await loginState.get(uid);
+    if (!state) throw new InteractionGone('no password step');
+    const codes = await secondFactor.confirmEnrollment(state.accountId, String((ctx.request.body as Record<string, string>).code ?? ''));
+    if (!codes) return renderSecondFactor(deps, ctx, it, state.accountId, CODE_FAILED, 401);
+    await loginState.save(uid, { ...state, enrolled: true });
+    await audit.record('mfa_enrolled', { ...requestMeta(ctx, it.clientId), userId: state.accountId });
+    render(ctx, 'recovery-codes', { codes, csrf: csrf.token(ctx), continueAction: `/interaction/${uid}/continue` });
+  };
+}
+
+export function continueAfterEnrollment({ interactions, loginState, signIn }: InteractionDeps) {
+  return async (ctx: Context) => {
+    const uid = String(ctx.params.uid);
+    const it = await interactions.details(ctx, uid);
+    const state = await loginState.get(uid);
+    if (!state?.enrolled) throw new InteractionGone('no enrolment');
+    await loginState.clear(uid);
+    await signIn.succeeded(state.accountId, requestMeta(ctx, it.clientId), ['pwd', 'otp']);
+    redirectTo(ctx, await interactions.finishLogin(ctx, loginResult(state.accountId, true)));
+  };
+}

@@ -1,0 +1,65 @@
+// The audit trail: who did what, from where, when. Never a password, code or
+// token; `detail` holds reason codes and identifiers only.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+
+export type AuditType =
+  | 'login_succeeded'
+  | 'login_failed'
+  | 'account_locked'
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'mfa_reset'
+  | 'recovery_code_used'
+  | 'recovery_codes_regenerated'
+  | 'consent_granted'
+  | 'consent_revoked'
+  | 'password_changed'
+  | 'signed_out_everywhere';
+
+/** Where a request came from, as the HTTP layer saw it. */
+export interface RequestMeta {
+  ip?: string;
+  userAgent?: string;
+  clientId?: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  type: string;
+  userId: string | null;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export function createAuditService(db: Db) {
+  return {
+    async record(type: AuditType, meta: RequestMeta & { userId?: string }, detail?: Record<string, unknown>): Promise<void> {
+      await db.auditEvent.create({
+        data: {
+          id: randomUUID(),
+          type,
+          userId: meta.userId ?? null,
+          clientId: meta.clientId ?? null,
+          ip: meta.ip ?? null,
+          userAgent: meta.userAgent?.slice(0, 512) ?? null,
+          detail: detail ? JSON.stringify(detail) : null,
+        },
+      });
+    },
+
+    async list(filter: { userId?: string; since?: Date; limit?: number } = {}): Promise<AuditEntry[]> {
+      const rows = await db.auditEvent.findMany({
+        where: { ...(filter.userId ? { userId: filter.userId } : {}), ...(filter.since ? { at: { gte: filter.since } } : {}) },
+        orderBy: { at: 'desc' },
+        take: Math.min(filter.limit ?? 100, 10_000),
+      });
+      return rows.map((r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
