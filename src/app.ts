@@ -16,6 +16,8 @@ import type { Render } from './middleware/koa-render.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
+import { createAccountSessions } from './oidc/account-session.ts';
+import { accountRoutes } from './account/routes.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface AppDeps {
@@ -54,6 +56,7 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
   app.use(site.routes());
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
+  const csrf = createCsrf(config.secureCookies);
   const interactions = interactionRoutes(
     {
       interactions: createInteractionApi(provider),
@@ -62,7 +65,7 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
       secondFactor: runtime.secondFactor,
       loginState: runtime.loginState,
       audit: runtime.audit,
-      csrf: createCsrf(config.secureCookies),
+      csrf,
       render,
       log,
     },
@@ -70,6 +73,20 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
   );
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+
+  const account = accountRoutes(
+    {
+      sessions: createAccountSessions(provider, runtime.db),
+      users: runtime.users,
+      secondFactor: runtime.secondFactor,
+      audit: runtime.audit,
+      csrf,
+      render,
+    },
+    limits,
+  );
+  app.use(account.routes());
+  app.use(account.allowedMethods());
 
   const protocol = new Router();
   protocol.post('/token', limits.api('token'));

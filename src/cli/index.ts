@@ -7,6 +7,7 @@ import { UsageError } from './output.ts';
 import { userCommand } from './user-commands.ts';
 import { serviceAccountCommand } from './service-account-commands.ts';
 import { resourceCommand } from './resource-commands.ts';
+import { auditCommand } from './audit-commands.ts';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 
@@ -15,6 +16,7 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--scope "openid profile email offline_access"]
                 [--auth-method client_secret_basic|client_secret_post] [--id-token-alg RS256|ES256]
                 [--client-credentials [--api-scope "a b"]]   (no --redirect-uri: a machine-only client)
+                [--require-mfa]
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]
                 (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret)
@@ -25,13 +27,15 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
   user list | user set-password ID (--password P | --password-stdin)
-  user disable ID | user enable ID`;
+  user disable ID | user enable ID | user reset-mfa ID
+  audit list [--user ID] [--since 2026-11-01T00:00:00Z] [--limit N]`;
 
 const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
   client: clientCommand,
   user: userCommand,
   'service-account': serviceAccountCommand,
   resource: resourceCommand,
+  audit: auditCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -69,7 +69,16 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       printResult(values.json, { id: positionals[0], disabled: sub === 'disable' }, () => `user ${positionals[0]} ${sub}d`);
       return;
     }
+    case 'reset-mfa': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: common });
+      if (!positionals[0]) throw new UsageError('user reset-mfa needs a user id');
+      await rt.users.get(positionals[0]);
+      await rt.secondFactor.remove(positionals[0]);
+      await rt.audit.record('mfa_reset', { userId: positionals[0] }, { by: 'admin-cli' });
+      printResult(values.json, { id: positionals[0], mfa_reset: true }, () => `two-step verification removed for ${positionals[0]}`);
+      return;
+    }
     default:
-      throw new UsageError('user commands: create, list, set-password ID, disable ID, enable ID');
+      throw new UsageError('user commands: create, list, set-password ID, disable ID, enable ID, reset-mfa ID');
   }
 }

@@ -10,6 +10,7 @@ import type { Db } from '../db/database.ts';
 import type { ClientService } from '../services/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
+import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
 
 /** Extra client metadata (see extraClientMetadata): the API scopes a client may be given. */
 export const API_SCOPE = 'latchkey_api_scope';
@@ -45,11 +46,13 @@ export class AlreadyConsumed extends errors.InvalidGrant {
 export interface AdapterDeps {
   db: Db;
   clients: ClientService;
+  issuer: string;
 }
 
-export function createAdapterClass({ db, clients }: AdapterDeps) {
+export function createAdapterClass({ db, clients, issuer }: AdapterDeps) {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
       if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id);
@@ -138,8 +141,11 @@ export function createAdapterClass({ db, clients }: AdapterDeps) {
   return PrismaAdapter;
 }
 
-/** Removes expired artifacts; idempotent, so any number of nodes may run it. */
+/** Removes expired artifacts and rate-limit counters; idempotent, so any number of nodes may run it. */
 export async function sweepExpired(db: Db, now = new Date()): Promise<number> {
-  const { count } = await db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } });
-  return count;
+  const [artifacts, counters] = await Promise.all([
+    db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.rateLimit.deleteMany({ where: { expire: { lt: now } } }),
+  ]);
+  return artifacts.count + counters.count;
 }

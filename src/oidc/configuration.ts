@@ -8,6 +8,7 @@ import type { Render } from '../middleware/koa-render.ts';
 import type { ResourceServerService } from '../services/resource-servers.ts';
 import { API_SCOPE } from './adapter.ts';
 import { resourceServerInfo } from './resource-indicators.ts';
+import { ACCOUNT_CLIENT_ID } from './account-session.ts';
 
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
@@ -104,6 +105,18 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     rotateRefreshToken: true,
+
+    // Remembered consent; the account page (our own first-party client) needs none.
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(oidc.client!.clientId);
+      if (grantId) return oidc.provider.Grant.find(grantId);
+      if (oidc.client!.clientId !== ACCOUNT_CLIENT_ID) return undefined;
+      const grant = new oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: oidc.session!.accountId! });
+      grant.addOIDCScope('openid');
+      await grant.save();
+      return grant;
+    },
 
     ttl: {
       AccessToken: config.ttl.accessToken,

@@ -32,7 +32,7 @@ export interface ProviderDeps {
 export function createProvider(deps: ProviderDeps): Provider {
   const configuration = buildConfiguration({
     config: deps.config,
-    adapter: createAdapterClass({ db: deps.db, clients: deps.clients }),
+    adapter: createAdapterClass({ db: deps.db, clients: deps.clients, issuer: deps.config.issuer }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,

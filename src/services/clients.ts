@@ -18,6 +18,8 @@ export interface ClientMetadata {
   id_token_signed_response_alg?: string;
   /** API (resource-server) scopes this client may get; unset = whatever the resource defines. */
   api_scope?: string;
+  /** Every sign-in to this client needs a second factor. */
+  latchkey_require_mfa?: boolean;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -41,6 +43,7 @@ export interface CreateClientInput {
   /** Also allow the client_credentials grant (confidential clients only). */
   clientCredentials?: boolean;
   apiScope?: string;
+  requireMfa?: boolean;
 }
 
 /** Redirect URIs are matched exactly, so they must be exact: absolute, no fragment. */
@@ -105,6 +108,7 @@ export function createClientService(db: Db, secretKey: Buffer) {
         scope: checkScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
         ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
         ...(input.apiScope ? { api_scope: checkScope(input.apiScope) } : {}),
+        ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
       };
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');

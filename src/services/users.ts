@@ -65,11 +65,14 @@ export function createUserService(db: Db, opts: { bcryptCost: number }) {
       if (count === 0) throw notFound(`user ${id}`);
     },
 
+    async checkPassword(id: string, password: string): Promise<boolean> {
+      const row = await db.user.findUnique({ where: { id }, select: { passwordHash: true } });
+      return row !== null && verifyPassword(password, row.passwordHash);
+    },
+
     /** Changes a password after checking the current one; false when it is wrong. */
     async changePassword(id: string, current: string, next: string): Promise<boolean> {
-      const row = await db.user.findUnique({ where: { id } });
-      if (!row) throw notFound(`user ${id}`);
-      if (!(await verifyPassword(current, row.passwordHash))) return false;
+      if (!(await this.checkPassword(id, current))) return false;
       await this.setPassword(id, next);
       return true;
     },

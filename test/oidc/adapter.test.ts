@@ -121,7 +121,7 @@ contract('oidc-provider memory adapter (reference)', async () => ({
 async function prismaSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-adapter-'));
   const runtime = await openRuntime(loadConfig(testEnv(dir, 3999)));
-  const PrismaAdapter = createAdapterClass({ db: runtime.db, clients: runtime.clients });
+  const PrismaAdapter = createAdapterClass({ db: runtime.db, clients: runtime.clients, issuer: 'http://127.0.0.1:3999' });
   return {
     runtime,
     make: (model: string) => new PrismaAdapter(model) as Adapter,

@@ -1,0 +1,45 @@
+// What the account routes are given, and the signed-in guard they share.
+import type { Context, Next } from 'koa';
+import type { Csrf } from '../middleware/koa-csrf.ts';
+import type { Render } from '../middleware/koa-render.ts';
+import type { AccountSessions } from '../oidc/account-session.ts';
+import type { AuditService, RequestMeta } from '../services/audit.ts';
+import type { SecondFactorService } from '../services/second-factor.ts';
+import type { UserService } from '../services/users.ts';
+
+export interface AccountDeps {
+  sessions: AccountSessions;
+  users: UserService;
+  secondFactor: SecondFactorService;
+  audit: AuditService;
+  csrf: Csrf;
+  render: Render;
+}
+
+export interface AccountState {
+  accountId: string;
+}
+
+/** Everything under /account needs a signed-in person; pages send others to sign in. */
+export function requireSignedIn({ sessions }: AccountDeps) {
+  return async (ctx: Context, next: Next) => {
+    const session = await sessions.current(ctx);
+    if (!session) {
+      ctx.status = 303;
+      return ctx.redirect(ctx.method === 'GET' ? sessions.loginUrl() : '/account');
+    }
+    ctx.state.account = { accountId: session.accountId } satisfies AccountState;
+    await next();
+  };
+}
+
+export const accountOf = (ctx: Context) => (ctx.state.account as AccountState).accountId;
+
+export function meta(ctx: Context): RequestMeta & { userId: string } {
+  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, userId: accountOf(ctx) };
+}
+
+export function backWith(ctx: Context, notice: string): void {
+  ctx.status = 303;
+  ctx.redirect(`/account?notice=${encodeURIComponent(notice)}`);
+}

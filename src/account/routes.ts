@@ -1,0 +1,23 @@
+import Router from '@koa/router';
+import { formBody } from '../middleware/koa-body.ts';
+import type { RateLimiters } from '../middleware/koa-rate-limit.ts';
+import { revokeApp, signOutEverywhere } from './apps.ts';
+import { requireSignedIn, type AccountDeps } from './context.ts';
+import { changePassword } from './password.ts';
+import { confirmTotpSetup, regenerateRecoveryCodes, removeTotp, startTotpSetup } from './second-factor.ts';
+import { showAccount } from './show.ts';
+
+export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
+  const router = new Router({ prefix: '/account' });
+  const signedIn = requireSignedIn(deps);
+  const post = [limits.page('account'), signedIn, formBody, deps.csrf.verify] as const;
+  router.get('/', signedIn, showAccount(deps));
+  router.post('/password', ...post, changePassword(deps));
+  router.get('/totp', signedIn, startTotpSetup(deps));
+  router.post('/totp', ...post, confirmTotpSetup(deps));
+  router.post('/totp/remove', ...post, removeTotp(deps));
+  router.post('/recovery-codes', ...post, regenerateRecoveryCodes(deps));
+  router.post('/apps/:grantId/revoke', ...post, revokeApp(deps));
+  router.post('/sign-out-everywhere', ...post, signOutEverywhere(deps));
+  return router;
+}
