@@ -63,8 +63,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     scopes: SCOPES,
     claims: {
-      // `amr` is only put into ID tokens when some scope maps it.
-      openid: ['sub', 'amr'],
+      // `amr` and `acr` are only put into ID tokens when some scope maps them.
+      openid: ['sub', 'amr', 'acr'],
       email: ['email', 'email_verified'],
       profile: ['name'],
     },

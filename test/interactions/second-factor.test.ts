@@ -1,0 +1,193 @@
+// TOTP, recovery codes and the second-factor sign-in step, over HTTP.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
+import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
+import { authRequest, codeFlow, createUser, oidc, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { secondsLeftInStep, totp } from '../helpers/totp.ts';
+
+export async function signInToAccount(browser: Browser, server: TestServer, email: string, password: string, code?: () => string): Promise<Page> {
+  let step = await browser.navigate(`${server.url}/account`);
+  let page = step as Page;
+  assert.match(page.html, /name="password"/, 'the account page asks to sign in first');
+  step = await submitLogin(browser, page, email, password);
+  page = step as Page;
+  if (page.html.includes('/code"')) {
+    assert.ok(code, 'a second factor was asked for');
+    page = (await browser.navigate(new URL(formAction(page.html, '/code'), page.url).href, { form: { csrf: csrfToken(page.html), code: code() } })) as Page;
+  }
+  assert.equal(new URL(page.url).pathname, '/account', page.html.slice(0, 400));
+  return page;
+}
+
+export async function enrollFromAccount(browser: Browser, server: TestServer): Promise<{ secret: string; codes: string[] }> {
+  const setup = (await browser.navigate(`${server.url}/account/totp`)) as Page;
+  const secret = setup.html.match(/id="totp-secret">([A-Z2-7]+)</)![1]!;
+  assert.match(setup.html, /<img class="qr" src="data:image\/svg\+xml;base64,/);
+  const done = (await browser.navigate(`${server.url}/account/totp`, { form: { csrf: csrfToken(setup.html), code: totp(secret) } })) as Page;
+  const codes = [...done.html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
+  assert.equal(codes.length, 10, 'ten recovery codes');
+  return { secret, codes };
+}
+
+describe('two-step verification (TOTP and recovery codes)', () => {
+  let server: TestServer;
+  let client: TestClient;
+
+  before(async () => {
+    // Each step within 3 s of a boundary is waited out, so codes computed here stay current.
+    if (secondsLeftInStep() < 4) await new Promise((r) => setTimeout(r, secondsLeftInStep() * 1000 + 200));
+    server = await startTestServer({ LOCKOUT_THRESHOLD: '50' });
+    client = await registerClient(server, { name: 'Payroll' });
+  });
+  after(() => server.stop());
+
+  async function enrolledPerson() {
+    const person = await createUser(server);
+    const browser = new Browser(server.url);
+    await signInToAccount(browser, server, person.email, person.password);
+    const { secret, codes } = await enrollFromAccount(browser, server);
+    return { ...person, secret, codes };
+  }
+
+  /** Password then code through the client's flow; returns the final step. */
+  async function loginWithCode(person: { email: string; password: string }, code: string, params: Record<string, string> = {}) {
+    const browser = new Browser(server.url);
+    const req = await authRequest(client, params);
+    const login = (await browser.navigate(req.url.href)) as Page;
+    const codePage = (await submitLogin(browser, login, person.email, person.password)) as Page;
+    assert.match(codePage.html, /autocomplete="one-time-code"/);
+    assert.match(codePage.html, /inputmode="numeric"/);
+    assert.match(codePage.html, /name="code"/);
+    const out = await browser.navigate(new URL(formAction(codePage.html, '/code'), codePage.url).href, { form: { csrf: csrfToken(codePage.html), code } });
+    return { out, req, browser };
+  }
+
+  async function consentAndTokens(browser: Browser, out: Awaited<ReturnType<Browser['navigate']>>, req: Awaited<ReturnType<typeof authRequest>>) {
+    if (!('redirect' in out)) out = await browser.navigate(new URL(formAction(out.html, '/confirm'), out.url).href, { form: { csrf: csrfToken(out.html) } });
+    assert.ok('redirect' in out);
+    return oidc.authorizationCodeGrant(client.config, new URL(out.redirect), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+  }
+
+  it('after enrolment a sign-in needs the code; the ID token says amr pwd+otp and the two-factor acr', async () => {
+    const person = await enrolledPerson();
+    // The enrolment used the current step; the next step's code is within the allowed drift.
+    const { out, req, browser } = await loginWithCode(person, totp(person.secret, 1));
+    const tokens = await consentAndTokens(browser, out, req);
+    const claims = tokens.claims()!;
+    assert.deepEqual(claims.amr, ['pwd', 'otp']);
+    assert.equal(claims.acr, 'urn:latchkey:acr:mfa');
+    const stored = await server.runtime.db.user.findUnique({ where: { id: person.id } });
+    assert.ok(stored?.totpSecretEnc?.startsWith('v1.'), 'TOTP secret encrypted at rest');
+    assert.ok(!stored?.totpSecretEnc?.includes(person.secret));
+  });
+
+  it('a password-only person gets amr pwd and the one-factor acr', async () => {
+    const person = await createUser(server);
+    const { tokens } = await codeFlow(client, new Browser(server.url), person);
+    assert.deepEqual(tokens.claims()!.amr, ['pwd']);
+    assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:pwd');
+  });
+
+  it('a code that was already accepted is refused (replay)', async () => {
+    const person = await enrolledPerson();
+    const code = totp(person.secret, 1);
+    const first = await loginWithCode(person, code);
+    assert.ok('redirect' in first.out || (first.out as Page).html.includes('/confirm"'), 'first use accepted');
+    const second = await loginWithCode(person, code);
+    const page = second.out as Page;
+    assert.equal(page.status, 401);
+    assert.match(pageText(page.html), /That code is not correct, or was already used/);
+  });
+
+  it('one step of clock drift either way is accepted; two steps are not', async () => {
+    const late = await enrolledPerson();
+    // Enrolment accepted the current step, which rightly blocks every earlier one;
+    // forget it so that the one-step-behind window itself is what is tested.
+    await server.runtime.db.user.update({ where: { id: late.id }, data: { totpLastStep: null } });
+    const behind = await loginWithCode(late, totp(late.secret, -1));
+    assert.ok(!('status' in behind.out) || (behind.out as Page).status !== 401, 'one step behind accepted');
+
+    const ahead = await enrolledPerson();
+    const okAhead = await loginWithCode(ahead, totp(ahead.secret, 1));
+    assert.ok(!('status' in okAhead.out) || (okAhead.out as Page).status !== 401, 'one step ahead accepted');
+
+    const far = await enrolledPerson();
+    for (const steps of [-2, 2, 3]) {
+      const r = await loginWithCode(far, totp(far.secret, steps));
+      assert.equal((r.out as Page).status, 401, `${steps} steps refused`);
+    }
+  });
+
+  it('a recovery code works once where a code is asked for; regenerating invalidates the old set', async () => {
+    const person = await enrolledPerson();
+    const ok = await loginWithCode(person, person.codes[0]!.toLowerCase());
+    assert.ok('redirect' in ok.out || (ok.out as Page).html.includes('/confirm"'));
+    const again = await loginWithCode(person, person.codes[0]!);
+    assert.equal((again.out as Page).status, 401, 'single use');
+    const [event] = await server.runtime.audit.list({ userId: person.id, limit: 20 }).then((e) => e.filter((x) => x.type === 'recovery_code_used'));
+    assert.ok(event, 'recovery code use audited');
+
+    const browser = new Browser(server.url);
+    const account = await signInToAccount(browser, server, person.email, person.password, () => person.codes[1]!);
+    const regenerated = (await browser.navigate(`${server.url}/account/recovery-codes`, { form: { csrf: csrfToken(account.html), password: person.password } })) as Page;
+    const fresh = [...regenerated.html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
+    assert.equal(fresh.length, 10);
+    const old = await loginWithCode(person, person.codes[2]!);
+    assert.equal((old.out as Page).status, 401, 'old set invalid');
+    const stored = await server.runtime.db.recoveryCode.findMany({ where: { userId: person.id } });
+    assert.ok(stored.every((r) => !fresh.some((c) => r.codeHash.includes(c))), 'stored as hashes');
+    const viaNew = await loginWithCode(person, fresh[0]!);
+    assert.ok('redirect' in viaNew.out || (viaNew.out as Page).html.includes('/confirm"'));
+  });
+
+  it('acr_values asking for two factors sends a person without TOTP through enrolment first', async () => {
+    const person = await createUser(server);
+    const browser = new Browser(server.url);
+    const req = await authRequest(client, { acr_values: 'urn:latchkey:acr:mfa' });
+    const login = (await browser.navigate(req.url.href)) as Page;
+    const enroll = (await submitLogin(browser, login, person.email, person.password)) as Page;
+    assert.match(pageText(enroll.html), /Set up two-step verification/);
+    const secret = enroll.html.match(/id="totp-secret">([A-Z2-7]+)</)![1]!;
+    const wrong = (await browser.navigate(new URL(formAction(enroll.html, '/enroll'), enroll.url).href, { form: { csrf: csrfToken(enroll.html), code: '000000' } })) as Page;
+    assert.equal(wrong.status, 401);
+    const codes = (await browser.navigate(new URL(formAction(wrong.html, '/enroll'), wrong.url).href, { form: { csrf: csrfToken(wrong.html), code: totp(secret) } })) as Page;
+    assert.match(pageText(codes.html), /Save your recovery codes/);
+    const out = await browser.navigate(new URL(formAction(codes.html, '/continue'), codes.url).href, { form: { csrf: csrfToken(codes.html) } });
+    const tokens = await consentAndTokens(browser, out, req);
+    assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:mfa');
+  });
+
+  it('a client that requires MFA steps up a password-only session: only the code is asked, not the password', async () => {
+    const strict = await registerClient(server, { name: 'Treasury' });
+    await server.runtime.db.client.update({
+      where: { id: strict.clientId },
+      data: { metadata: JSON.stringify({ ...(await server.runtime.clients.get(strict.clientId)).metadata, latchkey_require_mfa: true }) },
+    });
+    // Enrolled, but this browser's session was made without the code: enrol in one browser, sign in with a
+    // password-only session in another by resetting the factor, signing in, then enrolling again.
+    const person = await createUser(server);
+    const browser = new Browser(server.url);
+    const first = await codeFlow(client, browser, person);
+    assert.equal(first.tokens.claims()!.acr, 'urn:latchkey:acr:pwd');
+    const other = new Browser(server.url);
+    await signInToAccount(other, server, person.email, person.password);
+    const { secret } = await enrollFromAccount(other, server);
+
+    const req = await authRequest(strict);
+    const page = (await browser.navigate(req.url.href)) as Page;
+    assert.doesNotMatch(page.html, /name="password"/, 'no password asked again');
+    assert.match(pageText(page.html), /Two-step verification/);
+    const out = await browser.navigate(new URL(formAction(page.html, '/code'), page.url).href, { form: { csrf: csrfToken(page.html), code: totp(secret, 1) } });
+    const tokens = await (async () => {
+      let step = out;
+      if (!('redirect' in step)) step = await browser.navigate(new URL(formAction(step.html, '/confirm'), step.url).href, { form: { csrf: csrfToken(step.html) } });
+      assert.ok('redirect' in step);
+      return oidc.authorizationCodeGrant(strict.config, new URL(step.redirect), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    })();
+    assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:mfa');
+    assert.deepEqual(tokens.claims()!.amr, ['pwd', 'otp']);
+    assert.equal(decodeJwt(tokens.id_token!).sub, person.id);
+  });
+});
