@@ -6,30 +6,7 @@ import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/
 import { authRequest, codeFlow, createUser, oidc, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { secondsLeftInStep, totp } from '../helpers/totp.ts';
-
-export async function signInToAccount(browser: Browser, server: TestServer, email: string, password: string, code?: () => string): Promise<Page> {
-  let step = await browser.navigate(`${server.url}/account`);
-  let page = step as Page;
-  assert.match(page.html, /name="password"/, 'the account page asks to sign in first');
-  step = await submitLogin(browser, page, email, password);
-  page = step as Page;
-  if (page.html.includes('/code"')) {
-    assert.ok(code, 'a second factor was asked for');
-    page = (await browser.navigate(new URL(formAction(page.html, '/code'), page.url).href, { form: { csrf: csrfToken(page.html), code: code() } })) as Page;
-  }
-  assert.equal(new URL(page.url).pathname, '/account', page.html.slice(0, 400));
-  return page;
-}
-
-export async function enrollFromAccount(browser: Browser, server: TestServer): Promise<{ secret: string; codes: string[] }> {
-  const setup = (await browser.navigate(`${server.url}/account/totp`)) as Page;
-  const secret = setup.html.match(/id="totp-secret">([A-Z2-7]+)</)![1]!;
-  assert.match(setup.html, /<img class="qr" src="data:image\/svg\+xml;base64,/);
-  const done = (await browser.navigate(`${server.url}/account/totp`, { form: { csrf: csrfToken(setup.html), code: totp(secret) } })) as Page;
-  const codes = [...done.html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
-  assert.equal(codes.length, 10, 'ten recovery codes');
-  return { secret, codes };
-}
+import { enrollFromAccount, signInToAccount } from '../helpers/account.ts';
 
 describe('two-step verification (TOTP and recovery codes)', () => {
   let server: TestServer;
