@@ -27,35 +27,35 @@ export function confirmTotpSetup({ secondFactor, audit, csrf, render }: AccountD
   };
 }
 
-/** Re-checks the password for the sensitive actions below. */
-async function passwordConfirmed(deps: AccountDeps, ctx: Context): Promise<boolean> {
-  return deps.users.checkPassword(accountOf(ctx), (ctx.request.body as Record<string, string>).password ?? '');
+/**
+ * The sensitive actions below ask for the password again: a session left
+ * open on a shared computer must not be enough to remove the second factor.
+ */
+function withPassword(deps: AccountDeps, refused: string, action: (ctx: Context, accountId: string) => Promise<void>) {
+  const show = showAccount(deps);
+  return async (ctx: Context) => {
+    const accountId = accountOf(ctx);
+    if (!(await deps.users.checkPassword(accountId, (ctx.request.body as Record<string, string>).password ?? ''))) {
+      ctx.state.error = refused;
+      ctx.status = 400;
+      return show(ctx);
+    }
+    await action(ctx, accountId);
+  };
 }
 
 export function removeTotp(deps: AccountDeps) {
-  const show = showAccount(deps);
-  return async (ctx: Context) => {
-    if (!(await passwordConfirmed(deps, ctx))) {
-      ctx.state.error = 'Your password is not correct; two-step verification is still on.';
-      ctx.status = 400;
-      return show(ctx);
-    }
-    await deps.secondFactor.remove(accountOf(ctx));
+  return withPassword(deps, 'Your password is not correct; two-step verification is still on.', async (ctx, accountId) => {
+    await deps.secondFactor.remove(accountId);
     await deps.audit.record('mfa_removed', meta(ctx));
     backWith(ctx, 'mfa-removed');
-  };
+  });
 }
 
 export function regenerateRecoveryCodes(deps: AccountDeps) {
-  const show = showAccount(deps);
-  return async (ctx: Context) => {
-    if (!(await passwordConfirmed(deps, ctx))) {
-      ctx.state.error = 'Your password is not correct; your recovery codes were not changed.';
-      ctx.status = 400;
-      return show(ctx);
-    }
-    const codes = await deps.secondFactor.regenerateRecoveryCodes(accountOf(ctx));
+  return withPassword(deps, 'Your password is not correct; your recovery codes were not changed.', async (ctx, accountId) => {
+    const codes = await deps.secondFactor.regenerateRecoveryCodes(accountId);
     await deps.audit.record('recovery_codes_regenerated', meta(ctx));
     deps.render(ctx, 'recovery-codes', { codes });
-  };
+  });
 }
