@@ -23,8 +23,11 @@ if (!existsSync(lock)) {
 }
 const handle = await openSchemaEngine(adapterFactory(url), schemaPath(kind));
 try {
+  const existing = readMigrations(dir);
+  // The first migration of a database needs no shadow database: it is the whole schema.
+  const from = existing.migrationDirectories.length === 0 ? { tag: 'empty' as const } : { tag: 'migrations' as const, ...existing };
   const { stdout } = await handle.engine.diff({
-    from: { tag: 'migrations', ...readMigrations(dir) },
+    from,
     to: { tag: 'schemaDatamodel', files: [{ path: schemaPath(kind), content: readFileSync(schemaPath(kind), 'utf8') }] },
     script: true,
     exitCode: null,

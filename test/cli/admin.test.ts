@@ -5,17 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminCli, errorLines } from '../helpers/cli.ts';
-import { testEnv } from '../helpers/server.ts';
+import { createTestDatabase, testEnv, type TestDatabase } from '../helpers/server.ts';
 
 describe('admin CLI', () => {
   let dir: string;
   let env: Record<string, string>;
 
-  before(() => {
+  let database: TestDatabase;
+
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-'));
-    env = { ...process.env, ...testEnv(dir, 3000) } as Record<string, string>;
+    database = await createTestDatabase(dir);
+    env = { ...process.env, ...testEnv(dir, 3000, { DATABASE_URL: database.url }) } as Record<string, string>;
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const admin = adminCli(() => env);
   const errLine = errorLines;

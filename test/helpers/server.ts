@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
@@ -18,6 +19,34 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of its own for one test server: a SQLite file in `dir`, or, when
+ * TEST_POSTGRES_URL (an admin connection) is set, a fresh PostgreSQL database.
+ */
+export async function createTestDatabase(dir: string): Promise<TestDatabase> {
+  const admin = process.env.TEST_POSTGRES_URL;
+  if (!admin) return { url: `file:${join(dir, 'latchkey.db')}`, drop: async () => {} };
+  const name = `latchkey_test_${randomBytes(6).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.href, drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export interface TestServer extends RunningServer {
@@ -35,7 +64,7 @@ export function testEnv(dir: string, port: number, extra: Record<string, string>
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: `http://127.0.0.1:${port}`,
-    DATABASE_URL: process.env.TEST_DATABASE_URL ?? `file:${join(dir, 'latchkey.db')}`,
+    DATABASE_URL: `file:${join(dir, 'latchkey.db')}`,
     DATA_DIR: dir,
     LATCHKEY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     // Hashing cost is not what these tests measure.
@@ -55,7 +84,8 @@ export function testEnv(dir: string, port: number, extra: Record<string, string>
 export async function startTestServer(extra: Record<string, string> = {}, reuse?: { dir: string; env: Record<string, string> }): Promise<TestServer> {
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const port = reuse ? Number(reuse.env.PORT) : await freePort();
-  const env = reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, extra);
+  const database = reuse ? undefined : await createTestDatabase(dir);
+  const env = reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -73,6 +103,7 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
     logs,
     async stop() {
       await running.close();
+      await database?.drop();
       if (!reuse) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -12,7 +12,7 @@ import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
 import { AlreadyConsumed, createAdapterClass, sweepExpired } from '../../src/oidc/adapter.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
-import { testEnv } from '../helpers/server.ts';
+import { createTestDatabase, testEnv } from '../helpers/server.ts';
 
 type Factory = (model: string) => Adapter;
 
@@ -120,13 +120,15 @@ contract('oidc-provider memory adapter (reference)', async () => ({
 
 async function prismaSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-adapter-'));
-  const runtime = await openRuntime(loadConfig(testEnv(dir, 3999)));
+  const database = await createTestDatabase(dir);
+  const runtime = await openRuntime(loadConfig(testEnv(dir, 3999, { DATABASE_URL: database.url })));
   const PrismaAdapter = createAdapterClass({ db: runtime.db, clients: runtime.clients, issuer: 'http://127.0.0.1:3999' });
   return {
     runtime,
     make: (model: string) => new PrismaAdapter(model) as Adapter,
     teardown: async () => {
       await runtime.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

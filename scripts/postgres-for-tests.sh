@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Starts a private PostgreSQL cluster on 127.0.0.1 for the test suite and
+# prints the admin URL the tests use to create one database per server.
+#   eval "$(scripts/postgres-for-tests.sh start)"   → exports TEST_POSTGRES_URL
+#   scripts/postgres-for-tests.sh stop
+set -euo pipefail
+PGDIR=${PGDIR:-/tmp/latchkey-pg}
+PGPORT=${PGPORT:-55432}
+BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+case "${1:-start}" in
+  start)
+    if [ ! -d "$PGDIR/data" ]; then
+      mkdir -p "$PGDIR" && chown "$( [ "$(id -u)" = 0 ] && echo postgres || id -un )" "$PGDIR"
+      as_pg "$BIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
+    fi
+    as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+      -o "-k $PGDIR -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+    echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
+    ;;
+  stop)
+    as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null || true
+    ;;
+esac
