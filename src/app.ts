@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
-import mount from 'koa-mount';
-import type Provider from 'oidc-provider';
-import { projectRoot } from './db/database.ts';
+import { databaseKind, migrationsDir, projectRoot } from './db/database.ts';
+import type { Metrics } from './metrics.ts';
+import { httpMetrics, metricsEndpoint } from './middleware/koa-metrics.ts';
+import { databaseChecks } from './services/readiness.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { Logger } from './logger.ts';
 import { createCsrf } from './middleware/koa-csrf.ts';
@@ -15,6 +16,7 @@ import { createRateLimiters } from './middleware/koa-rate-limit.ts';
 import type { Render } from './middleware/koa-render.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
+import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes } from './account/routes.ts';
@@ -22,13 +24,14 @@ import type { Runtime } from './runtime.ts';
 
 export interface AppDeps {
   runtime: Runtime;
-  provider: Provider;
+  live: LiveProvider;
+  metrics: Metrics;
   render: Render;
   log: Logger;
   cookieKeys: string[];
 }
 
-export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps): Koa {
+export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: AppDeps): Koa {
   const { config } = runtime;
   const app = new Koa();
   // The provider runs in this app's context under koa-mount: same keys, same proxy trust.
@@ -40,6 +43,7 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
   app.silent = true;
 
   app.use(requestLog(log));
+  app.use(httpMetrics(metrics));
   app.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
   app.use(errorHandler(log, render));
 
@@ -51,15 +55,27 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
     ctx.body = stylesheet;
   });
   site.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
+  site.get('/readyz', async (ctx) => {
+    const checks = {
+      ...(await databaseChecks(runtime.db, migrationsDir(databaseKind(config.databaseUrl)))),
+      signing_key: live.signingKids.length ? { ok: true, detail: live.signingKids.join(', ') } : { ok: false, detail: 'no active signing key' },
+    };
+    const ready = Object.values(checks).every((c) => c.ok);
+    ctx.status = ready ? 200 : 503;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+  });
+  if (!config.metricsPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
   app.use(site.routes());
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const csrf = createCsrf(config.secureCookies);
   const interactions = interactionRoutes(
     {
-      interactions: createInteractionApi(provider),
+      interactions: createInteractionApi(() => live.current),
       users: runtime.users,
       signIn: runtime.signIn,
       secondFactor: runtime.secondFactor,
@@ -76,7 +92,7 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
 
   const account = accountRoutes(
     {
-      sessions: createAccountSessions(provider, runtime.db),
+      sessions: createAccountSessions(() => live.current, runtime.db),
       users: runtime.users,
       secondFactor: runtime.secondFactor,
       audit: runtime.audit,
@@ -91,8 +107,12 @@ export function buildApp({ runtime, provider, render, log, cookieKeys }: AppDeps
   const protocol = new Router();
   protocol.post('/token', limits.api('token'));
   protocol.post('/token/introspection', limits.api('introspection'));
+  protocol.get('/jwks', async (ctx, next) => {
+    await next();
+    if (ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${config.jwksMaxAge}`);
+  });
   app.use(protocol.routes());
   app.use(tokenPreparser('/token'));
-  app.use(mount(provider));
+  app.use((ctx, next) => live.middleware(ctx, next));
   return app;
 }

@@ -2,7 +2,7 @@
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
 import type { Config } from './config/env.ts';
-import { createDb, type Db } from './db/database.ts';
+import { createDb, type Db, type QueryObserver } from './db/database.ts';
 import { applyMigrations } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
 import { createClientService, type ClientService } from './services/clients.ts';
@@ -12,7 +12,7 @@ import { getOrCreateSecret } from './services/server-secrets.ts';
 import { createUserService, type UserService } from './services/users.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
 import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
-import { createAuditService, type AuditService } from './services/audit.ts';
+import { createAuditService, type AuditService, type AuditType } from './services/audit.ts';
 import { createLockoutService } from './services/lockout.ts';
 import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
 import { createSignInService, type SignInService } from './services/sign-in.ts';
@@ -36,15 +36,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, log?: Logger): Promise<Runtime> {
+export interface RuntimeHooks {
+  observeQuery?: QueryObserver;
+  onAudit?: (type: AuditType) => void;
+}
+
+export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, hooks.observeQuery);
   const box = createSecretBox(kek.key);
   const clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
   const recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
-  const audit = createAuditService(db);
+  const audit = createAuditService(db, hooks.onAudit);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout);
   return {

@@ -3,49 +3,79 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import type Provider from 'oidc-provider';
+import Koa from 'koa';
 import { buildApp } from './app.ts';
+import { metricsEndpoint } from './middleware/koa-metrics.ts';
 import { ConfigError, loadConfig, type Config } from './config/env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRenderer } from './middleware/koa-render.ts';
-import { sweepExpired } from './oidc/adapter.ts';
+import { sweep } from './services/sweeper.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createProvider } from './oidc/provider.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { getOrCreateSecret } from './services/server-secrets.ts';
-import { ensureSigningKeys, loadSigningJwks } from './services/signing-keys.ts';
+import { advanceKeyStages, ensureSigningKeys, loadSigningJwks } from './services/signing-keys.ts';
+import { createLiveProvider, type LiveProvider } from './oidc/live-provider.ts';
 
 export interface RunningServer {
   url: string;
   server: Server;
   runtime: Runtime;
-  provider: Provider;
+  live: LiveProvider;
+  metrics: Metrics;
+  /** Advances key stages and reloads keys now (the timer does it every KEY_REFRESH_INTERVAL). */
+  refreshKeys(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const runtime = await openRuntime(config, log);
+  const metrics = createMetrics();
+  const runtime = await openRuntime(config, log, {
+    observeQuery: (operation, seconds) => metrics.dbDuration.observe({ operation }, seconds),
+    onAudit: (type) => {
+      if (type === 'login_succeeded') metrics.logins.inc({ result: 'succeeded' });
+      else if (type === 'login_failed') metrics.logins.inc({ result: 'failed' });
+      else if (type === 'account_locked') metrics.lockouts.inc();
+    },
+  });
+  metrics.watchTables(runtime.db);
   if (runtime.generatedKekFile) {
     log.warn({ file: runtime.generatedKekFile }, 'using a key-encryption key from DATA_DIR (development only); set LATCHKEY_KEY_ENCRYPTION_KEY in production');
   }
   const createdKeys = await ensureSigningKeys(runtime.db, runtime.box);
   if (createdKeys.length) log.info({ kids: createdKeys }, 'generated signing keys');
-  const jwks = await loadSigningJwks(runtime.db, runtime.box);
   const cookieKeys = [await getOrCreateSecret(runtime.db, runtime.box, 'cookie-key')];
 
   const render = createRenderer();
-  const provider = createProvider({
-    config,
-    db: runtime.db,
-    log,
-    render,
-    users: runtime.users,
-    clients: runtime.clients,
-    serviceAccounts: runtime.serviceAccounts,
-    resources: runtime.resources,
-    jwks,
-    cookieKeys,
-  });
-  const app = buildApp({ runtime, provider, render, log, cookieKeys });
+  const build = (jwks: Awaited<ReturnType<typeof loadSigningJwks>>) =>
+    createProvider({
+      config,
+      db: runtime.db,
+      log,
+      render,
+      users: runtime.users,
+      clients: runtime.clients,
+      serviceAccounts: runtime.serviceAccounts,
+      resources: runtime.resources,
+      jwks,
+      cookieKeys,
+      metrics,
+    });
+  // A retiring key stays published until the longest-lived token it signed has expired.
+  const retireAfter = async () => {
+    const longestResource = (await runtime.resources.list()).reduce((max, r) => Math.max(max, r.ttl), 0);
+    return Math.max(config.ttl.idToken, config.ttl.accessToken, longestResource) + config.clockSkew;
+  };
+  const refreshKeys = async () => {
+    const changes = await advanceKeyStages(runtime.db, await retireAfter());
+    if (changes.length) log.info({ changes }, 'signing key stages advanced');
+    const rebuilt = await live.refresh();
+    if (rebuilt) log.info({ signing: live.signingKids }, 'signing keys reloaded');
+    return rebuilt;
+  };
+  await advanceKeyStages(runtime.db, await retireAfter());
+  const live = await createLiveProvider(build, () => loadSigningJwks(runtime.db, runtime.box));
+  const app = buildApp({ runtime, live, render, log, cookieKeys, metrics });
 
   const server = createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -54,9 +84,26 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const port = (server.address() as AddressInfo).port;
 
+  // Optionally, metrics on a port of their own (kept off the public listener).
+  let metricsServer: Server | undefined;
+  if (config.metricsPort) {
+    const metricsApp = new Koa();
+    metricsApp.use(metricsEndpoint(metrics, config.metricsToken));
+    metricsServer = createServer(metricsApp.callback());
+    await new Promise<void>((resolve, reject) => {
+      metricsServer!.once('error', reject);
+      metricsServer!.listen(config.metricsPort, config.host, () => resolve());
+    });
+  }
+
+  const keyTimer = setInterval(() => {
+    refreshKeys().catch((err) => log.warn({ err }, 'key refresh failed'));
+  }, config.keyRefreshIntervalMs);
+  keyTimer.unref();
+
   const sweeper = setInterval(() => {
-    sweepExpired(runtime.db).then(
-      (n) => n && log.debug({ removed: n }, 'swept expired artifacts'),
+    sweep(runtime.db, { auditRetentionDays: config.auditRetentionDays }).then(
+      (removed) => log.debug({ removed }, 'swept expired rows'),
       (err) => log.warn({ err }, 'sweep failed'),
     );
   }, config.sweepIntervalMs);
@@ -67,10 +114,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     url: `http://127.0.0.1:${port}`,
     server,
     runtime,
-    provider,
+    live,
+    metrics,
+    refreshKeys,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        clearInterval(keyTimer);
+        metricsServer?.close();
         // Stop accepting, let in-flight requests finish, drop idle keep-alives.
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

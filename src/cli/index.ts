@@ -8,6 +8,7 @@ import { userCommand } from './user-commands.ts';
 import { serviceAccountCommand } from './service-account-commands.ts';
 import { resourceCommand } from './resource-commands.ts';
 import { auditCommand } from './audit-commands.ts';
+import { kekCommand, keysCommand } from './key-commands.ts';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 
@@ -28,7 +29,9 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
   user list | user set-password ID (--password P | --password-stdin)
   user disable ID | user enable ID | user reset-mfa ID
-  audit list [--user ID] [--since 2026-11-01T00:00:00Z] [--limit N]`;
+  audit list [--user ID] [--since 2026-11-01T00:00:00Z] [--limit N]
+  keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]
+  kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)`;
 
 const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
   client: clientCommand,
@@ -36,6 +39,8 @@ const commands: Record<string, (rt: Runtime, sub: string | undefined, args: stri
   'service-account': serviceAccountCommand,
   resource: resourceCommand,
   audit: auditCommand,
+  keys: keysCommand,
+  kek: kekCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

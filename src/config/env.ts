@@ -92,6 +92,18 @@ const schema = z.object({
   RATE_LIMIT_INTROSPECTION: rate('1200/60'),
   /** Account page changes (password, second factor, apps). Default 30/60. */
   RATE_LIMIT_ACCOUNT: rate('30/60'),
+  /** Cache-Control max-age of the JWKS response, seconds. Default 600. */
+  JWKS_MAX_AGE: seconds(600, 0),
+  /** How long a rotated-in key is published before it signs, seconds. Default: JWKS_MAX_AGE. */
+  KEY_ROTATION_DELAY: z.coerce.number().int().min(0).optional(),
+  /** How often each node advances key stages and reloads keys, seconds. Default 30. */
+  KEY_REFRESH_INTERVAL: seconds(30),
+  /** Audit rows older than this many days are deleted by the sweep. Default 90. */
+  AUDIT_RETENTION_DAYS: seconds(90),
+  /** Serve /metrics on this port instead of the main one. Default: the main port. */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** When set, /metrics requires `Authorization: Bearer <token>`. Default: open. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** How often expired rows are deleted, seconds. Default 300. */
   SWEEP_INTERVAL: seconds(300),
   /** pino log level. Default `info`. */
@@ -127,6 +139,12 @@ export interface Config {
   readonly totpIssuer: string;
   readonly lockout: Readonly<{ threshold: number; baseSeconds: number; maxSeconds: number }>;
   readonly rateLimits: Readonly<Record<RateLimitName, RateLimit | undefined>>;
+  readonly jwksMaxAge: number;
+  readonly keyRotationDelay: number;
+  readonly keyRefreshIntervalMs: number;
+  readonly auditRetentionDays: number;
+  readonly metricsPort: number | undefined;
+  readonly metricsToken: string | undefined;
   readonly sweepIntervalMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -196,6 +214,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       introspection: e.RATE_LIMIT_INTROSPECTION,
       account: e.RATE_LIMIT_ACCOUNT,
     }),
+    jwksMaxAge: e.JWKS_MAX_AGE,
+    keyRotationDelay: e.KEY_ROTATION_DELAY ?? e.JWKS_MAX_AGE,
+    keyRefreshIntervalMs: e.KEY_REFRESH_INTERVAL * 1000,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    metricsPort: e.METRICS_PORT,
+    metricsToken: e.METRICS_TOKEN,
     sweepIntervalMs: e.SWEEP_INTERVAL * 1000,
     logLevel: e.LOG_LEVEL,
   });

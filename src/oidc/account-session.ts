@@ -30,11 +30,11 @@ export interface AuthorizedApp {
   grantedAt: Date | undefined;
 }
 
-export function createAccountSessions(provider: Provider, db: Db) {
+export function createAccountSessions(getProvider: () => Provider, db: Db) {
   return {
     /** The signed-in person of this browser's SSO session, if any. */
     async current(ctx: Context): Promise<{ accountId: string; acr?: string; amr?: string[] } | undefined> {
-      const session = await provider.Session.get(ctx as never);
+      const session = await getProvider().Session.get(ctx as never);
       if (!session.accountId) return undefined;
       return { accountId: session.accountId, acr: session.acr, amr: session.amr };
     },
@@ -44,10 +44,11 @@ export function createAccountSessions(provider: Provider, db: Db) {
       // The code is never redeemed: the account page reads the session the
       // login creates. PKCE is still required of every client, so we send one.
       const challenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
-      const url = new URL(`${provider.issuer}/auth`);
+      const { issuer } = getProvider();
+      const url = new URL(`${issuer}/auth`);
       url.search = new URLSearchParams({
         client_id: ACCOUNT_CLIENT_ID,
-        redirect_uri: `${provider.issuer}/account`,
+        redirect_uri: `${issuer}/account`,
         response_type: 'code',
         scope: 'openid',
         code_challenge: challenge,
@@ -59,6 +60,7 @@ export function createAccountSessions(provider: Provider, db: Db) {
 
     async authorizedApps(accountId: string): Promise<AuthorizedApp[]> {
       const rows = await db.oidcPayload.findMany({ where: { type: 'Grant', accountId }, orderBy: { id: 'asc' } });
+      const provider = getProvider();
       const apps: AuthorizedApp[] = [];
       for (const row of rows) {
         if (row.expiresAt && row.expiresAt <= new Date()) continue;
@@ -82,6 +84,7 @@ export function createAccountSessions(provider: Provider, db: Db) {
 
     /** Withdraws consent: the grant and every code and token issued under it. */
     async revokeApp(accountId: string, grantId: string): Promise<string | undefined> {
+      const provider = getProvider();
       const grant = await provider.Grant.find(grantId);
       if (!grant || grant.accountId !== accountId) return undefined;
       await Promise.all([

@@ -140,12 +140,3 @@ export function createAdapterClass({ db, clients, issuer }: AdapterDeps) {
 
   return PrismaAdapter;
 }
-
-/** Removes expired artifacts and rate-limit counters; idempotent, so any number of nodes may run it. */
-export async function sweepExpired(db: Db, now = new Date()): Promise<number> {
-  const [artifacts, counters] = await Promise.all([
-    db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } }),
-    db.rateLimit.deleteMany({ where: { expire: { lt: now } } }),
-  ]);
-  return artifacts.count + counters.count;
-}

@@ -80,7 +80,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     // No client_secret_jwt: secrets are stored as HMACs, so HS* keyed on the secret cannot work.
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {
-      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     },

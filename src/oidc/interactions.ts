@@ -31,10 +31,10 @@ export class InteractionGone extends Error {
   override name = 'InteractionGone';
 }
 
-export function createInteractionApi(provider: Provider) {
+export function createInteractionApi(getProvider: () => Provider) {
   async function load({ req, res }: HttpPair) {
     try {
-      return await provider.interactionDetails(req, res);
+      return await getProvider().interactionDetails(req, res);
     } catch (err) {
       if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) throw new InteractionGone((err as Error).message);
       throw err;
@@ -45,7 +45,7 @@ export function createInteractionApi(provider: Provider) {
     async details(http: HttpPair, uid: string): Promise<PendingInteraction> {
       const it = await load(http);
       if (it.uid !== uid) throw new InteractionGone('interaction mismatch');
-      const client = await provider.Client.find(String(it.params.client_id));
+      const client = await getProvider().Client.find(String(it.params.client_id));
       if (!client) throw new InteractionGone('client gone');
       const details = it.prompt.details as {
         missingOIDCScope?: string[];
@@ -68,12 +68,13 @@ export function createInteractionApi(provider: Provider) {
     /** Finishes the login prompt; returns where to send the browser. */
     async finishLogin(http: HttpPair, login: { accountId: string; amr: string[]; acr: string }): Promise<string> {
       await load(http);
-      return provider.interactionResult(http.req, http.res, { login: { ...login, remember: true } }, { mergeWithLastSubmission: false });
+      return getProvider().interactionResult(http.req, http.res, { login: { ...login, remember: true } }, { mergeWithLastSubmission: false });
     },
 
     /** Grants what the consent prompt asked for and remembers it. */
     async finishConsent(http: HttpPair): Promise<string> {
       const it = await load(http);
+      const provider = getProvider();
       if (it.prompt.name !== 'consent' || !it.session) throw new InteractionGone('no consent pending');
       const details = it.prompt.details as {
         missingOIDCScope?: string[];
@@ -96,7 +97,7 @@ export function createInteractionApi(provider: Provider) {
     /** Ends the interaction with an error sent to the client (e.g. access_denied). */
     async abort(http: HttpPair, error = 'access_denied', description = 'the person denied the request'): Promise<string> {
       await load(http);
-      return provider.interactionResult(http.req, http.res, { error, error_description: description }, { mergeWithLastSubmission: false });
+      return getProvider().interactionResult(http.req, http.res, { error, error_description: description }, { mergeWithLastSubmission: false });
     },
   };
 }

@@ -4,6 +4,7 @@ import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { ClientService } from '../services/clients.ts';
 import type { ResourceServerService } from '../services/resource-servers.ts';
@@ -27,6 +28,7 @@ export interface ProviderDeps {
   resources: ResourceServerService;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
+  metrics: Metrics;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -48,6 +50,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     buildJwtBearerHandler({ config: deps.config, db: deps.db, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),
     jwtBearerParameters,
   );
+  provider.on('grant.success', (ctx) => {
+    deps.metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+  });
+  provider.on('grant.error', (_ctx, err) => {
+    deps.metrics.tokenErrors.inc({ error: (err as { error?: string }).error ?? 'server_error' });
+  });
   provider.on('server_error', (ctx, err) => {
     deps.log.error({ err, path: ctx.path }, 'provider server_error');
   });

@@ -35,9 +35,10 @@ export interface AuditEntry {
   detail: Record<string, unknown> | null;
 }
 
-export function createAuditService(db: Db) {
+export function createAuditService(db: Db, onRecord?: (type: AuditType) => void) {
   return {
     async record(type: AuditType, meta: RequestMeta & { userId?: string }, detail?: Record<string, unknown>): Promise<void> {
+      onRecord?.(type);
       await db.auditEvent.create({
         data: {
           id: randomUUID(),

@@ -10,7 +10,8 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 // @ts-expect-error: the library ships no types for its internal memory adapter
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
-import { AlreadyConsumed, createAdapterClass, sweepExpired } from '../../src/oidc/adapter.ts';
+import { AlreadyConsumed, createAdapterClass } from '../../src/oidc/adapter.ts';
+import { sweep } from '../../src/services/sweeper.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, testEnv } from '../helpers/server.ts';
 
@@ -179,8 +180,8 @@ describe('Prisma adapter', () => {
     const dead = id();
     await a.upsert(live, { jti: live } as AdapterPayload, 600);
     await a.upsert(dead, { jti: dead } as AdapterPayload, 1);
-    const removed = await sweepExpired(runtime.db, new Date(Date.now() + 5_000));
-    assert.ok(removed >= 1);
+    const removed = await sweep(runtime.db, { auditRetentionDays: 90 }, new Date(Date.now() + 5_000));
+    assert.ok(removed.artifacts >= 1);
     assert.equal(await runtime.db.oidcPayload.count({ where: { id: dead } }), 0);
     assert.equal(await runtime.db.oidcPayload.count({ where: { id: live } }), 1);
   });

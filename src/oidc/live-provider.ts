@@ -1,0 +1,50 @@
+// The provider instance that serves requests, rebuilt when the signing-key
+// set changes (oidc-provider fixes its keystore at construction). All state
+// lives in the database, so swapping instances loses nothing: requests in
+// flight finish on the instance they started on.
+import type { Context, Next } from 'koa';
+import mount from 'koa-mount';
+import type Provider from 'oidc-provider';
+import type { JWK } from 'jose';
+
+export interface LiveProvider {
+  readonly current: Provider;
+  /** Kids of the keys that sign now. */
+  readonly signingKids: string[];
+  middleware(ctx: Context, next: Next): Promise<void>;
+  /** Reloads keys; rebuilds the provider when they changed. True when rebuilt. */
+  refresh(): Promise<boolean>;
+}
+
+const fingerprint = (keys: JWK[]) => keys.map((k) => `${k.kid}:${k.key_ops ? 'verify' : 'sign'}`).sort().join(',');
+
+export async function createLiveProvider(build: (jwks: { keys: JWK[] }) => Provider, loadKeys: () => Promise<{ keys: JWK[] }>): Promise<LiveProvider> {
+  let current: Provider;
+  let handler: (ctx: Context, next: Next) => Promise<void>;
+  let seen = '';
+  let signingKids: string[] = [];
+
+  async function refresh(): Promise<boolean> {
+    const jwks = await loadKeys();
+    const print = fingerprint(jwks.keys);
+    if (print === seen) return false;
+    const next = build(jwks);
+    current = next;
+    handler = mount(next) as unknown as typeof handler;
+    seen = print;
+    signingKids = jwks.keys.filter((k) => !k.key_ops).map((k) => k.kid!);
+    return true;
+  }
+
+  await refresh();
+  return {
+    get current() {
+      return current;
+    },
+    get signingKids() {
+      return signingKids;
+    },
+    middleware: (ctx, next) => handler(ctx, next),
+    refresh,
+  };
+}
