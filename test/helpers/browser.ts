@@ -12,7 +12,12 @@ export interface Page {
 export class Browser {
   private jar = new Map<string, string>();
 
-  constructor(private readonly origin: string) {}
+  private readonly origins: string[];
+
+  /** `origin`: the server's address (several for several nodes behind one issuer). */
+  constructor(origin: string | string[]) {
+    this.origins = ([] as string[]).concat(origin);
+  }
 
   cookieNames(): string[] {
     return [...this.jar.keys()];
@@ -62,7 +67,7 @@ export class Browser {
     let current = url;
     for (let hops = 0; hops < 10 && res.status >= 300 && res.status < 400; hops++) {
       const next = new URL(res.headers.get('location')!, current).href;
-      if (!next.startsWith(this.origin)) return { redirect: next };
+      if (!this.origins.some((o) => next.startsWith(o))) return { redirect: next };
       current = next;
       res = await this.request(next);
     }

@@ -1,0 +1,86 @@
+// What an operator watches: health, readiness, Prometheus metrics, request logs.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Browser, type Page } from '../helpers/browser.ts';
+import { codeFlow, createUser, registerClient, submitLogin, authRequest, type TestClient } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+describe('health, readiness, metrics and request logs', () => {
+  let server: TestServer;
+  let client: TestClient;
+  const token = 'metrics-secret-token-0123456789';
+  before(async () => {
+    server = await startTestServer({ METRICS_TOKEN: token, JWKS_MAX_AGE: '321' });
+    client = await registerClient(server);
+  });
+  after(() => server.stop());
+
+  it('/healthz says the process is alive; /readyz checks database, migrations and signing keys', async () => {
+    const health = await fetch(`${server.url}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+    assert.equal(body.status, 'ready');
+    assert.equal(body.checks.database!.ok, true);
+    assert.equal(body.checks.migrations!.ok, true);
+    assert.match(body.checks.migrations!.detail!, /\d+ applied/);
+    assert.equal(body.checks.signing_key!.ok, true);
+  });
+
+  it('/readyz turns 503 when a migration is missing from the database', async () => {
+    await server.runtime.db.$executeRawUnsafe(`UPDATE _prisma_migrations SET rolled_back_at = finished_at WHERE migration_name = (SELECT MAX(migration_name) FROM _prisma_migrations)`);
+    try {
+      const res = await fetch(`${server.url}/readyz`);
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+      assert.equal(body.status, 'not_ready');
+      assert.match(body.checks.migrations!.detail!, /not applied/);
+    } finally {
+      await server.runtime.db.$executeRawUnsafe('UPDATE _prisma_migrations SET rolled_back_at = NULL');
+    }
+  });
+
+  it('JWKS responses carry Cache-Control with the configured max-age', async () => {
+    const res = await fetch(`${server.url}/jwks`);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=321');
+  });
+
+  it('/metrics needs the token and reports tokens, errors, logins, latency, DB time and table rows', async () => {
+    const person = await createUser(server);
+    await codeFlow(client, new Browser(server.url), person);
+    const browser = new Browser(server.url);
+    await submitLogin(browser, (await browser.navigate((await authRequest(client)).url.href)) as Page, person.email, 'wrong password');
+    await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=nope&client_id=x' });
+
+    assert.equal((await fetch(`${server.url}/metrics`)).status, 401);
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /latchkey_tokens_issued_total\{grant_type="authorization_code"\} 1/);
+    assert.match(text, /latchkey_token_errors_total\{error="invalid_client"\} \d/);
+    assert.match(text, /latchkey_logins_total\{result="succeeded"\} 1/);
+    assert.match(text, /latchkey_logins_total\{result="failed"\} 1/);
+    assert.match(text, /latchkey_http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/token",status="200"\}/);
+    assert.match(text, /latchkey_http_request_duration_seconds_count\{method="GET",route="\/interaction\/:uid",status="200"\}/);
+    assert.match(text, /latchkey_db_query_duration_seconds_count\{operation="query"\} [1-9]/);
+    assert.match(text, /latchkey_table_rows\{table="users"\} 1/);
+    assert.match(text, /latchkey_table_rows\{table="oidc_payloads"\} [1-9]/);
+  });
+
+  it('one JSON log line per request with a request id, echoing X-Request-ID; no query string, code or secret', async () => {
+    const res = await fetch(`${server.url}/healthz?code=should-not-be-logged`, { headers: { 'x-request-id': 'trace-abc-123' } });
+    assert.equal(res.headers.get('x-request-id'), 'trace-abc-123');
+    const line = server.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.req_id === 'trace-abc-123');
+    assert.ok(line, 'a line for the request');
+    assert.equal(line.path, '/healthz');
+    assert.equal(line.status, 200);
+    assert.equal(typeof line.ms, 'number');
+    const generated = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    assert.match(generated.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/, 'an unusable id is replaced');
+    const all = server.logs.join('\n');
+    assert.doesNotMatch(all, /should-not-be-logged/);
+    assert.doesNotMatch(all, /client_secret|"password"/);
+  });
+});
