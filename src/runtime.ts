@@ -47,8 +47,16 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
   const db = createDb(config.databaseUrl, hooks.observeQuery);
   const box = createSecretBox(kek.key);
-  const clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
-  const recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
+  let clientSecretKey: Buffer;
+  let recoveryKey: Buffer;
+  try {
+    clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
+    recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
+  } catch (err) {
+    // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
+    await db.$disconnect();
+    throw err;
+  }
   const audit = createAuditService(db, hooks.onAudit);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout);

@@ -80,4 +80,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly: the WebAssembly migration engine can leave a timer behind
+// on PostgreSQL that would hold a short-lived command open for seconds.
+process.exit(await main(process.argv.slice(2)));

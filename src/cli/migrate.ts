@@ -15,3 +15,5 @@ try {
   console.error(`latchkey-migrate: ${err instanceof ConfigError ? err.message : (err as Error).message.split('\n')[0]}`);
   process.exitCode = 1;
 }
+// See src/cli/index.ts: do not wait for the migration engine's stray timer.
+process.exit();

@@ -108,3 +108,19 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
     },
   };
 }
+
+/**
+ * Another node of the same deployment: `first`'s issuer, database and
+ * key-encryption key (unless overridden), its own port and process state.
+ */
+export async function startSecondNode(first: TestServer, extra: Record<string, string> = {}): Promise<TestServer> {
+  const port = await freePort();
+  const env = {
+    ...testEnv(first.dir, port),
+    ISSUER: first.issuer,
+    DATABASE_URL: first.env.DATABASE_URL!,
+    LATCHKEY_KEY_ENCRYPTION_KEY: first.env.LATCHKEY_KEY_ENCRYPTION_KEY!,
+    ...extra,
+  };
+  return startTestServer({}, { dir: first.dir, env });
+}

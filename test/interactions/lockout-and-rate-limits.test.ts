@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, pageText, type Page } from '../helpers/browser.ts';
 import { authRequest, createUser, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const LOCKED = /This account is temporarily locked after too many failed attempts/;
 
@@ -82,10 +82,7 @@ describe('rate limits shared by two nodes on one database', () => {
   before(async () => {
     const limits = { RATE_LIMIT_LOGIN: '4/60', RATE_LIMIT_TOKEN: '5/60', LOCKOUT_THRESHOLD: '4' };
     a = await startTestServer(limits);
-    // Node B: same database, same key-encryption key, its own port.
-    const { freePort, testEnv } = await import('../helpers/server.ts');
-    const port = await freePort();
-    b = await startTestServer({}, { dir: a.dir, env: { ...testEnv(a.dir, port, limits), DATABASE_URL: a.env.DATABASE_URL!, LATCHKEY_KEY_ENCRYPTION_KEY: a.env.LATCHKEY_KEY_ENCRYPTION_KEY! } });
+    b = await startSecondNode(a, limits);
     client = await registerClient(a);
   });
   after(async () => {

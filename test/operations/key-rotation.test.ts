@@ -6,7 +6,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { adminCli } from '../helpers/cli.ts';
 import { codeFlow, createUser, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 type Jwks = { keys: { kid: string; alg: string; key_ops?: string[] }[] };
 
@@ -87,17 +87,16 @@ describe('staged signing-key rotation', () => {
     const counts = JSON.parse(r.stdout).rewrapped;
     assert.ok(counts.signing_keys >= 2 && counts.server_secrets >= 2);
     // A second node (or this one restarted) with the new key reads everything.
-    const { freePort, testEnv } = await import('../helpers/server.ts');
-    const port = await freePort();
-    const restarted = await startTestServer({}, { dir: server.dir, env: { ...testEnv(server.dir, port), DATABASE_URL: server.env.DATABASE_URL!, LATCHKEY_KEY_ENCRYPTION_KEY: newKek } });
+    const restarted = await startSecondNode(server, { LATCHKEY_KEY_ENCRYPTION_KEY: newKek });
     try {
-      const res = await fetch(`${restarted.url}/readyz`);
-      assert.equal(res.status, 200);
-      const c2 = await registerClient(restarted);
-      const { tokens } = await codeFlow(c2, new Browser(restarted.url), await createUser(restarted));
-      assert.ok(tokens.id_token);
+      // It unsealed the server secrets and the signing keys at start, and serves.
+      assert.equal((await fetch(`${restarted.url}/readyz`)).status, 200);
+      assert.ok(restarted.live.signingKids.length >= 2);
+      assert.equal((await fetch(`${restarted.url}/jwks`)).status, 200);
     } finally {
       await restarted.stop();
     }
+    // The old key no longer opens anything.
+    await assert.rejects(startSecondNode(server), /wrong LATCHKEY_KEY_ENCRYPTION_KEY/);
   });
 });

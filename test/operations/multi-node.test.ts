@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { freePort, startTestServer, testEnv, type TestServer } from '../helpers/server.ts';
+import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('several nodes on one database', () => {
   let a: TestServer;
@@ -15,12 +15,7 @@ describe('several nodes on one database', () => {
   before(async () => {
     const shared = { KEY_REFRESH_INTERVAL: '1', JWKS_MAX_AGE: '5', KEY_ROTATION_DELAY: '5' };
     a = await startTestServer(shared);
-    const port = await freePort();
-    // Same issuer, database and key-encryption key; another port.
-    b = await startTestServer({}, {
-      dir: a.dir,
-      env: { ...testEnv(a.dir, port, shared), ISSUER: a.issuer, DATABASE_URL: a.env.DATABASE_URL!, LATCHKEY_KEY_ENCRYPTION_KEY: a.env.LATCHKEY_KEY_ENCRYPTION_KEY! },
-    });
+    b = await startSecondNode(a, shared);
     appOne = await registerClient(a, { name: 'One' });
     appTwo = await registerClient(a, { name: 'Two' });
   });
