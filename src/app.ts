@@ -83,7 +83,6 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
       audit: runtime.audit,
       csrf,
       render,
-      log,
     },
     limits,
   );

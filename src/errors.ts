@@ -1,22 +1,12 @@
 // Application errors carry a stable code and an HTTP status; the message is
 // safe to show to the person or operator (never a secret).
-export type AppErrorCode =
-  | 'not_found'
-  | 'conflict'
-  | 'invalid_input'
-  | 'invalid_credentials'
-  | 'forbidden'
-  | 'csrf'
-  | 'misconfigured';
+export type AppErrorCode = 'not_found' | 'conflict' | 'invalid_input' | 'csrf';
 
 const statusFor: Record<AppErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   invalid_input: 400,
-  invalid_credentials: 401,
-  forbidden: 403,
   csrf: 403,
-  misconfigured: 500,
 };
 
 export class AppError extends Error {

@@ -8,7 +8,6 @@ import type { LoginStateService } from '../services/login-state.ts';
 import type { SecondFactorService } from '../services/second-factor.ts';
 import type { SignInService } from '../services/sign-in.ts';
 import type { UserService } from '../services/users.ts';
-import type { Logger } from '../logger.ts';
 
 export interface InteractionDeps {
   interactions: InteractionApi;
@@ -19,7 +18,6 @@ export interface InteractionDeps {
   audit: AuditService;
   csrf: Csrf;
   render: Render;
-  log: Logger;
 }
 
 export function requestMeta(ctx: Context, clientId?: string): RequestMeta {
