@@ -55,6 +55,15 @@ export async function postToken(server: TestServer, client: TestClient, form: Re
 /** Either a success or an error body; the test asserts which. */
 export type TokenResponseBody = Record<string, string> & { error: string; error_description: string; access_token: string };
 
+export type TestPerson = Awaited<ReturnType<typeof createUser>>;
+
+/** The usual suite set-up: a live server with one confidential client and one person. */
+export async function serverWithClientAndPerson(clientOpts: Parameters<typeof registerClient>[1] = {}) {
+  const { startTestServer } = await import('./server.ts');
+  const server = await startTestServer();
+  return { server, client: await registerClient(server, clientOpts), person: await createUser(server) };
+}
+
 export interface AuthRequest {
   url: URL;
   verifier: string;

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
-import { authRequest, createUser, registerClient, signIn, submitLogin, type TestClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { authRequest, createUser, serverWithClientAndPerson, signIn, submitLogin, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import type { TestServer } from '../helpers/server.ts';
 
 describe('login and consent pages', () => {
   let server: TestServer;
   let client: TestClient;
-  let person: Awaited<ReturnType<typeof createUser>>;
-
-  before(async () => {
-    server = await startTestServer();
-    client = await registerClient(server, { name: 'Photo Printer' });
-    person = await createUser(server);
-  });
+  let person: TestPerson;
+  before(async () => ({ server, client, person } = await serverWithClientAndPerson({ name: 'Photo Printer' })));
   after(() => server.stop());
 
   async function loginPage(browser = new Browser(server.url)) {

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, pageText, type Page } from '../helpers/browser.ts';
-import { authRequest, createUser, oidc, postToken, registerClient, signIn, type TestClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { authRequest, oidc, postToken, serverWithClientAndPerson, signIn, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import type { TestServer } from '../helpers/server.ts';
 
 describe('authorization and token endpoint refusals', () => {
   let server: TestServer;
   let client: TestClient;
-  let person: Awaited<ReturnType<typeof createUser>>;
-
-  before(async () => {
-    server = await startTestServer();
-    client = await registerClient(server);
-    person = await createUser(server);
-  });
+  let person: TestPerson;
+  before(async () => ({ server, client, person } = await serverWithClientAndPerson()));
   after(() => server.stop());
 
   async function codeFor(params: Record<string, string> = {}) {

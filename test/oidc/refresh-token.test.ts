@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser } from '../helpers/browser.ts';
-import { codeFlow, createUser, oidc, postToken, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { codeFlow, createUser, oidc, postToken, registerClient, serverWithClientAndPerson, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import type { TestServer } from '../helpers/server.ts';
 
 describe('refresh tokens: rotation, reuse detection, atomic consumption', () => {
   let server: TestServer;
   let client: TestClient;
-  let person: Awaited<ReturnType<typeof createUser>>;
-
-  before(async () => {
-    server = await startTestServer();
-    client = await registerClient(server);
-    person = await createUser(server);
-  });
+  let person: TestPerson;
+  before(async () => ({ server, client, person } = await serverWithClientAndPerson()));
   after(() => server.stop());
 
   const offline = () => codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
@@ -78,12 +73,8 @@ describe('refresh tokens: rotation, reuse detection, atomic consumption', () => 
 describe('introspection and revocation', () => {
   let server: TestServer;
   let client: TestClient;
-  let person: Awaited<ReturnType<typeof createUser>>;
-  before(async () => {
-    server = await startTestServer();
-    client = await registerClient(server);
-    person = await createUser(server);
-  });
+  let person: TestPerson;
+  before(async () => ({ server, client, person } = await serverWithClientAndPerson()));
   after(() => server.stop());
 
   it('introspection reports an active token with its subject, client and scope', async () => {
