@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { overrideAdapter } from '../src/db/adapter-wrapping.ts';
 
 const CHAR_OID = 18;
 const TEXT_OID = 25;
@@ -37,17 +38,11 @@ export function pgMigrationFactory(url: string): SqlMigrationAwareDriverAdapterF
       const shadowUrl = new URL(url);
       shadowUrl.pathname = `/${name}`;
       const shadow = await new PrismaPg(charAsTextPool(shadowUrl.href), { disposeExternalPool: true }).connect();
-      return new Proxy(shadow, {
-        get(target, prop, receiver) {
-          if (prop === 'dispose') {
-            return async () => {
-              await target.dispose();
-              await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
-              await admin.end();
-            };
-          }
-          const value = Reflect.get(target, prop, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
+      return overrideAdapter(shadow, {
+        async dispose() {
+          await shadow.dispose();
+          await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
+          await admin.end();
         },
       });
     },

@@ -58,9 +58,10 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
+  const migrations = migrationsDir(databaseKind(config.databaseUrl));
   site.get('/readyz', async (ctx) => {
     const checks = {
-      ...(await databaseChecks(runtime.db, migrationsDir(databaseKind(config.databaseUrl)))),
+      ...(await databaseChecks(runtime.db, migrations)),
       signing_key: live.signingKids.length ? { ok: true, detail: live.signingKids.join(', ') } : { ok: false, detail: 'no active signing key' },
     };
     const ready = Object.values(checks).every((c) => c.ok);

@@ -28,6 +28,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const metrics = createMetrics();
   const runtime = await openRuntime(config, log, {
@@ -77,11 +84,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const live = await createLiveProvider(build, () => loadSigningJwks(runtime.db, runtime.box));
   const app = buildApp({ runtime, live, render, log, cookieKeys, metrics });
 
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  const server = await listen(createServer(app.callback()), config.port, config.host);
   const port = (server.address() as AddressInfo).port;
 
   // Optionally, metrics on a port of their own (kept off the public listener).
@@ -89,11 +92,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (config.metricsPort) {
     const metricsApp = new Koa();
     metricsApp.use(metricsEndpoint(metrics, config.metricsToken));
-    metricsServer = createServer(metricsApp.callback());
-    await new Promise<void>((resolve, reject) => {
-      metricsServer!.once('error', reject);
-      metricsServer!.listen(config.metricsPort, config.host, () => resolve());
-    });
+    metricsServer = await listen(createServer(metricsApp.callback()), config.metricsPort, config.host);
   }
 
   const keyTimer = setInterval(() => {

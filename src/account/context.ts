@@ -1,6 +1,7 @@
 // What the account routes are given, and the signed-in guard they share.
 import type { Context, Next } from 'koa';
 import type { Csrf } from '../middleware/koa-csrf.ts';
+import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { AuditService, RequestMeta } from '../services/audit.ts';
@@ -36,7 +37,7 @@ export function requireSignedIn({ sessions }: AccountDeps) {
 export const accountOf = (ctx: Context) => (ctx.state.account as AccountState).accountId;
 
 export function meta(ctx: Context): RequestMeta & { userId: string } {
-  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, userId: accountOf(ctx) };
+  return { ...requestMeta(ctx), userId: accountOf(ctx) };
 }
 
 export function backWith(ctx: Context, notice: string): void {

@@ -6,7 +6,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 import { PrismaClient as PostgresClient } from '../generated/postgres/client.ts';
 
@@ -48,28 +49,19 @@ export function migrationsDir(kind: DbKind): string {
 }
 
 /** Called with each query's operation and duration in seconds (for metrics). */
-export type QueryObserver = (operation: 'query' | 'execute' | 'transaction', seconds: number) => void;
+export type QueryObserver = (operation: 'query' | 'execute', seconds: number) => void;
 
 function observed(factory: SqlMigrationAwareDriverAdapterFactory, observe: QueryObserver): SqlMigrationAwareDriverAdapterFactory {
   const time = <T>(operation: Parameters<QueryObserver>[0], run: () => Promise<T>) => {
     const started = process.hrtime.bigint();
     return run().finally(() => observe(operation, Number(process.hrtime.bigint() - started) / 1e9));
   };
-  const wrap = (adapter: SqlDriverAdapter): SqlDriverAdapter =>
-    new Proxy(adapter, {
-      get(target, prop, receiver) {
-        if (prop === 'queryRaw') return (q: SqlQuery) => time('query', () => target.queryRaw(q));
-        if (prop === 'executeRaw') return (q: SqlQuery) => time('execute', () => target.executeRaw(q));
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  return {
-    provider: factory.provider,
-    adapterName: factory.adapterName,
-    connect: async () => wrap(await factory.connect()),
-    connectToShadowDb: async () => wrap(await factory.connectToShadowDb()),
-  };
+  return mapConnections(factory, (adapter) =>
+    overrideAdapter(adapter, {
+      queryRaw: (q) => time('query', () => adapter.queryRaw(q)),
+      executeRaw: (q) => time('execute', () => adapter.executeRaw(q)),
+    }),
+  );
 }
 
 export function createDb(url: string, observe?: QueryObserver): Db {

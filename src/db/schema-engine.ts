@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
+import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlDriverAdapter,
@@ -46,19 +47,13 @@ function isScript(sql: string): boolean {
 }
 
 function scriptTolerant(adapter: SqlDriverAdapter): SqlDriverAdapter {
-  return new Proxy(adapter, {
-    get(target, prop, receiver) {
-      if (prop === 'executeRaw') {
-        return async (query: Parameters<SqlDriverAdapter['executeRaw']>[0]) => {
-          if (query.args.length === 0 && isScript(query.sql)) {
-            await target.executeScript(query.sql);
-            return 0;
-          }
-          return target.executeRaw(query);
-        };
+  return overrideAdapter(adapter, {
+    async executeRaw(query) {
+      if (query.args.length === 0 && isScript(query.sql)) {
+        await adapter.executeScript(query.sql);
+        return 0;
       }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return adapter.executeRaw(query);
     },
   });
 }
@@ -76,20 +71,11 @@ export async function openSchemaEngine(
 ): Promise<EngineHandle> {
   loadWasm();
   const opened: SqlDriverAdapter[] = [];
-  const tracked: SqlMigrationAwareDriverAdapterFactory = {
-    provider: factory.provider,
-    adapterName: factory.adapterName,
-    async connect() {
-      const a = scriptTolerant(await factory.connect());
-      opened.push(a);
-      return a;
-    },
-    async connectToShadowDb() {
-      const a = scriptTolerant(await factory.connectToShadowDb());
-      opened.push(a);
-      return a;
-    },
-  };
+  const tracked = mapConnections(factory, (adapter) => {
+    const a = scriptTolerant(adapter);
+    opened.push(a);
+    return a;
+  });
   const engine = await bg.SchemaEngine.new(
     { datamodels: [[schemaPath, readFileSync(schemaPath, 'utf8')]] },
     (line: string) => log(line),

@@ -2,7 +2,8 @@
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
 import { InteractionGone } from '../oidc/interactions.ts';
-import { lockedMessage, redirectTo, renderSecondFactor, requestMeta, type InteractionDeps } from './context.ts';
+import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { lockedMessage, redirectTo, renderSecondFactor, type InteractionDeps } from './context.ts';
 
 export const CODE_FAILED = 'That code is not correct, or was already used. Try the current code from your app.';
 

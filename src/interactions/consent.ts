@@ -1,6 +1,7 @@
 // POST /interaction/:uid/confirm — the person allows the requested access.
 import type { Context } from 'koa';
-import { redirectTo, requestMeta, type InteractionDeps } from './context.ts';
+import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { redirectTo, type InteractionDeps } from './context.ts';
 
 export function submitConsent({ interactions, audit }: InteractionDeps) {
   return async (ctx: Context) => {

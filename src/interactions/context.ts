@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Csrf } from '../middleware/koa-csrf.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { InteractionApi, PendingInteraction } from '../oidc/interactions.ts';
-import type { AuditService, RequestMeta } from '../services/audit.ts';
+import type { AuditService } from '../services/audit.ts';
 import type { LoginStateService } from '../services/login-state.ts';
 import type { SecondFactorService } from '../services/second-factor.ts';
 import type { SignInService } from '../services/sign-in.ts';
@@ -18,10 +18,6 @@ export interface InteractionDeps {
   audit: AuditService;
   csrf: Csrf;
   render: Render;
-}
-
-export function requestMeta(ctx: Context, clientId?: string): RequestMeta {
-  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId };
 }
 
 /** Says that the account is locked, never whether the password was right. */

@@ -4,7 +4,8 @@
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
 import { InteractionGone } from '../oidc/interactions.ts';
-import { redirectTo, renderSecondFactor, requestMeta, type InteractionDeps } from './context.ts';
+import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { redirectTo, renderSecondFactor, type InteractionDeps } from './context.ts';
 import { CODE_FAILED } from './code.ts';
 
 export function submitEnrollment(deps: InteractionDeps) {

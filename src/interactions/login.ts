@@ -1,7 +1,8 @@
 // POST /interaction/:uid/login — email and password.
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
-import { lockedMessage, redirectTo, requestMeta, type InteractionDeps } from './context.ts';
+import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { lockedMessage, redirectTo, type InteractionDeps } from './context.ts';
 
 // One message for every failure, so that the page never tells whether an email is registered.
 export const LOGIN_FAILED = 'The email or password is not correct.';

@@ -17,7 +17,7 @@ export const PAGE_CSP = [
 
 export type Render = (ctx: Context, template: string, vars?: Record<string, unknown>, status?: number) => void;
 
-export function createRenderer(opts: { productName?: string } = {}): Render {
+export function createRenderer(): Render {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(projectRoot, 'views')), {
     autoescape: true,
     throwOnUndefined: false,
@@ -28,6 +28,6 @@ export function createRenderer(opts: { productName?: string } = {}): Render {
     ctx.set('Pragma', 'no-cache');
     ctx.type = 'html';
     if (status) ctx.status = status;
-    ctx.body = env.render(`${template}.njk`, { product: opts.productName ?? 'Latchkey', ...vars });
+    ctx.body = env.render(`${template}.njk`, { product: 'Latchkey', ...vars });
   };
 }

@@ -5,6 +5,7 @@
 // assertion's issuer as its client. An assertion we cannot even read is
 // answered here with the reason.
 import type { Context, Next } from 'koa';
+import { readUrlEncoded } from '../middleware/koa-body.ts';
 import { JWT_BEARER } from '../services/service-accounts.ts';
 import { withAssertionAuthentication } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
@@ -21,18 +22,10 @@ export function tokenPreparser(tokenPath: string) {
   return async (ctx: Context, next: Next) => {
     if (ctx.method !== 'POST' || ctx.path !== tokenPath || !ctx.is('application/x-www-form-urlencoded')) return next();
 
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > TOKEN_BODY_LIMIT) {
-        ctx.req.resume();
-        return refuse(ctx, 413, 'invalid_request', `request body exceeds ${TOKEN_BODY_LIMIT / 1024} KiB`);
-      }
-      chunks.push(chunk as Buffer);
-    }
+    const params = await readUrlEncoded(ctx, TOKEN_BODY_LIMIT);
+    if (!params) return refuse(ctx, 413, 'invalid_request', `request body exceeds ${TOKEN_BODY_LIMIT / 1024} KiB`);
     const body: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+    for (const [k, v] of params) {
       const prev = body[k];
       // Repeated parameters stay visible as arrays so the provider can refuse them.
       body[k] = prev === undefined ? v : ([] as string[]).concat(prev, v);

@@ -61,10 +61,9 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
   }
 
   /** Accepts a TOTP code once: only a time step later than the last accepted one. */
-  async function acceptTotp(user: { id: string; email: string; totpSecretEnc: string | null; totpLastStep: number | null }, code: string, now: number) {
-    if (!user.totpSecretEnc || !/^\d{6}$/.test(code)) return false;
-    const totp = totpFor(box.open(user.totpSecretEnc, purpose(user.id, 'active')), user.email, opts.issuer);
-    const delta = totp.validate({ token: code, timestamp: now, window: 1 });
+  async function acceptTotp(user: { id: string; email: string }, secret: string, code: string, now: number) {
+    if (!/^\d{6}$/.test(code)) return false;
+    const delta = totpFor(secret, user.email, opts.issuer).validate({ token: code, timestamp: now, window: 1 });
     if (delta === null) return false;
     const step = Math.floor(now / 1000 / PERIOD) + delta;
     const { count } = await db.user.updateMany({
@@ -102,8 +101,7 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
       const user = await db.user.findUnique({ where: { id: userId } });
       if (!user?.totpPendingEnc) throw invalidInput('There is no second-factor setup in progress. Start again.');
       const secret = box.open(user.totpPendingEnc, purpose(userId, 'pending'));
-      const ok = await acceptTotp({ ...user, totpSecretEnc: box.seal(secret, purpose(userId, 'active')), totpLastStep: null }, code.trim(), now);
-      if (!ok) return undefined;
+      if (!(await acceptTotp(user, secret, code.trim(), now))) return undefined;
       await db.user.update({
         where: { id: userId },
         data: { totpSecretEnc: box.seal(secret, purpose(userId, 'active')), totpPendingEnc: null, totpEnabledAt: new Date() },
@@ -116,7 +114,10 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
       const user = await db.user.findUnique({ where: { id: userId } });
       if (!user?.totpSecretEnc) return { ok: false };
       const code = input.trim().replace(/\s/g, '');
-      if (/^\d{6}$/.test(code)) return (await acceptTotp(user, code, now)) ? { ok: true, method: 'otp' } : { ok: false };
+      if (/^\d{6}$/.test(code)) {
+        const secret = box.open(user.totpSecretEnc, purpose(userId, 'active'));
+        return (await acceptTotp(user, secret, code, now)) ? { ok: true, method: 'otp' } : { ok: false };
+      }
       if (normalizeRecoveryCode(code).length < 40) return { ok: false };
       const { count } = await db.recoveryCode.updateMany({ where: { userId, codeHash: hashCode(code), usedAt: null }, data: { usedAt: new Date() } });
       return count === 1 ? { ok: true, method: 'recovery' } : { ok: false };

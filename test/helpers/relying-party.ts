@@ -2,7 +2,7 @@
 // against a live server, with the person driven through our pages.
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import type { TestServer } from './server.ts';
+import { startTestServer, type TestServer } from './server.ts';
 import { Browser, csrfToken, formAction, type Page } from './browser.ts';
 
 export interface TestClient {
@@ -59,7 +59,6 @@ export type TestPerson = Awaited<ReturnType<typeof createUser>>;
 
 /** The usual suite set-up: a live server with one confidential client and one person. */
 export async function serverWithClientAndPerson(clientOpts: Parameters<typeof registerClient>[1] = {}) {
-  const { startTestServer } = await import('./server.ts');
   const server = await startTestServer();
   return { server, client: await registerClient(server, clientOpts), person: await createUser(server) };
 }

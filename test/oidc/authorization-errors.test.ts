@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Browser, pageText, type Page } from '../helpers/browser.ts';
+import { Browser, pageText } from '../helpers/browser.ts';
 import { authRequest, oidc, postToken, serverWithClientAndPerson, signIn, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
 import type { TestServer } from '../helpers/server.ts';
 
