@@ -27,6 +27,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           'id-token-alg': { type: 'string' },
           'client-credentials': { type: 'boolean', default: false },
           'api-scope': { type: 'string' },
+          'resource-server': { type: 'string', multiple: true },
           'require-mfa': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
         },
@@ -51,6 +52,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         idTokenAlg: idTokenAlg as (typeof ID_TOKEN_ALGS)[number] | undefined,
         clientCredentials: values['client-credentials'],
         apiScope: values['api-scope'],
+        resourceServers: values['resource-server'],
         requireMfa: values['require-mfa'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>

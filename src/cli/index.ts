@@ -16,7 +16,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--post-logout-redirect-uri URI …] [--public]
                 [--scope "openid profile email offline_access"]
                 [--auth-method client_secret_basic|client_secret_post] [--id-token-alg RS256|ES256]
-                [--client-credentials [--api-scope "a b"]]   (no --redirect-uri: a machine-only client)
+                [--client-credentials] [--api-scope "a b"]   (no --redirect-uri: a machine-only client)
+                [--resource-server URI …]   (it may introspect tokens for these APIs)
                 [--require-mfa]
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]

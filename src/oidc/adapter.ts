@@ -11,9 +11,8 @@ import type { ClientService } from '../services/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
-
-/** Extra client metadata (see extraClientMetadata): the API scopes a client may be given. */
-export const API_SCOPE = 'latchkey_api_scope';
+import { API_SCOPE, DEFAULT_API_SCOPE } from './resource-indicators.ts';
+import { RESOURCE_SERVERS } from './introspection-policy.ts';
 
 /**
  * How oidc-provider sees a service account. Its API scopes are not OIDC
@@ -28,7 +27,14 @@ function serviceAccountView(
   assertionOnly: boolean,
 ): AdapterPayload {
   const meta = row.metadata as unknown as ServiceAccountMetadata;
-  const base = { client_id: row.clientId, client_name: row.name, redirect_uris: [], response_types: [], [API_SCOPE]: meta.scope };
+  const base = {
+    client_id: row.clientId,
+    client_name: row.name,
+    redirect_uris: [],
+    response_types: [],
+    [API_SCOPE]: meta.scope,
+    [DEFAULT_API_SCOPE]: meta.default_scope,
+  };
   if (assertionOnly || meta.token_endpoint_auth_method === 'none') {
     return { ...base, grant_types: meta.grant_types.filter((g) => g === JWT_BEARER), token_endpoint_auth_method: 'none' } as AdapterPayload;
   }
@@ -56,12 +62,13 @@ export function createAdapterClass({ db, clients, issuer }: AdapterDeps) {
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
       if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id);
-      const { api_scope, ...metadata } = row.metadata;
+      const { api_scope, resource_servers, ...metadata } = row.metadata;
       return {
         ...metadata,
         client_id: row.clientId,
         client_name: row.name,
         ...(api_scope ? { [API_SCOPE]: api_scope } : {}),
+        ...(resource_servers ? { [RESOURCE_SERVERS]: resource_servers } : {}),
         // The stored HMAC digest, not the secret: see src/oidc/client-secrets.ts.
         ...(row.secretHash ? { client_secret: row.secretHash } : {}),
       } as AdapterPayload;

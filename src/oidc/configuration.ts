@@ -1,15 +1,14 @@
 // oidc-provider configuration. Defaults we rely on are restated here with the
 // reason; everything else is the library's default.
-import { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA, ACR_PASSWORD, REQUIRE_MFA, requiresSecondFactor } from './acr.ts';
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { ResourceServerService } from '../services/resource-servers.ts';
-import { API_SCOPE } from './adapter.ts';
-import { resourceServerInfo } from './resource-indicators.ts';
+import { API_SCOPE, DEFAULT_API_SCOPE, buildGetResourceServerInfo } from './resource-indicators.ts';
 import { ACCOUNT_CLIENT_ID } from './account-session.ts';
-
+import { RESOURCE_SERVERS, audiencesOf, introspectionAllowedPolicy } from './introspection-policy.ts';
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -85,11 +84,23 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: [API_SCOPE, REQUIRE_MFA],
+      properties: [API_SCOPE, DEFAULT_API_SCOPE, RESOURCE_SERVERS, REQUIRE_MFA],
       validator(_ctx, key, value) {
-        if (key === API_SCOPE && value !== undefined && typeof value !== 'string') throw new Error(`${API_SCOPE} must be a string`);
+        if ((key === API_SCOPE || key === DEFAULT_API_SCOPE) && value !== undefined && typeof value !== 'string') throw new Error(`${key} must be a string`);
+        if (key === RESOURCE_SERVERS && value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
+          throw new Error(`${RESOURCE_SERVERS} must be an array of strings`);
+        }
         if (key === REQUIRE_MFA && value !== undefined && typeof value !== 'boolean') throw new Error(`${REQUIRE_MFA} must be a boolean`);
       },
+    },
+    // A client assertion (private_key_jwt) must be addressed to this server:
+    // the issuer or its token endpoint, not whichever endpoint URL the request
+    // happened to reach (RFC 7523bis narrows it to the issuer alone).
+    async assertJwtClientAuthClaimsAndHeader(_ctx, claims) {
+      const accepted = [config.issuer, `${config.issuer}/token`];
+      if (!audiencesOf(claims.aud).some((a) => accepted.includes(a))) {
+        throw new errors.InvalidClientAuth(`client assertion aud must be ${accepted.join(' or ')}`);
+      }
     },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -119,7 +130,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     },
 
     ttl: {
-      AccessToken: config.ttl.accessToken,
+      // A resource's own lifetime wins wherever its tokens are issued.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
       AuthorizationCode: config.ttl.authorizationCode,
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
@@ -135,20 +148,25 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // DEFAULT_RESOURCE serves machine grants; people's flows default to
         // userinfo-bound tokens unless the app names a resource.
         defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? config.defaultResource : undefined),
-        getResourceServerInfo: (_ctx, indicator, client) => {
-          const apiScope = client.metadata()[API_SCOPE];
-          return resourceServerInfo(deps.resources, indicator, typeof apiScope === 'string' ? apiScope.split(' ') : undefined);
-        },
+        getResourceServerInfo: buildGetResourceServerInfo(deps.resources),
         useGrantedResource: async () => true,
       },
-      revocation: { enabled: true },
+      // The library's rule, restated to silence its warning: only the token's own client revokes it.
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

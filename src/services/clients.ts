@@ -16,8 +16,10 @@ export interface ClientMetadata {
   token_endpoint_auth_method: string;
   scope: string;
   id_token_signed_response_alg?: string;
-  /** API (resource-server) scopes this client may get; unset = whatever the resource defines. */
+  /** API (resource-server) scopes this client was granted; unset = none (src/services/api-access.ts). */
   api_scope?: string;
+  /** APIs this client serves: it may introspect tokens whose audience is one of them. */
+  resource_servers?: string[];
   /** Every sign-in to this client needs a second factor. */
   latchkey_require_mfa?: boolean;
 }
@@ -43,6 +45,8 @@ export interface CreateClientInput {
   /** Also allow the client_credentials grant (confidential clients only). */
   clientCredentials?: boolean;
   apiScope?: string;
+  /** Registered resources (API identifiers) this client serves as a resource server. */
+  resourceServers?: string[];
   requireMfa?: boolean;
 }
 
@@ -92,9 +96,16 @@ export function createClientService(db: Db, secretKey: Buffer) {
       const name = input.name.trim();
       if (!name) throw invalidInput('client name must not be empty');
       if (input.clientCredentials && input.public) throw invalidInput('a --public client cannot use client credentials');
-      // A machine-only client (e.g. a resource server that introspects) needs no redirect URI.
+      const resourceServers = [...new Set(input.resourceServers ?? [])];
+      if (resourceServers.length && input.public) throw invalidInput('a --public client cannot be a resource server (it cannot authenticate to introspect)');
+      if (resourceServers.length) {
+        const known = new Set((await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier));
+        const unknown = resourceServers.filter((r) => !known.has(r));
+        if (unknown.length) throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      }
+      // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
       const interactive = input.redirectUris.length > 0;
-      if (!interactive && !input.clientCredentials) throw invalidInput('at least one --redirect-uri is required');
+      if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
       const grantTypes = [
         ...(interactive ? ['authorization_code', 'refresh_token'] : []),
         ...(input.clientCredentials ? ['client_credentials'] : []),
@@ -108,6 +119,7 @@ export function createClientService(db: Db, secretKey: Buffer) {
         scope: checkScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
         ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
         ...(input.apiScope ? { api_scope: checkScope(input.apiScope) } : {}),
+        ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
         ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
       };
       const clientId = randomBytes(16).toString('base64url');

@@ -76,6 +76,30 @@ describe('authorization code + PKCE with openid-client', () => {
     assert.equal(payload.sub, person.id);
   });
 
+  it("a person's access token for an API lives as long as the API's --ttl and carries only scopes the app was granted", async () => {
+    const API = 'https://short-lived.example.test';
+    await server.runtime.resources.create({ identifier: API, scope: 'photos.read photos.delete', format: 'jwt', ttl: 300 });
+    const client = await registerClient(server, { apiScope: 'photos.read' });
+    const person = await createUser(server);
+    const { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid photos.read photos.delete', resource: API });
+    assert.ok(tokens.expires_in! <= 300 && tokens.expires_in! > 290, `expires_in ${tokens.expires_in}`);
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: API });
+    assert.equal(payload.exp! - payload.iat!, 300);
+    assert.equal(payload.scope, 'photos.read', 'photos.delete was never granted to the app');
+  });
+
+  it('an app granted no scope of an API cannot send a person to authorize a token for it', async () => {
+    const API = 'https://no-grant.example.test';
+    await server.runtime.resources.create({ identifier: API, scope: 'vault.read', format: 'jwt' });
+    const client = await registerClient(server);
+    const req = await (await import('../helpers/relying-party.ts')).authRequest(client, { scope: 'openid vault.read', resource: API });
+    const out = await new Browser(server.url).navigate(req.url.href);
+    assert.ok('redirect' in out, 'the error goes back to the registered redirect URI');
+    const back = new URL(out.redirect);
+    assert.equal(back.searchParams.get('error'), 'invalid_target');
+    assert.match(back.searchParams.get('error_description')!, /is granted none of the scopes of https:\/\/no-grant\.example\.test/);
+  });
+
   it('discovery advertises S256 only and the endpoints relying parties need', async () => {
     const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);

@@ -10,7 +10,8 @@ import type { Db } from '../../db/database.ts';
 import { markUsedOnce } from '../../services/replay-guard.ts';
 import type { ResourceServerService } from '../../services/resource-servers.ts';
 import { KEY_ALGS, type AccountKey, type ServiceAccountService } from '../../services/service-accounts.ts';
-import { resourceServerInfo } from '../resource-indicators.ts';
+import { decideScopes, splitScope } from '../../services/api-access.ts';
+import { findResource, resourceServerInfo } from '../resource-indicators.ts';
 import { readUnverified } from './assertion-claims.ts';
 
 export const parameters = ['assertion', 'scope', 'resource'];
@@ -105,10 +106,14 @@ export function buildJwtBearerHandler({ config, db, serviceAccounts, resources }
       throw refuse(`signature verification failed against ${candidates.length === 1 ? candidates[0]!.label : `${candidates.length} registered keys`}`);
     }
 
-    // Claims (RFC 7523 §3).
+    // Claims (RFC 7523 §3: iss and sub are required). Only shared-secret
+    // accounts may name themselves with `clientId` instead: that is the partner
+    // format of reference API C, signed with a secret only the two sides hold.
     if (payload.iss !== undefined) {
       if (payload.sub === undefined) throw refuse(`sub is required and must equal iss ('${issuer}')`);
       if (payload.sub !== payload.iss) throw refuse(`sub must equal iss ('${issuer}')`);
+    } else if (account.sharedSecret === undefined) {
+      throw refuse(`iss and sub are required: set both to the service account's client_id ('${issuer}'); clientId alone is accepted only from shared-secret (HS256) accounts`);
     } else if (payload.sub !== undefined && payload.sub !== issuer) {
       throw refuse(`sub must equal clientId ('${issuer}')`);
     }
@@ -134,23 +139,30 @@ export function buildJwtBearerHandler({ config, db, serviceAccounts, resources }
       throw refuse('jti is required: a unique identifier (at most 256 characters) for each assertion');
     }
 
-    // Scope and audience.
-    const allowed = account.metadata.scope.split(' ');
-    const requestedScope = typeof params.scope === 'string' ? params.scope.split(' ').filter(Boolean) : [];
+    // Scope and audience: only what the account was granted, and only at a
+    // resource that defines some of it (src/services/api-access.ts).
+    const ceiling = splitScope(account.metadata.scope);
+    const requestedScope = splitScope(typeof params.scope === 'string' ? params.scope : undefined);
     for (const s of requestedScope) {
-      if (!allowed.includes(s)) throw refuse(`scope '${s}' is not allowed for this service account; allowed: ${allowed.join(' ')}`, 'invalid_scope');
+      if (!ceiling.includes(s)) throw refuse(`scope '${s}' is not allowed for this service account; allowed: ${ceiling.join(' ')}`, 'invalid_scope');
     }
     if (Array.isArray(params.resource)) throw refuse('only one resource may be requested with this grant', 'invalid_target');
     const resource = (params.resource as string | undefined) ?? config.defaultResource;
-    let scopes = requestedScope.length ? requestedScope : account.metadata.default_scope.split(' ');
+    let scopes = requestedScope.length ? requestedScope : splitScope(account.metadata.default_scope);
     let resourceServer;
     if (resource) {
-      const info = await resourceServerInfo(resources, resource, allowed);
-      for (const s of requestedScope) {
-        if (!info.scope.split(' ').includes(s)) throw refuse(`scope '${s}' is not defined by resource ${resource}`, 'invalid_scope');
-      }
-      if (!requestedScope.length) scopes = scopes.filter((s) => info.scope.split(' ').includes(s));
-      resourceServer = new provider.ResourceServer(resource, info);
+      const rs = await findResource(resources, resource);
+      const decision = decideScopes({
+        who: `service account '${issuer}'`,
+        resource: rs,
+        ceiling,
+        requested: requestedScope,
+        defaults: splitScope(account.metadata.default_scope),
+        strict: true,
+      });
+      if (!decision.ok) throw refuse(decision.description, decision.error);
+      scopes = decision.scopes;
+      resourceServer = new provider.ResourceServer(resource, resourceServerInfo(rs, ceiling));
     }
 
     // Last, so that only a fully valid assertion uses up its jti.

@@ -22,7 +22,7 @@ describe('client credentials grant and client authentication', () => {
     await server.runtime.resources.create({ identifier: API, scope: 'invoices.read invoices.write', format: 'jwt' });
     const b = await server.runtime.clients.create({ name: 'batch (basic)', redirectUris: [], clientCredentials: true, apiScope: 'invoices.read' });
     Object.assign(basic, { id: b.client.clientId, secret: b.clientSecret });
-    const p = await server.runtime.clients.create({ name: 'batch (post)', redirectUris: [], clientCredentials: true, tokenEndpointAuthMethod: 'client_secret_post' });
+    const p = await server.runtime.clients.create({ name: 'batch (post)', redirectUris: [], clientCredentials: true, tokenEndpointAuthMethod: 'client_secret_post', apiScope: 'invoices.read invoices.write' });
     Object.assign(post, { id: p.client.clientId, secret: p.clientSecret });
     const s = await server.runtime.serviceAccounts.create({ name: 'exporter', scope: 'invoices.read', generateKey: 'ES256' });
     Object.assign(sa, { id: s.account.clientId, key: s.privateJwk });
@@ -92,6 +92,67 @@ describe('client credentials grant and client authentication', () => {
     for (const g of ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) assert.ok(meta.grant_types_supported!.includes(g), g);
     for (const m of ['client_secret_basic', 'client_secret_post', 'private_key_jwt']) assert.ok(meta.token_endpoint_auth_methods_supported!.includes(m), m);
     assert.ok(!meta.token_endpoint_auth_methods_supported!.includes('client_secret_jwt'));
+  });
+
+  describe('API scopes are granted explicitly, never assumed', () => {
+    const ADMIN_API = 'https://admin-api.example.test';
+    before(() => server.runtime.resources.create({ identifier: ADMIN_API, scope: 'admin.all admin.read', format: 'jwt' }));
+
+    it('a client created without --api-scope gets no token for any API, asked with or without a scope', async () => {
+      // The README's introspecting resource server, as the review found it: `client create --client-credentials`.
+      const c = await server.runtime.clients.create({ name: 'introspector', redirectUris: [], clientCredentials: true });
+      const creds = basicAuth(c.client.clientId, c.clientSecret!);
+      const attempts = await Promise.all([
+        token({ resource: ADMIN_API, scope: 'admin.all' }, creds),
+        token({ resource: ADMIN_API }, creds),
+        token({ resource: API, scope: 'invoices.read invoices.write' }, creds),
+      ]);
+      for (const r of attempts) {
+        assert.equal(r.status, 400, JSON.stringify(r.body));
+        assert.equal(r.body.error, 'invalid_target');
+        assert.equal(r.body.access_token, undefined);
+        assert.match(r.body.error_description, /is granted none of the scopes of https:\/\/(admin-api|billing)\.example\.test/);
+      }
+    });
+
+    it("a client granted scopes of one API cannot obtain another API's token, not even with an empty scope", async () => {
+      for (const form of [{ resource: ADMIN_API, scope: 'admin.all' }, { resource: ADMIN_API }, { resource: ADMIN_API, scope: 'invoices.read' }] as Record<string, string>[]) {
+        const r = await token(form, basicAuth(basic.id, basic.secret));
+        assert.equal(r.status, 400, JSON.stringify(r.body));
+        assert.equal(r.body.error, 'invalid_target');
+        assert.match(r.body.error_description, /granted: invoices\.read/, 'the description names what the client is allowed');
+      }
+    });
+
+    it('a service account allowed only one API gets nothing from another, by either grant', async () => {
+      const cc = await token({
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(),
+        resource: ADMIN_API,
+      });
+      assert.equal(cc.status, 400, JSON.stringify(cc.body));
+      assert.equal(cc.body.error, 'invalid_target');
+    });
+
+    it('nothing of the request allowed at the resource is refused with invalid_scope naming what is allowed', async () => {
+      const r = await token({ resource: API, scope: 'invoices.write' }, basicAuth(basic.id, basic.secret));
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.error, 'invalid_scope');
+      assert.match(r.body.error_description, /allowed: invoices\.read/);
+    });
+
+    it('with no scope asked, a client gets everything it was granted at the resource; a service account its default scope', async () => {
+      const app = await token({ resource: API }, basicAuth(post.id, post.secret));
+      assert.equal(app.status, 200, JSON.stringify(app.body));
+      assert.equal(app.body.scope, 'invoices.read invoices.write');
+      const sa = await token({
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(),
+        resource: API,
+      });
+      assert.equal(sa.status, 200, JSON.stringify(sa.body));
+      assert.equal(sa.body.scope, 'invoices.read');
+    });
   });
 
   describe('refusals', () => {

@@ -130,7 +130,7 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.access_token.split('.').length, 1, 'opaque');
       const { clientId, clientSecret } = await (async () => {
-        const { client, clientSecret } = await server.runtime.clients.create({ name: 'CMDB API', redirectUris: [], clientCredentials: true });
+        const { client, clientSecret } = await server.runtime.clients.create({ name: 'CMDB API', redirectUris: [], resourceServers: ['https://opaque.example.test'] });
         return { clientId: client.clientId, clientSecret: clientSecret! };
       })();
       const intro = await fetch(`${server.issuer}/token/introspection`, {
@@ -226,6 +226,23 @@ describe('jwt-bearer grant (RFC 7523)', () => {
     });
     it('scope beyond the allowed list', async () => {
       await refused(await sign(es), 'invalid_scope', /scope 'cmdb.admin' is not allowed for this service account; allowed: cmdb.read cmdb.write/, { scope: 'cmdb.read cmdb.admin' });
+    });
+    it('a key account naming itself with clientId alone (no iss, no sub) is refused', async () => {
+      await refused(await sign(es, { omit: ['iss', 'sub'], claims: { clientId: es.id } }), 'invalid_grant', /iss and sub are required: set both to the service account's client_id/);
+    });
+    it('a token for an API the account was granted nothing at is refused, with or without a scope, naming what is allowed', async () => {
+      await server.runtime.resources.create({ identifier: 'https://payroll.example.test', scope: 'payroll.read payroll.admin', format: 'jwt' });
+      for (const extra of [{}, { scope: 'cmdb.read' }] as Record<string, string>[]) {
+        await refused(await sign(es), 'invalid_target', /service account 'sa_[^']+' is granted none of the scopes of https:\/\/payroll\.example\.test \(it defines: payroll\.read payroll\.admin; .* is granted: cmdb\.read cmdb\.write\)/, { resource: 'https://payroll.example.test', ...extra });
+      }
+    });
+    it('a default scope that has nothing at the requested resource is refused rather than answered with an empty token', async () => {
+      await server.runtime.resources.create({ identifier: 'https://cmdb-write.example.test', scope: 'cmdb.write', format: 'jwt' });
+      // es may have cmdb.write there, but its default scope is cmdb.read.
+      await refused(await sign(es), 'invalid_scope', /no scope was requested and the default scope of .* \(cmdb\.read\) has none of https:\/\/cmdb-write\.example\.test; request one of: cmdb\.write/, { resource: 'https://cmdb-write.example.test' });
+      const ok = await exchange(await sign(es), { resource: 'https://cmdb-write.example.test', scope: 'cmdb.write' });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(ok.body.scope, 'cmdb.write');
     });
     it('an unregistered resource', async () => {
       await refused(await sign(es), 'invalid_target', /resource 'https:\/\/nowhere.example.test' is not registered/, { resource: 'https://nowhere.example.test' });
