@@ -15,6 +15,7 @@ import { requestLog } from './middleware/koa-request-log.ts';
 import { createRateLimiters } from './middleware/koa-rate-limit.ts';
 import type { Render } from './middleware/koa-render.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
+import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
 import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
@@ -45,6 +46,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(requestLog(log));
   app.use(httpMetrics(metrics));
   app.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
+  app.use(issuerOrigin(config.issuer, render));
   app.use(errorHandler(log, render));
 
   const stylesheet = readFileSync(join(projectRoot, 'views', 'assets', 'style.css'));

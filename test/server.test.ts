@@ -46,7 +46,7 @@ describe('server start-up', () => {
     await first.ready();
     assert.match(first.output(), new RegExp(`issuer: +http://localhost:${port}`));
     assert.match(first.output(), new RegExp(`discovery: +http://localhost:${port}/.well-known/openid-configuration`));
-    const jwks1 = await (await fetch(`http://127.0.0.1:${port}/jwks`)).json();
+    const jwks1 = await (await fetch(`http://localhost:${port}/jwks`)).json();
     assert.equal(await first.stop(), 0, 'SIGTERM exits cleanly');
 
     assert.ok(existsSync(join(cwd, 'data', 'latchkey.db')));
@@ -55,7 +55,7 @@ describe('server start-up', () => {
 
     const second = run({ PORT: String(port), BCRYPT_COST: '4' }, cwd);
     await second.ready();
-    const jwks2 = await (await fetch(`http://127.0.0.1:${port}/jwks`)).json();
+    const jwks2 = await (await fetch(`http://localhost:${port}/jwks`)).json();
     assert.deepEqual(jwks2, jwks1, 'same signing keys after a restart');
     assert.doesNotMatch(second.output(), /generated signing keys|applied database migrations/);
     assert.equal(await second.stop(), 0);

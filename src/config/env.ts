@@ -180,6 +180,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (new URL(issuer).search || new URL(issuer).hash) {
     problems.push('  ISSUER: must not have a query or fragment');
   }
+  if (new URL(issuer).pathname !== '/') {
+    // Every endpoint is served at the root of the host, and every request must be addressed to the issuer.
+    problems.push('  ISSUER: must be a scheme and host (and port) without a path, e.g. https://id.example.com');
+  }
   if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
 
   return Object.freeze({

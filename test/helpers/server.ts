@@ -9,6 +9,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { startGateway } from './gateway.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -112,6 +113,9 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
 /**
  * Another node of the same deployment: `first`'s issuer, database and
  * key-encryption key (unless overridden), its own port and process state.
+ * Its `url` is a gateway that forwards to it with the issuer's Host, as the
+ * load balancer in front of real nodes does (every node refuses requests
+ * addressed to any other name).
  */
 export async function startSecondNode(first: TestServer, extra: Record<string, string> = {}): Promise<TestServer> {
   const port = await freePort();
@@ -122,5 +126,14 @@ export async function startSecondNode(first: TestServer, extra: Record<string, s
     LATCHKEY_KEY_ENCRYPTION_KEY: first.env.LATCHKEY_KEY_ENCRYPTION_KEY!,
     ...extra,
   };
-  return startTestServer({}, { dir: first.dir, env });
+  const node = await startTestServer({}, { dir: first.dir, env });
+  const gateway = await startGateway(node.url, first.issuer);
+  return {
+    ...node,
+    url: gateway.url,
+    async stop() {
+      await gateway.close();
+      await node.stop();
+    },
+  };
 }

@@ -1,0 +1,36 @@
+// Every request is served for the configured ISSUER only. oidc-provider
+// builds its endpoint URLs (discovery, redirects, the audiences it accepts
+// for client assertions) from the request's own scheme and host, so a request
+// addressed to another name would make this server speak as that name: an
+// assertion a client sent to another authorization server could be replayed
+// here, and discovery would advertise an attacker's endpoints. Such requests
+// are refused before anything else sees them. Behind TRUST_PROXY the scheme
+// and host are the ones the proxy reports (X-Forwarded-Proto / -Host).
+import type { Context, Next } from 'koa';
+import type { Render } from './koa-render.ts';
+
+/** Load balancers and orchestrators probe these by address, not by name. */
+const ANY_HOST = new Set(['/healthz', '/readyz']);
+
+function originOf(ctx: Context): string | undefined {
+  try {
+    return new URL(`${ctx.protocol}://${ctx.host}`).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export function issuerOrigin(issuer: string, render: Render) {
+  const expected = new URL(issuer).origin;
+  return async (ctx: Context, next: Next) => {
+    if (ANY_HOST.has(ctx.path) || originOf(ctx) === expected) return next();
+    const message = `This server answers only as ${expected}; send the request to that address.`;
+    // A browser gets a page; everything else (protocol endpoints, scripts) gets OAuth JSON.
+    if (ctx.method === 'GET' && ctx.get('accept').includes('text/html')) {
+      return render(ctx, 'error', { message, code: 'wrong_host' }, 400);
+    }
+    ctx.status = 400;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: 'invalid_request', error_description: `requests must be addressed to ${expected} (the issuer)` };
+  };
+}
