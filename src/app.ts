@@ -96,6 +96,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     {
       sessions: createAccountSessions(() => live.current, runtime.db),
       users: runtime.users,
+      signIn: runtime.signIn,
       secondFactor: runtime.secondFactor,
       audit: runtime.audit,
       csrf,

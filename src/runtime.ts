@@ -13,7 +13,7 @@ import { createUserService, type UserService } from './services/users.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
 import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
 import { createAuditService, type AuditService, type AuditType } from './services/audit.ts';
-import { createLockoutService } from './services/lockout.ts';
+import { createLockoutService, type LockoutService } from './services/lockout.ts';
 import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
 import { createSignInService, type SignInService } from './services/sign-in.ts';
 import { createLoginStateService, type LoginStateService } from './services/login-state.ts';
@@ -29,6 +29,7 @@ export interface Runtime {
   audit: AuditService;
   secondFactor: SecondFactorService;
   signIn: SignInService;
+  lockout: LockoutService;
   loginState: LoginStateService;
   appliedMigrations: string[];
   /** Set when the key-encryption key was generated into DATA_DIR (development). */
@@ -49,9 +50,11 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const box = createSecretBox(kek.key);
   let clientSecretKey: Buffer;
   let recoveryKey: Buffer;
+  let lockoutKey: Buffer;
   try {
     clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
     recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
+    lockoutKey = Buffer.from(await getOrCreateSecret(db, box, 'lockout-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
     await db.$disconnect();
@@ -59,7 +62,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   }
   const audit = createAuditService(db, hooks.onAudit);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
-  const lockout = createLockoutService(db, config.lockout);
+  const lockout = createLockoutService(db, config.lockout, lockoutKey);
   return {
     config,
     db,
@@ -70,7 +73,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     resources: createResourceServerService(db),
     audit,
     secondFactor,
-    signIn: createSignInService({ db, lockout, lockoutPolicy: config.lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
+    signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
+    lockout,
     loginState: createLoginStateService(db, config.ttl.interaction),
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

@@ -6,11 +6,13 @@ import type { Render } from '../middleware/koa-render.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { AuditService, RequestMeta } from '../services/audit.ts';
 import type { SecondFactorService } from '../services/second-factor.ts';
+import type { SignInService } from '../services/sign-in.ts';
 import type { UserService } from '../services/users.ts';
 
 export interface AccountDeps {
   sessions: AccountSessions;
   users: UserService;
+  signIn: SignInService;
   secondFactor: SecondFactorService;
   audit: AuditService;
   csrf: Csrf;
@@ -21,10 +23,18 @@ export interface AccountState {
   accountId: string;
 }
 
-/** Everything under /account needs a signed-in person; pages send others to sign in. */
-export function requireSignedIn({ sessions }: AccountDeps) {
+/**
+ * Everything under /account needs a signed-in person whose account is still
+ * enabled; pages send others to sign in. A session of a person who was
+ * disabled meanwhile is ended here.
+ */
+export function requireSignedIn({ sessions, users }: AccountDeps) {
   return async (ctx: Context, next: Next) => {
-    const session = await sessions.current(ctx);
+    let session = await sessions.current(ctx);
+    if (session && !(await users.findActive(session.accountId))) {
+      await sessions.endAllSessions(session.accountId);
+      session = undefined;
+    }
     if (!session) {
       ctx.status = 303;
       return ctx.redirect(ctx.method === 'GET' ? sessions.loginUrl() : '/account');

@@ -1,6 +1,8 @@
-// POST /account/password — change the password; the current one is required.
+// POST /account/password — change the password; the current one is
+// required, checked through the sign-in lockout and audit.
 import type { Context } from 'koa';
-import { AppError } from '../errors.ts';
+import { lockedMessage } from '../interactions/context.ts';
+import { checkPasswordPolicy } from '../services/passwords.ts';
 import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
 import { showAccount } from './show.ts';
 
@@ -14,13 +16,13 @@ export function changePassword(deps: AccountDeps) {
       return show(ctx);
     };
     if ((body.password ?? '') !== (body.confirm ?? '')) return fail('The new passwords do not match.');
-    try {
-      const changed = await deps.users.changePassword(accountOf(ctx), body.current ?? '', body.password ?? '');
-      if (!changed) return fail('Your current password is not correct.');
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'invalid_input') return fail(`The new ${err.message}.`);
-      throw err;
-    }
+    // Checked first, so that a weak new password does not spend an attempt of the lockout.
+    const policy = checkPasswordPolicy(body.password ?? '');
+    if (policy) return fail(`The new ${policy}.`);
+    const proof = await deps.signIn.reauthenticate(accountOf(ctx), { password: body.current ?? '' }, meta(ctx), { passwordOnly: true });
+    if (proof.kind === 'locked') return fail(lockedMessage(proof.until));
+    if (proof.kind !== 'ok') return fail('Your current password is not correct.');
+    await deps.users.setPassword(accountOf(ctx), body.password ?? '');
     await deps.audit.record('password_changed', meta(ctx));
     backWith(ctx, 'password');
   };

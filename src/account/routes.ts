@@ -11,12 +11,14 @@ export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   const router = new Router({ prefix: '/account' });
   const signedIn = requireSignedIn(deps);
   const post = [limits.page('account'), signedIn, formBody, deps.csrf.verify] as const;
+  // Actions that check a password or code spend the sign-in budget too.
+  const checked = [limits.page('login'), ...post] as const;
   router.get('/', signedIn, showAccount(deps));
-  router.post('/password', ...post, changePassword(deps));
-  router.get('/totp', signedIn, startTotpSetup(deps));
-  router.post('/totp', ...post, confirmTotpSetup(deps));
-  router.post('/totp/remove', ...post, removeTotp(deps));
-  router.post('/recovery-codes', ...post, regenerateRecoveryCodes(deps));
+  router.post('/password', ...checked, changePassword(deps));
+  router.post('/totp/start', ...checked, startTotpSetup(deps));
+  router.post('/totp', limits.page('code'), ...post, confirmTotpSetup(deps));
+  router.post('/totp/remove', ...checked, removeTotp(deps));
+  router.post('/recovery-codes', ...checked, regenerateRecoveryCodes(deps));
   router.post('/apps/:grantId/revoke', ...post, revokeApp(deps));
   router.post('/sign-out-everywhere', ...post, signOutEverywhere(deps));
   return router;

@@ -17,10 +17,11 @@ export function submitCode(deps: InteractionDeps) {
     const meta = requestMeta(ctx, it.clientId);
     const step = await signIn.code(state.accountId, String((ctx.request.body as Record<string, string>).code ?? ''), meta);
     if (step.kind !== 'ok') {
-      return renderSecondFactor(deps, ctx, it, state.accountId, step.kind === 'locked' ? lockedMessage(step.until) : CODE_FAILED, 401);
+      return renderSecondFactor(deps, ctx, it, state.accountId, { error: step.kind === 'locked' ? lockedMessage(step.until) : CODE_FAILED, status: 401 });
     }
     await loginState.clear(uid);
-    await signIn.succeeded(state.accountId, meta, ['pwd', 'otp']);
-    redirectTo(ctx, await interactions.finishLogin(ctx, loginResult(state.accountId, true)));
+    const result = loginResult(state.accountId, step.method);
+    await signIn.succeeded(state.accountId, meta, result.amr);
+    redirectTo(ctx, await interactions.finishLogin(ctx, result));
   };
 }

@@ -31,10 +31,21 @@ export function redirectTo(ctx: Context, location: string): void {
   ctx.redirect(location);
 }
 
-/** Renders the second-factor step the person is at: a code, or setting one up. */
-export async function renderSecondFactor(deps: InteractionDeps, ctx: Context, it: PendingInteraction, accountId: string, error?: string, status?: number) {
-  const common = { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, error };
-  if (await deps.users.hasSecondFactor(accountId)) return deps.render(ctx, 'code', common, status);
-  const enrollment = (await deps.secondFactor.pendingEnrollment(accountId)) ?? (await deps.secondFactor.beginEnrollment(accountId));
-  return deps.render(ctx, 'enroll', { ...common, enrollment, action: `/interaction/${it.uid}/enroll`, required: true }, status);
+/**
+ * Renders the second-factor step the person is at: a code, or setting one up.
+ * `enrollmentToken` (from the enrolment form) shows the same pending secret
+ * again after a wrong code; without it a new enrolment starts.
+ */
+export async function renderSecondFactor(
+  deps: InteractionDeps,
+  ctx: Context,
+  it: PendingInteraction,
+  accountId: string,
+  opts: { error?: string; status?: number; enrollmentToken?: string } = {},
+) {
+  const common = { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, error: opts.error };
+  if (await deps.users.hasSecondFactor(accountId)) return deps.render(ctx, 'code', common, opts.status);
+  const enrollment = (opts.enrollmentToken ? await deps.secondFactor.pendingEnrollment(accountId, opts.enrollmentToken) : undefined)
+    ?? (await deps.secondFactor.beginEnrollment(accountId));
+  return deps.render(ctx, 'enroll', { ...common, enrollment, action: `/interaction/${it.uid}/enroll`, required: true }, opts.status);
 }

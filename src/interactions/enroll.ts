@@ -15,8 +15,10 @@ export function submitEnrollment(deps: InteractionDeps) {
     const it = await interactions.details(ctx, uid);
     const state = await loginState.get(uid);
     if (!state) throw new InteractionGone('no password step');
-    const codes = await secondFactor.confirmEnrollment(state.accountId, String((ctx.request.body as Record<string, string>).code ?? ''));
-    if (!codes) return renderSecondFactor(deps, ctx, it, state.accountId, CODE_FAILED, 401);
+    const body = ctx.request.body as Record<string, string>;
+    const enrollmentToken = String(body.enrollment ?? '');
+    const codes = await secondFactor.confirmEnrollment(state.accountId, enrollmentToken, String(body.code ?? ''));
+    if (!codes) return renderSecondFactor(deps, ctx, it, state.accountId, { error: CODE_FAILED, status: 401, enrollmentToken });
     await loginState.save(uid, { ...state, enrolled: true });
     await audit.record('mfa_enrolled', { ...requestMeta(ctx, it.clientId), userId: state.accountId });
     render(ctx, 'recovery-codes', { codes, csrf: csrf.token(ctx), continueAction: `/interaction/${uid}/continue` });
@@ -30,7 +32,8 @@ export function continueAfterEnrollment({ interactions, loginState, signIn }: In
     const state = await loginState.get(uid);
     if (!state?.enrolled) throw new InteractionGone('no enrolment');
     await loginState.clear(uid);
-    await signIn.succeeded(state.accountId, requestMeta(ctx, it.clientId), ['pwd', 'otp']);
-    redirectTo(ctx, await interactions.finishLogin(ctx, loginResult(state.accountId, true)));
+    const result = loginResult(state.accountId, 'otp');
+    await signIn.succeeded(state.accountId, requestMeta(ctx, it.clientId), result.amr);
+    redirectTo(ctx, await interactions.finishLogin(ctx, result));
   };
 }

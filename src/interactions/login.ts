@@ -23,7 +23,8 @@ export function submitLogin({ interactions, signIn, loginState, csrf, render }: 
       await loginState.save(uid, { accountId: step.userId });
       return redirectTo(ctx, `/interaction/${uid}`);
     }
-    await signIn.succeeded(step.userId, meta, ['pwd']);
-    redirectTo(ctx, await interactions.finishLogin(ctx, loginResult(step.userId, false)));
+    const result = loginResult(step.userId);
+    await signIn.succeeded(step.userId, meta, result.amr);
+    redirectTo(ctx, await interactions.finishLogin(ctx, result));
   };
 }

@@ -1,4 +1,6 @@
 // Authentication context classes (acr) and when a second factor is needed.
+import type { SecondFactorMethod } from '../services/sign-in.ts';
+
 export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 export const ACR_MFA = 'urn:latchkey:acr:mfa';
 
@@ -10,8 +12,14 @@ export function requiresSecondFactor(clientMetadata: Record<string, unknown>, ac
   return typeof acrValues === 'string' && acrValues.split(' ').includes(ACR_MFA);
 }
 
-export function loginResult(accountId: string, secondFactor: boolean) {
+/**
+ * `amr` (RFC 8176) says what was used: `pwd`, plus `otp` for an
+ * authenticator code or `recovery_code` for a single-use recovery code (not
+ * an RFC 8176 value: relying parties that require `otp` can tell the two
+ * apart). Both second factors give the two-factor `acr`.
+ */
+export function loginResult(accountId: string, secondFactor?: SecondFactorMethod) {
   return secondFactor
-    ? { accountId, amr: ['pwd', 'otp'], acr: ACR_MFA }
+    ? { accountId, amr: ['pwd', secondFactor], acr: ACR_MFA }
     : { accountId, amr: ['pwd'], acr: ACR_PASSWORD };
 }

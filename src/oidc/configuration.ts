@@ -31,14 +31,22 @@ const friendlyErrors: Record<string, string> = {
 };
 
 /**
- * The library's prompts, plus one check: a client that requires a second
- * factor (or a request with acr_values asking for it) sends a person whose
- * session was established with a password only back to the login prompt,
- * where our pages ask for the second factor alone (step-up).
+ * The library's prompts, plus two login checks:
+ * - a session whose person no longer has an account (disabled or deleted,
+ *   perhaps on another node a moment ago) must sign in again; the library
+ *   would otherwise go on to consent with no grant loaded and fail;
+ * - a client that requires a second factor (or a request with acr_values
+ *   asking for it) sends a person whose session was established with a
+ *   password only back to the login prompt, where our pages ask for the
+ *   second factor alone (step-up).
  */
 function buildPolicy() {
   const { base, Check } = interactionPolicy;
   const policy = base();
+  policy.get('login')!.checks.add(
+    new Check('account_gone', 'the signed-in account is disabled or deleted', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+  );
   policy.get('login')!.checks.add(
     new Check('mfa_required', 'a second factor is required', (ctx) => {
       const { oidc } = ctx;

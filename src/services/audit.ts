@@ -6,6 +6,7 @@ import type { Db } from '../db/database.ts';
 export type AuditType =
   | 'login_succeeded'
   | 'login_failed'
+  | 'reauth_failed'
   | 'account_locked'
   | 'mfa_enrolled'
   | 'mfa_removed'
@@ -15,7 +16,9 @@ export type AuditType =
   | 'consent_granted'
   | 'consent_revoked'
   | 'password_changed'
-  | 'signed_out_everywhere';
+  | 'signed_out_everywhere'
+  | 'user_disabled'
+  | 'user_enabled';
 
 /** Where a request came from, as the HTTP layer saw it. */
 export interface RequestMeta {

@@ -1,7 +1,20 @@
-// Per-account lockout after consecutive failed passwords or second-factor
-// codes. Counters live in the users table (atomic increments), so every node
-// sees the same count. Each further lock doubles, up to the maximum; a
-// success resets both the count and the doubling.
+// Lockout after consecutive failed passwords or second-factor codes.
+//
+// An attempt is counted BEFORE its check (reserved with one conditional
+// update), not after: otherwise parallel requests all read "not locked",
+// all get a full check, and one right guess among them wins. At most
+// `threshold` checks can be in flight or failed per lock window, on any
+// number of nodes; the next attempt is refused unchecked. A check that
+// passes gives its reservation back; a whole sign-in resets the counter,
+// unless a lock was set meanwhile (a success that overlapped a lock never
+// lifts it).
+//
+// Counters are keyed by a keyed hash of the email tried, so registered and
+// unknown emails follow exactly the same path: same answers, same lock
+// lengths (each further lock doubles, up to the maximum), same statements.
+// A day after the last lock or attempt the row expires and the doubling
+// starts over.
+import { createHmac } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 
 export interface LockoutPolicy {
@@ -10,35 +23,70 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
+/** How long a lock row (and with it the doubling) outlives the last event. */
+export const LOCKOUT_MEMORY_MS = 24 * 3600 * 1000;
+
 export function lockDuration(policy: LockoutPolicy, priorLocks: number): number {
   return Math.min(policy.baseSeconds * 2 ** Math.min(priorLocks, 30), policy.maxSeconds);
 }
 
-export function createLockoutService(db: Db, policy: LockoutPolicy) {
+export type Reservation = { ok: true } | { ok: false; until: Date };
+
+const notLocked = (now: Date) => ({ OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] });
+
+export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buffer) {
+  const expiry = (from: Date) => new Date(from.getTime() + LOCKOUT_MEMORY_MS);
+
+  async function lockedUntil(key: string, now: Date): Promise<Date> {
+    const row = await db.lockout.findUnique({ where: { key } });
+    if (row?.lockedUntil && row.lockedUntil > now) return row.lockedUntil;
+    // Every attempt of this window is in flight: the lock is about to be set.
+    return new Date(now.getTime() + lockDuration(policy, row?.lockCount ?? 0) * 1000);
+  }
+
   return {
-    /** When the account is locked, until when. */
-    lockedUntil(user: { lockedUntil: Date | null }, now = new Date()): Date | undefined {
-      return user.lockedUntil && user.lockedUntil > now ? user.lockedUntil : undefined;
+    /** The counter key for an email (normalized); the email itself is never stored here. */
+    keyFor(email: string): string {
+      return createHmac('sha256', hmacKey).update(`lockout:${email}`).digest('base64url');
     },
 
-    /** Counts a failure; returns the lock end when this failure locked the account. */
-    async recordFailure(userId: string): Promise<Date | undefined> {
-      const user = await db.user.update({ where: { id: userId }, data: { failedAttempts: { increment: 1 } } });
-      if (user.failedAttempts < policy.threshold) return undefined;
-      const until = new Date(Date.now() + lockDuration(policy, user.lockCount) * 1000);
-      // Only the request that crossed the threshold locks (and doubles); concurrent ones see count reset.
-      const { count } = await db.user.updateMany({
-        where: { id: userId, failedAttempts: { gte: policy.threshold } },
-        data: { failedAttempts: 0, lockedUntil: until, lockCount: { increment: 1 } },
+    /** Counts an attempt before it is checked; refused when locked or when the window's attempts are spent. */
+    async reserve(key: string, now = new Date()): Promise<Reservation> {
+      await db.lockout.upsert({ where: { key }, create: { key, expiresAt: expiry(now) }, update: {} });
+      const { count } = await db.lockout.updateMany({
+        where: { key, failedAttempts: { lt: policy.threshold }, ...notLocked(now) },
+        data: { failedAttempts: { increment: 1 }, expiresAt: expiry(now) },
+      });
+      return count === 1 ? { ok: true } : { ok: false, until: await lockedUntil(key, now) };
+    },
+
+    /** The reserved attempt failed. Returns the lock end when this failure set the lock. */
+    async failed(key: string, now = new Date()): Promise<Date | undefined> {
+      const row = await db.lockout.findUnique({ where: { key } });
+      if (!row || row.failedAttempts < policy.threshold) return undefined;
+      const until = new Date(now.getTime() + lockDuration(policy, row.lockCount) * 1000);
+      // Only the request that finds the threshold reached locks (and doubles).
+      const { count } = await db.lockout.updateMany({
+        where: { key, failedAttempts: { gte: policy.threshold } },
+        data: { failedAttempts: 0, lockedUntil: until, lockCount: { increment: 1 }, expiresAt: expiry(until) },
       });
       return count === 1 ? until : undefined;
     },
 
-    async recordSuccess(userId: string): Promise<void> {
-      await db.user.updateMany({
-        where: { id: userId, OR: [{ failedAttempts: { gt: 0 } }, { lockCount: { gt: 0 } }, { lockedUntil: { not: null } }] },
-        data: { failedAttempts: 0, lockCount: 0, lockedUntil: null },
+    /** The reserved attempt passed (one step of a sign-in): give it back. Refused when a lock was set meanwhile. */
+    async release(key: string, now = new Date()): Promise<Reservation> {
+      const { count } = await db.lockout.updateMany({
+        where: { key, failedAttempts: { gt: 0 }, ...notLocked(now) },
+        data: { failedAttempts: { decrement: 1 } },
       });
+      if (count === 1) return { ok: true };
+      const row = await db.lockout.findUnique({ where: { key } });
+      return row?.lockedUntil && row.lockedUntil > now ? { ok: false, until: row.lockedUntil } : { ok: true };
+    },
+
+    /** A whole sign-in succeeded: forget the failures and the doubling, unless a lock was set meanwhile. */
+    async reset(key: string, now = new Date()): Promise<void> {
+      await db.lockout.deleteMany({ where: { key, ...notLocked(now) } });
     },
   };
 }

@@ -3,7 +3,7 @@
 // be accepted again (the last step is advanced with a conditional update, so
 // two nodes cannot both accept one code). Recovery codes carry 256 bits,
 // are shown once and stored as keyed hashes.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import type { Db } from '../db/database.ts';
@@ -44,12 +44,29 @@ export interface Enrollment {
   secret: string;
   uri: string;
   qrDataUri: string;
+  /**
+   * Proof that whoever holds it started this enrolment (after proving who
+   * they are): it goes back with the code, and without it the pending secret
+   * is neither shown again nor activated. A session alone cannot take over a
+   * half-finished enrolment.
+   */
+  token: string;
 }
 
 export type SecondFactorResult = { ok: true; method: 'otp' | 'recovery' } | { ok: false };
 
 export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer: string; recoveryKey: Buffer }) {
+  async function describe(email: string, secret: string, token: string): Promise<Enrollment> {
+    const uri = totpFor(secret, email, opts.issuer).toString();
+    const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { secret, uri, qrDataUri: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`, token };
+  }
+
   const hashCode = (code: string) => createHmac('sha256', opts.recoveryKey).update(normalizeRecoveryCode(code)).digest('base64url');
+  const enrollmentToken = (userId: string, pendingEnc: string) =>
+    createHmac('sha256', opts.recoveryKey).update(`totp-enrollment:${userId}:${pendingEnc}`).digest('base64url');
+  const tokenMatches = (expected: string, given: string) =>
+    given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 
   async function issueRecoveryCodes(userId: string): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => base32(randomBytes(32)).match(/.{1,4}/g)!.join('-'));
@@ -60,12 +77,17 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
     return codes;
   }
 
-  /** Accepts a TOTP code once: only a time step later than the last accepted one. */
-  async function acceptTotp(user: { id: string; email: string }, secret: string, code: string, now: number) {
-    if (!/^\d{6}$/.test(code)) return false;
+  /** The time step `code` belongs to for `secret`, within ±1 step of drift. */
+  function stepOf(user: { email: string }, secret: string, code: string, now: number): number | undefined {
+    if (!/^\d{6}$/.test(code)) return undefined;
     const delta = totpFor(secret, user.email, opts.issuer).validate({ token: code, timestamp: now, window: 1 });
-    if (delta === null) return false;
-    const step = Math.floor(now / 1000 / PERIOD) + delta;
+    return delta === null ? undefined : Math.floor(now / 1000 / PERIOD) + delta;
+  }
+
+  /** Accepts a code of the active secret once: only a time step later than the last accepted one. */
+  async function acceptTotp(user: { id: string; email: string }, secret: string, code: string, now: number) {
+    const step = stepOf(user, secret, code, now);
+    if (step === undefined) return false;
     const { count } = await db.user.updateMany({
       where: { id: user.id, OR: [{ totpLastStep: null }, { totpLastStep: { lt: step } }] },
       data: { totpLastStep: step },
@@ -74,38 +96,42 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
   }
 
   return {
-    /** Starts (or restarts) enrolment: a new pending secret and its QR code. */
+    /**
+     * Starts (or restarts) enrolment: a new pending secret and its QR code.
+     * The caller must have established who the person is (the password, and
+     * the current factor when replacing one).
+     */
     async beginEnrollment(userId: string): Promise<Enrollment> {
       const user = await db.user.findUnique({ where: { id: userId } });
       if (!user) throw notFound(`user ${userId}`);
       const secret = new Secret({ size: 20 }).base32;
-      await db.user.update({ where: { id: userId }, data: { totpPendingEnc: box.seal(secret, purpose(userId, 'pending')) } });
-      return this.describe(user.email, secret);
+      const pendingEnc = box.seal(secret, purpose(userId, 'pending'));
+      await db.user.update({ where: { id: userId }, data: { totpPendingEnc: pendingEnc } });
+      return describe(user.email, secret, enrollmentToken(userId, pendingEnc));
     },
 
-    /** The pending enrolment, to show the page again after a wrong code. */
-    async pendingEnrollment(userId: string): Promise<Enrollment | undefined> {
+    /** The pending enrolment started with `token`, to show the page again after a wrong code. */
+    async pendingEnrollment(userId: string, token: string): Promise<Enrollment | undefined> {
       const user = await db.user.findUnique({ where: { id: userId } });
-      if (!user?.totpPendingEnc) return undefined;
-      return this.describe(user.email, box.open(user.totpPendingEnc, purpose(userId, 'pending')));
+      if (!user?.totpPendingEnc || !tokenMatches(enrollmentToken(userId, user.totpPendingEnc), token)) return undefined;
+      return describe(user.email, box.open(user.totpPendingEnc, purpose(userId, 'pending')), token);
     },
 
-    async describe(email: string, secret: string): Promise<Enrollment> {
-      const uri = totpFor(secret, email, opts.issuer).toString();
-      const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-      return { secret, uri, qrDataUri: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
-    },
-
-    /** Activates the pending secret after a correct code; returns the new recovery codes. */
-    async confirmEnrollment(userId: string, code: string, now = Date.now()): Promise<string[] | undefined> {
+    /** Activates the pending secret started with `token` after a correct code; returns the new recovery codes. */
+    async confirmEnrollment(userId: string, token: string, code: string, now = Date.now()): Promise<string[] | undefined> {
       const user = await db.user.findUnique({ where: { id: userId } });
-      if (!user?.totpPendingEnc) throw invalidInput('There is no second-factor setup in progress. Start again.');
+      if (!user?.totpPendingEnc || !tokenMatches(enrollmentToken(userId, user.totpPendingEnc), token)) {
+        throw invalidInput('There is no second-factor setup in progress. Start again.');
+      }
       const secret = box.open(user.totpPendingEnc, purpose(userId, 'pending'));
-      if (!(await acceptTotp(user, secret, code.trim(), now))) return undefined;
-      await db.user.update({
-        where: { id: userId },
-        data: { totpSecretEnc: box.seal(secret, purpose(userId, 'active')), totpPendingEnc: null, totpEnabledAt: new Date() },
+      // A new secret starts its own replay window: the old app's last step says nothing about it.
+      const step = stepOf(user, secret, code.trim(), now);
+      if (step === undefined) return undefined;
+      const { count } = await db.user.updateMany({
+        where: { id: userId, totpPendingEnc: user.totpPendingEnc },
+        data: { totpSecretEnc: box.seal(secret, purpose(userId, 'active')), totpPendingEnc: null, totpEnabledAt: new Date(), totpLastStep: step },
       });
+      if (count === 0) throw invalidInput('There is no second-factor setup in progress. Start again.');
       return issueRecoveryCodes(userId);
     },
 

@@ -1,21 +1,23 @@
 // Keeps every table that grows with traffic bounded: expired provider
 // artifacts (sessions, codes, tokens, used jtis, sign-in states), expired
-// rate-limit counters, audit rows past the retention. Plain deletes by
+// rate-limit and lockout counters, audit rows past the retention. Plain deletes by
 // indexed columns, so any number of nodes may run it at once.
 import type { Db } from '../db/database.ts';
 
 export interface SweepResult {
   artifacts: number;
   counters: number;
+  lockouts: number;
   audit: number;
 }
 
 export async function sweep(db: Db, opts: { auditRetentionDays: number }, now = new Date()): Promise<SweepResult> {
   const auditCutoff = new Date(now.getTime() - opts.auditRetentionDays * 86_400_000);
-  const [artifacts, counters, audit] = await Promise.all([
+  const [artifacts, counters, lockouts, audit] = await Promise.all([
     db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.rateLimit.deleteMany({ where: { expire: { lt: now } } }),
+    db.lockout.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.auditEvent.deleteMany({ where: { at: { lt: auditCutoff } } }),
   ]);
-  return { artifacts: artifacts.count, counters: counters.count, audit: audit.count };
+  return { artifacts: artifacts.count, counters: counters.count, lockouts: lockouts.count, audit: audit.count };
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
-import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
+import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 
 export interface PublicUser {
   id: string;
@@ -65,24 +65,20 @@ export function createUserService(db: Db, opts: { bcryptCost: number }) {
       if (count === 0) throw notFound(`user ${id}`);
     },
 
-    async checkPassword(id: string, password: string): Promise<boolean> {
-      const row = await db.user.findUnique({ where: { id }, select: { passwordHash: true } });
-      return row !== null && verifyPassword(password, row.passwordHash);
-    },
-
-    /** Changes a password after checking the current one; false when it is wrong. */
-    async changePassword(id: string, current: string, next: string): Promise<boolean> {
-      if (!(await this.checkPassword(id, current))) return false;
-      await this.setPassword(id, next);
-      return true;
-    },
-
     async hasSecondFactor(id: string): Promise<boolean> {
       return (await db.user.count({ where: { id, totpSecretEnc: { not: null } } })) === 1;
     },
 
+    /**
+     * Disabling also ends every session and revokes every grant, code and
+     * stored token of the person, on every node at once (they all read the
+     * same rows). JWT access tokens already issued live out their lifetime.
+     */
     async setDisabled(id: string, disabled: boolean): Promise<void> {
-      const { count } = await db.user.updateMany({ where: { id }, data: { disabled } });
+      const [{ count }] = await db.$transaction([
+        db.user.updateMany({ where: { id }, data: { disabled } }),
+        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } })] : []),
+      ]);
       if (count === 0) throw notFound(`user ${id}`);
     },
   };

@@ -6,6 +6,7 @@ import { Browser, csrfToken, pageText, type Page } from '../helpers/browser.ts';
 import { adminCli } from '../helpers/cli.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { totp } from '../helpers/totp.ts';
 
 describe('account page', () => {
   let server: TestServer;
@@ -94,17 +95,22 @@ describe('account page', () => {
     }
   });
 
-  it('turning TOTP off needs the password', async () => {
+  it('turning TOTP off needs the password and a current code', async () => {
     const person = await createUser(server);
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, person.email, person.password);
-    await enrollFromAccount(browser, server);
+    const { secret } = await enrollFromAccount(browser, server, person.password);
     const page = (await browser.navigate(`${server.url}/account`)) as Page;
     assert.match(pageText(page.html), /On\. You have 10 unused recovery codes/);
-    const wrong = (await browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf: csrfToken(page.html), password: 'not it' } })) as Page;
+    const remove = (form: Record<string, string>) => browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
+    const wrong = await remove({ password: 'not it', code: totp(secret, 1) });
     assert.equal(wrong.status, 400);
+    assert.match(pageText(wrong.html), /Your password is not correct; two-step verification is still on/);
+    const noCode = await remove({ password: person.password });
+    assert.equal(noCode.status, 400);
+    assert.match(pageText(noCode.html), /That code is not correct, or was already used; two-step verification is still on/);
     assert.equal(await server.runtime.users.hasSecondFactor(person.id), true);
-    const off = (await browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf: csrfToken(page.html), password: person.password } })) as Page;
+    const off = await remove({ password: person.password, code: totp(secret, 1) });
     assert.match(pageText(off.html), /Two-step verification is off/);
     assert.equal(await server.runtime.users.hasSecondFactor(person.id), false);
     const types = (await server.runtime.audit.list({ userId: person.id })).map((e) => e.type);
@@ -130,7 +136,7 @@ describe('account page', () => {
     const person = await createUser(server);
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, person.email, person.password);
-    await enrollFromAccount(browser, server);
+    await enrollFromAccount(browser, server, person.password);
     const r = await admin('user', 'reset-mfa', person.id, '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await server.runtime.users.hasSecondFactor(person.id), false);

@@ -42,7 +42,8 @@ describe('two-step verification in Chromium', () => {
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
     await shot(page, '1-account');
 
-    await page.getByRole('link', { name: 'Set up two-step verification' }).click();
+    await page.locator('#st-password').fill(person.password);
+    await page.getByRole('button', { name: 'Set up two-step verification' }).click();
     await page.getByRole('heading', { name: 'Set up two-step verification' }).waitFor();
     const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
     assert.ok(await qr.isVisible());

@@ -8,7 +8,7 @@ import { totp } from './totp.ts';
 export async function signInToAccount(browser: Browser, server: TestServer, email: string, password: string, code?: () => string): Promise<Page> {
   let step = await browser.navigate(`${server.url}/account`);
   let page = step as Page;
-  assert.match(page.html, /name="password"/, 'the account page asks to sign in first');
+  assert.match(page.html, /action="[^"]*\/login"/, 'the account page asks to sign in first');
   step = await submitLogin(browser, page, email, password);
   page = step as Page;
   if (page.html.includes('/code"')) {
@@ -19,11 +19,20 @@ export async function signInToAccount(browser: Browser, server: TestServer, emai
   return page;
 }
 
-export async function enrollFromAccount(browser: Browser, server: TestServer): Promise<{ secret: string; codes: string[] }> {
-  const setup = (await browser.navigate(`${server.url}/account/totp`)) as Page;
+/** The pending enrolment's token, which must go back with the code. */
+export const enrollmentToken = (html: string) => html.match(/name="enrollment" value="([^"]+)"/)![1]!;
+
+/** Starts an enrolment from the account page (the password, and `code` when replacing a factor). */
+export async function startEnrollment(browser: Browser, server: TestServer, password: string, code?: string): Promise<Page> {
+  const account = (await browser.navigate(`${server.url}/account`)) as Page;
+  return (await browser.navigate(`${server.url}/account/totp/start`, { form: { csrf: csrfToken(account.html), password, ...(code ? { code } : {}) } })) as Page;
+}
+
+export async function enrollFromAccount(browser: Browser, server: TestServer, password: string): Promise<{ secret: string; codes: string[] }> {
+  const setup = await startEnrollment(browser, server, password);
   const secret = setup.html.match(/id="totp-secret">([A-Z2-7]+)</)![1]!;
   assert.match(setup.html, /<img class="qr" src="data:image\/svg\+xml;base64,/);
-  const done = (await browser.navigate(`${server.url}/account/totp`, { form: { csrf: csrfToken(setup.html), code: totp(secret) } })) as Page;
+  const done = (await browser.navigate(`${server.url}/account/totp`, { form: { csrf: csrfToken(setup.html), enrollment: enrollmentToken(setup.html), code: totp(secret) } })) as Page;
   const codes = [...done.html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
   assert.equal(codes.length, 10, 'ten recovery codes');
   return { secret, codes };

@@ -24,14 +24,15 @@ describe('account lockout', () => {
   });
   after(() => server.stop());
 
-  const lockRow = (id: string) => server.runtime.db.user.findUniqueOrThrow({ where: { id } });
+  const lockRow = async (email: string) =>
+    (await server.runtime.db.lockout.findUnique({ where: { key: server.runtime.lockout.keyFor(email) } })) ?? { failedAttempts: 0, lockedUntil: null, lockCount: 0 };
 
   it('locks after the threshold, says so without judging the password, and doubles on the next lock up to the maximum', async () => {
     const person = await createUser(server);
     for (let i = 0; i < 2; i++) assert.doesNotMatch(pageText(((await attempt(server, client, person.email, 'wrong-password')) as Page).html), LOCKED);
     const third = (await attempt(server, client, person.email, 'wrong-password')) as Page;
     assert.match(pageText(third.html), LOCKED);
-    const first = await lockRow(person.id);
+    const first = await lockRow(person.email);
     const firstLock = first.lockedUntil!.getTime() - Date.now();
     assert.ok(firstLock > 0 && firstLock <= 2000, `first lock ${firstLock} ms`);
 
@@ -42,14 +43,14 @@ describe('account lockout', () => {
 
     await new Promise((r) => setTimeout(r, firstLock + 100));
     for (let i = 0; i < 3; i++) await attempt(server, client, person.email, 'wrong-again');
-    const second = await lockRow(person.id);
+    const second = await lockRow(person.email);
     const secondLock = second.lockedUntil!.getTime() - Date.now();
     assert.ok(secondLock > 2000 && secondLock <= 4000, `second lock doubled: ${secondLock} ms`);
     assert.equal(second.lockCount, 2);
 
     await new Promise((r) => setTimeout(r, secondLock + 100));
     for (let i = 0; i < 3; i++) await attempt(server, client, person.email, 'wrong-again');
-    const third2 = await lockRow(person.id);
+    const third2 = await lockRow(person.email);
     assert.ok(third2.lockedUntil!.getTime() - Date.now() <= 5000, 'capped at LOCKOUT_MAX_SECONDS');
 
     const events = (await server.runtime.audit.list({ userId: person.id, limit: 100 })).map((e) => e.type);
@@ -61,16 +62,107 @@ describe('account lockout', () => {
     for (let i = 0; i < 2; i++) await attempt(server, client, person.email, 'wrong-password');
     const ok = await attempt(server, client, person.email, person.password);
     assert.ok(!('status' in ok) || (ok as Page).status !== 401);
-    const row = await lockRow(person.id);
+    const row = await lockRow(person.email);
     assert.equal(row.failedAttempts, 0);
     for (let i = 0; i < 2; i++) await attempt(server, client, person.email, 'wrong-password');
-    assert.equal((await lockRow(person.id)).lockedUntil, null, 'two failures after a success do not lock');
+    assert.equal((await lockRow(person.email)).lockedUntil, null, 'two failures after a success do not lock');
   });
 
   it('an unknown email "locks" the same way, so the message reveals nothing', async () => {
     let last: Page | undefined;
     for (let i = 0; i < 4; i++) last = (await attempt(server, client, 'ghost@example.test', 'whatever123')) as Page;
     assert.match(pageText(last!.html), LOCKED);
+  });
+});
+
+describe('lockout under parallel attempts (each password check reserved before it runs)', () => {
+  let server: TestServer;
+  let client: TestClient;
+  before(async () => {
+    // A realistic bcrypt cost, so that checks overlap as they would in production.
+    server = await startTestServer({ LOCKOUT_THRESHOLD: '5', LOCKOUT_BASE_SECONDS: '60', BCRYPT_COST: '10' });
+    client = await registerClient(server);
+  });
+  after(() => server.stop());
+
+  const reasons = async (userId: string) => (await server.runtime.audit.list({ userId, limit: 100 })).filter((e) => e.type === 'login_failed').map((e) => e.detail?.reason);
+
+  it('11 wrong passwords in parallel, then the right one while they are in flight: at most 5 are checked and the right one is refused', async () => {
+    const person = await createUser(server);
+    const wrong = Array.from({ length: 11 }, (_, i) => attempt(server, client, person.email, `wrong-password-${i}`));
+    await new Promise((r) => setTimeout(r, 40));
+    const right = (await attempt(server, client, person.email, person.password)) as Page;
+    await Promise.all(wrong);
+    assert.equal(right.status, 401, 'the right password did not sign in');
+    assert.match(pageText(right.html), LOCKED);
+    const seen = await reasons(person.id);
+    assert.ok(seen.filter((r) => r === 'bad_password').length <= 5, `checked: ${seen.join(',')}`);
+    assert.ok((await server.runtime.db.lockout.findUnique({ where: { key: server.runtime.lockout.keyFor(person.email) } }))!.lockedUntil! > new Date(), 'locked');
+  });
+
+  it('the same holds across the service: 20 parallel attempts reserve at most 5 checks', async () => {
+    const person = await createUser(server);
+    const results = await Promise.all(Array.from({ length: 20 }, () => server.runtime.signIn.password(person.email, 'not-the-password', {})));
+    assert.equal(results.filter((r) => r.kind === 'failed').length + results.filter((r) => r.kind === 'locked').length, 20);
+    assert.ok((await reasons(person.id)).filter((r) => r === 'bad_password').length <= 5);
+    assert.equal((await server.runtime.signIn.password(person.email, person.password, {})).kind, 'locked');
+  });
+});
+
+describe('a registered email and an unknown one cannot be told apart by their lockout', () => {
+  let server: TestServer;
+  let client: TestClient;
+  before(async () => {
+    server = await startTestServer({ LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '2', LOCKOUT_MAX_SECONDS: '30', BCRYPT_COST: '10' });
+    client = await registerClient(server);
+  });
+  after(() => server.stop());
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  async function timed(email: string, password: string) {
+    const started = performance.now();
+    const page = (await attempt(server, client, email, password)) as Page;
+    return { status: page.status, text: pageText(page.html).replace(/[0-9a-f-]{36}|name="csrf"[^>]*/g, ''), ms: performance.now() - started };
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const messageOf = (text: string) => (LOCKED.test(text) ? 'locked' : /not correct/.test(text) ? 'not correct' : text.slice(0, 200));
+
+  it('same answers, same lock lengths (doubling included), same timing', async () => {
+    const real = await createUser(server);
+    const ghost = `ghost-${Date.now()}@example.test`;
+    const run = async () => {
+      const out: Record<string, string[]> = { real: [], ghost: [] };
+      for (let i = 0; i < 4; i++) {
+        const [a, b] = await Promise.all([timed(real.email, 'wrong-password'), timed(ghost, 'wrong-password')]);
+        out.real!.push(`${a.status} ${messageOf(a.text)}`);
+        out.ghost!.push(`${b.status} ${messageOf(b.text)}`);
+      }
+      return out;
+    };
+    const first = await run();
+    assert.deepEqual(first.ghost, first.real);
+    assert.deepEqual(first.real, ['401 not correct', '401 not correct', '401 locked', '401 locked']);
+
+    // The first lock lasts 2 s for both; the second, 4 s for both.
+    await sleep(2300);
+    const second = await run();
+    assert.deepEqual(second.ghost, second.real);
+    assert.deepEqual(second.real, ['401 not correct', '401 not correct', '401 locked', '401 locked']);
+    await sleep(2300);
+    const [r, g] = await Promise.all([timed(real.email, 'wrong-password'), timed(ghost, 'wrong-password')]);
+    assert.equal(messageOf(r.text), 'locked', 'the second lock doubled for the real email');
+    assert.equal(messageOf(g.text), 'locked', 'the second lock doubled for the unknown email');
+
+    // Timing: a locked account, a locked unknown email and a wrong password all cost a bcrypt check.
+    const samples = { lockedReal: [] as number[], lockedGhost: [] as number[] };
+    for (let i = 0; i < 5; i++) {
+      samples.lockedReal.push((await timed(real.email, 'wrong-password')).ms);
+      samples.lockedGhost.push((await timed(ghost, 'wrong-password')).ms);
+    }
+    const ratio = median(samples.lockedReal) / median(samples.lockedGhost);
+    assert.ok(ratio > 0.6 && ratio < 1.6, `locked real ${median(samples.lockedReal).toFixed(1)} ms vs unknown ${median(samples.lockedGhost).toFixed(1)} ms`);
+    const bcryptFloor = 20; // cost 10 takes well over 20 ms on any machine
+    assert.ok(median(samples.lockedReal) > bcryptFloor, `a locked account still costs a bcrypt check (${median(samples.lockedReal).toFixed(1)} ms)`);
   });
 });
 

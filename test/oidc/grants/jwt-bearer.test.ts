@@ -165,13 +165,13 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       await refused(await sign(es, { claims: { iat: now() - 600, exp: now() - 120 } }), 'invalid_grant', /^assertion expired 12\d s ago$/);
     });
     it('iat in the future beyond the skew', async () => {
-      await refused(await sign(es, { claims: { iat: now() + 300, exp: now() + 600 } }), 'invalid_grant', /iat is 30\d s in the future; at most 60 s of clock skew/);
+      await refused(await sign(es, { claims: { iat: now() + 300, exp: now() + 600 } }), 'invalid_grant', /iat is (299|30\d) s in the future; at most 60 s of clock skew/);
     });
     it('lifetime longer than allowed', async () => {
       await refused(await sign(es, { claims: { exp: now() + 7200 } }), 'invalid_grant', /assertion lifetime is 720\d s \(exp − iat\); at most 3600 s/);
     });
     it('not yet valid (nbf)', async () => {
-      await refused(await sign(es, { claims: { nbf: now() + 200 } }), 'invalid_grant', /not valid for another 20\d s \(nbf\)/);
+      await refused(await sign(es, { claims: { nbf: now() + 200 } }), 'invalid_grant', /not valid for another (199|20\d) s \(nbf\)/);
     });
     it('missing exp', async () => {
       await refused(await sign(es, { omit: ['exp'] }), 'invalid_grant', /exp is required/);
