@@ -5,8 +5,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { databaseKind, migrationsDir, projectRoot } from './db/database.ts';
 import type { Metrics } from './metrics.ts';
-import { httpMetrics, metricsEndpoint } from './middleware/koa-metrics.ts';
-import { databaseChecks } from './services/readiness.ts';
+import { bearerMatches, httpMetrics, metricsEndpoint } from './middleware/koa-metrics.ts';
+import { healthz, readyz, type ReadinessDeps } from './middleware/koa-health.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { Logger } from './logger.ts';
 import { createCsrf } from './middleware/koa-csrf.ts';
@@ -30,6 +30,37 @@ export interface AppDeps {
   render: Render;
   log: Logger;
   cookieKeys: string[];
+}
+
+function readiness(runtime: Runtime, live: LiveProvider, log: Logger): ReadinessDeps {
+  return {
+    db: runtime.db,
+    migrationsDir: migrationsDir(databaseKind(runtime.config.databaseUrl)),
+    signingKids: () => live.signingKids,
+    log,
+  };
+}
+
+/**
+ * The operators' listener (METRICS_PORT, loopback by default): Prometheus
+ * metrics, and readiness with the reason a check fails.
+ */
+export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps, 'runtime' | 'live' | 'log' | 'metrics'>): Koa {
+  const app = new Koa();
+  app.silent = true;
+  const router = new Router();
+  router.get('/metrics', metricsEndpoint(metrics, runtime.config.metricsToken));
+  router.get('/healthz', healthz);
+  router.get('/readyz', async (ctx) => {
+    if (!bearerMatches(ctx, runtime.config.metricsToken)) {
+      ctx.status = 401;
+      ctx.body = { error: 'unauthorized' };
+      return;
+    }
+    return readyz(readiness(runtime, live, log), { detailed: true })(ctx);
+  });
+  app.use(router.routes());
+  return app;
 }
 
 export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: AppDeps): Koa {
@@ -56,22 +87,9 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = stylesheet;
   });
-  site.get('/healthz', (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: 'ok' };
-  });
-  const migrations = migrationsDir(databaseKind(config.databaseUrl));
-  site.get('/readyz', async (ctx) => {
-    const checks = {
-      ...(await databaseChecks(runtime.db, migrations)),
-      signing_key: live.signingKids.length ? { ok: true, detail: live.signingKids.join(', ') } : { ok: false, detail: 'no active signing key' },
-    };
-    const ready = Object.values(checks).every((c) => c.ok);
-    ctx.status = ready ? 200 : 503;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
-  });
-  if (!config.metricsPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
+  site.get('/healthz', healthz);
+  site.get('/readyz', readyz(readiness(runtime, live, log), { detailed: false }));
+  if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
   app.use(site.routes());
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
@@ -108,6 +126,9 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(account.allowedMethods());
 
   const protocol = new Router();
+  // Each authorization request may store a sign-in in progress: bounded per address.
+  protocol.get('/auth', limits.page('authorize'));
+  protocol.post('/auth', limits.page('authorize'));
   protocol.post('/token', limits.api('token'));
   protocol.post('/token/introspection', limits.api('introspection'));
   protocol.get('/jwks', async (ctx, next) => {

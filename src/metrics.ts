@@ -13,13 +13,26 @@ const TABLES = {
   audit_events: (db: Db) => db.auditEvent.count(),
   rate_limits: (db: Db) => db.rateLimit.count(),
   resource_servers: (db: Db) => db.resourceServer.count(),
+  lockouts: (db: Db) => db.lockout.count(),
 } as const;
+
+/** Row counts are full scans on big tables: at most one round of them per minute, whatever the scrape rate. */
+const TABLE_COUNT_TTL_MS = 60_000;
 
 export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'latchkey_process_' });
   const registers = [registry];
   let db: Db | undefined;
+  let counted: { at: number; counts: Promise<(readonly [string, number])[]> } | undefined;
+  const countTables = (database: Db) => {
+    if (!counted || Date.now() - counted.at > TABLE_COUNT_TTL_MS) {
+      const counts = Promise.all(Object.entries(TABLES).map(async ([table, count]) => [table, await count(database)] as const));
+      counted = { at: Date.now(), counts };
+      counts.catch(() => (counted = undefined));
+    }
+    return counted.counts;
+  };
 
   const metrics = {
     registry,
@@ -43,13 +56,12 @@ export function createMetrics() {
     }),
     tableRows: new client.Gauge({
       name: 'latchkey_table_rows',
-      help: 'Rows per table (counted at scrape time)',
+      help: 'Rows per table (counted at most once a minute)',
       labelNames: ['table'],
       registers,
       async collect() {
         if (!db) return;
-        const counts = await Promise.all(Object.entries(TABLES).map(async ([table, count]) => [table, await count(db!)] as const));
-        for (const [table, n] of counts) this.set({ table }, n);
+        for (const [table, n] of await countTables(db)) this.set({ table }, n);
       },
     }),
     /** Table counts need the database, which exists only after the metrics do (it reports query latency here). */

@@ -31,6 +31,8 @@ export interface Runtime {
   signIn: SignInService;
   lockout: LockoutService;
   loginState: LoginStateService;
+  /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
+  artifactIdKey: Buffer;
   appliedMigrations: string[];
   /** Set when the key-encryption key was generated into DATA_DIR (development). */
   generatedKekFile?: string;
@@ -51,10 +53,12 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   let clientSecretKey: Buffer;
   let recoveryKey: Buffer;
   let lockoutKey: Buffer;
+  let artifactIdKey: Buffer;
   try {
     clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
     recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
     lockoutKey = Buffer.from(await getOrCreateSecret(db, box, 'lockout-hmac-key'), 'base64url');
+    artifactIdKey = Buffer.from(await getOrCreateSecret(db, box, 'artifact-id-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
     await db.$disconnect();
@@ -68,7 +72,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     db,
     box,
     users: createUserService(db, { bcryptCost: config.bcryptCost }),
-    clients: createClientService(db, clientSecretKey),
+    clients: createClientService(db, clientSecretKey, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
     serviceAccounts: createServiceAccountService(db, box),
     resources: createResourceServerService(db),
     audit,
@@ -76,6 +80,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
     lockout,
     loginState: createLoginStateService(db, config.ttl.interaction),
+    artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,
     close: () => db.$disconnect(),

@@ -3,9 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import Koa from 'koa';
-import { buildApp } from './app.ts';
-import { metricsEndpoint } from './middleware/koa-metrics.ts';
+import { buildApp, buildOperationsApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRenderer } from './middleware/koa-render.ts';
@@ -19,6 +17,8 @@ import { createLiveProvider, type LiveProvider } from './oidc/live-provider.ts';
 
 export interface RunningServer {
   url: string;
+  /** The operators' listener (metrics, detailed readiness), when on. */
+  operationsUrl?: string;
   server: Server;
   runtime: Runtime;
   live: LiveProvider;
@@ -66,6 +66,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       resources: runtime.resources,
       jwks,
       cookieKeys,
+      artifactIdKey: runtime.artifactIdKey,
       metrics,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
@@ -87,12 +88,16 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const server = await listen(createServer(app.callback()), config.port, config.host);
   const port = (server.address() as AddressInfo).port;
 
-  // Optionally, metrics on a port of their own (kept off the public listener).
+  // The operators' listener: metrics and detailed readiness, off the public port.
   let metricsServer: Server | undefined;
-  if (config.metricsPort) {
-    const metricsApp = new Koa();
-    metricsApp.use(metricsEndpoint(metrics, config.metricsToken));
-    metricsServer = await listen(createServer(metricsApp.callback()), config.metricsPort, config.host);
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsServer = await listen(createServer(buildOperationsApp({ runtime, live, log, metrics }).callback()), config.metricsPort, config.metricsHost);
+    } catch (err) {
+      server.close();
+      await runtime.close();
+      throw new Error(`METRICS_PORT ${config.metricsPort} on ${config.metricsHost}: ${(err as Error).message} (set METRICS_PORT to a free port, or off)`);
+    }
   }
 
   const keyTimer = setInterval(() => {
@@ -111,6 +116,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
+    operationsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : undefined,
     server,
     runtime,
     live,

@@ -92,6 +92,8 @@ const schema = z.object({
   RATE_LIMIT_INTROSPECTION: rate('1200/60'),
   /** Account page changes (password, second factor, apps). Default 30/60. */
   RATE_LIMIT_ACCOUNT: rate('30/60'),
+  /** Authorization requests (each may store a sign-in in progress). Default 600/60. */
+  RATE_LIMIT_AUTHORIZE: rate('600/60'),
   /** Cache-Control max-age of the JWKS response, seconds. Default 600. */
   JWKS_MAX_AGE: seconds(600, 0),
   /** How long a rotated-in key is published before it signs, seconds. Default: JWKS_MAX_AGE. */
@@ -100,10 +102,23 @@ const schema = z.object({
   KEY_REFRESH_INTERVAL: seconds(30),
   /** Audit rows older than this many days are deleted by the sweep. Default 90. */
   AUDIT_RETENTION_DAYS: seconds(90),
-  /** Serve /metrics on this port instead of the main one. Default: the main port. */
-  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  /** When set, /metrics requires `Authorization: Bearer <token>`. Default: open. */
+  /**
+   * Port of the operators' listener: /metrics and a detailed /readyz. Default
+   * 9464 (on METRICS_HOST, loopback). `off` turns it off; `0` picks a free
+   * port; the main PORT serves /metrics on the public listener, which then
+   * requires METRICS_TOKEN.
+   */
+  METRICS_PORT: z
+    .union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], { error: 'must be a port number (0–65535) or off' })
+    .default(9464),
+  /** Address the operators' listener binds. Default `127.0.0.1` (this machine only). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, /metrics requires `Authorization: Bearer <token>` (compared in constant time). Default: unset. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Accept `http://` redirect URIs for hosts other than loopback (RFC 8252 allows loopback only). Development only. Default false. */
+  ALLOW_INSECURE_REDIRECT_URIS: bool(false),
+  /** Seconds a sign-in page opened by someone not yet signed in is kept (its stored interaction expires then). Default 900. */
+  LOGIN_INTERACTION_TTL: seconds(900, 60),
   /** How often expired rows are deleted, seconds. Default 300. */
   SWEEP_INTERVAL: seconds(300),
   /** pino log level. Default `info`. */
@@ -111,7 +126,7 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'account';
+export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'account' | 'authorize';
 
 export interface Config {
   readonly production: boolean;
@@ -132,6 +147,7 @@ export interface Config {
     authorizationCode: number;
     session: number;
     interaction: number;
+    loginInteraction: number;
   }>;
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
@@ -143,8 +159,13 @@ export interface Config {
   readonly keyRotationDelay: number;
   readonly keyRefreshIntervalMs: number;
   readonly auditRetentionDays: number;
+  /** The operators' listener's port; undefined when off or when metrics are on the main listener. */
   readonly metricsPort: number | undefined;
+  /** /metrics on the main listener (METRICS_PORT = PORT), behind METRICS_TOKEN. */
+  readonly metricsOnMainPort: boolean;
+  readonly metricsHost: string;
   readonly metricsToken: string | undefined;
+  readonly allowInsecureRedirectUris: boolean;
   readonly sweepIntervalMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -184,6 +205,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Every endpoint is served at the root of the host, and every request must be addressed to the issuer.
     problems.push('  ISSUER: must be a scheme and host (and port) without a path, e.g. https://id.example.com');
   }
+  const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
+  if (metricsOnMainPort && !e.METRICS_TOKEN) {
+    problems.push('  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)');
+  }
+  if (production && e.ALLOW_INSECURE_REDIRECT_URIS) {
+    problems.push('  ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production');
+  }
   if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
 
   return Object.freeze({
@@ -205,6 +233,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authorizationCode: e.AUTHORIZATION_CODE_TTL,
       session: e.SESSION_TTL,
       interaction: e.INTERACTION_TTL,
+      loginInteraction: Math.min(e.LOGIN_INTERACTION_TTL, e.INTERACTION_TTL),
     }),
     assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
     clockSkew: e.CLOCK_SKEW,
@@ -217,13 +246,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       token: e.RATE_LIMIT_TOKEN,
       introspection: e.RATE_LIMIT_INTROSPECTION,
       account: e.RATE_LIMIT_ACCOUNT,
+      authorize: e.RATE_LIMIT_AUTHORIZE,
     }),
     jwksMaxAge: e.JWKS_MAX_AGE,
     keyRotationDelay: e.KEY_ROTATION_DELAY ?? e.JWKS_MAX_AGE,
     keyRefreshIntervalMs: e.KEY_REFRESH_INTERVAL * 1000,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
-    metricsPort: e.METRICS_PORT,
+    metricsPort: e.METRICS_PORT === 'off' || metricsOnMainPort ? undefined : e.METRICS_PORT,
+    metricsOnMainPort,
+    metricsHost: e.METRICS_HOST,
     metricsToken: e.METRICS_TOKEN,
+    allowInsecureRedirectUris: e.ALLOW_INSECURE_REDIRECT_URIS,
     sweepIntervalMs: e.SWEEP_INTERVAL * 1000,
     logLevel: e.LOG_LEVEL,
   });

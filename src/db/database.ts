@@ -1,7 +1,7 @@
 // The one place that knows which database we run on. `DATABASE_URL` decides:
 // `file:` → SQLite through libsql (prebuilt N-API, no compile step),
 // `postgres://` / `postgresql://` → PostgreSQL through node-postgres.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
@@ -29,10 +29,25 @@ export function sqliteFile(url: string): string {
   return isAbsolute(path) ? path : resolve(process.cwd(), path);
 }
 
+/**
+ * The database file holds password hashes, encrypted keys and secrets, and
+ * the audit trail: readable by its owner only. SQLite gives its -wal, -shm and
+ * -journal files the database file's mode, so creating that one 0600 (before
+ * the driver does, with the umask's mode) covers them; existing files are
+ * tightened too.
+ */
+export function protectSqliteFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+  }
+}
+
 export function adapterFactory(url: string): SqlMigrationAwareDriverAdapterFactory {
   if (databaseKind(url) === 'sqlite') {
     const file = sqliteFile(url);
-    mkdirSync(dirname(file), { recursive: true });
+    protectSqliteFile(file);
     return new PrismaLibSql({ url: `file:${file}` });
   }
   return new PrismaPg({ connectionString: url });

@@ -1,5 +1,6 @@
 // HTTP latency by route. The route label is the matched pattern (ours) or
 // the provider's endpoint name, never the raw path, so it stays bounded.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Metrics } from '../metrics.ts';
 
@@ -17,10 +18,18 @@ export function httpMetrics(metrics: Metrics) {
   };
 }
 
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** True when no token is required, or the request carries it (compared in constant time). */
+export function bearerMatches(ctx: Context, token: string | undefined): boolean {
+  if (!token) return true;
+  return timingSafeEqual(digest(ctx.get('authorization')), digest(`Bearer ${token}`));
+}
+
 /** GET /metrics, optionally behind a bearer token. */
 export function metricsEndpoint(metrics: Metrics, token: string | undefined) {
   return async (ctx: Context) => {
-    if (token && ctx.get('authorization') !== `Bearer ${token}`) {
+    if (!bearerMatches(ctx, token)) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
       ctx.body = { error: 'unauthorized', error_description: 'metrics require the METRICS_TOKEN bearer token' };

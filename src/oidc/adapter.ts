@@ -1,10 +1,16 @@
 // oidc-provider's storage contract on Prisma. Every model except `Client`
 // shares one table keyed by (type, id); clients come from their own table.
 //
+// Where the id is itself a credential (a token, a code, a session or
+// interaction cookie value), the row is keyed by an HMAC of it and the
+// payload is stored without it: someone who reads the database or a backup
+// learns no token they could use. The lookup is still one primary-key read.
+//
 // `consume` is a conditional update (`... WHERE consumed_at IS NULL`): of two
 // concurrent requests presenting the same code or refresh token, exactly one
 // changes the row, and the other is refused with invalid_grant instead of
 // both being answered with tokens.
+import { createHmac } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../db/database.ts';
 import type { ClientService } from '../services/clients.ts';
@@ -49,13 +55,26 @@ export class AlreadyConsumed extends errors.InvalidGrant {
   }
 }
 
+/** Models whose id is a bearer credential. Grants are not: their id alone grants nothing. */
+export const SECRET_ID_MODELS = new Set([
+  'Session', 'Interaction', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials',
+  'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest',
+  'RegistrationAccessToken', 'InitialAccessToken',
+]);
+
 export interface AdapterDeps {
   db: Db;
   clients: ClientService;
   issuer: string;
+  /** Key of the HMAC that stored ids of SECRET_ID_MODELS are. */
+  idKey: Buffer;
 }
 
-export function createAdapterClass({ db, clients, issuer }: AdapterDeps) {
+export function storedId(idKey: Buffer, type: string, id: string): string {
+  return SECRET_ID_MODELS.has(type) ? createHmac('sha256', idKey).update(id).digest('base64url') : id;
+}
+
+export function createAdapterClass({ db, clients, issuer, idKey }: AdapterDeps) {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
@@ -87,37 +106,48 @@ export function createAdapterClass({ db, clients, issuer }: AdapterDeps) {
   }
 
   class PrismaAdapter implements Adapter {
+    private readonly secretIds: boolean;
+
     constructor(readonly type: string) {
+      this.secretIds = SECRET_ID_MODELS.has(type);
       if (type === 'Client') return new ClientAdapter() as unknown as PrismaAdapter;
+    }
+
+    private key(id: string): string {
+      return storedId(idKey, this.type, id);
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      // The payload repeats the id as `jti`; it is put back on the way out.
+      const stored = this.secretIds && payload.jti === id ? { ...payload, jti: undefined } : payload;
       const columns = {
-        payload: JSON.stringify(payload),
+        payload: JSON.stringify(stored),
         grantId: payload.grantId ?? null,
         userCode: payload.userCode ?? null,
         uid: payload.uid ?? null,
         accountId: payload.accountId ?? null,
         expiresAt,
       };
+      const key = this.key(id);
       await db.oidcPayload.upsert({
-        where: { type_id: { type: this.type, id } },
-        create: { type: this.type, id, ...columns },
+        where: { type_id: { type: this.type, id: key } },
+        create: { type: this.type, id: key, ...columns },
         update: columns,
       });
     }
 
-    private toPayload(row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null) {
+    private toPayload(row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null, id?: string) {
       if (!row) return undefined;
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
       if (row.consumedAt) payload.consumed = epoch(row.consumedAt);
+      if (id !== undefined && this.secretIds && payload.jti === undefined) payload.jti = id;
       return payload;
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return this.toPayload(await db.oidcPayload.findUnique({ where: { type_id: { type: this.type, id } } }));
+      return this.toPayload(await db.oidcPayload.findUnique({ where: { type_id: { type: this.type, id: this.key(id) } } }), id);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -130,14 +160,14 @@ export function createAdapterClass({ db, clients, issuer }: AdapterDeps) {
 
     async consume(id: string): Promise<void> {
       const { count } = await db.oidcPayload.updateMany({
-        where: { type: this.type, id, consumedAt: null },
+        where: { type: this.type, id: this.key(id), consumedAt: null },
         data: { consumedAt: new Date() },
       });
       if (count === 0) throw new AlreadyConsumed(this.type);
     }
 
     async destroy(id: string): Promise<void> {
-      await db.oidcPayload.deleteMany({ where: { type: this.type, id } });
+      await db.oidcPayload.deleteMany({ where: { type: this.type, id: this.key(id) } });
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -144,7 +144,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       AuthorizationCode: config.ttl.authorizationCode,
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
-      Interaction: config.ttl.interaction,
+      // A sign-in page opened by someone not signed in is kept for a short
+      // while only: unauthenticated traffic cannot fill the table for an hour.
+      Interaction: (ctx) => (ctx?.oidc?.session?.accountId ? config.ttl.interaction : config.ttl.loginInteraction),
       Session: config.ttl.session,
       Grant: config.ttl.refreshToken,
     },

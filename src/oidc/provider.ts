@@ -13,6 +13,7 @@ import { buildJwtBearerHandler, parameters as jwtBearerParameters } from './gran
 import type { UserService } from '../services/users.ts';
 import { createAdapterClass } from './adapter.ts';
 import { useHashedClientSecrets } from './client-secrets.ts';
+import { useAtomicReplayDetection } from './replay-detection.ts';
 import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
@@ -28,13 +29,14 @@ export interface ProviderDeps {
   resources: ResourceServerService;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
+  artifactIdKey: Buffer;
   metrics: Metrics;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
   const configuration = buildConfiguration({
     config: deps.config,
-    adapter: createAdapterClass({ db: deps.db, clients: deps.clients, issuer: deps.config.issuer }),
+    adapter: createAdapterClass({ db: deps.db, clients: deps.clients, issuer: deps.config.issuer, idKey: deps.artifactIdKey }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
@@ -44,6 +46,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
   useHashedClientSecrets(provider, deps.clients);
+  useAtomicReplayDetection(provider, deps.db);
   exposeErrorDetails(provider);
   provider.registerGrantType(
     JWT_BEARER,

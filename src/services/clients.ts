@@ -50,8 +50,19 @@ export interface CreateClientInput {
   requireMfa?: boolean;
 }
 
-/** Redirect URIs are matched exactly, so they must be exact: absolute, no fragment. */
-export function checkRedirectUri(uri: string, label = 'redirect URI'): string {
+/** RFC 8252 §7.3/§8.3: the loopback interface, where plain http cannot be intercepted on the network. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Redirect URIs are matched exactly, so they must be exact: absolute, no
+ * fragment. Codes travel in them, so plain http is for the loopback interface
+ * only (native and local development apps), unless a development setting
+ * allows it (ALLOW_INSECURE_REDIRECT_URIS).
+ */
+export function checkRedirectUri(uri: string, label = 'redirect URI', allowInsecure = false): string {
   let url: URL;
   try {
     url = new URL(uri);
@@ -65,6 +76,9 @@ export function checkRedirectUri(uri: string, label = 'redirect URI'): string {
     throw invalidInput(`${label} "${uri}" must use https, http or a reverse-domain private-use scheme`);
   }
   if (['http:', 'https:'].includes(url.protocol) && !url.hostname) throw invalidInput(`${label} "${uri}" has no host`);
+  if (url.protocol === 'http:' && !isLoopback(url.hostname) && !allowInsecure) {
+    throw invalidInput(`${label} "${uri}" uses http: only loopback addresses (localhost, 127.0.0.1, [::1]) may; use https`);
+  }
   return uri;
 }
 
@@ -77,7 +91,7 @@ export function checkScope(scope: string): string {
   return [...new Set(parts)].join(' ');
 }
 
-export function createClientService(db: Db, secretKey: Buffer) {
+export function createClientService(db: Db, secretKey: Buffer, opts: { allowInsecureRedirectUris?: boolean } = {}) {
   const digest = (secret: string) => createHmac('sha256', secretKey).update(secret).digest('base64url');
 
   function toRecord(row: { id: string; name: string; secretHash: string | null; metadata: string; createdAt: Date }): ClientRecord {
@@ -111,8 +125,8 @@ export function createClientService(db: Db, secretKey: Buffer) {
         ...(input.clientCredentials ? ['client_credentials'] : []),
       ];
       const metadata: ClientMetadata = {
-        redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u)),
-        post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI')),
+        redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u, 'redirect URI', opts.allowInsecureRedirectUris)),
+        post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris)),
         grant_types: grantTypes,
         response_types: interactive ? ['code'] : [],
         token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),

@@ -37,12 +37,17 @@ const notLocked = (now: Date) => ({ OR: [{ lockedUntil: null }, { lockedUntil: {
 export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buffer) {
   const expiry = (from: Date) => new Date(from.getTime() + LOCKOUT_MEMORY_MS);
 
-  async function lockedUntil(key: string, now: Date): Promise<Date> {
-    const row = await db.lockout.findUnique({ where: { key } });
+  function lockEnd(row: { lockedUntil: Date | null; lockCount: number } | null, now: Date): Date {
     if (row?.lockedUntil && row.lockedUntil > now) return row.lockedUntil;
     // Every attempt of this window is in flight: the lock is about to be set.
     return new Date(now.getTime() + lockDuration(policy, row?.lockCount ?? 0) * 1000);
   }
+
+  const take = (key: string, now: Date) =>
+    db.lockout.updateMany({
+      where: { key, failedAttempts: { lt: policy.threshold }, ...notLocked(now) },
+      data: { failedAttempts: { increment: 1 }, expiresAt: expiry(now) },
+    });
 
   return {
     /** The counter key for an email (normalized); the email itself is never stored here. */
@@ -52,12 +57,21 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
 
     /** Counts an attempt before it is checked; refused when locked or when the window's attempts are spent. */
     async reserve(key: string, now = new Date()): Promise<Reservation> {
-      await db.lockout.upsert({ where: { key }, create: { key, expiresAt: expiry(now) }, update: {} });
-      const { count } = await db.lockout.updateMany({
-        where: { key, failedAttempts: { lt: policy.threshold }, ...notLocked(now) },
-        data: { failedAttempts: { increment: 1 }, expiresAt: expiry(now) },
-      });
-      return count === 1 ? { ok: true } : { ok: false, until: await lockedUntil(key, now) };
+      if ((await take(key, now)).count === 1) return { ok: true };
+      let row = await db.lockout.findUnique({ where: { key } });
+      if (!row) {
+        // The first attempt for this key creates its row with itself counted.
+        try {
+          await db.lockout.create({ data: { key, failedAttempts: 1, expiresAt: expiry(now) } });
+          return { ok: true };
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'P2002') throw err;
+          // Another node or request created it first: take a place like everyone else.
+          if ((await take(key, now)).count === 1) return { ok: true };
+          row = await db.lockout.findUnique({ where: { key } });
+        }
+      }
+      return { ok: false, until: lockEnd(row, now) };
     },
 
     /** The reserved attempt failed. Returns the lock end when this failure set the lock. */

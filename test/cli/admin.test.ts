@@ -51,6 +51,22 @@ describe('admin CLI', () => {
     assert.equal(gone.stdout, '');
   });
 
+  it('http redirect URIs are accepted for loopback only (RFC 8252)', async () => {
+    for (const uri of ['http://localhost:8080/callback', 'http://127.0.0.1/cb', 'http://[::1]:3000/cb']) {
+      const r = await admin('client', 'create', '--name', 'Local', '--redirect-uri', uri, '--json');
+      assert.equal(r.code, 0, `${uri}: ${r.stderr}`);
+    }
+    for (const uri of ['http://app.example.test/cb', 'http://10.0.0.5/cb', 'http://localhost.evil.example/cb']) {
+      const r = await admin('client', 'create', '--name', 'Web', '--redirect-uri', uri, '--json');
+      assert.equal(r.code, 1, uri);
+      assert.match(errLine(r.stderr)[0]!, /uses http: only loopback addresses \(localhost, 127\.0\.0\.1, \[::1\]\) may; use https/);
+    }
+    const logout = await admin('client', 'create', '--name', 'Web', '--redirect-uri', 'https://a.example.test/cb', '--post-logout-redirect-uri', 'http://a.example.test/', '--json');
+    assert.equal(logout.code, 1);
+    const allowed = await adminCli(() => ({ ...env, ALLOW_INSECURE_REDIRECT_URIS: 'true' }))('client', 'create', '--name', 'Dev', '--redirect-uri', 'http://dev.example.test/cb', '--json');
+    assert.equal(allowed.code, 0, allowed.stderr);
+  });
+
   it('a --public client has no secret and the given scope', async () => {
     const r = await admin('client', 'create', '--name', 'SPA', '--redirect-uri', 'http://localhost:5173/cb', '--public', '--scope', 'openid email', '--json');
     const out = JSON.parse(r.stdout);

@@ -43,6 +43,31 @@ describe('configuration', () => {
     assert.equal(c.secureCookies, true);
   });
 
+  it('metrics live on a loopback listener of their own unless put on the main port behind a token', () => {
+    const d = loadConfig({});
+    assert.equal(d.metricsPort, 9464);
+    assert.equal(d.metricsHost, '127.0.0.1');
+    assert.equal(d.metricsOnMainPort, false);
+    assert.equal(loadConfig({ METRICS_PORT: 'off' }).metricsPort, undefined);
+    assert.throws(() => loadConfig({ METRICS_PORT: '3000' }), /METRICS_TOKEN: required when METRICS_PORT is the main PORT/);
+    const main = loadConfig({ METRICS_PORT: '3000', METRICS_TOKEN: 'a-long-enough-token-1234' });
+    assert.equal(main.metricsOnMainPort, true);
+    assert.equal(main.metricsPort, undefined);
+    assert.throws(() => loadConfig({ METRICS_PORT: 'nine' }), /METRICS_PORT/);
+  });
+
+  it('an issuer is an origin: no path', () => {
+    assert.throws(() => loadConfig({ ISSUER: 'http://localhost:3000/auth' }), /ISSUER: must be a scheme and host/);
+  });
+
+  it('insecure redirect URIs are a development setting only', () => {
+    assert.equal(loadConfig({ ALLOW_INSECURE_REDIRECT_URIS: 'true' }).allowInsecureRedirectUris, true);
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com', TRUST_PROXY: 'true', ALLOW_INSECURE_REDIRECT_URIS: 'true' }),
+      /ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production/,
+    );
+  });
+
   it('treats empty values as unset', () => {
     assert.equal(loadConfig({ PORT: '' }).port, 3000);
   });

@@ -23,6 +23,10 @@ export class Browser {
     return [...this.jar.keys()];
   }
 
+  cookie(name: string): string | undefined {
+    return this.jar.get(name);
+  }
+
   clearCookies(): void {
     this.jar.clear();
   }

@@ -78,6 +78,9 @@ export function testEnv(dir: string, port: number, extra: Record<string, string>
     RATE_LIMIT_TOKEN: 'off',
     RATE_LIMIT_INTROSPECTION: 'off',
     RATE_LIMIT_ACCOUNT: 'off',
+    RATE_LIMIT_AUTHORIZE: 'off',
+    // The operators' listener on a free port of its own (many servers run at once).
+    METRICS_PORT: '0',
     ...extra,
   };
 }

@@ -10,7 +10,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 // @ts-expect-error: the library ships no types for its internal memory adapter
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
-import { AlreadyConsumed, createAdapterClass } from '../../src/oidc/adapter.ts';
+import { AlreadyConsumed, createAdapterClass, storedId } from '../../src/oidc/adapter.ts';
 import { sweep } from '../../src/services/sweeper.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, testEnv } from '../helpers/server.ts';
@@ -123,7 +123,7 @@ async function prismaSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-adapter-'));
   const database = await createTestDatabase(dir);
   const runtime = await openRuntime(loadConfig(testEnv(dir, 3999, { DATABASE_URL: database.url })));
-  const PrismaAdapter = createAdapterClass({ db: runtime.db, clients: runtime.clients, issuer: 'http://127.0.0.1:3999' });
+  const PrismaAdapter = createAdapterClass({ db: runtime.db, clients: runtime.clients, issuer: 'http://127.0.0.1:3999', idKey: runtime.artifactIdKey });
   return {
     runtime,
     make: (model: string) => new PrismaAdapter(model) as Adapter,
@@ -162,10 +162,24 @@ describe('Prisma adapter', () => {
   it('upsert keeps the lookup columns the indexes serve', async () => {
     const key = id();
     await make('Session').upsert(key, { uid: 'u-x', grantId: 'g-x' } as AdapterPayload, 60);
-    const row = await runtime.db.oidcPayload.findUnique({ where: { type_id: { type: 'Session', id: key } } });
+    const row = await runtime.db.oidcPayload.findUnique({ where: { type_id: { type: 'Session', id: storedId(runtime.artifactIdKey, 'Session', key) } } });
     assert.equal(row?.uid, 'u-x');
     assert.equal(row?.grantId, 'g-x');
     assert.ok(row?.expiresAt && row.expiresAt.getTime() > Date.now());
+  });
+
+  it('a credential id (token, code, session) is stored only as a keyed hash, in the row id and the payload', async () => {
+    for (const type of ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Session', 'Interaction', 'ClientCredentials']) {
+      const secret = id();
+      await make(type).upsert(secret, { jti: secret, grantId: 'g-1', kind: type } as AdapterPayload, 60);
+      const rows = await runtime.db.oidcPayload.findMany({ where: { type } });
+      assert.ok(rows.length > 0);
+      for (const row of rows) {
+        assert.notEqual(row.id, secret, type);
+        assert.ok(!row.payload.includes(secret), `${type} payload holds no id`);
+      }
+      assert.equal((await make(type).find(secret))?.jti, secret, `${type} is found by its id, with its jti`);
+    }
   });
 
   it('an artifact without expiry never expires', async () => {
@@ -182,8 +196,8 @@ describe('Prisma adapter', () => {
     await a.upsert(dead, { jti: dead } as AdapterPayload, 1);
     const removed = await sweep(runtime.db, { auditRetentionDays: 90 }, new Date(Date.now() + 5_000));
     assert.ok(removed.artifacts >= 1);
-    assert.equal(await runtime.db.oidcPayload.count({ where: { id: dead } }), 0);
-    assert.equal(await runtime.db.oidcPayload.count({ where: { id: live } }), 1);
+    assert.equal(await runtime.db.oidcPayload.count({ where: { id: storedId(runtime.artifactIdKey, 'AccessToken', dead) } }), 0);
+    assert.equal(await runtime.db.oidcPayload.count({ where: { id: storedId(runtime.artifactIdKey, 'AccessToken', live) } }), 1);
   });
 
   it('the Client model reads registered clients (with the secret digest) and refuses writes', async () => {

@@ -10,10 +10,14 @@ describe('health, readiness, metrics and request logs', () => {
   let client: TestClient;
   const token = 'metrics-secret-token-0123456789';
   before(async () => {
-    server = await startTestServer({ METRICS_TOKEN: token, JWKS_MAX_AGE: '321' });
+    // No timers querying the database between two scrapes.
+    server = await startTestServer({ METRICS_TOKEN: token, JWKS_MAX_AGE: '321', KEY_REFRESH_INTERVAL: '3600', SWEEP_INTERVAL: '3600' });
     client = await registerClient(server);
   });
   after(() => server.stop());
+
+  type Readiness = { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+  const operatorsReadyz = () => fetch(`${server.operationsUrl}/readyz`, { headers: { authorization: `Bearer ${token}` } });
 
   it('/healthz says the process is alive; /readyz checks database, migrations and signing keys', async () => {
     const health = await fetch(`${server.url}/healthz`);
@@ -21,22 +25,25 @@ describe('health, readiness, metrics and request logs', () => {
     assert.deepEqual(await health.json(), { status: 'ok' });
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
-    const body = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
-    assert.equal(body.status, 'ready');
-    assert.equal(body.checks.database!.ok, true);
-    assert.equal(body.checks.migrations!.ok, true);
-    assert.match(body.checks.migrations!.detail!, /\d+ applied/);
-    assert.equal(body.checks.signing_key!.ok, true);
+    const body = (await ready.json()) as Readiness;
+    assert.deepEqual(body, { status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, signing_key: { ok: true } } }, 'no details for anonymous callers');
+    const detailed = (await (await operatorsReadyz()).json()) as Readiness;
+    assert.match(detailed.checks.migrations!.detail!, /\d+ applied/);
+    assert.deepEqual(detailed.checks.signing_key!.detail!.split(', ').sort(), [...server.live.signingKids].sort());
+    assert.equal((await fetch(`${server.operationsUrl}/readyz`)).status, 401, 'the details need the token');
   });
 
-  it('/readyz turns 503 when a migration is missing from the database', async () => {
+  it('/readyz turns 503 when a migration is missing from the database, and says why only to operators', async () => {
     await server.runtime.db.$executeRawUnsafe(`UPDATE _prisma_migrations SET rolled_back_at = finished_at WHERE migration_name = (SELECT MAX(migration_name) FROM _prisma_migrations)`);
     try {
       const res = await fetch(`${server.url}/readyz`);
       assert.equal(res.status, 503);
-      const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
-      assert.equal(body.status, 'not_ready');
-      assert.match(body.checks.migrations!.detail!, /not applied/);
+      const text = await res.text();
+      assert.deepEqual(JSON.parse(text).checks.migrations, { ok: false });
+      assert.doesNotMatch(text, /hash_artifact_ids|not applied|detail/);
+      const detailed = (await (await operatorsReadyz()).json()) as Readiness;
+      assert.equal(detailed.status, 'not_ready');
+      assert.match(detailed.checks.migrations!.detail!, /not applied/);
     } finally {
       await server.runtime.db.$executeRawUnsafe('UPDATE _prisma_migrations SET rolled_back_at = NULL');
     }
@@ -47,15 +54,23 @@ describe('health, readiness, metrics and request logs', () => {
     assert.equal(res.headers.get('cache-control'), 'public, max-age=321');
   });
 
-  it('/metrics needs the token and reports tokens, errors, logins, latency, DB time and table rows', async () => {
+  it('/metrics is not on the public listener; the operators\' listener needs the token', async () => {
+    assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
+    assert.equal((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+    for (const wrong of [`Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, token, '']) {
+      assert.equal((await fetch(`${server.operationsUrl}/metrics`, { headers: { authorization: wrong } })).status, 401, wrong);
+    }
+  });
+
+  it('/metrics reports tokens, errors, logins, latency, DB time and table rows', async () => {
     const person = await createUser(server);
     await codeFlow(client, new Browser(server.url), person);
     const browser = new Browser(server.url);
     await submitLogin(browser, (await browser.navigate((await authRequest(client)).url.href)) as Page, person.email, 'wrong password');
     await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=nope&client_id=x' });
 
-    assert.equal((await fetch(`${server.url}/metrics`)).status, 401);
-    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await fetch(`${server.operationsUrl}/metrics`)).status, 401);
+    const res = await fetch(`${server.operationsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.match(text, /latchkey_tokens_issued_total\{grant_type="authorization_code"\} 1/);
@@ -67,6 +82,15 @@ describe('health, readiness, metrics and request logs', () => {
     assert.match(text, /latchkey_db_query_duration_seconds_count\{operation="query"\} [1-9]/);
     assert.match(text, /latchkey_table_rows\{table="users"\} 1/);
     assert.match(text, /latchkey_table_rows\{table="oidc_payloads"\} [1-9]/);
+  });
+
+  it('scrapes within a minute reuse the row counts: the second makes no database query', async () => {
+    const scrape = async () => (await fetch(`${server.operationsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const queries = (text: string) => Number(/latchkey_db_query_duration_seconds_count\{operation="query"\} (\d+)/.exec(text)?.[1] ?? 0);
+    await scrape();
+    const before = queries(await scrape());
+    const after = queries(await scrape());
+    assert.equal(after, before);
   });
 
   it('one JSON log line per request with a request id, echoing X-Request-ID; no query string, code or secret', async () => {

@@ -198,6 +198,13 @@ describe('client credentials grant and client authentication', () => {
       assert.equal(again.status, 401);
       assert.equal(again.body.error, 'invalid_client');
     });
+    it('a private_key_jwt assertion raced from 15 parallel requests is accepted once', async () => {
+      const a = await clientAssertion();
+      const form = { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: a, resource: API };
+      const results = await Promise.all(Array.from({ length: 15 }, () => token(form)));
+      assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
+      assert.ok(results.every((r) => r.status === 200 || r.body.error === 'invalid_client'));
+    });
     it('an unregistered resource is invalid_target', async () => {
       const r = await token({ resource: 'https://unknown.example.test' }, basicAuth(basic.id, basic.secret));
       assert.equal(r.status, 400);

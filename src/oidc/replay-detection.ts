@@ -1,0 +1,13 @@
+// Client assertions (private_key_jwt) are single-use, and oidc-provider's own
+// check is "find, then insert": two requests racing with the same assertion
+// both find nothing and both get through. Ours is one insert keyed by the
+// assertion's issuer and jti (src/services/replay-guard.ts), atomic on every
+// database and across nodes — the same guard the jwt-bearer grant uses.
+import type Provider from 'oidc-provider';
+import type { Db } from '../db/database.ts';
+import { markUsedOnce } from '../services/replay-guard.ts';
+
+export function useAtomicReplayDetection(provider: Provider, db: Db): void {
+  const model = (provider as unknown as { ReplayDetection: { unique(iss: string, jti: string, exp: number): Promise<boolean> } }).ReplayDetection;
+  model.unique = (iss, jti, exp) => markUsedOnce(db, iss, jti, new Date(exp * 1000));
+}
