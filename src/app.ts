@@ -19,6 +19,7 @@ import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
 import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
+import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes } from './account/routes.ts';
 import type { Runtime } from './runtime.ts';
@@ -129,12 +130,14 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   // Each authorization request may store a sign-in in progress: bounded per address.
   protocol.get('/auth', limits.page('authorize'));
   protocol.post('/auth', limits.page('authorize'));
-  protocol.post('/token', limits.api('token'));
-  protocol.post('/token/introspection', limits.api('introspection'));
+  protocol.post('/token', limits.protocol('token'));
+  protocol.post('/token/revocation', limits.protocol('token'));
+  protocol.post('/token/introspection', limits.protocol('introspection'));
   protocol.get('/jwks', async (ctx, next) => {
     await next();
     if (ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${config.jwksMaxAge}`);
   });
+  app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
   app.use(protocol.routes());
   app.use(tokenPreparser('/token'));
   app.use((ctx, next) => live.middleware(ctx, next));

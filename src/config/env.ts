@@ -86,13 +86,15 @@ const schema = z.object({
   RATE_LIMIT_LOGIN: rate('20/60'),
   /** Second-factor code posts (TOTP, recovery, enrolment). Default 20/60. */
   RATE_LIMIT_CODE: rate('20/60'),
-  /** Token endpoint. Default 600/60. */
-  RATE_LIMIT_TOKEN: rate('600/60'),
-  /** Introspection endpoint. Default 1200/60. */
-  RATE_LIMIT_INTROSPECTION: rate('1200/60'),
+  /** Token (and revocation) requests per client, counted in memory on each node. Default 1000/1. */
+  RATE_LIMIT_TOKEN: rate('1000/1'),
+  /** Introspection requests per client, counted in memory on each node. Default 5000/1. */
+  RATE_LIMIT_INTROSPECTION: rate('5000/1'),
+  /** Failed token, introspection and revocation requests, per address and per client, shared by all nodes. Default 30/60. */
+  RATE_LIMIT_FAILURES: rate('30/60'),
   /** Account page changes (password, second factor, apps). Default 30/60. */
   RATE_LIMIT_ACCOUNT: rate('30/60'),
-  /** Authorization requests (each may store a sign-in in progress). Default 600/60. */
+  /** Authorization requests per address (each may store a sign-in in progress), in memory on each node. Default 600/60. */
   RATE_LIMIT_AUTHORIZE: rate('600/60'),
   /** Cache-Control max-age of the JWKS response, seconds. Default 600. */
   JWKS_MAX_AGE: seconds(600, 0),
@@ -126,7 +128,7 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'account' | 'authorize';
+export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize';
 
 export interface Config {
   readonly production: boolean;
@@ -245,6 +247,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       code: e.RATE_LIMIT_CODE,
       token: e.RATE_LIMIT_TOKEN,
       introspection: e.RATE_LIMIT_INTROSPECTION,
+      failures: e.RATE_LIMIT_FAILURES,
       account: e.RATE_LIMIT_ACCOUNT,
       authorize: e.RATE_LIMIT_AUTHORIZE,
     }),

@@ -1,5 +1,7 @@
 // urlencoded request bodies, read with a size cap: for our own form routes,
-// and for the token endpoint's pre-parser (src/oidc/token-preparser.ts).
+// and for the protocol endpoints in front of the provider (which then uses
+// the parsed body), so that the rate limits and the token pre-parser can
+// read who is calling.
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.ts';
 
@@ -34,4 +36,33 @@ export async function readFormBody(ctx: Context): Promise<Record<string, string>
 export async function formBody(ctx: Context, next: Next): Promise<void> {
   ctx.request.body = await readFormBody(ctx);
   await next();
+}
+
+/** Protocol request bodies (token, introspection, revocation) are at most this large. */
+export const PROTOCOL_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Parses the form body of POSTs to `paths` once, into ctx.request.body;
+ * repeated parameters stay visible as arrays so the provider can refuse
+ * them. Too large a body is refused unread (413, OAuth JSON).
+ */
+export function protocolFormBody(paths: string[]) {
+  const wanted = new Set(paths);
+  return async (ctx: Context, next: Next) => {
+    if (ctx.method !== 'POST' || !wanted.has(ctx.path) || !ctx.is('application/x-www-form-urlencoded')) return next();
+    const params = await readUrlEncoded(ctx, PROTOCOL_BODY_LIMIT);
+    if (!params) {
+      ctx.status = 413;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: 'invalid_request', error_description: `request body exceeds ${PROTOCOL_BODY_LIMIT / 1024} KiB` };
+      return;
+    }
+    const body: Record<string, string | string[]> = {};
+    for (const [k, v] of params) {
+      const prev = body[k];
+      body[k] = prev === undefined ? v : ([] as string[]).concat(prev, v);
+    }
+    ctx.request.body = body;
+    await next();
+  };
 }

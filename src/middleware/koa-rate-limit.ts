@@ -1,39 +1,112 @@
-// Per-client-IP rate limits, counted in the shared database through
-// rate-limiter-flexible's Prisma store, so that every node enforces the same
-// budget. Every limited response carries the IETF draft fields
-// RateLimit-Limit / RateLimit-Remaining / RateLimit-Reset (and
+// Rate limits that protect without punishing. Every limited response carries
+// the IETF draft fields RateLimit-Limit / -Remaining / -Reset (and
 // RateLimit-Policy); a refusal is 429 with Retry-After.
+//
+// - Pages where a person types a password or a code (login, code, account):
+//   every post counts, per client address, in the shared database store, so
+//   all nodes enforce one budget. People post a few times a minute, and each
+//   post may cost a bcrypt check.
+// - Protocol endpoints machines call (token, introspection, revocation):
+//   * ordinary traffic gets a generous quota per client (per address when the
+//     request names no client), counted in memory on each node — approximate
+//     across nodes, and free: a busy backend is never throttled by default;
+//   * failures (failed client authentication, invalid_grant, …) are counted
+//     per address and per client in the shared store and throttled tightly.
+//     An address over its failure budget is refused before any work is done;
+//     a client's failures over its budget are answered 429 instead of their
+//     error, while its successful requests are never refused for them (so
+//     failures made in a client's name elsewhere cannot lock it out).
+// - Authorization requests: per address, in memory (they may each store a
+//   sign-in in progress).
+import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
-import { RateLimiterPrisma, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPrisma, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitName } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { Render } from './koa-render.ts';
 
+type PageLimit = 'login' | 'code' | 'account' | 'authorize';
+type ProtocolLimit = 'token' | 'introspection';
+
 export interface RateLimiters {
   /** For pages: a refusal is a friendly HTML page. */
-  page(name: RateLimitName): (ctx: Context, next: Next) => Promise<void>;
-  /** For protocol endpoints: a refusal is a JSON error. */
-  api(name: RateLimitName): (ctx: Context, next: Next) => Promise<void>;
+  page(name: PageLimit): (ctx: Context, next: Next) => Promise<void>;
+  /** For protocol endpoints: a per-client quota and a failure budget; refusals are OAuth JSON. */
+  protocol(name: ProtocolLimit): (ctx: Context, next: Next) => Promise<void>;
 }
 
-export function createRateLimiters(db: Db, limits: Readonly<Record<RateLimitName, RateLimit | undefined>>, log: Logger, render: Render): RateLimiters {
-  const limiters = new Map<RateLimitName, { limiter: RateLimiterPrisma; limit: RateLimit }>();
-  for (const [name, limit] of Object.entries(limits) as [RateLimitName, RateLimit | undefined][]) {
-    if (!limit) continue;
-    limiters.set(name, {
+interface Limiter {
+  limiter: RateLimiterAbstract;
+  limit: RateLimit;
+}
+
+/** Who a protocol request says it comes from (unverified: only to pick a counter). */
+export function claimedClient(ctx: Context): string | undefined {
+  const auth = ctx.get('authorization');
+  if (/^basic /i.test(auth)) {
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    try {
+      if (colon > 0) return decodeURIComponent(decoded.slice(0, colon));
+    } catch {
+      return undefined;
+    }
+  }
+  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+  if (typeof body.client_id === 'string' && body.client_id) return body.client_id;
+  for (const jwt of [body.client_assertion, body.assertion]) {
+    if (typeof jwt !== 'string') continue;
+    try {
+      const claims = decodeJwt(jwt) as { iss?: unknown; clientId?: unknown };
+      const iss = claims.iss ?? claims.clientId;
+      if (typeof iss === 'string' && iss) return iss;
+    } catch {
+      // unreadable: counted by address
+    }
+  }
+  return undefined;
+}
+
+/** An OAuth error the caller caused (not a 5xx, not our own 429). */
+const isFailure = (ctx: Context) => ctx.status >= 400 && ctx.status < 500 && ctx.status !== 429;
+
+export function createRateLimiters(
+  db: Db,
+  limits: Readonly<Record<RateLimitName, RateLimit | undefined>>,
+  log: Logger,
+  render: Render,
+): RateLimiters {
+  const shared = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
+    limit && {
       limit,
       limiter: new RateLimiterPrisma({
         storeClient: db,
         tableName: 'rateLimit',
-        keyPrefix: `ip:${name}`,
+        keyPrefix: prefix,
         points: limit.points,
         duration: limit.seconds,
         // Expired counters are deleted by the server's sweep, not a timer per limiter.
         clearExpiredByTimeout: false,
       }),
-    });
-  }
+    };
+  const local = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
+    limit && { limit, limiter: new RateLimiterMemory({ keyPrefix: prefix, points: limit.points, duration: limit.seconds }) };
+
+  const pages: Record<PageLimit, Limiter | undefined> = {
+    login: shared('ip:login', limits.login),
+    code: shared('ip:code', limits.code),
+    account: shared('ip:account', limits.account),
+    authorize: local('ip:authorize', limits.authorize),
+  };
+  const quotas: Record<ProtocolLimit, Limiter | undefined> = {
+    token: local('quota:token', limits.token),
+    introspection: local('quota:introspection', limits.introspection),
+  };
+  const failuresByAddress = shared('fail:ip', limits.failures);
+  const failuresByClient = shared('fail:client', limits.failures);
+  // Addresses known (on this node) to be over their failure budget, until when.
+  const blocked = new Map<string, number>();
 
   function headers(ctx: Context, limit: RateLimit, res: RateLimiterRes): number {
     const reset = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
@@ -44,35 +117,70 @@ export function createRateLimiters(db: Db, limits: Readonly<Record<RateLimitName
     return reset;
   }
 
-  function middleware(name: RateLimitName, kind: 'page' | 'api') {
-    return async (ctx: Context, next: Next) => {
-      const entry = limiters.get(name);
-      if (!entry) return next();
-      let res: RateLimiterRes;
-      try {
-        res = await entry.limiter.consume(ctx.ip || 'unknown');
-      } catch (err) {
-        if (!(err instanceof RateLimiterRes)) {
-          // The counter store failing must not take sign-in down with it.
-          log.warn({ err, limiter: name }, 'rate limiter unavailable; request allowed');
-          return next();
-        }
-        const retry = headers(ctx, entry.limit, err);
-        ctx.set('Retry-After', String(retry));
-        const description = `too many requests from this address: at most ${entry.limit.points} per ${entry.limit.seconds} s; retry in ${retry} s`;
-        if (kind === 'api') {
-          ctx.status = 429;
-          ctx.set('Cache-Control', 'no-store');
-          ctx.body = { error: 'too_many_requests', error_description: description };
-        } else {
-          render(ctx, 'error', { heading: 'Too many attempts', message: `Too many attempts from your network. Wait ${retry} seconds and try again.`, code: 'too_many_requests' }, 429);
-        }
-        return;
-      }
-      headers(ctx, entry.limit, res);
-      await next();
-    };
+  /** Consumes a point; the refusal, or undefined. Store failures let the request through. */
+  async function consume(entry: Limiter, key: string, ctx: Context | undefined): Promise<RateLimiterRes | undefined> {
+    try {
+      const res = await entry.limiter.consume(key);
+      if (ctx) headers(ctx, entry.limit, res);
+      return undefined;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return err;
+      // The counter store failing must not take sign-in or tokens down with it.
+      log.warn({ err }, 'rate limiter unavailable; request allowed');
+      return undefined;
+    }
   }
 
-  return { page: (name) => middleware(name, 'page'), api: (name) => middleware(name, 'api') };
+  function refuseJson(ctx: Context, limit: RateLimit, res: RateLimiterRes, what: string): void {
+    const retry = headers(ctx, limit, res);
+    ctx.set('Retry-After', String(retry));
+    ctx.status = 429;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: 'too_many_requests', error_description: `${what}: at most ${limit.points} per ${limit.seconds} s; retry in ${retry} s` };
+  }
+
+  return {
+    page(name) {
+      return async (ctx, next) => {
+        const entry = pages[name];
+        if (!entry) return next();
+        const refused = await consume(entry, ctx.ip || 'unknown', ctx);
+        if (!refused) return next();
+        const retry = headers(ctx, entry.limit, refused);
+        ctx.set('Retry-After', String(retry));
+        render(ctx, 'error', { heading: 'Too many attempts', message: `Too many attempts from your network. Wait ${retry} seconds and try again.`, code: 'too_many_requests' }, 429);
+      };
+    },
+
+    protocol(name) {
+      return async (ctx, next) => {
+        const address = ctx.ip || 'unknown';
+        const until = blocked.get(address);
+        if (until !== undefined && failuresByAddress) {
+          if (until > Date.now()) {
+            return refuseJson(ctx, failuresByAddress.limit, new RateLimiterRes(0, until - Date.now()), 'too many failed requests from this address');
+          }
+          blocked.delete(address);
+        }
+        const client = claimedClient(ctx);
+        const quota = quotas[name];
+        if (quota) {
+          const refused = await consume(quota, client ? `client:${client}` : `ip:${address}`, ctx);
+          if (refused) return refuseJson(ctx, quota.limit, refused, client ? `too many requests for client '${client}'` : 'too many requests from this address');
+        }
+        await next();
+        if (!failuresByAddress || !failuresByClient || !isFailure(ctx)) return;
+        const [byAddress, byClient] = await Promise.all([
+          consume(failuresByAddress, address, undefined),
+          client ? consume(failuresByClient, client, undefined) : undefined,
+        ]);
+        if (byAddress) {
+          if (blocked.size >= 10_000) blocked.clear();
+          blocked.set(address, Date.now() + byAddress.msBeforeNext);
+          return refuseJson(ctx, failuresByAddress.limit, byAddress, 'too many failed requests from this address');
+        }
+        if (byClient) refuseJson(ctx, failuresByClient.limit, byClient, `too many failed requests for client '${client}'`);
+      };
+    },
+  };
 }

@@ -77,6 +77,7 @@ export function testEnv(dir: string, port: number, extra: Record<string, string>
     RATE_LIMIT_CODE: 'off',
     RATE_LIMIT_TOKEN: 'off',
     RATE_LIMIT_INTROSPECTION: 'off',
+    RATE_LIMIT_FAILURES: 'off',
     RATE_LIMIT_ACCOUNT: 'off',
     RATE_LIMIT_AUTHORIZE: 'off',
     // The operators' listener on a free port of its own (many servers run at once).

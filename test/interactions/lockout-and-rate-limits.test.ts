@@ -89,15 +89,27 @@ describe('lockout under parallel attempts (each password check reserved before i
 
   it('11 wrong passwords in parallel, then the right one while they are in flight: at most 5 are checked and the right one is refused', async () => {
     const person = await createUser(server);
-    const wrong = Array.from({ length: 11 }, (_, i) => attempt(server, client, person.email, `wrong-password-${i}`));
-    await new Promise((r) => setTimeout(r, 40));
-    const right = (await attempt(server, client, person.email, person.password)) as Page;
+    // Twelve sign-in pages ready first, so that only the password posts race.
+    const pages = await Promise.all(Array.from({ length: 12 }, async () => {
+      const browser = new Browser(server.url);
+      const req = await authRequest(client);
+      req.url.host = new URL(server.url).host;
+      return { browser, page: (await browser.navigate(req.url.href)) as Page };
+    }));
+    const wrong = pages.slice(0, 11).map(({ browser, page }, i) => submitLogin(browser, page, person.email, `wrong-password-${i}`));
+    const key = server.runtime.lockout.keyFor(person.email);
+    for (let i = 0; i < 200; i++) {
+      const row = await server.runtime.db.lockout.findUnique({ where: { key } });
+      if (row && (row.failedAttempts >= 5 || row.lockedUntil)) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const right = (await submitLogin(pages[11]!.browser, pages[11]!.page, person.email, person.password)) as Page;
     await Promise.all(wrong);
     assert.equal(right.status, 401, 'the right password did not sign in');
     assert.match(pageText(right.html), LOCKED);
     const seen = await reasons(person.id);
     assert.ok(seen.filter((r) => r === 'bad_password').length <= 5, `checked: ${seen.join(',')}`);
-    assert.ok((await server.runtime.db.lockout.findUnique({ where: { key: server.runtime.lockout.keyFor(person.email) } }))!.lockedUntil! > new Date(), 'locked');
+    assert.ok((await server.runtime.db.lockout.findUnique({ where: { key } }))!.lockedUntil! > new Date(), 'locked');
   });
 
   it('the same holds across the service: 20 parallel attempts reserve at most 5 checks', async () => {
@@ -172,7 +184,7 @@ describe('rate limits shared by two nodes on one database', () => {
   let client: TestClient;
 
   before(async () => {
-    const limits = { RATE_LIMIT_LOGIN: '4/60', RATE_LIMIT_TOKEN: '5/60', LOCKOUT_THRESHOLD: '4' };
+    const limits = { RATE_LIMIT_LOGIN: '4/60', RATE_LIMIT_TOKEN: '100/60', RATE_LIMIT_FAILURES: '5/60', LOCKOUT_THRESHOLD: '4' };
     a = await startTestServer(limits);
     b = await startSecondNode(a, limits);
     client = await registerClient(a);
@@ -209,7 +221,7 @@ describe('rate limits shared by two nodes on one database', () => {
     assert.equal((await b.runtime.signIn.password(person.email, person.password, {})).kind, 'locked');
   });
 
-  it('the token endpoint answers 429 in OAuth JSON once its budget is spent', async () => {
+  it('failed token requests are counted across nodes: 429 in OAuth JSON once the failure budget is spent', async () => {
     const results = [];
     for (const node of [a, b, a, b, a, b]) {
       const res = await fetch(`${node.url}/token`, {
@@ -222,8 +234,77 @@ describe('rate limits shared by two nodes on one database', () => {
     assert.deepEqual(results.map((r) => r.status), [400, 400, 400, 400, 400, 429]);
     const limited = results[5]!;
     assert.equal(limited.body.error, 'too_many_requests');
-    assert.match(limited.body.error_description, /at most 5 per 60 s; retry in \d+ s/);
+    assert.match(limited.body.error_description, /too many failed requests from this address: at most 5 per 60 s; retry in \d+ s/);
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
-    assert.equal(results[0]!.headers.get('ratelimit-remaining'), '4');
+    assert.equal(limited.headers.get('ratelimit-policy'), '5;w=60');
+    assert.equal(results[0]!.headers.get('ratelimit-remaining'), '99', 'the per-client quota, counted on each node');
+  });
+});
+
+describe('protocol limits protect without punishing (default budgets)', () => {
+  let server: TestServer;
+  const API = 'https://quota.example.test';
+  const app = {} as { id: string; secret: string };
+  const victim = {} as { id: string; secret: string };
+  before(async () => {
+    // The defaults, and addresses taken from X-Forwarded-For as behind a proxy.
+    server = await startTestServer({ RATE_LIMIT_TOKEN: '', RATE_LIMIT_FAILURES: '', TRUST_PROXY: 'true' });
+    await server.runtime.resources.create({ identifier: API, scope: 'q.read', format: 'jwt' });
+    for (const [into, name] of [[app, 'busy backend'], [victim, 'victim']] as const) {
+      const { client, clientSecret } = await server.runtime.clients.create({ name, redirectUris: ['https://q.example.test/cb'], clientCredentials: true, apiScope: 'q.read' });
+      Object.assign(into, { id: client.clientId, secret: clientSecret });
+    }
+  });
+  after(() => server.stop());
+
+  const token = async (from: string, who: { id: string; secret: string }, form: Record<string, string>) => {
+    const res = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-for': from,
+        authorization: `Basic ${Buffer.from(`${who.id}:${who.secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams(form),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as { error?: string; error_description?: string } };
+  };
+  async function burst<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+    const out: T[] = [];
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < n) out.push(await fn(next++));
+    }));
+    return out;
+  }
+
+  it('a backend making 700 successful token requests in a burst from one address never sees a 429', async () => {
+    const results = await burst(700, 16, () => token('198.51.100.10', app, { grant_type: 'client_credentials', resource: API }));
+    const statuses = new Map<number, number>();
+    for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    assert.deepEqual([...statuses], [[200, 700]]);
+  });
+
+  it('60 concurrent requests with a bad refresh token from one client: errors up to the failure budget, 429 beyond it', async () => {
+    const results = await Promise.all(Array.from({ length: 60 }, () => token('198.51.100.20', app, { grant_type: 'refresh_token', refresh_token: 'stolen-or-made-up' })));
+    const refused = results.filter((r) => r.status === 429);
+    assert.ok(refused.length >= 25, `429s: ${refused.length}`);
+    assert.ok(results.filter((r) => r.status === 400).length <= 35);
+    assert.ok(refused.every((r) => r.body.error === 'too_many_requests' && Number(r.headers.get('retry-after')) > 0 && r.headers.get('ratelimit-policy') === '30;w=60'));
+    // The address is now refused before any work, even with good credentials.
+    const good = await token('198.51.100.20', app, { grant_type: 'client_credentials', resource: API });
+    assert.equal(good.status, 429);
+    // Another address of the same client is not.
+    assert.equal((await token('198.51.100.21', app, { grant_type: 'client_credentials', resource: API })).status, 200);
+  });
+
+  it("failures made in a client's name from other addresses do not refuse its successful requests", async () => {
+    const forged = { id: victim.id, secret: 'a guessed secret' };
+    await Promise.all(Array.from({ length: 40 }, (_, i) => token(`203.0.113.${i + 1}`, forged, { grant_type: 'client_credentials', resource: API })));
+    const ok = await token('198.51.100.30', victim, { grant_type: 'client_credentials', resource: API });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const failing = await token('198.51.100.30', victim, { grant_type: 'refresh_token', refresh_token: 'nope' });
+    assert.equal(failing.status, 429, 'its own failures are throttled: the client is over its failure budget');
+    assert.match(failing.body.error_description!, /too many failed requests for client/);
   });
 });
