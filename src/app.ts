@@ -9,6 +9,7 @@ import { bearerMatches, httpMetrics, metricsEndpoint } from './middleware/koa-me
 import { healthz, readyz, type ReadinessDeps } from './middleware/koa-health.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { Logger } from './logger.ts';
+import { isLoopbackHost } from './config/env.ts';
 import { createCsrf } from './middleware/koa-csrf.ts';
 import { errorHandler } from './middleware/koa-error-handler.ts';
 import { requestLog } from './middleware/koa-request-log.ts';
@@ -49,6 +50,18 @@ function readiness(runtime: Runtime, live: LiveProvider, log: Logger): Readiness
 export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps, 'runtime' | 'live' | 'log' | 'metrics'>): Koa {
   const app = new Koa();
   app.silent = true;
+  // Bound to loopback, it answers loopback names only: a web page whose own
+  // name resolves to 127.0.0.1 (DNS rebinding) cannot read it from a browser.
+  if (isLoopbackHost(runtime.config.metricsHost)) {
+    app.use(async (ctx, next) => {
+      if (!isLoopbackHost(ctx.hostname)) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_request', error_description: 'address the operators\' listener by a loopback name' };
+        return;
+      }
+      await next();
+    });
+  }
   const router = new Router();
   router.get('/metrics', metricsEndpoint(metrics, runtime.config.metricsToken));
   router.get('/healthz', healthz);
@@ -127,9 +140,12 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(account.allowedMethods());
 
   const protocol = new Router();
-  // Each authorization request may store a sign-in in progress: bounded per address.
-  protocol.get('/auth', limits.page('authorize'));
-  protocol.post('/auth', limits.page('authorize'));
+  // Requests that may store something for an anonymous caller (a sign-in in
+  // progress, a pushed request, a logout's state): bounded per address.
+  for (const path of ['/auth', '/request', '/session/end']) {
+    protocol.get(path, limits.page('authorize'));
+    protocol.post(path, limits.page('authorize'));
+  }
   protocol.post('/token', limits.protocol('token'));
   protocol.post('/token/revocation', limits.protocol('token'));
   protocol.post('/token/introspection', limits.protocol('introspection'));

@@ -79,7 +79,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
     lockout,
-    loginState: createLoginStateService(db, config.ttl.interaction),
+    loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey),
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

@@ -172,6 +172,12 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
+/** localhost, 127.0.0.0/8 or ::1 (with or without brackets). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -209,7 +215,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
   if (metricsOnMainPort && !e.METRICS_TOKEN) {
-    problems.push('  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)');
+    problems.push(env.METRICS_PORT === undefined
+      ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)`
+      : '  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)');
+  }
+  if (e.METRICS_PORT !== 'off' && !metricsOnMainPort && !isLoopbackHost(e.METRICS_HOST) && !e.METRICS_TOKEN) {
+    problems.push(`  METRICS_TOKEN: required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback address: the operators' listener would be open to the network`);
   }
   if (production && e.ALLOW_INSECURE_REDIRECT_URIS) {
     problems.push('  ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production');

@@ -10,13 +10,17 @@ export function showInteraction(deps: InteractionDeps) {
     const it = await interactions.details(ctx, uid);
     if (it.prompt === 'login') {
       let state = await loginState.get(uid);
-      // Signed in with a password only, and this client wants a second factor: ask for that alone.
-      if (!state && it.accountId && it.reasons.length === 1 && it.reasons[0] === 'mfa_required') {
+      // Signed in with a password only, and this client wants a second factor
+      // the person already has: ask for that alone (step-up). A person
+      // without one signs in with the password first: a session alone must
+      // never be enough to enrol a factor (a stolen cookie would do).
+      if (!state && it.accountId && it.reasons.length === 1 && it.reasons[0] === 'mfa_required' && (await users.hasSecondFactor(it.accountId))) {
         state = { accountId: it.accountId };
         await loginState.save(uid, state);
       }
       if (state) return renderSecondFactor(deps, ctx, it, state.accountId);
-      return render(ctx, 'login', { uid, csrf: csrf.token(ctx), clientName: it.clientName, email: it.loginHint ?? '' });
+      const signedInAs = !it.loginHint && it.accountId ? (await users.findActive(it.accountId))?.email : undefined;
+      return render(ctx, 'login', { uid, csrf: csrf.token(ctx), clientName: it.clientName, email: it.loginHint ?? signedInAs ?? '' });
     }
     if (it.prompt === 'consent' && it.accountId) {
       const user = await users.get(it.accountId);

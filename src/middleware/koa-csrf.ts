@@ -2,7 +2,8 @@
 // HttpOnly cookie (`__Host-` prefixed under TLS, so a sibling subdomain
 // cannot plant one) must come back in the form body. Cross-site pages can
 // neither read the cookie nor know the token.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../services/constant-time.ts';
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.ts';
 
@@ -28,8 +29,7 @@ export function createCsrf(secure: boolean) {
   async function verify(ctx: Context, next: Next): Promise<void> {
     const cookie = ctx.cookies.get(name, { signed: false }) ?? '';
     const sent = (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
-    const ok = typeof sent === 'string' && sent.length === cookie.length && cookie.length > 0
-      && timingSafeEqual(Buffer.from(sent), Buffer.from(cookie));
+    const ok = typeof sent === 'string' && cookie.length > 0 && constantTimeEqual(sent, cookie);
     if (!ok) throw new AppError('csrf', 'This form has expired or was sent from another site. Go back, reload the page and try again.');
     await next();
   }

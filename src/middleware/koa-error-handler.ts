@@ -5,6 +5,7 @@ import type { Context, Next } from 'koa';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Render } from './koa-render.ts';
+import { loggablePath } from './koa-request-log.ts';
 import { InteractionGone } from '../oidc/interactions.ts';
 
 export function errorHandler(log: Logger, render: Render) {
@@ -24,7 +25,7 @@ export function errorHandler(log: Logger, render: Render) {
         code = err.code;
         message = err.message;
       } else {
-        log.error({ err, path: ctx.path }, 'unhandled error');
+        log.error({ err, path: loggablePath(ctx.path) }, 'unhandled error');
       }
       if (ctx.accepts('html', 'json') === 'json') {
         ctx.status = status;

@@ -23,7 +23,10 @@ function originOf(ctx: Context): string | undefined {
 export function issuerOrigin(issuer: string, render: Render) {
   const expected = new URL(issuer).origin;
   return async (ctx: Context, next: Next) => {
-    if (ANY_HOST.has(ctx.path) || originOf(ctx) === expected) return next();
+    // An absolute-form target (`GET http://other/… HTTP/1.1`) is what Koa builds
+    // ctx.href from, and so the provider its URLs: only origin-form is served.
+    const originForm = ctx.originalUrl.startsWith('/');
+    if (originForm && (ANY_HOST.has(ctx.path) || originOf(ctx) === expected)) return next();
     const message = `This server answers only as ${expected}; send the request to that address.`;
     // A browser gets a page; everything else (protocol endpoints, scripts) gets OAuth JSON.
     if (ctx.method === 'GET' && ctx.get('accept').includes('text/html')) {

@@ -1,8 +1,8 @@
 // HTTP latency by route. The route label is the matched pattern (ours) or
 // the provider's endpoint name, never the raw path, so it stays bounded.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Metrics } from '../metrics.ts';
+import { constantTimeEqual } from '../services/constant-time.ts';
 
 export function httpMetrics(metrics: Metrics) {
   return async (ctx: Context, next: Next) => {
@@ -18,12 +18,10 @@ export function httpMetrics(metrics: Metrics) {
   };
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /** True when no token is required, or the request carries it (compared in constant time). */
 export function bearerMatches(ctx: Context, token: string | undefined): boolean {
   if (!token) return true;
-  return timingSafeEqual(digest(ctx.get('authorization')), digest(`Bearer ${token}`));
+  return constantTimeEqual(ctx.get('authorization'), `Bearer ${token}`);
 }
 
 /** GET /metrics, optionally behind a bearer token. */

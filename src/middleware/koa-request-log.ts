@@ -1,10 +1,13 @@
 // One log line per request. The path only: query strings carry codes,
-// states and tokens.
+// states and tokens; and a sign-in's interaction id (the value of its
+// cookie) is replaced by its pattern.
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export const loggablePath = (path: string) => path.replace(/^\/(interaction|auth)\/[^/]+/, '/$1/:uid');
 
 export function requestLog(log: Logger) {
   return async (ctx: Context, next: Next) => {
@@ -17,7 +20,7 @@ export function requestLog(log: Logger) {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ req_id: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      log.info({ req_id: id, method: ctx.method, path: loggablePath(ctx.path), status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
     }
   };
 }

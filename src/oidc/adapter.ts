@@ -10,7 +10,6 @@
 // concurrent requests presenting the same code or refresh token, exactly one
 // changes the row, and the other is refused with invalid_grant instead of
 // both being answered with tokens.
-import { createHmac } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../db/database.ts';
 import type { ClientService } from '../services/clients.ts';
@@ -19,6 +18,7 @@ import { assertionAuthenticated } from './grants/assertion-auth.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE } from './resource-indicators.ts';
 import { RESOURCE_SERVERS } from './introspection-policy.ts';
+import { hashArtifactId } from '../services/artifact-ids.ts';
 
 /**
  * How oidc-provider sees a service account. Its API scopes are not OIDC
@@ -71,7 +71,32 @@ export interface AdapterDeps {
 }
 
 export function storedId(idKey: Buffer, type: string, id: string): string {
-  return SECRET_ID_MODELS.has(type) ? createHmac('sha256', idKey).update(id).digest('base64url') : id;
+  return SECRET_ID_MODELS.has(type) ? hashArtifactId(idKey, id) : id;
+}
+
+// Where a payload repeats its own id: `jti` everywhere; an Interaction's `uid`
+// (its id), its `returnTo` (…/auth/<id>) and `session.cookie` (the session
+// cookie's value, which the library records but never reads back).
+const ID_MARK = '\u0000';
+
+function withoutId(type: string, id: string, payload: AdapterPayload): AdapterPayload {
+  const out: AdapterPayload = { ...payload, jti: payload.jti === id ? undefined : payload.jti };
+  if (type === 'Interaction') {
+    if (out.uid === id) out.uid = ID_MARK;
+    if (typeof out.returnTo === 'string') out.returnTo = out.returnTo.split(id).join(ID_MARK);
+    const session = out.session as Record<string, unknown> | undefined;
+    if (session?.cookie !== undefined) out.session = { ...session, cookie: undefined };
+  }
+  return out;
+}
+
+function withId(type: string, id: string, payload: AdapterPayload): AdapterPayload {
+  if (payload.jti === undefined) payload.jti = id;
+  if (type === 'Interaction') {
+    if (payload.uid === ID_MARK) payload.uid = id;
+    if (typeof payload.returnTo === 'string') payload.returnTo = payload.returnTo.split(ID_MARK).join(id);
+  }
+  return payload;
 }
 
 export function createAdapterClass({ db, clients, issuer, idKey }: AdapterDeps) {
@@ -119,14 +144,15 @@ export function createAdapterClass({ db, clients, issuer, idKey }: AdapterDeps) 
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
-      // The payload repeats the id as `jti`; it is put back on the way out.
-      const stored = this.secretIds && payload.jti === id ? { ...payload, jti: undefined } : payload;
+      // Copies of the id inside the payload are taken out, and put back on the way out.
+      const stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
       const columns = {
         payload: JSON.stringify(stored),
         grantId: payload.grantId ?? null,
         userCode: payload.userCode ?? null,
-        uid: payload.uid ?? null,
+        uid: typeof stored.uid === 'string' && stored.uid !== ID_MARK ? stored.uid : null,
         accountId: payload.accountId ?? null,
+        clientId: payload.clientId ?? null,
         expiresAt,
       };
       const key = this.key(id);
@@ -142,8 +168,7 @@ export function createAdapterClass({ db, clients, issuer, idKey }: AdapterDeps) 
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
       if (row.consumedAt) payload.consumed = epoch(row.consumedAt);
-      if (id !== undefined && this.secretIds && payload.jti === undefined) payload.jti = id;
-      return payload;
+      return id !== undefined && this.secretIds ? withId(this.type, id, payload) : payload;
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

@@ -147,7 +147,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       // A sign-in page opened by someone not signed in is kept for a short
       // while only: unauthenticated traffic cannot fill the table for an hour.
       Interaction: (ctx) => (ctx?.oidc?.session?.accountId ? config.ttl.interaction : config.ttl.loginInteraction),
-      Session: config.ttl.session,
+      // A session nobody signed in to (e.g. a logout request without one)
+      // holds only a form's state: it is kept as briefly as a sign-in page.
+      Session: (_ctx, session) => (session.accountId ? config.ttl.session : config.ttl.loginInteraction),
       Grant: config.ttl.refreshToken,
     },
 
@@ -165,7 +167,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
         // DEFAULT_RESOURCE serves machine grants; people's flows default to
         // userinfo-bound tokens unless the app names a resource.
         defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? config.defaultResource : undefined),
-        getResourceServerInfo: buildGetResourceServerInfo(deps.resources),
+        getResourceServerInfo: buildGetResourceServerInfo(deps.resources, SCOPES),
         useGrantedResource: async () => true,
       },
       // The library's rule, restated to silence its warning: only the token's own client revokes it.

@@ -60,7 +60,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     deps.metrics.tokenErrors.inc({ error: (err as { error?: string }).error ?? 'server_error' });
   });
   provider.on('server_error', (ctx, err) => {
-    deps.log.error({ err, path: ctx.path }, 'provider server_error');
+    deps.log.error({ err, route: ctx.oidc?.route }, 'provider server_error');
   });
   return provider;
 }

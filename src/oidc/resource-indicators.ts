@@ -41,18 +41,33 @@ type ClientLike = { clientId: string; metadata(): Record<string, unknown> };
 
 export const ceilingOf = (client: ClientLike) => splitScope(client.metadata()[API_SCOPE] as string | undefined);
 
+const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_request']);
+
 /**
  * oidc-provider's `getResourceServerInfo`: refuses a resource the client was
- * granted nothing at, for every grant. For client credentials it also
- * decides the scopes: the library would otherwise issue a token with
- * whatever part of the request is allowed, including nothing at all.
+ * granted nothing at, for every grant. It also decides what a request must
+ * ask for, where the library would otherwise issue a token with whatever part
+ * of the request is allowed, including nothing at all:
+ * - client credentials: the requested scopes allowed there, or the client's
+ *   default when none is requested;
+ * - a person's authorization for an API: at least one scope of that API the
+ *   app was granted (an audience-only token is not issued).
  */
-export function buildGetResourceServerInfo(resources: ResourceServerService) {
+export function buildGetResourceServerInfo(resources: ResourceServerService, oidcScopes: readonly string[]) {
   return async (ctx: KoaContextWithOIDC, identifier: string, client: ClientLike): Promise<ResourceServerInfo> => {
     const rs = await findResource(resources, identifier);
     const ceiling = ceilingOf(client);
     const who = `client '${client.clientId}'`;
     const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    if (AUTHORIZATION_ROUTES.has(String(ctx.oidc.route))) {
+      const requested = splitScope(params?.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
+      const allowed = allowedAt(rs, ceiling);
+      const decision = requested.length || !allowed.length
+        ? decideScopes({ who, resource: rs, ceiling, requested })
+        : { ok: false as const, error: 'invalid_scope' as const, description: `no scope of ${rs.identifier} was requested; request one of: ${allowed.join(' ')}` };
+      if (!decision.ok) throw refuse(decision.error, decision.description);
+      return resourceServerInfo(rs, ceiling);
+    }
     const clientCredentials = ctx.oidc.route === 'token' && params?.grant_type === 'client_credentials';
     const defaultScope = client.metadata()[DEFAULT_API_SCOPE];
     const decision = decideScopes({

@@ -2,8 +2,10 @@
 // once, and stored as an HMAC-SHA-256 under a server key: verifying one is a
 // microsecond-scale keyed hash and a constant-time compare, where bcrypt would
 // cost ~250 ms of CPU on every token request (and ignore bytes past 72).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.ts';
 import type { Db } from '../db/database.ts';
+import { isLoopbackHost } from '../config/env.ts';
 import { invalidInput, notFound } from '../errors.ts';
 
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
@@ -50,13 +52,10 @@ export interface CreateClientInput {
   requireMfa?: boolean;
 }
 
-/** RFC 8252 §7.3/§8.3: the loopback interface, where plain http cannot be intercepted on the network. */
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
 /**
+ * RFC 8252 §7.3/§8.3: plain http only on the loopback interface, where it
+ * cannot be intercepted on the network.
+ *
  * Redirect URIs are matched exactly, so they must be exact: absolute, no
  * fragment. Codes travel in them, so plain http is for the loopback interface
  * only (native and local development apps), unless a development setting
@@ -76,7 +75,7 @@ export function checkRedirectUri(uri: string, label = 'redirect URI', allowInsec
     throw invalidInput(`${label} "${uri}" must use https, http or a reverse-domain private-use scheme`);
   }
   if (['http:', 'https:'].includes(url.protocol) && !url.hostname) throw invalidInput(`${label} "${uri}" has no host`);
-  if (url.protocol === 'http:' && !isLoopback(url.hostname) && !allowInsecure) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecure) {
     throw invalidInput(`${label} "${uri}" uses http: only loopback addresses (localhost, 127.0.0.1, [::1]) may; use https`);
   }
   return uri;
@@ -101,9 +100,7 @@ export function createClientService(db: Db, secretKey: Buffer, opts: { allowInse
   return {
     /** Constant-time check of a presented secret against the stored HMAC. */
     secretMatches(storedHash: string, presented: string): boolean {
-      const a = Buffer.from(digest(presented));
-      const b = Buffer.from(storedHash);
-      return a.length === b.length && timingSafeEqual(a, b);
+      return constantTimeEqual(digest(presented), storedHash);
     },
 
     async create(input: CreateClientInput): Promise<{ client: ClientRecord; clientSecret?: string }> {
@@ -154,8 +151,12 @@ export function createClientService(db: Db, secretKey: Buffer, opts: { allowInse
       return toRecord(row);
     },
 
+    /** Deletes the client with its grants, codes and stored tokens (JWT access tokens live out their lifetime). */
     async delete(clientId: string): Promise<void> {
-      const { count } = await db.client.deleteMany({ where: { id: clientId, kind: 'app' } });
+      const [{ count }] = await db.$transaction([
+        db.client.deleteMany({ where: { id: clientId, kind: 'app' } }),
+        db.oidcPayload.deleteMany({ where: { clientId } }),
+      ]);
       if (count === 0) throw notFound(`client ${clientId}`);
     },
 

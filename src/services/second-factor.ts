@@ -3,7 +3,8 @@
 // be accepted again (the last step is advanced with a conditional update, so
 // two nodes cannot both accept one code). Recovery codes carry 256 bits,
 // are shown once and stored as keyed hashes.
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.ts';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import type { Db } from '../db/database.ts';
@@ -65,8 +66,7 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
   const hashCode = (code: string) => createHmac('sha256', opts.recoveryKey).update(normalizeRecoveryCode(code)).digest('base64url');
   const enrollmentToken = (userId: string, pendingEnc: string) =>
     createHmac('sha256', opts.recoveryKey).update(`totp-enrollment:${userId}:${pendingEnc}`).digest('base64url');
-  const tokenMatches = (expected: string, given: string) =>
-    given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+  const tokenMatches = (expected: string, given: string) => constantTimeEqual(given, expected);
 
   async function issueRecoveryCodes(userId: string): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => base32(randomBytes(32)).match(/.{1,4}/g)!.join('-'));

@@ -232,8 +232,12 @@ export function createServiceAccountService(db: Db, box: SecretBox) {
       if (count === 0) throw notFound(`key '${kid}' of service account ${clientId}`);
     },
 
+    /** Disabling also revokes the account's stored (opaque) tokens; its JWT access tokens live out their lifetime. */
     async setDisabled(clientId: string, disabled: boolean): Promise<void> {
-      const { count } = await db.client.updateMany({ where: { id: clientId, kind: SERVICE_ACCOUNT }, data: { disabled } });
+      const [{ count }] = await db.$transaction([
+        db.client.updateMany({ where: { id: clientId, kind: SERVICE_ACCOUNT }, data: { disabled } }),
+        ...(disabled ? [db.oidcPayload.deleteMany({ where: { clientId } })] : []),
+      ]);
       if (count === 0) throw notFound(`service account ${clientId}`);
     },
   };

@@ -90,7 +90,10 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
       const key = lockout.keyFor(user.email);
       const who = { ...meta, userId };
       const reservation = await lockout.reserve(key);
-      if (!reservation.ok) return { kind: 'locked', until: reservation.until };
+      if (!reservation.ok) {
+        await audit.record('login_failed', who, { reason: 'locked' });
+        return { kind: 'locked', until: reservation.until };
+      }
       const method = await checkCode(userId, code);
       if (!method) return refuse(key, who, 'login_failed', 'bad_code');
       const released = await lockout.release(key);
@@ -131,7 +134,9 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
       }
       const released = await lockout.release(key);
       if (!released.ok) return { kind: 'locked', until: released.until };
-      await lockout.reset(key);
+      // Only a proof of everything the person has clears the failures: a
+      // password alone must not wipe the failed codes counted before it.
+      if (method || !user.totpSecretEnc) await lockout.reset(key);
       return { kind: 'ok', method };
     },
 

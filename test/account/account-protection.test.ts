@@ -102,6 +102,58 @@ describe('the account page asks who you are before changing a second factor', ()
   });
 });
 
+describe('a stolen session cookie is not a sign-in', () => {
+  let server: TestServer;
+  before(async () => {
+    if (secondsLeftInStep() < 4) await new Promise((r) => setTimeout(r, secondsLeftInStep() * 1000 + 200));
+    server = await startTestServer({ LOCKOUT_THRESHOLD: '5' });
+  });
+  after(() => server.stop());
+
+  it('step-up to two factors with only the session of a person who has none asks for the password, never enrols', async () => {
+    const victim = await createUser(server);
+    const own = new Browser(server.url);
+    await signInToAccount(own, server, victim.email, victim.password);
+    const thief = new Browser(server.url);
+    for (const name of ['_session', '_session.sig']) thief.setCookie(name, own.cookie(name)!);
+    const strict = await registerClient(server, { name: 'Treasury' });
+    await server.runtime.db.client.update({
+      where: { id: strict.clientId },
+      data: { metadata: JSON.stringify({ ...(await server.runtime.clients.get(strict.clientId)).metadata, latchkey_require_mfa: true }) },
+    });
+    for (const req of [await authRequest(strict), await authRequest(strict, { acr_values: 'urn:latchkey:acr:mfa' })]) {
+      const page = (await thief.navigate(req.url.href)) as Page;
+      assert.match(page.html, /action="[^"]*\/login"/, 'the password is asked for');
+      assert.doesNotMatch(page.html, /totp-secret|name="enrollment"/, 'no enrolment is offered');
+    }
+    assert.equal((await server.runtime.db.user.findUniqueOrThrow({ where: { id: victim.id } })).totpPendingEnc, null);
+    assert.equal(await server.runtime.users.hasSecondFactor(victim.id), false);
+  });
+
+  it('a password-only re-check does not clear failed second-factor codes: at most the threshold of them per lock window', async () => {
+    const owner = await createUser(server);
+    const browser = new Browser(server.url);
+    await signInToAccount(browser, server, owner.email, owner.password);
+    const { secret } = await enrollFromAccount(browser, server, owner.password);
+    const account = (await browser.navigate(`${server.url}/account`)) as Page;
+    const csrf = csrfToken(account.html);
+    const wrongCode = String((Number(totp(secret, 1)) + 1) % 1_000_000).padStart(6, '0');
+    let codesChecked = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) {
+        const r = (await browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf, password: owner.password, code: wrongCode } })) as Page;
+        if (r.status === 400) codesChecked++;
+      }
+      // The review's reset: a password-only success in between.
+      await browser.navigate(`${server.url}/account/password`, { form: { csrf, current: owner.password, password: owner.password, confirm: owner.password } });
+    }
+    const audit = (await server.runtime.audit.list({ userId: owner.id, limit: 100 })).map((e) => `${e.type}:${String(e.detail?.reason ?? '')}`);
+    assert.ok(audit.filter((t) => t === 'reauth_failed:bad_code').length <= 5, audit.join(' '));
+    assert.ok(audit.includes('account_locked:'), `locked after at most five wrong codes: ${audit.join(' ')}`);
+    assert.ok(codesChecked <= 5);
+  });
+});
+
 describe('disabling a person ends their sessions, grants and tokens at once', () => {
   let server: TestServer;
   let app: TestClient;

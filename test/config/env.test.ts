@@ -54,6 +54,9 @@ describe('configuration', () => {
     assert.equal(main.metricsOnMainPort, true);
     assert.equal(main.metricsPort, undefined);
     assert.throws(() => loadConfig({ METRICS_PORT: 'nine' }), /METRICS_PORT/);
+    assert.throws(() => loadConfig({ METRICS_HOST: '0.0.0.0' }), /METRICS_TOKEN: required when METRICS_HOST \(0\.0\.0\.0\) is not a loopback address/);
+    assert.equal(loadConfig({ METRICS_HOST: '0.0.0.0', METRICS_TOKEN: 'a-long-enough-token-1234' }).metricsHost, '0.0.0.0');
+    assert.throws(() => loadConfig({ PORT: '9464' }), /METRICS_PORT: its default, 9464, is also PORT/);
   });
 
   it('an issuer is an origin: no path', () => {

@@ -27,6 +27,11 @@ export class Browser {
     return this.jar.get(name);
   }
 
+  /** Plants a cookie, as someone who stole it would. */
+  setCookie(name: string, value: string): void {
+    this.jar.set(name, value);
+  }
+
   clearCookies(): void {
     this.jar.clear();
   }

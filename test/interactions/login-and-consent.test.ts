@@ -69,6 +69,9 @@ describe('login and consent pages', () => {
     assert.match(pageText(res.html), /This form has expired or was sent from another site/);
     const forged = (await browser.navigate(action, { form: { csrf: 'x'.repeat(43), email: person.email, password: person.password } })) as Page;
     assert.equal(forged.status, 403);
+    // As many characters as the token, more bytes: refused, not a 500.
+    const multibyte = (await browser.navigate(action, { form: { csrf: 'é'.repeat(43), email: person.email, password: person.password } })) as Page;
+    assert.equal(multibyte.status, 403);
   });
 
   it('the consent page names the app and the scopes in plain words; deny returns access_denied', async () => {

@@ -10,9 +10,10 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /** fetch() cannot set Host; an attacker's client can. */
 function raw(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-  const url = new URL(path, base);
+  const url = new URL(base);
+  // `path` is sent as the request target exactly as given (absolute-form included).
   return new Promise<{ status: number; body: string; type: string }>((resolve, reject) => {
-    const req = request({ hostname: url.hostname, port: url.port, path: url.pathname + url.search, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+    const req = request({ hostname: url.hostname, port: url.port, path, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
@@ -94,6 +95,12 @@ describe('requests are served for the configured issuer only', () => {
       const ok = await introspect(aud);
       assert.equal(ok.body.active, true, `${aud}: ${JSON.stringify(ok.body)}`);
     }
+  });
+
+  it('an absolute-form request target naming another host is refused, not reflected in the URLs', async () => {
+    const r = await raw(server.url, 'http://evil.example/.well-known/openid-configuration', { headers: { host: new URL(server.issuer).host } });
+    assert.equal(r.status, 400, r.body);
+    assert.doesNotMatch(r.body, /evil\.example/);
   });
 
   it('a page addressed to another host gets a friendly page naming the right address; health probes answer any host', async () => {

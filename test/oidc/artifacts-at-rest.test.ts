@@ -42,6 +42,21 @@ describe('a copy of the database holds no usable token, code or session', () => 
     assert.equal((await fetch(`${server.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 200);
   });
 
+  it('a sign-in in progress stores neither its own id nor the session cookie; logs name no interaction id', async () => {
+    const person = await createUser(server);
+    const browser = new Browser(server.url);
+    await codeFlow(client, browser, person);
+    const session = browser.cookie('_session')!;
+    // A signed-in person's consent interaction carries a session; its id and the cookie must not be stored.
+    const consent = (await browser.navigate((await authRequest(client, { prompt: 'consent' })).url.href)) as import('../helpers/browser.ts').Page;
+    const uid = new URL(consent.url).pathname.split('/')[2]!;
+    assert.ok(uid && uid.length >= 20, consent.url);
+    const everything = await dump();
+    assert.ok(!everything.includes(uid), 'the interaction id is stored nowhere');
+    assert.ok(!everything.includes(session), 'the session cookie is stored nowhere');
+    assert.ok(!server.logs.join('\n').includes(uid), 'nor logged');
+  });
+
   it('the SQLite file and its journal files are readable by their owner only', { skip: !!process.env.TEST_POSTGRES_URL && 'PostgreSQL run' }, () => {
     const file = sqliteFile(server.env.DATABASE_URL!);
     let seen = 0;
@@ -54,6 +69,7 @@ describe('a copy of the database holds no usable token, code or session', () => 
   });
 
   it('a sign-in page opened by nobody in particular is kept for LOGIN_INTERACTION_TTL only; a signed-in one for INTERACTION_TTL', async () => {
+    await server.runtime.db.oidcPayload.deleteMany({ where: { type: 'Interaction' } });
     const anonymous = new Browser(server.url);
     await anonymous.navigate((await authRequest(client)).url.href);
     const newest = async () => (await server.runtime.db.oidcPayload.findMany({ where: { type: 'Interaction' }, orderBy: { expiresAt: 'desc' }, take: 1 }))[0]!;
@@ -70,7 +86,7 @@ describe('a copy of the database holds no usable token, code or session', () => 
   });
 });
 
-describe('authorization requests per address are bounded', () => {
+describe('authorization and logout requests per address are bounded', () => {
   let server: TestServer;
   let client: TestClient;
   before(async () => {
@@ -88,5 +104,15 @@ describe('authorization requests per address are bounded', () => {
     assert.deepEqual(statuses.slice(0, 5).every((s) => s === 303 || s === 302), true, statuses.join(','));
     assert.deepEqual(statuses.slice(5), [429, 429, 429]);
     assert.equal(await server.runtime.db.oidcPayload.count({ where: { type: 'Interaction' } }), 5);
+  });
+
+  it('an anonymous logout request stores a short-lived session at most, and is limited per address', async () => {
+    const res = await fetch(`${server.url}/session/end?state=${'x'.repeat(100)}`, { redirect: 'manual', headers: { accept: 'text/html', 'x-real': '1' } });
+    assert.ok(res.status === 200 || res.status === 429, String(res.status));
+    for (const row of await server.runtime.db.oidcPayload.findMany({ where: { type: 'Session', accountId: null } })) {
+      assert.ok(row.expiresAt!.getTime() - Date.now() <= 900_000, 'no 14-day row for nobody');
+    }
+    const more = await Promise.all(Array.from({ length: 6 }, () => fetch(`${server.url}/session/end`, { headers: { accept: 'text/html' } })));
+    assert.ok(more.some((r) => r.status === 429), more.map((r) => r.status).join(','));
   });
 });

@@ -88,6 +88,20 @@ describe('authorization code + PKCE with openid-client', () => {
     assert.equal(payload.scope, 'photos.read', 'photos.delete was never granted to the app');
   });
 
+  it('a person cannot be sent to authorize an audience-only token: some scope of the API must be asked for and granted', async () => {
+    const API = 'https://scoped.example.test';
+    await server.runtime.resources.create({ identifier: API, scope: 'files.read files.write', format: 'jwt' });
+    const client = await registerClient(server, { apiScope: 'files.read' });
+    const { authRequest } = await import('../helpers/relying-party.ts');
+    for (const scope of ['openid', 'openid files.write']) {
+      const out = await new Browser(server.url).navigate((await authRequest(client, { scope, resource: API })).url.href);
+      assert.ok('redirect' in out, scope);
+      const back = new URL(out.redirect);
+      assert.equal(back.searchParams.get('error'), 'invalid_scope', scope);
+      assert.match(back.searchParams.get('error_description')!, /files\.read/, 'names what may be asked for');
+    }
+  });
+
   it('an app granted no scope of an API cannot send a person to authorize a token for it', async () => {
     const API = 'https://no-grant.example.test';
     await server.runtime.resources.create({ identifier: API, scope: 'vault.read', format: 'jwt' });

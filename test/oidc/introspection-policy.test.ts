@@ -90,6 +90,27 @@ describe('introspection is answered only to those entitled to the answer', () =>
     assert.equal((await introspect(appCreds, refresh)).body.active, true);
   });
 
+  it("a deleted client's and a disabled service account's stored tokens die with them", async () => {
+    const doomed = {} as Creds;
+    const { client, clientSecret } = await server.runtime.clients.create({ name: 'doomed', redirectUris: [], clientCredentials: true, apiScope: 'orders.read' });
+    Object.assign(doomed, { id: client.clientId, secret: clientSecret });
+    const t1 = await tokenFor(doomed, API_A);
+    assert.equal((await introspect(rsA, t1)).body.active, true);
+    await server.runtime.clients.delete(doomed.id);
+    assert.deepEqual((await introspect(rsA, t1)).body, { active: false });
+
+    const sa = await server.runtime.serviceAccounts.create({ name: 'doomed-sa', scope: 'orders.read', generateKey: 'ES256' });
+    const { importJWK, SignJWT } = await import('jose');
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({ iss: sa.account.clientId, sub: sa.account.clientId, aud: server.issuer, iat: now, exp: now + 60, jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: sa.privateJwk!.kid }).sign(await importJWK(sa.privateJwk!, 'ES256'));
+    const res = await fetch(`${server.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: API_A }) });
+    const t2 = ((await res.json()) as { access_token: string }).access_token;
+    assert.equal((await introspect(rsA, t2)).body.active, true);
+    await server.runtime.serviceAccounts.setDisabled(sa.account.clientId, true);
+    assert.deepEqual((await introspect(rsA, t2)).body, { active: false });
+  });
+
   it('client create --client-credentials --resource-server URI: it may introspect its API and gets no token for any API', async () => {
     const r = await admin('client', 'create', '--name', 'Orders API', '--client-credentials', '--resource-server', API_A, '--json');
     assert.equal(r.code, 0, r.stderr);

@@ -54,6 +54,17 @@ describe('health, readiness, metrics and request logs', () => {
     assert.equal(res.headers.get('cache-control'), 'public, max-age=321');
   });
 
+  it('the operators\' listener answers loopback names only (no DNS rebinding from a browser)', async () => {
+    const { request } = await import('node:http');
+    const status = (host: string) => new Promise<number>((resolve, reject) => {
+      const u = new URL(server.operationsUrl!);
+      request({ hostname: u.hostname, port: u.port, path: '/healthz', headers: { host } }, (res) => { res.resume(); resolve(res.statusCode!); }).on('error', reject).end();
+    });
+    assert.equal(await status('attacker.example:9464'), 400);
+    assert.equal(await status(`localhost:${new URL(server.operationsUrl!).port}`), 200);
+    assert.equal(await status(new URL(server.operationsUrl!).host), 200);
+  });
+
   it('/metrics is not on the public listener; the operators\' listener needs the token', async () => {
     assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
     assert.equal((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status, 404);

@@ -148,30 +148,27 @@ export function buildJwtBearerHandler({ config, db, serviceAccounts, resources }
     }
     if (Array.isArray(params.resource)) throw refuse('only one resource may be requested with this grant', 'invalid_target');
     const resource = (params.resource as string | undefined) ?? config.defaultResource;
-    let scopes = requestedScope.length ? requestedScope : splitScope(account.metadata.default_scope);
-    let resourceServer;
-    if (resource) {
-      const rs = await findResource(resources, resource);
-      const decision = decideScopes({
-        who: `service account '${issuer}'`,
-        resource: rs,
-        ceiling,
-        requested: requestedScope,
-        defaults: splitScope(account.metadata.default_scope),
-        strict: true,
-      });
-      if (!decision.ok) throw refuse(decision.description, decision.error);
-      scopes = decision.scopes;
-      resourceServer = new provider.ResourceServer(resource, resourceServerInfo(rs, ceiling));
-    }
+    // API scopes mean something at an API only: a token carrying them names it as its audience.
+    if (!resource) throw refuse('resource is required: the identifier of the API the token is for (or set DEFAULT_RESOURCE)', 'invalid_target');
+    const rs = await findResource(resources, resource);
+    const decision = decideScopes({
+      who: `service account '${issuer}'`,
+      resource: rs,
+      ceiling,
+      requested: requestedScope,
+      defaults: splitScope(account.metadata.default_scope),
+      strict: true,
+    });
+    if (!decision.ok) throw refuse(decision.description, decision.error);
+    const resourceServer = new provider.ResourceServer(resource, resourceServerInfo(rs, ceiling));
 
     // Last, so that only a fully valid assertion uses up its jti.
     if (!(await markUsedOnce(db, issuer, payload.jti, new Date((payload.exp + skew) * 1000)))) {
       throw refuse(`jti '${payload.jti}' was already used; every assertion needs a new jti`);
     }
 
-    const token = new provider.ClientCredentials({ client, scope: scopes.join(' ') || undefined });
-    if (resourceServer) token.resourceServer = resourceServer;
+    const token = new provider.ClientCredentials({ client, scope: decision.scopes.join(' ') });
+    token.resourceServer = resourceServer;
     ctx.oidc.entity('ClientCredentials', token);
     const value = await token.save();
     ctx.body = {

@@ -205,6 +205,15 @@ describe('client credentials grant and client authentication', () => {
       assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
       assert.ok(results.every((r) => r.status === 200 || r.body.error === 'invalid_client'));
     });
+    it('a jwt-bearer assertion without a resource (and no DEFAULT_RESOURCE) is refused: API scopes need an audience', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({ iss: sa.id, sub: sa.id, aud: tokenUrl, iat: now, exp: now + 60, jti: randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', kid: sa.key.kid }).sign(await importJWK(sa.key, 'ES256'));
+      const r = await token({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.error, 'invalid_target');
+      assert.match(r.body.error_description, /resource is required/);
+    });
     it('an unregistered resource is invalid_target', async () => {
       const r = await token({ resource: 'https://unknown.example.test' }, basicAuth(basic.id, basic.secret));
       assert.equal(r.status, 400);
