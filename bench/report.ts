@@ -1,0 +1,208 @@
+// Results: the rows every run produces, the issue's targets computed from
+// them (ratios within one run), and the tables printed and written.
+import type { FloorRow } from './crypto-floor.ts';
+import type { LoadStats } from './load.ts';
+
+export type Db = 'sqlite' | 'postgres' | 'memory';
+
+export interface ResultRow {
+  scenario: string;
+  unit: string;
+  db: Db;
+  target: 'latchkey' | 'baseline';
+  concurrency: number;
+  stats: LoadStats;
+  serverCpuMs: number;
+  cpuMsPerOp: number;
+  opsPerCpuS: number;
+  /** Peak RSS during this run (VmHWM reset before it), MB. */
+  peakRssMb: number;
+  /** False when the peak could not be reset: then it is the peak since the server started. */
+  peakIsPerRun: boolean;
+  /** PostgreSQL's own CPU (postmaster and backends) during the run, ms per op. */
+  dbCpuMsPerOp?: number;
+  /** The load generator's CPU use during the run (100 = one core): it must not be the bottleneck. */
+  clientCpuPct: number;
+  notes: Record<string, number>;
+}
+
+export interface StormResult {
+  db: Db;
+  target: 'latchkey' | 'baseline';
+  loginWorkers: number;
+  tokenConcurrency: number;
+  quiet: LoadStats;
+  storm: LoadStats;
+  logins: { ok: number; errors: number; perS: number; errorStatuses: Record<string, number> };
+  /** /healthz probed every 20 ms: answers only when the event loop is free. */
+  probeQuietP99Ms: number;
+  probeStormP99Ms: number;
+  probeStormMaxMs: number;
+  serverCpuPctDuringStorm: number;
+}
+
+export interface MemoryResult {
+  db: Db;
+  storedRows: { sessions: number; grants: number };
+  insertSeconds: number;
+  startups: { healthyMs: number; readyMs: number | undefined }[];
+  rssAtStartMb: number;
+  rssAfterRequestsMb: number;
+  peakRssMb: number;
+  requestsMade: number;
+}
+
+export interface TargetRow {
+  target: string;
+  db: string;
+  measured: number;
+  goal: string;
+  pass: boolean;
+  detail: string;
+}
+
+const find = (rows: ResultRow[], scenario: string, db: Db, target: 'latchkey' | 'baseline', c: number) =>
+  rows.find((r) => r.scenario === scenario && r.db === db && r.target === target && r.concurrency === c);
+
+/** Single-figure targets use concurrency 8 (what --quick runs), else the highest measured. */
+export function referenceConcurrency(rows: ResultRow[]): number {
+  const levels = [...new Set(rows.map((r) => r.concurrency))];
+  return levels.includes(8) ? 8 : Math.max(...levels);
+}
+
+export function baselineRatio(rows: ResultRow[], r: ResultRow): number | undefined {
+  if (r.target !== 'latchkey') return undefined;
+  const b = find(rows, r.scenario, 'memory', 'baseline', r.concurrency);
+  return b && b.stats.rps > 0 ? r.stats.rps / b.stats.rps : undefined;
+}
+
+export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory: MemoryResult[], floor: FloorRow[]): TargetRow[] {
+  const out: TargetRow[] = [];
+  const ref = referenceConcurrency(rows);
+  const levels = [...new Set(rows.map((r) => r.concurrency))].sort((a, b) => a - b);
+  const dbs = [...new Set(rows.filter((r) => r.target === 'latchkey').map((r) => r.db))];
+  const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+  // Throughput and tail latency against the library alone, on SQLite.
+  for (const s of ['refresh-rs256', 'refresh-es256', 'jwt-bearer', 'client-credentials']) {
+    for (const c of levels) {
+      const l = find(rows, s, 'sqlite', 'latchkey', c);
+      const b = find(rows, s, 'memory', 'baseline', c);
+      if (!l || !b) continue;
+      const rps = l.stats.rps / b.stats.rps;
+      out.push({ target: `${s} req/s vs baseline, c=${c}`, db: 'sqlite', measured: rps, goal: '≥ 0.6×', pass: rps >= 0.6, detail: `${fmt(l.stats.rps, 0)} vs ${fmt(b.stats.rps, 0)} req/s` });
+      const p99 = l.stats.p99Ms / b.stats.p99Ms;
+      out.push({ target: `${s} p99 vs baseline, c=${c}`, db: 'sqlite', measured: p99, goal: '≤ 2×', pass: p99 <= 2, detail: `${fmt(l.stats.p99Ms)} vs ${fmt(b.stats.p99Ms)} ms` });
+    }
+  }
+
+  // Requests per server CPU-second.
+  const perCpu: [string, number][] = [['refresh-rs256', 700], ['refresh-es256', 1000], ['jwt-bearer', 1000], ['introspection', 3000]];
+  for (const db of dbs) {
+    for (const [s, goal] of perCpu) {
+      const l = find(rows, s, db, 'latchkey', ref);
+      if (!l) continue;
+      const b = find(rows, s, 'memory', 'baseline', ref);
+      out.push({
+        target: `${s} req per server CPU-s, c=${ref}`, db, measured: l.opsPerCpuS, goal: `≥ ${goal}`, pass: l.opsPerCpuS >= goal,
+        detail: `${fmt(l.cpuMsPerOp, 3)} ms CPU/req${b ? `; baseline ${fmt(b.opsPerCpuS, 0)}/CPU-s` : ''}`,
+      });
+    }
+  }
+
+  // PostgreSQL against SQLite, same machine, same run.
+  if (dbs.includes('sqlite') && dbs.includes('postgres')) {
+    for (const s of [...new Set(rows.filter((r) => r.target === 'latchkey').map((r) => r.scenario))]) {
+      const q = find(rows, s, 'sqlite', 'latchkey', ref);
+      const p = find(rows, s, 'postgres', 'latchkey', ref);
+      if (!q || !p) continue;
+      const ratio = p.stats.rps / q.stats.rps;
+      out.push({ target: `${s} PostgreSQL/SQLite ops/s, c=${ref}`, db: 'postgres', measured: ratio, goal: '≥ 0.7×', pass: ratio >= 0.7, detail: `${fmt(p.stats.rps, 1)} vs ${fmt(q.stats.rps, 1)}` });
+    }
+  }
+
+  // Logins cannot starve the token endpoint, and bcrypt stays off the event loop.
+  const bcryptMs = (floor.find((f) => f.name.startsWith('bcrypt'))?.usPerOp ?? NaN) / 1000;
+  for (const s of storms.filter((x) => x.target === 'latchkey')) {
+    const ratio = s.storm.p99Ms / s.quiet.p99Ms;
+    out.push({
+      target: `token p99 during a login storm vs quiet (client credentials c=${s.tokenConcurrency}, ${s.loginWorkers} login workers)`, db: s.db, measured: ratio, goal: '≤ 1.5×', pass: ratio <= 1.5,
+      detail: `${fmt(s.storm.p99Ms)} vs ${fmt(s.quiet.p99Ms)} ms; ${fmt(s.logins.perS, 1)} logins/s${s.logins.errors ? `, ${s.logins.errors} login errors` : ''}`,
+    });
+    out.push({
+      target: 'bcrypt off the event loop: /healthz p99 during the storm', db: s.db, measured: s.probeStormP99Ms, goal: `< ½ bcrypt (${fmt(bcryptMs / 2, 0)} ms)`, pass: s.probeStormP99Ms < bcryptMs / 2,
+      detail: `quiet ${fmt(s.probeQuietP99Ms)} ms, storm max ${fmt(s.probeStormMaxMs)} ms`,
+    });
+  }
+
+  for (const m of memory) {
+    out.push({
+      target: `RSS with ${m.storedRows.sessions.toLocaleString('en')} sessions + ${m.storedRows.grants.toLocaleString('en')} grants stored`, db: m.db, measured: m.peakRssMb, goal: '≤ 200 MB', pass: m.peakRssMb <= 200,
+      detail: `peak after ${m.requestsMade} requests; ${fmt(m.rssAtStartMb, 0)} MB at start`,
+    });
+    const healthy = Math.min(...m.startups.map((s) => s.healthyMs)) / 1000;
+    const ready = m.startups.map((s) => s.readyMs ?? NaN);
+    out.push({
+      target: 'start-up on an existing database (spawn → /healthz 200)', db: m.db, measured: healthy, goal: '≤ 1.5 s', pass: healthy <= 1.5,
+      detail: `best of ${m.startups.length}: ${m.startups.map((s) => fmt(s.healthyMs / 1000)).join(', ')} s; ready line ${ready.map((r) => fmt(r / 1000)).join(', ')} s`,
+    });
+  }
+  return out;
+}
+
+const pad = (s: string, n: number, right = false) => (right ? s.padStart(n) : s.padEnd(n));
+const num = (n: number | undefined, d: number) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
+
+function errorsCell(r: ResultRow): string {
+  if (!r.stats.errors) return '0';
+  const by = Object.entries(r.stats.errorStatuses).map(([k, v]) => `${k}:${v}`).join(' ');
+  return `${r.stats.errors} (${by})`;
+}
+
+const HEAD = ['scenario', 'db', 'target', 'c', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'CPU ms/op', 'ops/CPU-s', 'peak RSS MB', '×baseline'];
+
+function cells(rows: ResultRow[], r: ResultRow): string[] {
+  return [
+    r.scenario, r.db, r.target, String(r.concurrency), num(r.stats.rps, 1), num(r.stats.p50Ms, 1), num(r.stats.p90Ms, 1), num(r.stats.p99Ms, 1),
+    errorsCell(r), num(r.cpuMsPerOp, 2), num(r.opsPerCpuS, 0), num(r.peakRssMb, 0), num(baselineRatio(rows, r), 2),
+  ];
+}
+
+export function textTable(rows: ResultRow[]): string {
+  const data = rows.map((r) => cells(rows, r));
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...data.map((d) => d[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => pad(v, widths[i]!, i >= 3 && i !== 8)).join('  ');
+  return [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...data.map(line)].join('\n');
+}
+
+export function targetsText(targets: TargetRow[]): string {
+  return targets.map((t) => `${t.pass ? 'PASS' : 'MISS'}  [${t.db}] ${t.target}: ${num(t.measured, 2)} (goal ${t.goal}) — ${t.detail}`).join('\n');
+}
+
+export function floorText(floor: FloorRow[]): string {
+  return floor.map((f) => `${f.name.padEnd(72)} ${num(f.usPerOp, 1).padStart(10)} µs/op ${num(f.opsPerS, 0).padStart(8)} ops/s`).join('\n');
+}
+
+const mdRow = (c: string[]) => `| ${c.join(' | ')} |`;
+
+export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRow[], storms: StormResult[], memory: MemoryResult[], header: string): string {
+  const parts = [header, '', '#### Targets', '', mdRow(['', 'target', 'db', 'measured', 'goal', 'detail']), mdRow(['---', '---', '---', '---:', '---', '---'])];
+  for (const t of targets) parts.push(mdRow([t.pass ? 'PASS' : '**MISS**', t.target, t.db, num(t.measured, 2), t.goal, t.detail]));
+  parts.push('', '#### Scenarios', '', mdRow(HEAD), mdRow(HEAD.map((_, i) => (i >= 3 && i !== 8 ? '---:' : '---'))));
+  for (const r of rows) parts.push(mdRow(cells(rows, r)));
+  if (storms.length) {
+    parts.push('', '#### Login storm', '', mdRow(['db', 'target', 'token p99 quiet ms', 'token p99 storm ms', 'token ops/s quiet → storm', 'logins/s', 'login errors', '/healthz p99 quiet → storm ms', 'server CPU % in storm']), mdRow(Array(9).fill('---')));
+    for (const s of storms) {
+      parts.push(mdRow([s.db, s.target, num(s.quiet.p99Ms, 1), num(s.storm.p99Ms, 1), `${num(s.quiet.rps, 0)} → ${num(s.storm.rps, 0)}`, num(s.logins.perS, 1), String(s.logins.errors), `${num(s.probeQuietP99Ms, 1)} → ${num(s.probeStormP99Ms, 1)}`, num(s.serverCpuPctDuringStorm, 0)]));
+    }
+  }
+  if (memory.length) {
+    parts.push('', '#### Memory and start-up', '', mdRow(['db', 'rows stored', 'bulk insert s', 'start-ups: /healthz s (ready line s)', 'RSS at start MB', 'RSS after requests MB', 'peak RSS MB']), mdRow(Array(7).fill('---')));
+    for (const m of memory) {
+      parts.push(mdRow([m.db, `${m.storedRows.sessions} sessions + ${m.storedRows.grants} grants`, num(m.insertSeconds, 1), m.startups.map((s) => `${num(s.healthyMs / 1000, 2)} (${num((s.readyMs ?? NaN) / 1000, 2)})`).join(', '), num(m.rssAtStartMb, 0), num(m.rssAfterRequestsMb, 0), num(m.peakRssMb, 0)]));
+    }
+  }
+  parts.push('', '#### Cryptographic floor (in-process, one core, sequential)', '', mdRow(['operation', 'µs/op', 'ops/s']), mdRow(['---', '---:', '---:']));
+  for (const f of floor) parts.push(mdRow([f.name, num(f.usPerOp, 1), num(f.opsPerS, 0)]));
+  return parts.join('\n');
+}
