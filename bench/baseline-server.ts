@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import bcrypt from 'bcrypt';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
-import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Adapter, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { loadConfig } from '../src/config/env.ts';
 import { API_JWT, API_OPAQUE, API_SCOPE, type Fixture } from './setup.ts';
 
@@ -144,6 +144,16 @@ const configuration: Configuration = {
     userinfo: { enabled: true },
   },
 };
+
+// The built-in in-memory adapter keeps everything in an LRU of 1,000
+// entries: under load, tokens push people's sessions out and SSO flows turn
+// into logins. Same adapter class, given a store large enough for a run.
+const memoryAdapter = 'oidc-provider/lib/adapters/memory_adapter.js';
+const lru = 'oidc-provider/lib/helpers/lru.js';
+const { default: MemoryAdapter } = (await import(memoryAdapter)) as { default: new (model: string, store: unknown, clockTolerance: number) => Adapter };
+const { default: LRU } = (await import(lru)) as { default: new (o: { maxSize: number }) => unknown };
+const store = new LRU({ maxSize: 50_000_000 });
+configuration.adapter = (model: string) => new MemoryAdapter(model, store, 0);
 
 const issuer = process.env.ISSUER!;
 const provider = new Provider(issuer, configuration);
