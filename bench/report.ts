@@ -159,12 +159,12 @@ function errorsCell(r: ResultRow): string {
   return `${r.stats.errors} (${by})`;
 }
 
-const HEAD = ['scenario', 'db', 'target', 'c', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'CPU ms/op', 'ops/CPU-s', 'peak RSS MB', '×baseline'];
+const HEAD = ['scenario', 'db', 'target', 'c', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'CPU ms/op', 'ops/CPU-s', 'peak RSS MB', '×baseline', 'PG CPU ms/op'];
 
 function cells(rows: ResultRow[], r: ResultRow): string[] {
   return [
     r.scenario, r.db, r.target, String(r.concurrency), num(r.stats.rps, 1), num(r.stats.p50Ms, 1), num(r.stats.p90Ms, 1), num(r.stats.p99Ms, 1),
-    errorsCell(r), num(r.cpuMsPerOp, 2), num(r.opsPerCpuS, 0), num(r.peakRssMb, 0), num(baselineRatio(rows, r), 2),
+    errorsCell(r), num(r.cpuMsPerOp, 2), num(r.opsPerCpuS, 0), num(r.peakRssMb, 0), num(baselineRatio(rows, r), 2), num(r.dbCpuMsPerOp, 2),
   ];
 }
 

@@ -249,6 +249,9 @@ const cleanups: (() => Promise<void> | void)[] = [];
 async function main() {
   const limits = Object.entries(config.rateLimits).map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`).join(' ');
   say(`Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`);
+  if (Object.values(config.rateLimits).some(Boolean)) {
+    say('note: rate limits are on (the server\'s defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README\'s tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.');
+  }
   say('cryptographic floor');
   floor = await cryptoFloor(config.bcryptCost, opts.quick);
 
