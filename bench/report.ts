@@ -159,12 +159,13 @@ function errorsCell(r: ResultRow): string {
   return `${r.stats.errors} (${by})`;
 }
 
-const HEAD = ['scenario', 'db', 'target', 'c', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'CPU ms/op', 'ops/CPU-s', 'peak RSS MB', '×baseline', 'PG CPU ms/op'];
+const HEAD = ['scenario', 'db', 'target', 'c', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'CPU ms/op', 'ops/CPU-s', 'server CPU %', 'peak RSS MB', '×baseline', 'PG CPU ms/op'];
 
 function cells(rows: ResultRow[], r: ResultRow): string[] {
   return [
     r.scenario, r.db, r.target, String(r.concurrency), num(r.stats.rps, 1), num(r.stats.p50Ms, 1), num(r.stats.p90Ms, 1), num(r.stats.p99Ms, 1),
-    errorsCell(r), num(r.cpuMsPerOp, 2), num(r.opsPerCpuS, 0), num(r.peakRssMb, 0), num(baselineRatio(rows, r), 2), num(r.dbCpuMsPerOp, 2),
+    // Server CPU % well under 100 with the load generator idle too means the server was waiting (locks, I/O), not computing.
+    errorsCell(r), num(r.cpuMsPerOp, 2), num(r.opsPerCpuS, 0), num(r.serverCpuMs / (r.stats.elapsedS * 10), 0), num(r.peakRssMb, 0), num(baselineRatio(rows, r), 2), num(r.dbCpuMsPerOp, 2),
   ];
 }
 

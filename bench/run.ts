@@ -123,10 +123,11 @@ const baseEnv = (port: number, extra: Record<string, string> = {}): Record<strin
 });
 const config = loadConfig(baseEnv(3000, { DATABASE_URL: 'file:/dev/null' }));
 
+/** The last commit that changed the server (src, prisma, views), plus "+uncommitted" when the tree differs from it. */
 function gitCommit(): string {
   try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'prisma', 'views', 'package.json'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const sha = execFileSync('git', ['log', '-1', '--format=%h', '--', 'src', 'prisma', 'views'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'prisma', 'views'], { cwd: repoRoot, encoding: 'utf8' }).trim();
     return dirty ? `${sha}+uncommitted` : sha;
   } catch {
     return 'unknown';
@@ -140,6 +141,13 @@ const machine = {
   node: process.version,
   os: `${os.type()} ${os.release()}`,
   commit: gitCommit(),
+  benchCommit: (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })(),
   loadAvgAtStart: os.loadavg(),
   pinned: opts.pin ? { servers: SERVER_CPU, loadGenerator: '1' } : false,
 };
@@ -249,7 +257,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 async function main() {
   const limits = Object.entries(config.rateLimits).map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`).join(' ');
   say(`Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`);
-  if (Object.values(config.rateLimits).some(Boolean)) {
+  if (config.rateLimits.token || config.rateLimits.introspection || config.rateLimits.login) {
     say('note: rate limits are on (the server\'s defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README\'s tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.');
   }
   say('cryptographic floor');
