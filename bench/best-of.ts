@@ -36,7 +36,9 @@ function best<T>(items: T[], key: (t: T) => string, better: (a: T, b: T) => bool
 }
 
 const rows = best(runs.flatMap((r) => r.rows), (r) => `${r.target}|${r.db}|${r.scenario}|${r.concurrency}`, (a, b) => a.stats.rps > b.stats.rps);
-const storms = best(runs.flatMap((r) => r.storms), (s) => `${s.target}|${s.db}`, (a, b) => a.storm.p99Ms / a.quiet.p99Ms < b.storm.p99Ms / b.quiet.p99Ms);
+// Storms with the event-loop delay (newer runs) win over ones without it.
+const storms = best(runs.flatMap((r) => r.storms), (s) => `${s.target}|${s.db}`, (a, b) =>
+  (a.probeStormP50Ms !== undefined) !== (b.probeStormP50Ms !== undefined) ? a.probeStormP50Ms !== undefined : a.storm.p99Ms / a.quiet.p99Ms < b.storm.p99Ms / b.quiet.p99Ms);
 const memory = best(runs.flatMap((r) => r.memory), (m) => m.db, (a, b) => Math.min(...a.startups.map((s) => s.healthyMs)) < Math.min(...b.startups.map((s) => s.healthyMs)));
 const floor = best(runs.flatMap((r) => r.floor), (f) => f.name, (a, b) => a.opsPerS > b.opsPerS);
 // Keep the order of the first run's table.

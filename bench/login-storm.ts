@@ -31,9 +31,22 @@ function probe(pool: Pool) {
       stop = true;
       await done;
       const sorted = Float64Array.from(samples).sort();
-      return { p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1]! : NaN };
+      return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1]! : NaN };
     },
   };
+}
+
+/**
+ * The event loop's delay since the last scrape, from Latchkey's /metrics
+ * (prom-client's monitorEventLoopDelay, reset at every scrape); undefined
+ * where there is none (the baseline).
+ */
+async function loopDelay(pool: Pool): Promise<{ p50Ms: number; p99Ms: number; maxMs: number } | undefined> {
+  const res = await send(pool, '/metrics');
+  if (res.status !== 200) return undefined;
+  const read = (name: string) => Number(new RegExp(`^latchkey_process_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(res.text)?.[1]) * 1000;
+  const out = { p50Ms: read('p50'), p99Ms: read('p99'), maxMs: read('max') };
+  return Number.isFinite(out.maxMs) ? out : undefined;
 }
 
 export async function loginStorm(
@@ -45,9 +58,11 @@ export async function loginStorm(
   const tokens = async () => runClosedLoop((await set.prepare('client-credentials', opts.tokenConcurrency, opts.durationMs / 1000)).workers, opts.durationMs);
 
   await tokens(); // warm-up
+  await loopDelay(target.pool);
   const quietProbe = probe(target.pool);
   const quiet = await tokens();
   const quietP = await quietProbe.finish();
+  const quietLoop = await loopDelay(target.pool);
 
   // The storm starts first and runs past the measured window on both sides.
   const logins = { ok: 0, errors: 0, errorStatuses: {} as Record<string, number> };
@@ -72,6 +87,7 @@ export async function loginStorm(
     }),
   );
   await new Promise((r) => setTimeout(r, 1500));
+  await loopDelay(target.pool);
   const stormProbe = probe(target.pool);
   const cpu0 = cpuMs(pid);
   const t0 = performance.now();
@@ -82,6 +98,7 @@ export async function loginStorm(
     stormOver = true;
   }
   const cpuPct = ((cpuMs(pid) - cpu0) / (performance.now() - t0)) * 100;
+  const stormLoop = await loopDelay(target.pool);
   const stormP = await stormProbe.finish();
   await storm;
   const stormSeconds = (performance.now() - stormStarted) / 1000;
@@ -94,9 +111,13 @@ export async function loginStorm(
     quiet,
     storm: stormStats,
     logins: { ...logins, perS: logins.ok / stormSeconds },
+    probeQuietP50Ms: quietP.p50,
     probeQuietP99Ms: quietP.p99,
+    probeStormP50Ms: stormP.p50,
     probeStormP99Ms: stormP.p99,
     probeStormMaxMs: stormP.max,
     serverCpuPctDuringStorm: cpuPct,
+    eventLoopDelayQuiet: quietLoop,
+    eventLoopDelayStorm: stormLoop,
   };
 }

@@ -35,10 +35,15 @@ export interface StormResult {
   storm: LoadStats;
   logins: { ok: number; errors: number; perS: number; errorStatuses: Record<string, number> };
   /** /healthz probed every 20 ms: answers only when the event loop is free. */
+  probeQuietP50Ms?: number;
   probeQuietP99Ms: number;
+  probeStormP50Ms?: number;
   probeStormP99Ms: number;
   probeStormMaxMs: number;
   serverCpuPctDuringStorm: number;
+  /** Event-loop delay over each window, from the server's own /metrics (Latchkey only). */
+  eventLoopDelayQuiet?: { p50Ms: number; p99Ms: number; maxMs: number };
+  eventLoopDelayStorm?: { p50Ms: number; p99Ms: number; maxMs: number };
 }
 
 export interface MemoryResult {
@@ -129,9 +134,19 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       target: `token p99 during a login storm vs quiet (client credentials c=${s.tokenConcurrency}, ${s.loginWorkers} login workers)`, db: s.db, measured: ratio, goal: '≤ 1.5×', pass: ratio <= 1.5,
       detail: `${fmt(s.storm.p99Ms)} vs ${fmt(s.quiet.p99Ms)} ms; ${fmt(s.logins.perS, 1)} logins/s${s.logins.errors ? `, ${s.logins.errors} login errors` : ''}`,
     });
+    // A bcrypt on the event loop would block it for a whole hash: the loop's
+    // own delay monitor (Latchkey's /metrics) would see a maximum of about
+    // one bcrypt. Without that monitor (older results), the /healthz probe's
+    // median stands in: at the bcrypt limit a loop-bound bcrypt keeps the loop
+    // blocked nearly all the time, so a probe would wait half a hash on
+    // average; off the loop it waits only for its share of the core.
+    const loop = s.eventLoopDelayStorm;
+    const [label, measured, limit, goal] = loop
+      ? ['event-loop delay max during the storm', loop.maxMs, bcryptMs / 2, `< ½ bcrypt (${fmt(bcryptMs / 2, 0)} ms)`]
+      : ['/healthz median during the storm', s.probeStormP50Ms ?? s.probeStormP99Ms, bcryptMs / 4, `< ¼ bcrypt (${fmt(bcryptMs / 4, 0)} ms)`];
     out.push({
-      target: 'bcrypt off the event loop: /healthz p99 during the storm', db: s.db, measured: s.probeStormP99Ms, goal: `< ½ bcrypt (${fmt(bcryptMs / 2, 0)} ms)`, pass: s.probeStormP99Ms < bcryptMs / 2,
-      detail: `quiet ${fmt(s.probeQuietP99Ms)} ms, storm max ${fmt(s.probeStormMaxMs)} ms`,
+      target: `bcrypt off the event loop: ${label}`, db: s.db, measured, goal, pass: measured < limit,
+      detail: `${loop ? `loop delay p99 ${fmt(loop.p99Ms)} ms (quiet max ${fmt(s.eventLoopDelayQuiet?.maxMs ?? NaN)} ms); ` : ''}/healthz p99 ${fmt(s.probeQuietP99Ms)} → ${fmt(s.probeStormP99Ms)} ms`,
     });
   }
 
@@ -192,9 +207,9 @@ export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRo
   parts.push('', '#### Scenarios', '', mdRow(HEAD), mdRow(HEAD.map((_, i) => (i >= 3 && i !== 8 ? '---:' : '---'))));
   for (const r of rows) parts.push(mdRow(cells(rows, r)));
   if (storms.length) {
-    parts.push('', '#### Login storm', '', mdRow(['db', 'target', 'token p99 quiet ms', 'token p99 storm ms', 'token ops/s quiet → storm', 'logins/s', 'login errors', '/healthz p99 quiet → storm ms', 'server CPU % in storm']), mdRow(Array(9).fill('---')));
+    parts.push('', '#### Login storm', '', mdRow(['db', 'target', 'token p99 quiet ms', 'token p99 storm ms', 'token ops/s quiet → storm', 'logins/s', 'login errors', '/healthz p50 / p99 quiet → storm ms', 'event-loop delay max quiet → storm ms', 'server CPU % in storm']), mdRow(Array(10).fill('---')));
     for (const s of storms) {
-      parts.push(mdRow([s.db, s.target, num(s.quiet.p99Ms, 1), num(s.storm.p99Ms, 1), `${num(s.quiet.rps, 0)} → ${num(s.storm.rps, 0)}`, num(s.logins.perS, 1), String(s.logins.errors), `${num(s.probeQuietP99Ms, 1)} → ${num(s.probeStormP99Ms, 1)}`, num(s.serverCpuPctDuringStorm, 0)]));
+      parts.push(mdRow([s.db, s.target, num(s.quiet.p99Ms, 1), num(s.storm.p99Ms, 1), `${num(s.quiet.rps, 0)} → ${num(s.storm.rps, 0)}`, num(s.logins.perS, 1), String(s.logins.errors), `${num(s.probeQuietP50Ms, 1)} / ${num(s.probeQuietP99Ms, 1)} → ${num(s.probeStormP50Ms, 1)} / ${num(s.probeStormP99Ms, 1)}`, `${num(s.eventLoopDelayQuiet?.maxMs, 1)} → ${num(s.eventLoopDelayStorm?.maxMs, 1)}`, num(s.serverCpuPctDuringStorm, 0)]));
     }
   }
   if (memory.length) {

@@ -204,7 +204,7 @@ async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => 
     say(`${target.kind}/${target.db}: login storm`);
     const s = await loginStorm(target, set, server.pid, { durationMs: opts.durationS * 1000, tokenConcurrency: 8, loginWorkers: 8 });
     storms.push(s);
-    say(`${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), /healthz p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms`);
+    say(`${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), /healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`);
   }
 }
 
