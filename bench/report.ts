@@ -135,14 +135,15 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       detail: `${fmt(s.storm.p99Ms)} vs ${fmt(s.quiet.p99Ms)} ms; ${fmt(s.logins.perS, 1)} logins/s${s.logins.errors ? `, ${s.logins.errors} login errors` : ''}`,
     });
     // A bcrypt on the event loop would block it for a whole hash: the loop's
-    // own delay monitor (Latchkey's /metrics) would see a maximum of about
-    // one bcrypt. Without that monitor (older results), the /healthz probe's
+    // own delay monitor (Latchkey's /metrics) would see a maximum of at least
+    // one bcrypt. Other synchronous work (SQLite statements run on the loop)
+    // shows up there too, hence a margin below a whole hash. Without that monitor (older results), the /healthz probe's
     // median stands in: at the bcrypt limit a loop-bound bcrypt keeps the loop
     // blocked nearly all the time, so a probe would wait half a hash on
     // average; off the loop it waits only for its share of the core.
     const loop = s.eventLoopDelayStorm;
     const [label, measured, limit, goal] = loop
-      ? ['event-loop delay max during the storm', loop.maxMs, bcryptMs / 2, `< ½ bcrypt (${fmt(bcryptMs / 2, 0)} ms)`]
+      ? ['event-loop delay max during the storm', loop.maxMs, bcryptMs * 0.75, `< ¾ bcrypt (${fmt(bcryptMs * 0.75, 0)} ms)`]
       : ['/healthz median during the storm', s.probeStormP50Ms ?? s.probeStormP99Ms, bcryptMs / 4, `< ¼ bcrypt (${fmt(bcryptMs / 4, 0)} ms)`];
     out.push({
       target: `bcrypt off the event loop: ${label}`, db: s.db, measured, goal, pass: measured < limit,
