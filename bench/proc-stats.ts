@@ -56,16 +56,24 @@ export function resetPeakRss(pid: number): boolean {
   }
 }
 
-/** A process and its direct children (PostgreSQL: the postmaster and its backends). */
+/**
+ * A process and its children (PostgreSQL: the postmaster and its backends),
+ * in milliseconds: the root's own time, the time of children it has already
+ * reaped (cutime + cstime, so a backend that exits mid-run is still
+ * counted), and the live children's own time.
+ */
 export function processTreeCpuMs(rootPid: number): number {
-  let total = cpuMs(rootPid);
+  const root = statFields(rootPid);
+  if (!root) return 0;
+  // cutime and cstime (fields 16, 17) sit at 13 and 14 after the name.
+  let ticks = Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const f = statFields(Number(entry));
     // ppid is field 4 → index 1 after the name.
-    if (f && Number(f[1]) === rootPid) total += cpuMs(Number(entry));
+    if (f && Number(f[1]) === rootPid) ticks += Number(f[11]) + Number(f[12]);
   }
-  return total;
+  return (ticks * 1000) / CLK_TCK;
 }
 
 /** Pins a process (all its threads) to the given CPUs; false when taskset is missing. */
