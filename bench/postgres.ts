@@ -3,7 +3,7 @@
 // meets anyone else's, and a fresh database per run.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { repoRoot } from './servers.ts';
@@ -19,6 +19,9 @@ export interface BenchPostgres {
 }
 
 export function startPostgres(cpus?: string): BenchPostgres {
+  if (!existsSync('/usr/lib/postgresql')) {
+    throw new Error('PostgreSQL is not installed (apt-get install -y postgresql), or run with --db sqlite');
+  }
   const script = join(repoRoot, 'scripts', 'postgres-for-tests.sh');
   const env = { ...process.env, PGDIR, PGPORT };
   // Pinned like the server when asked: the database shares the server's core,

@@ -145,10 +145,10 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
     // average; off the loop it waits only for its share of the core.
     const loop = s.eventLoopDelayStorm;
     const [label, measured, limit, goal] = loop
-      ? ['event-loop delay max during the storm', loop.maxMs, bcryptMs * 0.75, `< ¾ bcrypt (${fmt(bcryptMs * 0.75, 0)} ms)`]
-      : ['/healthz median during the storm', s.probeStormP50Ms ?? s.probeStormP99Ms, bcryptMs / 4, `< ¼ bcrypt (${fmt(bcryptMs / 4, 0)} ms)`];
+      ? ['longest event-loop delay', loop.maxMs, bcryptMs * 0.75, `< ¾ bcrypt (${fmt(bcryptMs * 0.75, 0)} ms)`]
+      : ['/healthz median', s.probeStormP50Ms ?? s.probeStormP99Ms, bcryptMs / 4, `< ¼ bcrypt (${fmt(bcryptMs / 4, 0)} ms)`];
     out.push({
-      target: `bcrypt off the event loop: ${label}`, db: s.db, measured, goal, pass: measured < limit,
+      target: `event loop never blocked for a bcrypt during the login storm: ${label}`, db: s.db, measured, goal, pass: measured < limit,
       detail: `${loop ? `loop delay p99 ${fmt(loop.p99Ms)} ms (quiet max ${fmt(s.eventLoopDelayQuiet?.maxMs ?? NaN)} ms); ` : ''}/healthz p99 ${fmt(s.probeQuietP99Ms)} → ${fmt(s.probeStormP99Ms)} ms`,
     });
   }
@@ -205,7 +205,17 @@ export function floorText(floor: FloorRow[]): string {
 const mdRow = (c: string[]) => `| ${c.join(' | ')} |`;
 
 export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRow[], storms: StormResult[], memory: MemoryResult[], header: string): string {
-  const parts = [header, '', '#### Targets', '', mdRow(['', 'target', 'db', 'measured', 'goal', 'detail']), mdRow(['---', '---', '---', '---:', '---', '---'])];
+  const parts = [header, '', '#### Targets at a glance', '', mdRow(['target', 'goal', 'SQLite', 'PostgreSQL']), mdRow(['---', '---', '---:', '---:'])];
+  // One line per target: the levels of a per-concurrency target side by side.
+  const group = (t: TargetRow) => t.target.replace(/, c=\d+$/, '');
+  const cell = (ts: TargetRow[]) => (ts.length ? `${ts.map((t) => num(t.measured, 2)).join(' / ')} ${ts.every((t) => t.pass) ? 'PASS' : '**MISS**'}` : '–');
+  for (const name of [...new Set(targets.map(group))]) {
+    const of = (db: string) => targets.filter((t) => group(t) === name && t.db === db);
+    const any = [...of('sqlite'), ...of('postgres')];
+    const levels = [...new Set(any.map((t) => /, c=(\d+)$/.exec(t.target)?.[1]).filter(Boolean))];
+    parts.push(mdRow([`${name}${levels.length ? ` (c=${levels.join(' / ')})` : ''}`, any[0]!.goal, cell(of('sqlite')), cell(of('postgres'))]));
+  }
+  parts.push('', '#### Targets in detail', '', mdRow(['', 'target', 'db', 'measured', 'goal', 'detail']), mdRow(['---', '---', '---', '---:', '---', '---']));
   for (const t of targets) parts.push(mdRow([t.pass ? 'PASS' : '**MISS**', t.target, t.db, num(t.measured, 2), t.goal, t.detail]));
   parts.push('', '#### Scenarios', '', mdRow(HEAD), mdRow(HEAD.map((_, i) => (i >= 3 && i !== 8 ? '---:' : '---'))));
   for (const r of rows) parts.push(mdRow(cells(rows, r)));
