@@ -205,7 +205,7 @@ export function floorText(floor: FloorRow[]): string {
 const mdRow = (c: string[]) => `| ${c.join(' | ')} |`;
 
 export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRow[], storms: StormResult[], memory: MemoryResult[], header: string): string {
-  const parts = [header, '', '#### Targets at a glance', '', mdRow(['target', 'goal', 'SQLite', 'PostgreSQL']), mdRow(['---', '---', '---:', '---:'])];
+  const parts = [header, '', '### Targets at a glance', '', mdRow(['target', 'goal', 'SQLite', 'PostgreSQL']), mdRow(['---', '---', '---:', '---:'])];
   // One line per target: the levels of a per-concurrency target side by side.
   const group = (t: TargetRow) => t.target.replace(/, c=\d+$/, '');
   const cell = (ts: TargetRow[]) => (ts.length ? `${ts.map((t) => num(t.measured, 2)).join(' / ')} ${ts.every((t) => t.pass) ? 'PASS' : '**MISS**'}` : '–');
@@ -215,23 +215,23 @@ export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRo
     const levels = [...new Set(any.map((t) => /, c=(\d+)$/.exec(t.target)?.[1]).filter(Boolean))];
     parts.push(mdRow([`${name}${levels.length ? ` (c=${levels.join(' / ')})` : ''}`, any[0]!.goal, cell(of('sqlite')), cell(of('postgres'))]));
   }
-  parts.push('', '#### Targets in detail', '', mdRow(['', 'target', 'db', 'measured', 'goal', 'detail']), mdRow(['---', '---', '---', '---:', '---', '---']));
+  parts.push('', '### Targets in detail', '', mdRow(['', 'target', 'db', 'measured', 'goal', 'detail']), mdRow(['---', '---', '---', '---:', '---', '---']));
   for (const t of targets) parts.push(mdRow([t.pass ? 'PASS' : '**MISS**', t.target, t.db, num(t.measured, 2), t.goal, t.detail]));
-  parts.push('', '#### Scenarios', '', mdRow(HEAD), mdRow(HEAD.map((_, i) => (i >= 3 && i !== 8 ? '---:' : '---'))));
+  parts.push('', '### Scenarios', '', mdRow(HEAD), mdRow(HEAD.map((_, i) => (i >= 3 && i !== 8 ? '---:' : '---'))));
   for (const r of rows) parts.push(mdRow(cells(rows, r)));
   if (storms.length) {
-    parts.push('', '#### Login storm', '', mdRow(['db', 'target', 'token p99 quiet ms', 'token p99 storm ms', 'token ops/s quiet → storm', 'logins/s', 'login errors', '/healthz p50 / p99 quiet → storm ms', 'event-loop delay max quiet → storm ms', 'server CPU % in storm']), mdRow(Array(10).fill('---')));
+    parts.push('', '### Login storm', '', mdRow(['db', 'target', 'token p99 quiet ms', 'token p99 storm ms', 'token ops/s quiet → storm', 'logins/s', 'login errors', '/healthz p50 / p99 quiet → storm ms', 'event-loop delay max quiet → storm ms', 'server CPU % in storm']), mdRow(Array(10).fill('---')));
     for (const s of storms) {
       parts.push(mdRow([s.db, s.target, num(s.quiet.p99Ms, 1), num(s.storm.p99Ms, 1), `${num(s.quiet.rps, 0)} → ${num(s.storm.rps, 0)}`, num(s.logins.perS, 1), String(s.logins.errors), `${num(s.probeQuietP50Ms, 1)} / ${num(s.probeQuietP99Ms, 1)} → ${num(s.probeStormP50Ms, 1)} / ${num(s.probeStormP99Ms, 1)}`, `${num(s.eventLoopDelayQuiet?.maxMs, 1)} → ${num(s.eventLoopDelayStorm?.maxMs, 1)}`, num(s.serverCpuPctDuringStorm, 0)]));
     }
   }
   if (memory.length) {
-    parts.push('', '#### Memory and start-up', '', mdRow(['db', 'rows stored', 'bulk insert s', 'start-ups: /healthz s (ready line s)', 'RSS at start MB', 'RSS after requests MB', 'peak RSS MB']), mdRow(Array(7).fill('---')));
+    parts.push('', '### Memory and start-up', '', mdRow(['db', 'rows stored', 'bulk insert s', 'start-ups: /healthz s (ready line s)', 'RSS at start MB', 'RSS after requests MB', 'peak RSS MB']), mdRow(Array(7).fill('---')));
     for (const m of memory) {
       parts.push(mdRow([m.db, `${m.storedRows.sessions} sessions + ${m.storedRows.grants} grants`, num(m.insertSeconds, 1), m.startups.map((s) => `${num(s.healthyMs / 1000, 2)} (${num((s.readyMs ?? NaN) / 1000, 2)})`).join(', '), num(m.rssAtStartMb, 0), num(m.rssAfterRequestsMb, 0), num(m.peakRssMb, 0)]));
     }
   }
-  parts.push('', '#### Cryptographic floor (in-process, one core, sequential)', '', mdRow(['operation', 'µs/op', 'ops/s']), mdRow(['---', '---:', '---:']));
+  parts.push('', '### Cryptographic floor (in-process, one core, sequential)', '', mdRow(['operation', 'µs/op', 'ops/s']), mdRow(['---', '---:', '---:']));
   for (const f of floor) parts.push(mdRow([f.name, num(f.usPerOp, 1), num(f.opsPerS, 0)]));
   return parts.join('\n');
 }
