@@ -42,7 +42,7 @@ function probe(pool: Pool) {
  * where there is none (the baseline).
  */
 async function loopDelay(pool: Pool): Promise<{ p50Ms: number; p99Ms: number; maxMs: number } | undefined> {
-  const res = await send(pool, '/metrics');
+  const res = await send(pool, '/metrics', { headers: { authorization: `Bearer ${process.env.BENCH_METRICS_TOKEN ?? ''}` } });
   if (res.status !== 200) return undefined;
   const read = (name: string) => Number(new RegExp(`^latchkey_process_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(res.text)?.[1]) * 1000;
   const out = { p50Ms: read('p50'), p99Ms: read('p99'), maxMs: read('max') };

@@ -73,7 +73,7 @@ function options() {
   const levels = (values.concurrency ?? (values.quick ? '8' : '1,8,32')).split(',').map(Number);
   if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) fail('--concurrency takes whole numbers from 1 to 256');
   const env: Record<string, string> = {};
-  if (values['no-rate-limits']) for (const k of ['LOGIN', 'CODE', 'TOKEN', 'INTROSPECTION', 'ACCOUNT']) env[`RATE_LIMIT_${k}`] = 'off';
+  if (values['no-rate-limits']) for (const k of ['LOGIN', 'CODE', 'TOKEN', 'INTROSPECTION', 'FAILURES', 'ACCOUNT', 'AUTHORIZE']) env[`RATE_LIMIT_${k}`] = 'off';
   for (const kv of values.env ?? []) {
     const eq = kv.indexOf('=');
     if (eq < 1) fail(`--env takes KEY=VALUE, not ${kv}`);
@@ -107,6 +107,9 @@ if (opts.pin) pin(process.pid, '1');
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'latchkey-bench-'));
 const kek = randomBytes(32).toString('base64');
+const BENCH_METRICS_TOKEN = randomBytes(24).toString('base64url');
+// The login storm (bench/login-storm.ts) reads it to scrape /metrics.
+process.env.BENCH_METRICS_TOKEN = BENCH_METRICS_TOKEN;
 // Shared by Latchkey and the baseline (which reads TTLs, bcrypt cost and
 // clock skew through the same loadConfig). LOG_LEVEL=warn: at info, the
 // one-line-per-request log would be a good part of what is measured.
@@ -118,6 +121,10 @@ const baseEnv = (port: number, extra: Record<string, string> = {}): Record<strin
   ISSUER: `http://127.0.0.1:${port}`,
   LATCHKEY_KEY_ENCRYPTION_KEY: kek,
   LOG_LEVEL: 'warn',
+  // Metrics on the main listener behind a token (the login storm reads the
+  // event loop's delay there), so that no second port is needed.
+  METRICS_PORT: String(port),
+  METRICS_TOKEN: BENCH_METRICS_TOKEN,
   ...extra,
   ...opts.env,
 });
