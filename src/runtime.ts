@@ -2,7 +2,8 @@
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
 import type { Config } from './config/env.ts';
-import { createDb, type Db, type QueryObserver } from './db/database.ts';
+import { openStorage, type Db, type QueryObserver } from './db/database.ts';
+import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
 import { createClientService, type ClientService } from './services/clients.ts';
@@ -21,6 +22,8 @@ import { createLoginStateService, type LoginStateService } from './services/logi
 export interface Runtime {
   config: Config;
   db: Db;
+  /** The hot-path statements on oidc_payloads (src/db/artifact-store.ts). */
+  artifacts: ArtifactStore;
   box: SecretBox;
   users: UserService;
   clients: ClientService;
@@ -48,7 +51,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
-  const db = createDb(config.databaseUrl, hooks.observeQuery);
+  const storage = await openStorage(config.databaseUrl, { observe: hooks.observeQuery, poolSize: config.databasePoolSize });
+  const { db } = storage;
   const box = createSecretBox(kek.key);
   let clientSecretKey: Buffer;
   let recoveryKey: Buffer;
@@ -61,7 +65,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     artifactIdKey = Buffer.from(await getOrCreateSecret(db, box, 'artifact-id-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
-    await db.$disconnect();
+    await storage.close();
     throw err;
   }
   const audit = createAuditService(db, hooks.onAudit);
@@ -70,6 +74,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   return {
     config,
     db,
+    artifacts: storage.artifacts,
     box,
     users: createUserService(db, { bcryptCost: config.bcryptCost }),
     clients: createClientService(db, clientSecretKey, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
@@ -83,6 +88,6 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,
-    close: () => db.$disconnect(),
+    close: () => storage.close(),
   };
 }
