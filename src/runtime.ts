@@ -13,6 +13,7 @@ import { getOrCreateSecret } from './services/server-secrets.ts';
 import { createUserService, type UserService } from './services/users.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
 import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
+import { createChangeTracker } from './services/config-cache.ts';
 import { createAuditService, type AuditService, type AuditType } from './services/audit.ts';
 import { createLockoutService, type LockoutService } from './services/lockout.ts';
 import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
@@ -69,6 +70,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     throw err;
   }
   const audit = createAuditService(db, hooks.onAudit);
+  const changes = createChangeTracker(db);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey);
   return {
@@ -77,9 +79,9 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     artifacts: storage.artifacts,
     box,
     users: createUserService(db, { bcryptCost: config.bcryptCost }),
-    clients: createClientService(db, clientSecretKey, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
-    serviceAccounts: createServiceAccountService(db, box),
-    resources: createResourceServerService(db),
+    clients: createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
+    serviceAccounts: createServiceAccountService(db, box, changes),
+    resources: createResourceServerService(db, changes),
     audit,
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),

@@ -12,7 +12,7 @@
 // both being answered with tokens.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
-import type { ClientService } from '../services/clients.ts';
+import type { ClientService, ProviderClientRow } from '../services/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
@@ -29,7 +29,7 @@ import { hashArtifactId } from '../services/artifact-ids.ts';
  * signature check authenticates it.
  */
 function serviceAccountView(
-  row: { clientId: string; name: string; metadata: Record<string, unknown>; keys: Record<string, unknown>[] },
+  row: ProviderClientRow,
   assertionOnly: boolean,
 ): AdapterPayload {
   const meta = row.metadata as unknown as ServiceAccountMetadata;
@@ -44,7 +44,9 @@ function serviceAccountView(
   if (assertionOnly || meta.token_endpoint_auth_method === 'none') {
     return { ...base, grant_types: meta.grant_types.filter((g) => g === JWT_BEARER), token_endpoint_auth_method: 'none' } as AdapterPayload;
   }
-  return { ...base, grant_types: meta.grant_types, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: row.keys } } as AdapterPayload;
+  const now = Date.now();
+  const keys = row.keys.filter((k) => !k.expiresAt || k.expiresAt.getTime() > now).map((k) => k.jwk);
+  return { ...base, grant_types: meta.grant_types, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys } } as AdapterPayload;
 }
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
