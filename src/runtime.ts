@@ -52,7 +52,11 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
-  const storage = await openStorage(config.databaseUrl, { observe: hooks.observeQuery, poolSize: config.databasePoolSize });
+  const storage = await openStorage(config.databaseUrl, {
+    observe: hooks.observeQuery,
+    poolSize: config.databasePoolSize,
+    onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
+  });
   const { db } = storage;
   const box = createSecretBox(kek.key);
   let clientSecretKey: Buffer;

@@ -135,7 +135,14 @@ function utcTimestamps(oid: number, format: 'text' | 'binary') {
  * generated client of the configured database is loaded (each carries a
  * WebAssembly query compiler).
  */
-export async function openStorage(url: string, opts: { observe?: QueryObserver; poolSize?: number } = {}): Promise<Storage> {
+export interface StorageOptions {
+  observe?: QueryObserver;
+  poolSize?: number;
+  /** An idle or closing PostgreSQL connection failed (a restart, a failover, a dropped socket). */
+  onConnectionError?: (err: Error) => void;
+}
+
+export async function openStorage(url: string, opts: StorageOptions = {}): Promise<Storage> {
   if (databaseKind(url) === 'sqlite') {
     const file = prepareSqliteFile(url);
     const { PrismaClient } = await import('../generated/sqlite/client.ts');
@@ -156,6 +163,10 @@ export async function openStorage(url: string, opts: { observe?: QueryObserver; 
   }
   // One pool for both ways in; Prisma's statements are prepared too.
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: { getTypeParser: utcTimestamps as never } });
+  // The pool drops the failed connection and opens another on demand. Without a
+  // listener of our own the error would end the process: Prisma removes its
+  // listener at $disconnect, while pool.end() is still closing sockets.
+  pool.on('error', (err) => opts.onConnectionError?.(err));
   const { PrismaClient } = await import('../generated/postgres/client.ts');
   const factory = observed(new PrismaPg(pool, { statementNameGenerator: (q) => `p_${hashSql(q.sql)}` }), opts.observe);
   // The models are identical, so the PostgreSQL client is usable through the same type.
