@@ -7,7 +7,8 @@ import { constantTimeEqual } from './constant-time.ts';
 import type { Db } from '../db/database.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
 import { isLoopbackHost } from '../config/env.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { conflict, invalidInput, notFound } from '../errors.ts';
+import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 
@@ -34,8 +35,14 @@ export interface ClientRecord {
   name: string;
   public: boolean;
   metadata: ClientMetadata;
+  /** Which secrets work (never their values): the current one and, during a rotation's overlap, the previous. */
+  secrets: { current?: { createdAt: Date | null }; previous?: { expiresAt: Date } };
   createdAt: Date;
+  updatedAt: Date;
 }
+
+/** Longest a replaced secret may keep working after a rotation. */
+export const MAX_SECRET_OVERLAP_SECONDS = 30 * 86_400;
 
 export interface CreateClientInput {
   name: string;
@@ -96,9 +103,24 @@ export interface ProviderClientRow {
   kind: string;
   name: string;
   secretHash: string | null;
+  /** A rotated-out secret's HMAC, accepted until previousSecretExpiresAt. */
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: Date | null;
   metadata: Record<string, unknown>;
   keys: { jwk: Record<string, unknown>; expiresAt: Date | null }[];
 }
+
+type ClientRow = {
+  id: string;
+  name: string;
+  secretHash: string | null;
+  secretCreatedAt: Date | null;
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: Date | null;
+  metadata: string;
+  createdAt: Date;
+  updatedAt: Date;
+};
 
 export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, opts: { allowInsecureRedirectUris?: boolean } = {}) {
   const findForProvider = configCache(changesTracker, 'clients', async (clientId): Promise<ProviderClientRow | undefined> => {
@@ -109,14 +131,30 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       kind: row.kind,
       name: row.name,
       secretHash: row.secretHash,
+      previousSecretHash: row.previousSecretHash,
+      previousSecretExpiresAt: row.previousSecretExpiresAt,
       metadata: JSON.parse(row.metadata) as Record<string, unknown>,
       keys: row.keys.map((k) => ({ jwk: JSON.parse(k.publicJwk) as Record<string, unknown>, expiresAt: k.expiresAt })),
     };
   });
   const digest = (secret: string) => createHmac('sha256', secretKey).update(secret).digest('base64url');
 
-  function toRecord(row: { id: string; name: string; secretHash: string | null; metadata: string; createdAt: Date }): ClientRecord {
-    return { clientId: row.id, name: row.name, public: row.secretHash === null, metadata: JSON.parse(row.metadata), createdAt: row.createdAt };
+  const previousLive = (row: { previousSecretHash: string | null; previousSecretExpiresAt: Date | null }, now = Date.now()) =>
+    row.previousSecretHash !== null && row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt.getTime() > now;
+
+  function toRecord(row: ClientRow): ClientRecord {
+    return {
+      clientId: row.id,
+      name: row.name,
+      public: row.secretHash === null,
+      metadata: JSON.parse(row.metadata),
+      secrets: {
+        ...(row.secretHash ? { current: { createdAt: row.secretCreatedAt } } : {}),
+        ...(previousLive(row) ? { previous: { expiresAt: row.previousSecretExpiresAt! } } : {}),
+      },
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
   }
 
   function checkName(input: string): string {
@@ -180,21 +218,66 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       return constantTimeEqual(digest(presented), storedHash);
     },
 
+    /**
+     * A presented secret against the client's current secret and, until its
+     * expiry, the one a rotation replaced. From the node's client cache
+     * (src/services/config-cache.ts), so no database read per request.
+     */
+    async verifySecret(clientId: string, presented: string): Promise<boolean> {
+      const row = await findForProvider(clientId);
+      if (!row?.secretHash) return false;
+      const presentedHash = digest(presented);
+      if (constantTimeEqual(presentedHash, row.secretHash)) return true;
+      return previousLive(row) && constantTimeEqual(presentedHash, row.previousSecretHash!);
+    },
+
+    /**
+     * A new secret that works at once; the current one keeps working for
+     * `overlapSeconds` (0: not at all), so that the app can be redeployed with
+     * the new one without an outage. A secret replaced earlier and still in
+     * its overlap stops working now: at most two secrets at a time.
+     */
+    async rotateSecret(clientId: string, overlapSeconds: number, precondition?: (current: ClientRecord) => void): Promise<{ client: ClientRecord; clientSecret: string }> {
+      if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP_SECONDS) {
+        throw invalidInput(`overlap must be a whole number of seconds from 0 to ${MAX_SECRET_OVERLAP_SECONDS}`);
+      }
+      const current = await this.get(clientId);
+      precondition?.(current);
+      if (current.public) throw conflict(`client ${clientId} is public: it has no secret to rotate`);
+      const row = await db.client.findUniqueOrThrow({ where: { id: clientId } });
+      const clientSecret = randomBytes(32).toString('base64url');
+      const now = new Date();
+      // Conditional on the secret still being the one read: of two rotations racing, one wins.
+      const { count } = await db.client.updateMany({
+        where: { id: clientId, secretHash: row.secretHash },
+        data: {
+          secretHash: digest(clientSecret),
+          secretCreatedAt: now,
+          previousSecretHash: overlapSeconds > 0 ? row.secretHash : null,
+          previousSecretExpiresAt: overlapSeconds > 0 ? new Date(now.getTime() + overlapSeconds * 1000) : null,
+        },
+      });
+      if (count !== 1) throw conflict(`client ${clientId}'s secret changed meanwhile; try again`);
+      await changesTracker.changed('clients');
+      return { client: await this.get(clientId), clientSecret };
+    },
+
     async create(input: CreateClientInput): Promise<{ client: ClientRecord; clientSecret?: string }> {
       const name = checkName(input.name);
       const metadata = await buildMetadata(input);
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
       const row = await db.client.create({
-        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, metadata: JSON.stringify(metadata) },
+        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date() : null, metadata: JSON.stringify(metadata) },
       });
       await changesTracker.changed('clients');
       return { client: toRecord(row), clientSecret };
     },
 
     /** Changes a client's registration (never its secret or whether it is public), by the same rules as creating it. */
-    async update(clientId: string, changes: Partial<Omit<CreateClientInput, 'public'>>): Promise<ClientRecord> {
+    async update(clientId: string, changes: Partial<Omit<CreateClientInput, 'public'>>, precondition?: (current: ClientRecord) => void): Promise<ClientRecord> {
       const current = await this.get(clientId);
+      precondition?.(current);
       const next = { ...inputOf(current), ...changes, public: current.public };
       const name = checkName(next.name);
       const metadata = await buildMetadata(next);
@@ -207,6 +290,12 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       return (await db.client.findMany({ where: { kind: 'app' }, orderBy: { createdAt: 'asc' } })).map(toRecord);
     },
 
+    async page(req: PageRequest = {}): Promise<Page<ClientRecord>> {
+      const k = keyset('createdAt', req);
+      const rows = await db.client.findMany({ where: { AND: [{ kind: 'app' }, k.where] }, orderBy: k.orderBy, take: k.take });
+      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), toRecord);
+    },
+
     async get(clientId: string): Promise<ClientRecord> {
       const row = await db.client.findUnique({ where: { id: clientId } });
       if (!row || row.kind !== 'app') throw notFound(`client ${clientId}`);
@@ -214,7 +303,8 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
     },
 
     /** Deletes the client with its grants, codes and stored tokens (JWT access tokens live out their lifetime). */
-    async delete(clientId: string): Promise<void> {
+    async delete(clientId: string, precondition?: (current: ClientRecord) => void): Promise<void> {
+      if (precondition) precondition(await this.get(clientId));
       const [{ count }] = await db.$transaction([
         db.client.deleteMany({ where: { id: clientId, kind: 'app' } }),
         db.oidcPayload.deleteMany({ where: { clientId } }),

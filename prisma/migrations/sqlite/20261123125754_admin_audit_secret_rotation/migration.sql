@@ -1,0 +1,19 @@
+-- AlterTable
+ALTER TABLE "audit_events" ADD COLUMN "actor" TEXT;
+ALTER TABLE "audit_events" ADD COLUMN "bucket" TEXT;
+ALTER TABLE "audit_events" ADD COLUMN "count" INTEGER;
+ALTER TABLE "audit_events" ADD COLUMN "target" TEXT;
+
+-- AlterTable
+ALTER TABLE "clients" ADD COLUMN "previous_secret_expires_at" DATETIME;
+ALTER TABLE "clients" ADD COLUMN "previous_secret_hash" TEXT;
+ALTER TABLE "clients" ADD COLUMN "secret_created_at" DATETIME;
+
+-- CreateIndex
+CREATE UNIQUE INDEX "audit_events_bucket_key" ON "audit_events"("bucket");
+
+-- CreateIndex
+CREATE INDEX "audit_events_client_id_at_idx" ON "audit_events"("client_id", "at");
+
+-- CreateIndex
+CREATE INDEX "audit_events_type_at_idx" ON "audit_events"("type", "at");
