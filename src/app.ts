@@ -20,6 +20,7 @@ import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
 import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
+import { preparserFailures } from './oidc/token-audit.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes } from './account/routes.ts';
@@ -126,7 +127,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
 
   const account = accountRoutes(
     {
-      sessions: createAccountSessions(() => live.current, runtime.db),
+      sessions: createAccountSessions(() => live.current, runtime.sessions),
       users: runtime.users,
       signIn: runtime.signIn,
       secondFactor: runtime.secondFactor,
@@ -155,7 +156,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   });
   app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
   app.use(protocol.routes());
-  app.use(tokenPreparser('/token'));
+  app.use(tokenPreparser('/token', preparserFailures(runtime.tokenUsage)));
   app.use((ctx, next) => live.middleware(ctx, next));
   return app;
 }

@@ -19,6 +19,9 @@ import { createLockoutService, type LockoutService } from './services/lockout.ts
 import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
 import { createSignInService, type SignInService } from './services/sign-in.ts';
 import { createLoginStateService, type LoginStateService } from './services/login-state.ts';
+import { createUserSessionService, type UserSessionService } from './services/user-sessions.ts';
+import { createAdministration, type Administration } from './services/administration.ts';
+import { createTokenUsage, type TokenUsage } from './services/token-usage.ts';
 
 export interface Runtime {
   config: Config;
@@ -35,6 +38,11 @@ export interface Runtime {
   signIn: SignInService;
   lockout: LockoutService;
   loginState: LoginStateService;
+  sessions: UserSessionService;
+  /** Every administrative operation with its audit record: what the admin API and CLI call. */
+  admin: Administration;
+  /** Token issuance counts and failures for the audit trail, written every AUDIT_FLUSH_INTERVAL. */
+  tokenUsage: TokenUsage;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -77,15 +85,36 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const changes = createChangeTracker(db);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey);
+  const users = createUserService(db, { bcryptCost: config.bcryptCost });
+  const clients = createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
+  const serviceAccounts = createServiceAccountService(db, box, changes);
+  const resources = createResourceServerService(db, changes);
+  const sessions = createUserSessionService(db);
+  const admin = createAdministration({
+    issuer: config.issuer,
+    keyRotationDelay: config.keyRotationDelay,
+    db,
+    box,
+    audit,
+    clients,
+    users,
+    sessions,
+    secondFactor,
+    serviceAccounts,
+    resources,
+  });
   return {
     config,
     db,
     artifacts: storage.artifacts,
     box,
-    users: createUserService(db, { bcryptCost: config.bcryptCost }),
-    clients: createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
-    serviceAccounts: createServiceAccountService(db, box, changes),
-    resources: createResourceServerService(db, changes),
+    users,
+    clients,
+    serviceAccounts,
+    resources,
+    sessions,
+    admin,
+    tokenUsage: createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log }),
     audit,
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),

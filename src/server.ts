@@ -68,6 +68,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       cookieKeys,
       artifactIdKey: runtime.artifactIdKey,
       metrics,
+      tokenUsage: runtime.tokenUsage,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
   const retireAfter = async () => {
@@ -105,6 +106,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   }, config.keyRefreshIntervalMs);
   keyTimer.unref();
 
+  // Token counts and failures reach the audit trail in batches: a crash loses at most one interval of them.
+  const usageFlusher = setInterval(() => {
+    runtime.tokenUsage.flush().catch((err) => log.warn({ err: { message: (err as Error).message } }, 'audit flush failed'));
+  }, config.auditFlushIntervalMs);
+  usageFlusher.unref();
+
   const sweeper = setInterval(() => {
     sweep(runtime.db, { auditRetentionDays: config.auditRetentionDays }).then(
       (removed) => log.debug({ removed }, 'swept expired rows'),
@@ -126,12 +133,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       closing ??= (async () => {
         clearInterval(sweeper);
         clearInterval(keyTimer);
+        clearInterval(usageFlusher);
         metricsServer?.close();
         // Stop accepting, let in-flight requests finish, drop idle keep-alives.
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await runtime.tokenUsage.flush().catch((err) => log.warn({ err: { message: (err as Error).message } }, 'audit flush failed'));
         await runtime.close();
       })();
       return closing;

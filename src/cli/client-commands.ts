@@ -1,55 +1,63 @@
-// `admin client …`
+// `admin client …`: thin callers of src/services/administration.ts.
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime.ts';
-import { ID_TOKEN_ALGS } from '../services/clients.ts';
+import { clientView } from '../services/admin-views.ts';
+import { ID_TOKEN_ALGS, type CreateClientInput } from '../services/clients.ts';
+import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 
-const describe = (c: Awaited<ReturnType<Runtime['clients']['get']>>) => ({
-  client_id: c.clientId,
-  client_name: c.name,
-  public: c.public,
-  ...c.metadata,
-  created_at: c.createdAt.toISOString(),
-});
+const registration = {
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  'auth-method': { type: 'string' },
+  'id-token-alg': { type: 'string' },
+  'api-scope': { type: 'string' },
+  'resource-server': { type: 'string', multiple: true },
+  json: { type: 'boolean', default: false },
+} as const;
+
+function checkedAuthMethod(value: string | undefined) {
+  if (value && !['client_secret_basic', 'client_secret_post'].includes(value)) {
+    throw new UsageError('--auth-method must be client_secret_basic or client_secret_post');
+  }
+  return value as CreateClientInput['tokenEndpointAuthMethod'];
+}
+
+function checkedIdTokenAlg(value: string | undefined) {
+  if (value && !(ID_TOKEN_ALGS as readonly string[]).includes(value)) throw new UsageError(`--id-token-alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
+  return value as CreateClientInput['idTokenAlg'];
+}
+
+function showLines(view: Record<string, unknown>): string {
+  return Object.entries(view).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`).join('\n');
+}
 
 export async function clientCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
+  const actor = cliActor();
   switch (sub) {
     case 'create': {
       const { values } = parseArgs({
         args,
         options: {
+          ...registration,
           name: { type: 'string' },
-          'redirect-uri': { type: 'string', multiple: true },
-          'post-logout-redirect-uri': { type: 'string', multiple: true },
           public: { type: 'boolean', default: false },
-          scope: { type: 'string' },
-          'auth-method': { type: 'string' },
-          'id-token-alg': { type: 'string' },
           'client-credentials': { type: 'boolean', default: false },
-          'api-scope': { type: 'string' },
-          'resource-server': { type: 'string', multiple: true },
           'require-mfa': { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
         },
       });
       if (!values.name) throw new UsageError('client create needs --name NAME');
-      const authMethod = values['auth-method'];
-      if (authMethod && !['client_secret_basic', 'client_secret_post'].includes(authMethod)) {
-        throw new UsageError('--auth-method must be client_secret_basic or client_secret_post');
-      }
+      const authMethod = checkedAuthMethod(values['auth-method']);
       if (authMethod && values.public) throw new UsageError('--auth-method does not apply to a --public client');
-      const idTokenAlg = values['id-token-alg'];
-      if (idTokenAlg && !(ID_TOKEN_ALGS as readonly string[]).includes(idTokenAlg)) {
-        throw new UsageError(`--id-token-alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
-      }
-      const { client, clientSecret } = await rt.clients.create({
+      const { client, clientSecret } = await rt.admin.clients.create(actor, {
         name: values.name,
         redirectUris: values['redirect-uri'] ?? [],
         postLogoutRedirectUris: values['post-logout-redirect-uri'],
         public: values.public,
         scope: values.scope,
-        tokenEndpointAuthMethod: authMethod as 'client_secret_basic' | 'client_secret_post' | undefined,
-        idTokenAlg: idTokenAlg as (typeof ID_TOKEN_ALGS)[number] | undefined,
+        tokenEndpointAuthMethod: authMethod,
+        idTokenAlg: checkedIdTokenAlg(values['id-token-alg']),
         clientCredentials: values['client-credentials'],
         apiScope: values['api-scope'],
         resourceServers: values['resource-server'],
@@ -62,27 +70,74 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         ].join('\n'));
       return;
     }
+    case 'update': {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          ...registration,
+          name: { type: 'string' },
+          'client-credentials': { type: 'string' },
+          'require-mfa': { type: 'string' },
+        },
+      });
+      if (!positionals[0]) throw new UsageError('client update needs a client id');
+      const flag = (v: string | undefined, name: string) => {
+        if (v === undefined) return undefined;
+        if (v !== 'true' && v !== 'false') throw new UsageError(`--${name} must be true or false`);
+        return v === 'true';
+      };
+      const client = await rt.admin.clients.update(actor, positionals[0], {
+        name: values.name,
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        scope: values.scope,
+        tokenEndpointAuthMethod: checkedAuthMethod(values['auth-method']),
+        idTokenAlg: checkedIdTokenAlg(values['id-token-alg']),
+        clientCredentials: flag(values['client-credentials'], 'client-credentials'),
+        apiScope: values['api-scope'],
+        resourceServers: values['resource-server'],
+        requireMfa: flag(values['require-mfa'], 'require-mfa'),
+      });
+      const view = clientView(client);
+      printResult(values.json, view, () => showLines(view));
+      return;
+    }
+    case 'rotate-secret': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, overlap: { type: 'string', default: '86400' } } });
+      if (!positionals[0]) throw new UsageError('usage: client rotate-secret ID [--overlap SECONDS]');
+      const overlap = Number(values.overlap);
+      if (!/^\d+$/.test(values.overlap)) throw new UsageError('--overlap must be a whole number of seconds');
+      const { client, clientSecret } = await rt.admin.clients.rotateSecret(actor, positionals[0], overlap);
+      const previousUntil = client.secrets.previous?.expiresAt.toISOString() ?? null;
+      printResult(values.json, { client_id: client.clientId, client_secret: clientSecret, previous_secret_expires_at: previousUntil }, () =>
+        [
+          `client_secret: ${clientSecret}\n(shown once: it is stored only as a keyed hash)`,
+          previousUntil ? `the previous secret keeps working until ${previousUntil}` : 'the previous secret no longer works',
+        ].join('\n'));
+      return;
+    }
     case 'list': {
       const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
-      const clients = (await rt.clients.list()).map(describe);
+      const clients = (await rt.admin.clients.list()).map(clientView);
       printResult(values.json, { clients }, () => table(clients, ['client_id', 'client_name', 'public', 'created_at']));
       return;
     }
     case 'show': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
       if (!positionals[0]) throw new UsageError('client show needs a client id');
-      const client = describe(await rt.clients.get(positionals[0]));
-      printResult(values.json, client, () => Object.entries(client).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(' ') : v}`).join('\n'));
+      const client = clientView(await rt.admin.clients.get(positionals[0]));
+      printResult(values.json, client, () => showLines(client));
       return;
     }
     case 'delete': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
       if (!positionals[0]) throw new UsageError('client delete needs a client id');
-      await rt.clients.delete(positionals[0]);
+      await rt.admin.clients.delete(actor, positionals[0]);
       printResult(values.json, { deleted: positionals[0] }, () => `deleted client ${positionals[0]}`);
       return;
     }
     default:
-      throw new UsageError('client commands: create, list, show ID, delete ID');
+      throw new UsageError('client commands: create, update ID, rotate-secret ID, list, show ID, delete ID');
   }
 }

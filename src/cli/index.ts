@@ -9,9 +9,12 @@ import { serviceAccountCommand } from './service-account-commands.ts';
 import { resourceCommand } from './resource-commands.ts';
 import { auditCommand } from './audit-commands.ts';
 import { kekCommand, keysCommand } from './key-commands.ts';
+import { bootstrapCommand } from './bootstrap-command.ts';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 
+  bootstrap --name NAME (--generate-key ES256|RS256|EdDSA | --jwks-file FILE)
+                (the first admin service account, for the admin API)
   client create --name NAME --redirect-uri URI [--redirect-uri URI …]
                 [--post-logout-redirect-uri URI …] [--public]
                 [--scope "openid profile email offline_access"]
@@ -19,6 +22,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--client-credentials] [--api-scope "a b"]   (no --redirect-uri: a machine-only client)
                 [--resource-server URI …]   (it may introspect tokens for these APIs)
                 [--require-mfa]
+  client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
+  client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]
                 (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret)
@@ -28,13 +33,16 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
   resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
-  user list | user set-password ID (--password P | --password-stdin)
+  user list [--email PART] | user show ID | user update ID [--email E] [--name N] [--email-verified true|false]
+  user set-password ID (--password P | --password-stdin)
   user disable ID | user enable ID | user reset-mfa ID
-  audit list [--user ID] [--since 2026-11-01T00:00:00Z] [--limit N]
+  user sessions ID | user end-sessions ID [SESSION_ID] | user apps ID | user revoke-app ID GRANT_ID
+  audit list [--user ID] [--client ID] [--type TYPE|PREFIX.] [--since DATE] [--until DATE] [--limit N]
   keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]
   kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)`;
 
 const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
+  bootstrap: bootstrapCommand,
   client: clientCommand,
   user: userCommand,
   'service-account': serviceAccountCommand,

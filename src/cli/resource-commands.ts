@@ -1,10 +1,9 @@
-// `admin resource …`
+// `admin resource …`: thin callers of src/services/administration.ts.
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime.ts';
-import type { ResourceServerRecord } from '../services/resource-servers.ts';
+import { resourceView as describe } from '../services/admin-views.ts';
+import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
-
-const describe = (r: ResourceServerRecord) => ({ identifier: r.identifier, scope: r.scope, format: r.format, ttl: r.ttl, created_at: r.createdAt.toISOString() });
 
 export async function resourceCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const json = { json: { type: 'boolean' as const, default: false } };
@@ -16,20 +15,20 @@ export async function resourceCommand(rt: Runtime, sub: string | undefined, args
       });
       if (!values.identifier || !values.scope) throw new UsageError('usage: resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]');
       const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
-      const r = await rt.resources.create({ identifier: values.identifier, scope: values.scope, format: values.format, ttl });
+      const r = await rt.admin.resources.create(cliActor(), { identifier: values.identifier, scope: values.scope, format: values.format, ttl });
       printResult(values.json, describe(r), () => `created resource ${r.identifier} (${r.format}, ${r.ttl} s): ${r.scope}`);
       return;
     }
     case 'list': {
       const { values } = parseArgs({ args, options: json });
-      const resources = (await rt.resources.list()).map(describe);
+      const resources = (await rt.admin.resources.list()).map(describe);
       printResult(values.json, { resources }, () => table(resources, ['identifier', 'format', 'ttl', 'scope']));
       return;
     }
     case 'delete': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: json });
       if (!positionals[0]) throw new UsageError('usage: resource delete IDENTIFIER');
-      await rt.resources.delete(positionals[0]);
+      await rt.admin.resources.delete(cliActor(), positionals[0]);
       printResult(values.json, { deleted: positionals[0] }, () => `deleted resource ${positionals[0]}`);
       return;
     }

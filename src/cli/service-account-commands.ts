@@ -1,14 +1,16 @@
-// `admin service-account …`
+// `admin service-account …`: thin callers of src/services/administration.ts.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime.ts';
 import { invalidInput } from '../errors.ts';
-import { GENERATED_KEY_ALGS, JWT_BEARER, parseJwksText, type ServiceAccountView, type ServiceGrant } from '../services/service-accounts.ts';
+import { GENERATED_KEY_ALGS, JWT_BEARER, parseJwksText, type ServiceGrant } from '../services/service-accounts.ts';
+import { serviceAccountView as describe } from '../services/admin-views.ts';
+import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 
 const GRANT_NAMES: Record<string, ServiceGrant> = { 'jwt-bearer': JWT_BEARER, client_credentials: 'client_credentials' };
 
-function readJwksFile(path: string) {
+export function readJwksFile(path: string) {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -26,20 +28,9 @@ function parseExpiry(value: string | undefined): Date | undefined {
   return d;
 }
 
-const describe = (a: ServiceAccountView) => ({
-  client_id: a.clientId,
-  name: a.name,
-  disabled: a.disabled,
-  grant_types: a.metadata.grant_types,
-  scope: a.metadata.scope,
-  default_scope: a.metadata.default_scope,
-  credential: a.hasSharedSecret ? 'shared_secret' : 'keys',
-  keys: a.keys.map((k) => ({ kid: k.kid, alg: k.alg, expires_at: k.expiresAt?.toISOString() ?? null })),
-  created_at: a.createdAt.toISOString(),
-});
-
 export async function serviceAccountCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const json = { json: { type: 'boolean' as const, default: false } };
+  const actor = cliActor();
   switch (sub) {
     case 'create': {
       const { values } = parseArgs({
@@ -67,7 +58,7 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
         if (!grant) throw new UsageError(`--grant must be jwt-bearer or client_credentials, not "${g}"`);
         return grant;
       });
-      const { account, privateJwk, sharedSecret } = await rt.serviceAccounts.create({
+      const { account, privateJwk, sharedSecret } = await rt.admin.serviceAccounts.create(actor, {
         name: values.name,
         scope: values.scope,
         defaultScope: values['default-scope'],
@@ -95,20 +86,20 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
         options: { ...json, 'jwks-file': { type: 'string' }, 'key-expires': { type: 'string' } },
       });
       if (!positionals[0] || !values['jwks-file']) throw new UsageError('usage: service-account add-key ID --jwks-file FILE [--key-expires DATE]');
-      const kids = await rt.serviceAccounts.addKeys(positionals[0], readJwksFile(values['jwks-file']), parseExpiry(values['key-expires']));
+      const kids = await rt.admin.serviceAccounts.addKeys(actor, positionals[0], readJwksFile(values['jwks-file']), parseExpiry(values['key-expires']));
       printResult(values.json, { client_id: positionals[0], added: kids }, () => `added ${kids.join(', ')}`);
       return;
     }
     case 'remove-key': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: json });
       if (positionals.length !== 2) throw new UsageError('usage: service-account remove-key ID KID');
-      await rt.serviceAccounts.removeKey(positionals[0]!, positionals[1]!);
+      await rt.admin.serviceAccounts.removeKey(actor, positionals[0]!, positionals[1]!);
       printResult(values.json, { client_id: positionals[0], removed: positionals[1] }, () => `removed ${positionals[1]}`);
       return;
     }
     case 'list': {
       const { values } = parseArgs({ args, options: json });
-      const accounts = (await rt.serviceAccounts.list()).map(describe);
+      const accounts = (await rt.admin.serviceAccounts.list()).map(describe);
       printResult(values.json, { service_accounts: accounts }, () =>
         table(accounts.map((a) => ({ ...a, keys: a.keys.map((k) => k.kid).join(',') })), ['client_id', 'name', 'credential', 'keys', 'disabled']));
       return;
@@ -116,7 +107,7 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
     case 'show': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: json });
       if (!positionals[0]) throw new UsageError('usage: service-account show ID');
-      const account = describe(await rt.serviceAccounts.get(positionals[0]));
+      const account = describe(await rt.admin.serviceAccounts.get(positionals[0]));
       printResult(values.json, account, () => JSON.stringify(account, null, 2));
       return;
     }
@@ -124,7 +115,7 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
     case 'enable': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: json });
       if (!positionals[0]) throw new UsageError(`usage: service-account ${sub} ID`);
-      await rt.serviceAccounts.setDisabled(positionals[0], sub === 'disable');
+      await rt.admin.serviceAccounts.setDisabled(actor, positionals[0], sub === 'disable');
       printResult(values.json, { client_id: positionals[0], disabled: sub === 'disable' }, () => `service account ${positionals[0]} ${sub}d`);
       return;
     }

@@ -106,6 +106,10 @@ const schema = z.object({
   KEY_REFRESH_INTERVAL: seconds(30),
   /** Audit rows older than this many days are deleted by the sweep. Default 90. */
   AUDIT_RETENTION_DAYS: seconds(90),
+  /** How often token-issuance counts and failure rows are written to the audit trail, seconds (a crash loses at most this much). Default 5. */
+  AUDIT_FLUSH_INTERVAL: seconds(5),
+  /** Failed token/introspection/revocation requests kept as audit rows per client per minute on each node (ten times that for all clients); the rest are tallied. Default 10. */
+  AUDIT_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   /**
    * Port of the operators' listener: /metrics and a detailed /readyz. Default
    * 9464 (on METRICS_HOST, loopback). `off` turns it off; `0` picks a free
@@ -164,6 +168,8 @@ export interface Config {
   readonly keyRotationDelay: number;
   readonly keyRefreshIntervalMs: number;
   readonly auditRetentionDays: number;
+  readonly auditFlushIntervalMs: number;
+  readonly auditFailuresPerMinute: number;
   /** The operators' listener's port; undefined when off or when metrics are on the main listener. */
   readonly metricsPort: number | undefined;
   /** /metrics on the main listener (METRICS_PORT = PORT), behind METRICS_TOKEN. */
@@ -270,6 +276,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     keyRotationDelay: e.KEY_ROTATION_DELAY ?? e.JWKS_MAX_AGE,
     keyRefreshIntervalMs: e.KEY_REFRESH_INTERVAL * 1000,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    auditFlushIntervalMs: e.AUDIT_FLUSH_INTERVAL * 1000,
+    auditFailuresPerMinute: e.AUDIT_FAILURES_PER_MINUTE,
     metricsPort: e.METRICS_PORT === 'off' || metricsOnMainPort ? undefined : e.METRICS_PORT,
     metricsOnMainPort,
     metricsHost: e.METRICS_HOST,

@@ -5,9 +5,9 @@
 import { randomBytes, createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Db } from '../db/database.ts';
+import { ACCOUNT_CLIENT_ID, type UserSessionService } from '../services/user-sessions.ts';
 
-export const ACCOUNT_CLIENT_ID = 'latchkey-account';
+export { ACCOUNT_CLIENT_ID };
 
 export function accountClientMetadata(issuer: string) {
   return {
@@ -22,15 +22,7 @@ export function accountClientMetadata(issuer: string) {
   };
 }
 
-export interface AuthorizedApp {
-  grantId: string;
-  clientId: string;
-  clientName: string;
-  scopes: string[];
-  grantedAt: Date | undefined;
-}
-
-export function createAccountSessions(getProvider: () => Provider, db: Db) {
+export function createAccountSessions(getProvider: () => Provider, people: UserSessionService) {
   return {
     /** The signed-in person of this browser's SSO session, if any. */
     async current(ctx: Context): Promise<{ accountId: string; acr?: string; amr?: string[] } | undefined> {
@@ -58,49 +50,10 @@ export function createAccountSessions(getProvider: () => Provider, db: Db) {
       return url.href;
     },
 
-    async authorizedApps(accountId: string): Promise<AuthorizedApp[]> {
-      const rows = await db.oidcPayload.findMany({ where: { type: 'Grant', accountId }, orderBy: { id: 'asc' } });
-      const provider = getProvider();
-      const apps: AuthorizedApp[] = [];
-      for (const row of rows) {
-        if (row.expiresAt && row.expiresAt <= new Date()) continue;
-        const grant = JSON.parse(row.payload) as { clientId: string; iat?: number; openid?: { scope?: string }; resources?: Record<string, string> };
-        if (grant.clientId === ACCOUNT_CLIENT_ID) continue;
-        const client = await provider.Client.find(grant.clientId);
-        const scopes = [
-          ...(grant.openid?.scope?.split(' ') ?? []),
-          ...Object.entries(grant.resources ?? {}).flatMap(([r, s]) => s.split(' ').map((x) => `${x} (${r})`)),
-        ].filter((s) => s && s !== 'openid');
-        apps.push({
-          grantId: row.id,
-          clientId: grant.clientId,
-          clientName: client?.clientName ?? grant.clientId,
-          scopes,
-          grantedAt: grant.iat ? new Date(grant.iat * 1000) : undefined,
-        });
-      }
-      return apps;
-    },
-
-    /** Withdraws consent: the grant and every code and token issued under it. */
-    async revokeApp(accountId: string, grantId: string): Promise<string | undefined> {
-      const provider = getProvider();
-      const grant = await provider.Grant.find(grantId);
-      if (!grant || grant.accountId !== accountId) return undefined;
-      await Promise.all([
-        provider.AccessToken.revokeByGrantId(grantId),
-        provider.RefreshToken.revokeByGrantId(grantId),
-        provider.AuthorizationCode.revokeByGrantId(grantId),
-      ]);
-      await grant.destroy();
-      return grant.clientId;
-    },
-
-    /** Ends every single sign-on session of the person, on every device. */
-    async endAllSessions(accountId: string): Promise<number> {
-      const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', accountId } });
-      return count;
-    },
+    /** The apps this person authorized, withdrawing one, signing out everywhere: src/services/user-sessions.ts. */
+    authorizedApps: (accountId: string) => people.authorizedApps(accountId),
+    revokeApp: (accountId: string, grantId: string) => people.revokeApp(accountId, grantId),
+    endAllSessions: (accountId: string) => people.endAllSessions(accountId),
   };
 }
 

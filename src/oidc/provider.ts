@@ -17,6 +17,8 @@ import { useAtomicReplayDetection } from './replay-detection.ts';
 import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
+import { recordTokenUsage } from './token-audit.ts';
+import type { TokenUsage } from '../services/token-usage.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -31,6 +33,7 @@ export interface ProviderDeps {
   cookieKeys: string[];
   artifactIdKey: Buffer;
   metrics: Metrics;
+  tokenUsage: TokenUsage;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -48,6 +51,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   useHashedClientSecrets(provider, deps.clients);
   useAtomicReplayDetection(provider, deps.artifacts);
   exposeErrorDetails(provider);
+  recordTokenUsage(provider, deps.tokenUsage);
   provider.registerGrantType(
     JWT_BEARER,
     buildJwtBearerHandler({ config: deps.config, artifacts: deps.artifacts, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),

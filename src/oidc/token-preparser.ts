@@ -8,13 +8,17 @@ import { JWT_BEARER } from '../services/service-accounts.ts';
 import { withAssertionAuthentication } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
 
-function refuse(ctx: Context, status: number, error: string, description: string): void {
+function answer(ctx: Context, status: number, error: string, description: string): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { error, error_description: description };
 }
 
-export function tokenPreparser(tokenPath: string) {
+export function tokenPreparser(tokenPath: string, onRefused?: (ctx: Context, error: string, description: string) => void) {
+  const refuse = (ctx: Context, status: number, error: string, description: string) => {
+    answer(ctx, status, error, description);
+    onRefused?.(ctx, error, description);
+  };
   return async (ctx: Context, next: Next) => {
     const body = ctx.request.body as Record<string, string | string[]> | undefined;
     if (ctx.method !== 'POST' || ctx.path !== tokenPath || !body) return next();

@@ -49,6 +49,12 @@ export function createResourceServerService(db: Db, changes: ChangeTracker) {
       }
     },
 
+    async get(identifier: string): Promise<ResourceServerRecord> {
+      const row = await db.resourceServer.findUnique({ where: { identifier } });
+      if (!row) throw notFound(`resource ${identifier}`);
+      return toRecord(row);
+    },
+
     async list(): Promise<ResourceServerRecord[]> {
       return (await db.resourceServer.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
     },

@@ -9,6 +9,7 @@ import { invalidInput, notFound, conflict } from '../errors.ts';
 import { checkScope } from './clients.ts';
 import type { SecretBox } from './secret-box.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
+import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SERVICE_ACCOUNT = 'service_account';
@@ -220,6 +221,26 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
     async list(): Promise<ServiceAccountView[]> {
       const rows = await db.client.findMany({ where: { kind: SERVICE_ACCOUNT }, include: { keys: true }, orderBy: { createdAt: 'asc' } });
       return rows.map(toView);
+    },
+
+    async page(req: PageRequest = {}): Promise<Page<ServiceAccountView>> {
+      const k = keyset('createdAt', req);
+      const rows = await db.client.findMany({
+        where: { AND: [{ kind: SERVICE_ACCOUNT }, k.where] },
+        include: { keys: { orderBy: { createdAt: 'asc' } } },
+        orderBy: k.orderBy,
+        take: k.take,
+      });
+      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), toView);
+    },
+
+    /**
+     * Whether the account exists and is enabled, read from the database (not
+     * the node's cache): a disabled account is refused on every node at once.
+     */
+    async isEnabled(clientId: string): Promise<boolean> {
+      const row = await db.client.findUnique({ where: { id: clientId }, select: { kind: true, disabled: true } });
+      return row?.kind === SERVICE_ACCOUNT && !row.disabled;
     },
 
     async addKeys(clientId: string, keys: JWK[], expiresAt?: Date): Promise<string[]> {

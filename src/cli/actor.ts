@@ -1,0 +1,14 @@
+// Who is running the admin CLI, for the audit trail: the operating-system
+// user (the shell on the server is the credential here).
+import { userInfo } from 'node:os';
+import type { Actor } from '../services/audit.ts';
+
+export function cliActor(): Actor {
+  let osUser: string;
+  try {
+    osUser = userInfo().username;
+  } catch {
+    osUser = process.env.USER ?? String(process.getuid?.() ?? 'unknown');
+  }
+  return { kind: 'cli', osUser };
+}
