@@ -25,6 +25,8 @@ import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes } from './account/routes.ts';
 import type { Runtime } from './runtime.ts';
+import { createApi } from './api/index.ts';
+import { API_SCOPES, apiRouteList } from './api/routes.ts';
 
 export interface AppDeps {
   runtime: Runtime;
@@ -106,6 +108,19 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   site.get('/readyz', readyz(readiness(runtime, live, log), { detailed: false }));
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
   app.use(site.routes());
+
+  const api = createApi({
+    config,
+    log,
+    keys: () => live.publicJwks,
+    async subjectActive(caller) {
+      if (caller.kind === 'person') return (await runtime.users.findActive(caller.subject)) !== undefined;
+      return (await runtime.clients.findForProvider(caller.subject)) !== undefined;
+    },
+    routes: apiRouteList(runtime),
+    scopeDescriptions: API_SCOPES,
+  });
+  app.use(api.middleware);
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const csrf = createCsrf(config.secureCookies);

@@ -76,6 +76,11 @@ const schema = z.object({
   CLOCK_SKEW: seconds(60, 0),
   /** Resource (audience) for access tokens when a request names none; must be registered. Default: none (opaque tokens). */
   DEFAULT_RESOURCE: z.url().optional(),
+  /**
+   * Resource indicator (token audience) of Latchkey's own JSON API under /api/v1; registered
+   * at start-up with the scopes its operations require. Default `$ISSUER/api`.
+   */
+  API_RESOURCE: z.url().refine((v) => !v.includes('#'), 'must not contain a fragment').optional(),
   /** Issuer name shown in authenticator apps. Default `Latchkey`. */
   TOTP_ISSUER: z.string().min(1).max(64).default('Latchkey'),
   /** Consecutive failed passwords or codes before an account is locked. Default 5. */
@@ -161,6 +166,8 @@ export interface Config {
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
   readonly defaultResource: string | undefined;
+  /** Audience of access tokens for Latchkey's own JSON API. */
+  readonly apiResource: string;
   readonly totpIssuer: string;
   readonly lockout: Readonly<{ threshold: number; baseSeconds: number; maxSeconds: number }>;
   readonly rateLimits: Readonly<Record<RateLimitName, RateLimit | undefined>>;
@@ -261,6 +268,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
     clockSkew: e.CLOCK_SKEW,
     defaultResource: e.DEFAULT_RESOURCE,
+    apiResource: e.API_RESOURCE ?? `${issuer}/api`,
     totpIssuer: e.TOTP_ISSUER,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({
