@@ -27,6 +27,7 @@ import { accountRoutes } from './account/routes.ts';
 import type { Runtime } from './runtime.ts';
 import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
+import { createAdminApi } from './api/admin/index.ts';
 
 export interface AppDeps {
   runtime: Runtime;
@@ -121,6 +122,14 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     scopeDescriptions: API_SCOPES,
   });
   app.use(api.middleware);
+  app.use(createAdminApi({
+    issuer: config.issuer,
+    clockSkew: config.clockSkew,
+    log,
+    keys: () => live.publicJwks,
+    admin: runtime.admin,
+    serviceAccounts: runtime.serviceAccounts,
+  }).middleware);
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const csrf = createCsrf(config.secureCookies);

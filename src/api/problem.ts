@@ -14,7 +14,7 @@ export interface FieldError {
   detail: string;
 }
 
-export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 429 | 500;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 428 | 429 | 500;
 
 const TITLES: Record<ProblemStatus, [slug: string, title: string]> = {
   400: ['invalid-request', 'Bad Request'],
@@ -26,6 +26,7 @@ const TITLES: Record<ProblemStatus, [slug: string, title: string]> = {
   412: ['precondition-failed', 'Precondition Failed'],
   413: ['too-large', 'Content Too Large'],
   415: ['unsupported-media-type', 'Unsupported Media Type'],
+  428: ['precondition-required', 'Precondition Required'],
   429: ['too-many-requests', 'Too Many Requests'],
   500: ['server-error', 'Internal Server Error'],
 };
@@ -87,5 +88,6 @@ export const problem = {
   preconditionFailed: (detail: string) => new Problem(412, detail),
   tooLarge: (detail: string) => new Problem(413, detail),
   unsupportedMediaType: (detail: string) => new Problem(415, detail),
+  preconditionRequired: (detail: string) => new Problem(428, detail),
   tooManyRequests: (detail: string, retryAfterSeconds: number) => new Problem(429, detail, { headers: { 'Retry-After': String(retryAfterSeconds) } }),
 };

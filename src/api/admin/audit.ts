@@ -1,0 +1,29 @@
+// /admin/api/v1/audit-events: the audit trail, newest first.
+import { ADMIN_READ_SCOPE } from '../../services/administration.ts';
+import { auditView } from '../../services/admin-views.ts';
+import { defineRoute } from '../registry.ts';
+import type { AdminRouteDeps } from './context.ts';
+import { AuditEvent, auditExample, AuditQuery, pageOf } from './schemas.ts';
+
+export function auditRoutes({ admin }: AdminRouteDeps) {
+  return [
+    defineRoute({
+      method: 'get', path: '/audit-events', operationId: 'listAuditEvents', summary: 'Audit events, newest first', tags: ['audit'], scope: ADMIN_READ_SCOPE,
+      description: 'Filter by user, client, type (or a family: `client.`) and time. Token issuance appears as `tokens_issued` rows counted per client, grant type and hour; refused token requests as `token_failed` (rate-bounded, the rest tallied in `token_failures_suppressed`).',
+      query: AuditQuery,
+      responses: { 200: { description: 'a page of events', schema: pageOf(AuditEvent, 'AuditEventPage'), example: { items: [auditExample], next_cursor: 'WzE3NjM4OTkxMDAwMDAsIjBiNmEzYzllIl0' } } },
+      async handle({ query }) {
+        const page = await admin.audit.page({
+          userId: query.user_id,
+          clientId: query.client_id,
+          type: query.type,
+          since: query.since ? new Date(query.since) : undefined,
+          until: query.until ? new Date(query.until) : undefined,
+          limit: query.limit,
+          cursor: query.cursor,
+        });
+        return { status: 200, body: { items: page.items.map(auditView), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,328 @@
+// The admin API's shapes, in zod: request bodies and queries are checked
+// against them, and the OpenAPI document is generated from them. Responses
+// are the views of src/services/admin-views.ts (shared with the CLI's --json).
+import { z } from 'zod';
+
+const id = (description: string) => z.string().min(1).max(200).describe(description);
+const timestamp = z.iso.datetime({ offset: true });
+const nullableTimestamp = timestamp.nullable();
+const scope = z.string().min(1).max(2000).regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
+const uri = z.string().min(1).max(2000);
+
+// ---- paging ----------------------------------------------------------------
+
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).optional().describe('page size, 1–200 (default 50)'),
+  cursor: z.string().min(1).max(500).optional().describe('next_cursor of the previous page'),
+});
+
+export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({
+    items: z.array(item),
+    next_cursor: z.string().optional().describe('present when there are more: pass it as `cursor`'),
+  }).meta({ id });
+
+// ---- clients ---------------------------------------------------------------
+
+export const ClientSecretInfo = z.object({
+  state: z.enum(['current', 'previous']),
+  created_at: nullableTimestamp,
+  expires_at: nullableTimestamp.describe('when a rotated-out secret stops working'),
+}).meta({ id: 'ClientSecretInfo', description: 'A secret that works now (never its value)' });
+
+export const Client = z.object({
+  client_id: z.string(),
+  client_name: z.string(),
+  public: z.boolean(),
+  redirect_uris: z.array(z.string()),
+  post_logout_redirect_uris: z.array(z.string()),
+  grant_types: z.array(z.string()),
+  response_types: z.array(z.string()),
+  token_endpoint_auth_method: z.string(),
+  scope: z.string(),
+  id_token_signed_response_alg: z.string().optional(),
+  api_scope: z.string().optional(),
+  resource_servers: z.array(z.string()).optional(),
+  latchkey_require_mfa: z.boolean().optional(),
+  client_secrets: z.array(ClientSecretInfo),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).meta({ id: 'Client' });
+
+export const clientExample = {
+  client_id: 'kX3v9q2LrN8pYw1mZt6b4A',
+  client_name: 'Billing',
+  public: false,
+  redirect_uris: ['https://billing.example.com/callback'],
+  post_logout_redirect_uris: [],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'openid profile email offline_access',
+  client_secrets: [{ state: 'current', created_at: '2026-11-23T12:00:00.000Z', expires_at: null }],
+  created_at: '2026-11-23T12:00:00.000Z',
+  updated_at: '2026-11-23T12:00:00.000Z',
+};
+
+const clientRegistration = {
+  redirect_uris: z.array(uri).max(50).describe('exact redirect URIs (https; http for loopback only)'),
+  post_logout_redirect_uris: z.array(uri).max(50),
+  scope: scope.describe('OpenID scopes the client may ask for'),
+  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']),
+  id_token_signed_response_alg: z.enum(['RS256', 'ES256']),
+  client_credentials: z.boolean().describe('also allow the client_credentials grant'),
+  api_scope: scope.describe('API scopes the client is granted'),
+  resource_servers: z.array(uri).max(50).describe('registered resources whose tokens it may introspect'),
+  require_mfa: z.boolean().describe('every sign-in to it needs a second factor'),
+};
+
+export const CreateClient = z.strictObject({
+  client_name: z.string().trim().min(1, 'must not be empty').max(200),
+  public: z.boolean().optional().describe('a public client (PKCE, no secret)'),
+  redirect_uris: clientRegistration.redirect_uris.default([]),
+  post_logout_redirect_uris: clientRegistration.post_logout_redirect_uris.optional(),
+  scope: clientRegistration.scope.optional(),
+  token_endpoint_auth_method: clientRegistration.token_endpoint_auth_method.optional(),
+  id_token_signed_response_alg: clientRegistration.id_token_signed_response_alg.optional(),
+  client_credentials: clientRegistration.client_credentials.optional(),
+  api_scope: clientRegistration.api_scope.optional(),
+  resource_servers: clientRegistration.resource_servers.optional(),
+  require_mfa: clientRegistration.require_mfa.optional(),
+}).meta({ id: 'CreateClient' });
+
+export const UpdateClient = z.strictObject({
+  client_name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  redirect_uris: clientRegistration.redirect_uris.optional(),
+  post_logout_redirect_uris: clientRegistration.post_logout_redirect_uris.optional(),
+  scope: clientRegistration.scope.optional(),
+  token_endpoint_auth_method: clientRegistration.token_endpoint_auth_method.optional(),
+  id_token_signed_response_alg: clientRegistration.id_token_signed_response_alg.optional(),
+  client_credentials: clientRegistration.client_credentials.optional(),
+  api_scope: clientRegistration.api_scope.optional(),
+  resource_servers: clientRegistration.resource_servers.optional(),
+  require_mfa: clientRegistration.require_mfa.optional(),
+}).meta({ id: 'UpdateClient' });
+
+export const CreatedClient = z.object({
+  client: Client,
+  client_secret: z.string().optional().describe('shown in this response only; absent for public clients'),
+}).meta({ id: 'CreatedClient' });
+
+export const RotateSecret = z.strictObject({
+  overlap_seconds: z.number().int().min(0).max(30 * 86_400).default(86_400)
+    .describe('how long the replaced secret keeps working (0: not at all); default one day'),
+}).meta({ id: 'RotateSecret' });
+
+export const RotatedSecret = z.object({
+  client_id: z.string(),
+  client_secret: z.string().describe('the new secret; shown in this response only'),
+  previous_secret_expires_at: nullableTimestamp,
+}).meta({ id: 'RotatedSecret' });
+
+export const ClientIdParams = z.strictObject({ client_id: id('client id') });
+
+// ---- users -----------------------------------------------------------------
+
+export const User = z.object({
+  id: z.string(),
+  email: z.string(),
+  email_verified: z.boolean(),
+  name: z.string().nullable(),
+  disabled: z.boolean(),
+  created_at: timestamp,
+}).meta({ id: 'User' });
+
+export const userExample = {
+  id: '6f1c1c8e-8a0e-4b55-9f6c-0d1d2f0f6a11',
+  email: 'ada@example.com',
+  email_verified: true,
+  name: 'Ada',
+  disabled: false,
+  created_at: '2026-11-23T12:00:00.000Z',
+};
+
+const password = z.string().min(1, 'must not be empty').max(1000).describe('at least 8 characters, at most 72 bytes');
+
+export const CreateUser = z.strictObject({
+  email: z.string().min(3).max(320),
+  password,
+  name: z.string().max(200).optional(),
+  email_verified: z.boolean().optional(),
+}).meta({ id: 'CreateUser' });
+
+export const UpdateUser = z.strictObject({
+  email: z.string().min(3).max(320).optional(),
+  name: z.string().max(200).nullable().optional(),
+  email_verified: z.boolean().optional(),
+  disabled: z.boolean().optional().describe('disabling also ends their sessions and revokes their grants and stored tokens'),
+}).meta({ id: 'UpdateUser' });
+
+export const SetPassword = z.strictObject({ password }).meta({ id: 'SetPassword' });
+
+export const UserQuery = PageQuery.extend({
+  email: z.string().min(1).max(320).optional().describe('only users whose email contains this (case-insensitive)'),
+});
+
+export const UserIdParams = z.strictObject({ user_id: id('user id') });
+
+export const Session = z.object({
+  id: z.string().describe('the stored session key (not the cookie value)'),
+  signed_in_at: nullableTimestamp,
+  expires_at: nullableTimestamp,
+  amr: z.array(z.string()),
+  acr: z.string().nullable(),
+  client_ids: z.array(z.string()),
+}).meta({ id: 'Session' });
+
+export const Sessions = z.object({ items: z.array(Session) }).meta({ id: 'Sessions' });
+export const SessionsEnded = z.object({ sessions_ended: z.number().int() }).meta({ id: 'SessionsEnded' });
+
+export const AuthorizedApp = z.object({
+  grant_id: z.string(),
+  client_id: z.string(),
+  client_name: z.string(),
+  scopes: z.array(z.string()),
+  granted_at: nullableTimestamp,
+}).meta({ id: 'AuthorizedApp' });
+
+export const AuthorizedApps = z.object({ items: z.array(AuthorizedApp) }).meta({ id: 'AuthorizedApps' });
+
+// ---- service accounts --------------------------------------------------------
+
+export const ServiceAccount = z.object({
+  client_id: z.string(),
+  name: z.string(),
+  disabled: z.boolean(),
+  grant_types: z.array(z.string()),
+  scope: z.string(),
+  default_scope: z.string(),
+  credential: z.enum(['keys', 'shared_secret']),
+  keys: z.array(z.object({ kid: z.string(), alg: z.string(), expires_at: nullableTimestamp })),
+  created_at: timestamp,
+}).meta({ id: 'ServiceAccount' });
+
+export const serviceAccountExample = {
+  client_id: 'sa_Q2xp3nV8y1Kz0bLm',
+  name: 'inventory-sync',
+  disabled: false,
+  grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_credentials'],
+  scope: 'cmdb.read cmdb.write',
+  default_scope: 'cmdb.read',
+  credential: 'keys',
+  keys: [{ kid: 'Yt0l0s3m1HcW6b7p8Lr7cJ2fX1u0q9a8s7d6f5g4h3j', alg: 'ES256', expires_at: null }],
+  created_at: '2026-11-23T12:00:00.000Z',
+};
+
+const Jwk = z.record(z.string(), z.unknown()).describe('a public JWK');
+
+export const CreateServiceAccount = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  scope: scope.describe('API scopes the account may request'),
+  default_scope: scope.optional().describe('what it gets when it asks for none (default: all of scope)'),
+  grant_types: z.array(z.enum(['jwt-bearer', 'client_credentials'])).min(1).optional(),
+  generate_key: z.enum(['ES256', 'RS256', 'EdDSA']).optional().describe('generate a key pair; the private key is in the response only'),
+  jwks: z.object({ keys: z.array(Jwk).min(1).max(20) }).optional().describe('public keys the account signs with'),
+  shared_secret: z.boolean().optional().describe('generate an HS256 shared secret (jwt-bearer only); in the response only'),
+  key_expires_at: timestamp.optional(),
+}).meta({ id: 'CreateServiceAccount' });
+
+export const CreatedServiceAccount = z.object({
+  service_account: ServiceAccount,
+  private_key: Jwk.optional().describe('with generate_key: shown in this response only, never stored'),
+  shared_secret: z.string().optional().describe('with shared_secret: shown in this response only'),
+}).meta({ id: 'CreatedServiceAccount' });
+
+export const UpdateServiceAccount = z.strictObject({ disabled: z.boolean() }).meta({ id: 'UpdateServiceAccount' });
+
+export const AddKeys = z.strictObject({
+  jwks: z.object({ keys: z.array(Jwk).min(1).max(20) }),
+  expires_at: timestamp.optional(),
+}).meta({ id: 'AddKeys' });
+
+export const AddedKeys = z.object({ client_id: z.string(), added: z.array(z.string()) }).meta({ id: 'AddedKeys' });
+
+export const KeyParams = z.strictObject({ client_id: id('service account client id'), kid: id('key id') });
+
+// ---- resources ---------------------------------------------------------------
+
+export const Resource = z.object({
+  identifier: z.string(),
+  scope: z.string(),
+  format: z.enum(['jwt', 'opaque']),
+  ttl: z.number().int(),
+  created_at: timestamp,
+}).meta({ id: 'Resource' });
+
+export const resourceExample = { identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write', format: 'jwt', ttl: 3600, created_at: '2026-11-23T12:00:00.000Z' };
+
+export const CreateResource = z.strictObject({
+  identifier: uri.describe('absolute URI, no fragment (RFC 8707)'),
+  scope: scope.describe('the scopes this API defines'),
+  format: z.enum(['jwt', 'opaque']).optional(),
+  ttl: z.number().int().min(60).max(86_400).optional().describe('access token lifetime, seconds'),
+}).meta({ id: 'CreateResource' });
+
+export const Resources = z.object({ items: z.array(Resource) }).meta({ id: 'Resources' });
+
+export const ResourceParams = z.strictObject({ identifier: uri.describe('the resource identifier, percent-encoded') });
+
+// ---- signing keys -----------------------------------------------------------
+
+export const SigningKey = z.object({
+  kid: z.string(),
+  alg: z.string(),
+  state: z.enum(['next', 'active', 'retiring', 'retired']),
+  created_at: nullableTimestamp,
+  activates_at: nullableTimestamp,
+  retires_at: nullableTimestamp,
+  next_change: z.string().nullable(),
+}).meta({ id: 'SigningKey' });
+
+export const SigningKeys = z.object({ items: z.array(SigningKey) }).meta({ id: 'SigningKeys' });
+
+export const RotateSigningKey = z.strictObject({ alg: z.enum(['RS256', 'ES256', 'EdDSA']).default('RS256') }).meta({ id: 'RotateSigningKey' });
+
+export const RotatedSigningKey = z.object({
+  kid: z.string(),
+  alg: z.string(),
+  state: z.literal('next'),
+  activates_at: timestamp,
+}).meta({ id: 'RotatedSigningKey' });
+
+// ---- audit -------------------------------------------------------------------
+
+export const AuditEvent = z.object({
+  id: z.string(),
+  at: timestamp,
+  type: z.string(),
+  actor: z.string().nullable().describe('service_account:<client id> or cli:<os user>, for administrative changes'),
+  target: z.string().nullable(),
+  user_id: z.string().nullable(),
+  client_id: z.string().nullable(),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  count: z.number().int().nullable().describe('for counted rows (tokens issued in an hour, suppressed failures)'),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+}).meta({ id: 'AuditEvent' });
+
+export const auditExample = {
+  id: '0b6a3c9e-4a5e-4c1e-9d4a-0f2f7c1e9b10',
+  at: '2026-11-23T12:05:00.000Z',
+  type: 'client.updated',
+  actor: 'service_account:sa_Q2xp3nV8y1Kz0bLm',
+  target: 'client:kX3v9q2LrN8pYw1mZt6b4A',
+  user_id: null,
+  client_id: 'kX3v9q2LrN8pYw1mZt6b4A',
+  ip: '203.0.113.7',
+  user_agent: 'terraform-provider-latchkey/1.0',
+  count: null,
+  detail: { client_name: { from: 'Billing', to: 'Billing (EU)' } },
+};
+
+export const AuditQuery = PageQuery.extend({
+  user_id: z.string().min(1).max(200).optional(),
+  client_id: z.string().min(1).max(200).optional(),
+  type: z.string().min(1).max(100).optional().describe("an event type, or a prefix ending in '.' (e.g. client.)"),
+  since: timestamp.optional().describe('from this time (inclusive)'),
+  until: timestamp.optional().describe('before this time'),
+});

@@ -1,0 +1,318 @@
+// The admin API against a live server, called the way a script does: a token
+// from the jwt-bearer grant, fetch, JSON. Every route with an admin token,
+// without one, with tokens that must not work; invalid bodies; If-Match.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT, base64url, exportJWK, importJWK, type JWK } from 'jose';
+import { adminApiResource } from '../../../src/services/administration.ts';
+import { adminClient, bootstrapAdmin, tokenFor, type ApiAnswer, type Signer } from '../../helpers/admin-api.ts';
+import { startTestServer, type TestServer } from '../../helpers/server.ts';
+
+const CMDB = 'https://cmdb.example.test';
+
+type Operation = { method: string; path: string; operationId: string; hasBody: boolean; scope: string };
+
+describe('admin API', () => {
+  let server: TestServer;
+  let call: ReturnType<typeof adminClient>;
+  let admin: Signer;
+  let adminToken: string;
+  let readerToken: string;
+  let outsiderToken: string;
+  let operations: Operation[];
+  const exercised = new Set<string>();
+
+  before(async () => {
+    server = await startTestServer();
+    call = adminClient(server);
+    admin = await bootstrapAdmin(server);
+    adminToken = await tokenFor(server, admin);
+    const cli = { kind: 'cli' as const, osUser: 'test' };
+    const reader = await server.runtime.admin.serviceAccounts.create(cli, { name: 'auditor', scope: 'latchkey:admin:read', generateKey: 'ES256' });
+    readerToken = await tokenFor(server, { clientId: reader.account.clientId, key: reader.privateJwk! });
+    await server.runtime.admin.resources.create(cli, { identifier: CMDB, scope: 'cmdb.read' });
+    const outsider = await server.runtime.admin.serviceAccounts.create(cli, { name: 'inventory', scope: 'cmdb.read', generateKey: 'ES256' });
+    outsiderToken = await tokenFor(server, { clientId: outsider.account.clientId, key: outsider.privateJwk! }, { resource: CMDB });
+
+    const doc = (await call('GET', '/openapi.json')).body;
+    operations = Object.entries(doc.paths as Record<string, Record<string, { operationId: string; requestBody?: unknown; security: Record<string, string[]>[] }>>)
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({
+        method: method.toUpperCase(),
+        path,
+        operationId: op.operationId,
+        hasBody: op.requestBody !== undefined,
+        scope: Object.values(op.security[0]!)[0]![0]!,
+      })));
+  });
+  after(() => server.stop());
+
+  /** Calls with the admin token and remembers which operation was exercised. */
+  async function as(operationId: string, method: string, path: string, opts: Parameters<typeof call>[2] = {}): Promise<ApiAnswer> {
+    exercised.add(operationId);
+    return call(method, path, { token: adminToken, ...opts });
+  }
+  const concrete = (path: string) => path.replace(/\{[^}]+\}/g, 'x');
+
+  it('refuses every route without a token: 401, a Bearer challenge, a problem document with the request id', async () => {
+    assert.ok(operations.length >= 25, `only ${operations.length} operations`);
+    for (const op of operations) {
+      const res = await call(op.method, concrete(op.path), { body: op.hasBody ? {} : undefined });
+      assert.equal(res.status, 401, `${op.method} ${op.path}`);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="latchkey-admin"/);
+      assert.equal(res.headers.get('content-type'), 'application/problem+json');
+      assert.equal(res.body.request_id, res.headers.get('x-request-id'));
+    }
+  });
+
+  it('refuses every route to a valid token for another API, and to a token for another audience\'s scope', async () => {
+    for (const op of operations) {
+      const res = await call(op.method, concrete(op.path), { token: outsiderToken, body: op.hasBody ? {} : undefined });
+      assert.equal(res.status, 401, `${op.method} ${op.path}`);
+      assert.match(res.body.detail, /not for this API/);
+    }
+  });
+
+  it('a read-only admin token reads, and every change is 403 insufficient_scope', async () => {
+    for (const op of operations) {
+      const res = await call(op.method, concrete(op.path), { token: readerToken, body: op.hasBody ? {} : undefined });
+      if (op.scope === 'latchkey:admin:read') {
+        assert.notEqual(res.status, 401, `${op.method} ${op.path}`);
+        assert.notEqual(res.status, 403, `${op.method} ${op.path}`);
+      } else {
+        assert.equal(res.status, 403, `${op.method} ${op.path}`);
+        assert.match(res.headers.get('www-authenticate') ?? '', /error="insufficient_scope", scope="latchkey:admin"/);
+      }
+    }
+  });
+
+  it('every body is validated before anything happens: 400 naming each bad field', async () => {
+    for (const op of operations.filter((o) => o.hasBody)) {
+      const res = await call(op.method, concrete(op.path), { token: adminToken, body: { bogus_field: 1 } });
+      assert.equal(res.status, 400, `${op.method} ${op.path}`);
+      assert.equal(res.body.type, 'urn:latchkey:problem:validation');
+      assert.ok(res.body.errors.some((e: { field: string; in: string }) => e.field === 'bogus_field' && e.in === 'body'), `${op.method} ${op.path}: ${JSON.stringify(res.body.errors)}`);
+    }
+    const bad = await call('POST', '/clients', { token: adminToken, body: { client_name: '', redirect_uris: 'https://a.example.test/cb', require_mfa: 'yes' } });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.errors.map((e: { field: string }) => e.field).sort(), ['client_name', 'redirect_uris', 'require_mfa']);
+    const notJson = await call('POST', '/users', { token: adminToken, body: '{"email":', headers: { 'content-type': 'application/json' } });
+    assert.equal(notJson.status, 400);
+    const badQuery = await call('GET', '/audit-events?since=yesterday&limit=0', { token: adminToken });
+    assert.equal(badQuery.status, 400);
+    assert.deepEqual(badQuery.body.errors.map((e: { field: string; in: string }) => `${e.in}:${e.field}`).sort(), ['query:limit', 'query:since']);
+  });
+
+  it('clients: create (secret once), list, show with ETag, update with If-Match, rotate, delete; 404 for unknown ids', async () => {
+    const created = await as('createClient', 'POST', '/clients', { body: { client_name: 'Billing', redirect_uris: ['https://billing.example.test/cb'] } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.client.client_id;
+    const secret = created.body.client_secret as string;
+    assert.ok(Buffer.from(secret, 'base64url').length >= 32);
+    assert.equal(created.headers.get('location'), `/admin/api/v1/clients/${id}`);
+
+    const shown = await as('getClient', 'GET', `/clients/${id}`);
+    assert.equal(shown.status, 200);
+    assert.equal(shown.body.client_name, 'Billing');
+    assert.ok(!JSON.stringify(shown.body).includes(secret), 'the secret is never shown again');
+    const etag = shown.headers.get('etag')!;
+    assert.match(etag, /^"[\w-]+"$/);
+
+    const listed = await as('listClients', 'GET', '/clients?limit=200');
+    assert.ok(listed.body.items.some((c: { client_id: string }) => c.client_id === id));
+
+    const changed = await as('updateClient', 'PATCH', `/clients/${id}`, { body: { client_name: 'Billing (EU)' }, headers: { 'if-match': etag } });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal(changed.body.client_name, 'Billing (EU)');
+    assert.deepEqual(changed.body.redirect_uris, ['https://billing.example.test/cb'], 'fields left out keep their value');
+    assert.notEqual(changed.headers.get('etag'), etag);
+
+    const refused = await as('updateClient', 'PATCH', `/clients/${id}`, { body: { redirect_uris: ['http://evil.example.test/cb'] }, headers: { 'if-match': changed.headers.get('etag')! } });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.detail, /uses http/);
+
+    const rotated = await as('rotateClientSecret', 'POST', `/clients/${id}/rotate-secret`, { body: { overlap_seconds: 600 } });
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.client_secret, secret);
+    const both = (await call('GET', `/clients/${id}`, { token: adminToken })).body.client_secrets;
+    assert.deepEqual(both.map((s: { state: string }) => s.state), ['current', 'previous']);
+
+    assert.equal((await as('deleteClient', 'DELETE', `/clients/${id}`)).status, 204);
+    const gone = await call('GET', `/clients/${id}`, { token: adminToken });
+    assert.equal(gone.status, 404);
+    assert.equal(gone.headers.get('content-type'), 'application/problem+json');
+    assert.equal((await call('DELETE', `/clients/${id}`, { token: adminToken })).status, 404);
+    assert.equal((await call('PATCH', '/clients/nope', { token: adminToken, body: {}, headers: { 'if-match': '*' } })).status, 404);
+  });
+
+  it('PATCH without If-Match is 428 and with a stale one 412, and neither changes anything', async () => {
+    const client = (await call('POST', '/clients', { token: adminToken, body: { client_name: 'Stale', redirect_uris: ['https://stale.example.test/cb'] } })).body.client;
+    const user = (await call('POST', '/users', { token: adminToken, body: { email: 'stale@example.test', password: 'a long passphrase' } })).body;
+    const account = (await call('POST', '/service-accounts', { token: adminToken, body: { name: 'stale', scope: 'cmdb.read', generate_key: 'ES256' } })).body.service_account;
+    const targets = [
+      { path: `/clients/${client.client_id}`, body: { client_name: 'Changed' }, field: 'client_name', unchanged: 'Stale' },
+      { path: `/users/${user.id}`, body: { name: 'Changed' }, field: 'name', unchanged: null },
+      { path: `/service-accounts/${account.client_id}`, body: { disabled: true }, field: 'disabled', unchanged: false },
+    ];
+    for (const t of targets) {
+      const read = await call('GET', t.path, { token: adminToken });
+      const etag = read.headers.get('etag')!;
+      const missing = await call('PATCH', t.path, { token: adminToken, body: t.body });
+      assert.equal(missing.status, 428, t.path);
+      // Someone else changes it meanwhile (through the CLI's service, as another operator would).
+      if (t.path.startsWith('/clients')) await server.runtime.admin.clients.update({ kind: 'cli', osUser: 'other' }, client.client_id, { scope: 'openid email' });
+      if (t.path.startsWith('/users')) await server.runtime.admin.users.update({ kind: 'cli', osUser: 'other' }, user.id, { emailVerified: true });
+      if (t.path.startsWith('/service-accounts')) await server.runtime.admin.serviceAccounts.addKeys({ kind: 'cli', osUser: 'other' }, account.client_id, [await otherKey()]);
+      const stale = await call('PATCH', t.path, { token: adminToken, body: t.body, headers: { 'if-match': etag } });
+      assert.equal(stale.status, 412, t.path);
+      assert.equal(stale.body.type, 'urn:latchkey:problem:precondition-failed');
+      assert.equal((await call('GET', t.path, { token: adminToken })).body[t.field], t.unchanged, `${t.path} unchanged`);
+      exercised.add(t.path.startsWith('/clients') ? 'updateClient' : t.path.startsWith('/users') ? 'updateUser' : 'updateServiceAccount');
+    }
+  });
+
+  it('users: create, search by email, show, update, password, second factor, sessions and apps; pages with an opaque cursor', async () => {
+    const created = await as('createUser', 'POST', '/users', { body: { email: 'Grace@Example.test', password: 'a long passphrase', name: 'Grace' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.email, 'grace@example.test');
+    assert.equal(JSON.stringify(created.body).includes('passphrase'), false);
+    const id = created.body.id;
+    const dup = await call('POST', '/users', { token: adminToken, body: { email: 'GRACE@example.test', password: 'a long passphrase' } });
+    assert.equal(dup.status, 409);
+
+    for (const n of [1, 2, 3]) await call('POST', '/users', { token: adminToken, body: { email: `pager${n}@pages.example.test`, password: 'a long passphrase' } });
+    const first = await as('listUsers', 'GET', '/users?email=pages.example&limit=2');
+    assert.equal(first.body.items.length, 2);
+    assert.ok(first.body.next_cursor);
+    const second = await call('GET', `/users?email=pages.example&limit=2&cursor=${first.body.next_cursor}`, { token: adminToken });
+    assert.deepEqual(second.body.items.map((u: { email: string }) => u.email), ['pager3@pages.example.test']);
+    assert.equal(second.body.next_cursor, undefined);
+    assert.equal((await call('GET', '/users?cursor=not-a-cursor', { token: adminToken })).status, 400);
+
+    const shown = await as('getUser', 'GET', `/users/${id}`);
+    const updated = await as('updateUser', 'PATCH', `/users/${id}`, { body: { name: 'Grace Hopper', email: 'grace.hopper@example.test' }, headers: { 'if-match': shown.headers.get('etag')! } });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.equal(updated.body.email, 'grace.hopper@example.test');
+
+    assert.equal((await as('setUserPassword', 'PUT', `/users/${id}/password`, { body: { password: 'short' } })).status, 400);
+    assert.equal((await as('setUserPassword', 'PUT', `/users/${id}/password`, { body: { password: 'an even longer passphrase' } })).status, 204);
+    assert.equal((await as('resetUserSecondFactor', 'DELETE', `/users/${id}/second-factor`)).status, 204);
+
+    assert.deepEqual((await as('listUserSessions', 'GET', `/users/${id}/sessions`)).body, { items: [] });
+    assert.deepEqual((await as('endUserSessions', 'DELETE', `/users/${id}/sessions`)).body, { sessions_ended: 0 });
+    assert.equal((await as('endUserSession', 'DELETE', `/users/${id}/sessions/no-such-session`)).status, 404);
+    assert.deepEqual((await as('listUserApps', 'GET', `/users/${id}/apps`)).body, { items: [] });
+    assert.equal((await as('revokeUserApp', 'DELETE', `/users/${id}/apps/no-such-grant`)).status, 404);
+    assert.equal((await call('GET', '/users/no-such-user/sessions', { token: adminToken })).status, 404);
+  });
+
+  it('service accounts: create (private key once), list, show, disable, add and remove keys', async () => {
+    const created = await as('createServiceAccount', 'POST', '/service-accounts', { body: { name: 'exporter', scope: 'cmdb.read', generate_key: 'EdDSA' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.service_account.client_id;
+    assert.equal(created.body.private_key.kty, 'OKP');
+    const shown = await as('getServiceAccount', 'GET', `/service-accounts/${id}`);
+    assert.equal(JSON.stringify(shown.body).includes(created.body.private_key.d), false);
+    assert.ok((await as('listServiceAccounts', 'GET', '/service-accounts')).body.items.some((a: { client_id: string }) => a.client_id === id));
+    const key = await otherKey();
+    const added = await as('addServiceAccountKeys', 'POST', `/service-accounts/${id}/keys`, { body: { jwks: { keys: [key] } } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.deepEqual(added.body.added, [key.kid]);
+    const withPrivate = await call('POST', `/service-accounts/${id}/keys`, { token: adminToken, body: { jwks: { keys: [{ ...key, kid: 'p', d: 'AAAA' }] } } });
+    assert.equal(withPrivate.status, 400);
+    assert.equal((await as('removeServiceAccountKey', 'DELETE', `/service-accounts/${id}/keys/${key.kid}`)).status, 204);
+    const etag = (await call('GET', `/service-accounts/${id}`, { token: adminToken })).headers.get('etag')!;
+    const disabled = await as('updateServiceAccount', 'PATCH', `/service-accounts/${id}`, { body: { disabled: true }, headers: { 'if-match': etag } });
+    assert.equal(disabled.body.disabled, true);
+  });
+
+  it('resources, signing keys and the audit trail', async () => {
+    const identifier = 'https://hr.example.test/api';
+    const created = await as('createResource', 'POST', '/resources', { body: { identifier, scope: 'hr.read', format: 'opaque', ttl: 600 } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await call('POST', '/resources', { token: adminToken, body: { identifier, scope: 'hr.read' } })).status, 409);
+    assert.ok((await as('listResources', 'GET', '/resources')).body.items.some((r: { identifier: string }) => r.identifier === identifier));
+    assert.equal((await as('getResource', 'GET', `/resources/${encodeURIComponent(identifier)}`)).body.format, 'opaque');
+    assert.equal((await as('deleteResource', 'DELETE', `/resources/${encodeURIComponent(identifier)}`)).status, 204);
+    assert.equal((await call('GET', `/resources/${encodeURIComponent(identifier)}`, { token: adminToken })).status, 404);
+
+    const before = (await as('listSigningKeys', 'GET', '/signing-keys')).body.items;
+    assert.ok(before.some((k: { state: string; alg: string }) => k.state === 'active' && k.alg === 'RS256'));
+    assert.equal(JSON.stringify(before).includes('"d"'), false);
+    const rotated = await as('rotateSigningKey', 'POST', '/signing-keys/rotate', { body: { alg: 'ES256' } });
+    assert.equal(rotated.status, 201);
+    assert.equal(rotated.body.state, 'next');
+
+    const events = await as('listAuditEvents', 'GET', `/audit-events?type=resource.&client_id=&limit=10`);
+    assert.equal(events.status, 400, 'an empty client_id is a bad field, not "everything"');
+    const resourceEvents = (await call('GET', '/audit-events?type=resource.', { token: adminToken })).body.items;
+    assert.deepEqual(resourceEvents.filter((e: { target: string }) => e.target === `resource:${identifier}`).map((e: { type: string; actor: string }) => `${e.type} ${e.actor}`), [
+      `resource.deleted service_account:${admin.clientId}`,
+      `resource.created service_account:${admin.clientId}`,
+    ]);
+    const keyEvents = (await call('GET', `/audit-events?type=signing_key.rotated&since=${new Date(Date.now() - 60_000).toISOString()}`, { token: adminToken })).body.items;
+    assert.equal(keyEvents[0].target, `signing_key:${rotated.body.kid}`);
+  });
+
+  it('exercised every operation in the document with an admin token', () => {
+    const missing = operations.map((o) => o.operationId).filter((id) => !exercised.has(id));
+    assert.deepEqual(missing, []);
+  });
+
+  it('refuses a disabled admin account\'s unexpired token at once', async () => {
+    const cli = { kind: 'cli' as const, osUser: 'test' };
+    const second = await server.runtime.admin.serviceAccounts.create(cli, { name: 'second-admin', scope: 'latchkey:admin', generateKey: 'ES256' });
+    const token = await tokenFor(server, { clientId: second.account.clientId, key: second.privateJwk! });
+    assert.equal((await call('GET', '/clients', { token })).status, 200);
+    await server.runtime.admin.serviceAccounts.setDisabled(cli, second.account.clientId, true);
+    const refused = await call('GET', '/clients', { token });
+    assert.equal(refused.status, 401);
+    assert.match(refused.body.detail, /disabled or deleted/);
+  });
+
+  it('refuses forged tokens: alg none, HS256 keyed with the server\'s public key, a foreign key with our kid, a bad signature', async () => {
+    const claims = JSON.parse(Buffer.from(adminToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const header = JSON.parse(Buffer.from(adminToken.split('.')[0]!, 'base64url').toString()) as { kid: string; alg: string };
+    const publicJwk = server.live.publicJwks.keys.find((k) => k.kid === header.kid)!;
+    const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${base64url.encode(JSON.stringify(claims))}.`;
+    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: header.kid }).sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
+    const foreign = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: header.kid }).sign(await importJWK(await otherPrivateKey(), 'ES256'));
+    const [h, p, s] = adminToken.split('.');
+    const tampered = `${h}.${base64url.encode(JSON.stringify({ ...claims, scope: 'latchkey:admin', client_id: 'sa_somebody_else', sub: 'sa_somebody_else' }))}.${s}`;
+    for (const forged of [none, hs, foreign, tampered, `${h}.${p}.${s!.slice(0, -4)}AAAA`]) {
+      const res = await call('GET', '/clients', { token: forged });
+      assert.equal(res.status, 401, forged.slice(0, 40));
+      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    }
+  });
+
+  it('refuses an app client that was granted the admin scope: only service accounts administer', async () => {
+    const cli = { kind: 'cli' as const, osUser: 'test' };
+    const { client, clientSecret } = await server.runtime.admin.clients.create(cli, { name: 'Mistake', redirectUris: [], clientCredentials: true, apiScope: 'latchkey:admin' });
+    const res = await fetch(`${server.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: adminApiResource(server.issuer), scope: 'latchkey:admin' }),
+    });
+    const { access_token } = (await res.json()) as { access_token: string };
+    assert.ok(access_token, 'the token itself is issued (the operator granted the scope)');
+    const refused = await call('GET', '/clients', { token: access_token });
+    assert.equal(refused.status, 401);
+  });
+
+  it('unknown paths under /admin/api are problem documents, not pages', async () => {
+    const res = await call('GET', '/nothing-here', { token: adminToken });
+    assert.equal(res.status, 404);
+    assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  });
+});
+
+async function otherPrivateKey(): Promise<JWK> {
+  const { generateKeyPair } = await import('jose');
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), alg: 'ES256' };
+}
+
+async function otherKey(): Promise<JWK> {
+  const { d: _d, ...pub } = await otherPrivateKey();
+  return { ...pub, kid: `k-${Math.random().toString(36).slice(2, 10)}` };
+}
