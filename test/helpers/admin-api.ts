@@ -44,7 +44,7 @@ export interface ApiAnswer {
 }
 
 export function adminClient(server: TestServer) {
-  const base = `${server.issuer}/admin/api/v1`;
+  const base = `${server.url}/admin/api/v1`;
   return async (method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiAnswer> => {
     const res = await fetch(`${base}${path}`, {
       method,

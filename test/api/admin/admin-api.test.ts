@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, base64url, exportJWK, importJWK, type JWK } from 'jose';
 import { adminApiResource } from '../../../src/services/administration.ts';
 import { adminClient, bootstrapAdmin, tokenFor, type ApiAnswer, type Signer } from '../../helpers/admin-api.ts';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { startSecondNode, startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const CMDB = 'https://cmdb.example.test';
 
@@ -267,6 +267,21 @@ describe('admin API', () => {
     const refused = await call('GET', '/clients', { token });
     assert.equal(refused.status, 401);
     assert.match(refused.body.detail, /disabled or deleted/);
+  });
+
+  it('a disabled admin is refused at once on another node too (no cache between disabling and refusing)', async () => {
+    const other = await startSecondNode(server);
+    try {
+      const cli = { kind: 'cli' as const, osUser: 'test' };
+      const third = await server.runtime.admin.serviceAccounts.create(cli, { name: 'third-admin', scope: 'latchkey:admin', generateKey: 'ES256' });
+      const token = await tokenFor(server, { clientId: third.account.clientId, key: third.privateJwk! });
+      const onOther = adminClient(other);
+      assert.equal((await onOther('GET', '/clients', { token })).status, 200);
+      await server.runtime.admin.serviceAccounts.setDisabled(cli, third.account.clientId, true);
+      assert.equal((await onOther('GET', '/clients', { token })).status, 401, 'refused by the other node immediately');
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses forged tokens: alg none, HS256 keyed with the server\'s public key, a foreign key with our kid, a bad signature', async () => {
