@@ -213,11 +213,6 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
   }
 
   return {
-    /** Constant-time check of a presented secret against the stored HMAC. */
-    secretMatches(storedHash: string, presented: string): boolean {
-      return constantTimeEqual(digest(presented), storedHash);
-    },
-
     /**
      * A presented secret against the client's current secret and, until its
      * expiry, the one a rotation replaced. From the node's client cache

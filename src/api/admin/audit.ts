@@ -3,7 +3,7 @@ import { ADMIN_READ_SCOPE } from '../../services/administration.ts';
 import { auditView } from '../../services/admin-views.ts';
 import { defineRoute } from '../registry.ts';
 import type { AdminRouteDeps } from './context.ts';
-import { AuditEvent, auditExample, AuditQuery, pageOf } from './schemas.ts';
+import { AuditEvent, auditExample, AuditQuery, pageOf, pageBody } from './schemas.ts';
 
 export function auditRoutes({ admin }: AdminRouteDeps) {
   return [
@@ -22,7 +22,7 @@ export function auditRoutes({ admin }: AdminRouteDeps) {
           limit: query.limit,
           cursor: query.cursor,
         });
-        return { status: 200, body: { items: page.items.map(auditView), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
+        return pageBody(page, auditView);
       },
     }),
   ];

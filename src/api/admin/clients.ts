@@ -6,7 +6,7 @@ import type { ClientRecord, CreateClientInput } from '../../services/clients.ts'
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
-import { Client, ClientIdParams, clientExample, CreateClient, CreatedClient, PageQuery, pageOf, RotatedSecret, RotateSecret, UpdateClient } from './schemas.ts';
+import { Client, ClientIdParams, clientExample, CreateClient, CreatedClient, PageQuery, pageOf, RotatedSecret, RotateSecret, UpdateClient, pageBody } from './schemas.ts';
 
 const tags = ['clients'];
 
@@ -33,7 +33,7 @@ export function clientRoutes({ admin }: AdminRouteDeps) {
       responses: { 200: { description: 'a page of clients', schema: pageOf(Client, 'ClientPage'), example: { items: [clientExample] } } },
       async handle({ query }) {
         const page = await admin.clients.page(query);
-        return { status: 200, body: { items: page.items.map(clientView), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
+        return pageBody(page, clientView);
       },
     }),
     defineRoute({

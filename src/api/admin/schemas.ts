@@ -16,6 +16,10 @@ export const PageQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional().describe('next_cursor of the previous page'),
 });
 
+/** A page of a list as the API answers it. */
+export const pageBody = <T, V>(page: { items: T[]; nextCursor?: string }, view: (item: T) => V) =>
+  ({ status: 200, body: { items: page.items.map(view), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } });
+
 export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
   z.object({
     items: z.array(item),
@@ -64,44 +68,29 @@ export const clientExample = {
   updated_at: '2026-11-23T12:00:00.000Z',
 };
 
-const clientRegistration = {
-  redirect_uris: z.array(uri).max(50).describe('exact redirect URIs (https; http for loopback only)'),
-  post_logout_redirect_uris: z.array(uri).max(50),
-  scope: scope.describe('OpenID scopes the client may ask for'),
-  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']),
-  id_token_signed_response_alg: z.enum(['RS256', 'ES256']),
-  client_credentials: z.boolean().describe('also allow the client_credentials grant'),
-  api_scope: scope.describe('API scopes the client is granted'),
-  resource_servers: z.array(uri).max(50).describe('registered resources whose tokens it may introspect'),
-  require_mfa: z.boolean().describe('every sign-in to it needs a second factor'),
-};
+const clientName = z.string().trim().min(1, 'must not be empty').max(200);
 
-export const CreateClient = z.strictObject({
-  client_name: z.string().trim().min(1, 'must not be empty').max(200),
+/** A client's registration; every field optional, as an update sends it (fields left out keep their value). */
+const clientRegistration = z.strictObject({
+  client_name: clientName.optional(),
+  redirect_uris: z.array(uri).max(50).optional().describe('exact redirect URIs (https; http for loopback only)'),
+  post_logout_redirect_uris: z.array(uri).max(50).optional(),
+  scope: scope.optional().describe('OpenID scopes the client may ask for'),
+  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
+  id_token_signed_response_alg: z.enum(['RS256', 'ES256']).optional(),
+  client_credentials: z.boolean().optional().describe('also allow the client_credentials grant'),
+  api_scope: scope.optional().describe('API scopes the client is granted'),
+  resource_servers: z.array(uri).max(50).optional().describe('registered resources whose tokens it may introspect'),
+  require_mfa: z.boolean().optional().describe('every sign-in to it needs a second factor'),
+});
+
+export const UpdateClient = clientRegistration.meta({ id: 'UpdateClient' });
+
+export const CreateClient = clientRegistration.extend({
+  client_name: clientName,
   public: z.boolean().optional().describe('a public client (PKCE, no secret)'),
-  redirect_uris: clientRegistration.redirect_uris.default([]),
-  post_logout_redirect_uris: clientRegistration.post_logout_redirect_uris.optional(),
-  scope: clientRegistration.scope.optional(),
-  token_endpoint_auth_method: clientRegistration.token_endpoint_auth_method.optional(),
-  id_token_signed_response_alg: clientRegistration.id_token_signed_response_alg.optional(),
-  client_credentials: clientRegistration.client_credentials.optional(),
-  api_scope: clientRegistration.api_scope.optional(),
-  resource_servers: clientRegistration.resource_servers.optional(),
-  require_mfa: clientRegistration.require_mfa.optional(),
+  redirect_uris: z.array(uri).max(50).default([]).describe('exact redirect URIs (https; http for loopback only); none for a machine-only client'),
 }).meta({ id: 'CreateClient' });
-
-export const UpdateClient = z.strictObject({
-  client_name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
-  redirect_uris: clientRegistration.redirect_uris.optional(),
-  post_logout_redirect_uris: clientRegistration.post_logout_redirect_uris.optional(),
-  scope: clientRegistration.scope.optional(),
-  token_endpoint_auth_method: clientRegistration.token_endpoint_auth_method.optional(),
-  id_token_signed_response_alg: clientRegistration.id_token_signed_response_alg.optional(),
-  client_credentials: clientRegistration.client_credentials.optional(),
-  api_scope: clientRegistration.api_scope.optional(),
-  resource_servers: clientRegistration.resource_servers.optional(),
-  require_mfa: clientRegistration.require_mfa.optional(),
-}).meta({ id: 'UpdateClient' });
 
 export const CreatedClient = z.object({
   client: Client,

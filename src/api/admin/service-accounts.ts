@@ -8,7 +8,7 @@ import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
 import {
   AddedKeys, AddKeys, ClientIdParams, CreatedServiceAccount, CreateServiceAccount, KeyParams, PageQuery, pageOf, ServiceAccount,
-  serviceAccountExample, UpdateServiceAccount,
+  serviceAccountExample, UpdateServiceAccount, pageBody,
 } from './schemas.ts';
 
 const tags = ['service accounts'];
@@ -22,7 +22,7 @@ export function serviceAccountRoutes({ admin }: AdminRouteDeps) {
       responses: { 200: { description: 'a page of service accounts', schema: pageOf(ServiceAccount, 'ServiceAccountPage'), example: { items: [serviceAccountExample] } } },
       async handle({ query }) {
         const page = await admin.serviceAccounts.page(query);
-        return { status: 200, body: { items: page.items.map(serviceAccountView), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
+        return pageBody(page, serviceAccountView);
       },
     }),
     defineRoute({

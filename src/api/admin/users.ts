@@ -7,7 +7,7 @@ import type { PublicUser } from '../../services/users.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
-import { AuthorizedApps, CreateUser, pageOf, Sessions, SessionsEnded, SetPassword, UpdateUser, User, userExample, UserIdParams, UserQuery } from './schemas.ts';
+import { AuthorizedApps, CreateUser, pageOf, Sessions, SessionsEnded, SetPassword, UpdateUser, User, userExample, UserIdParams, UserQuery, pageBody } from './schemas.ts';
 
 const tags = ['users'];
 const SessionParams = z.strictObject({ user_id: z.string().min(1).max(200), session_id: z.string().min(1).max(200) });
@@ -21,7 +21,7 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       responses: { 200: { description: 'a page of users', schema: pageOf(User, 'UserPage'), example: { items: [userExample] } } },
       async handle({ query }) {
         const page = await admin.users.page(query);
-        return { status: 200, body: { items: page.items.map(userView), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
+        return pageBody(page, userView);
       },
     }),
     defineRoute({

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, base64url, exportJWK, importJWK, type JWK } from 'jose';
 import { adminApiResource } from '../../../src/services/administration.ts';
 import { adminClient, bootstrapAdmin, tokenFor, type ApiAnswer, type Signer } from '../../helpers/admin-api.ts';
+import { Browser } from '../../helpers/browser.ts';
+import { authRequest, codeFlow, createUser, postToken, registerClient } from '../../helpers/relying-party.ts';
 import { startSecondNode, startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const CMDB = 'https://cmdb.example.test';
@@ -203,6 +205,35 @@ describe('admin API', () => {
     assert.deepEqual((await as('listUserApps', 'GET', `/users/${id}/apps`)).body, { items: [] });
     assert.equal((await as('revokeUserApp', 'DELETE', `/users/${id}/apps/no-such-grant`)).status, 404);
     assert.equal((await call('GET', '/users/no-such-user/sessions', { token: adminToken })).status, 404);
+  });
+
+  it('a person\'s real session and authorization: listed, the app revoked (its refresh token dies), signed out everywhere', async () => {
+    const app = await registerClient(server, { name: 'Diary', scope: 'openid email profile offline_access' });
+    const person = await createUser(server);
+    const browser = new Browser(server.url);
+    const { tokens } = await codeFlow(app, browser, person, { scope: 'openid email offline_access', prompt: 'consent' });
+    assert.ok(tokens.refresh_token);
+
+    const sessions = (await call('GET', `/users/${person.id}/sessions`, { token: adminToken })).body.items;
+    assert.equal(sessions.length, 1);
+    assert.deepEqual(sessions[0].client_ids, [app.clientId]);
+    assert.deepEqual(sessions[0].amr, ['pwd']);
+    const apps = (await call('GET', `/users/${person.id}/apps`, { token: adminToken })).body.items;
+    assert.deepEqual(apps.map((a: { client_id: string; client_name: string }) => [a.client_id, a.client_name]), [[app.clientId, 'Diary']]);
+
+    const otherPerson = await createUser(server);
+    assert.equal((await call('DELETE', `/users/${otherPerson.id}/apps/${apps[0].grant_id}`, { token: adminToken })).status, 404, 'not someone else\'s grant');
+    assert.equal((await call('DELETE', `/users/${otherPerson.id}/sessions/${sessions[0].id}`, { token: adminToken })).status, 404, 'not someone else\'s session');
+
+    assert.equal((await call('DELETE', `/users/${person.id}/apps/${apps[0].grant_id}`, { token: adminToken })).status, 204);
+    const refreshed = await postToken(server, app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    assert.equal(refreshed.status, 400, 'the revoked authorization\'s refresh token no longer works');
+    assert.deepEqual((await call('GET', `/users/${person.id}/apps`, { token: adminToken })).body.items, []);
+
+    assert.equal((await call('DELETE', `/users/${person.id}/sessions/${sessions[0].id}`, { token: adminToken })).status, 204);
+    assert.deepEqual((await call('GET', `/users/${person.id}/sessions`, { token: adminToken })).body.items, []);
+    const again = await browser.navigate((await authRequest(app)).url.href);
+    assert.ok(!('redirect' in again) && again.html.includes('/login"'), 'the browser must sign in again');
   });
 
   it('service accounts: create (private key once), list, show, disable, add and remove keys', async () => {
