@@ -82,7 +82,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     db,
     artifacts: storage.artifacts,
     box,
-    users: createUserService(db, { bcryptCost: config.bcryptCost }),
+    users: createUserService(db, storage.accounts, { bcryptCost: config.bcryptCost }),
     clients: createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
     serviceAccounts: createServiceAccountService(db, box, changes),
     resources: createResourceServerService(db, changes),
