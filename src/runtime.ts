@@ -11,6 +11,7 @@ import { resolveKeyEncryptionKey } from './services/key-encryption-key.ts';
 import { createSecretBox, type SecretBox } from './services/secret-box.ts';
 import { getOrCreateSecret } from './services/server-secrets.ts';
 import { createUserService, type UserService } from './services/users.ts';
+import { setPasswordThreads } from './services/passwords.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
 import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
 import { createChangeTracker } from './services/config-cache.ts';
@@ -49,6 +50,7 @@ export interface RuntimeHooks {
 }
 
 export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
+  setPasswordThreads(config.passwordHashThreads);
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
