@@ -18,7 +18,7 @@ chmodSync(stub, 0o755);
 const sqlite = readFileSync(join(root, 'prisma', 'schema.prisma'), 'utf8');
 const postgres = sqlite
   .replace('provider = "sqlite"', 'provider = "postgresql"')
-  .replace('output       = "../src/generated/sqlite"', 'output       = "../../src/generated/postgres"');
+  .replace(/output(\s*)= "\.\.\/src\/generated\/sqlite"/, 'output$1= "../../src/generated/postgres"');
 if (postgres === sqlite) throw new Error('could not derive the PostgreSQL schema');
 mkdirSync(join(root, 'prisma', 'postgres'), { recursive: true });
 writeFileSync(

@@ -11,6 +11,7 @@ import { resolveKeyEncryptionKey } from './services/key-encryption-key.ts';
 import { createSecretBox, type SecretBox } from './services/secret-box.ts';
 import { getOrCreateSecret } from './services/server-secrets.ts';
 import { createUserService, type UserService } from './services/users.ts';
+import { setPasswordThreads } from './services/passwords.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
 import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
 import { createChangeTracker } from './services/config-cache.ts';
@@ -57,6 +58,7 @@ export interface RuntimeHooks {
 }
 
 export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
+  setPasswordThreads(config.passwordHashThreads);
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
@@ -85,7 +87,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const changes = createChangeTracker(db);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey);
-  const users = createUserService(db, { bcryptCost: config.bcryptCost });
+  const users = createUserService(db, storage.accounts, { bcryptCost: config.bcryptCost });
   const clients = createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
   const serviceAccounts = createServiceAccountService(db, box, changes);
   const resources = createResourceServerService(db, changes);

@@ -56,6 +56,8 @@ const schema = z.object({
     .optional(),
   /** bcrypt cost for password hashes. Default 12 (about 250 ms on one core). */
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  /** Threads that hash passwords, at the lowest CPU priority. Default: CPU cores − 1, at least 1. */
+  PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   /** Believe `X-Forwarded-*` headers (only behind a proxy you run). Default false. */
   TRUST_PROXY: bool(false),
   /** Access token lifetime, seconds. Default 3600 (1 h). */
@@ -152,6 +154,8 @@ export interface Config {
   readonly dataDir: string;
   readonly keyEncryptionKey: Buffer | undefined;
   readonly bcryptCost: number;
+  /** Undefined: CPU cores − 1, at least 1 (src/services/password-workers.ts). */
+  readonly passwordHashThreads: number | undefined;
   readonly trustProxy: boolean;
   readonly secureCookies: boolean;
   readonly ttl: Readonly<{
@@ -254,6 +258,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     keyEncryptionKey: e.LATCHKEY_KEY_ENCRYPTION_KEY ? Buffer.from(e.LATCHKEY_KEY_ENCRYPTION_KEY, 'base64') : undefined,
     bcryptCost: e.BCRYPT_COST,
+    passwordHashThreads: e.PASSWORD_HASH_THREADS,
     trustProxy: e.TRUST_PROXY,
     secureCookies: production || issuer.startsWith('https://'),
     ttl: Object.freeze({

@@ -14,8 +14,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
+import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
-import { openFastConnection, useWalMode } from './sqlite.ts';
+import { openFastConnection, startCheckpointer, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /** Both generated clients have the same models; code is written against this one. */
@@ -103,6 +104,10 @@ function observed(factory: SqlMigrationAwareDriverAdapterFactory, observe: Query
 }
 
 /** Store statements, timed like Prisma's for the metrics. */
+function observedAccounts(store: AccountStore, observe: QueryObserver | undefined): AccountStore {
+  return observe ? { find: (id) => time(observe, 'query', () => store.find(id)) } : store;
+}
+
 function observedStore(store: ArtifactStore, observe: QueryObserver | undefined): ArtifactStore {
   if (!observe) return store;
   return {
@@ -119,6 +124,7 @@ function observedStore(store: ArtifactStore, observe: QueryObserver | undefined)
 export interface Storage {
   db: Db;
   artifacts: ArtifactStore;
+  accounts: AccountStore;
   close(): Promise<void>;
 }
 
@@ -149,13 +155,17 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const factory = observed(new PrismaLibSql({ url: `file:${file}` }), opts.observe, async (adapter) => {
       // Per connection (the file's WAL mode is already set): see src/db/sqlite.ts.
       await adapter.executeRaw({ sql: 'PRAGMA synchronous = NORMAL', args: [], argTypes: [] });
+      await adapter.executeRaw({ sql: 'PRAGMA wal_autocheckpoint = 0', args: [], argTypes: [] });
     });
     const db = new PrismaClient({ adapter: factory });
     const fast = openFastConnection(file);
+    const checkpointer = startCheckpointer(file);
     return {
       db,
       artifacts: observedStore(sqliteArtifactStore(fast), opts.observe),
+      accounts: observedAccounts(sqliteAccountStore(fast), opts.observe),
       async close() {
+        await checkpointer.close();
         await db.$disconnect();
         fast.close();
       },
@@ -174,6 +184,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
   return {
     db,
     artifacts: observedStore(postgresArtifactStore(pool), opts.observe),
+    accounts: observedAccounts(postgresAccountStore(pool), opts.observe),
     async close() {
       await db.$disconnect();
       await pool.end();

@@ -1,6 +1,6 @@
-// Password hashing with bcrypt's asynchronous API (it runs on libuv's thread
-// pool, never on the event loop).
-import bcrypt from 'bcrypt';
+// Password hashing with bcrypt, never on the event loop: on the process's
+// password threads (src/services/password-workers.ts).
+import { createPasswordWorkers, type PasswordWorkers } from './password-workers.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 // bcrypt only reads the first 72 bytes; longer passwords would silently share a hash.
@@ -12,10 +12,24 @@ export function checkPasswordPolicy(password: string): string | undefined {
   return undefined;
 }
 
+// One set of threads per process, however many runtimes it opens (the tests open many).
+let workers: PasswordWorkers | undefined;
+let threads: number | undefined;
+
+/** How many password threads the process starts (PASSWORD_HASH_THREADS); before the first hash. */
+export function setPasswordThreads(count: number | undefined): void {
+  threads = count;
+}
+
+const pool = () => (workers ??= createPasswordWorkers(threads));
+
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(password, cost);
+  return pool().hash(password, cost);
 }
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(password, hash);
+  return pool().compare(password, hash);
 }
+
+/** Hashes waiting for a password thread. */
+export const passwordsQueued = () => workers?.queued ?? 0;

@@ -1,5 +1,6 @@
 // People who sign in: creation, lookup, password checks. No Koa, no provider.
 import { randomUUID } from 'node:crypto';
+import type { AccountStore } from '../db/account-store.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
@@ -36,7 +37,7 @@ export interface UserChanges {
   disabled?: boolean;
 }
 
-export function createUserService(db: Db, opts: { bcryptCost: number }) {
+export function createUserService(db: Db, accounts: AccountStore, opts: { bcryptCost: number }) {
   const uniqueEmail = async <T>(email: string, write: () => Promise<T>): Promise<T> => {
     try {
       return await write();
@@ -98,7 +99,8 @@ export function createUserService(db: Db, opts: { bcryptCost: number }) {
 
     /** For findAccount: the enabled user or nothing. */
     async findActive(id: string): Promise<PublicUser | undefined> {
-      const user = await db.user.findUnique({ where: { id }, select: publicFields });
+      // On every token a person's app gets or uses: a prepared statement.
+      const user = await accounts.find(id);
       return user && !user.disabled ? user : undefined;
     },
 

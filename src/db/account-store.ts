@@ -1,0 +1,54 @@
+// The one read of a person that oidc-provider makes for every token it
+// issues or serves (refresh, userinfo, introspection of a person's token):
+// a prepared statement beside the artifact store's, for the same reason
+// (Prisma's client costs 0.4–0.9 ms per statement; this costs microseconds).
+import type pg from 'pg';
+import type { SqliteDatabase } from './sqlite.ts';
+
+export interface StoredAccount {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  name: string | null;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+export interface AccountStore {
+  find(id: string): Promise<StoredAccount | undefined>;
+}
+
+const SELECT = 'SELECT id, email, email_verified, name, disabled, created_at FROM users WHERE id =';
+
+interface Row {
+  id: string;
+  email: string;
+  email_verified: number | boolean;
+  name: string | null;
+  disabled: number | boolean;
+  created_at: string | Date;
+}
+
+const account = (r: Row | undefined): StoredAccount | undefined =>
+  r && {
+    id: r.id,
+    email: r.email,
+    emailVerified: Boolean(r.email_verified),
+    name: r.name,
+    disabled: Boolean(r.disabled),
+    createdAt: new Date(r.created_at),
+  };
+
+export function sqliteAccountStore(db: SqliteDatabase): AccountStore {
+  const find = db.prepare(`${SELECT} ?`);
+  return { find: async (id) => account(find.get(id) as Row | undefined) };
+}
+
+export function postgresAccountStore(pool: pg.Pool): AccountStore {
+  return {
+    async find(id) {
+      const { rows } = await pool.query<Row>({ name: 'lk_account', text: `${SELECT} $1`, values: [id] });
+      return account(rows[0]);
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// bcrypt on worker threads of our own, at the lowest CPU priority.
+//
+// bcrypt's asynchronous API runs on libuv's thread pool, which WebCrypto
+// (every JWT we sign) and file I/O share: during a storm of logins, token
+// requests queued behind 200 ms hashes. Here each hash runs synchronously on
+// a dedicated thread, at most `threads` at once (one core is left to the
+// event loop), and on Linux each thread lowers its own priority (nice 19) so
+// that the scheduler always prefers the event loop when both want the CPU:
+// logins still get every idle cycle, tokens are never starved by them.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+type Job = { op: 'hash'; password: string; cost: number } | { op: 'compare'; password: string; hash: string };
+interface Pending {
+  job: Job;
+  resolve(value: string | boolean): void;
+  reject(err: Error): void;
+}
+
+// CommonJS, evaluated in the worker: no TypeScript loader is started there.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const bcrypt = require(workerData.bcrypt);
+try {
+  // /proc/thread-self names this thread; setpriority on a thread id renices that thread alone.
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(tid, workerData.nice);
+} catch {}
+parentPort.on('message', (job) => {
+  try {
+    const result = job.op === 'hash' ? bcrypt.hashSync(job.password, job.cost) : bcrypt.compareSync(job.password, job.hash);
+    parentPort.postMessage({ result });
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message) });
+  }
+});
+`;
+
+/** Lowest priority: hashing only ever uses cycles nothing else wants. */
+const NICE = 19;
+
+/** Default: every core but one, at least one. */
+export const defaultPasswordThreads = () => Math.max(1, availableParallelism() - 1);
+
+export interface PasswordWorkers {
+  hash(password: string, cost: number): Promise<string>;
+  compare(password: string, hash: string): Promise<boolean>;
+  /** Hashes waiting for a thread (a gauge for the metrics). */
+  readonly queued: number;
+  close(): Promise<void>;
+}
+
+export function createPasswordWorkers(threads = defaultPasswordThreads()): PasswordWorkers {
+  const bcryptPath = createRequire(import.meta.url).resolve('bcrypt');
+  const idle: Worker[] = [];
+  const busy = new Map<Worker, Pending>();
+  const queue: Pending[] = [];
+  let spawned = 0;
+  let closed = false;
+
+  const spawn = (): Worker => {
+    spawned++;
+    // execArgv [] : the parent's --import tsx would start a loader thread per worker.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { bcrypt: bcryptPath, nice: NICE } });
+    worker.unref();
+    worker.on('message', (msg: { result?: string | boolean; error?: string }) => {
+      const pending = busy.get(worker);
+      busy.delete(worker);
+      if (pending) {
+        if (msg.error !== undefined) pending.reject(new Error(`password hashing failed: ${msg.error}`));
+        else pending.resolve(msg.result!);
+      }
+      release(worker);
+    });
+    let gone = false;
+    // 'error' is followed by 'exit': count the loss once.
+    const lost = (err: Error) => {
+      if (gone) return;
+      gone = true;
+      const pending = busy.get(worker);
+      busy.delete(worker);
+      const i = idle.indexOf(worker);
+      if (i >= 0) idle.splice(i, 1);
+      spawned--;
+      pending?.reject(err);
+      if (!closed) pump();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`password worker exited (${code})`)));
+    return worker;
+  };
+
+  const release = (worker: Worker) => {
+    const next = queue.shift();
+    if (next) return run(worker, next);
+    idle.push(worker);
+  };
+
+  const run = (worker: Worker, pending: Pending) => {
+    busy.set(worker, pending);
+    worker.postMessage(pending.job);
+  };
+
+  const pump = () => {
+    while (queue.length && (idle.length || spawned < threads)) run(idle.pop() ?? spawn(), queue.shift()!);
+  };
+
+  const submit = <T extends string | boolean>(job: Job) =>
+    new Promise<T>((resolve, reject) => {
+      if (closed) return reject(new Error('password workers are closed'));
+      queue.push({ job, resolve: resolve as Pending['resolve'], reject });
+      pump();
+    });
+
+  return {
+    hash: (password, cost) => submit<string>({ op: 'hash', password, cost }),
+    compare: (password, hash) => submit<boolean>({ op: 'compare', password, hash }),
+    get queued() {
+      return queue.length;
+    },
+    async close() {
+      closed = true;
+      for (const p of queue.splice(0)) p.reject(new Error('password workers are closed'));
+      await Promise.all([...idle.splice(0), ...busy.keys()].map((w) => w.terminate()));
+    },
+  };
+}
