@@ -2,7 +2,11 @@
 // against one server and database, the same operations have the same effects
 // and the same audit records, differing only in who the actor was.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, tokenFor, type Signer } from '../helpers/admin-api.ts';
 import { adminCli, errorLines } from '../helpers/cli.ts';
@@ -34,8 +38,23 @@ describe('admin CLI and admin API on one server', () => {
     assert.equal(out.resource, `${server.issuer}/admin/api/v1`);
     assert.equal(out.private_key.kty, 'EC');
     admin = { clientId: out.client_id, key: out.private_key };
-    token = await tokenFor(server, admin);
-    assert.equal((await call('GET', '/clients', { token })).status, 200);
+
+    // The README's way: the key file, the signing script, a form post, then the API.
+    const file = join(server.dir, 'admin.json');
+    writeFileSync(file, JSON.stringify(out), { mode: 0o600 });
+    const { stdout: assertion } = await promisify(execFile)(process.execPath, ['scripts/sign-assertion.mjs', file, server.issuer]);
+    const res = await fetch(`${server.issuer}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: assertion.trim(), resource: out.resource }),
+    });
+    const issued = (await res.json()) as { access_token: string; scope: string; expires_in: number };
+    assert.equal(res.status, 200, JSON.stringify(issued));
+    assert.equal(issued.scope, 'latchkey:admin');
+    assert.equal(issued.expires_in, 600);
+    token = issued.access_token;
+    const created = await call('POST', '/clients', { token, body: { client_name: 'Billing', redirect_uris: ['https://billing.example.com/callback'] } });
+    assert.equal(created.status, 201);
+    assert.equal((await tokenFor(server, admin)).split('.').length, 3);
 
     const again = await cli('bootstrap', '--name', 'second', '--generate-key', 'ES256', '--json');
     assert.equal(again.code, 1);
