@@ -1,7 +1,6 @@
 // `admin keys …` (signing keys) and `admin kek rotate` (the key-encryption key).
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime.ts';
-import { rewrapSecrets } from '../services/kek-rotation.ts';
 import { createSecretBox } from '../services/secret-box.ts';
 import { ROTATABLE_ALGS, type SigningAlg } from '../services/signing-keys.ts';
 import { signingKeyView } from '../services/admin-views.ts';
@@ -40,7 +39,7 @@ export async function kekCommand(rt: Runtime, sub: string | undefined, args: str
   const next = process.env.LATCHKEY_NEW_KEY_ENCRYPTION_KEY ?? '';
   const key = Buffer.from(next, 'base64');
   if (key.length !== 32) throw new UsageError('set LATCHKEY_NEW_KEY_ENCRYPTION_KEY to base64 of 32 random bytes (openssl rand -base64 32)');
-  const counts = await rewrapSecrets(rt.db, rt.box, createSecretBox(key));
+  const counts = await rt.admin.rotateKeyEncryptionKey(cliActor(), createSecretBox(key));
   printResult(values.json, { rewrapped: counts }, () =>
     `re-encrypted ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}.\nNow set LATCHKEY_KEY_ENCRYPTION_KEY to the new key on every node and restart them.`);
 }

@@ -18,6 +18,7 @@ import type { SecondFactorService } from './second-factor.ts';
 import type { SecretBox } from './secret-box.ts';
 import { GENERATED_KEY_ALGS, JWT_BEARER, type ServiceAccountService, type ServiceAccountView, type ServiceGrant } from './service-accounts.ts';
 import { keyStatus, rotateSigningKey, type SigningAlg } from './signing-keys.ts';
+import { rewrapSecrets } from './kek-rotation.ts';
 import type { UserSessionService } from './user-sessions.ts';
 import type { PublicUser, UserChanges, UserService } from './users.ts';
 
@@ -225,6 +226,13 @@ export function createAdministration(deps: AdministrationDeps) {
         await audit.recordChange(actor, 'signing_key.rotated', { kind: 'signing_key', id: kid }, { alg, activates_at: activatesAt.toISOString() }, meta);
         return { kid, alg, activatesAt };
       },
+    },
+
+    /** Re-encrypts every secret at rest under a new key-encryption key (the nodes then restart with it). */
+    async rotateKeyEncryptionKey(actor: Actor, next: SecretBox, meta?: RequestMeta) {
+      const counts = await rewrapSecrets(deps.db, deps.box, next);
+      await audit.recordChange(actor, 'key_encryption_key.rotated', { kind: 'key_encryption_key', id: 'current' }, { rewrapped: counts }, meta);
+      return counts;
     },
 
     audit: {

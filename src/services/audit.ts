@@ -46,7 +46,8 @@ export type AdminAction =
   | 'service_account.key_removed'
   | 'resource.created'
   | 'resource.deleted'
-  | 'signing_key.rotated';
+  | 'signing_key.rotated'
+  | 'key_encryption_key.rotated';
 
 /** Who made an administrative change: an admin service account (admin API) or a shell user (CLI). */
 export type Actor = { kind: 'service_account'; clientId: string } | { kind: 'cli'; osUser: string };

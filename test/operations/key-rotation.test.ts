@@ -86,6 +86,9 @@ describe('staged signing-key rotation', () => {
     assert.equal(r.code, 0, r.stderr);
     const counts = JSON.parse(r.stdout).rewrapped;
     assert.ok(counts.signing_keys >= 2 && counts.server_secrets >= 2);
+    const [audited] = await server.runtime.audit.list({ type: 'key_encryption_key.rotated' });
+    assert.match(String(audited?.actor), /^cli:/);
+    assert.deepEqual(audited?.detail, { rewrapped: counts });
     // A second node (or this one restarted) with the new key reads everything.
     const restarted = await startSecondNode(server, { LATCHKEY_KEY_ENCRYPTION_KEY: newKek });
     try {
