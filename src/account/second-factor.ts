@@ -20,7 +20,7 @@ const field = (ctx: Context, name: string) => String((ctx.request.body as Record
  * Runs `action` once the person has proven who they are again; otherwise
  * shows the account page with what was wrong.
  */
-function afterReauthentication(deps: AccountDeps, refused: string, action: (ctx: Context, accountId: string) => Promise<void>) {
+export function afterReauthentication(deps: AccountDeps, refused: string, action: (ctx: Context, accountId: string) => Promise<void>) {
   const show = showAccount(deps);
   return async (ctx: Context) => {
     const accountId = accountOf(ctx);

@@ -80,6 +80,7 @@ export function testEnv(dir: string, port: number, extra: Record<string, string>
     RATE_LIMIT_FAILURES: 'off',
     RATE_LIMIT_ACCOUNT: 'off',
     RATE_LIMIT_AUTHORIZE: 'off',
+    RATE_LIMIT_EMAIL: 'off',
     // The operators' listener on a free port of its own (many servers run at once).
     METRICS_PORT: '0',
     ...extra,
