@@ -118,7 +118,8 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
         authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
       });
       const token = randomBytes(32).toString('base64url');
-      await saveChallenge('register', token, { challenge: options.challenge, userId });
+      // Keyed by person and token: another session's request cannot even find it.
+      await saveChallenge('register', `${userId}:${token}`, { challenge: options.challenge, userId });
       return { options, token };
     },
 
@@ -126,7 +127,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
     async finishRegistration(userId: string, token: string, responseJson: string, nameInput: string): Promise<{ ok: true; id: string; name: string } | { ok: false; message: string }> {
       const name = nameInput.trim().replace(/\s+/g, ' ');
       if (name.length > MAX_PASSKEY_NAME) throw invalidInput(`A passkey's name can be at most ${MAX_PASSKEY_NAME} characters.`);
-      const stored = token ? await takeChallenge('register', token) : undefined;
+      const stored = token ? await takeChallenge('register', `${userId}:${token}`) : undefined;
       if (!stored || stored.userId !== userId) return { ok: false, message: 'This passkey set-up has expired or was already used. Start again.' };
       const response = parse<RegistrationResponseJSON>(responseJson);
       if (!response) return { ok: false, message: 'Your browser did not send a passkey. Try again.' };

@@ -91,7 +91,10 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const port = reuse ? Number(reuse.env.PORT) : await freePort();
   const database = reuse ? undefined : await createTestDatabase(dir);
-  const env = reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra });
+  // `{port}` in a value is this server's port (e.g. ISSUER: 'http://localhost:{port}' for passkeys).
+  const env = Object.fromEntries(
+    Object.entries(reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra })).map(([k, v]) => [k, v.replace('{port}', String(port))]),
+  );
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

@@ -122,6 +122,27 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.ok('redirect' in viaNew.out || (viaNew.out as Page).html.includes('/confirm"'));
   });
 
+  it('recovery codes are ten typeable XXXXX-XXXXX-XXXXX codes (75 bits), accepted with or without dashes, in any case, with spaces', async () => {
+    const person = await enrolledPerson();
+    assert.equal(person.codes.length, 10);
+    for (const code of person.codes) assert.match(code, /^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
+    assert.equal(new Set(person.codes).size, 10);
+    const typed = [
+      person.codes[0]!.replace(/-/g, ''),
+      person.codes[1]!.toLowerCase(),
+      ` ${person.codes[2]!.toLowerCase().replace(/-/g, ' ')} `,
+      person.codes[3]!.toLowerCase().replace(/-/g, '').replace(/0/g, 'o').replace(/1/g, 'l'),
+    ];
+    for (const code of typed) {
+      const out = await loginWithCode(person, code);
+      assert.ok('redirect' in out.out || (out.out as Page).html.includes('/confirm"'), `accepted as typed: "${code}"`);
+    }
+    // A code one character off, or a TOTP-shaped guess, is not.
+    const wrong = person.codes[4]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+    assert.equal(((await loginWithCode(person, wrong)).out as Page).status, 401);
+    assert.equal(await server.runtime.secondFactor.remainingRecoveryCodes(person.id), 6);
+  });
+
   it('acr_values asking for two factors sends a person without TOTP through enrolment first', async () => {
     const person = await createUser(server);
     const browser = new Browser(server.url);
