@@ -260,3 +260,34 @@ describe('mail-sending forms are rate-limited', () => {
     assert.equal((await mail.settle(victim)).length, 3);
   });
 });
+
+describe('sign-up timing', () => {
+  let server: TestServer;
+  before(async () => {
+    // A cost where bcrypt dominates the answer's time (~50 ms a hash).
+    server = await startTestServer({ REGISTRATION: 'open', BCRYPT_COST: '10' });
+  });
+  after(() => server.stop());
+
+  it('an address with an account and one without take the same time: bcrypt runs on both paths', async () => {
+    const client = await registerClient(server);
+    const existing = await createUser(server);
+    const timed = async (email: string) => {
+      const browser = new Browser(server.url);
+      const { page } = await signUpPage(browser, client);
+      const started = performance.now();
+      const answer = await submitSignUp(browser, page, { email, password: 'orchids under glass' });
+      assert.equal(answer.status, 200);
+      return performance.now() - started;
+    };
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      known.push(await timed(existing.email));
+      unknown.push(await timed(fresh()));
+    }
+    const ratio = median(known) / median(unknown);
+    assert.ok(ratio > 0.5 && ratio < 2, `known ${median(known).toFixed(0)} ms, unknown ${median(unknown).toFixed(0)} ms`);
+  });
+});
