@@ -51,6 +51,8 @@ export function requireSignedIn({ sessions, users }: AccountDeps) {
 
 export const accountOf = (ctx: Context) => (ctx.state.account as AccountState).accountId;
 
+export const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)[name] ?? '');
+
 export function meta(ctx: Context): RequestMeta & { userId: string } {
   return { ...requestMeta(ctx), userId: accountOf(ctx) };
 }

@@ -8,11 +8,9 @@
 //   POST /account/passkeys/:id/remove   remove one
 import type { Context } from 'koa';
 import { notFound } from '../errors.ts';
-import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
+import { accountOf, backWith, field, meta, type AccountDeps } from './context.ts';
 import { afterReauthentication } from './second-factor.ts';
 import { showAccount } from './show.ts';
-
-const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)[name] ?? '');
 
 export function startPasskeyRegistration(deps: AccountDeps) {
   return afterReauthentication(deps, 'no passkey was added.', async (ctx, accountId) => {

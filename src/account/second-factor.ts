@@ -9,12 +9,10 @@
 //   POST /account/recovery-codes  new recovery codes (the old ones stop working)
 import type { Context } from 'koa';
 import { lockedMessage } from '../interactions/context.ts';
-import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
+import { accountOf, backWith, field, meta, type AccountDeps } from './context.ts';
 import { showAccount } from './show.ts';
 
 const WRONG_CODE = 'That code is not correct. Check the time on your device and try the current code.';
-
-const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)[name] ?? '');
 
 /**
  * Runs `action` once the person has proven who they are again; otherwise

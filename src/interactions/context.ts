@@ -130,6 +130,11 @@ export async function continueUrl(deps: InteractionDeps, ctx: Context, notice: s
   return '/account';
 }
 
+/** A link that cannot be used: its page says why. */
+export function renderLinkRefused(deps: InteractionDeps, ctx: Context, reason: string, heading = 'This link cannot be used') {
+  deps.render(ctx, 'error', { heading, message: linkProblem(reason), code: `link_${reason}` }, reason === 'exists' ? 409 : 400);
+}
+
 /** A link page's refusal, in words. */
 export function linkProblem(reason: string): string {
   switch (reason) {

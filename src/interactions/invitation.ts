@@ -3,11 +3,9 @@
 // POST /invitation — creates the account, its address confirmed.
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { field, linkProblem, type InteractionDeps } from './context.ts';
+import { field, renderLinkRefused, type InteractionDeps } from './context.ts';
 
-function linkRefused(deps: InteractionDeps, ctx: Context, reason: string) {
-  deps.render(ctx, 'error', { heading: 'This invitation cannot be used', message: linkProblem(reason), code: `link_${reason}` }, reason === 'exists' ? 409 : 400);
-}
+const linkRefused = (deps: InteractionDeps, ctx: Context, reason: string) => renderLinkRefused(deps, ctx, reason, 'This invitation cannot be used');
 
 export function showInvitation(deps: InteractionDeps) {
   return async (ctx: Context) => {

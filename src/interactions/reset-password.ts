@@ -4,11 +4,7 @@
 // every refresh token and grant is revoked (src/services/account-links.ts).
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { continueUrl, field, linkProblem, type InteractionDeps } from './context.ts';
-
-function linkRefused(deps: InteractionDeps, ctx: Context, reason: string) {
-  deps.render(ctx, 'error', { heading: 'This link cannot be used', message: linkProblem(reason), code: `link_${reason}` }, 400);
-}
+import { continueUrl, field, renderLinkRefused as linkRefused, type InteractionDeps } from './context.ts';
 
 export function showResetPassword(deps: InteractionDeps) {
   return async (ctx: Context) => {

@@ -5,13 +5,13 @@
 // offered to go back to it.
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { continueUrl, field, linkProblem, type InteractionDeps } from './context.ts';
+import { continueUrl, field, linkProblem, renderLinkRefused, type InteractionDeps } from './context.ts';
 
 export function showVerifyEmail(deps: InteractionDeps) {
   return async (ctx: Context) => {
     const token = String(ctx.query.token ?? '');
     const found = await deps.accountLinks.peekConfirmation(token);
-    if (!found.ok) return deps.render(ctx, 'error', { heading: 'This link cannot be used', message: linkProblem(found.reason), code: `link_${found.reason}` }, 400);
+    if (!found.ok) return renderLinkRefused(deps, ctx, found.reason);
     deps.render(ctx, 'confirm-email', { token, email: found.link.email, signup: found.link.purpose === 'signup', csrf: deps.csrf.token(ctx) });
   };
 }

@@ -63,8 +63,9 @@ describe('passkeys in Chromium', () => {
     await page.waitForURL(/\/account\?notice=passkey-added$/);
   }
 
-  /** The app's side: the code in the address the browser ended at, redeemed. */
-  async function redeem(page: Page, req: Awaited<ReturnType<typeof authRequest>>) {
+  /** The person allows the app; the app's side: the code in the address the browser ended at, redeemed. */
+  async function allowAndRedeem(page: Page, req: Awaited<ReturnType<typeof authRequest>>) {
+    await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(/^https:\/\/app\.example\.test\/callback/);
     return oidc.authorizationCodeGrant(client.config, new URL(page.url()), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
   }
@@ -100,8 +101,7 @@ describe('passkeys in Chromium', () => {
     await page.getByRole('button', { name: 'Use a passkey instead' }).waitFor();
     await shot(page, '4-login');
     await page.getByRole('button', { name: 'Use a passkey instead' }).click();
-    await page.getByRole('button', { name: 'Allow' }).click();
-    const tokens = await redeem(page, req);
+    const tokens = await allowAndRedeem(page, req);
     assert.deepEqual(tokens.claims()!.amr, ['hwk', 'mfa']);
     assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:mfa');
     assert.equal(tokens.claims()!.sub, person.id);
@@ -180,8 +180,34 @@ describe('passkeys in Chromium', () => {
     await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
     await shot(page, '6-second-step');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
+    const tokens = await allowAndRedeem(page, req);
+    assert.deepEqual(tokens.claims()!.amr, ['pwd', 'hwk']);
+    assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:mfa');
+    await context.close();
+  });
+
+  it('an app that requires two factors accepts a passkey as the second step of a person without an authenticator app', async () => {
+    const person = await createUser(server, 'katherine.j@example.test', 'orbital trajectories 1961', 'Katherine Johnson');
+    const strict = await registerClient(server, { name: 'Mission Control', redirectUri: APP });
+    await server.runtime.db.client.update({
+      where: { id: strict.clientId },
+      data: { metadata: JSON.stringify({ ...(await server.runtime.clients.get(strict.clientId)).metadata, latchkey_require_mfa: true }) },
+    });
+    const { context, page } = await withAuthenticator();
+    await passwordSignIn(page, person.email, person.password);
+    await addPasskey(page, person.password, 'Laptop');
+    await context.clearCookies();
+    const req = await authRequest(strict);
+    await page.goto(req.url.href);
+    await page.getByLabel('Email').fill(person.email);
+    await page.getByLabel('Password', { exact: true }).fill(person.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    assert.equal(await page.getByLabel('Verification code').count(), 0, 'no code field: there is no authenticator app');
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
-    const tokens = await redeem(page, req);
+    await page.waitForURL(/^https:\/\/app\.example\.test\/callback/);
+    const tokens = await oidc.authorizationCodeGrant(strict.config, new URL(page.url()), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
     assert.deepEqual(tokens.claims()!.amr, ['pwd', 'hwk']);
     assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:mfa');
     await context.close();

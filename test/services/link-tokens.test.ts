@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createLinkTokenService, type LinkTokenService } from '../../src/services/link-tokens.ts';
+import { sweep } from '../../src/services/sweeper.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('single-use link tokens', () => {
@@ -38,5 +39,14 @@ describe('single-use link tokens', () => {
     const other = createLinkTokenService(server.runtime.db, randomBytes(32));
     const fresh = await links.create('verify', { email: 'b@example.test' }, 600);
     assert.deepEqual(await other.peek(fresh, 'verify'), { ok: false, reason: 'invalid' });
+  });
+
+  it('expired links are swept; live ones stay', async () => {
+    const dead = await links.create('invite', { email: 'old@example.test' }, 60);
+    const live = await links.create('invite', { email: 'new@example.test' }, 3600);
+    const removed = await sweep(server.runtime.db, { auditRetentionDays: 90 }, new Date(Date.now() + 120_000));
+    assert.ok(removed.links >= 1);
+    assert.deepEqual(await links.peek(dead, 'invite'), { ok: false, reason: 'invalid' });
+    assert.equal((await links.peek(live, 'invite')).ok, true);
   });
 });

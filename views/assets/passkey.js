@@ -30,24 +30,29 @@
     return (list || []).map(function (c) { return { id: toBuffer(c.id), type: c.type || 'public-key', transports: c.transports }; });
   }
 
+  // The credential as @simplewebauthn/server reads it (RegistrationResponseJSON / AuthenticationResponseJSON).
+  function toJSON(cred, response) {
+    return {
+      id: cred.id,
+      rawId: toB64url(cred.rawId),
+      type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment || undefined,
+      clientExtensionResults: cred.getClientExtensionResults(),
+      response: response,
+    };
+  }
+
   function create(options) {
     options.challenge = toBuffer(options.challenge);
     options.user.id = toBuffer(options.user.id);
     options.excludeCredentials = descriptors(options.excludeCredentials);
     return navigator.credentials.create({ publicKey: options }).then(function (cred) {
       var r = cred.response;
-      return {
-        id: cred.id,
-        rawId: toB64url(cred.rawId),
-        type: cred.type,
-        authenticatorAttachment: cred.authenticatorAttachment || undefined,
-        clientExtensionResults: cred.getClientExtensionResults(),
-        response: {
-          clientDataJSON: toB64url(r.clientDataJSON),
-          attestationObject: toB64url(r.attestationObject),
-          transports: typeof r.getTransports === 'function' ? r.getTransports() : undefined,
-        },
-      };
+      return toJSON(cred, {
+        clientDataJSON: toB64url(r.clientDataJSON),
+        attestationObject: toB64url(r.attestationObject),
+        transports: typeof r.getTransports === 'function' ? r.getTransports() : undefined,
+      });
     });
   }
 
@@ -56,19 +61,12 @@
     options.allowCredentials = descriptors(options.allowCredentials);
     return navigator.credentials.get({ publicKey: options }).then(function (cred) {
       var r = cred.response;
-      return {
-        id: cred.id,
-        rawId: toB64url(cred.rawId),
-        type: cred.type,
-        authenticatorAttachment: cred.authenticatorAttachment || undefined,
-        clientExtensionResults: cred.getClientExtensionResults(),
-        response: {
-          clientDataJSON: toB64url(r.clientDataJSON),
-          authenticatorData: toB64url(r.authenticatorData),
-          signature: toB64url(r.signature),
-          userHandle: r.userHandle ? toB64url(r.userHandle) : undefined,
-        },
-      };
+      return toJSON(cred, {
+        clientDataJSON: toB64url(r.clientDataJSON),
+        authenticatorData: toB64url(r.authenticatorData),
+        signature: toB64url(r.signature),
+        userHandle: r.userHandle ? toB64url(r.userHandle) : undefined,
+      });
     });
   }
 
