@@ -2,7 +2,8 @@
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
 import type { Config } from './config/env.ts';
-import { createDb, type Db, type QueryObserver } from './db/database.ts';
+import { openStorage, type Db, type QueryObserver } from './db/database.ts';
+import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createClientService, type ClientService } from './services/clients.ts';
@@ -12,6 +13,7 @@ import { getOrCreateSecret } from './services/server-secrets.ts';
 import { createUserService, type UserService } from './services/users.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
 import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
+import { createChangeTracker } from './services/config-cache.ts';
 import { createAuditService, type AuditService, type AuditType } from './services/audit.ts';
 import { createLockoutService, type LockoutService } from './services/lockout.ts';
 import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
@@ -26,6 +28,8 @@ import { createPasskeyService, type PasskeyService } from './services/passkeys.t
 export interface Runtime {
   config: Config;
   db: Db;
+  /** The hot-path statements on oidc_payloads (src/db/artifact-store.ts). */
+  artifacts: ArtifactStore;
   box: SecretBox;
   users: UserService;
   clients: ClientService;
@@ -56,7 +60,12 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
-  const db = createDb(config.databaseUrl, hooks.observeQuery);
+  const storage = await openStorage(config.databaseUrl, {
+    observe: hooks.observeQuery,
+    poolSize: config.databasePoolSize,
+    onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
+  });
+  const { db } = storage;
   const box = createSecretBox(kek.key);
   let clientSecretKey: Buffer;
   let recoveryKey: Buffer;
@@ -71,10 +80,11 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     linkKey = Buffer.from(await getOrCreateSecret(db, box, 'link-token-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
-    await db.$disconnect();
+    await storage.close();
     throw err;
   }
   const audit = createAuditService(db, hooks.onAudit);
+  const changes = createChangeTracker(db);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey);
   const users = createUserService(db, { bcryptCost: config.bcryptCost });
@@ -92,11 +102,12 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   return {
     config,
     db,
+    artifacts: storage.artifacts,
     box,
     users,
-    clients: createClientService(db, clientSecretKey, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
-    serviceAccounts: createServiceAccountService(db, box),
-    resources: createResourceServerService(db),
+    clients: createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
+    serviceAccounts: createServiceAccountService(db, box, changes),
+    resources: createResourceServerService(db, changes),
     audit,
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
@@ -112,7 +123,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
       // Messages already handed over still go out before the pool closes.
       await mailer.flush();
       mailer.close();
-      await db.$disconnect();
+      await storage.close();
     },
   };
 }

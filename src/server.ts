@@ -57,7 +57,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const build = (jwks: Awaited<ReturnType<typeof loadSigningJwks>>) =>
     createProvider({
       config,
-      db: runtime.db,
+      artifacts: runtime.artifacts,
       log,
       render,
       users: runtime.users,

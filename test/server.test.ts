@@ -62,8 +62,9 @@ describe('server start-up', () => {
   });
 
   it('private keys in the database are encrypted: readable only with the key-encryption key', async () => {
-    const { createDb } = await import('../src/db/database.ts');
-    const db = createDb(`file:${join(cwd, 'data', 'latchkey.db')}`);
+    const { openStorage } = await import('../src/db/database.ts');
+    const storage = await openStorage(`file:${join(cwd, 'data', 'latchkey.db')}`);
+    const { db } = storage;
     try {
       const keys = await db.signingKey.findMany();
       assert.ok(keys.length >= 2);
@@ -77,7 +78,7 @@ describe('server start-up', () => {
       const wrong = createSecretBox(Buffer.alloc(32, 1));
       assert.throws(() => wrong.open(keys[0]!.privateJwkEnc, `signing-key:${keys[0]!.kid}`), /wrong LATCHKEY_KEY_ENCRYPTION_KEY/);
     } finally {
-      await db.$disconnect();
+      await storage.close();
     }
   });
 

@@ -45,6 +45,8 @@ const schema = z.object({
     .string()
     .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgres:// (PostgreSQL)')
     .default('file:./data/latchkey.db'),
+  /** PostgreSQL connections each node keeps (one pool for everything). Default 10. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Folder for generated development secrets. Default `./data`. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** base64 of 32 random bytes; encrypts private keys and secrets at rest. Required in production. */
@@ -161,6 +163,7 @@ export interface Config {
   readonly host: string;
   readonly issuer: string;
   readonly databaseUrl: string;
+  readonly databasePoolSize: number;
   readonly dataDir: string;
   readonly keyEncryptionKey: Buffer | undefined;
   readonly bcryptCost: number;
@@ -279,6 +282,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     issuer,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.DATA_DIR,
     keyEncryptionKey: e.LATCHKEY_KEY_ENCRYPTION_KEY ? Buffer.from(e.LATCHKEY_KEY_ENCRYPTION_KEY, 'base64') : undefined,
     bcryptCost: e.BCRYPT_COST,

@@ -1,15 +1,22 @@
 // The one place that knows which database we run on. `DATABASE_URL` decides:
 // `file:` → SQLite through libsql (prebuilt N-API, no compile step),
 // `postgres://` / `postgresql://` → PostgreSQL through node-postgres.
+//
+// Two ways in, over one set of tables that Prisma owns (schema, migrations):
+// Prisma's client for everything, and prepared statements for the few that
+// every token request makes (src/db/artifact-store.ts).
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
-import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
-import { PrismaClient as PostgresClient } from '../generated/postgres/client.ts';
+import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
+import { openFastConnection, useWalMode } from './sqlite.ts';
+import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /** Both generated clients have the same models; code is written against this one. */
 export type Db = SqliteClient;
@@ -34,22 +41,34 @@ export function sqliteFile(url: string): string {
  * the audit trail: readable by its owner only. SQLite gives its -wal, -shm and
  * -journal files the database file's mode, so creating that one 0600 (before
  * the driver does, with the umask's mode) covers them; existing files are
- * tightened too.
+ * tightened too. An existing file is never opened here: closing any
+ * descriptor of it would drop the POSIX locks that connections of this
+ * process hold on it, which corrupts SQLite databases.
  */
 export function protectSqliteFile(file: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  closeSync(openSync(file, 'a', 0o600));
+  if (!existsSync(file)) {
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    }
+  }
   for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
     if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
   }
 }
 
+/** The SQLite file, protected and in WAL mode, before any connection uses it. */
+export function prepareSqliteFile(url: string): string {
+  const file = sqliteFile(url);
+  protectSqliteFile(file);
+  useWalMode(file);
+  return file;
+}
+
 export function adapterFactory(url: string): SqlMigrationAwareDriverAdapterFactory {
-  if (databaseKind(url) === 'sqlite') {
-    const file = sqliteFile(url);
-    protectSqliteFile(file);
-    return new PrismaLibSql({ url: `file:${file}` });
-  }
+  if (databaseKind(url) === 'sqlite') return new PrismaLibSql({ url: `file:${prepareSqliteFile(url)}` });
   return new PrismaPg({ connectionString: url });
 }
 
@@ -66,25 +85,101 @@ export function migrationsDir(kind: DbKind): string {
 /** Called with each query's operation and duration in seconds (for metrics). */
 export type QueryObserver = (operation: 'query' | 'execute', seconds: number) => void;
 
-function observed(factory: SqlMigrationAwareDriverAdapterFactory, observe: QueryObserver): SqlMigrationAwareDriverAdapterFactory {
-  const time = <T>(operation: Parameters<QueryObserver>[0], run: () => Promise<T>) => {
-    const started = process.hrtime.bigint();
-    return run().finally(() => observe(operation, Number(process.hrtime.bigint() - started) / 1e9));
-  };
-  return mapConnections(factory, (adapter) =>
+const time = <T>(observe: QueryObserver | undefined, operation: Parameters<QueryObserver>[0], run: () => Promise<T>): Promise<T> => {
+  if (!observe) return run();
+  const started = process.hrtime.bigint();
+  return run().finally(() => observe(operation, Number(process.hrtime.bigint() - started) / 1e9));
+};
+
+function observed(factory: SqlMigrationAwareDriverAdapterFactory, observe: QueryObserver | undefined, onConnect?: (a: ReturnType<typeof overrideAdapter>) => Promise<void>): SqlMigrationAwareDriverAdapterFactory {
+  const wrapped = mapConnections(factory, (adapter) =>
     overrideAdapter(adapter, {
-      queryRaw: (q) => time('query', () => adapter.queryRaw(q)),
-      executeRaw: (q) => time('execute', () => adapter.executeRaw(q)),
+      queryRaw: (q) => time(observe, 'query', () => adapter.queryRaw(q)),
+      executeRaw: (q) => time(observe, 'execute', () => adapter.executeRaw(q)),
     }),
   );
+  if (!onConnect) return wrapped;
+  return { ...wrapped, connect: async () => { const a = await wrapped.connect(); await onConnect(a); return a; } };
 }
 
-export function createDb(url: string, observe?: QueryObserver): Db {
-  const base = adapterFactory(url);
-  const adapter = observe ? observed(base, observe) : base;
-  if (databaseKind(url) === 'sqlite') {
-    return new SqliteClient({ adapter });
-  }
-  // The models are identical, so the PostgreSQL client is usable through the same type.
-  return new PostgresClient({ adapter }) as unknown as Db;
+/** Store statements, timed like Prisma's for the metrics. */
+function observedStore(store: ArtifactStore, observe: QueryObserver | undefined): ArtifactStore {
+  if (!observe) return store;
+  return {
+    find: (...a) => time(observe, 'query', () => store.find(...a)),
+    findByColumn: (...a) => time(observe, 'query', () => store.findByColumn(...a)),
+    upsert: (...a) => time(observe, 'execute', () => store.upsert(...a)),
+    consume: (...a) => time(observe, 'execute', () => store.consume(...a)),
+    destroy: (...a) => time(observe, 'execute', () => store.destroy(...a)),
+    revokeByGrantId: (...a) => time(observe, 'execute', () => store.revokeByGrantId(...a)),
+    insertOnce: (...a) => time(observe, 'execute', () => store.insertOnce(...a)),
+  };
 }
+
+export interface Storage {
+  db: Db;
+  artifacts: ArtifactStore;
+  close(): Promise<void>;
+}
+
+// `timestamp(3)` without a time zone holds UTC (that is how Prisma writes it);
+// node-postgres would read it in the process's local time zone.
+const TIMESTAMP_OID = 1114;
+function utcTimestamps(oid: number, format: 'text' | 'binary') {
+  if (oid === TIMESTAMP_OID && format === 'text') return (value: string) => new Date(`${value.replace(' ', 'T')}Z`);
+  return pg.types.getTypeParser(oid, format);
+}
+
+/**
+ * Opens the database: Prisma's client and the hot-path statements. Only the
+ * generated client of the configured database is loaded (each carries a
+ * WebAssembly query compiler).
+ */
+export interface StorageOptions {
+  observe?: QueryObserver;
+  poolSize?: number;
+  /** An idle or closing PostgreSQL connection failed (a restart, a failover, a dropped socket). */
+  onConnectionError?: (err: Error) => void;
+}
+
+export async function openStorage(url: string, opts: StorageOptions = {}): Promise<Storage> {
+  if (databaseKind(url) === 'sqlite') {
+    const file = prepareSqliteFile(url);
+    const { PrismaClient } = await import('../generated/sqlite/client.ts');
+    const factory = observed(new PrismaLibSql({ url: `file:${file}` }), opts.observe, async (adapter) => {
+      // Per connection (the file's WAL mode is already set): see src/db/sqlite.ts.
+      await adapter.executeRaw({ sql: 'PRAGMA synchronous = NORMAL', args: [], argTypes: [] });
+    });
+    const db = new PrismaClient({ adapter: factory });
+    const fast = openFastConnection(file);
+    return {
+      db,
+      artifacts: observedStore(sqliteArtifactStore(fast), opts.observe),
+      async close() {
+        await db.$disconnect();
+        fast.close();
+      },
+    };
+  }
+  // One pool for both ways in; Prisma's statements are prepared too.
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: { getTypeParser: utcTimestamps as never } });
+  // The pool drops the failed connection and opens another on demand. Without a
+  // listener of our own the error would end the process: Prisma removes its
+  // listener at $disconnect, while pool.end() is still closing sockets.
+  pool.on('error', (err) => opts.onConnectionError?.(err));
+  const { PrismaClient } = await import('../generated/postgres/client.ts');
+  const factory = observed(new PrismaPg(pool, { statementNameGenerator: (q) => `p_${hashSql(q.sql)}` }), opts.observe);
+  // The models are identical, so the PostgreSQL client is usable through the same type.
+  const db = new PrismaClient({ adapter: factory }) as unknown as Db;
+  return {
+    db,
+    artifacts: observedStore(postgresArtifactStore(pool), opts.observe),
+    async close() {
+      await db.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/** A prepared statement's name: the same text, the same name, on every connection. */
+const hashSql = (sql: string) => createHash('sha256').update(sql).digest('base64url').slice(0, 32);

@@ -11,8 +11,8 @@
 // changes the row, and the other is refused with invalid_grant instead of
 // both being answered with tokens.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import type { Db } from '../db/database.ts';
-import type { ClientService } from '../services/clients.ts';
+import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
+import type { ClientService, ProviderClientRow } from '../services/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
@@ -29,7 +29,7 @@ import { hashArtifactId } from '../services/artifact-ids.ts';
  * signature check authenticates it.
  */
 function serviceAccountView(
-  row: { clientId: string; name: string; metadata: Record<string, unknown>; keys: Record<string, unknown>[] },
+  row: ProviderClientRow,
   assertionOnly: boolean,
 ): AdapterPayload {
   const meta = row.metadata as unknown as ServiceAccountMetadata;
@@ -44,7 +44,9 @@ function serviceAccountView(
   if (assertionOnly || meta.token_endpoint_auth_method === 'none') {
     return { ...base, grant_types: meta.grant_types.filter((g) => g === JWT_BEARER), token_endpoint_auth_method: 'none' } as AdapterPayload;
   }
-  return { ...base, grant_types: meta.grant_types, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: row.keys } } as AdapterPayload;
+  const now = Date.now();
+  const keys = row.keys.filter((k) => !k.expiresAt || k.expiresAt.getTime() > now).map((k) => k.jwk);
+  return { ...base, grant_types: meta.grant_types, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys } } as AdapterPayload;
 }
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -63,7 +65,7 @@ export const SECRET_ID_MODELS = new Set([
 ]);
 
 export interface AdapterDeps {
-  db: Db;
+  artifacts: ArtifactStore;
   clients: ClientService;
   issuer: string;
   /** Key of the HMAC that stored ids of SECRET_ID_MODELS are. */
@@ -99,7 +101,7 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
-export function createAdapterClass({ db, clients, issuer, idKey }: AdapterDeps) {
+export function createAdapterClass({ artifacts, clients, issuer, idKey }: AdapterDeps) {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
@@ -156,15 +158,10 @@ export function createAdapterClass({ db, clients, issuer, idKey }: AdapterDeps) 
         clientId: payload.clientId ?? null,
         expiresAt,
       };
-      const key = this.key(id);
-      await db.oidcPayload.upsert({
-        where: { type_id: { type: this.type, id: key } },
-        create: { type: this.type, id: key, ...columns },
-        update: columns,
-      });
+      await artifacts.upsert(this.type, this.key(id), columns);
     }
 
-    private toPayload(row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null, id?: string) {
+    private toPayload(row: StoredArtifact | undefined, id?: string) {
       if (!row) return undefined;
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
@@ -173,31 +170,27 @@ export function createAdapterClass({ db, clients, issuer, idKey }: AdapterDeps) 
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return this.toPayload(await db.oidcPayload.findUnique({ where: { type_id: { type: this.type, id: this.key(id) } } }), id);
+      return this.toPayload(await artifacts.find(this.type, this.key(id)), id);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return this.toPayload(await db.oidcPayload.findFirst({ where: { type: this.type, uid } }));
+      return this.toPayload(await artifacts.findByColumn(this.type, 'uid', uid));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return this.toPayload(await db.oidcPayload.findFirst({ where: { type: this.type, userCode } }));
+      return this.toPayload(await artifacts.findByColumn(this.type, 'userCode', userCode));
     }
 
     async consume(id: string): Promise<void> {
-      const { count } = await db.oidcPayload.updateMany({
-        where: { type: this.type, id: this.key(id), consumedAt: null },
-        data: { consumedAt: new Date() },
-      });
-      if (count === 0) throw new AlreadyConsumed(this.type);
+      if (!(await artifacts.consume(this.type, this.key(id), new Date()))) throw new AlreadyConsumed(this.type);
     }
 
     async destroy(id: string): Promise<void> {
-      await db.oidcPayload.deleteMany({ where: { type: this.type, id: this.key(id) } });
+      await artifacts.destroy(this.type, this.key(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db.oidcPayload.deleteMany({ where: { type: this.type, grantId } });
+      await artifacts.revokeByGrantId(this.type, grantId);
     }
   }
 

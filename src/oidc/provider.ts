@@ -2,7 +2,7 @@
 import Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
-import type { Db } from '../db/database.ts';
+import type { ArtifactStore } from '../db/artifact-store.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Render } from '../middleware/koa-render.ts';
@@ -21,7 +21,7 @@ import { buildExtraTokenClaims } from './token-claims.ts';
 
 export interface ProviderDeps {
   config: Config;
-  db: Db;
+  artifacts: ArtifactStore;
   log: Logger;
   render: Render;
   users: UserService;
@@ -37,7 +37,7 @@ export interface ProviderDeps {
 export function createProvider(deps: ProviderDeps): Provider {
   const configuration = buildConfiguration({
     config: deps.config,
-    adapter: createAdapterClass({ db: deps.db, clients: deps.clients, issuer: deps.config.issuer, idKey: deps.artifactIdKey }),
+    adapter: createAdapterClass({ artifacts: deps.artifacts, clients: deps.clients, issuer: deps.config.issuer, idKey: deps.artifactIdKey }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
@@ -48,11 +48,11 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
   useHashedClientSecrets(provider, deps.clients);
-  useAtomicReplayDetection(provider, deps.db);
+  useAtomicReplayDetection(provider, deps.artifacts);
   exposeErrorDetails(provider);
   provider.registerGrantType(
     JWT_BEARER,
-    buildJwtBearerHandler({ config: deps.config, db: deps.db, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),
+    buildJwtBearerHandler({ config: deps.config, artifacts: deps.artifacts, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),
     jwtBearerParameters,
   );
   provider.on('grant.success', (ctx) => {

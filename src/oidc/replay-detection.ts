@@ -4,10 +4,10 @@
 // assertion's issuer and jti (src/services/replay-guard.ts), atomic on every
 // database and across nodes — the same guard the jwt-bearer grant uses.
 import type Provider from 'oidc-provider';
-import type { Db } from '../db/database.ts';
+import type { ArtifactStore } from '../db/artifact-store.ts';
 import { markUsedOnce } from '../services/replay-guard.ts';
 
-export function useAtomicReplayDetection(provider: Provider, db: Db): void {
+export function useAtomicReplayDetection(provider: Provider, artifacts: ArtifactStore): void {
   const model = (provider as unknown as { ReplayDetection: { unique(iss: string, jti: string, exp: number): Promise<boolean> } }).ReplayDetection;
-  model.unique = (iss, jti, exp) => markUsedOnce(db, iss, jti, new Date(exp * 1000));
+  model.unique = (iss, jti, exp) => markUsedOnce(artifacts, iss, jti, new Date(exp * 1000));
 }

@@ -5,6 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { constantTimeEqual } from './constant-time.ts';
 import type { Db } from '../db/database.ts';
+import { configCache, type ChangeTracker } from './config-cache.ts';
 import { isLoopbackHost } from '../config/env.ts';
 import { invalidInput, notFound } from '../errors.ts';
 
@@ -94,11 +95,99 @@ export function checkScope(scope: string): string {
   return [...new Set(parts)].join(' ');
 }
 
-export function createClientService(db: Db, secretKey: Buffer, opts: { allowInsecureRedirectUris?: boolean } = {}) {
+export interface ProviderClientRow {
+  clientId: string;
+  kind: string;
+  name: string;
+  secretHash: string | null;
+  metadata: Record<string, unknown>;
+  keys: { jwk: Record<string, unknown>; expiresAt: Date | null }[];
+}
+
+export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, opts: { allowInsecureRedirectUris?: boolean } = {}) {
+  const findForProvider = configCache(changesTracker, 'clients', async (clientId): Promise<ProviderClientRow | undefined> => {
+    const row = await db.client.findUnique({ where: { id: clientId }, include: { keys: { orderBy: { createdAt: 'asc' } } } });
+    if (!row || row.disabled) return undefined;
+    return {
+      clientId: row.id,
+      kind: row.kind,
+      name: row.name,
+      secretHash: row.secretHash,
+      metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+      keys: row.keys.map((k) => ({ jwk: JSON.parse(k.publicJwk) as Record<string, unknown>, expiresAt: k.expiresAt })),
+    };
+  });
   const digest = (secret: string) => createHmac('sha256', secretKey).update(secret).digest('base64url');
 
   function toRecord(row: { id: string; name: string; secretHash: string | null; metadata: string; createdAt: Date }): ClientRecord {
     return { clientId: row.id, name: row.name, public: row.secretHash === null, metadata: JSON.parse(row.metadata), createdAt: row.createdAt };
+  }
+
+  function checkName(input: string): string {
+    const name = input.trim();
+    if (!name) throw invalidInput('client name must not be empty');
+    return name;
+  }
+
+  /** The client's registration, checked: one set of rules for creating and for changing a client. */
+  async function buildMetadata(input: CreateClientInput): Promise<ClientMetadata> {
+    if (input.clientCredentials && input.public) throw invalidInput('a --public client cannot use client credentials');
+    const resourceServers = [...new Set(input.resourceServers ?? [])];
+    if (resourceServers.length && input.public) throw invalidInput('a --public client cannot be a resource server (it cannot authenticate to introspect)');
+    if (resourceServers.length) {
+      const known = new Set((await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier));
+      const unknown = resourceServers.filter((r) => !known.has(r));
+      if (unknown.length) throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
+    }
+    let defaultResource: string | undefined;
+    if (input.defaultResource !== undefined) {
+      const rs = await db.resourceServer.findUnique({ where: { identifier: input.defaultResource } });
+      if (!rs) throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      const granted = new Set(input.apiScope ? checkScope(input.apiScope).split(' ') : []);
+      if (!rs.scope.split(' ').some((s) => granted.has(s))) {
+        throw invalidInput(`--default-resource ${rs.identifier}: the client must be granted one of its scopes (${rs.scope}) with --api-scope`);
+      }
+      defaultResource = rs.identifier;
+    }
+    // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
+    const interactive = input.redirectUris.length > 0;
+    if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
+    const grantTypes = [
+      ...(interactive ? ['authorization_code', 'refresh_token'] : []),
+      ...(input.clientCredentials ? ['client_credentials'] : []),
+    ];
+    return {
+      redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u, 'redirect URI', opts.allowInsecureRedirectUris)),
+      post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris)),
+      grant_types: grantTypes,
+      response_types: interactive ? ['code'] : [],
+      token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
+      scope: checkScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
+      ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
+      ...(input.apiScope ? { api_scope: checkScope(input.apiScope) } : {}),
+      ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
+      ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
+      ...(defaultResource ? { default_resource: defaultResource } : {}),
+    };
+  }
+
+  /** A stored client as the input that would create it, so that a change can be applied and re-checked. */
+  function inputOf(record: ClientRecord): CreateClientInput {
+    const m = record.metadata;
+    return {
+      name: record.name,
+      redirectUris: m.redirect_uris,
+      postLogoutRedirectUris: m.post_logout_redirect_uris,
+      public: record.public,
+      scope: m.scope,
+      tokenEndpointAuthMethod: m.token_endpoint_auth_method === 'client_secret_post' ? 'client_secret_post' : m.token_endpoint_auth_method === 'client_secret_basic' ? 'client_secret_basic' : undefined,
+      idTokenAlg: m.id_token_signed_response_alg as CreateClientInput['idTokenAlg'],
+      clientCredentials: m.grant_types.includes('client_credentials'),
+      apiScope: m.api_scope,
+      resourceServers: m.resource_servers,
+      requireMfa: m.latchkey_require_mfa,
+      defaultResource: m.default_resource,
+    };
   }
 
   return {
@@ -108,52 +197,26 @@ export function createClientService(db: Db, secretKey: Buffer, opts: { allowInse
     },
 
     async create(input: CreateClientInput): Promise<{ client: ClientRecord; clientSecret?: string }> {
-      const name = input.name.trim();
-      if (!name) throw invalidInput('client name must not be empty');
-      if (input.clientCredentials && input.public) throw invalidInput('a --public client cannot use client credentials');
-      const resourceServers = [...new Set(input.resourceServers ?? [])];
-      if (resourceServers.length && input.public) throw invalidInput('a --public client cannot be a resource server (it cannot authenticate to introspect)');
-      if (resourceServers.length) {
-        const known = new Set((await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier));
-        const unknown = resourceServers.filter((r) => !known.has(r));
-        if (unknown.length) throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
-      }
-      let defaultResource: string | undefined;
-      if (input.defaultResource !== undefined) {
-        const rs = await db.resourceServer.findUnique({ where: { identifier: input.defaultResource } });
-        if (!rs) throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
-        const granted = new Set(input.apiScope ? checkScope(input.apiScope).split(' ') : []);
-        if (!rs.scope.split(' ').some((s) => granted.has(s))) {
-          throw invalidInput(`--default-resource ${rs.identifier}: the client must be granted one of its scopes (${rs.scope}) with --api-scope`);
-        }
-        defaultResource = rs.identifier;
-      }
-      // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
-      const interactive = input.redirectUris.length > 0;
-      if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
-      const grantTypes = [
-        ...(interactive ? ['authorization_code', 'refresh_token'] : []),
-        ...(input.clientCredentials ? ['client_credentials'] : []),
-      ];
-      const metadata: ClientMetadata = {
-        redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u, 'redirect URI', opts.allowInsecureRedirectUris)),
-        post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris)),
-        grant_types: grantTypes,
-        response_types: interactive ? ['code'] : [],
-        token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
-        scope: checkScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
-        ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
-        ...(input.apiScope ? { api_scope: checkScope(input.apiScope) } : {}),
-        ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
-        ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
-        ...(defaultResource ? { default_resource: defaultResource } : {}),
-      };
+      const name = checkName(input.name);
+      const metadata = await buildMetadata(input);
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
       const row = await db.client.create({
         data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, metadata: JSON.stringify(metadata) },
       });
+      await changesTracker.changed('clients');
       return { client: toRecord(row), clientSecret };
+    },
+
+    /** Changes a client's registration (never its secret or whether it is public), by the same rules as creating it. */
+    async update(clientId: string, changes: Partial<Omit<CreateClientInput, 'public'>>): Promise<ClientRecord> {
+      const current = await this.get(clientId);
+      const next = { ...inputOf(current), ...changes, public: current.public };
+      const name = checkName(next.name);
+      const metadata = await buildMetadata(next);
+      const row = await db.client.update({ where: { id: clientId }, data: { name, metadata: JSON.stringify(metadata) } });
+      await changesTracker.changed('clients');
+      return toRecord(row);
     },
 
     async list(): Promise<ClientRecord[]> {
@@ -173,25 +236,15 @@ export function createClientService(db: Db, secretKey: Buffer, opts: { allowInse
         db.oidcPayload.deleteMany({ where: { clientId } }),
       ]);
       if (count === 0) throw notFound(`client ${clientId}`);
+      await changesTracker.changed('clients');
     },
 
-    /** The row oidc-provider needs, with a service account's unexpired keys, in one query. */
-    async findForProvider(clientId: string) {
-      const now = new Date();
-      const row = await db.client.findUnique({
-        where: { id: clientId },
-        include: { keys: { where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, orderBy: { createdAt: 'asc' } } },
-      });
-      if (!row || row.disabled) return undefined;
-      return {
-        clientId: row.id,
-        kind: row.kind,
-        name: row.name,
-        secretHash: row.secretHash,
-        metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-        keys: row.keys.map((k) => JSON.parse(k.publicJwk) as Record<string, unknown>),
-      };
-    },
+    /**
+     * What oidc-provider needs of an enabled client, with a service account's
+     * keys (the caller drops those past their expiry): from memory, loaded
+     * once per change of any client (src/services/config-cache.ts).
+     */
+    findForProvider,
   };
 }
 

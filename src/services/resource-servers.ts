@@ -3,6 +3,7 @@
 import type { Db } from '../db/database.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
 import { checkScope } from './clients.ts';
+import { configCache, type ChangeTracker } from './config-cache.ts';
 
 export interface ResourceServerRecord {
   identifier: string;
@@ -37,7 +38,7 @@ export function checkResourceIdentifier(identifier: string): string {
   return identifier;
 }
 
-export function createResourceServerService(db: Db) {
+export function createResourceServerService(db: Db, changes: ChangeTracker) {
   const toRecord = (r: { identifier: string; scope: string; format: string; ttl: number; claims: string; createdAt: Date }): ResourceServerRecord => ({
     ...r,
     format: r.format === 'opaque' ? 'opaque' : 'jwt',
@@ -51,9 +52,11 @@ export function createResourceServerService(db: Db) {
       const ttl = input.ttl ?? 3600;
       if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86400) throw invalidInput('--ttl must be a whole number of seconds from 60 to 86400');
       try {
-        return toRecord(await db.resourceServer.create({
+        const created = toRecord(await db.resourceServer.create({
           data: { identifier: checkResourceIdentifier(input.identifier), scope: checkScope(input.scope), format, ttl, claims: checkClaims(input.claims ?? '').join(' ') },
         }));
+        await changes.changed('resources');
+        return created;
       } catch (err) {
         if ((err as { code?: string }).code === 'P2002') throw conflict(`resource ${input.identifier} already exists`);
         throw err;
@@ -64,14 +67,16 @@ export function createResourceServerService(db: Db) {
       return (await db.resourceServer.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
     },
 
-    async find(identifier: string): Promise<ResourceServerRecord | undefined> {
+    /** From memory, loaded once per change of any resource. */
+    find: configCache(changes, 'resources', async (identifier): Promise<ResourceServerRecord | undefined> => {
       const row = await db.resourceServer.findUnique({ where: { identifier } });
       return row ? toRecord(row) : undefined;
-    },
+    }),
 
     async delete(identifier: string): Promise<void> {
       const { count } = await db.resourceServer.deleteMany({ where: { identifier } });
       if (count === 0) throw notFound(`resource ${identifier}`);
+      await changes.changed('resources');
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Db } from '../db/database.ts';
 import { invalidInput, notFound, conflict } from '../errors.ts';
 import { checkScope } from './clients.ts';
 import type { SecretBox } from './secret-box.ts';
+import { configCache, type ChangeTracker } from './config-cache.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SERVICE_ACCOUNT = 'service_account';
@@ -110,7 +111,14 @@ export async function generateAccountKey(alg: (typeof GENERATED_KEY_ALGS)[number
   return { privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...pub, ...meta } };
 }
 
-export function createServiceAccountService(db: Db, box: SecretBox) {
+export function createServiceAccountService(db: Db, box: SecretBox, changes: ChangeTracker) {
+  // Everything the jwt-bearer grant needs, decrypted once per change of any client.
+  const forAssertion = configCache(changes, 'clients', async (clientId): Promise<(ServiceAccountView & { sharedSecret?: string }) | undefined> => {
+    const row = await getRow(clientId);
+    if (!row) return undefined;
+    return { ...toView(row), sharedSecret: row.sharedSecretEnc ? box.open(row.sharedSecretEnc, sharedSecretPurpose(row.id)) : undefined };
+  });
+
   async function getRow(clientId: string) {
     const row = await db.client.findUnique({ where: { id: clientId }, include: { keys: { orderBy: { createdAt: 'asc' } } } });
     if (!row || row.kind !== SERVICE_ACCOUNT) return undefined;
@@ -196,6 +204,7 @@ export function createServiceAccountService(db: Db, box: SecretBox) {
         await db.client.delete({ where: { id: clientId } });
         throw err;
       }
+      await changes.changed('clients');
       return { account: toView((await getRow(clientId))!), privateJwk: generated?.privateJwk, sharedSecret };
     },
 
@@ -205,15 +214,8 @@ export function createServiceAccountService(db: Db, box: SecretBox) {
       return toView(row);
     },
 
-    /** Everything the jwt-bearer grant needs, in one query; undefined when unknown. */
-    async forAssertion(clientId: string): Promise<(ServiceAccountView & { sharedSecret?: string }) | undefined> {
-      const row = await getRow(clientId);
-      if (!row) return undefined;
-      return {
-        ...toView(row),
-        sharedSecret: row.sharedSecretEnc ? box.open(row.sharedSecretEnc, sharedSecretPurpose(row.id)) : undefined,
-      };
-    },
+    /** Everything the jwt-bearer grant needs (keys past their expiry included: the grant checks); undefined when unknown. */
+    forAssertion,
 
     async list(): Promise<ServiceAccountView[]> {
       const rows = await db.client.findMany({ where: { kind: SERVICE_ACCOUNT }, include: { keys: true }, orderBy: { createdAt: 'asc' } });
@@ -223,13 +225,16 @@ export function createServiceAccountService(db: Db, box: SecretBox) {
     async addKeys(clientId: string, keys: JWK[], expiresAt?: Date): Promise<string[]> {
       const account = await this.get(clientId);
       if (account.hasSharedSecret) throw invalidInput(`service account ${clientId} signs with a shared secret; it has no keys`);
-      return insertKeys(clientId, keys, expiresAt ?? null);
+      const kids = await insertKeys(clientId, keys, expiresAt ?? null);
+      await changes.changed('clients');
+      return kids;
     },
 
     async removeKey(clientId: string, kid: string): Promise<void> {
       await this.get(clientId);
       const { count } = await db.clientKey.deleteMany({ where: { clientId, kid } });
       if (count === 0) throw notFound(`key '${kid}' of service account ${clientId}`);
+      await changes.changed('clients');
     },
 
     /** Disabling also revokes the account's stored (opaque) tokens; its JWT access tokens live out their lifetime. */
@@ -239,6 +244,7 @@ export function createServiceAccountService(db: Db, box: SecretBox) {
         ...(disabled ? [db.oidcPayload.deleteMany({ where: { clientId } })] : []),
       ]);
       if (count === 0) throw notFound(`service account ${clientId}`);
+      await changes.changed('clients');
     },
   };
 }

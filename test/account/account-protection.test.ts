@@ -117,10 +117,7 @@ describe('a stolen session cookie is not a sign-in', () => {
     const thief = new Browser(server.url);
     for (const name of ['_session', '_session.sig']) thief.setCookie(name, own.cookie(name)!);
     const strict = await registerClient(server, { name: 'Treasury' });
-    await server.runtime.db.client.update({
-      where: { id: strict.clientId },
-      data: { metadata: JSON.stringify({ ...(await server.runtime.clients.get(strict.clientId)).metadata, latchkey_require_mfa: true }) },
-    });
+    await server.runtime.clients.update(strict.clientId, { requireMfa: true });
     for (const req of [await authRequest(strict), await authRequest(strict, { acr_values: 'urn:latchkey:acr:mfa' })]) {
       const page = (await thief.navigate(req.url.href)) as Page;
       assert.match(page.html, /action="[^"]*\/login"/, 'the password is asked for');

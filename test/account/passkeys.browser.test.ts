@@ -189,10 +189,7 @@ describe('passkeys in Chromium', () => {
   it('an app that requires two factors accepts a passkey as the second step of a person without an authenticator app', async () => {
     const person = await createUser(server, 'katherine.j@example.test', 'orbital trajectories 1961', 'Katherine Johnson');
     const strict = await registerClient(server, { name: 'Mission Control', redirectUri: APP });
-    await server.runtime.db.client.update({
-      where: { id: strict.clientId },
-      data: { metadata: JSON.stringify({ ...(await server.runtime.clients.get(strict.clientId)).metadata, latchkey_require_mfa: true }) },
-    });
+    await server.runtime.clients.update(strict.clientId, { requireMfa: true });
     const { context, page } = await withAuthenticator();
     await passwordSignIn(page, person.email, person.password);
     await addPasskey(page, person.password, 'Laptop');

@@ -163,10 +163,7 @@ describe('two-step verification (TOTP and recovery codes)', () => {
 
   it('a client that requires MFA steps up a password-only session: only the code is asked, not the password', async () => {
     const strict = await registerClient(server, { name: 'Treasury' });
-    await server.runtime.db.client.update({
-      where: { id: strict.clientId },
-      data: { metadata: JSON.stringify({ ...(await server.runtime.clients.get(strict.clientId)).metadata, latchkey_require_mfa: true }) },
-    });
+    await server.runtime.clients.update(strict.clientId, { requireMfa: true });
     // Enrolled, but this browser's session was made without the code: enrol in one browser, sign in with a
     // password-only session in another by resetting the factor, signing in, then enrolling again.
     const person = await createUser(server);

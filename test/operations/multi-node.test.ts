@@ -83,6 +83,34 @@ describe('several nodes on one database', () => {
     assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
   });
 
+  it('clients, keys and resources are cached per node, and a change on A is obeyed by B within 250 ms', async () => {
+    const { importJWK, SignJWT } = await import('jose');
+    await a.runtime.resources.create({ identifier: 'https://cached.example.test', scope: 'c.read', format: 'jwt' });
+    const sa = await a.runtime.serviceAccounts.create({ name: 'cached', scope: 'c.read', generateKey: 'ES256' });
+    const id = sa.account.clientId;
+    const exchange = async (node: TestServer) => {
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({ iss: id, sub: id, aud: a.issuer, iat: now, exp: now + 60, jti: crypto.randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', kid: sa.privateJwk!.kid }).sign(await importJWK(sa.privateJwk!, 'ES256'));
+      const res = await fetch(`${node.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: 'https://cached.example.test' }) });
+      return { status: res.status, body: (await res.json()) as { error?: string } };
+    };
+    // B loads (and caches) the account and the resource.
+    for (let i = 0; i < 3; i++) assert.equal((await exchange(b)).status, 200);
+    // Changed on A: B obeys within the check interval.
+    await a.runtime.resources.delete('https://cached.example.test');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await exchange(b)).body.error, 'invalid_target', 'the deleted resource is gone on B');
+    await a.runtime.resources.create({ identifier: 'https://cached.example.test', scope: 'c.read', format: 'jwt' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await exchange(b)).status, 200, 'and back');
+    await a.runtime.serviceAccounts.removeKey(id, sa.privateJwk!.kid!);
+    await new Promise((r) => setTimeout(r, 300));
+    const afterKey = await exchange(b);
+    assert.equal(afterKey.status, 400, 'the removed key no longer works on B');
+    assert.equal(afterKey.body.error, 'invalid_grant');
+  });
+
   it("a key rotated on A is in B's JWKS within the JWKS cache period", async () => {
     const { rotateSigningKey } = await import('../../src/services/signing-keys.ts');
     const kid = await rotateSigningKey(a.runtime.db, a.runtime.box, 'ES256', new Date(Date.now() + 5000));

@@ -6,7 +6,7 @@ import { compactVerify, importJWK, type JWTPayload, type CryptoKey as JoseKey } 
 import { createHash } from 'node:crypto';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/env.ts';
-import type { Db } from '../../db/database.ts';
+import type { ArtifactStore } from '../../db/artifact-store.ts';
 import { markUsedOnce } from '../../services/replay-guard.ts';
 import type { ResourceServerService } from '../../services/resource-servers.ts';
 import { KEY_ALGS, type AccountKey, type ServiceAccountService } from '../../services/service-accounts.ts';
@@ -20,7 +20,7 @@ const refuse = (description: string, error = 'invalid_grant') => new errors.Cust
 
 export interface JwtBearerDeps {
   config: Config;
-  db: Db;
+  artifacts: ArtifactStore;
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
 }
@@ -44,7 +44,7 @@ function audiences(payload: JWTPayload): string[] {
   return Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
 }
 
-export function buildJwtBearerHandler({ config, db, serviceAccounts, resources }: JwtBearerDeps) {
+export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, resources }: JwtBearerDeps) {
   const skew = config.clockSkew;
   const tokenEndpoint = `${config.issuer}/token`;
 
@@ -163,7 +163,7 @@ export function buildJwtBearerHandler({ config, db, serviceAccounts, resources }
     const resourceServer = new provider.ResourceServer(resource, resourceServerInfo(rs, ceiling));
 
     // Last, so that only a fully valid assertion uses up its jti.
-    if (!(await markUsedOnce(db, issuer, payload.jti, new Date((payload.exp + skew) * 1000)))) {
+    if (!(await markUsedOnce(artifacts, issuer, payload.jti, new Date((payload.exp + skew) * 1000)))) {
       throw refuse(`jti '${payload.jti}' was already used; every assertion needs a new jti`);
     }
 

@@ -1,0 +1,357 @@
+// `npm run bench`: starts what it needs (fresh databases, Latchkey, the
+// baseline), runs every scenario at each concurrency, prints the table and
+// the issue's targets, writes JSON and Markdown under bench/results/, and
+// stops everything it started. See bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { loadConfig } from '../src/config/env.ts';
+import { cryptoFloor, postgresInsertFloor, type FloorRow } from './crypto-floor.ts';
+import { runClosedLoop } from './load.ts';
+import { loginStorm } from './login-storm.ts';
+import { insertSessionsAndGrants } from './memory.ts';
+import { startPostgres, type BenchPostgres } from './postgres.ts';
+import { cpuMs, peakRssMb, pin, processTreeCpuMs, resetPeakRss, rssMb } from './proc-stats.ts';
+import {
+  evaluateTargets, floorText, markdown, targetsText, textTable,
+  type MemoryResult, type ResultRow, type StormResult,
+} from './report.ts';
+import { SCENARIOS, scenarioSet, type ScenarioName, type Target } from './scenarios.ts';
+import { freePort, repoRoot, spawnServer, type ServerHandle } from './servers.ts';
+import { baselineFixture, setUpLatchkey, type Fixture } from './setup.ts';
+
+const EXTRA_CHECKS = ['login-storm', 'memory'] as const;
+const ALL = [...SCENARIOS.map((s) => s.name), ...EXTRA_CHECKS];
+
+const USAGE = `npm run bench -- [options]
+  --quick                 concurrency 8 only, 3 s per scenario (for development)
+  --scenario NAME         repeatable; default all: ${ALL.join(', ')}
+  --concurrency 1,8,32    concurrency levels (default 1,8,32)
+  --duration SECONDS      measured seconds per scenario and level (default 5)
+  --warmup SECONDS        unmeasured warm-up per scenario (default 1)
+  --db sqlite|postgres|both   (default both)
+  --env KEY=VALUE         repeatable; Latchkey's (and the baseline's) environment, e.g. RATE_LIMIT_TOKEN=off
+  --no-rate-limits        shorthand for every RATE_LIMIT_*=off
+  --no-baseline           skip the bare oidc-provider baseline
+  --no-pin                do not pin the servers to CPU 0 and the load generator to CPU 1
+  --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
+  --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)`;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      db: { type: 'string', default: 'both' },
+      env: { type: 'string', multiple: true },
+      'no-rate-limits': { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
+      'stored-rows': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const fail = (msg: string): never => {
+    console.error(`bench: ${msg}\n${USAGE}`);
+    process.exit(2);
+  };
+  const scenarios = values.scenario ?? ALL;
+  for (const s of scenarios) if (!ALL.includes(s)) fail(`unknown scenario ${s}`);
+  if (!['sqlite', 'postgres', 'both'].includes(values.db!)) fail('--db must be sqlite, postgres or both');
+  const levels = (values.concurrency ?? (values.quick ? '8' : '1,8,32')).split(',').map(Number);
+  if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) fail('--concurrency takes whole numbers from 1 to 256');
+  const env: Record<string, string> = {};
+  if (values['no-rate-limits']) for (const k of ['LOGIN', 'CODE', 'TOKEN', 'INTROSPECTION', 'FAILURES', 'ACCOUNT', 'AUTHORIZE']) env[`RATE_LIMIT_${k}`] = 'off';
+  for (const kv of values.env ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) fail(`--env takes KEY=VALUE, not ${kv}`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return {
+    quick: values.quick!,
+    scenarios,
+    levels,
+    durationS: Number(values.duration ?? (values.quick ? 3 : 5)),
+    warmupS: Number(values.warmup ?? 1),
+    dbs: (values.db === 'both' ? ['sqlite', 'postgres'] : [values.db]) as ('sqlite' | 'postgres')[],
+    env,
+    baseline: !values['no-baseline'],
+    pin: !values['no-pin'] && os.cpus().length >= 2,
+    storedRows: Number(values['stored-rows'] ?? 100_000),
+    cpuProf: values['cpu-prof'],
+  };
+}
+
+const opts = options();
+const startedAt = new Date();
+const t0 = performance.now();
+const say = (msg: string) => {
+  const s = Math.round((performance.now() - t0) / 1000);
+  console.error(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${msg}`);
+};
+
+const SERVER_CPU = '0';
+if (opts.pin) pin(process.pid, '1');
+
+const tmp = mkdtempSync(join(os.tmpdir(), 'latchkey-bench-'));
+const kek = randomBytes(32).toString('base64');
+const BENCH_METRICS_TOKEN = randomBytes(24).toString('base64url');
+// The login storm (bench/login-storm.ts) reads it to scrape /metrics.
+process.env.BENCH_METRICS_TOKEN = BENCH_METRICS_TOKEN;
+// Shared by Latchkey and the baseline (which reads TTLs, bcrypt cost and
+// clock skew through the same loadConfig). LOG_LEVEL=warn: at info, the
+// one-line-per-request log would be a good part of what is measured.
+const baseEnv = (port: number, extra: Record<string, string> = {}): Record<string, string> => ({
+  NODE_ENV: 'test',
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  // The load generator's Host header is 127.0.0.1:PORT: the issuer must match it.
+  ISSUER: `http://127.0.0.1:${port}`,
+  LATCHKEY_KEY_ENCRYPTION_KEY: kek,
+  LOG_LEVEL: 'warn',
+  // Metrics on the main listener behind a token (the login storm reads the
+  // event loop's delay there), so that no second port is needed.
+  METRICS_PORT: String(port),
+  METRICS_TOKEN: BENCH_METRICS_TOKEN,
+  ...extra,
+  ...opts.env,
+});
+const config = loadConfig(baseEnv(3000, { DATABASE_URL: 'file:/dev/null' }));
+
+/** The last commit that changed the server (src, prisma, views), plus "+uncommitted" when the tree differs from it. */
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['log', '-1', '--format=%h', '--', 'src', 'prisma', 'views'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'prisma', 'views'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    return dirty ? `${sha}+uncommitted` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGb: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  os: `${os.type()} ${os.release()}`,
+  commit: gitCommit(),
+  benchCommit: (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })(),
+  loadAvgAtStart: os.loadavg(),
+  pinned: opts.pin ? { servers: SERVER_CPU, loadGenerator: '1' } : false,
+};
+
+const rows: ResultRow[] = [];
+const storms: StormResult[] = [];
+const memory: MemoryResult[] = [];
+let floor: FloorRow[] = [];
+const want = (name: string) => opts.scenarios.includes(name);
+const loadScenarios = SCENARIOS.map((s) => s.name).filter(want) as ScenarioName[];
+
+async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => number) {
+  const set = scenarioSet(target);
+  for (const name of loadScenarios) {
+    const unit = SCENARIOS.find((s) => s.name === name)!.unit;
+    if (opts.warmupS > 0) {
+      const w = await set.prepare(name, Math.min(8, Math.max(...opts.levels)), opts.warmupS);
+      const ws = await runClosedLoop(w.workers, opts.warmupS * 1000);
+      set.observed(name, ws.rps);
+    }
+    for (const c of opts.levels) {
+      const prepared = await set.prepare(name, c, opts.durationS);
+      const perRun = resetPeakRss(server.pid);
+      const cpu0 = cpuMs(server.pid);
+      const db0 = pgPid ? processTreeCpuMs(pgPid()) : 0;
+      const client0 = process.cpuUsage();
+      const stats = await runClosedLoop(prepared.workers, opts.durationS * 1000);
+      const client = process.cpuUsage(client0);
+      const serverCpuMs = cpuMs(server.pid) - cpu0;
+      const dbCpuMs = pgPid ? processTreeCpuMs(pgPid()) - db0 : undefined;
+      set.observed(name, stats.rps);
+      const row: ResultRow = {
+        scenario: name,
+        unit,
+        db: target.db,
+        target: target.kind,
+        concurrency: c,
+        stats,
+        serverCpuMs,
+        cpuMsPerOp: serverCpuMs / Math.max(1, stats.completed),
+        opsPerCpuS: stats.ok / (serverCpuMs / 1000),
+        peakRssMb: peakRssMb(server.pid),
+        peakIsPerRun: perRun,
+        dbCpuMsPerOp: dbCpuMs === undefined ? undefined : dbCpuMs / Math.max(1, stats.completed),
+        clientCpuPct: ((client.user + client.system) / 1000 / (stats.elapsedS * 1000)) * 100,
+        notes: prepared.notes(),
+      };
+      rows.push(row);
+      const errs = stats.errors ? `  errors ${stats.errors}: ${Object.entries(stats.errorKinds).slice(0, 3).map(([k, v]) => `${v}× ${k}`).join('; ')}` : '';
+      say(`${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`);
+    }
+  }
+  if (want('login-storm')) {
+    say(`${target.kind}/${target.db}: login storm`);
+    const s = await loginStorm(target, set, server.pid, { durationMs: opts.durationS * 1000, tokenConcurrency: 8, loginWorkers: 8 });
+    storms.push(s);
+    say(`${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), /healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`);
+  }
+}
+
+function makeTarget(kind: Target['kind'], db: Target['db'], server: ServerHandle, fixture: Fixture): Target {
+  // Enough connections for the largest level plus the storm's login workers.
+  const pool = new Pool(server.origin, { connections: Math.max(...opts.levels, 8) + 16, pipelining: 1, keepAliveTimeout: 30_000 });
+  return { kind, db, origin: server.origin, pool, fixture };
+}
+
+async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: string, fixture: Fixture): Promise<MemoryResult> {
+  say(`${db}: storing ${opts.storedRows} sessions and ${opts.storedRows} grants`);
+  const inserted = await insertSessionsAndGrants(databaseUrl, opts.storedRows);
+  say(`${db}: ${inserted.inserted} rows in ${inserted.seconds.toFixed(1)} s; start-up on the existing database`);
+  const startups: MemoryResult['startups'] = [];
+  let server: ServerHandle | undefined;
+  for (let i = 0; i < 3; i++) {
+    await server?.stop();
+    const port = await freePort();
+    server = await spawnServer({ kind: 'latchkey', env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }), port, logDir: tmp, cpus: opts.pin ? SERVER_CPU : undefined });
+    startups.push({ healthyMs: server.healthyAfterMs, readyMs: server.readyAfterMs });
+  }
+  const rssAtStartMb = rssMb(server!.pid);
+  const runtimeStartMs = Math.min(...[0, 1, 2].map(() => {
+    const s = performance.now();
+    execFileSync(process.execPath, ['--import', 'tsx', '--eval', '0'], { cwd: repoRoot, stdio: 'ignore' });
+    return performance.now() - s;
+  }));
+  const target = makeTarget('latchkey', db, server!, fixture);
+  const set = scenarioSet(target);
+  let requestsMade = 0;
+  for (const name of ['sso-flow', 'refresh-rs256', 'jwt-bearer', 'client-credentials', 'introspection', 'userinfo', 'jwks', 'discovery'] as ScenarioName[]) {
+    const p = await set.prepare(name, 8, 1);
+    requestsMade += (await runClosedLoop(p.workers, 1000)).completed;
+  }
+  const result: MemoryResult = {
+    db,
+    storedRows: { sessions: opts.storedRows, grants: opts.storedRows },
+    insertSeconds: inserted.seconds,
+    startups,
+    runtimeStartMs,
+    rssAtStartMb,
+    rssAfterRequestsMb: rssMb(server!.pid),
+    // Since the process started: the whole start-up and every request after it.
+    peakRssMb: peakRssMb(server!.pid),
+    requestsMade,
+  };
+  await target.pool.close();
+  await server!.stop();
+  say(`${db}: start-up ${startups.map((s) => (s.healthyMs / 1000).toFixed(2)).join(', ')} s; RSS ${result.rssAtStartMb.toFixed(0)} MB at start, peak ${result.peakRssMb.toFixed(0)} MB after ${requestsMade} requests`);
+  return result;
+}
+
+let postgres: BenchPostgres | undefined;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+async function main() {
+  const limits = Object.entries(config.rateLimits).map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`).join(' ');
+  say(`Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`);
+  if (config.rateLimits.token || config.rateLimits.introspection || config.rateLimits.login) {
+    say('note: rate limits are on (the server\'s defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README\'s tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.');
+  }
+  say('cryptographic floor');
+  floor = await cryptoFloor(config.bcryptCost, opts.quick);
+
+  if (opts.baseline && (loadScenarios.length || want('login-storm'))) {
+    const fixture = await baselineFixture();
+    const file = join(tmp, 'baseline-fixture.json');
+    writeFileSync(file, JSON.stringify(fixture));
+    const port = await freePort();
+    const server = await spawnServer({ kind: 'baseline', env: baseEnv(port, { DATABASE_URL: 'file:/dev/null', BASELINE_FIXTURE: file }), port, logDir: tmp, cpus: opts.pin ? SERVER_CPU : undefined });
+    cleanups.push(() => server.stop());
+    say(`baseline (bare oidc-provider, in-memory) on ${server.origin}, pid ${server.pid}`);
+    const target = makeTarget('baseline', 'memory', server, fixture);
+    await runScenarios(target, server);
+    await target.pool.close();
+    await server.stop();
+  }
+
+  for (const db of opts.dbs) {
+    const dir = join(tmp, db);
+    mkdirSync(dir, { recursive: true });
+    let databaseUrl: string;
+    let drop = async () => {};
+    if (db === 'sqlite') {
+      databaseUrl = `file:${join(dir, 'latchkey.db')}`;
+    } else {
+      postgres ??= startPostgres(opts.pin ? SERVER_CPU : undefined);
+      const created = await postgres.createDatabase();
+      databaseUrl = created.url;
+      drop = created.drop;
+      floor.push(await postgresInsertFloor(databaseUrl, opts.quick));
+    }
+    const port = await freePort();
+    const env = baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir });
+    say(`${db}: setting up (migrations, clients, service account, ${8} people)`);
+    const fixture = await setUpLatchkey(env);
+    const server = await spawnServer({
+      kind: 'latchkey', env, port, logDir: tmp, cpus: opts.pin ? SERVER_CPU : undefined,
+      nodeFlags: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : undefined,
+    });
+    cleanups.push(() => server.stop());
+    say(`latchkey/${db} on ${server.origin}, pid ${server.pid}, healthy after ${(server.healthyAfterMs / 1000).toFixed(2)} s`);
+    const target = makeTarget('latchkey', db, server, fixture);
+    const pg = postgres;
+    await runScenarios(target, server, db === 'postgres' && pg ? () => pg.postmasterPid() : undefined);
+    await target.pool.close();
+    await server.stop();
+    if (want('memory')) memory.push(await memoryCheck(db, databaseUrl, dir, fixture));
+    await drop();
+  }
+}
+
+function report() {
+  const finishedAt = new Date();
+  const targets = evaluateTargets(rows, storms, memory, floor);
+  const minutes = (performance.now() - t0) / 60_000;
+  const header = `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} · ${minutes.toFixed(1)} min`;
+  console.log(`\n${header}\n\n${textTable(rows)}\n\nTargets\n${targetsText(targets)}\n\nCryptographic floor (in-process, one core, sequential)\n${floorText(floor)}`);
+  const dir = join(repoRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const base = join(dir, `${stamp}-${opts.dbs.length > 1 ? 'both' : opts.dbs[0]}`);
+  const json = { machine: { ...machine, loadAvgAtEnd: os.loadavg() }, options: opts, startedAt, finishedAt, minutes, floor, rows, storms, memory, targets };
+  writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(`${base}.md`, `${markdown(rows, targets, floor, storms, memory, header)}\n`);
+  console.log(`\nwritten: ${base}.json and .md`);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  exitCode = 1;
+  console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
+} finally {
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+  postgres?.stop();
+  // Server logs stay behind when something went wrong.
+  if (exitCode === 0) rmSync(tmp, { recursive: true, force: true });
+  else console.error(`bench: server logs kept in ${tmp}`);
+}
+if (rows.length || memory.length || storms.length) report();
+process.exit(exitCode);

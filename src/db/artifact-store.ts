@@ -1,0 +1,128 @@
+// The statements of the hot path, on the oidc_payloads table that Prisma
+// owns (schema and migrations): every token, code, session and interaction
+// read or write goes through here. Prisma's client costs 0.4–0.9 ms per
+// statement in query planning and mapping (bench/README.md); these are
+// prepared once per connection and cost tens of microseconds — libsql's
+// synchronous statements on SQLite, named prepared statements on PostgreSQL.
+import type pg from 'pg';
+import { retryBusy, sqliteDate, type SqliteDatabase } from './sqlite.ts';
+
+export interface StoredArtifact {
+  payload: string;
+  expiresAt: Date | null;
+  consumedAt: Date | null;
+}
+
+export interface ArtifactColumns {
+  payload: string;
+  grantId: string | null;
+  userCode: string | null;
+  uid: string | null;
+  accountId: string | null;
+  clientId: string | null;
+  expiresAt: Date | null;
+}
+
+export interface ArtifactStore {
+  find(type: string, id: string): Promise<StoredArtifact | undefined>;
+  findByColumn(type: string, column: 'uid' | 'userCode', value: string): Promise<StoredArtifact | undefined>;
+  upsert(type: string, id: string, columns: ArtifactColumns): Promise<void>;
+  /** Marks it consumed unless it already was; false when it was (or does not exist). */
+  consume(type: string, id: string, at: Date): Promise<boolean>;
+  destroy(type: string, id: string): Promise<void>;
+  revokeByGrantId(type: string, grantId: string): Promise<void>;
+  /** Inserts a marker unless a live one exists (a used jti); true when it was new. */
+  insertOnce(type: string, id: string, expiresAt: Date): Promise<boolean>;
+}
+
+const UPSERT_COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, client_id, expires_at';
+const ON_CONFLICT_UPDATE = `payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code,
+  uid = excluded.uid, account_id = excluded.account_id, client_id = excluded.client_id, expires_at = excluded.expires_at`;
+
+export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
+  const q = {
+    find: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND id = ?'),
+    byUid: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND uid = ? LIMIT 1'),
+    byUserCode: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND user_code = ? LIMIT 1'),
+    upsert: db.prepare(`INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`),
+    consume: db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE type = ? AND id = ? AND consumed_at IS NULL'),
+    destroy: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND id = ?'),
+    revoke: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND grant_id = ?'),
+    insertOnce: db.prepare(`INSERT INTO oidc_payloads (type, id, payload, expires_at) VALUES (?, ?, '{}', ?)
+      ON CONFLICT (type, id) DO UPDATE SET expires_at = excluded.expires_at WHERE oidc_payloads.expires_at < ?`),
+  };
+  type Row = { payload: string; expires_at: string | null; consumed_at: string | null };
+  const read = (row: unknown): StoredArtifact | undefined => {
+    if (!row) return undefined;
+    const r = row as Row;
+    return { payload: r.payload, expiresAt: r.expires_at ? new Date(r.expires_at) : null, consumedAt: r.consumed_at ? new Date(r.consumed_at) : null };
+  };
+  const date = (d: Date | null) => (d ? sqliteDate(d) : null);
+  return {
+    find: async (type, id) => read(q.find.get(type, id)),
+    findByColumn: async (type, column, value) => read((column === 'uid' ? q.byUid : q.byUserCode).get(type, value)),
+    upsert: (type, id, c) =>
+      retryBusy(() => {
+        q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
+      }),
+    consume: (type, id, at) => retryBusy(() => q.consume.run(sqliteDate(at), type, id).changes === 1),
+    destroy: (type, id) =>
+      retryBusy(() => {
+        q.destroy.run(type, id);
+      }),
+    revokeByGrantId: (type, grantId) =>
+      retryBusy(() => {
+        q.revoke.run(type, grantId);
+      }),
+    insertOnce: (type, id, expiresAt) => retryBusy(() => q.insertOnce.run(type, id, sqliteDate(expiresAt), sqliteDate(new Date())).changes === 1),
+  };
+}
+
+/**
+ * PostgreSQL: `timestamp(3)` columns without a time zone, in UTC, as Prisma
+ * writes them; the pool given here parses them as UTC (see database.ts).
+ */
+export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
+  const ts = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').replace('Z', '') : null);
+  const run = (name: string, text: string, values: unknown[]) => pool.query({ name, text, values });
+  type Row = { payload: string; expires_at: Date | null; consumed_at: Date | null };
+  const read = (rows: Row[]): StoredArtifact | undefined => {
+    const r = rows[0];
+    return r && { payload: r.payload, expiresAt: r.expires_at, consumedAt: r.consumed_at };
+  };
+  return {
+    async find(type, id) {
+      return read((await run('lk_find', 'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = $1 AND id = $2', [type, id])).rows);
+    },
+    async findByColumn(type, column, value) {
+      const sql = `SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = $1 AND ${column === 'uid' ? 'uid' : 'user_code'} = $2 LIMIT 1`;
+      return read((await run(`lk_find_${column}`, sql, [type, value])).rows);
+    },
+    async upsert(type, id, c) {
+      await run(
+        'lk_upsert',
+        `INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`,
+        [type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, ts(c.expiresAt)],
+      );
+    },
+    async consume(type, id, at) {
+      const res = await run('lk_consume', 'UPDATE oidc_payloads SET consumed_at = $1 WHERE type = $2 AND id = $3 AND consumed_at IS NULL', [ts(at), type, id]);
+      return res.rowCount === 1;
+    },
+    async destroy(type, id) {
+      await run('lk_destroy', 'DELETE FROM oidc_payloads WHERE type = $1 AND id = $2', [type, id]);
+    },
+    async revokeByGrantId(type, grantId) {
+      await run('lk_revoke', 'DELETE FROM oidc_payloads WHERE type = $1 AND grant_id = $2', [type, grantId]);
+    },
+    async insertOnce(type, id, expiresAt) {
+      const res = await run(
+        'lk_insert_once',
+        `INSERT INTO oidc_payloads (type, id, payload, expires_at) VALUES ($1, $2, '{}', $3)
+         ON CONFLICT (type, id) DO UPDATE SET expires_at = excluded.expires_at WHERE oidc_payloads.expires_at < $4`,
+        [type, id, ts(expiresAt), ts(new Date())],
+      );
+      return res.rowCount === 1;
+    },
+  };
+}
