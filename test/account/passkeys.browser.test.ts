@@ -210,6 +210,43 @@ describe('passkeys in Chromium', () => {
     await context.close();
   });
 
+  it("another person's passkey does not pass someone else's second step, even from a browser that offers it", async () => {
+    if (secondsLeftInStep() < 5) await new Promise((r) => setTimeout(r, secondsLeftInStep() * 1000 + 200));
+    // The victim: password, authenticator app and a passkey on their own device.
+    const victim = await createUser(server, 'rosalind@example.test', 'photograph fifty-one 1952', 'Rosalind Franklin');
+    const own = await withAuthenticator();
+    await passwordSignIn(own.page, victim.email, victim.password);
+    await addPasskey(own.page, victim.password, 'Lab key');
+    await own.context.close();
+    const enrollment = await server.runtime.secondFactor.beginEnrollment(victim.id);
+    await server.runtime.secondFactor.confirmEnrollment(victim.id, enrollment.token, totp(enrollment.secret));
+
+    // The attacker knows the victim's password and has a passkey of their own here.
+    const mallory = await createUser(server, 'mallory@example.test', 'borrowed credentials 2026', 'Mallory');
+    const { context, page } = await withAuthenticator();
+    await passwordSignIn(page, mallory.email, mallory.password);
+    await addPasskey(page, mallory.password, 'Mine');
+    await context.clearCookies();
+    // Their browser ignores the list of the victim's passkeys and answers with any passkey it holds.
+    await page.addInitScript(`
+      const get = navigator.credentials.get.bind(navigator.credentials);
+      navigator.credentials.get = (o) => { if (o && o.publicKey) o.publicKey.allowCredentials = []; return get(o); };
+    `);
+    const req = await authRequest(client);
+    await page.goto(req.url.href);
+    await page.getByLabel('Email').fill(victim.email);
+    await page.getByLabel('Password', { exact: true }).fill(victim.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.getByRole('alert').filter({ hasText: /not accepted/ }).waitFor();
+    assert.doesNotMatch(page.url(), /app\.example\.test/);
+    assert.equal(await page.getByRole('button', { name: 'Allow' }).count(), 0, 'no consent page: the sign-in did not complete');
+    const refused = (await server.runtime.audit.list({ userId: victim.id })).filter((e) => e.type === 'login_failed' && e.detail?.reason === 'bad_passkey');
+    assert.equal(refused.length, 1);
+    await context.close();
+  });
+
   it('without JavaScript, the passkey button stays hidden and the password still signs in', async () => {
     const person = await createUser(server, 'cecilia@example.test', 'stellar atmospheres 1925', 'Cecilia Payne');
     const context = await browser.newContext({ javaScriptEnabled: false });
