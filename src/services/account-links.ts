@@ -26,6 +26,14 @@ import { isEmailAddress, normalizeEmail, type UserService } from './users.ts';
 
 export const MAX_NAME_LENGTH = 100;
 
+/** What is wrong with a person's name, if anything (it goes into pages, tokens and mail). */
+export function nameProblem(name: string): string | undefined {
+  if (name.length > MAX_NAME_LENGTH) return `can be at most ${MAX_NAME_LENGTH} characters`;
+  // Line breaks and other control characters: a name is one line of text.
+  if (/[\p{Cc}\u2028\u2029]/u.test(name)) return 'must be one line of text, without control characters';
+  return undefined;
+}
+
 export type Refused = { ok: false; reason: LinkRefusal | 'exists' | 'disabled' };
 export type FormProblem = { ok: false; field: 'email' | 'name' | 'password'; message: string };
 
@@ -51,7 +59,8 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
   }
 
   function checkName(name: string): FormProblem | undefined {
-    return name.length > MAX_NAME_LENGTH ? { ok: false, field: 'name', message: `Your name can be at most ${MAX_NAME_LENGTH} characters.` } : undefined;
+    const problem = nameProblem(name);
+    return problem ? { ok: false, field: 'name', message: `Your name ${problem}.` } : undefined;
   }
 
   const service = {
@@ -63,20 +72,22 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       const email = normalizeEmail(input.email);
       const name = input.name.trim();
       if (!isEmailAddress(email)) return { ok: false, field: 'email', message: 'Enter an email address, like name@example.com.' };
-      const nameProblem = checkName(name);
-      if (nameProblem) return nameProblem;
+      const badName = checkName(name);
+      if (badName) return badName;
       const weak = passwordProblem(input.password, { email, name });
       if (weak) return { ok: false, field: 'password', message: weak };
       // Hashed on both paths: the answer takes as long whether or not the address is known.
       const passwordHash = await users.hashPassword(input.password);
       const existing = await users.findByEmail(email);
       if (existing) {
-        const token = existing.disabled ? undefined : await links.create('reset', { email, userId: existing.id }, config.linkTtl.passwordReset);
-        const sent = await mail(email, 'signup-exists', { resetUrl: token && url('/reset-password', token), resetMinutes: minutes(config.linkTtl.passwordReset) });
+        // One stored link on every path (a disabled person's opens nothing and is not sent).
+        const token = await links.create('reset', { email, ...(existing.disabled ? {} : { userId: existing.id }) }, config.linkTtl.passwordReset);
+        const sent = await mail(email, 'signup-exists', { resetUrl: existing.disabled ? undefined : url('/reset-password', token), resetMinutes: minutes(config.linkTtl.passwordReset) });
         await audit.record('signup_requested', { ...meta, userId: existing.id }, { existing: true, mailed: sent });
       } else {
         const token = await links.create('signup', { email, data: { name, passwordHash } }, config.linkTtl.verification);
-        const sent = await mail(email, 'signup-confirm', { name, confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) });
+        // No name: whoever typed it may not own the address, and must not get to write to it.
+        const sent = await mail(email, 'signup-confirm', { confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) });
         await audit.record('signup_requested', meta, { existing: false, mailed: sent });
       }
       return { ok: true };
@@ -181,7 +192,8 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       const email = normalizeEmail(input.email);
       if (!isEmailAddress(email)) throw invalidInput(`"${input.email}" is not an email address`);
       const name = (input.name ?? '').trim();
-      if (name.length > MAX_NAME_LENGTH) throw invalidInput(`--name can be at most ${MAX_NAME_LENGTH} characters`);
+      const bad = nameProblem(name);
+      if (bad) throw invalidInput(`--name ${bad}`);
       if (await users.findByEmail(email)) throw conflict(`a user with email ${email} already exists`);
       const token = await links.create('invite', { email, data: { name } }, config.linkTtl.invitation);
       await audit.record('invitation_created', by, { email, by: by.actor ?? 'admin-cli' });
@@ -204,8 +216,8 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       const invitation = await service.peekInvitation(token);
       if (!invitation.ok) return invitation;
       const name = input.name.trim();
-      const nameProblem = checkName(name);
-      if (nameProblem) return nameProblem;
+      const badName = checkName(name);
+      if (badName) return badName;
       const weak = passwordProblem(input.password, { email: invitation.email, name });
       if (weak) return { ok: false, field: 'password', message: weak };
       const passwordHash = await users.hashPassword(input.password);

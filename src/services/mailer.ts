@@ -51,7 +51,8 @@ export function createMailer(opts: { smtpUrl: string | undefined; from: string }
       log.info({ mail: { to: message.to, subject: mail.subject, text: mail.text } }, 'mail (SMTP_URL is unset: logged instead of sent)');
       return;
     }
-    await transport.sendMail({ from: opts.from, to: message.to, subject: mail.subject, text: mail.text, html: mail.html });
+    // An address object: nodemailer takes it as one mailbox instead of parsing a list or a display name out of it.
+    await transport.sendMail({ from: opts.from, to: { name: '', address: message.to }, subject: mail.subject, text: mail.text, html: mail.html });
   }
 
   return {

@@ -20,7 +20,14 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// An address is one mailbox: dot-separated atoms (RFC 5322 atext, letters of
+// any script) @ dot-separated host labels. Nothing a mail library would read
+// as a list, a display name or a comment (, ; < > " ( ) \ and spaces), so the
+// address stored, shown in tokens as verified, and mailed is the one that
+// receives the message.
+const ATOM = "[\\p{L}\\p{M}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
+const LABEL = '[\\p{L}\\p{M}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]*[\\p{L}\\p{M}\\p{N}])?';
+const EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})+$`, 'u');
 
 export function isEmailAddress(email: string): boolean {
   return email.length <= 254 && EMAIL.test(email);

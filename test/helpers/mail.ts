@@ -17,6 +17,8 @@ export interface MailCatcher {
   /** SMTP_URL for the server under test. */
   url: string;
   messages: ReceivedMail[];
+  /** Every envelope recipient (RCPT TO) the server was given, lower case: where mail really went. */
+  recipients: string[];
   /** The messages to `to` (waits until `count` have arrived). */
   waitFor(to: string, count?: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** Waits a little and returns every message to `to` (for "nothing more was sent"). */
@@ -26,11 +28,13 @@ export interface MailCatcher {
 
 export async function startMailCatcher(): Promise<MailCatcher> {
   const messages: ReceivedMail[] = [];
+  const recipients: string[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
+      recipients.push(...session.envelope.rcptTo.map((r) => r.address.toLowerCase()));
       simpleParser(stream).then(
         (mail) => {
           const to = Array.isArray(mail.to) ? mail.to.flatMap((a) => a.value) : (mail.to?.value ?? []);
@@ -55,6 +59,7 @@ export async function startMailCatcher(): Promise<MailCatcher> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    recipients,
     async waitFor(address, count = 1, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs;
       while (to(address).length < count) {

@@ -135,6 +135,37 @@ describe('sign-up with REGISTRATION=open', () => {
     assert.equal((await mail.settle(email, 300)).length, 0, 'no mail for a refused form');
   });
 
+  it('an address that would reach another mailbox (a list, a display name, a line break) is refused, and nothing is sent', async () => {
+    const before = mail.recipients.length;
+    for (const email of ['victim,attacker@evil.test', 'attacker@evil.test,corp.example', 'Victim <attacker@evil.test>', 'x<attacker@evil.test>', 'attacker@evil.test;corp.example', 'a"b@evil.test']) {
+      const browser = new Browser(server.url);
+      const { page } = await signUpPage(browser, client);
+      const refused = await submitSignUp(browser, page, { email, name: 'Eve', password: 'a perfectly good passphrase' });
+      assert.equal(refused.status, 400, email);
+      assert.match(pageText(refused.html), /Enter an email address/, email);
+    }
+    await mail.settle('attacker@evil.test', 300);
+    assert.deepEqual(mail.recipients.slice(before), [], 'no message went anywhere');
+    assert.equal(await server.runtime.db.linkToken.count({ where: { email: { contains: 'evil.test' } } }), 0);
+  });
+
+  it('a sign-up cannot put its own words into mail to someone else: the name stays out of the message, and line breaks are refused', async () => {
+    const target = fresh();
+    const browser = new Browser(server.url);
+    const { page } = await signUpPage(browser, client);
+    const sent = await submitSignUp(browser, page, { email: target, name: 'You won! Claim at https://evil.test/prize', password: 'a perfectly good passphrase' });
+    assert.equal(sent.status, 200);
+    const [message] = await mail.waitFor(target);
+    assert.doesNotMatch(message!.text + message!.html, /evil\.test|You won/);
+
+    const other = fresh();
+    const again = await signUpPage(browser, client);
+    const refused = await submitSignUp(browser, again.page, { email: other, name: 'Eve\r\nBcc: attacker@evil.test', password: 'a perfectly good passphrase' });
+    assert.equal(refused.status, 400);
+    assert.match(pageText(refused.html), /name/i);
+    assert.equal((await mail.settle(other, 300)).length, 0);
+  });
+
   it('a confirmation link works once: tampered, used twice, raced, expired', async () => {
     const email = fresh();
     const browser = new Browser(server.url);
