@@ -53,6 +53,17 @@ describe('passkeys in Chromium', () => {
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
   }
 
+  /** An app sends the person to sign in; the password, up to the second step. */
+  async function passwordThenSecondStep(page: Page, app: TestClient, person: { email: string; password: string }) {
+    const req = await authRequest(app);
+    await page.goto(req.url.href);
+    await page.getByLabel('Email').fill(person.email);
+    await page.getByLabel('Password', { exact: true }).fill(person.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    return req;
+  }
+
   async function addPasskey(page: Page, password: string, name: string, code?: string) {
     await page.locator('#pk-password').fill(password);
     if (code) await page.locator('#pk-code').fill(code);
@@ -172,12 +183,7 @@ describe('passkeys in Chromium', () => {
     await server.runtime.secondFactor.confirmEnrollment(person.id, enrollment.token, totp(enrollment.secret));
 
     await context.clearCookies();
-    const req = await authRequest(client);
-    await page.goto(req.url.href);
-    await page.getByLabel('Email').fill(person.email);
-    await page.getByLabel('Password', { exact: true }).fill(person.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    const req = await passwordThenSecondStep(page, client, person);
     await shot(page, '6-second-step');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     const tokens = await allowAndRedeem(page, req);
@@ -194,12 +200,7 @@ describe('passkeys in Chromium', () => {
     await passwordSignIn(page, person.email, person.password);
     await addPasskey(page, person.password, 'Laptop');
     await context.clearCookies();
-    const req = await authRequest(strict);
-    await page.goto(req.url.href);
-    await page.getByLabel('Email').fill(person.email);
-    await page.getByLabel('Password', { exact: true }).fill(person.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    const req = await passwordThenSecondStep(page, strict, person);
     assert.equal(await page.getByLabel('Verification code').count(), 0, 'no code field: there is no authenticator app');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
@@ -232,12 +233,7 @@ describe('passkeys in Chromium', () => {
       const get = navigator.credentials.get.bind(navigator.credentials);
       navigator.credentials.get = (o) => { if (o && o.publicKey) o.publicKey.allowCredentials = []; return get(o); };
     `);
-    const req = await authRequest(client);
-    await page.goto(req.url.href);
-    await page.getByLabel('Email').fill(victim.email);
-    await page.getByLabel('Password', { exact: true }).fill(victim.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    await passwordThenSecondStep(page, client, victim);
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.getByRole('alert').filter({ hasText: /not accepted/ }).waitFor();
     assert.doesNotMatch(page.url(), /app\.example\.test/);
