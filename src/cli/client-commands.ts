@@ -29,6 +29,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           'api-scope': { type: 'string' },
           'resource-server': { type: 'string', multiple: true },
           'require-mfa': { type: 'boolean', default: false },
+          'default-resource': { type: 'string' },
           json: { type: 'boolean', default: false },
         },
       });
@@ -54,6 +55,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         apiScope: values['api-scope'],
         resourceServers: values['resource-server'],
         requireMfa: values['require-mfa'],
+        defaultResource: values['default-resource'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [

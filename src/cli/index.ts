@@ -18,7 +18,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--auth-method client_secret_basic|client_secret_post] [--id-token-alg RS256|ES256]
                 [--client-credentials] [--api-scope "a b"]   (no --redirect-uri: a machine-only client)
                 [--resource-server URI …]   (it may introspect tokens for these APIs)
-                [--require-mfa]
+                [--require-mfa] [--default-resource URI]   (the API a person's authorization
+                asking for API scopes is for when it names no resource)
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]
                 (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret)
@@ -26,10 +27,13 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   service-account add-key ID --jwks-file FILE [--key-expires DATE]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
+                [--claims "email email_verified name roles"]   (person claims in its access tokens)
   resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
-  user list | user set-password ID (--password P | --password-stdin)
+  user list | user show ID | user set-password ID (--password P | --password-stdin)
   user disable ID | user enable ID | user reset-mfa ID
+  user invite --email E [--name N] [--send]   (REGISTRATION=invite or open; prints the link once)
+  user add-role ID ROLE | user remove-role ID ROLE
   audit list [--user ID] [--since 2026-11-01T00:00:00Z] [--limit N]
   keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]
   kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)`;

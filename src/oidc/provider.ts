@@ -17,6 +17,7 @@ import { useAtomicReplayDetection } from './replay-detection.ts';
 import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
+import { buildExtraTokenClaims } from './token-claims.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -42,6 +43,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     cookieKeys: deps.cookieKeys,
     render: deps.render,
     resources: deps.resources,
+    extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users),
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;

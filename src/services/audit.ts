@@ -18,7 +18,20 @@ export type AuditType =
   | 'password_changed'
   | 'signed_out_everywhere'
   | 'user_disabled'
-  | 'user_enabled';
+  | 'user_enabled'
+  | 'signup_requested'
+  | 'signup_completed'
+  | 'email_verification_sent'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'invitation_created'
+  | 'invitation_accepted'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_used'
+  | 'role_added'
+  | 'role_removed';
 
 /** Where a request came from, as the HTTP layer saw it. */
 export interface RequestMeta {
