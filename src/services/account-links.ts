@@ -22,17 +22,8 @@ import type { LockoutService } from './lockout.ts';
 import type { MailThrottle } from './mail-throttle.ts';
 import type { Mailer } from './mailer.ts';
 import { passwordProblem } from './password-strength.ts';
-import { isEmailAddress, normalizeEmail, type UserService } from './users.ts';
+import { isEmailAddress, nameProblem, normalizeEmail, type UserService } from './users.ts';
 
-export const MAX_NAME_LENGTH = 100;
-
-/** What is wrong with a person's name, if anything (it goes into pages, tokens and mail). */
-export function nameProblem(name: string): string | undefined {
-  if (name.length > MAX_NAME_LENGTH) return `can be at most ${MAX_NAME_LENGTH} characters`;
-  // Line breaks and other control characters: a name is one line of text.
-  if (/[\p{Cc}\u2028\u2029]/u.test(name)) return 'must be one line of text, without control characters';
-  return undefined;
-}
 
 export type Refused = { ok: false; reason: LinkRefusal | 'exists' | 'disabled' };
 export type FormProblem = { ok: false; field: 'email' | 'name' | 'password'; message: string };

@@ -34,6 +34,16 @@ export function isEmailAddress(email: string): boolean {
   return email.length <= 254 && EMAIL.test(email);
 }
 
+export const MAX_NAME_LENGTH = 100;
+
+/** What is wrong with a person's name, if anything (it goes into pages, tokens and mail). */
+export function nameProblem(name: string): string | undefined {
+  if (name.length > MAX_NAME_LENGTH) return `can be at most ${MAX_NAME_LENGTH} characters`;
+  // Line breaks and other control characters: a name is one line of text.
+  if (/[\p{Cc}\u2028\u2029]/u.test(name)) return 'must be one line of text, without control characters';
+  return undefined;
+}
+
 // Role names: what an API compares against, so plain tokens only.
 const ROLE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
@@ -47,6 +57,8 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
     async create(input: { email: string; password: string; name?: string; emailVerified?: boolean }): Promise<PublicUser> {
       const email = normalizeEmail(input.email);
       if (!isEmailAddress(email)) throw invalidInput(`"${input.email}" is not an email address`);
+      const badName = input.name ? nameProblem(input.name) : undefined;
+      if (badName) throw invalidInput(`name ${badName}`);
       const policy = checkPasswordPolicy(input.password);
       if (policy) throw invalidInput(policy);
       return service.createWithHash({ email, name: input.name, passwordHash: await hashPassword(input.password, opts.bcryptCost), emailVerified: input.emailVerified });

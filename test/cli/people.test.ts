@@ -87,6 +87,13 @@ describe('admin CLI: roles, resource claims, default resources', () => {
   after(() => server.stop());
   const admin = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
 
+  it('user create refuses a name of several lines (it would go into pages, tokens and mail as it is)', async () => {
+    const refused = await admin('user', 'create', '--email', `lines-${Date.now()}@example.test`, '--password', 'correct horse battery staple', '--name', 'Ada\nClaim your prize at https://evil.test', '--json');
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(errorLines(refused.stderr).join('\n'), /name must be one line/);
+    assert.equal((await server.runtime.db.user.count({ where: { name: { contains: 'evil.test' } } })), 0);
+  });
+
   it('user add-role / remove-role change what user show and user list say, and are audited', async () => {
     const person = await createUser(server);
     const add = await admin('user', 'add-role', person.id, 'billing-admin', '--json');
