@@ -7,7 +7,7 @@ import { databaseKind, migrationsDir, projectRoot } from './db/database.ts';
 import type { Metrics } from './metrics.ts';
 import { bearerMatches, httpMetrics, metricsEndpoint } from './middleware/koa-metrics.ts';
 import { healthz, readyz, type ReadinessDeps } from './middleware/koa-health.ts';
-import { interactionRoutes } from './interactions/routes.ts';
+import { interactionRoutes, linkRoutes } from './interactions/routes.ts';
 import type { Logger } from './logger.ts';
 import { isLoopbackHost } from './config/env.ts';
 import { createCsrf } from './middleware/koa-csrf.ts';
@@ -23,7 +23,7 @@ import { tokenPreparser } from './oidc/token-preparser.ts';
 import { preparserFailures } from './oidc/token-audit.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
-import { accountRoutes } from './account/routes.ts';
+import { accountRoutes, landingRoutes } from './account/routes.ts';
 import type { Runtime } from './runtime.ts';
 import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
@@ -98,13 +98,15 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(issuerOrigin(config.issuer, render));
   app.use(errorHandler(log, render));
 
-  const stylesheet = readFileSync(join(projectRoot, 'views', 'assets', 'style.css'));
   const site = new Router();
-  site.get('/assets/style.css', (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = stylesheet;
-  });
+  for (const [file, type] of [['style.css', 'text/css'], ['passkey.js', 'text/javascript']] as const) {
+    const body = readFileSync(join(projectRoot, 'views', 'assets', file));
+    site.get(`/assets/${file}`, (ctx) => {
+      ctx.type = type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = body;
+    });
+  }
   site.get('/healthz', healthz);
   site.get('/readyz', readyz(readiness(runtime, live, log), { detailed: false }));
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
@@ -133,36 +135,48 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const csrf = createCsrf(config.secureCookies);
-  const interactions = interactionRoutes(
-    {
-      interactions: createInteractionApi(() => live.current),
-      users: runtime.users,
-      signIn: runtime.signIn,
-      secondFactor: runtime.secondFactor,
-      loginState: runtime.loginState,
-      audit: runtime.audit,
-      csrf,
-      render,
-    },
-    limits,
-  );
+  const settings = {
+    registration: config.registration,
+    requireVerifiedEmail: config.requireVerifiedEmail,
+    mailEnabled: config.mailEnabled,
+    secureCookies: config.secureCookies,
+  };
+  const interactionDeps = {
+    interactions: createInteractionApi(() => live.current),
+    users: runtime.users,
+    signIn: runtime.signIn,
+    secondFactor: runtime.secondFactor,
+    loginState: runtime.loginState,
+    audit: runtime.audit,
+    accountLinks: runtime.accountLinks,
+    passkeys: runtime.passkeys,
+    settings,
+    csrf,
+    render,
+  };
+  const interactions = interactionRoutes(interactionDeps, limits);
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  const links = linkRoutes(interactionDeps, limits);
+  app.use(links.routes());
+  app.use(links.allowedMethods());
 
-  const account = accountRoutes(
-    {
-      sessions: createAccountSessions(() => live.current, runtime.sessions),
-      users: runtime.users,
-      signIn: runtime.signIn,
-      secondFactor: runtime.secondFactor,
-      audit: runtime.audit,
-      csrf,
-      render,
-    },
-    limits,
-  );
+  const accountDeps = {
+    sessions: createAccountSessions(() => live.current, runtime.sessions),
+    users: runtime.users,
+    signIn: runtime.signIn,
+    secondFactor: runtime.secondFactor,
+    audit: runtime.audit,
+    passkeys: runtime.passkeys,
+    accountLinks: runtime.accountLinks,
+    settings,
+    csrf,
+    render,
+  };
+  const account = accountRoutes(accountDeps, limits);
   app.use(account.routes());
   app.use(account.allowedMethods());
+  app.use(landingRoutes(accountDeps).routes());
 
   const protocol = new Router();
   // Requests that may store something for an anonymous caller (a sign-in in

@@ -14,6 +14,9 @@ const TABLES = {
   rate_limits: (db: Db) => db.rateLimit.count(),
   resource_servers: (db: Db) => db.resourceServer.count(),
   lockouts: (db: Db) => db.lockout.count(),
+  link_tokens: (db: Db) => db.linkToken.count(),
+  passkeys: (db: Db) => db.passkey.count(),
+  user_roles: (db: Db) => db.userRole.count(),
 } as const;
 
 /** Row counts are full scans on big tables: at most one round of them per minute, whatever the scrape rate. */

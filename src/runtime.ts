@@ -5,7 +5,7 @@ import type { Config } from './config/env.ts';
 import { openStorage, type Db, type QueryObserver } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
-import type { Logger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { createClientService, type ClientService } from './services/clients.ts';
 import { resolveKeyEncryptionKey } from './services/key-encryption-key.ts';
 import { createSecretBox, type SecretBox } from './services/secret-box.ts';
@@ -23,6 +23,11 @@ import { createLoginStateService, type LoginStateService } from './services/logi
 import { createUserSessionService, type UserSessionService } from './services/user-sessions.ts';
 import { createAdministration, type Administration } from './services/administration.ts';
 import { createTokenUsage, type TokenUsage } from './services/token-usage.ts';
+import { createLinkTokenService } from './services/link-tokens.ts';
+import { createMailer, type Mailer } from './services/mailer.ts';
+import { createMailThrottle } from './services/mail-throttle.ts';
+import { createAccountLinkService, type AccountLinkService } from './services/account-links.ts';
+import { createPasskeyService, type PasskeyService } from './services/passkeys.ts';
 
 export interface Runtime {
   config: Config;
@@ -44,6 +49,9 @@ export interface Runtime {
   admin: Administration;
   /** Token issuance counts and failures for the audit trail, written every AUDIT_FLUSH_INTERVAL. */
   tokenUsage: TokenUsage;
+  mailer: Mailer;
+  accountLinks: AccountLinkService;
+  passkeys: PasskeyService;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -73,11 +81,13 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   let recoveryKey: Buffer;
   let lockoutKey: Buffer;
   let artifactIdKey: Buffer;
+  let linkKey: Buffer;
   try {
     clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
     recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
     lockoutKey = Buffer.from(await getOrCreateSecret(db, box, 'lockout-hmac-key'), 'base64url');
     artifactIdKey = Buffer.from(await getOrCreateSecret(db, box, 'artifact-id-hmac-key'), 'base64url');
+    linkKey = Buffer.from(await getOrCreateSecret(db, box, 'link-token-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
     await storage.close();
@@ -88,6 +98,17 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey);
   const users = createUserService(db, storage.accounts, { bcryptCost: config.bcryptCost });
+  // Without a logger (the CLI), mail that would be logged goes to stderr's JSON lines.
+  const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr));
+  const accountLinks = createAccountLinkService({
+    users,
+    links: createLinkTokenService(db, linkKey),
+    mailer,
+    throttle: createMailThrottle(db, config.rateLimits.email, linkKey, log),
+    audit,
+    lockout,
+    config,
+  });
   const clients = createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
   const serviceAccounts = createServiceAccountService(db, box, changes);
   const resources = createResourceServerService(db, changes);
@@ -104,6 +125,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     secondFactor,
     serviceAccounts,
     resources,
+    accountLinks,
   });
   return {
     config,
@@ -122,9 +144,17 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
     lockout,
     loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey),
+    mailer,
+    accountLinks,
+    passkeys: createPasskeyService(db, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,
-    close: () => storage.close(),
+    async close() {
+      // Messages already handed over still go out before the pool closes.
+      await mailer.flush();
+      mailer.close();
+      await storage.close();
+    },
   };
 }

@@ -4,7 +4,9 @@ import type { Csrf } from '../middleware/koa-csrf.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
+import type { AccountLinkService } from '../services/account-links.ts';
 import type { AuditService, RequestMeta } from '../services/audit.ts';
+import type { PasskeyService } from '../services/passkeys.ts';
 import type { SecondFactorService } from '../services/second-factor.ts';
 import type { SignInService } from '../services/sign-in.ts';
 import type { UserService } from '../services/users.ts';
@@ -15,6 +17,9 @@ export interface AccountDeps {
   signIn: SignInService;
   secondFactor: SecondFactorService;
   audit: AuditService;
+  passkeys: PasskeyService;
+  accountLinks: AccountLinkService;
+  settings: { registration: 'open' | 'invite' | 'off'; mailEnabled: boolean };
   csrf: Csrf;
   render: Render;
 }
@@ -45,6 +50,8 @@ export function requireSignedIn({ sessions, users }: AccountDeps) {
 }
 
 export const accountOf = (ctx: Context) => (ctx.state.account as AccountState).accountId;
+
+export const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)[name] ?? '');
 
 export function meta(ctx: Context): RequestMeta & { userId: string } {
   return { ...requestMeta(ctx), userId: accountOf(ctx) };

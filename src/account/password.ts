@@ -2,7 +2,7 @@
 // required, checked through the sign-in lockout and audit.
 import type { Context } from 'koa';
 import { lockedMessage } from '../interactions/context.ts';
-import { checkPasswordPolicy } from '../services/passwords.ts';
+import { passwordProblem } from '../services/password-strength.ts';
 import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
 import { showAccount } from './show.ts';
 
@@ -17,8 +17,8 @@ export function changePassword(deps: AccountDeps) {
     };
     if ((body.password ?? '') !== (body.confirm ?? '')) return fail('The new passwords do not match.');
     // Checked first, so that a weak new password does not spend an attempt of the lockout.
-    const policy = checkPasswordPolicy(body.password ?? '');
-    if (policy) return fail(`The new ${policy}.`);
+    const weak = passwordProblem(body.password ?? '', await deps.users.get(accountOf(ctx)));
+    if (weak) return fail(weak.replace(/^The password/, 'The new password'));
     const proof = await deps.signIn.reauthenticate(accountOf(ctx), { password: body.current ?? '' }, meta(ctx), { passwordOnly: true });
     if (proof.kind === 'locked') return fail(lockedMessage(proof.until));
     if (proof.kind !== 'ok') return fail('Your current password is not correct.');

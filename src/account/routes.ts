@@ -3,9 +3,12 @@ import { formBody } from '../middleware/koa-body.ts';
 import type { RateLimiters } from '../middleware/koa-rate-limit.ts';
 import { revokeApp, signOutEverywhere } from './apps.ts';
 import { requireSignedIn, type AccountDeps } from './context.ts';
+import { showLanding, startSignUp } from './landing.ts';
 import { changePassword } from './password.ts';
+import { finishPasskeyRegistration, removePasskey, startPasskeyRegistration } from './passkeys.ts';
 import { confirmTotpSetup, regenerateRecoveryCodes, removeTotp, startTotpSetup } from './second-factor.ts';
 import { showAccount } from './show.ts';
+import { sendConfirmation } from './verify-email.ts';
 
 export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   const router = new Router({ prefix: '/account' });
@@ -19,7 +22,19 @@ export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   router.post('/totp', limits.page('code'), ...post, confirmTotpSetup(deps));
   router.post('/totp/remove', ...checked, removeTotp(deps));
   router.post('/recovery-codes', ...checked, regenerateRecoveryCodes(deps));
+  router.post('/passkeys/start', ...checked, startPasskeyRegistration(deps));
+  router.post('/passkeys', limits.page('code'), ...post, finishPasskeyRegistration(deps));
+  router.post('/passkeys/:id/remove', ...checked, removePasskey(deps));
+  router.post('/verify-email', limits.page('email'), ...post, sendConfirmation(deps));
   router.post('/apps/:grantId/revoke', ...post, revokeApp(deps));
   router.post('/sign-out-everywhere', ...post, signOutEverywhere(deps));
+  return router;
+}
+
+/** The server's own address and the way in for people without an app. */
+export function landingRoutes(deps: AccountDeps): Router {
+  const router = new Router();
+  router.get('/', showLanding(deps));
+  router.get('/signup', startSignUp(deps));
   return router;
 }

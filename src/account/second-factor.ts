@@ -9,18 +9,16 @@
 //   POST /account/recovery-codes  new recovery codes (the old ones stop working)
 import type { Context } from 'koa';
 import { lockedMessage } from '../interactions/context.ts';
-import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
+import { accountOf, backWith, field, meta, type AccountDeps } from './context.ts';
 import { showAccount } from './show.ts';
 
 const WRONG_CODE = 'That code is not correct. Check the time on your device and try the current code.';
-
-const field = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)[name] ?? '');
 
 /**
  * Runs `action` once the person has proven who they are again; otherwise
  * shows the account page with what was wrong.
  */
-function afterReauthentication(deps: AccountDeps, refused: string, action: (ctx: Context, accountId: string) => Promise<void>) {
+export function afterReauthentication(deps: AccountDeps, refused: string, action: (ctx: Context, accountId: string) => Promise<void>) {
   const show = showAccount(deps);
   return async (ctx: Context) => {
     const accountId = accountOf(ctx);

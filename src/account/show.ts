@@ -6,9 +6,12 @@ export const NOTICES: Record<string, string> = {
   password: 'Your password was changed.',
   'mfa-removed': 'Two-step verification is off.',
   'app-revoked': 'Access was withdrawn. The app will have to ask again.',
+  'passkey-added': 'Your passkey was added. Next time, sign in with it.',
+  'passkey-removed': 'The passkey was removed.',
+  'verification-sent': 'We sent a link to your address. Open it to confirm.',
 };
 
-export function showAccount({ sessions, users, secondFactor, csrf, render }: AccountDeps) {
+export function showAccount({ sessions, users, secondFactor, passkeys, settings, csrf, render }: AccountDeps) {
   return async (ctx: Context) => {
     // Coming back from signing in: drop the unused code from the address bar.
     if (ctx.query.code || ctx.query.error) {
@@ -16,10 +19,12 @@ export function showAccount({ sessions, users, secondFactor, csrf, render }: Acc
       return ctx.redirect('/account');
     }
     const accountId = accountOf(ctx);
-    const [user, hasTotp, apps] = await Promise.all([users.get(accountId), users.hasSecondFactor(accountId), sessions.authorizedApps(accountId)]);
+    const [user, hasTotp, apps, keys] = await Promise.all([users.get(accountId), users.hasTotp(accountId), sessions.authorizedApps(accountId), passkeys.list(accountId)]);
     render(ctx, 'account', {
       user,
       hasTotp,
+      passkeys: keys,
+      canConfirmEmail: !user.emailVerified && settings.mailEnabled,
       remainingCodes: hasTotp ? await secondFactor.remainingRecoveryCodes(accountId) : 0,
       apps,
       csrf: csrf.token(ctx),

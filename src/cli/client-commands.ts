@@ -14,6 +14,7 @@ const registration = {
   'id-token-alg': { type: 'string' },
   'api-scope': { type: 'string' },
   'resource-server': { type: 'string', multiple: true },
+  'default-resource': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -62,6 +63,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         apiScope: values['api-scope'],
         resourceServers: values['resource-server'],
         requireMfa: values['require-mfa'],
+        defaultResource: values['default-resource'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [
@@ -98,6 +100,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         apiScope: values['api-scope'],
         resourceServers: values['resource-server'],
         requireMfa: flag(values['require-mfa'], 'require-mfa'),
+        defaultResource: values['default-resource'],
       });
       const view = clientView(client);
       printResult(values.json, view, () => showLines(view));

@@ -21,7 +21,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--auth-method client_secret_basic|client_secret_post] [--id-token-alg RS256|ES256]
                 [--client-credentials] [--api-scope "a b"]   (no --redirect-uri: a machine-only client)
                 [--resource-server URI …]   (it may introspect tokens for these APIs)
-                [--require-mfa]
+                [--require-mfa] [--default-resource URI]   (the API a person's authorization
+                asking for API scopes is for when it names no resource)
   client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client list | client show ID | client delete ID
@@ -31,11 +32,14 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   service-account add-key ID --jwks-file FILE [--key-expires DATE]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
+                [--claims "email email_verified name roles"]   (person claims in its access tokens)
   resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
   user list [--email PART] | user show ID | user update ID [--email E] [--name N] [--email-verified true|false]
   user set-password ID (--password P | --password-stdin)
   user disable ID | user enable ID | user reset-mfa ID
+  user invite --email E [--name N] [--send]   (REGISTRATION=invite or open; prints the link once)
+  user add-role ID ROLE | user remove-role ID ROLE
   user sessions ID | user end-sessions ID [SESSION_ID] | user apps ID | user revoke-app ID GRANT_ID
   audit list [--user ID] [--client ID] [--type TYPE|PREFIX.] [--since DATE] [--until DATE] [--limit N]
   keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]

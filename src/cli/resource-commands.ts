@@ -11,18 +11,18 @@ export async function resourceCommand(rt: Runtime, sub: string | undefined, args
     case 'create': {
       const { values } = parseArgs({
         args,
-        options: { ...json, identifier: { type: 'string' }, scope: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' } },
+        options: { ...json, identifier: { type: 'string' }, scope: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' }, claims: { type: 'string' } },
       });
-      if (!values.identifier || !values.scope) throw new UsageError('usage: resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]');
+      if (!values.identifier || !values.scope) throw new UsageError('usage: resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"]');
       const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
-      const r = await rt.admin.resources.create(cliActor(), { identifier: values.identifier, scope: values.scope, format: values.format, ttl });
-      printResult(values.json, describe(r), () => `created resource ${r.identifier} (${r.format}, ${r.ttl} s): ${r.scope}`);
+      const r = await rt.admin.resources.create(cliActor(), { identifier: values.identifier, scope: values.scope, format: values.format, ttl, claims: values.claims });
+      printResult(values.json, describe(r), () => `created resource ${r.identifier} (${r.format}, ${r.ttl} s): ${r.scope}${r.claims.length ? `; person claims: ${r.claims.join(' ')}` : ''}`);
       return;
     }
     case 'list': {
       const { values } = parseArgs({ args, options: json });
       const resources = (await rt.admin.resources.list()).map(describe);
-      printResult(values.json, { resources }, () => table(resources, ['identifier', 'format', 'ttl', 'scope']));
+      printResult(values.json, { resources }, () => table(resources.map((r) => ({ ...r, claims: r.claims.join(' ') })), ['identifier', 'format', 'ttl', 'scope', 'claims']));
       return;
     }
     case 'delete': {

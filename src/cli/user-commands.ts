@@ -1,7 +1,7 @@
 // `admin user …`: thin callers of src/services/administration.ts.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Runtime } from '../runtime.ts';
-import { appView, sessionView, userView } from '../services/admin-views.ts';
+import { appView, sessionView, userWithRolesView } from '../services/admin-views.ts';
 import { cliActor } from './actor.ts';
 import { printResult, readStdin, table, UsageError } from './output.ts';
 
@@ -11,6 +11,9 @@ async function passwordFrom(values: { password?: string; 'password-stdin'?: bool
   throw new UsageError('give the password with --password P or --password-stdin');
 }
 
+const showLines = (shown: Record<string, unknown>) =>
+  Object.entries(shown).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`).join('\n');
+
 export async function userCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const common = { json: { type: 'boolean' as const, default: false } };
   const actor = cliActor();
@@ -19,6 +22,7 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
     if (!parsed.positionals[0]) throw new UsageError(`usage: user ${usage}`);
     return { id: parsed.positionals[0], rest: parsed.positionals.slice(1), values: parsed.values as Record<string, string | boolean | undefined> };
   };
+  const withRoles = async (u: Awaited<ReturnType<Runtime['admin']['users']['get']>>) => userWithRolesView(u, await rt.admin.users.roles(u.id));
   switch (sub) {
     case 'create': {
       const { values } = parseArgs({
@@ -44,14 +48,17 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
     }
     case 'list': {
       const { values } = parseArgs({ args, options: { ...common, email: { type: 'string' } } });
-      const users = values.email === undefined ? (await rt.admin.users.list()).map(userView) : (await rt.admin.users.page({ email: values.email, limit: 200 })).items.map(userView);
-      printResult(values.json, { users }, () => table(users, ['id', 'email', 'name', 'disabled', 'created_at']));
+      const found = values.email === undefined ? await rt.admin.users.list() : (await rt.admin.users.page({ email: values.email, limit: 200 })).items;
+      const users = await Promise.all(found.map(withRoles));
+      printResult(values.json, { users }, () => table(users.map((u) => ({ ...u, roles: u.roles.join(' ') })), ['id', 'email', 'name', 'roles', 'disabled', 'created_at']));
       return;
     }
     case 'show': {
       const { id, values } = withId('show ID');
-      const user = userView(await rt.admin.users.get(id));
-      printResult(Boolean(values.json), user, () => JSON.stringify(user, null, 2));
+      const user = await withRoles(await rt.admin.users.get(id));
+      const passkeys = (await rt.passkeys.list(user.id)).map((p) => ({ name: p.name, synced: p.synced, created_at: p.createdAt.toISOString(), last_used_at: p.lastUsedAt?.toISOString() ?? null }));
+      const shown = { ...user, totp: await rt.users.hasTotp(user.id), passkeys };
+      printResult(Boolean(values.json), shown, () => showLines(shown));
       return;
     }
     case 'update': {
@@ -62,12 +69,33 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       });
       const verified = values['email-verified'];
       if (verified !== undefined && verified !== 'true' && verified !== 'false') throw new UsageError('--email-verified must be true or false');
-      const user = userView(await rt.admin.users.update(actor, id, {
+      const user = await withRoles(await rt.admin.users.update(actor, id, {
         email: values.email as string | undefined,
         name: values.name as string | undefined,
         emailVerified: verified === undefined ? undefined : verified === 'true',
       }));
-      printResult(Boolean(values.json), user, () => JSON.stringify(user, null, 2));
+      printResult(Boolean(values.json), user, () => showLines(user));
+      return;
+    }
+    case 'invite': {
+      const { values } = parseArgs({ args, options: { ...common, email: { type: 'string' }, name: { type: 'string' }, send: { type: 'boolean', default: false } } });
+      if (!values.email) throw new UsageError('user invite needs --email E');
+      const invitation = await rt.admin.users.invite(actor, { email: values.email, name: values.name }, values.send);
+      printResult(
+        values.json,
+        { email: invitation.email, url: invitation.url, expires_at: invitation.expiresAt.toISOString(), mailed: values.send },
+        () => `invitation for ${invitation.email} (works once, until ${invitation.expiresAt.toISOString()}${values.send ? '; also mailed' : ''}):\n${invitation.url}`,
+      );
+      return;
+    }
+    case 'add-role':
+    case 'remove-role': {
+      const { id, rest, values } = withId(`${sub} ID ROLE`);
+      const role = rest[0];
+      if (!role) throw new UsageError(`user ${sub} needs a user id and a role`);
+      const changed = await rt.admin.users.setRole(actor, id, role, sub === 'add-role');
+      const roles = await rt.admin.users.roles(id);
+      printResult(Boolean(values.json), { id, roles, changed }, () => `roles of ${id}: ${roles.join(' ') || '(none)'}${changed ? '' : ` (${role} was already ${sub === 'add-role' ? 'there' : 'absent'})`}`);
       return;
     }
     case 'set-password': {
@@ -96,8 +124,8 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       return;
     }
     case 'end-sessions': {
-      const { id, values } = withId('end-sessions ID [SESSION_ID]');
-      const sessionId = parseArgs({ args, allowPositionals: true, options: common }).positionals[1];
+      const { id, rest, values } = withId('end-sessions ID [SESSION_ID]');
+      const sessionId = rest[0];
       if (sessionId) await rt.admin.users.endSession(actor, id, sessionId);
       const ended = sessionId ? 1 : await rt.admin.users.endAllSessions(actor, id);
       printResult(Boolean(values.json), { id, sessions_ended: ended }, () => `${ended} session(s) of ${id} ended`);
@@ -117,6 +145,6 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       return;
     }
     default:
-      throw new UsageError('user commands: create, list [--email E], show ID, update ID, set-password ID, disable ID, enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID');
+      throw new UsageError('user commands: create, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID');
   }
 }

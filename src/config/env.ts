@@ -105,6 +105,30 @@ const schema = z.object({
   RATE_LIMIT_ACCOUNT: rate('30/60'),
   /** Authorization requests per address (each may store a sign-in in progress), in memory on each node. Default 600/60. */
   RATE_LIMIT_AUTHORIZE: rate('600/60'),
+  /**
+   * Form posts that send mail (sign-up, forgotten password, a new confirmation
+   * link), per address; the same budget caps the mails one recipient gets.
+   * Default 10/900.
+   */
+  RATE_LIMIT_EMAIL: rate('10/900'),
+  /** Who may create an account: `open` (anyone, sign-up page), `invite` (operators' invitation links), `off`. Default `off`. */
+  REGISTRATION: z.enum(['open', 'invite', 'off']).default('off'),
+  /** A person whose email is not confirmed must confirm it before a sign-in completes. Default false. */
+  REQUIRE_VERIFIED_EMAIL: bool(false),
+  /**
+   * Where mail is sent: `smtp://user:pass@host:587` (STARTTLS when offered),
+   * `smtps://…:465`. Unset: mail is written to the log instead (development
+   * only; in production, features that send mail are then off). Default: unset.
+   */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  /** From address of Latchkey's mail, `Name <address>` or an address. Default `Latchkey <no-reply@ISSUER's host>`. */
+  MAIL_FROM: z.string().min(3).max(200).optional(),
+  /** How long a sign-up or email confirmation link works, seconds. Default 86400 (a day). */
+  EMAIL_VERIFICATION_TTL: seconds(24 * 3600, 60),
+  /** How long a password reset link works, seconds. Default 1800 (30 minutes). */
+  PASSWORD_RESET_TTL: seconds(1800, 60),
+  /** How long an invitation link works, seconds. Default 604800 (7 days). */
+  INVITATION_TTL: seconds(7 * 24 * 3600, 60),
   /** Cache-Control max-age of the JWKS response, seconds. Default 600. */
   JWKS_MAX_AGE: seconds(600, 0),
   /** How long a rotated-in key is published before it signs, seconds. Default: JWKS_MAX_AGE. */
@@ -141,7 +165,7 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize';
+export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize' | 'email';
 
 export interface Config {
   readonly production: boolean;
@@ -188,6 +212,16 @@ export interface Config {
   readonly metricsHost: string;
   readonly metricsToken: string | undefined;
   readonly allowInsecureRedirectUris: boolean;
+  readonly registration: 'open' | 'invite' | 'off';
+  readonly requireVerifiedEmail: boolean;
+  readonly mail: Readonly<{
+    /** undefined: messages go to the log (development and tests only). */
+    smtpUrl: string | undefined;
+    from: string;
+  }>;
+  /** Mail can reach people: an SMTP server, or the log outside production. */
+  readonly mailEnabled: boolean;
+  readonly linkTtl: Readonly<{ verification: number; passwordReset: number; invitation: number }>;
   readonly sweepIntervalMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -242,6 +276,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.METRICS_PORT !== 'off' && !metricsOnMainPort && !isLoopbackHost(e.METRICS_HOST) && !e.METRICS_TOKEN) {
     problems.push(`  METRICS_TOKEN: required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback address: the operators' listener would be open to the network`);
   }
+  // In production, mail printed to the log would hand links to whoever reads
+  // the logs: features that need mail need an SMTP server there.
+  if (production && !e.SMTP_URL && e.REGISTRATION !== 'off') {
+    problems.push(`  SMTP_URL: required when NODE_ENV=production and REGISTRATION=${e.REGISTRATION} (sign-up and invitation links are sent by mail)`);
+  }
+  if (production && !e.SMTP_URL && e.REQUIRE_VERIFIED_EMAIL) {
+    problems.push('  SMTP_URL: required when NODE_ENV=production and REQUIRE_VERIFIED_EMAIL=true (confirmation links are sent by mail)');
+  }
+  if (e.MAIL_FROM !== undefined && !/^([^<>]*<)?[^\s@<>]+@[^\s@<>]+>?$/.test(e.MAIL_FROM.trim())) {
+    problems.push('  MAIL_FROM: must be an address (no-reply@example.com) or "Name <no-reply@example.com>"');
+  }
   if (production && e.ALLOW_INSECURE_REDIRECT_URIS) {
     problems.push('  ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production');
   }
@@ -284,6 +329,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       failures: e.RATE_LIMIT_FAILURES,
       account: e.RATE_LIMIT_ACCOUNT,
       authorize: e.RATE_LIMIT_AUTHORIZE,
+      email: e.RATE_LIMIT_EMAIL,
     }),
     jwksMaxAge: e.JWKS_MAX_AGE,
     keyRotationDelay: e.KEY_ROTATION_DELAY ?? e.JWKS_MAX_AGE,
@@ -296,6 +342,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: e.METRICS_HOST,
     metricsToken: e.METRICS_TOKEN,
     allowInsecureRedirectUris: e.ALLOW_INSECURE_REDIRECT_URIS,
+    registration: e.REGISTRATION,
+    requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
+    mail: Object.freeze({
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM?.trim() ?? `Latchkey <no-reply@${new URL(issuer).hostname}>`,
+    }),
+    mailEnabled: Boolean(e.SMTP_URL) || !production,
+    linkTtl: Object.freeze({
+      verification: e.EMAIL_VERIFICATION_TTL,
+      passwordReset: e.PASSWORD_RESET_TTL,
+      invitation: e.INVITATION_TTL,
+    }),
     sweepIntervalMs: e.SWEEP_INTERVAL * 1000,
     logLevel: e.LOG_LEVEL,
   });

@@ -5,7 +5,7 @@ import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
 import { InteractionGone } from '../oidc/interactions.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { redirectTo, renderSecondFactor, type InteractionDeps } from './context.ts';
+import { completeSignIn, renderSecondFactor, type InteractionDeps } from './context.ts';
 import { CODE_FAILED } from './code.ts';
 
 export function submitEnrollment(deps: InteractionDeps) {
@@ -14,7 +14,7 @@ export function submitEnrollment(deps: InteractionDeps) {
     const uid = String(ctx.params.uid);
     const it = await interactions.details(ctx, uid);
     const state = await loginState.get(uid);
-    if (!state) throw new InteractionGone('no password step');
+    if (!state || state.pending) throw new InteractionGone('no password step');
     const body = ctx.request.body as Record<string, string>;
     const enrollmentToken = String(body.enrollment ?? '');
     const codes = await secondFactor.confirmEnrollment(state.accountId, enrollmentToken, String(body.code ?? ''));
@@ -25,15 +25,13 @@ export function submitEnrollment(deps: InteractionDeps) {
   };
 }
 
-export function continueAfterEnrollment({ interactions, loginState, signIn }: InteractionDeps) {
+export function continueAfterEnrollment(deps: InteractionDeps) {
+  const { interactions, loginState } = deps;
   return async (ctx: Context) => {
     const uid = String(ctx.params.uid);
     const it = await interactions.details(ctx, uid);
     const state = await loginState.get(uid);
     if (!state?.enrolled) throw new InteractionGone('no enrolment');
-    await loginState.clear(uid);
-    const result = loginResult(state.accountId, 'otp');
-    await signIn.succeeded(state.accountId, requestMeta(ctx, it.clientId), result.amr);
-    redirectTo(ctx, await interactions.finishLogin(ctx, result));
+    await completeSignIn(deps, ctx, it, loginResult(state.accountId, 'otp'));
   };
 }

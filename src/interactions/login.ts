@@ -2,12 +2,13 @@
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { lockedMessage, redirectTo, type InteractionDeps } from './context.ts';
+import { completeSignIn, lockedMessage, redirectTo, renderLogin, type InteractionDeps } from './context.ts';
 
 // One message for every failure, so that the page never tells whether an email is registered.
 export const LOGIN_FAILED = 'The email or password is not correct.';
 
-export function submitLogin({ interactions, signIn, loginState, csrf, render }: InteractionDeps) {
+export function submitLogin(deps: InteractionDeps) {
+  const { interactions, signIn, loginState } = deps;
   return async (ctx: Context) => {
     const uid = String(ctx.params.uid);
     const it = await interactions.details(ctx, uid);
@@ -17,14 +18,12 @@ export function submitLogin({ interactions, signIn, loginState, csrf, render }: 
     const step = await signIn.password(email, body.password ?? '', meta);
     if (step.kind !== 'ok') {
       const error = step.kind === 'locked' ? lockedMessage(step.until) : LOGIN_FAILED;
-      return render(ctx, 'login', { uid, csrf: csrf.token(ctx), clientName: it.clientName, email, error }, 401);
+      return renderLogin(deps, ctx, it, { email, error, status: 401 });
     }
     if (step.hasTotp || it.secondFactorRequired) {
       await loginState.save(uid, { accountId: step.userId });
       return redirectTo(ctx, `/interaction/${uid}`);
     }
-    const result = loginResult(step.userId);
-    await signIn.succeeded(step.userId, meta, result.amr);
-    redirectTo(ctx, await interactions.finishLogin(ctx, result));
+    await completeSignIn(deps, ctx, it, loginResult(step.userId));
   };
 }

@@ -1,15 +1,27 @@
 // GET /interaction/:uid — the page for whatever the provider needs now.
 import type { Context } from 'koa';
-import { renderSecondFactor, type InteractionDeps } from './context.ts';
+import { completeSignIn, renderLogin, renderSecondFactor, signUpOpen, type InteractionDeps } from './context.ts';
 import { describeScopes } from './scope-descriptions.ts';
+import { renderVerificationRequired } from './verification-required.ts';
+import { renderSignUp } from './signup.ts';
 
 export function showInteraction(deps: InteractionDeps) {
   const { interactions, users, csrf, render, loginState } = deps;
   return async (ctx: Context) => {
     const uid = String(ctx.params.uid);
     const it = await interactions.details(ctx, uid);
-    if (it.prompt === 'login') {
+    if (it.prompt === 'login' || it.prompt === 'create') {
       let state = await loginState.get(uid);
+      // Signed in in every way, waiting for the address to be confirmed: done once it is.
+      if (state?.pending) {
+        const user = await users.findActive(state.pending.accountId);
+        if (!user) {
+          await loginState.clear(uid);
+          return renderLogin(deps, ctx, it, { status: 401 });
+        }
+        if (user.emailVerified) return completeSignIn(deps, ctx, it, state.pending);
+        return renderVerificationRequired(deps, ctx, it, user.email);
+      }
       // Signed in with a password only, and this client wants a second factor
       // the person already has: ask for that alone (step-up). A person
       // without one signs in with the password first: a session alone must
@@ -19,8 +31,10 @@ export function showInteraction(deps: InteractionDeps) {
         await loginState.save(uid, state);
       }
       if (state) return renderSecondFactor(deps, ctx, it, state.accountId);
+      // prompt=create: the app sent the person to sign up.
+      if (it.prompt === 'create' && signUpOpen(deps)) return renderSignUp(deps, ctx, it, { email: it.loginHint ?? '' });
       const signedInAs = !it.loginHint && it.accountId ? (await users.findActive(it.accountId))?.email : undefined;
-      return render(ctx, 'login', { uid, csrf: csrf.token(ctx), clientName: it.clientName, email: it.loginHint ?? signedInAs ?? '' });
+      return renderLogin(deps, ctx, it, { email: it.loginHint ?? signedInAs ?? '' });
     }
     if (it.prompt === 'consent' && it.accountId) {
       const user = await users.get(it.accountId);
@@ -34,4 +48,23 @@ export function showInteraction(deps: InteractionDeps) {
     }
     return render(ctx, 'error', { message: 'This sign-in step is not supported.', code: it.prompt }, 400);
   };
+}
+
+const NOTICES: Record<string, string> = {
+  confirmed: 'Your email address is confirmed. Sign in to continue.',
+  reset: 'Your password was changed. Sign in with the new one.',
+};
+
+/** GET /interaction/:uid/signin — the sign-in page, also from the sign-up page or after a link. */
+export function showSignIn(deps: InteractionDeps) {
+  return async (ctx: Context) => {
+    const it = await deps.interactions.details(ctx, String(ctx.params.uid));
+    if (it.prompt !== 'login' && it.prompt !== 'create') return redirectToInteraction(ctx, it.uid);
+    await renderLogin(deps, ctx, it, { email: it.loginHint ?? '', notice: NOTICES[String(ctx.query.notice ?? '')] });
+  };
+}
+
+function redirectToInteraction(ctx: Context, uid: string) {
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${uid}`);
 }

@@ -2,7 +2,8 @@
 // the IETF draft fields RateLimit-Limit / -Remaining / -Reset (and
 // RateLimit-Policy); a refusal is 429 with Retry-After.
 //
-// - Pages where a person types a password or a code (login, code, account):
+// - Pages where a person types a password or a code (login, code, account),
+//   and forms that send mail (email):
 //   every post counts, per client address, in the shared database store, so
 //   all nodes enforce one budget. People post a few times a minute, and each
 //   post may cost a bcrypt check.
@@ -26,7 +27,7 @@ import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { Render } from './koa-render.ts';
 
-type PageLimit = 'login' | 'code' | 'account' | 'authorize';
+type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email';
 type ProtocolLimit = 'token' | 'introspection';
 
 export interface RateLimiters {
@@ -98,6 +99,7 @@ export function createRateLimiters(
     code: shared('ip:code', limits.code),
     account: shared('ip:account', limits.account),
     authorize: local('ip:authorize', limits.authorize),
+    email: shared('ip:email', limits.email),
   };
   const quotas: Record<ProtocolLimit, Limiter | undefined> = {
     token: local('quota:token', limits.token),

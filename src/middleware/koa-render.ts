@@ -1,5 +1,7 @@
 // Server-rendered pages. Every page we render is private to one person and
-// one moment: no caching, no framing, no scripts.
+// one moment: no caching, no framing, and no scripts — except our own
+// passkey script (/assets/passkey.js) on the pages that offer a passkey,
+// which pass `passkey: true`; never an inline script.
 import nunjucks from 'nunjucks';
 import type { Context } from 'koa';
 import { join } from 'node:path';
@@ -23,7 +25,7 @@ export function createRenderer(): Render {
     throwOnUndefined: false,
   });
   return (ctx, template, vars = {}, status) => {
-    ctx.set('Content-Security-Policy', PAGE_CSP);
+    ctx.set('Content-Security-Policy', vars.passkey ? `${PAGE_CSP}; script-src 'self'` : PAGE_CSP);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
     ctx.type = 'html';

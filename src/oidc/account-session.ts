@@ -31,8 +31,8 @@ export function createAccountSessions(getProvider: () => Provider, people: UserS
       return { accountId: session.accountId, acr: session.acr, amr: session.amr };
     },
 
-    /** Where to send a browser that must sign in to see its account. */
-    loginUrl(): string {
+    /** Where to send a browser that must sign in to see its account (`prompt=create`: sign up first). */
+    loginUrl(extra: { prompt?: 'create' } = {}): string {
       // The code is never redeemed: the account page reads the session the
       // login creates. PKCE is still required of every client, so we send one.
       const challenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
@@ -46,6 +46,7 @@ export function createAccountSessions(getProvider: () => Provider, people: UserS
         code_challenge: challenge,
         code_challenge_method: 'S256',
         state: randomBytes(16).toString('base64url'),
+        ...extra,
       }).toString();
       return url.href;
     },

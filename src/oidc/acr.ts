@@ -23,3 +23,18 @@ export function loginResult(accountId: string, secondFactor?: SecondFactorMethod
     ? { accountId, amr: ['pwd', secondFactor], acr: ACR_MFA }
     : { accountId, amr: ['pwd'], acr: ACR_PASSWORD };
 }
+
+/**
+ * A passkey: `hwk` (a key bound to one authenticator) or `swk` (a synced
+ * passkey, its key kept in software). Instead of the password it is two
+ * factors — the key, and the PIN or biometrics the authenticator checked
+ * (user verification is required there) — so `mfa` and the two-factor acr;
+ * after the password, `["pwd", "hwk"|"swk"]` like a code.
+ */
+export function passkeyLoginResult(accountId: string, kind: 'hwk' | 'swk', afterPassword: boolean) {
+  return afterPassword
+    ? { accountId, amr: ['pwd', kind], acr: ACR_MFA }
+    : { accountId, amr: [kind, 'mfa'], acr: ACR_MFA };
+}
+
+export type LoginResult = ReturnType<typeof loginResult>;

@@ -16,7 +16,7 @@ import type { ClientService, ProviderClientRow } from '../services/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
-import { API_SCOPE, DEFAULT_API_SCOPE } from './resource-indicators.ts';
+import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE } from './resource-indicators.ts';
 import { RESOURCE_SERVERS } from './introspection-policy.ts';
 import { hashArtifactId } from '../services/artifact-ids.ts';
 
@@ -108,13 +108,14 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey }: Adapte
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
       if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id);
-      const { api_scope, resource_servers, ...metadata } = row.metadata;
+      const { api_scope, resource_servers, default_resource, ...metadata } = row.metadata;
       return {
         ...metadata,
         client_id: row.clientId,
         client_name: row.name,
         ...(api_scope ? { [API_SCOPE]: api_scope } : {}),
         ...(resource_servers ? { [RESOURCE_SERVERS]: resource_servers } : {}),
+        ...(default_resource ? { [DEFAULT_RESOURCE]: default_resource } : {}),
         // The stored HMAC digest, not the secret: see src/oidc/client-secrets.ts.
         ...(row.secretHash ? { client_secret: row.secretHash } : {}),
       } as AdapterPayload;

@@ -6,7 +6,7 @@ import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { ResourceServerService } from '../services/resource-servers.ts';
-import { API_SCOPE, DEFAULT_API_SCOPE, buildGetResourceServerInfo } from './resource-indicators.ts';
+import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE, buildDefaultResource, buildGetResourceServerInfo } from './resource-indicators.ts';
 import { ACCOUNT_CLIENT_ID } from './account-session.ts';
 import { RESOURCE_SERVERS, audiencesOf, introspectionAllowedPolicy } from './introspection-policy.ts';
 
@@ -20,6 +20,7 @@ export interface ConfigurationDeps {
   cookieKeys: string[];
   render: Render;
   resources: ResourceServerService;
+  extraTokenClaims: NonNullable<Configuration['extraTokenClaims']>;
 }
 
 const friendlyErrors: Record<string, string> = {
@@ -40,9 +41,14 @@ const friendlyErrors: Record<string, string> = {
  *   password only back to the login prompt, where our pages ask for the
  *   second factor alone (step-up).
  */
-function buildPolicy() {
-  const { base, Check } = interactionPolicy;
+function buildPolicy(registrationOpen: boolean) {
+  const { base, Check, Prompt } = interactionPolicy;
   const policy = base();
+  // `prompt=create` (OpenID Connect "Initiating User Registration"): the
+  // app sends the person straight to the sign-up page. Only when anyone may
+  // sign up; otherwise the library refuses the value (invalid_request).
+  // Resolved by the login that follows (src/oidc/interactions.ts).
+  if (registrationOpen) policy.add(new Prompt({ name: 'create', requestable: true }), 0);
   policy.get('login')!.checks.add(
     new Check('account_gone', 'the signed-in account is disabled or deleted', (ctx) =>
       ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
@@ -70,8 +76,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     scopes: SCOPES,
     claims: {
-      // `amr` and `acr` are only put into ID tokens when some scope maps them.
-      openid: ['sub', 'amr', 'acr'],
+      // `amr`, `acr` and `auth_time` are only put into ID tokens when some
+      // scope maps them: `auth_time` in every ID token, not only after max_age.
+      openid: ['sub', 'amr', 'acr', 'auth_time'],
       email: ['email', 'email_verified'],
       profile: ['name'],
     },
@@ -92,9 +99,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: [API_SCOPE, DEFAULT_API_SCOPE, RESOURCE_SERVERS, REQUIRE_MFA],
+      properties: [API_SCOPE, DEFAULT_API_SCOPE, RESOURCE_SERVERS, REQUIRE_MFA, DEFAULT_RESOURCE],
       validator(_ctx, key, value) {
-        if ((key === API_SCOPE || key === DEFAULT_API_SCOPE) && value !== undefined && typeof value !== 'string') throw new Error(`${key} must be a string`);
+        if ((key === API_SCOPE || key === DEFAULT_API_SCOPE || key === DEFAULT_RESOURCE) && value !== undefined && typeof value !== 'string') throw new Error(`${key} must be a string`);
         if (key === RESOURCE_SERVERS && value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
           throw new Error(`${RESOURCE_SERVERS} must be an array of strings`);
         }
@@ -114,8 +121,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       id_token_signed_response_alg: 'RS256',
-      // auth_time in every ID token, not only when max_age was sent.
-      require_auth_time: true,
+      // No require_auth_time: the library then refuses every request without
+      // `openid` (plain OAuth 2.0). auth_time is in every ID token through
+      // the claims above instead.
       token_endpoint_auth_method: 'client_secret_basic',
     },
 
@@ -155,8 +163,12 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: buildPolicy(),
+      policy: buildPolicy(config.registration === 'open'),
     },
+    discovery: {
+      prompt_values_supported: ['none', 'login', 'consent', ...(config.registration === 'open' ? ['create'] : [])],
+    },
+    extraTokenClaims: deps.extraTokenClaims,
 
     features: {
       devInteractions: { enabled: false },
@@ -164,9 +176,10 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        // DEFAULT_RESOURCE serves machine grants; people's flows default to
-        // userinfo-bound tokens unless the app names a resource.
-        defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? config.defaultResource : undefined),
+        // DEFAULT_RESOURCE serves machine grants; a person's authorization asking
+        // for API scopes without naming a resource is for the client's default
+        // resource, and otherwise refused (src/oidc/resource-indicators.ts).
+        defaultResource: buildDefaultResource(SCOPES, config.defaultResource),
         getResourceServerInfo: buildGetResourceServerInfo(deps.resources, SCOPES),
         useGrantedResource: async () => true,
       },

@@ -65,10 +65,17 @@ export function createInteractionApi(getProvider: () => Provider) {
       };
     },
 
+    /** A sign-in in progress with this id exists (it may be continued in the browser that started it). */
+    async exists(uid: string): Promise<boolean> {
+      return Boolean(await getProvider().Interaction.find(uid));
+    },
+
     /** Finishes the login prompt; returns where to send the browser. */
     async finishLogin(http: HttpPair, login: { accountId: string; amr: string[]; acr: string }): Promise<string> {
       await load(http);
-      return getProvider().interactionResult(http.req, http.res, { login: { ...login, remember: true } }, { mergeWithLastSubmission: false });
+      // `create` resolves a prompt=create request too: the person signed up (or
+      // chose to sign in with an account they had) and has now signed in.
+      return getProvider().interactionResult(http.req, http.res, { login: { ...login, remember: true }, create: {} }, { mergeWithLastSubmission: false });
     },
 
     /** Grants what the consent prompt asked for and remembers it. */

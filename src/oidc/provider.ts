@@ -19,6 +19,7 @@ import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
 import { recordTokenUsage } from './token-audit.ts';
 import type { TokenUsage } from '../services/token-usage.ts';
+import { buildExtraTokenClaims } from './token-claims.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -45,6 +46,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     cookieKeys: deps.cookieKeys,
     render: deps.render,
     resources: deps.resources,
+    extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users),
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;

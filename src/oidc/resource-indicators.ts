@@ -9,6 +9,8 @@ import type { ResourceServerRecord, ResourceServerService } from '../services/re
 export const API_SCOPE = 'latchkey_api_scope';
 /** Extra client metadata: a service account's scope when it asks for none. */
 export const DEFAULT_API_SCOPE = 'latchkey_default_scope';
+/** Extra client metadata: the API a person's authorization asking for API scopes is for when it names none. */
+export const DEFAULT_RESOURCE = 'latchkey_default_resource';
 
 export interface ResourceServerInfo {
   audience: string;
@@ -42,6 +44,36 @@ type ClientLike = { clientId: string; metadata(): Record<string, unknown> };
 export const ceilingOf = (client: ClientLike) => splitScope(client.metadata()[API_SCOPE] as string | undefined);
 
 const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_request']);
+/** Where a person's authorization request is read: at first, and again when it resumes after the pages. */
+const PERSON_ROUTES = new Set([...AUTHORIZATION_ROUTES, 'resume']);
+
+const quoted = (scopes: readonly string[]) => scopes.map((s) => `'${s}'`).join(', ');
+
+/**
+ * oidc-provider's `defaultResource`. A person's authorization that asks for
+ * scopes other than OpenID Connect's but names no `resource` is for the
+ * client's default resource (`client create --default-resource`), like
+ * Auth0's default audience; without one those scopes are refused with
+ * `invalid_scope` naming them (the library would drop them silently).
+ * Machine grants keep DEFAULT_RESOURCE.
+ */
+export function buildDefaultResource(oidcScopes: readonly string[], machineDefault: string | undefined) {
+  return async (ctx: KoaContextWithOIDC, client?: ClientLike, oneOf?: readonly string[]): Promise<string | undefined> => {
+    const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    if (!oneOf && client && PERSON_ROUTES.has(String(ctx.oidc.route))) {
+      const apiScopes = splitScope(params?.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
+      if (!apiScopes.length) return undefined;
+      const fallback = client.metadata()[DEFAULT_RESOURCE];
+      if (typeof fallback === 'string') return fallback;
+      throw refuse(
+        'invalid_scope',
+        `unknown scope ${quoted(apiScopes)}: not an OpenID Connect scope (${oidcScopes.join(' ')}), and client '${client.clientId}' has no default resource; `
+          + 'name the API with the resource parameter (RFC 8707), or register the client with --default-resource',
+      );
+    }
+    return params?.grant_type === 'client_credentials' ? machineDefault : undefined;
+  };
+}
 
 /**
  * oidc-provider's `getResourceServerInfo`: refuses a resource the client was
@@ -62,6 +94,14 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
     if (AUTHORIZATION_ROUTES.has(String(ctx.oidc.route))) {
       const requested = splitScope(params?.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
       const allowed = allowedAt(rs, ceiling);
+      // A scope the app may have at none of the requested APIs is refused by name, not dropped.
+      const named = ([] as unknown[]).concat(params?.resource ?? []).filter((r): r is string => typeof r === 'string' && r !== identifier);
+      const others = (await Promise.all(named.map((r) => resources.find(r)))).filter((r): r is ResourceServerRecord => Boolean(r));
+      const anywhere = new Set([...allowed, ...others.flatMap((r) => allowedAt(r, ceiling))]);
+      const unknown = requested.filter((s) => !anywhere.has(s));
+      if (unknown.length && allowed.length) {
+        throw refuse('invalid_scope', `scope ${quoted(unknown)} is not allowed for ${who} at ${[rs, ...others].map((r) => r.identifier).join(', ')}; it may ask for: ${[...anywhere].join(' ')}`);
+      }
       const decision = requested.length || !allowed.length
         ? decideScopes({ who, resource: rs, ceiling, requested })
         : { ok: false as const, error: 'invalid_scope' as const, description: `no scope of ${rs.identifier} was requested; request one of: ${allowed.join(' ')}` };

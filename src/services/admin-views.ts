@@ -34,6 +34,9 @@ export const userView = (u: PublicUser) => ({
   created_at: u.createdAt.toISOString(),
 });
 
+/** A user with their roles (managed on their own, so not part of the user's ETag). */
+export const userWithRolesView = (u: PublicUser, roles: string[]) => ({ ...userView(u), roles });
+
 export const serviceAccountView = (a: ServiceAccountView) => ({
   client_id: a.clientId,
   name: a.name,
@@ -51,6 +54,7 @@ export const resourceView = (r: ResourceServerRecord) => ({
   scope: r.scope,
   format: r.format,
   ttl: r.ttl,
+  claims: r.claims,
   created_at: r.createdAt.toISOString(),
 });
 

@@ -9,7 +9,8 @@
 import type { JWK } from 'jose';
 import type { Db } from '../db/database.ts';
 import { conflict, notFound } from '../errors.ts';
-import type { Actor, AuditFilter, AuditService, RequestMeta } from './audit.ts';
+import { actorName, type Actor, type AuditFilter, type AuditService, type RequestMeta } from './audit.ts';
+import type { AccountLinkService } from './account-links.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './admin-views.ts';
 import type { ClientRecord, ClientService, CreateClientInput } from './clients.ts';
 import type { PageRequest } from './pagination.ts';
@@ -43,6 +44,7 @@ export interface AdministrationDeps {
   secondFactor: SecondFactorService;
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
+  accountLinks: AccountLinkService;
 }
 
 type Precondition<T> = ((current: T) => void) | undefined;
@@ -137,6 +139,23 @@ export function createAdministration(deps: AdministrationDeps) {
         await audit.recordChange(actor, 'user.mfa_reset', userTarget(id), undefined, meta);
       },
 
+      roles: (id: string) => users.roles(id),
+
+      /** Adds or removes a role; false when it was already there (or absent): nothing changes, nothing is recorded. */
+      async setRole(actor: Actor, id: string, role: string, present: boolean, meta?: RequestMeta) {
+        await users.get(id);
+        const changed = present ? await users.addRole(id, role) : await users.removeRole(id, role);
+        if (changed) await audit.recordChange(actor, present ? 'role_added' : 'role_removed', userTarget(id), { role }, meta);
+        return changed;
+      },
+
+      /** An invitation link (works once); mailed too when `send`. The link is in this answer only. */
+      async invite(actor: Actor, input: { email: string; name?: string }, send: boolean, meta: RequestMeta = {}) {
+        const invitation = await deps.accountLinks.invite(input, { ...meta, actor: actorName(actor) });
+        if (send) await deps.accountLinks.mailInvitation(invitation, input.name);
+        return invitation;
+      },
+
       async listSessions(id: string) {
         await users.get(id);
         return sessions.listSessions(id);
@@ -203,7 +222,7 @@ export function createAdministration(deps: AdministrationDeps) {
       list: () => resources.list(),
       get: (identifier: string) => resources.get(identifier),
 
-      async create(actor: Actor, input: { identifier: string; scope: string; format?: string; ttl?: number }, meta?: RequestMeta) {
+      async create(actor: Actor, input: { identifier: string; scope: string; format?: string; ttl?: number; claims?: string }, meta?: RequestMeta) {
         const created = await resources.create(input);
         const { identifier: _i, created_at: _c, ...fields } = resourceView(created);
         await audit.recordChange(actor, 'resource.created', { kind: 'resource', id: created.identifier }, fields, meta);

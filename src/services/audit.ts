@@ -21,6 +21,19 @@ export type AuditType =
   | 'signed_out_everywhere'
   | 'user_disabled'
   | 'user_enabled'
+  | 'signup_requested'
+  | 'signup_completed'
+  | 'email_verification_sent'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'invitation_created'
+  | 'invitation_accepted'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_used'
+  | 'role_added'
+  | 'role_removed'
   | TokenAuditType
   | AdminAction;
 
@@ -40,6 +53,8 @@ export type AdminAction =
   | 'user.mfa_reset'
   | 'user.sessions_ended'
   | 'user.app_revoked'
+  | 'role_added'
+  | 'role_removed'
   | 'service_account.created'
   | 'service_account.updated'
   | 'service_account.key_added'

@@ -26,6 +26,8 @@ export interface ClientMetadata {
   resource_servers?: string[];
   /** Every sign-in to this client needs a second factor. */
   latchkey_require_mfa?: boolean;
+  /** The API a person's authorization is for when it asks for API scopes but names no `resource`. */
+  default_resource?: string;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -58,6 +60,8 @@ export interface CreateClientInput {
   /** Registered resources (API identifiers) this client serves as a resource server. */
   resourceServers?: string[];
   requireMfa?: boolean;
+  /** A registered resource the client has API scopes at (see ClientMetadata.default_resource). */
+  defaultResource?: string;
 }
 
 /**
@@ -173,6 +177,16 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       const unknown = resourceServers.filter((r) => !known.has(r));
       if (unknown.length) throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
     }
+    let defaultResource: string | undefined;
+    if (input.defaultResource !== undefined) {
+      const rs = await db.resourceServer.findUnique({ where: { identifier: input.defaultResource } });
+      if (!rs) throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      const granted = new Set(input.apiScope ? checkScope(input.apiScope).split(' ') : []);
+      if (!rs.scope.split(' ').some((s) => granted.has(s))) {
+        throw invalidInput(`--default-resource ${rs.identifier}: the client must be granted one of its scopes (${rs.scope}) with --api-scope`);
+      }
+      defaultResource = rs.identifier;
+    }
     // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
     const interactive = input.redirectUris.length > 0;
     if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
@@ -191,6 +205,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       ...(input.apiScope ? { api_scope: checkScope(input.apiScope) } : {}),
       ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
       ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
+      ...(defaultResource ? { default_resource: defaultResource } : {}),
     };
   }
 
@@ -209,6 +224,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       apiScope: m.api_scope,
       resourceServers: m.resource_servers,
       requireMfa: m.latchkey_require_mfa,
+      defaultResource: m.default_resource,
     };
   }
 

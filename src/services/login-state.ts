@@ -12,6 +12,11 @@ export interface LoginState {
   accountId: string;
   /** The person enrolled an authenticator during this sign-in. */
   enrolled?: boolean;
+  /**
+   * Every factor was given; the sign-in completes with this once the
+   * person's address is confirmed (REQUIRE_VERIFIED_EMAIL).
+   */
+  pending?: { accountId: string; amr: string[]; acr: string };
 }
 
 export function createLoginStateService(db: Db, ttlSeconds: number, idKey: Buffer) {

@@ -10,7 +10,20 @@ export interface ResourceServerRecord {
   scope: string;
   format: 'jwt' | 'opaque';
   ttl: number;
+  /** What its access tokens say about the person (when issued to one). */
+  claims: PersonClaim[];
   createdAt: Date;
+}
+
+/** Claims about the signed-in person an API may ask for in its access tokens (and introspection answers). */
+export const PERSON_CLAIMS = ['email', 'email_verified', 'name', 'roles'] as const;
+export type PersonClaim = (typeof PERSON_CLAIMS)[number];
+
+export function checkClaims(input: string): PersonClaim[] {
+  const claims = [...new Set(input.split(/[\s,]+/).filter(Boolean))];
+  const unknown = claims.filter((c) => !(PERSON_CLAIMS as readonly string[]).includes(c));
+  if (unknown.length) throw invalidInput(`--claims: unknown claim ${unknown.map((c) => `"${c}"`).join(', ')}; choose from: ${PERSON_CLAIMS.join(' ')}`);
+  return claims as PersonClaim[];
 }
 
 export function checkResourceIdentifier(identifier: string): string {
@@ -26,20 +39,21 @@ export function checkResourceIdentifier(identifier: string): string {
 }
 
 export function createResourceServerService(db: Db, changes: ChangeTracker) {
-  const toRecord = (r: { identifier: string; scope: string; format: string; ttl: number; createdAt: Date }): ResourceServerRecord => ({
+  const toRecord = (r: { identifier: string; scope: string; format: string; ttl: number; claims: string; createdAt: Date }): ResourceServerRecord => ({
     ...r,
     format: r.format === 'opaque' ? 'opaque' : 'jwt',
+    claims: r.claims.split(' ').filter(Boolean) as PersonClaim[],
   });
 
   return {
-    async create(input: { identifier: string; scope: string; format?: string; ttl?: number }): Promise<ResourceServerRecord> {
+    async create(input: { identifier: string; scope: string; format?: string; ttl?: number; claims?: string }): Promise<ResourceServerRecord> {
       const format = input.format ?? 'jwt';
       if (format !== 'jwt' && format !== 'opaque') throw invalidInput('--format must be jwt or opaque');
       const ttl = input.ttl ?? 3600;
       if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86400) throw invalidInput('--ttl must be a whole number of seconds from 60 to 86400');
       try {
         const created = toRecord(await db.resourceServer.create({
-          data: { identifier: checkResourceIdentifier(input.identifier), scope: checkScope(input.scope), format, ttl },
+          data: { identifier: checkResourceIdentifier(input.identifier), scope: checkScope(input.scope), format, ttl, claims: checkClaims(input.claims ?? '').join(' ') },
         }));
         await changes.changed('resources');
         return created;

@@ -1,8 +1,11 @@
 // TOTP (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step of drift) and recovery
 // codes. Secrets are encrypted at rest; a time step once accepted can never
 // be accepted again (the last step is advanced with a conditional update, so
-// two nodes cannot both accept one code). Recovery codes carry 256 bits,
-// are shown once and stored as keyed hashes.
+// two nodes cannot both accept one code). Recovery codes are shown once and
+// stored as keyed hashes; each is 15 Crockford base32 characters in three
+// groups (XXXXX-XXXXX-XXXXX, 75 bits) that a person can type: plenty for a
+// single-use code behind the lockout, which allows a handful of guesses per
+// lock window against ten codes (2^-71 a guess).
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { constantTimeEqual } from './constant-time.ts';
 import { Secret, TOTP } from 'otpauth';
@@ -12,6 +15,10 @@ import { invalidInput, notFound } from '../errors.ts';
 import type { SecretBox } from './secret-box.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
+/** Characters of a recovery code (5 bits each), without the dashes. */
+export const RECOVERY_CODE_LENGTH = 15;
+/** Codes issued before issue 12 (256 bits, 52 characters) keep working until replaced. */
+const LEGACY_CODE_LENGTH = 52;
 const PERIOD = 30;
 const purpose = (userId: string, which: 'active' | 'pending') => `totp-secret:${which}:${userId}`;
 
@@ -33,8 +40,14 @@ function base32(bytes: Buffer): string {
   return out;
 }
 
+/** As typed: any case, with or without dashes or spaces; O read as 0, I and L as 1 (Crockford). */
 export function normalizeRecoveryCode(input: string): string {
   return input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+}
+
+export function newRecoveryCode(): string {
+  // 80 random bits give 16 characters; the first 15 (75 bits) are the code.
+  return base32(randomBytes(10)).slice(0, RECOVERY_CODE_LENGTH).match(/.{5}/g)!.join('-');
 }
 
 function totpFor(secretBase32: string, label: string, issuer: string): TOTP {
@@ -69,7 +82,7 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
   const tokenMatches = (expected: string, given: string) => constantTimeEqual(given, expected);
 
   async function issueRecoveryCodes(userId: string): Promise<string[]> {
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => base32(randomBytes(32)).match(/.{1,4}/g)!.join('-'));
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await db.$transaction([
       db.recoveryCode.deleteMany({ where: { userId } }),
       db.recoveryCode.createMany({ data: codes.map((c) => ({ id: randomUUID(), userId, codeHash: hashCode(c) })) }),
@@ -144,7 +157,8 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
         const secret = box.open(user.totpSecretEnc, purpose(userId, 'active'));
         return (await acceptTotp(user, secret, code, now)) ? { ok: true, method: 'otp' } : { ok: false };
       }
-      if (normalizeRecoveryCode(code).length < 40) return { ok: false };
+      const length = normalizeRecoveryCode(code).length;
+      if (length !== RECOVERY_CODE_LENGTH && length !== LEGACY_CODE_LENGTH) return { ok: false };
       const { count } = await db.recoveryCode.updateMany({ where: { userId, codeHash: hashCode(code), usedAt: null }, data: { usedAt: new Date() } });
       return count === 1 ? { ok: true, method: 'recovery' } : { ok: false };
     },

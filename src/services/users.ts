@@ -22,11 +22,40 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// An address is one mailbox: dot-separated atoms (RFC 5322 atext, letters of
+// any script) @ dot-separated host labels. Nothing a mail library would read
+// as a list, a display name or a comment (, ; < > " ( ) \ and spaces), so the
+// address stored, shown in tokens as verified, and mailed is the one that
+// receives the message.
+const ATOM = "[\\p{L}\\p{M}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
+const LABEL = '[\\p{L}\\p{M}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]*[\\p{L}\\p{M}\\p{N}])?';
+const EMAIL = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})+$`, 'u');
+
+export function isEmailAddress(email: string): boolean {
+  return email.length <= 254 && EMAIL.test(email);
+}
+
+export const MAX_NAME_LENGTH = 100;
+
+/** What is wrong with a person's name, if anything (it goes into pages, tokens and mail). */
+export function nameProblem(name: string): string | undefined {
+  if (name.length > MAX_NAME_LENGTH) return `can be at most ${MAX_NAME_LENGTH} characters`;
+  // Line breaks and other control characters: a name is one line of text.
+  if (/[\p{Cc}\u2028\u2029]/u.test(name)) return 'must be one line of text, without control characters';
+  return undefined;
+}
+
+// Role names: what an API compares against, so plain tokens only.
+const ROLE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export function checkRole(role: string): string {
+  if (!ROLE.test(role)) throw invalidInput(`role "${role}" must be 1–64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit`);
+  return role;
+}
 
 function checkEmail(input: string): string {
   const email = normalizeEmail(input);
-  if (!EMAIL.test(email)) throw invalidInput(`"${input}" is not an email address`);
+  if (!isEmailAddress(email)) throw invalidInput(`"${input}" is not an email address`);
   return email;
 }
 
@@ -47,16 +76,39 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
     }
   };
 
-  return {
+  const service = {
     async create(input: { email: string; password: string; name?: string; emailVerified?: boolean }): Promise<PublicUser> {
-      const email = checkEmail(input.email);
+      const email = normalizeEmail(input.email);
+      if (!isEmailAddress(email)) throw invalidInput(`"${input.email}" is not an email address`);
+      const badName = input.name ? nameProblem(input.name) : undefined;
+      if (badName) throw invalidInput(`name ${badName}`);
       const policy = checkPasswordPolicy(input.password);
       if (policy) throw invalidInput(policy);
-      const passwordHash = await hashPassword(input.password, opts.bcryptCost);
-      return uniqueEmail(email, () => db.user.create({
-        data: { id: randomUUID(), email, name: input.name ?? null, passwordHash, emailVerified: input.emailVerified ?? false },
-        select: publicFields,
-      }));
+      return service.createWithHash({ email, name: input.name, passwordHash: await hashPassword(input.password, opts.bcryptCost), emailVerified: input.emailVerified });
+    },
+
+    /** For a password hashed earlier (a sign-up confirmed by its link). */
+    async createWithHash(input: { email: string; name?: string | null; passwordHash: string; emailVerified?: boolean }): Promise<PublicUser> {
+      const email = normalizeEmail(input.email);
+      try {
+        return await db.user.create({
+          data: { id: randomUUID(), email, name: input.name || null, passwordHash: input.passwordHash, emailVerified: input.emailVerified ?? false },
+          select: publicFields,
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002') throw conflict(`a user with email ${email} already exists`);
+        throw err;
+      }
+    },
+
+    hashPassword(password: string): Promise<string> {
+      return hashPassword(password, opts.bcryptCost);
+    },
+
+    async findByEmail(email: string): Promise<PublicUser | undefined> {
+      const normalized = normalizeEmail(email);
+      if (!normalized) return undefined;
+      return (await db.user.findUnique({ where: { email: normalized }, select: publicFields })) ?? undefined;
     },
 
     list(): Promise<PublicUser[]> {
@@ -76,19 +128,20 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
      * (sessions and grants end); the email keeps its format and uniqueness.
      */
     async update(id: string, changes: UserChanges, precondition?: (current: PublicUser) => void): Promise<PublicUser> {
-      const current = await this.get(id);
+      const current = await service.get(id);
       precondition?.(current);
       const email = changes.email === undefined ? undefined : checkEmail(changes.email);
       const name = changes.name === undefined ? undefined : changes.name === null ? null : changes.name.trim() || null;
-      if (name && name.length > 200) throw invalidInput('name must be at most 200 characters');
+      const badName = name ? nameProblem(name) : undefined;
+      if (badName) throw invalidInput(`name ${badName}`);
       const data = {
         ...(email !== undefined ? { email } : {}),
         ...(changes.emailVerified !== undefined ? { emailVerified: changes.emailVerified } : email !== undefined && email !== current.email ? { emailVerified: false } : {}),
         ...(name !== undefined ? { name } : {}),
       };
       if (Object.keys(data).length) await uniqueEmail(email ?? current.email, () => db.user.update({ where: { id }, data }));
-      if (changes.disabled !== undefined && changes.disabled !== current.disabled) await this.setDisabled(id, changes.disabled);
-      return this.get(id);
+      if (changes.disabled !== undefined && changes.disabled !== current.disabled) await service.setDisabled(id, changes.disabled);
+      return service.get(id);
     },
 
     async get(id: string): Promise<PublicUser> {
@@ -112,8 +165,55 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       if (count === 0) throw notFound(`user ${id}`);
     },
 
-    async hasSecondFactor(id: string): Promise<boolean> {
+    /**
+     * A password reset: the new password, the address proven (the link came
+     * to it), and every session, grant, code and stored token of the person
+     * ended, in one transaction (as when disabling).
+     */
+    async resetPassword(id: string, passwordHash: string): Promise<void> {
+      const [{ count }] = await db.$transaction([
+        db.user.updateMany({ where: { id }, data: { passwordHash, emailVerified: true } }),
+        db.oidcPayload.deleteMany({ where: { accountId: id } }),
+      ]);
+      if (count === 0) throw notFound(`user ${id}`);
+    },
+
+    async markEmailVerified(id: string): Promise<boolean> {
+      const { count } = await db.user.updateMany({ where: { id, emailVerified: false }, data: { emailVerified: true } });
+      return count === 1;
+    },
+
+    async hasTotp(id: string): Promise<boolean> {
       return (await db.user.count({ where: { id, totpSecretEnc: { not: null } } })) === 1;
+    },
+
+    /** An authenticator app or a passkey: either can be the second step of a sign-in. */
+    async hasSecondFactor(id: string): Promise<boolean> {
+      return (await db.user.count({ where: { id, OR: [{ totpSecretEnc: { not: null } }, { passkeys: { some: {} } }] } })) === 1;
+    },
+
+    async roles(id: string): Promise<string[]> {
+      return (await db.userRole.findMany({ where: { userId: id }, orderBy: { role: 'asc' } })).map((r) => r.role);
+    },
+
+    /** Adds a role; false when the person already had it. */
+    async addRole(id: string, role: string): Promise<boolean> {
+      checkRole(role);
+      await service.get(id);
+      try {
+        await db.userRole.create({ data: { userId: id, role } });
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002') return false;
+        throw err;
+      }
+    },
+
+    /** Removes a role; false when the person did not have it. */
+    async removeRole(id: string, role: string): Promise<boolean> {
+      await service.get(id);
+      const { count } = await db.userRole.deleteMany({ where: { userId: id, role } });
+      return count === 1;
     },
 
     /**
@@ -129,6 +229,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       if (count === 0) throw notFound(`user ${id}`);
     },
   };
+  return service;
 }
 
 export type UserService = ReturnType<typeof createUserService>;

@@ -81,4 +81,31 @@ describe('configuration', () => {
   it('treats empty values as unset', () => {
     assert.equal(loadConfig({ PORT: '' }).port, 3000);
   });
+
+  it('people and mail: defaults, and bad values named', () => {
+    const c = loadConfig({});
+    assert.equal(c.registration, 'off');
+    assert.equal(c.requireVerifiedEmail, false);
+    assert.equal(c.mail.smtpUrl, undefined);
+    assert.equal(c.mail.from, 'Latchkey <no-reply@localhost>');
+    assert.equal(c.mailEnabled, true, 'development logs mail instead');
+    assert.deepEqual({ ...c.linkTtl }, { verification: 86400, passwordReset: 1800, invitation: 604800 });
+    assert.deepEqual(c.rateLimits.email, { points: 10, seconds: 900 });
+    assert.throws(() => loadConfig({ REGISTRATION: 'maybe' }), /REGISTRATION/);
+    assert.throws(() => loadConfig({ SMTP_URL: 'http://mail.example.com' }), /SMTP_URL/);
+    assert.throws(() => loadConfig({ MAIL_FROM: 'two words' }), /MAIL_FROM/);
+    assert.throws(() => loadConfig({ PASSWORD_RESET_TTL: '5' }), /PASSWORD_RESET_TTL/);
+    assert.equal(loadConfig({ MAIL_FROM: 'Accounts <accounts@example.com>' }).mail.from, 'Accounts <accounts@example.com>');
+  });
+
+  it('production sends mail through SMTP only: sign-up, invitations and required confirmation need SMTP_URL; without it mail is off', () => {
+    const prod = { NODE_ENV: 'production', ISSUER: 'https://id.example.com', TRUST_PROXY: 'true', LATCHKEY_KEY_ENCRYPTION_KEY: kek };
+    assert.throws(() => loadConfig({ ...prod, REGISTRATION: 'open' }), /SMTP_URL: required when NODE_ENV=production and REGISTRATION=open/);
+    assert.throws(() => loadConfig({ ...prod, REGISTRATION: 'invite' }), /SMTP_URL/);
+    assert.throws(() => loadConfig({ ...prod, REQUIRE_VERIFIED_EMAIL: 'true' }), /SMTP_URL: required when NODE_ENV=production and REQUIRE_VERIFIED_EMAIL=true/);
+    assert.equal(loadConfig(prod).mailEnabled, false, 'no reset links without a way to send them');
+    const withSmtp = loadConfig({ ...prod, REGISTRATION: 'open', SMTP_URL: 'smtps://user:pass@mail.example.com:465' });
+    assert.equal(withSmtp.mailEnabled, true);
+    assert.equal(withSmtp.mail.from, 'Latchkey <no-reply@id.example.com>');
+  });
 });

@@ -14,7 +14,7 @@ export interface TestClient {
 
 export async function registerClient(
   server: TestServer,
-  opts: { name?: string; public?: boolean; redirectUri?: string; postLogout?: string; scope?: string; authMethod?: 'client_secret_basic' | 'client_secret_post'; idTokenAlg?: 'RS256' | 'ES256'; apiScope?: string } = {},
+  opts: { name?: string; public?: boolean; redirectUri?: string; postLogout?: string; scope?: string; authMethod?: 'client_secret_basic' | 'client_secret_post'; idTokenAlg?: 'RS256' | 'ES256'; apiScope?: string; defaultResource?: string; resourceServers?: string[] } = {},
 ): Promise<TestClient> {
   const redirectUri = opts.redirectUri ?? 'https://app.example.test/callback';
   const { client, clientSecret } = await server.runtime.clients.create({
@@ -26,6 +26,8 @@ export async function registerClient(
     tokenEndpointAuthMethod: opts.authMethod,
     idTokenAlg: opts.idTokenAlg,
     apiScope: opts.apiScope,
+    defaultResource: opts.defaultResource,
+    resourceServers: opts.resourceServers,
   });
   return { clientId: client.clientId, clientSecret, redirectUri, config: await discover(server, client.clientId, clientSecret, opts.authMethod) };
 }

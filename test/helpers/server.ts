@@ -80,6 +80,7 @@ export function testEnv(dir: string, port: number, extra: Record<string, string>
     RATE_LIMIT_FAILURES: 'off',
     RATE_LIMIT_ACCOUNT: 'off',
     RATE_LIMIT_AUTHORIZE: 'off',
+    RATE_LIMIT_EMAIL: 'off',
     // The operators' listener on a free port of its own (many servers run at once).
     METRICS_PORT: '0',
     ...extra,
@@ -90,7 +91,10 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const port = reuse ? Number(reuse.env.PORT) : await freePort();
   const database = reuse ? undefined : await createTestDatabase(dir);
-  const env = reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra });
+  // `{port}` in a value is this server's port (e.g. ISSUER: 'http://localhost:{port}' for passkeys).
+  const env = Object.fromEntries(
+    Object.entries(reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra })).map(([k, v]) => [k, v.replace('{port}', String(port))]),
+  );
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

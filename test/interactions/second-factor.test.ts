@@ -1,11 +1,14 @@
 // TOTP, recovery codes and the second-factor sign-in step, over HTTP.
 import assert from 'node:assert/strict';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { secondsLeftInStep, totp } from '../helpers/totp.ts';
+import { normalizeRecoveryCode } from '../../src/services/second-factor.ts';
+import { getOrCreateSecret } from '../../src/services/server-secrets.ts';
 import { enrollFromAccount, enrollmentToken, signInToAccount } from '../helpers/account.ts';
 
 describe('two-step verification (TOTP and recovery codes)', () => {
@@ -120,6 +123,44 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.ok(stored.every((r) => !fresh.some((c) => r.codeHash.includes(c))), 'stored as hashes');
     const viaNew = await loginWithCode(person, fresh[0]!);
     assert.ok('redirect' in viaNew.out || (viaNew.out as Page).html.includes('/confirm"'));
+  });
+
+  it('recovery codes are ten typeable XXXXX-XXXXX-XXXXX codes (75 bits), accepted with or without dashes, in any case, with spaces', async () => {
+    const person = await enrolledPerson();
+    assert.equal(person.codes.length, 10);
+    for (const code of person.codes) assert.match(code, /^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
+    assert.equal(new Set(person.codes).size, 10);
+    const typed = [
+      person.codes[0]!.replace(/-/g, ''),
+      person.codes[1]!.toLowerCase(),
+      ` ${person.codes[2]!.toLowerCase().replace(/-/g, ' ')} `,
+      person.codes[3]!.toLowerCase().replace(/-/g, '').replace(/0/g, 'o').replace(/1/g, 'l'),
+    ];
+    for (const code of typed) {
+      const out = await loginWithCode(person, code);
+      assert.ok('redirect' in out.out || (out.out as Page).html.includes('/confirm"'), `accepted as typed: "${code}"`);
+    }
+    // A code one character off, or a TOTP-shaped guess, is not.
+    const wrong = person.codes[4]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+    assert.equal(((await loginWithCode(person, wrong)).out as Page).status, 401);
+    assert.equal(await server.runtime.secondFactor.remainingRecoveryCodes(person.id), 6);
+  });
+
+  it('recovery codes of the old format (52 characters, groups of four) still work once, as printed or in lower case', async () => {
+    const person = await enrolledPerson();
+    // What the account page printed before issue 12: base32 of 256 random bits in groups of four.
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const legacy = () => Array.from(randomBytes(52), (b) => alphabet[b % 32]).join('').match(/.{4}/g)!.join('-');
+    const old = [legacy(), legacy()];
+    const key = Buffer.from(await getOrCreateSecret(server.runtime.db, server.runtime.box, 'recovery-code-hmac-key'), 'base64url');
+    await server.runtime.db.recoveryCode.createMany({
+      data: old.map((c) => ({ id: randomUUID(), userId: person.id, codeHash: createHmac('sha256', key).update(normalizeRecoveryCode(c)).digest('base64url') })),
+    });
+    for (const code of [old[0]!, old[1]!.toLowerCase()]) {
+      const out = await loginWithCode(person, code);
+      assert.ok('redirect' in out.out || (out.out as Page).html.includes('/confirm"'), `accepted: "${code}"`);
+    }
+    assert.equal(((await loginWithCode(person, old[0]!)).out as Page).status, 401, 'each works once');
   });
 
   it('acr_values asking for two factors sends a person without TOTP through enrolment first', async () => {

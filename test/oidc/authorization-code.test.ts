@@ -76,16 +76,22 @@ describe('authorization code + PKCE with openid-client', () => {
     assert.equal(payload.sub, person.id);
   });
 
-  it("a person's access token for an API lives as long as the API's --ttl and carries only scopes the app was granted", async () => {
+  it("a person's access token for an API lives as long as the API's --ttl; a scope the app was not granted is refused by name", async () => {
     const API = 'https://short-lived.example.test';
     await server.runtime.resources.create({ identifier: API, scope: 'photos.read photos.delete', format: 'jwt', ttl: 300 });
     const client = await registerClient(server, { apiScope: 'photos.read' });
     const person = await createUser(server);
-    const { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid photos.read photos.delete', resource: API });
+    const { authRequest } = await import('../helpers/relying-party.ts');
+    const refused = await new Browser(server.url).navigate((await authRequest(client, { scope: 'openid photos.read photos.delete', resource: API })).url.href);
+    assert.ok('redirect' in refused);
+    assert.equal(new URL(refused.redirect).searchParams.get('error'), 'invalid_scope');
+    assert.match(new URL(refused.redirect).searchParams.get('error_description')!, /'photos\.delete' is not allowed/, 'photos.delete was never granted to the app');
+
+    const { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid photos.read', resource: API });
     assert.ok(tokens.expires_in! <= 300 && tokens.expires_in! > 290, `expires_in ${tokens.expires_in}`);
     const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: API });
     assert.equal(payload.exp! - payload.iat!, 300);
-    assert.equal(payload.scope, 'photos.read', 'photos.delete was never granted to the app');
+    assert.equal(payload.scope, 'photos.read');
   });
 
   it('a person cannot be sent to authorize an audience-only token: some scope of the API must be asked for and granted', async () => {

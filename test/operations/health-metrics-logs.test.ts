@@ -93,6 +93,7 @@ describe('health, readiness, metrics and request logs', () => {
     assert.match(text, /latchkey_db_query_duration_seconds_count\{operation="query"\} [1-9]/);
     assert.match(text, /latchkey_table_rows\{table="users"\} 1/);
     assert.match(text, /latchkey_table_rows\{table="oidc_payloads"\} [1-9]/);
+    assert.match(text, /latchkey_table_rows\{table="link_tokens"\} \d+/, "the tables sign-up and passkeys fill are watched too");
   });
 
   it('scrapes within a minute reuse the row counts: the second makes no database query', async () => {

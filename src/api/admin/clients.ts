@@ -22,6 +22,7 @@ function registration(body: z.output<typeof UpdateClient>): Partial<Omit<CreateC
     apiScope: body.api_scope,
     resourceServers: body.resource_servers,
     requireMfa: body.require_mfa,
+    defaultResource: body.default_resource,
   };
 }
 

@@ -23,5 +23,5 @@ export function ifMatch<T>(ctx: Context, view: (current: T) => unknown, required
   };
 }
 
-/** A 200 answer with the view and its ETag. */
-export const withEtag = (view: unknown, status = 200) => ({ status, body: view, headers: { ETag: etagOf(view) } });
+/** An answer with the view and its ETag (of `tagged`, when the body holds more than an update can change). */
+export const withEtag = (view: unknown, status = 200, tagged: unknown = view) => ({ status, body: view, headers: { ETag: etagOf(tagged) } });

@@ -20,10 +20,10 @@ export function resourceRoutes({ admin }: AdminRouteDeps) {
     defineRoute({
       method: 'post', path: '/resources', operationId: 'createResource', summary: 'Register an API resource', tags, scope: ADMIN_SCOPE,
       body: CreateResource,
-      bodyExample: { identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write', format: 'jwt', ttl: 3600 },
+      bodyExample: { identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write', format: 'jwt', ttl: 3600, claims: ['email', 'roles'] },
       responses: { 201: { description: 'created', schema: Resource, example: resourceExample }, 409: { description: 'already registered' } },
       async handle({ ctx, body, caller }) {
-        const created = resourceView(await admin.resources.create(actorOf(caller), body, metaOf(ctx)));
+        const created = resourceView(await admin.resources.create(actorOf(caller), { ...body, claims: body.claims?.join(' ') }, metaOf(ctx)));
         return { ...withEtag(created, 201), headers: { ...withEtag(created).headers, Location: `${ctx.path}/${encodeURIComponent(created.identifier)}` } };
       },
     }),

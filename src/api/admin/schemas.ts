@@ -2,6 +2,7 @@
 // against them, and the OpenAPI document is generated from them. Responses
 // are the views of src/services/admin-views.ts (shared with the CLI's --json).
 import { z } from 'zod';
+import { PERSON_CLAIMS } from '../../services/resource-servers.ts';
 
 const id = (description: string) => z.string().min(1).max(200).describe(description);
 const timestamp = z.iso.datetime({ offset: true });
@@ -48,6 +49,7 @@ export const Client = z.object({
   api_scope: z.string().optional(),
   resource_servers: z.array(z.string()).optional(),
   latchkey_require_mfa: z.boolean().optional(),
+  default_resource: z.string().optional(),
   client_secrets: z.array(ClientSecretInfo),
   created_at: timestamp,
   updated_at: timestamp,
@@ -82,6 +84,7 @@ const clientRegistration = z.strictObject({
   api_scope: scope.optional().describe('API scopes the client is granted'),
   resource_servers: z.array(uri).max(50).optional().describe('registered resources whose tokens it may introspect'),
   require_mfa: z.boolean().optional().describe('every sign-in to it needs a second factor'),
+  default_resource: uri.optional().describe('the registered API a person\'s authorization asking for API scopes is for when it names no resource'),
 });
 
 export const UpdateClient = clientRegistration.meta({ id: 'UpdateClient' });
@@ -119,6 +122,7 @@ export const User = z.object({
   name: z.string().nullable(),
   disabled: z.boolean(),
   created_at: timestamp,
+  roles: z.array(z.string()).describe('changed with PUT/DELETE /users/{user_id}/roles/{role}; not part of the ETag'),
 }).meta({ id: 'User' });
 
 export const userExample = {
@@ -128,7 +132,25 @@ export const userExample = {
   name: 'Ada',
   disabled: false,
   created_at: '2026-11-23T12:00:00.000Z',
+  roles: ['auditor'],
 };
+
+export const RoleParams = z.strictObject({ user_id: id('user id'), role: id('role name') });
+
+export const Roles = z.object({ id: z.string(), roles: z.array(z.string()), changed: z.boolean() }).meta({ id: 'Roles' });
+
+export const CreateInvitation = z.strictObject({
+  email: z.string().min(3).max(320),
+  name: z.string().max(100).optional(),
+  send: z.boolean().default(false).describe('also mail the link (needs SMTP_URL)'),
+}).meta({ id: 'CreateInvitation' });
+
+export const Invitation = z.object({
+  email: z.string(),
+  url: z.string().describe('works once, until expires_at; shown in this response only'),
+  expires_at: timestamp,
+  mailed: z.boolean(),
+}).meta({ id: 'Invitation' });
 
 const password = z.string().min(1, 'must not be empty').max(1000).describe('at least 8 characters, at most 72 bytes');
 
@@ -239,16 +261,18 @@ export const Resource = z.object({
   scope: z.string(),
   format: z.enum(['jwt', 'opaque']),
   ttl: z.number().int(),
+  claims: z.array(z.string()).describe('person claims its access tokens carry'),
   created_at: timestamp,
 }).meta({ id: 'Resource' });
 
-export const resourceExample = { identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write', format: 'jwt', ttl: 3600, created_at: '2026-11-23T12:00:00.000Z' };
+export const resourceExample = { identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write', format: 'jwt', ttl: 3600, claims: ['email', 'roles'], created_at: '2026-11-23T12:00:00.000Z' };
 
 export const CreateResource = z.strictObject({
   identifier: uri.describe('absolute URI, no fragment (RFC 8707)'),
   scope: scope.describe('the scopes this API defines'),
   format: z.enum(['jwt', 'opaque']).optional(),
   ttl: z.number().int().min(60).max(86_400).optional().describe('access token lifetime, seconds'),
+  claims: z.array(z.enum(PERSON_CLAIMS)).optional().describe('person claims to put in its access tokens'),
 }).meta({ id: 'CreateResource' });
 
 export const Resources = z.object({ items: z.array(Resource) }).meta({ id: 'Resources' });

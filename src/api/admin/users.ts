@@ -2,18 +2,23 @@
 // sessions and the apps they authorized.
 import { z } from 'zod';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts';
-import { appView, sessionView, userView } from '../../services/admin-views.ts';
+import { appView, sessionView, userView, userWithRolesView } from '../../services/admin-views.ts';
 import type { PublicUser } from '../../services/users.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
-import { AuthorizedApps, CreateUser, pageOf, Sessions, SessionsEnded, SetPassword, UpdateUser, User, userExample, UserIdParams, UserQuery, pageBody } from './schemas.ts';
+import {
+  AuthorizedApps, CreateInvitation, CreateUser, Invitation, pageOf, RoleParams, Roles, Sessions, SessionsEnded, SetPassword, UpdateUser, User, userExample,
+  UserIdParams, UserQuery,
+} from './schemas.ts';
 
 const tags = ['users'];
 const SessionParams = z.strictObject({ user_id: z.string().min(1).max(200), session_id: z.string().min(1).max(200) });
 const GrantParams = z.strictObject({ user_id: z.string().min(1).max(200), grant_id: z.string().min(1).max(200) });
 
 export function userRoutes({ admin }: AdminRouteDeps) {
+  /** The user with their roles; the ETag covers what PATCH changes (roles have their own routes). */
+  const answer = async (user: PublicUser, status = 200) => withEtag(userWithRolesView(user, await admin.users.roles(user.id)), status, userView(user));
   return [
     defineRoute({
       method: 'get', path: '/users', operationId: 'listUsers', summary: 'List users (oldest first), optionally by email', tags, scope: ADMIN_READ_SCOPE,
@@ -21,7 +26,8 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       responses: { 200: { description: 'a page of users', schema: pageOf(User, 'UserPage'), example: { items: [userExample] } } },
       async handle({ query }) {
         const page = await admin.users.page(query);
-        return pageBody(page, userView);
+        const items = await Promise.all(page.items.map(async (u) => userWithRolesView(u, await admin.users.roles(u.id))));
+        return { status: 200, body: { items, ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
       },
     }),
     defineRoute({
@@ -31,8 +37,8 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       responses: { 201: { description: 'created', schema: User, example: userExample }, 409: { description: 'the email is taken' } },
       async handle({ ctx, body, caller }) {
         const user = await admin.users.create(actorOf(caller), { email: body.email, password: body.password, name: body.name, emailVerified: body.email_verified }, metaOf(ctx));
-        const view = userView(user);
-        return { ...withEtag(view, 201), headers: { ...withEtag(view).headers, Location: `${ctx.path}/${user.id}` } };
+        const created = await answer(user, 201);
+        return { ...created, headers: { ...created.headers, Location: `${ctx.path}/${user.id}` } };
       },
     }),
     defineRoute({
@@ -40,7 +46,7 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       params: UserIdParams,
       responses: { 200: { description: 'the user', schema: User, example: userExample }, 404: { description: 'no such user' } },
       async handle({ params }) {
-        return withEtag(userView(await admin.users.get(params.user_id)));
+        return answer(await admin.users.get(params.user_id));
       },
     }),
     defineRoute({
@@ -63,7 +69,28 @@ export function userRoutes({ admin }: AdminRouteDeps) {
           emailVerified: body.email_verified,
           disabled: body.disabled,
         }, ifMatch<PublicUser>(ctx, userView), metaOf(ctx));
-        return withEtag(userView(user));
+        return answer(user);
+      },
+    }),
+    ...(['put', 'delete'] as const).map((method) => defineRoute({
+      method, path: '/users/{user_id}/roles/{role}', operationId: method === 'put' ? 'addUserRole' : 'removeUserRole',
+      summary: method === 'put' ? 'Give a user a role' : 'Take a role away', tags, scope: ADMIN_SCOPE,
+      description: 'Idempotent: `changed` says whether anything changed (only a change is audited). Roles go into access tokens of resources that ask for the `roles` claim.',
+      params: RoleParams,
+      responses: { 200: { description: 'the user\'s roles now', schema: Roles, example: { id: userExample.id, roles: ['auditor', 'hr-admin'], changed: true } }, 404: { description: 'no such user' } },
+      async handle({ ctx, params, caller }) {
+        const changed = await admin.users.setRole(actorOf(caller), params.user_id, params.role, method === 'put', metaOf(ctx));
+        return { status: 200, body: { id: params.user_id, roles: await admin.users.roles(params.user_id), changed } };
+      },
+    })),
+    defineRoute({
+      method: 'post', path: '/invitations', operationId: 'createInvitation', summary: 'Invite someone to make an account (REGISTRATION=invite or open)', tags, scope: ADMIN_SCOPE,
+      body: CreateInvitation,
+      bodyExample: { email: 'new.hire@example.com', name: 'New Hire', send: true },
+      responses: { 201: { description: 'the link (in this response only)', schema: Invitation, example: { email: 'new.hire@example.com', url: 'https://id.example.com/invitation?token=…', expires_at: '2026-11-30T12:00:00.000Z', mailed: true } } },
+      async handle({ ctx, body, caller }) {
+        const invitation = await admin.users.invite(actorOf(caller), { email: body.email, name: body.name }, body.send, metaOf(ctx));
+        return { status: 201, body: { email: invitation.email, url: invitation.url, expires_at: invitation.expiresAt.toISOString(), mailed: body.send } };
       },
     }),
     defineRoute({

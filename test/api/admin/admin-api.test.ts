@@ -25,7 +25,7 @@ describe('admin API', () => {
   const exercised = new Set<string>();
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ REGISTRATION: 'invite' });
     call = adminClient(server);
     admin = await bootstrapAdmin(server);
     adminToken = await tokenFor(server, admin);
@@ -199,6 +199,22 @@ describe('admin API', () => {
     assert.equal((await as('setUserPassword', 'PUT', `/users/${id}/password`, { body: { password: 'an even longer passphrase' } })).status, 204);
     assert.equal((await as('resetUserSecondFactor', 'DELETE', `/users/${id}/second-factor`)).status, 204);
 
+    const added = await as('addUserRole', 'PUT', `/users/${id}/roles/auditor`);
+    assert.deepEqual(added.body, { id, roles: ['auditor'], changed: true });
+    assert.equal((await call('PUT', `/users/${id}/roles/auditor`, { token: adminToken })).body.changed, false, 'idempotent');
+    const withRole = await call('GET', `/users/${id}`, { token: adminToken });
+    assert.deepEqual(withRole.body.roles, ['auditor']);
+    assert.equal(withRole.headers.get('etag'), (await call('GET', `/users/${id}`, { token: adminToken })).headers.get('etag'));
+    assert.equal((await call('PUT', `/users/${id}/roles/${encodeURIComponent('bad role')}`, { token: adminToken })).status, 400);
+    assert.deepEqual((await as('removeUserRole', 'DELETE', `/users/${id}/roles/auditor`)).body, { id, roles: [], changed: true });
+    const roleEvents = (await call('GET', `/audit-events?user_id=${id}&type=role_added`, { token: adminToken })).body.items;
+    assert.deepEqual(roleEvents.map((e: { actor: string; detail: unknown }) => [e.actor, e.detail]), [[`service_account:${admin.clientId}`, { role: 'auditor' }]], 'only the change is audited');
+
+    const invited = await as('createInvitation', 'POST', '/invitations', { body: { email: 'new.hire@example.test', name: 'New Hire' } });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    assert.match(invited.body.url, /\/invitation\?token=/);
+    assert.equal((await call('POST', '/invitations', { token: adminToken, body: { email: 'grace.hopper@example.test' } })).status, 409, 'an existing account');
+
     assert.deepEqual((await as('listUserSessions', 'GET', `/users/${id}/sessions`)).body, { items: [] });
     assert.deepEqual((await as('endUserSessions', 'DELETE', `/users/${id}/sessions`)).body, { sessions_ended: 0 });
     assert.equal((await as('endUserSession', 'DELETE', `/users/${id}/sessions/no-such-session`)).status, 404);
@@ -258,8 +274,9 @@ describe('admin API', () => {
 
   it('resources, signing keys and the audit trail', async () => {
     const identifier = 'https://hr.example.test/api';
-    const created = await as('createResource', 'POST', '/resources', { body: { identifier, scope: 'hr.read', format: 'opaque', ttl: 600 } });
+    const created = await as('createResource', 'POST', '/resources', { body: { identifier, scope: 'hr.read', format: 'opaque', ttl: 600, claims: ['email', 'roles'] } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.claims, ['email', 'roles']);
     assert.equal((await call('POST', '/resources', { token: adminToken, body: { identifier, scope: 'hr.read' } })).status, 409);
     assert.ok((await as('listResources', 'GET', '/resources')).body.items.some((r: { identifier: string }) => r.identifier === identifier));
     assert.equal((await as('getResource', 'GET', `/resources/${encodeURIComponent(identifier)}`)).body.format, 'opaque');

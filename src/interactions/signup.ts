@@ -1,0 +1,37 @@
+// GET  /interaction/:uid/signup — the sign-up page (also for prompt=create)
+// POST /interaction/:uid/signup — email, name and a password; answered with
+// "check your email" whether or not the address already has an account
+// (src/services/account-links.ts says why and how).
+import type { Context } from 'koa';
+import { notFound } from '../errors.ts';
+import { requestMeta } from '../middleware/koa-request-meta.ts';
+import type { PendingInteraction } from '../oidc/interactions.ts';
+import { field, rememberReturn, signUpOpen, type InteractionDeps } from './context.ts';
+
+export function renderSignUp(deps: InteractionDeps, ctx: Context, it: PendingInteraction, opts: { email?: string; name?: string; error?: string; status?: number } = {}) {
+  deps.render(ctx, 'signup', { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, email: opts.email ?? '', name: opts.name ?? '', error: opts.error }, opts.status);
+}
+
+export function showSignUp(deps: InteractionDeps) {
+  return async (ctx: Context) => {
+    const it = await deps.interactions.details(ctx, String(ctx.params.uid));
+    if (!signUpOpen(deps)) throw notFound('Sign-up');
+    renderSignUp(deps, ctx, it, { email: it.loginHint ?? '' });
+  };
+}
+
+export function submitSignUp(deps: InteractionDeps) {
+  return async (ctx: Context) => {
+    const it = await deps.interactions.details(ctx, String(ctx.params.uid));
+    if (!signUpOpen(deps)) throw notFound('Sign-up');
+    const email = field(ctx, 'email').trim();
+    const name = field(ctx, 'name').trim();
+    const password = field(ctx, 'password');
+    // What was typed comes back, except the passwords.
+    if (password !== field(ctx, 'confirm')) return renderSignUp(deps, ctx, it, { email, name, error: 'The passwords do not match.', status: 400 });
+    const outcome = await deps.accountLinks.signUp({ email, name, password }, requestMeta(ctx, it.clientId));
+    if (!outcome.ok) return renderSignUp(deps, ctx, it, { email, name, error: outcome.message, status: 400 });
+    rememberReturn(deps, ctx, it.uid);
+    deps.render(ctx, 'check-email', { email, purpose: 'signup', uid: it.uid });
+  };
+}

@@ -1,0 +1,142 @@
+// The admin CLI for people and APIs: invitations, roles, a resource's person
+// claims and a client's default resource — run as operators' scripts run it,
+// against a live server sharing its database.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Browser, csrfToken, pageText, type Page } from '../helpers/browser.ts';
+import { adminCli, errorLines } from '../helpers/cli.ts';
+import { startMailCatcher, linkIn, type MailCatcher } from '../helpers/mail.ts';
+import { createUser } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+async function accept(server: TestServer, url: string, form: { name: string; password: string; confirm?: string }) {
+  const browser = new Browser(server.url);
+  const page = (await browser.navigate(url)) as Page;
+  if (page.status !== 200) return page;
+  const token = page.html.match(/name="token" value="([^"]+)"/)![1]!;
+  return (await browser.navigate(`${server.url}/invitation`, { form: { csrf: csrfToken(page.html), token, name: form.name, password: form.password, confirm: form.confirm ?? form.password } })) as Page;
+}
+
+describe('admin CLI: invitations (REGISTRATION=invite)', () => {
+  let server: TestServer;
+  let mail: MailCatcher;
+  before(async () => {
+    mail = await startMailCatcher();
+    server = await startTestServer({ REGISTRATION: 'invite', SMTP_URL: mail.url });
+  });
+  after(async () => {
+    await server.stop();
+    await mail.close();
+  });
+  const admin = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
+
+  it('user invite prints a one-time link; the person sets a strong password and signs in with a confirmed address; the link works once', async () => {
+    const r = await admin('user', 'invite', '--email', 'Annie.Cannon@Example.test', '--name', 'Annie Cannon', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { email: string; url: string; expires_at: string; mailed: boolean };
+    assert.equal(out.email, 'annie.cannon@example.test');
+    assert.ok(out.url.startsWith(`${server.issuer}/invitation?token=`));
+    assert.equal(out.mailed, false);
+    assert.ok(new Date(out.expires_at).getTime() > Date.now() + 6 * 86400_000, 'INVITATION_TTL: 7 days');
+    const token = new URL(out.url).searchParams.get('token')!;
+    assert.equal(await server.runtime.db.linkToken.count({ where: { id: token } }), 0, 'stored only as a keyed hash');
+
+    const page = (await new Browser(server.url).navigate(out.url)) as Page;
+    assert.match(pageText(page.html), /invited to an account for annie\.cannon@example\.test/);
+    assert.match(page.html, /name="name"[^>]*value="Annie Cannon"/);
+    const weak = await accept(server, out.url, { name: 'Annie Cannon', password: 'annie.cannon' });
+    assert.equal(weak.status, 400);
+    assert.match(pageText(weak.html), /personal|guess/);
+    const done = await accept(server, out.url, { name: 'Annie Jump Cannon', password: 'harvard spectral classes' });
+    assert.equal(done.status, 200);
+    assert.match(pageText(done.html), /Your account is ready/);
+    const user = await server.runtime.users.findByEmail('annie.cannon@example.test');
+    assert.equal(user?.emailVerified, true);
+    assert.equal(user?.name, 'Annie Jump Cannon');
+    assert.equal((await server.runtime.signIn.password(user!.email, 'harvard spectral classes', {})).kind, 'ok');
+    const again = await accept(server, out.url, { name: 'Someone Else', password: 'another strong passphrase' });
+    assert.equal(again.status, 400);
+    assert.match(pageText(again.html), /already used/);
+    const events = (await server.runtime.audit.list({ limit: 50 })).map((e) => e.type);
+    assert.ok(events.includes('invitation_created') && events.includes('invitation_accepted'), events.join(' '));
+  });
+
+  it('--send mails the link too; inviting a registered address or a bad one is refused (exit 1)', async () => {
+    const r = await admin('user', 'invite', '--email', 'henrietta@example.test', '--send', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const [message] = await mail.waitFor('henrietta@example.test');
+    assert.match(message!.subject, /invited/);
+    assert.equal(linkIn(message!, '/invitation?token='), JSON.parse(r.stdout).url);
+
+    const person = await createUser(server);
+    for (const args of [['--email', person.email], ['--email', 'not-an-address']]) {
+      const refused = await admin('user', 'invite', ...args, '--json');
+      assert.equal(refused.code, 1, args.join(' '));
+      assert.equal(errorLines(refused.stderr).length, 1);
+      assert.equal(refused.stdout, '');
+    }
+    assert.equal((await admin('user', 'invite', '--json')).code, 2, 'usage');
+  });
+});
+
+describe('admin CLI: roles, resource claims, default resources', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.stop());
+  const admin = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
+
+  it('user create refuses a name of several lines (it would go into pages, tokens and mail as it is)', async () => {
+    const refused = await admin('user', 'create', '--email', `lines-${Date.now()}@example.test`, '--password', 'correct horse battery staple', '--name', 'Ada\nClaim your prize at https://evil.test', '--json');
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(errorLines(refused.stderr).join('\n'), /name must be one line/);
+    assert.equal((await server.runtime.db.user.count({ where: { name: { contains: 'evil.test' } } })), 0);
+  });
+
+  it('user add-role / remove-role change what user show and user list say, and are audited', async () => {
+    const person = await createUser(server);
+    const add = await admin('user', 'add-role', person.id, 'billing-admin', '--json');
+    assert.equal(add.code, 0, add.stderr);
+    assert.deepEqual(JSON.parse(add.stdout), { id: person.id, roles: ['billing-admin'], changed: true });
+    await admin('user', 'add-role', person.id, 'auditor', '--json');
+    const shown = JSON.parse((await admin('user', 'show', person.id, '--json')).stdout);
+    assert.deepEqual(shown.roles, ['auditor', 'billing-admin']);
+    assert.deepEqual(shown.passkeys, []);
+    const removed = JSON.parse((await admin('user', 'remove-role', person.id, 'billing-admin', '--json')).stdout);
+    assert.deepEqual(removed.roles, ['auditor']);
+    const listed = JSON.parse((await admin('user', 'list', '--json')).stdout) as { users: { id: string; roles: string[] }[] };
+    assert.deepEqual(listed.users.find((u) => u.id === person.id)?.roles, ['auditor']);
+    const bad = await admin('user', 'add-role', person.id, 'has spaces', '--json');
+    assert.equal(bad.code, 1, 'a role must be a plain token');
+    assert.match(errorLines(bad.stderr)[0]!, /role "has spaces" must be/);
+    const invalid = await admin('user', 'add-role', person.id, '-dash-first', '--json');
+    assert.notEqual(invalid.code, 0);
+    const types = (await server.runtime.audit.list({ userId: person.id })).map((e) => e.type);
+    assert.deepEqual(types.filter((t) => t.startsWith('role_')).sort(), ['role_added', 'role_added', 'role_removed']);
+  });
+
+  it('resource create --claims accepts email, email_verified, name, roles and refuses anything else', async () => {
+    const ok = await admin('resource', 'create', '--identifier', 'https://people.example.test', '--scope', 'people.read', '--claims', 'email name roles', '--json');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout).claims, ['email', 'name', 'roles']);
+    const bad = await admin('resource', 'create', '--identifier', 'https://bad.example.test', '--scope', 'x.read', '--claims', 'email password', '--json');
+    assert.equal(bad.code, 1);
+    assert.match(errorLines(bad.stderr)[0]!, /unknown claim "password"/);
+  });
+
+  it('client create --default-resource needs a registered resource the client has API scopes at', async () => {
+    await admin('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'cmdb.read reports.read', '--json');
+    const base = ['client', 'create', '--name', 'Reports', '--redirect-uri', 'https://reports.example.test/cb'];
+    const unknown = await admin(...base, '--api-scope', 'cmdb.read', '--default-resource', 'https://nowhere.example.test', '--json');
+    assert.equal(unknown.code, 1);
+    assert.match(errorLines(unknown.stderr)[0]!, /is not registered/);
+    const ungranted = await admin(...base, '--default-resource', 'https://cmdb.example.test', '--json');
+    assert.equal(ungranted.code, 1);
+    assert.match(errorLines(ungranted.stderr)[0]!, /must be granted one of its scopes/);
+    const ok = await admin(...base, '--api-scope', 'cmdb.read reports.read', '--default-resource', 'https://cmdb.example.test', '--json');
+    assert.equal(ok.code, 0, ok.stderr);
+    const shown = JSON.parse((await admin('client', 'show', JSON.parse(ok.stdout).client_id, '--json')).stdout);
+    assert.equal(shown.default_resource, 'https://cmdb.example.test');
+  });
+});
