@@ -20,6 +20,7 @@ import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
 import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
+import { introspectionExtensions } from './oidc/introspection-extensions.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes } from './account/routes.ts';
@@ -171,6 +172,12 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
   app.use(protocol.routes());
   app.use(tokenPreparser('/token'));
+  app.use(introspectionExtensions('/token/introspection', {
+    apiKeys: runtime.apiKeys,
+    serviceAccounts: runtime.serviceAccounts,
+    format: config.apiKeys,
+    clockSkew: config.clockSkew,
+  }));
   app.use((ctx, next) => live.middleware(ctx, next));
   return app;
 }

@@ -19,6 +19,7 @@ import { createLockoutService, type LockoutService } from './services/lockout.ts
 import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
 import { createSignInService, type SignInService } from './services/sign-in.ts';
 import { createLoginStateService, type LoginStateService } from './services/login-state.ts';
+import { createApiKeyService, type ApiKeyService } from './services/api-keys.ts';
 
 export interface Runtime {
   config: Config;
@@ -35,6 +36,7 @@ export interface Runtime {
   signIn: SignInService;
   lockout: LockoutService;
   loginState: LoginStateService;
+  apiKeys: ApiKeyService;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -63,11 +65,13 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   let recoveryKey: Buffer;
   let lockoutKey: Buffer;
   let artifactIdKey: Buffer;
+  let apiKeyHmacKey: Buffer;
   try {
     clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
     recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
     lockoutKey = Buffer.from(await getOrCreateSecret(db, box, 'lockout-hmac-key'), 'base64url');
     artifactIdKey = Buffer.from(await getOrCreateSecret(db, box, 'artifact-id-hmac-key'), 'base64url');
+    apiKeyHmacKey = Buffer.from(await getOrCreateSecret(db, box, 'api-key-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
     await storage.close();
@@ -77,6 +81,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const changes = createChangeTracker(db);
   const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey);
+  const serviceAccounts = createServiceAccountService(db, box, changes);
+  const resources = createResourceServerService(db, changes);
   return {
     config,
     db,
@@ -84,13 +90,14 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     box,
     users: createUserService(db, { bcryptCost: config.bcryptCost }),
     clients: createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
-    serviceAccounts: createServiceAccountService(db, box, changes),
-    resources: createResourceServerService(db, changes),
+    serviceAccounts,
+    resources,
     audit,
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
     lockout,
     loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey),
+    apiKeys: createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts }),
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

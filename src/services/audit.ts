@@ -18,7 +18,10 @@ export type AuditType =
   | 'password_changed'
   | 'signed_out_everywhere'
   | 'user_disabled'
-  | 'user_enabled';
+  | 'user_enabled'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'api_key_new_address';
 
 /** Where a request came from, as the HTTP layer saw it. */
 export interface RequestMeta {
