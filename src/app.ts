@@ -147,6 +147,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
       signIn: runtime.signIn,
       secondFactor: runtime.secondFactor,
       audit: runtime.audit,
+      apiKeys: runtime.apiKeys,
       csrf,
       render,
     },

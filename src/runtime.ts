@@ -97,7 +97,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
     lockout,
     loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey),
-    apiKeys: createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts }),
+    apiKeys: createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts, ownResource: config.apiResource }),
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

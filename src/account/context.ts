@@ -5,6 +5,7 @@ import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { AuditService, RequestMeta } from '../services/audit.ts';
+import type { ApiKeyService } from '../services/api-keys.ts';
 import type { SecondFactorService } from '../services/second-factor.ts';
 import type { SignInService } from '../services/sign-in.ts';
 import type { UserService } from '../services/users.ts';
@@ -15,6 +16,7 @@ export interface AccountDeps {
   signIn: SignInService;
   secondFactor: SecondFactorService;
   audit: AuditService;
+  apiKeys: ApiKeyService;
   csrf: Csrf;
   render: Render;
 }

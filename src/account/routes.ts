@@ -6,6 +6,7 @@ import { requireSignedIn, type AccountDeps } from './context.ts';
 import { changePassword } from './password.ts';
 import { confirmTotpSetup, regenerateRecoveryCodes, removeTotp, startTotpSetup } from './second-factor.ts';
 import { showAccount } from './show.ts';
+import { createApiKey, revokeApiKey } from './api-keys.ts';
 
 export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   const router = new Router({ prefix: '/account' });
@@ -20,6 +21,8 @@ export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   router.post('/totp/remove', ...checked, removeTotp(deps));
   router.post('/recovery-codes', ...checked, regenerateRecoveryCodes(deps));
   router.post('/apps/:grantId/revoke', ...post, revokeApp(deps));
+  router.post('/api-keys', ...post, createApiKey(deps));
+  router.post('/api-keys/:id/revoke', ...post, revokeApiKey(deps));
   router.post('/sign-out-everywhere', ...post, signOutEverywhere(deps));
   return router;
 }

@@ -6,9 +6,10 @@ export const NOTICES: Record<string, string> = {
   password: 'Your password was changed.',
   'mfa-removed': 'Two-step verification is off.',
   'app-revoked': 'Access was withdrawn. The app will have to ask again.',
+  'api-key-revoked': 'The API key was revoked. It stops working at once.',
 };
 
-export function showAccount({ sessions, users, secondFactor, csrf, render }: AccountDeps) {
+export function showAccount({ sessions, users, secondFactor, apiKeys, csrf, render }: AccountDeps) {
   return async (ctx: Context) => {
     // Coming back from signing in: drop the unused code from the address bar.
     if (ctx.query.code || ctx.query.error) {
@@ -16,12 +17,19 @@ export function showAccount({ sessions, users, secondFactor, csrf, render }: Acc
       return ctx.redirect('/account');
     }
     const accountId = accountOf(ctx);
-    const [user, hasTotp, apps] = await Promise.all([users.get(accountId), users.hasSecondFactor(accountId), sessions.authorizedApps(accountId)]);
+    const [user, hasTotp, apps, keys] = await Promise.all([
+      users.get(accountId),
+      users.hasSecondFactor(accountId),
+      sessions.authorizedApps(accountId),
+      apiKeys.list({ owner: { userId: accountId } }),
+    ]);
     render(ctx, 'account', {
       user,
       hasTotp,
       remainingCodes: hasTotp ? await secondFactor.remainingRecoveryCodes(accountId) : 0,
       apps,
+      apiKeys: keys,
+      form: ctx.state.form ?? {},
       csrf: csrf.token(ctx),
       notice: NOTICES[String(ctx.query.notice ?? '')],
       error: ctx.state.error,

@@ -100,9 +100,11 @@ export interface ApiKeyServiceDeps {
   audit: AuditService;
   resources: ResourceServerService;
   serviceAccounts: ServiceAccountService;
+  /** Latchkey's own API (API_RESOURCE): a key never carries its scopes, so a key cannot mint keys. */
+  ownResource: string;
 }
 
-export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource }: ApiKeyServiceDeps) {
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
   const touched = new Map<string, number>();
@@ -111,6 +113,7 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
 
   /** The scopes an owner may put on a key, and the resource's when bound. */
   async function checkScopes(owner: KeyOwner, scopes: string[], resource: string | undefined): Promise<void> {
+    if (resource === ownResource) throw invalidInput(`a key cannot be bound to ${ownResource}, Latchkey's own API`);
     if (resource) {
       const rs = await resources.find(resource);
       if (!rs) throw invalidInput(`resource ${resource} is not registered`);
@@ -125,7 +128,7 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
     } else if (!resource) {
       // A person may be granted, through an app, any scope a registered API defines.
-      const defined = new Set((await resources.list()).flatMap((r) => splitScope(r.scope)));
+      const defined = new Set((await resources.list()).filter((r) => r.identifier !== ownResource).flatMap((r) => splitScope(r.scope)));
       const outside = scopes.filter((s) => !defined.has(s));
       if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by any registered API`);
     }
@@ -213,6 +216,13 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       const record = toRecord(row);
       await audit.record('api_key_created', { ...meta, ...ownerMeta(record) }, { key_id: record.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
       return { key, record };
+    },
+
+    /** A person's id or a service account's client id, as an owner. */
+    async ownerFromId(id: string): Promise<KeyOwner> {
+      if (await db.user.findUnique({ where: { id }, select: { id: true } })) return { userId: id };
+      if (await serviceAccounts.forAssertion(id)) return { clientId: id };
+      throw notFound(`user or service account ${id}`);
     },
 
     async list(filter: { owner?: KeyOwner } = {}): Promise<ApiKeyRecord[]> {
