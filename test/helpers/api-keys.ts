@@ -26,3 +26,9 @@ export async function exchange(server: { url: string }, form: Record<string, str
   });
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
+
+/** How many database statements the server has run so far (its own metric). */
+export async function statementCount(server: TestServer): Promise<number> {
+  const { values } = await server.metrics.dbDuration.get();
+  return values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+}
