@@ -67,7 +67,7 @@ describe('JSON API: a person\'s own API keys', () => {
     const del = await call(`/me/api-keys/${created.id}`, bobToken, { method: 'DELETE' });
     assert.equal(del.status, 404);
     assert.match(del.headers.get('content-type')!, /problem\+json/);
-    assert.equal((await server.runtime.apiKeys.get(created.id)).revokedAt, null);
+    assert.equal((await server.runtime.apiKeys.get(created.id!)).revokedAt, null);
     const bobs = (await (await call('/me/api-keys', bobToken)).json()) as { api_keys: unknown[] };
     assert.deepEqual(bobs.api_keys, []);
   });
