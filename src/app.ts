@@ -109,6 +109,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
   app.use(site.routes());
 
+  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const api = createApi({
     config,
     log,
@@ -119,10 +120,10 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     },
     routes: apiRouteList(runtime),
     scopeDescriptions: API_SCOPES,
+    failureBudget: limits.failures,
   });
   app.use(api.middleware);
 
-  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const csrf = createCsrf(config.secureCookies);
   const interactions = interactionRoutes(
     {
