@@ -7,7 +7,9 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Browser } from '../helpers/browser.ts';
 import { codeFlow, createUser, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { importJWK, SignJWT } from 'jose';
 import { introspect, resourceServerClient } from '../helpers/api-keys.ts';
+import { loadSigningJwks } from '../../src/services/signing-keys.ts';
 
 const BILLING = 'https://billing.example.test';
 
@@ -16,11 +18,12 @@ describe('JSON API: a person\'s own API keys', () => {
   let api: string;
   let aliceToken: string;
   let bobToken: string;
-  let noScopeToken: string;
+  let otherApiToken: string;
 
-  async function personToken(scope: string, person: Awaited<ReturnType<typeof createUser>>, apiScope = 'api-keys') {
+  let alice: Awaited<ReturnType<typeof createUser>>;
+  async function personToken(scope: string, person: Awaited<ReturnType<typeof createUser>>, apiScope = 'api-keys', resource = `${server.issuer}/api`) {
     const app = await registerClient(server, { apiScope });
-    const { tokens } = await codeFlow(app, new Browser(server.url), person, { resource: `${server.issuer}/api`, scope: `openid ${scope}` });
+    const { tokens } = await codeFlow(app, new Browser(server.url), person, { resource, scope: `openid ${scope}` });
     return tokens.access_token;
   }
   const call = (path: string, token: string | undefined, init: RequestInit = {}) =>
@@ -31,11 +34,11 @@ describe('JSON API: a person\'s own API keys', () => {
     api = `${server.issuer}/api`;
     await server.runtime.resources.create({ identifier: BILLING, scope: 'invoices.read invoices.write' });
     await server.runtime.resources.create({ identifier: 'https://other.example.test', scope: 'other.read' });
-    const alice = await createUser(server);
+    alice = await createUser(server);
     const bob = await createUser(server);
     aliceToken = await personToken('api-keys', alice);
     bobToken = await personToken('api-keys', bob);
-    noScopeToken = await personToken('other.read', alice, 'api-keys other.read').catch(() => '');
+    otherApiToken = await personToken('other.read', alice, 'other.read', 'https://other.example.test');
   });
   after(() => server.stop());
 
@@ -86,8 +89,22 @@ describe('JSON API: a person\'s own API keys', () => {
   });
 
   it('without a token 401; without the api-keys scope 403; a machine token 403; other audience 401', async () => {
-    assert.equal((await call('/me/api-keys', undefined)).status, 401);
-    if (noScopeToken) assert.equal((await call('/me/api-keys', noScopeToken)).status, 401, 'a token for another API is not for this one');
+    const none = await call('/me/api-keys', undefined);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('content-type')!, /problem\+json/);
+    assert.equal((await call('/me/api-keys', otherApiToken)).status, 401, 'a token for another API is not for this one');
+    // A person's token for this API, signed with the server's own key, without the api-keys scope.
+    const jwk = (await loadSigningJwks(server.runtime.db, server.runtime.box)).keys.find((k) => k.alg === 'RS256' && !k.key_ops)!;
+    const now = Math.floor(Date.now() / 1000);
+    const noScope = await new SignJWT({ iss: server.issuer, aud: api, sub: alice.id, client_id: 'some-app', scope: 'openid', iat: now, exp: now + 300, jti: 'no-scope' })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'at+jwt' })
+      .sign(await importJWK(jwk, 'RS256'));
+    for (const [method, path] of [['GET', '/me/api-keys'], ['POST', '/me/api-keys'], ['DELETE', '/me/api-keys/key_abc']] as const) {
+      const r = await call(path, noScope, { method, ...(method === 'POST' ? { body: JSON.stringify({ name: 'no-scope', scope: 'invoices.read' }) } : {}) });
+      assert.equal(r.status, 403, `${method} ${path}`);
+      assert.match(r.headers.get('www-authenticate')!, /error="insufficient_scope", scope="api-keys"/);
+    }
+    assert.deepEqual((await server.runtime.apiKeys.list({ owner: { userId: alice.id } })).filter((k) => k.name === 'no-scope'), [], 'nothing created without the scope');
     // A service account granted the scope is still not a person.
     const sa = await server.runtime.clients.create({ name: 'm', redirectUris: [], clientCredentials: true, apiScope: 'api-keys' });
     const res = await fetch(`${server.url}/token`, {
