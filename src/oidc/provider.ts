@@ -65,7 +65,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   );
   provider.registerGrantType(
     TOKEN_EXCHANGE,
-    buildTokenExchangeHandler({ apiKeys: deps.apiKeys, resources: deps.resources, serviceAccounts: deps.serviceAccounts }),
+    buildTokenExchangeHandler({ apiKeys: deps.apiKeys, resources: deps.resources }),
     tokenExchangeParameters,
   );
   provider.on('grant.success', (ctx) => {

@@ -261,6 +261,13 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       if (row.ownerDisabled) return { active: false, reason: 'owner_disabled' };
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return { active: false, reason: 'expired' };
       const key = toRecord(row);
+      if (row.clientId) {
+        // A service account's key never carries more than the account is granted now (cached per node, like the account).
+        const account = await serviceAccounts.forAssertion(row.clientId);
+        if (!account) return { active: false, reason: 'owner_disabled' };
+        const granted = new Set(splitScope(account.metadata.scope));
+        key.scopes = key.scopes.filter((s) => granted.has(s));
+      }
       if (key.allowedCidrs.length && !addressAllowed(key.allowedCidrs, address)) return { active: false, reason: 'address' };
       if (allowed && !allowed(key)) return { active: false, reason: 'not_allowed' };
       touch(row, address);

@@ -1,5 +1,6 @@
 // Introspection and key exchange as resource servers and scripts call them.
 import type { TestServer } from './server.ts';
+import { createChangeTracker } from '../../src/services/config-cache.ts';
 
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
@@ -31,4 +32,18 @@ export async function exchange(server: { url: string }, form: Record<string, str
 export async function statementCount(server: TestServer): Promise<number> {
   const { values } = await server.metrics.dbDuration.get();
   return values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+}
+
+/** Narrows a service account's granted scope in its row (no admin command does this yet), and tells every node. */
+export async function narrowServiceAccount(server: TestServer, clientId: string, scope: string) {
+  const row = await server.runtime.db.client.findUniqueOrThrow({ where: { id: clientId } });
+  const metadata = { ...(JSON.parse(row.metadata) as Record<string, unknown>), scope, default_scope: scope };
+  await server.runtime.db.client.update({ where: { id: clientId }, data: { metadata: JSON.stringify(metadata) } });
+  // Recorded as another node (an admin's CLI) would: this node sees it within CHECK_EVERY_MS.
+  await createChangeTracker(server.runtime.db).changed('clients');
+  const until = Date.now() + 5000;
+  while ((await server.runtime.serviceAccounts.forAssertion(clientId))?.metadata.scope !== scope) {
+    if (Date.now() > until) throw new Error(`the node did not see ${clientId}'s new scope`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

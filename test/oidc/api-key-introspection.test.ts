@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createUser } from '../helpers/relying-party.ts';
-import { introspect, resourceServerClient, statementCount } from '../helpers/api-keys.ts';
+import { introspect, narrowServiceAccount, resourceServerClient, statementCount } from '../helpers/api-keys.ts';
 
 const BILLING = 'https://billing.example.test';
 const SHIPPING = 'https://shipping.example.test';
@@ -134,6 +134,14 @@ describe('API keys at the introspection endpoint', () => {
     assert.equal(await at('2001:db8:abce::1'), false);
     assert.equal(await at('not-an-ip'), false);
     assert.equal(await at(), false);
+  });
+
+  it("a service account's key answers with no more than the account is granted now", async () => {
+    const wide = (await server.runtime.serviceAccounts.create({ name: 'narrowing', scope: 'invoices.read invoices.write', generateKey: 'ES256' })).account.clientId;
+    const { key } = await server.runtime.apiKeys.create({ owner: { clientId: wide }, name: 'k', scope: 'invoices.read invoices.write' });
+    assert.equal((await introspect(server, billingRs, { token: key })).body.scope, 'invoices.read invoices.write');
+    await narrowServiceAccount(server, wide, 'invoices.read');
+    assert.equal((await introspect(server, billingRs, { token: key })).body.scope, 'invoices.read');
   });
 
   it('the scope ceiling: a service account key within its grant, a person key within what registered APIs define', async () => {

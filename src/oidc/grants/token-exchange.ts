@@ -7,7 +7,6 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiKeyService } from '../../services/api-keys.ts';
 import { decideScopes, splitScope } from '../../services/api-access.ts';
 import type { ResourceServerService } from '../../services/resource-servers.ts';
-import type { ServiceAccountService } from '../../services/service-accounts.ts';
 import { findResource, resourceServerInfo } from '../resource-indicators.ts';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -60,10 +59,9 @@ const REASONS: Record<string, string> = {
 export interface TokenExchangeDeps {
   apiKeys: ApiKeyService;
   resources: ResourceServerService;
-  serviceAccounts: ServiceAccountService;
 }
 
-export function buildTokenExchangeHandler({ apiKeys, resources, serviceAccounts }: TokenExchangeDeps) {
+export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeDeps) {
   return async function tokenExchange(ctx: KoaContextWithOIDC): Promise<void> {
     const { client, params, provider } = ctx.oidc;
     if (!client || !params) throw refuse('invalid_client', 'client authentication failed');
@@ -92,13 +90,10 @@ export function buildTokenExchangeHandler({ apiKeys, resources, serviceAccounts 
       throw refuse('invalid_target', `${resource} takes opaque tokens checked by introspection: let it introspect the API key itself`);
     }
 
-    // A service account's key never exceeds what the account is granted now.
-    let ceiling = key.scopes;
+    // (A service account's key comes back narrowed to what the account is granted now.)
+    const ceiling = key.scopes;
     let tokenClient = client;
     if (key.owner.kind === 'service_account') {
-      const account = await serviceAccounts.forAssertion(key.owner.id);
-      const granted = new Set(splitScope(account?.metadata.scope));
-      ceiling = ceiling.filter((s) => granted.has(s));
       const found = await provider.Client.find(key.owner.id);
       if (!found) throw refuse('invalid_grant', 'the owner of the API key is disabled');
       tokenClient = found;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { createUser } from '../../helpers/relying-party.ts';
-import { exchange } from '../../helpers/api-keys.ts';
+import { exchange, narrowServiceAccount } from '../../helpers/api-keys.ts';
 
 const BILLING = 'https://billing.example.test';
 const OPAQUE = 'https://opaque.example.test';
@@ -51,6 +51,17 @@ describe('token exchange of an API key (RFC 8693)', () => {
     const { payload } = await jwtVerify(r.body.access_token!, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: BILLING });
     assert.equal(payload.sub, saId);
     assert.equal(payload.client_id, saId);
+
+    // The account's grant narrowed after the key was made: the key narrows with it.
+    const wide = (await server.runtime.serviceAccounts.create({ name: 'narrowing', scope: 'invoices.read invoices.write', generateKey: 'ES256' })).account.clientId;
+    const both = await server.runtime.apiKeys.create({ owner: { clientId: wide }, name: 'k', scope: 'invoices.read invoices.write' });
+    assert.equal((await exchange(server, { subject_token: both.key, resource: BILLING })).body.scope, 'invoices.read invoices.write');
+    await narrowServiceAccount(server, wide, 'invoices.read');
+    const narrowed = await exchange(server, { subject_token: both.key, resource: BILLING });
+    assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
+    assert.equal(narrowed.body.scope, 'invoices.read');
+    const beyond = await exchange(server, { subject_token: both.key, resource: BILLING, scope: 'invoices.write' });
+    assert.equal(beyond.body.error, 'invalid_scope', JSON.stringify(beyond.body));
   });
 
   it('the token never outlives the key', async () => {
