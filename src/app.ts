@@ -20,10 +20,13 @@ import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
 import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
+import { introspectionExtensions } from './oidc/introspection-extensions.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes, landingRoutes } from './account/routes.ts';
 import type { Runtime } from './runtime.ts';
+import { createApi } from './api/index.ts';
+import { API_SCOPES, apiRouteList } from './api/routes.ts';
 
 export interface AppDeps {
   runtime: Runtime;
@@ -109,6 +112,20 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(site.routes());
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
+  const api = createApi({
+    config,
+    log,
+    keys: () => live.publicJwks,
+    async subjectActive(caller) {
+      if (caller.kind === 'person') return (await runtime.users.findActive(caller.subject)) !== undefined;
+      return (await runtime.clients.findForProvider(caller.subject)) !== undefined;
+    },
+    routes: apiRouteList(runtime),
+    scopeDescriptions: API_SCOPES,
+    failureBudget: limits.failures,
+  });
+  app.use(api.middleware);
+
   const csrf = createCsrf(config.secureCookies);
   const settings = {
     registration: config.registration,
@@ -145,6 +162,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     passkeys: runtime.passkeys,
     accountLinks: runtime.accountLinks,
     settings,
+    apiKeys: runtime.apiKeys,
     csrf,
     render,
   };
@@ -170,6 +188,12 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
   app.use(protocol.routes());
   app.use(tokenPreparser('/token'));
+  app.use(introspectionExtensions('/token/introspection', {
+    apiKeys: runtime.apiKeys,
+    serviceAccounts: runtime.serviceAccounts,
+    format: config.apiKeys,
+    clockSkew: config.clockSkew,
+  }));
   app.use((ctx, next) => live.middleware(ctx, next));
   return app;
 }

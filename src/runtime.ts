@@ -25,6 +25,7 @@ import { createMailer, type Mailer } from './services/mailer.ts';
 import { createMailThrottle } from './services/mail-throttle.ts';
 import { createAccountLinkService, type AccountLinkService } from './services/account-links.ts';
 import { createPasskeyService, type PasskeyService } from './services/passkeys.ts';
+import { createApiKeyService, type ApiKeyService } from './services/api-keys.ts';
 
 export interface Runtime {
   config: Config;
@@ -44,6 +45,7 @@ export interface Runtime {
   mailer: Mailer;
   accountLinks: AccountLinkService;
   passkeys: PasskeyService;
+  apiKeys: ApiKeyService;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -74,12 +76,14 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   let lockoutKey: Buffer;
   let artifactIdKey: Buffer;
   let linkKey: Buffer;
+  let apiKeyHmacKey: Buffer;
   try {
     clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
     recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
     lockoutKey = Buffer.from(await getOrCreateSecret(db, box, 'lockout-hmac-key'), 'base64url');
     artifactIdKey = Buffer.from(await getOrCreateSecret(db, box, 'artifact-id-hmac-key'), 'base64url');
     linkKey = Buffer.from(await getOrCreateSecret(db, box, 'link-token-hmac-key'), 'base64url');
+    apiKeyHmacKey = Buffer.from(await getOrCreateSecret(db, box, 'api-key-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
     await storage.close();
@@ -101,6 +105,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     lockout,
     config,
   });
+  const serviceAccounts = createServiceAccountService(db, box, changes);
+  const resources = createResourceServerService(db, changes);
   return {
     config,
     db,
@@ -108,8 +114,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     box,
     users,
     clients: createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris }),
-    serviceAccounts: createServiceAccountService(db, box, changes),
-    resources: createResourceServerService(db, changes),
+    serviceAccounts,
+    resources,
     audit,
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
@@ -118,6 +124,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     mailer,
     accountLinks,
     passkeys: createPasskeyService(db, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
+    apiKeys: createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts, ownResource: config.apiResource }),
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

@@ -14,6 +14,7 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { getOrCreateSecret } from './services/server-secrets.ts';
 import { advanceKeyStages, ensureSigningKeys, loadSigningJwks } from './services/signing-keys.ts';
 import { createLiveProvider, type LiveProvider } from './oidc/live-provider.ts';
+import { API_SCOPES } from './api/routes.ts';
 
 export interface RunningServer {
   url: string;
@@ -49,6 +50,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (runtime.generatedKekFile) {
     log.warn({ file: runtime.generatedKekFile }, 'using a key-encryption key from DATA_DIR (development only); set LATCHKEY_KEY_ENCRYPTION_KEY in production');
   }
+  // Latchkey's own JSON API is a resource like any other: tokens for it are requested with resource=API_RESOURCE.
+  await runtime.resources.ensure(config.apiResource, Object.keys(API_SCOPES));
   const createdKeys = await ensureSigningKeys(runtime.db, runtime.box);
   if (createdKeys.length) log.info({ kids: createdKeys }, 'generated signing keys');
   const cookieKeys = [await getOrCreateSecret(runtime.db, runtime.box, 'cookie-key')];
@@ -64,6 +67,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       clients: runtime.clients,
       serviceAccounts: runtime.serviceAccounts,
       resources: runtime.resources,
+      apiKeys: runtime.apiKeys,
       jwks,
       cookieKeys,
       artifactIdKey: runtime.artifactIdKey,

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime.ts';
 import { invalidInput } from '../errors.ts';
-import { GENERATED_KEY_ALGS, JWT_BEARER, parseJwksText, type ServiceAccountView, type ServiceGrant } from '../services/service-accounts.ts';
-import { printResult, table, UsageError } from './output.ts';
+import { GENERATED_KEY_ALGS, JWT_BEARER, SELF_SIGNED_MAX_LIFETIME, parseJwksText, type ServiceAccountView, type ServiceGrant } from '../services/service-accounts.ts';
+import { printResult, readStdin, table, UsageError } from './output.ts';
 
 const GRANT_NAMES: Record<string, ServiceGrant> = { 'jwt-bearer': JWT_BEARER, client_credentials: 'client_credentials' };
 
@@ -26,6 +26,14 @@ function parseExpiry(value: string | undefined): Date | undefined {
   return d;
 }
 
+function selfSignedLifetime(on: boolean, seconds: string | undefined): number | undefined {
+  if (seconds !== undefined && !on) throw new UsageError('--self-signed-max-lifetime goes with --self-signed-tokens');
+  if (!on) return undefined;
+  if (seconds === undefined) return SELF_SIGNED_MAX_LIFETIME;
+  if (!/^\d+$/.test(seconds)) throw new UsageError('--self-signed-max-lifetime must be a whole number of seconds');
+  return Number(seconds);
+}
+
 const describe = (a: ServiceAccountView) => ({
   client_id: a.clientId,
   name: a.name,
@@ -33,6 +41,7 @@ const describe = (a: ServiceAccountView) => ({
   grant_types: a.metadata.grant_types,
   scope: a.metadata.scope,
   default_scope: a.metadata.default_scope,
+  self_signed_tokens: a.metadata.self_signed_tokens ?? null,
   credential: a.hasSharedSecret ? 'shared_secret' : 'keys',
   keys: a.keys.map((k) => ({ kid: k.kid, alg: k.alg, expires_at: k.expiresAt?.toISOString() ?? null })),
   created_at: a.createdAt.toISOString(),
@@ -52,6 +61,10 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
           'jwks-file': { type: 'string' },
           'generate-key': { type: 'string' },
           'shared-secret': { type: 'boolean', default: false },
+          'shared-secret-stdin': { type: 'boolean', default: false },
+          'client-id': { type: 'string' },
+          'self-signed-tokens': { type: 'boolean', default: false },
+          'self-signed-max-lifetime': { type: 'string' },
           grant: { type: 'string', multiple: true },
           'key-expires': { type: 'string' },
         },
@@ -75,6 +88,9 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
         jwks: values['jwks-file'] ? readJwksFile(values['jwks-file']) : undefined,
         generateKey: gen as (typeof GENERATED_KEY_ALGS)[number] | undefined,
         sharedSecret: values['shared-secret'],
+        importedSecret: values['shared-secret-stdin'] ? await readStdin() : undefined,
+        clientId: values['client-id'],
+        selfSignedMaxLifetime: selfSignedLifetime(values['self-signed-tokens'], values['self-signed-max-lifetime']),
         keyExpiresAt: parseExpiry(values['key-expires']),
       });
       printResult(

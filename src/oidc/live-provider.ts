@@ -6,11 +6,14 @@ import type { Context, Next } from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'jose';
+import { publicJwksOf } from '../services/signing-keys.ts';
 
 export interface LiveProvider {
   readonly current: Provider;
   /** Kids of the keys that sign now. */
   readonly signingKids: string[];
+  /** The published keys' public members (what /jwks serves): for verifying our own tokens in process. */
+  readonly publicJwks: { keys: JWK[] };
   middleware(ctx: Context, next: Next): Promise<void>;
   /** Reloads keys; rebuilds the provider when they changed. True when rebuilt. */
   refresh(): Promise<boolean>;
@@ -23,6 +26,7 @@ export async function createLiveProvider(build: (jwks: { keys: JWK[] }) => Provi
   let handler: (ctx: Context, next: Next) => Promise<void>;
   let seen = '';
   let signingKids: string[] = [];
+  let publicJwks: { keys: JWK[] } = { keys: [] };
 
   async function refresh(): Promise<boolean> {
     const jwks = await loadKeys();
@@ -33,6 +37,7 @@ export async function createLiveProvider(build: (jwks: { keys: JWK[] }) => Provi
     handler = mount(next) as unknown as typeof handler;
     seen = print;
     signingKids = jwks.keys.filter((k) => !k.key_ops).map((k) => k.kid!);
+    publicJwks = publicJwksOf(jwks);
     return true;
   }
 
@@ -43,6 +48,9 @@ export async function createLiveProvider(build: (jwks: { keys: JWK[] }) => Provi
     },
     get signingKids() {
       return signingKids;
+    },
+    get publicJwks() {
+      return publicJwks;
     },
     middleware: (ctx, next) => handler(ctx, next),
     refresh,

@@ -31,7 +31,10 @@ export type AuditType =
   | 'passkey_removed'
   | 'passkey_used'
   | 'role_added'
-  | 'role_removed';
+  | 'role_removed'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'api_key_new_address';
 
 /** Where a request came from, as the HTTP layer saw it. */
 export interface RequestMeta {

@@ -63,6 +63,32 @@ export function createResourceServerService(db: Db, changes: ChangeTracker) {
       }
     },
 
+    /**
+     * Makes sure `identifier` is registered and defines at least `scopes`
+     * (adding the missing ones; an operator's own additions stay). For
+     * resources the server itself serves; safe when nodes race.
+     */
+    async ensure(identifier: string, scopes: string[]): Promise<void> {
+      if (!scopes.length) return;
+      let row = await db.resourceServer.findUnique({ where: { identifier } });
+      if (!row) {
+        try {
+          await db.resourceServer.create({ data: { identifier: checkResourceIdentifier(identifier), scope: checkScope(scopes.join(' ')), format: 'jwt', ttl: 3600 } });
+          await changes.changed('resources');
+          return;
+        } catch (err) {
+          // Another node registered it first: carry on with its row.
+          if ((err as { code?: string }).code !== 'P2002') throw err;
+          row = await db.resourceServer.findUniqueOrThrow({ where: { identifier } });
+        }
+      }
+      const have = row.scope.split(' ');
+      const missing = scopes.filter((s) => !have.includes(s));
+      if (!missing.length) return;
+      await db.resourceServer.update({ where: { identifier }, data: { scope: checkScope([...have, ...missing].join(' ')) } });
+      await changes.changed('resources');
+    },
+
     async list(): Promise<ResourceServerRecord[]> {
       return (await db.resourceServer.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
     },

@@ -120,3 +120,10 @@ export async function loadSigningJwks(db: Db, box: SecretBox): Promise<{ keys: J
     }),
   };
 }
+
+const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+
+/** The public members of a key set: what verifying our own tokens needs, nothing more. */
+export function publicJwksOf(jwks: { keys: JWK[] }): { keys: JWK[] } {
+  return { keys: jwks.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([name]) => !PRIVATE_MEMBERS.has(name))) as JWK) };
+}

@@ -33,6 +33,13 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ LATCHKEY_KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }), /LATCHKEY_KEY_ENCRYPTION_KEY/);
     assert.throws(() => loadConfig({ ISSUER: 'ftp://x' }), /ISSUER/);
     assert.throws(() => loadConfig({ TRUST_PROXY: 'maybe' }), /TRUST_PROXY/);
+    assert.throws(() => loadConfig({ API_RESOURCE: 'not a url' }), /API_RESOURCE/);
+    assert.throws(() => loadConfig({ API_RESOURCE: 'https://x.example/api#frag' }), /API_RESOURCE: must not contain a fragment/);
+  });
+
+  it("Latchkey's own API resource defaults to the issuer's /api", () => {
+    assert.equal(loadConfig({ PORT: '8080' }).apiResource, 'http://localhost:8080/api');
+    assert.equal(loadConfig({ API_RESOURCE: 'https://api.example.com/latchkey' }).apiResource, 'https://api.example.com/latchkey');
   });
 
   it('production refuses to start without a key-encryption key or with an http issuer', () => {
