@@ -169,7 +169,9 @@ const loadScenarios = SCENARIOS.map((s) => s.name).filter(want) as ScenarioName[
 async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => number) {
   const set = scenarioSet(target);
   for (const name of loadScenarios) {
-    const unit = SCENARIOS.find((s) => s.name === name)!.unit;
+    const info = SCENARIOS.find((s) => s.name === name)!;
+    if (info.latchkeyOnly && target.kind === 'baseline') continue;
+    const unit = info.unit;
     if (opts.warmupS > 0) {
       const w = await set.prepare(name, Math.min(8, Math.max(...opts.levels)), opts.warmupS);
       const ws = await runClosedLoop(w.workers, opts.warmupS * 1000);

@@ -24,6 +24,8 @@ export interface ScenarioInfo {
   /** What one operation is. */
   unit: string;
   description: string;
+  /** Nothing to compare with in the bare library (e.g. API keys): the baseline skips it. */
+  latchkeyOnly?: true;
 }
 
 export const SCENARIOS: ScenarioInfo[] = [
@@ -32,6 +34,7 @@ export const SCENARIOS: ScenarioInfo[] = [
   { name: 'jwt-bearer', unit: 'req', description: 'RFC 7523 grant, ES256 assertion with a fresh jti, JWT (RS256) access token for a resource' },
   { name: 'client-credentials', unit: 'req', description: 'client_credentials (client_secret_basic), JWT (RS256) access token for a resource' },
   { name: 'introspection', unit: 'req', description: 'introspection of one opaque access token (client_secret_basic)' },
+  { name: 'api-key-introspection', unit: 'req', description: 'introspection of one API key by its resource server (client_secret_basic, caller_ip in range)', latchkeyOnly: true },
   { name: 'userinfo', unit: 'req', description: 'GET /me with an opaque bearer token from a code flow' },
   { name: 'code-flow', unit: 'flow', description: 'authorize → login page → password → consent → code → token, new cookie jar per flow (9 requests)' },
   { name: 'sso-flow', unit: 'flow', description: 'authorize with an SSO session and remembered consent → code → token (2 requests)' },
@@ -289,6 +292,17 @@ export function scenarioSet(target: Target) {
         const token = opaqueToken;
         const workers = range.map((): Op => async () => {
           const res = await send(pool, '/token/introspection', { form: { token }, headers: { authorization: auth } });
+          if (res.status !== 200) return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+          return res.text.includes('"active":true') ? { ok: true, status: 200 } : fail(200, 'inactive');
+        });
+        return { workers, notes: noNotes };
+      }
+      case 'api-key-introspection': {
+        const k = fixture.apiKey;
+        if (!k) throw new Error('api-key-introspection needs the Latchkey fixture');
+        const auth = basicAuth(k.resourceServer.clientId, k.resourceServer.clientSecret);
+        const workers = range.map((): Op => async () => {
+          const res = await send(pool, '/token/introspection', { form: { token: k.key, caller_ip: '10.1.2.3' }, headers: { authorization: auth } });
           if (res.status !== 200) return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
           return res.text.includes('"active":true') ? { ok: true, status: 200 } : fail(200, 'inactive');
         });

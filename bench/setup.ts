@@ -31,6 +31,8 @@ export interface Fixture {
   machine: { clientId: string; clientSecret: string };
   serviceAccount: { clientId: string; privateJwk: JWK; publicJwk: JWK; scope: string };
   people: { email: string; password: string; id: string }[];
+  /** Latchkey only: a service account's API key bound to API_JWT, and that API's resource-server client. */
+  apiKey?: { key: string; resourceServer: { clientId: string; clientSecret: string } };
 }
 
 function publicPart(jwk: JWK): JWK {
@@ -50,6 +52,8 @@ export async function setUpLatchkey(env: Record<string, string>): Promise<Fixtur
     };
     const machine = await runtime.clients.create({ name: 'bench machine', redirectUris: [], clientCredentials: true, apiScope: API_SCOPE });
     const sa = await runtime.serviceAccounts.create({ name: 'bench service account', scope: API_SCOPE, generateKey: 'ES256' });
+    const rs = await runtime.clients.create({ name: 'bench resource server', redirectUris: [], resourceServers: [API_JWT] });
+    const apiKey = await runtime.apiKeys.create({ owner: { clientId: sa.account.clientId }, name: 'bench key', scope: 'api.read', resource: API_JWT, allowIps: ['10.0.0.0/8'] });
     const people = await Promise.all(
       Array.from({ length: PEOPLE }, async (_, i) => {
         const email = `person-${i}@bench.test`;
@@ -63,6 +67,7 @@ export async function setUpLatchkey(env: Record<string, string>): Promise<Fixtur
       machine: { clientId: machine.client.clientId, clientSecret: machine.clientSecret! },
       serviceAccount: { clientId: sa.account.clientId, privateJwk: sa.privateJwk!, publicJwk: publicPart(sa.privateJwk!), scope: API_SCOPE },
       people,
+      apiKey: { key: apiKey.key, resourceServer: { clientId: rs.client.clientId, clientSecret: rs.clientSecret! } },
     };
   } finally {
     await runtime.close();

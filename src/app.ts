@@ -21,6 +21,7 @@ import { createInteractionApi } from './oidc/interactions.ts';
 import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
 import { preparserFailures } from './oidc/token-audit.ts';
+import { introspectionExtensions } from './oidc/introspection-extensions.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes, landingRoutes } from './account/routes.ts';
@@ -112,6 +113,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
   app.use(site.routes());
 
+  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const api = createApi({
     config,
     log,
@@ -122,6 +124,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     },
     routes: apiRouteList(runtime),
     scopeDescriptions: API_SCOPES,
+    failureBudget: limits.failures,
   });
   app.use(api.middleware);
   app.use(createAdminApi({
@@ -133,7 +136,6 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     serviceAccounts: runtime.serviceAccounts,
   }).middleware);
 
-  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
   const csrf = createCsrf(config.secureCookies);
   const settings = {
     registration: config.registration,
@@ -170,6 +172,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     passkeys: runtime.passkeys,
     accountLinks: runtime.accountLinks,
     settings,
+    apiKeys: runtime.apiKeys,
     csrf,
     render,
   };
@@ -195,6 +198,12 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
   app.use(protocol.routes());
   app.use(tokenPreparser('/token', preparserFailures(runtime.tokenUsage)));
+  app.use(introspectionExtensions('/token/introspection', {
+    apiKeys: runtime.apiKeys,
+    serviceAccounts: runtime.serviceAccounts,
+    format: config.apiKeys,
+    clockSkew: config.clockSkew,
+  }));
   app.use((ctx, next) => live.middleware(ctx, next));
   return app;
 }

@@ -28,6 +28,7 @@ import { createMailer, type Mailer } from './services/mailer.ts';
 import { createMailThrottle } from './services/mail-throttle.ts';
 import { createAccountLinkService, type AccountLinkService } from './services/account-links.ts';
 import { createPasskeyService, type PasskeyService } from './services/passkeys.ts';
+import { createApiKeyService, type ApiKeyService } from './services/api-keys.ts';
 
 export interface Runtime {
   config: Config;
@@ -52,6 +53,7 @@ export interface Runtime {
   mailer: Mailer;
   accountLinks: AccountLinkService;
   passkeys: PasskeyService;
+  apiKeys: ApiKeyService;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -82,12 +84,14 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   let lockoutKey: Buffer;
   let artifactIdKey: Buffer;
   let linkKey: Buffer;
+  let apiKeyHmacKey: Buffer;
   try {
     clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
     recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
     lockoutKey = Buffer.from(await getOrCreateSecret(db, box, 'lockout-hmac-key'), 'base64url');
     artifactIdKey = Buffer.from(await getOrCreateSecret(db, box, 'artifact-id-hmac-key'), 'base64url');
     linkKey = Buffer.from(await getOrCreateSecret(db, box, 'link-token-hmac-key'), 'base64url');
+    apiKeyHmacKey = Buffer.from(await getOrCreateSecret(db, box, 'api-key-hmac-key'), 'base64url');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
     await storage.close();
@@ -113,6 +117,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const serviceAccounts = createServiceAccountService(db, box, changes);
   const resources = createResourceServerService(db, changes);
   const sessions = createUserSessionService(db);
+  const apiKeys = createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts, ownResource: config.apiResource });
   const admin = createAdministration({
     issuer: config.issuer,
     keyRotationDelay: config.keyRotationDelay,
@@ -126,6 +131,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     serviceAccounts,
     resources,
     accountLinks,
+    apiKeys,
   });
   return {
     config,
@@ -147,6 +153,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     mailer,
     accountLinks,
     passkeys: createPasskeyService(db, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
+    apiKeys,
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

@@ -67,6 +67,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       clients: runtime.clients,
       serviceAccounts: runtime.serviceAccounts,
       resources: runtime.resources,
+      apiKeys: runtime.apiKeys,
       jwks,
       cookieKeys,
       artifactIdKey: runtime.artifactIdKey,

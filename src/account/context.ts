@@ -7,6 +7,7 @@ import type { AccountSessions } from '../oidc/account-session.ts';
 import type { AccountLinkService } from '../services/account-links.ts';
 import type { AuditService, RequestMeta } from '../services/audit.ts';
 import type { PasskeyService } from '../services/passkeys.ts';
+import type { ApiKeyService } from '../services/api-keys.ts';
 import type { SecondFactorService } from '../services/second-factor.ts';
 import type { SignInService } from '../services/sign-in.ts';
 import type { UserService } from '../services/users.ts';
@@ -20,6 +21,7 @@ export interface AccountDeps {
   passkeys: PasskeyService;
   accountLinks: AccountLinkService;
   settings: { registration: 'open' | 'invite' | 'off'; mailEnabled: boolean };
+  apiKeys: ApiKeyService;
   csrf: Csrf;
   render: Render;
 }

@@ -9,6 +9,7 @@ import { finishPasskeyRegistration, removePasskey, startPasskeyRegistration } fr
 import { confirmTotpSetup, regenerateRecoveryCodes, removeTotp, startTotpSetup } from './second-factor.ts';
 import { showAccount } from './show.ts';
 import { sendConfirmation } from './verify-email.ts';
+import { createApiKey, revokeApiKey } from './api-keys.ts';
 
 export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   const router = new Router({ prefix: '/account' });
@@ -27,6 +28,8 @@ export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   router.post('/passkeys/:id/remove', ...checked, removePasskey(deps));
   router.post('/verify-email', limits.page('email'), ...post, sendConfirmation(deps));
   router.post('/apps/:grantId/revoke', ...post, revokeApp(deps));
+  router.post('/api-keys', ...post, createApiKey(deps));
+  router.post('/api-keys/:id/revoke', ...post, revokeApiKey(deps));
   router.post('/sign-out-everywhere', ...post, signOutEverywhere(deps));
   return router;
 }

@@ -9,9 +9,10 @@ export const NOTICES: Record<string, string> = {
   'passkey-added': 'Your passkey was added. Next time, sign in with it.',
   'passkey-removed': 'The passkey was removed.',
   'verification-sent': 'We sent a link to your address. Open it to confirm.',
+  'api-key-revoked': 'The API key was revoked. It stops working at once.',
 };
 
-export function showAccount({ sessions, users, secondFactor, passkeys, settings, csrf, render }: AccountDeps) {
+export function showAccount({ sessions, users, secondFactor, passkeys, settings, apiKeys, csrf, render }: AccountDeps) {
   return async (ctx: Context) => {
     // Coming back from signing in: drop the unused code from the address bar.
     if (ctx.query.code || ctx.query.error) {
@@ -19,14 +20,22 @@ export function showAccount({ sessions, users, secondFactor, passkeys, settings,
       return ctx.redirect('/account');
     }
     const accountId = accountOf(ctx);
-    const [user, hasTotp, apps, keys] = await Promise.all([users.get(accountId), users.hasTotp(accountId), sessions.authorizedApps(accountId), passkeys.list(accountId)]);
+    const [user, hasTotp, apps, personPasskeys, personApiKeys] = await Promise.all([
+      users.get(accountId),
+      users.hasTotp(accountId),
+      sessions.authorizedApps(accountId),
+      passkeys.list(accountId),
+      apiKeys.list({ owner: { userId: accountId } }),
+    ]);
     render(ctx, 'account', {
       user,
       hasTotp,
-      passkeys: keys,
+      passkeys: personPasskeys,
       canConfirmEmail: !user.emailVerified && settings.mailEnabled,
       remainingCodes: hasTotp ? await secondFactor.remainingRecoveryCodes(accountId) : 0,
       apps,
+      apiKeys: personApiKeys,
+      form: ctx.state.form ?? {},
       csrf: csrf.token(ctx),
       notice: NOTICES[String(ctx.query.notice ?? '')],
       error: ctx.state.error,

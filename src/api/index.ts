@@ -6,10 +6,11 @@ import type { Context, Next } from 'koa';
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../logger.ts';
+import type { RateLimiters } from '../middleware/koa-rate-limit.ts';
 import { createBearerAuth, type ApiCaller } from './bearer-auth.ts';
 import { problemHandler } from './koa-problem-handler.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { problem } from './problem.ts';
+import { problem, Problem } from './problem.ts';
 import { createApiRegistry, type ApiRegistry, type RouteSpec } from './registry.ts';
 
 export const API_PREFIX = '/api';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   subjectActive(caller: ApiCaller): Promise<boolean>;
   routes: RouteSpec[];
   scopeDescriptions?: Record<string, string>;
+  /** The per-address failure budget its 401s spend (the protocol endpoints' own). */
+  failureBudget?: RateLimiters['failures'];
 }
 
 export interface Api {
@@ -57,6 +60,14 @@ export function createApi(deps: ApiDeps): Api {
     }));
   const errors = problemHandler(API_PREFIX, deps.log);
   const dispatch = registry.middleware();
+  // Guessing tokens costs the guesser: a 401 is a failure like a failed client authentication.
+  const budget = deps.failureBudget?.(
+    (err) => err instanceof Problem && err.status === 401,
+    (detail, retryAfter) => problem.tooManyRequests(detail, retryAfter),
+  );
+  const notFound = (ctx: Context) => async () => {
+    throw problem.notFound(`no API at ${ctx.path}; the operations are under ${API_BASE} (see ${OPENAPI_PATH})`);
+  };
   return {
     registry,
     document,
@@ -68,9 +79,8 @@ export function createApi(deps: ApiDeps): Api {
           return;
         }
         if (ctx.path === API_PREFIX || ctx.path.startsWith(`${API_PREFIX}/`)) {
-          await dispatch(ctx, async () => {
-            throw problem.notFound(`no API at ${ctx.path}; the operations are under ${API_BASE} (see ${OPENAPI_PATH})`);
-          });
+          if (budget) await budget(ctx, () => dispatch(ctx, notFound(ctx)));
+          else await dispatch(ctx, notFound(ctx));
           // Nothing under the prefix falls through to pages or the provider.
           return;
         }

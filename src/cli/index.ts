@@ -10,6 +10,7 @@ import { resourceCommand } from './resource-commands.ts';
 import { auditCommand } from './audit-commands.ts';
 import { kekCommand, keysCommand } from './key-commands.ts';
 import { bootstrapCommand } from './bootstrap-command.ts';
+import { apiKeyCommand } from './api-key-commands.ts';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 
@@ -27,8 +28,10 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]
-                (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret)
+                (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret | --shared-secret-stdin)
                 [--grant jwt-bearer] [--grant client_credentials] [--key-expires DATE]
+                [--client-id ID]   (keep a partner's existing id)
+                [--self-signed-tokens [--self-signed-max-lifetime SECONDS]]   (default 900)
   service-account add-key ID --jwks-file FILE [--key-expires DATE]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
@@ -41,6 +44,9 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   user invite --email E [--name N] [--send]   (REGISTRATION=invite or open; prints the link once)
   user add-role ID ROLE | user remove-role ID ROLE
   user sessions ID | user end-sessions ID [SESSION_ID] | user apps ID | user revoke-app ID GRANT_ID
+  api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE]
+                [--allow-ip CIDR …] [--description D]   (the key is shown once)
+  api-key list [--owner ID] | api-key show ID | api-key revoke ID
   audit list [--user ID] [--client ID] [--type TYPE|PREFIX.] [--since DATE] [--until DATE] [--limit N]
   keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]
   kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)`;
@@ -54,6 +60,7 @@ const commands: Record<string, (rt: Runtime, sub: string | undefined, args: stri
   audit: auditCommand,
   keys: keysCommand,
   kek: kekCommand,
+  'api-key': apiKeyCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

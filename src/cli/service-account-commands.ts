@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime.ts';
 import { invalidInput } from '../errors.ts';
-import { GENERATED_KEY_ALGS, JWT_BEARER, parseJwksText, type ServiceGrant } from '../services/service-accounts.ts';
+import { GENERATED_KEY_ALGS, JWT_BEARER, SELF_SIGNED_MAX_LIFETIME, parseJwksText, type ServiceGrant } from '../services/service-accounts.ts';
 import { serviceAccountView as describe } from '../services/admin-views.ts';
 import { cliActor } from './actor.ts';
-import { printResult, table, UsageError } from './output.ts';
+import { printResult, readStdin, table, UsageError } from './output.ts';
 
 const GRANT_NAMES: Record<string, ServiceGrant> = { 'jwt-bearer': JWT_BEARER, client_credentials: 'client_credentials' };
 
@@ -28,6 +28,14 @@ function parseExpiry(value: string | undefined): Date | undefined {
   return d;
 }
 
+function selfSignedLifetime(on: boolean, seconds: string | undefined): number | undefined {
+  if (seconds !== undefined && !on) throw new UsageError('--self-signed-max-lifetime goes with --self-signed-tokens');
+  if (!on) return undefined;
+  if (seconds === undefined) return SELF_SIGNED_MAX_LIFETIME;
+  if (!/^\d+$/.test(seconds)) throw new UsageError('--self-signed-max-lifetime must be a whole number of seconds');
+  return Number(seconds);
+}
+
 export async function serviceAccountCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const json = { json: { type: 'boolean' as const, default: false } };
   const actor = cliActor();
@@ -43,6 +51,10 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
           'jwks-file': { type: 'string' },
           'generate-key': { type: 'string' },
           'shared-secret': { type: 'boolean', default: false },
+          'shared-secret-stdin': { type: 'boolean', default: false },
+          'client-id': { type: 'string' },
+          'self-signed-tokens': { type: 'boolean', default: false },
+          'self-signed-max-lifetime': { type: 'string' },
           grant: { type: 'string', multiple: true },
           'key-expires': { type: 'string' },
         },
@@ -66,6 +78,9 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
         jwks: values['jwks-file'] ? readJwksFile(values['jwks-file']) : undefined,
         generateKey: gen as (typeof GENERATED_KEY_ALGS)[number] | undefined,
         sharedSecret: values['shared-secret'],
+        importedSecret: values['shared-secret-stdin'] ? await readStdin() : undefined,
+        clientId: values['client-id'],
+        selfSignedMaxLifetime: selfSignedLifetime(values['self-signed-tokens'], values['self-signed-max-lifetime']),
         keyExpiresAt: parseExpiry(values['key-expires']),
       });
       printResult(

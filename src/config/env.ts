@@ -83,6 +83,10 @@ const schema = z.object({
    * at start-up with the scopes its operations require. Default `$ISSUER/api`.
    */
   API_RESOURCE: z.url().refine((v) => !v.includes('#'), 'must not contain a fragment').optional(),
+  /** First part of every API key (`lk_live_…`): lower-case letters and digits, 2–16, starting with a letter. Default `lk`. */
+  API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter').default('lk'),
+  /** Second part of every API key: which deployment it belongs to. Default `live` when NODE_ENV=production, else `test`. */
+  API_KEY_ENV: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits').optional(),
   /** Issuer name shown in authenticator apps. Default `Latchkey`. */
   TOTP_ISSUER: z.string().min(1).max(64).default('Latchkey'),
   /** Consecutive failed passwords or codes before an account is locked. Default 5. */
@@ -194,6 +198,7 @@ export interface Config {
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
   readonly defaultResource: string | undefined;
+  readonly apiKeys: Readonly<{ prefix: string; env: string }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
   readonly totpIssuer: string;
@@ -319,6 +324,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     clockSkew: e.CLOCK_SKEW,
     defaultResource: e.DEFAULT_RESOURCE,
     apiResource: e.API_RESOURCE ?? `${issuer}/api`,
+    apiKeys: Object.freeze({ prefix: e.API_KEY_PREFIX, env: e.API_KEY_ENV ?? (production ? 'live' : 'test') }),
     totpIssuer: e.TOTP_ISSUER,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({

@@ -16,7 +16,7 @@ import pg from 'pg';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
-import { openFastConnection, startCheckpointer, useWalMode } from './sqlite.ts';
+import { openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /** Both generated clients have the same models; code is written against this one. */
@@ -155,17 +155,14 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const factory = observed(new PrismaLibSql({ url: `file:${file}` }), opts.observe, async (adapter) => {
       // Per connection (the file's WAL mode is already set): see src/db/sqlite.ts.
       await adapter.executeRaw({ sql: 'PRAGMA synchronous = NORMAL', args: [], argTypes: [] });
-      await adapter.executeRaw({ sql: 'PRAGMA wal_autocheckpoint = 0', args: [], argTypes: [] });
     });
     const db = new PrismaClient({ adapter: factory });
     const fast = openFastConnection(file);
-    const checkpointer = startCheckpointer(file);
     return {
       db,
       artifacts: observedStore(sqliteArtifactStore(fast), opts.observe),
       accounts: observedAccounts(sqliteAccountStore(fast), opts.observe),
       async close() {
-        await checkpointer.close();
         await db.$disconnect();
         fast.close();
       },

@@ -17,14 +17,22 @@
 //     a client's failures over its budget are answered 429 instead of their
 //     error, while its successful requests are never refused for them (so
 //     failures made in a client's name elsewhere cannot lock it out).
+//   * an API key exchange without client authentication names no client: its
+//     quota is the key's own (only its holder can spend it) and its failures
+//     count against the address alone — the built-in client it runs as is
+//     shared by every key holder, so counting under that name would let one
+//     address spraying bad keys throttle everyone else's valid ones.
+// - The JSON API (/api): its 401s spend the same per-address failure budget.
 // - Authorization requests: per address, in memory (they may each store a
 //   sign-in in progress).
+import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
 import { RateLimiterMemory, RateLimiterPrisma, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitName } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
+import { isKeyExchangeWithoutClient } from '../oidc/grants/token-exchange.ts';
 import type { Render } from './koa-render.ts';
 
 type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email';
@@ -35,6 +43,12 @@ export interface RateLimiters {
   page(name: PageLimit): (ctx: Context, next: Next) => Promise<void>;
   /** For protocol endpoints: a per-client quota and a failure budget; refusals are OAuth JSON. */
   protocol(name: ProtocolLimit): (ctx: Context, next: Next) => Promise<void>;
+  /**
+   * The per-address failure budget for callers whose failures are thrown
+   * (the JSON API): an error `counts` is counted; an address over its budget
+   * gets the error `refusal` makes instead, before any work from then on.
+   */
+  failures(counts: (err: unknown) => boolean, refusal: (detail: string, retryAfterSeconds: number) => Error): (ctx: Context, next: Next) => Promise<void>;
 }
 
 interface Limiter {
@@ -44,6 +58,7 @@ interface Limiter {
 
 /** Who a protocol request says it comes from (unverified: only to pick a counter). */
 export function claimedClient(ctx: Context): string | undefined {
+  if (isKeyExchangeWithoutClient((ctx.request.body ?? {}) as Record<string, unknown>, ctx.get('authorization'))) return undefined;
   const auth = ctx.get('authorization');
   if (/^basic /i.test(auth)) {
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
@@ -67,6 +82,13 @@ export function claimedClient(ctx: Context): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The quota counter of an API key exchange: the key's own (a digest, so no key is held in memory). */
+function claimedKey(ctx: Context): string | undefined {
+  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+  if (!isKeyExchangeWithoutClient(body, ctx.get('authorization')) || typeof body.subject_token !== 'string' || !body.subject_token) return undefined;
+  return createHash('sha256').update(body.subject_token).digest('base64url').slice(0, 22);
 }
 
 /** An OAuth error the caller caused (not a 5xx, not our own 429). */
@@ -133,6 +155,26 @@ export function createRateLimiters(
     }
   }
 
+  /** Until when (ms) this address is refused for its failures, if it is. */
+  function blockedUntil(address: string): number | undefined {
+    const until = blocked.get(address);
+    if (until === undefined || !failuresByAddress) return undefined;
+    if (until > Date.now()) return until;
+    blocked.delete(address);
+    return undefined;
+  }
+
+  /** Counts a failure of `address`; the refusal when that spends its budget. */
+  async function failed(address: string): Promise<RateLimiterRes | undefined> {
+    if (!failuresByAddress) return undefined;
+    const refused = await consume(failuresByAddress, address, undefined);
+    if (refused) {
+      if (blocked.size >= 10_000) blocked.clear();
+      blocked.set(address, Date.now() + refused.msBeforeNext);
+    }
+    return refused;
+  }
+
   function refuseJson(ctx: Context, limit: RateLimit, res: RateLimiterRes, what: string): void {
     const retry = headers(ctx, limit, res);
     ctx.set('Retry-After', String(retry));
@@ -157,31 +199,49 @@ export function createRateLimiters(
     protocol(name) {
       return async (ctx, next) => {
         const address = ctx.ip || 'unknown';
-        const until = blocked.get(address);
-        if (until !== undefined && failuresByAddress) {
-          if (until > Date.now()) {
-            return refuseJson(ctx, failuresByAddress.limit, new RateLimiterRes(0, until - Date.now()), 'too many failed requests from this address');
-          }
-          blocked.delete(address);
+        const until = blockedUntil(address);
+        if (until !== undefined) {
+          return refuseJson(ctx, failuresByAddress!.limit, new RateLimiterRes(0, until - Date.now()), 'too many failed requests from this address');
         }
         const client = claimedClient(ctx);
+        const key = client ? undefined : claimedKey(ctx);
         const quota = quotas[name];
         if (quota) {
-          const refused = await consume(quota, client ? `client:${client}` : `ip:${address}`, ctx);
-          if (refused) return refuseJson(ctx, quota.limit, refused, client ? `too many requests for client '${client}'` : 'too many requests from this address');
+          const [counter, what] = client
+            ? [`client:${client}`, `too many requests for client '${client}'`]
+            : key ? [`key:${key}`, 'too many requests for this API key'] : [`ip:${address}`, 'too many requests from this address'];
+          const refused = await consume(quota, counter, ctx);
+          if (refused) return refuseJson(ctx, quota.limit, refused, what);
         }
         await next();
         if (!failuresByAddress || !failuresByClient || !isFailure(ctx)) return;
         const [byAddress, byClient] = await Promise.all([
-          consume(failuresByAddress, address, undefined),
+          failed(address),
           client ? consume(failuresByClient, client, undefined) : undefined,
         ]);
-        if (byAddress) {
-          if (blocked.size >= 10_000) blocked.clear();
-          blocked.set(address, Date.now() + byAddress.msBeforeNext);
-          return refuseJson(ctx, failuresByAddress.limit, byAddress, 'too many failed requests from this address');
-        }
+        if (byAddress) return refuseJson(ctx, failuresByAddress.limit, byAddress, 'too many failed requests from this address');
         if (byClient) refuseJson(ctx, failuresByClient.limit, byClient, `too many failed requests for client '${client}'`);
+      };
+    },
+
+    failures(counts, refusal) {
+      return async (ctx, next) => {
+        if (!failuresByAddress) return next();
+        const address = ctx.ip || 'unknown';
+        const what = 'too many failed requests from this address';
+        const until = blockedUntil(address);
+        const refuse = (retryMs: number) => {
+          const retry = Math.max(1, Math.ceil(retryMs / 1000));
+          return refusal(`${what}: at most ${failuresByAddress.limit.points} per ${failuresByAddress.limit.seconds} s; retry in ${retry} s`, retry);
+        };
+        if (until !== undefined) throw refuse(until - Date.now());
+        try {
+          await next();
+        } catch (err) {
+          if (!counts(err)) throw err;
+          const refused = await failed(address);
+          throw refused ? refuse(refused.msBeforeNext) : err;
+        }
       };
     },
   };

@@ -19,6 +19,7 @@ import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE } from './resource-indicators.ts';
 import { RESOURCE_SERVERS } from './introspection-policy.ts';
 import { hashArtifactId } from '../services/artifact-ids.ts';
+import { API_KEY_CLIENT_ID, apiKeyClientMetadata } from './grants/token-exchange.ts';
 
 /**
  * How oidc-provider sees a service account. Its API scopes are not OIDC
@@ -70,7 +71,11 @@ export interface AdapterDeps {
   issuer: string;
   /** Key of the HMAC that stored ids of SECRET_ID_MODELS are. */
   idKey: Buffer;
+  /** Ids that are certainly not tokens the provider issued (API keys): never looked up as tokens. */
+  notATokenId?: (id: string) => boolean;
 }
+
+const TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
 
 export function storedId(idKey: Buffer, type: string, id: string): string {
   return SECRET_ID_MODELS.has(type) ? hashArtifactId(idKey, id) : id;
@@ -101,10 +106,11 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
-export function createAdapterClass({ artifacts, clients, issuer, idKey }: AdapterDeps) {
+export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId }: AdapterDeps) {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
+      if (id === API_KEY_CLIENT_ID) return apiKeyClientMetadata() as AdapterPayload;
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
       if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id);
@@ -170,6 +176,8 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey }: Adapte
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      // An API key presented where a token is expected (introspection, revocation) costs no lookup.
+      if (notATokenId && TOKEN_MODELS.has(this.type) && notATokenId(id)) return undefined;
       return this.toPayload(await artifacts.find(this.type, this.key(id)), id);
     }
 

@@ -10,6 +10,9 @@ import type { ClientService } from '../services/clients.ts';
 import type { ResourceServerService } from '../services/resource-servers.ts';
 import { JWT_BEARER, type ServiceAccountService } from '../services/service-accounts.ts';
 import { buildJwtBearerHandler, parameters as jwtBearerParameters } from './grants/jwt-bearer.ts';
+import { buildTokenExchangeHandler, parameters as tokenExchangeParameters, TOKEN_EXCHANGE } from './grants/token-exchange.ts';
+import type { ApiKeyService } from '../services/api-keys.ts';
+import { keyShaped } from './introspection-extensions.ts';
 import type { UserService } from '../services/users.ts';
 import { createAdapterClass } from './adapter.ts';
 import { useHashedClientSecrets } from './client-secrets.ts';
@@ -30,6 +33,7 @@ export interface ProviderDeps {
   clients: ClientService;
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
+  apiKeys: ApiKeyService;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
   artifactIdKey: Buffer;
@@ -40,7 +44,13 @@ export interface ProviderDeps {
 export function createProvider(deps: ProviderDeps): Provider {
   const configuration = buildConfiguration({
     config: deps.config,
-    adapter: createAdapterClass({ artifacts: deps.artifacts, clients: deps.clients, issuer: deps.config.issuer, idKey: deps.artifactIdKey }),
+    adapter: createAdapterClass({
+      artifacts: deps.artifacts,
+      clients: deps.clients,
+      issuer: deps.config.issuer,
+      idKey: deps.artifactIdKey,
+      notATokenId: keyShaped(deps.config.apiKeys),
+    }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
@@ -58,6 +68,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     JWT_BEARER,
     buildJwtBearerHandler({ config: deps.config, artifacts: deps.artifacts, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),
     jwtBearerParameters,
+  );
+  provider.registerGrantType(
+    TOKEN_EXCHANGE,
+    buildTokenExchangeHandler({ apiKeys: deps.apiKeys, resources: deps.resources }),
+    tokenExchangeParameters,
   );
   provider.on('grant.success', (ctx) => {
     deps.metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });

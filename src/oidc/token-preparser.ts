@@ -7,6 +7,7 @@ import type { Context, Next } from 'koa';
 import { JWT_BEARER } from '../services/service-accounts.ts';
 import { withAssertionAuthentication } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
+import { API_KEY_CLIENT_ID, isKeyExchangeWithoutClient } from './grants/token-exchange.ts';
 
 function answer(ctx: Context, status: number, error: string, description: string): void {
   ctx.status = status;
@@ -23,8 +24,17 @@ export function tokenPreparser(tokenPath: string, onRefused?: (ctx: Context, err
     const body = ctx.request.body as Record<string, string | string[]> | undefined;
     if (ctx.method !== 'POST' || ctx.path !== tokenPath || !body) return next();
 
+    // RFC 8693 with an API key: the key authenticates; the exchange runs as the built-in key client.
+    if (isKeyExchangeWithoutClient(body, ctx.get('authorization'))) {
+      if (body.client_id !== undefined && body.client_id !== API_KEY_CLIENT_ID) {
+        return refuse(ctx, 400, 'invalid_request', 'a key exchange needs no client_id: the API key (subject_token) is the credential');
+      }
+      body.client_id = API_KEY_CLIENT_ID;
+      return next();
+    }
     const authenticated = ctx.get('authorization') || body.client_secret || body.client_assertion;
-    if (body.grant_type !== JWT_BEARER || authenticated) return next();
+    if (authenticated) return next();
+    if (body.grant_type !== JWT_BEARER) return next();
 
     const read = readUnverified(body.assertion);
     if (!read.ok) {

@@ -16,7 +16,7 @@
 //   recipient's budget (src/services/mail-throttle.ts).
 import type { Config } from '../config/env.ts';
 import { conflict, invalidInput } from '../errors.ts';
-import type { AuditService, RequestMeta } from './audit.ts';
+import { actorName, type AuditService, type RequestMeta } from './audit.ts';
 import type { LinkRefusal, LinkTokenService } from './link-tokens.ts';
 import type { LockoutService } from './lockout.ts';
 import type { MailThrottle } from './mail-throttle.ts';
@@ -178,7 +178,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     },
 
     /** An operator invites someone: a link to set their own password. Shown (or mailed) once. */
-    async invite(input: { email: string; name?: string }, by: RequestMeta & { actor?: string }): Promise<{ url: string; email: string; expiresAt: Date }> {
+    async invite(input: { email: string; name?: string }, by: RequestMeta): Promise<{ url: string; email: string; expiresAt: Date }> {
       if (config.registration === 'off') throw invalidInput('invitations are off: set REGISTRATION=invite (or open)');
       const email = normalizeEmail(input.email);
       if (!isEmailAddress(email)) throw invalidInput(`"${input.email}" is not an email address`);
@@ -187,7 +187,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (bad) throw invalidInput(`--name ${bad}`);
       if (await users.findByEmail(email)) throw conflict(`a user with email ${email} already exists`);
       const token = await links.create('invite', { email, data: { name } }, config.linkTtl.invitation);
-      await audit.record('invitation_created', by, { email, by: by.actor ?? 'admin-cli' });
+      await audit.record('invitation_created', by, { email, by: by.actor ? actorName(by.actor) : 'admin-cli' });
       return { url: url('/invitation', token), email, expiresAt: new Date(Date.now() + config.linkTtl.invitation * 1000) };
     },
 

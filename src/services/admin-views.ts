@@ -2,6 +2,7 @@
 // admin CLI's --json output and the admin API's bodies, so that a script can
 // move from one to the other and the two can be compared. Never a secret or a
 // hash of one.
+import type { ApiKeyRecord } from './api-keys.ts';
 import type { AuditEntry } from './audit.ts';
 import type { ClientRecord } from './clients.ts';
 import type { ResourceServerRecord } from './resource-servers.ts';
@@ -44,6 +45,7 @@ export const serviceAccountView = (a: ServiceAccountView) => ({
   grant_types: a.metadata.grant_types,
   scope: a.metadata.scope,
   default_scope: a.metadata.default_scope,
+  self_signed_tokens: a.metadata.self_signed_tokens ?? null,
   credential: a.hasSharedSecret ? ('shared_secret' as const) : ('keys' as const),
   keys: a.keys.map((k) => ({ kid: k.kid, alg: k.alg, expires_at: iso(k.expiresAt) })),
   created_at: a.createdAt.toISOString(),
@@ -100,4 +102,21 @@ export const appView = (a: AuthorizedApp) => ({
   client_name: a.clientName,
   scopes: a.scopes,
   granted_at: iso(a.grantedAt),
+});
+
+export const apiKeyView = (k: ApiKeyRecord) => ({
+  id: k.id,
+  display: k.display,
+  owner: k.owner,
+  name: k.name,
+  description: k.description,
+  scope: k.scopes.join(' '),
+  resource: k.resource,
+  allowed_ips: k.allowedCidrs,
+  expires_at: iso(k.expiresAt),
+  created_at: k.createdAt.toISOString(),
+  last_used_at: iso(k.lastUsedAt),
+  last_used_ip: k.lastUsedIp,
+  revoked_at: iso(k.revokedAt),
+  active: !k.revokedAt && !k.ownerDisabled && (!k.expiresAt || k.expiresAt.getTime() > Date.now()),
 });

@@ -9,8 +9,9 @@
 import type { JWK } from 'jose';
 import type { Db } from '../db/database.ts';
 import { conflict, notFound } from '../errors.ts';
-import { actorName, type Actor, type AuditFilter, type AuditService, type RequestMeta } from './audit.ts';
+import { type Actor, type AuditFilter, type AuditService, type RequestMeta } from './audit.ts';
 import type { AccountLinkService } from './account-links.ts';
+import type { ApiKeyService, CreateApiKeyInput, KeyOwner } from './api-keys.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './admin-views.ts';
 import type { ClientRecord, ClientService, CreateClientInput } from './clients.ts';
 import type { PageRequest } from './pagination.ts';
@@ -45,6 +46,7 @@ export interface AdministrationDeps {
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
   accountLinks: AccountLinkService;
+  apiKeys: ApiKeyService;
 }
 
 type Precondition<T> = ((current: T) => void) | undefined;
@@ -151,7 +153,7 @@ export function createAdministration(deps: AdministrationDeps) {
 
       /** An invitation link (works once); mailed too when `send`. The link is in this answer only. */
       async invite(actor: Actor, input: { email: string; name?: string }, send: boolean, meta: RequestMeta = {}) {
-        const invitation = await deps.accountLinks.invite(input, { ...meta, actor: actorName(actor) });
+        const invitation = await deps.accountLinks.invite(input, { ...meta, actor });
         if (send) await deps.accountLinks.mailInvitation(invitation, input.name);
         return invitation;
       },
@@ -216,6 +218,15 @@ export function createAdministration(deps: AdministrationDeps) {
         await serviceAccounts.removeKey(id, kid);
         await audit.recordChange(actor, 'service_account.key_removed', accountTarget(id), { kid }, meta);
       },
+    },
+
+    /** API keys of any owner. The key service records its own audit events; the actor rides along in them. */
+    apiKeys: {
+      ownerFromId: (id: string) => deps.apiKeys.ownerFromId(id),
+      list: (filter: { owner?: KeyOwner } = {}) => deps.apiKeys.list(filter),
+      get: (id: string) => deps.apiKeys.get(id),
+      create: (actor: Actor, input: CreateApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.create(input, { ...meta, actor }),
+      revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => deps.apiKeys.revoke(id, { ...meta, actor }),
     },
 
     resources: {

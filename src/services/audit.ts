@@ -34,6 +34,9 @@ export type AuditType =
   | 'passkey_used'
   | 'role_added'
   | 'role_removed'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'api_key_new_address'
   | TokenAuditType
   | AdminAction;
 
@@ -74,6 +77,8 @@ export interface RequestMeta {
   ip?: string;
   userAgent?: string;
   clientId?: string;
+  /** Set when an administrator made the change (src/services/administration.ts). */
+  actor?: Actor;
 }
 
 export interface AuditEntry {
@@ -127,6 +132,7 @@ export function createAuditService(db: Db, onRecord?: (type: AuditType) => void)
           ip: meta.ip ?? null,
           userAgent: meta.userAgent?.slice(0, 512) ?? null,
           detail: detail ? JSON.stringify(detail) : null,
+          actor: meta.actor ? actorName(meta.actor) : null,
         },
       });
     },

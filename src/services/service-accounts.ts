@@ -13,6 +13,12 @@ import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SERVICE_ACCOUNT = 'service_account';
+/** Default longest lifetime of a partner's self-signed token (15 minutes, as reference API C issues them). */
+export const SELF_SIGNED_MAX_LIFETIME = 900;
+/** An imported shared secret must be at least this long (an HS256 key of a partner's choosing). */
+export const MIN_IMPORTED_SECRET = 20;
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 export const KEY_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 export const GENERATED_KEY_ALGS = ['ES256', 'RS256', 'EdDSA'] as const;
 export type KeyAlg = (typeof KEY_ALGS)[number];
@@ -25,6 +31,12 @@ export interface ServiceAccountMetadata {
   token_endpoint_auth_method: 'private_key_jwt' | 'none';
   redirect_uris: [];
   response_types: [];
+  /**
+   * Partner tokens (the model of reference API C): the account's partner signs
+   * `{clientId, iat, exp}` with the shared secret and sends that JWT to the API
+   * as a bearer token; the API introspects it. Longest accepted exp − iat, seconds.
+   */
+  self_signed_tokens?: { max_lifetime: number };
 }
 
 export interface AccountKey {
@@ -162,10 +174,28 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       jwks?: JWK[];
       generateKey?: (typeof GENERATED_KEY_ALGS)[number];
       sharedSecret?: boolean;
+      /** Import this shared secret (a partner's existing one) instead of generating one. */
+      importedSecret?: string;
+      /** Keep the partner's existing client id (its tokens name it) instead of generating one. */
+      clientId?: string;
+      /** Accept the partner's self-signed tokens at introspection, up to this lifetime (seconds). */
+      selfSignedMaxLifetime?: number;
       keyExpiresAt?: Date;
     }): Promise<{ account: ServiceAccountView; privateJwk?: JWK; sharedSecret?: string }> {
       const name = input.name.trim();
       if (!name) throw invalidInput('service account name must not be empty');
+      if (input.importedSecret !== undefined) {
+        if (input.importedSecret.length < MIN_IMPORTED_SECRET) throw invalidInput(`an imported shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
+        input = { ...input, sharedSecret: true };
+      }
+      if (input.clientId !== undefined && !CLIENT_ID.test(input.clientId)) {
+        throw invalidInput('--client-id must be 1–128 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+      }
+      const selfSigned = input.selfSignedMaxLifetime;
+      if (selfSigned !== undefined) {
+        if (!input.sharedSecret) throw invalidInput('self-signed tokens are signed with the shared secret: use them with --shared-secret or --shared-secret-stdin');
+        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400) throw invalidInput('the self-signed tokens\' maximum lifetime must be 60 to 86400 seconds');
+      }
       const credentials = [input.jwks ? 1 : 0, input.generateKey ? 1 : 0, input.sharedSecret ? 1 : 0].reduce((a, b) => a + b, 0);
       if (credentials !== 1) throw invalidInput('give exactly one of --jwks-file, --generate-key or --shared-secret');
       const scope = checkScope(input.scope);
@@ -185,9 +215,13 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
         token_endpoint_auth_method: input.sharedSecret ? 'none' : 'private_key_jwt',
         redirect_uris: [],
         response_types: [],
+        ...(selfSigned !== undefined ? { self_signed_tokens: { max_lifetime: selfSigned } } : {}),
       };
-      const clientId = `sa_${randomBytes(12).toString('base64url')}`;
-      const sharedSecret = input.sharedSecret ? randomBytes(32).toString('base64url') : undefined;
+      const clientId = input.clientId ?? `sa_${randomBytes(12).toString('base64url')}`;
+      const sharedSecret = input.importedSecret ?? (input.sharedSecret ? randomBytes(32).toString('base64url') : undefined);
+      if (input.clientId !== undefined && (await db.client.findUnique({ where: { id: clientId }, select: { id: true } }))) {
+        throw conflict(`client id ${clientId} is already taken`);
+      }
       const generated = input.generateKey ? await generateAccountKey(input.generateKey) : undefined;
       await db.client.create({
         data: {
@@ -206,7 +240,8 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
         throw err;
       }
       await changes.changed('clients');
-      return { account: toView((await getRow(clientId))!), privateJwk: generated?.privateJwk, sharedSecret };
+      // An imported secret is the partner's already: it is not shown back.
+      return { account: toView((await getRow(clientId))!), privateJwk: generated?.privateJwk, sharedSecret: input.importedSecret ? undefined : sharedSecret };
     },
 
     async get(clientId: string): Promise<ServiceAccountView> {
@@ -262,6 +297,7 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
     async setDisabled(clientId: string, disabled: boolean): Promise<void> {
       const [{ count }] = await db.$transaction([
         db.client.updateMany({ where: { id: clientId, kind: SERVICE_ACCOUNT }, data: { disabled } }),
+        db.apiKey.updateMany({ where: { clientId }, data: { ownerDisabled: disabled } }),
         ...(disabled ? [db.oidcPayload.deleteMany({ where: { clientId } })] : []),
       ]);
       if (count === 0) throw notFound(`service account ${clientId}`);

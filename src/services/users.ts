@@ -224,6 +224,8 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
     async setDisabled(id: string, disabled: boolean): Promise<void> {
       const [{ count }] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { disabled } }),
+        // The person's API keys stop (and start again) with the person, in the same transaction.
+        db.apiKey.updateMany({ where: { userId: id }, data: { ownerDisabled: disabled } }),
         ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } })] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);

@@ -18,6 +18,7 @@ import { problemHandler } from '../koa-problem-handler.ts';
 import { buildOpenApiDocument } from '../openapi.ts';
 import { Problem, problem } from '../problem.ts';
 import { createApiRegistry, type RouteSpec } from '../registry.ts';
+import { apiKeyRoutes } from './api-keys.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
 import { resourceRoutes } from './resources.ts';
@@ -45,7 +46,7 @@ export interface AdminApiDeps {
 
 export function adminRouteList(admin: Administration): RouteSpec[] {
   const deps = { admin };
-  return [...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps)];
+  return [...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps)];
 }
 
 /**

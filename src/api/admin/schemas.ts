@@ -207,6 +207,7 @@ export const ServiceAccount = z.object({
   grant_types: z.array(z.string()),
   scope: z.string(),
   default_scope: z.string(),
+  self_signed_tokens: z.object({ max_lifetime: z.number().int() }).nullable(),
   credential: z.enum(['keys', 'shared_secret']),
   keys: z.array(z.object({ kid: z.string(), alg: z.string(), expires_at: nullableTimestamp })),
   created_at: timestamp,
@@ -219,6 +220,7 @@ export const serviceAccountExample = {
   grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_credentials'],
   scope: 'cmdb.read cmdb.write',
   default_scope: 'cmdb.read',
+  self_signed_tokens: null,
   credential: 'keys',
   keys: [{ kid: 'Yt0l0s3m1HcW6b7p8Lr7cJ2fX1u0q9a8s7d6f5g4h3j', alg: 'ES256', expires_at: null }],
   created_at: '2026-11-23T12:00:00.000Z',
@@ -234,6 +236,9 @@ export const CreateServiceAccount = z.strictObject({
   generate_key: z.enum(['ES256', 'RS256', 'EdDSA']).optional().describe('generate a key pair; the private key is in the response only'),
   jwks: z.object({ keys: z.array(Jwk).min(1).max(20) }).optional().describe('public keys the account signs with'),
   shared_secret: z.boolean().optional().describe('generate an HS256 shared secret (jwt-bearer only); in the response only'),
+  import_shared_secret: z.string().min(1).max(1000).optional().describe("a partner's existing HS256 secret to keep (stored encrypted, never shown again)"),
+  client_id: z.string().min(1).max(200).optional().describe("keep a partner's existing client id"),
+  self_signed_max_lifetime: z.number().int().min(60).max(86_400).optional().describe("accept the partner's self-signed tokens at introspection, at most this many seconds long"),
   key_expires_at: timestamp.optional(),
 }).meta({ id: 'CreateServiceAccount' });
 

@@ -27,7 +27,7 @@ export function serviceAccountRoutes({ admin }: AdminRouteDeps) {
     }),
     defineRoute({
       method: 'post', path: '/service-accounts', operationId: 'createServiceAccount', summary: 'Create a service account', tags, scope: ADMIN_SCOPE,
-      description: 'Exactly one credential: generate_key (the private key is in this response only), jwks (public keys you hold the private halves of), or shared_secret (HS256, jwt-bearer only; in this response only).',
+      description: "Exactly one credential: generate_key (the private key is in this response only), jwks (public keys you hold the private halves of), shared_secret (HS256, jwt-bearer only; in this response only) or import_shared_secret (a partner's existing HS256 secret, with client_id to keep their id).",
       body: CreateServiceAccount,
       bodyExample: { name: 'inventory-sync', scope: 'cmdb.read cmdb.write', default_scope: 'cmdb.read', generate_key: 'ES256' },
       responses: {
@@ -46,6 +46,9 @@ export function serviceAccountRoutes({ admin }: AdminRouteDeps) {
           generateKey: body.generate_key,
           jwks: body.jwks?.keys as JWK[] | undefined,
           sharedSecret: body.shared_secret,
+          importedSecret: body.import_shared_secret,
+          clientId: body.client_id,
+          selfSignedMaxLifetime: body.self_signed_max_lifetime,
           keyExpiresAt: body.key_expires_at ? new Date(body.key_expires_at) : undefined,
         }, metaOf(ctx));
         return {

@@ -267,6 +267,27 @@ describe('admin API', () => {
     const withPrivate = await call('POST', `/service-accounts/${id}/keys`, { token: adminToken, body: { jwks: { keys: [{ ...key, kid: 'p', d: 'AAAA' }] } } });
     assert.equal(withPrivate.status, 400);
     assert.equal((await as('removeServiceAccountKey', 'DELETE', `/service-accounts/${id}/keys/${key.kid}`)).status, 204);
+    const partner = await call('POST', '/service-accounts', { token: adminToken, body: { name: 'partner', scope: 'cmdb.read', import_shared_secret: 'a-partner-secret-of-their-own-0123456789', client_id: 'partner-42' } });
+    assert.equal(partner.status, 201, JSON.stringify(partner.body));
+    assert.equal(partner.body.service_account.client_id, 'partner-42');
+    assert.equal(partner.body.service_account.credential, 'shared_secret');
+    assert.equal(JSON.stringify(partner.body).includes('a-partner-secret'), false, 'an imported secret is never echoed');
+    assert.equal(JSON.stringify(await server.runtime.audit.list({ limit: 1000 })).includes('a-partner-secret'), false);
+
+    const issued = await as('createApiKey', 'POST', '/api-keys', { body: { owner_id: id, name: 'exporter key', scope: 'cmdb.read', expires: '30d' } });
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    assert.deepEqual(issued.body.api_key.owner, { kind: 'service_account', id });
+    const keyId = issued.body.api_key.id;
+    const listedKeys = await as('listApiKeys', 'GET', `/api-keys?owner_id=${id}`);
+    assert.deepEqual(listedKeys.body.items.map((k: { id: string }) => k.id), [keyId]);
+    assert.equal(JSON.stringify(listedKeys.body).includes(issued.body.key), false, 'the key itself only in the creating response');
+    assert.equal((await as('getApiKey', 'GET', `/api-keys/${keyId}`)).body.active, true);
+    const revoked = await as('revokeApiKey', 'DELETE', `/api-keys/${keyId}`);
+    assert.equal(revoked.body.active, false);
+    const keyEvents = (await call('GET', `/audit-events?client_id=${id}&type=api_key_revoked`, { token: adminToken })).body.items;
+    assert.equal(keyEvents[0].actor, `service_account:${admin.clientId}`);
+    assert.equal((await call('GET', '/api-keys/key_nope', { token: adminToken })).status, 404);
+
     const etag = (await call('GET', `/service-accounts/${id}`, { token: adminToken })).headers.get('etag')!;
     const disabled = await as('updateServiceAccount', 'PATCH', `/service-accounts/${id}`, { body: { disabled: true }, headers: { 'if-match': etag } });
     assert.equal(disabled.body.disabled, true);

@@ -1,0 +1,285 @@
+// API keys: long-lived credentials a person or a service account hands to a
+// script or server. Shown once; stored as an HMAC under a server key (a
+// keyed hash and one indexed read per check, no bcrypt on the hot path).
+// Every check reads the key's row — revocation and an owner's disabling are
+// seen at once on every node — and nothing else.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+import { invalidInput, notFound } from '../errors.ts';
+import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts';
+import { splitScope } from './api-access.ts';
+import { checkApiKeyShape, generateApiKey, type KeyFormat } from './api-key-format.ts';
+import type { AuditService, RequestMeta } from './audit.ts';
+import { checkScope } from './clients.ts';
+import type { ResourceServerService } from './resource-servers.ts';
+import type { ServiceAccountService } from './service-accounts.ts';
+
+/** Last use is written at most this often per key (plus once per new address). */
+export const TOUCH_EVERY_MS = 60_000;
+/** Addresses remembered per key for "first use from a new address". */
+const SEEN_ADDRESSES = 50;
+
+export type KeyOwner = { userId: string } | { clientId: string };
+
+export interface ApiKeyRecord {
+  id: string;
+  display: string;
+  owner: { kind: 'person'; id: string } | { kind: 'service_account'; id: string };
+  name: string;
+  description: string | null;
+  scopes: string[];
+  resource: string | null;
+  allowedCidrs: string[];
+  expiresAt: Date | null;
+  createdAt: Date;
+  createdIp: string | null;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+  revokedAt: Date | null;
+  ownerDisabled: boolean;
+}
+
+export interface CreateApiKeyInput {
+  owner: KeyOwner;
+  name: string;
+  description?: string;
+  scope: string;
+  resource?: string;
+  /** A date, or a duration from now: `90d`, `12h`, `30m`, `2w`. */
+  expires?: string | Date;
+  allowIps?: string[];
+}
+
+export type KeyCheck =
+  | { active: true; key: ApiKeyRecord }
+  | { active: false; reason: 'shape' | 'environment' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'owner_disabled' | 'address' | 'not_allowed' };
+
+type Row = NonNullable<Awaited<ReturnType<Db['apiKey']['findUnique']>>>;
+
+function toRecord(row: Row): ApiKeyRecord {
+  return {
+    id: row.id,
+    display: row.display,
+    owner: row.userId ? { kind: 'person', id: row.userId } : { kind: 'service_account', id: row.clientId! },
+    name: row.name,
+    description: row.description,
+    scopes: splitScope(row.scope),
+    resource: row.resource,
+    allowedCidrs: row.allowedCidrs ? (JSON.parse(row.allowedCidrs) as string[]) : [],
+    expiresAt: row.expiresAt,
+    createdAt: row.createdAt,
+    createdIp: row.createdIp,
+    lastUsedAt: row.lastUsedAt,
+    lastUsedIp: row.lastUsedIp,
+    revokedAt: row.revokedAt,
+    ownerDisabled: row.ownerDisabled,
+  };
+}
+
+const UNITS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+
+/** `90d` / `12h` / `30m` / `2w`, or an ISO 8601 date; must be in the future. */
+export function parseExpiry(value: string | Date, now = Date.now()): Date {
+  let at: Date;
+  if (value instanceof Date) at = value;
+  else {
+    const m = /^(\d{1,5})([mhdw])$/.exec(value.trim());
+    at = m ? new Date(now + Number(m[1]) * UNITS[m[2]!]! * 1000) : new Date(value);
+    if (!m && (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime()))) {
+      throw invalidInput(`expiry "${value}" is neither a duration (90d, 12h, 30m, 2w) nor a date (2027-01-31 or 2027-01-31T00:00:00Z)`);
+    }
+  }
+  if (at.getTime() <= now) throw invalidInput('the expiry must be in the future');
+  return at;
+}
+
+export interface ApiKeyServiceDeps {
+  db: Db;
+  hmacKey: Buffer;
+  format: KeyFormat;
+  audit: AuditService;
+  resources: ResourceServerService;
+  serviceAccounts: ServiceAccountService;
+  /** Latchkey's own API (API_RESOURCE): a key never carries its scopes, so a key cannot mint keys. */
+  ownResource: string;
+}
+
+export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource }: ApiKeyServiceDeps) {
+  const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
+  // When this node last wrote each key's last use (the row says when any node did).
+  const touched = new Map<string, number>();
+  // "key address" pairs whose first use this node is recording now.
+  const recording = new Set<string>();
+
+  /** The scopes an owner may put on a key, and the resource's when bound. */
+  async function checkScopes(owner: KeyOwner, scopes: string[], resource: string | undefined): Promise<void> {
+    if (resource === ownResource) throw invalidInput(`a key cannot be bound to ${ownResource}, Latchkey's own API`);
+    if (resource) {
+      const rs = await resources.find(resource);
+      if (!rs) throw invalidInput(`resource ${resource} is not registered`);
+      const defined = new Set(splitScope(rs.scope));
+      const outside = scopes.filter((s) => !defined.has(s));
+      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by ${resource} (it defines: ${rs.scope})`);
+    }
+    if ('clientId' in owner) {
+      const account = await serviceAccounts.forAssertion(owner.clientId);
+      const ceiling = new Set(splitScope(account!.metadata.scope));
+      const outside = scopes.filter((s) => !ceiling.has(s));
+      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
+    } else if (!resource) {
+      // A person may be granted, through an app, any scope a registered API defines.
+      const defined = new Set((await resources.list()).filter((r) => r.identifier !== ownResource).flatMap((r) => splitScope(r.scope)));
+      const outside = scopes.filter((s) => !defined.has(s));
+      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by any registered API`);
+    }
+  }
+
+  async function ownerRow(owner: KeyOwner): Promise<{ disabled: boolean }> {
+    if ('userId' in owner) {
+      const user = await db.user.findUnique({ where: { id: owner.userId }, select: { disabled: true } });
+      if (!user) throw notFound(`user ${owner.userId}`);
+      return user;
+    }
+    const account = await serviceAccounts.forAssertion(owner.clientId);
+    if (!account) throw notFound(`service account ${owner.clientId}`);
+    return account;
+  }
+
+  /**
+   * Records a use: last-used time and address at most once a minute per
+   * key, and at once (with an audit entry) for an address the key was never
+   * used from. Not awaited by callers: a use never waits for this write.
+   */
+  function touch(row: Pick<Row, 'id' | 'lastUsedAt' | 'seenAddresses' | 'userId' | 'clientId'>, address: string | undefined): void {
+    const now = Date.now();
+    const ip = normalizeAddress(address);
+    const seen = row.seenAddresses ? (JSON.parse(row.seenAddresses) as string[]) : [];
+    const isNew = ip !== undefined && !seen.includes(ip);
+    const last = Math.max(row.lastUsedAt?.getTime() ?? 0, touched.get(row.id) ?? 0);
+    if (!isNew && now - last < TOUCH_EVERY_MS) return;
+    const pending = `${row.id} ${ip}`;
+    if (isNew && recording.has(pending)) return;
+    if (touched.size >= 100_000) touched.clear();
+    touched.set(row.id, now);
+    if (isNew) recording.add(pending);
+    const work = async () => {
+      if (isNew) {
+        const next = [...seen, ip].slice(-SEEN_ADDRESSES);
+        // Conditional on the list this node read: of two nodes seeing the same new address, one records it.
+        const { count } = await db.apiKey.updateMany({
+          where: { id: row.id, seenAddresses: row.seenAddresses },
+          data: { lastUsedAt: new Date(now), lastUsedIp: ip, seenAddresses: JSON.stringify(next) },
+        });
+        if (count) {
+          await audit.record('api_key_new_address', { ip, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, { key_id: row.id });
+        }
+        return;
+      }
+      await db.apiKey.updateMany({
+        where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now - TOUCH_EVERY_MS) } }] },
+        data: { lastUsedAt: new Date(now), ...(ip ? { lastUsedIp: ip } : {}) },
+      });
+    };
+    work().catch(() => touched.delete(row.id)).finally(() => recording.delete(pending));
+  }
+
+  return {
+    format,
+
+    async create(input: CreateApiKeyInput, meta: RequestMeta = {}): Promise<{ key: string; record: ApiKeyRecord }> {
+      const name = input.name.trim();
+      if (!name || name.length > 100) throw invalidInput('name must be 1 to 100 characters');
+      const description = input.description?.trim() || null;
+      if (description && description.length > 500) throw invalidInput('description must be at most 500 characters');
+      const owner = await ownerRow(input.owner);
+      if (owner.disabled) throw invalidInput('the owner is disabled; enable it before creating keys');
+      const scopes = splitScope(checkScope(input.scope));
+      await checkScopes(input.owner, scopes, input.resource);
+      const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
+      const expiresAt = input.expires !== undefined ? parseExpiry(input.expires) : null;
+      const { key, display } = generateApiKey(format);
+      const row = await db.apiKey.create({
+        data: {
+          id: `key_${randomBytes(12).toString('base64url')}`,
+          secretHash: digest(key),
+          display,
+          ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
+          name,
+          description,
+          scope: scopes.join(' '),
+          resource: input.resource ?? null,
+          allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
+          expiresAt,
+          createdIp: normalizeAddress(meta.ip) ?? null,
+        },
+      });
+      const record = toRecord(row);
+      await audit.record('api_key_created', { ...meta, ...ownerMeta(record) }, { key_id: record.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
+      return { key, record };
+    },
+
+    /** A person's id or a service account's client id, as an owner. */
+    async ownerFromId(id: string): Promise<KeyOwner> {
+      if (await db.user.findUnique({ where: { id }, select: { id: true } })) return { userId: id };
+      if (await serviceAccounts.forAssertion(id)) return { clientId: id };
+      throw notFound(`user or service account ${id}`);
+    },
+
+    async list(filter: { owner?: KeyOwner } = {}): Promise<ApiKeyRecord[]> {
+      const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
+      return (await db.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } })).map(toRecord);
+    },
+
+    /** One key; with `owner`, only when it is that owner's (anything else is "not found"). */
+    async get(id: string, owner?: KeyOwner): Promise<ApiKeyRecord> {
+      const row = await db.apiKey.findUnique({ where: { id } });
+      if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
+      return toRecord(row);
+    },
+
+    async revoke(id: string, meta: RequestMeta = {}, owner?: KeyOwner): Promise<ApiKeyRecord> {
+      const row = await db.apiKey.findUnique({ where: { id } });
+      if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
+      if (row.revokedAt) return toRecord(row);
+      const updated = toRecord(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } }));
+      await audit.record('api_key_revoked', { ...meta, ...ownerMeta(updated) }, { key_id: id, name: row.name });
+      return updated;
+    },
+
+    /**
+     * Is `token` an active key, presented from `address` (when known), that
+     * `allowed` lets this caller see? A key that fails its checksum is refused
+     * before any lookup; anything else is one indexed read. An active answer
+     * records the use.
+     */
+    async check(token: string, address?: string, allowed?: (key: ApiKeyRecord) => boolean): Promise<KeyCheck> {
+      const shape = checkApiKeyShape(token, format);
+      if (!shape.ok) return { active: false, reason: shape.reason };
+      const row = await db.apiKey.findUnique({ where: { secretHash: digest(token) } });
+      if (!row) return { active: false, reason: 'unknown' };
+      if (row.revokedAt) return { active: false, reason: 'revoked' };
+      if (row.ownerDisabled) return { active: false, reason: 'owner_disabled' };
+      if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return { active: false, reason: 'expired' };
+      const key = toRecord(row);
+      if (row.clientId) {
+        // A service account's key never carries more than the account is granted now (cached per node, like the account).
+        const account = await serviceAccounts.forAssertion(row.clientId);
+        if (!account) return { active: false, reason: 'owner_disabled' };
+        const granted = new Set(splitScope(account.metadata.scope));
+        key.scopes = key.scopes.filter((s) => granted.has(s));
+      }
+      if (key.allowedCidrs.length && !addressAllowed(key.allowedCidrs, address)) return { active: false, reason: 'address' };
+      if (allowed && !allowed(key)) return { active: false, reason: 'not_allowed' };
+      touch(row, address);
+      return { active: true, key };
+    },
+  };
+}
+
+function owns(owner: KeyOwner, row: { userId: string | null; clientId: string | null }): boolean {
+  return 'userId' in owner ? row.userId === owner.userId : row.clientId === owner.clientId;
+}
+
+const ownerMeta = (key: ApiKeyRecord) => (key.owner.kind === 'person' ? { userId: key.owner.id } : { clientId: key.owner.id });
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -1,0 +1,90 @@
+// The account page's API keys section in Chromium with JavaScript off: create
+// a key (shown once, in a field ready to copy), see it listed, use it,
+// revoke it; and a cross-site form post is refused.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from '../helpers/chromium.ts';
+import { createUser } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { introspect, resourceServerClient } from '../helpers/api-keys.ts';
+
+const API = 'https://reports.example.test';
+
+describe('API keys on the account page, in Chromium without JavaScript', () => {
+  let server: TestServer;
+  let browser: Browser;
+  before(async () => {
+    server = await startTestServer();
+    await server.runtime.resources.create({ identifier: API, scope: 'reports.read reports.write' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `api-keys-${name}.png`), fullPage: true });
+
+  it('create (shown once, copyable), list, revoke', async () => {
+    const person = await createUser(server, 'grace@example.test', 'compilers are fun 1952', 'Grace Hopper');
+    const rs = await resourceServerClient(server, [API]);
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 480, height: 1400 } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/account`);
+    await page.getByLabel('Email').fill(person.email);
+    await page.getByLabel('Password').fill(person.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+
+    await page.getByLabel('Name', { exact: true }).fill('nightly report');
+    await page.getByLabel('Scopes (separated by spaces)').fill('reports.read');
+    await page.getByLabel('Only for this API (optional)').fill(API);
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByRole('heading', { name: 'Copy your new API key' }).waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /You will not see it again/);
+    const field = page.getByLabel('API key “nightly report”');
+    assert.equal(await field.getAttribute('readonly'), '');
+    const key = await field.inputValue();
+    assert.match(key, /^lk_test_[0-9A-Za-z]{40}$/);
+    await shot(page, '1-created');
+    assert.equal((await introspect(server, rs, { token: key })).body.active, true);
+
+    await page.getByRole('link', { name: /back to your account/ }).click();
+    const list = page.locator('#api-key-list');
+    const text = await list.innerText();
+    assert.match(text, /nightly report/);
+    assert.match(text, new RegExp(key.slice(0, 14)));
+    assert.ok(!text.includes(key), 'the key itself is never shown again');
+    assert.match(text, /reports\.read/);
+    assert.match(text, /last used \d{4}-\d\d-\d\d/, "the introspection above was a use");
+    assert.ok(!(await page.content()).includes(key));
+    await shot(page, '2-listed');
+
+    await page.getByRole('button', { name: 'Revoke nightly report' }).click();
+    await page.getByText('The API key was revoked').waitFor();
+    assert.deepEqual((await introspect(server, rs, { token: key })).body, { active: false });
+    await shot(page, '3-revoked');
+
+    // A bad scope is refused on the page itself, the form kept.
+    await page.getByLabel('Name', { exact: true }).fill('too much');
+    await page.getByLabel('Scopes (separated by spaces)').fill('root');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /not defined by any registered API/);
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'too much');
+
+    // The same form posted without the CSRF token (as another site would) creates nothing.
+    const before = (await server.runtime.apiKeys.list({ owner: { userId: person.id } })).length;
+    const cookies = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const forged = await fetch(`${server.url}/account/api-keys`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies },
+      body: new URLSearchParams({ name: 'evil', scope: 'reports.read' }),
+    });
+    assert.equal(forged.status, 403);
+    assert.equal((await server.runtime.apiKeys.list({ owner: { userId: person.id } })).length, before);
+    await context.close();
+  });
+});
