@@ -134,6 +134,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     keys: () => live.publicJwks,
     admin: runtime.admin,
     serviceAccounts: runtime.serviceAccounts,
+    failureBudget: limits.failures,
   }).middleware);
 
   const csrf = createCsrf(config.secureCookies);

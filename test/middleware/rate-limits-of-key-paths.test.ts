@@ -89,4 +89,16 @@ describe('rate limits of the API key paths', () => {
     const elsewhere = await call('192.0.2.78', 'forged.token.x');
     assert.equal(elsewhere.status, 401);
   });
+
+  it('admin API: guessed admin tokens spend the same per-address budget, then 429', async () => {
+    const call = (from: string, token: string) =>
+      fetch(`${server.url}/admin/api/v1/clients`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': from } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await call('192.0.2.90', `forged.admin.${i}`)).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429, 429]);
+    const refused = await call('192.0.2.90', 'forged.admin.again');
+    assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal((await call('192.0.2.91', 'forged.admin.x')).status, 401, 'another address is unaffected');
+  });
 });

@@ -12,6 +12,7 @@ import type { Context, Next } from 'koa';
 import type { JWK } from 'jose';
 import type { Logger } from '../../logger.ts';
 import { ADMIN_API_PATH, ADMIN_READ_SCOPE, ADMIN_SCOPE, adminApiResource, type Administration } from '../../services/administration.ts';
+import type { RateLimiters } from '../../middleware/koa-rate-limit.ts';
 import type { ServiceAccountService } from '../../services/service-accounts.ts';
 import { createBearerAuth, type BearerAuth } from '../bearer-auth.ts';
 import { problemHandler } from '../koa-problem-handler.ts';
@@ -42,6 +43,8 @@ export interface AdminApiDeps {
   keys(): { keys: JWK[] };
   admin: Administration;
   serviceAccounts: ServiceAccountService;
+  /** The per-address failure budget its 401s spend (shared with the protocol endpoints and /api/v1). */
+  failureBudget?: RateLimiters['failures'];
 }
 
 export function adminRouteList(admin: Administration): RouteSpec[] {
@@ -93,6 +96,11 @@ export function createAdminApi(deps: AdminApiDeps) {
     }));
   const errors = problemHandler(ADMIN_API_PREFIX, deps.log);
   const dispatch = registry.middleware();
+  // Guessing admin tokens costs the guesser, as on /api/v1.
+  const budget = deps.failureBudget?.(
+    (err) => err instanceof Problem && err.status === 401,
+    (detail, retryAfter) => problem.tooManyRequests(detail, retryAfter),
+  );
   return {
     registry,
     document,
@@ -104,9 +112,11 @@ export function createAdminApi(deps: AdminApiDeps) {
           return;
         }
         if (ctx.path === ADMIN_API_PREFIX || ctx.path.startsWith(`${ADMIN_API_PREFIX}/`)) {
-          await dispatch(ctx, async () => {
-            throw problem.notFound(`no admin API at ${ctx.path}; the operations are under ${ADMIN_API_PATH} (see ${ADMIN_OPENAPI_PATH})`);
-          });
+          const route = () =>
+            dispatch(ctx, async () => {
+              throw problem.notFound(`no admin API at ${ctx.path}; the operations are under ${ADMIN_API_PATH} (see ${ADMIN_OPENAPI_PATH})`);
+            });
+          await (budget ? budget(ctx, route) : route());
           return;
         }
         await next();
