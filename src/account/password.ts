@@ -17,7 +17,7 @@ export function changePassword(deps: AccountDeps) {
     };
     if ((body.password ?? '') !== (body.confirm ?? '')) return fail('The new passwords do not match.');
     // Checked first, so that a weak new password does not spend an attempt of the lockout.
-    const weak = passwordProblem(body.password ?? '', await deps.users.get(accountOf(ctx)));
+    const weak = await passwordProblem(body.password ?? '', await deps.users.get(accountOf(ctx)));
     if (weak) return fail(weak.replace(/^The password/, 'The new password'));
     const proof = await deps.signIn.reauthenticate(accountOf(ctx), { password: body.current ?? '' }, meta(ctx), { passwordOnly: true });
     if (proof.kind === 'locked') return fail(lockedMessage(proof.until));

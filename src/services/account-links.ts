@@ -65,7 +65,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (!isEmailAddress(email)) return { ok: false, field: 'email', message: 'Enter an email address, like name@example.com.' };
       const badName = checkName(name);
       if (badName) return badName;
-      const weak = passwordProblem(input.password, { email, name });
+      const weak = await passwordProblem(input.password, { email, name });
       if (weak) return { ok: false, field: 'password', message: weak };
       // Hashed on both paths: the answer takes as long whether or not the address is known.
       const passwordHash = await users.hashPassword(input.password);
@@ -163,7 +163,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     async resetPassword(token: string, password: string, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string } | Refused | FormProblem> {
       const target = await service.peekReset(token);
       if (!target.ok) return target;
-      const weak = passwordProblem(password, target);
+      const weak = await passwordProblem(password, target);
       if (weak) return { ok: false, field: 'password', message: weak };
       const used = await links.consume(token, 'reset');
       if (!used.ok) return used;
@@ -209,7 +209,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       const name = input.name.trim();
       const badName = checkName(name);
       if (badName) return badName;
-      const weak = passwordProblem(input.password, { email: invitation.email, name });
+      const weak = await passwordProblem(input.password, { email: invitation.email, name });
       if (weak) return { ok: false, field: 'password', message: weak };
       const passwordHash = await users.hashPassword(input.password);
       const used = await links.consume(token, 'invite');

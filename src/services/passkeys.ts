@@ -12,18 +12,19 @@
 // guess (it is a signature by a key the server never sees), and counting it
 // would let anyone lock a person out of their password by sending garbage.
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Db } from '../db/database.ts';
 import { invalidInput } from '../errors.ts';
+
+// Loaded on the first passkey ceremony, not at start: 22 MB and ~0.3 s that
+// a server whose people never add a passkey does not need (bench/README.md).
+let webauthn: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const lib = () => (webauthn ??= import('@simplewebauthn/server'));
 
 const CHALLENGE_TYPE = 'WebAuthnChallenge';
 /** How long a ceremony may take, from the page that started it. */
@@ -106,7 +107,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
      */
     async registrationOptions(userId: string): Promise<{ options: PublicKeyCredentialCreationOptionsJSON; token: string }> {
       const user = await db.user.findUniqueOrThrow({ where: { id: userId } });
-      const options = await generateRegistrationOptions({
+      const options = await (await lib()).generateRegistrationOptions({
         rpName: opts.rpName,
         rpID,
         userName: user.email,
@@ -133,7 +134,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
       if (!response) return { ok: false, message: 'Your browser did not send a passkey. Try again.' };
       let verification;
       try {
-        verification = await verifyRegistrationResponse({ response, expectedChallenge: stored.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+        verification = await (await lib()).verifyRegistrationResponse({ response, expectedChallenge: stored.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
       } catch {
         return { ok: false, message: 'The passkey could not be checked. Try again.' };
       }
@@ -167,7 +168,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
      * passkeys are offered (the second step after their password).
      */
     async authenticationOptions(purpose: 'login' | 'second-step', handle: string, userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
-      const options = await generateAuthenticationOptions({
+      const options = await (await lib()).generateAuthenticationOptions({
         rpID,
         allowCredentials: userId ? await credentialsOf(userId) : [],
         userVerification: purpose === 'login' ? 'required' : 'preferred',
@@ -189,7 +190,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
       if (!passkey || (userId && passkey.userId !== userId)) return { ok: false };
       let verification;
       try {
-        verification = await verifyAuthenticationResponse({
+        verification = await (await lib()).verifyAuthenticationResponse({
           response,
           expectedChallenge: stored.challenge,
           expectedOrigin: origin,
