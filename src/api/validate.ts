@@ -3,6 +3,7 @@
 // field (its JSON Pointer and what is wrong), never half-processed.
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { readBodyText } from '../middleware/koa-body.ts';
 import { problem, type FieldError } from './problem.ts';
 
 /** JSON request bodies are at most this large. */
@@ -40,17 +41,9 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, where: Fie
 }
 
 async function readText(ctx: Context, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      ctx.req.resume();
-      throw problem.tooLarge(`the request body exceeds ${limit / 1024} KiB`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const text = await readBodyText(ctx, limit);
+  if (text === undefined) throw problem.tooLarge(`the request body exceeds ${limit / 1024} KiB`);
+  return text;
 }
 
 /** The JSON body, parsed and checked against `schema`. */

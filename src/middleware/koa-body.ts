@@ -7,8 +7,8 @@ import { AppError } from '../errors.ts';
 
 const FORM_LIMIT = 16 * 1024;
 
-/** The body's parameters, or undefined when it is larger than `limit` bytes (the rest is discarded unread). */
-export async function readUrlEncoded(ctx: Context, limit: number): Promise<URLSearchParams | undefined> {
+/** The body as UTF-8 text, or undefined when it is larger than `limit` bytes (the rest is discarded unread). */
+export async function readBodyText(ctx: Context, limit: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
@@ -19,7 +19,13 @@ export async function readUrlEncoded(ctx: Context, limit: number): Promise<URLSe
     }
     chunks.push(chunk as Buffer);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The body's parameters, or undefined when it is larger than `limit` bytes. */
+export async function readUrlEncoded(ctx: Context, limit: number): Promise<URLSearchParams | undefined> {
+  const text = await readBodyText(ctx, limit);
+  return text === undefined ? undefined : new URLSearchParams(text);
 }
 
 export async function readFormBody(ctx: Context): Promise<Record<string, string>> {

@@ -1,19 +1,13 @@
 // People who sign in: creation, lookup, password checks. No Koa, no provider.
 import { randomUUID } from 'node:crypto';
-import type { AccountStore } from '../db/account-store.ts';
+import type { AccountStore, StoredAccount } from '../db/account-store.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
-export interface PublicUser {
-  id: string;
-  email: string;
-  emailVerified: boolean;
-  name: string | null;
-  disabled: boolean;
-  createdAt: Date;
-}
+/** A person as every caller sees them: the fields findAccount's prepared lookup reads. */
+export type PublicUser = StoredAccount;
 
 const publicFields = { id: true, email: true, emailVerified: true, name: true, disabled: true, createdAt: true } as const;
 
