@@ -193,10 +193,12 @@ describe('mail the SMTP server refuses', () => {
     const nobody = `nobody-${Date.now()}@example.test`;
     const failures = () => server.logs.filter((l) => l.includes('mail could not be sent'));
     const logged: Record<string, unknown>[] = [];
-    // A reset for an account and for none.
+    // A reset for an account and for none; a sign-up for an existing address and a new one.
     const requests = [
       () => server.runtime.accountLinks.requestPasswordReset(person.email, {}),
       () => server.runtime.accountLinks.requestPasswordReset(nobody, {}),
+      () => server.runtime.accountLinks.signUp({ email: person.email, name: 'Someone' }, {}),
+      () => server.runtime.accountLinks.signUp({ email: nobody, name: 'Someone' }, {}),
     ];
     for (const request of requests) {
       const before = failures().length;
