@@ -29,6 +29,8 @@ import type { Runtime } from './runtime.ts';
 import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
 import { createAdminApi } from './api/admin/index.ts';
+import { isBuiltInClient } from './services/built-in-clients.ts';
+import { markUsedOnce } from './services/replay-guard.ts';
 
 export interface AppDeps {
   runtime: Runtime;
@@ -114,6 +116,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(site.routes());
 
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
+  const proofUsedOnce = (namespace: string, jti: string, forgetAfter: Date) => markUsedOnce(runtime.artifacts, namespace, jti, forgetAfter);
   const api = createApi({
     config,
     log,
@@ -122,6 +125,12 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
       if (caller.kind === 'person') return (await runtime.users.findActive(caller.subject)) !== undefined;
       return (await runtime.clients.findForProvider(caller.subject)) !== undefined;
     },
+    // From the clients cache: a deletion or disabling is seen at once on the
+    // node that made it and within CHECK_EVERY_MS (250 ms) on every other.
+    async clientActive(clientId) {
+      return isBuiltInClient(clientId) || (await runtime.clients.findForProvider(clientId)) !== undefined;
+    },
+    proofUsedOnce,
     routes: apiRouteList(runtime),
     scopeDescriptions: API_SCOPES,
     failureBudget: limits.failures,
@@ -134,6 +143,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     keys: () => live.publicJwks,
     admin: runtime.admin,
     serviceAccounts: runtime.serviceAccounts,
+    proofUsedOnce,
     failureBudget: limits.failures,
   }).middleware);
 

@@ -24,6 +24,10 @@ export interface ApiDeps {
   keys(): { keys: JWK[] };
   /** Whether a token's subject (a person, or a client acting for itself) is still enabled. */
   subjectActive(caller: ApiCaller): Promise<boolean>;
+  /** Whether the client a person's token was issued to still exists and is enabled. */
+  clientActive(clientId: string): Promise<boolean>;
+  /** Marks a DPoP proof's jti used (src/services/replay-guard.ts); false when it was used before. */
+  proofUsedOnce(namespace: string, jti: string, forgetAfter: Date): Promise<boolean>;
   routes: RouteSpec[];
   scopeDescriptions?: Record<string, string>;
   /** The per-address failure budget its 401s spend (the protocol endpoints' own). */
@@ -43,6 +47,8 @@ export function createApi(deps: ApiDeps): Api {
     audience: config.apiResource,
     keys: deps.keys,
     subjectActive: deps.subjectActive,
+    clientActive: deps.clientActive,
+    proofUsedOnce: deps.proofUsedOnce,
     clockSkew: config.clockSkew,
   });
   const registry = createApiRegistry(API_BASE, auth);

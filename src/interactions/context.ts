@@ -132,8 +132,11 @@ export async function continueUrl(deps: InteractionDeps, ctx: Context, notice: s
 
 /** A link that cannot be used: its page says why. */
 export function renderLinkRefused(deps: InteractionDeps, ctx: Context, reason: string, heading = 'This link cannot be used') {
-  deps.render(ctx, 'error', { heading, message: linkProblem(reason), code: `link_${reason}` }, reason === 'exists' ? 409 : 400);
+  deps.render(ctx, 'error', { heading, message: linkProblem(reason), code: `link_${reason}` }, linkStatus(reason));
 }
+
+/** A refused link's status: a conflict with an existing account, accounts no longer created here, or a bad link. */
+export const linkStatus = (reason: string) => (reason === 'exists' ? 409 : reason === 'closed' ? 403 : 400);
 
 /** A link page's refusal, in words. */
 export function linkProblem(reason: string): string {
@@ -144,6 +147,8 @@ export function linkProblem(reason: string): string {
       return 'This link was already used. Each link works once.';
     case 'exists':
       return 'This email address already has an account. Sign in, or reset your password if you have forgotten it.';
+    case 'closed':
+      return 'New accounts cannot be created here any more, so this link no longer works. If you still need an account, ask the people who run this service.';
     default:
       return 'This link is not valid. Check that you opened all of it, or ask for a new one.';
   }

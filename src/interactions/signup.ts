@@ -1,7 +1,8 @@
 // GET  /interaction/:uid/signup — the sign-up page (also for prompt=create)
-// POST /interaction/:uid/signup — email, name and a password; answered with
-// "check your email" whether or not the address already has an account
-// (src/services/account-links.ts says why and how).
+// POST /interaction/:uid/signup — email and name; answered with "check your
+// email" whether or not the address already has an account. The password is
+// chosen on the page the mailed link opens (src/interactions/verify-email.ts;
+// src/services/account-links.ts says why).
 import type { Context } from 'koa';
 import { notFound } from '../errors.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
@@ -26,10 +27,7 @@ export function submitSignUp(deps: InteractionDeps) {
     if (!signUpOpen(deps)) throw notFound('Sign-up');
     const email = field(ctx, 'email').trim();
     const name = field(ctx, 'name').trim();
-    const password = field(ctx, 'password');
-    // What was typed comes back, except the passwords.
-    if (password !== field(ctx, 'confirm')) return renderSignUp(deps, ctx, it, { email, name, error: 'The passwords do not match.', status: 400 });
-    const outcome = await deps.accountLinks.signUp({ email, name, password }, requestMeta(ctx, it.clientId));
+    const outcome = await deps.accountLinks.signUp({ email, name }, requestMeta(ctx, it.clientId));
     if (!outcome.ok) return renderSignUp(deps, ctx, it, { email, name, error: outcome.message, status: 400 });
     rememberReturn(deps, ctx, it.uid);
     deps.render(ctx, 'check-email', { email, purpose: 'signup', uid: it.uid });

@@ -1,26 +1,43 @@
 // GET  /verify-email?token=… — the link from a sign-up or confirmation mail:
-// a page with a button (mail scanners that fetch links must not use them up)
+// a page with a button (mail scanners that fetch links must not use them
+// up); for a sign-up, the page where the person chooses their name and
+// password, as an invitation's does
 // POST /verify-email — uses the link: the account is created, or the address
 // marked confirmed. Works in any browser; the one the sign-in started in is
 // offered to go back to it.
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { continueUrl, field, linkProblem, renderLinkRefused, type InteractionDeps } from './context.ts';
+import { continueUrl, field, linkProblem, linkStatus, renderLinkRefused, type InteractionDeps } from './context.ts';
+
+function renderConfirm(deps: InteractionDeps, ctx: Context, token: string, target: { purpose: 'signup' | 'verify'; email: string; name: string }, error?: string) {
+  deps.render(ctx, 'confirm-email', { token, email: target.email, name: target.name, signup: target.purpose === 'signup', csrf: deps.csrf.token(ctx), error }, error ? 400 : 200);
+}
 
 export function showVerifyEmail(deps: InteractionDeps) {
   return async (ctx: Context) => {
     const token = String(ctx.query.token ?? '');
     const found = await deps.accountLinks.peekConfirmation(token);
     if (!found.ok) return renderLinkRefused(deps, ctx, found.reason);
-    deps.render(ctx, 'confirm-email', { token, email: found.link.email, signup: found.link.purpose === 'signup', csrf: deps.csrf.token(ctx) });
+    renderConfirm(deps, ctx, token, found);
   };
 }
 
 export function submitVerifyEmail(deps: InteractionDeps) {
   return async (ctx: Context) => {
-    const outcome = await deps.accountLinks.confirmEmail(field(ctx, 'token'), requestMeta(ctx));
+    const token = field(ctx, 'token');
+    const name = field(ctx, 'name').trim();
+    const password = field(ctx, 'password');
+    // The form again with what was typed (except the passwords), or why the link cannot be used.
+    const again = async (error: string) => {
+      const found = await deps.accountLinks.peekConfirmation(token);
+      if (!found.ok) return renderLinkRefused(deps, ctx, found.reason);
+      renderConfirm(deps, ctx, token, { ...found, name }, error);
+    };
+    if (password !== field(ctx, 'confirm')) return again('The passwords do not match.');
+    const outcome = await deps.accountLinks.confirmEmail(token, { name, password }, requestMeta(ctx));
     if (!outcome.ok) {
-      return deps.render(ctx, 'link-done', { heading: 'This link cannot be used', problem: linkProblem(outcome.reason), next: '/account', nextLabel: 'Sign in' }, outcome.reason === 'exists' ? 409 : 400);
+      if ('field' in outcome) return again(outcome.message);
+      return deps.render(ctx, 'link-done', { heading: 'This link cannot be used', problem: linkProblem(outcome.reason), next: '/account', nextLabel: 'Sign in' }, linkStatus(outcome.reason));
     }
     deps.render(ctx, 'link-done', {
       heading: outcome.created ? 'Your account is ready' : 'Your email address is confirmed',

@@ -6,11 +6,17 @@
 //   same page answers either way and the address gets a message either way
 //   (a confirmation link or "you already have an account"; a reset link or
 //   "there is no account here"), with the same work done on every path —
-//   bcrypt where one path hashes, one stored link per message — and mail
+//   one stored link per message, no password hashed on either — and mail
 //   sent in the background, so neither the answer nor its timing differs.
-// - A sign-up creates nothing until its link is used: the account is made,
-//   already confirmed, by whoever can read that inbox. Nobody can claim an
-//   address they cannot read (and pre-install a password or passkey on it).
+// - A sign-up creates nothing until its link is used, and the password is
+//   chosen on the page the link opens, by whoever can read that inbox: the
+//   account is made there, already confirmed. Nobody can claim an address
+//   they cannot read, nor pre-install a password on it by signing up with
+//   someone else's address first (what the sign-up form asks is only the
+//   address and a name).
+// - Links that create an account stop working when creating accounts that
+//   way is turned off: a sign-up link unless REGISTRATION=open, an
+//   invitation when REGISTRATION=off.
 // - Links are single-use, expiring and stored as keyed hashes
 //   (src/services/link-tokens.ts); every message counts against the
 //   recipient's budget (src/services/mail-throttle.ts).
@@ -25,7 +31,8 @@ import { passwordProblem } from './password-strength.ts';
 import { isEmailAddress, nameProblem, normalizeEmail, type UserService } from './users.ts';
 
 
-export type Refused = { ok: false; reason: LinkRefusal | 'exists' | 'disabled' };
+/** `closed`: the link would create an account, and REGISTRATION no longer allows it. */
+export type Refused = { ok: false; reason: LinkRefusal | 'exists' | 'disabled' | 'closed' };
 export type FormProblem = { ok: false; field: 'email' | 'name' | 'password'; message: string };
 
 export interface AccountLinksDeps {
@@ -56,19 +63,16 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
 
   const service = {
     /**
-     * A sign-up form was sent. Answers a problem with the form, or ok — the
-     * same ok whether or not the address already has an account.
+     * A sign-up form was sent (an address and a name; the password is chosen
+     * on the link's page). Answers a problem with the form, or ok — the same
+     * ok, after the same work, whether or not the address already has an account.
      */
-    async signUp(input: { email: string; name: string; password: string }, meta: RequestMeta): Promise<{ ok: true } | FormProblem> {
+    async signUp(input: { email: string; name: string }, meta: RequestMeta): Promise<{ ok: true } | FormProblem> {
       const email = normalizeEmail(input.email);
       const name = input.name.trim();
       if (!isEmailAddress(email)) return { ok: false, field: 'email', message: 'Enter an email address, like name@example.com.' };
       const badName = checkName(name);
       if (badName) return badName;
-      const weak = await passwordProblem(input.password, { email, name });
-      if (weak) return { ok: false, field: 'password', message: weak };
-      // Hashed on both paths: the answer takes as long whether or not the address is known.
-      const passwordHash = await users.hashPassword(input.password);
       const existing = await users.findByEmail(email);
       if (existing) {
         // One stored link on every path (a disabled person's opens nothing and is not sent).
@@ -76,7 +80,8 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
         const sent = await mail(email, 'signup-exists', { resetUrl: existing.disabled ? undefined : url('/reset-password', token), resetMinutes: minutes(config.linkTtl.passwordReset) });
         await audit.record('signup_requested', { ...meta, userId: existing.id }, { existing: true, mailed: sent });
       } else {
-        const token = await links.create('signup', { email, data: { name, passwordHash } }, config.linkTtl.verification);
+        // The name only suggests one on the link's page; no password is known before it.
+        const token = await links.create('signup', { email, data: { name } }, config.linkTtl.verification);
         // No name: whoever typed it may not own the address, and must not get to write to it.
         const sent = await mail(email, 'signup-confirm', { confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) });
         await audit.record('signup_requested', meta, { existing: false, mailed: sent });
@@ -94,27 +99,40 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       return sent;
     },
 
-    /** What a confirmation link is for (its page shows the address), without using it. */
-    async peekConfirmation(token: string) {
-      return links.peek(token, ['signup', 'verify']);
+    /**
+     * What a confirmation link is for (its page shows the address, and for a
+     * sign-up asks for the password), without using it.
+     */
+    async peekConfirmation(token: string): Promise<{ ok: true; purpose: 'signup' | 'verify'; email: string; name: string } | Refused> {
+      const found = await links.peek(token, ['signup', 'verify']);
+      if (!found.ok) return found;
+      const { link } = found;
+      if (link.purpose === 'signup' && config.registration !== 'open') return { ok: false, reason: 'closed' };
+      return { ok: true, purpose: link.purpose === 'signup' ? 'signup' : 'verify', email: link.email, name: typeof link.data.name === 'string' ? link.data.name : '' };
     },
 
     /**
-     * Uses a confirmation link: a sign-up's account is created (confirmed),
-     * or an existing person's address is marked confirmed.
+     * Uses a confirmation link: a sign-up's account is created (confirmed)
+     * with the name and password chosen on the link's page, or an existing
+     * person's address is marked confirmed (`input` unused). A sign-up's
+     * name and password are checked before the link is used: a weak password
+     * does not spend it.
      */
-    async confirmEmail(token: string, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string; created: boolean } | Refused> {
-      const used = await links.consume(token, ['signup', 'verify']);
-      if (!used.ok) return used;
-      const { link } = used;
-      if (link.purpose === 'signup') {
+    async confirmEmail(token: string, input: { name?: string; password?: string }, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string; created: boolean } | Refused | FormProblem> {
+      const target = await service.peekConfirmation(token);
+      if (!target.ok) return target;
+      if (target.purpose === 'signup') {
+        const name = (input.name ?? '').trim();
+        const badName = checkName(name);
+        if (badName) return badName;
+        const password = input.password ?? '';
+        const weak = await passwordProblem(password, { email: target.email, name });
+        if (weak) return { ok: false, field: 'password', message: weak };
+        const passwordHash = await users.hashPassword(password);
+        const used = await links.consume(token, 'signup');
+        if (!used.ok) return used;
         try {
-          const user = await users.createWithHash({
-            email: link.email,
-            name: typeof link.data.name === 'string' ? link.data.name : null,
-            passwordHash: String(link.data.passwordHash),
-            emailVerified: true,
-          });
+          const user = await users.createWithHash({ email: used.link.email, name: name || null, passwordHash, emailVerified: true });
           await audit.record('signup_completed', { ...meta, userId: user.id });
           await audit.record('email_verified', { ...meta, userId: user.id });
           return { ok: true, userId: user.id, email: user.email, created: true };
@@ -124,6 +142,9 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
           throw err;
         }
       }
+      const used = await links.consume(token, 'verify');
+      if (!used.ok) return used;
+      const { link } = used;
       const user = link.userId ? await users.findActive(link.userId) : undefined;
       // The address changed since the link was sent, or the person is gone: it confirms nothing.
       if (!user || user.email !== link.email) return { ok: false, reason: 'invalid' };
@@ -199,6 +220,8 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     async peekInvitation(token: string): Promise<{ ok: true; email: string; name: string } | Refused> {
       const found = await links.peek(token, 'invite');
       if (!found.ok) return found;
+      // Sent before REGISTRATION=off: it creates no account any more.
+      if (config.registration === 'off') return { ok: false, reason: 'closed' };
       return { ok: true, email: found.link.email, name: typeof found.link.data.name === 'string' ? found.link.data.name : '' };
     },
 

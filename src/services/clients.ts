@@ -313,7 +313,11 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       return toRecord(row);
     },
 
-    /** Deletes the client with its grants, codes and stored tokens (JWT access tokens live out their lifetime). */
+    /**
+     * Deletes the client with its grants, codes and stored tokens. JWT access
+     * tokens already issued verify offline until they expire at other resource
+     * servers; Latchkey's own APIs refuse them at once (src/api/bearer-auth.ts).
+     */
     async delete(clientId: string, precondition?: (current: ClientRecord) => void): Promise<void> {
       if (precondition) precondition(await this.get(clientId));
       const [{ count }] = await db.$transaction([

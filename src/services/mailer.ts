@@ -39,6 +39,17 @@ export function createMailRenderer(product = 'Latchkey') {
   };
 }
 
+/** What a failed send may log: nodemailer's error kind, the SMTP reply code and the command it answered. */
+function smtpStatus(err: { code?: unknown; responseCode?: unknown; command?: unknown }) {
+  const word = (v: unknown) => (typeof v === 'string' && /^[A-Z][A-Z0-9 _-]{0,30}$/i.test(v) ? v : undefined);
+  return {
+    // Not `code`: the logger redacts that key everywhere (authorization codes).
+    error: word(err.code),
+    reply: typeof err.responseCode === 'number' ? err.responseCode : undefined,
+    command: word(err.command),
+  };
+}
+
 export function createMailer(opts: { smtpUrl: string | undefined; from: string }, log: Logger) {
   const render = createMailRenderer();
   const transport = opts.smtpUrl ? nodemailer.createTransport(opts.smtpUrl) : undefined;
@@ -59,10 +70,15 @@ export function createMailer(opts: { smtpUrl: string | undefined; from: string }
     /** Sends and waits (the admin CLI). */
     send,
 
-    /** Sends in the background; a failure is logged without the message or its recipient. */
+    /**
+     * Sends in the background. A failure is logged with the SMTP status only:
+     * the error's text names the recipient ("550 <ada@…> rejected"), and the
+     * template would say which answer was sent (a reset link, or "no account
+     * here") — both are what the page's identical answer keeps from anyone.
+     */
     dispatch(message: MailMessage): void {
-      const job = send(message).catch((err: Error) => {
-        log.error({ template: message.template, err: { message: err.message, code: (err as { code?: string }).code } }, 'mail could not be sent');
+      const job = send(message).catch((err: Error & { code?: unknown; responseCode?: unknown; command?: unknown }) => {
+        log.error({ smtp: smtpStatus(err) }, 'mail could not be sent');
       });
       inFlight.add(job);
       void job.finally(() => inFlight.delete(job));

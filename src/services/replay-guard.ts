@@ -1,4 +1,4 @@
-// Single-use identifiers (assertion `jti`s). Marking one used is one insert
+// Single-use identifiers (assertion and DPoP proof `jti`s). Marking one used is one insert
 // keyed by its hash: the primary key makes it atomic, so of two requests with
 // the same jti exactly one gets through, on one node or many. A row past its
 // expiry (a sweep that has not run yet) is taken over in the same statement.

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Db } from '../db/database.ts';
 import { invalidInput, notFound, conflict } from '../errors.ts';
+import { isReservedClientId } from './built-in-clients.ts';
 import { checkScope } from './clients.ts';
 import type { SecretBox } from './secret-box.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
@@ -190,6 +191,9 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       }
       if (input.clientId !== undefined && !CLIENT_ID.test(input.clientId)) {
         throw invalidInput('--client-id must be 1–128 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+      }
+      if (input.clientId !== undefined && isReservedClientId(input.clientId)) {
+        throw invalidInput(`client id ${input.clientId} is reserved: ids starting with "latchkey-" belong to Latchkey's built-in clients; choose another`);
       }
       const selfSigned = input.selfSignedMaxLifetime;
       if (selfSigned !== undefined) {

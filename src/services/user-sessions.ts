@@ -8,9 +8,9 @@
 // resume it.
 import type { Db } from '../db/database.ts';
 import { notFound } from '../errors.ts';
+import { ACCOUNT_CLIENT_ID } from './built-in-clients.ts';
 
-/** Our own first-party client (the account page): not an app the person authorized. */
-export const ACCOUNT_CLIENT_ID = 'latchkey-account';
+export { ACCOUNT_CLIENT_ID };
 
 export interface UserSession {
   id: string;

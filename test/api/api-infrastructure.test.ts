@@ -15,6 +15,7 @@ import { defineRoute } from '../../src/api/registry.ts';
 import { problem } from '../../src/api/problem.ts';
 import { createLogger } from '../../src/logger.ts';
 import { requestLog } from '../../src/middleware/koa-request-log.ts';
+import { markUsedOnce } from '../../src/services/replay-guard.ts';
 import { loadSigningJwks } from '../../src/services/signing-keys.ts';
 import { Browser } from '../helpers/browser.ts';
 import { codeFlow, registerClient, createUser } from '../helpers/relying-party.ts';
@@ -112,6 +113,8 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
         if (caller.kind === 'person') return (await server.runtime.users.findActive(caller.subject)) !== undefined;
         return (await server.runtime.clients.findForProvider(caller.subject)) !== undefined;
       },
+      clientActive: async (clientId) => (await server.runtime.clients.findForProvider(clientId)) !== undefined,
+      proofUsedOnce: (namespace, jti, forgetAfter) => markUsedOnce(server.runtime.artifacts, namespace, jti, forgetAfter),
       routes,
       scopeDescriptions: { 'widgets:read': 'read widgets', 'widgets:write': 'change widgets' },
     });
@@ -199,10 +202,10 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
     assert.ok(logs.some((l) => l.includes('unhandled API error') && l.includes('boom-1')));
   });
 
-  it('no token: 401 with a bare Bearer challenge; a public route needs none', async () => {
+  it('no token: 401 with bare Bearer and DPoP challenges; a public route needs none', async () => {
     const res = await call('/api/v1/widgets/w-1');
     assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="latchkey"');
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="latchkey", DPoP realm="latchkey", algs="ES256 EdDSA Ed25519"');
     assert.equal((await call('/api/v1/status')).status, 200);
   });
 

@@ -7,7 +7,7 @@ import { Browser, csrfToken, pageText, type Page } from '../helpers/browser.ts';
 import { adminCli, errorLines } from '../helpers/cli.ts';
 import { startMailCatcher, linkIn, type MailCatcher } from '../helpers/mail.ts';
 import { createUser } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 async function accept(server: TestServer, url: string, form: { name: string; password: string; confirm?: string }) {
   const browser = new Browser(server.url);
@@ -76,6 +76,32 @@ describe('admin CLI: invitations (REGISTRATION=invite)', () => {
       assert.equal(refused.stdout, '');
     }
     assert.equal((await admin('user', 'invite', '--json')).code, 2, 'usage');
+  });
+  it('an invitation sent before REGISTRATION=off creates nothing after: the page says so (403), the form is refused', async () => {
+    const r = await admin('user', 'invite', '--email', 'late.invitee@example.test', '--name', 'Late Invitee', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const { url } = JSON.parse(r.stdout) as { url: string };
+    // The operator turns invitations off (a node started with REGISTRATION=off on the same database).
+    const off = await startSecondNode(server, { REGISTRATION: 'off' });
+    try {
+      const browser = new Browser([server.url, off.url]);
+      // The page opened before the switch…
+      const before = (await browser.navigate(url)) as Page;
+      assert.equal(before.status, 200);
+      // …and after it.
+      const page = (await browser.navigate(url.replace(server.issuer, off.url))) as Page;
+      assert.equal(page.status, 403);
+      assert.match(pageText(page.html), /This invitation cannot be used New accounts cannot be created here any more/);
+      // The form opened before is sent after.
+      const token = new URL(url).searchParams.get('token')!;
+      const posted = (await browser.navigate(`${off.url}/invitation`, { form: { csrf: csrfToken(before.html), token, name: 'Late Invitee', password: 'harvard spectral classes', confirm: 'harvard spectral classes' } })) as Page;
+      assert.equal(posted.status, 403);
+      assert.equal(await server.runtime.users.findByEmail('late.invitee@example.test'), undefined, 'no account');
+    } finally {
+      await off.stop();
+    }
+    // Where invitations are on, the link was not spent.
+    assert.equal((await accept(server, url, { name: 'Late Invitee', password: 'harvard spectral classes' })).status, 200);
   });
 });
 

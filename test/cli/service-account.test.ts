@@ -110,6 +110,7 @@ describe('admin CLI: service accounts and resources', () => {
       [['service-account', 'create', '--name', 'x', '--scope', 'a', '--json'], /exactly one of --jwks-file, --generate-key or --shared-secret/],
       [['service-account', 'create', '--name', 'x', '--scope', 'a', '--jwks-file', '/nonexistent.json', '--json'], /cannot read \/nonexistent.json/],
       [['service-account', 'disable', 'sa_nope', '--json'], /service account sa_nope not found/],
+      [['service-account', 'create', '--name', 'x', '--scope', 'a', '--generate-key', 'ES256', '--client-id', 'latchkey-api-keys', '--json'], /client id latchkey-api-keys is reserved/],
       [['resource', 'create', '--identifier', 'not a uri', '--scope', 'a', '--json'], /not an absolute URI/],
       [['resource', 'create', '--identifier', 'https://x.example.test', '--scope', 'a', '--format', 'xml', '--json'], /--format must be jwt or opaque/],
     ];

@@ -26,13 +26,18 @@ export interface MailCatcher {
   close(): Promise<void>;
 }
 
-export async function startMailCatcher(): Promise<MailCatcher> {
+/** `rejectAll`: answer every RCPT TO with 550 naming the address, as a real server does for a mailbox it does not know. */
+export async function startMailCatcher(opts: { rejectAll?: boolean } = {}): Promise<MailCatcher> {
   const messages: ReceivedMail[] = [];
   const recipients: string[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!opts.rejectAll) return callback();
+      callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
+    },
     onData(stream, session, callback) {
       recipients.push(...session.envelope.rcptTo.map((r) => r.address.toLowerCase()));
       simpleParser(stream).then(

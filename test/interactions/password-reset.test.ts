@@ -175,3 +175,45 @@ describe('password reset', () => {
     assert.doesNotMatch(message!.text, /token=/);
   });
 });
+
+describe('mail the SMTP server refuses', () => {
+  let server: TestServer;
+  let mail: MailCatcher;
+  before(async () => {
+    mail = await startMailCatcher({ rejectAll: true });
+    server = await startTestServer({ SMTP_URL: mail.url, REGISTRATION: 'open' });
+  });
+  after(async () => {
+    await server.stop();
+    await mail.close();
+  });
+
+  it('is logged with its SMTP status only: no recipient, and nothing that tells a known address from an unknown one', async () => {
+    const person = await createUser(server);
+    const nobody = `nobody-${Date.now()}@example.test`;
+    const failures = () => server.logs.filter((l) => l.includes('mail could not be sent'));
+    const logged: Record<string, unknown>[] = [];
+    // A reset for an account and for none; a sign-up for an existing address and a new one.
+    const requests = [
+      () => server.runtime.accountLinks.requestPasswordReset(person.email, {}),
+      () => server.runtime.accountLinks.requestPasswordReset(nobody, {}),
+      () => server.runtime.accountLinks.signUp({ email: person.email, name: 'Someone' }, {}),
+      () => server.runtime.accountLinks.signUp({ email: nobody, name: 'Someone' }, {}),
+    ];
+    for (const request of requests) {
+      const before = failures().length;
+      assert.equal((await request()).ok, true);
+      await server.runtime.mailer.flush();
+      const lines = failures().slice(before);
+      assert.equal(lines.length, 1, 'the failure is logged');
+      for (const line of lines) {
+        assert.doesNotMatch(line, new RegExp(`${person.email}|${nobody}|@example\\.test`, 'i'), 'no recipient');
+        assert.doesNotMatch(line, /reset-password|reset-unknown|signup-exists|signup-confirm|template/, 'no template');
+      }
+      const { time: _time, ...rest } = JSON.parse(lines[0]!) as Record<string, unknown>;
+      logged.push(rest);
+    }
+    assert.deepEqual((logged[0] as { smtp: unknown }).smtp, { error: 'EENVELOPE', reply: 550, command: 'RCPT TO' });
+    for (const line of logged.slice(1)) assert.deepEqual(line, logged[0], 'every failure reads the same');
+  });
+});

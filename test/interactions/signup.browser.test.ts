@@ -33,24 +33,28 @@ describe('sign-up and password reset in Chromium', () => {
     await shot(page, '1-landing');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0, 'no password before the address is confirmed');
     await page.getByLabel('Email').fill('marie@example.test');
     await page.getByLabel('Name').fill('Marie Curie');
-    await page.getByLabel('Password', { exact: true }).fill('password1');
-    await page.getByLabel('Password again').fill('password1');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    assert.match(await page.getByRole('alert').innerText(), /commonly used password/);
-    assert.equal(await page.getByLabel('Email').inputValue(), 'marie@example.test', 'what was typed is kept');
-    assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'except the password');
-    await shot(page, '2-signup-weak');
-    await page.getByLabel('Password', { exact: true }).fill('radium and polonium');
-    await page.getByLabel('Password again').fill('radium and polonium');
+    await shot(page, '2-signup');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
     await shot(page, '3-check-email');
 
+    // The link's page: the name as typed, and the password chosen here.
     const link = linkIn((await mail.waitFor('marie@example.test'))[0]!, '/verify-email?token=');
     await page.goto(link);
-    await shot(page, '4-confirm');
+    await page.getByRole('heading', { name: 'Finish creating your account' }).waitFor();
+    assert.equal(await page.getByLabel('Name').inputValue(), 'Marie Curie');
+    await page.getByLabel('Password', { exact: true }).fill('password1');
+    await page.getByLabel('Password again').fill('password1');
+    await page.getByRole('button', { name: 'Create my account' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /commonly used password/);
+    assert.equal(await page.getByLabel('Name').inputValue(), 'Marie Curie', 'what was typed is kept');
+    assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'except the password');
+    await shot(page, '4-confirm-weak');
+    await page.getByLabel('Password', { exact: true }).fill('radium and polonium');
+    await page.getByLabel('Password again').fill('radium and polonium');
     await page.getByRole('button', { name: 'Create my account' }).click();
     await page.getByRole('heading', { name: 'Your account is ready' }).waitFor();
     await page.getByRole('link', { name: 'Continue to sign in' }).click();

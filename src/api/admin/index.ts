@@ -43,6 +43,8 @@ export interface AdminApiDeps {
   keys(): { keys: JWK[] };
   admin: Administration;
   serviceAccounts: ServiceAccountService;
+  /** Marks a DPoP proof's jti used (src/services/replay-guard.ts); false when it was used before. */
+  proofUsedOnce(namespace: string, jti: string, forgetAfter: Date): Promise<boolean>;
   /** The per-address failure budget its 401s spend (shared with the protocol endpoints and /api/v1). */
   failureBudget?: RateLimiters['failures'];
 }
@@ -81,6 +83,9 @@ export function createAdminApi(deps: AdminApiDeps) {
     realm: 'latchkey-admin',
     // A machine's own token (sub = client_id) from an enabled service account, checked in the database.
     subjectActive: async (caller) => caller.kind === 'client' && (await deps.serviceAccounts.isEnabled(caller.clientId)),
+    // Only service accounts' own tokens get this far: the client is the subject checked above.
+    clientActive: (clientId) => deps.serviceAccounts.isEnabled(clientId),
+    proofUsedOnce: deps.proofUsedOnce,
   }));
   const registry = createApiRegistry(ADMIN_API_PATH, auth);
   registry.add(...adminRouteList(deps.admin));

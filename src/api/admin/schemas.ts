@@ -2,6 +2,7 @@
 // against them, and the OpenAPI document is generated from them. Responses
 // are the views of src/services/admin-views.ts (shared with the CLI's --json).
 import { z } from 'zod';
+import { isReservedClientId } from '../../services/built-in-clients.ts';
 import { PERSON_CLAIMS } from '../../services/resource-servers.ts';
 
 const id = (description: string) => z.string().min(1).max(200).describe(description);
@@ -237,7 +238,9 @@ export const CreateServiceAccount = z.strictObject({
   jwks: z.object({ keys: z.array(Jwk).min(1).max(20) }).optional().describe('public keys the account signs with'),
   shared_secret: z.boolean().optional().describe('generate an HS256 shared secret (jwt-bearer only); in the response only'),
   import_shared_secret: z.string().min(1).max(1000).optional().describe("a partner's existing HS256 secret to keep (stored encrypted, never shown again)"),
-  client_id: z.string().min(1).max(200).optional().describe("keep a partner's existing client id"),
+  client_id: z.string().min(1).max(200)
+    .refine((v) => !isReservedClientId(v), 'must not start with "latchkey-": those ids are reserved for Latchkey\'s built-in clients')
+    .optional().describe("keep a partner's existing client id (not one starting with latchkey-)"),
   self_signed_max_lifetime: z.number().int().min(60).max(86_400).optional().describe("accept the partner's self-signed tokens at introspection, at most this many seconds long"),
   key_expires_at: timestamp.optional(),
 }).meta({ id: 'CreateServiceAccount' });

@@ -5,6 +5,7 @@
 // below for it), and every check of the key is the same as introspection's.
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiKeyService } from '../../services/api-keys.ts';
+import { API_KEY_CLIENT_ID } from '../../services/built-in-clients.ts';
 import { decideScopes, splitScope } from '../../services/api-access.ts';
 import type { ResourceServerService } from '../../services/resource-servers.ts';
 import { findResource, resourceServerInfo } from '../resource-indicators.ts';
@@ -15,11 +16,7 @@ export const API_KEY_TOKEN_TYPE = 'urn:latchkey:params:oauth:token-type:api-key'
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
-/**
- * The client a key exchange runs as (`none`, this grant only), and the
- * client_id of tokens and introspection answers for keys people own.
- */
-export const API_KEY_CLIENT_ID = 'latchkey-api-keys';
+export { API_KEY_CLIENT_ID };
 
 export function apiKeyClientMetadata() {
   return {

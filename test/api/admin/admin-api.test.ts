@@ -274,6 +274,19 @@ describe('admin API', () => {
     assert.equal(JSON.stringify(partner.body).includes('a-partner-secret'), false, 'an imported secret is never echoed');
     assert.equal(JSON.stringify(await server.runtime.audit.list({ limit: 1000 })).includes('a-partner-secret'), false);
 
+    // The built-in clients' ids (and their prefix, in any case) cannot be taken: a row under
+    // latchkey-api-keys would sign tokens that read as a person's API-key tokens.
+    for (const taken of ['latchkey-api-keys', 'latchkey-account', 'LATCHKEY-Account', 'latchkey-next']) {
+      for (const credential of [{ import_shared_secret: 'a-partner-secret-of-their-own-0123456789' }, { generate_key: 'ES256' }]) {
+        const refused = await call('POST', '/service-accounts', { token: adminToken, body: { name: 'impostor', scope: 'cmdb.read', client_id: taken, ...credential } });
+        assert.equal(refused.status, 400, `${taken}: ${JSON.stringify(refused.body)}`);
+        assert.deepEqual(refused.body.errors.map((e: { pointer: string }) => e.pointer), ['#/client_id'], taken);
+        assert.match(refused.body.errors[0].detail, /reserved/);
+      }
+      await assert.rejects(server.runtime.admin.serviceAccounts.create({ kind: 'cli', osUser: 'test' }, { name: 'impostor', scope: 'cmdb.read', clientId: taken, generateKey: 'ES256' }), /reserved/, 'the service refuses it too (the CLI)');
+    }
+    assert.equal(await server.runtime.db.client.count({ where: { name: 'impostor' } }), 0);
+
     const issued = await as('createApiKey', 'POST', '/api-keys', { body: { owner_id: id, name: 'exporter key', scope: 'cmdb.read', expires: '30d' } });
     assert.equal(issued.status, 201, JSON.stringify(issued.body));
     assert.deepEqual(issued.body.api_key.owner, { kind: 'service_account', id });
