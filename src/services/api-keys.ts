@@ -280,6 +280,18 @@ function owns(owner: KeyOwner, row: { userId: string | null; clientId: string | 
   return 'userId' in owner ? row.userId === owner.userId : row.clientId === owner.clientId;
 }
 
+/**
+ * Every live key of a person, revoked: what a password reset, "sign out
+ * everywhere" and disabling the person do to their keys, so that a key minted
+ * with a stolen session does not outlive the owner taking the account back.
+ * A statement for the caller's transaction (the keys go in the same commit
+ * as the rest of that change); it counts the keys it revoked. Service
+ * accounts' keys are never a person's and are not touched.
+ */
+export function revokePersonKeys(db: Db, userId: string, at = new Date()) {
+  return db.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: at } });
+}
+
 const ownerMeta = (key: ApiKeyRecord) => (key.owner.kind === 'person' ? { userId: key.owner.id } : { clientId: key.owner.id });
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;

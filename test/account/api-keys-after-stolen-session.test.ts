@@ -1,0 +1,124 @@
+// A stolen session must not become a permanent credential: the thief cannot
+// mint an API key with the session cookie alone, and whatever key exists
+// does not survive the owner taking the account back (a password reset,
+// "sign out everywhere", an operator disabling the account). Driven as the
+// thief and the owner would: the cookie copied into another client, the
+// reset mailed to a real SMTP server, the keys tried at introspection and
+// at the token exchange afterwards, several at once.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { signInToAccount } from '../helpers/account.ts';
+import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
+import { adminCli } from '../helpers/cli.ts';
+import { exchange, introspect, resourceServerClient } from '../helpers/api-keys.ts';
+import { linkIn, startMailCatcher, type MailCatcher } from '../helpers/mail.ts';
+import { createUser, type TestPerson } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const BILLING = 'https://billing.example.test';
+const NEW_PASSWORD = 'a river runs through the valley';
+
+describe("API keys and a stolen session", () => {
+  let server: TestServer;
+  let mail: MailCatcher;
+  let rs: { id: string; secret: string };
+  let saId: string;
+
+  before(async () => {
+    mail = await startMailCatcher();
+    server = await startTestServer({ SMTP_URL: mail.url });
+    await server.runtime.resources.create({ identifier: BILLING, scope: 'invoices.read' });
+    rs = await resourceServerClient(server, [BILLING]);
+    saId = (await server.runtime.serviceAccounts.create({ name: 'nightly', scope: 'invoices.read', generateKey: 'ES256' })).account.clientId;
+  });
+  after(async () => {
+    await server.stop();
+    await mail.close();
+  });
+
+  const admin = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
+  const keyOf = async (owner: { userId: string } | { clientId: string }, name = 'left behind') =>
+    (await server.runtime.apiKeys.create({ owner, name, scope: 'invoices.read' })).key;
+  const active = async (key: string) => (await introspect(server, rs, { token: key })).body.active === true;
+
+  /** Every way a key is used, several at once: all refused. */
+  async function assertDead(key: string, what: string) {
+    const tries = await Promise.all([
+      ...Array.from({ length: 4 }, () => introspect(server, rs, { token: key })),
+      ...Array.from({ length: 4 }, () => exchange(server, { subject_token: key, resource: BILLING })),
+    ]);
+    for (const t of tries.slice(0, 4)) assert.deepEqual(t.body, { active: false }, `${what}: introspection`);
+    for (const t of tries.slice(4)) {
+      assert.equal(t.status, 400, `${what}: exchange`);
+      assert.equal(t.body.error, 'invalid_grant', `${what}: exchange`);
+    }
+  }
+
+  /** The owner's "Forgot your password?" from the sign-in page, and the mailed link used. */
+  async function resetByMail(person: TestPerson): Promise<Page> {
+    const owner = new Browser(server.url);
+    const login = (await owner.navigate(`${server.url}/account`)) as Page;
+    const forgot = (await owner.navigate(new URL(login.html.match(/href="([^"]*\/forgot)"/)![1]!, login.url).href)) as Page;
+    await owner.navigate(new URL(formAction(forgot.html, '/forgot'), forgot.url).href, { form: { csrf: csrfToken(forgot.html), email: person.email } });
+    const link = linkIn((await mail.waitFor(person.email)).at(-1)!, '/reset-password?token=');
+    const form = (await owner.navigate(link)) as Page;
+    assert.match(pageText(form.html), /your API keys will be revoked/, 'the reset page says so before');
+    const token = form.html.match(/name="token" value="([^"]+)"/)![1]!;
+    return (await owner.navigate(`${server.url}/reset-password`, { form: { csrf: csrfToken(form.html), token, password: NEW_PASSWORD, confirm: NEW_PASSWORD } })) as Page;
+  }
+
+  it("a password reset revokes every key of the person, not a service account's or another person's", async () => {
+    const victim = await createUser(server);
+    const bystander = await createUser(server);
+    const planted = [await keyOf({ userId: victim.id }, 'planted'), await keyOf({ userId: victim.id }, 'another')];
+    const others = [await keyOf({ userId: bystander.id }), await keyOf({ clientId: saId })];
+    for (const k of [...planted, ...others]) assert.equal(await active(k), true);
+
+    const done = await resetByMail(victim);
+    assert.equal(done.status, 200);
+    assert.match(pageText(done.html), /your API keys were revoked/);
+
+    for (const k of planted) await assertDead(k, 'after the reset');
+    for (const k of others) assert.equal(await active(k), true, 'untouched by this person\'s reset');
+    const reset = (await server.runtime.audit.list({ userId: victim.id, type: 'password_reset' }))[0]!;
+    assert.equal(reset.detail!.api_keys_revoked, 2);
+  });
+
+  it('"sign out everywhere" revokes the keys too, and the page says so first', async () => {
+    const victim = await createUser(server);
+    const bystander = await createUser(server);
+    const owner = new Browser(server.url);
+    await keyOf({ userId: victim.id }, 'planted');
+    const account = await signInToAccount(owner, server, victim.email, victim.password);
+    const planted = await keyOf({ userId: victim.id }, 'planted too');
+    const others = [await keyOf({ userId: bystander.id }), await keyOf({ clientId: saId })];
+    // The thief's copy of the session cookie, in a client of their own.
+    const thief = new Browser(server.url);
+    for (const name of owner.cookieNames()) thief.setCookie(name, owner.cookie(name)!);
+    assert.equal(((await thief.navigate(`${server.url}/account`)) as Page).status, 200);
+
+    const page = (await owner.navigate(`${server.url}/account`)) as Page;
+    assert.match(pageText(page.html), /Signing out everywhere ends your sessions on every device and revokes all your API keys/);
+    const out = (await owner.navigate(`${server.url}/account/sign-out-everywhere`, { form: { csrf: csrfToken(account.html) } })) as Page;
+    assert.match(pageText(out.html), /signed out on every device, and your API keys were revoked/);
+
+    for (const b of [owner, thief]) assert.match(((await b.navigate(`${server.url}/account`)) as Page).html, /action="[^"]*\/login"/, 'signed out');
+    await assertDead(planted, 'after signing out everywhere');
+    for (const k of others) assert.equal(await active(k), true);
+    const event = (await server.runtime.audit.list({ userId: victim.id, type: 'signed_out_everywhere' }))[0]!;
+    assert.equal(event.detail!.api_keys_revoked, 2);
+  });
+
+  it("disabling the person revokes their keys for good; a service account's come back when it is enabled", async () => {
+    const person = await createUser(server);
+    const key = await keyOf({ userId: person.id });
+    const sa = (await server.runtime.serviceAccounts.create({ name: 'paused', scope: 'invoices.read', generateKey: 'ES256' })).account.clientId;
+    const saKey = await keyOf({ clientId: sa });
+    for (const [sub, id] of [['disable', person.id], ['enable', person.id]]) assert.equal((await admin('user', sub!, id!, '--json')).code, 0);
+    await assertDead(key, 'after the person was disabled and enabled again');
+    assert.ok((await server.runtime.apiKeys.list({ owner: { userId: person.id } })).every((k) => k.revokedAt), 'revoked, not merely paused');
+
+    for (const sub of ['disable', 'enable']) assert.equal((await admin('service-account', sub, sa, '--json')).code, 0);
+    assert.equal(await active(saKey), true, "a service account's keys are paused while it is disabled, not revoked");
+  });
+});
