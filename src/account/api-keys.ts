@@ -1,18 +1,23 @@
 // POST /account/api-keys — create a key of one's own; it is shown once.
 // POST /account/api-keys/:id/revoke — revoke one.
+// Creating a key asks who you are again (the password, and the current code
+// when there is an authenticator app), as adding a passkey does: a key is a
+// credential that outlives the session, so an open session alone (a shared
+// computer, a stolen cookie) must not be enough to mint one.
 import type { Context } from 'koa';
 import { AppError } from '../errors.ts';
 import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
+import { afterReauthentication } from './second-factor.ts';
 import { showAccount } from './show.ts';
 
 export function createApiKey(deps: AccountDeps) {
   const show = showAccount(deps);
-  return async (ctx: Context) => {
+  const create = afterReauthentication(deps, 'no key was created.', async (ctx, accountId) => {
     const body = ctx.request.body as Record<string, string>;
     try {
       const { key, record } = await deps.apiKeys.create(
         {
-          owner: { userId: accountOf(ctx) },
+          owner: { userId: accountId },
           name: body.name ?? '',
           description: body.description || undefined,
           scope: body.scope ?? '',
@@ -27,10 +32,15 @@ export function createApiKey(deps: AccountDeps) {
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'invalid_input') throw err;
       ctx.state.error = `The key was not created: ${err.message}.`;
-      ctx.state.form = body;
       ctx.status = 400;
       return show(ctx);
     }
+  });
+  return async (ctx: Context) => {
+    // Whatever the outcome, the form comes back as it was typed (never the password or code).
+    const { password: _p, code: _c, csrf: _t, ...form } = ctx.request.body as Record<string, string>;
+    ctx.state.form = form;
+    await create(ctx);
   };
 }
 

@@ -18,6 +18,8 @@ export interface ApiCaller {
   /** The token's `jti`. */
   tokenId: string | undefined;
   expiresAt: Date;
+  /** When the person last proved who they are (`auth_time`); absent on machine tokens. */
+  authTime?: Date;
 }
 
 export interface BearerAuthOptions {
@@ -40,9 +42,10 @@ export interface BearerAuth {
 }
 
 const quote = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
+const DEFAULT_REALM = 'latchkey';
 
 export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
-  const realm = opts.realm ?? 'latchkey';
+  const realm = opts.realm ?? DEFAULT_REALM;
   // One local key set per key-set object: rebuilt only when the provider's keys change.
   let seen: { keys: JWK[] } | undefined;
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
@@ -106,6 +109,7 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
         scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
         tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
         expiresAt: new Date(payload.exp! * 1000),
+        ...(typeof payload.auth_time === 'number' ? { authTime: new Date(payload.auth_time * 1000) } : {}),
       };
       if (!caller.scopes.includes(scope)) {
         throw problem.forbidden(`the access token lacks the scope this operation requires: ${scope}`, {
@@ -118,4 +122,15 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
       return caller;
     },
   };
+}
+
+/**
+ * RFC 9470 step-up: the token is valid, but the person's sign-in behind it
+ * is older than the operation allows. The app sends the person to sign in
+ * again (`max_age`) and retries with the new token.
+ */
+export function insufficientUserAuthentication(maxAge: number, detail: string): Problem {
+  return problem.unauthorized(detail, {
+    'WWW-Authenticate': `Bearer ${[`realm=${quote(DEFAULT_REALM)}`, `error=${quote('insufficient_user_authentication')}`, `error_description=${quote(detail)}`, `max_age=${quote(String(maxAge))}`].join(', ')}`,
+  });
 }

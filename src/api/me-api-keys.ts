@@ -1,10 +1,19 @@
 // A person's own API keys, for first-party apps holding that person's
 // access token (scope `api-keys`, audience API_RESOURCE). Thin over
 // src/services/api-keys.ts, as the CLI and the account page are.
+//
+// Creating a key needs a recent sign-in, as the account page asks for the
+// password again: the token's `auth_time` must be at most
+// API_KEY_REAUTH_MAX_AGE seconds old. An older one is answered with RFC
+// 9470's step-up challenge (401, error="insufficient_user_authentication",
+// max_age), as Auth0 and Keycloak resource servers do: the app sends the
+// person to sign in again (`max_age` or `prompt=login`) and retries. A
+// refreshed token keeps its original `auth_time`, so a refresh token alone
+// (or a session alone, through an app) cannot mint keys later.
 import { z } from 'zod';
 import type { Runtime } from '../runtime.ts';
 import type { ApiKeyRecord } from '../services/api-keys.ts';
-import type { ApiCaller } from './bearer-auth.ts';
+import { insufficientUserAuthentication, type ApiCaller } from './bearer-auth.ts';
 import { problem } from './problem.ts';
 import { defineRoute, type RouteSpec } from './registry.ts';
 
@@ -74,8 +83,22 @@ function person(caller: ApiCaller): { userId: string } {
   return { userId: caller.subject };
 }
 
+/** The person proved who they are at most `maxAge` seconds ago, or a step-up challenge. */
+function requireRecentSignIn(caller: ApiCaller, maxAge: number, now = Date.now()): void {
+  const age = caller.authTime ? Math.floor((now - caller.authTime.getTime()) / 1000) : undefined;
+  if (age !== undefined && age <= maxAge) return;
+  const again = `send the person to sign in again (max_age=${maxAge}) and retry with the new token`;
+  throw insufficientUserAuthentication(
+    maxAge,
+    age === undefined
+      ? `creating an API key needs a recent sign-in, and this token does not say when the person signed in: ${again}`
+      : `creating an API key needs a sign-in in the last ${maxAge} seconds; this token's was ${age} seconds ago: ${again}`,
+  );
+}
+
 export function meApiKeyRoutes(runtime: Runtime): RouteSpec[] {
   const { apiKeys } = runtime;
+  const { reauthMaxAge } = runtime.config.apiKeys;
   const meta = (ctx: { ip: string; get(h: string): string }, caller: ApiCaller) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: caller.clientId });
   return [
     defineRoute({
@@ -89,8 +112,10 @@ export function meApiKeyRoutes(runtime: Runtime): RouteSpec[] {
       summary: 'Create an API key (the key is in this response only)',
       body: CreateApiKey,
       bodyExample: { name: 'nightly export', scope: 'invoices.read', resource: 'https://billing.example.com', expires: '90d', allowed_ips: ['203.0.113.0/24'] },
+      description: `Needs a recent sign-in: the access token's \`auth_time\` at most API_KEY_REAUTH_MAX_AGE (${reauthMaxAge}) seconds old. Otherwise 401 with \`WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age="${reauthMaxAge}"\` (RFC 9470): have the person sign in again with that \`max_age\` and retry.`,
       responses: { 201: { description: 'created; `key` is shown this once', schema: CreatedApiKey, example: { ...example, key: 'lk_live_a1B2c3…(48 characters)' } } },
       handle: async ({ ctx, caller, body }) => {
+        requireRecentSignIn(caller, reauthMaxAge);
         const { key, record } = await apiKeys.create(
           { owner: person(caller), name: body.name, description: body.description, scope: body.scope, resource: body.resource, expires: body.expires, allowIps: body.allowed_ips },
           meta(ctx, caller),

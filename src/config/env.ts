@@ -87,6 +87,12 @@ const schema = z.object({
   API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter').default('lk'),
   /** Second part of every API key: which deployment it belongs to. Default `live` when NODE_ENV=production, else `test`. */
   API_KEY_ENV: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits').optional(),
+  /**
+   * Creating a key through the JSON API needs an access token from a sign-in
+   * at most this many seconds old (its `auth_time`); older ones get RFC 9470's
+   * `insufficient_user_authentication` with this `max_age`. Default 300.
+   */
+  API_KEY_REAUTH_MAX_AGE: seconds(300),
   /** Issuer name shown in authenticator apps. Default `Latchkey`. */
   TOTP_ISSUER: z.string().min(1).max(64).default('Latchkey'),
   /** Consecutive failed passwords or codes before an account is locked. Default 5. */
@@ -198,7 +204,7 @@ export interface Config {
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
   readonly defaultResource: string | undefined;
-  readonly apiKeys: Readonly<{ prefix: string; env: string }>;
+  readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
   readonly totpIssuer: string;
@@ -324,7 +330,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     clockSkew: e.CLOCK_SKEW,
     defaultResource: e.DEFAULT_RESOURCE,
     apiResource: e.API_RESOURCE ?? `${issuer}/api`,
-    apiKeys: Object.freeze({ prefix: e.API_KEY_PREFIX, env: e.API_KEY_ENV ?? (production ? 'live' : 'test') }),
+    apiKeys: Object.freeze({
+      prefix: e.API_KEY_PREFIX,
+      env: e.API_KEY_ENV ?? (production ? 'live' : 'test'),
+      reauthMaxAge: e.API_KEY_REAUTH_MAX_AGE,
+    }),
     totpIssuer: e.TOTP_ISSUER,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({
