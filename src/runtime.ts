@@ -117,7 +117,16 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const serviceAccounts = createServiceAccountService(db, box, changes);
   const resources = createResourceServerService(db, changes);
   const sessions = createUserSessionService(db);
-  const apiKeys = createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts, ownResource: config.apiResource });
+  const apiKeys = createApiKeyService({
+    db,
+    hmacKey: apiKeyHmacKey,
+    format: config.apiKeys,
+    audit,
+    resources,
+    serviceAccounts,
+    ownResource: config.apiResource,
+    personMaxTtl: config.apiKeys.personMaxTtl,
+  });
   const admin = createAdministration({
     issuer: config.issuer,
     keyRotationDelay: config.keyRotationDelay,

@@ -1,5 +1,6 @@
 // GET /account — the signed-in person's own page.
 import type { Context } from 'koa';
+import { describeDuration } from '../services/api-key-format.ts';
 import { accountOf, type AccountDeps } from './context.ts';
 
 export const NOTICES: Record<string, string> = {
@@ -35,6 +36,7 @@ export function showAccount({ sessions, users, secondFactor, passkeys, settings,
       remainingCodes: hasTotp ? await secondFactor.remainingRecoveryCodes(accountId) : 0,
       apps,
       apiKeys: personApiKeys,
+      apiKeyMaxTtl: describeDuration(apiKeys.personMaxTtl),
       form: ctx.state.form ?? {},
       csrf: csrf.token(ctx),
       notice: NOTICES[String(ctx.query.notice ?? '')],

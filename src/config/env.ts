@@ -2,6 +2,7 @@
 // here, and is handed around as one frozen object. Each key documents its
 // default where it is defined; `.env.example` lists the same variables.
 import { z } from 'zod';
+import { parseDuration } from '../services/api-key-format.ts';
 
 const seconds = (fallback: number, min = 1) =>
   z.coerce.number().int().min(min).default(fallback);
@@ -87,6 +88,23 @@ const schema = z.object({
   API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter').default('lk'),
   /** Second part of every API key: which deployment it belongs to. Default `live` when NODE_ENV=production, else `test`. */
   API_KEY_ENV: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits').optional(),
+  /**
+   * The longest a person's API key lives: seconds, or a duration (`365d`,
+   * `52w`, `12h`). Longer expiries are refused, keys made without one get
+   * 90 days (or this, when shorter), and existing keys stop this long after
+   * their creation. Service accounts' keys are not limited. Default `365d`.
+   */
+  API_KEY_MAX_TTL: z
+    .string()
+    .default('365d')
+    .transform((v, ctx) => {
+      const seconds = /^\d+$/.test(v) ? Number(v) : parseDuration(v);
+      if (seconds === undefined || seconds < 3600) {
+        ctx.addIssue({ code: 'custom', message: 'must be at least an hour: seconds, or a duration such as 365d, 52w or 12h' });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
   /**
    * Creating a key through the JSON API needs an access token from a sign-in
    * at most this many seconds old (its `auth_time`); older ones get RFC 9470's
@@ -204,7 +222,7 @@ export interface Config {
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
   readonly defaultResource: string | undefined;
-  readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number }>;
+  readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number; personMaxTtl: number }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
   readonly totpIssuer: string;
@@ -334,6 +352,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       prefix: e.API_KEY_PREFIX,
       env: e.API_KEY_ENV ?? (production ? 'live' : 'test'),
       reauthMaxAge: e.API_KEY_REAUTH_MAX_AGE,
+      personMaxTtl: e.API_KEY_MAX_TTL,
     }),
     totpIssuer: e.TOTP_ISSUER,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
