@@ -13,8 +13,9 @@ import type { AuditService, RequestMeta } from './audit.ts';
 import { checkScope } from './clients.ts';
 import type { ResourceServerService } from './resource-servers.ts';
 import type { ServiceAccountService } from './service-accounts.ts';
+import type { TokenUsage } from './token-usage.ts';
 
-/** Last use is written at most this often per key (plus once per new address). */
+/** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
 export const TOUCH_EVERY_MS = 60_000;
 /** Addresses remembered per key for "first use from a new address". */
 const SEEN_ADDRESSES = 50;
@@ -98,6 +99,8 @@ export interface ApiKeyServiceDeps {
   ownResource: string;
   /** API_KEY_MAX_TTL: the longest a person's key lives, seconds. */
   personMaxTtl: number;
+  /** Counts uses from new addresses per key and hour, and bounds their rows (src/services/token-usage.ts). */
+  usage: Pick<TokenUsage, 'keyNewAddress'>;
   /** The time, as milliseconds since the epoch (tests move it). */
   now?: () => number;
 }
@@ -105,7 +108,7 @@ export interface ApiKeyServiceDeps {
 /** A person's key made without an expiry lives this long (or API_KEY_MAX_TTL, when shorter), seconds. */
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
-export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource, personMaxTtl, now = Date.now }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource, personMaxTtl, usage, now = Date.now }: ApiKeyServiceDeps) {
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
@@ -168,13 +171,17 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
   /**
    * Records a use: last-used time and address at most once a minute per
    * key, and at once (with an audit entry) for an address the key was never
-   * used from. Not awaited by callers: a use never waits for this write.
+   * used from. Uses from new addresses are counted per key and hour; beyond
+   * a few rows per key per minute they are only counted, so a key cycling
+   * through addresses writes neither its row nor the audit trail on every
+   * request. Not awaited by callers: a use never waits for this write.
    */
   function touch(row: Pick<Row, 'id' | 'lastUsedAt' | 'seenAddresses' | 'userId' | 'clientId'>, address: string | undefined): void {
     const at = now();
     const ip = normalizeAddress(address);
     const seen = row.seenAddresses ? (JSON.parse(row.seenAddresses) as string[]) : [];
-    const isNew = ip !== undefined && !seen.includes(ip);
+    const isNew = ip !== undefined && !seen.includes(ip)
+      && usage.keyNewAddress({ keyId: row.id, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, at);
     const last = Math.max(row.lastUsedAt?.getTime() ?? 0, touched.get(row.id) ?? 0);
     if (!isNew && at - last < TOUCH_EVERY_MS) return;
     const pending = `${row.id} ${ip}`;
