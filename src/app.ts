@@ -122,7 +122,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
       if (caller.kind === 'person') return (await runtime.users.findActive(caller.subject)) !== undefined;
       return (await runtime.clients.findForProvider(caller.subject)) !== undefined;
     },
-    routes: apiRouteList(runtime),
+    routes: apiRouteList(runtime, limits),
     scopeDescriptions: API_SCOPES,
     failureBudget: limits.failures,
   });

@@ -135,6 +135,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     serviceAccounts,
     ownResource: config.apiResource,
     personMaxTtl: config.apiKeys.personMaxTtl,
+    maxPerOwner: config.apiKeys.maxPerOwner,
     usage: tokenUsage,
     now: () => clock.now(),
   });

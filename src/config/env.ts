@@ -105,6 +105,8 @@ const schema = z.object({
       }
       return seconds;
     }),
+  /** Live (unrevoked, unexpired) API keys one person or service account may have. Default 20. */
+  API_KEY_MAX_PER_OWNER: z.coerce.number().int().min(1).max(10_000).default(20),
   /**
    * Creating a key through the JSON API needs an access token from a sign-in
    * at most this many seconds old (its `auth_time`); older ones get RFC 9470's
@@ -139,6 +141,8 @@ const schema = z.object({
    * Default 10/900.
    */
   RATE_LIMIT_EMAIL: rate('10/900'),
+  /** API keys a person may create (account page, JSON API), per person, shared by all nodes. Default 10/3600. */
+  RATE_LIMIT_API_KEYS: rate('10/3600'),
   /** Who may create an account: `open` (anyone, sign-up page), `invite` (operators' invitation links), `off`. Default `off`. */
   REGISTRATION: z.enum(['open', 'invite', 'off']).default('off'),
   /** A person whose email is not confirmed must confirm it before a sign-in completes. Default false. */
@@ -193,7 +197,7 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize' | 'email';
+export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize' | 'email' | 'apiKeys';
 
 export interface Config {
   readonly production: boolean;
@@ -222,7 +226,7 @@ export interface Config {
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
   readonly defaultResource: string | undefined;
-  readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number; personMaxTtl: number }>;
+  readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number; personMaxTtl: number; maxPerOwner: number }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
   readonly totpIssuer: string;
@@ -353,6 +357,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env: e.API_KEY_ENV ?? (production ? 'live' : 'test'),
       reauthMaxAge: e.API_KEY_REAUTH_MAX_AGE,
       personMaxTtl: e.API_KEY_MAX_TTL,
+      maxPerOwner: e.API_KEY_MAX_PER_OWNER,
     }),
     totpIssuer: e.TOTP_ISSUER,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
@@ -365,6 +370,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       account: e.RATE_LIMIT_ACCOUNT,
       authorize: e.RATE_LIMIT_AUTHORIZE,
       email: e.RATE_LIMIT_EMAIL,
+      apiKeys: e.RATE_LIMIT_API_KEYS,
     }),
     jwksMaxAge: e.JWKS_MAX_AGE,
     keyRotationDelay: e.KEY_ROTATION_DELAY ?? e.JWKS_MAX_AGE,

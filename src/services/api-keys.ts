@@ -3,14 +3,15 @@
 // keyed hash and one indexed read per check, no bcrypt on the hot path).
 // Every check reads the key's row — revocation and an owner's disabling are
 // seen at once on every node — and nothing else.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import type { Db } from '../db/database.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { conflict, invalidInput, notFound } from '../errors.ts';
 import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts';
 import { splitScope } from './api-access.ts';
 import { checkApiKeyShape, describeDuration, generateApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
 import type { AuditService, RequestMeta } from './audit.ts';
 import { checkScope } from './clients.ts';
+import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 import type { ResourceServerService } from './resource-servers.ts';
 import type { ServiceAccountService } from './service-accounts.ts';
 import type { TokenUsage } from './token-usage.ts';
@@ -56,6 +57,8 @@ export type KeyCheck =
   | { active: false; reason: 'shape' | 'environment' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'owner_disabled' | 'address' | 'not_allowed' };
 
 type Row = NonNullable<Awaited<ReturnType<Db['apiKey']['findUnique']>>>;
+type NewKeyRow = Pick<Row, 'id' | 'secretHash' | 'display' | 'name' | 'description' | 'scope' | 'resource' | 'allowedCidrs' | 'expiresAt' | 'createdIp'> &
+  ({ userId: string } | { clientId: string });
 
 /**
  * When a key stops working. A person's key lives at most `personMaxTtl`
@@ -99,6 +102,8 @@ export interface ApiKeyServiceDeps {
   ownResource: string;
   /** API_KEY_MAX_TTL: the longest a person's key lives, seconds. */
   personMaxTtl: number;
+  /** API_KEY_MAX_PER_OWNER: live keys one person or service account may have. */
+  maxPerOwner: number;
   /** Counts uses from new addresses per key and hour, and bounds their rows (src/services/token-usage.ts). */
   usage: Pick<TokenUsage, 'keyNewAddress'>;
   /** The time, as milliseconds since the epoch (tests move it). */
@@ -108,7 +113,7 @@ export interface ApiKeyServiceDeps {
 /** A person's key made without an expiry lives this long (or API_KEY_MAX_TTL, when shorter), seconds. */
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
-export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource, personMaxTtl, usage, now = Date.now }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
@@ -137,6 +142,42 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       const outside = scopes.filter((s) => !defined.has(s));
       if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by any registered API`);
     }
+  }
+
+  const overCap = () =>
+    conflict(`the owner already has ${maxPerOwner} live API keys, the most allowed: revoke one (or let it expire) before making another`);
+
+  /**
+   * Stores a new key in one of its owner's API_KEY_MAX_PER_OWNER places. A
+   * place is a `slot` unique per owner, so creations racing for the last
+   * place cannot all take it: one insert wins, the others pick again from
+   * what is left, and there is nothing left to pick at the cap. Revoking a
+   * key frees its place at once; an expired key's is freed here.
+   */
+  async function insertInFreeSlot(owner: KeyOwner, data: NewKeyRow): Promise<Row> {
+    const mine = 'userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId };
+    const at = now();
+    await db.apiKey.updateMany({
+      where: {
+        ...mine,
+        slot: { not: null },
+        OR: [{ expiresAt: { lte: new Date(at) } }, ...('userId' in owner ? [{ createdAt: { lte: new Date(at - personMaxTtl * 1000) } }] : [])],
+      },
+      data: { slot: null },
+    });
+    for (let attempt = 0; attempt <= maxPerOwner; attempt++) {
+      const taken = new Set((await db.apiKey.findMany({ where: { ...mine, slot: { not: null } }, select: { slot: true } })).map((r) => r.slot));
+      // (After API_KEY_MAX_PER_OWNER was lowered, places above it still count.)
+      const free = taken.size >= maxPerOwner ? [] : Array.from({ length: maxPerOwner }, (_, n) => n).filter((n) => !taken.has(n));
+      if (!free.length) throw overCap();
+      try {
+        return await db.apiKey.create({ data: { ...data, slot: free[randomInt(free.length)]! } });
+      } catch (err) {
+        // Another creation took that place first: look again.
+        if ((err as { code?: string }).code !== 'P2002') throw err;
+      }
+    }
+    throw conflict('too many API keys are being made for this owner at once; retry');
   }
 
   /**
@@ -227,20 +268,18 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
       const expiresAt = expiryFor(input.owner, input.expires);
       const { key, display } = generateApiKey(format);
-      const row = await db.apiKey.create({
-        data: {
-          id: `key_${randomBytes(12).toString('base64url')}`,
-          secretHash: digest(key),
-          display,
-          ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
-          name,
-          description,
-          scope: scopes.join(' '),
-          resource: input.resource ?? null,
-          allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
-          expiresAt,
-          createdIp: normalizeAddress(meta.ip) ?? null,
-        },
+      const row = await insertInFreeSlot(input.owner, {
+        id: `key_${randomBytes(12).toString('base64url')}`,
+        secretHash: digest(key),
+        display,
+        ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
+        name,
+        description,
+        scope: scopes.join(' '),
+        resource: input.resource ?? null,
+        allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
+        expiresAt,
+        createdIp: normalizeAddress(meta.ip) ?? null,
       });
       const created = record(row);
       await audit.record('api_key_created', { ...meta, ...ownerMeta(created) }, { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
@@ -259,6 +298,14 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       return (await db.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } })).map(record);
     },
 
+    /** Oldest first, a page at a time (keyset on the creation time): an owner's, or everyone's. */
+    async page(filter: { owner?: KeyOwner } & PageRequest = {}): Promise<Page<ApiKeyRecord>> {
+      const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
+      const k = keyset('createdAt', filter);
+      const rows = await db.apiKey.findMany({ where: { AND: [where, k.where] }, orderBy: k.orderBy, take: k.take });
+      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), record);
+    },
+
     /** One key; with `owner`, only when it is that owner's (anything else is "not found"). */
     async get(id: string, owner?: KeyOwner): Promise<ApiKeyRecord> {
       const row = await db.apiKey.findUnique({ where: { id } });
@@ -270,7 +317,7 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       const row = await db.apiKey.findUnique({ where: { id } });
       if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
       if (row.revokedAt) return record(row);
-      const updated = record(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date(now()) } }));
+      const updated = record(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date(now()), slot: null } }));
       await audit.record('api_key_revoked', { ...meta, ...ownerMeta(updated) }, { key_id: id, name: row.name });
       return updated;
     },
@@ -318,7 +365,7 @@ function owns(owner: KeyOwner, row: { userId: string | null; clientId: string | 
  * accounts' keys are never a person's and are not touched.
  */
 export function revokePersonKeys(db: Db, userId: string, at = new Date()) {
-  return db.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: at } });
+  return db.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: at, slot: null } });
 }
 
 const ownerMeta = (key: ApiKeyRecord) => (key.owner.kind === 'person' ? { userId: key.owner.id } : { clientId: key.owner.id });
