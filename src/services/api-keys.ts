@@ -14,7 +14,7 @@ import { checkScope } from './clients.ts';
 import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 import type { ResourceServerService } from './resource-servers.ts';
 import type { ServiceAccountService } from './service-accounts.ts';
-import type { TokenUsage } from './token-usage.ts';
+import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from './token-usage.ts';
 
 /** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
 export const TOUCH_EVERY_MS = 60_000;
@@ -232,14 +232,24 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
     if (isNew) recording.add(pending);
     const work = async () => {
       if (isNew) {
-        const next = [...seen, ip].slice(-SEEN_ADDRESSES);
-        // Conditional on the list this node read: of two nodes seeing the same new address, one records it.
-        const { count } = await db.apiKey.updateMany({
-          where: { id: row.id, seenAddresses: row.seenAddresses },
-          data: { lastUsedAt: new Date(at), lastUsedIp: ip, seenAddresses: JSON.stringify(next) },
-        });
-        if (count) {
-          await audit.record('api_key_new_address', { ip, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, { key_id: row.id });
+        // Conditional on the list as read: of two requests (or nodes) seeing the same new address,
+        // one records it; one that lost the race to another address reads the list again and adds
+        // its own. (Bounded: only a few new addresses per key per minute get here at all.)
+        let list = row.seenAddresses;
+        for (let attempt = 0; attempt < 2 * KEY_ADDRESS_ROWS_PER_MINUTE; attempt++) {
+          const known = list ? (JSON.parse(list) as string[]) : [];
+          if (known.includes(ip)) return;
+          const { count } = await db.apiKey.updateMany({
+            where: { id: row.id, seenAddresses: list },
+            data: { lastUsedAt: new Date(at), lastUsedIp: ip, seenAddresses: JSON.stringify([...known, ip].slice(-SEEN_ADDRESSES)) },
+          });
+          if (count) {
+            await audit.record('api_key_new_address', { ip, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, { key_id: row.id });
+            return;
+          }
+          const current = await db.apiKey.findUnique({ where: { id: row.id }, select: { seenAddresses: true } });
+          if (!current) return;
+          list = current.seenAddresses;
         }
         return;
       }
