@@ -212,11 +212,17 @@ describe("API keys and a stolen session", () => {
     const key = await keyOf({ userId: person.id });
     const sa = (await server.runtime.serviceAccounts.create({ name: 'paused', scope: 'invoices.read', generateKey: 'ES256' })).account.clientId;
     const saKey = await keyOf({ clientId: sa });
-    for (const [sub, id] of [['disable', person.id], ['enable', person.id]]) assert.equal((await admin('user', sub!, id!, '--json')).code, 0);
+    for (const sub of ['disable', 'enable']) {
+      const r = await admin('user', sub, person.id, '--json');
+      assert.equal(r.code, 0, r.stderr);
+    }
     await assertDead(key, 'after the person was disabled and enabled again');
     assert.ok((await server.runtime.apiKeys.list({ owner: { userId: person.id } })).every((k) => k.revokedAt), 'revoked, not merely paused');
 
-    for (const sub of ['disable', 'enable']) assert.equal((await admin('service-account', sub, sa, '--json')).code, 0);
+    for (const sub of ['disable', 'enable']) {
+      const r = await admin('service-account', sub, sa, '--json');
+      assert.equal(r.code, 0, r.stderr);
+    }
     assert.equal(await active(saKey), true, "a service account's keys are paused while it is disabled, not revoked");
   });
 });
