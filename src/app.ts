@@ -131,7 +131,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
       return isBuiltInClient(clientId) || (await runtime.clients.findForProvider(clientId)) !== undefined;
     },
     proofUsedOnce,
-    routes: apiRouteList(runtime),
+    routes: apiRouteList(runtime, limits),
     scopeDescriptions: API_SCOPES,
     failureBudget: limits.failures,
   });

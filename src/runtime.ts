@@ -50,6 +50,8 @@ export interface Runtime {
   admin: Administration;
   /** Token issuance counts and failures for the audit trail, written every AUDIT_FLUSH_INTERVAL. */
   tokenUsage: TokenUsage;
+  /** The time the API key service reads (per-minute and per-hour audit bounds, expiries); tests move it. */
+  clock: Clock;
   mailer: Mailer;
   accountLinks: AccountLinkService;
   passkeys: PasskeyService;
@@ -60,6 +62,11 @@ export interface Runtime {
   /** Set when the key-encryption key was generated into DATA_DIR (development). */
   generatedKekFile?: string;
   close(): Promise<void>;
+}
+
+/** Milliseconds since the epoch. One object per runtime, so that a test can move time instead of sleeping. */
+export interface Clock {
+  now(): number;
 }
 
 export interface RuntimeHooks {
@@ -117,7 +124,21 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const serviceAccounts = createServiceAccountService(db, box, changes);
   const resources = createResourceServerService(db, changes);
   const sessions = createUserSessionService(db);
-  const apiKeys = createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts, ownResource: config.apiResource });
+  const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log });
+  const clock: Clock = { now: () => Date.now() };
+  const apiKeys = createApiKeyService({
+    db,
+    hmacKey: apiKeyHmacKey,
+    format: config.apiKeys,
+    audit,
+    resources,
+    serviceAccounts,
+    ownResource: config.apiResource,
+    personMaxTtl: config.apiKeys.personMaxTtl,
+    maxPerOwner: config.apiKeys.maxPerOwner,
+    usage: tokenUsage,
+    now: () => clock.now(),
+  });
   const admin = createAdministration({
     issuer: config.issuer,
     keyRotationDelay: config.keyRotationDelay,
@@ -144,7 +165,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     resources,
     sessions,
     admin,
-    tokenUsage: createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log }),
+    tokenUsage,
+    clock,
     audit,
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),

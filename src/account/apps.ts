@@ -1,5 +1,6 @@
 // POST /account/apps/:grantId/revoke — withdraw an app's access.
-// POST /account/sign-out-everywhere — end every session of this person.
+// POST /account/sign-out-everywhere — end every session of this person and
+// revoke their API keys.
 import type { Context } from 'koa';
 import { notFound } from '../errors.ts';
 import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
@@ -16,8 +17,8 @@ export function revokeApp({ sessions, audit }: AccountDeps) {
 export function signOutEverywhere({ sessions, audit, render }: AccountDeps) {
   return async (ctx: Context) => {
     const accountId = accountOf(ctx);
-    const ended = await sessions.endAllSessions(accountId);
-    await audit.record('signed_out_everywhere', meta(ctx), { sessions: ended });
-    render(ctx, 'logged-out', { everywhere: true });
+    const ended = await sessions.signOutEverywhere(accountId);
+    await audit.record('signed_out_everywhere', meta(ctx), { sessions: ended.sessions, api_keys_revoked: ended.apiKeys });
+    render(ctx, 'logged-out', { everywhere: true, apiKeysRevoked: ended.apiKeys });
   };
 }

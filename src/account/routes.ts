@@ -28,7 +28,7 @@ export function accountRoutes(deps: AccountDeps, limits: RateLimiters): Router {
   router.post('/passkeys/:id/remove', ...checked, removePasskey(deps));
   router.post('/verify-email', limits.page('email'), ...post, sendConfirmation(deps));
   router.post('/apps/:grantId/revoke', ...post, revokeApp(deps));
-  router.post('/api-keys', ...post, createApiKey(deps));
+  router.post('/api-keys', ...checked, createApiKey(deps, limits.person('apiKeys')));
   router.post('/api-keys/:id/revoke', ...post, revokeApiKey(deps));
   router.post('/sign-out-everywhere', ...post, signOutEverywhere(deps));
   return router;

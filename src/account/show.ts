@@ -1,5 +1,7 @@
 // GET /account — the signed-in person's own page.
 import type { Context } from 'koa';
+import { AppError } from '../errors.ts';
+import { describeDuration } from '../services/api-key-format.ts';
 import { accountOf, type AccountDeps } from './context.ts';
 
 export const NOTICES: Record<string, string> = {
@@ -20,12 +22,19 @@ export function showAccount({ sessions, users, secondFactor, passkeys, settings,
       return ctx.redirect('/account');
     }
     const accountId = accountOf(ctx);
+    // The keys a page at a time (`?keys=` is the position after the last one shown).
+    const cursor = typeof ctx.query.keys === 'string' && ctx.query.keys ? ctx.query.keys : undefined;
+    const keyPage = (at: string | undefined) => apiKeys.page({ owner: { userId: accountId }, cursor: at });
     const [user, hasTotp, apps, personPasskeys, personApiKeys] = await Promise.all([
       users.get(accountId),
       users.hasTotp(accountId),
       sessions.authorizedApps(accountId),
       passkeys.list(accountId),
-      apiKeys.list({ owner: { userId: accountId } }),
+      keyPage(cursor).catch((err: unknown) => {
+        if (!(err instanceof AppError)) throw err;
+        ctx.state.error ??= 'That link to a later page of your API keys is not valid; here are the first ones.';
+        return keyPage(undefined);
+      }),
     ]);
     render(ctx, 'account', {
       user,
@@ -34,7 +43,10 @@ export function showAccount({ sessions, users, secondFactor, passkeys, settings,
       canConfirmEmail: !user.emailVerified && settings.mailEnabled,
       remainingCodes: hasTotp ? await secondFactor.remainingRecoveryCodes(accountId) : 0,
       apps,
-      apiKeys: personApiKeys,
+      apiKeys: personApiKeys.items,
+      apiKeysNext: personApiKeys.nextCursor,
+      apiKeysLater: cursor !== undefined,
+      apiKeyMaxTtl: describeDuration(apiKeys.personMaxTtl),
       form: ctx.state.form ?? {},
       csrf: csrf.token(ctx),
       notice: NOTICES[String(ctx.query.notice ?? '')],

@@ -25,6 +25,8 @@ export interface ApiCaller {
   /** The token's `jti`. */
   tokenId: string | undefined;
   expiresAt: Date;
+  /** When the person last proved who they are (`auth_time`); absent on machine tokens. */
+  authTime?: Date;
 }
 
 export interface BearerAuthOptions {
@@ -54,6 +56,7 @@ export interface BearerAuth {
 }
 
 const quote = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
+const DEFAULT_REALM = 'latchkey';
 
 type Scheme = 'Bearer' | 'DPoP';
 
@@ -64,7 +67,7 @@ interface Verified {
 }
 
 export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
-  const realm = opts.realm ?? 'latchkey';
+  const realm = opts.realm ?? DEFAULT_REALM;
   const skew = opts.clockSkew ?? 0;
   // One local key set per key-set object: rebuilt only when the provider's keys change.
   let seen: { keys: JWK[] } | undefined;
@@ -174,6 +177,7 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
         scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
         tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
         expiresAt: new Date(payload.exp! * 1000),
+        ...(typeof payload.auth_time === 'number' ? { authTime: new Date(payload.auth_time * 1000) } : {}),
       },
     };
   }
@@ -203,4 +207,15 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
       return caller;
     },
   };
+}
+
+/**
+ * RFC 9470 step-up: the token is valid, but the person's sign-in behind it
+ * is older than the operation allows. The app sends the person to sign in
+ * again (`max_age`) and retries with the new token.
+ */
+export function insufficientUserAuthentication(maxAge: number, detail: string): Problem {
+  return problem.unauthorized(detail, {
+    'WWW-Authenticate': `Bearer ${[`realm=${quote(DEFAULT_REALM)}`, `error=${quote('insufficient_user_authentication')}`, `error_description=${quote(detail)}`, `max_age=${quote(String(maxAge))}`].join(', ')}`,
+  });
 }

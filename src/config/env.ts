@@ -2,6 +2,7 @@
 // here, and is handed around as one frozen object. Each key documents its
 // default where it is defined; `.env.example` lists the same variables.
 import { z } from 'zod';
+import { parseDuration } from '../services/api-key-format.ts';
 
 const seconds = (fallback: number, min = 1) =>
   z.coerce.number().int().min(min).default(fallback);
@@ -87,6 +88,31 @@ const schema = z.object({
   API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter').default('lk'),
   /** Second part of every API key: which deployment it belongs to. Default `live` when NODE_ENV=production, else `test`. */
   API_KEY_ENV: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits').optional(),
+  /**
+   * The longest a person's API key lives: seconds, or a duration (`365d`,
+   * `52w`, `12h`). Longer expiries are refused, keys made without one get
+   * 90 days (or this, when shorter), and existing keys stop this long after
+   * their creation. Service accounts' keys are not limited. Default `365d`.
+   */
+  API_KEY_MAX_TTL: z
+    .string()
+    .default('365d')
+    .transform((v, ctx) => {
+      const seconds = /^\d+$/.test(v) ? Number(v) : parseDuration(v);
+      if (seconds === undefined || seconds < 3600) {
+        ctx.addIssue({ code: 'custom', message: 'must be at least an hour: seconds, or a duration such as 365d, 52w or 12h' });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
+  /** Live (unrevoked, unexpired) API keys one person or service account may have. Default 20. */
+  API_KEY_MAX_PER_OWNER: z.coerce.number().int().min(1).max(10_000).default(20),
+  /**
+   * Creating a key through the JSON API needs an access token from a sign-in
+   * at most this many seconds old (its `auth_time`); older ones get RFC 9470's
+   * `insufficient_user_authentication` with this `max_age`. Default 300.
+   */
+  API_KEY_REAUTH_MAX_AGE: seconds(300),
   /** Issuer name shown in authenticator apps. Default `Latchkey`. */
   TOTP_ISSUER: z.string().min(1).max(64).default('Latchkey'),
   /** Consecutive failed passwords or codes before an account is locked. Default 5. */
@@ -115,6 +141,8 @@ const schema = z.object({
    * Default 10/900.
    */
   RATE_LIMIT_EMAIL: rate('10/900'),
+  /** API keys a person may create (account page, JSON API), per person, shared by all nodes. Default 10/3600. */
+  RATE_LIMIT_API_KEYS: rate('10/3600'),
   /** Who may create an account: `open` (anyone, sign-up page), `invite` (operators' invitation links), `off`. Default `off`. */
   REGISTRATION: z.enum(['open', 'invite', 'off']).default('off'),
   /** A person whose email is not confirmed must confirm it before a sign-in completes. Default false. */
@@ -169,7 +197,7 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize' | 'email';
+export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize' | 'email' | 'apiKeys';
 
 export interface Config {
   readonly production: boolean;
@@ -198,7 +226,7 @@ export interface Config {
   readonly assertionMaxLifetime: number;
   readonly clockSkew: number;
   readonly defaultResource: string | undefined;
-  readonly apiKeys: Readonly<{ prefix: string; env: string }>;
+  readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number; personMaxTtl: number; maxPerOwner: number }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
   readonly totpIssuer: string;
@@ -324,7 +352,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     clockSkew: e.CLOCK_SKEW,
     defaultResource: e.DEFAULT_RESOURCE,
     apiResource: e.API_RESOURCE ?? `${issuer}/api`,
-    apiKeys: Object.freeze({ prefix: e.API_KEY_PREFIX, env: e.API_KEY_ENV ?? (production ? 'live' : 'test') }),
+    apiKeys: Object.freeze({
+      prefix: e.API_KEY_PREFIX,
+      env: e.API_KEY_ENV ?? (production ? 'live' : 'test'),
+      reauthMaxAge: e.API_KEY_REAUTH_MAX_AGE,
+      personMaxTtl: e.API_KEY_MAX_TTL,
+      maxPerOwner: e.API_KEY_MAX_PER_OWNER,
+    }),
     totpIssuer: e.TOTP_ISSUER,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({
@@ -336,6 +370,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       account: e.RATE_LIMIT_ACCOUNT,
       authorize: e.RATE_LIMIT_AUTHORIZE,
       email: e.RATE_LIMIT_EMAIL,
+      apiKeys: e.RATE_LIMIT_API_KEYS,
     }),
     jwksMaxAge: e.JWKS_MAX_AGE,
     keyRotationDelay: e.KEY_ROTATION_DELAY ?? e.JWKS_MAX_AGE,

@@ -1,7 +1,7 @@
 // GET  /reset-password?token=… — the link from a reset mail: a form for the
 // new password (mail scanners that fetch the link do not use it up)
 // POST /reset-password — sets it: every session of the person ends and
-// every refresh token and grant is revoked (src/services/account-links.ts).
+// every refresh token, grant and API key is revoked (src/services/account-links.ts).
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import { continueUrl, field, renderLinkRefused as linkRefused, type InteractionDeps } from './context.ts';
@@ -29,7 +29,7 @@ export function submitResetPassword(deps: InteractionDeps) {
     if (!outcome.ok) return 'field' in outcome ? again(outcome.message) : linkRefused(deps, ctx, outcome.reason);
     deps.render(ctx, 'link-done', {
       heading: 'Your password was changed',
-      message: 'You were signed out everywhere, and apps that had access will ask you to sign in again.',
+      message: 'You were signed out everywhere, your API keys were revoked, and apps that had access will ask you to sign in again.',
       next: await continueUrl(deps, ctx, 'reset'),
       nextLabel: 'Continue to sign in',
     });

@@ -22,6 +22,9 @@
 //     count against the address alone — the built-in client it runs as is
 //     shared by every key holder, so counting under that name would let one
 //     address spraying bad keys throttle everyone else's valid ones.
+// - Things a person makes that outlive the request (API keys): counted per
+//   person in the shared store, spent before the creation and given back when
+//   it is refused for its input, so only what was made counts.
 // - The JSON API (/api): its 401s spend the same per-address failure budget.
 // - Authorization requests: per address, in memory (they may each store a
 //   sign-in in progress).
@@ -37,6 +40,12 @@ import type { Render } from './koa-render.ts';
 
 type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email';
 type ProtocolLimit = 'token' | 'introspection';
+type PersonLimit = 'apiKeys';
+
+/** A point spent from a person's budget (`refund` gives it back), or the refusal. */
+export type PersonBudget =
+  | { ok: true; refund(): Promise<void> }
+  | { ok: false; retryAfter: number; limit: RateLimit };
 
 export interface RateLimiters {
   /** For pages: a refusal is a friendly HTML page. */
@@ -49,6 +58,8 @@ export interface RateLimiters {
    * gets the error `refusal` makes instead, before any work from then on.
    */
   failures(counts: (err: unknown) => boolean, refusal: (detail: string, retryAfterSeconds: number) => Error): (ctx: Context, next: Next) => Promise<void>;
+  /** A budget per person for an action (whoever calls it knows the person: pages and JSON API alike). */
+  person(name: PersonLimit): (personId: string) => Promise<PersonBudget>;
 }
 
 interface Limiter {
@@ -126,6 +137,9 @@ export function createRateLimiters(
   const quotas: Record<ProtocolLimit, Limiter | undefined> = {
     token: local('quota:token', limits.token),
     introspection: local('quota:introspection', limits.introspection),
+  };
+  const perPerson: Record<PersonLimit, Limiter | undefined> = {
+    apiKeys: shared('person:api-keys', limits.apiKeys),
   };
   const failuresByAddress = shared('fail:ip', limits.failures);
   const failuresByClient = shared('fail:client', limits.failures);
@@ -221,6 +235,22 @@ export function createRateLimiters(
         ]);
         if (byAddress) return refuseJson(ctx, failuresByAddress.limit, byAddress, 'too many failed requests from this address');
         if (byClient) refuseJson(ctx, failuresByClient.limit, byClient, `too many failed requests for client '${client}'`);
+      };
+    },
+
+    person(name) {
+      const free: PersonBudget = { ok: true, refund: async () => {} };
+      return async (personId) => {
+        const entry = perPerson[name];
+        if (!entry) return free;
+        const refused = await consume(entry, personId, undefined);
+        if (refused) return { ok: false, retryAfter: Math.max(1, Math.ceil(refused.msBeforeNext / 1000)), limit: entry.limit };
+        return {
+          ok: true,
+          refund: async () => {
+            await entry.limiter.reward(personId, 1).catch((err: unknown) => log.warn({ err }, 'rate limiter unavailable; point not given back'));
+          },
+        };
       };
     },
 

@@ -55,6 +55,7 @@ export function createAccountSessions(getProvider: () => Provider, people: UserS
     authorizedApps: (accountId: string) => people.authorizedApps(accountId),
     revokeApp: (accountId: string, grantId: string) => people.revokeApp(accountId, grantId),
     endAllSessions: (accountId: string) => people.endAllSessions(accountId),
+    signOutEverywhere: (accountId: string) => people.signOutEverywhere(accountId),
   };
 }
 

@@ -1,6 +1,7 @@
 // oidc-provider's `extraTokenClaims`: what an API asked to be told about the
 // person (`resource create --claims "email name roles"`) goes into its access
-// tokens — the JWT itself, or the introspection answer of an opaque one.
+// tokens — the JWT itself, or the introspection answer of an opaque one —
+// and so does `auth_time`, when the person signed in.
 // Only for tokens issued to a person: machine tokens (client credentials,
 // jwt-bearer) have nobody to describe. Read when each token is issued, so a
 // refreshed token carries the current roles. The person's row is the one
@@ -10,6 +11,19 @@ import type { ResourceServerService } from '../services/resource-servers.ts';
 import type { UserService } from '../services/users.ts';
 
 type TokenLike = { accountId?: string; aud?: unknown; kind?: string };
+
+/**
+ * When the person signed in, for a token issued to them: the sign-in the code
+ * (or device code) was issued under, or the one a refresh token carries from
+ * its first issue. RFC 9068 §2.2.1 lets access tokens carry `auth_time`, and
+ * RFC 9470 step-up (`max_age`) needs it: Latchkey's own API requires a recent
+ * one to create API keys. Tokens exchanged for an API key have none.
+ */
+function authTime(ctx: KoaContextWithOIDC | undefined): number | undefined {
+  const e = ctx?.oidc?.entities;
+  const t = (e?.AuthorizationCode ?? e?.RefreshToken ?? e?.DeviceCode)?.authTime;
+  return typeof t === 'number' ? t : undefined;
+}
 
 export function buildExtraTokenClaims(resources: ResourceServerService, users: UserService) {
   /** The person as findAccount loaded them for this request (src/oidc/find-account.ts); read again only without one. */
@@ -21,16 +35,15 @@ export function buildExtraTokenClaims(resources: ResourceServerService, users: U
   }
 
   return async (ctx: KoaContextWithOIDC | undefined, token: TokenLike): Promise<Record<string, unknown> | undefined> => {
-    if (!token.accountId || typeof token.aud !== 'string') return undefined;
-    const rs = await resources.find(token.aud);
-    if (!rs?.claims.length) return undefined;
-    const person = await personOf(ctx, token.accountId);
-    if (!person) return undefined;
-    const out: Record<string, unknown> = {};
-    for (const claim of rs.claims) {
+    if (!token.accountId) return undefined;
+    const signedIn = authTime(ctx);
+    const out: Record<string, unknown> = signedIn === undefined ? {} : { auth_time: signedIn };
+    const rs = typeof token.aud === 'string' ? await resources.find(token.aud) : undefined;
+    const person = rs?.claims.length ? await personOf(ctx, token.accountId) : undefined;
+    for (const claim of person ? rs!.claims : []) {
       if (claim === 'roles') out.roles = await users.roles(token.accountId);
-      else if (person[claim] !== undefined) out[claim] = person[claim];
+      else if (person![claim] !== undefined) out[claim] = person![claim];
     }
-    return out;
+    return Object.keys(out).length ? out : undefined;
   };
 }

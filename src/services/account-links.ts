@@ -179,7 +179,8 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     /**
      * Sets the new password from a reset link. Checked before the link is
      * used (a weak password does not spend it); then every session, grant
-     * and stored token of the person ends, and so do their other reset links.
+     * and stored token of the person ends, their API keys are revoked, and
+     * their other reset links stop working.
      */
     async resetPassword(token: string, password: string, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string } | Refused | FormProblem> {
       const target = await service.peekReset(token);
@@ -190,11 +191,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (!used.ok) return used;
       const user = used.link.userId ? await users.findActive(used.link.userId) : undefined;
       if (!user) return { ok: false, reason: 'invalid' };
-      await users.resetPassword(user.id, await users.hashPassword(password));
+      const { apiKeysRevoked } = await users.resetPassword(user.id, await users.hashPassword(password));
       await links.revokeFor(user.id, 'reset');
       // The failures counted so far were against the old password; a lock in force stays.
       await lockout.reset(lockout.keyFor(user.email));
-      await audit.record('password_reset', { ...meta, userId: user.id });
+      await audit.record('password_reset', { ...meta, userId: user.id }, { api_keys_revoked: apiKeysRevoked });
       return { ok: true, userId: user.id, email: user.email };
     },
 

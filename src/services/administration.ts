@@ -224,6 +224,7 @@ export function createAdministration(deps: AdministrationDeps) {
     apiKeys: {
       ownerFromId: (id: string) => deps.apiKeys.ownerFromId(id),
       list: (filter: { owner?: KeyOwner } = {}) => deps.apiKeys.list(filter),
+      page: (filter: { owner?: KeyOwner } & PageRequest = {}) => deps.apiKeys.page(filter),
       get: (id: string) => deps.apiKeys.get(id),
       create: (actor: Actor, input: CreateApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.create(input, { ...meta, actor }),
       revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => deps.apiKeys.revoke(id, { ...meta, actor }),

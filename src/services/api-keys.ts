@@ -3,18 +3,20 @@
 // keyed hash and one indexed read per check, no bcrypt on the hot path).
 // Every check reads the key's row — revocation and an owner's disabling are
 // seen at once on every node — and nothing else.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import type { Db } from '../db/database.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { conflict, invalidInput, notFound } from '../errors.ts';
 import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts';
 import { splitScope } from './api-access.ts';
-import { checkApiKeyShape, generateApiKey, type KeyFormat } from './api-key-format.ts';
+import { checkApiKeyShape, describeDuration, generateApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
 import type { AuditService, RequestMeta } from './audit.ts';
 import { checkScope } from './clients.ts';
+import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 import type { ResourceServerService } from './resource-servers.ts';
 import type { ServiceAccountService } from './service-accounts.ts';
+import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from './token-usage.ts';
 
-/** Last use is written at most this often per key (plus once per new address). */
+/** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
 export const TOUCH_EVERY_MS = 60_000;
 /** Addresses remembered per key for "first use from a new address". */
 const SEEN_ADDRESSES = 50;
@@ -55,8 +57,21 @@ export type KeyCheck =
   | { active: false; reason: 'shape' | 'environment' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'owner_disabled' | 'address' | 'not_allowed' };
 
 type Row = NonNullable<Awaited<ReturnType<Db['apiKey']['findUnique']>>>;
+type NewKeyRow = Pick<Row, 'id' | 'secretHash' | 'display' | 'name' | 'description' | 'scope' | 'resource' | 'allowedCidrs' | 'expiresAt' | 'createdIp'> &
+  ({ userId: string } | { clientId: string });
 
-function toRecord(row: Row): ApiKeyRecord {
+/**
+ * When a key stops working. A person's key lives at most `personMaxTtl`
+ * seconds from its creation whatever its stored expiry, so keys made before
+ * the limit (or before it was lowered) obey it too.
+ */
+function expiryOf(row: Pick<Row, 'userId' | 'expiresAt' | 'createdAt'>, personMaxTtl: number): Date | null {
+  if (!row.userId) return row.expiresAt;
+  const longest = row.createdAt.getTime() + personMaxTtl * 1000;
+  return new Date(Math.min(row.expiresAt?.getTime() ?? Infinity, longest));
+}
+
+function toRecord(row: Row, personMaxTtl: number): ApiKeyRecord {
   return {
     id: row.id,
     display: row.display,
@@ -66,7 +81,7 @@ function toRecord(row: Row): ApiKeyRecord {
     scopes: splitScope(row.scope),
     resource: row.resource,
     allowedCidrs: row.allowedCidrs ? (JSON.parse(row.allowedCidrs) as string[]) : [],
-    expiresAt: row.expiresAt,
+    expiresAt: expiryOf(row, personMaxTtl),
     createdAt: row.createdAt,
     createdIp: row.createdIp,
     lastUsedAt: row.lastUsedAt,
@@ -74,23 +89,6 @@ function toRecord(row: Row): ApiKeyRecord {
     revokedAt: row.revokedAt,
     ownerDisabled: row.ownerDisabled,
   };
-}
-
-const UNITS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 7 * 86400 };
-
-/** `90d` / `12h` / `30m` / `2w`, or an ISO 8601 date; must be in the future. */
-export function parseExpiry(value: string | Date, now = Date.now()): Date {
-  let at: Date;
-  if (value instanceof Date) at = value;
-  else {
-    const m = /^(\d{1,5})([mhdw])$/.exec(value.trim());
-    at = m ? new Date(now + Number(m[1]) * UNITS[m[2]!]! * 1000) : new Date(value);
-    if (!m && (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime()))) {
-      throw invalidInput(`expiry "${value}" is neither a duration (90d, 12h, 30m, 2w) nor a date (2027-01-31 or 2027-01-31T00:00:00Z)`);
-    }
-  }
-  if (at.getTime() <= now) throw invalidInput('the expiry must be in the future');
-  return at;
 }
 
 export interface ApiKeyServiceDeps {
@@ -102,9 +100,21 @@ export interface ApiKeyServiceDeps {
   serviceAccounts: ServiceAccountService;
   /** Latchkey's own API (API_RESOURCE): a key never carries its scopes, so a key cannot mint keys. */
   ownResource: string;
+  /** API_KEY_MAX_TTL: the longest a person's key lives, seconds. */
+  personMaxTtl: number;
+  /** API_KEY_MAX_PER_OWNER: live keys one person or service account may have. */
+  maxPerOwner: number;
+  /** Counts uses from new addresses per key and hour, and bounds their rows (src/services/token-usage.ts). */
+  usage: Pick<TokenUsage, 'keyNewAddress'>;
+  /** The time, as milliseconds since the epoch (tests move it). */
+  now?: () => number;
 }
 
-export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource }: ApiKeyServiceDeps) {
+/** A person's key made without an expiry lives this long (or API_KEY_MAX_TTL, when shorter), seconds. */
+export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
+
+export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
+  const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
   const touched = new Map<string, number>();
@@ -134,6 +144,60 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
     }
   }
 
+  const overCap = () =>
+    conflict(`the owner already has ${maxPerOwner} live API keys, the most allowed: revoke one (or let it expire) before making another`);
+
+  /**
+   * Stores a new key in one of its owner's API_KEY_MAX_PER_OWNER places. A
+   * place is a `slot` unique per owner, so creations racing for the last
+   * place cannot all take it: one insert wins, the others pick again from
+   * what is left, and there is nothing left to pick at the cap. Revoking a
+   * key frees its place at once; an expired key's is freed here.
+   */
+  async function insertInFreeSlot(owner: KeyOwner, data: NewKeyRow): Promise<Row> {
+    const mine = 'userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId };
+    const at = now();
+    await db.apiKey.updateMany({
+      where: {
+        ...mine,
+        slot: { not: null },
+        OR: [{ expiresAt: { lte: new Date(at) } }, ...('userId' in owner ? [{ createdAt: { lte: new Date(at - personMaxTtl * 1000) } }] : [])],
+      },
+      data: { slot: null },
+    });
+    for (let attempt = 0; attempt <= maxPerOwner; attempt++) {
+      const taken = new Set((await db.apiKey.findMany({ where: { ...mine, slot: { not: null } }, select: { slot: true } })).map((r) => r.slot));
+      // (After API_KEY_MAX_PER_OWNER was lowered, places above it still count.)
+      const free = taken.size >= maxPerOwner ? [] : Array.from({ length: maxPerOwner }, (_, n) => n).filter((n) => !taken.has(n));
+      if (!free.length) throw overCap();
+      try {
+        return await db.apiKey.create({ data: { ...data, slot: free[randomInt(free.length)]! } });
+      } catch (err) {
+        // Another creation took that place first: look again.
+        if ((err as { code?: string }).code !== 'P2002') throw err;
+      }
+    }
+    throw conflict('too many API keys are being made for this owner at once; retry');
+  }
+
+  /**
+   * A person's key always expires, within API_KEY_MAX_TTL (a credential that
+   * outlives every session must not outlive the person's care for it); a
+   * service account's key expires when the operator says, or never, as
+   * Google Cloud's service-account keys and AWS access keys do.
+   */
+  function expiryFor(owner: KeyOwner, expires: string | Date | undefined): Date | null {
+    const at = now();
+    if (!('userId' in owner)) return expires !== undefined ? parseExpiry(expires, at) : null;
+    const latest = at + personMaxTtl * 1000;
+    if (expires === undefined) return new Date(Math.min(at + DEFAULT_PERSON_KEY_TTL * 1000, latest));
+    const chosen = parseExpiry(expires, at);
+    if (chosen.getTime() > latest) {
+      throw invalidInput(`a person's key may live at most ${describeDuration(personMaxTtl)}: choose an expiry no later than ${new Date(latest).toISOString().slice(0, 16)}Z`);
+    }
+    return chosen;
+  }
+
   async function ownerRow(owner: KeyOwner): Promise<{ disabled: boolean }> {
     if ('userId' in owner) {
       const user = await db.user.findUnique({ where: { id: owner.userId }, select: { disabled: true } });
@@ -148,36 +212,50 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
   /**
    * Records a use: last-used time and address at most once a minute per
    * key, and at once (with an audit entry) for an address the key was never
-   * used from. Not awaited by callers: a use never waits for this write.
+   * used from. Uses from new addresses are counted per key and hour; beyond
+   * a few rows per key per minute they are only counted, so a key cycling
+   * through addresses writes neither its row nor the audit trail on every
+   * request. Not awaited by callers: a use never waits for this write.
    */
   function touch(row: Pick<Row, 'id' | 'lastUsedAt' | 'seenAddresses' | 'userId' | 'clientId'>, address: string | undefined): void {
-    const now = Date.now();
+    const at = now();
     const ip = normalizeAddress(address);
     const seen = row.seenAddresses ? (JSON.parse(row.seenAddresses) as string[]) : [];
-    const isNew = ip !== undefined && !seen.includes(ip);
+    const isNew = ip !== undefined && !seen.includes(ip)
+      && usage.keyNewAddress({ keyId: row.id, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, at);
     const last = Math.max(row.lastUsedAt?.getTime() ?? 0, touched.get(row.id) ?? 0);
-    if (!isNew && now - last < TOUCH_EVERY_MS) return;
+    if (!isNew && at - last < TOUCH_EVERY_MS) return;
     const pending = `${row.id} ${ip}`;
     if (isNew && recording.has(pending)) return;
     if (touched.size >= 100_000) touched.clear();
-    touched.set(row.id, now);
+    touched.set(row.id, at);
     if (isNew) recording.add(pending);
     const work = async () => {
       if (isNew) {
-        const next = [...seen, ip].slice(-SEEN_ADDRESSES);
-        // Conditional on the list this node read: of two nodes seeing the same new address, one records it.
-        const { count } = await db.apiKey.updateMany({
-          where: { id: row.id, seenAddresses: row.seenAddresses },
-          data: { lastUsedAt: new Date(now), lastUsedIp: ip, seenAddresses: JSON.stringify(next) },
-        });
-        if (count) {
-          await audit.record('api_key_new_address', { ip, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, { key_id: row.id });
+        // Conditional on the list as read: of two requests (or nodes) seeing the same new address,
+        // one records it; one that lost the race to another address reads the list again and adds
+        // its own. (Bounded: only a few new addresses per key per minute get here at all.)
+        let list = row.seenAddresses;
+        for (let attempt = 0; attempt < 2 * KEY_ADDRESS_ROWS_PER_MINUTE; attempt++) {
+          const known = list ? (JSON.parse(list) as string[]) : [];
+          if (known.includes(ip)) return;
+          const { count } = await db.apiKey.updateMany({
+            where: { id: row.id, seenAddresses: list },
+            data: { lastUsedAt: new Date(at), lastUsedIp: ip, seenAddresses: JSON.stringify([...known, ip].slice(-SEEN_ADDRESSES)) },
+          });
+          if (count) {
+            await audit.record('api_key_new_address', { ip, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, { key_id: row.id });
+            return;
+          }
+          const current = await db.apiKey.findUnique({ where: { id: row.id }, select: { seenAddresses: true } });
+          if (!current) return;
+          list = current.seenAddresses;
         }
         return;
       }
       await db.apiKey.updateMany({
-        where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now - TOUCH_EVERY_MS) } }] },
-        data: { lastUsedAt: new Date(now), ...(ip ? { lastUsedIp: ip } : {}) },
+        where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(at - TOUCH_EVERY_MS) } }] },
+        data: { lastUsedAt: new Date(at), ...(ip ? { lastUsedIp: ip } : {}) },
       });
     };
     work().catch(() => touched.delete(row.id)).finally(() => recording.delete(pending));
@@ -185,6 +263,8 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
 
   return {
     format,
+    /** API_KEY_MAX_TTL, seconds (for pages that say so). */
+    personMaxTtl,
 
     async create(input: CreateApiKeyInput, meta: RequestMeta = {}): Promise<{ key: string; record: ApiKeyRecord }> {
       const name = input.name.trim();
@@ -196,26 +276,24 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       const scopes = splitScope(checkScope(input.scope));
       await checkScopes(input.owner, scopes, input.resource);
       const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
-      const expiresAt = input.expires !== undefined ? parseExpiry(input.expires) : null;
+      const expiresAt = expiryFor(input.owner, input.expires);
       const { key, display } = generateApiKey(format);
-      const row = await db.apiKey.create({
-        data: {
-          id: `key_${randomBytes(12).toString('base64url')}`,
-          secretHash: digest(key),
-          display,
-          ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
-          name,
-          description,
-          scope: scopes.join(' '),
-          resource: input.resource ?? null,
-          allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
-          expiresAt,
-          createdIp: normalizeAddress(meta.ip) ?? null,
-        },
+      const row = await insertInFreeSlot(input.owner, {
+        id: `key_${randomBytes(12).toString('base64url')}`,
+        secretHash: digest(key),
+        display,
+        ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
+        name,
+        description,
+        scope: scopes.join(' '),
+        resource: input.resource ?? null,
+        allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
+        expiresAt,
+        createdIp: normalizeAddress(meta.ip) ?? null,
       });
-      const record = toRecord(row);
-      await audit.record('api_key_created', { ...meta, ...ownerMeta(record) }, { key_id: record.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
-      return { key, record };
+      const created = record(row);
+      await audit.record('api_key_created', { ...meta, ...ownerMeta(created) }, { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
+      return { key, record: created };
     },
 
     /** A person's id or a service account's client id, as an owner. */
@@ -227,21 +305,29 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
 
     async list(filter: { owner?: KeyOwner } = {}): Promise<ApiKeyRecord[]> {
       const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
-      return (await db.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } })).map(toRecord);
+      return (await db.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } })).map(record);
+    },
+
+    /** Oldest first, a page at a time (keyset on the creation time): an owner's, or everyone's. */
+    async page(filter: { owner?: KeyOwner } & PageRequest = {}): Promise<Page<ApiKeyRecord>> {
+      const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
+      const k = keyset('createdAt', filter);
+      const rows = await db.apiKey.findMany({ where: { AND: [where, k.where] }, orderBy: k.orderBy, take: k.take });
+      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), record);
     },
 
     /** One key; with `owner`, only when it is that owner's (anything else is "not found"). */
     async get(id: string, owner?: KeyOwner): Promise<ApiKeyRecord> {
       const row = await db.apiKey.findUnique({ where: { id } });
       if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
-      return toRecord(row);
+      return record(row);
     },
 
     async revoke(id: string, meta: RequestMeta = {}, owner?: KeyOwner): Promise<ApiKeyRecord> {
       const row = await db.apiKey.findUnique({ where: { id } });
       if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
-      if (row.revokedAt) return toRecord(row);
-      const updated = toRecord(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } }));
+      if (row.revokedAt) return record(row);
+      const updated = record(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date(now()), slot: null } }));
       await audit.record('api_key_revoked', { ...meta, ...ownerMeta(updated) }, { key_id: id, name: row.name });
       return updated;
     },
@@ -259,8 +345,8 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       if (!row) return { active: false, reason: 'unknown' };
       if (row.revokedAt) return { active: false, reason: 'revoked' };
       if (row.ownerDisabled) return { active: false, reason: 'owner_disabled' };
-      if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return { active: false, reason: 'expired' };
-      const key = toRecord(row);
+      const key = record(row);
+      if (key.expiresAt && key.expiresAt.getTime() <= now()) return { active: false, reason: 'expired' };
       if (row.clientId) {
         // A service account's key never carries more than the account is granted now (cached per node, like the account).
         const account = await serviceAccounts.forAssertion(row.clientId);
@@ -278,6 +364,18 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
 
 function owns(owner: KeyOwner, row: { userId: string | null; clientId: string | null }): boolean {
   return 'userId' in owner ? row.userId === owner.userId : row.clientId === owner.clientId;
+}
+
+/**
+ * Every live key of a person, revoked: what a password reset, "sign out
+ * everywhere" and disabling the person do to their keys, so that a key minted
+ * with a stolen session does not outlive the owner taking the account back.
+ * A statement for the caller's transaction (the keys go in the same commit
+ * as the rest of that change); it counts the keys it revoked. Service
+ * accounts' keys are never a person's and are not touched.
+ */
+export function revokePersonKeys(db: Db, userId: string, at = new Date()) {
+  return db.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: at, slot: null } });
 }
 
 const ownerMeta = (key: ApiKeyRecord) => (key.owner.kind === 'person' ? { userId: key.owner.id } : { clientId: key.owner.id });

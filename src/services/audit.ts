@@ -41,7 +41,7 @@ export type AuditType =
   | AdminAction;
 
 /** Written by the token-usage recorder (src/services/token-usage.ts). */
-export type TokenAuditType = 'tokens_issued' | 'token_failed' | 'token_failures_suppressed';
+export type TokenAuditType = 'tokens_issued' | 'token_failed' | 'token_failures_suppressed' | 'api_key_new_addresses';
 
 /** Administrative changes, through the admin API or the CLI (src/services/administration.ts). */
 export type AdminAction =

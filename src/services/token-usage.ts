@@ -12,6 +12,14 @@
 //   `token_failures_suppressed` row per flush, so a flood of bad requests
 //   adds a bounded number of rows, whatever ids it invents.
 //
+// - An API key used from an address it was not remembered to use: every such
+//   use is counted per (hour, key) in one `api_key_new_addresses` row, as
+//   issued tokens are; the first KEY_ADDRESS_ROWS_PER_MINUTE of them per key
+//   per minute on each node (ten times that for all keys) also get an
+//   `api_key_new_address` row naming the address (src/services/api-keys.ts
+//   writes it). A key cycling through more addresses than it remembers
+//   therefore adds a bounded number of rows, not one per request.
+//
 // The sweep's audit retention deletes these rows like any other (by `at`).
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
@@ -47,28 +55,46 @@ interface FailureRow {
   detail: string;
 }
 
+/** `api_key_new_address` rows per key per minute on each node (ten times that for all keys together). */
+export const KEY_ADDRESS_ROWS_PER_MINUTE = 5;
+
+export interface KeyUse {
+  keyId: string;
+  userId?: string;
+  clientId?: string;
+}
+
 const hourOf = (ms: number) => new Date(Math.floor(ms / 3_600_000) * 3_600_000);
 const clip = (s: string | undefined, n: number) => (s === undefined ? undefined : s.slice(0, n));
 
+interface Bucket {
+  hour: Date;
+  count: number;
+  /** The row as first created; later flushes add to its count. */
+  row: { type: 'tokens_issued' | 'api_key_new_addresses'; userId?: string; clientId?: string; detail: Record<string, unknown> };
+}
+
 export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
-  let issued = new Map<string, { hour: Date; clientId: string; grantType: string; count: number }>();
+  let issued = new Map<string, Bucket>();
+  let keyAddresses = { minute: 0, perKey: new Map<string, number>(), total: 0 };
   let failures: FailureRow[] = [];
   let window = { minute: 0, perKey: new Map<string, number>(), total: 0 };
   let suppressed = { count: 0, since: 0, byKey: new Map<string, number>() };
   let flushing: Promise<void> = Promise.resolve();
 
-  async function addToBucket(bucket: string, row: { hour: Date; clientId: string; grantType: string }, count: number): Promise<void> {
+  async function addToBucket(bucket: string, { hour, row }: Bucket, count: number): Promise<void> {
     const upsert = () =>
       db.auditEvent.upsert({
         where: { bucket },
         create: {
           id: randomUUID(),
-          at: row.hour,
-          type: 'tokens_issued',
-          clientId: row.clientId,
+          at: hour,
+          type: row.type,
+          userId: row.userId ?? null,
+          clientId: row.clientId ?? null,
           bucket,
           count,
-          detail: JSON.stringify({ grant_type: row.grantType, hour: row.hour.toISOString() }),
+          detail: JSON.stringify({ ...row.detail, hour: hour.toISOString() }),
         },
         update: { count: { increment: count } },
       });
@@ -92,7 +118,7 @@ export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
       try {
         await addToBucket(bucket, entry, entry.count);
       } catch (err) {
-        // Kept for the next flush: counts are small and bounded by the number of clients.
+        // Kept for the next flush: counts are small and bounded by the number of clients and keys.
         const again = issued.get(bucket);
         if (again) again.count += entry.count;
         else issued.set(bucket, entry);
@@ -123,7 +149,30 @@ export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
       const bucket = `tokens_issued|${hour.toISOString()}|${clientId}|${grantType}`;
       const entry = issued.get(bucket);
       if (entry) entry.count += 1;
-      else issued.set(bucket, { hour, clientId, grantType, count: 1 });
+      else issued.set(bucket, { hour, count: 1, row: { type: 'tokens_issued', clientId, detail: { grant_type: grantType } } });
+    },
+
+    /**
+     * An API key was used from an address it was not remembered to use:
+     * counted in its hour's row (written at the next flush). True when this
+     * use may also have a row of its own (within the per-minute bounds).
+     */
+    keyNewAddress(use: KeyUse, now = Date.now()): boolean {
+      const hour = hourOf(now);
+      const bucket = `api_key_new_addresses|${hour.toISOString()}|${use.keyId}`;
+      const entry = issued.get(bucket);
+      if (entry) entry.count += 1;
+      else {
+        const owner = use.userId ? { userId: use.userId } : { clientId: use.clientId };
+        issued.set(bucket, { hour, count: 1, row: { type: 'api_key_new_addresses', ...owner, detail: { key_id: use.keyId } } });
+      }
+      const minute = Math.floor(now / 60_000);
+      if (minute !== keyAddresses.minute) keyAddresses = { minute, perKey: new Map(), total: 0 };
+      const seen = keyAddresses.perKey.get(use.keyId) ?? 0;
+      if (seen >= KEY_ADDRESS_ROWS_PER_MINUTE || keyAddresses.total >= KEY_ADDRESS_ROWS_PER_MINUTE * 10) return false;
+      keyAddresses.perKey.set(use.keyId, seen + 1);
+      keyAddresses.total += 1;
+      return true;
     },
 
     /** A refused request: kept as its own row unless its client (or everyone) is over the per-minute bound. */

@@ -9,6 +9,7 @@
 import type { Db } from '../db/database.ts';
 import { notFound } from '../errors.ts';
 import { ACCOUNT_CLIENT_ID } from './built-in-clients.ts';
+import { revokePersonKeys } from './api-keys.ts';
 
 export { ACCOUNT_CLIENT_ID };
 
@@ -60,6 +61,20 @@ export function createUserSessionService(db: Db) {
     async endAllSessions(userId: string): Promise<number> {
       const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } });
       return count;
+    },
+
+    /**
+     * The person's own "sign out everywhere": every session ends and every
+     * API key of theirs is revoked, in one transaction. A key is as good as
+     * a session that never ends; someone who fears their session was taken
+     * must not be left with a key made through it.
+     */
+    async signOutEverywhere(userId: string): Promise<{ sessions: number; apiKeys: number }> {
+      const [sessions, keys] = await db.$transaction([
+        db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } }),
+        revokePersonKeys(db, userId),
+      ]);
+      return { sessions: sessions.count, apiKeys: keys.count };
     },
 
     async authorizedApps(userId: string): Promise<AuthorizedApp[]> {

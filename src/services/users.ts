@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccountStore, StoredAccount } from '../db/account-store.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
+import { revokePersonKeys } from './api-keys.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
@@ -161,15 +162,18 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
 
     /**
      * A password reset: the new password, the address proven (the link came
-     * to it), and every session, grant, code and stored token of the person
-     * ended, in one transaction (as when disabling).
+     * to it), every session, grant, code and stored token of the person
+     * ended and every API key of theirs revoked, in one transaction (as when
+     * disabling). Returns how many keys were revoked.
      */
-    async resetPassword(id: string, passwordHash: string): Promise<void> {
-      const [{ count }] = await db.$transaction([
+    async resetPassword(id: string, passwordHash: string): Promise<{ apiKeysRevoked: number }> {
+      const [{ count }, , keys] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { passwordHash, emailVerified: true } }),
         db.oidcPayload.deleteMany({ where: { accountId: id } }),
+        revokePersonKeys(db, id),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
+      return { apiKeysRevoked: keys.count };
     },
 
     async markEmailVerified(id: string): Promise<boolean> {
@@ -211,16 +215,18 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
     },
 
     /**
-     * Disabling also ends every session and revokes every grant, code and
-     * stored token of the person, on every node at once (they all read the
-     * same rows). JWT access tokens already issued live out their lifetime.
+     * Disabling also ends every session, revokes every grant, code and
+     * stored token of the person, and revokes their API keys, on every node
+     * at once (they all read the same rows). Enabling does not bring the
+     * keys back: an account disabled because it was taken over must not get
+     * the intruder's keys back with it. JWT access tokens already issued
+     * live out their lifetime.
      */
     async setDisabled(id: string, disabled: boolean): Promise<void> {
       const [{ count }] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { disabled } }),
-        // The person's API keys stop (and start again) with the person, in the same transaction.
         db.apiKey.updateMany({ where: { userId: id }, data: { ownerDisabled: disabled } }),
-        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } })] : []),
+        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id)] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
     },

@@ -41,6 +41,8 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
     await page.getByLabel('Name', { exact: true }).fill('nightly report');
     await page.getByLabel('Scopes (separated by spaces)').fill('reports.read');
     await page.getByLabel('Only for this API (optional)').fill(API);
+    // Making a key asks for the password again (the new-key form's own field).
+    await page.locator('#new-api-key').getByLabel('Password').fill(person.password);
     await page.getByRole('button', { name: 'Create API key' }).click();
     await page.getByRole('heading', { name: 'Copy your new API key' }).waitFor();
     assert.match(await page.getByRole('alert').innerText(), /You will not see it again/);
@@ -70,6 +72,7 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
     // A bad scope is refused on the page itself, the form kept.
     await page.getByLabel('Name', { exact: true }).fill('too much');
     await page.getByLabel('Scopes (separated by spaces)').fill('root');
+    await page.locator('#new-api-key').getByLabel('Password').fill(person.password);
     await page.getByRole('button', { name: 'Create API key' }).click();
     assert.match(await page.getByRole('alert').innerText(), /not defined by any registered API/);
     assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'too much');
@@ -81,7 +84,7 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies },
-      body: new URLSearchParams({ name: 'evil', scope: 'reports.read' }),
+      body: new URLSearchParams({ name: 'evil', scope: 'reports.read', password: person.password }),
     });
     assert.equal(forged.status, 403);
     assert.equal((await server.runtime.apiKeys.list({ owner: { userId: person.id } })).length, before);

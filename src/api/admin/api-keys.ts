@@ -4,6 +4,7 @@ import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts'
 import { apiKeyView } from '../../services/admin-views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
+import { PageQuery, pageBody, pageOf } from './schemas.ts';
 
 const tags = ['api keys'];
 const scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope values');
@@ -57,19 +58,19 @@ const CreatedAdminApiKey = z.object({
   key: z.string().describe('the key itself: shown in this response only, never again'),
 }).meta({ id: 'CreatedAdminApiKey' });
 
-const AdminApiKeys = z.object({ items: z.array(AdminApiKey) }).meta({ id: 'AdminApiKeys' });
+const AdminApiKeys = pageOf(AdminApiKey, 'AdminApiKeys');
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const ListQuery = z.strictObject({ owner_id: z.string().min(1).max(200).optional().describe('only this owner\'s keys') });
+const ListQuery = PageQuery.extend({ owner_id: z.string().min(1).max(200).optional().describe('only this owner\'s keys') });
 
 export function apiKeyRoutes({ admin }: AdminRouteDeps) {
   return [
     defineRoute({
-      method: 'get', path: '/api-keys', operationId: 'listApiKeys', summary: 'API keys of every owner, or of one', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get', path: '/api-keys', operationId: 'listApiKeys', summary: 'API keys of every owner, or of one (oldest first, a page at a time)', tags, scope: ADMIN_READ_SCOPE,
       query: ListQuery,
-      responses: { 200: { description: 'the keys (never their values)', schema: AdminApiKeys, example: { items: [example] } } },
+      responses: { 200: { description: 'a page of keys (never their values)', schema: AdminApiKeys, example: { items: [example] } } },
       async handle({ query }) {
         const owner = query.owner_id ? await admin.apiKeys.ownerFromId(query.owner_id) : undefined;
-        return { status: 200, body: { items: (await admin.apiKeys.list({ owner })).map(apiKeyView) } };
+        return pageBody(await admin.apiKeys.page({ owner, limit: query.limit, cursor: query.cursor }), apiKeyView);
       },
     }),
     defineRoute({
