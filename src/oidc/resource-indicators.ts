@@ -55,7 +55,8 @@ const quoted = (scopes: readonly string[]) => scopes.map((s) => `'${s}'`).join('
  * client's default resource (`client create --default-resource`), like
  * Auth0's default audience; without one those scopes are refused with
  * `invalid_scope` naming them (the library would drop them silently).
- * Machine grants keep DEFAULT_RESOURCE.
+ * Client credentials use the client's default resource too, else
+ * DEFAULT_RESOURCE; with neither, API scopes are refused the same way.
  */
 export function buildDefaultResource(oidcScopes: readonly string[], machineDefault: string | undefined) {
   return async (ctx: KoaContextWithOIDC, client?: ClientLike, oneOf?: readonly string[]): Promise<string | undefined> => {
@@ -71,8 +72,41 @@ export function buildDefaultResource(oidcScopes: readonly string[], machineDefau
           + 'name the API with the resource parameter (RFC 8707), or register the client with --default-resource',
       );
     }
-    return params?.grant_type === 'client_credentials' ? machineDefault : undefined;
+    if (params?.grant_type !== 'client_credentials') return undefined;
+    // A machine's token: the client's own default API first, then the server's.
+    const fallback = client?.metadata()[DEFAULT_RESOURCE];
+    if (typeof fallback === 'string') return fallback;
+    if (machineDefault) return machineDefault;
+    const apiScopes = splitScope(params.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
+    if (!apiScopes.length) return undefined;
+    // Without an API the library would drop them and issue a token with no scope at all.
+    throw refuse(
+      'invalid_scope',
+      `scope ${quoted(apiScopes)} needs an API to be granted at: send resource=<the API's identifier> (RFC 8707), or register client '${client?.clientId}' with --default-resource (or set DEFAULT_RESOURCE)`,
+    );
   };
+}
+
+/**
+ * Whose token a request is for, where a person is involved: the signed-in
+ * person at the authorization endpoint (once known: not while they are asked
+ * to sign in again) and when it resumes after the pages; the person of the
+ * code or refresh token at the token endpoint. `false` for a machine's request.
+ */
+function personOf(ctx: KoaContextWithOIDC): { accountId?: string } | false {
+  const route = String(ctx.oidc.route);
+  const params = ctx.oidc.params as Record<string, unknown> | undefined;
+  if (route === 'resume') return { accountId: ctx.oidc.session?.accountId };
+  if (route === 'authorization') {
+    const relogin = splitScope(params?.prompt as string | undefined).includes('login');
+    return { accountId: relogin ? undefined : ctx.oidc.session?.accountId };
+  }
+  if (route === 'pushed_authorization_request') return {};
+  if (route === 'token' && (params?.grant_type === 'authorization_code' || params?.grant_type === 'refresh_token')) {
+    const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
+    return { accountId: (code ?? refresh)?.accountId };
+  }
+  return false;
 }
 
 /**
