@@ -118,7 +118,10 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   // The admin API's resource is for machines only, whatever its row says.
   const resources = createResourceServerService(db, changes, { alwaysMachinesOnly: [adminApiResource(config.issuer)] });
   const sessions = createUserSessionService(db);
-  const apiKeys = createApiKeyService({ db, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts, ownResource: config.apiResource });
+  const apiKeys = createApiKeyService({
+    db, keys: storage.apiKeys, hmacKey: apiKeyHmacKey, format: config.apiKeys, audit, resources, serviceAccounts, users,
+    ownResource: config.apiResource, adminResource: adminApiResource(config.issuer),
+  });
   const admin = createAdministration({
     issuer: config.issuer,
     keyRotationDelay: config.keyRotationDelay,

@@ -12,7 +12,7 @@ export function createApiKey(deps: AccountDeps) {
     try {
       const { key, record } = await deps.apiKeys.create(
         {
-          owner: { userId: accountOf(ctx) },
+          owner: { userId: accountOf(ctx), self: true },
           name: body.name ?? '',
           description: body.description || undefined,
           scope: body.scope ?? '',

@@ -92,7 +92,7 @@ export function meApiKeyRoutes(runtime: Runtime): RouteSpec[] {
       responses: { 201: { description: 'created; `key` is shown this once', schema: CreatedApiKey, example: { ...example, key: 'lk_live_a1B2c3…(48 characters)' } } },
       handle: async ({ ctx, caller, body }) => {
         const { key, record } = await apiKeys.create(
-          { owner: person(caller), name: body.name, description: body.description, scope: body.scope, resource: body.resource, expires: body.expires, allowIps: body.allowed_ips },
+          { owner: { ...person(caller), self: true }, name: body.name, description: body.description, scope: body.scope, resource: body.resource, expires: body.expires, allowIps: body.allowed_ips },
           meta(ctx, caller),
         );
         return { status: 201, body: { ...view(record), key }, headers: { Location: `/api/v1/me/api-keys/${record.id}` } };

@@ -1,9 +1,12 @@
 // RFC 8707 resource indicators: registered API resources become audiences of
 // access tokens, in the format and lifetime the resource asked for, carrying
-// only the scopes the client was granted (src/services/api-access.ts).
+// only the scopes the client was granted (src/services/api-access.ts) and,
+// for a person, only those the person holds (src/services/person-scopes.ts).
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { decideScopes, splitScope, allowedAt } from '../services/api-access.ts';
+import { dependsOnRoles, personScopesAt } from '../services/person-scopes.ts';
 import type { ResourceServerRecord, ResourceServerService } from '../services/resource-servers.ts';
+import type { RolesOf } from './person-roles.ts';
 
 /** Extra client metadata (see extraClientMetadata): the API scopes a client was granted. */
 export const API_SCOPE = 'latchkey_api_scope';
@@ -28,11 +31,15 @@ export async function findResource(resources: ResourceServerService, identifier:
   return rs;
 }
 
-/** What a token for `rs` may carry when the client's granted API scopes are `ceiling`. */
-export function resourceServerInfo(rs: ResourceServerRecord, ceiling: readonly string[]): ResourceServerInfo {
+/**
+ * What a token for `rs` may carry when the client's granted API scopes are
+ * `ceiling` (and, for a person, `held` the scopes they hold there).
+ */
+export function resourceServerInfo(rs: ResourceServerRecord, ceiling: readonly string[], held?: readonly string[]): ResourceServerInfo {
+  const allowed = allowedAt(rs, ceiling);
   return {
     audience: rs.identifier,
-    scope: allowedAt(rs, ceiling).join(' '),
+    scope: (held ? allowed.filter((s) => held.includes(s)) : allowed).join(' '),
     accessTokenTTL: rs.ttl,
     accessTokenFormat: rs.format,
     ...(rs.format === 'jwt' ? { jwt: { sign: { alg: 'RS256' as const } } } : {}),
@@ -117,14 +124,24 @@ function personOf(ctx: KoaContextWithOIDC): { accountId?: string } | false {
  * - client credentials: the requested scopes allowed there, or the client's
  *   default when none is requested;
  * - a person's authorization for an API: at least one scope of that API the
- *   app was granted (an audience-only token is not issued).
+ *   app was granted (an audience-only token is not issued);
+ * - a person's token carries only what the person holds there now: a
+ *   role-restricted scope they lack is left out (the token response's
+ *   `scope` says what was granted, RFC 6749 §3.3) — out of the consent and
+ *   the grant too, since the consent asks for what this allows — and a
+ *   request left with none of its scopes of an API is refused; a resource for
+ *   machines only is refused outright.
  */
-export function buildGetResourceServerInfo(resources: ResourceServerService, oidcScopes: readonly string[]) {
+export function buildGetResourceServerInfo(resources: ResourceServerService, oidcScopes: readonly string[], rolesOf: RolesOf) {
   return async (ctx: KoaContextWithOIDC, identifier: string, client: ClientLike): Promise<ResourceServerInfo> => {
     const rs = await findResource(resources, identifier);
     const ceiling = ceilingOf(client);
     const who = `client '${client.clientId}'`;
     const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    const person = personOf(ctx);
+    if (person && rs.machinesOnly) {
+      throw refuse('invalid_target', `${rs.identifier} is for machines only: a person's authorization never gets a token for it (use client credentials or a service account)`);
+    }
     if (AUTHORIZATION_ROUTES.has(String(ctx.oidc.route))) {
       const requested = splitScope(params?.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
       const allowed = allowedAt(rs, ceiling);
@@ -140,7 +157,7 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
         ? decideScopes({ who, resource: rs, ceiling, requested })
         : { ok: false as const, error: 'invalid_scope' as const, description: `no scope of ${rs.identifier} was requested; request one of: ${allowed.join(' ')}` };
       if (!decision.ok) throw refuse(decision.error, decision.description);
-      return resourceServerInfo(rs, ceiling);
+      return personInfo(ctx, rs, ceiling, person || {});
     }
     const clientCredentials = ctx.oidc.route === 'token' && params?.grant_type === 'client_credentials';
     const defaultScope = client.metadata()[DEFAULT_API_SCOPE];
@@ -157,6 +174,22 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
     // requested it would grant nothing, so the default is put in the request
     // the way the library itself fills in a default resource.
     if (clientCredentials && params && !params.scope) params.scope = decision.scopes.join(' ');
-    return resourceServerInfo(rs, ceiling);
+    return person ? personInfo(ctx, rs, ceiling, person) : resourceServerInfo(rs, ceiling);
   };
+
+  /** A person's token: what the app may have there AND the person holds now. */
+  async function personInfo(ctx: KoaContextWithOIDC, rs: ResourceServerRecord, ceiling: readonly string[], person: { accountId?: string }): Promise<ResourceServerInfo> {
+    if (!person.accountId || !dependsOnRoles(rs)) return resourceServerInfo(rs, ceiling);
+    const held = personScopesAt(rs, await rolesOf(ctx, person.accountId));
+    const info = resourceServerInfo(rs, ceiling, held);
+    // What this request asks for there: the authorization's scopes, or at the token endpoint the code's or refresh token's.
+    const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
+    const asked = splitScope((params?.scope as string | undefined) ?? (code ?? refresh)?.scope);
+    const askedHere = allowedAt(rs, ceiling).filter((s) => asked.includes(s));
+    if (askedHere.length && !askedHere.some((s) => held.includes(s))) {
+      throw refuse('invalid_scope', `the person holds none of the requested scopes of ${rs.identifier} (${askedHere.join(' ')}): each needs a role they do not have`);
+    }
+    return info;
+  }
 }

@@ -8,10 +8,11 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ResourceServerService } from '../services/resource-servers.ts';
 import type { UserService } from '../services/users.ts';
+import type { RolesOf } from './person-roles.ts';
 
 type TokenLike = { accountId?: string; aud?: unknown; kind?: string };
 
-export function buildExtraTokenClaims(resources: ResourceServerService, users: UserService) {
+export function buildExtraTokenClaims(resources: ResourceServerService, users: UserService, rolesOf: RolesOf) {
   /** The person as findAccount loaded them for this request (src/oidc/find-account.ts); read again only without one. */
   async function personOf(ctx: KoaContextWithOIDC | undefined, accountId: string): Promise<Record<string, unknown> | undefined> {
     const account = ctx?.oidc?.account;
@@ -28,7 +29,7 @@ export function buildExtraTokenClaims(resources: ResourceServerService, users: U
     if (!person) return undefined;
     const out: Record<string, unknown> = {};
     for (const claim of rs.claims) {
-      if (claim === 'roles') out.roles = await users.roles(token.accountId);
+      if (claim === 'roles') out.roles = await rolesOf(ctx, token.accountId);
       else if (person[claim] !== undefined) out[claim] = person[claim];
     }
     return out;
