@@ -210,8 +210,10 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(protocol.routes());
   app.use(tokenPreparser('/token', preparserFailures(runtime.tokenUsage)));
   app.use(introspectionExtensions('/token/introspection', {
+    issuer: config.issuer,
     apiKeys: runtime.apiKeys,
     serviceAccounts: runtime.serviceAccounts,
+    resources: runtime.resources,
     format: config.apiKeys,
     clockSkew: config.clockSkew,
   }));

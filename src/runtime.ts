@@ -21,7 +21,7 @@ import { createSecondFactorService, type SecondFactorService } from './services/
 import { createSignInService, type SignInService } from './services/sign-in.ts';
 import { createLoginStateService, type LoginStateService } from './services/login-state.ts';
 import { createUserSessionService, type UserSessionService } from './services/user-sessions.ts';
-import { createAdministration, type Administration } from './services/administration.ts';
+import { adminApiResource, createAdministration, type Administration } from './services/administration.ts';
 import { createTokenUsage, type TokenUsage } from './services/token-usage.ts';
 import { createLinkTokenService } from './services/link-tokens.ts';
 import { createMailer, type Mailer } from './services/mailer.ts';
@@ -122,18 +122,22 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   });
   const clients = createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
   const serviceAccounts = createServiceAccountService(db, box, changes);
-  const resources = createResourceServerService(db, changes);
+  // The admin API's resource is for machines only, whatever its row says.
+  const resources = createResourceServerService(db, changes, { alwaysMachinesOnly: [adminApiResource(config.issuer)] });
   const sessions = createUserSessionService(db);
   const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log });
   const clock: Clock = { now: () => Date.now() };
   const apiKeys = createApiKeyService({
     db,
+    keys: storage.apiKeys,
     hmacKey: apiKeyHmacKey,
     format: config.apiKeys,
     audit,
     resources,
     serviceAccounts,
+    users,
     ownResource: config.apiResource,
+    adminResource: adminApiResource(config.issuer),
     personMaxTtl: config.apiKeys.personMaxTtl,
     maxPerOwner: config.apiKeys.maxPerOwner,
     usage: tokenUsage,

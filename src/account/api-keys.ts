@@ -28,7 +28,7 @@ export function createApiKey(deps: AccountDeps, budget: (personId: string) => Pr
     try {
       const { key, record } = await deps.apiKeys.create(
         {
-          owner: { userId: accountId },
+          owner: { userId: accountId, self: true },
           name: body.name ?? '',
           description: body.description || undefined,
           scope: body.scope ?? '',

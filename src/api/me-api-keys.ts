@@ -137,7 +137,7 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
           throw problem.tooManyRequests(`you made ${spent.limit.points} API keys in ${describeDuration(spent.limit.seconds)}, the most allowed; retry in ${spent.retryAfter} s`, spent.retryAfter);
         }
         const { key, record } = await apiKeys.create(
-          { owner, name: body.name, description: body.description, scope: body.scope, resource: body.resource, expires: body.expires, allowIps: body.allowed_ips },
+          { owner: { ...owner, self: true }, name: body.name, description: body.description, scope: body.scope, resource: body.resource, expires: body.expires, allowIps: body.allowed_ips },
           meta(ctx, caller),
         ).catch(async (err: unknown) => {
           // A refused key is not a key made: only what was made counts.

@@ -36,6 +36,10 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
                 [--claims "email email_verified name roles"]   (person claims in its access tokens)
+                [--scope-role SCOPE=ROLE[,ROLE…] …]   (a person holds SCOPE only with one of the roles)
+                [--machines-only]   (no person ever holds its scopes)
+  resource update IDENTIFIER [--scope "a b"] [--scope-role SCOPE=ROLE,… | SCOPE= …]
+                [--machines-only true|false] [--format …] [--ttl …] [--claims …]
   resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
   user list [--email PART] | user show ID | user update ID [--email E] [--name N] [--email-verified true|false]

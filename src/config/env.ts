@@ -77,7 +77,7 @@ const schema = z.object({
   ASSERTION_MAX_LIFETIME: seconds(3600),
   /** Clock skew tolerated on iat, nbf and exp of assertions, seconds. Default 60. */
   CLOCK_SKEW: seconds(60, 0),
-  /** Resource (audience) for access tokens when a request names none; must be registered. Default: none (opaque tokens). */
+  /** Resource (audience) for machine tokens when a request names none and the client has no default resource; must be registered. Default: none (API scopes refused, else opaque tokens). */
   DEFAULT_RESOURCE: z.url().optional(),
   /**
    * Resource indicator (token audience) of Latchkey's own JSON API under /api/v1; registered

@@ -15,6 +15,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
+import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-key-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
 import { openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
@@ -108,6 +109,10 @@ function observedAccounts(store: AccountStore, observe: QueryObserver | undefine
   return observe ? { find: (id) => time(observe, 'query', () => store.find(id)) } : store;
 }
 
+function observedKeys(store: ApiKeyStore, observe: QueryObserver | undefined): ApiKeyStore {
+  return observe ? { findBySecretHash: (hash) => time(observe, 'query', () => store.findBySecretHash(hash)) } : store;
+}
+
 function observedStore(store: ArtifactStore, observe: QueryObserver | undefined): ArtifactStore {
   if (!observe) return store;
   return {
@@ -125,6 +130,7 @@ export interface Storage {
   db: Db;
   artifacts: ArtifactStore;
   accounts: AccountStore;
+  apiKeys: ApiKeyStore;
   close(): Promise<void>;
 }
 
@@ -162,6 +168,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
       db,
       artifacts: observedStore(sqliteArtifactStore(fast), opts.observe),
       accounts: observedAccounts(sqliteAccountStore(fast), opts.observe),
+      apiKeys: observedKeys(sqliteApiKeyStore(fast), opts.observe),
       async close() {
         await db.$disconnect();
         fast.close();
@@ -182,6 +189,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     db,
     artifacts: observedStore(postgresArtifactStore(pool), opts.observe),
     accounts: observedAccounts(postgresAccountStore(pool), opts.observe),
+    apiKeys: observedKeys(postgresApiKeyStore(pool), opts.observe),
     async close() {
       await db.$disconnect();
       await pool.end();

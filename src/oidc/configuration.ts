@@ -9,6 +9,7 @@ import type { ResourceServerService } from '../services/resource-servers.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE, buildDefaultResource, buildGetResourceServerInfo } from './resource-indicators.ts';
 import { ACCOUNT_CLIENT_ID } from './account-session.ts';
 import { RESOURCE_SERVERS, audiencesOf, introspectionAllowedPolicy } from './introspection-policy.ts';
+import type { RolesOf } from './person-roles.ts';
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -21,6 +22,8 @@ export interface ConfigurationDeps {
   render: Render;
   resources: ResourceServerService;
   extraTokenClaims: NonNullable<Configuration['extraTokenClaims']>;
+  /** A person's roles, read once per request (src/oidc/person-roles.ts). */
+  rolesOf: RolesOf;
 }
 
 const friendlyErrors: Record<string, string> = {
@@ -180,7 +183,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
         // for API scopes without naming a resource is for the client's default
         // resource, and otherwise refused (src/oidc/resource-indicators.ts).
         defaultResource: buildDefaultResource(SCOPES, config.defaultResource),
-        getResourceServerInfo: buildGetResourceServerInfo(deps.resources, SCOPES),
+        getResourceServerInfo: buildGetResourceServerInfo(deps.resources, SCOPES, deps.rolesOf),
         useGrantedResource: async () => true,
       },
       // The library's rule, restated to silence its warning: only the token's own client revokes it.

@@ -6,18 +6,29 @@
 // - `sub` in every active answer: the provider leaves it out of client
 //   credentials and jwt-bearer tokens, whose subject is the client itself.
 //
+// A key or partner token carries no audience of its own: it is active only at
+// a resource server whose APIs its scopes meet, and the answer says which
+// (`aud`) and what it carries there (`scope`), so that a stock resource
+// server checking `active` alone lets in nothing meant for another API.
+//
 // The provider still authenticates the caller: a key or partner token is
 // swapped for a placeholder it never looks up (its answer is `{"active":
 // false}` after client authentication), then, when the caller was
 // authenticated, the real answer replaces it. To a caller that may not see
 // a key, or for a key that is expired, revoked, unknown or mistyped, the
-// answer is exactly `{"active": false}`.
-import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
+// answer is exactly `{"active": false}` — and so it is for any JWT that is
+// not one of this server's own access tokens (which the provider refuses as
+// `unsupported_token_type`: they are verified offline) nor a partner's:
+// a malformed or forged token is inactive, not a client error.
+import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Context, Next } from 'koa';
-import type { ApiKeyService } from '../services/api-keys.ts';
+import { splitScope } from '../services/api-access.ts';
+import type { ApiKeyService, KeyAtResource } from '../services/api-keys.ts';
+import type { KeyHolder } from '../db/api-key-store.ts';
 import { looksLikeApiKey, SECRET_LENGTH, CHECKSUM_LENGTH, type KeyFormat } from '../services/api-key-format.ts';
+import type { ResourceServerService } from '../services/resource-servers.ts';
 import type { ServiceAccountService } from '../services/service-accounts.ts';
-import { servedResources } from './introspection-policy.ts';
+import { audiencesOf, servedResources } from './introspection-policy.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 
 /** The form parameter a resource server uses to pass its caller's address (for keys with allowed ranges). */
@@ -36,51 +47,92 @@ export function keyShaped(format: KeyFormat): (id: string) => boolean {
 }
 
 export interface IntrospectionExtensionDeps {
+  issuer: string;
   apiKeys: ApiKeyService;
   serviceAccounts: ServiceAccountService;
+  resources: ResourceServerService;
   format: KeyFormat;
   clockSkew: number;
 }
 
-/** A partner token names its service account in `clientId` (reference API C) or `iss`; unverified here. */
-function partnerOf(token: string): string | undefined {
+type JwtKind = { kind: 'own' } | { kind: 'partner'; accountId: string } | { kind: 'foreign' };
+
+/**
+ * What a JWT-shaped token is, unverified: one of this server's access tokens
+ * (RFC 9068: `typ: at+jwt`, our issuer, an asymmetric algorithm), a partner's
+ * HS256 token naming its service account in `clientId` (reference API C) or
+ * `iss`, or anything else (forged, malformed, someone else's): inactive.
+ * Undefined when it is no JWT at all (an opaque token the provider looks up).
+ */
+function jwtKind(token: string, issuer: string): JwtKind | undefined {
+  let header: ProtectedHeaderParameters;
   try {
-    if (decodeProtectedHeader(token).alg !== 'HS256') return undefined;
-    const claims = decodeJwt(token) as { clientId?: unknown; iss?: unknown };
-    const id = claims.clientId ?? claims.iss;
-    return typeof id === 'string' && id ? id : undefined;
+    header = decodeProtectedHeader(token);
   } catch {
     return undefined;
   }
+  let claims: JWTPayload & { clientId?: unknown };
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    return { kind: 'foreign' };
+  }
+  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : '';
+  if (claims.iss === issuer && (typ === 'at+jwt' || typ === 'application/at+jwt') && typeof header.alg === 'string' && !/^(none|HS)/i.test(header.alg)) {
+    return { kind: 'own' };
+  }
+  const id = claims.clientId ?? claims.iss;
+  if (header.alg === 'HS256' && typeof id === 'string' && id) return { kind: 'partner', accountId: id };
+  return { kind: 'foreign' };
 }
 
+/** The person claims a resource asked for (`resource create --claims`), of a person's key. */
+function holderClaims(at: KeyAtResource[], holder: KeyHolder): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const claim of new Set(at.flatMap((a) => a.resource.claims))) {
+    if (claim === 'roles') out.roles = holder.roles;
+    else if (claim === 'email') out.email = holder.email;
+    else if (claim === 'email_verified') out.email_verified = holder.emailVerified;
+    else if (claim === 'name' && holder.name !== null) out.name = holder.name;
+  }
+  return out;
+}
+
+/** `aud` as RFC 7662 has it: one audience as a string, several as a list. */
+const audience = (identifiers: string[]) => (identifiers.length === 1 ? identifiers[0] : identifiers);
+const unique = (xs: string[]) => [...new Set(xs)];
+
 export function introspectionExtensions(path: string, deps: IntrospectionExtensionDeps) {
-  const { apiKeys, serviceAccounts, format, clockSkew } = deps;
+  const { issuer, apiKeys, serviceAccounts, resources, format, clockSkew } = deps;
   const placeholder = placeholderFor(format);
   const encoder = new TextEncoder();
+  // Where assertions are addressed: a token for these is no token for an API.
+  const ownAudiences = new Set([issuer, `${issuer}/token`]);
 
   async function keyAnswer(client: ClientLike, token: string, address: string | undefined): Promise<Answer> {
     const served = servedResources(client);
-    // Only resource servers learn about keys; a bound key only its own resource's.
+    // Only resource servers learn about keys, and only keys whose scopes meet their APIs (a bound key: its own API's).
     if (!served.length) return { active: false };
-    const check = await apiKeys.check(token, address, (key) => !key.resource || served.includes(key.resource));
+    const check = await apiKeys.check(token, address, { resources: served });
     if (!check.active) return { active: false };
-    const { key } = check;
+    const { key, at, holder } = check;
     return {
       active: true,
       token_type: 'api_key',
-      scope: key.scopes.join(' '),
+      scope: unique(at.flatMap((a) => a.scopes)).join(' '),
       sub: key.owner.id,
       client_id: key.owner.kind === 'service_account' ? key.owner.id : API_KEY_CLIENT_ID,
       iat: Math.floor(key.createdAt.getTime() / 1000),
       ...(key.expiresAt ? { exp: Math.floor(key.expiresAt.getTime() / 1000) } : {}),
-      ...(key.resource ? { aud: key.resource } : {}),
+      aud: audience(at.map((a) => a.resource.identifier)),
       jti: key.id,
+      ...(holder ? holderClaims(at, holder) : {}),
     };
   }
 
   async function partnerAnswer(client: ClientLike, token: string, accountId: string): Promise<Answer> {
-    if (!servedResources(client).length) return { active: false };
+    const served = servedResources(client);
+    if (!served.length) return { active: false };
     const account = await serviceAccounts.forAssertion(accountId);
     const maxLifetime = account?.metadata.self_signed_tokens?.max_lifetime;
     if (!account || account.disabled || maxLifetime === undefined || account.sharedSecret === undefined) return { active: false };
@@ -91,19 +143,33 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     } catch {
       return { active: false };
     }
-    const { exp, iat, iss, sub, clientId } = claims;
+    const { exp, iat, iss, sub, clientId, aud } = claims;
     const now = Math.floor(Date.now() / 1000);
     if (typeof exp !== 'number' || typeof iat !== 'number') return { active: false };
     if (exp - iat > maxLifetime || exp <= iat) return { active: false };
     if (now > exp + clockSkew || iat > now + clockSkew) return { active: false };
     // Whatever names the account must name this one.
     for (const id of [clientId, iss, sub]) if (id !== undefined && id !== accountId) return { active: false };
+    // An audience, when named, must be this caller's API; one addressed to this
+    // server is an assertion (a jwt-bearer grant's), never a token for an API.
+    const named = audiencesOf(aud);
+    if (aud !== undefined && (!named.length || named.some((a) => ownAudiences.has(a)))) return { active: false };
+    const carried = new Set(splitScope(account.metadata.default_scope));
+    const at: { identifier: string; scopes: string[] }[] = [];
+    for (const identifier of served) {
+      if (named.length && !named.includes(identifier)) continue;
+      const rs = await resources.find(identifier);
+      const scopes = rs && apiKeys.isForKeys(identifier) ? splitScope(rs.scope).filter((s) => carried.has(s)) : [];
+      if (scopes.length) at.push({ identifier, scopes });
+    }
+    if (!at.length) return { active: false };
     return {
       active: true,
       token_type: 'self_signed',
-      scope: account.metadata.default_scope,
+      scope: unique(at.flatMap((a) => a.scopes)).join(' '),
       sub: accountId,
       client_id: accountId,
+      aud: audience(at.map((a) => a.identifier)),
       iat,
       exp,
     };
@@ -113,8 +179,8 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     const body = ctx.request.body as Record<string, unknown> | undefined;
     if (ctx.method !== 'POST' || ctx.path !== path || !body) return next();
     const token = typeof body.token === 'string' ? body.token : undefined;
-    const partner = token && !looksLikeApiKey(token, format) ? partnerOf(token) : undefined;
-    const kind = token && looksLikeApiKey(token, format) ? 'api_key' : partner ? 'partner' : undefined;
+    const jwt = token && !looksLikeApiKey(token, format) ? jwtKind(token, issuer) : undefined;
+    const kind = token && looksLikeApiKey(token, format) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
     if (kind) body.token = placeholder;
 
     await next();
@@ -125,8 +191,10 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     if (kind === 'api_key') {
       const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
       ctx.body = await keyAnswer(client, token!, address);
-    } else if (kind === 'partner') {
-      ctx.body = await partnerAnswer(client, token!, partner!);
+    } else if (jwt?.kind === 'partner') {
+      ctx.body = await partnerAnswer(client, token!, jwt.accountId);
+    } else if (kind === 'foreign') {
+      ctx.body = { active: false };
     } else if (answer.active === true && answer.sub === undefined && typeof answer.client_id === 'string') {
       // A token without a person: its subject is the client (as RFC 9068 puts it in the JWT form).
       answer.sub = answer.client_id;

@@ -23,6 +23,7 @@ import { createFindAccount } from './find-account.ts';
 import { recordTokenUsage } from './token-audit.ts';
 import type { TokenUsage } from '../services/token-usage.ts';
 import { buildExtraTokenClaims } from './token-claims.ts';
+import { createRolesOf } from './person-roles.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -42,6 +43,7 @@ export interface ProviderDeps {
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
+  const rolesOf = createRolesOf(deps.users);
   const configuration = buildConfiguration({
     config: deps.config,
     adapter: createAdapterClass({
@@ -56,7 +58,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     cookieKeys: deps.cookieKeys,
     render: deps.render,
     resources: deps.resources,
-    extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users),
+    extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users, rolesOf),
+    rolesOf,
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;

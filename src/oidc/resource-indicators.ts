@@ -1,9 +1,12 @@
 // RFC 8707 resource indicators: registered API resources become audiences of
 // access tokens, in the format and lifetime the resource asked for, carrying
-// only the scopes the client was granted (src/services/api-access.ts).
+// only the scopes the client was granted (src/services/api-access.ts) and,
+// for a person, only those the person holds (src/services/person-scopes.ts).
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { decideScopes, splitScope, allowedAt } from '../services/api-access.ts';
+import { dependsOnRoles, personScopesAt } from '../services/person-scopes.ts';
 import type { ResourceServerRecord, ResourceServerService } from '../services/resource-servers.ts';
+import type { RolesOf } from './person-roles.ts';
 
 /** Extra client metadata (see extraClientMetadata): the API scopes a client was granted. */
 export const API_SCOPE = 'latchkey_api_scope';
@@ -28,11 +31,15 @@ export async function findResource(resources: ResourceServerService, identifier:
   return rs;
 }
 
-/** What a token for `rs` may carry when the client's granted API scopes are `ceiling`. */
-export function resourceServerInfo(rs: ResourceServerRecord, ceiling: readonly string[]): ResourceServerInfo {
+/**
+ * What a token for `rs` may carry when the client's granted API scopes are
+ * `ceiling` (and, for a person, `held` the scopes they hold there).
+ */
+export function resourceServerInfo(rs: ResourceServerRecord, ceiling: readonly string[], held?: readonly string[]): ResourceServerInfo {
+  const allowed = allowedAt(rs, ceiling);
   return {
     audience: rs.identifier,
-    scope: allowedAt(rs, ceiling).join(' '),
+    scope: (held ? allowed.filter((s) => held.includes(s)) : allowed).join(' '),
     accessTokenTTL: rs.ttl,
     accessTokenFormat: rs.format,
     ...(rs.format === 'jwt' ? { jwt: { sign: { alg: 'RS256' as const } } } : {}),
@@ -55,7 +62,8 @@ const quoted = (scopes: readonly string[]) => scopes.map((s) => `'${s}'`).join('
  * client's default resource (`client create --default-resource`), like
  * Auth0's default audience; without one those scopes are refused with
  * `invalid_scope` naming them (the library would drop them silently).
- * Machine grants keep DEFAULT_RESOURCE.
+ * Client credentials use the client's default resource too, else
+ * DEFAULT_RESOURCE; with neither, API scopes are refused the same way.
  */
 export function buildDefaultResource(oidcScopes: readonly string[], machineDefault: string | undefined) {
   return async (ctx: KoaContextWithOIDC, client?: ClientLike, oneOf?: readonly string[]): Promise<string | undefined> => {
@@ -71,8 +79,41 @@ export function buildDefaultResource(oidcScopes: readonly string[], machineDefau
           + 'name the API with the resource parameter (RFC 8707), or register the client with --default-resource',
       );
     }
-    return params?.grant_type === 'client_credentials' ? machineDefault : undefined;
+    if (params?.grant_type !== 'client_credentials') return undefined;
+    // A machine's token: the client's own default API first, then the server's.
+    const fallback = client?.metadata()[DEFAULT_RESOURCE];
+    if (typeof fallback === 'string') return fallback;
+    if (machineDefault) return machineDefault;
+    const apiScopes = splitScope(params.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
+    if (!apiScopes.length) return undefined;
+    // Without an API the library would drop them and issue a token with no scope at all.
+    throw refuse(
+      'invalid_scope',
+      `scope ${quoted(apiScopes)} needs an API to be granted at: send resource=<the API's identifier> (RFC 8707), or register client '${client?.clientId}' with --default-resource (or set DEFAULT_RESOURCE)`,
+    );
   };
+}
+
+/**
+ * Whose token a request is for, where a person is involved: the signed-in
+ * person at the authorization endpoint (once known: not while they are asked
+ * to sign in again) and when it resumes after the pages; the person of the
+ * code or refresh token at the token endpoint. `false` for a machine's request.
+ */
+function personOf(ctx: KoaContextWithOIDC): { accountId?: string } | false {
+  const route = String(ctx.oidc.route);
+  const params = ctx.oidc.params as Record<string, unknown> | undefined;
+  if (route === 'resume') return { accountId: ctx.oidc.session?.accountId };
+  if (route === 'authorization') {
+    const relogin = splitScope(params?.prompt as string | undefined).includes('login');
+    return { accountId: relogin ? undefined : ctx.oidc.session?.accountId };
+  }
+  if (route === 'pushed_authorization_request') return {};
+  if (route === 'token' && (params?.grant_type === 'authorization_code' || params?.grant_type === 'refresh_token')) {
+    const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
+    return { accountId: (code ?? refresh)?.accountId };
+  }
+  return false;
 }
 
 /**
@@ -83,14 +124,24 @@ export function buildDefaultResource(oidcScopes: readonly string[], machineDefau
  * - client credentials: the requested scopes allowed there, or the client's
  *   default when none is requested;
  * - a person's authorization for an API: at least one scope of that API the
- *   app was granted (an audience-only token is not issued).
+ *   app was granted (an audience-only token is not issued);
+ * - a person's token carries only what the person holds there now: a
+ *   role-restricted scope they lack is left out (the token response's
+ *   `scope` says what was granted, RFC 6749 §3.3) — out of the consent and
+ *   the grant too, since the consent asks for what this allows — and a
+ *   request left with none of its scopes of an API is refused; a resource for
+ *   machines only is refused outright.
  */
-export function buildGetResourceServerInfo(resources: ResourceServerService, oidcScopes: readonly string[]) {
+export function buildGetResourceServerInfo(resources: ResourceServerService, oidcScopes: readonly string[], rolesOf: RolesOf) {
   return async (ctx: KoaContextWithOIDC, identifier: string, client: ClientLike): Promise<ResourceServerInfo> => {
     const rs = await findResource(resources, identifier);
     const ceiling = ceilingOf(client);
     const who = `client '${client.clientId}'`;
     const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    const person = personOf(ctx);
+    if (person && rs.machinesOnly) {
+      throw refuse('invalid_target', `${rs.identifier} is for machines only: a person's authorization never gets a token for it (use client credentials or a service account)`);
+    }
     if (AUTHORIZATION_ROUTES.has(String(ctx.oidc.route))) {
       const requested = splitScope(params?.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
       const allowed = allowedAt(rs, ceiling);
@@ -106,7 +157,7 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
         ? decideScopes({ who, resource: rs, ceiling, requested })
         : { ok: false as const, error: 'invalid_scope' as const, description: `no scope of ${rs.identifier} was requested; request one of: ${allowed.join(' ')}` };
       if (!decision.ok) throw refuse(decision.error, decision.description);
-      return resourceServerInfo(rs, ceiling);
+      return personInfo(ctx, rs, ceiling, person || {});
     }
     const clientCredentials = ctx.oidc.route === 'token' && params?.grant_type === 'client_credentials';
     const defaultScope = client.metadata()[DEFAULT_API_SCOPE];
@@ -123,6 +174,22 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
     // requested it would grant nothing, so the default is put in the request
     // the way the library itself fills in a default resource.
     if (clientCredentials && params && !params.scope) params.scope = decision.scopes.join(' ');
-    return resourceServerInfo(rs, ceiling);
+    return person ? personInfo(ctx, rs, ceiling, person) : resourceServerInfo(rs, ceiling);
   };
+
+  /** A person's token: what the app may have there AND the person holds now. */
+  async function personInfo(ctx: KoaContextWithOIDC, rs: ResourceServerRecord, ceiling: readonly string[], person: { accountId?: string }): Promise<ResourceServerInfo> {
+    if (!person.accountId || !dependsOnRoles(rs)) return resourceServerInfo(rs, ceiling);
+    const held = personScopesAt(rs, await rolesOf(ctx, person.accountId));
+    const info = resourceServerInfo(rs, ceiling, held);
+    // What this request asks for there: the authorization's scopes, or at the token endpoint the code's or refresh token's.
+    const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
+    const asked = splitScope((params?.scope as string | undefined) ?? (code ?? refresh)?.scope);
+    const askedHere = allowedAt(rs, ceiling).filter((s) => asked.includes(s));
+    if (askedHere.length && !askedHere.some((s) => held.includes(s))) {
+      throw refuse('invalid_scope', `the person holds none of the requested scopes of ${rs.identifier} (${askedHere.join(' ')}): each needs a role they do not have`);
+    }
+    return info;
+  }
 }

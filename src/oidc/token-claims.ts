@@ -9,6 +9,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ResourceServerService } from '../services/resource-servers.ts';
 import type { UserService } from '../services/users.ts';
+import type { RolesOf } from './person-roles.ts';
 
 type TokenLike = { accountId?: string; aud?: unknown; kind?: string };
 
@@ -25,7 +26,7 @@ function authTime(ctx: KoaContextWithOIDC | undefined): number | undefined {
   return typeof t === 'number' ? t : undefined;
 }
 
-export function buildExtraTokenClaims(resources: ResourceServerService, users: UserService) {
+export function buildExtraTokenClaims(resources: ResourceServerService, users: UserService, rolesOf: RolesOf) {
   /** The person as findAccount loaded them for this request (src/oidc/find-account.ts); read again only without one. */
   async function personOf(ctx: KoaContextWithOIDC | undefined, accountId: string): Promise<Record<string, unknown> | undefined> {
     const account = ctx?.oidc?.account;
@@ -41,7 +42,7 @@ export function buildExtraTokenClaims(resources: ResourceServerService, users: U
     const rs = typeof token.aud === 'string' ? await resources.find(token.aud) : undefined;
     const person = rs?.claims.length ? await personOf(ctx, token.accountId) : undefined;
     for (const claim of person ? rs!.claims : []) {
-      if (claim === 'roles') out.roles = await users.roles(token.accountId);
+      if (claim === 'roles') out.roles = await rolesOf(ctx, token.accountId);
       else if (person![claim] !== undefined) out[claim] = person![claim];
     }
     return Object.keys(out).length ? out : undefined;

@@ -57,6 +57,8 @@ export const resourceView = (r: ResourceServerRecord) => ({
   format: r.format,
   ttl: r.ttl,
   claims: r.claims,
+  scope_roles: r.scopeRoles,
+  machines_only: r.machinesOnly,
   created_at: r.createdAt.toISOString(),
 });
 

@@ -15,7 +15,7 @@ import type { ApiKeyService, CreateApiKeyInput, KeyOwner } from './api-keys.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './admin-views.ts';
 import type { ClientRecord, ClientService, CreateClientInput } from './clients.ts';
 import type { PageRequest } from './pagination.ts';
-import type { ResourceServerService } from './resource-servers.ts';
+import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServerService } from './resource-servers.ts';
 import type { SecondFactorService } from './second-factor.ts';
 import type { SecretBox } from './secret-box.ts';
 import { GENERATED_KEY_ALGS, JWT_BEARER, type ServiceAccountService, type ServiceAccountView, type ServiceGrant } from './service-accounts.ts';
@@ -234,11 +234,22 @@ export function createAdministration(deps: AdministrationDeps) {
       list: () => resources.list(),
       get: (identifier: string) => resources.get(identifier),
 
-      async create(actor: Actor, input: { identifier: string; scope: string; format?: string; ttl?: number; claims?: string }, meta?: RequestMeta) {
+      async create(actor: Actor, input: ResourceInput, meta?: RequestMeta) {
         const created = await resources.create(input);
         const { identifier: _i, created_at: _c, ...fields } = resourceView(created);
         await audit.recordChange(actor, 'resource.created', { kind: 'resource', id: created.identifier }, fields, meta);
         return created;
+      },
+
+      /** Changes scopes, scope roles, machines-only, format, lifetime or claims; takes effect on every node within a quarter of a second. */
+      async update(actor: Actor, identifier: string, changes: ResourceChanges, precondition?: Precondition<ResourceServerRecord>, meta?: RequestMeta) {
+        let before: ResourceServerRecord | undefined;
+        const after = await resources.update(identifier, withoutUndefined(changes), (current) => {
+          before = current;
+          precondition?.(current);
+        });
+        await audit.recordChange(actor, 'resource.updated', { kind: 'resource', id: identifier }, changedFields(resourceView(before!), resourceView(after)), meta);
+        return after;
       },
 
       async delete(actor: Actor, identifier: string, meta?: RequestMeta) {
@@ -282,7 +293,7 @@ export function createAdministration(deps: AdministrationDeps) {
       const existing = (await serviceAccounts.list()).find((a) => !a.disabled && a.metadata.scope.split(' ').includes(ADMIN_SCOPE));
       if (existing) throw conflict(`an admin service account already exists (${existing.clientId}); create further ones through the admin API`);
       let resource = await resources.find(identifier);
-      if (!resource) resource = await admin.resources.create(actor, { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL }, meta);
+      if (!resource) resource = await admin.resources.create(actor, { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL, machinesOnly: true }, meta);
       const grants: ServiceGrant[] = [JWT_BEARER, 'client_credentials'];
       const created = await admin.serviceAccounts.create(actor, {
         name: input.name,

@@ -1,9 +1,13 @@
 // API keys: long-lived credentials a person or a service account hands to a
 // script or server. Shown once; stored as an HMAC under a server key (a
 // keyed hash and one indexed read per check, no bcrypt on the hot path).
-// Every check reads the key's row — revocation and an owner's disabling are
-// seen at once on every node — and nothing else.
+// Every check reads the key's row with its person's roles in one statement —
+// revocation, an owner's disabling and a role taken away are seen at once on
+// every node — and nothing else but cached resources and service accounts.
+// A person's key holds only what the person may hold (person-scopes.ts), at
+// the resource it is used at, now.
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import type { ApiKeyStore, KeyHolder } from '../db/api-key-store.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
 import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts';
@@ -12,16 +16,19 @@ import { checkApiKeyShape, describeDuration, generateApiKey, parseExpiry, type K
 import type { AuditService, RequestMeta } from './audit.ts';
 import { checkScope } from './clients.ts';
 import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
-import type { ResourceServerService } from './resource-servers.ts';
+import { personScopesAt, whyNotHeld } from './person-scopes.ts';
+import type { ResourceServerRecord, ResourceServerService } from './resource-servers.ts';
 import type { ServiceAccountService } from './service-accounts.ts';
 import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from './token-usage.ts';
+import type { UserService } from './users.ts';
 
 /** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
 export const TOUCH_EVERY_MS = 60_000;
 /** Addresses remembered per key for "first use from a new address". */
 const SEEN_ADDRESSES = 50;
 
-export type KeyOwner = { userId: string } | { clientId: string };
+/** `self`: the person is acting for themselves (refusals then say "you"). */
+export type KeyOwner = { userId: string; self?: boolean } | { clientId: string };
 
 export interface ApiKeyRecord {
   id: string;
@@ -52,9 +59,28 @@ export interface CreateApiKeyInput {
   allowIps?: string[];
 }
 
+/** What a key carries at one resource (never empty). */
+export interface KeyAtResource {
+  resource: ResourceServerRecord;
+  scopes: string[];
+}
+
 export type KeyCheck =
-  | { active: true; key: ApiKeyRecord }
+  | {
+    active: true;
+    key: ApiKeyRecord;
+    /** A person's key: the person as they are now (roles, and the claims an API may ask for). */
+    holder?: KeyHolder;
+    /** With `resources` given: the ones the key's scopes meet, and what it carries at each. */
+    at: KeyAtResource[];
+  }
   | { active: false; reason: 'shape' | 'environment' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'owner_disabled' | 'address' | 'not_allowed' };
+
+/** Scopes a person's key may carry, grouped by the API that defines them. */
+export interface HoldableScopes {
+  resource: string;
+  scopes: string[];
+}
 
 type Row = NonNullable<Awaited<ReturnType<Db['apiKey']['findUnique']>>>;
 type NewKeyRow = Pick<Row, 'id' | 'secretHash' | 'display' | 'name' | 'description' | 'scope' | 'resource' | 'allowedCidrs' | 'expiresAt' | 'createdIp'> &
@@ -93,13 +119,18 @@ function toRecord(row: Row, personMaxTtl: number): ApiKeyRecord {
 
 export interface ApiKeyServiceDeps {
   db: Db;
+  /** The key's row and its person's roles in one statement (src/db/api-key-store.ts). */
+  keys: ApiKeyStore;
   hmacKey: Buffer;
   format: KeyFormat;
   audit: AuditService;
   resources: ResourceServerService;
   serviceAccounts: ServiceAccountService;
+  users: UserService;
   /** Latchkey's own API (API_RESOURCE): a key never carries its scopes, so a key cannot mint keys. */
   ownResource: string;
+  /** The admin API's resource: no key is ever for it either. */
+  adminResource: string;
   /** API_KEY_MAX_TTL: the longest a person's key lives, seconds. */
   personMaxTtl: number;
   /** API_KEY_MAX_PER_OWNER: live keys one person or service account may have. */
@@ -110,10 +141,12 @@ export interface ApiKeyServiceDeps {
   now?: () => number;
 }
 
+
 /** A person's key made without an expiry lives this long (or API_KEY_MAX_TTL, when shorter), seconds. */
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
-export function createApiKeyService({ db, hmacKey, format, audit, resources, serviceAccounts, ownResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
+
+export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
@@ -121,27 +154,47 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
   // "key address" pairs whose first use this node is recording now.
   const recording = new Set<string>();
 
+  /** Latchkey's own API and the admin API: no key is for them, whoever owns it. */
+  const forKeys = (identifier: string) => identifier !== ownResource && identifier !== adminResource;
+  const label = (identifier: string) => `${identifier}, ${identifier === ownResource ? "Latchkey's own API" : 'the admin API'}`;
+
   /** The scopes an owner may put on a key, and the resource's when bound. */
   async function checkScopes(owner: KeyOwner, scopes: string[], resource: string | undefined): Promise<void> {
-    if (resource === ownResource) throw invalidInput(`a key cannot be bound to ${ownResource}, Latchkey's own API`);
+    if (resource && !forKeys(resource)) throw invalidInput(`a key cannot be bound to ${label(resource)}: no key is ever for it (a key cannot mint keys nor administer)`);
+    const bound = resource ? await resources.find(resource) : undefined;
     if (resource) {
-      const rs = await resources.find(resource);
-      if (!rs) throw invalidInput(`resource ${resource} is not registered`);
-      const defined = new Set(splitScope(rs.scope));
+      if (!bound) throw invalidInput(`resource ${resource} is not registered`);
+      const defined = new Set(splitScope(bound.scope));
       const outside = scopes.filter((s) => !defined.has(s));
-      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by ${resource} (it defines: ${rs.scope})`);
+      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by ${resource} (it defines: ${bound.scope})`);
     }
     if ('clientId' in owner) {
       const account = await serviceAccounts.forAssertion(owner.clientId);
       const ceiling = new Set(splitScope(account!.metadata.scope));
       const outside = scopes.filter((s) => !ceiling.has(s));
       if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
-    } else if (!resource) {
-      // A person may be granted, through an app, any scope a registered API defines.
-      const defined = new Set((await resources.list()).filter((r) => r.identifier !== ownResource).flatMap((r) => splitScope(r.scope)));
-      const outside = scopes.filter((s) => !defined.has(s));
-      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by any registered API`);
+      return;
     }
+    // A person: each scope must be one they hold now at an API a key may be for.
+    const roles = await users.roles(owner.userId);
+    const candidates = bound ? [bound] : await resources.list();
+    for (const scope of scopes) {
+      const defining = candidates.filter((r) => splitScope(r.scope).includes(scope));
+      const eligible = defining.filter((r) => forKeys(r.identifier));
+      if (eligible.some((r) => personScopesAt(r, roles).includes(scope))) continue;
+      const who = owner.self ? 'you' : `user ${owner.userId}`;
+      if (eligible.length) throw invalidInput(whyNotHeld(eligible[0]!, scope, roles, who)!);
+      if (defining.length) throw invalidInput(`scope ${scope} is not for keys: only ${label(defining[0]!.identifier)}, defines it, and no key is ever for that`);
+      throw invalidInput(`scope ${scope} is not defined by any registered API`);
+    }
+  }
+
+  /** What `key` carries at `rs` now (empty: nothing, the key is not for it). */
+  function scopesAt(key: ApiKeyRecord, holder: KeyHolder | undefined, rs: ResourceServerRecord): string[] {
+    if (!forKeys(rs.identifier) || (key.resource && key.resource !== rs.identifier)) return [];
+    const carried = new Set(key.scopes);
+    const possible = key.owner.kind === 'person' ? personScopesAt(rs, holder?.roles ?? []) : splitScope(rs.scope);
+    return possible.filter((s) => carried.has(s));
   }
 
   const overCap = () =>
@@ -332,16 +385,35 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
       return updated;
     },
 
+    /** The scopes a person may put on a key of their own now, by API (what the account page offers). */
+    async holdableScopes(userId: string): Promise<HoldableScopes[]> {
+      const roles = await users.roles(userId);
+      return (await resources.list())
+        .filter((r) => forKeys(r.identifier))
+        .map((r) => ({ resource: r.identifier, scopes: personScopesAt(r, roles) }))
+        .filter((r) => r.scopes.length > 0);
+    },
+
+    /** What a checked key carries at `rs` now: within its owner's current grant or roles, nothing at Latchkey's own APIs. */
+    scopesAt(check: Extract<KeyCheck, { active: true }>, rs: ResourceServerRecord): string[] {
+      return scopesAt(check.key, check.holder, rs);
+    },
+
+    /** Whether `identifier` is an API keys may be for (not Latchkey's own API, nor the admin API). */
+    isForKeys: forKeys,
+
     /**
-     * Is `token` an active key, presented from `address` (when known), that
-     * `allowed` lets this caller see? A key that fails its checksum is refused
-     * before any lookup; anything else is one indexed read. An active answer
-     * records the use.
+     * Is `token` an active key, presented from `address` (when known)? With
+     * `resources` (a resource server's APIs), only where its scopes meet one
+     * of them, narrowed to what it carries there now. A key that fails its
+     * checksum is refused before any lookup; anything else is one indexed
+     * read (the key with its person's roles) plus cached resources and
+     * service accounts. An active answer records the use.
      */
-    async check(token: string, address?: string, allowed?: (key: ApiKeyRecord) => boolean): Promise<KeyCheck> {
+    async check(token: string, address?: string, opts: { resources?: readonly string[] } = {}): Promise<KeyCheck> {
       const shape = checkApiKeyShape(token, format);
       if (!shape.ok) return { active: false, reason: shape.reason };
-      const row = await db.apiKey.findUnique({ where: { secretHash: digest(token) } });
+      const row = await keys.findBySecretHash(digest(token));
       if (!row) return { active: false, reason: 'unknown' };
       if (row.revokedAt) return { active: false, reason: 'revoked' };
       if (row.ownerDisabled) return { active: false, reason: 'owner_disabled' };
@@ -353,11 +425,22 @@ export function createApiKeyService({ db, hmacKey, format, audit, resources, ser
         if (!account) return { active: false, reason: 'owner_disabled' };
         const granted = new Set(splitScope(account.metadata.scope));
         key.scopes = key.scopes.filter((s) => granted.has(s));
+      } else if (!row.holder) {
+        return { active: false, reason: 'owner_disabled' };
       }
       if (key.allowedCidrs.length && !addressAllowed(key.allowedCidrs, address)) return { active: false, reason: 'address' };
-      if (allowed && !allowed(key)) return { active: false, reason: 'not_allowed' };
+      const holder = row.holder ?? undefined;
+      const at: KeyAtResource[] = [];
+      if (opts.resources) {
+        for (const identifier of opts.resources) {
+          const rs = await resources.find(identifier);
+          const scopes = rs ? scopesAt(key, holder, rs) : [];
+          if (rs && scopes.length) at.push({ resource: rs, scopes });
+        }
+        if (!at.length) return { active: false, reason: 'not_allowed' };
+      }
       touch(row, address);
-      return { active: true, key };
+      return { active: true, key, ...(holder ? { holder } : {}), at };
     },
   };
 }

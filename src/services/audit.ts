@@ -63,6 +63,7 @@ export type AdminAction =
   | 'service_account.key_added'
   | 'service_account.key_removed'
   | 'resource.created'
+  | 'resource.updated'
   | 'resource.deleted'
   | 'signing_key.rotated'
   | 'key_encryption_key.rotated';

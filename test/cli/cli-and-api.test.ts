@@ -107,6 +107,41 @@ describe('admin CLI and admin API on one server', () => {
     assert.equal(everything.includes('a long passphrase'), false, 'no password in the audit trail');
   });
 
+  it('resource create --scope-role / --machines-only and resource update: the same resource and audit as the API, refusals naming the problem', async () => {
+    const viaCli = await json('resource', 'create', '--identifier', 'https://cmdb-cli.example.test', '--scope', 'cmdb.read cmdb.write admin.users',
+      '--scope-role', 'admin.users=admin', '--scope-role', 'cmdb.write=admin,ops');
+    const viaApi = (await call('POST', '/resources', { token, body: { identifier: 'https://cmdb-api.example.test', scope: 'cmdb.read cmdb.write admin.users', scope_roles: { 'admin.users': ['admin'], 'cmdb.write': ['admin', 'ops'] } } })).body;
+    const same = (r: Record<string, unknown>) => ({ ...r, identifier: undefined, created_at: undefined });
+    assert.deepEqual(same(viaCli), same(viaApi));
+    assert.deepEqual(viaCli.scope_roles, { 'admin.users': ['admin'], 'cmdb.write': ['admin', 'ops'] });
+
+    const updated = await json('resource', 'update', 'https://cmdb-cli.example.test', '--scope-role', 'cmdb.write=', '--scope-role', 'cmdb.read=staff', '--machines-only', 'true');
+    assert.deepEqual(updated.scope_roles, { 'admin.users': ['admin'], 'cmdb.read': ['staff'] });
+    assert.equal(updated.machines_only, true);
+    const dropped = await json('resource', 'update', 'https://cmdb-cli.example.test', '--scope', 'cmdb.read cmdb.write');
+    assert.deepEqual(dropped.scope_roles, { 'cmdb.read': ['staff'] }, 'a scope dropped takes its roles with it');
+    assert.deepEqual((await json('resource', 'list')).resources.find((r: { identifier: string }) => r.identifier === 'https://cmdb-cli.example.test'), dropped);
+
+    for (const [args, message] of [
+      [['create', '--identifier', 'https://x.example.test', '--scope', 'x.read', '--scope-role', 'x.write=admin'], /"x\.write", which the resource does not define/],
+      [['create', '--identifier', 'https://x.example.test', '--scope', 'x.read', '--scope-role', 'x.read'], /SCOPE=ROLE/],
+      [['create', '--identifier', 'https://x.example.test', '--scope', 'x.read', '--scope-role', 'x.read=bad role'], /role "bad role"/],
+      [['update', 'https://cmdb-cli.example.test', '--machines-only', 'yes'], /--machines-only must be true or false/],
+      [['update', 'https://nowhere.example.test', '--scope', 'a'], /not found/],
+      [['update', `${server.issuer}/admin/api/v1`, '--machines-only', 'false'], /always for machines only/],
+    ] as const) {
+      const r = await cli('resource', ...args, '--json');
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+      assert.match(r.stderr, message);
+    }
+    const events = (await call('GET', '/audit-events?type=resource.updated', { token })).body.items as { actor: string; target: string; detail: Record<string, unknown> }[];
+    const mine = events.filter((e) => e.target === 'resource:https://cmdb-cli.example.test');
+    assert.equal(mine.length, 2);
+    assert.ok(mine.every((e) => e.actor === `cli:${userInfo().username}`));
+    assert.deepEqual(mine[1]!.detail.machines_only, { from: false, to: true });
+  });
+
   it('every CLI change is audited with the OS user: keys, resources, service accounts', async () => {
     await json('resource', 'create', '--identifier', 'https://cli.example.test', '--scope', 'cli.read');
     const sa = await json('service-account', 'create', '--name', 'cli-sa', '--scope', 'cli.read', '--generate-key', 'ES256');

@@ -11,6 +11,7 @@ import { createUser } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const BILLING = 'https://billing.example.test';
+const VAULT = 'https://vault.example.test';
 const missing = apacheMissing();
 if (missing) console.log(`# SKIPPED the Apache mod_oauth2 resource-server test: ${missing}`);
 
@@ -22,6 +23,7 @@ describe('Apache with mod_oauth2 as a resource server for API keys', { skip: mis
   before(async () => {
     server = await startTestServer();
     await server.runtime.resources.create({ identifier: BILLING, scope: 'invoices.read', ttl: 600 });
+    await server.runtime.resources.create({ identifier: VAULT, scope: 'vault.open' });
     const rs = await resourceServerClient(server, [BILLING]);
     person = await createUser(server);
     const claimHeader = 'Header always set X-Sub "%{OAUTH2_CLAIM_sub}e"';
@@ -55,6 +57,16 @@ describe('Apache with mod_oauth2 as a resource server for API keys', { skip: mis
     const res = await get('keyed', { 'x-api-key': key });
     assert.equal(res.status, 200, apache.errorLog());
     assert.equal(await res.text(), 'protected content\n');
+    assert.equal(res.headers.get('x-sub'), person.id);
+  });
+
+  it("with Require valid-user, a key made for another API is refused (401); an unbound key for this API's scopes is let in", async () => {
+    // Anyone's unbound key for another API, presented to this one: introspection says inactive, so Apache refuses it.
+    const other = await server.runtime.apiKeys.create({ owner: { userId: (await createUser(server)).id }, name: 'vault', scope: 'vault.open' });
+    assert.equal((await get('keyed', { 'x-api-key': other.key })).status, 401);
+    const unbound = await server.runtime.apiKeys.create({ owner: { userId: person.id }, name: 'unbound', scope: 'invoices.read' });
+    const res = await get('keyed', { 'x-api-key': unbound.key });
+    assert.equal(res.status, 200, apache.errorLog());
     assert.equal(res.headers.get('x-sub'), person.id);
   });
 

@@ -82,16 +82,46 @@ describe('API keys at the introspection endpoint', () => {
     assert.ok(key.startsWith(row.display.slice(0, -1)));
   });
 
-  it('who may ask: a bound key answers its own resource server only; an unbound one any resource server; never a plain client', async () => {
+  it('who may ask: a bound key answers its own resource server only; an unbound one the resource servers its scopes meet; never a plain client', async () => {
     const bound = (await personKey({ resource: BILLING })).key;
     const unbound = (await personKey()).key;
     assert.equal((await introspect(server, billingRs, { token: bound })).body.active, true);
     assert.deepEqual((await introspect(server, shippingRs, { token: bound })).body, { active: false });
     assert.deepEqual((await introspect(server, app, { token: bound })).body, { active: false });
-    assert.equal((await introspect(server, shippingRs, { token: unbound })).body.active, true);
+    assert.equal((await introspect(server, billingRs, { token: unbound })).body.active, true);
+    assert.deepEqual((await introspect(server, shippingRs, { token: unbound })).body, { active: false }, 'an invoices.read key is nothing to the shipping API');
     assert.deepEqual((await introspect(server, app, { token: unbound })).body, { active: false });
     const wrongSecret = await introspect(server, { id: billingRs.id, secret: 'nope' }, { token: bound });
     assert.equal(wrongSecret.status, 401, 'the provider still authenticates the caller');
+  });
+
+  it("an unbound key is active only where its scopes meet the caller's APIs, narrowed to them, with them as aud", async () => {
+    // The attack: a person's key made for one API, presented to every other API's resource server.
+    const keysApi = 'https://keys.example.test';
+    await server.runtime.resources.create({ identifier: keysApi, scope: 'vault.open' });
+    const keysRs = await resourceServerClient(server, [keysApi]);
+    const { key } = await personKey({ scope: 'invoices.write' });
+    const answers = await Promise.all([keysRs, shippingRs].map((rs) => introspect(server, rs, { token: key })));
+    for (const r of answers) assert.deepEqual(r.body, { active: false });
+    // Where it does belong, it says so.
+    const billing = (await introspect(server, billingRs, { token: key })).body;
+    assert.equal(billing.active, true);
+    assert.equal(billing.aud, BILLING);
+    assert.equal(billing.scope, 'invoices.write');
+
+    // A key spanning two APIs, at a resource server of both and of each.
+    const both = (await personKey({ scope: 'invoices.read parcels.read' })).key;
+    const twoApis = await resourceServerClient(server, [BILLING, SHIPPING, keysApi]);
+    const wide = (await introspect(server, twoApis, { token: both })).body;
+    assert.deepEqual(wide.aud, [BILLING, SHIPPING]);
+    assert.equal(wide.scope, 'invoices.read parcels.read');
+    const shipping = (await introspect(server, shippingRs, { token: both })).body;
+    assert.equal(shipping.aud, SHIPPING);
+    assert.equal(shipping.scope, 'parcels.read', 'only what it carries at the caller\'s API');
+    // A service account's unbound key alike.
+    const sa = await server.runtime.apiKeys.create({ owner: { clientId: saId }, name: 'k', scope: 'parcels.read' });
+    assert.deepEqual((await introspect(server, billingRs, { token: sa.key })).body, { active: false });
+    assert.equal((await introspect(server, shippingRs, { token: sa.key })).body.aud, SHIPPING);
   });
 
   it('expired, revoked, unknown and owner-disabled keys answer exactly {"active": false}', async () => {
@@ -155,7 +185,7 @@ describe('API keys at the introspection endpoint', () => {
     await assert.rejects(server.runtime.apiKeys.create({ owner: { clientId: saId }, name: 'k', scope: 'invoices.write' }), /beyond what service account/);
     await assert.rejects(personKey({ scope: 'root' }), /not defined by any registered API/);
     await assert.rejects(personKey({ scope: 'parcels.read', resource: BILLING }), /not defined by https:\/\/billing/);
-    await assert.rejects(personKey({ scope: 'api-keys' }), /not defined by any registered API/, "Latchkey's own API scopes are not for keys");
+    await assert.rejects(personKey({ scope: 'api-keys' }), /scope api-keys is not for keys: only .*Latchkey's own API/, "Latchkey's own API scopes are not for keys");
   });
 
   it('last use is written at most once a minute per key, at once for a new address, which is audited once', async () => {

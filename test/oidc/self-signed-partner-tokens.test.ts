@@ -2,7 +2,8 @@
 // and send it to the API, which introspects it here.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { generateKeyPair, SignJWT } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { introspect, resourceServerClient } from '../helpers/api-keys.ts';
 import { adminCli } from '../helpers/cli.ts';
@@ -68,6 +69,69 @@ describe('self-signed partner tokens', () => {
     assert.equal((await introspect(server, rs, { token })).body.active, true);
     await server.runtime.serviceAccounts.setDisabled('soon-off', true);
     assert.deepEqual((await introspect(server, rs, { token })).body, { active: false });
+  });
+
+  it("aud, when present, must be the caller's API; a token addressed to this server (an assertion's audience) is inactive", async () => {
+    const base = { clientId: 'acme-partner-7', iat: now(), exp: now() + 300 };
+    for (const aud of ['https://other.example.test', ['https://other.example.test'], server.issuer, `${server.issuer}/token`, [API, `${server.issuer}/token`], 42]) {
+      const r = await introspect(server, rs, { token: await partnerToken({ ...base, aud }) });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, { active: false }, JSON.stringify(aud));
+    }
+    // Addressed to the caller's API, it is its token.
+    const toApi = (await introspect(server, rs, { token: await partnerToken({ ...base, aud: API }) })).body;
+    assert.equal(toApi.active, true);
+    assert.equal(toApi.aud, API);
+  });
+
+  it("the account's own jwt-bearer assertion, redeemed at the token endpoint and then shown to the API as a token, is inactive", async () => {
+    const assertion = await partnerToken({ iss: 'acme-partner-7', sub: 'acme-partner-7', aud: `${server.issuer}/token`, iat: now(), exp: now() + 120, jti: randomUUID() });
+    const redeemed = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: API }),
+    });
+    assert.equal(redeemed.status, 200, await redeemed.clone().text());
+    assert.deepEqual((await introspect(server, rs, { token: assertion })).body, { active: false });
+  });
+
+  it("a partner token is active only at resource servers whose APIs its scopes meet, as keys are", async () => {
+    const elsewhere = 'https://vault.example.test';
+    await server.runtime.resources.create({ identifier: elsewhere, scope: 'vault.open' });
+    const vaultRs = await resourceServerClient(server, [elsewhere]);
+    const token = await partnerToken({ clientId: 'acme-partner-7', iat: now(), exp: now() + 300 });
+    assert.deepEqual((await introspect(server, vaultRs, { token })).body, { active: false });
+    assert.equal((await introspect(server, rs, { token })).body.aud, API);
+  });
+
+  it('every malformed or forged token answers 200 {"active": false}, not a client error: alg none, another signer, broken segments', async () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = { clientId: 'acme-partner-7', iat: now(), exp: now() + 300 };
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = [
+      `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`,
+      `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ ...claims, iss: server.issuer, aud: API, scope: 'portfolio.read' })}.`,
+      await new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).sign(privateKey),
+      await new SignJWT({ ...claims, iss: server.issuer, aud: API }).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign(privateKey),
+      `${b64({ alg: 'HS256' })}.not-json.sig`,
+      `${b64({ alg: 'HS256' })}.${b64(claims)}`,
+    ];
+    for (const token of forged) {
+      const r = await introspect(server, rs, { token });
+      assert.equal(r.status, 200, `${token.slice(0, 40)}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(r.body, { active: false });
+    }
+    // The control: this server's own JWT access tokens are verified offline, not introspected (as documented).
+    const c = await server.runtime.clients.create({ name: 'cc', redirectUris: [], clientCredentials: true, apiScope: 'portfolio.read' });
+    const issued = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.client.clientId}:${c.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: API }),
+    });
+    const own = (await issued.json()) as { access_token: string };
+    const r = await introspect(server, rs, { token: own.access_token });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error, 'unsupported_token_type');
   });
 
   it('the jwt-bearer grant keeps its RFC 7523 rules: a partner token is no assertion (no aud, no jti)', async () => {

@@ -264,24 +264,44 @@ export const KeyParams = z.strictObject({ client_id: id('service account client 
 
 // ---- resources ---------------------------------------------------------------
 
+const role = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be a role name: letters, digits, ".", "_", ":" or "-"');
+const scopeRoles = z.record(z.string().min(1).max(200), z.array(role).max(50));
+
 export const Resource = z.object({
   identifier: z.string(),
   scope: z.string(),
   format: z.enum(['jwt', 'opaque']),
   ttl: z.number().int(),
   claims: z.array(z.string()).describe('person claims its access tokens carry'),
+  scope_roles: scopeRoles.describe('scopes a person holds only with one of the listed roles; scopes not listed any person may hold'),
+  machines_only: z.boolean().describe('no person ever holds its scopes (tokens and keys for it are machines\' only)'),
   created_at: timestamp,
 }).meta({ id: 'Resource' });
 
-export const resourceExample = { identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write', format: 'jwt', ttl: 3600, claims: ['email', 'roles'], created_at: '2026-11-23T12:00:00.000Z' };
+export const resourceExample = {
+  identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write admin.users', format: 'jwt', ttl: 3600, claims: ['email', 'roles'],
+  scope_roles: { 'cmdb.write': ['admin', 'ops'], 'admin.users': ['admin'] }, machines_only: false, created_at: '2026-11-23T12:00:00.000Z',
+};
 
-export const CreateResource = z.strictObject({
-  identifier: uri.describe('absolute URI, no fragment (RFC 8707)'),
+const resourceFields = {
   scope: scope.describe('the scopes this API defines'),
   format: z.enum(['jwt', 'opaque']).optional(),
   ttl: z.number().int().min(60).max(86_400).optional().describe('access token lifetime, seconds'),
   claims: z.array(z.enum(PERSON_CLAIMS)).optional().describe('person claims to put in its access tokens'),
+  machines_only: z.boolean().optional().describe('no person ever holds its scopes: for APIs only machines call (always true for the admin API)'),
+};
+
+export const CreateResource = z.strictObject({
+  identifier: uri.describe('absolute URI, no fragment (RFC 8707)'),
+  ...resourceFields,
+  scope_roles: scopeRoles.optional().describe('restrict scopes to people with one of the listed roles, e.g. {"cmdb.write": ["admin", "ops"]}'),
 }).meta({ id: 'CreateResource' });
+
+export const UpdateResource = z.strictObject({
+  ...resourceFields,
+  scope: resourceFields.scope.optional(),
+  scope_roles: scopeRoles.optional().describe('changes the scopes it names only: a list replaces that scope\'s roles, an empty list lifts its restriction; scopes dropped from `scope` lose theirs'),
+}).meta({ id: 'UpdateResource' });
 
 export const Resources = z.object({ items: z.array(Resource) }).meta({ id: 'Resources' });
 

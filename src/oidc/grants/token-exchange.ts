@@ -2,7 +2,10 @@
 // RFC 9068 JWT access token for one resource, which resource servers verify
 // offline against the JWKS. The key is the credential: a request needs no
 // client authentication (the token pre-parser names the built-in client
-// below for it), and every check of the key is the same as introspection's.
+// below for it), and every check of the key is the same as introspection's:
+// the token carries what the key carries at that resource now (a person's key
+// within the person's roles, a service account's within its grant), and no
+// key is ever exchanged for Latchkey's own API or the admin API.
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiKeyService } from '../../services/api-keys.ts';
 import { API_KEY_CLIENT_ID } from '../../services/built-in-clients.ts';
@@ -82,13 +85,26 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
     if (!check.active) throw refuse('invalid_grant', REASONS[check.reason] ?? 'the API key is not active');
     const { key } = check;
     if (key.resource && key.resource !== resource) throw refuse('invalid_target', `this API key is bound to ${key.resource}; request resource=${key.resource}`);
+    // A key cannot mint keys, nor administer: whatever scope names it carries.
+    if (!apiKeys.isForKeys(resource)) throw refuse('invalid_target', `an API key is never exchanged for a token for ${resource}, Latchkey's own API`);
     const rs = await findResource(resources, resource);
     if (rs.format !== 'jwt') {
       throw refuse('invalid_target', `${resource} takes opaque tokens checked by introspection: let it introspect the API key itself`);
     }
+    if (key.owner.kind === 'person' && rs.machinesOnly) throw refuse('invalid_target', `${resource} is for machines only: a person's key is never exchanged for it`);
 
-    // (A service account's key comes back narrowed to what the account is granted now.)
-    const ceiling = key.scopes;
+    // What the key carries there now: a service account's within its current
+    // grant, a person's within the roles they have now.
+    const ceiling = apiKeys.scopesAt(check, rs);
+    const requestedScopes = splitScope(params.scope as string | undefined);
+    if (key.owner.kind === 'person') {
+      // A scope the key names but its person no longer holds is refused by name, not as "unknown".
+      const lost = requestedScopes.filter((s) => key.scopes.includes(s) && !ceiling.includes(s));
+      const unheld = lost.length ? lost : !requestedScopes.length && !ceiling.length ? key.scopes.filter((s) => splitScope(rs.scope).includes(s)) : [];
+      if (unheld.length) {
+        throw refuse('invalid_scope', `the owner of the API key does not hold ${unheld.join(', ')} at ${resource} now: it needs a role the owner does not have`);
+      }
+    }
     let tokenClient = client;
     if (key.owner.kind === 'service_account') {
       const found = await provider.Client.find(key.owner.id);
@@ -99,7 +115,7 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
       who: `API key ${key.id}`,
       resource: rs,
       ceiling,
-      requested: splitScope(params.scope as string | undefined),
+      requested: requestedScopes,
       strict: true,
     });
     if (!decision.ok) throw refuse(decision.error, decision.description);

@@ -314,6 +314,37 @@ describe('admin API', () => {
     assert.equal((await call('POST', '/resources', { token: adminToken, body: { identifier, scope: 'hr.read' } })).status, 409);
     assert.ok((await as('listResources', 'GET', '/resources')).body.items.some((r: { identifier: string }) => r.identifier === identifier));
     assert.equal((await as('getResource', 'GET', `/resources/${encodeURIComponent(identifier)}`)).body.format, 'opaque');
+    assert.deepEqual([created.body.scope_roles, created.body.machines_only], [{}, false]);
+
+    // Who may hold its scopes: roles per scope, machines only; changed with If-Match.
+    const path = `/resources/${encodeURIComponent(identifier)}`;
+    const noTag = await call('PATCH', path, { token: adminToken, body: { scope: 'hr.read hr.write', scope_roles: { 'hr.write': ['hr'] } } });
+    assert.equal(noTag.status, 428);
+    const tag = (await call('GET', path, { token: adminToken })).headers.get('etag')!;
+    const updated = await as('updateResource', 'PATCH', path, { body: { scope: 'hr.read hr.write', scope_roles: { 'hr.write': ['hr', 'admin'] } }, headers: { 'if-match': tag } });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.deepEqual(updated.body.scope_roles, { 'hr.write': ['hr', 'admin'] });
+    assert.equal(updated.body.scope, 'hr.read hr.write');
+    assert.equal((await call('PATCH', path, { token: adminToken, body: { machines_only: true }, headers: { 'if-match': tag } })).status, 412, 'a stale ETag');
+    const bad = await call('PATCH', path, { token: adminToken, body: { scope_roles: { 'hr.delete': ['hr'], 'hr.read': ['not a role'] } }, headers: { 'if-match': updated.headers.get('etag')! } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /scope_roles/);
+    const undefinedScope = await call('PATCH', path, { token: adminToken, body: { scope_roles: { 'hr.delete': ['hr'] } }, headers: { 'if-match': updated.headers.get('etag')! } });
+    assert.equal(undefinedScope.status, 400);
+    assert.match(undefinedScope.body.detail, /hr\.delete.*does not define/);
+    const lifted = await call('PATCH', path, { token: adminToken, body: { scope_roles: { 'hr.write': [] }, machines_only: true }, headers: { 'if-match': updated.headers.get('etag')! } });
+    assert.deepEqual([lifted.status, lifted.body.scope_roles, lifted.body.machines_only], [200, {}, true]);
+    // The admin API's own resource stays for machines only.
+    const adminPath = `/resources/${encodeURIComponent(adminApiResource(server.issuer))}`;
+    const adminResource = await call('GET', adminPath, { token: adminToken });
+    assert.equal(adminResource.body.machines_only, true);
+    const opened = await call('PATCH', adminPath, { token: adminToken, body: { machines_only: false }, headers: { 'if-match': adminResource.headers.get('etag')! } });
+    assert.equal(opened.status, 400);
+    assert.match(opened.body.detail, /always for machines only/);
+    const withRoles = await call('POST', '/resources', { token: adminToken, body: { identifier: 'https://roles.example.test', scope: 'r.read r.write', scope_roles: { 'r.write': ['admin'] }, machines_only: false } });
+    assert.equal(withRoles.status, 201, JSON.stringify(withRoles.body));
+    assert.deepEqual(withRoles.body.scope_roles, { 'r.write': ['admin'] });
+
     assert.equal((await as('deleteResource', 'DELETE', `/resources/${encodeURIComponent(identifier)}`)).status, 204);
     assert.equal((await call('GET', `/resources/${encodeURIComponent(identifier)}`, { token: adminToken })).status, 404);
 
@@ -329,8 +360,12 @@ describe('admin API', () => {
     const resourceEvents = (await call('GET', '/audit-events?type=resource.', { token: adminToken })).body.items;
     assert.deepEqual(resourceEvents.filter((e: { target: string }) => e.target === `resource:${identifier}`).map((e: { type: string; actor: string }) => `${e.type} ${e.actor}`), [
       `resource.deleted service_account:${admin.clientId}`,
+      `resource.updated service_account:${admin.clientId}`,
+      `resource.updated service_account:${admin.clientId}`,
       `resource.created service_account:${admin.clientId}`,
     ]);
+    const change = resourceEvents.find((e: { type: string; target: string }) => e.type === 'resource.updated' && e.target === `resource:${identifier}`);
+    assert.deepEqual(change.detail, { scope_roles: { from: { 'hr.write': ['hr', 'admin'] }, to: {} }, machines_only: { from: false, to: true } });
     const keyEvents = (await call('GET', `/audit-events?type=signing_key.rotated&since=${new Date(Date.now() - 60_000).toISOString()}`, { token: adminToken })).body.items;
     assert.equal(keyEvents[0].target, `signing_key:${rotated.body.kid}`);
   });

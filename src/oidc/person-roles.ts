@@ -1,0 +1,18 @@
+// A person's roles, read at most once per request however many resources and
+// claims of one token ask for them (what they may hold at each resource, the
+// `roles` claim), and not at all for a token whose resource needs neither.
+import type { UserService } from '../services/users.ts';
+
+export type RolesOf = (ctx: object | undefined, accountId: string) => Promise<string[]>;
+
+export function createRolesOf(users: Pick<UserService, 'roles'>): RolesOf {
+  const read = new WeakMap<object, Map<string, Promise<string[]>>>();
+  return (ctx, accountId) => {
+    if (!ctx) return users.roles(accountId);
+    let byAccount = read.get(ctx);
+    if (!byAccount) read.set(ctx, (byAccount = new Map()));
+    let roles = byAccount.get(accountId);
+    if (!roles) byAccount.set(accountId, (roles = users.roles(accountId)));
+    return roles;
+  };
+}
