@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { buildApp, buildOperationsApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config/env.ts';
+import { ConfigError, isLoopbackHost, loadConfig, type Config } from './config/env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRenderer } from './middleware/koa-render.ts';
 import { sweep } from './services/sweeper.ts';
@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { createProvider } from './oidc/provider.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { getOrCreateSecret } from './services/server-secrets.ts';
+import { closePasswordWorkers } from './services/passwords.ts';
 import { advanceKeyStages, ensureSigningKeys, loadSigningJwks } from './services/signing-keys.ts';
 import { createLiveProvider, type LiveProvider } from './oidc/live-provider.ts';
 import { API_SCOPES } from './api/routes.ts';
@@ -169,15 +170,29 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  for (const warning of config.warnings) log.warn(warning);
   const running = await startServer(config, log);
-  log.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration`, listening: `${config.host}:${(running.server.address() as AddressInfo).port}` }, 'latchkey is ready');
-  console.error(`Latchkey is running.\n  issuer:    ${config.issuer}\n  discovery: ${config.issuer}/.well-known/openid-configuration`);
+  const listening = `${config.host}:${(running.server.address() as AddressInfo).port}`;
+  log.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration`, listening }, 'latchkey is ready');
+  const reach = isLoopbackHost(config.host)
+    ? ' (this machine only; HOST=0.0.0.0 listens on every interface)'
+    : config.host === '0.0.0.0' || config.host === '::'
+      ? ' (every interface)'
+      : '';
+  console.error([
+    'Latchkey is running.',
+    `  issuer:    ${config.issuer}`,
+    `  discovery: ${config.issuer}/.well-known/openid-configuration`,
+    `  listening: ${listening}${reach}`,
+    ...config.warnings.map((w) => `  warning:   ${w}`),
+  ].join('\n'));
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    running.close().then(() => process.exit(0), () => process.exit(1));
+    // The password threads stop before exit: one torn down mid-hash aborts the process.
+    running.close().then(closePasswordWorkers).then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

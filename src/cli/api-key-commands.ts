@@ -1,5 +1,5 @@
 // `admin api-key …`: thin callers of src/services/administration.ts.
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { apiKeyView as describeKey } from '../services/admin-views.ts';
 import { cliActor } from './actor.ts';

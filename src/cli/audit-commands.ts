@@ -1,5 +1,5 @@
 // `admin audit list`
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { auditView } from '../services/admin-views.ts';
 import { printResult, table, UsageError } from './output.ts';

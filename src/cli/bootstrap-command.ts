@@ -1,6 +1,6 @@
 // `admin bootstrap`: the first admin service account, from a shell on the
 // server. Everything after it can go through the admin API.
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { ADMIN_SCOPE } from '../services/administration.ts';
 import { GENERATED_KEY_ALGS } from '../services/service-accounts.ts';

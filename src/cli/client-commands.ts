@@ -1,5 +1,5 @@
 // `admin client …`: thin callers of src/services/administration.ts.
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { clientView } from '../services/admin-views.ts';
 import { ID_TOKEN_ALGS, type CreateClientInput } from '../services/clients.ts';

@@ -1,7 +1,10 @@
 // The admin command line: `npm run --silent admin -- <command> … [--json]`.
-import { ConfigError, loadConfig } from '../config/env.ts';
+import { ConfigError, loadConfig, type Config } from '../config/env.ts';
 import { AppError } from '../errors.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
+import { closePasswordWorkers } from '../services/passwords.ts';
+import { nearest } from './args.ts';
+import { describeError } from './errors.ts';
 import { clientCommand } from './client-commands.ts';
 import { UsageError } from './output.ts';
 import { userCommand } from './user-commands.ts';
@@ -67,6 +70,28 @@ const commands: Record<string, (rt: Runtime, sub: string | undefined, args: stri
   'api-key': apiKeyCommand,
 };
 
+/**
+ * The runtime, opened on first use. A command parses and checks its
+ * arguments before it calls into the runtime, so a usage error exits before
+ * anything is opened: no key file, no database, no migration. Every use is a
+ * call (`rt.admin.clients.create(…)`, awaited anyway); `rt.config` is read
+ * without opening anything.
+ */
+function openOnFirstUse(config: () => Config, open: () => Promise<Runtime>): Runtime {
+  const member = (path: (string | symbol)[]): unknown =>
+    new Proxy(() => {}, {
+      // Not a promise: `await rt.admin` must not open anything by looking for `then`.
+      get: (_, prop) => (prop === 'then' ? undefined : member([...path, prop])),
+      apply: async (_, __, args: unknown[]) => {
+        let owner: unknown = await open();
+        for (const p of path.slice(0, -1)) owner = (owner as Record<string | symbol, unknown>)[p];
+        const fn = (owner as Record<string | symbol, (...a: unknown[]) => unknown>)[path.at(-1)!]!;
+        return fn.apply(owner, args);
+      },
+    });
+  return new Proxy({} as Runtime, { get: (_, prop) => (prop === 'config' ? config() : prop === 'then' ? undefined : member([prop])) });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [group, sub, ...rest] = argv;
   if (!group || group === 'help' || group === '--help') {
@@ -75,7 +100,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const run = commands[group];
   if (!run) {
-    console.error(`latchkey-admin: unknown command "${group}"\n${USAGE}`);
+    const guess = nearest(group, Object.keys(commands));
+    console.error(`latchkey-admin: unknown command "${group}"${guess ? ` (did you mean ${guess}?)` : ''}; the commands: npm run --silent admin -- help`);
     return 2;
   }
   try {
@@ -83,24 +109,27 @@ async function main(argv: string[]): Promise<number> {
   } catch {
     // no .env: fine
   }
-  let rt: Runtime | undefined;
+  let config: Config | undefined;
+  let opened: Promise<Runtime> | undefined;
+  const configOnce = () => (config ??= loadConfig());
   try {
-    rt = await openRuntime(loadConfig());
-    await run(rt, sub, rest);
+    await run(openOnFirstUse(configOnce, () => (opened ??= openRuntime(configOnce()))), sub, rest);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`latchkey-admin: ${(err as Error).message}`);
+    if (err instanceof UsageError) {
+      console.error(`latchkey-admin: ${err.message}`);
       return 2;
     }
     if (err instanceof AppError || err instanceof ConfigError) {
       console.error(`latchkey-admin: ${err.message.replace(/\n\s*/g, ' ')}`);
       return 1;
     }
-    console.error(`latchkey-admin: unexpected error: ${(err as Error).message?.split('\n')[0]}`);
+    console.error(`latchkey-admin: ${describeError(err)}`);
     return 1;
   } finally {
-    await rt?.close();
+    await opened?.then((rt) => rt.close(), () => {});
+    // Before process.exit: a password thread torn down mid-hash aborts the process.
+    await closePasswordWorkers();
   }
 }
 

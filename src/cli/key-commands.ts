@@ -1,5 +1,5 @@
 // `admin keys …` (signing keys) and `admin kek rotate` (the key-encryption key).
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { createSecretBox } from '../services/secret-box.ts';
 import { ROTATABLE_ALGS, type SigningAlg } from '../services/signing-keys.ts';

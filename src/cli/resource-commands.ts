@@ -1,5 +1,5 @@
 // `admin resource …`: thin callers of src/services/administration.ts.
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { resourceView as describe } from '../services/admin-views.ts';
 import { parseScopeRoles, type ResourceServerRecord } from '../services/resource-servers.ts';

@@ -1,6 +1,6 @@
 // `admin service-account …`: thin callers of src/services/administration.ts.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { invalidInput } from '../errors.ts';
 import { GENERATED_KEY_ALGS, JWT_BEARER, SELF_SIGNED_MAX_LIFETIME, parseJwksText, type ServiceGrant } from '../services/service-accounts.ts';

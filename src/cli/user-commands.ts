@@ -1,5 +1,6 @@
 // `admin user …`: thin callers of src/services/administration.ts.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { appView, sessionView, userWithRolesView } from '../services/admin-views.ts';
 import { cliActor } from './actor.ts';

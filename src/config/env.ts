@@ -36,9 +36,17 @@ const schema = z.object({
   /** `production` turns on secure cookies and refuses generated secrets. Default `development`. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** TCP port to listen on. Default 3000. `0` picks a free port (tests). */
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Address to bind. Default `0.0.0.0`. */
-  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z
+    .string()
+    .default('3000')
+    .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a number from 1 to 65535')
+    .transform(Number),
+  /**
+   * Address to bind. Default `127.0.0.1` (this machine only), or `0.0.0.0`
+   * (every interface) when NODE_ENV=production: the Host check is no access
+   * control, so a development server is not offered to the network unasked.
+   */
+  HOST: z.string().min(1).optional(),
   /** Public issuer URL, exactly as relying parties see it. Default `http://localhost:$PORT`. */
   ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   /** `file:…` → SQLite, `postgres://…` → PostgreSQL. Default `file:./data/latchkey.db`. */
@@ -205,6 +213,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly issuer: string;
+  /** Settings that work but are probably not what was meant: printed at start-up. */
+  readonly warnings: readonly string[];
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
   readonly dataDir: string;
@@ -265,6 +275,30 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/**
+ * What is wrong with a DATABASE_URL that the driver would misread (it would
+ * fail later naming a host or a file instead). Never repeats the URL: it may
+ * hold a password.
+ */
+function checkDatabaseUrl(url: string): string | undefined {
+  if (url.startsWith('file:')) {
+    const path = url.slice('file:'.length).split('?')[0]!;
+    return path ? undefined : 'names no file (e.g. file:./data/latchkey.db)';
+  }
+  // An unencoded # ends the URL there (the rest is a fragment): `pa#ss@db` would become the host `pa`.
+  if (url.includes('#')) {
+    return "contains '#': percent-encode special characters in the user name and password (# as %23, @ as %40, / as %2F, ? as %3F, : as %3A)";
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL: postgres://USER:PASSWORD@HOST:5432/DATABASE, with special characters in USER and PASSWORD percent-encoded';
+  }
+  if (!parsed.hostname) return 'names no host: postgres://USER:PASSWORD@HOST:5432/DATABASE';
+  return undefined;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -293,6 +327,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // front; without trusting its X-Forwarded-Proto every Secure cookie fails.
     problems.push('  TRUST_PROXY: must be true when ISSUER is https:// (Latchkey serves plain HTTP behind your TLS-terminating proxy)');
   }
+  const databaseUrlProblem = checkDatabaseUrl(e.DATABASE_URL);
+  if (databaseUrlProblem) problems.push(`  DATABASE_URL: ${databaseUrlProblem}`);
   if (new URL(issuer).search || new URL(issuer).hash) {
     problems.push('  ISSUER: must not have a query or fragment');
   }
@@ -325,12 +361,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
 
+  const warnings: string[] = [];
+  // Every request must be addressed to the issuer (its Host, port included): an
+  // ISSUER copied from .env.example with another PORT answers 400 to everything.
+  const issuerUrl = new URL(issuer);
+  const issuerPort = Number(issuerUrl.port || (issuerUrl.protocol === 'https:' ? 443 : 80));
+  if (e.ISSUER && !e.TRUST_PROXY && e.PORT !== 0 && issuerPort !== e.PORT) {
+    warnings.push(`ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: requests to port ${e.PORT} will be refused (400, not addressed to the issuer). Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`);
+  }
+
   return Object.freeze({
     production,
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
-    host: e.HOST,
+    host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     issuer,
+    warnings: Object.freeze(warnings),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.DATA_DIR,

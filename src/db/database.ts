@@ -9,15 +9,15 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
+import { ConfigError } from '../config/env.ts';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-key-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
-import { openFastConnection, useWalMode } from './sqlite.ts';
+import { openFastConnection, useWalMode, WaitingLibSql } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /** Both generated clients have the same models; code is written against this one. */
@@ -64,13 +64,61 @@ export function protectSqliteFile(file: string): void {
 /** The SQLite file, protected and in WAL mode, before any connection uses it. */
 export function prepareSqliteFile(url: string): string {
   const file = sqliteFile(url);
-  protectSqliteFile(file);
-  useWalMode(file);
+  try {
+    protectSqliteFile(file);
+    useWalMode(file);
+  } catch (err) {
+    throw databaseError(url, err);
+  }
   return file;
 }
 
+/**
+ * A failure to reach the database, said as what to fix in DATABASE_URL (the
+ * driver's own words name a host, a file or a syscall, not the setting). Any
+ * other error is returned as it is. The URL itself is never repeated: it may
+ * hold a password.
+ */
+export function databaseError(url: string, err: unknown): Error {
+  const code = String((err as { code?: unknown }).code ?? '');
+  const said = (text: string) => new ConfigError(`DATABASE_URL: ${text} (${code})`);
+  if (databaseKind(url) === 'sqlite') {
+    const file = sqliteFile(url);
+    if (code === 'EEXIST' || code === 'ENOTDIR') return said(`cannot create the SQLite file ${file}: a part of its folder path is a file, not a folder; point DATABASE_URL at a file in a folder Latchkey can create (e.g. file:./data/latchkey.db)`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return said(`cannot create or open the SQLite file ${file}: no permission; give Latchkey's user write access to its folder, or point DATABASE_URL elsewhere`);
+    if (code === 'EISDIR') return said(`${file} is a folder: DATABASE_URL must name a file (e.g. file:./data/latchkey.db)`);
+    if (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_NOTADB') return said(`cannot open ${file} as a SQLite database: check the path in DATABASE_URL`);
+    return err as Error;
+  }
+  let where = 'the database server';
+  try {
+    const u = new URL(url);
+    where = `${u.hostname}:${u.port || 5432}`;
+  } catch {
+    // checked at start-up (src/config/env.ts)
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return said(`nothing accepts connections at ${where}: is PostgreSQL running, and are the host and port in DATABASE_URL right?`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return said(`the host of ${where} was not found: check the host name in DATABASE_URL (a #, @, / or ? in the password must be percent-encoded)`);
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return said(`${where} did not answer: check the host and port in DATABASE_URL, and that a firewall lets this machine through`);
+    case '28P01':
+    case '28000':
+      return said(`PostgreSQL at ${where} refused the user name or password in DATABASE_URL: check them (special characters percent-encoded)`);
+    case '3D000':
+      return said(`the database named in DATABASE_URL does not exist on ${where}: create it (createdb) or fix the name`);
+    default:
+      return err as Error;
+  }
+}
+
 export function adapterFactory(url: string): SqlMigrationAwareDriverAdapterFactory {
-  if (databaseKind(url) === 'sqlite') return new PrismaLibSql({ url: `file:${prepareSqliteFile(url)}` });
+  if (databaseKind(url) === 'sqlite') return new WaitingLibSql(prepareSqliteFile(url));
   return new PrismaPg({ connectionString: url });
 }
 
@@ -158,7 +206,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
   if (databaseKind(url) === 'sqlite') {
     const file = prepareSqliteFile(url);
     const { PrismaClient } = await import('../generated/sqlite/client.ts');
-    const factory = observed(new PrismaLibSql({ url: `file:${file}` }), opts.observe, async (adapter) => {
+    const factory = observed(new WaitingLibSql(file), opts.observe, async (adapter) => {
       // Per connection (the file's WAL mode is already set): see src/db/sqlite.ts.
       await adapter.executeRaw({ sql: 'PRAGMA synchronous = NORMAL', args: [], argTypes: [] });
     });

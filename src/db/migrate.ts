@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'libsql';
 import pg from 'pg';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
-import { adapterFactory, databaseKind, migrationsDir, schemaPath, sqliteFile } from './database.ts';
+import { adapterFactory, databaseError, databaseKind, migrationsDir, schemaPath, sqliteFile } from './database.ts';
 
 export function readMigrations(dir: string): MigrationList {
   const lockPath = join(dir, 'migration_lock.toml');
@@ -57,7 +57,9 @@ async function appliedMigrations(url: string): Promise<AppliedMigration[] | unde
     }
   }
   const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  await client.connect().catch((err: unknown) => {
+    throw databaseError(url, err);
+  });
   try {
     const exists = await client.query("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present");
     return exists.rows[0]?.present ? (await client.query<AppliedMigration>(APPLIED)).rows : undefined;
@@ -83,7 +85,9 @@ export async function applyMigrations(url: string): Promise<string[]> {
   // Anything else (a new, edited or failed migration) is the engine's to apply or report.
   if (await upToDate(url, migrationsList)) return [];
   const { openSchemaEngine } = await import('./schema-engine.ts');
-  const handle = await openSchemaEngine(adapterFactory(url), schemaPath(kind));
+  const handle = await openSchemaEngine(adapterFactory(url), schemaPath(kind)).catch((err: unknown) => {
+    throw databaseError(url, err);
+  });
   try {
     const out = await handle.engine.applyMigrations({ migrationsList, filters: noFilters });
     return out.appliedMigrationNames;

@@ -4,6 +4,8 @@
 // disk (the WAL is synced at checkpoints). The trade-off, documented in the
 // README: a power loss (not a crash of the process) can lose the last
 // transactions before the checkpoint; it never corrupts the database.
+import type { Client, Config } from '@libsql/client';
+import { PrismaLibSql } from '@prisma/adapter-libsql';
 import Database from 'libsql';
 
 export type SqliteDatabase = InstanceType<typeof Database>;
@@ -30,6 +32,35 @@ export function openFastConnection(file: string): SqliteDatabase {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 0');
   return db;
+}
+
+/**
+ * How long a Prisma statement waits for another process's write to finish.
+ * The admin CLI writes the same file while the server serves tokens: without
+ * a wait (the driver's default), whichever of them found the other mid-write
+ * failed at once with SQLITE_BUSY ("Operation has timed out", P1008).
+ */
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Prisma's SQLite adapter as Latchkey needs it with more than one process on
+ * the file: every connection of the driver's pool waits up to BUSY_TIMEOUT_MS
+ * for a lock, and every transaction takes the write lock at BEGIN
+ * (IMMEDIATE). The adapter begins DEFERRED, so a transaction that read before
+ * it wrote failed half-way with SQLITE_BUSY_SNAPSHOT, which no wait can cure,
+ * whenever another process committed in between.
+ */
+export class WaitingLibSql extends PrismaLibSql {
+  constructor(file: string) {
+    super({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
+  }
+
+  override createClient(config: Config): Client {
+    const client = super.createClient(config);
+    const begin = client.transaction.bind(client);
+    client.transaction = () => begin('write');
+    return client;
+  }
 }
 
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT']);

@@ -21,7 +21,8 @@ export function resolveKeyEncryptionKey(config: Config): ResolvedKek {
   const dir = resolve(config.dataDir);
   const file = join(dir, 'key-encryption-key');
   if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
+    // 0700, as the database code makes it: whichever runs first creates it (umask still applies).
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
   chmodSync(file, 0o600);

@@ -16,6 +16,8 @@ interface Pending {
   job: Job;
   resolve(value: string | boolean): void;
   reject(err: Error): void;
+  /** Settles with the job, whatever its outcome. */
+  done: Promise<unknown>;
 }
 
 // CommonJS, evaluated in the worker: no TypeScript loader is started there.
@@ -27,6 +29,7 @@ try {
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
   require('node:os').setPriority(tid, workerData.nice);
 } catch {}
+parentPort.postMessage({ ready: true });
 parentPort.on('message', (job) => {
   try {
     const result = job.op === 'hash' ? bcrypt.hashSync(job.password, job.cost) : bcrypt.compareSync(job.password, job.hash);
@@ -55,6 +58,8 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
   const bcryptPath = createRequire(import.meta.url).resolve('bcrypt');
   const idle: Worker[] = [];
   const busy = new Map<Worker, Pending>();
+  // Threads still loading bcrypt, and what settles when they are loaded (or gone).
+  const starting = new Map<Worker, Promise<void>>();
   const queue: Pending[] = [];
   let spawned = 0;
   let closed = false;
@@ -64,7 +69,14 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
     // execArgv [] : the parent's --import tsx would start a loader thread per worker.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { bcrypt: bcryptPath, nice: NICE } });
     worker.unref();
-    worker.on('message', (msg: { result?: string | boolean; error?: string }) => {
+    let loaded!: () => void;
+    starting.set(worker, new Promise<void>((resolve) => (loaded = resolve)));
+    const started = () => {
+      starting.delete(worker);
+      loaded();
+    };
+    worker.on('message', (msg: { ready?: true; result?: string | boolean; error?: string }) => {
+      if (msg.ready) return started();
       const pending = busy.get(worker);
       busy.delete(worker);
       if (pending) {
@@ -78,6 +90,7 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
     const lost = (err: Error) => {
       if (gone) return;
       gone = true;
+      started();
       const pending = busy.get(worker);
       busy.delete(worker);
       const i = idle.indexOf(worker);
@@ -106,12 +119,17 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
     while (queue.length && (idle.length || spawned < threads)) run(idle.pop() ?? spawn(), queue.shift()!);
   };
 
-  const submit = <T extends string | boolean>(job: Job) =>
-    new Promise<T>((resolve, reject) => {
-      if (closed) return reject(new Error('password workers are closed'));
-      queue.push({ job, resolve: resolve as Pending['resolve'], reject });
-      pump();
+  const submit = <T extends string | boolean>(job: Job): Promise<T> => {
+    if (closed) return Promise.reject(new Error('password workers are closed'));
+    let pending!: Pending;
+    const result = new Promise<T>((resolve, reject) => {
+      pending = { job, resolve: resolve as Pending['resolve'], reject, done: Promise.resolve() };
     });
+    pending.done = result.catch(() => {});
+    queue.push(pending);
+    pump();
+    return result;
+  };
 
   return {
     hash: (password, cost) => submit<string>({ op: 'hash', password, cost }),
@@ -122,6 +140,10 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
     async close() {
       closed = true;
       for (const p of queue.splice(0)) p.reject(new Error('password workers are closed'));
+      // Never terminate a thread inside native code: one still loading bcrypt or
+      // hashing is let finish, then stopped (terminating it there aborts the
+      // process, exit 134). At most one hash's time.
+      await Promise.all([...starting.values(), ...[...busy.values()].map((p) => p.done)]);
       await Promise.all([...idle.splice(0), ...busy.keys()].map((w) => w.terminate()));
     },
   };

@@ -1,5 +1,6 @@
 // Password hashing with bcrypt, never on the event loop: on the process's
 // password threads (src/services/password-workers.ts).
+import { randomBytes } from 'node:crypto';
 import { createPasswordWorkers, type PasswordWorkers } from './password-workers.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -29,6 +30,30 @@ export function hashPassword(password: string, cost: number): Promise<string> {
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
   return pool().compare(password, hash);
+}
+
+/**
+ * A well-formed bcrypt hash of the given cost that no password matches (its
+ * checksum is random): comparing a password with it costs exactly what a
+ * comparison with a real hash of that cost does, and making it costs nothing,
+ * no thread and no hash at start-up.
+ */
+export function timingEqualiserHash(cost: number): string {
+  const alphabet = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const chars = Array.from(randomBytes(53), (b) => alphabet[b & 63]).join('');
+  return `$2b$${String(cost).padStart(2, '0')}$${chars}`;
+}
+
+/**
+ * Stops the password threads, for a process about to exit: hashes in flight
+ * finish first (a thread torn down inside bcrypt, or while it loads bcrypt,
+ * aborts the whole process with "terminate called after throwing an instance
+ * of 'Napi::Error'"). A later hash starts new threads.
+ */
+export async function closePasswordWorkers(): Promise<void> {
+  const closing = workers;
+  workers = undefined;
+  await closing?.close();
 }
 
 /** Hashes waiting for a password thread. */

@@ -11,7 +11,7 @@
 import type { Db } from '../db/database.ts';
 import type { AuditService, RequestMeta } from './audit.ts';
 import type { LockoutService } from './lockout.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { timingEqualiserHash, verifyPassword } from './passwords.ts';
 import type { SecondFactorService } from './second-factor.ts';
 import { normalizeEmail } from './users.ts';
 
@@ -35,8 +35,10 @@ export interface SignInDeps {
 }
 
 export function createSignInService({ db, lockout, secondFactor, audit, bcryptCost }: SignInDeps) {
-  // What a missing or locked account is compared against, so it costs the same bcrypt time.
-  const dummyHash = hashPassword('latchkey-timing-equaliser', bcryptCost);
+  // What a missing or locked account is compared against, so it costs the same
+  // bcrypt time. Made up, not hashed: starting a hash here would cost every
+  // process that opens the runtime (each CLI command) a password thread.
+  const dummyHash = timingEqualiserHash(bcryptCost);
 
   async function refuse(key: string, meta: RequestMeta & { userId?: string }, type: 'login_failed' | 'reauth_failed', reason: string) {
     const until = await lockout.failed(key);
@@ -67,11 +69,11 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
       const [user, reservation] = await Promise.all([email ? db.user.findUnique({ where: { email } }) : null, lockout.reserve(key)]);
       const who = { ...meta, ...(user ? { userId: user.id } : {}) };
       if (!reservation.ok) {
-        await verifyPassword(password, await dummyHash);
+        await verifyPassword(password, dummyHash);
         await audit.record('login_failed', who, { reason: 'locked' });
         return { kind: 'locked', until: reservation.until };
       }
-      const right = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
+      const right = await verifyPassword(password, user?.passwordHash ?? dummyHash);
       if (!user || !right || user.disabled) {
         return refuse(key, who, 'login_failed', !user ? 'unknown_user' : !right ? 'bad_password' : 'disabled');
       }
@@ -115,7 +117,7 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
       const who = { ...meta, userId };
       const reservation = await lockout.reserve(key);
       if (!reservation.ok) {
-        await verifyPassword(creds.password, await dummyHash);
+        await verifyPassword(creds.password, dummyHash);
         await audit.record('reauth_failed', who, { reason: 'locked' });
         return { kind: 'locked', until: reservation.until };
       }
