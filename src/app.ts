@@ -29,8 +29,8 @@ import type { Runtime } from './runtime.ts';
 import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
 import { createAdminApi } from './api/admin/index.ts';
-import { isBuiltInClient } from './services/built-in-clients.ts';
-import { markUsedOnce } from './services/replay-guard.ts';
+import { isBuiltInClient } from './services/machines/built-in-clients.ts';
+import { markUsedOnce } from './services/secrets/replay-guard.ts';
 
 export interface AppDeps {
   runtime: Runtime;

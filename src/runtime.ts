@@ -6,29 +6,30 @@ import { openStorage, type Db, type QueryObserver } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createClientService, type ClientService } from './services/clients.ts';
-import { resolveKeyEncryptionKey } from './services/key-encryption-key.ts';
-import { createSecretBox, type SecretBox } from './services/secret-box.ts';
-import { getOrCreateSecret } from './services/server-secrets.ts';
-import { createUserService, type UserService } from './services/users.ts';
-import { setPasswordThreads } from './services/passwords.ts';
-import { createServiceAccountService, type ServiceAccountService } from './services/service-accounts.ts';
-import { createResourceServerService, type ResourceServerService } from './services/resource-servers.ts';
-import { createChangeTracker } from './services/config-cache.ts';
-import { createAuditService, type AuditService, type AuditType } from './services/audit.ts';
-import { createLockoutService, type LockoutService } from './services/lockout.ts';
-import { createSecondFactorService, type SecondFactorService } from './services/second-factor.ts';
-import { createSignInService, type SignInService } from './services/sign-in.ts';
-import { createLoginStateService, type LoginStateService } from './services/login-state.ts';
-import { createUserSessionService, type UserSessionService } from './services/user-sessions.ts';
-import { adminApiResource, createAdministration, type Administration } from './services/administration.ts';
-import { createTokenUsage, type TokenUsage } from './services/token-usage.ts';
-import { createLinkTokenService } from './services/link-tokens.ts';
-import { createMailer, type Mailer } from './services/mailer.ts';
-import { createMailThrottle } from './services/mail-throttle.ts';
-import { createAccountLinkService, type AccountLinkService } from './services/account-links.ts';
-import { createPasskeyService, type PasskeyService } from './services/passkeys.ts';
-import { createApiKeyService, type ApiKeyService } from './services/api-keys.ts';
+import { createClientService, type ClientService } from './services/machines/clients.ts';
+import { resolveKeyEncryptionKey } from './services/secrets/key-encryption-key.ts';
+import { createSecretBox, type SecretBox } from './services/secrets/secret-box.ts';
+import { getOrCreateSecret } from './services/secrets/server-secrets.ts';
+import { createUserService, type UserService } from './services/people/users.ts';
+import { setPasswordThreads } from './services/people/passwords.ts';
+import { createServiceAccountService, type ServiceAccountService } from './services/machines/service-accounts.ts';
+import { createResourceServerService, type ResourceServerService } from './services/apis/resource-servers.ts';
+import { createChangeTracker } from './services/machines/config-cache.ts';
+import { createAuditService, type AuditService, type AuditType } from './services/admin/audit.ts';
+import { createLockoutService, type LockoutService } from './services/people/lockout.ts';
+import { createSecondFactorService, type SecondFactorService } from './services/factors/second-factor.ts';
+import { createSignInService, type SignInService } from './services/people/sign-in.ts';
+import { createLoginStateService, type LoginStateService } from './services/people/login-state.ts';
+import { createUserSessionService, type UserSessionService } from './services/people/user-sessions.ts';
+import { adminApiResource, createAdministration, type Administration } from './services/admin/administration.ts';
+import { createTokenUsage, type TokenUsage } from './services/admin/token-usage.ts';
+import { createLinkTokenService } from './services/links/link-tokens.ts';
+import { createMailer, type Mailer } from './services/links/mailer.ts';
+import { createMailThrottle } from './services/links/mail-throttle.ts';
+import { createAccountLinkService, type AccountLinkService } from './services/links/account-links.ts';
+import { createPasskeyService, type PasskeyService } from './services/factors/passkeys.ts';
+import { createApiKeyService, type ApiKeyService } from './services/api-keys/api-keys.ts';
+import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
 
 export interface Runtime {
   config: Config;
@@ -157,6 +158,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     resources,
     accountLinks,
     apiKeys,
+    describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
   });
   return {
     config,

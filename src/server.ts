@@ -7,13 +7,13 @@ import { buildApp, buildOperationsApp } from './app.ts';
 import { ConfigError, isLoopbackHost, loadConfig, type Config } from './config/env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRenderer } from './middleware/koa-render.ts';
-import { sweep } from './services/sweeper.ts';
+import { sweep } from './services/ops/sweeper.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createProvider } from './oidc/provider.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { getOrCreateSecret } from './services/server-secrets.ts';
-import { closePasswordWorkers } from './services/passwords.ts';
-import { advanceKeyStages, ensureSigningKeys, loadSigningJwks } from './services/signing-keys.ts';
+import { getOrCreateSecret } from './services/secrets/server-secrets.ts';
+import { closePasswordWorkers } from './services/people/passwords.ts';
+import { advanceKeyStages, ensureSigningKeys, loadSigningJwks } from './services/secrets/signing-keys.ts';
 import { createLiveProvider, type LiveProvider } from './oidc/live-provider.ts';
 import { API_SCOPES } from './api/routes.ts';
 

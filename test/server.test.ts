@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createSecretBox } from '../src/services/secret-box.ts';
+import { createSecretBox } from '../src/services/secrets/secret-box.ts';
 import { freePort } from './helpers/server.ts';
 
 function run(env: Record<string, string>, cwd: string) {

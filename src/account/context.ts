@@ -4,13 +4,13 @@ import type { Csrf } from '../middleware/koa-csrf.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
-import type { AccountLinkService } from '../services/account-links.ts';
-import type { AuditService, RequestMeta } from '../services/audit.ts';
-import type { PasskeyService } from '../services/passkeys.ts';
-import type { ApiKeyService } from '../services/api-keys.ts';
-import type { SecondFactorService } from '../services/second-factor.ts';
-import type { SignInService } from '../services/sign-in.ts';
-import type { UserService } from '../services/users.ts';
+import type { AccountLinkService } from '../services/links/account-links.ts';
+import type { AuditService, RequestMeta } from '../services/admin/audit.ts';
+import type { PasskeyService } from '../services/factors/passkeys.ts';
+import type { ApiKeyService } from '../services/api-keys/api-keys.ts';
+import type { SecondFactorService } from '../services/factors/second-factor.ts';
+import type { SignInService } from '../services/people/sign-in.ts';
+import type { UserService } from '../services/people/users.ts';
 
 export interface AccountDeps {
   sessions: AccountSessions;

@@ -2,7 +2,7 @@
 // required, checked through the sign-in lockout and audit.
 import type { Context } from 'koa';
 import { lockedMessage } from '../interactions/context.ts';
-import { passwordProblem } from '../services/password-strength.ts';
+import { passwordProblem } from '../services/people/password-strength.ts';
 import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
 import { showAccount } from './show.ts';
 

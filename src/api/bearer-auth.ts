@@ -41,7 +41,7 @@ export interface BearerAuthOptions {
   clientActive(clientId: string): Promise<boolean>;
   /**
    * Marks a DPoP proof's jti used, in `namespace` (the key's thumbprint);
-   * false when it was used before. Atomic on every node (src/services/replay-guard.ts).
+   * false when it was used before. Atomic on every node (src/services/secrets/replay-guard.ts).
    */
   proofUsedOnce(namespace: string, jti: string, forgetAfter: Date): Promise<boolean>;
   /** Seconds of clock skew tolerated on exp/nbf/iat. */

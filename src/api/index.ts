@@ -26,7 +26,7 @@ export interface ApiDeps {
   subjectActive(caller: ApiCaller): Promise<boolean>;
   /** Whether the client a person's token was issued to still exists and is enabled. */
   clientActive(clientId: string): Promise<boolean>;
-  /** Marks a DPoP proof's jti used (src/services/replay-guard.ts); false when it was used before. */
+  /** Marks a DPoP proof's jti used (src/services/secrets/replay-guard.ts); false when it was used before. */
   proofUsedOnce(namespace: string, jti: string, forgetAfter: Date): Promise<boolean>;
   routes: RouteSpec[];
   scopeDescriptions?: Record<string, string>;

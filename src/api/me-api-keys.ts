@@ -1,6 +1,6 @@
 // A person's own API keys, for first-party apps holding that person's
 // access token (scope `api-keys`, audience API_RESOURCE). Thin over
-// src/services/api-keys.ts, as the CLI and the account page are.
+// src/services/api-keys/api-keys.ts, as the CLI and the account page are.
 //
 // Creating a key needs a recent sign-in, as the account page asks for the
 // password again: the token's `auth_time` must be at most
@@ -15,9 +15,9 @@
 import { z } from 'zod';
 import type { PersonBudget } from '../middleware/koa-rate-limit.ts';
 import type { Runtime } from '../runtime.ts';
-import { describeDuration } from '../services/api-key-format.ts';
+import { describeDuration } from '../services/api-keys/api-key-format.ts';
 import { PageQuery } from './admin/schemas.ts';
-import type { ApiKeyRecord } from '../services/api-keys.ts';
+import type { ApiKeyRecord } from '../services/api-keys/api-keys.ts';
 import { insufficientUserAuthentication, type ApiCaller } from './bearer-auth.ts';
 import { problem } from './problem.ts';
 import { defineRoute, type RouteSpec } from './registry.ts';

@@ -1,7 +1,7 @@
 // Who is running the admin CLI, for the audit trail: the operating-system
 // user (the shell on the server is the credential here).
 import { userInfo } from 'node:os';
-import type { Actor } from '../services/audit.ts';
+import type { Actor } from '../services/admin/audit.ts';
 
 export function cliActor(): Actor {
   let osUser: string;

@@ -1,7 +1,7 @@
-// `admin api-key …`: thin callers of src/services/administration.ts.
+// `admin api-key …`: thin callers of src/services/admin/administration.ts.
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { apiKeyView as describeKey } from '../services/admin-views.ts';
+import { apiKeyView as describeKey } from '../api/views.ts';
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 

@@ -1,7 +1,7 @@
 // `admin audit list`
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { auditView } from '../services/admin-views.ts';
+import { auditView } from '../api/views.ts';
 import { printResult, table, UsageError } from './output.ts';
 
 function date(flag: string, value: string | undefined): Date | undefined {

@@ -2,8 +2,8 @@
 // server. Everything after it can go through the admin API.
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { ADMIN_SCOPE } from '../services/administration.ts';
-import { GENERATED_KEY_ALGS } from '../services/service-accounts.ts';
+import { ADMIN_SCOPE } from '../services/admin/administration.ts';
+import { GENERATED_KEY_ALGS } from '../services/machines/service-accounts.ts';
 import { cliActor } from './actor.ts';
 import { printResult, UsageError } from './output.ts';
 import { readJwksFile } from './service-account-commands.ts';

@@ -1,8 +1,8 @@
-// `admin client …`: thin callers of src/services/administration.ts.
+// `admin client …`: thin callers of src/services/admin/administration.ts.
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { clientView } from '../services/admin-views.ts';
-import { ID_TOKEN_ALGS, type CreateClientInput } from '../services/clients.ts';
+import { clientView } from '../api/views.ts';
+import { ID_TOKEN_ALGS, type CreateClientInput } from '../services/machines/clients.ts';
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 

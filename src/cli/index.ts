@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig, type Config } from '../config/env.ts';
 import { AppError } from '../errors.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
-import { closePasswordWorkers } from '../services/passwords.ts';
+import { closePasswordWorkers } from '../services/people/passwords.ts';
 import { nearest } from './args.ts';
 import { describeError } from './errors.ts';
 import { clientCommand } from './client-commands.ts';

@@ -1,9 +1,9 @@
 // `admin keys …` (signing keys) and `admin kek rotate` (the key-encryption key).
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { createSecretBox } from '../services/secret-box.ts';
-import { ROTATABLE_ALGS, type SigningAlg } from '../services/signing-keys.ts';
-import { signingKeyView } from '../services/admin-views.ts';
+import { createSecretBox } from '../services/secrets/secret-box.ts';
+import { ROTATABLE_ALGS, type SigningAlg } from '../services/secrets/signing-keys.ts';
+import { signingKeyView } from '../api/views.ts';
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 

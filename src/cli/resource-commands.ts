@@ -1,8 +1,8 @@
-// `admin resource …`: thin callers of src/services/administration.ts.
+// `admin resource …`: thin callers of src/services/admin/administration.ts.
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { resourceView as describe } from '../services/admin-views.ts';
-import { parseScopeRoles, type ResourceServerRecord } from '../services/resource-servers.ts';
+import { resourceView as describe } from '../api/views.ts';
+import { parseScopeRoles, type ResourceServerRecord } from '../services/apis/resource-servers.ts';
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 

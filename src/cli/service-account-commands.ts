@@ -1,10 +1,10 @@
-// `admin service-account …`: thin callers of src/services/administration.ts.
+// `admin service-account …`: thin callers of src/services/admin/administration.ts.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { invalidInput } from '../errors.ts';
-import { GENERATED_KEY_ALGS, JWT_BEARER, SELF_SIGNED_MAX_LIFETIME, parseJwksText, type ServiceGrant } from '../services/service-accounts.ts';
-import { serviceAccountView as describe } from '../services/admin-views.ts';
+import { GENERATED_KEY_ALGS, JWT_BEARER, SELF_SIGNED_MAX_LIFETIME, parseJwksText, type ServiceGrant } from '../services/machines/service-accounts.ts';
+import { serviceAccountView as describe } from '../api/views.ts';
 import { cliActor } from './actor.ts';
 import { printResult, readStdin, table, UsageError } from './output.ts';
 

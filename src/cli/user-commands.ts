@@ -1,8 +1,8 @@
-// `admin user …`: thin callers of src/services/administration.ts.
+// `admin user …`: thin callers of src/services/admin/administration.ts.
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { appView, sessionView, userWithRolesView } from '../services/admin-views.ts';
+import { appView, sessionView, userWithRolesView } from '../api/views.ts';
 import { cliActor } from './actor.ts';
 import { printResult, readStdin, table, UsageError } from './output.ts';
 

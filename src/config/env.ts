@@ -2,7 +2,7 @@
 // here, and is handed around as one frozen object. Each key documents its
 // default where it is defined; `.env.example` lists the same variables.
 import { z } from 'zod';
-import { parseDuration } from '../services/api-key-format.ts';
+import { parseDuration } from '../services/api-keys/api-key-format.ts';
 
 const seconds = (fallback: number, min = 1) =>
   z.coerce.number().int().min(min).default(fallback);
@@ -220,7 +220,7 @@ export interface Config {
   readonly dataDir: string;
   readonly keyEncryptionKey: Buffer | undefined;
   readonly bcryptCost: number;
-  /** Undefined: CPU cores − 1, at least 1 (src/services/password-workers.ts). */
+  /** Undefined: CPU cores − 1, at least 1 (src/services/people/password-workers.ts). */
   readonly passwordHashThreads: number | undefined;
   readonly trustProxy: boolean;
   readonly secureCookies: boolean;

@@ -1,6 +1,6 @@
 // The one read behind every check of an API key (introspection, exchange): the
 // key's row, and for a person's key what the person is now — their roles (what
-// they may hold, src/services/person-scopes.ts) and the claims an API may ask
+// they may hold, src/services/apis/person-scopes.ts) and the claims an API may ask
 // for — in one indexed statement (the key by its unique hash, the person by
 // primary key, their roles by the (user_id, role) primary key's prefix). A
 // prepared statement beside the account store's, for the same reason.

@@ -5,13 +5,13 @@ import type { Render } from '../middleware/koa-render.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { LoginResult } from '../oidc/acr.ts';
 import type { InteractionApi, PendingInteraction } from '../oidc/interactions.ts';
-import type { AccountLinkService } from '../services/account-links.ts';
-import type { AuditService } from '../services/audit.ts';
-import type { LoginStateService } from '../services/login-state.ts';
-import type { PasskeyService } from '../services/passkeys.ts';
-import type { SecondFactorService } from '../services/second-factor.ts';
-import type { SignInService } from '../services/sign-in.ts';
-import type { UserService } from '../services/users.ts';
+import type { AccountLinkService } from '../services/links/account-links.ts';
+import type { AuditService } from '../services/admin/audit.ts';
+import type { LoginStateService } from '../services/people/login-state.ts';
+import type { PasskeyService } from '../services/factors/passkeys.ts';
+import type { SecondFactorService } from '../services/factors/second-factor.ts';
+import type { SignInService } from '../services/people/sign-in.ts';
+import type { UserService } from '../services/people/users.ts';
 
 export interface PageSettings {
   registration: 'open' | 'invite' | 'off';

@@ -1,7 +1,7 @@
 // GET  /reset-password?token=… — the link from a reset mail: a form for the
 // new password (mail scanners that fetch the link do not use it up)
 // POST /reset-password — sets it: every session of the person ends and
-// every refresh token, grant and API key is revoked (src/services/account-links.ts).
+// every refresh token, grant and API key is revoked (src/services/links/account-links.ts).
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import { continueUrl, field, renderLinkRefused as linkRefused, type InteractionDeps } from './context.ts';

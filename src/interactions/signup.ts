@@ -2,7 +2,7 @@
 // POST /interaction/:uid/signup — email and name; answered with "check your
 // email" whether or not the address already has an account. The password is
 // chosen on the page the mailed link opens (src/interactions/verify-email.ts;
-// src/services/account-links.ts says why).
+// src/services/links/account-links.ts says why).
 import type { Context } from 'koa';
 import { notFound } from '../errors.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';

@@ -3,7 +3,7 @@
 // cannot plant one) must come back in the form body. Cross-site pages can
 // neither read the cookie nor know the token.
 import { randomBytes } from 'node:crypto';
-import { constantTimeEqual } from '../services/constant-time.ts';
+import { constantTimeEqual } from '../services/secrets/constant-time.ts';
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.ts';
 

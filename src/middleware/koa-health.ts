@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { databaseChecks, type Check } from '../services/readiness.ts';
+import { databaseChecks, type Check } from '../services/ops/readiness.ts';
 
 export async function healthz(ctx: Context): Promise<void> {
   ctx.set('Cache-Control', 'no-store');

@@ -2,7 +2,7 @@
 // the provider's endpoint name, never the raw path, so it stays bounded.
 import type { Context, Next } from 'koa';
 import type { Metrics } from '../metrics.ts';
-import { constantTimeEqual } from '../services/constant-time.ts';
+import { constantTimeEqual } from '../services/secrets/constant-time.ts';
 
 export function httpMetrics(metrics: Metrics) {
   return async (ctx: Context, next: Next) => {

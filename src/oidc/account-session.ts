@@ -5,7 +5,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { ACCOUNT_CLIENT_ID, type UserSessionService } from '../services/user-sessions.ts';
+import { ACCOUNT_CLIENT_ID, type UserSessionService } from '../services/people/user-sessions.ts';
 
 export { ACCOUNT_CLIENT_ID };
 
@@ -51,7 +51,7 @@ export function createAccountSessions(getProvider: () => Provider, people: UserS
       return url.href;
     },
 
-    /** The apps this person authorized, withdrawing one, signing out everywhere: src/services/user-sessions.ts. */
+    /** The apps this person authorized, withdrawing one, signing out everywhere: src/services/people/user-sessions.ts. */
     authorizedApps: (accountId: string) => people.authorizedApps(accountId),
     revokeApp: (accountId: string, grantId: string) => people.revokeApp(accountId, grantId),
     endAllSessions: (accountId: string) => people.endAllSessions(accountId),

@@ -1,5 +1,5 @@
 // Authentication context classes (acr) and when a second factor is needed.
-import type { SecondFactorMethod } from '../services/sign-in.ts';
+import type { SecondFactorMethod } from '../services/people/sign-in.ts';
 
 export const ACR_PASSWORD = 'urn:latchkey:acr:pwd';
 export const ACR_MFA = 'urn:latchkey:acr:mfa';

@@ -12,13 +12,13 @@
 // both being answered with tokens.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
-import type { ClientService, ProviderClientRow } from '../services/clients.ts';
-import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/service-accounts.ts';
+import type { ClientService, ProviderClientRow } from '../services/machines/clients.ts';
+import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/machines/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE } from './resource-indicators.ts';
 import { RESOURCE_SERVERS } from './introspection-policy.ts';
-import { hashArtifactId } from '../services/artifact-ids.ts';
+import { hashArtifactId } from '../services/secrets/artifact-ids.ts';
 import { API_KEY_CLIENT_ID, apiKeyClientMetadata } from './grants/token-exchange.ts';
 
 /**

@@ -5,7 +5,7 @@
 // not a documented extension point (the maintainer suggested it in
 // panva/node-oidc-provider#631); the client-authentication tests pin it.
 import type Provider from 'oidc-provider';
-import type { ClientService } from '../services/clients.ts';
+import type { ClientService } from '../services/machines/clients.ts';
 
 export function useHashedClientSecrets(provider: Provider, clients: ClientService): void {
   const proto = provider.Client.prototype as unknown as {

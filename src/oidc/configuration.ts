@@ -5,7 +5,7 @@ import { ACR_MFA, ACR_PASSWORD, REQUIRE_MFA, requiresSecondFactor } from './acr.
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Render } from '../middleware/koa-render.ts';
-import type { ResourceServerService } from '../services/resource-servers.ts';
+import type { ResourceServerService } from '../services/apis/resource-servers.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE, buildDefaultResource, buildGetResourceServerInfo } from './resource-indicators.ts';
 import { ACCOUNT_CLIENT_ID } from './account-session.ts';
 import { RESOURCE_SERVERS, audiencesOf, introspectionAllowedPolicy } from './introspection-policy.ts';

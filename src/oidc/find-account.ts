@@ -1,7 +1,7 @@
 // oidc-provider asks for an account whenever it issues or serves tokens.
 // Disabled or deleted people have no account: their refresh tokens stop working.
 import type { FindAccount } from 'oidc-provider';
-import type { UserService } from '../services/users.ts';
+import type { UserService } from '../services/people/users.ts';
 
 export function createFindAccount(users: UserService): FindAccount {
   return async (_ctx, sub) => {

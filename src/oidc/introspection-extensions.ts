@@ -1,6 +1,6 @@
 // What RFC 7662 introspection answers beyond oidc-provider's own tokens,
 // around the provider's introspection endpoint:
-// - API keys (`lk_live_…`, src/services/api-keys.ts): token_type "api_key";
+// - API keys (`lk_live_…`, src/services/api-keys/api-keys.ts): token_type "api_key";
 // - partners' self-signed HS256 tokens of service accounts that opted in
 //   (`service-account create … --self-signed-tokens`);
 // - `sub` in every active answer: the provider leaves it out of client
@@ -22,12 +22,12 @@
 // a malformed or forged token is inactive, not a client error.
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Context, Next } from 'koa';
-import { splitScope } from '../services/api-access.ts';
-import type { ApiKeyService, KeyAtResource } from '../services/api-keys.ts';
+import { splitScope } from '../services/apis/api-access.ts';
+import type { ApiKeyService, KeyAtResource } from '../services/api-keys/api-keys.ts';
 import type { KeyHolder } from '../db/api-key-store.ts';
-import { looksLikeApiKey, SECRET_LENGTH, CHECKSUM_LENGTH, type KeyFormat } from '../services/api-key-format.ts';
-import type { ResourceServerService } from '../services/resource-servers.ts';
-import type { ServiceAccountService } from '../services/service-accounts.ts';
+import { looksLikeApiKey, SECRET_LENGTH, CHECKSUM_LENGTH, type KeyFormat } from '../services/api-keys/api-key-format.ts';
+import type { ResourceServerService } from '../services/apis/resource-servers.ts';
+import type { ServiceAccountService } from '../services/machines/service-accounts.ts';
 import { audiencesOf, servedResources } from './introspection-policy.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 

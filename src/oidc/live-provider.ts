@@ -6,7 +6,7 @@ import type { Context, Next } from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'jose';
-import { publicJwksOf } from '../services/signing-keys.ts';
+import { publicJwksOf } from '../services/secrets/signing-keys.ts';
 
 export interface LiveProvider {
   readonly current: Provider;

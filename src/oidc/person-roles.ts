@@ -1,7 +1,7 @@
 // A person's roles, read at most once per request however many resources and
 // claims of one token ask for them (what they may hold at each resource, the
 // `roles` claim), and not at all for a token whose resource needs neither.
-import type { UserService } from '../services/users.ts';
+import type { UserService } from '../services/people/users.ts';
 
 export type RolesOf = (ctx: object | undefined, accountId: string) => Promise<string[]>;
 

@@ -1,11 +1,11 @@
 // RFC 8707 resource indicators: registered API resources become audiences of
 // access tokens, in the format and lifetime the resource asked for, carrying
-// only the scopes the client was granted (src/services/api-access.ts) and,
-// for a person, only those the person holds (src/services/person-scopes.ts).
+// only the scopes the client was granted (src/services/apis/api-access.ts) and,
+// for a person, only those the person holds (src/services/apis/person-scopes.ts).
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { decideScopes, splitScope, allowedAt } from '../services/api-access.ts';
-import { dependsOnRoles, personScopesAt } from '../services/person-scopes.ts';
-import type { ResourceServerRecord, ResourceServerService } from '../services/resource-servers.ts';
+import { decideScopes, splitScope, allowedAt } from '../services/apis/api-access.ts';
+import { dependsOnRoles, personScopesAt } from '../services/apis/person-scopes.ts';
+import type { ResourceServerRecord, ResourceServerService } from '../services/apis/resource-servers.ts';
 import type { RolesOf } from './person-roles.ts';
 
 /** Extra client metadata (see extraClientMetadata): the API scopes a client was granted. */

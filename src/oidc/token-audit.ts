@@ -1,4 +1,4 @@
-// Token-endpoint outcomes for the audit trail (src/services/token-usage.ts):
+// Token-endpoint outcomes for the audit trail (src/services/admin/token-usage.ts):
 // every issued token counted per client and grant type, every refusal at the
 // token, introspection and revocation endpoints recorded (rate-bounded there).
 // Listeners on the provider's own events: nothing is added to a token
@@ -6,7 +6,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { claimedClient } from '../middleware/koa-rate-limit.ts';
-import type { TokenFailure, TokenUsage } from '../services/token-usage.ts';
+import type { TokenFailure, TokenUsage } from '../services/admin/token-usage.ts';
 
 const ENDPOINTS = { 'grant.error': 'token', 'introspection.error': 'introspection', 'revocation.error': 'revocation' } as const;
 

@@ -7,8 +7,8 @@
 // refreshed token carries the current roles. The person's row is the one
 // findAccount already read for the request, not read again.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { ResourceServerService } from '../services/resource-servers.ts';
-import type { UserService } from '../services/users.ts';
+import type { ResourceServerService } from '../services/apis/resource-servers.ts';
+import type { UserService } from '../services/people/users.ts';
 import type { RolesOf } from './person-roles.ts';
 
 type TokenLike = { accountId?: string; aud?: unknown; kind?: string };

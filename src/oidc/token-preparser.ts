@@ -4,7 +4,7 @@
 // and integrators send — reaches the grant with the assertion's issuer as its
 // client. An assertion we cannot even read is answered here with the reason.
 import type { Context, Next } from 'koa';
-import { JWT_BEARER } from '../services/service-accounts.ts';
+import { JWT_BEARER } from '../services/machines/service-accounts.ts';
 import { withAssertionAuthentication } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
 import { API_KEY_CLIENT_ID, isKeyExchangeWithoutClient } from './grants/token-exchange.ts';

@@ -9,7 +9,7 @@ import { codeFlow, createUser, registerClient } from '../helpers/relying-party.t
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { importJWK, SignJWT } from 'jose';
 import { introspect, resourceServerClient } from '../helpers/api-keys.ts';
-import { loadSigningJwks } from '../../src/services/signing-keys.ts';
+import { loadSigningJwks } from '../../src/services/secrets/signing-keys.ts';
 
 const BILLING = 'https://billing.example.test';
 

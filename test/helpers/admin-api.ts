@@ -3,7 +3,7 @@
 // admin API's resource, and calls the API with fetch.
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { adminApiResource } from '../../src/services/administration.ts';
+import { adminApiResource } from '../../src/services/admin/administration.ts';
 import type { TestServer } from './server.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -1,6 +1,6 @@
 // Introspection and key exchange as resource servers and scripts call them.
 import type { TestServer } from './server.ts';
-import { createChangeTracker } from '../../src/services/config-cache.ts';
+import { createChangeTracker } from '../../src/services/machines/config-cache.ts';
 
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 

@@ -7,8 +7,8 @@ import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/
 import { authRequest, codeFlow, createUser, oidc, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { secondsLeftInStep, totp } from '../helpers/totp.ts';
-import { normalizeRecoveryCode } from '../../src/services/second-factor.ts';
-import { getOrCreateSecret } from '../../src/services/server-secrets.ts';
+import { normalizeRecoveryCode } from '../../src/services/factors/second-factor.ts';
+import { getOrCreateSecret } from '../../src/services/secrets/server-secrets.ts';
 import { enrollFromAccount, enrollmentToken, signInToAccount } from '../helpers/account.ts';
 
 describe('two-step verification (TOTP and recovery codes)', () => {

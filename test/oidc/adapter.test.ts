@@ -11,7 +11,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
 import { AlreadyConsumed, createAdapterClass, storedId } from '../../src/oidc/adapter.ts';
-import { sweep } from '../../src/services/sweeper.ts';
+import { sweep } from '../../src/services/ops/sweeper.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, testEnv } from '../helpers/server.ts';
 

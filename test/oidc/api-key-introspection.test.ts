@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { CHECK_EVERY_MS } from '../../src/services/config-cache.ts';
+import { CHECK_EVERY_MS } from '../../src/services/machines/config-cache.ts';
 import { createUser } from '../helpers/relying-party.ts';
 import { introspect, narrowServiceAccount, resourceServerClient, statementCount } from '../helpers/api-keys.ts';
 

@@ -12,7 +12,7 @@ import { exchange, introspect, resourceServerClient } from '../helpers/api-keys.
 import { bootstrapAdmin } from '../helpers/admin-api.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, signIn, type TestPerson } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { adminApiResource } from '../../src/services/administration.ts';
+import { adminApiResource } from '../../src/services/admin/administration.ts';
 
 const CMDB = 'https://cmdb.example.test';
 const LEDGER = 'https://ledger.example.test';

@@ -112,7 +112,7 @@ describe('several nodes on one database', () => {
   });
 
   it("a key rotated on A is in B's JWKS within the JWKS cache period", async () => {
-    const { rotateSigningKey } = await import('../../src/services/signing-keys.ts');
+    const { rotateSigningKey } = await import('../../src/services/secrets/signing-keys.ts');
     const kid = await rotateSigningKey(a.runtime.db, a.runtime.box, 'ES256', new Date(Date.now() + 5000));
     const deadline = Date.now() + 5000;
     let seen = false;

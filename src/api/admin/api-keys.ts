@@ -1,7 +1,7 @@
 // /admin/api/v1/api-keys: API keys of any owner (a person or a service account).
 import { z } from 'zod';
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts';
-import { apiKeyView } from '../../services/admin-views.ts';
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
+import { apiKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { PageQuery, pageBody, pageOf } from './schemas.ts';

@@ -1,6 +1,6 @@
 // /admin/api/v1/audit-events: the audit trail, newest first.
-import { ADMIN_READ_SCOPE } from '../../services/administration.ts';
-import { auditView } from '../../services/admin-views.ts';
+import { ADMIN_READ_SCOPE } from '../../services/admin/administration.ts';
+import { auditView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import type { AdminRouteDeps } from './context.ts';
 import { AuditEvent, auditExample, AuditQuery, pageOf, pageBody } from './schemas.ts';

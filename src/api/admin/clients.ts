@@ -1,8 +1,8 @@
 // /admin/api/v1/clients: relying parties and machine clients.
 import type { z } from 'zod';
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts';
-import { clientView } from '../../services/admin-views.ts';
-import type { ClientRecord, CreateClientInput } from '../../services/clients.ts';
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
+import { clientView } from '../views.ts';
+import type { ClientRecord, CreateClientInput } from '../../services/machines/clients.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';

@@ -2,8 +2,8 @@
 // (for the audit trail), and where from.
 import type { Context } from 'koa';
 import type { ApiCaller } from '../bearer-auth.ts';
-import type { Actor } from '../../services/audit.ts';
-import type { Administration } from '../../services/administration.ts';
+import type { Actor } from '../../services/admin/audit.ts';
+import type { Administration } from '../../services/admin/administration.ts';
 import { requestMeta } from '../../middleware/koa-request-meta.ts';
 
 export interface AdminRouteDeps {

@@ -11,9 +11,9 @@
 import type { Context, Next } from 'koa';
 import type { JWK } from 'jose';
 import type { Logger } from '../../logger.ts';
-import { ADMIN_API_PATH, ADMIN_READ_SCOPE, ADMIN_SCOPE, adminApiResource, type Administration } from '../../services/administration.ts';
+import { ADMIN_API_PATH, ADMIN_READ_SCOPE, ADMIN_SCOPE, adminApiResource, type Administration } from '../../services/admin/administration.ts';
 import type { RateLimiters } from '../../middleware/koa-rate-limit.ts';
-import type { ServiceAccountService } from '../../services/service-accounts.ts';
+import type { ServiceAccountService } from '../../services/machines/service-accounts.ts';
 import { createBearerAuth, type BearerAuth } from '../bearer-auth.ts';
 import { problemHandler } from '../koa-problem-handler.ts';
 import { buildOpenApiDocument } from '../openapi.ts';
@@ -43,7 +43,7 @@ export interface AdminApiDeps {
   keys(): { keys: JWK[] };
   admin: Administration;
   serviceAccounts: ServiceAccountService;
-  /** Marks a DPoP proof's jti used (src/services/replay-guard.ts); false when it was used before. */
+  /** Marks a DPoP proof's jti used (src/services/secrets/replay-guard.ts); false when it was used before. */
   proofUsedOnce(namespace: string, jti: string, forgetAfter: Date): Promise<boolean>;
   /** The per-address failure budget its 401s spend (shared with the protocol endpoints and /api/v1). */
   failureBudget?: RateLimiters['failures'];

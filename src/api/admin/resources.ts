@@ -1,7 +1,7 @@
 // /admin/api/v1/resources: APIs (RFC 8707 audiences) and their scopes.
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts';
-import { resourceView } from '../../services/admin-views.ts';
-import type { ResourceServerRecord } from '../../services/resource-servers.ts';
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
+import { resourceView } from '../views.ts';
+import type { ResourceServerRecord } from '../../services/apis/resource-servers.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';

@@ -1,9 +1,9 @@
 // The admin API's shapes, in zod: request bodies and queries are checked
 // against them, and the OpenAPI document is generated from them. Responses
-// are the views of src/services/admin-views.ts (shared with the CLI's --json).
+// are the views of src/api/views.ts (shared with the CLI's --json).
 import { z } from 'zod';
-import { isReservedClientId } from '../../services/built-in-clients.ts';
-import { PERSON_CLAIMS } from '../../services/resource-servers.ts';
+import { isReservedClientId } from '../../services/machines/built-in-clients.ts';
+import { PERSON_CLAIMS } from '../../services/apis/resource-servers.ts';
 
 const id = (description: string) => z.string().min(1).max(200).describe(description);
 const timestamp = z.iso.datetime({ offset: true });

@@ -1,8 +1,8 @@
 // /admin/api/v1/service-accounts: machines that get tokens with their own keys.
 import type { JWK } from 'jose';
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts';
-import { serviceAccountView } from '../../services/admin-views.ts';
-import { JWT_BEARER, type ServiceAccountView, type ServiceGrant } from '../../services/service-accounts.ts';
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
+import { serviceAccountView } from '../views.ts';
+import { JWT_BEARER, type ServiceAccountView, type ServiceGrant } from '../../services/machines/service-accounts.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';

@@ -1,6 +1,6 @@
 // /admin/api/v1/signing-keys: the server's token-signing keys, and rotation.
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts';
-import { signingKeyView } from '../../services/admin-views.ts';
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
+import { signingKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { RotatedSigningKey, RotateSigningKey, SigningKeys } from './schemas.ts';

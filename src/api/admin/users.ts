@@ -1,9 +1,9 @@
 // /admin/api/v1/users: people, their password and second factor, their
 // sessions and the apps they authorized.
 import { z } from 'zod';
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/administration.ts';
-import { appView, sessionView, userView, userWithRolesView } from '../../services/admin-views.ts';
-import type { PublicUser } from '../../services/users.ts';
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
+import { appView, sessionView, userView, userWithRolesView } from '../views.ts';
+import type { PublicUser } from '../../services/people/users.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';

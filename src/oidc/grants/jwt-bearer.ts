@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/env.ts';
 import type { ArtifactStore } from '../../db/artifact-store.ts';
-import { markUsedOnce } from '../../services/replay-guard.ts';
-import type { ResourceServerService } from '../../services/resource-servers.ts';
-import { KEY_ALGS, type AccountKey, type ServiceAccountService } from '../../services/service-accounts.ts';
-import { decideScopes, splitScope } from '../../services/api-access.ts';
+import { markUsedOnce } from '../../services/secrets/replay-guard.ts';
+import type { ResourceServerService } from '../../services/apis/resource-servers.ts';
+import { KEY_ALGS, type AccountKey, type ServiceAccountService } from '../../services/machines/service-accounts.ts';
+import { decideScopes, splitScope } from '../../services/apis/api-access.ts';
 import { findResource, resourceServerInfo } from '../resource-indicators.ts';
 import { readUnverified } from './assertion-claims.ts';
 
@@ -140,7 +140,7 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
     }
 
     // Scope and audience: only what the account was granted, and only at a
-    // resource that defines some of it (src/services/api-access.ts).
+    // resource that defines some of it (src/services/apis/api-access.ts).
     const ceiling = splitScope(account.metadata.scope);
     const requestedScope = splitScope(typeof params.scope === 'string' ? params.scope : undefined);
     for (const s of requestedScope) {

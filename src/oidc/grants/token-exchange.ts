@@ -7,10 +7,10 @@
 // within the person's roles, a service account's within its grant), and no
 // key is ever exchanged for Latchkey's own API or the admin API.
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { ApiKeyService } from '../../services/api-keys.ts';
-import { API_KEY_CLIENT_ID } from '../../services/built-in-clients.ts';
-import { decideScopes, splitScope } from '../../services/api-access.ts';
-import type { ResourceServerService } from '../../services/resource-servers.ts';
+import type { ApiKeyService } from '../../services/api-keys/api-keys.ts';
+import { API_KEY_CLIENT_ID } from '../../services/machines/built-in-clients.ts';
+import { decideScopes, splitScope } from '../../services/apis/api-access.ts';
+import type { ResourceServerService } from '../../services/apis/resource-servers.ts';
 import { findResource, resourceServerInfo } from '../resource-indicators.ts';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';

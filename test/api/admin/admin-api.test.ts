@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, base64url, exportJWK, importJWK, type JWK } from 'jose';
-import { adminApiResource } from '../../../src/services/administration.ts';
+import { adminApiResource } from '../../../src/services/admin/administration.ts';
 import { adminClient, bootstrapAdmin, tokenFor, type ApiAnswer, type Signer } from '../../helpers/admin-api.ts';
 import { Browser } from '../../helpers/browser.ts';
 import { authRequest, codeFlow, createUser, postToken, registerClient } from '../../helpers/relying-party.ts';

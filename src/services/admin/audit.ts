@@ -1,0 +1,187 @@
+// The audit trail: who did what, from where, when. Never a password, code or
+// token; `detail` holds reason codes and identifiers only. Administrative
+// changes also name their actor and target, and what changed.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/database.ts';
+import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
+
+export type AuditType =
+  | 'login_succeeded'
+  | 'login_failed'
+  | 'reauth_failed'
+  | 'account_locked'
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'mfa_reset'
+  | 'recovery_code_used'
+  | 'recovery_codes_regenerated'
+  | 'consent_granted'
+  | 'consent_revoked'
+  | 'password_changed'
+  | 'signed_out_everywhere'
+  | 'user_disabled'
+  | 'user_enabled'
+  | 'signup_requested'
+  | 'signup_completed'
+  | 'email_verification_sent'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'invitation_created'
+  | 'invitation_accepted'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_used'
+  | 'role_added'
+  | 'role_removed'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'api_key_new_address'
+  | TokenAuditType
+  | AdminAction;
+
+/** Written by the token-usage recorder (src/services/admin/token-usage.ts). */
+export type TokenAuditType = 'tokens_issued' | 'token_failed' | 'token_failures_suppressed' | 'api_key_new_addresses';
+
+/** Administrative changes, through the admin API or the CLI (src/services/admin/administration.ts). */
+export type AdminAction =
+  | 'admin.bootstrapped'
+  | 'client.created'
+  | 'client.updated'
+  | 'client.deleted'
+  | 'client.secret_rotated'
+  | 'user.created'
+  | 'user.updated'
+  | 'user.password_set'
+  | 'user.mfa_reset'
+  | 'user.sessions_ended'
+  | 'user.app_revoked'
+  | 'role_added'
+  | 'role_removed'
+  | 'service_account.created'
+  | 'service_account.updated'
+  | 'service_account.key_added'
+  | 'service_account.key_removed'
+  | 'resource.created'
+  | 'resource.updated'
+  | 'resource.deleted'
+  | 'signing_key.rotated'
+  | 'key_encryption_key.rotated';
+
+/** Who made an administrative change: an admin service account (admin API) or a shell user (CLI). */
+export type Actor = { kind: 'service_account'; clientId: string } | { kind: 'cli'; osUser: string };
+
+export const actorName = (actor: Actor) => (actor.kind === 'cli' ? `cli:${actor.osUser}` : `service_account:${actor.clientId}`);
+
+/** Where a request came from, as the HTTP layer saw it. */
+export interface RequestMeta {
+  ip?: string;
+  userAgent?: string;
+  clientId?: string;
+  /** Set when an administrator made the change (src/services/admin/administration.ts). */
+  actor?: Actor;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  type: string;
+  userId: string | null;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown> | null;
+  actor: string | null;
+  target: string | null;
+  /** For counted rows (tokens issued in an hour, suppressed failures): how many. */
+  count: number | null;
+}
+
+export interface AuditFilter {
+  userId?: string;
+  clientId?: string;
+  /** One type, or a prefix ending in '.' ("client.") for a family of admin actions. */
+  type?: string;
+  since?: Date;
+  until?: Date;
+}
+
+const toEntry = (r: Omit<AuditEntry, 'detail'> & { detail: string | null; bucket?: string | null }): AuditEntry => {
+  const { bucket: _bucket, ...rest } = r;
+  return { ...rest, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null };
+};
+
+function whereOf(filter: AuditFilter) {
+  return {
+    ...(filter.userId ? { userId: filter.userId } : {}),
+    ...(filter.clientId ? { clientId: filter.clientId } : {}),
+    ...(filter.type ? { type: filter.type.endsWith('.') ? { startsWith: filter.type } : filter.type } : {}),
+    ...(filter.since || filter.until ? { at: { ...(filter.since ? { gte: filter.since } : {}), ...(filter.until ? { lt: filter.until } : {}) } } : {}),
+  };
+}
+
+export function createAuditService(db: Db, onRecord?: (type: AuditType) => void) {
+  return {
+    async record(type: AuditType, meta: RequestMeta & { userId?: string }, detail?: Record<string, unknown>): Promise<void> {
+      onRecord?.(type);
+      await db.auditEvent.create({
+        data: {
+          id: randomUUID(),
+          type,
+          userId: meta.userId ?? null,
+          clientId: meta.clientId ?? null,
+          ip: meta.ip ?? null,
+          userAgent: meta.userAgent?.slice(0, 512) ?? null,
+          detail: detail ? JSON.stringify(detail) : null,
+          actor: meta.actor ? actorName(meta.actor) : null,
+        },
+      });
+    },
+
+    /**
+     * An administrative change: who, what, on what, and the changed fields
+     * (callers pass names and non-secret values only).
+     */
+    async recordChange(
+      actor: Actor,
+      action: AdminAction,
+      target: { kind: string; id: string; userId?: string; clientId?: string },
+      changes?: Record<string, unknown>,
+      meta: RequestMeta = {},
+    ): Promise<void> {
+      onRecord?.(action);
+      await db.auditEvent.create({
+        data: {
+          id: randomUUID(),
+          type: action,
+          actor: actorName(actor),
+          target: `${target.kind}:${target.id}`,
+          userId: target.userId ?? null,
+          clientId: target.clientId ?? null,
+          ip: meta.ip ?? null,
+          userAgent: meta.userAgent?.slice(0, 512) ?? null,
+          detail: changes && Object.keys(changes).length ? JSON.stringify(changes) : null,
+        },
+      });
+    },
+
+    /** Newest first. */
+    async list(filter: AuditFilter & { limit?: number } = {}): Promise<AuditEntry[]> {
+      const rows = await db.auditEvent.findMany({
+        where: whereOf(filter),
+        orderBy: [{ at: 'desc' }, { id: 'desc' }],
+        take: Math.min(filter.limit ?? 100, 10_000),
+      });
+      return rows.map(toEntry);
+    },
+
+    /** Newest first, a page at a time. */
+    async page(filter: AuditFilter & PageRequest = {}): Promise<Page<AuditEntry>> {
+      const k = keyset('at', filter, 'desc');
+      const rows = await db.auditEvent.findMany({ where: { AND: [whereOf(filter), k.where] }, orderBy: k.orderBy, take: k.take });
+      return toPage(rows, k.take, (r) => ({ at: r.at, id: r.id }), toEntry);
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

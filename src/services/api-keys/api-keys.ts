@@ -1,0 +1,466 @@
+// API keys: long-lived credentials a person or a service account hands to a
+// script or server. Shown once; stored as an HMAC under a server key (a
+// keyed hash and one indexed read per check, no bcrypt on the hot path).
+// Every check reads the key's row with its person's roles in one statement —
+// revocation, an owner's disabling and a role taken away are seen at once on
+// every node — and nothing else but cached resources and service accounts.
+// A person's key holds only what the person may hold (person-scopes.ts), at
+// the resource it is used at, now.
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import type { ApiKeyStore, KeyHolder } from '../../db/api-key-store.ts';
+import type { Db } from '../../db/database.ts';
+import { conflict, invalidInput, notFound } from '../../errors.ts';
+import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts';
+import { splitScope } from '../apis/api-access.ts';
+import { checkApiKeyShape, describeDuration, generateApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
+import type { AuditService, RequestMeta } from '../admin/audit.ts';
+import { checkScope } from '../machines/clients.ts';
+import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
+import { personScopesAt, whyNotHeld } from '../apis/person-scopes.ts';
+import type { ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
+import type { ServiceAccountService } from '../machines/service-accounts.ts';
+import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from '../admin/token-usage.ts';
+import type { UserService } from '../people/users.ts';
+
+/** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
+export const TOUCH_EVERY_MS = 60_000;
+/** Addresses remembered per key for "first use from a new address". */
+const SEEN_ADDRESSES = 50;
+
+/** `self`: the person is acting for themselves (refusals then say "you"). */
+export type KeyOwner = { userId: string; self?: boolean } | { clientId: string };
+
+export interface ApiKeyRecord {
+  id: string;
+  display: string;
+  owner: { kind: 'person'; id: string } | { kind: 'service_account'; id: string };
+  name: string;
+  description: string | null;
+  scopes: string[];
+  resource: string | null;
+  allowedCidrs: string[];
+  expiresAt: Date | null;
+  createdAt: Date;
+  createdIp: string | null;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+  revokedAt: Date | null;
+  ownerDisabled: boolean;
+}
+
+export interface CreateApiKeyInput {
+  owner: KeyOwner;
+  name: string;
+  description?: string;
+  scope: string;
+  resource?: string;
+  /** A date, or a duration from now: `90d`, `12h`, `30m`, `2w`. */
+  expires?: string | Date;
+  allowIps?: string[];
+}
+
+/** What a key carries at one resource (never empty). */
+export interface KeyAtResource {
+  resource: ResourceServerRecord;
+  scopes: string[];
+}
+
+export type KeyCheck =
+  | {
+    active: true;
+    key: ApiKeyRecord;
+    /** A person's key: the person as they are now (roles, and the claims an API may ask for). */
+    holder?: KeyHolder;
+    /** With `resources` given: the ones the key's scopes meet, and what it carries at each. */
+    at: KeyAtResource[];
+  }
+  | { active: false; reason: 'shape' | 'environment' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'owner_disabled' | 'address' | 'not_allowed' };
+
+/** Scopes a person's key may carry, grouped by the API that defines them. */
+export interface HoldableScopes {
+  resource: string;
+  scopes: string[];
+}
+
+type Row = NonNullable<Awaited<ReturnType<Db['apiKey']['findUnique']>>>;
+type NewKeyRow = Pick<Row, 'id' | 'secretHash' | 'display' | 'name' | 'description' | 'scope' | 'resource' | 'allowedCidrs' | 'expiresAt' | 'createdIp'> &
+  ({ userId: string } | { clientId: string });
+
+/**
+ * When a key stops working. A person's key lives at most `personMaxTtl`
+ * seconds from its creation whatever its stored expiry, so keys made before
+ * the limit (or before it was lowered) obey it too.
+ */
+function expiryOf(row: Pick<Row, 'userId' | 'expiresAt' | 'createdAt'>, personMaxTtl: number): Date | null {
+  if (!row.userId) return row.expiresAt;
+  const longest = row.createdAt.getTime() + personMaxTtl * 1000;
+  return new Date(Math.min(row.expiresAt?.getTime() ?? Infinity, longest));
+}
+
+function toRecord(row: Row, personMaxTtl: number): ApiKeyRecord {
+  return {
+    id: row.id,
+    display: row.display,
+    owner: row.userId ? { kind: 'person', id: row.userId } : { kind: 'service_account', id: row.clientId! },
+    name: row.name,
+    description: row.description,
+    scopes: splitScope(row.scope),
+    resource: row.resource,
+    allowedCidrs: row.allowedCidrs ? (JSON.parse(row.allowedCidrs) as string[]) : [],
+    expiresAt: expiryOf(row, personMaxTtl),
+    createdAt: row.createdAt,
+    createdIp: row.createdIp,
+    lastUsedAt: row.lastUsedAt,
+    lastUsedIp: row.lastUsedIp,
+    revokedAt: row.revokedAt,
+    ownerDisabled: row.ownerDisabled,
+  };
+}
+
+export interface ApiKeyServiceDeps {
+  db: Db;
+  /** The key's row and its person's roles in one statement (src/db/api-key-store.ts). */
+  keys: ApiKeyStore;
+  hmacKey: Buffer;
+  format: KeyFormat;
+  audit: AuditService;
+  resources: ResourceServerService;
+  serviceAccounts: ServiceAccountService;
+  users: UserService;
+  /** Latchkey's own API (API_RESOURCE): a key never carries its scopes, so a key cannot mint keys. */
+  ownResource: string;
+  /** The admin API's resource: no key is ever for it either. */
+  adminResource: string;
+  /** API_KEY_MAX_TTL: the longest a person's key lives, seconds. */
+  personMaxTtl: number;
+  /** API_KEY_MAX_PER_OWNER: live keys one person or service account may have. */
+  maxPerOwner: number;
+  /** Counts uses from new addresses per key and hour, and bounds their rows (src/services/admin/token-usage.ts). */
+  usage: Pick<TokenUsage, 'keyNewAddress'>;
+  /** The time, as milliseconds since the epoch (tests move it). */
+  now?: () => number;
+}
+
+
+/** A person's key made without an expiry lives this long (or API_KEY_MAX_TTL, when shorter), seconds. */
+export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
+
+
+export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
+  const record = (row: Row) => toRecord(row, personMaxTtl);
+  const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
+  // When this node last wrote each key's last use (the row says when any node did).
+  const touched = new Map<string, number>();
+  // "key address" pairs whose first use this node is recording now.
+  const recording = new Set<string>();
+
+  /** Latchkey's own API and the admin API: no key is for them, whoever owns it. */
+  const forKeys = (identifier: string) => identifier !== ownResource && identifier !== adminResource;
+  const label = (identifier: string) => `${identifier}, ${identifier === ownResource ? "Latchkey's own API" : 'the admin API'}`;
+
+  /** The scopes an owner may put on a key, and the resource's when bound. */
+  async function checkScopes(owner: KeyOwner, scopes: string[], resource: string | undefined): Promise<void> {
+    if (resource && !forKeys(resource)) throw invalidInput(`a key cannot be bound to ${label(resource)}: no key is ever for it (a key cannot mint keys nor administer)`);
+    const bound = resource ? await resources.find(resource) : undefined;
+    if (resource) {
+      if (!bound) throw invalidInput(`resource ${resource} is not registered`);
+      const defined = new Set(splitScope(bound.scope));
+      const outside = scopes.filter((s) => !defined.has(s));
+      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is not defined by ${resource} (it defines: ${bound.scope})`);
+    }
+    if ('clientId' in owner) {
+      const account = await serviceAccounts.forAssertion(owner.clientId);
+      const ceiling = new Set(splitScope(account!.metadata.scope));
+      const outside = scopes.filter((s) => !ceiling.has(s));
+      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
+      return;
+    }
+    // A person: each scope must be one they hold now at an API a key may be for.
+    const roles = await users.roles(owner.userId);
+    const candidates = bound ? [bound] : await resources.list();
+    for (const scope of scopes) {
+      const defining = candidates.filter((r) => splitScope(r.scope).includes(scope));
+      const eligible = defining.filter((r) => forKeys(r.identifier));
+      if (eligible.some((r) => personScopesAt(r, roles).includes(scope))) continue;
+      const who = owner.self ? 'you' : `user ${owner.userId}`;
+      if (eligible.length) throw invalidInput(whyNotHeld(eligible[0]!, scope, roles, who)!);
+      if (defining.length) throw invalidInput(`scope ${scope} is not for keys: only ${label(defining[0]!.identifier)}, defines it, and no key is ever for that`);
+      throw invalidInput(`scope ${scope} is not defined by any registered API`);
+    }
+  }
+
+  /** What `key` carries at `rs` now (empty: nothing, the key is not for it). */
+  function scopesAt(key: ApiKeyRecord, holder: KeyHolder | undefined, rs: ResourceServerRecord): string[] {
+    if (!forKeys(rs.identifier) || (key.resource && key.resource !== rs.identifier)) return [];
+    const carried = new Set(key.scopes);
+    const possible = key.owner.kind === 'person' ? personScopesAt(rs, holder?.roles ?? []) : splitScope(rs.scope);
+    return possible.filter((s) => carried.has(s));
+  }
+
+  const overCap = () =>
+    conflict(`the owner already has ${maxPerOwner} live API keys, the most allowed: revoke one (or let it expire) before making another`);
+
+  /**
+   * Stores a new key in one of its owner's API_KEY_MAX_PER_OWNER places. A
+   * place is a `slot` unique per owner, so creations racing for the last
+   * place cannot all take it: one insert wins, the others pick again from
+   * what is left, and there is nothing left to pick at the cap. Revoking a
+   * key frees its place at once; an expired key's is freed here.
+   */
+  async function insertInFreeSlot(owner: KeyOwner, data: NewKeyRow): Promise<Row> {
+    const mine = 'userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId };
+    const at = now();
+    await db.apiKey.updateMany({
+      where: {
+        ...mine,
+        slot: { not: null },
+        OR: [{ expiresAt: { lte: new Date(at) } }, ...('userId' in owner ? [{ createdAt: { lte: new Date(at - personMaxTtl * 1000) } }] : [])],
+      },
+      data: { slot: null },
+    });
+    for (let attempt = 0; attempt <= maxPerOwner; attempt++) {
+      const taken = new Set((await db.apiKey.findMany({ where: { ...mine, slot: { not: null } }, select: { slot: true } })).map((r) => r.slot));
+      // (After API_KEY_MAX_PER_OWNER was lowered, places above it still count.)
+      const free = taken.size >= maxPerOwner ? [] : Array.from({ length: maxPerOwner }, (_, n) => n).filter((n) => !taken.has(n));
+      if (!free.length) throw overCap();
+      try {
+        return await db.apiKey.create({ data: { ...data, slot: free[randomInt(free.length)]! } });
+      } catch (err) {
+        // Another creation took that place first: look again.
+        if ((err as { code?: string }).code !== 'P2002') throw err;
+      }
+    }
+    throw conflict('too many API keys are being made for this owner at once; retry');
+  }
+
+  /**
+   * A person's key always expires, within API_KEY_MAX_TTL (a credential that
+   * outlives every session must not outlive the person's care for it); a
+   * service account's key expires when the operator says, or never, as
+   * Google Cloud's service-account keys and AWS access keys do.
+   */
+  function expiryFor(owner: KeyOwner, expires: string | Date | undefined): Date | null {
+    const at = now();
+    if (!('userId' in owner)) return expires !== undefined ? parseExpiry(expires, at) : null;
+    const latest = at + personMaxTtl * 1000;
+    if (expires === undefined) return new Date(Math.min(at + DEFAULT_PERSON_KEY_TTL * 1000, latest));
+    const chosen = parseExpiry(expires, at);
+    if (chosen.getTime() > latest) {
+      throw invalidInput(`a person's key may live at most ${describeDuration(personMaxTtl)}: choose an expiry no later than ${new Date(latest).toISOString().slice(0, 16)}Z`);
+    }
+    return chosen;
+  }
+
+  async function ownerRow(owner: KeyOwner): Promise<{ disabled: boolean }> {
+    if ('userId' in owner) {
+      const user = await db.user.findUnique({ where: { id: owner.userId }, select: { disabled: true } });
+      if (!user) throw notFound(`user ${owner.userId}`);
+      return user;
+    }
+    const account = await serviceAccounts.forAssertion(owner.clientId);
+    if (!account) throw notFound(`service account ${owner.clientId}`);
+    return account;
+  }
+
+  /**
+   * Records a use: last-used time and address at most once a minute per
+   * key, and at once (with an audit entry) for an address the key was never
+   * used from. Uses from new addresses are counted per key and hour; beyond
+   * a few rows per key per minute they are only counted, so a key cycling
+   * through addresses writes neither its row nor the audit trail on every
+   * request. Not awaited by callers: a use never waits for this write.
+   */
+  function touch(row: Pick<Row, 'id' | 'lastUsedAt' | 'seenAddresses' | 'userId' | 'clientId'>, address: string | undefined): void {
+    const at = now();
+    const ip = normalizeAddress(address);
+    const seen = row.seenAddresses ? (JSON.parse(row.seenAddresses) as string[]) : [];
+    const isNew = ip !== undefined && !seen.includes(ip)
+      && usage.keyNewAddress({ keyId: row.id, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, at);
+    const last = Math.max(row.lastUsedAt?.getTime() ?? 0, touched.get(row.id) ?? 0);
+    if (!isNew && at - last < TOUCH_EVERY_MS) return;
+    const pending = `${row.id} ${ip}`;
+    if (isNew && recording.has(pending)) return;
+    if (touched.size >= 100_000) touched.clear();
+    touched.set(row.id, at);
+    if (isNew) recording.add(pending);
+    const work = async () => {
+      if (isNew) {
+        // Conditional on the list as read: of two requests (or nodes) seeing the same new address,
+        // one records it; one that lost the race to another address reads the list again and adds
+        // its own. (Bounded: only a few new addresses per key per minute get here at all.)
+        let list = row.seenAddresses;
+        for (let attempt = 0; attempt < 2 * KEY_ADDRESS_ROWS_PER_MINUTE; attempt++) {
+          const known = list ? (JSON.parse(list) as string[]) : [];
+          if (known.includes(ip)) return;
+          const { count } = await db.apiKey.updateMany({
+            where: { id: row.id, seenAddresses: list },
+            data: { lastUsedAt: new Date(at), lastUsedIp: ip, seenAddresses: JSON.stringify([...known, ip].slice(-SEEN_ADDRESSES)) },
+          });
+          if (count) {
+            await audit.record('api_key_new_address', { ip, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, { key_id: row.id });
+            return;
+          }
+          const current = await db.apiKey.findUnique({ where: { id: row.id }, select: { seenAddresses: true } });
+          if (!current) return;
+          list = current.seenAddresses;
+        }
+        return;
+      }
+      await db.apiKey.updateMany({
+        where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(at - TOUCH_EVERY_MS) } }] },
+        data: { lastUsedAt: new Date(at), ...(ip ? { lastUsedIp: ip } : {}) },
+      });
+    };
+    work().catch(() => touched.delete(row.id)).finally(() => recording.delete(pending));
+  }
+
+  return {
+    format,
+    /** API_KEY_MAX_TTL, seconds (for pages that say so). */
+    personMaxTtl,
+
+    async create(input: CreateApiKeyInput, meta: RequestMeta = {}): Promise<{ key: string; record: ApiKeyRecord }> {
+      const name = input.name.trim();
+      if (!name || name.length > 100) throw invalidInput('name must be 1 to 100 characters');
+      const description = input.description?.trim() || null;
+      if (description && description.length > 500) throw invalidInput('description must be at most 500 characters');
+      const owner = await ownerRow(input.owner);
+      if (owner.disabled) throw invalidInput('the owner is disabled; enable it before creating keys');
+      const scopes = splitScope(checkScope(input.scope));
+      await checkScopes(input.owner, scopes, input.resource);
+      const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
+      const expiresAt = expiryFor(input.owner, input.expires);
+      const { key, display } = generateApiKey(format);
+      const row = await insertInFreeSlot(input.owner, {
+        id: `key_${randomBytes(12).toString('base64url')}`,
+        secretHash: digest(key),
+        display,
+        ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
+        name,
+        description,
+        scope: scopes.join(' '),
+        resource: input.resource ?? null,
+        allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
+        expiresAt,
+        createdIp: normalizeAddress(meta.ip) ?? null,
+      });
+      const created = record(row);
+      await audit.record('api_key_created', { ...meta, ...ownerMeta(created) }, { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
+      return { key, record: created };
+    },
+
+    /** A person's id or a service account's client id, as an owner. */
+    async ownerFromId(id: string): Promise<KeyOwner> {
+      if (await db.user.findUnique({ where: { id }, select: { id: true } })) return { userId: id };
+      if (await serviceAccounts.forAssertion(id)) return { clientId: id };
+      throw notFound(`user or service account ${id}`);
+    },
+
+    async list(filter: { owner?: KeyOwner } = {}): Promise<ApiKeyRecord[]> {
+      const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
+      return (await db.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } })).map(record);
+    },
+
+    /** Oldest first, a page at a time (keyset on the creation time): an owner's, or everyone's. */
+    async page(filter: { owner?: KeyOwner } & PageRequest = {}): Promise<Page<ApiKeyRecord>> {
+      const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
+      const k = keyset('createdAt', filter);
+      const rows = await db.apiKey.findMany({ where: { AND: [where, k.where] }, orderBy: k.orderBy, take: k.take });
+      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), record);
+    },
+
+    /** One key; with `owner`, only when it is that owner's (anything else is "not found"). */
+    async get(id: string, owner?: KeyOwner): Promise<ApiKeyRecord> {
+      const row = await db.apiKey.findUnique({ where: { id } });
+      if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
+      return record(row);
+    },
+
+    async revoke(id: string, meta: RequestMeta = {}, owner?: KeyOwner): Promise<ApiKeyRecord> {
+      const row = await db.apiKey.findUnique({ where: { id } });
+      if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
+      if (row.revokedAt) return record(row);
+      const updated = record(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date(now()), slot: null } }));
+      await audit.record('api_key_revoked', { ...meta, ...ownerMeta(updated) }, { key_id: id, name: row.name });
+      return updated;
+    },
+
+    /** The scopes a person may put on a key of their own now, by API (what the account page offers). */
+    async holdableScopes(userId: string): Promise<HoldableScopes[]> {
+      const roles = await users.roles(userId);
+      return (await resources.list())
+        .filter((r) => forKeys(r.identifier))
+        .map((r) => ({ resource: r.identifier, scopes: personScopesAt(r, roles) }))
+        .filter((r) => r.scopes.length > 0);
+    },
+
+    /** What a checked key carries at `rs` now: within its owner's current grant or roles, nothing at Latchkey's own APIs. */
+    scopesAt(check: Extract<KeyCheck, { active: true }>, rs: ResourceServerRecord): string[] {
+      return scopesAt(check.key, check.holder, rs);
+    },
+
+    /** Whether `identifier` is an API keys may be for (not Latchkey's own API, nor the admin API). */
+    isForKeys: forKeys,
+
+    /**
+     * Is `token` an active key, presented from `address` (when known)? With
+     * `resources` (a resource server's APIs), only where its scopes meet one
+     * of them, narrowed to what it carries there now. A key that fails its
+     * checksum is refused before any lookup; anything else is one indexed
+     * read (the key with its person's roles) plus cached resources and
+     * service accounts. An active answer records the use.
+     */
+    async check(token: string, address?: string, opts: { resources?: readonly string[] } = {}): Promise<KeyCheck> {
+      const shape = checkApiKeyShape(token, format);
+      if (!shape.ok) return { active: false, reason: shape.reason };
+      const row = await keys.findBySecretHash(digest(token));
+      if (!row) return { active: false, reason: 'unknown' };
+      if (row.revokedAt) return { active: false, reason: 'revoked' };
+      if (row.ownerDisabled) return { active: false, reason: 'owner_disabled' };
+      const key = record(row);
+      if (key.expiresAt && key.expiresAt.getTime() <= now()) return { active: false, reason: 'expired' };
+      if (row.clientId) {
+        // A service account's key never carries more than the account is granted now (cached per node, like the account).
+        const account = await serviceAccounts.forAssertion(row.clientId);
+        if (!account) return { active: false, reason: 'owner_disabled' };
+        const granted = new Set(splitScope(account.metadata.scope));
+        key.scopes = key.scopes.filter((s) => granted.has(s));
+      } else if (!row.holder) {
+        return { active: false, reason: 'owner_disabled' };
+      }
+      if (key.allowedCidrs.length && !addressAllowed(key.allowedCidrs, address)) return { active: false, reason: 'address' };
+      const holder = row.holder ?? undefined;
+      const at: KeyAtResource[] = [];
+      if (opts.resources) {
+        for (const identifier of opts.resources) {
+          const rs = await resources.find(identifier);
+          const scopes = rs ? scopesAt(key, holder, rs) : [];
+          if (rs && scopes.length) at.push({ resource: rs, scopes });
+        }
+        if (!at.length) return { active: false, reason: 'not_allowed' };
+      }
+      touch(row, address);
+      return { active: true, key, ...(holder ? { holder } : {}), at };
+    },
+  };
+}
+
+function owns(owner: KeyOwner, row: { userId: string | null; clientId: string | null }): boolean {
+  return 'userId' in owner ? row.userId === owner.userId : row.clientId === owner.clientId;
+}
+
+/**
+ * Every live key of a person, revoked: what a password reset, "sign out
+ * everywhere" and disabling the person do to their keys, so that a key minted
+ * with a stolen session does not outlive the owner taking the account back.
+ * A statement for the caller's transaction (the keys go in the same commit
+ * as the rest of that change); it counts the keys it revoked. Service
+ * accounts' keys are never a person's and are not touched.
+ */
+export function revokePersonKeys(db: Db, userId: string, at = new Date()) {
+  return db.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: at, slot: null } });
+}
+
+const ownerMeta = (key: ApiKeyRecord) => (key.owner.kind === 'person' ? { userId: key.owner.id } : { clientId: key.owner.id });
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -1,0 +1,98 @@
+// Mail to people: plain text plus simple HTML, both from nunjucks templates
+// under views/mail/ (`<name>.txt.njk` starts with a `Subject:` line). Sent
+// with nodemailer to SMTP_URL; without one (development and tests only,
+// see src/config/env.ts) each message is written to the log instead —
+// links included, since the log is then the only way to read them.
+//
+// Pages hand messages over with `dispatch` and do not wait for the SMTP
+// server: a page answers in the same time whichever message it sent (or
+// whether the server is slow), and nobody waits on mail to be told "check
+// your inbox". `flush` waits for messages in flight (shutdown, tests).
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import nunjucks from 'nunjucks';
+import { projectRoot } from '../../db/database.ts';
+import type { Logger } from '../../logger.ts';
+
+export type MailTemplate = 'signup-confirm' | 'signup-exists' | 'verify-email' | 'reset-password' | 'reset-unknown' | 'invitation';
+
+export interface MailMessage {
+  to: string;
+  template: MailTemplate;
+  vars: Record<string, unknown>;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export function createMailRenderer(product = 'Latchkey') {
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(projectRoot, 'views', 'mail')), { autoescape: true, throwOnUndefined: false });
+  const plain = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(projectRoot, 'views', 'mail')), { autoescape: false, throwOnUndefined: false });
+  return (template: MailTemplate, vars: Record<string, unknown>): RenderedMail => {
+    const all = { product, ...vars };
+    const [first, ...rest] = plain.render(`${template}.txt.njk`, all).split('\n');
+    if (!first?.startsWith('Subject: ')) throw new Error(`views/mail/${template}.txt.njk must start with a Subject: line`);
+    return { subject: first.slice(9).trim(), text: rest.join('\n').trim() + '\n', html: env.render(`${template}.html.njk`, all) };
+  };
+}
+
+/** What a failed send may log: nodemailer's error kind, the SMTP reply code and the command it answered. */
+function smtpStatus(err: { code?: unknown; responseCode?: unknown; command?: unknown }) {
+  const word = (v: unknown) => (typeof v === 'string' && /^[A-Z][A-Z0-9 _-]{0,30}$/i.test(v) ? v : undefined);
+  return {
+    // Not `code`: the logger redacts that key everywhere (authorization codes).
+    error: word(err.code),
+    reply: typeof err.responseCode === 'number' ? err.responseCode : undefined,
+    command: word(err.command),
+  };
+}
+
+export function createMailer(opts: { smtpUrl: string | undefined; from: string }, log: Logger) {
+  const render = createMailRenderer();
+  const transport = opts.smtpUrl ? nodemailer.createTransport(opts.smtpUrl) : undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  async function send(message: MailMessage): Promise<void> {
+    const mail = render(message.template, message.vars);
+    if (!transport) {
+      // Development only (production refuses mail features without SMTP_URL).
+      log.info({ mail: { to: message.to, subject: mail.subject, text: mail.text } }, 'mail (SMTP_URL is unset: logged instead of sent)');
+      return;
+    }
+    // An address object: nodemailer takes it as one mailbox instead of parsing a list or a display name out of it.
+    await transport.sendMail({ from: opts.from, to: { name: '', address: message.to }, subject: mail.subject, text: mail.text, html: mail.html });
+  }
+
+  return {
+    /** Sends and waits (the admin CLI). */
+    send,
+
+    /**
+     * Sends in the background. A failure is logged with the SMTP status only:
+     * the error's text names the recipient ("550 <ada@…> rejected"), and the
+     * template would say which answer was sent (a reset link, or "no account
+     * here") — both are what the page's identical answer keeps from anyone.
+     */
+    dispatch(message: MailMessage): void {
+      const job = send(message).catch((err: Error & { code?: unknown; responseCode?: unknown; command?: unknown }) => {
+        log.error({ smtp: smtpStatus(err) }, 'mail could not be sent');
+      });
+      inFlight.add(job);
+      void job.finally(() => inFlight.delete(job));
+    },
+
+    /** Waits for the messages handed over so far. */
+    async flush(): Promise<void> {
+      await Promise.all([...inFlight]);
+    },
+
+    close(): void {
+      transport?.close();
+    },
+  };
+}
+
+export type Mailer = ReturnType<typeof createMailer>;

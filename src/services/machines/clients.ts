@@ -1,0 +1,340 @@
+// Registered relying parties. Secrets are generated here (256 bits), shown
+// once, and stored as an HMAC-SHA-256 under a server key: verifying one is a
+// microsecond-scale keyed hash and a constant-time compare, where bcrypt would
+// cost ~250 ms of CPU on every token request (and ignore bytes past 72).
+import { createHmac, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../secrets/constant-time.ts';
+import type { Db } from '../../db/database.ts';
+import { configCache, type ChangeTracker } from './config-cache.ts';
+import { isLoopbackHost } from '../../config/env.ts';
+import { conflict, invalidInput, notFound } from '../../errors.ts';
+import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
+
+export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
+
+export interface ClientMetadata {
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  token_endpoint_auth_method: string;
+  scope: string;
+  id_token_signed_response_alg?: string;
+  /** API (resource-server) scopes this client was granted; unset = none (src/services/apis/api-access.ts). */
+  api_scope?: string;
+  /** APIs this client serves: it may introspect tokens whose audience is one of them. */
+  resource_servers?: string[];
+  /** Every sign-in to this client needs a second factor. */
+  latchkey_require_mfa?: boolean;
+  /** The API a person's authorization is for when it asks for API scopes but names no `resource`. */
+  default_resource?: string;
+}
+
+export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
+
+export interface ClientRecord {
+  clientId: string;
+  name: string;
+  public: boolean;
+  metadata: ClientMetadata;
+  /** Which secrets work (never their values): the current one and, during a rotation's overlap, the previous. */
+  secrets: { current?: { createdAt: Date | null }; previous?: { expiresAt: Date } };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Longest a replaced secret may keep working after a rotation. */
+export const MAX_SECRET_OVERLAP_SECONDS = 30 * 86_400;
+
+export interface CreateClientInput {
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  public?: boolean;
+  scope?: string;
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  idTokenAlg?: (typeof ID_TOKEN_ALGS)[number];
+  /** Also allow the client_credentials grant (confidential clients only). */
+  clientCredentials?: boolean;
+  apiScope?: string;
+  /** Registered resources (API identifiers) this client serves as a resource server. */
+  resourceServers?: string[];
+  requireMfa?: boolean;
+  /** A registered resource the client has API scopes at (see ClientMetadata.default_resource). */
+  defaultResource?: string;
+}
+
+/**
+ * RFC 8252 §7.3/§8.3: plain http only on the loopback interface, where it
+ * cannot be intercepted on the network.
+ *
+ * Redirect URIs are matched exactly, so they must be exact: absolute, no
+ * fragment. Codes travel in them, so plain http is for the loopback interface
+ * only (native and local development apps), unless a development setting
+ * allows it (ALLOW_INSECURE_REDIRECT_URIS).
+ */
+export function checkRedirectUri(uri: string, label = 'redirect URI', allowInsecure = false): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalidInput(`${label} "${uri}" is not an absolute URI`);
+  }
+  if (url.hash || uri.includes('#')) throw invalidInput(`${label} "${uri}" must not contain a fragment`);
+  const scheme = url.protocol.slice(0, -1);
+  // http(s) for web apps; a private-use scheme with a dot (com.example.app:/cb) for native apps (RFC 8252 §7.1).
+  if (!['http', 'https'].includes(scheme) && !scheme.includes('.')) {
+    throw invalidInput(`${label} "${uri}" must use https, http or a reverse-domain private-use scheme`);
+  }
+  if (['http:', 'https:'].includes(url.protocol) && !url.hostname) throw invalidInput(`${label} "${uri}" has no host`);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecure) {
+    throw invalidInput(`${label} "${uri}" uses http: only loopback addresses (localhost, 127.0.0.1, [::1]) may; use https`);
+  }
+  return uri;
+}
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export function checkScope(scope: string): string {
+  const parts = scope.split(/\s+/).filter(Boolean);
+  if (parts.length === 0) throw invalidInput('scope must not be empty');
+  for (const p of parts) if (!SCOPE_TOKEN.test(p)) throw invalidInput(`scope value "${p}" is not a valid scope token`);
+  return [...new Set(parts)].join(' ');
+}
+
+export interface ProviderClientRow {
+  clientId: string;
+  kind: string;
+  name: string;
+  secretHash: string | null;
+  /** A rotated-out secret's HMAC, accepted until previousSecretExpiresAt. */
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: Date | null;
+  metadata: Record<string, unknown>;
+  keys: { jwk: Record<string, unknown>; expiresAt: Date | null }[];
+}
+
+type ClientRow = {
+  id: string;
+  name: string;
+  secretHash: string | null;
+  secretCreatedAt: Date | null;
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: Date | null;
+  metadata: string;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, opts: { allowInsecureRedirectUris?: boolean } = {}) {
+  const findForProvider = configCache(changesTracker, 'clients', async (clientId): Promise<ProviderClientRow | undefined> => {
+    const row = await db.client.findUnique({ where: { id: clientId }, include: { keys: { orderBy: { createdAt: 'asc' } } } });
+    if (!row || row.disabled) return undefined;
+    return {
+      clientId: row.id,
+      kind: row.kind,
+      name: row.name,
+      secretHash: row.secretHash,
+      previousSecretHash: row.previousSecretHash,
+      previousSecretExpiresAt: row.previousSecretExpiresAt,
+      metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+      keys: row.keys.map((k) => ({ jwk: JSON.parse(k.publicJwk) as Record<string, unknown>, expiresAt: k.expiresAt })),
+    };
+  });
+  const digest = (secret: string) => createHmac('sha256', secretKey).update(secret).digest('base64url');
+
+  const previousLive = (row: { previousSecretHash: string | null; previousSecretExpiresAt: Date | null }, now = Date.now()) =>
+    row.previousSecretHash !== null && row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt.getTime() > now;
+
+  function toRecord(row: ClientRow): ClientRecord {
+    return {
+      clientId: row.id,
+      name: row.name,
+      public: row.secretHash === null,
+      metadata: JSON.parse(row.metadata),
+      secrets: {
+        ...(row.secretHash ? { current: { createdAt: row.secretCreatedAt } } : {}),
+        ...(previousLive(row) ? { previous: { expiresAt: row.previousSecretExpiresAt! } } : {}),
+      },
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  function checkName(input: string): string {
+    const name = input.trim();
+    if (!name) throw invalidInput('client name must not be empty');
+    return name;
+  }
+
+  /** The client's registration, checked: one set of rules for creating and for changing a client. */
+  async function buildMetadata(input: CreateClientInput): Promise<ClientMetadata> {
+    if (input.clientCredentials && input.public) throw invalidInput('a --public client cannot use client credentials');
+    const resourceServers = [...new Set(input.resourceServers ?? [])];
+    if (resourceServers.length && input.public) throw invalidInput('a --public client cannot be a resource server (it cannot authenticate to introspect)');
+    if (resourceServers.length) {
+      const known = new Set((await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier));
+      const unknown = resourceServers.filter((r) => !known.has(r));
+      if (unknown.length) throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
+    }
+    let defaultResource: string | undefined;
+    if (input.defaultResource !== undefined) {
+      const rs = await db.resourceServer.findUnique({ where: { identifier: input.defaultResource } });
+      if (!rs) throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      const granted = new Set(input.apiScope ? checkScope(input.apiScope).split(' ') : []);
+      if (!rs.scope.split(' ').some((s) => granted.has(s))) {
+        throw invalidInput(`--default-resource ${rs.identifier}: the client must be granted one of its scopes (${rs.scope}) with --api-scope`);
+      }
+      defaultResource = rs.identifier;
+    }
+    // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
+    const interactive = input.redirectUris.length > 0;
+    if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
+    const grantTypes = [
+      ...(interactive ? ['authorization_code', 'refresh_token'] : []),
+      ...(input.clientCredentials ? ['client_credentials'] : []),
+    ];
+    return {
+      redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u, 'redirect URI', opts.allowInsecureRedirectUris)),
+      post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris)),
+      grant_types: grantTypes,
+      response_types: interactive ? ['code'] : [],
+      token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
+      scope: checkScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
+      ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
+      ...(input.apiScope ? { api_scope: checkScope(input.apiScope) } : {}),
+      ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
+      ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
+      ...(defaultResource ? { default_resource: defaultResource } : {}),
+    };
+  }
+
+  /** A stored client as the input that would create it, so that a change can be applied and re-checked. */
+  function inputOf(record: ClientRecord): CreateClientInput {
+    const m = record.metadata;
+    return {
+      name: record.name,
+      redirectUris: m.redirect_uris,
+      postLogoutRedirectUris: m.post_logout_redirect_uris,
+      public: record.public,
+      scope: m.scope,
+      tokenEndpointAuthMethod: m.token_endpoint_auth_method === 'client_secret_post' ? 'client_secret_post' : m.token_endpoint_auth_method === 'client_secret_basic' ? 'client_secret_basic' : undefined,
+      idTokenAlg: m.id_token_signed_response_alg as CreateClientInput['idTokenAlg'],
+      clientCredentials: m.grant_types.includes('client_credentials'),
+      apiScope: m.api_scope,
+      resourceServers: m.resource_servers,
+      requireMfa: m.latchkey_require_mfa,
+      defaultResource: m.default_resource,
+    };
+  }
+
+  return {
+    /**
+     * A presented secret against the client's current secret and, until its
+     * expiry, the one a rotation replaced. From the node's client cache
+     * (src/services/machines/config-cache.ts), so no database read per request.
+     */
+    async verifySecret(clientId: string, presented: string): Promise<boolean> {
+      const row = await findForProvider(clientId);
+      if (!row?.secretHash) return false;
+      const presentedHash = digest(presented);
+      if (constantTimeEqual(presentedHash, row.secretHash)) return true;
+      return previousLive(row) && constantTimeEqual(presentedHash, row.previousSecretHash!);
+    },
+
+    /**
+     * A new secret that works at once; the current one keeps working for
+     * `overlapSeconds` (0: not at all), so that the app can be redeployed with
+     * the new one without an outage. A secret replaced earlier and still in
+     * its overlap stops working now: at most two secrets at a time.
+     */
+    async rotateSecret(clientId: string, overlapSeconds: number, precondition?: (current: ClientRecord) => void): Promise<{ client: ClientRecord; clientSecret: string }> {
+      if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP_SECONDS) {
+        throw invalidInput(`overlap must be a whole number of seconds from 0 to ${MAX_SECRET_OVERLAP_SECONDS}`);
+      }
+      const current = await this.get(clientId);
+      precondition?.(current);
+      if (current.public) throw conflict(`client ${clientId} is public: it has no secret to rotate`);
+      const row = await db.client.findUniqueOrThrow({ where: { id: clientId } });
+      const clientSecret = randomBytes(32).toString('base64url');
+      const now = new Date();
+      // Conditional on the secret still being the one read: of two rotations racing, one wins.
+      const { count } = await db.client.updateMany({
+        where: { id: clientId, secretHash: row.secretHash },
+        data: {
+          secretHash: digest(clientSecret),
+          secretCreatedAt: now,
+          previousSecretHash: overlapSeconds > 0 ? row.secretHash : null,
+          previousSecretExpiresAt: overlapSeconds > 0 ? new Date(now.getTime() + overlapSeconds * 1000) : null,
+        },
+      });
+      if (count !== 1) throw conflict(`client ${clientId}'s secret changed meanwhile; try again`);
+      await changesTracker.changed('clients');
+      return { client: await this.get(clientId), clientSecret };
+    },
+
+    async create(input: CreateClientInput): Promise<{ client: ClientRecord; clientSecret?: string }> {
+      const name = checkName(input.name);
+      const metadata = await buildMetadata(input);
+      const clientId = randomBytes(16).toString('base64url');
+      const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
+      const row = await db.client.create({
+        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date() : null, metadata: JSON.stringify(metadata) },
+      });
+      await changesTracker.changed('clients');
+      return { client: toRecord(row), clientSecret };
+    },
+
+    /** Changes a client's registration (never its secret or whether it is public), by the same rules as creating it. */
+    async update(clientId: string, changes: Partial<Omit<CreateClientInput, 'public'>>, precondition?: (current: ClientRecord) => void): Promise<ClientRecord> {
+      const current = await this.get(clientId);
+      precondition?.(current);
+      const next = { ...inputOf(current), ...changes, public: current.public };
+      const name = checkName(next.name);
+      const metadata = await buildMetadata(next);
+      const row = await db.client.update({ where: { id: clientId }, data: { name, metadata: JSON.stringify(metadata) } });
+      await changesTracker.changed('clients');
+      return toRecord(row);
+    },
+
+    async list(): Promise<ClientRecord[]> {
+      return (await db.client.findMany({ where: { kind: 'app' }, orderBy: { createdAt: 'asc' } })).map(toRecord);
+    },
+
+    async page(req: PageRequest = {}): Promise<Page<ClientRecord>> {
+      const k = keyset('createdAt', req);
+      const rows = await db.client.findMany({ where: { AND: [{ kind: 'app' }, k.where] }, orderBy: k.orderBy, take: k.take });
+      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), toRecord);
+    },
+
+    async get(clientId: string): Promise<ClientRecord> {
+      const row = await db.client.findUnique({ where: { id: clientId } });
+      if (!row || row.kind !== 'app') throw notFound(`client ${clientId}`);
+      return toRecord(row);
+    },
+
+    /**
+     * Deletes the client with its grants, codes and stored tokens. JWT access
+     * tokens already issued verify offline until they expire at other resource
+     * servers; Latchkey's own APIs refuse them at once (src/api/bearer-auth.ts).
+     */
+    async delete(clientId: string, precondition?: (current: ClientRecord) => void): Promise<void> {
+      if (precondition) precondition(await this.get(clientId));
+      const [{ count }] = await db.$transaction([
+        db.client.deleteMany({ where: { id: clientId, kind: 'app' } }),
+        db.oidcPayload.deleteMany({ where: { clientId } }),
+      ]);
+      if (count === 0) throw notFound(`client ${clientId}`);
+      await changesTracker.changed('clients');
+    },
+
+    /**
+     * What oidc-provider needs of an enabled client, with a service account's
+     * keys (the caller drops those past their expiry): from memory, loaded
+     * once per change of any client (src/services/machines/config-cache.ts).
+     */
+    findForProvider,
+  };
+}
+
+export type ClientService = ReturnType<typeof createClientService>;

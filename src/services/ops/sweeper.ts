@@ -1,0 +1,26 @@
+// Keeps every table that grows with traffic bounded: expired provider
+// artifacts (sessions, codes, tokens, used jtis, sign-in states, passkey
+// challenges), expired single-use links, expired rate-limit and lockout
+// counters, audit rows past the retention. Plain deletes by
+// indexed columns, so any number of nodes may run it at once.
+import type { Db } from '../../db/database.ts';
+
+export interface SweepResult {
+  artifacts: number;
+  counters: number;
+  lockouts: number;
+  links: number;
+  audit: number;
+}
+
+export async function sweep(db: Db, opts: { auditRetentionDays: number }, now = new Date()): Promise<SweepResult> {
+  const auditCutoff = new Date(now.getTime() - opts.auditRetentionDays * 86_400_000);
+  const [artifacts, counters, lockouts, links, audit] = await Promise.all([
+    db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.rateLimit.deleteMany({ where: { expire: { lt: now } } }),
+    db.lockout.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.linkToken.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.auditEvent.deleteMany({ where: { at: { lt: auditCutoff } } }),
+  ]);
+  return { artifacts: artifacts.count, counters: counters.count, lockouts: lockouts.count, links: links.count, audit: audit.count };
+}

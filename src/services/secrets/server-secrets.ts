@@ -1,0 +1,19 @@
+// Secrets the server makes for itself (cookie-signing keys, the HMAC key for
+// client secrets). Stored encrypted in the database so that every node
+// sharing the database uses the same ones.
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../db/database.ts';
+import type { SecretBox } from './secret-box.ts';
+
+const purpose = (name: string) => `server-secret:${name}`;
+
+/** Reads a secret, creating it on first use; safe when two nodes race. */
+export async function getOrCreateSecret(db: Db, box: SecretBox, name: string, bytes = 32): Promise<string> {
+  const existing = await db.serverSecret.findUnique({ where: { name } });
+  if (existing) return box.open(existing.valueEnc, purpose(name));
+  const value = randomBytes(bytes).toString('base64url');
+  await db.serverSecret.createMany({ data: [{ name, valueEnc: box.seal(value, purpose(name)) }] }).catch(() => undefined);
+  // Whoever won the race, everyone reads the stored row.
+  const row = await db.serverSecret.findUniqueOrThrow({ where: { name } });
+  return box.open(row.valueEnc, purpose(name));
+}
