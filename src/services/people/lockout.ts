@@ -57,21 +57,27 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
 
     /** Counts an attempt before it is checked; refused when locked or when the window's attempts are spent. */
     async reserve(key: string, now = new Date()): Promise<Reservation> {
-      if ((await take(key, now)).count === 1) return { ok: true };
-      let row = await db.lockout.findUnique({ where: { key } });
-      if (!row) {
-        // The first attempt for this key creates its row with itself counted.
-        try {
-          await db.lockout.create({ data: { key, failedAttempts: 1, expiresAt: expiry(now) } });
-          return { ok: true };
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'P2002') throw err;
-          // Another node or request created it first: take a place like everyone else.
-          if ((await take(key, now)).count === 1) return { ok: true };
-          row = await db.lockout.findUnique({ where: { key } });
+      // A few rounds: an update that found no row can meet a row another
+      // request created a moment later, with places still free. That is a
+      // lost race, not a lock: take a place again rather than refuse.
+      for (let round = 0; round < 3; round++) {
+        if ((await take(key, now)).count === 1) return { ok: true };
+        const row = await db.lockout.findUnique({ where: { key } });
+        if (!row) {
+          // The first attempt for this key creates its row with itself counted.
+          try {
+            await db.lockout.create({ data: { key, failedAttempts: 1, expiresAt: expiry(now) } });
+            return { ok: true };
+          } catch (err) {
+            if ((err as { code?: string }).code !== 'P2002') throw err;
+            continue; // another node or request created it first
+          }
         }
+        const locked = row.lockedUntil !== null && row.lockedUntil > now;
+        if (locked || row.failedAttempts >= policy.threshold) return { ok: false, until: lockEnd(row, now) };
       }
-      return { ok: false, until: lockEnd(row, now) };
+      // Still contested after every round: refuse this one, as if the lock were due.
+      return { ok: false, until: lockEnd(await db.lockout.findUnique({ where: { key } }), now) };
     },
 
     /** The reserved attempt failed. Returns the lock end when this failure set the lock. */
