@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import type { Logger } from '../../logger.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 export interface TokenFailure {
   /** The authenticated client, or the one the request claimed to be (`authenticated` says which). */
@@ -102,7 +103,7 @@ export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
       await upsert();
     } catch (err) {
       // Two nodes creating the same hour's row at once: the loser adds to the winner's.
-      if ((err as { code?: string }).code !== 'P2002') throw err;
+      if (!isUniqueViolation(err)) throw err;
       await upsert();
     }
   }

@@ -21,6 +21,7 @@ import type { ResourceServerRecord, ResourceServerService } from '../apis/resour
 import type { ServiceAccountService } from '../machines/service-accounts.ts';
 import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from '../admin/token-usage.ts';
 import type { UserService } from '../people/users.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 /** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
 export const TOUCH_EVERY_MS = 60_000;
@@ -227,7 +228,7 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
         return await db.apiKey.create({ data: { ...data, slot: free[randomInt(free.length)]! } });
       } catch (err) {
         // Another creation took that place first: look again.
-        if ((err as { code?: string }).code !== 'P2002') throw err;
+        if (!isUniqueViolation(err)) throw err;
       }
     }
     throw conflict('too many API keys are being made for this owner at once; retry');

@@ -7,6 +7,7 @@ import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { checkScope } from '../machines/clients.ts';
 import { configCache, type ChangeTracker } from '../machines/config-cache.ts';
 import { checkRole } from '../people/users.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 export interface ResourceServerRecord {
   identifier: string;
@@ -147,7 +148,7 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
         await changes.changed('resources');
         return created;
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw conflict(`resource ${input.identifier} already exists`);
+        if (isUniqueViolation(err)) throw conflict(`resource ${input.identifier} already exists`);
         throw err;
       }
     },
@@ -198,7 +199,7 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
           return;
         } catch (err) {
           // Another node registered it first: carry on with its row.
-          if ((err as { code?: string }).code !== 'P2002') throw err;
+          if (!isUniqueViolation(err)) throw err;
           row = await db.resourceServer.findUniqueOrThrow({ where: { identifier } });
         }
       }

@@ -20,6 +20,7 @@ import type {
 } from '@simplewebauthn/server';
 import type { Db } from '../../db/database.ts';
 import { invalidInput } from '../../errors.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 // Loaded on the first passkey ceremony, not at start: 22 MB and ~0.3 s that
 // a server whose people never add a passkey does not need (bench/README.md).
@@ -156,7 +157,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
           },
         });
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') return { ok: false, message: 'That passkey is already registered.' };
+        if (isUniqueViolation(err)) return { ok: false, message: 'That passkey is already registered.' };
         throw err;
       }
       return { ok: true, id: credential.id, name: finalName };

@@ -21,7 +21,7 @@
 //   (src/services/links/link-tokens.ts); every message counts against the
 //   recipient's budget (src/services/links/mail-throttle.ts).
 import type { Config } from '../../config/env.ts';
-import { conflict, invalidInput } from '../../errors.ts';
+import { AppError, conflict, invalidInput } from '../../errors.ts';
 import { actorName, type AuditService, type RequestMeta } from '../admin/audit.ts';
 import type { LinkRefusal, LinkTokenService } from './link-tokens.ts';
 import type { LockoutService } from '../people/lockout.ts';
@@ -138,7 +138,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
           return { ok: true, userId: user.id, email: user.email, created: true };
         } catch (err) {
           // Confirmed twice (two sign-ups for one address), or an operator was quicker.
-          if ((err as { code?: string }).code === 'conflict') return { ok: false, reason: 'exists' };
+          if (err instanceof AppError && err.code === 'conflict') return { ok: false, reason: 'exists' };
           throw err;
         }
       }
@@ -243,7 +243,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
         await audit.record('invitation_accepted', { ...meta, userId: user.id });
         return { ok: true, userId: user.id, email: user.email };
       } catch (err) {
-        if ((err as { code?: string }).code === 'conflict') return { ok: false, reason: 'exists' };
+        if (err instanceof AppError && err.code === 'conflict') return { ok: false, reason: 'exists' };
         throw err;
       }
     },

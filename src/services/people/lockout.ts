@@ -16,6 +16,7 @@
 // starts over.
 import { createHmac } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 export interface LockoutPolicy {
   threshold: number;
@@ -65,7 +66,7 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
           await db.lockout.create({ data: { key, failedAttempts: 1, expiresAt: expiry(now) } });
           return { ok: true };
         } catch (err) {
-          if ((err as { code?: string }).code !== 'P2002') throw err;
+          if (!isUniqueViolation(err)) throw err;
           // Another node or request created it first: take a place like everyone else.
           if ((await take(key, now)).count === 1) return { ok: true };
           row = await db.lockout.findUnique({ where: { key } });

@@ -6,6 +6,7 @@ import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { revokePersonKeys } from '../api-keys/api-keys.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 /** A person as every caller sees them: the fields findAccount's prepared lookup reads. */
 export type PublicUser = StoredAccount;
@@ -66,7 +67,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
     try {
       return await write();
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw conflict(`a user with email ${email} already exists`);
+      if (isUniqueViolation(err)) throw conflict(`a user with email ${email} already exists`);
       throw err;
     }
   };
@@ -91,7 +92,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
           select: publicFields,
         });
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw conflict(`a user with email ${email} already exists`);
+        if (isUniqueViolation(err)) throw conflict(`a user with email ${email} already exists`);
         throw err;
       }
     },
@@ -202,7 +203,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
         await db.userRole.create({ data: { userId: id, role } });
         return true;
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') return false;
+        if (isUniqueViolation(err)) return false;
         throw err;
       }
     },
