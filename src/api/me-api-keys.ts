@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { PersonBudget } from '../middleware/koa-rate-limit.ts';
 import type { Runtime } from '../runtime.ts';
 import { describeDuration } from '../services/api-keys/api-key-format.ts';
-import { PageQuery } from './admin/schemas.ts';
+import { PageQuery, scope } from './admin/schemas.ts';
 import type { ApiKeyRecord } from '../services/api-keys/api-keys.ts';
 import { insufficientUserAuthentication, type ApiCaller } from './bearer-auth.ts';
 import { problem } from './problem.ts';
@@ -47,7 +47,7 @@ const CreatedApiKey = ApiKey.extend({ key: z.string().describe('the key itself: 
 const CreateApiKey = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(100),
   description: z.string().max(500).optional(),
-  scope: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope values'),
+  scope,
   resource: z.url().optional().describe('bind the key to this API (its resource identifier)'),
   expires: z
     .string()

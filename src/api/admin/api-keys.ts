@@ -4,10 +4,9 @@ import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administrati
 import { apiKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
-import { PageQuery, pageBody, pageOf } from './schemas.ts';
+import { PageQuery, pageBody, pageOf, scope } from './schemas.ts';
 
 const tags = ['api keys'];
-const scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope values');
 
 const AdminApiKey = z.object({
   id: z.string(),

@@ -4,11 +4,13 @@
 import { z } from 'zod';
 import { isReservedClientId } from '../../services/machines/built-in-clients.ts';
 import { PERSON_CLAIMS } from '../../services/apis/resource-servers.ts';
+import { SCOPE_VALUE, SCOPE_VALUE_MESSAGE } from '../../services/apis/scope-names.ts';
 
 const id = (description: string) => z.string().min(1).max(200).describe(description);
 const timestamp = z.iso.datetime({ offset: true });
 const nullableTimestamp = timestamp.nullable();
-const scope = z.string().min(1).max(2000).regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
+/** A scope value (src/services/apis/scope-names.ts): space-separated scope tokens. */
+export const scope = z.string().min(1).max(2000).regex(SCOPE_VALUE, SCOPE_VALUE_MESSAGE);
 const uri = z.string().min(1).max(2000);
 
 // ---- paging ----------------------------------------------------------------

@@ -14,7 +14,7 @@ import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts
 import { splitScope } from '../apis/api-access.ts';
 import { checkApiKeyShape, describeDuration, generateApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
 import type { AuditService, RequestMeta } from '../admin/audit.ts';
-import { checkScope } from '../machines/clients.ts';
+import { checkScope } from '../apis/scope-names.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 import { personScopesAt, whyNotHeld } from '../apis/person-scopes.ts';
 import type { ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';

@@ -4,7 +4,7 @@
 // for machines only; the rule itself is src/services/apis/person-scopes.ts).
 import type { Db } from '../../db/database.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
-import { checkScope } from '../machines/clients.ts';
+import { checkScope } from './scope-names.ts';
 import { configCache, type ChangeTracker } from '../machines/config-cache.ts';
 import { checkRole } from '../people/users.ts';
 import { isUniqueViolation } from '../../db/errors.ts';

@@ -7,6 +7,7 @@ import { constantTimeEqual } from '../secrets/constant-time.ts';
 import type { Db } from '../../db/database.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
 import { isLoopbackHost } from '../../config/env.ts';
+import { checkScope } from '../apis/scope-names.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 
@@ -91,15 +92,6 @@ export function checkRedirectUri(uri: string, label = 'redirect URI', allowInsec
     throw invalidInput(`${label} "${uri}" uses http: only loopback addresses (localhost, 127.0.0.1, [::1]) may; use https`);
   }
   return uri;
-}
-
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-export function checkScope(scope: string): string {
-  const parts = scope.split(/\s+/).filter(Boolean);
-  if (parts.length === 0) throw invalidInput('scope must not be empty');
-  for (const p of parts) if (!SCOPE_TOKEN.test(p)) throw invalidInput(`scope value "${p}" is not a valid scope token`);
-  return [...new Set(parts)].join(' ');
 }
 
 export interface ProviderClientRow {

@@ -7,7 +7,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import type { Db } from '../../db/database.ts';
 import { invalidInput, notFound, conflict } from '../../errors.ts';
 import { isReservedClientId } from './built-in-clients.ts';
-import { checkScope } from './clients.ts';
+import { checkScope } from '../apis/scope-names.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
