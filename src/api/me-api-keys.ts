@@ -15,8 +15,8 @@
 import { z } from 'zod';
 import type { PersonBudget } from '../middleware/koa-rate-limit.ts';
 import type { Runtime } from '../runtime.ts';
-import { describeDuration } from '../services/api-keys/api-key-format.ts';
-import { PageQuery, scope } from './admin/schemas.ts';
+import { describeDuration } from '../config/durations.ts';
+import { expiry, PageQuery, scope } from './admin/schemas.ts';
 import type { ApiKeyRecord } from '../services/api-keys/api-keys.ts';
 import { insufficientUserAuthentication, type ApiCaller } from './bearer-auth.ts';
 import { problem } from './problem.ts';
@@ -49,10 +49,7 @@ const CreateApiKey = z.strictObject({
   description: z.string().max(500).optional(),
   scope,
   resource: z.url().optional().describe('bind the key to this API (its resource identifier)'),
-  expires: z
-    .string()
-    .regex(/^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/, 'must be a duration (90d, 12h, 30m, 2w) or a date (2027-01-31 or 2027-01-31T00:00:00Z)')
-    .optional(),
+  expires: expiry.optional(),
   allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
 });
 

@@ -32,10 +32,10 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]
                 (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret | --shared-secret-stdin)
-                [--grant jwt-bearer] [--grant client_credentials] [--key-expires DATE]
+                [--grant jwt-bearer] [--grant client_credentials] [--key-expires 90d|DATE]
                 [--client-id ID]   (keep a partner's existing id)
                 [--self-signed-tokens [--self-signed-max-lifetime SECONDS]]   (default 900)
-  service-account add-key ID --jwks-file FILE [--key-expires DATE]
+  service-account add-key ID --jwks-file FILE [--key-expires 90d|DATE]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
                 [--claims "email email_verified name roles"]   (person claims in its access tokens)

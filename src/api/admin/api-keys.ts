@@ -4,7 +4,7 @@ import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administrati
 import { apiKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
-import { PageQuery, pageBody, pageOf, scope } from './schemas.ts';
+import { expiry, PageQuery, pageBody, pageOf, scope } from './schemas.ts';
 
 const tags = ['api keys'];
 
@@ -48,7 +48,7 @@ const CreateAdminApiKey = z.strictObject({
   description: z.string().max(500).optional(),
   scope,
   resource: z.url().optional().describe('bind the key to this API'),
-  expires: z.string().regex(/^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/, 'must be a duration (90d, 12h, 30m, 2w) or a date').optional(),
+  expires: expiry.optional(),
   allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
 }).meta({ id: 'CreateAdminApiKey' });
 

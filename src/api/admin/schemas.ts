@@ -2,6 +2,7 @@
 // against them, and the OpenAPI document is generated from them. Responses
 // are the views of src/api/views.ts (shared with the CLI's --json).
 import { z } from 'zod';
+import { EXPIRY_HINT, EXPIRY_SYNTAX } from '../../config/durations.ts';
 import { isReservedClientId } from '../../services/machines/built-in-clients.ts';
 import { PERSON_CLAIMS } from '../../services/apis/resource-servers.ts';
 import { SCOPE_VALUE, SCOPE_VALUE_MESSAGE } from '../../services/apis/scope-names.ts';
@@ -12,6 +13,8 @@ const nullableTimestamp = timestamp.nullable();
 /** A scope value (src/services/apis/scope-names.ts): space-separated scope tokens. */
 export const scope = z.string().min(1).max(2000).regex(SCOPE_VALUE, SCOPE_VALUE_MESSAGE);
 const uri = z.string().min(1).max(2000);
+/** An expiry (src/config/durations.ts): a duration from now or a date. */
+export const expiry = z.string().regex(EXPIRY_SYNTAX, `must be ${EXPIRY_HINT}`);
 
 // ---- paging ----------------------------------------------------------------
 
