@@ -33,6 +33,19 @@ export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
     next_cursor: z.string().optional().describe('present when there are more: pass it as `cursor`'),
   }).meta({ id });
 
+// ---- API keys -----------------------------------------------------------------
+// (The key itself is ApiKey in src/api/views.ts, beside its view.)
+
+/** What a new key is made of, in both JSON APIs (the admin API adds its owner). */
+export const apiKeyFields = {
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  description: z.string().max(500).optional(),
+  scope,
+  resource: z.url().optional().describe('bind the key to this API (its resource identifier)'),
+  expires: expiry.optional(),
+  allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
+};
+
 // ---- clients ---------------------------------------------------------------
 
 export const ClientSecretInfo = z.object({
