@@ -8,12 +8,6 @@ import { decodeJwt } from 'jose';
 import type { Context } from 'koa';
 import { TOKEN_EXCHANGE } from './grants/token-exchange.ts';
 
-/** At most one of the two: a named client, or else the digest of an API key sent as the only credential. */
-export interface ClaimedCaller {
-  client?: string;
-  key?: string;
-}
-
 /**
  * Whether a token request is a key exchange sent without client
  * authentication: the key is its only credential, and the built-in client
@@ -60,7 +54,8 @@ function claimedKey(ctx: Context): string | undefined {
   return createHash('sha256').update(body.subject_token).digest('base64url').slice(0, 22);
 }
 
-export function claimedCaller(ctx: Context): ClaimedCaller {
+/** At most one of the two: a named client, or else the digest of an API key sent as the only credential. */
+export function claimedCaller(ctx: Context): { client?: string; key?: string } {
   const client = claimedClient(ctx);
   if (client) return { client };
   const key = claimedKey(ctx);
