@@ -22,6 +22,7 @@ import { keyStatus, rotateSigningKey, type SigningAlg } from '../secrets/signing
 import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
 import type { PublicUser, UserChanges, UserService } from '../people/users.ts';
+import type { Clock } from '../../clock.ts';
 
 /** The scope that allows every admin API call; the read scope allows reads only. */
 export const ADMIN_SCOPE = 'latchkey:admin';
@@ -48,6 +49,7 @@ export interface AdministrationDeps {
   apiKeys: ApiKeyService;
   /** The wire shape of each object, whose fields the audit trail names when they change. */
   describe: AuditViews;
+  clock: Clock;
 }
 
 /**
@@ -278,7 +280,7 @@ export function createAdministration(deps: AdministrationDeps) {
 
       /** Stages a new key: published at each node's next key refresh, signing after KEY_ROTATION_DELAY. */
       async rotate(actor: Actor, alg: SigningAlg, meta?: RequestMeta) {
-        const activatesAt = new Date(Date.now() + deps.keyRotationDelay * 1000);
+        const activatesAt = new Date(deps.clock.now() + deps.keyRotationDelay * 1000);
         const kid = await rotateSigningKey(deps.db, deps.box, alg, activatesAt);
         await audit.recordChange(actor, 'signing_key.rotated', { kind: 'signing_key', id: kid }, { alg, activates_at: activatesAt.toISOString() }, meta);
         return { kid, alg, activatesAt };

@@ -23,6 +23,7 @@ import type { ServiceAccountService } from '../machines/service-accounts.ts';
 import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from '../admin/token-usage.ts';
 import type { UserService } from '../people/users.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
+import type { Clock } from '../../clock.ts';
 
 /** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
 export const TOUCH_EVERY_MS = 60_000;
@@ -139,8 +140,8 @@ export interface ApiKeyServiceDeps {
   maxPerOwner: number;
   /** Counts uses from new addresses per key and hour, and bounds their rows (src/services/admin/token-usage.ts). */
   usage: Pick<TokenUsage, 'keyNewAddress'>;
-  /** The time, as milliseconds since the epoch (tests move it). */
-  now?: () => number;
+  /** The time (src/clock.ts; tests move it). */
+  clock: Clock;
 }
 
 
@@ -148,7 +149,8 @@ export interface ApiKeyServiceDeps {
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
 
-export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, clock }: ApiKeyServiceDeps) {
+  const now = () => clock.now();
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
@@ -459,7 +461,7 @@ function owns(owner: KeyOwner, row: { userId: string | null; clientId: string | 
  * as the rest of that change); it counts the keys it revoked. Service
  * accounts' keys are never a person's and are not touched.
  */
-export function revokePersonKeys(db: Db, userId: string, at = new Date()) {
+export function revokePersonKeys(db: Db, userId: string, at: Date) {
   return db.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: at, slot: null } });
 }
 

@@ -10,6 +10,7 @@ import { isLoopbackHost } from '../../config/env.ts';
 import { checkScope } from '../apis/scope-names.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
+import type { Clock } from '../../clock.ts';
 
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 
@@ -118,7 +119,7 @@ type ClientRow = {
   updatedAt: Date;
 };
 
-export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, opts: { allowInsecureRedirectUris?: boolean } = {}) {
+export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, clock: Clock, opts: { allowInsecureRedirectUris?: boolean } = {}) {
   const findForProvider = configCache(changesTracker, 'clients', async (clientId): Promise<ProviderClientRow | undefined> => {
     const row = await db.client.findUnique({ where: { id: clientId }, include: { keys: { orderBy: { createdAt: 'asc' } } } });
     if (!row || row.disabled) return undefined;
@@ -135,7 +136,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
   });
   const digest = (secret: string) => createHmac('sha256', secretKey).update(secret).digest('base64url');
 
-  const previousLive = (row: { previousSecretHash: string | null; previousSecretExpiresAt: Date | null }, now = Date.now()) =>
+  const previousLive = (row: { previousSecretHash: string | null; previousSecretExpiresAt: Date | null }, now = clock.now()) =>
     row.previousSecretHash !== null && row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt.getTime() > now;
 
   function toRecord(row: ClientRow): ClientRecord {
@@ -249,7 +250,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       if (current.public) throw conflict(`client ${clientId} is public: it has no secret to rotate`);
       const row = await db.client.findUniqueOrThrow({ where: { id: clientId } });
       const clientSecret = randomBytes(32).toString('base64url');
-      const now = new Date();
+      const now = new Date(clock.now());
       // Conditional on the secret still being the one read: of two rotations racing, one wins.
       const { count } = await db.client.updateMany({
         where: { id: clientId, secretHash: row.secretHash },
@@ -271,7 +272,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
       const row = await db.client.create({
-        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date() : null, metadata: JSON.stringify(metadata) },
+        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date(clock.now()) : null, metadata: JSON.stringify(metadata) },
       });
       await changesTracker.changed('clients');
       return { client: toRecord(row), clientSecret };

@@ -5,6 +5,7 @@
 // A change is seen at once on the node (or CLI) that made it and within
 // CHECK_EVERY_MS on every other node; no node ever needs restarting.
 import type { Db } from '../../db/database.ts';
+import type { Clock } from '../../clock.ts';
 
 export type ConfigKind = 'clients' | 'resources';
 
@@ -19,7 +20,7 @@ export interface ChangeTracker {
   onChange(kind: ConfigKind, clear: () => void): void;
 }
 
-export function createChangeTracker(db: Db, checkEveryMs = CHECK_EVERY_MS): ChangeTracker {
+export function createChangeTracker(db: Db, clock: Clock, checkEveryMs = CHECK_EVERY_MS): ChangeTracker {
   const seen = new Map<string, number>();
   const listeners = new Map<string, Array<() => void>>();
   const clear = (kind: string) => listeners.get(kind)?.forEach((fn) => fn());
@@ -33,12 +34,12 @@ export function createChangeTracker(db: Db, checkEveryMs = CHECK_EVERY_MS): Chan
         seen.set(name, version);
       }
     }
-    checkedAt = Date.now();
+    checkedAt = clock.now();
   }
 
   return {
     async fresh() {
-      if (Date.now() - checkedAt < checkEveryMs) return;
+      if (clock.now() - checkedAt < checkEveryMs) return;
       checking ??= check().finally(() => (checking = undefined));
       await checking;
     },

@@ -7,6 +7,7 @@ import { revokePersonKeys } from '../api-keys/api-keys.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
+import type { Clock } from '../../clock.ts';
 
 /** A person as every caller sees them: the fields findAccount's prepared lookup reads. */
 export type PublicUser = StoredAccount;
@@ -62,7 +63,7 @@ export interface UserChanges {
   disabled?: boolean;
 }
 
-export function createUserService(db: Db, accounts: AccountStore, opts: { bcryptCost: number }) {
+export function createUserService(db: Db, accounts: AccountStore, clock: Clock, opts: { bcryptCost: number }) {
   const uniqueEmail = async <T>(email: string, write: () => Promise<T>): Promise<T> => {
     try {
       return await write();
@@ -171,7 +172,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       const [{ count }, , keys] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { passwordHash, emailVerified: true } }),
         db.oidcPayload.deleteMany({ where: { accountId: id } }),
-        revokePersonKeys(db, id),
+        revokePersonKeys(db, id, new Date(clock.now())),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
       return { apiKeysRevoked: keys.count };
@@ -227,7 +228,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       const [{ count }] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { disabled } }),
         db.apiKey.updateMany({ where: { userId: id }, data: { ownerDisabled: disabled } }),
-        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id)] : []),
+        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id, new Date(clock.now()))] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
     },
