@@ -5,6 +5,7 @@ import type { Config } from './config/env.ts';
 import { openStorage, type Db, type QueryObserver } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
+import { ambientTransactions } from './db/transactions.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createClientService, type ClientService } from './services/machines/clients.ts';
@@ -81,7 +82,9 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     poolSize: config.databasePoolSize,
     onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
   });
-  const { db } = storage;
+  // Every service gets the client that joins an administrative change's transaction (src/db/transactions.ts).
+  const transactions = ambientTransactions(storage.db);
+  const { db } = transactions;
   const box = createSecretBox(kek.key);
   let clientSecretKey: Buffer;
   let recoveryKey: Buffer;
@@ -140,6 +143,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     maxPerOwner: config.apiKeys.maxPerOwner,
     usage: tokenUsage,
     clock,
+    log,
   });
   const admin = createAdministration({
     issuer: config.issuer,
@@ -157,6 +161,13 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     apiKeys,
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
     clock,
+    transaction: async (fn) => {
+      try {
+        return await transactions.inTransaction(fn);
+      } finally {
+        changes.forget();
+      }
+    },
   });
   return {
     config,

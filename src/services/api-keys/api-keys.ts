@@ -22,7 +22,8 @@ import type { ResourceServerRecord, ResourceServerService } from '../apis/resour
 import type { ServiceAccountService } from '../machines/service-accounts.ts';
 import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from '../admin/token-usage.ts';
 import type { UserService } from '../people/users.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { describeDbError, isUniqueViolation } from '../../db/errors.ts';
+import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../clock.ts';
 
 /** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
@@ -142,6 +143,8 @@ export interface ApiKeyServiceDeps {
   usage: Pick<TokenUsage, 'keyNewAddress'>;
   /** The time (src/clock.ts; tests move it). */
   clock: Clock;
+  /** Where a failed last-use write is said (no caller waits for it). */
+  log?: Logger;
 }
 
 
@@ -149,7 +152,7 @@ export interface ApiKeyServiceDeps {
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
 
-export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, clock }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, clock, log }: ApiKeyServiceDeps) {
   const now = () => clock.now();
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
@@ -315,7 +318,13 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
         data: { lastUsedAt: new Date(at), ...(ip ? { lastUsedIp: ip } : {}) },
       });
     };
-    work().catch(() => touched.delete(row.id)).finally(() => recording.delete(pending));
+    work()
+      .catch((err: unknown) => {
+        // The next use tries again. Said, without the address (personal data) or anything of the key.
+        touched.delete(row.id);
+        log?.warn({ keyId: row.id, newAddress: isNew, err: describeDbError(err) }, 'API key last use not recorded');
+      })
+      .finally(() => recording.delete(pending));
   }
 
   return {

@@ -15,9 +15,15 @@ export const CHECK_EVERY_MS = 250;
 export interface ChangeTracker {
   /** Makes sure the caches reflect every change committed before the last check. */
   fresh(): Promise<void>;
-  /** Records a change (after it is committed) and clears this node's caches of that kind. */
+  /** Records a change (inside its transaction, if any) and clears this node's caches of that kind. */
   changed(kind: ConfigKind): Promise<void>;
   onChange(kind: ConfigKind, clear: () => void): void;
+  /**
+   * Empties this node's caches of every kind. After a transaction that made
+   * changes: what they loaded inside it was rolled back, or (read outside it
+   * while it ran) predates its commit.
+   */
+  forget(): void;
 }
 
 export function createChangeTracker(db: Db, clock: Clock, checkEveryMs = CHECK_EVERY_MS): ChangeTracker {
@@ -49,6 +55,9 @@ export function createChangeTracker(db: Db, clock: Clock, checkEveryMs = CHECK_E
     },
     onChange(kind, fn) {
       listeners.set(kind, [...(listeners.get(kind) ?? []), fn]);
+    },
+    forget() {
+      for (const kind of listeners.keys()) clear(kind);
     },
   };
 }

@@ -56,6 +56,13 @@ function checkEmail(input: string): string {
   return email;
 }
 
+export interface NewUser {
+  email: string;
+  password: string;
+  name?: string;
+  emailVerified?: boolean;
+}
+
 export interface UserChanges {
   email?: string;
   emailVerified?: boolean;
@@ -74,14 +81,21 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
   };
 
   const service = {
-    async create(input: { email: string; password: string; name?: string; emailVerified?: boolean }): Promise<PublicUser> {
+    async create(input: NewUser): Promise<PublicUser> {
+      return service.createWithHash(await service.checkNew(input));
+    },
+
+    /**
+     * A new person's fields checked and their password hashed, for
+     * createWithHash: an administrator's change hashes before its
+     * transaction begins, so that no transaction waits for bcrypt.
+     */
+    async checkNew(input: NewUser): Promise<{ email: string; name?: string; passwordHash: string; emailVerified?: boolean }> {
       const email = normalizeEmail(input.email);
       if (!isEmailAddress(email)) throw invalidInput(`"${input.email}" is not an email address`);
       const badName = input.name ? nameProblem(input.name) : undefined;
       if (badName) throw invalidInput(`name ${badName}`);
-      const policy = checkPasswordPolicy(input.password);
-      if (policy) throw invalidInput(policy);
-      return service.createWithHash({ email, name: input.name, passwordHash: await hashPassword(input.password, opts.bcryptCost), emailVerified: input.emailVerified });
+      return { email, name: input.name, passwordHash: await service.hashNewPassword(input.password), emailVerified: input.emailVerified };
     },
 
     /** For a password hashed earlier (a sign-up confirmed by its link). */
@@ -155,9 +169,17 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
     },
 
     async setPassword(id: string, password: string): Promise<void> {
+      await service.setPasswordHash(id, await service.hashNewPassword(password));
+    },
+
+    /** A new password checked against the policy, and hashed (see checkNew). */
+    async hashNewPassword(password: string): Promise<string> {
       const policy = checkPasswordPolicy(password);
       if (policy) throw invalidInput(policy);
-      const passwordHash = await hashPassword(password, opts.bcryptCost);
+      return hashPassword(password, opts.bcryptCost);
+    },
+
+    async setPasswordHash(id: string, passwordHash: string): Promise<void> {
       const { count } = await db.user.updateMany({ where: { id }, data: { passwordHash } });
       if (count === 0) throw notFound(`user ${id}`);
     },
