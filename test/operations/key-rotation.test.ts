@@ -81,7 +81,8 @@ describe('staged signing-key rotation', () => {
   it('kek rotate re-encrypts every secret; the server then runs on the new key', async () => {
     const { randomBytes } = await import('node:crypto');
     const newKek = randomBytes(32).toString('base64');
-    const cli = adminCli(() => ({ ...process.env, ...server.env, LATCHKEY_NEW_KEY_ENCRYPTION_KEY: newKek }) as Record<string, string>);
+    // A real process (test/helpers/cli.ts: one test per command family).
+    const cli = adminCli(() => ({ ...process.env, ...server.env, LATCHKEY_NEW_KEY_ENCRYPTION_KEY: newKek }) as Record<string, string>, { process: true });
     const r = await cli('kek', 'rotate', '--json');
     assert.equal(r.code, 0, r.stderr);
     const counts = JSON.parse(r.stdout).rewrapped;
