@@ -6,7 +6,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { adminCli } from '../helpers/cli.ts';
 import { codeFlow, createUser, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
+import { advanceClock, startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 type Jwks = { keys: { kid: string; alg: string; key_ops?: string[] }[] };
 
@@ -48,7 +48,7 @@ describe('staged signing-key rotation', () => {
     assert.match(status.find((k) => k.kid === newKid)!.next_change, /signs in \d+ s/);
 
     // Stage 2: after the delay the new key signs; the old one stays published.
-    await new Promise((r) => setTimeout(r, 2100));
+    advanceClock(server, 2100); // past KEY_ROTATION_DELAY on the server's clock
     assert.equal(await server.refreshKeys(), true);
     const after = await idTokenKid();
     assert.equal(after.kid, newKid);
