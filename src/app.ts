@@ -20,6 +20,7 @@ import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
 import type { LiveProvider } from './oidc/live-provider.ts';
 import { tokenPreparser } from './oidc/token-preparser.ts';
+import { claimedCaller } from './oidc/claimed-caller.ts';
 import { preparserFailures } from './oidc/token-audit.ts';
 import { introspectionExtensions } from './oidc/introspection-extensions.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
@@ -115,7 +116,7 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
   app.use(site.routes());
 
-  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render);
+  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
   const proofUsedOnce = (namespace: string, jti: string, forgetAfter: Date) => markUsedOnce(runtime.artifacts, namespace, jti, forgetAfter);
   const api = createApi({
     config,

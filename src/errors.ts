@@ -21,3 +21,13 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const conflict = (message: string) => new AppError('conflict', message);
 export const invalidInput = (message: string) => new AppError('invalid_input', message);
+
+/**
+ * The sign-in request a page belongs to is gone (expired, finished, or never
+ * this browser's): the person starts again from the app. Raised by the
+ * interaction pages and src/oidc/interactions.ts; answered by
+ * src/middleware/koa-error-handler.ts.
+ */
+export class InteractionGone extends Error {
+  override name = 'InteractionGone';
+}

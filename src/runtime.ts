@@ -5,7 +5,9 @@ import type { Config } from './config/env.ts';
 import { openStorage, type Db, type QueryObserver } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
+import { ambientTransactions } from './db/transactions.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { systemClock, type Clock } from './clock.ts';
 import { createClientService, type ClientService } from './services/machines/clients.ts';
 import { resolveKeyEncryptionKey } from './services/secrets/key-encryption-key.ts';
 import { createSecretBox, type SecretBox } from './services/secrets/secret-box.ts';
@@ -51,7 +53,7 @@ export interface Runtime {
   admin: Administration;
   /** Token issuance counts and failures for the audit trail, written every AUDIT_FLUSH_INTERVAL. */
   tokenUsage: TokenUsage;
-  /** The time the API key service reads (per-minute and per-hour audit bounds, expiries); tests move it. */
+  /** The time every service and rule of ours reads (src/clock.ts); tests move it instead of sleeping. */
   clock: Clock;
   mailer: Mailer;
   accountLinks: AccountLinkService;
@@ -63,11 +65,6 @@ export interface Runtime {
   /** Set when the key-encryption key was generated into DATA_DIR (development). */
   generatedKekFile?: string;
   close(): Promise<void>;
-}
-
-/** Milliseconds since the epoch. One object per runtime, so that a test can move time instead of sleeping. */
-export interface Clock {
-  now(): number;
 }
 
 export interface RuntimeHooks {
@@ -85,7 +82,9 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     poolSize: config.databasePoolSize,
     onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
   });
-  const { db } = storage;
+  // Every service gets the client that joins an administrative change's transaction (src/db/transactions.ts).
+  const transactions = ambientTransactions(storage.db);
+  const { db } = transactions;
   const box = createSecretBox(kek.key);
   let clientSecretKey: Buffer;
   let recoveryKey: Buffer;
@@ -105,29 +104,30 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     await storage.close();
     throw err;
   }
+  const clock = systemClock();
   const audit = createAuditService(db, hooks.onAudit);
-  const changes = createChangeTracker(db);
-  const secondFactor = createSecondFactorService(db, box, { issuer: config.totpIssuer, recoveryKey });
-  const lockout = createLockoutService(db, config.lockout, lockoutKey);
-  const users = createUserService(db, storage.accounts, { bcryptCost: config.bcryptCost });
+  const changes = createChangeTracker(db, clock);
+  const secondFactor = createSecondFactorService(db, box, clock, { issuer: config.totpIssuer, recoveryKey });
+  const lockout = createLockoutService(db, config.lockout, lockoutKey, clock);
+  const users = createUserService(db, storage.accounts, clock, { bcryptCost: config.bcryptCost });
   // Without a logger (the CLI), mail that would be logged goes to stderr's JSON lines.
   const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr));
   const accountLinks = createAccountLinkService({
     users,
-    links: createLinkTokenService(db, linkKey),
+    links: createLinkTokenService(db, linkKey, clock),
     mailer,
     throttle: createMailThrottle(db, config.rateLimits.email, linkKey, log),
     audit,
     lockout,
     config,
+    clock,
   });
-  const clients = createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
+  const clients = createClientService(db, clientSecretKey, changes, clock, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
   const serviceAccounts = createServiceAccountService(db, box, changes);
   // The admin API's resource is for machines only, whatever its row says.
   const resources = createResourceServerService(db, changes, { alwaysMachinesOnly: [adminApiResource(config.issuer)] });
-  const sessions = createUserSessionService(db);
-  const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log });
-  const clock: Clock = { now: () => Date.now() };
+  const sessions = createUserSessionService(db, clock);
+  const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log, clock });
   const apiKeys = createApiKeyService({
     db,
     keys: storage.apiKeys,
@@ -142,7 +142,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     personMaxTtl: config.apiKeys.personMaxTtl,
     maxPerOwner: config.apiKeys.maxPerOwner,
     usage: tokenUsage,
-    now: () => clock.now(),
+    clock,
+    log,
   });
   const admin = createAdministration({
     issuer: config.issuer,
@@ -159,6 +160,14 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     accountLinks,
     apiKeys,
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
+    clock,
+    transaction: async (fn) => {
+      try {
+        return await transactions.inTransaction(fn);
+      } finally {
+        changes.forget();
+      }
+    },
   });
   return {
     config,
@@ -177,10 +186,10 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     secondFactor,
     signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
     lockout,
-    loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey),
+    loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey, clock),
     mailer,
     accountLinks,
-    passkeys: createPasskeyService(db, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
+    passkeys: createPasskeyService(db, clock, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
     apiKeys,
     artifactIdKey,
     appliedMigrations,

@@ -53,7 +53,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   }
   // Latchkey's own JSON API is a resource like any other: tokens for it are requested with resource=API_RESOURCE.
   await runtime.resources.ensure(config.apiResource, Object.keys(API_SCOPES));
-  const createdKeys = await ensureSigningKeys(runtime.db, runtime.box);
+  const createdKeys = await ensureSigningKeys(runtime.db, runtime.box, new Date(runtime.clock.now()));
   if (createdKeys.length) log.info({ kids: createdKeys }, 'generated signing keys');
   const cookieKeys = [await getOrCreateSecret(runtime.db, runtime.box, 'cookie-key')];
 
@@ -81,13 +81,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     return Math.max(config.ttl.idToken, config.ttl.accessToken, longestResource) + config.clockSkew;
   };
   const refreshKeys = async () => {
-    const changes = await advanceKeyStages(runtime.db, await retireAfter());
+    const changes = await advanceKeyStages(runtime.db, await retireAfter(), new Date(runtime.clock.now()));
     if (changes.length) log.info({ changes }, 'signing key stages advanced');
     const rebuilt = await live.refresh();
     if (rebuilt) log.info({ signing: live.signingKids }, 'signing keys reloaded');
     return rebuilt;
   };
-  await advanceKeyStages(runtime.db, await retireAfter());
+  await advanceKeyStages(runtime.db, await retireAfter(), new Date(runtime.clock.now()));
   const live = await createLiveProvider(build, () => loadSigningJwks(runtime.db, runtime.box));
   const app = buildApp({ runtime, live, render, log, cookieKeys, metrics });
 
@@ -118,7 +118,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   usageFlusher.unref();
 
   const sweeper = setInterval(() => {
-    sweep(runtime.db, { auditRetentionDays: config.auditRetentionDays }).then(
+    sweep(runtime.db, { auditRetentionDays: config.auditRetentionDays }, new Date(runtime.clock.now())).then(
       (removed) => log.debug({ removed }, 'swept expired rows'),
       (err) => log.warn({ err }, 'sweep failed'),
     );

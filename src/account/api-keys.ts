@@ -9,7 +9,7 @@
 import type { Context } from 'koa';
 import { AppError } from '../errors.ts';
 import type { PersonBudget } from '../middleware/koa-rate-limit.ts';
-import { describeDuration } from '../services/api-keys/api-key-format.ts';
+import { describeDuration } from '../config/durations.ts';
 import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
 import { afterReauthentication } from './second-factor.ts';
 import { showAccount } from './show.ts';

@@ -1,7 +1,7 @@
 // GET /account — the signed-in person's own page.
 import type { Context } from 'koa';
 import { AppError } from '../errors.ts';
-import { describeDuration } from '../services/api-keys/api-key-format.ts';
+import { describeDuration } from '../config/durations.ts';
 import { accountOf, type AccountDeps } from './context.ts';
 
 export const NOTICES: Record<string, string> = {

@@ -15,72 +15,22 @@
 import { z } from 'zod';
 import type { PersonBudget } from '../middleware/koa-rate-limit.ts';
 import type { Runtime } from '../runtime.ts';
-import { describeDuration } from '../services/api-keys/api-key-format.ts';
-import { PageQuery } from './admin/schemas.ts';
-import type { ApiKeyRecord } from '../services/api-keys/api-keys.ts';
+import { describeDuration } from '../config/durations.ts';
+import { apiKeyFields, PageQuery } from './admin/schemas.ts';
+import { ApiKey, apiKeyExample, apiKeyView } from './views.ts';
 import { insufficientUserAuthentication, type ApiCaller } from './bearer-auth.ts';
 import { problem } from './problem.ts';
 import { defineRoute, type RouteSpec } from './registry.ts';
 
 export const API_KEYS_SCOPE = 'api-keys';
 
-const ApiKey = z
-  .object({
-    id: z.string(),
-    display: z.string().describe('the beginning of the key, for recognising it; not a secret'),
-    name: z.string(),
-    description: z.string().nullable(),
-    scope: z.string(),
-    resource: z.string().nullable().describe('the API the key is bound to, if any'),
-    allowed_ips: z.array(z.string()).describe('CIDR ranges the key may be used from; empty = anywhere'),
-    expires_at: z.string().nullable(),
-    created_at: z.string(),
-    last_used_at: z.string().nullable().describe('updated at most once a minute'),
-    last_used_ip: z.string().nullable(),
-    revoked_at: z.string().nullable(),
-    active: z.boolean(),
-  })
-  .meta({ id: 'ApiKey' });
-
 const CreatedApiKey = ApiKey.extend({ key: z.string().describe('the key itself: shown in this response only, never again') }).meta({ id: 'CreatedApiKey' });
 
-const CreateApiKey = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(100),
-  description: z.string().max(500).optional(),
-  scope: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope values'),
-  resource: z.url().optional().describe('bind the key to this API (its resource identifier)'),
-  expires: z
-    .string()
-    .regex(/^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/, 'must be a duration (90d, 12h, 30m, 2w) or a date (2027-01-31 or 2027-01-31T00:00:00Z)')
-    .optional(),
-  allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
-});
+const CreateApiKey = z.strictObject(apiKeyFields);
 
 const IdParams = z.object({ id: z.string().regex(/^key_[A-Za-z0-9_-]{1,64}$/, 'is not an API key id') });
 
-function view(k: ApiKeyRecord): z.output<typeof ApiKey> {
-  return {
-    id: k.id,
-    display: k.display,
-    name: k.name,
-    description: k.description,
-    scope: k.scopes.join(' '),
-    resource: k.resource,
-    allowed_ips: k.allowedCidrs,
-    expires_at: k.expiresAt?.toISOString() ?? null,
-    created_at: k.createdAt.toISOString(),
-    last_used_at: k.lastUsedAt?.toISOString() ?? null,
-    last_used_ip: k.lastUsedIp,
-    revoked_at: k.revokedAt?.toISOString() ?? null,
-    active: !k.revokedAt && !k.ownerDisabled && (!k.expiresAt || k.expiresAt.getTime() > Date.now()),
-  };
-}
-
-const example = {
-  id: 'key_3Xb0q9cW1nR8uY2e', display: 'lk_live_a1B2c3…', name: 'nightly export', description: null, scope: 'invoices.read',
-  resource: 'https://billing.example.com', allowed_ips: ['203.0.113.0/24'], expires_at: '2027-03-01T00:00:00.000Z',
-  created_at: '2026-12-01T00:00:00.000Z', last_used_at: null, last_used_ip: null, revoked_at: null, active: true,
-};
+const example = { ...apiKeyExample, owner: { kind: 'person' as const, id: '6f1c1c8e-8a0e-4b55-9f6c-0d1d2f0f6a11' } };
 
 /** The person behind the token; a machine's token has no "own keys" here. */
 function person(caller: ApiCaller): { userId: string } {
@@ -119,7 +69,7 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
       },
       handle: async ({ caller, query }) => {
         const page = await apiKeys.page({ owner: person(caller), ...query });
-        return { status: 200, body: { api_keys: page.items.map(view), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
+        return { status: 200, body: { api_keys: page.items.map((k) => apiKeyView(k)), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
       },
     }),
     defineRoute({
@@ -144,7 +94,7 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
           await spent.refund();
           throw err;
         });
-        return { status: 201, body: { ...view(record), key }, headers: { Location: `/api/v1/me/api-keys/${record.id}` } };
+        return { status: 201, body: { ...apiKeyView(record), key }, headers: { Location: `/api/v1/me/api-keys/${record.id}` } };
       },
     }),
     defineRoute({
@@ -152,7 +102,7 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
       summary: 'One of your API keys',
       params: IdParams,
       responses: { 200: { description: 'the key (never the key itself)', schema: ApiKey, example }, 404: { description: 'no key of yours has this id' } },
-      handle: async ({ caller, params }) => ({ status: 200, body: view(await apiKeys.get(params.id, person(caller))) }),
+      handle: async ({ caller, params }) => ({ status: 200, body: apiKeyView(await apiKeys.get(params.id, person(caller))) }),
     }),
     defineRoute({
       method: 'delete', path: '/me/api-keys/{id}', operationId: 'revokeMyApiKey', tags: ['API keys'], scope: API_KEYS_SCOPE,

@@ -2,6 +2,7 @@
 // admin CLI's --json output and the admin API's bodies, so that a script can
 // move from one to the other and the two can be compared. Never a secret or a
 // hash of one.
+import { z } from 'zod';
 import type { ApiKeyRecord } from '../services/api-keys/api-keys.ts';
 import type { AuditEntry } from '../services/admin/audit.ts';
 import type { ClientRecord } from '../services/machines/clients.ts';
@@ -106,7 +107,29 @@ export const appView = (a: AuthorizedApp) => ({
   granted_at: iso(a.grantedAt),
 });
 
-export const apiKeyView = (k: ApiKeyRecord) => ({
+/**
+ * An API key as both JSON APIs (a person's own under /api/v1, any owner's
+ * under /admin/api/v1), their OpenAPI documents and the CLI's --json show it.
+ */
+export const ApiKey = z.object({
+  id: z.string(),
+  display: z.string().describe('the beginning of the key, for recognising it; not a secret'),
+  owner: z.object({ kind: z.enum(['person', 'service_account']), id: z.string() }).describe('a person (their user id) or a service account (its client id)'),
+  name: z.string(),
+  description: z.string().nullable(),
+  scope: z.string(),
+  resource: z.string().nullable().describe('the API the key is bound to, if any'),
+  allowed_ips: z.array(z.string()).describe('CIDR ranges the key may be used from; empty = anywhere'),
+  expires_at: z.string().nullable(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable().describe('updated at most once a minute'),
+  last_used_ip: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+  active: z.boolean(),
+}).meta({ id: 'ApiKey' });
+
+/** `now` (milliseconds since the epoch) decides `active` for a key that expires. */
+export const apiKeyView = (k: ApiKeyRecord, now = Date.now()): z.output<typeof ApiKey> => ({
   id: k.id,
   display: k.display,
   owner: k.owner,
@@ -120,5 +143,22 @@ export const apiKeyView = (k: ApiKeyRecord) => ({
   last_used_at: iso(k.lastUsedAt),
   last_used_ip: k.lastUsedIp,
   revoked_at: iso(k.revokedAt),
-  active: !k.revokedAt && !k.ownerDisabled && (!k.expiresAt || k.expiresAt.getTime() > Date.now()),
+  active: !k.revokedAt && !k.ownerDisabled && (!k.expiresAt || k.expiresAt.getTime() > now),
 });
+
+export const apiKeyExample: z.output<typeof ApiKey> = {
+  id: 'key_3Xb0q9cW1nR8uY2e',
+  display: 'lk_live_a1B2c3…',
+  owner: { kind: 'service_account', id: 'sa_Q2xp3nV8y1Kz0bLm' },
+  name: 'nightly export',
+  description: null,
+  scope: 'invoices.read',
+  resource: 'https://billing.example.com',
+  allowed_ips: ['203.0.113.0/24'],
+  expires_at: '2027-03-01T00:00:00.000Z',
+  created_at: '2026-12-01T00:00:00.000Z',
+  last_used_at: null,
+  last_used_ip: null,
+  revoked_at: null,
+  active: true,
+};

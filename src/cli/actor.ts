@@ -2,13 +2,14 @@
 // user (the shell on the server is the credential here).
 import { userInfo } from 'node:os';
 import type { Actor } from '../services/admin/audit.ts';
+import { cliIo } from './io.ts';
 
 export function cliActor(): Actor {
   let osUser: string;
   try {
     osUser = userInfo().username;
   } catch {
-    osUser = process.env.USER ?? String(process.getuid?.() ?? 'unknown');
+    osUser = cliIo().env.USER ?? String(process.getuid?.() ?? 'unknown');
   }
   return { kind: 'cli', osUser };
 }

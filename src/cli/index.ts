@@ -1,138 +1,16 @@
-// The admin command line: `npm run --silent admin -- <command> … [--json]`.
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
-import { AppError } from '../errors.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
+// The admin command line: `npm run --silent admin -- <command> … [--json]`
+// (the commands: src/cli/run.ts).
 import { closePasswordWorkers } from '../services/people/passwords.ts';
-import { nearest } from './args.ts';
-import { describeError } from './errors.ts';
-import { clientCommand } from './client-commands.ts';
-import { UsageError } from './output.ts';
-import { userCommand } from './user-commands.ts';
-import { serviceAccountCommand } from './service-account-commands.ts';
-import { resourceCommand } from './resource-commands.ts';
-import { auditCommand } from './audit-commands.ts';
-import { kekCommand, keysCommand } from './key-commands.ts';
-import { bootstrapCommand } from './bootstrap-command.ts';
-import { apiKeyCommand } from './api-key-commands.ts';
+import { runCli } from './run.ts';
 
-const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
-
-  bootstrap --name NAME (--generate-key ES256|RS256|EdDSA | --jwks-file FILE)
-                (the first admin service account, for the admin API)
-  client create --name NAME --redirect-uri URI [--redirect-uri URI …]
-                [--post-logout-redirect-uri URI …] [--public]
-                [--scope "openid profile email offline_access"]
-                [--auth-method client_secret_basic|client_secret_post] [--id-token-alg RS256|ES256]
-                [--client-credentials] [--api-scope "a b"]   (no --redirect-uri: a machine-only client)
-                [--resource-server URI …]   (it may introspect tokens for these APIs)
-                [--require-mfa] [--default-resource URI]   (the API a person's authorization
-                asking for API scopes is for when it names no resource)
-  client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
-  client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
-  client list | client show ID | client delete ID
-  service-account create --name N --scope "a b" [--default-scope "a"]
-                (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret | --shared-secret-stdin)
-                [--grant jwt-bearer] [--grant client_credentials] [--key-expires DATE]
-                [--client-id ID]   (keep a partner's existing id)
-                [--self-signed-tokens [--self-signed-max-lifetime SECONDS]]   (default 900)
-  service-account add-key ID --jwks-file FILE [--key-expires DATE]
-  service-account remove-key ID KID | list | show ID | disable ID | enable ID
-  resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
-                [--claims "email email_verified name roles"]   (person claims in its access tokens)
-                [--scope-role SCOPE=ROLE[,ROLE…] …]   (a person holds SCOPE only with one of the roles)
-                [--machines-only]   (no person ever holds its scopes)
-  resource update IDENTIFIER [--scope "a b"] [--scope-role SCOPE=ROLE,… | SCOPE= …]
-                [--machines-only true|false] [--format …] [--ttl …] [--claims …]
-  resource list | resource delete IDENTIFIER
-  user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
-  user list [--email PART] | user show ID | user update ID [--email E] [--name N] [--email-verified true|false]
-  user set-password ID (--password P | --password-stdin)
-  user disable ID | user enable ID | user reset-mfa ID
-  user invite --email E [--name N] [--send]   (REGISTRATION=invite or open; prints the link once)
-  user add-role ID ROLE | user remove-role ID ROLE
-  user sessions ID | user end-sessions ID [SESSION_ID] | user apps ID | user revoke-app ID GRANT_ID
-  api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE]
-                [--allow-ip CIDR …] [--description D]   (the key is shown once)
-  api-key list [--owner ID] | api-key show ID | api-key revoke ID
-  audit list [--user ID] [--client ID] [--type TYPE|PREFIX.] [--since DATE] [--until DATE] [--limit N]
-  keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]
-  kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)`;
-
-const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
-  bootstrap: bootstrapCommand,
-  client: clientCommand,
-  user: userCommand,
-  'service-account': serviceAccountCommand,
-  resource: resourceCommand,
-  audit: auditCommand,
-  keys: keysCommand,
-  kek: kekCommand,
-  'api-key': apiKeyCommand,
-};
-
-/**
- * The runtime, opened on first use. A command parses and checks its
- * arguments before it calls into the runtime, so a usage error exits before
- * anything is opened: no key file, no database, no migration. Every use is a
- * call (`rt.admin.clients.create(…)`, awaited anyway); `rt.config` is read
- * without opening anything.
- */
-function openOnFirstUse(config: () => Config, open: () => Promise<Runtime>): Runtime {
-  const member = (path: (string | symbol)[]): unknown =>
-    new Proxy(() => {}, {
-      // Not a promise: `await rt.admin` must not open anything by looking for `then`.
-      get: (_, prop) => (prop === 'then' ? undefined : member([...path, prop])),
-      apply: async (_, __, args: unknown[]) => {
-        let owner: unknown = await open();
-        for (const p of path.slice(0, -1)) owner = (owner as Record<string | symbol, unknown>)[p];
-        const fn = (owner as Record<string | symbol, (...a: unknown[]) => unknown>)[path.at(-1)!]!;
-        return fn.apply(owner, args);
-      },
-    });
-  return new Proxy({} as Runtime, { get: (_, prop) => (prop === 'config' ? config() : prop === 'then' ? undefined : member([prop])) });
+try {
+  process.loadEnvFile?.('.env');
+} catch {
+  // no .env: fine
 }
-
-async function main(argv: string[]): Promise<number> {
-  const [group, sub, ...rest] = argv;
-  if (!group || group === 'help' || group === '--help') {
-    console.log(USAGE);
-    return group ? 0 : 2;
-  }
-  const run = commands[group];
-  if (!run) {
-    const guess = nearest(group, Object.keys(commands));
-    console.error(`latchkey-admin: unknown command "${group}"${guess ? ` (did you mean ${guess}?)` : ''}; the commands: npm run --silent admin -- help`);
-    return 2;
-  }
-  try {
-    process.loadEnvFile?.('.env');
-  } catch {
-    // no .env: fine
-  }
-  let config: Config | undefined;
-  let opened: Promise<Runtime> | undefined;
-  const configOnce = () => (config ??= loadConfig());
-  try {
-    await run(openOnFirstUse(configOnce, () => (opened ??= openRuntime(configOnce()))), sub, rest);
-    return 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`latchkey-admin: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof AppError || err instanceof ConfigError) {
-      console.error(`latchkey-admin: ${err.message.replace(/\n\s*/g, ' ')}`);
-      return 1;
-    }
-    console.error(`latchkey-admin: ${describeError(err)}`);
-    return 1;
-  } finally {
-    await opened?.then((rt) => rt.close(), () => {});
-    // Before process.exit: a password thread torn down mid-hash aborts the process.
-    await closePasswordWorkers();
-  }
-}
-
+const status = await runCli(process.argv.slice(2));
+// Before process.exit: a password thread torn down mid-hash aborts the process.
+await closePasswordWorkers();
 // Exit explicitly: the WebAssembly migration engine can leave a timer behind
 // on PostgreSQL that would hold a short-lived command open for seconds.
-process.exit(await main(process.argv.slice(2)));
+process.exit(status);

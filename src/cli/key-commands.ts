@@ -1,4 +1,5 @@
 // `admin keys …` (signing keys) and `admin kek rotate` (the key-encryption key).
+import { cliIo } from './io.ts';
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { createSecretBox } from '../services/secrets/secret-box.ts';
@@ -36,7 +37,7 @@ export async function keysCommand(rt: Runtime, sub: string | undefined, args: st
 export async function kekCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   if (sub !== 'rotate') throw new UsageError('kek commands: rotate (reads LATCHKEY_NEW_KEY_ENCRYPTION_KEY)');
   const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
-  const next = process.env.LATCHKEY_NEW_KEY_ENCRYPTION_KEY ?? '';
+  const next = cliIo().env.LATCHKEY_NEW_KEY_ENCRYPTION_KEY ?? '';
   const key = Buffer.from(next, 'base64');
   if (key.length !== 32) throw new UsageError('set LATCHKEY_NEW_KEY_ENCRYPTION_KEY to base64 of 32 random bytes (openssl rand -base64 32)');
   const counts = await rt.admin.rotateKeyEncryptionKey(cliActor(), createSecretBox(key));

@@ -1,11 +1,13 @@
 // CLI output conventions: `--json` prints exactly one JSON object on stdout;
 // errors are one line on stderr and a non-zero exit.
+import { cliIo } from './io.ts';
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
 export function printResult(json: boolean, value: Record<string, unknown>, human: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human()}\n`);
+  cliIo().stdout(json ? `${JSON.stringify(value)}\n` : `${human()}\n`);
 }
 
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
@@ -18,6 +20,6 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
 
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of cliIo().stdin()) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
+import { DATE_WORDS, DURATION_WORDS, readExpiry } from '../config/durations.ts';
 import { invalidInput } from '../errors.ts';
 import { GENERATED_KEY_ALGS, JWT_BEARER, SELF_SIGNED_MAX_LIFETIME, parseJwksText, type ServiceGrant } from '../services/machines/service-accounts.ts';
 import { serviceAccountView as describe } from '../api/views.ts';
@@ -20,11 +21,13 @@ export function readJwksFile(path: string) {
   return parseJwksText(text, path);
 }
 
+/** --key-expires: the expiry syntax of src/config/durations.ts (a duration from now, or a date). */
 function parseExpiry(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--key-expires "${value}" is not a date (use ISO 8601, e.g. 2027-01-31T00:00:00Z)`);
-  if (d.getTime() <= Date.now()) throw new UsageError('--key-expires must be in the future');
+  const now = Date.now();
+  const d = readExpiry(value, now);
+  if (!d) throw new UsageError(`--key-expires "${value}" is neither ${DURATION_WORDS} nor ${DATE_WORDS}`);
+  if (d.getTime() <= now) throw new UsageError('--key-expires must be in the future');
   return d;
 }
 

@@ -2,7 +2,7 @@
 // here, and is handed around as one frozen object. Each key documents its
 // default where it is defined; `.env.example` lists the same variables.
 import { z } from 'zod';
-import { parseDuration } from '../services/api-keys/api-key-format.ts';
+import { parseDuration } from './durations.ts';
 
 const seconds = (fallback: number, min = 1) =>
   z.coerce.number().int().min(min).default(fallback);

@@ -1,9 +1,9 @@
 // POST /interaction/:uid/code — the second factor: a TOTP or recovery code.
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
-import { InteractionGone } from '../oidc/interactions.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import { completeSignIn, lockedMessage, renderSecondFactor, type InteractionDeps } from './context.ts';
+import { InteractionGone } from '../errors.ts';
 
 export const CODE_FAILED = 'That code is not correct, or was already used. Try the current code from your app.';
 

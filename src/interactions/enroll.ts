@@ -3,10 +3,10 @@
 // POST /interaction/:uid/continue once the recovery codes were shown.
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
-import { InteractionGone } from '../oidc/interactions.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import { completeSignIn, renderSecondFactor, type InteractionDeps } from './context.ts';
 import { CODE_FAILED } from './code.ts';
+import { InteractionGone } from '../errors.ts';
 
 export function submitEnrollment(deps: InteractionDeps) {
   const { interactions, secondFactor, loginState, audit, csrf, render } = deps;

@@ -4,8 +4,9 @@
 // budget applies).
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { InteractionGone, type PendingInteraction } from '../oidc/interactions.ts';
+import type { PendingInteraction } from '../oidc/interactions.ts';
 import type { InteractionDeps } from './context.ts';
+import { InteractionGone } from '../errors.ts';
 
 export function renderVerificationRequired(deps: InteractionDeps, ctx: Context, it: PendingInteraction, email: string, notice?: string) {
   deps.render(ctx, 'verification-required', { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, email, notice });

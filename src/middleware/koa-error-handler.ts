@@ -2,11 +2,10 @@
 // callers); nothing internal reaches the response. The provider answers its
 // own errors (see renderError in src/oidc/configuration.ts).
 import type { Context, Next } from 'koa';
-import { AppError } from '../errors.ts';
+import { AppError, InteractionGone } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Render } from './koa-render.ts';
 import { loggablePath } from './koa-request-log.ts';
-import { InteractionGone } from '../oidc/interactions.ts';
 
 export function errorHandler(log: Logger, render: Render) {
   return async (ctx: Context, next: Next) => {

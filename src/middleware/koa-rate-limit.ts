@@ -28,14 +28,11 @@
 // - The JSON API (/api): its 401s spend the same per-address failure budget.
 // - Authorization requests: per address, in memory (they may each store a
 //   sign-in in progress).
-import { createHash } from 'node:crypto';
-import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
 import { RateLimiterMemory, RateLimiterPrisma, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimit, RateLimitName } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { isKeyExchangeWithoutClient } from '../oidc/grants/token-exchange.ts';
 import type { Render } from './koa-render.ts';
 
 type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email';
@@ -62,44 +59,17 @@ export interface RateLimiters {
   person(name: PersonLimit): (personId: string) => Promise<PersonBudget>;
 }
 
+/**
+ * Who a protocol request says it comes from (unverified: only to pick a
+ * counter): a client it names, or else an API key sent as its only
+ * credential. Protocol knowledge, handed in by the composition root
+ * (src/oidc/claimed-caller.ts).
+ */
+export type ClaimedCaller = (ctx: Context) => { client?: string; key?: string };
+
 interface Limiter {
   limiter: RateLimiterAbstract;
   limit: RateLimit;
-}
-
-/** Who a protocol request says it comes from (unverified: only to pick a counter). */
-export function claimedClient(ctx: Context): string | undefined {
-  if (isKeyExchangeWithoutClient((ctx.request.body ?? {}) as Record<string, unknown>, ctx.get('authorization'))) return undefined;
-  const auth = ctx.get('authorization');
-  if (/^basic /i.test(auth)) {
-    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    try {
-      if (colon > 0) return decodeURIComponent(decoded.slice(0, colon));
-    } catch {
-      return undefined;
-    }
-  }
-  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-  if (typeof body.client_id === 'string' && body.client_id) return body.client_id;
-  for (const jwt of [body.client_assertion, body.assertion]) {
-    if (typeof jwt !== 'string') continue;
-    try {
-      const claims = decodeJwt(jwt) as { iss?: unknown; clientId?: unknown };
-      const iss = claims.iss ?? claims.clientId;
-      if (typeof iss === 'string' && iss) return iss;
-    } catch {
-      // unreadable: counted by address
-    }
-  }
-  return undefined;
-}
-
-/** The quota counter of an API key exchange: the key's own (a digest, so no key is held in memory). */
-function claimedKey(ctx: Context): string | undefined {
-  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-  if (!isKeyExchangeWithoutClient(body, ctx.get('authorization')) || typeof body.subject_token !== 'string' || !body.subject_token) return undefined;
-  return createHash('sha256').update(body.subject_token).digest('base64url').slice(0, 22);
 }
 
 /** An OAuth error the caller caused (not a 5xx, not our own 429). */
@@ -110,6 +80,7 @@ export function createRateLimiters(
   limits: Readonly<Record<RateLimitName, RateLimit | undefined>>,
   log: Logger,
   render: Render,
+  claimed: ClaimedCaller,
 ): RateLimiters {
   const shared = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
     limit && {
@@ -217,8 +188,7 @@ export function createRateLimiters(
         if (until !== undefined) {
           return refuseJson(ctx, failuresByAddress!.limit, new RateLimiterRes(0, until - Date.now()), 'too many failed requests from this address');
         }
-        const client = claimedClient(ctx);
-        const key = client ? undefined : claimedKey(ctx);
+        const { client, key } = claimed(ctx);
         const quota = quotas[name];
         if (quota) {
           const [counter, what] = client

@@ -3,6 +3,7 @@
 import type Provider from 'oidc-provider';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from 'oidc-provider';
+import { InteractionGone } from '../errors.ts';
 import { requiresSecondFactor } from './acr.ts';
 
 export interface PendingInteraction {
@@ -25,10 +26,6 @@ export interface PendingInteraction {
 export interface HttpPair {
   req: IncomingMessage;
   res: ServerResponse;
-}
-
-export class InteractionGone extends Error {
-  override name = 'InteractionGone';
 }
 
 export function createInteractionApi(getProvider: () => Provider) {

@@ -5,7 +5,7 @@
 // request's path but a map update.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { claimedClient } from '../middleware/koa-rate-limit.ts';
+import { claimedClient } from './claimed-caller.ts';
 import type { TokenFailure, TokenUsage } from '../services/admin/token-usage.ts';
 
 const ENDPOINTS = { 'grant.error': 'token', 'introspection.error': 'introspection', 'revocation.error': 'revocation' } as const;

@@ -7,7 +7,8 @@ import type { Context, Next } from 'koa';
 import { JWT_BEARER } from '../services/machines/service-accounts.ts';
 import { withAssertionAuthentication } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
-import { API_KEY_CLIENT_ID, isKeyExchangeWithoutClient } from './grants/token-exchange.ts';
+import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
+import { isKeyExchangeWithoutClient } from './claimed-caller.ts';
 
 function answer(ctx: Context, status: number, error: string, description: string): void {
   ctx.status = status;

@@ -10,6 +10,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { importJWK, SignJWT } from 'jose';
 import { introspect, resourceServerClient } from '../helpers/api-keys.ts';
 import { loadSigningJwks } from '../../src/services/secrets/signing-keys.ts';
+import { apiKeyView } from '../../src/api/views.ts';
 
 const BILLING = 'https://billing.example.test';
 
@@ -124,5 +125,17 @@ describe('JSON API: a person\'s own API keys', () => {
     assert.deepEqual(Object.keys(doc.paths).sort(), ['/me/api-keys', '/me/api-keys/{id}']);
     assert.deepEqual(doc.paths['/me/api-keys'].post.security, [{ latchkey: ['api-keys'] }]);
     assert.ok(doc.components.schemas.CreatedApiKey.required.includes('key'));
+  });
+
+  it('an API key has one shape: this API, the admin API (and the CLI\'s --json) show the same fields, from the same schema', async () => {
+    const created = (await (await call('/me/api-keys', aliceToken, { method: 'POST', body: JSON.stringify({ name: 'shape', scope: 'invoices.read', expires: '30d' }) })).json()) as Record<string, unknown>;
+    const mine = (await (await call(`/me/api-keys/${created.id}`, aliceToken)).json()) as Record<string, unknown>;
+    // What the admin API's routes and `admin api-key show --json` answer for the same key.
+    assert.deepEqual(mine, apiKeyView(await server.runtime.admin.apiKeys.get(String(created.id))));
+    assert.deepEqual(mine.owner, { kind: 'person', id: alice.id });
+    const ours = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as Record<string, any>;
+    const admins = (await (await fetch(`${server.url}/admin/api/v1/openapi.json`)).json()) as Record<string, any>;
+    assert.deepEqual(ours.components.schemas.ApiKey, admins.components.schemas.ApiKey);
+    assert.deepEqual(Object.keys(ours.components.schemas.ApiKey.properties).sort(), Object.keys(mine).sort());
   });
 });

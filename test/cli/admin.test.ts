@@ -24,10 +24,12 @@ describe('admin CLI', () => {
   });
 
   const admin = adminCli(() => env);
+  // A real process for one test per command family (test/helpers/cli.ts).
+  const adminProcess = adminCli(() => env, { process: true });
   const errLine = errorLines;
 
   it('client create --json prints exactly the id and a one-time 256-bit secret that show never repeats', async () => {
-    const r = await admin('client', 'create', '--name', 'Billing', '--redirect-uri', 'https://billing.example.test/cb',
+    const r = await adminProcess('client', 'create', '--name', 'Billing', '--redirect-uri', 'https://billing.example.test/cb',
       '--redirect-uri', 'https://billing.example.test/cb2', '--post-logout-redirect-uri', 'https://billing.example.test/', '--json');
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
@@ -91,7 +93,7 @@ describe('admin CLI', () => {
   });
 
   it('user create / list / set-password / disable', async () => {
-    const r = await admin('user', 'create', '--email', 'Ops@Example.test', '--password', 'hunter2hunter2', '--name', 'Ops', '--json');
+    const r = await adminProcess('user', 'create', '--email', 'Ops@Example.test', '--password', 'hunter2hunter2', '--name', 'Ops', '--json');
     assert.equal(r.code, 0, r.stderr);
     const user = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(user).sort(), ['email', 'id']);

@@ -11,16 +11,19 @@ const API = 'https://ledger.example.test';
 describe('admin api-key', () => {
   let server: TestServer;
   let cli: ReturnType<typeof adminCli>;
+  /** A real process for one test per command family (test/helpers/cli.ts). */
+  let cliProcess: ReturnType<typeof adminCli>;
   before(async () => {
     server = await startTestServer();
     cli = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
+    cliProcess = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>, { process: true });
     await server.runtime.resources.create({ identifier: API, scope: 'ledger.read ledger.write' });
   });
   after(() => server.stop());
 
   it('create --json gives the key once; list, show, revoke; the key works until revoked', async () => {
     const sa = (await server.runtime.serviceAccounts.create({ name: 'cron', scope: 'ledger.read', generateKey: 'ES256' })).account.clientId;
-    const r = await cli('api-key', 'create', '--owner', sa, '--name', 'cron job', '--scope', 'ledger.read', '--resource', API, '--expires', '90d', '--allow-ip', '10.0.0.0/8', '--allow-ip', '2001:db8::/32', '--json');
+    const r = await cliProcess('api-key', 'create', '--owner', sa, '--name', 'cron job', '--scope', 'ledger.read', '--resource', API, '--expires', '90d', '--allow-ip', '10.0.0.0/8', '--allow-ip', '2001:db8::/32', '--json');
     assert.equal(r.code, 0, r.stderr);
     const created = JSON.parse(r.stdout) as { id: string; key: string; expires_at: string; allowed_ips: string[] };
     assert.match(created.key, /^lk_test_[0-9A-Za-z]{40}$/);

@@ -34,7 +34,10 @@ describe('admin CLI and admin API on one server', () => {
   after(() => server.stop());
 
   it('admin bootstrap prints a key that gets an admin token; a second bootstrap is refused', async () => {
-    const out = await json('bootstrap', '--name', 'terraform', '--generate-key', 'ES256');
+    // A real process (test/helpers/cli.ts: one test per command family).
+    const run = await adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>, { process: true })('bootstrap', '--name', 'terraform', '--generate-key', 'ES256', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const out = JSON.parse(run.stdout);
     assert.equal(out.resource, `${server.issuer}/admin/api/v1`);
     assert.equal(out.private_key.kty, 'EC');
     admin = { clientId: out.client_id, key: out.private_key };

@@ -21,24 +21,26 @@ describe('admin CLI: service accounts and resources', () => {
   after(() => server.stop());
 
   const admin = adminCli(() => env);
+  // A real process for one test per command family (test/helpers/cli.ts).
+  const adminProcess = adminCli(() => env, { process: true });
   const errLine = errorLines;
 
   it('resource create refuses a duplicate; service-account create --generate-key prints a private key once, which signs a working assertion', async () => {
-    const res = await admin('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'cmdb.read cmdb.write', '--format', 'jwt', '--ttl', '900', '--json');
+    const res = await adminProcess('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'cmdb.read cmdb.write', '--format', 'jwt', '--ttl', '900', '--json');
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(JSON.parse(res.stdout).scope, 'cmdb.read cmdb.write');
-    const dup = await admin('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'x', '--json');
+    const dup = await adminProcess('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'x', '--json');
     assert.equal(dup.code, 1);
     assert.deepEqual(errLine(dup.stderr), ['latchkey-admin: resource https://cmdb.example.test already exists']);
 
-    const r = await admin('service-account', 'create', '--name', 'inventory', '--scope', 'cmdb.read', '--generate-key', 'EdDSA', '--json');
+    const r = await adminProcess('service-account', 'create', '--name', 'inventory', '--scope', 'cmdb.read', '--generate-key', 'EdDSA', '--json');
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(out).sort(), ['client_id', 'private_key']);
     assert.equal(out.private_key.kty, 'OKP');
     assert.ok(out.private_key.d, 'the private part is printed');
 
-    const shown = JSON.parse((await admin('service-account', 'show', out.client_id, '--json')).stdout);
+    const shown = JSON.parse((await adminProcess('service-account', 'show', out.client_id, '--json')).stdout);
     assert.equal(JSON.stringify(shown).includes(out.private_key.d), false, 'the private key is not stored or shown again');
     assert.equal(shown.keys[0].kid, out.private_key.kid);
 

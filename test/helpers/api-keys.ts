@@ -40,7 +40,7 @@ export async function narrowServiceAccount(server: TestServer, clientId: string,
   const metadata = { ...(JSON.parse(row.metadata) as Record<string, unknown>), scope, default_scope: scope };
   await server.runtime.db.client.update({ where: { id: clientId }, data: { metadata: JSON.stringify(metadata) } });
   // Recorded as another node (an admin's CLI) would: this node sees it within CHECK_EVERY_MS.
-  await createChangeTracker(server.runtime.db).changed('clients');
+  await createChangeTracker(server.runtime.db, server.runtime.clock).changed('clients');
   const until = Date.now() + 5000;
   while ((await server.runtime.serviceAccounts.forAssertion(clientId))?.metadata.scope !== scope) {
     if (Date.now() > until) throw new Error(`the node did not see ${clientId}'s new scope`);

@@ -1,6 +1,13 @@
-// Runs the admin CLI exactly as operators' scripts do.
+// Runs the admin CLI: in this process by default (src/cli/run.ts's runCli,
+// the same code as the command, with its own runtime on the test database),
+// or as operators' scripts do (`npm run --silent admin -- …` in a process of
+// its own) with `{ process: true }`. A real process costs seconds of CPU
+// (npm, node, TypeScript compiled on the fly) and adds what only a process
+// has: exit codes, the entry point, stdin. Each command family keeps a
+// test of its own on a real process.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { runCli } from '../../src/cli/run.ts';
 
 const exec = promisify(execFile);
 
@@ -10,8 +17,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function adminCli(env: () => Record<string, string>) {
+export function adminCli(env: () => Record<string, string>, opts: { process?: boolean } = {}) {
   return async (...args: string[]): Promise<CliResult> => {
+    if (!opts.process) return inProcess(env(), args);
     try {
       const { stdout, stderr } = await exec('npm', ['run', '--silent', 'admin', '--', ...args], { env: env() });
       return { code: 0, stdout, stderr };
@@ -20,6 +28,20 @@ export function adminCli(env: () => Record<string, string>) {
       return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
   };
+}
+
+async function inProcess(env: Record<string, string>, args: string[], input = ''): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    env,
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    stdin: async function* () {
+      if (input) yield input;
+    },
+  });
+  return { code, stdout, stderr };
 }
 
 /** The CLI's own error lines (npm may add warnings of its own on stderr). */

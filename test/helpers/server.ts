@@ -87,6 +87,17 @@ export function testEnv(dir: string, port: number, extra: Record<string, string>
   };
 }
 
+/**
+ * Moves the server's clock (src/clock.ts) `ms` forward, and keeps it running
+ * from there: what a test would otherwise sleep for. oidc-provider's own
+ * times (tokens, sessions) do not move.
+ */
+export function advanceClock(server: { runtime: { clock: { now(): number } } }, ms: number): void {
+  const { clock } = server.runtime;
+  const before = clock.now.bind(clock);
+  clock.now = () => before() + ms;
+}
+
 export async function startTestServer(extra: Record<string, string> = {}, reuse?: { dir: string; env: Record<string, string> }): Promise<TestServer> {
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const port = reuse ? Number(reuse.env.PORT) : await freePort();

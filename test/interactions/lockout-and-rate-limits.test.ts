@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, pageText, type Page } from '../helpers/browser.ts';
 import { authRequest, createUser, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
-import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
+import { advanceClock, startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const LOCKED = /This account is temporarily locked after too many failed attempts/;
 
@@ -19,7 +19,8 @@ describe('account lockout', () => {
   let server: TestServer;
   let client: TestClient;
   before(async () => {
-    server = await startTestServer({ LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '2', LOCKOUT_MAX_SECONDS: '5' });
+    // Real lock lengths: the test moves the server's clock past them instead of waiting.
+    server = await startTestServer({ LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '60', LOCKOUT_MAX_SECONDS: '150' });
     client = await registerClient(server);
   });
   after(() => server.stop());
@@ -33,25 +34,25 @@ describe('account lockout', () => {
     const third = (await attempt(server, client, person.email, 'wrong-password')) as Page;
     assert.match(pageText(third.html), LOCKED);
     const first = await lockRow(person.email);
-    const firstLock = first.lockedUntil!.getTime() - Date.now();
-    assert.ok(firstLock > 0 && firstLock <= 2000, `first lock ${firstLock} ms`);
+    const firstLock = first.lockedUntil!.getTime() - server.runtime.clock.now();
+    assert.ok(firstLock > 0 && firstLock <= 60_000, `first lock ${firstLock} ms`);
 
     // While locked, the right password gets the same message: nothing is learnt.
     const right = (await attempt(server, client, person.email, person.password)) as Page;
     assert.equal(right.status, 401);
     assert.match(pageText(right.html), LOCKED);
 
-    await new Promise((r) => setTimeout(r, firstLock + 100));
+    advanceClock(server, firstLock + 100); // the lock's end, on the server's clock
     for (let i = 0; i < 3; i++) await attempt(server, client, person.email, 'wrong-again');
     const second = await lockRow(person.email);
-    const secondLock = second.lockedUntil!.getTime() - Date.now();
-    assert.ok(secondLock > 2000 && secondLock <= 4000, `second lock doubled: ${secondLock} ms`);
+    const secondLock = second.lockedUntil!.getTime() - server.runtime.clock.now();
+    assert.ok(secondLock > 60_000 && secondLock <= 120_000, `second lock doubled: ${secondLock} ms`);
     assert.equal(second.lockCount, 2);
 
-    await new Promise((r) => setTimeout(r, secondLock + 100));
+    advanceClock(server, secondLock + 100);
     for (let i = 0; i < 3; i++) await attempt(server, client, person.email, 'wrong-again');
     const third2 = await lockRow(person.email);
-    assert.ok(third2.lockedUntil!.getTime() - Date.now() <= 5000, 'capped at LOCKOUT_MAX_SECONDS');
+    assert.ok(third2.lockedUntil!.getTime() - server.runtime.clock.now() <= 150_000, 'capped at LOCKOUT_MAX_SECONDS');
 
     const events = (await server.runtime.audit.list({ userId: person.id, limit: 100 })).map((e) => e.type);
     assert.equal(events.filter((t) => t === 'account_locked').length, 3);
@@ -125,12 +126,11 @@ describe('a registered email and an unknown one cannot be told apart by their lo
   let server: TestServer;
   let client: TestClient;
   before(async () => {
-    server = await startTestServer({ LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '2', LOCKOUT_MAX_SECONDS: '30', BCRYPT_COST: '10' });
+    server = await startTestServer({ LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_SECONDS: '60', LOCKOUT_MAX_SECONDS: '600', BCRYPT_COST: '10' });
     client = await registerClient(server);
   });
   after(() => server.stop());
 
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   async function timed(email: string, password: string) {
     const started = performance.now();
     const page = (await attempt(server, client, email, password)) as Page;
@@ -155,12 +155,12 @@ describe('a registered email and an unknown one cannot be told apart by their lo
     assert.deepEqual(first.ghost, first.real);
     assert.deepEqual(first.real, ['401 not correct', '401 not correct', '401 locked', '401 locked']);
 
-    // The first lock lasts 2 s for both; the second, 4 s for both.
-    await sleep(2300);
+    // The first lock lasts 60 s for both; the second, 120 s for both (the server's clock is moved, not waited for).
+    advanceClock(server, 61_000);
     const second = await run();
     assert.deepEqual(second.ghost, second.real);
     assert.deepEqual(second.real, ['401 not correct', '401 not correct', '401 locked', '401 locked']);
-    await sleep(2300);
+    advanceClock(server, 61_000);
     const [r, g] = await Promise.all([timed(real.email, 'wrong-password'), timed(ghost, 'wrong-password')]);
     assert.equal(messageOf(r.text), 'locked', 'the second lock doubled for the real email');
     assert.equal(messageOf(g.text), 'locked', 'the second lock doubled for the unknown email');

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminClient, bootstrapAdmin, tokenFor } from '../helpers/admin-api.ts';
-import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
+import { CHECK_EVERY_MS } from '../../src/services/machines/config-cache.ts';
+import { advanceClock, startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API = 'https://ledger.example.test';
 
@@ -51,10 +52,11 @@ describe('client secret rotation with an overlap', () => {
   it('both secrets work during the overlap, on every node; only the new one after it', async () => {
     const c = await machineClient();
     assert.equal(await tokenStatus(server, c.id, c.secret), 200);
-    const rotated = await rotate(c.id, 2);
+    // An hour's overlap; the nodes' clocks are moved past it, not waited for.
+    const rotated = await rotate(c.id, 3600);
     const until = Date.parse(rotated.previous_secret_expires_at!);
-    assert.ok(until > Date.now() && until <= Date.now() + 2500);
-    await new Promise((r) => setTimeout(r, 300)); // the other node's cache check (CHECK_EVERY_MS)
+    assert.ok(until > server.runtime.clock.now() + 3_595_000 && until <= server.runtime.clock.now() + 3_600_000);
+    advanceClock(second, CHECK_EVERY_MS); // the other node's next cache check
     for (const node of [server, second]) {
       assert.equal(await tokenStatus(node, c.id, rotated.client_secret), 200, 'the new secret works at once');
       assert.equal(await tokenStatus(node, c.id, c.secret), 200, 'the old secret works during the overlap');
@@ -62,7 +64,7 @@ describe('client secret rotation with an overlap', () => {
     const shown = (await call('GET', `/clients/${c.id}`, { token })).body.client_secrets;
     assert.deepEqual(shown.map((s: { state: string; expires_at: string | null }) => [s.state, s.expires_at]), [['current', null], ['previous', rotated.previous_secret_expires_at]]);
 
-    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 100));
+    for (const node of [server, second]) advanceClock(node, until - node.runtime.clock.now() + 100);
     for (const node of [server, second]) {
       assert.equal(await tokenStatus(node, c.id, c.secret), 401, 'the old secret is refused after the overlap');
       assert.equal(await tokenStatus(node, c.id, rotated.client_secret), 200);
@@ -75,7 +77,7 @@ describe('client secret rotation with an overlap', () => {
     const first = await rotate(c.id, 0);
     assert.equal(first.previous_secret_expires_at, null);
     assert.equal(await tokenStatus(server, c.id, c.secret), 401);
-    await new Promise((r) => setTimeout(r, 300));
+    advanceClock(second, CHECK_EVERY_MS);
     assert.equal(await tokenStatus(second, c.id, c.secret), 401, 'and on the other node after its cache check');
 
     const second1 = await rotate(c.id, 3600);

@@ -6,7 +6,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { adminCli } from '../helpers/cli.ts';
 import { codeFlow, createUser, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
+import { advanceClock, startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 type Jwks = { keys: { kid: string; alg: string; key_ops?: string[] }[] };
 
@@ -48,7 +48,7 @@ describe('staged signing-key rotation', () => {
     assert.match(status.find((k) => k.kid === newKid)!.next_change, /signs in \d+ s/);
 
     // Stage 2: after the delay the new key signs; the old one stays published.
-    await new Promise((r) => setTimeout(r, 2100));
+    advanceClock(server, 2100); // past KEY_ROTATION_DELAY on the server's clock
     assert.equal(await server.refreshKeys(), true);
     const after = await idTokenKid();
     assert.equal(after.kid, newKid);
@@ -81,7 +81,8 @@ describe('staged signing-key rotation', () => {
   it('kek rotate re-encrypts every secret; the server then runs on the new key', async () => {
     const { randomBytes } = await import('node:crypto');
     const newKek = randomBytes(32).toString('base64');
-    const cli = adminCli(() => ({ ...process.env, ...server.env, LATCHKEY_NEW_KEY_ENCRYPTION_KEY: newKek }) as Record<string, string>);
+    // A real process (test/helpers/cli.ts: one test per command family).
+    const cli = adminCli(() => ({ ...process.env, ...server.env, LATCHKEY_NEW_KEY_ENCRYPTION_KEY: newKek }) as Record<string, string>, { process: true });
     const r = await cli('kek', 'rotate', '--json');
     assert.equal(r.code, 0, r.stderr);
     const counts = JSON.parse(r.stdout).rewrapped;

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
+import { advanceClock, startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
+import { CHECK_EVERY_MS } from '../../src/services/machines/config-cache.ts';
 
 describe('several nodes on one database', () => {
   let a: TestServer;
@@ -99,13 +100,13 @@ describe('several nodes on one database', () => {
     for (let i = 0; i < 3; i++) assert.equal((await exchange(b)).status, 200);
     // Changed on A: B obeys within the check interval.
     await a.runtime.resources.delete('https://cached.example.test');
-    await new Promise((r) => setTimeout(r, 300));
+    advanceClock(b, CHECK_EVERY_MS); // B's next cache check, on its clock
     assert.equal((await exchange(b)).body.error, 'invalid_target', 'the deleted resource is gone on B');
     await a.runtime.resources.create({ identifier: 'https://cached.example.test', scope: 'c.read', format: 'jwt' });
-    await new Promise((r) => setTimeout(r, 300));
+    advanceClock(b, CHECK_EVERY_MS); // B's next cache check, on its clock
     assert.equal((await exchange(b)).status, 200, 'and back');
     await a.runtime.serviceAccounts.removeKey(id, sa.privateJwk!.kid!);
-    await new Promise((r) => setTimeout(r, 300));
+    advanceClock(b, CHECK_EVERY_MS); // B's next cache check, on its clock
     const afterKey = await exchange(b);
     assert.equal(afterKey.status, 400, 'the removed key no longer works on B');
     assert.equal(afterKey.body.error, 'invalid_grant');

@@ -1,64 +1,26 @@
 // /admin/api/v1/api-keys: API keys of any owner (a person or a service account).
 import { z } from 'zod';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
-import { apiKeyView } from '../views.ts';
+import { ApiKey, apiKeyExample, apiKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
-import { PageQuery, pageBody, pageOf } from './schemas.ts';
+import { apiKeyFields, PageQuery, pageBody, pageOf } from './schemas.ts';
 
 const tags = ['api keys'];
-const scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope values');
 
-const AdminApiKey = z.object({
-  id: z.string(),
-  display: z.string().describe('the beginning of the key, for recognising it; not a secret'),
-  owner: z.object({ kind: z.enum(['person', 'service_account']), id: z.string() }),
-  name: z.string(),
-  description: z.string().nullable(),
-  scope: z.string(),
-  resource: z.string().nullable(),
-  allowed_ips: z.array(z.string()),
-  expires_at: z.string().nullable(),
-  created_at: z.string(),
-  last_used_at: z.string().nullable(),
-  last_used_ip: z.string().nullable(),
-  revoked_at: z.string().nullable(),
-  active: z.boolean(),
-}).meta({ id: 'AdminApiKey' });
-
-const example = {
-  id: 'key_4kV2x9QpLm',
-  display: 'lk_live_4kV2…',
-  owner: { kind: 'service_account', id: 'sa_Q2xp3nV8y1Kz0bLm' },
-  name: 'inventory script',
-  description: null,
-  scope: 'cmdb.read',
-  resource: 'https://api.example.com',
-  allowed_ips: ['203.0.113.0/24'],
-  expires_at: '2027-02-21T12:00:00.000Z',
-  created_at: '2026-11-23T12:00:00.000Z',
-  last_used_at: null,
-  last_used_ip: null,
-  revoked_at: null,
-  active: true,
-};
+const example = apiKeyExample;
 
 const CreateAdminApiKey = z.strictObject({
   owner_id: z.string().min(1).max(200).describe('a user id or a service account client id'),
-  name: z.string().trim().min(1, 'must not be empty').max(100),
-  description: z.string().max(500).optional(),
-  scope,
-  resource: z.url().optional().describe('bind the key to this API'),
-  expires: z.string().regex(/^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/, 'must be a duration (90d, 12h, 30m, 2w) or a date').optional(),
-  allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
+  ...apiKeyFields,
 }).meta({ id: 'CreateAdminApiKey' });
 
 const CreatedAdminApiKey = z.object({
-  api_key: AdminApiKey,
+  api_key: ApiKey,
   key: z.string().describe('the key itself: shown in this response only, never again'),
 }).meta({ id: 'CreatedAdminApiKey' });
 
-const AdminApiKeys = pageOf(AdminApiKey, 'AdminApiKeys');
+const AdminApiKeys = pageOf(ApiKey, 'AdminApiKeys');
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 const ListQuery = PageQuery.extend({ owner_id: z.string().min(1).max(200).optional().describe('only this owner\'s keys') });
 
@@ -70,7 +32,7 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
       responses: { 200: { description: 'a page of keys (never their values)', schema: AdminApiKeys, example: { items: [example] } } },
       async handle({ query }) {
         const owner = query.owner_id ? await admin.apiKeys.ownerFromId(query.owner_id) : undefined;
-        return pageBody(await admin.apiKeys.page({ owner, limit: query.limit, cursor: query.cursor }), apiKeyView);
+        return pageBody(await admin.apiKeys.page({ owner, limit: query.limit, cursor: query.cursor }), (k) => apiKeyView(k));
       },
     }),
     defineRoute({
@@ -95,7 +57,7 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
     defineRoute({
       method: 'get', path: '/api-keys/{id}', operationId: 'getApiKey', summary: 'One API key', tags, scope: ADMIN_READ_SCOPE,
       params: IdParams,
-      responses: { 200: { description: 'the key (never its value)', schema: AdminApiKey, example }, 404: { description: 'no such key' } },
+      responses: { 200: { description: 'the key (never its value)', schema: ApiKey, example }, 404: { description: 'no such key' } },
       async handle({ params }) {
         return { status: 200, body: apiKeyView(await admin.apiKeys.get(params.id)) };
       },
@@ -103,7 +65,7 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
     defineRoute({
       method: 'delete', path: '/api-keys/{id}', operationId: 'revokeApiKey', summary: 'Revoke an API key (refused at once on every node)', tags, scope: ADMIN_SCOPE,
       params: IdParams,
-      responses: { 200: { description: 'the revoked key', schema: AdminApiKey, example: { ...example, revoked_at: '2026-11-24T09:00:00.000Z', active: false } }, 404: { description: 'no such key' } },
+      responses: { 200: { description: 'the revoked key', schema: ApiKey, example: { ...example, revoked_at: '2026-11-24T09:00:00.000Z', active: false } }, 404: { description: 'no such key' } },
       async handle({ ctx, params, caller }) {
         return { status: 200, body: apiKeyView(await admin.apiKeys.revoke(actorOf(caller), params.id, metaOf(ctx))) };
       },

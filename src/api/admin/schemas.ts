@@ -2,14 +2,19 @@
 // against them, and the OpenAPI document is generated from them. Responses
 // are the views of src/api/views.ts (shared with the CLI's --json).
 import { z } from 'zod';
+import { EXPIRY_HINT, EXPIRY_SYNTAX } from '../../config/durations.ts';
 import { isReservedClientId } from '../../services/machines/built-in-clients.ts';
 import { PERSON_CLAIMS } from '../../services/apis/resource-servers.ts';
+import { SCOPE_VALUE, SCOPE_VALUE_MESSAGE } from '../../services/apis/scope-names.ts';
 
 const id = (description: string) => z.string().min(1).max(200).describe(description);
 const timestamp = z.iso.datetime({ offset: true });
 const nullableTimestamp = timestamp.nullable();
-const scope = z.string().min(1).max(2000).regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
+/** A scope value (src/services/apis/scope-names.ts): space-separated scope tokens. */
+export const scope = z.string().min(1).max(2000).regex(SCOPE_VALUE, SCOPE_VALUE_MESSAGE);
 const uri = z.string().min(1).max(2000);
+/** An expiry (src/config/durations.ts): a duration from now or a date. */
+export const expiry = z.string().regex(EXPIRY_SYNTAX, `must be ${EXPIRY_HINT}`);
 
 // ---- paging ----------------------------------------------------------------
 
@@ -27,6 +32,19 @@ export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
     items: z.array(item),
     next_cursor: z.string().optional().describe('present when there are more: pass it as `cursor`'),
   }).meta({ id });
+
+// ---- API keys -----------------------------------------------------------------
+// (The key itself is ApiKey in src/api/views.ts, beside its view.)
+
+/** What a new key is made of, in both JSON APIs (the admin API adds its owner). */
+export const apiKeyFields = {
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  description: z.string().max(500).optional(),
+  scope,
+  resource: z.url().optional().describe('bind the key to this API (its resource identifier)'),
+  expires: expiry.optional(),
+  allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
+};
 
 // ---- clients ---------------------------------------------------------------
 

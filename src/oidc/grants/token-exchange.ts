@@ -32,15 +32,6 @@ export function apiKeyClientMetadata() {
   };
 }
 
-/**
- * Whether a token request is a key exchange sent without client
- * authentication: the key is its only credential, and the built-in client
- * it runs as is nobody's name (for the rate limits, not a shared identity).
- */
-export function isKeyExchangeWithoutClient(body: Record<string, unknown>, authorization: string): boolean {
-  return body.grant_type === TOKEN_EXCHANGE && !authorization && !body.client_secret && !body.client_assertion;
-}
-
 export const parameters = ['subject_token', 'subject_token_type', 'resource', 'scope', 'audience', 'requested_token_type', 'actor_token', 'actor_token_type'];
 
 const refuse = (error: string, description: string) => new errors.CustomOIDCProviderError(error, description);

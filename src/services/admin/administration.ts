@@ -5,7 +5,8 @@
 //
 // What the audit trail gets: the actor, the action, the target and the fields
 // that changed (old and new values); for secrets and passwords only that
-// they were set, never a value or a hash.
+// they were set, never a value or a hash. A change and its audit record are
+// written in one transaction: a change that cannot be recorded is not made.
 import type { JWK } from 'jose';
 import type { Db } from '../../db/database.ts';
 import { conflict, notFound } from '../../errors.ts';
@@ -22,6 +23,7 @@ import { keyStatus, rotateSigningKey, type SigningAlg } from '../secrets/signing
 import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
 import type { PublicUser, UserChanges, UserService } from '../people/users.ts';
+import type { Clock } from '../../clock.ts';
 
 /** The scope that allows every admin API call; the read scope allows reads only. */
 export const ADMIN_SCOPE = 'latchkey:admin';
@@ -48,6 +50,13 @@ export interface AdministrationDeps {
   apiKeys: ApiKeyService;
   /** The wire shape of each object, whose fields the audit trail names when they change. */
   describe: AuditViews;
+  clock: Clock;
+  /**
+   * Runs fn in one database transaction, which every service's writes made
+   * inside it join (src/db/transactions.ts): a change and its audit record
+   * commit together or not at all.
+   */
+  transaction: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -80,6 +89,7 @@ const CLIENT_VOLATILE = ['created_at', 'updated_at', 'client_secrets'];
 
 export function createAdministration(deps: AdministrationDeps) {
   const { audit, clients, users, sessions, secondFactor, serviceAccounts, resources } = deps;
+  const atomic = deps.transaction;
   const { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView } = deps.describe;
   const clientTarget = (id: string) => ({ kind: 'client', id, clientId: id });
   const userTarget = (id: string) => ({ kind: 'user', id, userId: id });
@@ -92,34 +102,42 @@ export function createAdministration(deps: AdministrationDeps) {
       get: (id: string) => clients.get(id),
 
       async create(actor: Actor, input: CreateClientInput, meta?: RequestMeta) {
-        const created = await clients.create(input);
-        const { client_id: _id, created_at: _c, updated_at: _u, client_secrets: _s, ...fields } = clientView(created.client);
-        await audit.recordChange(actor, 'client.created', clientTarget(created.client.clientId), fields, meta);
-        return created;
+        return atomic(async () => {
+          const created = await clients.create(input);
+          const { client_id: _id, created_at: _c, updated_at: _u, client_secrets: _s, ...fields } = clientView(created.client);
+          await audit.recordChange(actor, 'client.created', clientTarget(created.client.clientId), fields, meta);
+          return created;
+        });
       },
 
       async update(actor: Actor, id: string, changes: Partial<Omit<CreateClientInput, 'public'>>, precondition?: Precondition<ClientRecord>, meta?: RequestMeta) {
-        let before: ClientRecord | undefined;
-        const after = await clients.update(id, withoutUndefined(changes), (current) => {
-          before = current;
-          precondition?.(current);
+        return atomic(async () => {
+          let before: ClientRecord | undefined;
+          const after = await clients.update(id, withoutUndefined(changes), (current) => {
+            before = current;
+            precondition?.(current);
+          });
+          await audit.recordChange(actor, 'client.updated', clientTarget(id), changedFields(clientView(before!), clientView(after), CLIENT_VOLATILE), meta);
+          return after;
         });
-        await audit.recordChange(actor, 'client.updated', clientTarget(id), changedFields(clientView(before!), clientView(after), CLIENT_VOLATILE), meta);
-        return after;
       },
 
       async delete(actor: Actor, id: string, precondition?: Precondition<ClientRecord>, meta?: RequestMeta) {
-        await clients.delete(id, precondition);
-        await audit.recordChange(actor, 'client.deleted', clientTarget(id), undefined, meta);
+        return atomic(async () => {
+          await clients.delete(id, precondition);
+          await audit.recordChange(actor, 'client.deleted', clientTarget(id), undefined, meta);
+        });
       },
 
       async rotateSecret(actor: Actor, id: string, overlapSeconds: number, precondition?: Precondition<ClientRecord>, meta?: RequestMeta) {
-        const rotated = await clients.rotateSecret(id, overlapSeconds, precondition);
-        await audit.recordChange(actor, 'client.secret_rotated', clientTarget(id), {
-          client_secret: 'replaced',
-          previous_secret_expires_at: rotated.client.secrets.previous?.expiresAt.toISOString() ?? null,
-        }, meta);
-        return rotated;
+        return atomic(async () => {
+          const rotated = await clients.rotateSecret(id, overlapSeconds, precondition);
+          await audit.recordChange(actor, 'client.secret_rotated', clientTarget(id), {
+            client_secret: 'replaced',
+            previous_secret_expires_at: rotated.client.secrets.previous?.expiresAt.toISOString() ?? null,
+          }, meta);
+          return rotated;
+        });
       },
     },
 
@@ -129,46 +147,58 @@ export function createAdministration(deps: AdministrationDeps) {
       get: (id: string) => users.get(id),
 
       async create(actor: Actor, input: { email: string; password: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
-        const user = await users.create(input);
-        await audit.recordChange(actor, 'user.created', userTarget(user.id), { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' }, meta);
-        return user;
+        const checked = await users.checkNew(input);
+        return atomic(async () => {
+          const user = await users.createWithHash(checked);
+          await audit.recordChange(actor, 'user.created', userTarget(user.id), { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' }, meta);
+          return user;
+        });
       },
 
       async update(actor: Actor, id: string, changes: UserChanges, precondition?: Precondition<PublicUser>, meta?: RequestMeta) {
-        let before: PublicUser | undefined;
-        const after = await users.update(id, withoutUndefined(changes), (current) => {
-          before = current;
-          precondition?.(current);
+        return atomic(async () => {
+          let before: PublicUser | undefined;
+          const after = await users.update(id, withoutUndefined(changes), (current) => {
+            before = current;
+            precondition?.(current);
+          });
+          await audit.recordChange(actor, 'user.updated', userTarget(id), changedFields(userView(before!), userView(after)), meta);
+          return after;
         });
-        await audit.recordChange(actor, 'user.updated', userTarget(id), changedFields(userView(before!), userView(after)), meta);
-        return after;
       },
 
       async setPassword(actor: Actor, id: string, password: string, meta?: RequestMeta) {
-        await users.setPassword(id, password);
-        await audit.recordChange(actor, 'user.password_set', userTarget(id), { password: 'set' }, meta);
+        const passwordHash = await users.hashNewPassword(password);
+        return atomic(async () => {
+          await users.setPasswordHash(id, passwordHash);
+          await audit.recordChange(actor, 'user.password_set', userTarget(id), { password: 'set' }, meta);
+        });
       },
 
       /** Removes the authenticator app and recovery codes (a lost device). */
       async resetSecondFactor(actor: Actor, id: string, meta?: RequestMeta) {
-        await users.get(id);
-        await secondFactor.remove(id);
-        await audit.recordChange(actor, 'user.mfa_reset', userTarget(id), undefined, meta);
+        return atomic(async () => {
+          await users.get(id);
+          await secondFactor.remove(id);
+          await audit.recordChange(actor, 'user.mfa_reset', userTarget(id), undefined, meta);
+        });
       },
 
       roles: (id: string) => users.roles(id),
 
       /** Adds or removes a role; false when it was already there (or absent): nothing changes, nothing is recorded. */
       async setRole(actor: Actor, id: string, role: string, present: boolean, meta?: RequestMeta) {
-        await users.get(id);
-        const changed = present ? await users.addRole(id, role) : await users.removeRole(id, role);
-        if (changed) await audit.recordChange(actor, present ? 'role_added' : 'role_removed', userTarget(id), { role }, meta);
-        return changed;
+        return atomic(async () => {
+          await users.get(id);
+          const changed = present ? await users.addRole(id, role) : await users.removeRole(id, role);
+          if (changed) await audit.recordChange(actor, present ? 'role_added' : 'role_removed', userTarget(id), { role }, meta);
+          return changed;
+        });
       },
 
       /** An invitation link (works once); mailed too when `send`. The link is in this answer only. */
       async invite(actor: Actor, input: { email: string; name?: string }, send: boolean, meta: RequestMeta = {}) {
-        const invitation = await deps.accountLinks.invite(input, { ...meta, actor });
+        const invitation = await atomic(() => deps.accountLinks.invite(input, { ...meta, actor }));
         if (send) await deps.accountLinks.mailInvitation(invitation, input.name);
         return invitation;
       },
@@ -179,15 +209,19 @@ export function createAdministration(deps: AdministrationDeps) {
       },
 
       async endSession(actor: Actor, id: string, sessionId: string, meta?: RequestMeta) {
-        await sessions.endSession(id, sessionId);
-        await audit.recordChange(actor, 'user.sessions_ended', userTarget(id), { session: sessionId }, meta);
+        return atomic(async () => {
+          await sessions.endSession(id, sessionId);
+          await audit.recordChange(actor, 'user.sessions_ended', userTarget(id), { session: sessionId }, meta);
+        });
       },
 
       async endAllSessions(actor: Actor, id: string, meta?: RequestMeta) {
-        await users.get(id);
-        const ended = await sessions.endAllSessions(id);
-        await audit.recordChange(actor, 'user.sessions_ended', userTarget(id), { sessions: ended }, meta);
-        return ended;
+        return atomic(async () => {
+          await users.get(id);
+          const ended = await sessions.endAllSessions(id);
+          await audit.recordChange(actor, 'user.sessions_ended', userTarget(id), { sessions: ended }, meta);
+          return ended;
+        });
       },
 
       async listApps(id: string) {
@@ -196,9 +230,11 @@ export function createAdministration(deps: AdministrationDeps) {
       },
 
       async revokeApp(actor: Actor, id: string, grantId: string, meta?: RequestMeta) {
-        const clientId = await sessions.revokeApp(id, grantId);
-        if (!clientId) throw notFound(`authorization ${grantId} of user ${id}`);
-        await audit.recordChange(actor, 'user.app_revoked', { ...userTarget(id), clientId }, { grant: grantId, client_id: clientId }, meta);
+        return atomic(async () => {
+          const clientId = await sessions.revokeApp(id, grantId);
+          if (!clientId) throw notFound(`authorization ${grantId} of user ${id}`);
+          await audit.recordChange(actor, 'user.app_revoked', { ...userTarget(id), clientId }, { grant: grantId, client_id: clientId }, meta);
+        });
       },
     },
 
@@ -208,41 +244,53 @@ export function createAdministration(deps: AdministrationDeps) {
       get: (id: string) => serviceAccounts.get(id),
 
       async create(actor: Actor, input: Parameters<ServiceAccountService['create']>[0], meta?: RequestMeta) {
-        const created = await serviceAccounts.create(input);
-        const { client_id: _id, created_at: _c, ...fields } = serviceAccountView(created.account);
-        await audit.recordChange(actor, 'service_account.created', accountTarget(created.account.clientId), fields, meta);
-        return created;
+        return atomic(async () => {
+          const created = await serviceAccounts.create(input);
+          const { client_id: _id, created_at: _c, ...fields } = serviceAccountView(created.account);
+          await audit.recordChange(actor, 'service_account.created', accountTarget(created.account.clientId), fields, meta);
+          return created;
+        });
       },
 
       async setDisabled(actor: Actor, id: string, disabled: boolean, precondition?: Precondition<ServiceAccountView>, meta?: RequestMeta) {
-        const before = await serviceAccounts.get(id);
-        precondition?.(before);
-        await serviceAccounts.setDisabled(id, disabled);
-        const after = await serviceAccounts.get(id);
-        await audit.recordChange(actor, 'service_account.updated', accountTarget(id), changedFields(serviceAccountView(before), serviceAccountView(after)), meta);
-        return after;
+        return atomic(async () => {
+          const before = await serviceAccounts.get(id);
+          precondition?.(before);
+          await serviceAccounts.setDisabled(id, disabled);
+          const after = await serviceAccounts.get(id);
+          await audit.recordChange(actor, 'service_account.updated', accountTarget(id), changedFields(serviceAccountView(before), serviceAccountView(after)), meta);
+          return after;
+        });
       },
 
       async addKeys(actor: Actor, id: string, keys: JWK[], expiresAt?: Date, meta?: RequestMeta) {
-        const kids = await serviceAccounts.addKeys(id, keys, expiresAt);
-        await audit.recordChange(actor, 'service_account.key_added', accountTarget(id), { kids, expires_at: expiresAt?.toISOString() ?? null }, meta);
-        return kids;
+        return atomic(async () => {
+          const kids = await serviceAccounts.addKeys(id, keys, expiresAt);
+          await audit.recordChange(actor, 'service_account.key_added', accountTarget(id), { kids, expires_at: expiresAt?.toISOString() ?? null }, meta);
+          return kids;
+        });
       },
 
       async removeKey(actor: Actor, id: string, kid: string, meta?: RequestMeta) {
-        await serviceAccounts.removeKey(id, kid);
-        await audit.recordChange(actor, 'service_account.key_removed', accountTarget(id), { kid }, meta);
+        return atomic(async () => {
+          await serviceAccounts.removeKey(id, kid);
+          await audit.recordChange(actor, 'service_account.key_removed', accountTarget(id), { kid }, meta);
+        });
       },
     },
 
-    /** API keys of any owner. The key service records its own audit events; the actor rides along in them. */
+    /**
+     * API keys of any owner. The key service records its own audit events; the actor rides along in them.
+     * A creation is not wrapped in a transaction: it retries on a unique violation (a place taken by a
+     * racing creation), which would end a PostgreSQL transaction.
+     */
     apiKeys: {
       ownerFromId: (id: string) => deps.apiKeys.ownerFromId(id),
       list: (filter: { owner?: KeyOwner } = {}) => deps.apiKeys.list(filter),
       page: (filter: { owner?: KeyOwner } & PageRequest = {}) => deps.apiKeys.page(filter),
       get: (id: string) => deps.apiKeys.get(id),
       create: (actor: Actor, input: CreateApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.create(input, { ...meta, actor }),
-      revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => deps.apiKeys.revoke(id, { ...meta, actor }),
+      revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => atomic(() => deps.apiKeys.revoke(id, { ...meta, actor })),
     },
 
     resources: {
@@ -250,26 +298,32 @@ export function createAdministration(deps: AdministrationDeps) {
       get: (identifier: string) => resources.get(identifier),
 
       async create(actor: Actor, input: ResourceInput, meta?: RequestMeta) {
-        const created = await resources.create(input);
-        const { identifier: _i, created_at: _c, ...fields } = resourceView(created);
-        await audit.recordChange(actor, 'resource.created', { kind: 'resource', id: created.identifier }, fields, meta);
-        return created;
+        return atomic(async () => {
+          const created = await resources.create(input);
+          const { identifier: _i, created_at: _c, ...fields } = resourceView(created);
+          await audit.recordChange(actor, 'resource.created', { kind: 'resource', id: created.identifier }, fields, meta);
+          return created;
+        });
       },
 
       /** Changes scopes, scope roles, machines-only, format, lifetime or claims; takes effect on every node within a quarter of a second. */
       async update(actor: Actor, identifier: string, changes: ResourceChanges, precondition?: Precondition<ResourceServerRecord>, meta?: RequestMeta) {
-        let before: ResourceServerRecord | undefined;
-        const after = await resources.update(identifier, withoutUndefined(changes), (current) => {
-          before = current;
-          precondition?.(current);
+        return atomic(async () => {
+          let before: ResourceServerRecord | undefined;
+          const after = await resources.update(identifier, withoutUndefined(changes), (current) => {
+            before = current;
+            precondition?.(current);
+          });
+          await audit.recordChange(actor, 'resource.updated', { kind: 'resource', id: identifier }, changedFields(resourceView(before!), resourceView(after)), meta);
+          return after;
         });
-        await audit.recordChange(actor, 'resource.updated', { kind: 'resource', id: identifier }, changedFields(resourceView(before!), resourceView(after)), meta);
-        return after;
       },
 
       async delete(actor: Actor, identifier: string, meta?: RequestMeta) {
-        await resources.delete(identifier);
-        await audit.recordChange(actor, 'resource.deleted', { kind: 'resource', id: identifier }, undefined, meta);
+        return atomic(async () => {
+          await resources.delete(identifier);
+          await audit.recordChange(actor, 'resource.deleted', { kind: 'resource', id: identifier }, undefined, meta);
+        });
       },
     },
 
@@ -278,18 +332,22 @@ export function createAdministration(deps: AdministrationDeps) {
 
       /** Stages a new key: published at each node's next key refresh, signing after KEY_ROTATION_DELAY. */
       async rotate(actor: Actor, alg: SigningAlg, meta?: RequestMeta) {
-        const activatesAt = new Date(Date.now() + deps.keyRotationDelay * 1000);
-        const kid = await rotateSigningKey(deps.db, deps.box, alg, activatesAt);
-        await audit.recordChange(actor, 'signing_key.rotated', { kind: 'signing_key', id: kid }, { alg, activates_at: activatesAt.toISOString() }, meta);
-        return { kid, alg, activatesAt };
+        return atomic(async () => {
+          const activatesAt = new Date(deps.clock.now() + deps.keyRotationDelay * 1000);
+          const kid = await rotateSigningKey(deps.db, deps.box, alg, activatesAt);
+          await audit.recordChange(actor, 'signing_key.rotated', { kind: 'signing_key', id: kid }, { alg, activates_at: activatesAt.toISOString() }, meta);
+          return { kid, alg, activatesAt };
+        });
       },
     },
 
     /** Re-encrypts every secret at rest under a new key-encryption key (the nodes then restart with it). */
     async rotateKeyEncryptionKey(actor: Actor, next: SecretBox, meta?: RequestMeta) {
-      const counts = await rewrapSecrets(deps.db, deps.box, next);
-      await audit.recordChange(actor, 'key_encryption_key.rotated', { kind: 'key_encryption_key', id: 'current' }, { rewrapped: counts }, meta);
-      return counts;
+      return atomic(async () => {
+        const counts = await rewrapSecrets(deps.db, deps.box, next);
+        await audit.recordChange(actor, 'key_encryption_key.rotated', { kind: 'key_encryption_key', id: 'current' }, { rewrapped: counts }, meta);
+        return counts;
+      });
     },
 
     audit: {
@@ -304,22 +362,24 @@ export function createAdministration(deps: AdministrationDeps) {
      * through the API, by an admin).
      */
     async bootstrap(actor: Actor, input: { name: string; generateKey?: (typeof GENERATED_KEY_ALGS)[number]; jwks?: JWK[] }, meta?: RequestMeta) {
-      const identifier = adminApiResource(deps.issuer);
-      const existing = (await serviceAccounts.list()).find((a) => !a.disabled && a.metadata.scope.split(' ').includes(ADMIN_SCOPE));
-      if (existing) throw conflict(`an admin service account already exists (${existing.clientId}); create further ones through the admin API`);
-      let resource = await resources.find(identifier);
-      if (!resource) resource = await admin.resources.create(actor, { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL, machinesOnly: true }, meta);
-      const grants: ServiceGrant[] = [JWT_BEARER, 'client_credentials'];
-      const created = await admin.serviceAccounts.create(actor, {
-        name: input.name,
-        scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`,
-        defaultScope: ADMIN_SCOPE,
-        grants,
-        generateKey: input.generateKey,
-        jwks: input.jwks,
-      }, meta);
-      await audit.recordChange(actor, 'admin.bootstrapped', accountTarget(created.account.clientId), { resource: identifier }, meta);
-      return { ...created, resource };
+      return atomic(async () => {
+        const identifier = adminApiResource(deps.issuer);
+        const existing = (await serviceAccounts.list()).find((a) => !a.disabled && a.metadata.scope.split(' ').includes(ADMIN_SCOPE));
+        if (existing) throw conflict(`an admin service account already exists (${existing.clientId}); create further ones through the admin API`);
+        let resource = await resources.find(identifier);
+        if (!resource) resource = await admin.resources.create(actor, { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL, machinesOnly: true }, meta);
+        const grants: ServiceGrant[] = [JWT_BEARER, 'client_credentials'];
+        const created = await admin.serviceAccounts.create(actor, {
+          name: input.name,
+          scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`,
+          defaultScope: ADMIN_SCOPE,
+          grants,
+          generateKey: input.generateKey,
+          jwks: input.jwks,
+        }, meta);
+        await audit.recordChange(actor, 'admin.bootstrapped', accountTarget(created.account.clientId), { resource: identifier }, meta);
+        return { ...created, resource };
+      });
     },
   };
 

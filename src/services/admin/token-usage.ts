@@ -24,6 +24,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import type { Logger } from '../../logger.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import type { Clock } from '../../clock.ts';
 
 export interface TokenFailure {
   /** The authenticated client, or the one the request claimed to be (`authenticated` says which). */
@@ -40,6 +42,7 @@ export interface TokenFailure {
 export interface TokenUsageOptions {
   failuresPerMinute: number;
   log?: Logger;
+  clock: Clock;
 }
 
 /** How many clients a suppressed-failures row names (the rest are summed as "other"). */
@@ -102,7 +105,7 @@ export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
       await upsert();
     } catch (err) {
       // Two nodes creating the same hour's row at once: the loser adds to the winner's.
-      if ((err as { code?: string }).code !== 'P2002') throw err;
+      if (!isUniqueViolation(err)) throw err;
       await upsert();
     }
   }
@@ -144,7 +147,7 @@ export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
 
   return {
     /** A token was issued. Costs a map update; written at the next flush. */
-    issued(clientId: string, grantType: string, now = Date.now()): void {
+    issued(clientId: string, grantType: string, now = opts.clock.now()): void {
       const hour = hourOf(now);
       const bucket = `tokens_issued|${hour.toISOString()}|${clientId}|${grantType}`;
       const entry = issued.get(bucket);
@@ -157,7 +160,7 @@ export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
      * counted in its hour's row (written at the next flush). True when this
      * use may also have a row of its own (within the per-minute bounds).
      */
-    keyNewAddress(use: KeyUse, now = Date.now()): boolean {
+    keyNewAddress(use: KeyUse, now = opts.clock.now()): boolean {
       const hour = hourOf(now);
       const bucket = `api_key_new_addresses|${hour.toISOString()}|${use.keyId}`;
       const entry = issued.get(bucket);
@@ -176,7 +179,7 @@ export function createTokenUsage(db: Db, opts: TokenUsageOptions) {
     },
 
     /** A refused request: kept as its own row unless its client (or everyone) is over the per-minute bound. */
-    failed(f: TokenFailure, now = Date.now()): void {
+    failed(f: TokenFailure, now = opts.clock.now()): void {
       const minute = Math.floor(now / 60_000);
       if (minute !== window.minute) window = { minute, perKey: new Map(), total: 0 };
       const clientId = clip(f.clientId, 128);

@@ -7,6 +7,7 @@
 // it is not a secret and proves nothing about the key's validity.
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { DATE_WORDS, DURATION_WORDS, readExpiry } from '../../config/durations.ts';
 import { invalidInput } from '../../errors.ts';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -14,9 +15,6 @@ export const SECRET_LENGTH = 34;
 export const CHECKSUM_LENGTH = 6;
 /** Secret characters kept for display (`lk_live_AbC123…`). */
 export const DISPLAY_LENGTH = 6;
-
-export const PREFIX_PATTERN = /^[a-z][a-z0-9]{1,15}$/;
-export const ENV_PATTERN = /^[a-z0-9]{1,16}$/;
 
 /** Uniform base62 characters: bytes ≥ 248 are dropped so that no character is likelier than another. */
 function randomBase62(length: number): string {
@@ -66,35 +64,10 @@ export function checkApiKeyShape(token: string, { prefix, env }: KeyFormat): Key
   return checksum(body) === token.slice(-CHECKSUM_LENGTH) ? { ok: true } : { ok: false, reason: 'checksum' };
 }
 
-const UNITS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 7 * 86400 };
-
-/**
- * `90d` / `12h` / `30m` / `2w` in seconds, or undefined for anything else.
- * The one parser of this syntax: key expiries here, API_KEY_MAX_TTL in
- * src/config/env.ts.
- */
-export function parseDuration(value: string): number | undefined {
-  const m = /^(\d{1,5})([mhdw])$/.exec(value.trim());
-  return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
-}
-
-/** A lifetime in words: `365 days`, `12 hours`, `90 minutes`. */
-export function describeDuration(seconds: number): string {
-  const [n, unit] = seconds % 86400 === 0 ? [seconds / 86400, 'day'] : seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
-}
-
-/** `90d` / `12h` / `30m` / `2w`, or an ISO 8601 date; must be in the future. */
-export function parseExpiry(value: string | Date, now = Date.now()): Date {
-  let at: Date;
-  if (value instanceof Date) at = value;
-  else {
-    const seconds = parseDuration(value);
-    at = seconds !== undefined ? new Date(now + seconds * 1000) : new Date(value);
-    if (seconds === undefined && (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at.getTime()))) {
-      throw invalidInput(`expiry "${value}" is neither a duration (90d, 12h, 30m, 2w) nor a date (2027-01-31 or 2027-01-31T00:00:00Z)`);
-    }
-  }
+/** `90d` / `12h` / `30m` / `2w`, or an ISO 8601 date (src/config/durations.ts); must be in the future. */
+export function parseExpiry(value: string | Date, now: number): Date {
+  const at = value instanceof Date ? value : readExpiry(value, now);
+  if (!at) throw invalidInput(`expiry "${String(value)}" is neither ${DURATION_WORDS} nor ${DATE_WORDS}`);
   if (at.getTime() <= now) throw invalidInput('the expiry must be in the future');
   return at;
 }

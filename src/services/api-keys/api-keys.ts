@@ -12,15 +12,19 @@ import type { Db } from '../../db/database.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts';
 import { splitScope } from '../apis/api-access.ts';
-import { checkApiKeyShape, describeDuration, generateApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
+import { describeDuration } from '../../config/durations.ts';
+import { checkApiKeyShape, generateApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
 import type { AuditService, RequestMeta } from '../admin/audit.ts';
-import { checkScope } from '../machines/clients.ts';
+import { checkScope } from '../apis/scope-names.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 import { personScopesAt, whyNotHeld } from '../apis/person-scopes.ts';
 import type { ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
 import type { ServiceAccountService } from '../machines/service-accounts.ts';
 import { KEY_ADDRESS_ROWS_PER_MINUTE, type TokenUsage } from '../admin/token-usage.ts';
 import type { UserService } from '../people/users.ts';
+import { describeDbError, isUniqueViolation } from '../../db/errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { Clock } from '../../clock.ts';
 
 /** Last use is written at most this often per key (plus for new addresses, within the audit's bounds). */
 export const TOUCH_EVERY_MS = 60_000;
@@ -137,8 +141,10 @@ export interface ApiKeyServiceDeps {
   maxPerOwner: number;
   /** Counts uses from new addresses per key and hour, and bounds their rows (src/services/admin/token-usage.ts). */
   usage: Pick<TokenUsage, 'keyNewAddress'>;
-  /** The time, as milliseconds since the epoch (tests move it). */
-  now?: () => number;
+  /** The time (src/clock.ts; tests move it). */
+  clock: Clock;
+  /** Where a failed last-use write is said (no caller waits for it). */
+  log?: Logger;
 }
 
 
@@ -146,7 +152,8 @@ export interface ApiKeyServiceDeps {
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
 
-export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, clock, log }: ApiKeyServiceDeps) {
+  const now = () => clock.now();
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
@@ -227,7 +234,7 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
         return await db.apiKey.create({ data: { ...data, slot: free[randomInt(free.length)]! } });
       } catch (err) {
         // Another creation took that place first: look again.
-        if ((err as { code?: string }).code !== 'P2002') throw err;
+        if (!isUniqueViolation(err)) throw err;
       }
     }
     throw conflict('too many API keys are being made for this owner at once; retry');
@@ -311,7 +318,13 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
         data: { lastUsedAt: new Date(at), ...(ip ? { lastUsedIp: ip } : {}) },
       });
     };
-    work().catch(() => touched.delete(row.id)).finally(() => recording.delete(pending));
+    work()
+      .catch((err: unknown) => {
+        // The next use tries again. Said, without the address (personal data) or anything of the key.
+        touched.delete(row.id);
+        log?.warn({ keyId: row.id, newAddress: isNew, err: describeDbError(err) }, 'API key last use not recorded');
+      })
+      .finally(() => recording.delete(pending));
   }
 
   return {
@@ -457,7 +470,7 @@ function owns(owner: KeyOwner, row: { userId: string | null; clientId: string | 
  * as the rest of that change); it counts the keys it revoked. Service
  * accounts' keys are never a person's and are not touched.
  */
-export function revokePersonKeys(db: Db, userId: string, at = new Date()) {
+export function revokePersonKeys(db: Db, userId: string, at: Date) {
   return db.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: at, slot: null } });
 }
 

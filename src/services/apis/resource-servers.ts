@@ -4,9 +4,10 @@
 // for machines only; the rule itself is src/services/apis/person-scopes.ts).
 import type { Db } from '../../db/database.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
-import { checkScope } from '../machines/clients.ts';
+import { checkScope } from './scope-names.ts';
 import { configCache, type ChangeTracker } from '../machines/config-cache.ts';
 import { checkRole } from '../people/users.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 export interface ResourceServerRecord {
   identifier: string;
@@ -147,7 +148,7 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
         await changes.changed('resources');
         return created;
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw conflict(`resource ${input.identifier} already exists`);
+        if (isUniqueViolation(err)) throw conflict(`resource ${input.identifier} already exists`);
         throw err;
       }
     },
@@ -198,7 +199,7 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
           return;
         } catch (err) {
           // Another node registered it first: carry on with its row.
-          if ((err as { code?: string }).code !== 'P2002') throw err;
+          if (!isUniqueViolation(err)) throw err;
           row = await db.resourceServer.findUniqueOrThrow({ where: { identifier } });
         }
       }

@@ -20,6 +20,8 @@ import type {
 } from '@simplewebauthn/server';
 import type { Db } from '../../db/database.ts';
 import { invalidInput } from '../../errors.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import type { Clock } from '../../clock.ts';
 
 // Loaded on the first passkey ceremony, not at start: 22 MB and ~0.3 s that
 // a server whose people never add a passkey does not need (bench/README.md).
@@ -63,14 +65,14 @@ function parse<T>(json: string): T | undefined {
   }
 }
 
-export function createPasskeyService(db: Db, opts: { issuer: string; rpName: string; idKey: Buffer }) {
+export function createPasskeyService(db: Db, clock: Clock, opts: { issuer: string; rpName: string; idKey: Buffer }) {
   const origin = new URL(opts.issuer).origin;
   const rpID = new URL(opts.issuer).hostname;
   const keyOf = (purpose: PasskeyPurpose, handle: string) => createHmac('sha256', opts.idKey).update(`webauthn:${purpose}:${handle}`).digest('base64url');
 
   async function saveChallenge(purpose: PasskeyPurpose, handle: string, value: StoredChallenge): Promise<void> {
     const id = keyOf(purpose, handle);
-    const data = { payload: JSON.stringify(value), accountId: value.userId ?? null, expiresAt: new Date(Date.now() + CEREMONY_SECONDS * 1000) };
+    const data = { payload: JSON.stringify(value), accountId: value.userId ?? null, expiresAt: new Date(clock.now() + CEREMONY_SECONDS * 1000) };
     await db.oidcPayload.upsert({ where: { type_id: { type: CHALLENGE_TYPE, id } }, create: { type: CHALLENGE_TYPE, id, ...data }, update: data });
   }
 
@@ -80,7 +82,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
     const row = await db.oidcPayload.findUnique({ where: { type_id: { type: CHALLENGE_TYPE, id } } });
     if (!row) return undefined;
     const { count } = await db.oidcPayload.deleteMany({ where: { type: CHALLENGE_TYPE, id, payload: row.payload } });
-    if (count !== 1 || (row.expiresAt && row.expiresAt <= new Date())) return undefined;
+    if (count !== 1 || (row.expiresAt && row.expiresAt.getTime() <= clock.now())) return undefined;
     return JSON.parse(row.payload) as StoredChallenge;
   }
 
@@ -156,7 +158,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
           },
         });
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') return { ok: false, message: 'That passkey is already registered.' };
+        if (isUniqueViolation(err)) return { ok: false, message: 'That passkey is already registered.' };
         throw err;
       }
       return { ok: true, id: credential.id, name: finalName };
@@ -212,7 +214,7 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
       // The counter only moves forward: a parallel use with an older count changes nothing.
       await db.passkey.updateMany({
         where: { id: passkey.id, counter: passkey.counter },
-        data: { counter: BigInt(info.newCounter), lastUsedAt: new Date(), backedUp: info.credentialBackedUp, deviceType: info.credentialDeviceType },
+        data: { counter: BigInt(info.newCounter), lastUsedAt: new Date(clock.now()), backedUp: info.credentialBackedUp, deviceType: info.credentialDeviceType },
       });
       return { ok: true, userId: passkey.userId, kind: info.credentialDeviceType === 'multiDevice' ? 'swk' : 'hwk', userVerified: info.userVerified };
     },

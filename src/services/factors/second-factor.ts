@@ -13,6 +13,7 @@ import QRCode from 'qrcode';
 import type { Db } from '../../db/database.ts';
 import { invalidInput, notFound } from '../../errors.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import type { Clock } from '../../clock.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
 /** Characters of a recovery code (5 bits each), without the dashes. */
@@ -69,7 +70,7 @@ export interface Enrollment {
 
 export type SecondFactorResult = { ok: true; method: 'otp' | 'recovery' } | { ok: false };
 
-export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer: string; recoveryKey: Buffer }) {
+export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, opts: { issuer: string; recoveryKey: Buffer }) {
   async function describe(email: string, secret: string, token: string): Promise<Enrollment> {
     const uri = totpFor(secret, email, opts.issuer).toString();
     const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
@@ -131,7 +132,8 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
     },
 
     /** Activates the pending secret started with `token` after a correct code; returns the new recovery codes. */
-    async confirmEnrollment(userId: string, token: string, code: string, now = Date.now()): Promise<string[] | undefined> {
+    async confirmEnrollment(userId: string, token: string, code: string): Promise<string[] | undefined> {
+      const now = clock.now();
       const user = await db.user.findUnique({ where: { id: userId } });
       if (!user?.totpPendingEnc || !tokenMatches(enrollmentToken(userId, user.totpPendingEnc), token)) {
         throw invalidInput('There is no second-factor setup in progress. Start again.');
@@ -142,14 +144,15 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
       if (step === undefined) return undefined;
       const { count } = await db.user.updateMany({
         where: { id: userId, totpPendingEnc: user.totpPendingEnc },
-        data: { totpSecretEnc: box.seal(secret, purpose(userId, 'active')), totpPendingEnc: null, totpEnabledAt: new Date(), totpLastStep: step },
+        data: { totpSecretEnc: box.seal(secret, purpose(userId, 'active')), totpPendingEnc: null, totpEnabledAt: new Date(now), totpLastStep: step },
       });
       if (count === 0) throw invalidInput('There is no second-factor setup in progress. Start again.');
       return issueRecoveryCodes(userId);
     },
 
     /** Checks a TOTP code or a recovery code (each usable once). */
-    async verify(userId: string, input: string, now = Date.now()): Promise<SecondFactorResult> {
+    async verify(userId: string, input: string): Promise<SecondFactorResult> {
+      const now = clock.now();
       const user = await db.user.findUnique({ where: { id: userId } });
       if (!user?.totpSecretEnc) return { ok: false };
       const code = input.trim().replace(/\s/g, '');
@@ -159,7 +162,7 @@ export function createSecondFactorService(db: Db, box: SecretBox, opts: { issuer
       }
       const length = normalizeRecoveryCode(code).length;
       if (length !== RECOVERY_CODE_LENGTH && length !== LEGACY_CODE_LENGTH) return { ok: false };
-      const { count } = await db.recoveryCode.updateMany({ where: { userId, codeHash: hashCode(code), usedAt: null }, data: { usedAt: new Date() } });
+      const { count } = await db.recoveryCode.updateMany({ where: { userId, codeHash: hashCode(code), usedAt: null }, data: { usedAt: new Date(now) } });
       return count === 1 ? { ok: true, method: 'recovery' } : { ok: false };
     },
 

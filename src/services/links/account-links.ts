@@ -21,7 +21,7 @@
 //   (src/services/links/link-tokens.ts); every message counts against the
 //   recipient's budget (src/services/links/mail-throttle.ts).
 import type { Config } from '../../config/env.ts';
-import { conflict, invalidInput } from '../../errors.ts';
+import { AppError, conflict, invalidInput } from '../../errors.ts';
 import { actorName, type AuditService, type RequestMeta } from '../admin/audit.ts';
 import type { LinkRefusal, LinkTokenService } from './link-tokens.ts';
 import type { LockoutService } from '../people/lockout.ts';
@@ -29,6 +29,7 @@ import type { MailThrottle } from './mail-throttle.ts';
 import type { Mailer } from './mailer.ts';
 import { passwordProblem } from '../people/password-strength.ts';
 import { isEmailAddress, nameProblem, normalizeEmail, type UserService } from '../people/users.ts';
+import type { Clock } from '../../clock.ts';
 
 
 /** `closed`: the link would create an account, and REGISTRATION no longer allows it. */
@@ -43,9 +44,10 @@ export interface AccountLinksDeps {
   audit: AuditService;
   lockout: LockoutService;
   config: Pick<Config, 'issuer' | 'registration' | 'linkTtl'>;
+  clock: Clock;
 }
 
-export function createAccountLinkService({ users, links, mailer, throttle, audit, lockout, config }: AccountLinksDeps) {
+export function createAccountLinkService({ users, links, mailer, throttle, audit, lockout, config, clock }: AccountLinksDeps) {
   const url = (path: string, token: string) => `${config.issuer}${path}?token=${token}`;
   const minutes = (seconds: number) => Math.round(seconds / 60);
   const hours = (seconds: number) => Math.round(seconds / 3600);
@@ -138,7 +140,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
           return { ok: true, userId: user.id, email: user.email, created: true };
         } catch (err) {
           // Confirmed twice (two sign-ups for one address), or an operator was quicker.
-          if ((err as { code?: string }).code === 'conflict') return { ok: false, reason: 'exists' };
+          if (err instanceof AppError && err.code === 'conflict') return { ok: false, reason: 'exists' };
           throw err;
         }
       }
@@ -210,7 +212,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (await users.findByEmail(email)) throw conflict(`a user with email ${email} already exists`);
       const token = await links.create('invite', { email, data: { name } }, config.linkTtl.invitation);
       await audit.record('invitation_created', by, { email, by: by.actor ? actorName(by.actor) : 'admin-cli' });
-      return { url: url('/invitation', token), email, expiresAt: new Date(Date.now() + config.linkTtl.invitation * 1000) };
+      return { url: url('/invitation', token), email, expiresAt: new Date(clock.now() + config.linkTtl.invitation * 1000) };
     },
 
     /** Mails an invitation's link (waits: the CLI says whether it went). */
@@ -243,7 +245,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
         await audit.record('invitation_accepted', { ...meta, userId: user.id });
         return { ok: true, userId: user.id, email: user.email };
       } catch (err) {
-        if ((err as { code?: string }).code === 'conflict') return { ok: false, reason: 'exists' };
+        if (err instanceof AppError && err.code === 'conflict') return { ok: false, reason: 'exists' };
         throw err;
       }
     },

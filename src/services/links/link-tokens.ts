@@ -5,6 +5,7 @@
 // of two requests racing with the same link exactly one wins.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
+import type { Clock } from '../../clock.ts';
 
 export type LinkPurpose = 'signup' | 'verify' | 'reset' | 'invite';
 
@@ -24,7 +25,7 @@ export type LinkLookup = { ok: true; link: LinkRecord } | { ok: false; reason: L
 // Tokens are base64url of 32 bytes; anything else is refused before a lookup.
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-export function createLinkTokenService(db: Db, hmacKey: Buffer) {
+export function createLinkTokenService(db: Db, hmacKey: Buffer, clock: Clock) {
   const idOf = (token: string) => createHmac('sha256', hmacKey).update(`link:${token}`).digest('base64url');
 
   async function lookup(token: string, purposes: LinkPurpose[], now: Date): Promise<LinkLookup> {
@@ -51,19 +52,20 @@ export function createLinkTokenService(db: Db, hmacKey: Buffer) {
           email: what.email,
           userId: what.userId ?? null,
           data: what.data ? JSON.stringify(what.data) : null,
-          expiresAt: new Date(Date.now() + ttlSeconds * 1000),
+          expiresAt: new Date(clock.now() + ttlSeconds * 1000),
         },
       });
       return token;
     },
 
     /** What a link is for, without using it (to show its page). */
-    peek(token: string, purpose: LinkPurpose | LinkPurpose[], now = new Date()): Promise<LinkLookup> {
-      return lookup(token, ([] as LinkPurpose[]).concat(purpose), now);
+    peek(token: string, purpose: LinkPurpose | LinkPurpose[]): Promise<LinkLookup> {
+      return lookup(token, ([] as LinkPurpose[]).concat(purpose), new Date(clock.now()));
     },
 
     /** Uses a link: exactly one caller gets it, however many race. */
-    async consume(token: string, purpose: LinkPurpose | LinkPurpose[], now = new Date()): Promise<LinkLookup> {
+    async consume(token: string, purpose: LinkPurpose | LinkPurpose[]): Promise<LinkLookup> {
+      const now = new Date(clock.now());
       const found = await lookup(token, ([] as LinkPurpose[]).concat(purpose), now);
       if (!found.ok) return found;
       const { count } = await db.linkToken.updateMany({
@@ -75,7 +77,7 @@ export function createLinkTokenService(db: Db, hmacKey: Buffer) {
 
     /** Links of a person that must stop working (their password was reset). */
     async revokeFor(userId: string, purpose: LinkPurpose): Promise<void> {
-      await db.linkToken.updateMany({ where: { userId, purpose, usedAt: null }, data: { usedAt: new Date() } });
+      await db.linkToken.updateMany({ where: { userId, purpose, usedAt: null }, data: { usedAt: new Date(clock.now()) } });
     },
   };
 }

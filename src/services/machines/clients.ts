@@ -7,8 +7,10 @@ import { constantTimeEqual } from '../secrets/constant-time.ts';
 import type { Db } from '../../db/database.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
 import { isLoopbackHost } from '../../config/env.ts';
+import { checkScope } from '../apis/scope-names.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
+import type { Clock } from '../../clock.ts';
 
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 
@@ -93,15 +95,6 @@ export function checkRedirectUri(uri: string, label = 'redirect URI', allowInsec
   return uri;
 }
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-export function checkScope(scope: string): string {
-  const parts = scope.split(/\s+/).filter(Boolean);
-  if (parts.length === 0) throw invalidInput('scope must not be empty');
-  for (const p of parts) if (!SCOPE_TOKEN.test(p)) throw invalidInput(`scope value "${p}" is not a valid scope token`);
-  return [...new Set(parts)].join(' ');
-}
-
 export interface ProviderClientRow {
   clientId: string;
   kind: string;
@@ -126,7 +119,7 @@ type ClientRow = {
   updatedAt: Date;
 };
 
-export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, opts: { allowInsecureRedirectUris?: boolean } = {}) {
+export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, clock: Clock, opts: { allowInsecureRedirectUris?: boolean } = {}) {
   const findForProvider = configCache(changesTracker, 'clients', async (clientId): Promise<ProviderClientRow | undefined> => {
     const row = await db.client.findUnique({ where: { id: clientId }, include: { keys: { orderBy: { createdAt: 'asc' } } } });
     if (!row || row.disabled) return undefined;
@@ -143,7 +136,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
   });
   const digest = (secret: string) => createHmac('sha256', secretKey).update(secret).digest('base64url');
 
-  const previousLive = (row: { previousSecretHash: string | null; previousSecretExpiresAt: Date | null }, now = Date.now()) =>
+  const previousLive = (row: { previousSecretHash: string | null; previousSecretExpiresAt: Date | null }, now = clock.now()) =>
     row.previousSecretHash !== null && row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt.getTime() > now;
 
   function toRecord(row: ClientRow): ClientRecord {
@@ -257,7 +250,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       if (current.public) throw conflict(`client ${clientId} is public: it has no secret to rotate`);
       const row = await db.client.findUniqueOrThrow({ where: { id: clientId } });
       const clientSecret = randomBytes(32).toString('base64url');
-      const now = new Date();
+      const now = new Date(clock.now());
       // Conditional on the secret still being the one read: of two rotations racing, one wins.
       const { count } = await db.client.updateMany({
         where: { id: clientId, secretHash: row.secretHash },
@@ -279,7 +272,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
       const row = await db.client.create({
-        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date() : null, metadata: JSON.stringify(metadata) },
+        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date(clock.now()) : null, metadata: JSON.stringify(metadata) },
       });
       await changesTracker.changed('clients');
       return { client: toRecord(row), clientSecret };

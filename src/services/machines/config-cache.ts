@@ -5,6 +5,7 @@
 // A change is seen at once on the node (or CLI) that made it and within
 // CHECK_EVERY_MS on every other node; no node ever needs restarting.
 import type { Db } from '../../db/database.ts';
+import type { Clock } from '../../clock.ts';
 
 export type ConfigKind = 'clients' | 'resources';
 
@@ -14,12 +15,18 @@ export const CHECK_EVERY_MS = 250;
 export interface ChangeTracker {
   /** Makes sure the caches reflect every change committed before the last check. */
   fresh(): Promise<void>;
-  /** Records a change (after it is committed) and clears this node's caches of that kind. */
+  /** Records a change (inside its transaction, if any) and clears this node's caches of that kind. */
   changed(kind: ConfigKind): Promise<void>;
   onChange(kind: ConfigKind, clear: () => void): void;
+  /**
+   * Empties this node's caches of every kind. After a transaction that made
+   * changes: what they loaded inside it was rolled back, or (read outside it
+   * while it ran) predates its commit.
+   */
+  forget(): void;
 }
 
-export function createChangeTracker(db: Db, checkEveryMs = CHECK_EVERY_MS): ChangeTracker {
+export function createChangeTracker(db: Db, clock: Clock, checkEveryMs = CHECK_EVERY_MS): ChangeTracker {
   const seen = new Map<string, number>();
   const listeners = new Map<string, Array<() => void>>();
   const clear = (kind: string) => listeners.get(kind)?.forEach((fn) => fn());
@@ -33,12 +40,12 @@ export function createChangeTracker(db: Db, checkEveryMs = CHECK_EVERY_MS): Chan
         seen.set(name, version);
       }
     }
-    checkedAt = Date.now();
+    checkedAt = clock.now();
   }
 
   return {
     async fresh() {
-      if (Date.now() - checkedAt < checkEveryMs) return;
+      if (clock.now() - checkedAt < checkEveryMs) return;
       checking ??= check().finally(() => (checking = undefined));
       await checking;
     },
@@ -48,6 +55,9 @@ export function createChangeTracker(db: Db, checkEveryMs = CHECK_EVERY_MS): Chan
     },
     onChange(kind, fn) {
       listeners.set(kind, [...(listeners.get(kind) ?? []), fn]);
+    },
+    forget() {
+      for (const kind of listeners.keys()) clear(kind);
     },
   };
 }

@@ -7,10 +7,11 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import type { Db } from '../../db/database.ts';
 import { invalidInput, notFound, conflict } from '../../errors.ts';
 import { isReservedClientId } from './built-in-clients.ts';
-import { checkScope } from './clients.ts';
+import { checkScope } from '../apis/scope-names.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SERVICE_ACCOUNT = 'service_account';
@@ -160,7 +161,7 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
         data: { id: randomUUID(), clientId, kid: k.kid, alg: k.alg, publicJwk: JSON.stringify(k.jwk), expiresAt },
       })));
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw conflict(`a key with one of the kids ${kids.join(', ')} is already registered`);
+      if (isUniqueViolation(err)) throw conflict(`a key with one of the kids ${kids.join(', ')} is already registered`);
       throw err;
     }
     return kids;

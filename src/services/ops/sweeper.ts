@@ -13,7 +13,7 @@ export interface SweepResult {
   audit: number;
 }
 
-export async function sweep(db: Db, opts: { auditRetentionDays: number }, now = new Date()): Promise<SweepResult> {
+export async function sweep(db: Db, opts: { auditRetentionDays: number }, now: Date): Promise<SweepResult> {
   const auditCutoff = new Date(now.getTime() - opts.auditRetentionDays * 86_400_000);
   const [artifacts, counters, lockouts, links, audit] = await Promise.all([
     db.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } }),

@@ -16,6 +16,8 @@
 // starts over.
 import { createHmac } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import type { Clock } from '../../clock.ts';
 
 export interface LockoutPolicy {
   threshold: number;
@@ -34,7 +36,7 @@ export type Reservation = { ok: true } | { ok: false; until: Date };
 
 const notLocked = (now: Date) => ({ OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] });
 
-export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buffer) {
+export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buffer, clock: Clock) {
   const expiry = (from: Date) => new Date(from.getTime() + LOCKOUT_MEMORY_MS);
 
   function lockEnd(row: { lockedUntil: Date | null; lockCount: number } | null, now: Date): Date {
@@ -56,7 +58,8 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
     },
 
     /** Counts an attempt before it is checked; refused when locked or when the window's attempts are spent. */
-    async reserve(key: string, now = new Date()): Promise<Reservation> {
+    async reserve(key: string): Promise<Reservation> {
+      const now = new Date(clock.now());
       // A few rounds: an update that found no row can meet a row another
       // request created a moment later, with places still free. That is a
       // lost race, not a lock: take a place again rather than refuse.
@@ -69,7 +72,7 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
             await db.lockout.create({ data: { key, failedAttempts: 1, expiresAt: expiry(now) } });
             return { ok: true };
           } catch (err) {
-            if ((err as { code?: string }).code !== 'P2002') throw err;
+            if (!isUniqueViolation(err)) throw err;
             continue; // another node or request created it first
           }
         }
@@ -81,7 +84,8 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
     },
 
     /** The reserved attempt failed. Returns the lock end when this failure set the lock. */
-    async failed(key: string, now = new Date()): Promise<Date | undefined> {
+    async failed(key: string): Promise<Date | undefined> {
+      const now = new Date(clock.now());
       const row = await db.lockout.findUnique({ where: { key } });
       if (!row || row.failedAttempts < policy.threshold) return undefined;
       const until = new Date(now.getTime() + lockDuration(policy, row.lockCount) * 1000);
@@ -94,7 +98,8 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
     },
 
     /** The reserved attempt passed (one step of a sign-in): give it back. Refused when a lock was set meanwhile. */
-    async release(key: string, now = new Date()): Promise<Reservation> {
+    async release(key: string): Promise<Reservation> {
+      const now = new Date(clock.now());
       const { count } = await db.lockout.updateMany({
         where: { key, failedAttempts: { gt: 0 }, ...notLocked(now) },
         data: { failedAttempts: { decrement: 1 } },
@@ -105,8 +110,8 @@ export function createLockoutService(db: Db, policy: LockoutPolicy, hmacKey: Buf
     },
 
     /** A whole sign-in succeeded: forget the failures and the doubling, unless a lock was set meanwhile. */
-    async reset(key: string, now = new Date()): Promise<void> {
-      await db.lockout.deleteMany({ where: { key, ...notLocked(now) } });
+    async reset(key: string): Promise<void> {
+      await db.lockout.deleteMany({ where: { key, ...notLocked(new Date(clock.now())) } });
     },
   };
 }

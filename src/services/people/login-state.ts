@@ -5,6 +5,7 @@
 // continue it.
 import type { Db } from '../../db/database.ts';
 import { hashArtifactId } from '../secrets/artifact-ids.ts';
+import type { Clock } from '../../clock.ts';
 
 const TYPE = 'LoginState';
 
@@ -19,17 +20,17 @@ export interface LoginState {
   pending?: { accountId: string; amr: string[]; acr: string };
 }
 
-export function createLoginStateService(db: Db, ttlSeconds: number, idKey: Buffer) {
+export function createLoginStateService(db: Db, ttlSeconds: number, idKey: Buffer, clock: Clock) {
   const key = (uid: string) => hashArtifactId(idKey, uid);
   return {
     async save(uid: string, state: LoginState): Promise<void> {
       const id = key(uid);
-      const data = { payload: JSON.stringify(state), accountId: state.accountId, expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
+      const data = { payload: JSON.stringify(state), accountId: state.accountId, expiresAt: new Date(clock.now() + ttlSeconds * 1000) };
       await db.oidcPayload.upsert({ where: { type_id: { type: TYPE, id } }, create: { type: TYPE, id, ...data }, update: data });
     },
     async get(uid: string): Promise<LoginState | undefined> {
       const row = await db.oidcPayload.findUnique({ where: { type_id: { type: TYPE, id: key(uid) } } });
-      if (!row || (row.expiresAt && row.expiresAt <= new Date())) return undefined;
+      if (!row || (row.expiresAt && row.expiresAt.getTime() <= clock.now())) return undefined;
       return JSON.parse(row.payload) as LoginState;
     },
     async clear(uid: string): Promise<void> {

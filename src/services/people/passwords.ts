@@ -56,5 +56,3 @@ export async function closePasswordWorkers(): Promise<void> {
   await closing?.close();
 }
 
-/** Hashes waiting for a password thread. */
-export const passwordsQueued = () => workers?.queued ?? 0;

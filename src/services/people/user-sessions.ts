@@ -10,6 +10,7 @@ import type { Db } from '../../db/database.ts';
 import { notFound } from '../../errors.ts';
 import { ACCOUNT_CLIENT_ID } from '../machines/built-in-clients.ts';
 import { revokePersonKeys } from '../api-keys/api-keys.ts';
+import type { Clock } from '../../clock.ts';
 
 export { ACCOUNT_CLIENT_ID };
 
@@ -33,10 +34,10 @@ export interface AuthorizedApp {
 
 const live = (row: { expiresAt: Date | null }, now: Date) => !row.expiresAt || row.expiresAt > now;
 
-export function createUserSessionService(db: Db) {
+export function createUserSessionService(db: Db, clock: Clock) {
   return {
     async listSessions(userId: string): Promise<UserSession[]> {
-      const now = new Date();
+      const now = new Date(clock.now());
       const rows = await db.oidcPayload.findMany({ where: { type: 'Session', accountId: userId }, orderBy: { id: 'asc' } });
       return rows.filter((r) => live(r, now)).map((r) => {
         const s = JSON.parse(r.payload) as { loginTs?: number; amr?: string[]; acr?: string; authorizations?: Record<string, unknown> };
@@ -72,13 +73,13 @@ export function createUserSessionService(db: Db) {
     async signOutEverywhere(userId: string): Promise<{ sessions: number; apiKeys: number }> {
       const [sessions, keys] = await db.$transaction([
         db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } }),
-        revokePersonKeys(db, userId),
+        revokePersonKeys(db, userId, new Date(clock.now())),
       ]);
       return { sessions: sessions.count, apiKeys: keys.count };
     },
 
     async authorizedApps(userId: string): Promise<AuthorizedApp[]> {
-      const now = new Date();
+      const now = new Date(clock.now());
       const rows = (await db.oidcPayload.findMany({ where: { type: 'Grant', accountId: userId }, orderBy: { id: 'asc' } })).filter((r) => live(r, now));
       const grants = rows
         .map((row) => ({ row, grant: JSON.parse(row.payload) as { clientId: string; iat?: number; openid?: { scope?: string }; resources?: Record<string, string> } }))

@@ -6,6 +6,8 @@ import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { revokePersonKeys } from '../api-keys/api-keys.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import type { Clock } from '../../clock.ts';
 
 /** A person as every caller sees them: the fields findAccount's prepared lookup reads. */
 export type PublicUser = StoredAccount;
@@ -54,6 +56,13 @@ function checkEmail(input: string): string {
   return email;
 }
 
+export interface NewUser {
+  email: string;
+  password: string;
+  name?: string;
+  emailVerified?: boolean;
+}
+
 export interface UserChanges {
   email?: string;
   emailVerified?: boolean;
@@ -61,25 +70,32 @@ export interface UserChanges {
   disabled?: boolean;
 }
 
-export function createUserService(db: Db, accounts: AccountStore, opts: { bcryptCost: number }) {
+export function createUserService(db: Db, accounts: AccountStore, clock: Clock, opts: { bcryptCost: number }) {
   const uniqueEmail = async <T>(email: string, write: () => Promise<T>): Promise<T> => {
     try {
       return await write();
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw conflict(`a user with email ${email} already exists`);
+      if (isUniqueViolation(err)) throw conflict(`a user with email ${email} already exists`);
       throw err;
     }
   };
 
   const service = {
-    async create(input: { email: string; password: string; name?: string; emailVerified?: boolean }): Promise<PublicUser> {
+    async create(input: NewUser): Promise<PublicUser> {
+      return service.createWithHash(await service.checkNew(input));
+    },
+
+    /**
+     * A new person's fields checked and their password hashed, for
+     * createWithHash: an administrator's change hashes before its
+     * transaction begins, so that no transaction waits for bcrypt.
+     */
+    async checkNew(input: NewUser): Promise<{ email: string; name?: string; passwordHash: string; emailVerified?: boolean }> {
       const email = normalizeEmail(input.email);
       if (!isEmailAddress(email)) throw invalidInput(`"${input.email}" is not an email address`);
       const badName = input.name ? nameProblem(input.name) : undefined;
       if (badName) throw invalidInput(`name ${badName}`);
-      const policy = checkPasswordPolicy(input.password);
-      if (policy) throw invalidInput(policy);
-      return service.createWithHash({ email, name: input.name, passwordHash: await hashPassword(input.password, opts.bcryptCost), emailVerified: input.emailVerified });
+      return { email, name: input.name, passwordHash: await service.hashNewPassword(input.password), emailVerified: input.emailVerified };
     },
 
     /** For a password hashed earlier (a sign-up confirmed by its link). */
@@ -91,7 +107,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
           select: publicFields,
         });
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw conflict(`a user with email ${email} already exists`);
+        if (isUniqueViolation(err)) throw conflict(`a user with email ${email} already exists`);
         throw err;
       }
     },
@@ -153,9 +169,17 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
     },
 
     async setPassword(id: string, password: string): Promise<void> {
+      await service.setPasswordHash(id, await service.hashNewPassword(password));
+    },
+
+    /** A new password checked against the policy, and hashed (see checkNew). */
+    async hashNewPassword(password: string): Promise<string> {
       const policy = checkPasswordPolicy(password);
       if (policy) throw invalidInput(policy);
-      const passwordHash = await hashPassword(password, opts.bcryptCost);
+      return hashPassword(password, opts.bcryptCost);
+    },
+
+    async setPasswordHash(id: string, passwordHash: string): Promise<void> {
       const { count } = await db.user.updateMany({ where: { id }, data: { passwordHash } });
       if (count === 0) throw notFound(`user ${id}`);
     },
@@ -170,7 +194,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       const [{ count }, , keys] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { passwordHash, emailVerified: true } }),
         db.oidcPayload.deleteMany({ where: { accountId: id } }),
-        revokePersonKeys(db, id),
+        revokePersonKeys(db, id, new Date(clock.now())),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
       return { apiKeysRevoked: keys.count };
@@ -202,7 +226,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
         await db.userRole.create({ data: { userId: id, role } });
         return true;
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') return false;
+        if (isUniqueViolation(err)) return false;
         throw err;
       }
     },
@@ -226,7 +250,7 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       const [{ count }] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { disabled } }),
         db.apiKey.updateMany({ where: { userId: id }, data: { ownerDisabled: disabled } }),
-        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id)] : []),
+        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id, new Date(clock.now()))] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
     },

@@ -3,6 +3,7 @@
 // sharing the database uses the same ones.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 import type { SecretBox } from './secret-box.ts';
 
 const purpose = (name: string) => `server-secret:${name}`;
@@ -12,7 +13,10 @@ export async function getOrCreateSecret(db: Db, box: SecretBox, name: string, by
   const existing = await db.serverSecret.findUnique({ where: { name } });
   if (existing) return box.open(existing.valueEnc, purpose(name));
   const value = randomBytes(bytes).toString('base64url');
-  await db.serverSecret.createMany({ data: [{ name, valueEnc: box.seal(value, purpose(name)) }] }).catch(() => undefined);
+  await db.serverSecret.createMany({ data: [{ name, valueEnc: box.seal(value, purpose(name)) }] }).catch((err: unknown) => {
+    // Only a lost race is expected here; any other failure is the caller's to see, not a "not found" below.
+    if (!isUniqueViolation(err)) throw err;
+  });
   // Whoever won the race, everyone reads the stored row.
   const row = await db.serverSecret.findUniqueOrThrow({ where: { name } });
   return box.open(row.valueEnc, purpose(name));

@@ -29,7 +29,7 @@ export async function generateSigningKey(alg: SigningAlg): Promise<{ kid: string
   return { kid, privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...publicJwk, ...meta } };
 }
 
-export async function insertSigningKey(db: Db, box: SecretBox, alg: SigningAlg, state: KeyState, activatesAt?: Date): Promise<string> {
+export async function insertSigningKey(db: Db, box: SecretBox, alg: SigningAlg, state: KeyState, activatesAt: Date | null): Promise<string> {
   const key = await generateSigningKey(alg);
   await db.signingKey.create({
     data: {
@@ -38,7 +38,7 @@ export async function insertSigningKey(db: Db, box: SecretBox, alg: SigningAlg, 
       publicJwk: JSON.stringify(key.publicJwk),
       privateJwkEnc: box.seal(JSON.stringify(key.privateJwk), purpose(key.kid)),
       state,
-      activatesAt: activatesAt ?? (state === 'active' ? new Date() : null),
+      activatesAt,
     },
   });
   return key.kid;
@@ -54,7 +54,7 @@ export async function rotateSigningKey(db: Db, box: SecretBox, alg: SigningAlg, 
  * conditional update, so when two nodes race only one performs it.
  * `retireAfterSeconds` must cover the longest lifetime of a signed token.
  */
-export async function advanceKeyStages(db: Db, retireAfterSeconds: number, now = new Date()): Promise<string[]> {
+export async function advanceKeyStages(db: Db, retireAfterSeconds: number, now: Date): Promise<string[]> {
   const changes: string[] = [];
   const due = await db.signingKey.findMany({ where: { state: 'next', activatesAt: { lte: now } }, orderBy: { activatesAt: 'asc' } });
   for (const key of due) {
@@ -94,12 +94,12 @@ export async function keyStatus(db: Db): Promise<KeyStatus[]> {
 }
 
 /** Makes sure there is an active key for every default algorithm. Returns the kids it created. */
-export async function ensureSigningKeys(db: Db, box: SecretBox): Promise<string[]> {
+export async function ensureSigningKeys(db: Db, box: SecretBox, now: Date): Promise<string[]> {
   const active = await db.signingKey.findMany({ where: { state: 'active' }, select: { alg: true } });
   const have = new Set(active.map((k) => k.alg));
   const created: string[] = [];
   for (const alg of SIGNING_ALGS) {
-    if (!have.has(alg)) created.push(await insertSigningKey(db, box, alg, 'active'));
+    if (!have.has(alg)) created.push(await insertSigningKey(db, box, alg, 'active', now));
   }
   return created;
 }

@@ -114,4 +114,32 @@ describe('new addresses of an API key in the audit trail', () => {
     await exchangeFromNewAddresses(quiet.key, 1);
     assert.equal((await settledRows(quiet.record.id, 1)).length, 1);
   });
+
+  it('a last-use write that fails is logged (the key id and the database\'s words; not the key, not the address), and the use still succeeds', async () => {
+    clockFrom(nextHour + 7 * HOUR);
+    const { key, record } = await newKey();
+    // A real failure, made by the database: every write of a last use is refused.
+    const postgres = !server.env.DATABASE_URL!.startsWith('file:');
+    const sql = postgres
+      ? [
+          `CREATE FUNCTION refuse_last_use() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'last use refused'; END $$ LANGUAGE plpgsql`,
+          `CREATE TRIGGER refuse_last_use BEFORE UPDATE OF last_used_at ON api_keys FOR EACH ROW EXECUTE FUNCTION refuse_last_use()`,
+        ]
+      : [`CREATE TRIGGER refuse_last_use BEFORE UPDATE OF last_used_at ON api_keys BEGIN SELECT RAISE(ABORT, 'last use refused'); END`];
+    for (const statement of sql) await server.runtime.db.$executeRawUnsafe(statement);
+    try {
+      await exchangeFromNewAddresses(key, 1);
+      const until = Date.now() + 5000;
+      const said = () => server.logs.filter((l) => l.includes('API key last use not recorded'));
+      while (!said().length && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(said().length, 1, 'one line for the failed write');
+      const line = JSON.parse(said()[0]!) as { level: number; keyId: string; err: { message: string } };
+      assert.equal(line.keyId, record.id);
+      assert.ok(line.level >= 40, 'a warning');
+      assert.doesNotMatch(said()[0]!, new RegExp(`${key}|${key.slice(-20)}|198\\.51\\.|2001:db8`), 'neither the key nor the address');
+      assert.equal((await server.runtime.db.apiKey.findUniqueOrThrow({ where: { id: record.id } })).lastUsedAt, null);
+    } finally {
+      await server.runtime.db.$executeRawUnsafe(postgres ? 'DROP TRIGGER refuse_last_use ON api_keys' : 'DROP TRIGGER refuse_last_use');
+    }
+  });
 });

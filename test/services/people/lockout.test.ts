@@ -12,7 +12,7 @@ describe('lockout reservations', () => {
   const policy = { threshold: 5, baseSeconds: 60, maxSeconds: 3600 };
   before(async () => {
     server = await startTestServer();
-    lockout = createLockoutService(server.runtime.db, policy, randomBytes(32));
+    lockout = createLockoutService(server.runtime.db, policy, randomBytes(32), server.runtime.clock);
   });
   after(() => server.stop());
 
