@@ -189,7 +189,10 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
   return {
     async authenticate(ctx, scope) {
       let verifying = perRequest.get(ctx);
-      if (!verifying) perRequest.set(ctx, (verifying = verifyRequest(ctx)));
+      if (!verifying) {
+        verifying = verifyRequest(ctx);
+        perRequest.set(ctx, verifying);
+      }
       const { caller: verified, scheme } = await verifying;
       const caller = { ...verified, scopes: [...verified.scopes] };
       if (!caller.scopes.includes(scope)) {
