@@ -306,15 +306,28 @@ export class ConfigError extends Error {
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings (`FOO=` in a .env file) mean "not set".
-  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const env = Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  const e = parseEach(env);
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
+  const problems = problemsAcross(e, env, issuer, metricsOnMainPort);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer));
+}
+
+/** Each variable on its own: its type, range and default (the schema above). */
+function parseEach(env: Record<string, string>): Env {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** The rules that span several variables, each problem naming the variable to change. */
+function problemsAcross(e: Env, env: Record<string, string>, issuer: string, metricsOnMainPort: boolean): string[] {
   const production = e.NODE_ENV === 'production';
-  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const problems: string[] = [];
   if (production && !e.LATCHKEY_KEY_ENCRYPTION_KEY) {
     problems.push('  LATCHKEY_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (openssl rand -base64 32)');
@@ -336,7 +349,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Every endpoint is served at the root of the host, and every request must be addressed to the issuer.
     problems.push('  ISSUER: must be a scheme and host (and port) without a path, e.g. https://id.example.com');
   }
-  const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
   if (metricsOnMainPort && !e.METRICS_TOKEN) {
     problems.push(env.METRICS_PORT === undefined
       ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)`
@@ -359,8 +371,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (production && e.ALLOW_INSECURE_REDIRECT_URIS) {
     problems.push('  ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production');
   }
-  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return problems;
+}
 
+/** Settings that work but are probably not what was meant: printed at start-up. */
+function warningsFor(e: Env, issuer: string): string[] {
   const warnings: string[] = [];
   // Every request must be addressed to the issuer (its Host, port included): an
   // ISSUER copied from .env.example with another PORT answers 400 to everything.
@@ -369,7 +384,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.ISSUER && !e.TRUST_PROXY && e.PORT !== 0 && issuerPort !== e.PORT) {
     warnings.push(`ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: requests to port ${e.PORT} will be refused (400, not addressed to the issuer). Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`);
   }
+  return warnings;
+}
 
+/** The typed, frozen configuration the rest of Latchkey reads. */
+function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings: string[]): Config {
+  const production = e.NODE_ENV === 'production';
   return Object.freeze({
     production,
     nodeEnv: e.NODE_ENV,
