@@ -85,7 +85,10 @@ const schema = z.object({
   ASSERTION_MAX_LIFETIME: seconds(3600),
   /** Clock skew tolerated on iat, nbf and exp of assertions, seconds. Default 60. */
   CLOCK_SKEW: seconds(60, 0),
-  /** Resource (audience) for machine tokens when a request names none and the client has no default resource; must be registered. Default: none (API scopes refused, else opaque tokens). */
+  /**
+   * Resource (audience) for machine tokens when a request names none and the client has no default resource; must be registered.
+   * Default: none (API scopes refused, else opaque tokens).
+   */
   DEFAULT_RESOURCE: z.url().optional(),
   /**
    * Resource indicator (token audience) of Latchkey's own JSON API under /api/v1; registered
@@ -179,7 +182,10 @@ const schema = z.object({
   AUDIT_RETENTION_DAYS: seconds(90),
   /** How often token-issuance counts and failure rows are written to the audit trail, seconds (a crash loses at most this much). Default 5. */
   AUDIT_FLUSH_INTERVAL: seconds(5),
-  /** Failed token/introspection/revocation requests kept as audit rows per client per minute on each node (ten times that for all clients); the rest are tallied. Default 10. */
+  /**
+   * Failed token/introspection/revocation requests kept as audit rows per client per minute on each node (ten times that for all
+   * clients); the rest are tallied. Default 10.
+   */
   AUDIT_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   /**
    * Port of the operators' listener: /metrics and a detailed /readyz. Default
@@ -351,7 +357,8 @@ function problemsAcross(e: Env, env: Record<string, string>, issuer: string, met
   }
   if (metricsOnMainPort && !e.METRICS_TOKEN) {
     problems.push(env.METRICS_PORT === undefined
-      ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)`
+      ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; ` +
+        'set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)'
       : '  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)');
   }
   if (e.METRICS_PORT !== 'off' && !metricsOnMainPort && !isLoopbackHost(e.METRICS_HOST) && !e.METRICS_TOKEN) {
@@ -382,7 +389,11 @@ function warningsFor(e: Env, issuer: string): string[] {
   const issuerUrl = new URL(issuer);
   const issuerPort = Number(issuerUrl.port || (issuerUrl.protocol === 'https:' ? 443 : 80));
   if (e.ISSUER && !e.TRUST_PROXY && e.PORT !== 0 && issuerPort !== e.PORT) {
-    warnings.push(`ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: requests to port ${e.PORT} will be refused (400, not addressed to the issuer). Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`);
+    warnings.push(
+      `ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: ` +
+        `requests to port ${e.PORT} will be refused (400, not addressed to the issuer). ` +
+        `Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`,
+    );
   }
   return warnings;
 }

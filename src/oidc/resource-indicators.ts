@@ -88,7 +88,8 @@ export function buildDefaultResource(oidcScopes: readonly string[], machineDefau
     // Without an API the library would drop them and issue a token with no scope at all.
     throw refuse(
       'invalid_scope',
-      `scope ${quoted(apiScopes)} needs an API to be granted at: send resource=<the API's identifier> (RFC 8707), or register client '${client?.clientId}' with --default-resource (or set DEFAULT_RESOURCE)`,
+      `scope ${quoted(apiScopes)} needs an API to be granted at: send resource=<the API's identifier> (RFC 8707), ` +
+        `or register client '${client?.clientId}' with --default-resource (or set DEFAULT_RESOURCE)`,
     );
   });
 }
@@ -150,7 +151,8 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
       const anywhere = new Set([...allowed, ...others.flatMap((r) => allowedAt(r, ceiling))]);
       const unknown = requested.filter((s) => !anywhere.has(s));
       if (unknown.length && allowed.length) {
-        throw refuse('invalid_scope', `scope ${quoted(unknown)} is not allowed for ${who} at ${[rs, ...others].map((r) => r.identifier).join(', ')}; it may ask for: ${[...anywhere].join(' ')}`);
+        const at = [rs, ...others].map((r) => r.identifier).join(', ');
+        throw refuse('invalid_scope', `scope ${quoted(unknown)} is not allowed for ${who} at ${at}; it may ask for: ${[...anywhere].join(' ')}`);
       }
       const decision = requested.length || !allowed.length
         ? decideScopes({ who, resource: rs, ceiling, requested })

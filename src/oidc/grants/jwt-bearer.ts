@@ -159,7 +159,8 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
       if (payload.sub !== payload.iss) throw invalidGrant(`sub must equal iss ('${issuer}')`);
     } else if (account.sharedSecret === undefined) {
       throw invalidGrant(
-        `iss and sub are required: set both to the service account's client_id ('${issuer}'); clientId alone is accepted only from shared-secret (HS256) accounts`,
+        `iss and sub are required: set both to the service account's client_id ('${issuer}'); ` +
+          'clientId alone is accepted only from shared-secret (HS256) accounts',
       );
     } else if (payload.sub !== undefined && payload.sub !== issuer) {
       throw invalidGrant(`sub must equal clientId ('${issuer}')`);
