@@ -154,7 +154,8 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       securitySchemes: {
         [SECURITY]: {
           type: 'oauth2',
-          description: `Access tokens for resource ${info.resource} (request them with resource=${info.resource}), sent as Authorization: Bearer <token>; a DPoP-bound token as Authorization: DPoP <token> with a DPoP proof (RFC 9449) for each request.`,
+          description: `Access tokens for resource ${info.resource} (request them with resource=${info.resource}), sent as Authorization: ` +
+            `Bearer <token>; a DPoP-bound token as Authorization: DPoP <token> with a DPoP proof (RFC 9449) for each request.`,
           flows: {
             authorizationCode: { authorizationUrl: `${info.issuer}/auth`, tokenUrl: `${info.issuer}/token`, scopes },
             clientCredentials: { tokenUrl: `${info.issuer}/token`, scopes },

@@ -95,7 +95,10 @@ export function createAdminApi(deps: AdminApiDeps) {
     (doc ??= buildOpenApiDocument(registry, {
       title: 'Latchkey admin API',
       version: '1',
-      description: 'Everything the admin CLI does, over HTTP. Lists are paged with `limit` and an opaque `cursor`; reads carry an `ETag` and updates (PATCH) require it in `If-Match` (428 without, 412 when stale). Secrets appear only in the response that creates them. Get the first admin service account with `admin bootstrap` on the server.',
+      description: 'Everything the admin CLI does, over HTTP. Lists are paged with `limit` and an opaque ' +
+        '`cursor`; reads carry an `ETag` and updates (PATCH) require it in `If-Match` ' +
+        '(428 without, 412 when stale). Secrets appear only in the response that creates ' +
+          'them. Get the first admin service account with `admin bootstrap` on the server.',
       issuer: deps.issuer,
       resource,
       scopeDescriptions: ADMIN_SCOPES,
