@@ -219,7 +219,11 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
  * again (`max_age`) and retries with the new token.
  */
 export function insufficientUserAuthentication(maxAge: number, detail: string): AppError {
-  return problem.unauthorized(detail, {
-    'WWW-Authenticate': `Bearer ${[`realm=${quote(DEFAULT_REALM)}`, `error=${quote('insufficient_user_authentication')}`, `error_description=${quote(detail)}`, `max_age=${quote(String(maxAge))}`].join(', ')}`,
-  });
+  const params = [
+    `realm=${quote(DEFAULT_REALM)}`,
+    `error=${quote('insufficient_user_authentication')}`,
+    `error_description=${quote(detail)}`,
+    `max_age=${quote(String(maxAge))}`,
+  ];
+  return problem.unauthorized(detail, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` });
 }

@@ -145,7 +145,10 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
     info: {
       title: info.title,
       version: info.version,
-      description: `${info.description ? `${info.description}\n\n` : ''}Authenticate with a JWT access token from this server issued for the resource \`${info.resource}\` with the scope each operation names. Errors are RFC 9457 problem documents (${PROBLEM_TYPE}).`,
+      description:
+        `${info.description ? `${info.description}\n\n` : ''}` +
+        `Authenticate with a JWT access token from this server issued for the resource \`${info.resource}\` with the scope each operation names. ` +
+        `Errors are RFC 9457 problem documents (${PROBLEM_TYPE}).`,
     },
     servers: [{ url: `${info.issuer}${registry.base}` }],
     paths,
