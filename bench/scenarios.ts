@@ -139,7 +139,7 @@ async function pendingLogin(target: Target, person: { email: string; password: s
   const { page } = await ua.navigate(`/auth?${query}`);
   const action = page && formAction(page.text, '/login');
   const csrf = page && csrfToken(page.text);
-  if (!page || page.status !== 200 || !action || !csrf) throw new Error(`no login page (${page?.status ?? 'redirect'})`);
+  if (page?.status !== 200 || !action || !csrf) throw new Error(`no login page (${page?.status ?? 'redirect'})`);
   return { ua, action, csrf, person };
 }
 

@@ -13,7 +13,7 @@ import { isLoopbackHost } from './config/env.ts';
 import { createCsrf } from './middleware/koa-csrf.ts';
 import { errorHandler } from './middleware/koa-error-handler.ts';
 import { requestLog } from './middleware/koa-request-log.ts';
-import { createRateLimiters } from './middleware/koa-rate-limit.ts';
+import { createRateLimiters, type RateLimiters } from './middleware/koa-rate-limit.ts';
 import type { Render } from './middleware/koa-render.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
 import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
@@ -85,7 +85,8 @@ export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps
   return app;
 }
 
-export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: AppDeps): Koa {
+export function buildApp(deps: AppDeps): Koa {
+  const { runtime, render, log, cookieKeys, metrics } = deps;
   const { config } = runtime;
   const app = new Koa();
   // The provider runs in this app's context under koa-mount: same keys, same proxy trust.
@@ -101,7 +102,17 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
   app.use(issuerOrigin(config.issuer, render));
   app.use(errorHandler(log, render));
+  app.use(siteRoutes(deps).routes());
+  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
+  useJsonApis(app, deps, limits);
+  usePages(app, deps, limits);
+  useProtocol(app, deps, limits);
+  return app;
+}
 
+/** The stylesheet, the passkey script, health and readiness (and metrics, when they share the main port). */
+function siteRoutes({ runtime, live, log, metrics }: AppDeps): Router {
+  const { config } = runtime;
   const site = new Router();
   for (const [file, type] of [['style.css', 'text/css'], ['passkey.js', 'text/javascript']] as const) {
     const body = readFileSync(join(projectRoot, 'views', 'assets', file));
@@ -114,9 +125,12 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   site.get('/healthz', healthz);
   site.get('/readyz', readyz(readiness(runtime, live, log), { detailed: false }));
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
-  app.use(site.routes());
+  return site;
+}
 
-  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
+/** Latchkey's JSON API (/api/v1) and the admin API (/admin/api/v1), each answering RFC 9457 problems. */
+function useJsonApis(app: Koa, { runtime, live, log }: AppDeps, limits: RateLimiters): void {
+  const { config } = runtime;
   const proofUsedOnce = (namespace: string, jti: string, forgetAfter: Date) => markUsedOnce(runtime.artifacts, namespace, jti, forgetAfter);
   const api = createApi({
     config,
@@ -147,7 +161,11 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     proofUsedOnce,
     failureBudget: limits.failures,
   }).middleware);
+}
 
+/** The sign-in pages, the pages opened from mailed links, the account page and the landing page. */
+function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimiters): void {
+  const { config } = runtime;
   const csrf = createCsrf(config.secureCookies);
   const settings = {
     registration: config.registration,
@@ -192,7 +210,11 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(account.routes());
   app.use(account.allowedMethods());
   app.use(landingRoutes(accountDeps).routes());
+}
 
+/** The OAuth/OpenID Connect endpoints: their rate limits and body parsing, our extensions, then the provider. */
+function useProtocol(app: Koa, { runtime, live }: AppDeps, limits: RateLimiters): void {
+  const { config } = runtime;
   const protocol = new Router();
   // Requests that may store something for an anonymous caller (a sign-in in
   // progress, a pushed request, a logout's state): bounded per address.
@@ -219,5 +241,4 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     clockSkew: config.clockSkew,
   }));
   app.use((ctx, next) => live.middleware(ctx, next));
-  return app;
 }

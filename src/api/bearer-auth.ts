@@ -13,7 +13,8 @@
 import { createLocalJWKSet, jwtVerify, errors as joseErrors, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import type { Context } from 'koa';
 import { DPOP_ALGS, DpopProofError, verifyDpopProof } from './dpop-proof.ts';
-import { problem, type Problem } from './problem.ts';
+import type { AppError } from '../errors.ts';
+import { problem } from './problem.ts';
 
 export interface ApiCaller {
   /** The token's `sub`: a person's id, or the client id of a service account or client acting for itself. */
@@ -86,13 +87,13 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
   const challenge = (scheme: Scheme, p: Record<string, string>) => (scheme === 'DPoP' ? `DPoP ${params({ ...p, algs })}` : `Bearer ${params(p)}`);
   // RFC 6750 §3.1: a request without credentials gets a challenge without an
   // error code; RFC 9449 §7.1: one for each scheme accepted.
-  const missing = (): Problem =>
+  const missing = (): AppError =>
     problem.unauthorized('send an access token for this API: Authorization: Bearer <token> (or DPoP <token> with a DPoP proof for a key-bound token)', {
       'WWW-Authenticate': `${challenge('Bearer', {})}, ${challenge('DPoP', {})}`,
     });
-  const invalid = (detail: string, scheme: Scheme = 'Bearer'): Problem =>
+  const invalid = (detail: string, scheme: Scheme = 'Bearer'): AppError =>
     problem.unauthorized(detail, { 'WWW-Authenticate': challenge(scheme, { error: 'invalid_token', error_description: detail }) });
-  const badProof = (detail: string): Problem =>
+  const badProof = (detail: string): AppError =>
     problem.unauthorized(detail, { 'WWW-Authenticate': challenge('DPoP', { error: 'invalid_dpop_proof', error_description: detail }) });
 
   async function verify(token: string, scheme: Scheme): Promise<JWTPayload> {
@@ -189,7 +190,10 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
   return {
     async authenticate(ctx, scope) {
       let verifying = perRequest.get(ctx);
-      if (!verifying) perRequest.set(ctx, (verifying = verifyRequest(ctx)));
+      if (!verifying) {
+        verifying = verifyRequest(ctx);
+        perRequest.set(ctx, verifying);
+      }
       const { caller: verified, scheme } = await verifying;
       const caller = { ...verified, scopes: [...verified.scopes] };
       if (!caller.scopes.includes(scope)) {
@@ -214,8 +218,12 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
  * is older than the operation allows. The app sends the person to sign in
  * again (`max_age`) and retries with the new token.
  */
-export function insufficientUserAuthentication(maxAge: number, detail: string): Problem {
-  return problem.unauthorized(detail, {
-    'WWW-Authenticate': `Bearer ${[`realm=${quote(DEFAULT_REALM)}`, `error=${quote('insufficient_user_authentication')}`, `error_description=${quote(detail)}`, `max_age=${quote(String(maxAge))}`].join(', ')}`,
-  });
+export function insufficientUserAuthentication(maxAge: number, detail: string): AppError {
+  const params = [
+    `realm=${quote(DEFAULT_REALM)}`,
+    `error=${quote('insufficient_user_authentication')}`,
+    `error_description=${quote(detail)}`,
+    `max_age=${quote(String(maxAge))}`,
+  ];
+  return problem.unauthorized(detail, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` });
 }

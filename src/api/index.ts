@@ -10,7 +10,8 @@ import type { RateLimiters } from '../middleware/koa-rate-limit.ts';
 import { createBearerAuth, type ApiCaller } from './bearer-auth.ts';
 import { problemHandler } from './koa-problem-handler.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { problem, Problem } from './problem.ts';
+import { AppError } from '../errors.ts';
+import { problem } from './problem.ts';
 import { createApiRegistry, type ApiRegistry, type RouteSpec } from './registry.ts';
 
 export const API_PREFIX = '/api';
@@ -68,7 +69,7 @@ export function createApi(deps: ApiDeps): Api {
   const dispatch = registry.middleware();
   // Guessing tokens costs the guesser: a 401 is a failure like a failed client authentication.
   const budget = deps.failureBudget?.(
-    (err) => err instanceof Problem && err.status === 401,
+    (err) => err instanceof AppError && err.code === 'unauthorized',
     (detail, retryAfter) => problem.tooManyRequests(detail, retryAfter),
   );
   const notFound = (ctx: Context) => async () => {

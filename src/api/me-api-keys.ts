@@ -77,7 +77,10 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
       summary: 'Create an API key (the key is in this response only)',
       body: CreateApiKey,
       bodyExample: { name: 'nightly export', scope: 'invoices.read', resource: 'https://billing.example.com', expires: '90d', allowed_ips: ['203.0.113.0/24'] },
-      description: `Needs a recent sign-in: the access token's \`auth_time\` at most API_KEY_REAUTH_MAX_AGE (${reauthMaxAge}) seconds old. Otherwise 401 with \`WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age="${reauthMaxAge}"\` (RFC 9470): have the person sign in again with that \`max_age\` and retry.`,
+      description: `Needs a recent sign-in: the access token's \`auth_time\` at most API_KEY_REAUTH_MAX_AGE ` +
+        `(${reauthMaxAge}) seconds old. Otherwise 401 with \`WWW-Authenticate: ` +
+        `Bearer error="insufficient_user_authentication", max_age="${reauthMaxAge}"\` ` +
+          `(RFC 9470): have the person sign in again with that \`max_age\` and retry.`,
       responses: { 201: { description: 'created; `key` is shown this once', schema: CreatedApiKey, example: { ...example, key: 'lk_live_a1B2c3…(48 characters)' } } },
       handle: async ({ ctx, caller, body }) => {
         const owner = person(caller);

@@ -145,7 +145,10 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
     info: {
       title: info.title,
       version: info.version,
-      description: `${info.description ? `${info.description}\n\n` : ''}Authenticate with a JWT access token from this server issued for the resource \`${info.resource}\` with the scope each operation names. Errors are RFC 9457 problem documents (${PROBLEM_TYPE}).`,
+      description:
+        `${info.description ? `${info.description}\n\n` : ''}` +
+        `Authenticate with a JWT access token from this server issued for the resource \`${info.resource}\` with the scope each operation names. ` +
+        `Errors are RFC 9457 problem documents (${PROBLEM_TYPE}).`,
     },
     servers: [{ url: `${info.issuer}${registry.base}` }],
     paths,
@@ -154,7 +157,8 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       securitySchemes: {
         [SECURITY]: {
           type: 'oauth2',
-          description: `Access tokens for resource ${info.resource} (request them with resource=${info.resource}), sent as Authorization: Bearer <token>; a DPoP-bound token as Authorization: DPoP <token> with a DPoP proof (RFC 9449) for each request.`,
+          description: `Access tokens for resource ${info.resource} (request them with resource=${info.resource}), sent as Authorization: ` +
+            `Bearer <token>; a DPoP-bound token as Authorization: DPoP <token> with a DPoP proof (RFC 9449) for each request.`,
           flows: {
             authorizationCode: { authorizationUrl: `${info.issuer}/auth`, tokenUrl: `${info.issuer}/token`, scopes },
             clientCredentials: { tokenUrl: `${info.issuer}/token`, scopes },

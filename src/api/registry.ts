@@ -102,7 +102,7 @@ export function createApiRegistry(base: string, auth: BearerAuth): ApiRegistry {
   async function run(ctx: Context, { spec, names }: Compiled, match: RegExpExecArray) {
     const raw: Record<string, string> = {};
     try {
-      names.forEach((name, i) => (raw[name] = decodeURIComponent(match[i + 1]!)));
+      for (const [i, name] of names.entries()) raw[name] = decodeURIComponent(match[i + 1]!);
     } catch {
       throw problem.badRequest('a path parameter is not valid percent-encoding');
     }

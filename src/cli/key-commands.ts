@@ -26,7 +26,8 @@ export async function keysCommand(rt: Runtime, sub: string | undefined, args: st
       if (!(ROTATABLE_ALGS as readonly string[]).includes(values.alg)) throw new UsageError(`--alg must be one of ${ROTATABLE_ALGS.join(', ')}`);
       const { kid, activatesAt } = await rt.admin.signingKeys.rotate(cliActor(), values.alg as SigningAlg);
       printResult(values.json, { kid, alg: values.alg, state: 'next', activates_at: activatesAt.toISOString() }, () =>
-        `new ${values.alg} key ${kid} is published now and signs from ${activatesAt.toISOString()} (after KEY_ROTATION_DELAY=${rt.config.keyRotationDelay} s)`);
+        `new ${values.alg} key ${kid} is published now and signs from ` +
+          `${activatesAt.toISOString()} (after KEY_ROTATION_DELAY=${rt.config.keyRotationDelay} s)`);
       return;
     }
     default:

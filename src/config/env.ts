@@ -85,7 +85,10 @@ const schema = z.object({
   ASSERTION_MAX_LIFETIME: seconds(3600),
   /** Clock skew tolerated on iat, nbf and exp of assertions, seconds. Default 60. */
   CLOCK_SKEW: seconds(60, 0),
-  /** Resource (audience) for machine tokens when a request names none and the client has no default resource; must be registered. Default: none (API scopes refused, else opaque tokens). */
+  /**
+   * Resource (audience) for machine tokens when a request names none and the client has no default resource; must be registered.
+   * Default: none (API scopes refused, else opaque tokens).
+   */
   DEFAULT_RESOURCE: z.url().optional(),
   /**
    * Resource indicator (token audience) of Latchkey's own JSON API under /api/v1; registered
@@ -179,7 +182,10 @@ const schema = z.object({
   AUDIT_RETENTION_DAYS: seconds(90),
   /** How often token-issuance counts and failure rows are written to the audit trail, seconds (a crash loses at most this much). Default 5. */
   AUDIT_FLUSH_INTERVAL: seconds(5),
-  /** Failed token/introspection/revocation requests kept as audit rows per client per minute on each node (ten times that for all clients); the rest are tallied. Default 10. */
+  /**
+   * Failed token/introspection/revocation requests kept as audit rows per client per minute on each node (ten times that for all
+   * clients); the rest are tallied. Default 10.
+   */
   AUDIT_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   /**
    * Port of the operators' listener: /metrics and a detailed /readyz. Default
@@ -306,15 +312,28 @@ export class ConfigError extends Error {
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings (`FOO=` in a .env file) mean "not set".
-  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const env = Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  const e = parseEach(env);
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
+  const problems = problemsAcross(e, env, issuer, metricsOnMainPort);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer));
+}
+
+/** Each variable on its own: its type, range and default (the schema above). */
+function parseEach(env: Record<string, string>): Env {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** The rules that span several variables, each problem naming the variable to change. */
+function problemsAcross(e: Env, env: Record<string, string>, issuer: string, metricsOnMainPort: boolean): string[] {
   const production = e.NODE_ENV === 'production';
-  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const problems: string[] = [];
   if (production && !e.LATCHKEY_KEY_ENCRYPTION_KEY) {
     problems.push('  LATCHKEY_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (openssl rand -base64 32)');
@@ -336,10 +355,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Every endpoint is served at the root of the host, and every request must be addressed to the issuer.
     problems.push('  ISSUER: must be a scheme and host (and port) without a path, e.g. https://id.example.com');
   }
-  const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
   if (metricsOnMainPort && !e.METRICS_TOKEN) {
     problems.push(env.METRICS_PORT === undefined
-      ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)`
+      ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; ` +
+        'set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)'
       : '  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)');
   }
   if (e.METRICS_PORT !== 'off' && !metricsOnMainPort && !isLoopbackHost(e.METRICS_HOST) && !e.METRICS_TOKEN) {
@@ -359,17 +378,29 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (production && e.ALLOW_INSECURE_REDIRECT_URIS) {
     problems.push('  ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production');
   }
-  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return problems;
+}
 
+/** Settings that work but are probably not what was meant: printed at start-up. */
+function warningsFor(e: Env, issuer: string): string[] {
   const warnings: string[] = [];
   // Every request must be addressed to the issuer (its Host, port included): an
   // ISSUER copied from .env.example with another PORT answers 400 to everything.
   const issuerUrl = new URL(issuer);
   const issuerPort = Number(issuerUrl.port || (issuerUrl.protocol === 'https:' ? 443 : 80));
   if (e.ISSUER && !e.TRUST_PROXY && e.PORT !== 0 && issuerPort !== e.PORT) {
-    warnings.push(`ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: requests to port ${e.PORT} will be refused (400, not addressed to the issuer). Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`);
+    warnings.push(
+      `ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: ` +
+        `requests to port ${e.PORT} will be refused (400, not addressed to the issuer). ` +
+        `Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`,
+    );
   }
+  return warnings;
+}
 
+/** The typed, frozen configuration the rest of Latchkey reads. */
+function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings: string[]): Config {
+  const production = e.NODE_ENV === 'production';
   return Object.freeze({
     production,
     nodeEnv: e.NODE_ENV,

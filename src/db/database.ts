@@ -84,7 +84,8 @@ export function databaseError(url: string, err: unknown): Error {
   const said = (text: string) => new ConfigError(`DATABASE_URL: ${text} (${code})`);
   if (databaseKind(url) === 'sqlite') {
     const file = sqliteFile(url);
-    if (code === 'EEXIST' || code === 'ENOTDIR') return said(`cannot create the SQLite file ${file}: a part of its folder path is a file, not a folder; point DATABASE_URL at a file in a folder Latchkey can create (e.g. file:./data/latchkey.db)`);
+    if (code === 'EEXIST' || code === 'ENOTDIR') return said(`cannot create the SQLite file ${file}: a part of its folder path is a file, not a folder; ` +
+      `point DATABASE_URL at a file in a folder Latchkey can create (e.g. file:./data/latchkey.db)`);
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return said(`cannot create or open the SQLite file ${file}: no permission; give Latchkey's user write access to its folder, or point DATABASE_URL elsewhere`);
     if (code === 'EISDIR') return said(`${file} is a folder: DATABASE_URL must name a file (e.g. file:./data/latchkey.db)`);
     if (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_NOTADB') return said(`cannot open ${file} as a SQLite database: check the path in DATABASE_URL`);

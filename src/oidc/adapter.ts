@@ -144,6 +144,8 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
 
     constructor(readonly type: string) {
       this.secretIds = SECRET_ID_MODELS.has(type);
+      // oidc-provider makes every model's adapter with `new Adapter(name)`; Clients are served from their own table.
+      // biome-ignore lint/correctness/noConstructorReturn: see above
       if (type === 'Client') return new ClientAdapter() as unknown as PrismaAdapter;
     }
 

@@ -10,9 +10,15 @@ export function createRolesOf(users: Pick<UserService, 'roles'>): RolesOf {
   return (ctx, accountId) => {
     if (!ctx) return users.roles(accountId);
     let byAccount = read.get(ctx);
-    if (!byAccount) read.set(ctx, (byAccount = new Map()));
+    if (!byAccount) {
+      byAccount = new Map();
+      read.set(ctx, byAccount);
+    }
     let roles = byAccount.get(accountId);
-    if (!roles) byAccount.set(accountId, (roles = users.roles(accountId)));
+    if (!roles) {
+      roles = users.roles(accountId);
+      byAccount.set(accountId, roles);
+    }
     return roles;
   };
 }

@@ -2,10 +2,11 @@
 // access tokens, in the format and lifetime the resource asked for, carrying
 // only the scopes the client was granted (src/services/apis/api-access.ts) and,
 // for a person, only those the person holds (src/services/apis/person-scopes.ts).
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { decideScopes, splitScope, allowedAt } from '../services/apis/api-access.ts';
 import { dependsOnRoles, personScopesAt } from '../services/apis/person-scopes.ts';
 import type { ResourceServerRecord, ResourceServerService } from '../services/apis/resource-servers.ts';
+import { answeredByProvider, refuse } from './oauth-errors.ts';
 import type { RolesOf } from './person-roles.ts';
 
 /** Extra client metadata (see extraClientMetadata): the API scopes a client was granted. */
@@ -22,8 +23,6 @@ export interface ResourceServerInfo {
   accessTokenFormat: 'jwt' | 'opaque';
   jwt?: { sign: { alg: 'RS256' } };
 }
-
-export const refuse = (error: string, description: string) => new errors.CustomOIDCProviderError(error, description);
 
 export async function findResource(resources: ResourceServerService, identifier: string): Promise<ResourceServerRecord> {
   const rs = await resources.find(identifier);
@@ -66,7 +65,7 @@ const quoted = (scopes: readonly string[]) => scopes.map((s) => `'${s}'`).join('
  * DEFAULT_RESOURCE; with neither, API scopes are refused the same way.
  */
 export function buildDefaultResource(oidcScopes: readonly string[], machineDefault: string | undefined) {
-  return async (ctx: KoaContextWithOIDC, client?: ClientLike, oneOf?: readonly string[]): Promise<string | undefined> => {
+  return answeredByProvider(async (ctx: KoaContextWithOIDC, client?: ClientLike, oneOf?: readonly string[]): Promise<string | undefined> => {
     const params = ctx.oidc.params as Record<string, unknown> | undefined;
     if (!oneOf && client && PERSON_ROUTES.has(String(ctx.oidc.route))) {
       const apiScopes = splitScope(params?.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
@@ -89,9 +88,10 @@ export function buildDefaultResource(oidcScopes: readonly string[], machineDefau
     // Without an API the library would drop them and issue a token with no scope at all.
     throw refuse(
       'invalid_scope',
-      `scope ${quoted(apiScopes)} needs an API to be granted at: send resource=<the API's identifier> (RFC 8707), or register client '${client?.clientId}' with --default-resource (or set DEFAULT_RESOURCE)`,
+      `scope ${quoted(apiScopes)} needs an API to be granted at: send resource=<the API's identifier> (RFC 8707), ` +
+        `or register client '${client?.clientId}' with --default-resource (or set DEFAULT_RESOURCE)`,
     );
-  };
+  });
 }
 
 /**
@@ -133,7 +133,7 @@ function personOf(ctx: KoaContextWithOIDC): { accountId?: string } | false {
  *   machines only is refused outright.
  */
 export function buildGetResourceServerInfo(resources: ResourceServerService, oidcScopes: readonly string[], rolesOf: RolesOf) {
-  return async (ctx: KoaContextWithOIDC, identifier: string, client: ClientLike): Promise<ResourceServerInfo> => {
+  return answeredByProvider(async (ctx: KoaContextWithOIDC, identifier: string, client: ClientLike): Promise<ResourceServerInfo> => {
     const rs = await findResource(resources, identifier);
     const ceiling = ceilingOf(client);
     const who = `client '${client.clientId}'`;
@@ -151,7 +151,8 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
       const anywhere = new Set([...allowed, ...others.flatMap((r) => allowedAt(r, ceiling))]);
       const unknown = requested.filter((s) => !anywhere.has(s));
       if (unknown.length && allowed.length) {
-        throw refuse('invalid_scope', `scope ${quoted(unknown)} is not allowed for ${who} at ${[rs, ...others].map((r) => r.identifier).join(', ')}; it may ask for: ${[...anywhere].join(' ')}`);
+        const at = [rs, ...others].map((r) => r.identifier).join(', ');
+        throw refuse('invalid_scope', `scope ${quoted(unknown)} is not allowed for ${who} at ${at}; it may ask for: ${[...anywhere].join(' ')}`);
       }
       const decision = requested.length || !allowed.length
         ? decideScopes({ who, resource: rs, ceiling, requested })
@@ -175,7 +176,7 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
     // the way the library itself fills in a default resource.
     if (clientCredentials && params && !params.scope) params.scope = decision.scopes.join(' ');
     return person ? personInfo(ctx, rs, ceiling, person) : resourceServerInfo(rs, ceiling);
-  };
+  });
 
   /** A person's token: what the app may have there AND the person holds now. */
   async function personInfo(ctx: KoaContextWithOIDC, rs: ResourceServerRecord, ceiling: readonly string[], person: { accountId?: string }): Promise<ResourceServerInfo> {

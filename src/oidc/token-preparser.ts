@@ -9,16 +9,12 @@ import { withAssertionAuthentication } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 import { isKeyExchangeWithoutClient } from './claimed-caller.ts';
-
-function answer(ctx: Context, status: number, error: string, description: string): void {
-  ctx.status = status;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = { error, error_description: description };
-}
+import { answerOAuthError, refuse } from './oauth-errors.ts';
+import type { OAuthErrorCode } from '../errors.ts';
 
 export function tokenPreparser(tokenPath: string, onRefused?: (ctx: Context, error: string, description: string) => void) {
-  const refuse = (ctx: Context, status: number, error: string, description: string) => {
-    answer(ctx, status, error, description);
+  const answer = (ctx: Context, error: OAuthErrorCode, description: string) => {
+    answerOAuthError(ctx, refuse(error, description));
     onRefused?.(ctx, error, description);
   };
   return async (ctx: Context, next: Next) => {
@@ -28,7 +24,7 @@ export function tokenPreparser(tokenPath: string, onRefused?: (ctx: Context, err
     // RFC 8693 with an API key: the key authenticates; the exchange runs as the built-in key client.
     if (isKeyExchangeWithoutClient(body, ctx.get('authorization'))) {
       if (body.client_id !== undefined && body.client_id !== API_KEY_CLIENT_ID) {
-        return refuse(ctx, 400, 'invalid_request', 'a key exchange needs no client_id: the API key (subject_token) is the credential');
+        return answer(ctx, 'invalid_request', 'a key exchange needs no client_id: the API key (subject_token) is the credential');
       }
       body.client_id = API_KEY_CLIENT_ID;
       return next();
@@ -39,10 +35,10 @@ export function tokenPreparser(tokenPath: string, onRefused?: (ctx: Context, err
 
     const read = readUnverified(body.assertion);
     if (!read.ok) {
-      return refuse(ctx, 400, body.assertion ? 'invalid_grant' : 'invalid_request', read.description);
+      return answer(ctx, body.assertion ? 'invalid_grant' : 'invalid_request', read.description);
     }
     if (body.client_id !== undefined && body.client_id !== read.issuer) {
-      return refuse(ctx, 400, 'invalid_request', `client_id '${String(body.client_id)}' does not match the assertion's issuer '${read.issuer}'`);
+      return answer(ctx, 'invalid_request', `client_id '${String(body.client_id)}' does not match the assertion's issuer '${read.issuer}'`);
     }
     body.client_id = read.issuer;
     return withAssertionAuthentication(read.issuer, next);

@@ -104,7 +104,7 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
     Object.assign(cc, { id: c.client.clientId, secret: c.clientSecret });
     const s = await server.runtime.serviceAccounts.create({ name: 'robot', scope: 'widgets:read', generateKey: 'ES256' });
     Object.assign(sa, { id: s.account.clientId, key: s.privateJwk });
-    const log = createLogger('info', { write: (chunk: string) => (logs.push(chunk), true) } as unknown as NodeJS.WritableStream);
+    const log = createLogger('info', { write: (chunk: string) => { logs.push(chunk); return true; } } as unknown as NodeJS.WritableStream);
     api = createApi({
       config: { issuer: server.issuer, apiResource: RESOURCE, clockSkew: 0 },
       log,

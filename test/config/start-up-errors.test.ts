@@ -33,14 +33,20 @@ function startServer(env: Record<string, string>, cwd: string) {
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    stop: () => (child.kill('SIGTERM'), exited),
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
   };
 }
 
 /** Whether a TCP connection to host:port is accepted. */
 const accepts = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
-    const s = connect({ host, port }, () => (s.destroy(), resolve(true)));
+    const s = connect({ host, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
     s.on('error', () => resolve(false));
   });
 
@@ -51,7 +57,9 @@ describe('start-up defaults and bad settings', () => {
     dirs.push(d);
     return d;
   };
-  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('a first development start with .env.example\'s ISSUER and another PORT: listens on loopback only, warns about the port, makes data/ 0700', async () => {
     const cwd = fresh();

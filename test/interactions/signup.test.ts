@@ -28,7 +28,7 @@ function submitSignUp(browser: Browser, page: Page, form: { email: string; name?
   }) as Promise<Page>;
 }
 
-const unescape = (v: string) => v.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (v: string) => v.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /**
  * Opens a mailed link's page and sends its form, as the person (any
@@ -43,7 +43,7 @@ async function useLink(browser: Browser, link: string, form: { password?: string
   const suggested = page.html.match(/name="name" type="text"[^>]*value="([^"]*)"/)?.[1];
   const fields: Record<string, string> = { csrf: csrfToken(page.html), token };
   if (page.html.includes('name="password"')) {
-    fields.name = form.name ?? unescape(suggested ?? '');
+    fields.name = form.name ?? unescapeHtml(suggested ?? '');
     fields.password = form.password ?? PASSWORD;
     fields.confirm = form.confirm ?? fields.password;
   }

@@ -67,7 +67,7 @@ describe('API keys at the introspection endpoint', () => {
     const versionChecks = Math.ceil((Date.now() - started) / CHECK_EVERY_MS) + 1;
     assert.ok(badCost <= versionChecks, `${badCost} statements for 30 mistyped keys (version checks allowed: ${versionChecks})`);
     const wellFormedUnknown = (await personKey()).key;
-    await server.runtime.db.apiKey.deleteMany({ where: { display: wellFormedUnknown.slice(0, 14) + '…' } });
+    await server.runtime.db.apiKey.deleteMany({ where: { display: `${wellFormedUnknown.slice(0, 14)}…` } });
     const mid = await statementCount(server);
     for (let i = 0; i < 10; i++) assert.deepEqual((await introspect(server, billingRs, { token: wellFormedUnknown })).body, { active: false });
     assert.ok((await statementCount(server)) - mid >= 10, 'the control: one lookup per well-formed key');
@@ -130,7 +130,7 @@ describe('API keys at the introspection endpoint', () => {
     const expired = await personKey({ expires: '1m' });
     await server.runtime.db.apiKey.update({ where: { id: expired.record.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const unknown = (await personKey()).key;
-    await server.runtime.db.apiKey.deleteMany({ where: { display: unknown.slice(0, 14) + '…' } });
+    await server.runtime.db.apiKey.deleteMany({ where: { display: `${unknown.slice(0, 14)}…` } });
     for (const token of [revoked.key, expired.key, unknown]) {
       const r = await introspect(server, billingRs, { token });
       assert.equal(r.status, 200);

@@ -63,7 +63,8 @@ export function clientRoutes({ admin }: AdminRouteDeps) {
     }),
     defineRoute({
       method: 'patch', path: '/clients/{client_id}', operationId: 'updateClient', summary: 'Change a client (If-Match required)', tags, scope: ADMIN_SCOPE,
-      description: 'Fields left out keep their value. The same rules as creating apply. A client cannot become public or confidential, and its secret is changed with rotate-secret.',
+      description: 'Fields left out keep their value. The same rules as creating apply. A client cannot ' +
+        'become public or confidential, and its secret is changed with rotate-secret.',
       params: ClientIdParams,
       body: UpdateClient,
       bodyExample: { client_name: 'Billing (EU)', redirect_uris: ['https://billing.example.eu/callback'] },
@@ -91,7 +92,8 @@ export function clientRoutes({ admin }: AdminRouteDeps) {
     }),
     defineRoute({
       method: 'post', path: '/clients/{client_id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'A new secret, the old one working for an overlap', tags, scope: ADMIN_SCOPE,
-      description: 'The new secret works at once; the replaced one keeps working for overlap_seconds (default a day), and a secret replaced earlier stops now. If-Match is honoured when sent.',
+      description: 'The new secret works at once; the replaced one keeps working for overlap_seconds (default ' +
+        'a day), and a secret replaced earlier stops now. If-Match is honoured when sent.',
       params: ClientIdParams,
       body: RotateSecret,
       bodyExample: { overlap_seconds: 3600 },

@@ -17,7 +17,8 @@ import type { ServiceAccountService } from '../../services/machines/service-acco
 import { createBearerAuth, type BearerAuth } from '../bearer-auth.ts';
 import { problemHandler } from '../koa-problem-handler.ts';
 import { buildOpenApiDocument } from '../openapi.ts';
-import { Problem, problem } from '../problem.ts';
+import { AppError } from '../../errors.ts';
+import { problem } from '../problem.ts';
 import { createApiRegistry, type RouteSpec } from '../registry.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { auditRoutes } from './audit.ts';
@@ -66,7 +67,7 @@ function adminScopes(inner: BearerAuth): BearerAuth {
       try {
         return await inner.authenticate(ctx, ADMIN_SCOPE);
       } catch (err) {
-        if (err instanceof Problem && err.status === 403) return inner.authenticate(ctx, ADMIN_READ_SCOPE);
+        if (err instanceof AppError && err.code === 'forbidden') return inner.authenticate(ctx, ADMIN_READ_SCOPE);
         throw err;
       }
     },
@@ -94,7 +95,10 @@ export function createAdminApi(deps: AdminApiDeps) {
     (doc ??= buildOpenApiDocument(registry, {
       title: 'Latchkey admin API',
       version: '1',
-      description: 'Everything the admin CLI does, over HTTP. Lists are paged with `limit` and an opaque `cursor`; reads carry an `ETag` and updates (PATCH) require it in `If-Match` (428 without, 412 when stale). Secrets appear only in the response that creates them. Get the first admin service account with `admin bootstrap` on the server.',
+      description: 'Everything the admin CLI does, over HTTP. Lists are paged with `limit` and an opaque ' +
+        '`cursor`; reads carry an `ETag` and updates (PATCH) require it in `If-Match` ' +
+        '(428 without, 412 when stale). Secrets appear only in the response that creates ' +
+          'them. Get the first admin service account with `admin bootstrap` on the server.',
       issuer: deps.issuer,
       resource,
       scopeDescriptions: ADMIN_SCOPES,
@@ -103,7 +107,7 @@ export function createAdminApi(deps: AdminApiDeps) {
   const dispatch = registry.middleware();
   // Guessing admin tokens costs the guesser, as on /api/v1.
   const budget = deps.failureBudget?.(
-    (err) => err instanceof Problem && err.status === 401,
+    (err) => err instanceof AppError && err.code === 'unauthorized',
     (detail, retryAfter) => problem.tooManyRequests(detail, retryAfter),
   );
   return {

@@ -27,7 +27,8 @@ export function serviceAccountRoutes({ admin }: AdminRouteDeps) {
     }),
     defineRoute({
       method: 'post', path: '/service-accounts', operationId: 'createServiceAccount', summary: 'Create a service account', tags, scope: ADMIN_SCOPE,
-      description: "Exactly one credential: generate_key (the private key is in this response only), jwks (public keys you hold the private halves of), shared_secret (HS256, jwt-bearer only; in this response only) or import_shared_secret (a partner's existing HS256 secret, with client_id to keep their id).",
+      description: "Exactly one credential: generate_key (the private key is in this response only), jwks (public keys you hold the private halves of), shared_secret " +
+        "(HS256, jwt-bearer only; in this response only) or import_shared_secret (a partner's existing HS256 secret, with client_id to keep their id).",
       body: CreateServiceAccount,
       bodyExample: { name: 'inventory-sync', scope: 'cmdb.read cmdb.write', default_scope: 'cmdb.read', generate_key: 'ES256' },
       responses: {

@@ -24,7 +24,8 @@ export function signingKeyRoutes({ admin }: AdminRouteDeps) {
     }),
     defineRoute({
       method: 'post', path: '/signing-keys/rotate', operationId: 'rotateSigningKey', summary: 'Stage a new signing key', tags, scope: ADMIN_SCOPE,
-      description: 'The new key is published at each node\'s next key refresh and signs after KEY_ROTATION_DELAY; the key it replaces stays published until its tokens have expired.',
+      description: 'The new key is published at each node\'s next key refresh and signs after ' +
+        'KEY_ROTATION_DELAY; the key it replaces stays published until its tokens have expired.',
       body: RotateSigningKey,
       bodyExample: { alg: 'ES256' },
       responses: { 201: { description: 'staged', schema: RotatedSigningKey, example: { kid: 'Qm9…', alg: 'ES256', state: 'next', activates_at: '2026-11-23T12:10:00.000Z' } } },

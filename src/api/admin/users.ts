@@ -51,7 +51,8 @@ export function userRoutes({ admin }: AdminRouteDeps) {
     }),
     defineRoute({
       method: 'patch', path: '/users/{user_id}', operationId: 'updateUser', summary: 'Change name, email or disabled (If-Match required)', tags, scope: ADMIN_SCOPE,
-      description: 'A changed email is unverified unless email_verified is sent. Disabling ends every session and revokes every grant and stored token of the person at once.',
+      description: 'A changed email is unverified unless email_verified is sent. Disabling ends ' +
+        'every session and revokes every grant and stored token of the person at once.',
       params: UserIdParams,
       body: UpdateUser,
       bodyExample: { name: 'Ada Lovelace', disabled: false },
@@ -75,7 +76,8 @@ export function userRoutes({ admin }: AdminRouteDeps) {
     ...(['put', 'delete'] as const).map((method) => defineRoute({
       method, path: '/users/{user_id}/roles/{role}', operationId: method === 'put' ? 'addUserRole' : 'removeUserRole',
       summary: method === 'put' ? 'Give a user a role' : 'Take a role away', tags, scope: ADMIN_SCOPE,
-      description: 'Idempotent: `changed` says whether anything changed (only a change is audited). Roles go into access tokens of resources that ask for the `roles` claim.',
+      description: 'Idempotent: `changed` says whether anything changed (only a change is audited). ' +
+        'Roles go into access tokens of resources that ask for the `roles` claim.',
       params: RoleParams,
       responses: { 200: { description: 'the user\'s roles now', schema: Roles, example: { id: userExample.id, roles: ['auditor', 'hr-admin'], changed: true } }, 404: { description: 'no such user' } },
       async handle({ ctx, params, caller }) {

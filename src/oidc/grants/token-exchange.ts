@@ -6,11 +6,13 @@
 // the token carries what the key carries at that resource now (a person's key
 // within the person's roles, a service account's within its grant), and no
 // key is ever exchanged for Latchkey's own API or the admin API.
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { ApiKeyService } from '../../services/api-keys/api-keys.ts';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { OAuthErrorCode } from '../../errors.ts';
+import type { ApiKeyService, KeyCheck } from '../../services/api-keys/api-keys.ts';
 import { API_KEY_CLIENT_ID } from '../../services/machines/built-in-clients.ts';
 import { decideScopes, splitScope } from '../../services/apis/api-access.ts';
-import type { ResourceServerService } from '../../services/apis/resource-servers.ts';
+import type { ResourceServerRecord, ResourceServerService } from '../../services/apis/resource-servers.ts';
+import { answeredByProvider, refuse } from '../oauth-errors.ts';
 import { findResource, resourceServerInfo } from '../resource-indicators.ts';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -34,9 +36,41 @@ export function apiKeyClientMetadata() {
 
 export const parameters = ['subject_token', 'subject_token_type', 'resource', 'scope', 'audience', 'requested_token_type', 'actor_token', 'actor_token_type'];
 
-const refuse = (error: string, description: string) => new errors.CustomOIDCProviderError(error, description);
+type InactiveReason = Extract<KeyCheck, { active: false }>['reason'];
+type ActiveKey = Extract<KeyCheck, { active: true }>;
 
-const REASONS: Record<string, string> = {
+/**
+ * Every refusal of the exchange: its OAuth error and what the caller should
+ * fix. A refusal is thrown by its name (`refused('no_resource')`), so a new
+ * one does not compile until it is written here.
+ */
+const REFUSALS = {
+  client_authenticated: ['unauthorized_client', () => 'send the key exchange without client authentication: the API key is the credential'],
+  no_subject_token: ['invalid_request', () => 'subject_token is required: the API key'],
+  subject_token_type: ['invalid_request', () => `subject_token_type must be ${API_KEY_TOKEN_TYPE}`],
+  actor_token: ['invalid_request', () => 'delegation (actor_token) is not supported'],
+  requested_token_type: ['invalid_request', () => `requested_token_type must be ${ACCESS_TOKEN_TYPE} (the default)`],
+  audience: ['invalid_target', () => 'name the API with resource=<its identifier>, not audience'],
+  several_resources: ['invalid_target', () => 'only one resource may be requested with a key exchange'],
+  no_resource: ['invalid_target', () => 'resource is required: the identifier of the API the token is for'],
+  inactive_key: ['invalid_grant', (reason: InactiveReason) => INACTIVE_KEY[reason]],
+  bound_elsewhere: ['invalid_target', (bound: string) => `this API key is bound to ${bound}; request resource=${bound}`],
+  own_api: ['invalid_target', (resource: string) => `an API key is never exchanged for a token for ${resource}, Latchkey's own API`],
+  opaque_resource: ['invalid_target', (resource: string) => `${resource} takes opaque tokens checked by introspection: let it introspect the API key itself`],
+  machines_only: ['invalid_target', (resource: string) => `${resource} is for machines only: a person's key is never exchanged for it`],
+  scopes_not_held: [
+    'invalid_scope',
+    (unheld: string[], resource: string) => `the owner of the API key does not hold ${unheld.join(', ')} at ${resource} now: it needs a role the owner does not have`,
+  ],
+} satisfies Record<string, readonly [OAuthErrorCode, (...args: never[]) => string]>;
+
+function refused<K extends keyof typeof REFUSALS>(kind: K, ...args: Parameters<(typeof REFUSALS)[K][1]>) {
+  const [error, describe] = REFUSALS[kind];
+  return refuse(error, (describe as (...a: typeof args) => string)(...args));
+}
+
+/** Why a key is not active (src/services/api-keys/api-keys.ts): every reason has its message, or this does not compile. */
+const INACTIVE_KEY: Record<InactiveReason, string> = {
   shape: 'subject_token is not an API key of this server (expected <prefix>_<env>_<secret>)',
   environment: 'subject_token is an API key of another environment of this server',
   checksum: 'subject_token fails its checksum: the key was mistyped or truncated',
@@ -45,6 +79,8 @@ const REASONS: Record<string, string> = {
   expired: 'the API key has expired',
   owner_disabled: 'the owner of the API key is disabled',
   address: 'the API key may not be used from this address',
+  // Only a check at given resources says this; the exchange checks the key alone.
+  not_allowed: 'the API key is not active',
 };
 
 export interface TokenExchangeDeps {
@@ -52,76 +88,27 @@ export interface TokenExchangeDeps {
   resources: ResourceServerService;
 }
 
+/** The exchange, as oidc-provider's own grants read: one named step per stage. */
 export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeDeps) {
-  return async function tokenExchange(ctx: KoaContextWithOIDC): Promise<void> {
+  return answeredByProvider(async function tokenExchange(ctx: KoaContextWithOIDC): Promise<void> {
     const { client, params, provider } = ctx.oidc;
     if (!client || !params) throw refuse('invalid_client', 'client authentication failed');
-    if (client.clientId !== API_KEY_CLIENT_ID) throw refuse('unauthorized_client', 'send the key exchange without client authentication: the API key is the credential');
-    const subjectToken = params.subject_token as string | undefined;
-    if (!subjectToken) throw refuse('invalid_request', 'subject_token is required: the API key');
-    if (params.subject_token_type !== API_KEY_TOKEN_TYPE) {
-      throw refuse('invalid_request', `subject_token_type must be ${API_KEY_TOKEN_TYPE}`);
-    }
-    if (params.actor_token || params.actor_token_type) throw refuse('invalid_request', 'delegation (actor_token) is not supported');
-    const requested = params.requested_token_type as string | undefined;
-    if (requested && requested !== ACCESS_TOKEN_TYPE && requested !== JWT_TOKEN_TYPE) {
-      throw refuse('invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE} (the default)`);
-    }
-    if (params.audience) throw refuse('invalid_target', 'name the API with resource=<its identifier>, not audience');
-    if (Array.isArray(params.resource)) throw refuse('invalid_target', 'only one resource may be requested with a key exchange');
-    const resource = params.resource as string | undefined;
-    if (!resource) throw refuse('invalid_target', 'resource is required: the identifier of the API the token is for');
-
+    if (client.clientId !== API_KEY_CLIENT_ID) throw refused('client_authenticated');
+    const { subjectToken, resource, requestedScopes } = readRequest(params);
     const check = await apiKeys.check(subjectToken, ctx.ip);
-    if (!check.active) throw refuse('invalid_grant', REASONS[check.reason] ?? 'the API key is not active');
-    const { key } = check;
-    if (key.resource && key.resource !== resource) throw refuse('invalid_target', `this API key is bound to ${key.resource}; request resource=${key.resource}`);
-    // A key cannot mint keys, nor administer: whatever scope names it carries.
-    if (!apiKeys.isForKeys(resource)) throw refuse('invalid_target', `an API key is never exchanged for a token for ${resource}, Latchkey's own API`);
-    const rs = await findResource(resources, resource);
-    if (rs.format !== 'jwt') {
-      throw refuse('invalid_target', `${resource} takes opaque tokens checked by introspection: let it introspect the API key itself`);
-    }
-    if (key.owner.kind === 'person' && rs.machinesOnly) throw refuse('invalid_target', `${resource} is for machines only: a person's key is never exchanged for it`);
-
-    // What the key carries there now: a service account's within its current
-    // grant, a person's within the roles they have now.
-    const ceiling = apiKeys.scopesAt(check, rs);
-    const requestedScopes = splitScope(params.scope as string | undefined);
-    if (key.owner.kind === 'person') {
-      // A scope the key names but its person no longer holds is refused by name, not as "unknown".
-      const lost = requestedScopes.filter((s) => key.scopes.includes(s) && !ceiling.includes(s));
-      const unheld = lost.length ? lost : !requestedScopes.length && !ceiling.length ? key.scopes.filter((s) => splitScope(rs.scope).includes(s)) : [];
-      if (unheld.length) {
-        throw refuse('invalid_scope', `the owner of the API key does not hold ${unheld.join(', ')} at ${resource} now: it needs a role the owner does not have`);
-      }
-    }
-    let tokenClient = client;
-    if (key.owner.kind === 'service_account') {
-      const found = await provider.Client.find(key.owner.id);
-      if (!found) throw refuse('invalid_grant', 'the owner of the API key is disabled');
-      tokenClient = found;
-    }
-    const decision = decideScopes({
-      who: `API key ${key.id}`,
-      resource: rs,
-      ceiling,
-      requested: requestedScopes,
-      strict: true,
-    });
+    if (!check.active) throw refused('inactive_key', check.reason);
+    const rs = await resourceFor(check, resource);
+    const ceiling = ceilingAt(check, rs, resource, requestedScopes);
+    // A service account's key: the account's own token, as client credentials would give it (sub = the account).
+    const tokenClient = check.key.owner.kind === 'service_account' ? await accountClient(provider, check.key.owner.id) : client;
+    const decision = decideScopes({ who: `API key ${check.key.id}`, resource: rs, ceiling, requested: requestedScopes, strict: true });
     if (!decision.ok) throw refuse(decision.error, decision.description);
-
-    const info = resourceServerInfo(rs, ceiling);
-    // The token never outlives the key.
-    if (key.expiresAt) info.accessTokenTTL = Math.max(1, Math.min(info.accessTokenTTL, Math.floor((key.expiresAt.getTime() - Date.now()) / 1000)));
-    const resourceServer = new provider.ResourceServer(resource, info);
     const scope = decision.scopes.join(' ');
-    const token = key.owner.kind === 'service_account'
-      // The account's own token, as client credentials would give it (sub = the account).
+    const token = check.key.owner.kind === 'service_account'
       ? new provider.ClientCredentials({ client: tokenClient, scope })
-      : new provider.AccessToken({ accountId: key.owner.id, client: tokenClient, grantId: `api-key:${key.id}`, scope, gty: 'token-exchange' });
-    token.resourceServer = resourceServer;
-    ctx.oidc.entity(key.owner.kind === 'service_account' ? 'ClientCredentials' : 'AccessToken', token);
+      : new provider.AccessToken({ accountId: check.key.owner.id, client: tokenClient, grantId: `api-key:${check.key.id}`, scope, gty: 'token-exchange' });
+    token.resourceServer = new provider.ResourceServer(resource, tokenInfo(check, rs, ceiling));
+    ctx.oidc.entity(check.key.owner.kind === 'service_account' ? 'ClientCredentials' : 'AccessToken', token);
     const value = await token.save();
     ctx.body = {
       access_token: value,
@@ -130,5 +117,60 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
       expires_in: token.expiration,
       scope,
     };
-  };
+  });
+
+  /** The request's form, before the key is looked at. */
+  function readRequest(params: NonNullable<KoaContextWithOIDC['oidc']['params']>) {
+    const subjectToken = params.subject_token as string | undefined;
+    if (!subjectToken) throw refused('no_subject_token');
+    if (params.subject_token_type !== API_KEY_TOKEN_TYPE) throw refused('subject_token_type');
+    if (params.actor_token || params.actor_token_type) throw refused('actor_token');
+    const requested = params.requested_token_type as string | undefined;
+    if (requested && requested !== ACCESS_TOKEN_TYPE && requested !== JWT_TOKEN_TYPE) throw refused('requested_token_type');
+    if (params.audience) throw refused('audience');
+    if (Array.isArray(params.resource)) throw refused('several_resources');
+    const resource = params.resource as string | undefined;
+    if (!resource) throw refused('no_resource');
+    return { subjectToken, resource, requestedScopes: splitScope(params.scope as string | undefined) };
+  }
+
+  /** The API the token is for, if this key may be exchanged for it at all. */
+  async function resourceFor({ key }: ActiveKey, resource: string): Promise<ResourceServerRecord> {
+    if (key.resource && key.resource !== resource) throw refused('bound_elsewhere', key.resource);
+    // A key cannot mint keys, nor administer: whatever scope names it carries.
+    if (!apiKeys.isForKeys(resource)) throw refused('own_api', resource);
+    const rs = await findResource(resources, resource);
+    if (rs.format !== 'jwt') throw refused('opaque_resource', resource);
+    if (key.owner.kind === 'person' && rs.machinesOnly) throw refused('machines_only', resource);
+    return rs;
+  }
+
+  /**
+   * What the key carries there now: a service account's within its current
+   * grant, a person's within the roles they have now.
+   */
+  function ceilingAt(check: ActiveKey, rs: ResourceServerRecord, resource: string, requested: string[]): string[] {
+    const { key } = check;
+    const ceiling = apiKeys.scopesAt(check, rs);
+    if (key.owner.kind === 'person') {
+      // A scope the key names but its person no longer holds is refused by name, not as "unknown".
+      const lost = requested.filter((s) => key.scopes.includes(s) && !ceiling.includes(s));
+      const unheld = lost.length ? lost : !requested.length && !ceiling.length ? key.scopes.filter((s) => splitScope(rs.scope).includes(s)) : [];
+      if (unheld.length) throw refused('scopes_not_held', unheld, resource);
+    }
+    return ceiling;
+  }
+
+  async function accountClient(provider: KoaContextWithOIDC['oidc']['provider'], accountId: string) {
+    const found = await provider.Client.find(accountId);
+    if (!found) throw refused('inactive_key', 'owner_disabled');
+    return found;
+  }
+
+  /** The token's lifetime and audience at the API: the API's, but never longer than the key's. */
+  function tokenInfo({ key }: ActiveKey, rs: ResourceServerRecord, ceiling: readonly string[]) {
+    const info = resourceServerInfo(rs, ceiling);
+    if (key.expiresAt) info.accessTokenTTL = Math.max(1, Math.min(info.accessTokenTTL, Math.floor((key.expiresAt.getTime() - Date.now()) / 1000)));
+    return info;
+  }
 }

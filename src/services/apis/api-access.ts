@@ -39,7 +39,8 @@ export function decideScopes({ who, resource, ceiling, requested, defaults, stri
     return {
       ok: false,
       error: 'invalid_target',
-      description: `${who} is granted none of the scopes of ${resource.identifier} (it defines: ${list(splitScope(resource.scope))}; ${who} is granted: ${list(ceiling)})`,
+      description:
+        `${who} is granted none of the scopes of ${resource.identifier} ` + `(it defines: ${list(splitScope(resource.scope))}; ${who} is granted: ${list(ceiling)})`,
     };
   }
   const allowedSet = new Set(allowed);
@@ -59,7 +60,9 @@ export function decideScopes({ who, resource, ceiling, requested, defaults, stri
     return {
       ok: false,
       error: 'invalid_scope',
-      description: `no scope was requested and the default scope of ${who} (${list(defaults ?? [])}) has none of ${resource.identifier}; request one of: ${allowed.join(' ')}`,
+      description:
+        `no scope was requested and the default scope of ${who} (${list(defaults ?? [])}) has none of ${resource.identifier}; ` +
+        `request one of: ${allowed.join(' ')}`,
     };
   }
   return { ok: true, scopes };

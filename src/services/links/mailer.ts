@@ -35,7 +35,7 @@ export function createMailRenderer(product = 'Latchkey') {
     const all = { product, ...vars };
     const [first, ...rest] = plain.render(`${template}.txt.njk`, all).split('\n');
     if (!first?.startsWith('Subject: ')) throw new Error(`views/mail/${template}.txt.njk must start with a Subject: line`);
-    return { subject: first.slice(9).trim(), text: rest.join('\n').trim() + '\n', html: env.render(`${template}.html.njk`, all) };
+    return { subject: first.slice(9).trim(), text: `${rest.join('\n').trim()}\n`, html: env.render(`${template}.html.njk`, all) };
   };
 }
 

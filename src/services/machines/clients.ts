@@ -302,7 +302,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
 
     async get(clientId: string): Promise<ClientRecord> {
       const row = await db.client.findUnique({ where: { id: clientId } });
-      if (!row || row.kind !== 'app') throw notFound(`client ${clientId}`);
+      if (row?.kind !== 'app') throw notFound(`client ${clientId}`);
       return toRecord(row);
     },
 

@@ -29,7 +29,9 @@ export interface ChangeTracker {
 export function createChangeTracker(db: Db, clock: Clock, checkEveryMs = CHECK_EVERY_MS): ChangeTracker {
   const seen = new Map<string, number>();
   const listeners = new Map<string, Array<() => void>>();
-  const clear = (kind: string) => listeners.get(kind)?.forEach((fn) => fn());
+  const clear = (kind: string) => {
+    for (const fn of listeners.get(kind) ?? []) fn();
+  };
   let checkedAt = 0;
   let checking: Promise<void> | undefined;
 
