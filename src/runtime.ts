@@ -29,6 +29,8 @@ import { createMailThrottle } from './services/links/mail-throttle.ts';
 import { createAccountLinkService, type AccountLinkService } from './services/links/account-links.ts';
 import { createPasskeyService, type PasskeyService } from './services/factors/passkeys.ts';
 import { createApiKeyService, type ApiKeyService } from './services/api-keys/api-keys.ts';
+import { createPasswordVerifier, type PasswordVerifier } from './services/people/password-verifier.ts';
+import { createUserImporter } from './services/people/user-import.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
 
 export interface Runtime {
@@ -57,6 +59,8 @@ export interface Runtime {
   accountLinks: AccountLinkService;
   passkeys: PasskeyService;
   apiKeys: ApiKeyService;
+  /** Checks passwords against any stored hash, imported ones too, with equal timing. */
+  passwords: PasswordVerifier;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -128,6 +132,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const sessions = createUserSessionService(db);
   const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log });
   const clock: Clock = { now: () => Date.now() };
+  const passwords = createPasswordVerifier({ db, changes, bcryptCost: config.bcryptCost, now: () => clock.now() });
   const apiKeys = createApiKeyService({
     db,
     keys: storage.apiKeys,
@@ -158,6 +163,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     resources,
     accountLinks,
     apiKeys,
+    userImporter: createUserImporter({ db, secondFactor, changes, now: () => clock.now() }),
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
   });
   return {
@@ -175,7 +181,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     clock,
     audit,
     secondFactor,
-    signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
+    signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost, passwords, log }),
+    passwords,
     lockout,
     loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey),
     mailer,

@@ -45,6 +45,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--machines-only true|false] [--format …] [--ttl …] [--claims …]
   resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
+  user import --file people.jsonl|- [--dry-run] [--on-conflict skip|update|fail]
+                (JSON Lines: email, id, name, password_hash, totp, recovery_codes, roles, …)
   user list [--email PART] | user show ID | user update ID [--email E] [--name N] [--email-verified true|false]
   user set-password ID (--password P | --password-stdin)
   user disable ID | user enable ID | user reset-mfa ID

@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.ts';
 import { appView, sessionView, userWithRolesView } from '../api/views.ts';
 import { cliActor } from './actor.ts';
 import { printResult, readStdin, table, UsageError } from './output.ts';
+import { jsonLinesFrom, onConflictOf, printImport } from './import-input.ts';
 
 async function passwordFrom(values: { password?: string; 'password-stdin'?: boolean }): Promise<string> {
   if (values['password-stdin']) return readStdin();
@@ -45,6 +46,16 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
         emailVerified: values['email-verified'],
       });
       printResult(values.json, { id: user.id, email: user.email }, () => `created user ${user.id} <${user.email}>`);
+      return;
+    }
+    case 'import': {
+      const { values } = parseArgs({
+        args,
+        options: { ...common, file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'on-conflict': { type: 'string' } },
+      });
+      const onConflict = onConflictOf(values['on-conflict']);
+      const lines = jsonLinesFrom(values.file, 'user import --file people.jsonl|- [--dry-run] [--on-conflict skip|update|fail]');
+      printImport(values.json, 'people', await rt.admin.users.import(actor, lines, { dryRun: values['dry-run'], onConflict }));
       return;
     }
     case 'list': {
@@ -146,6 +157,6 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       return;
     }
     default:
-      throw new UsageError('user commands: create, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID');
+      throw new UsageError('user commands: create, import --file F, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID');
   }
 }

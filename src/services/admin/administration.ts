@@ -22,6 +22,8 @@ import { keyStatus, rotateSigningKey, type SigningAlg } from '../secrets/signing
 import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
 import type { PublicUser, UserChanges, UserService } from '../people/users.ts';
+import type { ImportOptions, UserImporter } from '../people/user-import.ts';
+import type { ImportReport, JsonLine } from './json-lines.ts';
 
 /** The scope that allows every admin API call; the read scope allows reads only. */
 export const ADMIN_SCOPE = 'latchkey:admin';
@@ -46,6 +48,7 @@ export interface AdministrationDeps {
   resources: ResourceServerService;
   accountLinks: AccountLinkService;
   apiKeys: ApiKeyService;
+  userImporter: UserImporter;
   /** The wire shape of each object, whose fields the audit trail names when they change. */
   describe: AuditViews;
 }
@@ -142,6 +145,21 @@ export function createAdministration(deps: AdministrationDeps) {
         });
         await audit.recordChange(actor, 'user.updated', userTarget(id), changedFields(userView(before!), userView(after)), meta);
         return after;
+      },
+
+      /**
+       * People from another product, a line each (src/services/people/user-import.ts): each
+       * person's import is audited (`user.imported`), and the run as a whole (`users.imported`).
+       */
+      async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
+        const report = await deps.userImporter.run(lines, actor, opts, meta);
+        // A run that changed nothing (a second run of the same file) leaves no trace either.
+        if (!report.dry_run && report.created + report.updated > 0) {
+          await audit.recordChange(actor, 'users.imported', { kind: 'users', id: 'import' }, {
+            created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed, on_conflict: opts.onConflict ?? 'fail',
+          }, meta);
+        }
+        return report;
       },
 
       async setPassword(actor: Actor, id: string, password: string, meta?: RequestMeta) {
