@@ -31,6 +31,8 @@ import { createPasskeyService, type PasskeyService } from './services/factors/pa
 import { createApiKeyService, type ApiKeyService } from './services/api-keys/api-keys.ts';
 import { createPasswordVerifier, type PasswordVerifier } from './services/people/password-verifier.ts';
 import { createUserImporter } from './services/people/user-import.ts';
+import { createClientImporter } from './services/machines/client-import.ts';
+import { createApiKeyImporter } from './services/api-keys/api-key-import.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
 
 export interface Runtime {
@@ -148,6 +150,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     maxPerOwner: config.apiKeys.maxPerOwner,
     usage: tokenUsage,
     now: () => clock.now(),
+    changes,
   });
   const admin = createAdministration({
     issuer: config.issuer,
@@ -164,6 +167,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     accountLinks,
     apiKeys,
     userImporter: createUserImporter({ db, secondFactor, changes, now: () => clock.now() }),
+    clientImporter: createClientImporter({ clients, audit, describe: clientView }),
+    apiKeyImporter: createApiKeyImporter({ apiKeys }),
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
   });
   return {

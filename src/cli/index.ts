@@ -29,6 +29,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 asking for API scopes is for when it names no resource)
   client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
+  client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]
+                (JSON Lines: client_id, client_secret, client_name, redirect_uris, grant_types, …)
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]
                 (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret | --shared-secret-stdin)
@@ -37,6 +39,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--self-signed-tokens [--self-signed-max-lifetime SECONDS]]   (default 900)
   service-account add-key ID --jwks-file FILE [--key-expires DATE]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
+  service-account rotate-secret ID [--overlap SECONDS] [--shared-secret-stdin]
+                (a shared-secret account; the old secret works that long, default 86400)
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
                 [--claims "email email_verified name roles"]   (person claims in its access tokens)
                 [--scope-role SCOPE=ROLE[,ROLE…] …]   (a person holds SCOPE only with one of the roles)
@@ -55,6 +59,9 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   user sessions ID | user end-sessions ID [SESSION_ID] | user apps ID | user revoke-app ID GRANT_ID
   api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE]
                 [--allow-ip CIDR …] [--description D]   (the key is shown once)
+  api-key import --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE]
+                [--allow-ip CIDR …] (--key-stdin | --key-sha256 HEX)   (a key of another format)
+  api-key import --file keys.jsonl|- [--dry-run] [--on-conflict skip|fail]
   api-key list [--owner ID] | api-key show ID | api-key revoke ID
   audit list [--user ID] [--client ID] [--type TYPE|PREFIX.] [--since DATE] [--until DATE] [--limit N]
   keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]

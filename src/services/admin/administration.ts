@@ -23,6 +23,9 @@ import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
 import type { PublicUser, UserChanges, UserService } from '../people/users.ts';
 import type { ImportOptions, UserImporter } from '../people/user-import.ts';
+import type { ClientImporter } from '../machines/client-import.ts';
+import type { ApiKeyImporter } from '../api-keys/api-key-import.ts';
+import type { ImportApiKeyInput } from '../api-keys/api-keys.ts';
 import type { ImportReport, JsonLine } from './json-lines.ts';
 
 /** The scope that allows every admin API call; the read scope allows reads only. */
@@ -49,6 +52,8 @@ export interface AdministrationDeps {
   accountLinks: AccountLinkService;
   apiKeys: ApiKeyService;
   userImporter: UserImporter;
+  clientImporter: ClientImporter;
+  apiKeyImporter: ApiKeyImporter;
   /** The wire shape of each object, whose fields the audit trail names when they change. */
   describe: AuditViews;
 }
@@ -123,6 +128,15 @@ export function createAdministration(deps: AdministrationDeps) {
           previous_secret_expires_at: rotated.client.secrets.previous?.expiresAt.toISOString() ?? null,
         }, meta);
         return rotated;
+      },
+
+      /** Apps from another product with their ids and secrets (src/services/machines/client-import.ts); each audited `client.imported`. */
+      async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
+        const report = await deps.clientImporter.run(lines, actor, opts, meta);
+        if (!report.dry_run && report.created + report.updated > 0) {
+          await audit.recordChange(actor, 'clients.imported', { kind: 'clients', id: 'import' }, { created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed }, meta);
+        }
+        return report;
       },
     },
 
@@ -251,6 +265,16 @@ export function createAdministration(deps: AdministrationDeps) {
         await serviceAccounts.removeKey(id, kid);
         await audit.recordChange(actor, 'service_account.key_removed', accountTarget(id), { kid }, meta);
       },
+
+      /** A partner's new shared secret; the old one works for `overlapSeconds` more. The secret is in this answer only (unless given). */
+      async rotateSecret(actor: Actor, id: string, overlapSeconds: number, newSecret?: string, meta?: RequestMeta) {
+        const rotated = await serviceAccounts.rotateSharedSecret(id, overlapSeconds, newSecret);
+        await audit.recordChange(actor, 'service_account.secret_rotated', accountTarget(id), {
+          shared_secret: newSecret === undefined ? 'replaced' : 'replaced (given)',
+          previous_secret_expires_at: rotated.previousExpiresAt?.toISOString() ?? null,
+        }, meta);
+        return rotated;
+      },
     },
 
     /** API keys of any owner. The key service records its own audit events; the actor rides along in them. */
@@ -261,6 +285,18 @@ export function createAdministration(deps: AdministrationDeps) {
       get: (id: string) => deps.apiKeys.get(id),
       create: (actor: Actor, input: CreateApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.create(input, { ...meta, actor }),
       revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => deps.apiKeys.revoke(id, { ...meta, actor }),
+
+      /** One key of another format (or its SHA-256), kept working; `existing` when imported before. */
+      importOne: (actor: Actor, input: ImportApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.import(input, { ...meta, actor }),
+
+      /** Keys as JSON Lines (src/services/api-keys/api-key-import.ts). */
+      async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
+        const report = await deps.apiKeyImporter.run(lines, actor, opts, meta);
+        if (!report.dry_run && report.created > 0) {
+          await audit.recordChange(actor, 'api_keys.imported', { kind: 'api_keys', id: 'import' }, { created: report.created, skipped: report.skipped, failed: report.failed }, meta);
+        }
+        return report;
+      },
     },
 
     resources: {
