@@ -128,7 +128,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     config,
   });
   const clients = createClientService(db, clientSecretKey, changes, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
-  const serviceAccounts = createServiceAccountService(db, box, changes);
+  const serviceAccounts = createServiceAccountService(db, box, changes, () => clock.now());
   // The admin API's resource is for machines only, whatever its row says.
   const resources = createResourceServerService(db, changes, { alwaysMachinesOnly: [adminApiResource(config.issuer)] });
   const sessions = createUserSessionService(db);

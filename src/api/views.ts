@@ -10,6 +10,7 @@ import type { ServiceAccountView } from '../services/machines/service-accounts.t
 import type { KeyStatus } from '../services/secrets/signing-keys.ts';
 import type { AuthorizedApp, UserSession } from '../services/people/user-sessions.ts';
 import type { PublicUser } from '../services/people/users.ts';
+import type { ImportReport } from '../services/admin/json-lines.ts';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -121,4 +122,15 @@ export const apiKeyView = (k: ApiKeyRecord) => ({
   last_used_ip: k.lastUsedIp,
   revoked_at: iso(k.revokedAt),
   active: !k.revokedAt && !k.ownerDisabled && (!k.expiresAt || k.expiresAt.getTime() > Date.now()),
+});
+
+/** What an import did (`user import`, `client import`, `api-key import` and their admin API routes). */
+export const importReportView = (r: ImportReport) => ({
+  dry_run: r.dry_run,
+  created: r.created,
+  updated: r.updated,
+  skipped: r.skipped,
+  failed: r.failed,
+  errors: r.errors.map((e) => ({ line: e.line, field: e.field, message: e.message })),
+  errors_truncated: r.errors_truncated,
 });

@@ -27,7 +27,7 @@ import type { ApiKeyService, KeyAtResource } from '../services/api-keys/api-keys
 import type { KeyHolder } from '../db/api-key-store.ts';
 import { looksLikeApiKey, SECRET_LENGTH, CHECKSUM_LENGTH, type KeyFormat } from '../services/api-keys/api-key-format.ts';
 import type { ResourceServerService } from '../services/apis/resource-servers.ts';
-import { sharedSecretsOf, type ServiceAccountService } from '../services/machines/service-accounts.ts';
+import type { ServiceAccountService } from '../services/machines/service-accounts.ts';
 import { audiencesOf, servedResources } from './introspection-policy.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 
@@ -141,7 +141,7 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     if (!account || account.disabled || maxLifetime === undefined || account.sharedSecret === undefined) return { active: false };
     let claims: Record<string, unknown> | undefined;
     // The shared secret, and during a rotation's overlap the one it replaced.
-    for (const secret of sharedSecretsOf(account)) {
+    for (const secret of serviceAccounts.verifyingSecrets(account)) {
       try {
         const { payload } = await compactVerify(token, encoder.encode(secret), { algorithms: ['HS256'] });
         claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;

@@ -25,6 +25,7 @@ import { clientRoutes } from './clients.ts';
 import { resourceRoutes } from './resources.ts';
 import { serviceAccountRoutes } from './service-accounts.ts';
 import { signingKeyRoutes } from './signing-keys.ts';
+import { importRoutes } from './imports.ts';
 import { userRoutes } from './users.ts';
 
 export const ADMIN_API_PREFIX = '/admin/api';
@@ -51,7 +52,8 @@ export interface AdminApiDeps {
 
 export function adminRouteList(admin: Administration): RouteSpec[] {
   const deps = { admin };
-  return [...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps)];
+  // The imports first: `/users/import` must not be read as a user id.
+  return [...importRoutes(deps), ...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps)];
 }
 
 /**

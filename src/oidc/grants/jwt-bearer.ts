@@ -9,7 +9,7 @@ import type { Config } from '../../config/env.ts';
 import type { ArtifactStore } from '../../db/artifact-store.ts';
 import { markUsedOnce } from '../../services/secrets/replay-guard.ts';
 import type { ResourceServerService } from '../../services/apis/resource-servers.ts';
-import { KEY_ALGS, sharedSecretsOf, type AccountKey, type ServiceAccountService } from '../../services/machines/service-accounts.ts';
+import { KEY_ALGS, type AccountKey, type ServiceAccountService } from '../../services/machines/service-accounts.ts';
 import { decideScopes, splitScope } from '../../services/apis/api-access.ts';
 import { findResource, resourceServerInfo } from '../resource-indicators.ts';
 import { readUnverified } from './assertion-claims.ts';
@@ -72,7 +72,7 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
     if (account.sharedSecret !== undefined) {
       if (alg !== 'HS256') throw refuse(`alg ${alg} is not accepted: this service account signs with its shared secret, use HS256`);
       // During a rotation's overlap the replaced secret still verifies (service-account rotate-secret).
-      candidates = sharedSecretsOf(account).map((secret, i) => ({ key: new TextEncoder().encode(secret), label: i === 0 ? 'the shared secret' : 'the shared secret (or the one it replaced)' }));
+      candidates = serviceAccounts.verifyingSecrets(account).map((secret, i) => ({ key: new TextEncoder().encode(secret), label: i === 0 ? 'the shared secret' : 'the shared secret (or the one it replaced)' }));
     } else {
       const registered = account.keys.map((k) => k.alg).filter((a, i, all) => all.indexOf(a) === i).join(', ') || 'none';
       if (!(KEY_ALGS as readonly string[]).includes(alg)) {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Actor, AuditService, RequestMeta } from '../admin/audit.ts';
 import { issuesOf, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
-import type { ClientRecord, ClientService, CreateClientInput } from './clients.ts';
+import { checkClientId, type ClientRecord, type ClientService, type CreateClientInput } from './clients.ts';
 
 export const ImportedClient = z.strictObject({
   client_id: z.string().min(1).max(128),
@@ -98,6 +98,7 @@ export function createClientImporter({ clients, audit, describe }: ClientImportD
         }
         seen.set(line.client_id, item.line);
         try {
+          checkClientId(line.client_id);
           const input = inputOf(line);
           if (!line.public && line.client_secret === undefined) throw new AppError('invalid_input', "client_secret: a confidential app's existing secret is needed (or public: true)");
           const existing = await clients.get(line.client_id).catch((err) => {

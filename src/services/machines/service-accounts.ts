@@ -135,7 +135,7 @@ export async function generateAccountKey(alg: (typeof GENERATED_KEY_ALGS)[number
   return { privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...pub, ...meta } };
 }
 
-export function createServiceAccountService(db: Db, box: SecretBox, changes: ChangeTracker) {
+export function createServiceAccountService(db: Db, box: SecretBox, changes: ChangeTracker, now: () => number = Date.now) {
   // Everything the jwt-bearer grant needs, decrypted once per change of any client.
   const forAssertion = configCache(changes, 'clients', async (clientId): Promise<(ServiceAccountView & { sharedSecret?: string; previousSharedSecret?: { secret: string; expiresAt: Date } }) | undefined> => {
     const row = await getRow(clientId);
@@ -320,7 +320,7 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
      * without an outage. A secret replaced earlier and still in its overlap
      * stops working now: at most two at a time.
      */
-    async rotateSharedSecret(clientId: string, overlapSeconds: number, newSecret?: string, now = Date.now()): Promise<{ account: ServiceAccountView; sharedSecret?: string; previousExpiresAt: Date | null }> {
+    async rotateSharedSecret(clientId: string, overlapSeconds: number, newSecret?: string): Promise<{ account: ServiceAccountView; sharedSecret?: string; previousExpiresAt: Date | null }> {
       if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SHARED_SECRET_OVERLAP) {
         throw invalidInput(`overlap must be a whole number of seconds from 0 to ${MAX_SHARED_SECRET_OVERLAP}`);
       }
@@ -331,7 +331,7 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       const current = box.open(row.sharedSecretEnc, sharedSecretPurpose(clientId));
       const secret = newSecret ?? randomBytes(32).toString('base64url');
       if (secret === current) throw invalidInput('the new shared secret is the current one');
-      const previousExpiresAt = overlapSeconds > 0 ? new Date(now + overlapSeconds * 1000) : null;
+      const previousExpiresAt = overlapSeconds > 0 ? new Date(now() + overlapSeconds * 1000) : null;
       // Conditional on the secret still being the one read: of two rotations racing, one wins.
       const { count } = await db.client.updateMany({
         where: { id: clientId, sharedSecretEnc: row.sharedSecretEnc },
@@ -345,6 +345,9 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       await changes.changed('clients');
       return { account: toView((await getRow(clientId))!), sharedSecret: newSecret === undefined ? secret : undefined, previousExpiresAt };
     },
+
+    /** The secrets that verify the account's HS256 signatures now (by this service's clock, which tests move). */
+    verifyingSecrets: (account: Parameters<typeof sharedSecretsOf>[0]) => sharedSecretsOf(account, now()),
 
     /** Deletes the account with its keys, API keys and stored tokens (configuration files' --prune). */
     async delete(clientId: string): Promise<void> {

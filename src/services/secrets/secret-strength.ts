@@ -2,22 +2,23 @@
 // client secrets and API keys, which Latchkey did not make and cannot vouch
 // for. An estimate from the characters used (hex, digits, letters, base64…)
 // and the length, lowered for repetitive strings: a random 32-character hex
-// secret counts 128 bits, "tu-clave-secreta" about 75, "aaaa…" almost none.
+// secret counts 128 bits, "tu-clave-secreta-1234" about 60 (words between
+// separators count as words), "aaaa…" almost none.
 // It cannot see a secret that is random-looking but was derived from
 // something guessable; it does refuse the obviously weak.
 
 /** Imported secrets need at least this (the issue's and NIST's floor for a shared secret). */
 export const MIN_IMPORTED_SECRET_BITS = 128;
 
-export function estimateSecretBits(secret: string): number {
-  if (!secret) return 0;
-  const chars = [...secret];
-  let alphabet: number;
-  if (/^[0-9]+$/.test(secret)) alphabet = 10;
-  else if (/^[0-9a-f]+$/.test(secret) || /^[0-9A-F]+$/.test(secret)) alphabet = 16;
-  else {
-    alphabet = (/[a-z]/.test(secret) ? 26 : 0) + (/[A-Z]/.test(secret) ? 26 : 0) + (/[0-9]/.test(secret) ? 10 : 0) + (/[^A-Za-z0-9]/.test(secret) ? 33 : 0);
-  }
+function alphabetOf(text: string): number {
+  if (/^[0-9]+$/.test(text)) return 10;
+  if (/^[0-9a-f]+$/.test(text) || /^[0-9A-F]+$/.test(text)) return 16;
+  return (/[a-z]/.test(text) ? 26 : 0) + (/[A-Z]/.test(text) ? 26 : 0) + (/[0-9]/.test(text) ? 10 : 0) + (/[^A-Za-z0-9]/.test(text) ? 33 : 0);
+}
+
+/** Bits of a string drawn from `alphabet`, lowered for few distinct characters and for repeats. */
+function drawnBits(text: string, alphabet: number): number {
+  const chars = [...text];
   // A string that keeps reusing a few characters is not drawn from its whole alphabet.
   const distinct = new Set(chars).size;
   const expected = Math.min(alphabet, chars.length);
@@ -31,6 +32,27 @@ export function estimateSecretBits(secret: string): number {
     }
   }
   return period * Math.log2(Math.max(effective, 1));
+}
+
+/** What guessing one word of a passphrase-like secret takes: a large dictionary's worth. */
+const WORD_BITS = 16;
+
+export function estimateSecretBits(secret: string): number {
+  if (!secret) return 0;
+  const alphabet = alphabetOf(secret);
+  // Words between separators ("tu-clave-secreta-1234", "my_api_secret") are
+  // guessed as words, not letter by letter; a random base64url string seldom
+  // has a whole segment of plain letters, and loses little when it does.
+  const segments = secret.split(/[-_.\s:]+/).filter(Boolean);
+  if (segments.length < 2) return drawnBits(secret, alphabet);
+  const separators = secret.length - segments.join('').length;
+  let bits = separators * 2;
+  for (const segment of segments) {
+    if (/^[A-Za-z][a-z]+$|^[A-Z]+$/.test(segment)) bits += Math.min(WORD_BITS, drawnBits(segment, alphabet));
+    else if (/^[0-9]+$/.test(segment)) bits += drawnBits(segment, 10);
+    else bits += drawnBits(segment, alphabet);
+  }
+  return Math.min(bits, drawnBits(secret, alphabet));
 }
 
 /** Why an imported secret is refused, or undefined when it is strong enough. */
