@@ -384,6 +384,8 @@ export function createUserImporter({ db, secondFactor, changes, now = Date.now }
       }
       // Every node times password answers against the schemes now in use.
       if (wroteSchemes) await changes.changed('password_schemes');
+      // A batch reports its file-level problems before its database ones: in file order.
+      report.errors.sort((a, b) => a.line - b.line);
       return report;
     },
   };
