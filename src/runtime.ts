@@ -2,7 +2,7 @@
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
 import type { Config } from './config/env.ts';
-import { openStorage, type Db, type QueryObserver } from './db/database.ts';
+import { databaseKind, openStorage, type Db, type QueryObserver } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -166,7 +166,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     resources,
     accountLinks,
     apiKeys,
-    userImporter: createUserImporter({ db, secondFactor, changes, now: () => clock.now() }),
+    userImporter: createUserImporter({ db, dbKind: databaseKind(config.databaseUrl), secondFactor, changes, now: () => clock.now() }),
     clientImporter: createClientImporter({ clients, audit, describe: clientView }),
     apiKeyImporter: createApiKeyImporter({ apiKeys }),
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
