@@ -94,7 +94,7 @@ function prepare(value: ImportedUserLine, line: number): Prepared {
   const email = normalizeEmail(value.email);
   if (!isEmailAddress(email)) throw new LineProblem('email', 'is not an email address');
   if (value.id !== undefined) {
-    if (!USER_ID.test(value.id)) throw new LineProblem('id', "must be 1–128 letters, digits or . _ : @ | + - , starting with a letter or digit");
+    if (!USER_ID.test(value.id)) throw new LineProblem('id', "must be 1–128 letters, digits or . _ : @ | + - (starting with a letter or digit)");
     if (RESERVED_ID.test(value.id)) throw new LineProblem('id', 'must not start with sa_, key_ or latchkey- (Latchkey names its machines and keys so)');
   }
   const name = value.name === undefined || value.name === null ? value.name : value.name.trim() || null;
