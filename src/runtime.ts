@@ -33,6 +33,7 @@ import { createPasswordVerifier, type PasswordVerifier } from './services/people
 import { createUserImporter } from './services/people/user-import.ts';
 import { createClientImporter } from './services/machines/client-import.ts';
 import { createApiKeyImporter } from './services/api-keys/api-key-import.ts';
+import { createConfigService } from './services/config/config-file.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
 
 export interface Runtime {
@@ -169,6 +170,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     userImporter: createUserImporter({ db, dbKind: databaseKind(config.databaseUrl), secondFactor, changes, now: () => clock.now() }),
     clientImporter: createClientImporter({ clients, audit, describe: clientView }),
     apiKeyImporter: createApiKeyImporter({ apiKeys }),
+    configFile: createConfigService({ db, clients, resources, serviceAccounts, audit, builtInResources: [adminApiResource(config.issuer), config.apiResource] }),
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
   });
   return {

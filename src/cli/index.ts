@@ -14,6 +14,7 @@ import { auditCommand } from './audit-commands.ts';
 import { kekCommand, keysCommand } from './key-commands.ts';
 import { bootstrapCommand } from './bootstrap-command.ts';
 import { apiKeyCommand } from './api-key-commands.ts';
+import { configCommand } from './config-commands.ts';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 
@@ -65,7 +66,9 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   api-key list [--owner ID] | api-key show ID | api-key revoke ID
   audit list [--user ID] [--client ID] [--type TYPE|PREFIX.] [--since DATE] [--until DATE] [--limit N]
   keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]
-  kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)`;
+  kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)
+  config export [--file F] [--format yaml|json]   (apps, APIs, service accounts, roles; no secrets)
+  config apply --file F|- [--dry-run] [--prune]   (prints the plan; --prune deletes what the file lacks)`;
 
 const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
   bootstrap: bootstrapCommand,
@@ -77,6 +80,7 @@ const commands: Record<string, (rt: Runtime, sub: string | undefined, args: stri
   keys: keysCommand,
   kek: kekCommand,
   'api-key': apiKeyCommand,
+  config: configCommand,
 };
 
 /**

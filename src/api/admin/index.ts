@@ -26,6 +26,7 @@ import { resourceRoutes } from './resources.ts';
 import { serviceAccountRoutes } from './service-accounts.ts';
 import { signingKeyRoutes } from './signing-keys.ts';
 import { importRoutes } from './imports.ts';
+import { configRoutes } from './config.ts';
 import { userRoutes } from './users.ts';
 
 export const ADMIN_API_PREFIX = '/admin/api';
@@ -53,7 +54,7 @@ export interface AdminApiDeps {
 export function adminRouteList(admin: Administration): RouteSpec[] {
   const deps = { admin };
   // The imports first: `/users/import` must not be read as a user id.
-  return [...importRoutes(deps), ...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps)];
+  return [...importRoutes(deps), ...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps), ...configRoutes(deps)];
 }
 
 /**

@@ -25,6 +25,7 @@ import type { PublicUser, UserChanges, UserService } from '../people/users.ts';
 import type { ImportOptions, UserImporter } from '../people/user-import.ts';
 import type { ClientImporter } from '../machines/client-import.ts';
 import type { ApiKeyImporter } from '../api-keys/api-key-import.ts';
+import type { ConfigService } from '../config/config-file.ts';
 import type { ImportApiKeyInput } from '../api-keys/api-keys.ts';
 import type { ImportReport, JsonLine } from './json-lines.ts';
 
@@ -54,6 +55,8 @@ export interface AdministrationDeps {
   userImporter: UserImporter;
   clientImporter: ClientImporter;
   apiKeyImporter: ApiKeyImporter;
+  /** Apps, APIs, service accounts and roles as one file (src/services/config/config-file.ts). */
+  configFile: ConfigService;
   /** The wire shape of each object, whose fields the audit trail names when they change. */
   describe: AuditViews;
 }
@@ -94,6 +97,9 @@ export function createAdministration(deps: AdministrationDeps) {
   const accountTarget = (id: string) => ({ kind: 'service_account', id, clientId: id });
 
   const admin = {
+    /** `config export` / `config apply` (each object audited as one change, plus `config.applied`). */
+    config: deps.configFile,
+
     clients: {
       list: () => clients.list(),
       page: (req: PageRequest) => clients.page(req),

@@ -359,6 +359,34 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       await changes.changed('clients');
     },
 
+    /**
+     * Changes what an account may do (configuration files): scopes, default
+     * scope, grants, self-signed tokens; by the rules of `create`. Tokens
+     * already issued keep what they got until they expire.
+     */
+    async updateAccess(clientId: string, input: { scope: string; defaultScope?: string; grants?: ServiceGrant[]; selfSignedMaxLifetime?: number | null }): Promise<ServiceAccountView> {
+      const row = await getRow(clientId);
+      if (!row) throw notFound(`service account ${clientId}`);
+      const shared = Boolean(row.sharedSecretEnc);
+      const scope = checkScope(input.scope);
+      const defaultScope = input.defaultScope ? checkScope(input.defaultScope) : scope;
+      const allowed = new Set(scope.split(' '));
+      for (const s of defaultScope.split(' ')) if (!allowed.has(s)) throw invalidInput(`default scope '${s}' is not in the allowed scopes`);
+      const grants = input.grants ?? (shared ? [JWT_BEARER] : [JWT_BEARER, 'client_credentials']);
+      if (shared && grants.includes('client_credentials')) throw invalidInput('a shared-secret service account can use the jwt-bearer grant only; register a key for client_credentials');
+      const selfSigned = input.selfSignedMaxLifetime ?? undefined;
+      if (selfSigned !== undefined) {
+        if (!shared) throw invalidInput('self-signed tokens are signed with the shared secret: only a shared-secret account can accept them');
+        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400) throw invalidInput('the self-signed tokens\' maximum lifetime must be 60 to 86400 seconds');
+      }
+      const current = JSON.parse(row.metadata) as ServiceAccountMetadata;
+      const { self_signed_tokens: _old, ...rest } = current;
+      const metadata: ServiceAccountMetadata = { ...rest, grant_types: grants, scope, default_scope: defaultScope, ...(selfSigned !== undefined ? { self_signed_tokens: { max_lifetime: selfSigned } } : {}) };
+      await db.client.update({ where: { id: clientId }, data: { metadata: JSON.stringify(metadata) } });
+      await changes.changed('clients');
+      return toView((await getRow(clientId))!);
+    },
+
     /** Disabling also revokes the account's stored (opaque) tokens; its JWT access tokens live out their lifetime. */
     async setDisabled(clientId: string, disabled: boolean): Promise<void> {
       const [{ count }] = await db.$transaction([
