@@ -12,7 +12,7 @@
 // argon2-cffi (as products make them) and repeated: no hashing happens at
 // import time, which is the point (they are parsed, never verified).
 import { execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -135,4 +135,5 @@ const md = [
 console.log(md);
 mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
 writeFileSync(join(repoRoot, 'bench', 'results', `import-${values.db}.md`), `${md}\n`);
+rmSync(dir, { recursive: true, force: true });
 process.exit(0);

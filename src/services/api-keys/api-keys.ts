@@ -153,6 +153,15 @@ export interface ImportApiKeyInput extends Omit<CreateApiKeyInput, 'expires'> {
   expires?: string | Date;
 }
 
+/**
+ * The readable prefix of another product's key (`nsa_live_`, `kapi_prod_`,
+ * `sk_test_`): up to three short lowercase words, each starting with a letter (random keys mix cases). Not
+ * any run ending in `_`: a random base64url key has underscores too, and
+ * treating its first part as a prefix would shrink its random part (judged
+ * for strength) and lengthen what is shown of it.
+ */
+const KEY_PREFIX = /^(?:[a-z][a-z0-9]{0,11}_){1,3}/;
+
 /** Characters an imported key may have: printable ASCII without spaces (what goes in a header). */
 const IMPORTED_KEY = /^[\x21-\x7E]{16,512}$/;
 
@@ -160,7 +169,7 @@ const IMPORTED_KEY = /^[\x21-\x7E]{16,512}$/;
 export function importedDisplay(input: { key?: string; keySha256?: string }): string {
   if (input.keySha256 !== undefined) return `sha256:${input.keySha256.slice(0, 8).toLowerCase()}…`;
   const key = input.key!;
-  const prefix = /^(?:[A-Za-z0-9]+_)+/.exec(key)?.[0] ?? '';
+  const prefix = KEY_PREFIX.exec(key)?.[0] ?? '';
   return `${key.slice(0, Math.min(prefix.length + 4, Math.floor(key.length / 3)))}…`;
 }
 
@@ -403,7 +412,7 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       if (input.key !== undefined) {
         if (!IMPORTED_KEY.test(input.key)) throw invalidInput('key: must be 16 to 512 printable characters without spaces');
         if (looksLikeApiKey(input.key, format)) throw invalidInput(`key: starts with ${format.prefix}_, Latchkey's own key prefix; such a key cannot be imported (make a new one)`);
-        const random = input.key.replace(/^(?:[A-Za-z0-9]+_)+/, '');
+        const random = input.key.replace(KEY_PREFIX, '');
         const weak = weakSecretProblem(random, 'key');
         if (weak) throw invalidInput(weak.replace('import it without and rotate it instead', 'give its owner a new key instead'));
         shaBytes = sha256(input.key);

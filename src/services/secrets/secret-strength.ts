@@ -45,10 +45,14 @@ export function estimateSecretBits(secret: string): number {
   // has a whole segment of plain letters, and loses little when it does.
   const segments = secret.split(/[-_.\s:]+/).filter(Boolean);
   if (segments.length < 2) return drawnBits(secret, alphabet);
+  // Mostly words, or a random string that happens to contain separators (base64url's - and _)?
+  const isWord = (segment: string) => segment.length >= 3 && /^[A-Za-z][a-z]+$|^[A-Z]+$/.test(segment);
+  const wordChars = segments.filter(isWord).reduce((n, w) => n + w.length, 0);
+  if (wordChars * 2 < segments.join('').length) return drawnBits(secret, alphabet);
   const separators = secret.length - segments.join('').length;
   let bits = separators * 2;
   for (const segment of segments) {
-    if (/^[A-Za-z][a-z]+$|^[A-Z]+$/.test(segment)) bits += Math.min(WORD_BITS, drawnBits(segment, alphabet));
+    if (isWord(segment)) bits += Math.min(WORD_BITS, drawnBits(segment, alphabet));
     else if (/^[0-9]+$/.test(segment)) bits += drawnBits(segment, 10);
     else bits += drawnBits(segment, alphabet);
   }
@@ -59,5 +63,5 @@ export function estimateSecretBits(secret: string): number {
 export function weakSecretProblem(secret: string, what: string): string | undefined {
   const bits = Math.floor(estimateSecretBits(secret));
   if (bits >= MIN_IMPORTED_SECRET_BITS) return undefined;
-  return `${what} looks like about ${bits} bits of randomness, under the ${MIN_IMPORTED_SECRET_BITS} needed (32 random hex or 22 base64 characters); import it without and rotate it instead`;
+  return `${what} looks like about ${bits} bits of randomness, under the ${MIN_IMPORTED_SECRET_BITS} needed (32 random hex or 24 base64 characters); import it without and rotate it instead`;
 }
