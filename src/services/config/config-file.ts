@@ -71,7 +71,7 @@ export const ConfigDocument = z.strictObject({
   resources: z.array(ConfigResource).default([]),
   service_accounts: z.array(ConfigServiceAccount).default([]),
   clients: z.array(ConfigClient).default([]),
-}).meta({ id: 'LatchkeyConfig', title: 'Latchkey configuration', description: 'Apps, APIs, service accounts and roles of a Latchkey server (config export / config apply). Never secrets.' });
+}).meta({ title: 'Latchkey configuration', description: 'Apps, APIs, service accounts and roles of a Latchkey server (config export / config apply). Never secrets.' });
 
 export type ConfigDoc = z.output<typeof ConfigDocument>;
 type Client = z.output<typeof ConfigClient>;
