@@ -2,7 +2,7 @@
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
 import type { Config } from './config/env.ts';
-import { openStorage, type Db, type QueryObserver } from './db/database.ts';
+import { databaseKind, openStorage, type Db, type QueryObserver } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { ambientTransactions } from './db/transactions.ts';
@@ -31,6 +31,11 @@ import { createMailThrottle } from './services/links/mail-throttle.ts';
 import { createAccountLinkService, type AccountLinkService } from './services/links/account-links.ts';
 import { createPasskeyService, type PasskeyService } from './services/factors/passkeys.ts';
 import { createApiKeyService, type ApiKeyService } from './services/api-keys/api-keys.ts';
+import { createPasswordVerifier, type PasswordVerifier } from './services/people/password-verifier.ts';
+import { createUserImporter } from './services/people/user-import.ts';
+import { createClientImporter } from './services/machines/client-import.ts';
+import { createApiKeyImporter } from './services/api-keys/api-key-import.ts';
+import { createConfigService } from './services/config/config-file.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
 
 export interface Runtime {
@@ -59,6 +64,8 @@ export interface Runtime {
   accountLinks: AccountLinkService;
   passkeys: PasskeyService;
   apiKeys: ApiKeyService;
+  /** Checks passwords against any stored hash, imported ones too, with equal timing. */
+  passwords: PasswordVerifier;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -123,11 +130,12 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     clock,
   });
   const clients = createClientService(db, clientSecretKey, changes, clock, { allowInsecureRedirectUris: config.allowInsecureRedirectUris });
-  const serviceAccounts = createServiceAccountService(db, box, changes);
+  const serviceAccounts = createServiceAccountService(db, box, changes, () => clock.now());
   // The admin API's resource is for machines only, whatever its row says.
   const resources = createResourceServerService(db, changes, { alwaysMachinesOnly: [adminApiResource(config.issuer)] });
   const sessions = createUserSessionService(db, clock);
   const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log, clock });
+  const passwords = createPasswordVerifier({ db, changes, bcryptCost: config.bcryptCost, now: () => clock.now() });
   const apiKeys = createApiKeyService({
     db,
     keys: storage.apiKeys,
@@ -144,6 +152,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     usage: tokenUsage,
     clock,
     log,
+    changes,
   });
   const admin = createAdministration({
     issuer: config.issuer,
@@ -159,6 +168,10 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     resources,
     accountLinks,
     apiKeys,
+    userImporter: createUserImporter({ db, dbKind: databaseKind(config.databaseUrl), secondFactor, changes, now: () => clock.now() }),
+    clientImporter: createClientImporter({ clients, audit, describe: clientView }),
+    apiKeyImporter: createApiKeyImporter({ apiKeys }),
+    configFile: createConfigService({ db, clients, resources, serviceAccounts, audit, builtInResources: [adminApiResource(config.issuer), config.apiResource] }),
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
     clock,
     transaction: async (fn) => {
@@ -184,7 +197,8 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     clock,
     audit,
     secondFactor,
-    signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost }),
+    signIn: createSignInService({ db, lockout, secondFactor, audit, bcryptCost: config.bcryptCost, passwords, log }),
+    passwords,
     lockout,
     loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey, clock),
     mailer,

@@ -91,6 +91,11 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       inputs.push([id, route.body]);
       bodyRef.set(route, id);
     }
+    if (route.stream) {
+      const id = namedId(route.stream.line) ?? `${pascal(route.operationId)}Line`;
+      inputs.push([id, route.stream.line]);
+      bodyRef.set(route, id);
+    }
     for (const [status, res] of Object.entries(route.responses)) {
       if (!res.schema) continue;
       const id = namedId(res.schema) ?? `${pascal(route.operationId)}Response${status}`;
@@ -118,6 +123,7 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       };
     }
     if (route.body || route.query || route.params) responses['400'] ??= problemResponse('the request is invalid; `errors` names each bad field');
+    if (route.stream) responses['415'] ??= problemResponse(`the body must be ${route.stream.mediaTypes.join(' or ')}`);
     if (route.scope !== null) {
       responses['401'] ??= problemResponse('no valid access token for this API (see WWW-Authenticate)');
       responses['403'] ??= problemResponse(`the access token lacks the scope ${route.scope}`);
@@ -130,7 +136,16 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       ...(route.description ? { description: route.description } : {}),
       ...(route.tags ? { tags: route.tags } : {}),
       parameters: [...parameters('path', route.params), ...parameters('query', route.query)],
-      ...(bodyId
+      ...(bodyId && route.stream
+        ? {
+          // JSON Lines: each line is one value of the schema (OpenAPI 3.1 has no item schema for sequences).
+          requestBody: {
+            required: true,
+            description: `One JSON object per line, each a ${bodyId}; read as it arrives.`,
+            content: Object.fromEntries(route.stream.mediaTypes.map((t) => [t, { schema: { $ref: REF(bodyId) }, example: route.stream!.example }])),
+          },
+        }
+        : bodyId
         ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: REF(bodyId) }, ...(route.bodyExample !== undefined ? { example: route.bodyExample } : {}) } } } }
         : {}),
       responses,

@@ -53,6 +53,11 @@ export interface RouteSpec<
   body?: B;
   /** An example request body for the document. */
   bodyExample?: unknown;
+  /**
+   * A body the handler reads itself as it arrives (JSON Lines imports): its
+   * media types, the schema of one line, an example. Not read nor checked here.
+   */
+  stream?: { mediaTypes: string[]; line: z.ZodType; example: string };
   responses: Record<number, ResponseSpec>;
   handle(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, S>): Promise<RouteResult> | RouteResult;
 }

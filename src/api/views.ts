@@ -11,6 +11,7 @@ import type { ServiceAccountView } from '../services/machines/service-accounts.t
 import type { KeyStatus } from '../services/secrets/signing-keys.ts';
 import type { AuthorizedApp, UserSession } from '../services/people/user-sessions.ts';
 import type { PublicUser } from '../services/people/users.ts';
+import type { ImportReport } from '../services/admin/json-lines.ts';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -162,3 +163,13 @@ export const apiKeyExample: z.output<typeof ApiKey> = {
   revoked_at: null,
   active: true,
 };
+/** What an import did (`user import`, `client import`, `api-key import` and their admin API routes). */
+export const importReportView = (r: ImportReport) => ({
+  dry_run: r.dry_run,
+  created: r.created,
+  updated: r.updated,
+  skipped: r.skipped,
+  failed: r.failed,
+  errors: r.errors.map((e) => ({ line: e.line, field: e.field, message: e.message })),
+  errors_truncated: r.errors_truncated,
+});

@@ -5,6 +5,7 @@ import { clientView } from '../api/views.ts';
 import { ID_TOKEN_ALGS, type CreateClientInput } from '../services/machines/clients.ts';
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
+import { jsonLinesFrom, onConflictOf, printImport } from './import-input.ts';
 
 const registration = {
   'redirect-uri': { type: 'string', multiple: true },
@@ -120,6 +121,16 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         ].join('\n'));
       return;
     }
+    case 'import': {
+      const { values } = parseArgs({
+        args,
+        options: { json: { type: 'boolean', default: false }, file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'on-conflict': { type: 'string' } },
+      });
+      const onConflict = onConflictOf(values['on-conflict']);
+      const lines = jsonLinesFrom(values.file, 'client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]');
+      printImport(values.json, 'apps', await rt.admin.clients.import(actor, lines, { dryRun: values['dry-run'], onConflict }));
+      return;
+    }
     case 'list': {
       const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
       const clients = (await rt.admin.clients.list()).map(clientView);
@@ -141,6 +152,6 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
       return;
     }
     default:
-      throw new UsageError('client commands: create, update ID, rotate-secret ID, list, show ID, delete ID');
+      throw new UsageError('client commands: create, import --file F, update ID, rotate-secret ID, list, show ID, delete ID');
   }
 }

@@ -17,6 +17,7 @@ import { auditCommand } from './audit-commands.ts';
 import { kekCommand, keysCommand } from './key-commands.ts';
 import { bootstrapCommand } from './bootstrap-command.ts';
 import { apiKeyCommand } from './api-key-commands.ts';
+import { configCommand } from './config-commands.ts';
 
 const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
 
@@ -32,6 +33,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 asking for API scopes is for when it names no resource)
   client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
+  client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]
+                (JSON Lines: client_id, client_secret, client_name, redirect_uris, grant_types, …)
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]
                 (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret | --shared-secret-stdin)
@@ -40,6 +43,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--self-signed-tokens [--self-signed-max-lifetime SECONDS]]   (default 900)
   service-account add-key ID --jwks-file FILE [--key-expires 90d|DATE]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
+  service-account rotate-secret ID [--overlap SECONDS] [--shared-secret-stdin]
+                (a shared-secret account; the old secret works that long, default 86400)
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
                 [--claims "email email_verified name roles"]   (person claims in its access tokens)
                 [--scope-role SCOPE=ROLE[,ROLE…] …]   (a person holds SCOPE only with one of the roles)
@@ -48,6 +53,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--machines-only true|false] [--format …] [--ttl …] [--claims …]
   resource list | resource delete IDENTIFIER
   user create --email E (--password P | --password-stdin) [--name N] [--email-verified]
+  user import --file people.jsonl|- [--dry-run] [--on-conflict skip|update|fail]
+                (JSON Lines: email, id, name, password_hash, totp, recovery_codes, roles, …)
   user list [--email PART] | user show ID | user update ID [--email E] [--name N] [--email-verified true|false]
   user set-password ID (--password P | --password-stdin)
   user disable ID | user enable ID | user reset-mfa ID
@@ -56,10 +63,15 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   user sessions ID | user end-sessions ID [SESSION_ID] | user apps ID | user revoke-app ID GRANT_ID
   api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE]
                 [--allow-ip CIDR …] [--description D]   (the key is shown once)
+  api-key import --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE]
+                [--allow-ip CIDR …] (--key-stdin | --key-sha256 HEX)   (a key of another format)
+  api-key import --file keys.jsonl|- [--dry-run] [--on-conflict skip|fail]
   api-key list [--owner ID] | api-key show ID | api-key revoke ID
   audit list [--user ID] [--client ID] [--type TYPE|PREFIX.] [--since DATE] [--until DATE] [--limit N]
   keys list | keys status | keys rotate [--alg RS256|ES256|EdDSA]
-  kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)`;
+  kek rotate            (re-encrypts secrets under LATCHKEY_NEW_KEY_ENCRYPTION_KEY)
+  config export [--file F] [--format yaml|json]   (apps, APIs, service accounts, roles; no secrets)
+  config apply --file F|- [--dry-run] [--prune]   (prints the plan; --prune deletes what the file lacks)`;
 
 const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
   bootstrap: bootstrapCommand,
@@ -71,6 +83,7 @@ const commands: Record<string, (rt: Runtime, sub: string | undefined, args: stri
   keys: keysCommand,
   kek: kekCommand,
   'api-key': apiKeyCommand,
+  config: configCommand,
 };
 
 /**

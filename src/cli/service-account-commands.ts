@@ -115,6 +115,22 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
       printResult(values.json, { client_id: positionals[0], removed: positionals[1] }, () => `removed ${positionals[1]}`);
       return;
     }
+    case 'rotate-secret': {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { ...json, overlap: { type: 'string', default: '86400' }, 'shared-secret-stdin': { type: 'boolean', default: false } },
+      });
+      if (!positionals[0]) throw new UsageError('usage: service-account rotate-secret ID [--overlap SECONDS] [--shared-secret-stdin]');
+      if (!/^\d+$/.test(values.overlap)) throw new UsageError('--overlap must be a whole number of seconds');
+      const given = values['shared-secret-stdin'] ? await readStdin() : undefined;
+      const rotated = await rt.admin.serviceAccounts.rotateSecret(actor, positionals[0], Number(values.overlap), given);
+      const expires = rotated.previousExpiresAt?.toISOString() ?? null;
+      printResult(values.json, { client_id: positionals[0], ...(rotated.sharedSecret ? { shared_secret: rotated.sharedSecret } : {}), previous_secret_expires_at: expires }, () =>
+        [rotated.sharedSecret ? `new shared secret (HS256; shown once, stored encrypted): ${rotated.sharedSecret}` : 'the given shared secret is now the current one',
+          expires ? `the previous one works until ${expires}` : 'the previous one no longer works'].join('\n'));
+      return;
+    }
     case 'list': {
       const { values } = parseArgs({ args, options: json });
       const accounts = (await rt.admin.serviceAccounts.list()).map(describe);
@@ -138,6 +154,6 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
       return;
     }
     default:
-      throw new UsageError('service-account commands: create, add-key, remove-key, list, show, disable, enable');
+      throw new UsageError('service-account commands: create, add-key, remove-key, rotate-secret, list, show, disable, enable');
   }
 }

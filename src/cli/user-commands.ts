@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.ts';
 import { appView, sessionView, userWithRolesView } from '../api/views.ts';
 import { cliActor } from './actor.ts';
 import { printResult, readStdin, table, UsageError } from './output.ts';
+import { jsonLinesFrom, onConflictOf, printImport } from './import-input.ts';
 
 async function passwordFrom(values: { password?: string; 'password-stdin'?: boolean }): Promise<string> {
   if (values['password-stdin']) return readStdin();
@@ -169,8 +170,20 @@ async function revokeApp(call: Call) {
   printResult(Boolean(values.json), { id, revoked: grantId }, () => `authorization ${grantId} revoked`);
 }
 
+/** `user import`: people from another product, as JSON Lines (a file or stdin). */
+async function importPeople({ rt, args, actor }: Call) {
+  const { values } = parseArgs({
+    args,
+    options: { ...common, file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'on-conflict': { type: 'string' } },
+  });
+  const onConflict = onConflictOf(values['on-conflict']);
+  const lines = jsonLinesFrom(values.file, 'user import --file people.jsonl|- [--dry-run] [--on-conflict skip|update|fail]');
+  printImport(values.json, 'people', await rt.admin.users.import(actor, lines, { dryRun: values['dry-run'], onConflict }));
+}
+
 const SUBCOMMANDS: Record<string, (call: Call) => Promise<void>> = {
   create,
+  import: importPeople,
   list,
   show,
   update,
@@ -190,7 +203,7 @@ const SUBCOMMANDS: Record<string, (call: Call) => Promise<void>> = {
 export async function userCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   if (sub === undefined || !Object.hasOwn(SUBCOMMANDS, sub)) {
     throw new UsageError(
-      'user commands: create, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, ' +
+      'user commands: create, import --file F, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, ' +
         'enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID',
     );
   }

@@ -25,7 +25,7 @@ export interface ApiKeyStore {
 // One row per role of the owner (one with a null role when they have none).
 const SELECT = `SELECT k.id, k.secret_hash, k.display, k.user_id, k.client_id, k.owner_disabled, k.name, k.description, k.scope,
   k.resource, k.allowed_cidrs, k.expires_at, k.created_at, k.created_ip, k.last_used_at, k.last_used_ip, k.seen_addresses,
-  k.revoked_at, k.slot, u.email AS u_email, u.email_verified AS u_email_verified, u.name AS u_name, r.role AS u_role
+  k.revoked_at, k.slot, k.origin, u.email AS u_email, u.email_verified AS u_email_verified, u.name AS u_name, r.role AS u_role
   FROM api_keys k LEFT JOIN users u ON u.id = k.user_id LEFT JOIN user_roles r ON r.user_id = k.user_id
   WHERE k.secret_hash = $HASH ORDER BY r.role`;
 
@@ -49,6 +49,7 @@ interface Row {
   seen_addresses: string | null;
   revoked_at: string | Date | null;
   slot: number | null;
+  origin: string;
   u_email: string | null;
   u_email_verified: number | boolean | null;
   u_name: string | null;
@@ -80,6 +81,7 @@ function toKey(rows: Row[]): StoredApiKey | undefined {
     seenAddresses: r.seen_addresses,
     revokedAt: date(r.revoked_at),
     slot: r.slot === null ? null : Number(r.slot),
+    origin: r.origin,
     holder: r.user_id && r.u_email !== null
       ? { email: r.u_email, emailVerified: Boolean(r.u_email_verified), name: r.u_name, roles: rows.map((x) => x.u_role).filter((x): x is string => x !== null) }
       : null,

@@ -31,6 +31,9 @@ import type { ServiceAccountService } from '../services/machines/service-account
 import { audiencesOf, servedResources } from './introspection-policy.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 
+/** oidc-provider's own opaque tokens: 43 base64url characters. */
+const PROVIDER_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
 /** The form parameter a resource server uses to pass its caller's address (for keys with allowed ranges). */
 export const CALLER_IP_PARAM = 'caller_ip';
 
@@ -136,13 +139,18 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     const account = await serviceAccounts.forAssertion(accountId);
     const maxLifetime = account?.metadata.self_signed_tokens?.max_lifetime;
     if (!account || account.disabled || maxLifetime === undefined || account.sharedSecret === undefined) return { active: false };
-    let claims: Record<string, unknown>;
-    try {
-      const { payload } = await compactVerify(token, encoder.encode(account.sharedSecret), { algorithms: ['HS256'] });
-      claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
-    } catch {
-      return { active: false };
+    let claims: Record<string, unknown> | undefined;
+    // The shared secret, and during a rotation's overlap the one it replaced.
+    for (const secret of serviceAccounts.verifyingSecrets(account)) {
+      try {
+        const { payload } = await compactVerify(token, encoder.encode(secret), { algorithms: ['HS256'] });
+        claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+        break;
+      } catch {
+        // the next secret, if any
+      }
     }
+    if (!claims) return { active: false };
     const { exp, iat, iss, sub, clientId, aud } = claims;
     const now = Math.floor(Date.now() / 1000);
     if (typeof exp !== 'number' || typeof iat !== 'number') return { active: false };
@@ -180,7 +188,11 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     if (ctx.method !== 'POST' || ctx.path !== path || !body) return next();
     const token = typeof body.token === 'string' ? body.token : undefined;
     const jwt = token && !looksLikeApiKey(token, format) ? jwtKind(token, issuer) : undefined;
-    const kind = token && looksLikeApiKey(token, format) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
+    // Neither one of our keys nor a JWT nor shaped like the provider's own opaque tokens: an
+    // imported key of another format, or nothing (src/services/api-keys/api-keys.ts looks it up
+    // once, and not at all while no key was imported). The provider never looks it up.
+    const foreignShaped = token !== undefined && !jwt && !looksLikeApiKey(token, format) && !PROVIDER_TOKEN.test(token);
+    const kind = token && (looksLikeApiKey(token, format) || foreignShaped) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
     if (kind) body.token = placeholder;
 
     await next();
@@ -198,6 +210,11 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     } else if (answer.active === true && answer.sub === undefined && typeof answer.client_id === 'string') {
       // A token without a person: its subject is the client (as RFC 9068 puts it in the JWT form).
       answer.sub = answer.client_id;
+    } else if (answer.active === false && token && !jwt && (await apiKeys.mayBeImported(token))) {
+      // An imported key shaped like the provider's tokens (43 base64url characters, as Python's
+      // secrets.token_urlsafe(32) makes): the provider's lookup found nothing, ours may.
+      const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
+      ctx.body = await keyAnswer(client, token, address);
     }
   };
 }

@@ -26,10 +26,14 @@ import { clientRoutes } from './clients.ts';
 import { resourceRoutes } from './resources.ts';
 import { serviceAccountRoutes } from './service-accounts.ts';
 import { signingKeyRoutes } from './signing-keys.ts';
+import { importRoutes } from './imports.ts';
+import { configRoutes } from './config.ts';
+import { configJsonSchema } from '../../services/config/config-file.ts';
 import { userRoutes } from './users.ts';
 
 export const ADMIN_API_PREFIX = '/admin/api';
 export const ADMIN_OPENAPI_PATH = `${ADMIN_API_PATH}/openapi.json`;
+export const ADMIN_CONFIG_SCHEMA_PATH = `${ADMIN_API_PATH}/config.schema.json`;
 
 export const ADMIN_SCOPES: Record<string, string> = {
   [ADMIN_SCOPE]: 'every admin operation: read and change clients, users, service accounts, resources, signing keys',
@@ -52,7 +56,8 @@ export interface AdminApiDeps {
 
 export function adminRouteList(admin: Administration): RouteSpec[] {
   const deps = { admin };
-  return [...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps)];
+  // The imports first: `/users/import` must not be read as a user id.
+  return [...importRoutes(deps), ...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps), ...configRoutes(deps)];
 }
 
 /**
@@ -118,6 +123,13 @@ export function createAdminApi(deps: AdminApiDeps) {
         if (ctx.path === ADMIN_OPENAPI_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
           ctx.set('Cache-Control', 'public, max-age=300');
           ctx.body = document();
+          return;
+        }
+        // The configuration file's schema, for editors: public like the OpenAPI document (it holds no data).
+        if (ctx.path === ADMIN_CONFIG_SCHEMA_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+          ctx.set('Cache-Control', 'public, max-age=300');
+          ctx.type = 'application/schema+json';
+          ctx.body = JSON.stringify(configJsonSchema());
           return;
         }
         if (ctx.path === ADMIN_API_PREFIX || ctx.path.startsWith(`${ADMIN_API_PREFIX}/`)) {

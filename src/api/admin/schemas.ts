@@ -385,3 +385,44 @@ export const AuditQuery = PageQuery.extend({
   since: timestamp.optional().describe('from this time (inclusive)'),
   until: timestamp.optional().describe('before this time'),
 });
+
+// ---- imports (JSON Lines bodies) -------------------------------------------
+
+export const ImportQuery = z.strictObject({
+  dry_run: z.enum(['true', 'false']).optional().describe('check every line (and the database) and write nothing'),
+  on_conflict: z.enum(['skip', 'update', 'fail']).optional().describe('what an existing person or app does: skip leaves it, update overwrites it from the line, fail (default) reports the line'),
+}).meta({ id: 'ImportQuery' });
+
+export const ImportReport = z.object({
+  dry_run: z.boolean(),
+  created: z.number().int(),
+  updated: z.number().int(),
+  skipped: z.number().int(),
+  failed: z.number().int(),
+  errors: z.array(z.object({
+    line: z.number().int().describe('line number in the body, from 1'),
+    field: z.string().describe('the field at fault, dotted, or "" for the whole line'),
+    message: z.string().describe('what is wrong and how to fix it (never the value)'),
+  })).describe('the first 1000 lines that could not be taken'),
+  errors_truncated: z.boolean(),
+}).meta({ id: 'ImportReport', description: 'What an import did: counts, and each line it could not take with its number' });
+
+export const importReportExample = {
+  dry_run: false, created: 9998, updated: 0, skipped: 0, failed: 2, errors_truncated: false,
+  errors: [{ line: 812, field: 'password_hash', message: 'unknown format "$sha1$…"' }, { line: 4020, field: 'email', message: 'the same address as line 17; each person once per file' }],
+};
+
+// ---- service accounts: shared-secret rotation --------------------------------
+
+export const RotateSharedSecret = z.strictObject({
+  overlap_seconds: z.number().int().min(0).max(30 * 86400).default(86400).describe('how long the replaced secret keeps working (0: not at all)'),
+  shared_secret: z.string().min(20).max(512).optional().describe("the partner's new secret; omitted: one is generated and returned once"),
+}).meta({ id: 'RotateSharedSecret' });
+
+export const RotatedSharedSecret = z.object({
+  client_id: z.string(),
+  shared_secret: z.string().optional().describe('the generated secret, in this response only'),
+  previous_secret_expires_at: nullableTimestamp.describe('until when the replaced secret still works'),
+}).meta({ id: 'RotatedSharedSecret' });
+
+export const ImportedApiKeyAnswer = z.object({ imported: z.boolean() }).meta({ id: 'ImportedApiKeyAnswer' });

@@ -8,7 +8,7 @@ import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
 import {
   AddedKeys, AddKeys, ClientIdParams, CreatedServiceAccount, CreateServiceAccount, KeyParams, PageQuery, pageOf, ServiceAccount,
-  serviceAccountExample, UpdateServiceAccount, pageBody,
+  serviceAccountExample, UpdateServiceAccount, pageBody, RotateSharedSecret, RotatedSharedSecret,
 } from './schemas.ts';
 
 const tags = ['service accounts'];
@@ -102,6 +102,22 @@ export function serviceAccountRoutes({ admin }: AdminRouteDeps) {
       async handle({ ctx, params, caller }) {
         await admin.serviceAccounts.removeKey(actorOf(caller), params.client_id, params.kid, metaOf(ctx));
         return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/service-accounts/{client_id}/rotate-secret', operationId: 'rotateServiceAccountSecret', summary: "A partner account's new shared secret, the old one working for an overlap", tags, scope: ADMIN_SCOPE,
+      description: 'For accounts that sign with a shared secret (HS256). The new secret works at once; the replaced one keeps verifying assertions and self-signed tokens for overlap_seconds (default a day). Give shared_secret to set the partner\'s own new secret; otherwise one is generated and is in this response only.',
+      params: ClientIdParams,
+      body: RotateSharedSecret,
+      bodyExample: { overlap_seconds: 3600 },
+      responses: {
+        200: { description: 'rotated', schema: RotatedSharedSecret, example: { client_id: serviceAccountExample.client_id, shared_secret: 'Zr8uT1yQ4pL7sK0nB3vC6xM9aD2fG5hJ8kW1eR4tY7u', previous_secret_expires_at: '2026-11-23T13:00:00.000Z' } },
+        404: { description: 'no such account' },
+        409: { description: 'the account signs with keys, not a shared secret' },
+      },
+      async handle({ ctx, params, body, caller }) {
+        const rotated = await admin.serviceAccounts.rotateSecret(actorOf(caller), params.client_id, body.overlap_seconds, body.shared_secret, metaOf(ctx));
+        return { status: 200, body: { client_id: params.client_id, ...(rotated.sharedSecret ? { shared_secret: rotated.sharedSecret } : {}), previous_secret_expires_at: rotated.previousExpiresAt?.toISOString() ?? null } };
       },
     }),
   ];

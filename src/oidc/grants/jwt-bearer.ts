@@ -109,7 +109,12 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
     if (header.crit) throw invalidGrant('assertions with a crit header are not accepted');
     if (account.sharedSecret !== undefined) {
       if (alg !== 'HS256') throw invalidGrant(`alg ${alg} is not accepted: this service account signs with its shared secret, use HS256`);
-      return { alg, candidates: [{ key: new TextEncoder().encode(account.sharedSecret), label: 'the shared secret' }] };
+      // During a rotation's overlap the replaced secret still verifies (service-account rotate-secret).
+      const candidates = serviceAccounts.verifyingSecrets(account).map((secret, i) => ({
+        key: new TextEncoder().encode(secret),
+        label: i === 0 ? 'the shared secret' : 'the shared secret (or the one it replaced)',
+      }));
+      return { alg, candidates };
     }
     const registered = account.keys.map((k) => k.alg).filter((a, i, all) => all.indexOf(a) === i).join(', ') || 'none';
     if (!(KEY_ALGS as readonly string[]).includes(alg)) {

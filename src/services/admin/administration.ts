@@ -24,6 +24,12 @@ import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
 import type { PublicUser, UserChanges, UserService } from '../people/users.ts';
 import type { Clock } from '../../clock.ts';
+import type { ImportOptions, UserImporter } from '../people/user-import.ts';
+import type { ClientImporter } from '../machines/client-import.ts';
+import type { ApiKeyImporter } from '../api-keys/api-key-import.ts';
+import type { ConfigService } from '../config/config-file.ts';
+import type { ImportApiKeyInput } from '../api-keys/api-keys.ts';
+import type { ImportReport, JsonLine } from './json-lines.ts';
 
 /** The scope that allows every admin API call; the read scope allows reads only. */
 export const ADMIN_SCOPE = 'latchkey:admin';
@@ -48,6 +54,11 @@ export interface AdministrationDeps {
   resources: ResourceServerService;
   accountLinks: AccountLinkService;
   apiKeys: ApiKeyService;
+  userImporter: UserImporter;
+  clientImporter: ClientImporter;
+  apiKeyImporter: ApiKeyImporter;
+  /** Apps, APIs, service accounts and roles as one file (src/services/config/config-file.ts). */
+  configFile: ConfigService;
   /** The wire shape of each object, whose fields the audit trail names when they change. */
   describe: AuditViews;
   clock: Clock;
@@ -96,6 +107,9 @@ export function createAdministration(deps: AdministrationDeps) {
   const accountTarget = (id: string) => ({ kind: 'service_account', id, clientId: id });
 
   const admin = {
+    /** `config export` / `config apply` (each object audited as one change, plus `config.applied`). */
+    config: deps.configFile,
+
     clients: {
       list: () => clients.list(),
       page: (req: PageRequest) => clients.page(req),
@@ -139,6 +153,15 @@ export function createAdministration(deps: AdministrationDeps) {
           return rotated;
         });
       },
+
+      /** Apps from another product with their ids and secrets (src/services/machines/client-import.ts); each audited `client.imported`. */
+      async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
+        const report = await deps.clientImporter.run(lines, actor, opts, meta);
+        if (!report.dry_run && report.created + report.updated > 0) {
+          await audit.recordChange(actor, 'clients.imported', { kind: 'clients', id: 'import' }, { created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed }, meta);
+        }
+        return report;
+      },
     },
 
     users: {
@@ -165,6 +188,21 @@ export function createAdministration(deps: AdministrationDeps) {
           await audit.recordChange(actor, 'user.updated', userTarget(id), changedFields(userView(before!), userView(after)), meta);
           return after;
         });
+      },
+
+      /**
+       * People from another product, a line each (src/services/people/user-import.ts): each
+       * person's import is audited (`user.imported`), and the run as a whole (`users.imported`).
+       */
+      async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
+        const report = await deps.userImporter.run(lines, actor, opts, meta);
+        // A run that changed nothing (a second run of the same file) leaves no trace either.
+        if (!report.dry_run && report.created + report.updated > 0) {
+          await audit.recordChange(actor, 'users.imported', { kind: 'users', id: 'import' }, {
+            created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed, on_conflict: opts.onConflict ?? 'fail',
+          }, meta);
+        }
+        return report;
       },
 
       async setPassword(actor: Actor, id: string, password: string, meta?: RequestMeta) {
@@ -277,6 +315,16 @@ export function createAdministration(deps: AdministrationDeps) {
           await audit.recordChange(actor, 'service_account.key_removed', accountTarget(id), { kid }, meta);
         });
       },
+
+      /** A partner's new shared secret; the old one works for `overlapSeconds` more. The secret is in this answer only (unless given). */
+      async rotateSecret(actor: Actor, id: string, overlapSeconds: number, newSecret?: string, meta?: RequestMeta) {
+        const rotated = await serviceAccounts.rotateSharedSecret(id, overlapSeconds, newSecret);
+        await audit.recordChange(actor, 'service_account.secret_rotated', accountTarget(id), {
+          shared_secret: newSecret === undefined ? 'replaced' : 'replaced (given)',
+          previous_secret_expires_at: rotated.previousExpiresAt?.toISOString() ?? null,
+        }, meta);
+        return rotated;
+      },
     },
 
     /**
@@ -291,6 +339,18 @@ export function createAdministration(deps: AdministrationDeps) {
       get: (id: string) => deps.apiKeys.get(id),
       create: (actor: Actor, input: CreateApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.create(input, { ...meta, actor }),
       revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => atomic(() => deps.apiKeys.revoke(id, { ...meta, actor })),
+
+      /** One key of another format (or its SHA-256), kept working; `existing` when imported before. */
+      importOne: (actor: Actor, input: ImportApiKeyInput, meta: RequestMeta = {}) => atomic(() => deps.apiKeys.import(input, { ...meta, actor })),
+
+      /** Keys as JSON Lines (src/services/api-keys/api-key-import.ts). */
+      async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
+        const report = await deps.apiKeyImporter.run(lines, actor, opts, meta);
+        if (!report.dry_run && report.created > 0) {
+          await audit.recordChange(actor, 'api_keys.imported', { kind: 'api_keys', id: 'import' }, { created: report.created, skipped: report.skipped, failed: report.failed }, meta);
+        }
+        return report;
+      },
     },
 
     resources: {

@@ -37,6 +37,7 @@ export type AuditType =
   | 'api_key_created'
   | 'api_key_revoked'
   | 'api_key_new_address'
+  | 'password_rehashed'
   | TokenAuditType
   | AdminAction;
 
@@ -51,6 +52,17 @@ export type AdminAction =
   | 'client.deleted'
   | 'client.secret_rotated'
   | 'user.created'
+  | 'user.imported'
+  | 'users.imported'
+  | 'client.imported'
+  | 'clients.imported'
+  | 'api_keys.imported'
+  | 'service_account.secret_rotated'
+  | 'service_account.deleted'
+  | 'role.created'
+  | 'role.updated'
+  | 'role.deleted'
+  | 'config.applied'
   | 'user.updated'
   | 'user.password_set'
   | 'user.mfa_reset'
@@ -120,22 +132,45 @@ function whereOf(filter: AuditFilter) {
   };
 }
 
+/** An audit row, for a caller that writes it in its own transaction (with the change it records). */
+export function auditRow(type: AuditType, meta: RequestMeta & { userId?: string }, detail?: Record<string, unknown>) {
+  return {
+    id: randomUUID(),
+    type,
+    userId: meta.userId ?? null,
+    clientId: meta.clientId ?? null,
+    ip: meta.ip ?? null,
+    userAgent: meta.userAgent?.slice(0, 512) ?? null,
+    detail: detail ? JSON.stringify(detail) : null,
+    actor: meta.actor ? actorName(meta.actor) : null,
+  };
+}
+
+/** An administrative change's audit row, for a caller that writes it in its own transaction. */
+export function changeRow(actor: Actor, action: AdminAction, target: { kind: string; id: string; userId?: string; clientId?: string }, changes?: Record<string, unknown>, meta: RequestMeta = {}) {
+  return {
+    id: randomUUID(),
+    type: action,
+    actor: actorName(actor),
+    target: `${target.kind}:${target.id}`,
+    userId: target.userId ?? null,
+    clientId: target.clientId ?? null,
+    ip: meta.ip ?? null,
+    userAgent: meta.userAgent?.slice(0, 512) ?? null,
+    detail: changes && Object.keys(changes).length ? JSON.stringify(changes) : null,
+  };
+}
+
 export function createAuditService(db: Db, onRecord?: (type: AuditType) => void) {
   return {
+    /** Tells the metrics of a row written by someone else's transaction (auditRow, changeRow). */
+    counted(type: AuditType): void {
+      onRecord?.(type);
+    },
+
     async record(type: AuditType, meta: RequestMeta & { userId?: string }, detail?: Record<string, unknown>): Promise<void> {
       onRecord?.(type);
-      await db.auditEvent.create({
-        data: {
-          id: randomUUID(),
-          type,
-          userId: meta.userId ?? null,
-          clientId: meta.clientId ?? null,
-          ip: meta.ip ?? null,
-          userAgent: meta.userAgent?.slice(0, 512) ?? null,
-          detail: detail ? JSON.stringify(detail) : null,
-          actor: meta.actor ? actorName(meta.actor) : null,
-        },
-      });
+      await db.auditEvent.create({ data: auditRow(type, meta, detail) });
     },
 
     /**
@@ -150,19 +185,7 @@ export function createAuditService(db: Db, onRecord?: (type: AuditType) => void)
       meta: RequestMeta = {},
     ): Promise<void> {
       onRecord?.(action);
-      await db.auditEvent.create({
-        data: {
-          id: randomUUID(),
-          type: action,
-          actor: actorName(actor),
-          target: `${target.kind}:${target.id}`,
-          userId: target.userId ?? null,
-          clientId: target.clientId ?? null,
-          ip: meta.ip ?? null,
-          userAgent: meta.userAgent?.slice(0, 512) ?? null,
-          detail: changes && Object.keys(changes).length ? JSON.stringify(changes) : null,
-        },
-      });
+      await db.auditEvent.create({ data: changeRow(actor, action, target, changes, meta) });
     },
 
     /** Newest first. */

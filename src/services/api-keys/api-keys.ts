@@ -6,14 +6,16 @@
 // every node — and nothing else but cached resources and service accounts.
 // A person's key holds only what the person may hold (person-scopes.ts), at
 // the resource it is used at, now.
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto';
 import type { ApiKeyStore, KeyHolder } from '../../db/api-key-store.ts';
 import type { Db } from '../../db/database.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { addressAllowed, checkCidr, normalizeAddress } from './address-ranges.ts';
 import { splitScope } from '../apis/api-access.ts';
 import { describeDuration } from '../../config/durations.ts';
-import { checkApiKeyShape, generateApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
+import { checkApiKeyShape, generateApiKey, looksLikeApiKey, parseExpiry, type KeyFormat } from './api-key-format.ts';
+import type { ChangeTracker } from '../machines/config-cache.ts';
+import { weakSecretProblem } from '../secrets/secret-strength.ts';
 import type { AuditService, RequestMeta } from '../admin/audit.ts';
 import { checkScope } from '../apis/scope-names.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
@@ -145,6 +147,36 @@ export interface ApiKeyServiceDeps {
   clock: Clock;
   /** Where a failed last-use write is said (no caller waits for it). */
   log?: Logger;
+  /** Tells every node that imported keys exist (they are looked up only then). */
+  changes?: ChangeTracker;
+}
+
+/** A key from another product: the key itself, or only the SHA-256 that product kept of it. */
+export interface ImportApiKeyInput extends Omit<CreateApiKeyInput, 'expires'> {
+  key?: string;
+  /** Hex SHA-256 of the key's UTF-8 bytes. */
+  keySha256?: string;
+  expires?: string | Date;
+}
+
+/**
+ * The readable prefix of another product's key (`nsa_live_`, `kapi_prod_`,
+ * `sk_test_`): up to three short lowercase words, each starting with a letter (random keys mix cases). Not
+ * any run ending in `_`: a random base64url key has underscores too, and
+ * treating its first part as a prefix would shrink its random part (judged
+ * for strength) and lengthen what is shown of it.
+ */
+const KEY_PREFIX = /^(?:[a-z][a-z0-9]{0,11}_){1,3}/;
+
+/** Characters an imported key may have: printable ASCII without spaces (what goes in a header). */
+const IMPORTED_KEY = /^[\x21-\x7E]{16,512}$/;
+
+/** The non-secret beginning shown for an imported key: its prefix (`kapi_prod_`) and 4 characters, or the SHA-256's first 8. */
+export function importedDisplay(input: { key?: string; keySha256?: string }): string {
+  if (input.keySha256 !== undefined) return `sha256:${input.keySha256.slice(0, 8).toLowerCase()}…`;
+  const key = input.key!;
+  const prefix = KEY_PREFIX.exec(key)?.[0] ?? '';
+  return `${key.slice(0, Math.min(prefix.length + 4, Math.floor(key.length / 3)))}…`;
 }
 
 
@@ -152,10 +184,26 @@ export interface ApiKeyServiceDeps {
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
 
-export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, clock, log }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, clock, log, changes }: ApiKeyServiceDeps) {
   const now = () => clock.now();
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
+  // Keys of other formats: a keyed hash of their SHA-256, so that a product that kept only
+  // the SHA-256 of each key can hand that over, and a presented key is found the same way.
+  const importedDigest = (sha256: Buffer) => createHmac('sha256', hmacKey).update('imported-sha256:').update(sha256).digest('base64url');
+  const sha256 = (key: string) => createHash('sha256').update(key, 'utf8').digest();
+  // Whether any imported key exists, per node (re-read when keys are imported anywhere).
+  let imported: { version: Promise<boolean> } | undefined;
+  changes?.onChange('api_keys', () => (imported = undefined));
+  const anyImported = async (): Promise<boolean> => {
+    await changes?.fresh();
+    if (!imported) {
+      const version = db.apiKey.findFirst({ where: { origin: { not: 'latchkey' } }, select: { id: true } }).then((r) => r !== null);
+      imported = { version };
+      version.catch(() => (imported = undefined));
+    }
+    return imported.version;
+  };
   // When this node last wrote each key's last use (the row says when any node did).
   const touched = new Map<string, number>();
   // "key address" pairs whose first use this node is recording now.
@@ -214,7 +262,7 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
    * what is left, and there is nothing left to pick at the cap. Revoking a
    * key frees its place at once; an expired key's is freed here.
    */
-  async function insertInFreeSlot(owner: KeyOwner, data: NewKeyRow): Promise<Row> {
+  async function insertInFreeSlot(owner: KeyOwner, data: NewKeyRow, origin = 'latchkey'): Promise<Row> {
     const mine = 'userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId };
     const at = now();
     await db.apiKey.updateMany({
@@ -231,7 +279,7 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       const free = taken.size >= maxPerOwner ? [] : Array.from({ length: maxPerOwner }, (_, n) => n).filter((n) => !taken.has(n));
       if (!free.length) throw overCap();
       try {
-        return await db.apiKey.create({ data: { ...data, slot: free[randomInt(free.length)]! } });
+        return await db.apiKey.create({ data: { ...data, origin, slot: free[randomInt(free.length)]! } });
       } catch (err) {
         // Another creation took that place first: look again.
         if (!isUniqueViolation(err)) throw err;
@@ -362,6 +410,62 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       return { key, record: created };
     },
 
+    /** Whether `token`, in no format of ours, might be an imported key worth one lookup. */
+    mayBeImported: async (token: string) => !looksLikeApiKey(token, format) && IMPORTED_KEY.test(token) && (await anyImported()),
+
+    /**
+     * A key another product issued, kept working as it is: stored only as a
+     * keyed hash of its SHA-256 (or of the SHA-256 that product kept), with
+     * the same owner, scopes, resource, expiry and address rules as a key
+     * made here. `existing` says it was imported before (nothing is written).
+     */
+    async import(input: ImportApiKeyInput, meta: RequestMeta = {}, opts: { dryRun?: boolean } = {}): Promise<{ record?: ApiKeyRecord; existing?: ApiKeyRecord }> {
+      if ((input.key === undefined) === (input.keySha256 === undefined)) throw invalidInput('give the key (--key-stdin) or its SHA-256 (--key-sha256), one of them');
+      let shaBytes: Buffer;
+      if (input.key !== undefined) {
+        if (!IMPORTED_KEY.test(input.key)) throw invalidInput('key: must be 16 to 512 printable characters without spaces');
+        if (looksLikeApiKey(input.key, format)) throw invalidInput(`key: starts with ${format.prefix}_, Latchkey's own key prefix; such a key cannot be imported (make a new one)`);
+        const random = input.key.replace(KEY_PREFIX, '');
+        const weak = weakSecretProblem(random, 'key');
+        if (weak) throw invalidInput(weak.replace('import it without and rotate it instead', 'give its owner a new key instead'));
+        shaBytes = sha256(input.key);
+      } else {
+        if (!/^[0-9a-fA-F]{64}$/.test(input.keySha256!)) throw invalidInput('key_sha256: must be 64 hexadecimal characters (a SHA-256)');
+        shaBytes = Buffer.from(input.keySha256!, 'hex');
+      }
+      const secretHash = importedDigest(shaBytes);
+      const already = await db.apiKey.findUnique({ where: { secretHash } });
+      if (already) return { existing: record(already) };
+      const name = input.name.trim();
+      if (!name || name.length > 100) throw invalidInput('name must be 1 to 100 characters');
+      const description = input.description?.trim() || null;
+      if (description && description.length > 500) throw invalidInput('description must be at most 500 characters');
+      const owner = await ownerRow(input.owner);
+      if (owner.disabled) throw invalidInput('the owner is disabled; enable it before importing keys');
+      const scopes = splitScope(checkScope(input.scope));
+      await checkScopes(input.owner, scopes, input.resource);
+      const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
+      const expiresAt = expiryFor(input.owner, input.expires);
+      if (opts.dryRun) return {};
+      const row = await insertInFreeSlot(input.owner, {
+        id: `key_${randomBytes(12).toString('base64url')}`,
+        secretHash,
+        display: importedDisplay(input),
+        ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
+        name,
+        description,
+        scope: scopes.join(' '),
+        resource: input.resource ?? null,
+        allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
+        expiresAt,
+        createdIp: normalizeAddress(meta.ip) ?? null,
+      }, input.key !== undefined ? 'imported' : 'imported_sha256');
+      const created = record(row);
+      await audit.record('api_key_created', { ...meta, ...ownerMeta(created) }, { key_id: created.id, name, scope: row.scope, imported: row.origin, ...(row.resource ? { resource: row.resource } : {}) });
+      await changes?.changed('api_keys');
+      return { record: created };
+    },
+
     /** A person's id or a service account's client id, as an owner. */
     async ownerFromId(id: string): Promise<KeyOwner> {
       if (await db.user.findUnique({ where: { id }, select: { id: true } })) return { userId: id };
@@ -424,9 +528,18 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
      * service accounts. An active answer records the use.
      */
     async check(token: string, address?: string, opts: { resources?: readonly string[] } = {}): Promise<KeyCheck> {
-      const shape = checkApiKeyShape(token, format);
-      if (!shape.ok) return { active: false, reason: shape.reason };
-      const row = await keys.findBySecretHash(digest(token));
+      let hash: string;
+      if (looksLikeApiKey(token, format)) {
+        // Latchkey's own: a mistyped one is refused here, without a lookup.
+        const shape = checkApiKeyShape(token, format);
+        if (!shape.ok) return { active: false, reason: shape.reason };
+        hash = digest(token);
+      } else {
+        // Any other shape may be an imported key: one indexed lookup, and none while no key was imported.
+        if (!IMPORTED_KEY.test(token) || !(await anyImported())) return { active: false, reason: 'unknown' };
+        hash = importedDigest(sha256(token));
+      }
+      const row = await keys.findBySecretHash(hash);
       if (!row) return { active: false, reason: 'unknown' };
       if (row.revokedAt) return { active: false, reason: 'revoked' };
       if (row.ownerDisabled) return { active: false, reason: 'owner_disabled' };

@@ -51,9 +51,36 @@ export function newRecoveryCode(): string {
   return base32(randomBytes(10)).slice(0, RECOVERY_CODE_LENGTH).match(/.{5}/g)!.join('-');
 }
 
-function totpFor(secretBase32: string, label: string, issuer: string): TOTP {
-  return new TOTP({ issuer, label, algorithm: 'SHA1', digits: 6, period: PERIOD, secret: Secret.fromBase32(secretBase32) });
+/** How codes are made: RFC 6238's defaults for secrets enrolled here; an imported app may differ. */
+export interface TotpParams {
+  digits: number;
+  period: number;
+  algorithm: 'SHA1' | 'SHA256' | 'SHA512';
 }
+export const DEFAULT_TOTP: TotpParams = { digits: 6, period: PERIOD, algorithm: 'SHA1' };
+
+/**
+ * The sealed value of an active secret: the base32 secret alone with the
+ * defaults (every secret enrolled here), JSON with an imported app's own
+ * digits, period or algorithm.
+ */
+export function totpPlaintext(secret: string, params: TotpParams = DEFAULT_TOTP): string {
+  const isDefault = params.digits === 6 && params.period === PERIOD && params.algorithm === 'SHA1';
+  return isDefault ? secret : JSON.stringify({ secret, digits: params.digits, period: params.period, algorithm: params.algorithm });
+}
+
+function readTotp(plaintext: string): { secret: string; params: TotpParams } {
+  if (!plaintext.startsWith('{')) return { secret: plaintext, params: DEFAULT_TOTP };
+  const v = JSON.parse(plaintext) as { secret: string } & TotpParams;
+  return { secret: v.secret, params: { digits: v.digits, period: v.period, algorithm: v.algorithm } };
+}
+
+function totpFor(secretBase32: string, label: string, issuer: string, params: TotpParams = DEFAULT_TOTP): TOTP {
+  return new TOTP({ issuer, label, algorithm: params.algorithm, digits: params.digits, period: params.period, secret: Secret.fromBase32(secretBase32) });
+}
+
+/** Imported recovery codes: as the other product made them, 8 to 64 characters once normalized. */
+export const IMPORTED_CODE_LENGTH = [8, 64] as const;
 
 export interface Enrollment {
   secret: string;
@@ -78,6 +105,10 @@ export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, 
   }
 
   const hashCode = (code: string) => createHmac('sha256', opts.recoveryKey).update(normalizeRecoveryCode(code)).digest('base64url');
+  // Another product's codes may be short or repeat across people (the hash column is unique):
+  // bound to their owner.
+  const hashImportedCode = (userId: string, code: string) =>
+    createHmac('sha256', opts.recoveryKey).update(`imported:${userId}:${normalizeRecoveryCode(code)}`).digest('base64url');
   const enrollmentToken = (userId: string, pendingEnc: string) =>
     createHmac('sha256', opts.recoveryKey).update(`totp-enrollment:${userId}:${pendingEnc}`).digest('base64url');
   const tokenMatches = (expected: string, given: string) => constantTimeEqual(given, expected);
@@ -92,15 +123,15 @@ export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, 
   }
 
   /** The time step `code` belongs to for `secret`, within ±1 step of drift. */
-  function stepOf(user: { email: string }, secret: string, code: string, now: number): number | undefined {
-    if (!/^\d{6}$/.test(code)) return undefined;
-    const delta = totpFor(secret, user.email, opts.issuer).validate({ token: code, timestamp: now, window: 1 });
-    return delta === null ? undefined : Math.floor(now / 1000 / PERIOD) + delta;
+  function stepOf(user: { email: string }, secret: string, code: string, now: number, params: TotpParams = DEFAULT_TOTP): number | undefined {
+    if (code.length !== params.digits || !/^\d+$/.test(code)) return undefined;
+    const delta = totpFor(secret, user.email, opts.issuer, params).validate({ token: code, timestamp: now, window: 1 });
+    return delta === null ? undefined : Math.floor(now / 1000 / params.period) + delta;
   }
 
   /** Accepts a code of the active secret once: only a time step later than the last accepted one. */
-  async function acceptTotp(user: { id: string; email: string }, secret: string, code: string, now: number) {
-    const step = stepOf(user, secret, code, now);
+  async function acceptTotp(user: { id: string; email: string }, secret: string, code: string, now: number, params: TotpParams = DEFAULT_TOTP) {
+    const step = stepOf(user, secret, code, now, params);
     if (step === undefined) return false;
     const { count } = await db.user.updateMany({
       where: { id: user.id, OR: [{ totpLastStep: null }, { totpLastStep: { lt: step } }] },
@@ -156,14 +187,32 @@ export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, 
       const user = await db.user.findUnique({ where: { id: userId } });
       if (!user?.totpSecretEnc) return { ok: false };
       const code = input.trim().replace(/\s/g, '');
-      if (/^\d{6}$/.test(code)) {
-        const secret = box.open(user.totpSecretEnc, purpose(userId, 'active'));
-        return (await acceptTotp(user, secret, code, now)) ? { ok: true, method: 'otp' } : { ok: false };
+      const { secret, params } = readTotp(box.open(user.totpSecretEnc, purpose(userId, 'active')));
+      if (/^\d+$/.test(code) && code.length === params.digits) {
+        if (await acceptTotp(user, secret, code, now, params)) return { ok: true, method: 'otp' };
+        // An imported app's codes and an imported recovery code may both be all digits.
+        if (code.length < IMPORTED_CODE_LENGTH[0]) return { ok: false };
       }
       const length = normalizeRecoveryCode(code).length;
-      if (length !== RECOVERY_CODE_LENGTH && length !== LEGACY_CODE_LENGTH) return { ok: false };
-      const { count } = await db.recoveryCode.updateMany({ where: { userId, codeHash: hashCode(code), usedAt: null }, data: { usedAt: new Date(now) } });
+      if (length !== RECOVERY_CODE_LENGTH && length !== LEGACY_CODE_LENGTH && (length < IMPORTED_CODE_LENGTH[0] || length > IMPORTED_CODE_LENGTH[1])) return { ok: false };
+      const { count } = await db.recoveryCode.updateMany({
+        where: { userId, codeHash: { in: [hashCode(code), hashImportedCode(userId, code)] }, usedAt: null },
+        data: { usedAt: new Date(now) },
+      });
       return count === 1 ? { ok: true, method: 'recovery' } : { ok: false };
+    },
+
+    /** How an imported recovery code is stored (user import): a keyed hash bound to its owner. */
+    hashImportedCode,
+
+    /** How an imported authenticator secret is stored: sealed like an enrolled one. */
+    sealImportedTotp(userId: string, secret: string, params: TotpParams): string {
+      return box.seal(totpPlaintext(secret, params), purpose(userId, 'active'));
+    },
+
+    /** An active secret as stored, read back (user import compares before it overwrites). */
+    openTotp(userId: string, sealed: string): { secret: string; params: TotpParams } {
+      return readTotp(box.open(sealed, purpose(userId, 'active')));
     },
 
     async regenerateRecoveryCodes(userId: string): Promise<string[]> {

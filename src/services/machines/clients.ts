@@ -5,12 +5,24 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { constantTimeEqual } from '../secrets/constant-time.ts';
 import type { Db } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
 import { isLoopbackHost } from '../../config/env.ts';
 import { checkScope } from '../apis/scope-names.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 import type { Clock } from '../../clock.ts';
+import { isReservedClientId } from './built-in-clients.ts';
+import { weakSecretProblem } from '../secrets/secret-strength.ts';
+
+/** A client id an operator chooses (an imported app's, a configuration file's). */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkClientId(clientId: string): string {
+  if (!CLIENT_ID_PATTERN.test(clientId)) throw invalidInput(`client id "${clientId.slice(0, 140)}" must be 1–128 letters, digits, dots, dashes or underscores, starting with a letter or digit`);
+  if (isReservedClientId(clientId)) throw invalidInput(`client id ${clientId} is reserved: ids starting with "latchkey-" belong to Latchkey's built-in clients; choose another`);
+  return clientId;
+}
 
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 
@@ -266,16 +278,63 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       return { client: await this.get(clientId), clientSecret };
     },
 
-    async create(input: CreateClientInput): Promise<{ client: ClientRecord; clientSecret?: string }> {
+    /**
+     * A new client. `kept` keeps an existing app's client id and secret (an
+     * import, a configuration file): the secret is stored as the same keyed
+     * hash as a generated one, and refused when it looks guessable.
+     */
+    async create(input: CreateClientInput, kept: { clientId?: string; secret?: string } = {}): Promise<{ client: ClientRecord; clientSecret?: string }> {
       const name = checkName(input.name);
       const metadata = await buildMetadata(input);
-      const clientId = randomBytes(16).toString('base64url');
-      const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
-      const row = await db.client.create({
-        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date(clock.now()) : null, metadata: JSON.stringify(metadata) },
-      });
+      const clientId = kept.clientId === undefined ? randomBytes(16).toString('base64url') : checkClientId(kept.clientId);
+      if (kept.secret !== undefined) {
+        if (input.public) throw invalidInput('a public client has no secret');
+        const weak = weakSecretProblem(kept.secret, 'the client secret');
+        if (weak) throw invalidInput(weak);
+      }
+      const clientSecret = input.public ? undefined : (kept.secret ?? randomBytes(32).toString('base64url'));
+      let row;
+      try {
+        row = await db.client.create({
+          data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date(clock.now()) : null, metadata: JSON.stringify(metadata) },
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`client id ${clientId} is already taken`);
+        throw err;
+      }
       await changesTracker.changed('clients');
-      return { client: toRecord(row), clientSecret };
+      // A kept secret is its owner's already: it is not shown back.
+      return { client: toRecord(row), clientSecret: kept.secret === undefined ? clientSecret : undefined };
+    },
+
+    /** Everything `create` checks, without creating: for dry runs. */
+    async check(input: CreateClientInput, kept: { clientId?: string; secret?: string } = {}): Promise<void> {
+      checkName(input.name);
+      await buildMetadata(input);
+      if (kept.clientId !== undefined) {
+        checkClientId(kept.clientId);
+        if (await db.client.findUnique({ where: { id: kept.clientId }, select: { id: true } })) throw conflict(`client id ${kept.clientId} is already taken`);
+      }
+      if (kept.secret !== undefined) {
+        if (input.public) throw invalidInput('a public client has no secret');
+        const weak = weakSecretProblem(kept.secret, 'the client secret');
+        if (weak) throw invalidInput(weak);
+      }
+    },
+
+    /** Whether `secret` is the client's current secret (an import compares before it overwrites). */
+    async isCurrentSecret(clientId: string, secret: string): Promise<boolean> {
+      const row = await db.client.findUnique({ where: { id: clientId }, select: { secretHash: true } });
+      return row?.secretHash != null && constantTimeEqual(digest(secret), row.secretHash);
+    },
+
+    /** Replaces the current secret with a kept one (no overlap: the old product's secret is this one). */
+    async setSecret(clientId: string, secret: string): Promise<void> {
+      const weak = weakSecretProblem(secret, 'the client secret');
+      if (weak) throw invalidInput(weak);
+      const { count } = await db.client.updateMany({ where: { id: clientId, kind: 'app', secretHash: { not: null } }, data: { secretHash: digest(secret), secretCreatedAt: new Date(clock.now()), previousSecretHash: null, previousSecretExpiresAt: null } });
+      if (count !== 1) throw notFound(`confidential client ${clientId}`);
+      await changesTracker.changed('clients');
     },
 
     /** Changes a client's registration (never its secret or whether it is public), by the same rules as creating it. */

@@ -7,7 +7,8 @@
 import type { Db } from '../../db/database.ts';
 import type { Clock } from '../../clock.ts';
 
-export type ConfigKind = 'clients' | 'resources';
+/** `password_schemes`: imported password hashes (src/services/people/password-verifier.ts); `api_keys`: imported keys. */
+export type ConfigKind = 'clients' | 'resources' | 'password_schemes' | 'api_keys';
 
 /** How stale another node's change may be before it is seen here. */
 export const CHECK_EVERY_MS = 250;

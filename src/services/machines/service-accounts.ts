@@ -59,6 +59,16 @@ export interface ServiceAccountView {
 }
 
 const sharedSecretPurpose = (clientId: string) => `shared-secret:${clientId}`;
+export const previousSharedSecretPurpose = (clientId: string) => `shared-secret:previous:${clientId}`;
+/** Longest a replaced shared secret may keep working after a rotation (as for client secrets). */
+export const MAX_SHARED_SECRET_OVERLAP = 30 * 86_400;
+
+/** What verifies an account's HS256 signatures: the shared secret and, until it expires, the one a rotation replaced. */
+export function sharedSecretsOf(account: { sharedSecret?: string; previousSharedSecret?: { secret: string; expiresAt: Date } }, now = Date.now()): string[] {
+  if (account.sharedSecret === undefined) return [];
+  const previous = account.previousSharedSecret;
+  return previous && previous.expiresAt.getTime() > now ? [account.sharedSecret, previous.secret] : [account.sharedSecret];
+}
 
 const PUBLIC_MEMBERS: Record<string, string[]> = { RSA: ['n', 'e'], EC: ['crv', 'x', 'y'], OKP: ['crv', 'x'] };
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -126,12 +136,18 @@ export async function generateAccountKey(alg: (typeof GENERATED_KEY_ALGS)[number
   return { privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...pub, ...meta } };
 }
 
-export function createServiceAccountService(db: Db, box: SecretBox, changes: ChangeTracker) {
+export function createServiceAccountService(db: Db, box: SecretBox, changes: ChangeTracker, now: () => number = Date.now) {
   // Everything the jwt-bearer grant needs, decrypted once per change of any client.
-  const forAssertion = configCache(changes, 'clients', async (clientId): Promise<(ServiceAccountView & { sharedSecret?: string }) | undefined> => {
+  const forAssertion = configCache(changes, 'clients', async (clientId): Promise<(ServiceAccountView & { sharedSecret?: string; previousSharedSecret?: { secret: string; expiresAt: Date } }) | undefined> => {
     const row = await getRow(clientId);
     if (!row) return undefined;
-    return { ...toView(row), sharedSecret: row.sharedSecretEnc ? box.open(row.sharedSecretEnc, sharedSecretPurpose(row.id)) : undefined };
+    return {
+      ...toView(row),
+      sharedSecret: row.sharedSecretEnc ? box.open(row.sharedSecretEnc, sharedSecretPurpose(row.id)) : undefined,
+      ...(row.previousSharedSecretEnc && row.previousSharedSecretExpiresAt
+        ? { previousSharedSecret: { secret: box.open(row.previousSharedSecretEnc, previousSharedSecretPurpose(row.id)), expiresAt: row.previousSharedSecretExpiresAt } }
+        : {}),
+    };
   });
 
   async function getRow(clientId: string) {
@@ -296,6 +312,80 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       const { count } = await db.clientKey.deleteMany({ where: { clientId, kid } });
       if (count === 0) throw notFound(`key '${kid}' of service account ${clientId}`);
       await changes.changed('clients');
+    },
+
+    /**
+     * A new shared secret (generated, or the partner's new one) that works at
+     * once; the current one keeps working for `overlapSeconds` (0: not at all)
+     * for assertions and self-signed tokens, so that the partner can switch
+     * without an outage. A secret replaced earlier and still in its overlap
+     * stops working now: at most two at a time.
+     */
+    async rotateSharedSecret(clientId: string, overlapSeconds: number, newSecret?: string): Promise<{ account: ServiceAccountView; sharedSecret?: string; previousExpiresAt: Date | null }> {
+      if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SHARED_SECRET_OVERLAP) {
+        throw invalidInput(`overlap must be a whole number of seconds from 0 to ${MAX_SHARED_SECRET_OVERLAP}`);
+      }
+      if (newSecret !== undefined && newSecret.length < MIN_IMPORTED_SECRET) throw invalidInput(`a shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
+      const row = await getRow(clientId);
+      if (!row) throw notFound(`service account ${clientId}`);
+      if (!row.sharedSecretEnc) throw conflict(`service account ${clientId} signs with keys, not a shared secret: roll its keys with add-key and remove-key`);
+      const current = box.open(row.sharedSecretEnc, sharedSecretPurpose(clientId));
+      const secret = newSecret ?? randomBytes(32).toString('base64url');
+      if (secret === current) throw invalidInput('the new shared secret is the current one');
+      const previousExpiresAt = overlapSeconds > 0 ? new Date(now() + overlapSeconds * 1000) : null;
+      // Conditional on the secret still being the one read: of two rotations racing, one wins.
+      const { count } = await db.client.updateMany({
+        where: { id: clientId, sharedSecretEnc: row.sharedSecretEnc },
+        data: {
+          sharedSecretEnc: box.seal(secret, sharedSecretPurpose(clientId)),
+          previousSharedSecretEnc: previousExpiresAt ? box.seal(current, previousSharedSecretPurpose(clientId)) : null,
+          previousSharedSecretExpiresAt: previousExpiresAt,
+        },
+      });
+      if (count !== 1) throw conflict(`service account ${clientId}'s secret changed meanwhile; try again`);
+      await changes.changed('clients');
+      return { account: toView((await getRow(clientId))!), sharedSecret: newSecret === undefined ? secret : undefined, previousExpiresAt };
+    },
+
+    /** The secrets that verify the account's HS256 signatures now (by this service's clock, which tests move). */
+    verifyingSecrets: (account: Parameters<typeof sharedSecretsOf>[0]) => sharedSecretsOf(account, now()),
+
+    /** Deletes the account with its keys, API keys and stored tokens (configuration files' --prune). */
+    async delete(clientId: string): Promise<void> {
+      const [{ count }] = await db.$transaction([
+        db.client.deleteMany({ where: { id: clientId, kind: SERVICE_ACCOUNT } }),
+        db.oidcPayload.deleteMany({ where: { clientId } }),
+      ]);
+      if (count === 0) throw notFound(`service account ${clientId}`);
+      await changes.changed('clients');
+    },
+
+    /**
+     * Changes what an account may do (configuration files): scopes, default
+     * scope, grants, self-signed tokens; by the rules of `create`. Tokens
+     * already issued keep what they got until they expire.
+     */
+    async updateAccess(clientId: string, input: { scope: string; defaultScope?: string; grants?: ServiceGrant[]; selfSignedMaxLifetime?: number | null }): Promise<ServiceAccountView> {
+      const row = await getRow(clientId);
+      if (!row) throw notFound(`service account ${clientId}`);
+      const shared = Boolean(row.sharedSecretEnc);
+      const scope = checkScope(input.scope);
+      const defaultScope = input.defaultScope ? checkScope(input.defaultScope) : scope;
+      const allowed = new Set(scope.split(' '));
+      for (const s of defaultScope.split(' ')) if (!allowed.has(s)) throw invalidInput(`default scope '${s}' is not in the allowed scopes`);
+      const grants = input.grants ?? (shared ? [JWT_BEARER] : [JWT_BEARER, 'client_credentials']);
+      if (shared && grants.includes('client_credentials')) throw invalidInput('a shared-secret service account can use the jwt-bearer grant only; register a key for client_credentials');
+      const selfSigned = input.selfSignedMaxLifetime ?? undefined;
+      if (selfSigned !== undefined) {
+        if (!shared) throw invalidInput('self-signed tokens are signed with the shared secret: only a shared-secret account can accept them');
+        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400) throw invalidInput('the self-signed tokens\' maximum lifetime must be 60 to 86400 seconds');
+      }
+      const current = JSON.parse(row.metadata) as ServiceAccountMetadata;
+      const { self_signed_tokens: _old, ...rest } = current;
+      const metadata: ServiceAccountMetadata = { ...rest, grant_types: grants, scope, default_scope: defaultScope, ...(selfSigned !== undefined ? { self_signed_tokens: { max_lifetime: selfSigned } } : {}) };
+      await db.client.update({ where: { id: clientId }, data: { metadata: JSON.stringify(metadata) } });
+      await changes.changed('clients');
+      return toView((await getRow(clientId))!);
     },
 
     /** Disabling also revokes the account's stored (opaque) tokens; its JWT access tokens live out their lifetime. */

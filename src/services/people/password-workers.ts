@@ -10,11 +10,18 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { VerifyJob } from './password-hashes.ts';
 
-type Job = { op: 'hash'; password: string; cost: number } | { op: 'compare'; password: string; hash: string };
+type Job = { op: 'hash'; password: string; cost: number } | { op: 'compare'; password: string; hash: string } | { op: 'verify'; password: string; check: VerifyJob };
+
+/** A verification's outcome and how long the thread computed it (queueing excluded), milliseconds. */
+export interface Verified {
+  ok: boolean;
+  ms: number;
+}
 interface Pending {
   job: Job;
-  resolve(value: string | boolean): void;
+  resolve(value: string | boolean | Verified): void;
   reject(err: Error): void;
   /** Settles with the job, whatever its outcome. */
   done: Promise<unknown>;
@@ -23,7 +30,32 @@ interface Pending {
 // CommonJS, evaluated in the worker: no TypeScript loader is started there.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const crypto = require('node:crypto');
 const bcrypt = require(workerData.bcrypt);
+// Loaded at the first argon2 hash only: threads that never see one never load it.
+let argon2;
+const same = (a, b) => a.length === b.length && crypto.timingSafeEqual(a, b);
+// Imported hashes (src/services/people/password-hashes.ts parses them into these jobs).
+function verify(password, c) {
+  switch (c.kind) {
+    case 'bcrypt':
+      return bcrypt.compareSync(c.prehash ? crypto.createHash('sha256').update(password).digest('hex') : password, c.hash);
+    case 'argon2':
+      argon2 ??= require(workerData.argon2);
+      try { return argon2.verifySync(c.hash, password); } catch { return false; }
+    case 'scrypt': {
+      const expected = Buffer.from(c.expected, 'base64');
+      const got = crypto.scryptSync(password, Buffer.from(c.salt, 'base64'), expected.length, { N: c.N, r: c.r, p: c.p, maxmem: 288 * 1024 * 1024 });
+      return same(got, expected);
+    }
+    case 'pbkdf2': {
+      const expected = Buffer.from(c.expected, 'base64');
+      return same(crypto.pbkdf2Sync(password, Buffer.from(c.salt, 'base64'), c.iterations, expected.length, c.digest), expected);
+    }
+    default:
+      throw new Error('unknown verification job');
+  }
+}
 try {
   // /proc/thread-self names this thread; setpriority on a thread id renices that thread alone.
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
@@ -32,7 +64,10 @@ try {
 parentPort.postMessage({ ready: true });
 parentPort.on('message', (job) => {
   try {
-    const result = job.op === 'hash' ? bcrypt.hashSync(job.password, job.cost) : bcrypt.compareSync(job.password, job.hash);
+    const started = performance.now();
+    const result = job.op === 'hash' ? bcrypt.hashSync(job.password, job.cost)
+      : job.op === 'compare' ? bcrypt.compareSync(job.password, job.hash)
+      : { ok: verify(job.password, job.check), ms: performance.now() - started };
     parentPort.postMessage({ result });
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message) });
@@ -49,13 +84,17 @@ export const defaultPasswordThreads = () => Math.max(1, availableParallelism() -
 export interface PasswordWorkers {
   hash(password: string, cost: number): Promise<string>;
   compare(password: string, hash: string): Promise<boolean>;
+  /** Any supported hash (bcrypt, argon2, scrypt, PBKDF2), with the thread's compute time. */
+  verify(password: string, check: VerifyJob): Promise<Verified>;
   /** Hashes waiting for a thread (a gauge for the metrics). */
   readonly queued: number;
   close(): Promise<void>;
 }
 
 export function createPasswordWorkers(threads = defaultPasswordThreads()): PasswordWorkers {
-  const bcryptPath = createRequire(import.meta.url).resolve('bcrypt');
+  const require = createRequire(import.meta.url);
+  const bcryptPath = require.resolve('bcrypt');
+  const argon2Path = require.resolve('@node-rs/argon2');
   const idle: Worker[] = [];
   const busy = new Map<Worker, Pending>();
   // Threads still loading bcrypt, and what settles when they are loaded (or gone).
@@ -67,7 +106,7 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
   const spawn = (): Worker => {
     spawned++;
     // execArgv [] : the parent's --import tsx would start a loader thread per worker.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { bcrypt: bcryptPath, nice: NICE } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { bcrypt: bcryptPath, argon2: argon2Path, nice: NICE } });
     worker.unref();
     let loaded!: () => void;
     starting.set(worker, new Promise<void>((resolve) => (loaded = resolve)));
@@ -75,7 +114,7 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
       starting.delete(worker);
       loaded();
     };
-    worker.on('message', (msg: { ready?: true; result?: string | boolean; error?: string }) => {
+    worker.on('message', (msg: { ready?: true; result?: string | boolean | Verified; error?: string }) => {
       if (msg.ready) return started();
       const pending = busy.get(worker);
       busy.delete(worker);
@@ -119,7 +158,7 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
     while (queue.length && (idle.length || spawned < threads)) run(idle.pop() ?? spawn(), queue.shift()!);
   };
 
-  const submit = <T extends string | boolean>(job: Job): Promise<T> => {
+  const submit = <T extends string | boolean | Verified>(job: Job): Promise<T> => {
     if (closed) return Promise.reject(new Error('password workers are closed'));
     let pending!: Pending;
     const result = new Promise<T>((resolve, reject) => {
@@ -134,6 +173,7 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
   return {
     hash: (password, cost) => submit<string>({ op: 'hash', password, cost }),
     compare: (password, hash) => submit<boolean>({ op: 'compare', password, hash }),
+    verify: (password, check) => submit<Verified>({ op: 'verify', password, check }),
     get queued() {
       return queue.length;
     },

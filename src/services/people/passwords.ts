@@ -1,7 +1,8 @@
 // Password hashing with bcrypt, never on the event loop: on the process's
 // password threads (src/services/people/password-workers.ts).
 import { randomBytes } from 'node:crypto';
-import { createPasswordWorkers, type PasswordWorkers } from './password-workers.ts';
+import { createPasswordWorkers, type PasswordWorkers, type Verified } from './password-workers.ts';
+import type { VerifyJob } from './password-hashes.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 // bcrypt only reads the first 72 bytes; longer passwords would silently share a hash.
@@ -30,6 +31,11 @@ export function hashPassword(password: string, cost: number): Promise<string> {
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
   return pool().compare(password, hash);
+}
+
+/** A password against any supported hash (src/services/people/password-hashes.ts), on a password thread. */
+export function verifyPasswordJob(password: string, job: VerifyJob): Promise<Verified> {
+  return pool().verify(password, job);
 }
 
 /**

@@ -4,14 +4,21 @@
 // same audit trail. Each step reports what happened; the pages decide how to
 // say it.
 //
-// Registered and unknown emails, locked or not, right or wrong: every
-// password answer costs one bcrypt comparison and the same statements, so
-// neither the text, the status, the lock length nor the timing tells an
-// attacker whether an email is registered.
+// Registered and unknown emails, locked or not, right or wrong, Latchkey's
+// bcrypt or a hash imported from another product: every password answer
+// costs one comparison on a password thread, the same statements and, while
+// imported hashes exist, the same time (src/services/people/password-verifier.ts),
+// so neither the text, the status, the lock length nor the timing tells an
+// attacker whether an email is registered or how its password is stored.
+//
+// An imported hash (or a bcrypt of another cost) is replaced by Latchkey's
+// bcrypt at the configured cost at the person's first successful password
+// check, with its audit record in the same transaction.
 import type { Db } from '../../db/database.ts';
-import type { AuditService, RequestMeta } from '../admin/audit.ts';
+import { auditRow, type AuditService, type RequestMeta } from '../admin/audit.ts';
 import type { LockoutService } from './lockout.ts';
-import { timingEqualiserHash, verifyPassword } from './passwords.ts';
+import { hashPassword, MAX_PASSWORD_BYTES } from './passwords.ts';
+import type { PasswordVerifier } from './password-verifier.ts';
 import type { SecondFactorService } from '../factors/second-factor.ts';
 import { normalizeEmail } from './users.ts';
 
@@ -32,13 +39,35 @@ export interface SignInDeps {
   secondFactor: SecondFactorService;
   audit: AuditService;
   bcryptCost: number;
+  passwords: PasswordVerifier;
+  log?: { warn(obj: object, msg: string): void };
 }
 
-export function createSignInService({ db, lockout, secondFactor, audit, bcryptCost }: SignInDeps) {
-  // What a missing or locked account is compared against, so it costs the same
-  // bcrypt time. Made up, not hashed: starting a hash here would cost every
-  // process that opens the runtime (each CLI command) a password thread.
-  const dummyHash = timingEqualiserHash(bcryptCost);
+export function createSignInService({ db, lockout, secondFactor, audit, bcryptCost, passwords, log }: SignInDeps) {
+  const stored = (user: { passwordHash: string; passwordScheme: string | null }) => ({ hash: user.passwordHash, scheme: user.passwordScheme });
+
+  /**
+   * The password just proved right, hashed with Latchkey's bcrypt, replaces the
+   * stored hash if it is still the one that was checked (a password changed
+   * meanwhile wins), with its audit record in the same transaction. A password
+   * longer than bcrypt reads (72 bytes) keeps its imported hash: bcrypt would
+   * silently ignore the rest. A failure here never fails the sign-in.
+   */
+  async function rehash(user: { id: string; passwordHash: string; passwordScheme: string | null }, password: string, meta: RequestMeta) {
+    if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return;
+    try {
+      const passwordHash = await hashPassword(password, bcryptCost);
+      const from = user.passwordScheme ?? user.passwordHash.slice(0, 7).replace(/\$$/, '');
+      const done = await db.$transaction(async (tx) => {
+        const { count } = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash, passwordScheme: null } });
+        if (count) await tx.auditEvent.create({ data: auditRow('password_rehashed', { ...meta, userId: user.id }, { from, to: `bcrypt cost=${bcryptCost}` }) });
+        return count === 1;
+      });
+      if (done) audit.counted('password_rehashed');
+    } catch (err) {
+      log?.warn({ err: { message: (err as Error).message }, userId: user.id }, 'could not re-hash an imported password; it keeps working as it is');
+    }
+  }
 
   async function refuse(key: string, meta: RequestMeta & { userId?: string }, type: 'login_failed' | 'reauth_failed', reason: string) {
     const until = await lockout.failed(key);
@@ -69,11 +98,12 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
       const [user, reservation] = await Promise.all([email ? db.user.findUnique({ where: { email } }) : null, lockout.reserve(key)]);
       const who = { ...meta, ...(user ? { userId: user.id } : {}) };
       if (!reservation.ok) {
-        await verifyPassword(password, dummyHash);
+        await passwords.check(password, undefined);
         await audit.record('login_failed', who, { reason: 'locked' });
         return { kind: 'locked', until: reservation.until };
       }
-      const right = await verifyPassword(password, user?.passwordHash ?? dummyHash);
+      const checked = await passwords.check(password, user ? stored(user) : undefined);
+      const right = checked.ok;
       if (!user || !right || user.disabled) {
         return refuse(key, who, 'login_failed', !user ? 'unknown_user' : !right ? 'bad_password' : 'disabled');
       }
@@ -83,6 +113,7 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
         await audit.record('login_failed', who, { reason: 'locked' });
         return { kind: 'locked', until: released.until };
       }
+      if (checked.rehash) await rehash(user, password, who);
       return { kind: 'ok', userId: user.id, email: user.email, hasTotp: user.totpSecretEnc !== null };
     },
 
@@ -117,11 +148,12 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
       const who = { ...meta, userId };
       const reservation = await lockout.reserve(key);
       if (!reservation.ok) {
-        await verifyPassword(creds.password, dummyHash);
+        await passwords.check(creds.password, undefined);
         await audit.record('reauth_failed', who, { reason: 'locked' });
         return { kind: 'locked', until: reservation.until };
       }
-      if (!(await verifyPassword(creds.password, user.passwordHash))) {
+      const checked = await passwords.check(creds.password, stored(user));
+      if (!checked.ok) {
         const out = await refuse(key, who, 'reauth_failed', 'bad_password');
         return out.kind === 'locked' ? out : { kind: 'failed', reason: 'password' };
       }
@@ -136,6 +168,7 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
       }
       const released = await lockout.release(key);
       if (!released.ok) return { kind: 'locked', until: released.until };
+      if (checked.rehash) await rehash(user, creds.password, who);
       // Only a proof of everything the person has clears the failures: a
       // password alone must not wipe the failed codes counted before it.
       if (method || !user.totpSecretEnc) await lockout.reset(key);

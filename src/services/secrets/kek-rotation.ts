@@ -27,7 +27,14 @@ export async function rewrapSecrets(db: Db, from: SecretBox, to: SecretBox): Pro
       counts.totp_secrets!++;
     }
     for (const c of await tx.client.findMany({ where: { sharedSecretEnc: { not: null } } })) {
-      await tx.client.update({ where: { id: c.id }, data: { sharedSecretEnc: rewrap(c.sharedSecretEnc!, `shared-secret:${c.id}`) } });
+      await tx.client.update({
+        where: { id: c.id },
+        data: {
+          sharedSecretEnc: rewrap(c.sharedSecretEnc!, `shared-secret:${c.id}`),
+          // A rotation's replaced secret, still in its overlap (service-account rotate-secret).
+          ...(c.previousSharedSecretEnc ? { previousSharedSecretEnc: rewrap(c.previousSharedSecretEnc, `shared-secret:previous:${c.id}`) } : {}),
+        },
+      });
       counts.shared_secrets!++;
     }
     return counts;

@@ -12,7 +12,7 @@ import { startSecondNode, startTestServer, type TestServer } from '../../helpers
 
 const CMDB = 'https://cmdb.example.test';
 
-type Operation = { method: string; path: string; operationId: string; hasBody: boolean; scope: string };
+type Operation = { method: string; path: string; operationId: string; hasBody: boolean; streams: boolean; scope: string };
 
 describe('admin API', () => {
   let server: TestServer;
@@ -37,12 +37,14 @@ describe('admin API', () => {
     outsiderToken = await tokenFor(server, { clientId: outsider.account.clientId, key: outsider.privateJwk! }, { resource: CMDB });
 
     const doc = (await call('GET', '/openapi.json')).body;
-    operations = Object.entries(doc.paths as Record<string, Record<string, { operationId: string; requestBody?: unknown; security: Record<string, string[]>[] }>>)
+    operations = Object.entries(doc.paths as Record<string, Record<string, { operationId: string; requestBody?: { content: Record<string, unknown> }; security: Record<string, string[]>[] }>>)
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({
         method: method.toUpperCase(),
         path,
         operationId: op.operationId,
-        hasBody: op.requestBody !== undefined,
+        // JSON Lines imports read their body as a stream (application/x-ndjson), not as a JSON document.
+        hasBody: op.requestBody !== undefined && !('application/x-ndjson' in op.requestBody.content),
+        streams: op.requestBody !== undefined && 'application/x-ndjson' in op.requestBody.content,
         scope: Object.values(op.security[0]!)[0]![0]!,
       })));
   });
@@ -93,6 +95,11 @@ describe('admin API', () => {
       assert.equal(res.status, 400, `${op.method} ${op.path}`);
       assert.equal(res.body.type, 'urn:latchkey:problem:validation');
       assert.ok(res.body.errors.some((e: { field: string; in: string }) => e.field === 'bogus_field' && e.in === 'body'), `${op.method} ${op.path}: ${JSON.stringify(res.body.errors)}`);
+    }
+    for (const op of operations.filter((o) => o.streams)) {
+      const res = await call(op.method, concrete(op.path), { token: adminToken, body: { bogus_field: 1 } });
+      assert.equal(res.status, 415, `${op.method} ${op.path}: a JSON document is no JSON Lines body`);
+      assert.match(res.body.detail, /application\/x-ndjson/);
     }
     const bad = await call('POST', '/clients', { token: adminToken, body: { client_name: '', redirect_uris: 'https://a.example.test/cb', require_mfa: 'yes' } });
     assert.equal(bad.status, 400);
@@ -368,6 +375,22 @@ describe('admin API', () => {
     assert.deepEqual(change.detail, { scope_roles: { from: { 'hr.write': ['hr', 'admin'] }, to: {} }, machines_only: { from: false, to: true } });
     const keyEvents = (await call('GET', `/audit-events?type=signing_key.rotated&since=${new Date(Date.now() - 60_000).toISOString()}`, { token: adminToken })).body.items;
     assert.equal(keyEvents[0].target, `signing_key:${rotated.body.kid}`);
+  });
+
+  it('imports, partner secret rotation and the configuration file answer an admin token (their own tests go further)', async () => {
+    const ndjson = { 'content-type': 'application/x-ndjson' };
+    for (const [id, path] of [['importUsers', '/users/import'], ['importClients', '/clients/import'], ['importApiKeys', '/api-keys/import']] as const) {
+      const r = await as(id, 'POST', `${path}?dry_run=true`, { body: '{"bogus": 1}', headers: ndjson });
+      assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual([r.body.dry_run, r.body.failed, r.body.errors[0].line], [true, 1, 1]);
+    }
+    const partner = await server.runtime.serviceAccounts.create({ name: 'partner', scope: 'cmdb.read', sharedSecret: true });
+    const rotated = await as('rotateServiceAccountSecret', 'POST', `/service-accounts/${partner.account.clientId}/rotate-secret`, { body: { overlap_seconds: 0 } });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    const exported = await as('exportConfig', 'GET', '/config');
+    assert.equal(exported.status, 200);
+    const applied = await as('applyConfig', 'POST', '/config/apply?dry_run=true', { body: exported.body });
+    assert.deepEqual([applied.status, applied.body.plan], [200, []]);
   });
 
   it('exercised every operation in the document with an admin token', () => {

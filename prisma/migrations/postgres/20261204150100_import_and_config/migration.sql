@@ -1,0 +1,24 @@
+-- AlterTable
+ALTER TABLE "api_keys" ADD COLUMN     "origin" TEXT NOT NULL DEFAULT 'latchkey';
+
+-- AlterTable
+ALTER TABLE "clients" ADD COLUMN     "previous_shared_secret_enc" TEXT,
+ADD COLUMN     "previous_shared_secret_expires_at" TIMESTAMP(3);
+
+-- AlterTable
+ALTER TABLE "users" ADD COLUMN     "password_scheme" TEXT;
+
+-- CreateTable
+CREATE TABLE "roles" (
+    "name" TEXT NOT NULL,
+    "description" TEXT NOT NULL DEFAULT '',
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "roles_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateIndex
+CREATE INDEX "users_password_scheme_idx" ON "users"("password_scheme");
+
+-- Kinds of change other nodes cache: imported password schemes, imported API keys
+INSERT INTO "change_versions" ("name", "version") VALUES ('password_schemes', 0), ('api_keys', 0);
