@@ -74,6 +74,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       artifactIdKey: runtime.artifactIdKey,
       metrics,
       tokenUsage: runtime.tokenUsage,
+      now: () => runtime.clock.now(),
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
   const retireAfter = async () => {

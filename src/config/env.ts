@@ -196,6 +196,13 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Accept `http://` redirect URIs for hosts other than loopback (RFC 8252 allows loopback only). Development only. Default false. */
   ALLOW_INSECURE_REDIRECT_URIS: bool(false),
+  /**
+   * A refresh token used again within this many seconds, by the client it was
+   * issued to, gets the successor already issued (a retry after a lost
+   * answer, two tabs refreshing at once) instead of revoking the grant. 0:
+   * every reuse revokes. Default 5.
+   */
+  REFRESH_REUSE_GRACE: seconds(5, 0),
   /** Seconds a sign-in page opened by someone not yet signed in is kept (its stored interaction expires then). Default 900. */
   LOGIN_INTERACTION_TTL: seconds(900, 60),
   /** How often expired rows are deleted, seconds. Default 300. */
@@ -255,6 +262,8 @@ export interface Config {
   readonly metricsHost: string;
   readonly metricsToken: string | undefined;
   readonly allowInsecureRedirectUris: boolean;
+  /** Seconds within which a refresh token's reuse by its client gets the successor already issued; 0: off. */
+  readonly refreshReuseGrace: number;
   readonly registration: 'open' | 'invite' | 'off';
   readonly requireVerifiedEmail: boolean;
   readonly mail: Readonly<{
@@ -429,6 +438,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: e.METRICS_HOST,
     metricsToken: e.METRICS_TOKEN,
     allowInsecureRedirectUris: e.ALLOW_INSECURE_REDIRECT_URIS,
+    refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     registration: e.REGISTRATION,
     requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
     mail: Object.freeze({

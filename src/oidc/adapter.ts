@@ -73,6 +73,14 @@ export interface AdapterDeps {
   idKey: Buffer;
   /** Ids that are certainly not tokens the provider issued (API keys): never looked up as tokens. */
   notATokenId?: (id: string) => boolean;
+  /**
+   * Seconds after its first use during which a refresh token may be used
+   * again and is then consumed "again" rather than reported as reused
+   * (REFRESH_REUSE_GRACE; src/oidc/refresh-grace.ts). 0 or unset: never.
+   */
+  refreshReuseGrace?: number;
+  /** Milliseconds since the epoch (the runtime's clock, which tests move). */
+  now?: () => number;
 }
 
 const TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
@@ -106,7 +114,11 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
-export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId }: AdapterDeps) {
+export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId, refreshReuseGrace = 0, now = Date.now }: AdapterDeps) {
+  const graceMs = refreshReuseGrace * 1000;
+  /** When a refresh token consumed at or after this time may still be consumed again. */
+  const graceSince = (type: string) => (graceMs > 0 && type === 'RefreshToken' ? new Date(now() - graceMs) : undefined);
+
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
@@ -171,7 +183,10 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
       if (!row) return undefined;
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
-      if (row.consumedAt) payload.consumed = epoch(row.consumedAt);
+      // A refresh token in its reuse grace reads as unused: the library then
+      // consumes it (again, see consume) instead of revoking its grant.
+      const since = graceSince(this.type);
+      if (row.consumedAt && !(since && row.consumedAt >= since)) payload.consumed = epoch(row.consumedAt);
       return id !== undefined && this.secretIds ? withId(this.type, id, payload) : payload;
     }
 
@@ -190,7 +205,7 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
     }
 
     async consume(id: string): Promise<void> {
-      if (!(await artifacts.consume(this.type, this.key(id), new Date()))) throw new AlreadyConsumed(this.type);
+      if (!(await artifacts.consume(this.type, this.key(id), new Date(now()), graceSince(this.type)))) throw new AlreadyConsumed(this.type);
     }
 
     async destroy(id: string): Promise<void> {

@@ -1,4 +1,5 @@
 // Builds the oidc-provider instance from our configuration and storage.
+import { createHmac } from 'node:crypto';
 import Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
@@ -17,6 +18,7 @@ import type { UserService } from '../services/people/users.ts';
 import { createAdapterClass } from './adapter.ts';
 import { useHashedClientSecrets } from './client-secrets.ts';
 import { useAtomicReplayDetection } from './replay-detection.ts';
+import { useDeterministicSuccessors } from './refresh-grace.ts';
 import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
@@ -40,6 +42,8 @@ export interface ProviderDeps {
   artifactIdKey: Buffer;
   metrics: Metrics;
   tokenUsage: TokenUsage;
+  /** Milliseconds since the epoch: the runtime's clock, which tests move. */
+  now: () => number;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -52,6 +56,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       issuer: deps.config.issuer,
       idKey: deps.artifactIdKey,
       notATokenId: keyShaped(deps.config.apiKeys),
+      refreshReuseGrace: deps.config.refreshReuseGrace,
+      now: deps.now,
     }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
@@ -65,6 +71,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = deps.config.trustProxy;
   useHashedClientSecrets(provider, deps.clients);
   useAtomicReplayDetection(provider, deps.artifacts);
+  useDeterministicSuccessors(provider, createHmac('sha256', deps.artifactIdKey).update('refresh-token-successors').digest());
   exposeErrorDetails(provider);
   recordTokenUsage(provider, deps.tokenUsage);
   provider.registerGrantType(
