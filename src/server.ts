@@ -16,6 +16,7 @@ import { closePasswordWorkers } from './services/people/passwords.ts';
 import { advanceKeyStages, ensureSigningKeys, loadSigningJwks } from './services/secrets/signing-keys.ts';
 import { createLiveProvider, type LiveProvider } from './oidc/live-provider.ts';
 import { API_SCOPES } from './api/routes.ts';
+import { describeScopes } from './interactions/scope-descriptions.ts';
 
 export interface RunningServer {
   url: string;
@@ -75,6 +76,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       metrics,
       tokenUsage: runtime.tokenUsage,
       now: () => runtime.clock.now(),
+      describeScopes,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
   const retireAfter = async () => {

@@ -46,6 +46,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           public: { type: 'boolean', default: false },
           'client-credentials': { type: 'boolean', default: false },
           'require-mfa': { type: 'boolean', default: false },
+          'device-flow': { type: 'boolean', default: false },
         },
       });
       if (!values.name) throw new UsageError('client create needs --name NAME');
@@ -64,6 +65,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         resourceServers: values['resource-server'],
         requireMfa: values['require-mfa'],
         defaultResource: values['default-resource'],
+        deviceFlow: values['device-flow'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [
@@ -81,6 +83,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           name: { type: 'string' },
           'client-credentials': { type: 'string' },
           'require-mfa': { type: 'string' },
+          'device-flow': { type: 'string' },
         },
       });
       if (!positionals[0]) throw new UsageError('client update needs a client id');
@@ -101,6 +104,7 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         resourceServers: values['resource-server'],
         requireMfa: flag(values['require-mfa'], 'require-mfa'),
         defaultResource: values['default-resource'],
+        deviceFlow: flag(values['device-flow'], 'device-flow'),
       });
       const view = clientView(client);
       printResult(values.json, view, () => showLines(view));

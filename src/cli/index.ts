@@ -27,7 +27,10 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--resource-server URI …]   (it may introspect tokens for these APIs)
                 [--require-mfa] [--default-resource URI]   (the API a person's authorization
                 asking for API scopes is for when it names no resource)
-  client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
+                [--device-flow]   (RFC 8628 device authorization; with --public and no
+                --redirect-uri: a CLI or TV app)
+  client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false]
+                [--device-flow true|false] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]

@@ -19,6 +19,7 @@ import { createAdapterClass } from './adapter.ts';
 import { useHashedClientSecrets } from './client-secrets.ts';
 import { useAtomicReplayDetection } from './replay-detection.ts';
 import { useDeterministicSuccessors } from './refresh-grace.ts';
+import { useDevicePolling } from './device-flow.ts';
 import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
@@ -44,6 +45,8 @@ export interface ProviderDeps {
   tokenUsage: TokenUsage;
   /** Milliseconds since the epoch: the runtime's clock, which tests move. */
   now: () => number;
+  /** What each scope means, in a person's words (the consent page's descriptions). */
+  describeScopes(scopes: string[], resources?: Record<string, string[]>): string[];
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -66,11 +69,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     resources: deps.resources,
     extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users, rolesOf),
     rolesOf,
+    describeScopes: deps.describeScopes,
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
   useHashedClientSecrets(provider, deps.clients);
   useAtomicReplayDetection(provider, deps.artifacts);
+  useDevicePolling(provider, { artifacts: deps.artifacts, idKey: deps.artifactIdKey, intervalSeconds: deps.config.deviceFlow.pollInterval, now: deps.now });
   useDeterministicSuccessors(provider, createHmac('sha256', deps.artifactIdKey).update('refresh-token-successors').digest());
   exposeErrorDetails(provider);
   recordTokenUsage(provider, deps.tokenUsage);

@@ -23,6 +23,7 @@ function registration(body: z.output<typeof UpdateClient>): Partial<Omit<CreateC
     resourceServers: body.resource_servers,
     requireMfa: body.require_mfa,
     defaultResource: body.default_resource,
+    deviceFlow: body.device_flow,
   };
 }
 

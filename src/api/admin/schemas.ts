@@ -86,6 +86,7 @@ const clientRegistration = z.strictObject({
   resource_servers: z.array(uri).max(50).optional().describe('registered resources whose tokens it may introspect'),
   require_mfa: z.boolean().optional().describe('every sign-in to it needs a second factor'),
   default_resource: uri.optional().describe('the registered API a person\'s authorization asking for API scopes is for when it names no resource'),
+  device_flow: z.boolean().optional().describe('also allow the device authorization grant (RFC 8628); with no redirect URIs, a device-only client'),
 });
 
 export const UpdateClient = clientRegistration.meta({ id: 'UpdateClient' });

@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { constantTimeEqual } from '../secrets/constant-time.ts';
 import type { Db } from '../../db/database.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
-import { isLoopbackHost } from '../../config/env.ts';
+import { DEVICE_CODE_GRANT, isLoopbackHost } from '../../config/env.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 
@@ -62,6 +62,8 @@ export interface CreateClientInput {
   requireMfa?: boolean;
   /** A registered resource the client has API scopes at (see ClientMetadata.default_resource). */
   defaultResource?: string;
+  /** Also allow the device authorization grant (RFC 8628): CLIs, TVs, anything without a browser. */
+  deviceFlow?: boolean;
 }
 
 /**
@@ -187,11 +189,15 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       }
       defaultResource = rs.identifier;
     }
-    // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
+    // A machine-only client (client credentials, or a resource server that
+    // introspects) and a device-only one need no redirect URI.
     const interactive = input.redirectUris.length > 0;
-    if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
+    if (!interactive && !input.clientCredentials && !resourceServers.length && !input.deviceFlow) {
+      throw invalidInput('at least one --redirect-uri is required (or --device-flow, --client-credentials, --resource-server)');
+    }
     const grantTypes = [
       ...(interactive ? ['authorization_code', 'refresh_token'] : []),
+      ...(input.deviceFlow ? [DEVICE_CODE_GRANT, ...(interactive ? [] : ['refresh_token'])] : []),
       ...(input.clientCredentials ? ['client_credentials'] : []),
     ];
     return {
@@ -225,6 +231,7 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       resourceServers: m.resource_servers,
       requireMfa: m.latchkey_require_mfa,
       defaultResource: m.default_resource,
+      deviceFlow: m.grant_types.includes(DEVICE_CODE_GRANT),
     };
   }
 
