@@ -29,8 +29,10 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 asking for API scopes is for when it names no resource)
                 [--device-flow]   (RFC 8628 device authorization; with --public and no
                 --redirect-uri: a CLI or TV app)
+                [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
+                (logout tokens posted there when a person's session ends)
   client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false]
-                [--device-flow true|false] …
+                [--device-flow true|false] [--backchannel-logout-uri URI|''] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client list | client show ID | client delete ID
   service-account create --name N --scope "a b" [--default-scope "a"]

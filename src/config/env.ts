@@ -202,6 +202,12 @@ const schema = z.object({
   /** Accept `http://` redirect URIs for hosts other than loopback (RFC 8252 allows loopback only). Development only. Default false. */
   ALLOW_INSECURE_REDIRECT_URIS: bool(false),
   /**
+   * Latchkey's requests to apps (back-channel logout tokens) may go to
+   * loopback, private and link-local addresses. Off, oidc-provider's SSRF
+   * protection refuses them. Default false.
+   */
+  ALLOW_PRIVATE_NETWORK_FETCH: bool(false),
+  /**
    * A refresh token used again within this many seconds, by the client it was
    * issued to, gets the successor already issued (a retry after a lost
    * answer, two tabs refreshing at once) instead of revoking the grant. 0:
@@ -271,6 +277,8 @@ export interface Config {
   readonly metricsHost: string;
   readonly metricsToken: string | undefined;
   readonly allowInsecureRedirectUris: boolean;
+  /** Outbound requests to apps may reach loopback and private addresses (ALLOW_PRIVATE_NETWORK_FETCH). */
+  readonly allowPrivateNetworkFetch: boolean;
   /** Seconds within which a refresh token's reuse by its client gets the successor already issued; 0: off. */
   readonly refreshReuseGrace: number;
   readonly deviceFlow: Readonly<{ codeTtl: number; pollInterval: number }>;
@@ -449,6 +457,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: e.METRICS_HOST,
     metricsToken: e.METRICS_TOKEN,
     allowInsecureRedirectUris: e.ALLOW_INSECURE_REDIRECT_URIS,
+    allowPrivateNetworkFetch: e.ALLOW_PRIVATE_NETWORK_FETCH,
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     deviceFlow: Object.freeze({ codeTtl: e.DEVICE_CODE_TTL, pollInterval: e.DEVICE_POLL_INTERVAL }),
     registration: e.REGISTRATION,

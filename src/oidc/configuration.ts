@@ -184,6 +184,12 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       prompt_values_supported: ['none', 'login', 'consent', ...(config.registration === 'open' ? ['create'] : [])],
     },
     extraTokenClaims: deps.extraTokenClaims,
+    // oidc-provider's requests to apps (logout tokens) carry an SSRF guard
+    // that refuses loopback and private addresses; ALLOW_PRIVATE_NETWORK_FETCH
+    // lifts it for apps on the operator's own network.
+    ...(config.allowPrivateNetworkFetch
+      ? { fetch: (url: string | URL | Request, options?: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) }
+      : {}),
 
     features: {
       devInteractions: { enabled: false },
@@ -208,6 +214,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
         },
       },
       userinfo: { enabled: true },
+      // Logout tokens to apps that registered a back-channel logout URI; sent
+      // off the request path and retried (src/oidc/backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
       deviceFlow: deviceFlowFeature({ render, codeTtl: config.deviceFlow.codeTtl, describeScopes: deps.describeScopes }),
       rpInitiatedLogout: {
         enabled: true,

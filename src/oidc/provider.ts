@@ -20,6 +20,7 @@ import { useHashedClientSecrets } from './client-secrets.ts';
 import { useAtomicReplayDetection } from './replay-detection.ts';
 import { useDeterministicSuccessors } from './refresh-grace.ts';
 import { useDevicePolling } from './device-flow.ts';
+import type { BackchannelSender } from './backchannel-logout.ts';
 import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
@@ -47,6 +48,8 @@ export interface ProviderDeps {
   now: () => number;
   /** What each scope means, in a person's words (the consent page's descriptions). */
   describeScopes(scopes: string[], resources?: Record<string, string[]>): string[];
+  /** Sends logout tokens off the request path (one per server, shared by rebuilt providers). */
+  backchannel: BackchannelSender;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -77,6 +80,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   useAtomicReplayDetection(provider, deps.artifacts);
   useDevicePolling(provider, { artifacts: deps.artifacts, idKey: deps.artifactIdKey, intervalSeconds: deps.config.deviceFlow.pollInterval, now: deps.now });
   useDeterministicSuccessors(provider, createHmac('sha256', deps.artifactIdKey).update('refresh-token-successors').digest());
+  deps.backchannel.install(provider);
   exposeErrorDetails(provider);
   recordTokenUsage(provider, deps.tokenUsage);
   provider.registerGrantType(

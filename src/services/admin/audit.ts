@@ -37,6 +37,7 @@ export type AuditType =
   | 'api_key_created'
   | 'api_key_revoked'
   | 'api_key_new_address'
+  | 'backchannel_logout_failed'
   | TokenAuditType
   | AdminAction;
 

@@ -28,6 +28,10 @@ export interface ClientMetadata {
   latchkey_require_mfa?: boolean;
   /** The API a person's authorization is for when it asks for API scopes but names no `resource`. */
   default_resource?: string;
+  /** Where logout tokens are posted when a session the client was signed in through ends (OpenID Connect Back-Channel Logout). */
+  backchannel_logout_uri?: string;
+  /** Logout tokens carry the session's `sid`. */
+  backchannel_logout_session_required?: boolean;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -64,6 +68,10 @@ export interface CreateClientInput {
   defaultResource?: string;
   /** Also allow the device authorization grant (RFC 8628): CLIs, TVs, anything without a browser. */
   deviceFlow?: boolean;
+  /** OpenID Connect Back-Channel Logout: the URI logout tokens are posted to; '' removes it. */
+  backchannelLogoutUri?: string;
+  /** Logout tokens for this client carry the session's `sid`. */
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 /**
@@ -92,6 +100,14 @@ export function checkRedirectUri(uri: string, label = 'redirect URI', allowInsec
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecure) {
     throw invalidInput(`${label} "${uri}" uses http: only loopback addresses (localhost, 127.0.0.1, [::1]) may; use https`);
   }
+  return uri;
+}
+
+/** A back-channel logout URI: an http(s) URL Latchkey posts to (OpenID Connect Back-Channel Logout §2.2), no fragment. */
+export function checkBackchannelLogoutUri(uri: string, allowInsecure = false): string {
+  const label = 'back-channel logout URI';
+  checkRedirectUri(uri, label, allowInsecure);
+  if (!/^https?:$/.test(new URL(uri).protocol)) throw invalidInput(`${label} "${uri}" must use https (or http on a loopback address)`);
   return uri;
 }
 
@@ -212,6 +228,8 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
       ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
       ...(defaultResource ? { default_resource: defaultResource } : {}),
+      ...(input.backchannelLogoutUri ? { backchannel_logout_uri: checkBackchannelLogoutUri(input.backchannelLogoutUri, opts.allowInsecureRedirectUris) } : {}),
+      ...(input.backchannelLogoutUri && input.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
     };
   }
 
@@ -232,6 +250,8 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       requireMfa: m.latchkey_require_mfa,
       defaultResource: m.default_resource,
       deviceFlow: m.grant_types.includes(DEVICE_CODE_GRANT),
+      backchannelLogoutUri: m.backchannel_logout_uri,
+      backchannelLogoutSessionRequired: m.backchannel_logout_session_required,
     };
   }
 

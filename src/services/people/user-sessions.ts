@@ -10,6 +10,7 @@ import type { Db } from '../../db/database.ts';
 import { notFound } from '../../errors.ts';
 import { ACCOUNT_CLIENT_ID } from '../machines/built-in-clients.ts';
 import { revokePersonKeys } from '../api-keys/api-keys.ts';
+import type { SessionEndings } from './session-endings.ts';
 
 export { ACCOUNT_CLIENT_ID };
 
@@ -33,7 +34,7 @@ export interface AuthorizedApp {
 
 const live = (row: { expiresAt: Date | null }, now: Date) => !row.expiresAt || row.expiresAt > now;
 
-export function createUserSessionService(db: Db) {
+export function createUserSessionService(db: Db, endings?: SessionEndings) {
   return {
     async listSessions(userId: string): Promise<UserSession[]> {
       const now = new Date();
@@ -53,13 +54,17 @@ export function createUserSessionService(db: Db) {
 
     /** Ends one session (the person is signed out on that device). */
     async endSession(userId: string, sessionId: string): Promise<void> {
+      const signIns = (await endings?.signInsOf(userId, sessionId)) ?? [];
       const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', id: sessionId, accountId: userId } });
       if (count === 0) throw notFound(`session ${sessionId} of user ${userId}`);
+      endings?.ended(signIns);
     },
 
     /** Ends every single sign-on session of the person, on every device. */
     async endAllSessions(userId: string): Promise<number> {
+      const signIns = (await endings?.signInsOf(userId)) ?? [];
       const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } });
+      endings?.ended(signIns);
       return count;
     },
 
@@ -70,10 +75,12 @@ export function createUserSessionService(db: Db) {
      * must not be left with a key made through it.
      */
     async signOutEverywhere(userId: string): Promise<{ sessions: number; apiKeys: number }> {
+      const signIns = (await endings?.signInsOf(userId)) ?? [];
       const [sessions, keys] = await db.$transaction([
         db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } }),
         revokePersonKeys(db, userId),
       ]);
+      endings?.ended(signIns);
       return { sessions: sessions.count, apiKeys: keys.count };
     },
 
