@@ -44,6 +44,7 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   service-account remove-key ID KID | list | show ID | disable ID | enable ID
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
                 [--claims "email email_verified name roles"]   (person claims in its access tokens)
+                [--protected-resource-metadata]   (print the RFC 9728 document the API serves instead)
                 [--scope-role SCOPE=ROLE[,ROLE…] …]   (a person holds SCOPE only with one of the roles)
                 [--machines-only]   (no person ever holds its scopes)
   resource update IDENTIFIER [--scope "a b"] [--scope-role SCOPE=ROLE,… | SCOPE= …]
