@@ -222,6 +222,10 @@ function useProtocol(app: Koa, { runtime, live }: AppDeps, limits: RateLimiters)
     protocol.get(path, limits.page('authorize'));
     protocol.post(path, limits.page('authorize'));
   }
+  // The device page: user codes typed and confirmed, counted per address on every node.
+  protocol.post('/device', limits.page('device'));
+  // Each device authorization stores a pending code for whoever asks: bounded per address.
+  protocol.post('/device/auth', limits.addressJson('authorize'));
   protocol.post('/token', limits.protocol('token'));
   protocol.post('/token/revocation', limits.protocol('token'));
   protocol.post('/token/introspection', limits.protocol('introspection'));

@@ -23,6 +23,7 @@ import { createSecondFactorService, type SecondFactorService } from './services/
 import { createSignInService, type SignInService } from './services/people/sign-in.ts';
 import { createLoginStateService, type LoginStateService } from './services/people/login-state.ts';
 import { createUserSessionService, type UserSessionService } from './services/people/user-sessions.ts';
+import { createSessionEndings, type SessionEndings } from './services/people/session-endings.ts';
 import { adminApiResource, createAdministration, type Administration } from './services/admin/administration.ts';
 import { createTokenUsage, type TokenUsage } from './services/admin/token-usage.ts';
 import { createLinkTokenService } from './services/links/link-tokens.ts';
@@ -54,6 +55,7 @@ export interface Runtime {
   lockout: LockoutService;
   loginState: LoginStateService;
   sessions: UserSessionService;
+  sessionEndings: SessionEndings;
   /** Every administrative operation with its audit record: what the admin API and CLI call. */
   admin: Administration;
   /** Token issuance counts and failures for the audit trail, written every AUDIT_FLUSH_INTERVAL. */
@@ -116,7 +118,9 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const changes = createChangeTracker(db, clock);
   const secondFactor = createSecondFactorService(db, box, clock, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey, clock);
-  const users = createUserService(db, storage.accounts, clock, { bcryptCost: config.bcryptCost });
+  // Sessions ended outside the provider's logout: the server's back-channel sender listens.
+  const sessionEndings = createSessionEndings(db);
+  const users = createUserService(db, storage.accounts, clock, { bcryptCost: config.bcryptCost, sessionEndings });
   // Without a logger (the CLI), mail that would be logged goes to stderr's JSON lines.
   const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr));
   const accountLinks = createAccountLinkService({
@@ -133,7 +137,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const serviceAccounts = createServiceAccountService(db, box, changes, () => clock.now());
   // The admin API's resource is for machines only, whatever its row says.
   const resources = createResourceServerService(db, changes, { alwaysMachinesOnly: [adminApiResource(config.issuer)] });
-  const sessions = createUserSessionService(db, clock);
+  const sessions = createUserSessionService(db, clock, sessionEndings);
   const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log, clock });
   const passwords = createPasswordVerifier({ db, changes, bcryptCost: config.bcryptCost, now: () => clock.now() });
   const apiKeys = createApiKeyService({
@@ -192,6 +196,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     serviceAccounts,
     resources,
     sessions,
+    sessionEndings,
     admin,
     tokenUsage,
     clock,

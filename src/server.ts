@@ -16,6 +16,8 @@ import { closePasswordWorkers } from './services/people/passwords.ts';
 import { advanceKeyStages, ensureSigningKeys, loadSigningJwks } from './services/secrets/signing-keys.ts';
 import { createLiveProvider, type LiveProvider } from './oidc/live-provider.ts';
 import { API_SCOPES } from './api/routes.ts';
+import { describeScopes } from './interactions/scope-descriptions.ts';
+import { createBackchannelSender } from './oidc/backchannel-logout.ts';
 
 export interface RunningServer {
   url: string;
@@ -58,6 +60,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const cookieKeys = [await getOrCreateSecret(runtime.db, runtime.box, 'cookie-key')];
 
   const render = createRenderer();
+  const backchannel = createBackchannelSender({ log, audit: runtime.audit });
   const build = (jwks: Awaited<ReturnType<typeof loadSigningJwks>>) =>
     createProvider({
       config,
@@ -74,6 +77,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       artifactIdKey: runtime.artifactIdKey,
       metrics,
       tokenUsage: runtime.tokenUsage,
+      now: () => runtime.clock.now(),
+      describeScopes,
+      backchannel,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
   const retireAfter = async () => {
@@ -89,6 +95,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   };
   await advanceKeyStages(runtime.db, await retireAfter(), new Date(runtime.clock.now()));
   const live = await createLiveProvider(build, () => loadSigningJwks(runtime.db, runtime.box));
+  // Sessions ended outside the provider (sign out everywhere, resets, disabling) tell their apps too.
+  runtime.sessionEndings.listen((ended) => backchannel.sessionsEnded(live.current, ended));
   const app = buildApp({ runtime, live, render, log, cookieKeys, metrics });
 
   const server = await listen(createServer(app.callback()), config.port, config.host);

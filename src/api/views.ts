@@ -64,6 +64,18 @@ export const resourceView = (r: ResourceServerRecord) => ({
   created_at: r.createdAt.toISOString(),
 });
 
+/**
+ * The RFC 9728 protected-resource metadata an API serves at
+ * `/.well-known/oauth-protected-resource` so that clients (MCP clients among
+ * them) find which authorization server issues its tokens and for which scopes.
+ */
+export const protectedResourceMetadataView = (r: ResourceServerRecord, issuer: string) => ({
+  resource: r.identifier,
+  authorization_servers: [issuer],
+  scopes_supported: r.scope.split(' ').filter(Boolean),
+  bearer_methods_supported: ['header'],
+});
+
 export const signingKeyView = (k: KeyStatus, now = Date.now()) => ({
   kid: k.kid,
   alg: k.alg,

@@ -47,6 +47,9 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           public: { type: 'boolean', default: false },
           'client-credentials': { type: 'boolean', default: false },
           'require-mfa': { type: 'boolean', default: false },
+          'device-flow': { type: 'boolean', default: false },
+          'backchannel-logout-uri': { type: 'string' },
+          'backchannel-logout-session-required': { type: 'boolean', default: false },
         },
       });
       if (!values.name) throw new UsageError('client create needs --name NAME');
@@ -65,6 +68,9 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         resourceServers: values['resource-server'],
         requireMfa: values['require-mfa'],
         defaultResource: values['default-resource'],
+        deviceFlow: values['device-flow'],
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [
@@ -82,6 +88,9 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
           name: { type: 'string' },
           'client-credentials': { type: 'string' },
           'require-mfa': { type: 'string' },
+          'device-flow': { type: 'string' },
+          'backchannel-logout-uri': { type: 'string' },
+          'backchannel-logout-session-required': { type: 'string' },
         },
       });
       if (!positionals[0]) throw new UsageError('client update needs a client id');
@@ -102,6 +111,9 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         resourceServers: values['resource-server'],
         requireMfa: flag(values['require-mfa'], 'require-mfa'),
         defaultResource: values['default-resource'],
+        deviceFlow: flag(values['device-flow'], 'device-flow'),
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: flag(values['backchannel-logout-session-required'], 'backchannel-logout-session-required'),
       });
       const view = clientView(client);
       printResult(values.json, view, () => showLines(view));

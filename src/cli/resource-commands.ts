@@ -1,13 +1,13 @@
 // `admin resource …`: thin callers of src/services/admin/administration.ts.
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
-import { resourceView as describe } from '../api/views.ts';
+import { protectedResourceMetadataView, resourceView as describe } from '../api/views.ts';
 import { parseScopeRoles, type ResourceServerRecord } from '../services/apis/resource-servers.ts';
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 
 const CREATE_USAGE = 'usage: resource create --identifier URI --scope "a b" [--scope-role SCOPE=ROLE[,ROLE…] …] [--machines-only] '
-  + '[--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"]';
+  + '[--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"] [--protected-resource-metadata]';
 const UPDATE_USAGE = 'usage: resource update IDENTIFIER [--scope "a b"] [--scope-role SCOPE=ROLE[,ROLE…] | SCOPE= …] '
   + '[--machines-only true|false] [--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"]';
 
@@ -36,7 +36,7 @@ export async function resourceCommand(rt: Runtime, sub: string | undefined, args
     case 'create': {
       const { values } = parseArgs({
         args,
-        options: { ...json, ...settings, identifier: { type: 'string' }, 'machines-only': { type: 'boolean' } },
+        options: { ...json, ...settings, identifier: { type: 'string' }, 'machines-only': { type: 'boolean' }, 'protected-resource-metadata': { type: 'boolean' } },
       });
       if (!values.identifier || !values.scope) throw new UsageError(CREATE_USAGE);
       const r = await rt.admin.resources.create(cliActor(), {
@@ -48,6 +48,11 @@ export async function resourceCommand(rt: Runtime, sub: string | undefined, args
         scopeRoles: parseScopeRoles(values['scope-role'] ?? []),
         machinesOnly: values['machines-only'],
       });
+      // The RFC 9728 document the API serves (always JSON: it is meant to be saved as is).
+      if (values['protected-resource-metadata']) {
+        process.stdout.write(`${JSON.stringify(protectedResourceMetadataView(r, rt.config.issuer), null, 2)}\n`);
+        return;
+      }
       printResult(values.json, describe(r), () => summary('created', r));
       return;
     }

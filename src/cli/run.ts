@@ -31,7 +31,12 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--resource-server URI …]   (it may introspect tokens for these APIs)
                 [--require-mfa] [--default-resource URI]   (the API a person's authorization
                 asking for API scopes is for when it names no resource)
-  client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
+                [--device-flow]   (RFC 8628 device authorization; with --public and no
+                --redirect-uri: a CLI or TV app)
+                [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
+                (logout tokens posted there when a person's session ends)
+  client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false]
+                [--device-flow true|false] [--backchannel-logout-uri URI|''] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]
                 (JSON Lines: client_id, client_secret, client_name, redirect_uris, grant_types, …)
@@ -47,6 +52,7 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 (a shared-secret account; the old secret works that long, default 86400)
   resource create --identifier URI --scope "a b" [--format jwt|opaque] [--ttl SECONDS]
                 [--claims "email email_verified name roles"]   (person claims in its access tokens)
+                [--protected-resource-metadata]   (print the RFC 9728 document the API serves instead)
                 [--scope-role SCOPE=ROLE[,ROLE…] …]   (a person holds SCOPE only with one of the roles)
                 [--machines-only]   (no person ever holds its scopes)
   resource update IDENTIFIER [--scope "a b"] [--scope-role SCOPE=ROLE,… | SCOPE= …]

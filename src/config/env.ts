@@ -32,6 +32,9 @@ const rate = (fallback: string) =>
       return { points: Number(m[1]), seconds: Number(m[2]) };
     });
 
+/** RFC 8628's grant type. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
 const schema = z.object({
   /** `production` turns on secure cookies and refuses generated secrets. Default `development`. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -154,6 +157,8 @@ const schema = z.object({
   RATE_LIMIT_EMAIL: rate('10/900'),
   /** API keys a person may create (account page, JSON API), per person, shared by all nodes. Default 10/3600. */
   RATE_LIMIT_API_KEYS: rate('10/3600'),
+  /** Posts of the device page (/device: user codes typed, confirmations), per address, shared by all nodes. Default 10/60. */
+  RATE_LIMIT_DEVICE: rate('10/60'),
   /** Who may create an account: `open` (anyone, sign-up page), `invite` (operators' invitation links), `off`. Default `off`. */
   REGISTRATION: z.enum(['open', 'invite', 'off']).default('off'),
   /** A person whose email is not confirmed must confirm it before a sign-in completes. Default false. */
@@ -202,6 +207,23 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Accept `http://` redirect URIs for hosts other than loopback (RFC 8252 allows loopback only). Development only. Default false. */
   ALLOW_INSECURE_REDIRECT_URIS: bool(false),
+  /**
+   * Latchkey's requests to apps (back-channel logout tokens) may go to
+   * loopback, private and link-local addresses. Off, oidc-provider's SSRF
+   * protection refuses them. Default false.
+   */
+  ALLOW_PRIVATE_NETWORK_FETCH: bool(false),
+  /**
+   * A refresh token used again within this many seconds, by the client it was
+   * issued to, gets the successor already issued (a retry after a lost
+   * answer, two tabs refreshing at once) instead of revoking the grant. 0:
+   * every reuse revokes. Default 5.
+   */
+  REFRESH_REUSE_GRACE: seconds(5, 0),
+  /** Device authorization grant (RFC 8628): how long a device code and its user code work, seconds. Default 600. */
+  DEVICE_CODE_TTL: seconds(600, 60),
+  /** The polling `interval` devices are told, seconds; a device polling faster gets `slow_down`. Default 5. */
+  DEVICE_POLL_INTERVAL: seconds(5, 1),
   /** Seconds a sign-in page opened by someone not yet signed in is kept (its stored interaction expires then). Default 900. */
   LOGIN_INTERACTION_TTL: seconds(900, 60),
   /** How often expired rows are deleted, seconds. Default 300. */
@@ -211,7 +233,7 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize' | 'email' | 'apiKeys';
+export type RateLimitName = 'login' | 'code' | 'token' | 'introspection' | 'failures' | 'account' | 'authorize' | 'email' | 'apiKeys' | 'device';
 
 export interface Config {
   readonly production: boolean;
@@ -261,6 +283,11 @@ export interface Config {
   readonly metricsHost: string;
   readonly metricsToken: string | undefined;
   readonly allowInsecureRedirectUris: boolean;
+  /** Outbound requests to apps may reach loopback and private addresses (ALLOW_PRIVATE_NETWORK_FETCH). */
+  readonly allowPrivateNetworkFetch: boolean;
+  /** Seconds within which a refresh token's reuse by its client gets the successor already issued; 0: off. */
+  readonly refreshReuseGrace: number;
+  readonly deviceFlow: Readonly<{ codeTtl: number; pollInterval: number }>;
   readonly registration: 'open' | 'invite' | 'off';
   readonly requireVerifiedEmail: boolean;
   readonly mail: Readonly<{
@@ -448,6 +475,7 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
       authorize: e.RATE_LIMIT_AUTHORIZE,
       email: e.RATE_LIMIT_EMAIL,
       apiKeys: e.RATE_LIMIT_API_KEYS,
+      device: e.RATE_LIMIT_DEVICE,
     }),
     jwksMaxAge: e.JWKS_MAX_AGE,
     keyRotationDelay: e.KEY_ROTATION_DELAY ?? e.JWKS_MAX_AGE,
@@ -460,6 +488,9 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
     metricsHost: e.METRICS_HOST,
     metricsToken: e.METRICS_TOKEN,
     allowInsecureRedirectUris: e.ALLOW_INSECURE_REDIRECT_URIS,
+    allowPrivateNetworkFetch: e.ALLOW_PRIVATE_NETWORK_FETCH,
+    refreshReuseGrace: e.REFRESH_REUSE_GRACE,
+    deviceFlow: Object.freeze({ codeTtl: e.DEVICE_CODE_TTL, pollInterval: e.DEVICE_POLL_INTERVAL }),
     registration: e.REGISTRATION,
     requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
     mail: Object.freeze({

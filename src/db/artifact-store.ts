@@ -27,12 +27,17 @@ export interface ArtifactStore {
   find(type: string, id: string): Promise<StoredArtifact | undefined>;
   findByColumn(type: string, column: 'uid' | 'userCode', value: string): Promise<StoredArtifact | undefined>;
   upsert(type: string, id: string, columns: ArtifactColumns): Promise<void>;
-  /** Marks it consumed unless it already was; false when it was (or does not exist). */
-  consume(type: string, id: string, at: Date): Promise<boolean>;
+  /**
+   * Marks it consumed unless it already was; false when it was (or does not
+   * exist). With `graceSince`, one consumed at or after that time counts as
+   * consumed now too (true) and keeps its first consumption time: the refresh
+   * reuse grace (src/oidc/refresh-grace.ts), decided by one statement.
+   */
+  consume(type: string, id: string, at: Date, graceSince?: Date): Promise<boolean>;
   destroy(type: string, id: string): Promise<void>;
   revokeByGrantId(type: string, grantId: string): Promise<void>;
-  /** Inserts a marker unless a live one exists (a used jti); true when it was new. */
-  insertOnce(type: string, id: string, expiresAt: Date): Promise<boolean>;
+  /** Inserts a marker unless a live one exists (a used jti); true when it was new. `now` decides which are live (default: the time now). */
+  insertOnce(type: string, id: string, expiresAt: Date, now?: Date): Promise<boolean>;
 }
 
 const UPSERT_COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, client_id, expires_at';
@@ -46,6 +51,7 @@ export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
     byUserCode: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND user_code = ? LIMIT 1'),
     upsert: db.prepare(`INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`),
     consume: db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE type = ? AND id = ? AND consumed_at IS NULL'),
+    consumeGrace: db.prepare('UPDATE oidc_payloads SET consumed_at = COALESCE(consumed_at, ?) WHERE type = ? AND id = ? AND (consumed_at IS NULL OR consumed_at >= ?)'),
     destroy: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND id = ?'),
     revoke: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND grant_id = ?'),
     insertOnce: db.prepare(`INSERT INTO oidc_payloads (type, id, payload, expires_at) VALUES (?, ?, '{}', ?)
@@ -65,7 +71,10 @@ export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
       retryBusy(() => {
         q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
       }),
-    consume: (type, id, at) => retryBusy(() => q.consume.run(sqliteDate(at), type, id).changes === 1),
+    consume: (type, id, at, graceSince) =>
+      retryBusy(() => (graceSince
+        ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince))
+        : q.consume.run(sqliteDate(at), type, id)).changes === 1),
     destroy: (type, id) =>
       retryBusy(() => {
         q.destroy.run(type, id);
@@ -74,7 +83,7 @@ export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
       retryBusy(() => {
         q.revoke.run(type, grantId);
       }),
-    insertOnce: (type, id, expiresAt) => retryBusy(() => q.insertOnce.run(type, id, sqliteDate(expiresAt), sqliteDate(new Date())).changes === 1),
+    insertOnce: (type, id, expiresAt, now = new Date()) => retryBusy(() => q.insertOnce.run(type, id, sqliteDate(expiresAt), sqliteDate(now)).changes === 1),
   };
 }
 
@@ -105,8 +114,14 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
         [type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, ts(c.expiresAt)],
       );
     },
-    async consume(type, id, at) {
-      const res = await run('lk_consume', 'UPDATE oidc_payloads SET consumed_at = $1 WHERE type = $2 AND id = $3 AND consumed_at IS NULL', [ts(at), type, id]);
+    async consume(type, id, at, graceSince) {
+      const res = graceSince
+        ? await run(
+          'lk_consume_grace',
+          'UPDATE oidc_payloads SET consumed_at = COALESCE(consumed_at, $1) WHERE type = $2 AND id = $3 AND (consumed_at IS NULL OR consumed_at >= $4)',
+          [ts(at), type, id, ts(graceSince)],
+        )
+        : await run('lk_consume', 'UPDATE oidc_payloads SET consumed_at = $1 WHERE type = $2 AND id = $3 AND consumed_at IS NULL', [ts(at), type, id]);
       return res.rowCount === 1;
     },
     async destroy(type, id) {
@@ -115,12 +130,12 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
     async revokeByGrantId(type, grantId) {
       await run('lk_revoke', 'DELETE FROM oidc_payloads WHERE type = $1 AND grant_id = $2', [type, grantId]);
     },
-    async insertOnce(type, id, expiresAt) {
+    async insertOnce(type, id, expiresAt, now = new Date()) {
       const res = await run(
         'lk_insert_once',
         `INSERT INTO oidc_payloads (type, id, payload, expires_at) VALUES ($1, $2, '{}', $3)
          ON CONFLICT (type, id) DO UPDATE SET expires_at = excluded.expires_at WHERE oidc_payloads.expires_at < $4`,
-        [type, id, ts(expiresAt), ts(new Date())],
+        [type, id, ts(expiresAt), ts(now)],
       );
       return res.rowCount === 1;
     },

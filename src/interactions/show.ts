@@ -38,12 +38,16 @@ export function showInteraction(deps: InteractionDeps) {
     }
     if (it.prompt === 'consent' && it.accountId) {
       const user = await users.get(it.accountId);
+      // A device's approval lists everything it asks for, granted before or not.
+      const nothingNew = !it.missingScopes.length && !Object.keys(it.missingResourceScopes).length;
       return render(ctx, 'consent', {
         uid,
         csrf: csrf.token(ctx),
         clientName: it.clientName,
+        clientHost: it.clientHost,
+        device: it.deviceFlow,
         email: user.email,
-        scopes: describeScopes(it.missingScopes, it.missingResourceScopes),
+        scopes: it.deviceFlow && nothingNew ? describeScopes(it.requestedScopes) : describeScopes(it.missingScopes, it.missingResourceScopes),
       });
     }
     return render(ctx, 'error', { message: 'This sign-in step is not supported.', code: it.prompt }, 400);

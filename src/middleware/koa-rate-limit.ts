@@ -35,7 +35,7 @@ import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { Render } from './koa-render.ts';
 
-type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email';
+type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email' | 'device';
 type ProtocolLimit = 'token' | 'introspection';
 type PersonLimit = 'apiKeys';
 
@@ -47,6 +47,8 @@ export type PersonBudget =
 export interface RateLimiters {
   /** For pages: a refusal is a friendly HTML page. */
   page(name: PageLimit): (ctx: Context, next: Next) => Promise<void>;
+  /** The same per-address budget for a machine endpoint: a refusal is OAuth JSON. */
+  addressJson(name: PageLimit): (ctx: Context, next: Next) => Promise<void>;
   /** For protocol endpoints: a per-client quota and a failure budget; refusals are OAuth JSON. */
   protocol(name: ProtocolLimit): (ctx: Context, next: Next) => Promise<void>;
   /**
@@ -104,6 +106,8 @@ export function createRateLimiters(
     account: shared('ip:account', limits.account),
     authorize: local('ip:authorize', limits.authorize),
     email: shared('ip:email', limits.email),
+    // The user-code space is small next to what can be typed: every post counts, on every node.
+    device: shared('ip:device', limits.device),
   };
   const quotas: Record<ProtocolLimit, Limiter | undefined> = {
     token: local('quota:token', limits.token),
@@ -178,6 +182,16 @@ export function createRateLimiters(
         const retry = headers(ctx, entry.limit, refused);
         ctx.set('Retry-After', String(retry));
         render(ctx, 'error', { heading: 'Too many attempts', message: `Too many attempts from your network. Wait ${retry} seconds and try again.`, code: 'too_many_requests' }, 429);
+      };
+    },
+
+    addressJson(name) {
+      return async (ctx, next) => {
+        const entry = pages[name];
+        if (!entry) return next();
+        const refused = await consume(entry, ctx.ip || 'unknown', ctx);
+        if (!refused) return next();
+        refuseJson(ctx, entry.limit, refused, 'too many requests from this address');
       };
     },
 

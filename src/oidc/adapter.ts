@@ -10,6 +10,7 @@
 // concurrent requests presenting the same code or refresh token, exactly one
 // changes the row, and the other is refused with invalid_grant instead of
 // both being answered with tokens.
+import { createHmac } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
 import type { ClientService, ProviderClientRow } from '../services/machines/clients.ts';
@@ -19,6 +20,7 @@ import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE } from './resource-indicators.ts';
 import { RESOURCE_SERVERS } from './introspection-policy.ts';
 import { hashArtifactId } from '../services/secrets/artifact-ids.ts';
+import { createSecretBox } from '../services/secrets/secret-box.ts';
 import { API_KEY_CLIENT_ID, apiKeyClientMetadata } from './grants/token-exchange.ts';
 
 /**
@@ -73,6 +75,14 @@ export interface AdapterDeps {
   idKey: Buffer;
   /** Ids that are certainly not tokens the provider issued (API keys): never looked up as tokens. */
   notATokenId?: (id: string) => boolean;
+  /**
+   * Seconds after its first use during which a refresh token may be used
+   * again and is then consumed "again" rather than reported as reused
+   * (REFRESH_REUSE_GRACE; src/oidc/refresh-grace.ts). 0 or unset: never.
+   */
+  refreshReuseGrace?: number;
+  /** Milliseconds since the epoch (the runtime's clock, which tests move). */
+  now?: () => number;
 }
 
 const TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
@@ -81,10 +91,24 @@ export function storedId(idKey: Buffer, type: string, id: string): string {
   return SECRET_ID_MODELS.has(type) ? hashArtifactId(idKey, id) : id;
 }
 
+/**
+ * A device flow's user code is a credential a person types: stored as an
+ * HMAC (in its own domain, unrelated to stored ids) and kept out of the
+ * payload, so the database names no code that could be typed.
+ */
+export const storedUserCode = (idKey: Buffer, userCode: string) => hashArtifactId(idKey, `user-code\u0000${userCode}`);
+
 // Where a payload repeats its own id: `jti` everywhere; an Interaction's `uid`
 // (its id), its `returnTo` (…/auth/<id>) and `session.cookie` (the session
 // cookie's value, which the library records but never reads back).
 const ID_MARK = '\u0000';
+
+// A device code is found by its uid (the person's browser resuming) and its
+// user code, not only by itself: the library then saves it again under the id
+// it reads from the payload. That id is a bearer credential, so the payload
+// keeps it sealed (AES-256-GCM under a key derived from the id key), never plain.
+const SEALED_ID_MODELS = new Set(['DeviceCode']);
+const SEALED_ID_PURPOSE = 'artifact id';
 
 function withoutId(type: string, id: string, payload: AdapterPayload): AdapterPayload {
   const out: AdapterPayload = { ...payload, jti: payload.jti === id ? undefined : payload.jti };
@@ -106,7 +130,12 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
-export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId }: AdapterDeps) {
+export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId, refreshReuseGrace = 0, now = Date.now }: AdapterDeps) {
+  const graceMs = refreshReuseGrace * 1000;
+  const idBox = createSecretBox(createHmac('sha256', idKey).update('sealed-artifact-ids').digest());
+  /** When a refresh token consumed at or after this time may still be consumed again. */
+  const graceSince = (type: string) => (graceMs > 0 && type === 'RefreshToken' ? new Date(now() - graceMs) : undefined);
+
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
@@ -157,10 +186,12 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       // Copies of the id inside the payload are taken out, and put back on the way out.
       const stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
+      if (SEALED_ID_MODELS.has(this.type)) stored.sealedId = idBox.seal(id, `${this.type} ${SEALED_ID_PURPOSE}`);
+      const userCode = typeof payload.userCode === 'string' ? payload.userCode : undefined;
       const columns = {
-        payload: JSON.stringify(stored),
+        payload: JSON.stringify(userCode === undefined ? stored : { ...stored, userCode: undefined }),
         grantId: payload.grantId ?? null,
-        userCode: payload.userCode ?? null,
+        userCode: userCode === undefined ? null : storedUserCode(idKey, userCode),
         uid: typeof stored.uid === 'string' && stored.uid !== ID_MARK ? stored.uid : null,
         accountId: payload.accountId ?? null,
         clientId: payload.clientId ?? null,
@@ -173,7 +204,14 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
       if (!row) return undefined;
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
-      if (row.consumedAt) payload.consumed = epoch(row.consumedAt);
+      if (typeof payload.sealedId === 'string') {
+        id ??= idBox.open(payload.sealedId, `${this.type} ${SEALED_ID_PURPOSE}`);
+        delete payload.sealedId;
+      }
+      // A refresh token in its reuse grace reads as unused: the library then
+      // consumes it (again, see consume) instead of revoking its grant.
+      const since = graceSince(this.type);
+      if (row.consumedAt && !(since && row.consumedAt >= since)) payload.consumed = epoch(row.consumedAt);
       return id !== undefined && this.secretIds ? withId(this.type, id, payload) : payload;
     }
 
@@ -188,11 +226,13 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return this.toPayload(await artifacts.findByColumn(this.type, 'userCode', userCode));
+      const payload = this.toPayload(await artifacts.findByColumn(this.type, 'userCode', storedUserCode(idKey, userCode)));
+      if (payload) payload.userCode = userCode;
+      return payload;
     }
 
     async consume(id: string): Promise<void> {
-      if (!(await artifacts.consume(this.type, this.key(id), new Date()))) throw new AlreadyConsumed(this.type);
+      if (!(await artifacts.consume(this.type, this.key(id), new Date(now()), graceSince(this.type)))) throw new AlreadyConsumed(this.type);
     }
 
     async destroy(id: string): Promise<void> {

@@ -10,6 +10,7 @@ import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE, buildDefaultResource, b
 import { ACCOUNT_CLIENT_ID } from './account-session.ts';
 import { RESOURCE_SERVERS, audiencesOf, introspectionAllowedPolicy } from './introspection-policy.ts';
 import type { RolesOf } from './person-roles.ts';
+import { deviceFlowFeature } from './device-flow.ts';
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -24,6 +25,8 @@ export interface ConfigurationDeps {
   extraTokenClaims: NonNullable<Configuration['extraTokenClaims']>;
   /** A person's roles, read once per request (src/oidc/person-roles.ts). */
   rolesOf: RolesOf;
+  /** What each scope means, in a person's words (the consent page's descriptions). */
+  describeScopes(scopes: string[], resources?: Record<string, string[]>): string[];
 }
 
 const friendlyErrors: Record<string, string> = {
@@ -34,8 +37,10 @@ const friendlyErrors: Record<string, string> = {
   access_denied: 'Access was denied.',
 };
 
+const DEVICE_ROUTES = new Set(['code_verification', 'device_resume']);
+
 /**
- * The library's prompts, plus two login checks:
+ * The library's prompts, plus two login checks and a consent check:
  * - a session whose person no longer has an account (disabled or deleted,
  *   perhaps on another node a moment ago) must sign in again; the library
  *   would otherwise go on to consent with no grant loaded and fail;
@@ -55,6 +60,12 @@ function buildPolicy(registrationOpen: boolean) {
   policy.get('login')!.checks.add(
     new Check('account_gone', 'the signed-in account is disabled or deleted', (ctx) =>
       ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+  );
+  // A device asking for access is always approved by hand, remembered consent
+  // or not: a code someone else sent the person is the device flow's phishing.
+  policy.get('consent')!.checks.add(
+    new Check('device_approval', 'a device asks for access', (ctx) =>
+      DEVICE_ROUTES.has(String(ctx.oidc.route)) && !ctx.oidc.result?.consent ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
   );
   policy.get('login')!.checks.add(
     new Check('mfa_required', 'a second factor is required', (ctx) => {
@@ -162,6 +173,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       // holds only a form's state: it is kept as briefly as a sign-in page.
       Session: (_ctx, session) => (session.accountId ? config.ttl.session : config.ttl.loginInteraction),
       Grant: config.ttl.refreshToken,
+      DeviceCode: config.deviceFlow.codeTtl,
     },
 
     interactions: {
@@ -172,6 +184,12 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       prompt_values_supported: ['none', 'login', 'consent', ...(config.registration === 'open' ? ['create'] : [])],
     },
     extraTokenClaims: deps.extraTokenClaims,
+    // oidc-provider's requests to apps (logout tokens) carry an SSRF guard
+    // that refuses loopback and private addresses; ALLOW_PRIVATE_NETWORK_FETCH
+    // lifts it for apps on the operator's own network.
+    ...(config.allowPrivateNetworkFetch
+      ? { fetch: (url: string | URL | Request, options?: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) }
+      : {}),
 
     features: {
       devInteractions: { enabled: false },
@@ -196,6 +214,10 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
         },
       },
       userinfo: { enabled: true },
+      // Logout tokens to apps that registered a back-channel logout URI; sent
+      // off the request path and retried (src/oidc/backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
+      deviceFlow: deviceFlowFeature({ render, codeTtl: config.deviceFlow.codeTtl, describeScopes: deps.describeScopes }),
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx: KoaContextWithOIDC, form: string) {

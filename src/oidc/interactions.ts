@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from 'oidc-provider';
 import { InteractionGone } from '../errors.ts';
 import { requiresSecondFactor } from './acr.ts';
+import { metadataDocumentHost } from './client-metadata-documents.ts';
 
 export interface PendingInteraction {
   uid: string;
@@ -12,6 +13,16 @@ export interface PendingInteraction {
   reasons: string[];
   clientId: string;
   clientName: string;
+  /**
+   * The host a person should see beside the app's name: a metadata-document
+   * client's id names it (https://host/…); otherwise the host the app's
+   * redirect URI sends the answer to. Undefined for a device.
+   */
+  clientHost?: string;
+  /** A device (RFC 8628) asks: always approved by hand, and the approval lists everything it asks for. */
+  deviceFlow: boolean;
+  /** Every scope the request asks for (what a device's approval lists). */
+  requestedScopes: string[];
   /** Set when a person is already signed in (consent, or a forced re-login). */
   accountId?: string;
   /** Scopes the person has not yet granted this client. */
@@ -26,6 +37,15 @@ export interface PendingInteraction {
 export interface HttpPair {
   req: IncomingMessage;
   res: ServerResponse;
+}
+
+function hostOf(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  try {
+    return new URL(uri).host || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createInteractionApi(getProvider: () => Provider) {
@@ -48,12 +68,16 @@ export function createInteractionApi(getProvider: () => Provider) {
         missingOIDCScope?: string[];
         missingResourceScopes?: Record<string, string[]>;
       };
+      const redirectUri = typeof it.params.redirect_uri === 'string' ? it.params.redirect_uri : undefined;
       return {
         uid: it.uid,
         prompt: it.prompt.name,
         reasons: it.prompt.reasons,
         clientId: client.clientId,
         clientName: client.clientName ?? client.clientId,
+        clientHost: metadataDocumentHost(client.clientId) ?? hostOf(redirectUri),
+        deviceFlow: typeof (it as { deviceCode?: unknown }).deviceCode === 'string',
+        requestedScopes: typeof it.params.scope === 'string' ? it.params.scope.split(' ').filter(Boolean) : [],
         accountId: it.session?.accountId,
         missingScopes: details.missingOIDCScope ?? [],
         missingResourceScopes: details.missingResourceScopes ?? {},

@@ -1,4 +1,5 @@
 // Builds the oidc-provider instance from our configuration and storage.
+import { createHmac } from 'node:crypto';
 import Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
@@ -17,6 +18,9 @@ import type { UserService } from '../services/people/users.ts';
 import { createAdapterClass } from './adapter.ts';
 import { useHashedClientSecrets } from './client-secrets.ts';
 import { useAtomicReplayDetection } from './replay-detection.ts';
+import { useDeterministicSuccessors } from './refresh-grace.ts';
+import { useDevicePolling } from './device-flow.ts';
+import type { BackchannelSender } from './backchannel-logout.ts';
 import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
@@ -40,6 +44,12 @@ export interface ProviderDeps {
   artifactIdKey: Buffer;
   metrics: Metrics;
   tokenUsage: TokenUsage;
+  /** Milliseconds since the epoch: the runtime's clock, which tests move. */
+  now: () => number;
+  /** What each scope means, in a person's words (the consent page's descriptions). */
+  describeScopes(scopes: string[], resources?: Record<string, string[]>): string[];
+  /** Sends logout tokens off the request path (one per server, shared by rebuilt providers). */
+  backchannel: BackchannelSender;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -52,6 +62,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       issuer: deps.config.issuer,
       idKey: deps.artifactIdKey,
       notATokenId: keyShaped(deps.config.apiKeys),
+      refreshReuseGrace: deps.config.refreshReuseGrace,
+      now: deps.now,
     }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
@@ -60,11 +72,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     resources: deps.resources,
     extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users, rolesOf),
     rolesOf,
+    describeScopes: deps.describeScopes,
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
   useHashedClientSecrets(provider, deps.clients);
   useAtomicReplayDetection(provider, deps.artifacts);
+  useDevicePolling(provider, { artifacts: deps.artifacts, idKey: deps.artifactIdKey, intervalSeconds: deps.config.deviceFlow.pollInterval, now: deps.now });
+  useDeterministicSuccessors(provider, createHmac('sha256', deps.artifactIdKey).update('refresh-token-successors').digest());
+  deps.backchannel.install(provider);
   exposeErrorDetails(provider);
   recordTokenUsage(provider, deps.tokenUsage);
   provider.registerGrantType(

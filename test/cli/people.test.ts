@@ -151,6 +151,19 @@ describe('admin CLI: roles, resource claims, default resources', () => {
     assert.match(errorLines(bad.stderr)[0]!, /unknown claim "password"/);
   });
 
+  it('resource create --protected-resource-metadata prints the RFC 9728 document the API serves, naming this issuer', async () => {
+    const res = await admin('resource', 'create', '--identifier', 'https://mcp.example.test/mcp', '--scope', 'tools.read tools.call', '--protected-resource-metadata');
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout), {
+      resource: 'https://mcp.example.test/mcp',
+      authorization_servers: [server.issuer],
+      scopes_supported: ['tools.read', 'tools.call'],
+      bearer_methods_supported: ['header'],
+    });
+    // The authorization server it names answers RFC 8414 metadata.
+    assert.equal((await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).status, 200);
+  });
+
   it('client create --default-resource needs a registered resource the client has API scopes at', async () => {
     await admin('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'cmdb.read reports.read', '--json');
     const base = ['client', 'create', '--name', 'Reports', '--redirect-uri', 'https://reports.example.test/cb'];

@@ -24,10 +24,13 @@ export interface Apache {
   stop(): Promise<void>;
 }
 
-/** Starts Apache serving `ok.txt` under each of `locations` (path → directives inside its <Location>). */
-export async function startApache(locations: Record<string, string>): Promise<Apache> {
+/**
+ * Starts Apache serving `ok.txt` under each of `locations` (path → directives inside its <Location>).
+ * `head`: server-wide directives (another module and its settings, e.g. mod_auth_openidc); `port`: one chosen beforehand.
+ */
+export async function startApache(locations: Record<string, string>, opts: { port?: number; head?: string[] } = {}): Promise<Apache> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-apache-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const htdocs = join(dir, 'htdocs');
   for (const path of Object.keys(locations)) {
     mkdirSync(join(htdocs, path), { recursive: true });
@@ -45,6 +48,7 @@ export async function startApache(locations: Record<string, string>): Promise<Ap
     ...(process.getuid?.() === 0 ? ['User www-data', 'Group www-data'] : []),
     ...['mpm_event', 'authz_core', 'authz_user', 'authn_core', 'headers'].map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
     `LoadModule oauth2_module ${MODULES}/mod_oauth2.so`,
+    ...(opts.head ?? []),
     `DocumentRoot ${htdocs}`,
     `<Directory ${htdocs}>`,
     '  Require all granted',

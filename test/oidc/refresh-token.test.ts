@@ -2,13 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser } from '../helpers/browser.ts';
 import { codeFlow, createUser, oidc, postToken, registerClient, serverWithClientAndPerson, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
-import type { TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-describe('refresh tokens: rotation, reuse detection, atomic consumption', () => {
+describe('refresh tokens: rotation, reuse detection, atomic consumption (REFRESH_REUSE_GRACE=0)', () => {
   let server: TestServer;
   let client: TestClient;
   let person: TestPerson;
-  before(async () => ({ server, client, person } = await serverWithClientAndPerson()));
+  // Without the grace window (test/oidc/refresh-reuse-grace.test.ts has it): every reuse is a theft.
+  before(async () => {
+    server = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
+    client = await registerClient(server);
+    person = await createUser(server);
+  });
   after(() => server.stop());
 
   const offline = () => codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });

@@ -23,6 +23,9 @@ function registration(body: z.output<typeof UpdateClient>): Partial<Omit<CreateC
     resourceServers: body.resource_servers,
     requireMfa: body.require_mfa,
     defaultResource: body.default_resource,
+    deviceFlow: body.device_flow,
+    backchannelLogoutUri: body.backchannel_logout_uri,
+    backchannelLogoutSessionRequired: body.backchannel_logout_session_required,
   };
 }
 

@@ -69,6 +69,8 @@ export const Client = z.object({
   resource_servers: z.array(z.string()).optional(),
   latchkey_require_mfa: z.boolean().optional(),
   default_resource: z.string().optional(),
+  backchannel_logout_uri: z.string().optional(),
+  backchannel_logout_session_required: z.boolean().optional(),
   client_secrets: z.array(ClientSecretInfo),
   created_at: timestamp,
   updated_at: timestamp,
@@ -104,6 +106,9 @@ const clientRegistration = z.strictObject({
   resource_servers: z.array(uri).max(50).optional().describe('registered resources whose tokens it may introspect'),
   require_mfa: z.boolean().optional().describe('every sign-in to it needs a second factor'),
   default_resource: uri.optional().describe('the registered API a person\'s authorization asking for API scopes is for when it names no resource'),
+  device_flow: z.boolean().optional().describe('also allow the device authorization grant (RFC 8628); with no redirect URIs, a device-only client'),
+  backchannel_logout_uri: z.union([uri, z.literal('')]).optional().describe('OpenID Connect Back-Channel Logout: where logout tokens are posted when a session it was signed in through ends; empty removes it'),
+  backchannel_logout_session_required: z.boolean().optional().describe('logout tokens carry the session\'s sid'),
 });
 
 export const UpdateClient = clientRegistration.meta({ id: 'UpdateClient' });

@@ -38,6 +38,7 @@ export type AuditType =
   | 'api_key_revoked'
   | 'api_key_new_address'
   | 'password_rehashed'
+  | 'backchannel_logout_failed'
   | TokenAuditType
   | AdminAction;
 

@@ -7,7 +7,7 @@ import { constantTimeEqual } from '../secrets/constant-time.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
-import { isLoopbackHost } from '../../config/env.ts';
+import { DEVICE_CODE_GRANT, isLoopbackHost } from '../../config/env.ts';
 import { checkScope } from '../apis/scope-names.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
@@ -42,6 +42,10 @@ export interface ClientMetadata {
   latchkey_require_mfa?: boolean;
   /** The API a person's authorization is for when it asks for API scopes but names no `resource`. */
   default_resource?: string;
+  /** Where logout tokens are posted when a session the client was signed in through ends (OpenID Connect Back-Channel Logout). */
+  backchannel_logout_uri?: string;
+  /** Logout tokens carry the session's `sid`. */
+  backchannel_logout_session_required?: boolean;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -76,6 +80,12 @@ export interface CreateClientInput {
   requireMfa?: boolean;
   /** A registered resource the client has API scopes at (see ClientMetadata.default_resource). */
   defaultResource?: string;
+  /** Also allow the device authorization grant (RFC 8628): CLIs, TVs, anything without a browser. */
+  deviceFlow?: boolean;
+  /** OpenID Connect Back-Channel Logout: the URI logout tokens are posted to; '' removes it. */
+  backchannelLogoutUri?: string;
+  /** Logout tokens for this client carry the session's `sid`. */
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 /**
@@ -104,6 +114,14 @@ export function checkRedirectUri(uri: string, label = 'redirect URI', allowInsec
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecure) {
     throw invalidInput(`${label} "${uri}" uses http: only loopback addresses (localhost, 127.0.0.1, [::1]) may; use https`);
   }
+  return uri;
+}
+
+/** A back-channel logout URI: an http(s) URL Latchkey posts to (OpenID Connect Back-Channel Logout §2.2), no fragment. */
+export function checkBackchannelLogoutUri(uri: string, allowInsecure = false): string {
+  const label = 'back-channel logout URI';
+  checkRedirectUri(uri, label, allowInsecure);
+  if (!/^https?:$/.test(new URL(uri).protocol)) throw invalidInput(`${label} "${uri}" must use https (or http on a loopback address)`);
   return uri;
 }
 
@@ -192,11 +210,15 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       }
       defaultResource = rs.identifier;
     }
-    // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
+    // A machine-only client (client credentials, or a resource server that
+    // introspects) and a device-only one need no redirect URI.
     const interactive = input.redirectUris.length > 0;
-    if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
+    if (!interactive && !input.clientCredentials && !resourceServers.length && !input.deviceFlow) {
+      throw invalidInput('at least one --redirect-uri is required (or --device-flow, --client-credentials, --resource-server)');
+    }
     const grantTypes = [
       ...(interactive ? ['authorization_code', 'refresh_token'] : []),
+      ...(input.deviceFlow ? [DEVICE_CODE_GRANT, ...(interactive ? [] : ['refresh_token'])] : []),
       ...(input.clientCredentials ? ['client_credentials'] : []),
     ];
     return {
@@ -211,6 +233,8 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
       ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
       ...(defaultResource ? { default_resource: defaultResource } : {}),
+      ...(input.backchannelLogoutUri ? { backchannel_logout_uri: checkBackchannelLogoutUri(input.backchannelLogoutUri, opts.allowInsecureRedirectUris) } : {}),
+      ...(input.backchannelLogoutUri && input.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
     };
   }
 
@@ -230,6 +254,9 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       resourceServers: m.resource_servers,
       requireMfa: m.latchkey_require_mfa,
       defaultResource: m.default_resource,
+      deviceFlow: m.grant_types.includes(DEVICE_CODE_GRANT),
+      backchannelLogoutUri: m.backchannel_logout_uri,
+      backchannelLogoutSessionRequired: m.backchannel_logout_session_required,
     };
   }
 

@@ -11,6 +11,7 @@ import { notFound } from '../../errors.ts';
 import { ACCOUNT_CLIENT_ID } from '../machines/built-in-clients.ts';
 import { revokePersonKeys } from '../api-keys/api-keys.ts';
 import type { Clock } from '../../clock.ts';
+import type { SessionEndings } from './session-endings.ts';
 
 export { ACCOUNT_CLIENT_ID };
 
@@ -34,7 +35,7 @@ export interface AuthorizedApp {
 
 const live = (row: { expiresAt: Date | null }, now: Date) => !row.expiresAt || row.expiresAt > now;
 
-export function createUserSessionService(db: Db, clock: Clock) {
+export function createUserSessionService(db: Db, clock: Clock, endings?: SessionEndings) {
   return {
     async listSessions(userId: string): Promise<UserSession[]> {
       const now = new Date(clock.now());
@@ -54,13 +55,17 @@ export function createUserSessionService(db: Db, clock: Clock) {
 
     /** Ends one session (the person is signed out on that device). */
     async endSession(userId: string, sessionId: string): Promise<void> {
+      const signIns = (await endings?.signInsOf(userId, sessionId)) ?? [];
       const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', id: sessionId, accountId: userId } });
       if (count === 0) throw notFound(`session ${sessionId} of user ${userId}`);
+      endings?.ended(signIns);
     },
 
     /** Ends every single sign-on session of the person, on every device. */
     async endAllSessions(userId: string): Promise<number> {
+      const signIns = (await endings?.signInsOf(userId)) ?? [];
       const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } });
+      endings?.ended(signIns);
       return count;
     },
 
@@ -71,10 +76,12 @@ export function createUserSessionService(db: Db, clock: Clock) {
      * must not be left with a key made through it.
      */
     async signOutEverywhere(userId: string): Promise<{ sessions: number; apiKeys: number }> {
+      const signIns = (await endings?.signInsOf(userId)) ?? [];
       const [sessions, keys] = await db.$transaction([
         db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } }),
         revokePersonKeys(db, userId, new Date(clock.now())),
       ]);
+      endings?.ended(signIns);
       return { sessions: sessions.count, apiKeys: keys.count };
     },
 

@@ -1,4 +1,5 @@
 // People who sign in: creation, lookup, password checks. No Koa, no provider.
+import type { SessionEndings } from './session-endings.ts';
 import { randomUUID } from 'node:crypto';
 import type { AccountStore, StoredAccount } from '../../db/account-store.ts';
 import type { Db } from '../../db/database.ts';
@@ -70,7 +71,8 @@ export interface UserChanges {
   disabled?: boolean;
 }
 
-export function createUserService(db: Db, accounts: AccountStore, clock: Clock, opts: { bcryptCost: number }) {
+export function createUserService(db: Db, accounts: AccountStore, clock: Clock, opts: { bcryptCost: number; sessionEndings?: SessionEndings }) {
+  const endings = opts.sessionEndings;
   const uniqueEmail = async <T>(email: string, write: () => Promise<T>): Promise<T> => {
     try {
       return await write();
@@ -191,12 +193,14 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
      * disabling). Returns how many keys were revoked.
      */
     async resetPassword(id: string, passwordHash: string): Promise<{ apiKeysRevoked: number }> {
+      const signIns = (await endings?.signInsOf(id)) ?? [];
       const [{ count }, , keys] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { passwordHash, emailVerified: true } }),
         db.oidcPayload.deleteMany({ where: { accountId: id } }),
         revokePersonKeys(db, id, new Date(clock.now())),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
+      endings?.ended(signIns);
       return { apiKeysRevoked: keys.count };
     },
 
@@ -247,12 +251,14 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
      * live out their lifetime.
      */
     async setDisabled(id: string, disabled: boolean): Promise<void> {
+      const signIns = (disabled && (await endings?.signInsOf(id))) || [];
       const [{ count }] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { disabled } }),
         db.apiKey.updateMany({ where: { userId: id }, data: { ownerDisabled: disabled } }),
         ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id, new Date(clock.now()))] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
+      endings?.ended(signIns);
     },
   };
   return service;
