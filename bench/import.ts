@@ -25,19 +25,32 @@ const { values } = parseArgs({ options: { db: { type: 'string', default: 'sqlite
 const total = Number(values.people);
 
 function hashes(): string[] {
-  const out = execFileSync('/usr/bin/python3', ['-c', `
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `
 import json
 from passlib.hash import bcrypt, django_pbkdf2_sha256, scrypt, pbkdf2_sha512
 import argon2
 pw = 'bench passphrase'
-print(json.dumps([bcrypt.using(ident='2y', rounds=10).hash(pw), argon2.PasswordHasher().hash(pw), django_pbkdf2_sha256.hash(pw), scrypt.hash(pw), pbkdf2_sha512.hash(pw)]))`], { encoding: 'utf8' });
+print(json.dumps([bcrypt.using(ident='2y', rounds=10).hash(pw), argon2.PasswordHasher().hash(pw), django_pbkdf2_sha256.hash(pw), scrypt.hash(pw), pbkdf2_sha512.hash(pw)]))`,
+    ],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out) as string[];
 }
 
 async function writePeople(file: string, count: number, pool: string[]): Promise<void> {
   const out = createWriteStream(file);
   for (let i = 0; i < count; i++) {
-    const person: Record<string, unknown> = { email: `person${i}@bench.example`, id: `legacy|${i}`, name: `Person ${i}`, email_verified: i % 3 !== 0, created_at: '2021-03-04T05:06:07Z' };
+    const person: Record<string, unknown> = {
+      email: `person${i}@bench.example`,
+      id: `legacy|${i}`,
+      name: `Person ${i}`,
+      email_verified: i % 3 !== 0,
+      created_at: '2021-03-04T05:06:07Z',
+    };
     if (i % 10 !== 9) person.password_hash = pool[i % pool.length];
     if (i % 20 === 0) person.totp = { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' };
     if (i % 50 === 0) person.roles = ['staff'];
@@ -46,13 +59,22 @@ async function writePeople(file: string, count: number, pool: string[]): Promise
   await new Promise<void>((r) => out.end(r));
 }
 
-interface Run { label: string; wallS: number; cpuS: number; peakRssMb: number; report: Record<string, unknown> }
+interface Run {
+  label: string;
+  wallS: number;
+  cpuS: number;
+  peakRssMb: number;
+  report: Record<string, unknown>;
+}
 
 /** Runs the CLI (node itself, no npm in between, so the pid is the importer's) and samples it from /proc. */
 function runCli(label: string, env: Record<string, string>, args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'index.ts'), ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'index.ts'), ...args], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    });
     let stdout = '';
     let stderr = '';
     let peak = 0;
@@ -75,7 +97,13 @@ function runCli(label: string, env: Record<string, string>, args: string[]): Pro
     child.on('close', () => {
       clearInterval(timer);
       try {
-        resolve({ label, wallS: (performance.now() - started) / 1000, cpuS: cpu / 1000, peakRssMb: peak, report: JSON.parse(stdout) as Record<string, unknown> });
+        resolve({
+          label,
+          wallS: (performance.now() - started) / 1000,
+          cpuS: cpu / 1000,
+          peakRssMb: peak,
+          report: JSON.parse(stdout) as Record<string, unknown>,
+        });
       } catch {
         reject(new Error(`${label}: ${stderr || stdout}`));
       }
@@ -91,7 +119,11 @@ async function database(dir: string, name: string): Promise<{ url: string; drop(
   const run = async (sql: string) => {
     const c = new pg.Client({ connectionString: admin });
     await c.connect();
-    try { await c.query(sql); } finally { await c.end(); }
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
   };
   await run(`CREATE DATABASE ${db}`);
   const url = new URL(admin);
@@ -106,16 +138,35 @@ await writePeople(join(dir, 'small.jsonl'), small, pool);
 await writePeople(join(dir, 'people.jsonl'), total, pool);
 const runs: Run[] = [];
 const counts: Record<string, number> = {};
-for (const [name, file, people] of [['small', 'small.jsonl', small], ['full', 'people.jsonl', total]] as const) {
+for (const [name, file, people] of [
+  ['small', 'small.jsonl', small],
+  ['full', 'people.jsonl', total],
+] as const) {
   const db = await database(dir, name);
   const env = {
-    NODE_ENV: 'test', DATABASE_URL: db.url, DATA_DIR: join(dir, name), LATCHKEY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), ISSUER: 'https://id.bench.example', TRUST_PROXY: 'true', LOG_LEVEL: 'warn',
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    DATA_DIR: join(dir, name),
+    LATCHKEY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ISSUER: 'https://id.bench.example',
+    TRUST_PROXY: 'true',
+    LOG_LEVEL: 'warn',
   };
   mkdirSync(env.DATA_DIR, { recursive: true });
   try {
     runs.push(await runCli(`${people.toLocaleString('en')} people, fresh database`, env, ['user', 'import', '--file', join(dir, file), '--json']));
     if (name === 'full') {
-      runs.push(await runCli(`the same ${people.toLocaleString('en')} again, --on-conflict skip`, env, ['user', 'import', '--file', join(dir, file), '--on-conflict', 'skip', '--json']));
+      runs.push(
+        await runCli(`the same ${people.toLocaleString('en')} again, --on-conflict skip`, env, [
+          'user',
+          'import',
+          '--file',
+          join(dir, file),
+          '--on-conflict',
+          'skip',
+          '--json',
+        ]),
+      );
       counts.people = people;
     }
   } finally {
@@ -123,7 +174,10 @@ for (const [name, file, people] of [['small', 'small.jsonl', small], ['full', 'p
   }
 }
 
-const rows = runs.map((r) => `| ${r.label} | ${r.wallS.toFixed(1)} | ${r.cpuS.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.report.created} / ${r.report.updated} / ${r.report.skipped} / ${r.report.failed} |`);
+const rows = runs.map(
+  (r) =>
+    `| ${r.label} | ${r.wallS.toFixed(1)} | ${r.cpuS.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.report.created} / ${r.report.updated} / ${r.report.skipped} / ${r.report.failed} |`,
+);
 const md = [
   `## import (${values.db}), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}`,
   '',

@@ -19,12 +19,14 @@ function* files(dir) {
 let over = 0;
 for (const root of ROOTS) {
   for (const file of files(root)) {
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if ([...line].length > LIMIT) {
-        over += 1;
-        console.error(`${file}:${i + 1}: ${[...line].length} characters (at most ${LIMIT}); split the string or the comment`);
-      }
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if ([...line].length > LIMIT) {
+          over += 1;
+          console.error(`${file}:${i + 1}: ${[...line].length} characters (at most ${LIMIT}); split the string or the comment`);
+        }
+      });
   }
 }
 if (over) {

@@ -64,7 +64,7 @@ export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps
     app.use(async (ctx, next) => {
       if (!isLoopbackHost(ctx.hostname)) {
         ctx.status = 400;
-        ctx.body = { error: 'invalid_request', error_description: 'address the operators\' listener by a loopback name' };
+        ctx.body = { error: 'invalid_request', error_description: "address the operators' listener by a loopback name" };
         return;
       }
       await next();
@@ -114,7 +114,10 @@ export function buildApp(deps: AppDeps): Koa {
 function siteRoutes({ runtime, live, log, metrics }: AppDeps): Router {
   const { config } = runtime;
   const site = new Router();
-  for (const [file, type] of [['style.css', 'text/css'], ['passkey.js', 'text/javascript']] as const) {
+  for (const [file, type] of [
+    ['style.css', 'text/css'],
+    ['passkey.js', 'text/javascript'],
+  ] as const) {
     const body = readFileSync(join(projectRoot, 'views', 'assets', file));
     site.get(`/assets/${file}`, (ctx) => {
       ctx.type = type;
@@ -151,16 +154,18 @@ function useJsonApis(app: Koa, { runtime, live, log }: AppDeps, limits: RateLimi
     failureBudget: limits.failures,
   });
   app.use(api.middleware);
-  app.use(createAdminApi({
-    issuer: config.issuer,
-    clockSkew: config.clockSkew,
-    log,
-    keys: () => live.publicJwks,
-    admin: runtime.admin,
-    serviceAccounts: runtime.serviceAccounts,
-    proofUsedOnce,
-    failureBudget: limits.failures,
-  }).middleware);
+  app.use(
+    createAdminApi({
+      issuer: config.issuer,
+      clockSkew: config.clockSkew,
+      log,
+      keys: () => live.publicJwks,
+      admin: runtime.admin,
+      serviceAccounts: runtime.serviceAccounts,
+      proofUsedOnce,
+      failureBudget: limits.failures,
+    }).middleware,
+  );
 }
 
 /** The sign-in pages, the pages opened from mailed links, the account page and the landing page. */
@@ -236,13 +241,15 @@ function useProtocol(app: Koa, { runtime, live }: AppDeps, limits: RateLimiters)
   app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
   app.use(protocol.routes());
   app.use(tokenPreparser('/token', preparserFailures(runtime.tokenUsage)));
-  app.use(introspectionExtensions('/token/introspection', {
-    issuer: config.issuer,
-    apiKeys: runtime.apiKeys,
-    serviceAccounts: runtime.serviceAccounts,
-    resources: runtime.resources,
-    format: config.apiKeys,
-    clockSkew: config.clockSkew,
-  }));
+  app.use(
+    introspectionExtensions('/token/introspection', {
+      issuer: config.issuer,
+      apiKeys: runtime.apiKeys,
+      serviceAccounts: runtime.serviceAccounts,
+      resources: runtime.resources,
+      format: config.apiKeys,
+      clockSkew: config.clockSkew,
+    }),
+  );
   app.use((ctx, next) => live.middleware(ctx, next));
 }

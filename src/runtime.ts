@@ -175,7 +175,14 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     userImporter: createUserImporter({ db, dbKind: databaseKind(config.databaseUrl), secondFactor, changes, now: () => clock.now() }),
     clientImporter: createClientImporter({ clients, audit, describe: clientView }),
     apiKeyImporter: createApiKeyImporter({ apiKeys }),
-    configFile: createConfigService({ db, clients, resources, serviceAccounts, audit, builtInResources: [adminApiResource(config.issuer), config.apiResource] }),
+    configFile: createConfigService({
+      db,
+      clients,
+      resources,
+      serviceAccounts,
+      audit,
+      builtInResources: [adminApiResource(config.issuer), config.apiResource],
+    }),
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
     clock,
     transaction: async (fn) => {

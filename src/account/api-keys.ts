@@ -20,7 +20,8 @@ export function createApiKey(deps: AccountDeps, budget: (personId: string) => Pr
     const body = ctx.request.body as Record<string, string>;
     const spent = await budget(accountId);
     if (!spent.ok) {
-      ctx.state.error = `The key was not created: you made ${spent.limit.points} keys in ${describeDuration(spent.limit.seconds)}, ` +
+      ctx.state.error =
+        `The key was not created: you made ${spent.limit.points} keys in ${describeDuration(spent.limit.seconds)}, ` +
         `the most allowed. Try again in ${describeDuration(Math.ceil(spent.retryAfter / 60) * 60)}.`;
       ctx.status = 429;
       ctx.set('Retry-After', String(spent.retryAfter));

@@ -16,7 +16,13 @@ export function startPasskeyRegistration(deps: AccountDeps) {
   return afterReauthentication(deps, 'no passkey was added.', async (ctx, accountId) => {
     const { options, token } = await deps.passkeys.registrationOptions(accountId);
     const count = await deps.passkeys.count(accountId);
-    deps.render(ctx, 'passkey-add', { csrf: deps.csrf.token(ctx), token, options: JSON.stringify(options), suggestedName: `Passkey ${count + 1}`, passkey: true });
+    deps.render(ctx, 'passkey-add', {
+      csrf: deps.csrf.token(ctx),
+      token,
+      options: JSON.stringify(options),
+      suggestedName: `Passkey ${count + 1}`,
+      passkey: true,
+    });
   });
 }
 

@@ -24,9 +24,10 @@ export function afterReauthentication(deps: AccountDeps, refused: string, action
     const accountId = accountOf(ctx);
     const proof = await deps.signIn.reauthenticate(accountId, { password: field(ctx, 'password'), code: field(ctx, 'code') }, meta(ctx));
     if (proof.kind !== 'ok') {
-      ctx.state.error = proof.kind === 'locked'
-        ? lockedMessage(proof.until)
-        : `${proof.reason === 'code' ? 'That code is not correct, or was already used' : 'Your password is not correct'}; ${refused}`;
+      ctx.state.error =
+        proof.kind === 'locked'
+          ? lockedMessage(proof.until)
+          : `${proof.reason === 'code' ? 'That code is not correct, or was already used' : 'Your password is not correct'}; ${refused}`;
       ctx.status = proof.kind === 'locked' ? 429 : 400;
       return show(ctx);
     }

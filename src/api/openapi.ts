@@ -31,12 +31,14 @@ const problemSchema = z
     instance: z.string().describe('the request path'),
     request_id: z.string().optional().describe('the X-Request-ID of the request; quote it when asking for help'),
     errors: z
-      .array(z.object({
-        in: z.enum(['body', 'query', 'path', 'header']),
-        pointer: z.string().describe('JSON Pointer (RFC 6901) to the field, as a URI fragment'),
-        field: z.string().describe('the same path, dotted'),
-        detail: z.string(),
-      }))
+      .array(
+        z.object({
+          in: z.enum(['body', 'query', 'path', 'header']),
+          pointer: z.string().describe('JSON Pointer (RFC 6901) to the field, as a URI fragment'),
+          field: z.string().describe('the same path, dotted'),
+          detail: z.string(),
+        }),
+      )
       .optional()
       .describe('every bad field, for 400 validation problems'),
   })
@@ -138,16 +140,21 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       parameters: [...parameters('path', route.params), ...parameters('query', route.query)],
       ...(bodyId && route.stream
         ? {
-          // JSON Lines: each line is one value of the schema (OpenAPI 3.1 has no item schema for sequences).
-          requestBody: {
-            required: true,
-            description: `One JSON object per line, each a ${bodyId}; read as it arrives.`,
-            content: Object.fromEntries(route.stream.mediaTypes.map((t) => [t, { schema: { $ref: REF(bodyId) }, example: route.stream!.example }])),
-          },
-        }
+            // JSON Lines: each line is one value of the schema (OpenAPI 3.1 has no item schema for sequences).
+            requestBody: {
+              required: true,
+              description: `One JSON object per line, each a ${bodyId}; read as it arrives.`,
+              content: Object.fromEntries(route.stream.mediaTypes.map((t) => [t, { schema: { $ref: REF(bodyId) }, example: route.stream!.example }])),
+            },
+          }
         : bodyId
-        ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: REF(bodyId) }, ...(route.bodyExample !== undefined ? { example: route.bodyExample } : {}) } } } }
-        : {}),
+          ? {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: { $ref: REF(bodyId) }, ...(route.bodyExample !== undefined ? { example: route.bodyExample } : {}) } },
+              },
+            }
+          : {}),
       responses,
       security: route.scope === null ? [] : [{ [SECURITY]: [route.scope] }],
     };
@@ -172,7 +179,8 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       securitySchemes: {
         [SECURITY]: {
           type: 'oauth2',
-          description: `Access tokens for resource ${info.resource} (request them with resource=${info.resource}), sent as Authorization: ` +
+          description:
+            `Access tokens for resource ${info.resource} (request them with resource=${info.resource}), sent as Authorization: ` +
             `Bearer <token>; a DPoP-bound token as Authorization: DPoP <token> with a DPoP proof (RFC 9449) for each request.`,
           flows: {
             authorizationCode: { authorizationUrl: `${info.issuer}/auth`, tokenUrl: `${info.issuer}/token`, scopes },

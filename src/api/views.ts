@@ -84,9 +84,11 @@ export const signingKeyView = (k: KeyStatus, now = Date.now()) => ({
   activates_at: iso(k.activatesAt),
   retires_at: iso(k.retiresAt),
   next_change:
-    k.state === 'next' && k.activatesAt ? `signs in ${Math.max(0, Math.ceil((k.activatesAt.getTime() - now) / 1000))} s`
-    : k.state === 'retiring' && k.retiresAt ? `unpublished in ${Math.max(0, Math.ceil((k.retiresAt.getTime() - now) / 1000))} s`
-    : null,
+    k.state === 'next' && k.activatesAt
+      ? `signs in ${Math.max(0, Math.ceil((k.activatesAt.getTime() - now) / 1000))} s`
+      : k.state === 'retiring' && k.retiresAt
+        ? `unpublished in ${Math.max(0, Math.ceil((k.retiresAt.getTime() - now) / 1000))} s`
+        : null,
 });
 
 export const auditView = (e: AuditEntry) => ({
@@ -124,22 +126,24 @@ export const appView = (a: AuthorizedApp) => ({
  * An API key as both JSON APIs (a person's own under /api/v1, any owner's
  * under /admin/api/v1), their OpenAPI documents and the CLI's --json show it.
  */
-export const ApiKey = z.object({
-  id: z.string(),
-  display: z.string().describe('the beginning of the key, for recognising it; not a secret'),
-  owner: z.object({ kind: z.enum(['person', 'service_account']), id: z.string() }).describe('a person (their user id) or a service account (its client id)'),
-  name: z.string(),
-  description: z.string().nullable(),
-  scope: z.string(),
-  resource: z.string().nullable().describe('the API the key is bound to, if any'),
-  allowed_ips: z.array(z.string()).describe('CIDR ranges the key may be used from; empty = anywhere'),
-  expires_at: z.string().nullable(),
-  created_at: z.string(),
-  last_used_at: z.string().nullable().describe('updated at most once a minute'),
-  last_used_ip: z.string().nullable(),
-  revoked_at: z.string().nullable(),
-  active: z.boolean(),
-}).meta({ id: 'ApiKey' });
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    display: z.string().describe('the beginning of the key, for recognising it; not a secret'),
+    owner: z.object({ kind: z.enum(['person', 'service_account']), id: z.string() }).describe('a person (their user id) or a service account (its client id)'),
+    name: z.string(),
+    description: z.string().nullable(),
+    scope: z.string(),
+    resource: z.string().nullable().describe('the API the key is bound to, if any'),
+    allowed_ips: z.array(z.string()).describe('CIDR ranges the key may be used from; empty = anywhere'),
+    expires_at: z.string().nullable(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable().describe('updated at most once a minute'),
+    last_used_ip: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'ApiKey' });
 
 /** `now` (milliseconds since the epoch) decides `active` for a key that expires. */
 export const apiKeyView = (k: ApiKeyRecord, now = Date.now()): z.output<typeof ApiKey> => ({

@@ -6,7 +6,8 @@ import { cliActor } from './actor.ts';
 import { printResult, readStdin, table, UsageError } from './output.ts';
 import { jsonLinesFrom, onConflictOf, printImport } from './import-input.ts';
 
-const IMPORT_USAGE = 'usage: api-key import --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] (--key-stdin | --key-sha256 HEX), or api-key import --file keys.jsonl|- [--dry-run] [--on-conflict skip|fail]';
+const IMPORT_USAGE =
+  'usage: api-key import --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] (--key-stdin | --key-sha256 HEX), or api-key import --file keys.jsonl|- [--dry-run] [--on-conflict skip|fail]';
 
 export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const json = { json: { type: 'boolean' as const, default: false } };
@@ -26,7 +27,9 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
         },
       });
       if (!values.owner || !values.name || !values.scope) {
-        throw new UsageError('usage: api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] [--description D]');
+        throw new UsageError(
+          'usage: api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] [--description D]',
+        );
       }
       const owner = await rt.admin.apiKeys.ownerFromId(values.owner);
       const { key, record } = await rt.admin.apiKeys.create(cliActor(), {
@@ -38,8 +41,11 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
         expires: values.expires,
         allowIps: values['allow-ip'],
       });
-      printResult(values.json, Object.assign({ id: record.id, key }, describeKey(record)), () =>
-        `id:  ${record.id}\nkey: ${key}\n(shown once: it is stored only as a keyed hash and cannot be shown again)`);
+      printResult(
+        values.json,
+        Object.assign({ id: record.id, key }, describeKey(record)),
+        () => `id:  ${record.id}\nkey: ${key}\n(shown once: it is stored only as a keyed hash and cannot be shown again)`,
+      );
       return;
     }
     case 'import': {
@@ -72,10 +78,20 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
       const key = values['key-stdin'] ? (await readStdin()).trim() : undefined;
       const owner = await rt.admin.apiKeys.ownerFromId(values.owner);
       const { record, existing } = await rt.admin.apiKeys.importOne(cliActor(), {
-        owner, name: values.name, description: values.description, scope: values.scope, resource: values.resource, expires: values.expires, allowIps: values['allow-ip'], key, keySha256: values['key-sha256'],
+        owner,
+        name: values.name,
+        description: values.description,
+        scope: values.scope,
+        resource: values.resource,
+        expires: values.expires,
+        allowIps: values['allow-ip'],
+        key,
+        keySha256: values['key-sha256'],
       });
       const shown = describeKey((record ?? existing)!);
-      printResult(values.json, { ...shown, imported: Boolean(record) }, () => (record ? `imported as ${record.id} (${record.display}); it works as it did` : `already imported as ${existing!.id}; nothing changed`));
+      printResult(values.json, { ...shown, imported: Boolean(record) }, () =>
+        record ? `imported as ${record.id} (${record.display}); it works as it did` : `already imported as ${existing!.id}; nothing changed`,
+      );
       return;
     }
     case 'list': {
@@ -83,7 +99,11 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
       const owner = values.owner ? await rt.admin.apiKeys.ownerFromId(values.owner) : undefined;
       const keys = (await rt.admin.apiKeys.list({ owner })).map(describeKey);
       printResult(values.json, { api_keys: keys }, () =>
-        table(keys.map((k) => ({ ...k, owner: k.owner.id })), ['id', 'display', 'owner', 'name', 'scope', 'expires_at', 'last_used_at', 'active']));
+        table(
+          keys.map((k) => ({ ...k, owner: k.owner.id })),
+          ['id', 'display', 'owner', 'name', 'scope', 'expires_at', 'last_used_at', 'active'],
+        ),
+      );
       return;
     }
     case 'show': {

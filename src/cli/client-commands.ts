@@ -32,7 +32,9 @@ function checkedIdTokenAlg(value: string | undefined) {
 }
 
 function showLines(view: Record<string, unknown>): string {
-  return Object.entries(view).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`).join('\n');
+  return Object.entries(view)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`)
+    .join('\n');
 }
 
 export async function clientCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
@@ -76,7 +78,8 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         [
           `client_id:     ${client.clientId}`,
           clientSecret ? `client_secret: ${clientSecret}\n(shown once: it is stored only as a keyed hash)` : '(public client: no secret; PKCE is required)',
-        ].join('\n'));
+        ].join('\n'),
+      );
       return;
     }
     case 'update': {
@@ -120,7 +123,11 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
       return;
     }
     case 'rotate-secret': {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, overlap: { type: 'string', default: '86400' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { json: { type: 'boolean', default: false }, overlap: { type: 'string', default: '86400' } },
+      });
       if (!positionals[0]) throw new UsageError('usage: client rotate-secret ID [--overlap SECONDS]');
       const overlap = Number(values.overlap);
       if (!/^\d+$/.test(values.overlap)) throw new UsageError('--overlap must be a whole number of seconds');
@@ -130,13 +137,19 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         [
           `client_secret: ${clientSecret}\n(shown once: it is stored only as a keyed hash)`,
           previousUntil ? `the previous secret keeps working until ${previousUntil}` : 'the previous secret no longer works',
-        ].join('\n'));
+        ].join('\n'),
+      );
       return;
     }
     case 'import': {
       const { values } = parseArgs({
         args,
-        options: { json: { type: 'boolean', default: false }, file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'on-conflict': { type: 'string' } },
+        options: {
+          json: { type: 'boolean', default: false },
+          file: { type: 'string' },
+          'dry-run': { type: 'boolean', default: false },
+          'on-conflict': { type: 'string' },
+        },
       });
       const onConflict = onConflictOf(values['on-conflict']);
       const lines = jsonLinesFrom(values.file, 'client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]');

@@ -29,25 +29,43 @@ export async function configCommand(rt: Runtime, sub: string | undefined, args: 
       const text = format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc, { lineWidth: 0 });
       if (values.file) {
         writeFileSync(values.file, text, { mode: 0o600 });
-        process.stderr.write(`wrote ${doc.clients.length} clients, ${doc.resources.length} resources, ${doc.service_accounts.length} service accounts, ${doc.roles.length} roles to ${values.file}\n`);
+        process.stderr.write(
+          `wrote ${doc.clients.length} clients, ${doc.resources.length} resources, ${doc.service_accounts.length} service accounts, ${doc.roles.length} roles to ${values.file}\n`,
+        );
       } else process.stdout.write(text);
       return;
     }
     case 'apply': {
-      const { values } = parseArgs({ args, options: { file: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, prune: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+      const { values } = parseArgs({
+        args,
+        options: {
+          file: { type: 'string' },
+          'dry-run': { type: 'boolean', default: false },
+          prune: { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        },
+      });
       if (!values.file) throw new UsageError(APPLY_USAGE);
       let text: string;
       try {
         text = values.file === '-' ? await readStdin() : readFileSync(values.file, 'utf8');
       } catch (err) {
-        throw new UsageError(`cannot read --file ${values.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        throw new UsageError(
+          `cannot read --file ${values.file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+        );
       }
-      const result = await rt.admin.config.apply(readDocument(values.file, text), cliActor(), { dryRun: values['dry-run'], prune: values.prune, env: process.env });
-      printResult(values.json, { ...result }, () => [
-        ...(result.plan.length ? result.plan.map(describePlanItem) : ['no changes: the server matches the file']),
-        ...(result.dry_run && result.plan.length ? ['dry run: nothing was changed'] : []),
-        ...result.secrets.map((s) => `secret of new ${s.kind.replace('_', ' ')} ${s.id} (shown once, stored as a keyed hash or sealed): ${s.secret}`),
-      ].join('\n'));
+      const result = await rt.admin.config.apply(readDocument(values.file, text), cliActor(), {
+        dryRun: values['dry-run'],
+        prune: values.prune,
+        env: process.env,
+      });
+      printResult(values.json, { ...result }, () =>
+        [
+          ...(result.plan.length ? result.plan.map(describePlanItem) : ['no changes: the server matches the file']),
+          ...(result.dry_run && result.plan.length ? ['dry run: nothing was changed'] : []),
+          ...result.secrets.map((s) => `secret of new ${s.kind.replace('_', ' ')} ${s.id} (shown once, stored as a keyed hash or sealed): ${s.secret}`),
+        ].join('\n'),
+      );
       return;
     }
     default:

@@ -26,10 +26,16 @@ export function onConflictOf(value: string | undefined): OnConflict {
 
 /** Prints the report; lines that failed make the command fail too (exit 1), after the report. */
 export function printImport(json: boolean, what: string, report: ImportReport): void {
-  printResult(json, { ...report }, () => [
-    `${report.dry_run ? 'dry run (nothing written): ' : ''}${what}: ${report.created} created, ${report.updated} updated, ${report.skipped} skipped, ${report.failed} failed`,
-    ...report.errors.map(describeLineError),
-    ...(report.errors_truncated ? [`… and ${report.failed - report.errors.length} more failed lines`] : []),
-  ].join('\n'));
-  if (report.failed) throw new AppError('invalid_input', `${report.failed} line${report.failed === 1 ? '' : 's'} could not be imported (listed in the report); the others were${report.dry_run ? ' checked' : ''}`);
+  printResult(json, { ...report }, () =>
+    [
+      `${report.dry_run ? 'dry run (nothing written): ' : ''}${what}: ${report.created} created, ${report.updated} updated, ${report.skipped} skipped, ${report.failed} failed`,
+      ...report.errors.map(describeLineError),
+      ...(report.errors_truncated ? [`… and ${report.failed - report.errors.length} more failed lines`] : []),
+    ].join('\n'),
+  );
+  if (report.failed)
+    throw new AppError(
+      'invalid_input',
+      `${report.failed} line${report.failed === 1 ? '' : 's'} could not be imported (listed in the report); the others were${report.dry_run ? ' checked' : ''}`,
+    );
 }

@@ -141,10 +141,19 @@ async function run(argv: string[]): Promise<number> {
   let opened: Promise<Runtime> | undefined;
   const configOnce = () => (config ??= loadConfig(env));
   // Mail the CLI would log (no SMTP_URL) goes to its stderr as JSON lines.
-  const toStderr = new Writable({ write: (chunk, _encoding, done) => (stderr(String(chunk)), done()) });
+  const toStderr = new Writable({
+    write: (chunk, _encoding, done) => {
+      stderr(String(chunk));
+      done();
+    },
+  });
   const open = () => openRuntime(configOnce(), createLogger(configOnce().logLevel, toStderr));
   try {
-    await command(openOnFirstUse(configOnce, () => (opened ??= open())), sub, rest);
+    await command(
+      openOnFirstUse(configOnce, () => (opened ??= open())),
+      sub,
+      rest,
+    );
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -158,6 +167,9 @@ async function run(argv: string[]): Promise<number> {
     complain(`latchkey-admin: ${describeError(err)}`);
     return 1;
   } finally {
-    await opened?.then((rt) => rt.close(), () => {});
+    await opened?.then(
+      (rt) => rt.close(),
+      () => {},
+    );
   }
 }

@@ -89,11 +89,14 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
       printResult(
         values.json,
         { client_id: account.clientId, ...(privateJwk ? { private_key: privateJwk } : {}), ...(sharedSecret ? { shared_secret: sharedSecret } : {}) },
-        () => [
-          `client_id: ${account.clientId}`,
-          privateJwk ? `private key (JWK; shown once, not stored):\n${JSON.stringify(privateJwk)}` : '',
-          sharedSecret ? `shared secret (HS256; shown once, stored encrypted): ${sharedSecret}` : '',
-        ].filter(Boolean).join('\n'),
+        () =>
+          [
+            `client_id: ${account.clientId}`,
+            privateJwk ? `private key (JWK; shown once, not stored):\n${JSON.stringify(privateJwk)}` : '',
+            sharedSecret ? `shared secret (HS256; shown once, stored encrypted): ${sharedSecret}` : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
       );
       return;
     }
@@ -126,16 +129,28 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
       const given = values['shared-secret-stdin'] ? await readStdin() : undefined;
       const rotated = await rt.admin.serviceAccounts.rotateSecret(actor, positionals[0], Number(values.overlap), given);
       const expires = rotated.previousExpiresAt?.toISOString() ?? null;
-      printResult(values.json, { client_id: positionals[0], ...(rotated.sharedSecret ? { shared_secret: rotated.sharedSecret } : {}), previous_secret_expires_at: expires }, () =>
-        [rotated.sharedSecret ? `new shared secret (HS256; shown once, stored encrypted): ${rotated.sharedSecret}` : 'the given shared secret is now the current one',
-          expires ? `the previous one works until ${expires}` : 'the previous one no longer works'].join('\n'));
+      printResult(
+        values.json,
+        { client_id: positionals[0], ...(rotated.sharedSecret ? { shared_secret: rotated.sharedSecret } : {}), previous_secret_expires_at: expires },
+        () =>
+          [
+            rotated.sharedSecret
+              ? `new shared secret (HS256; shown once, stored encrypted): ${rotated.sharedSecret}`
+              : 'the given shared secret is now the current one',
+            expires ? `the previous one works until ${expires}` : 'the previous one no longer works',
+          ].join('\n'),
+      );
       return;
     }
     case 'list': {
       const { values } = parseArgs({ args, options: json });
       const accounts = (await rt.admin.serviceAccounts.list()).map(describe);
       printResult(values.json, { service_accounts: accounts }, () =>
-        table(accounts.map((a) => ({ ...a, keys: a.keys.map((k) => k.kid).join(',') })), ['client_id', 'name', 'credential', 'keys', 'disabled']));
+        table(
+          accounts.map((a) => ({ ...a, keys: a.keys.map((k) => k.kid).join(',') })),
+          ['client_id', 'name', 'credential', 'keys', 'disabled'],
+        ),
+      );
       return;
     }
     case 'show': {

@@ -14,7 +14,9 @@ async function passwordFrom(values: { password?: string; 'password-stdin'?: bool
 }
 
 const showLines = (shown: Record<string, unknown>) =>
-  Object.entries(shown).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`).join('\n');
+  Object.entries(shown)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`)
+    .join('\n');
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -63,7 +65,12 @@ async function list({ rt, args }: Call) {
   const { values } = parseArgs({ args, options: { ...common, email: { type: 'string' } } });
   const found = values.email === undefined ? await rt.admin.users.list() : (await rt.admin.users.page({ email: values.email, limit: 200 })).items;
   const users = await Promise.all(found.map((u) => withRoles(rt, u)));
-  printResult(values.json, { users }, () => table(users.map((u) => ({ ...u, roles: u.roles.join(' ') })), ['id', 'email', 'name', 'roles', 'disabled', 'created_at']));
+  printResult(values.json, { users }, () =>
+    table(
+      users.map((u) => ({ ...u, roles: u.roles.join(' ') })),
+      ['id', 'email', 'name', 'roles', 'disabled', 'created_at'],
+    ),
+  );
 }
 
 async function show(call: Call) {
@@ -99,7 +106,10 @@ async function update(call: Call) {
 }
 
 async function invite({ rt, args, actor }: Call) {
-  const { values } = parseArgs({ args, options: { ...common, email: { type: 'string' }, name: { type: 'string' }, send: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: { ...common, email: { type: 'string' }, name: { type: 'string' }, send: { type: 'boolean', default: false } },
+  });
   if (!values.email) throw new UsageError('user invite needs --email E');
   const invitation = await rt.admin.users.invite(actor, { email: values.email, name: values.name }, values.send);
   const until = invitation.expiresAt.toISOString();
@@ -123,7 +133,10 @@ async function setRole(call: Call) {
 }
 
 async function setPassword(call: Call) {
-  const { id, values } = withId(call, 'set-password ID (--password P | --password-stdin)', { password: { type: 'string' }, 'password-stdin': { type: 'boolean' } });
+  const { id, values } = withId(call, 'set-password ID (--password P | --password-stdin)', {
+    password: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+  });
   await call.rt.admin.users.setPassword(call.actor, id, await passwordFrom(values as { password?: string; 'password-stdin'?: boolean }));
   printResult(Boolean(values.json), { id, password_changed: true }, () => `password changed for ${id}`);
 }

@@ -4,8 +4,7 @@
 import { z } from 'zod';
 import { parseDuration } from './durations.ts';
 
-const seconds = (fallback: number, min = 1) =>
-  z.coerce.number().int().min(min).default(fallback);
+const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
 const bool = (fallback: boolean) =>
   z
@@ -97,11 +96,20 @@ const schema = z.object({
    * Resource indicator (token audience) of Latchkey's own JSON API under /api/v1; registered
    * at start-up with the scopes its operations require. Default `$ISSUER/api`.
    */
-  API_RESOURCE: z.url().refine((v) => !v.includes('#'), 'must not contain a fragment').optional(),
+  API_RESOURCE: z
+    .url()
+    .refine((v) => !v.includes('#'), 'must not contain a fragment')
+    .optional(),
   /** First part of every API key (`lk_live_…`): lower-case letters and digits, 2–16, starting with a letter. Default `lk`. */
-  API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter').default('lk'),
+  API_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter')
+    .default('lk'),
   /** Second part of every API key: which deployment it belongs to. Default `live` when NODE_ENV=production, else `test`. */
-  API_KEY_ENV: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits').optional(),
+  API_KEY_ENV: z
+    .string()
+    .regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits')
+    .optional(),
   /**
    * The longest a person's API key lives: seconds, or a duration (`365d`,
    * `52w`, `12h`). Longer expiries are refused, keys made without one get
@@ -198,9 +206,7 @@ const schema = z.object({
    * port; the main PORT serves /metrics on the public listener, which then
    * requires METRICS_TOKEN.
    */
-  METRICS_PORT: z
-    .union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], { error: 'must be a port number (0–65535) or off' })
-    .default(9464),
+  METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], { error: 'must be a port number (0–65535) or off' }).default(9464),
   /** Address the operators' listener binds. Default `127.0.0.1` (this machine only). */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** When set, /metrics requires `Authorization: Bearer <token>` (compared in constant time). Default: unset. */
@@ -383,13 +389,17 @@ function problemsAcross(e: Env, env: Record<string, string>, issuer: string, met
     problems.push('  ISSUER: must be a scheme and host (and port) without a path, e.g. https://id.example.com');
   }
   if (metricsOnMainPort && !e.METRICS_TOKEN) {
-    problems.push(env.METRICS_PORT === undefined
-      ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; ` +
-        'set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)'
-      : '  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)');
+    problems.push(
+      env.METRICS_PORT === undefined
+        ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; ` +
+            'set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)'
+        : '  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)',
+    );
   }
   if (e.METRICS_PORT !== 'off' && !metricsOnMainPort && !isLoopbackHost(e.METRICS_HOST) && !e.METRICS_TOKEN) {
-    problems.push(`  METRICS_TOKEN: required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback address: the operators' listener would be open to the network`);
+    problems.push(
+      `  METRICS_TOKEN: required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback address: the operators' listener would be open to the network`,
+    );
   }
   // In production, mail printed to the log would hand links to whoever reads
   // the logs: features that need mail need an SMTP server there.

@@ -49,9 +49,13 @@ export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
     find: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND id = ?'),
     byUid: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND uid = ? LIMIT 1'),
     byUserCode: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND user_code = ? LIMIT 1'),
-    upsert: db.prepare(`INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`),
+    upsert: db.prepare(
+      `INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`,
+    ),
     consume: db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE type = ? AND id = ? AND consumed_at IS NULL'),
-    consumeGrace: db.prepare('UPDATE oidc_payloads SET consumed_at = COALESCE(consumed_at, ?) WHERE type = ? AND id = ? AND (consumed_at IS NULL OR consumed_at >= ?)'),
+    consumeGrace: db.prepare(
+      'UPDATE oidc_payloads SET consumed_at = COALESCE(consumed_at, ?) WHERE type = ? AND id = ? AND (consumed_at IS NULL OR consumed_at >= ?)',
+    ),
     destroy: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND id = ?'),
     revoke: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND grant_id = ?'),
     insertOnce: db.prepare(`INSERT INTO oidc_payloads (type, id, payload, expires_at) VALUES (?, ?, '{}', ?)
@@ -72,9 +76,9 @@ export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
         q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
       }),
     consume: (type, id, at, graceSince) =>
-      retryBusy(() => (graceSince
-        ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince))
-        : q.consume.run(sqliteDate(at), type, id)).changes === 1),
+      retryBusy(
+        () => (graceSince ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince)) : q.consume.run(sqliteDate(at), type, id)).changes === 1,
+      ),
     destroy: (type, id) =>
       retryBusy(() => {
         q.destroy.run(type, id);
@@ -117,10 +121,10 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
     async consume(type, id, at, graceSince) {
       const res = graceSince
         ? await run(
-          'lk_consume_grace',
-          'UPDATE oidc_payloads SET consumed_at = COALESCE(consumed_at, $1) WHERE type = $2 AND id = $3 AND (consumed_at IS NULL OR consumed_at >= $4)',
-          [ts(at), type, id, ts(graceSince)],
-        )
+            'lk_consume_grace',
+            'UPDATE oidc_payloads SET consumed_at = COALESCE(consumed_at, $1) WHERE type = $2 AND id = $3 AND (consumed_at IS NULL OR consumed_at >= $4)',
+            [ts(at), type, id, ts(graceSince)],
+          )
         : await run('lk_consume', 'UPDATE oidc_payloads SET consumed_at = $1 WHERE type = $2 AND id = $3 AND consumed_at IS NULL', [ts(at), type, id]);
       return res.rowCount === 1;
     },

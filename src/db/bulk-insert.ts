@@ -26,7 +26,13 @@ function sqliteValue(v: unknown): unknown {
  * Inserts `rows` (each a value per column of `columns`, database names) into
  * `table` in as few statements as the parameter limit allows.
  */
-export async function bulkInsert(tx: RawExecutor, kind: DbKind, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
+export async function bulkInsert(
+  tx: RawExecutor,
+  kind: DbKind,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+): Promise<void> {
   if (!rows.length) return;
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
   const head = `INSERT INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES `;

@@ -58,18 +58,23 @@ export async function renderLogin(
   opts: { email?: string; error?: string; notice?: string; status?: number } = {},
 ) {
   const options = await deps.passkeys.authenticationOptions('login', it.uid);
-  deps.render(ctx, 'login', {
-    uid: it.uid,
-    csrf: deps.csrf.token(ctx),
-    clientName: it.clientName,
-    email: opts.email ?? '',
-    error: opts.error,
-    notice: opts.notice,
-    signUp: signUpOpen(deps),
-    forgot: deps.settings.mailEnabled,
-    passkey: true,
-    passkeyOptions: JSON.stringify(options),
-  }, opts.status);
+  deps.render(
+    ctx,
+    'login',
+    {
+      uid: it.uid,
+      csrf: deps.csrf.token(ctx),
+      clientName: it.clientName,
+      email: opts.email ?? '',
+      error: opts.error,
+      notice: opts.notice,
+      signUp: signUpOpen(deps),
+      forgot: deps.settings.mailEnabled,
+      passkey: true,
+      passkeyOptions: JSON.stringify(options),
+    },
+    opts.status,
+  );
 }
 
 /**
@@ -91,8 +96,9 @@ export async function renderSecondFactor(
     const options = passkeys ? await deps.passkeys.authenticationOptions('second-step', it.uid, accountId) : undefined;
     return deps.render(ctx, 'code', { ...common, hasTotp, passkey: Boolean(options), passkeyOptions: options && JSON.stringify(options) }, opts.status);
   }
-  const enrollment = (opts.enrollmentToken ? await deps.secondFactor.pendingEnrollment(accountId, opts.enrollmentToken) : undefined)
-    ?? (await deps.secondFactor.beginEnrollment(accountId));
+  const enrollment =
+    (opts.enrollmentToken ? await deps.secondFactor.pendingEnrollment(accountId, opts.enrollmentToken) : undefined) ??
+    (await deps.secondFactor.beginEnrollment(accountId));
   return deps.render(ctx, 'enroll', { ...common, enrollment, action: `/interaction/${it.uid}/enroll`, required: true }, opts.status);
 }
 
@@ -120,7 +126,15 @@ export async function completeSignIn(deps: InteractionDeps, ctx: Context, it: Pe
 const RETURN_COOKIE = 'lk_return';
 
 export function rememberReturn(deps: InteractionDeps, ctx: Context, uid: string): void {
-  ctx.cookies.set(RETURN_COOKIE, uid, { httpOnly: true, sameSite: 'lax', secure: deps.settings.secureCookies, signed: true, path: '/', maxAge: 3600_000, overwrite: true });
+  ctx.cookies.set(RETURN_COOKIE, uid, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: deps.settings.secureCookies,
+    signed: true,
+    path: '/',
+    maxAge: 3600_000,
+    overwrite: true,
+  });
 }
 
 /** Where "Continue" goes after a link's page: back to that sign-in if it is still open, else the account page. */

@@ -9,8 +9,18 @@ import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { PendingInteraction } from '../oidc/interactions.ts';
 import { field, rememberReturn, signUpOpen, type InteractionDeps } from './context.ts';
 
-export function renderSignUp(deps: InteractionDeps, ctx: Context, it: PendingInteraction, opts: { email?: string; name?: string; error?: string; status?: number } = {}) {
-  deps.render(ctx, 'signup', { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, email: opts.email ?? '', name: opts.name ?? '', error: opts.error }, opts.status);
+export function renderSignUp(
+  deps: InteractionDeps,
+  ctx: Context,
+  it: PendingInteraction,
+  opts: { email?: string; name?: string; error?: string; status?: number } = {},
+) {
+  deps.render(
+    ctx,
+    'signup',
+    { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, email: opts.email ?? '', name: opts.name ?? '', error: opts.error },
+    opts.status,
+  );
 }
 
 export function showSignUp(deps: InteractionDeps) {

@@ -9,8 +9,19 @@ import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import { continueUrl, field, linkProblem, linkStatus, renderLinkRefused, type InteractionDeps } from './context.ts';
 
-function renderConfirm(deps: InteractionDeps, ctx: Context, token: string, target: { purpose: 'signup' | 'verify'; email: string; name: string }, error?: string) {
-  deps.render(ctx, 'confirm-email', { token, email: target.email, name: target.name, signup: target.purpose === 'signup', csrf: deps.csrf.token(ctx), error }, error ? 400 : 200);
+function renderConfirm(
+  deps: InteractionDeps,
+  ctx: Context,
+  token: string,
+  target: { purpose: 'signup' | 'verify'; email: string; name: string },
+  error?: string,
+) {
+  deps.render(
+    ctx,
+    'confirm-email',
+    { token, email: target.email, name: target.name, signup: target.purpose === 'signup', csrf: deps.csrf.token(ctx), error },
+    error ? 400 : 200,
+  );
 }
 
 export function showVerifyEmail(deps: InteractionDeps) {
@@ -37,7 +48,12 @@ export function submitVerifyEmail(deps: InteractionDeps) {
     const outcome = await deps.accountLinks.confirmEmail(token, { name, password }, requestMeta(ctx));
     if (!outcome.ok) {
       if ('field' in outcome) return again(outcome.message);
-      return deps.render(ctx, 'link-done', { heading: 'This link cannot be used', problem: linkProblem(outcome.reason), next: '/account', nextLabel: 'Sign in' }, linkStatus(outcome.reason));
+      return deps.render(
+        ctx,
+        'link-done',
+        { heading: 'This link cannot be used', problem: linkProblem(outcome.reason), next: '/account', nextLabel: 'Sign in' },
+        linkStatus(outcome.reason),
+      );
     }
     deps.render(ctx, 'link-done', {
       heading: outcome.created ? 'Your account is ready' : 'Your email address is confirmed',

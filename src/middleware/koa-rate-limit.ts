@@ -40,9 +40,7 @@ type ProtocolLimit = 'token' | 'introspection';
 type PersonLimit = 'apiKeys';
 
 /** A point spent from a person's budget (`refund` gives it back), or the refusal. */
-export type PersonBudget =
-  | { ok: true; refund(): Promise<void> }
-  | { ok: false; retryAfter: number; limit: RateLimit };
+export type PersonBudget = { ok: true; refund(): Promise<void> } | { ok: false; retryAfter: number; limit: RateLimit };
 
 export interface RateLimiters {
   /** For pages: a refusal is a friendly HTML page. */
@@ -181,7 +179,12 @@ export function createRateLimiters(
         if (!refused) return next();
         const retry = headers(ctx, entry.limit, refused);
         ctx.set('Retry-After', String(retry));
-        render(ctx, 'error', { heading: 'Too many attempts', message: `Too many attempts from your network. Wait ${retry} seconds and try again.`, code: 'too_many_requests' }, 429);
+        render(
+          ctx,
+          'error',
+          { heading: 'Too many attempts', message: `Too many attempts from your network. Wait ${retry} seconds and try again.`, code: 'too_many_requests' },
+          429,
+        );
       };
     },
 
@@ -207,16 +210,15 @@ export function createRateLimiters(
         if (quota) {
           const [counter, what] = client
             ? [`client:${client}`, `too many requests for client '${client}'`]
-            : key ? [`key:${key}`, 'too many requests for this API key'] : [`ip:${address}`, 'too many requests from this address'];
+            : key
+              ? [`key:${key}`, 'too many requests for this API key']
+              : [`ip:${address}`, 'too many requests from this address'];
           const refused = await consume(quota, counter, ctx);
           if (refused) return refuseJson(ctx, quota.limit, refused, what);
         }
         await next();
         if (!failuresByAddress || !failuresByClient || !isFailure(ctx)) return;
-        const [byAddress, byClient] = await Promise.all([
-          failed(address),
-          client ? consume(failuresByClient, client, undefined) : undefined,
-        ]);
+        const [byAddress, byClient] = await Promise.all([failed(address), client ? consume(failuresByClient, client, undefined) : undefined]);
         if (byAddress) return refuseJson(ctx, failuresByAddress.limit, byAddress, 'too many failed requests from this address');
         if (byClient) refuseJson(ctx, failuresByClient.limit, byClient, `too many failed requests for client '${client}'`);
       };

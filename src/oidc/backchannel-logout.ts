@@ -41,8 +41,9 @@ export function createBackchannelSender(deps: { log: Logger; audit: Pick<AuditSe
         // The error names the app's status or the network failure; never the token.
         const detail = { attempt: attempt + 1, error: err.message, given_up: delay === undefined };
         deps.log.warn({ clientId: client.clientId, ...detail }, 'back-channel logout failed');
-        deps.audit.record('backchannel_logout_failed', { clientId: client.clientId, userId: sub }, detail).catch((e: Error) =>
-          deps.log.error({ err: e.message }, 'could not audit a back-channel logout failure'));
+        deps.audit
+          .record('backchannel_logout_failed', { clientId: client.clientId, userId: sub }, detail)
+          .catch((e: Error) => deps.log.error({ err: e.message }, 'could not audit a back-channel logout failure'));
         if (delay !== undefined) setTimeout(() => deliver(post, client, sub, sid, attempt + 1), delay).unref();
       },
     );

@@ -57,16 +57,22 @@ function buildPolicy(registrationOpen: boolean) {
   // sign up; otherwise the library refuses the value (invalid_request).
   // Resolved by the login that follows (src/oidc/interactions.ts).
   if (registrationOpen) policy.add(new Prompt({ name: 'create', requestable: true }), 0);
-  policy.get('login')!.checks.add(
-    new Check('account_gone', 'the signed-in account is disabled or deleted', (ctx) =>
-      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
-  );
+  policy
+    .get('login')!
+    .checks.add(
+      new Check('account_gone', 'the signed-in account is disabled or deleted', (ctx) =>
+        ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+      ),
+    );
   // A device asking for access is always approved by hand, remembered consent
   // or not: a code someone else sent the person is the device flow's phishing.
-  policy.get('consent')!.checks.add(
-    new Check('device_approval', 'a device asks for access', (ctx) =>
-      DEVICE_ROUTES.has(String(ctx.oidc.route)) && !ctx.oidc.result?.consent ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
-  );
+  policy
+    .get('consent')!
+    .checks.add(
+      new Check('device_approval', 'a device asks for access', (ctx) =>
+        DEVICE_ROUTES.has(String(ctx.oidc.route)) && !ctx.oidc.result?.consent ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+      ),
+    );
   policy.get('login')!.checks.add(
     new Check('mfa_required', 'a second factor is required', (ctx) => {
       const { oidc } = ctx;
@@ -115,7 +121,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     extraClientMetadata: {
       properties: [API_SCOPE, DEFAULT_API_SCOPE, RESOURCE_SERVERS, REQUIRE_MFA, DEFAULT_RESOURCE],
       validator(_ctx, key, value) {
-        if ((key === API_SCOPE || key === DEFAULT_API_SCOPE || key === DEFAULT_RESOURCE) && value !== undefined && typeof value !== 'string') throw new Error(`${key} must be a string`);
+        if ((key === API_SCOPE || key === DEFAULT_API_SCOPE || key === DEFAULT_RESOURCE) && value !== undefined && typeof value !== 'string')
+          throw new Error(`${key} must be a string`);
         if (key === RESOURCE_SERVERS && value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
           throw new Error(`${RESOURCE_SERVERS} must be an array of strings`);
         }
@@ -143,8 +150,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     // A refresh token only for the offline_access scope (granted with
     // prompt=consent, OIDC Core §11) and only for clients allowed the grant.
-    issueRefreshToken: async (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     rotateRefreshToken: true,
 
     // Remembered consent; the account page (our own first-party client) needs none.
@@ -231,8 +237,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     async renderError(ctx, out) {
       const code = String(out.error ?? 'server_error');
-      const message = friendlyErrors[code]
-        ?? (ctx.status >= 500 ? 'Something went wrong on our side. Please try again.' : 'The request could not be completed.');
+      const message =
+        friendlyErrors[code] ?? (ctx.status >= 500 ? 'Something went wrong on our side. Please try again.' : 'The request could not be completed.');
       // The provider's descriptions say what the app must fix and carry no secrets; 5xx ones are generic.
       const detail = ctx.status < 500 && typeof out.error_description === 'string' ? out.error_description : undefined;
       render(ctx, 'error', { message, detail, code });

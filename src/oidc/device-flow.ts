@@ -27,11 +27,16 @@ export const USER_CODE_MASK = '****-****-****';
 function problemOf(err: unknown, out: { error?: string } | undefined): string | undefined {
   if (!err && !out) return undefined;
   switch ((err as { name?: string } | undefined)?.name) {
-    case 'NotFoundError': return 'not-found';
-    case 'ExpiredError': return 'expired';
-    case 'AlreadyUsedError': return 'used';
-    case 'NoCodeError': return 'missing';
-    case 'AbortedError': return 'aborted';
+    case 'NotFoundError':
+      return 'not-found';
+    case 'ExpiredError':
+      return 'expired';
+    case 'AlreadyUsedError':
+      return 'used';
+    case 'NoCodeError':
+      return 'missing';
+    case 'AbortedError':
+      return 'aborted';
     default:
       // A missing or stale xsrf (the form outlived its session state) is invalid_request.
       return out?.error === 'invalid_request' ? 'form-expired' : 'other';
@@ -59,7 +64,9 @@ export function deviceFlowFeature({ render, describeScopes }: DeviceFlowDeps): N
     },
     async userCodeConfirmSource(ctx: KoaContextWithOIDC, form: string, client, deviceInfo: { ip?: string; ua?: string } | undefined, userCode: string) {
       const params = (ctx.oidc.entities.DeviceCode as unknown as { params?: { scope?: string } } | undefined)?.params ?? {};
-      const scopes = String(params.scope ?? '').split(' ').filter(Boolean);
+      const scopes = String(params.scope ?? '')
+        .split(' ')
+        .filter(Boolean);
       render(ctx, 'device-confirm', {
         xsrf: xsrfOf(form),
         userCode,

@@ -67,7 +67,8 @@ describe('account page', () => {
     const person = await createUser(server);
     const browser = new Browser(server.url);
     const page = await signInToAccount(browser, server, person.email, person.password);
-    const change = (form: Record<string, string>) => browser.navigate(`${server.url}/account/password`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
+    const change = (form: Record<string, string>) =>
+      browser.navigate(`${server.url}/account/password`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
     const wrong = await change({ current: 'nope-nope', password: 'brand new secret', confirm: 'brand new secret' });
     assert.equal(wrong.status, 400);
     assert.match(pageText(wrong.html), /Your current password is not correct/);
@@ -76,7 +77,9 @@ describe('account page', () => {
     const ok = await change({ current: person.password, password: 'brand new secret', confirm: 'brand new secret' });
     assert.match(pageText(ok.html), /Your password was changed/);
     assert.equal((await server.runtime.signIn.password(person.email, 'brand new secret', {})).kind, 'ok');
-    const noCsrf = (await browser.navigate(`${server.url}/account/password`, { form: { current: 'brand new secret', password: 'third password', confirm: 'third password' } })) as Page;
+    const noCsrf = (await browser.navigate(`${server.url}/account/password`, {
+      form: { current: 'brand new secret', password: 'third password', confirm: 'third password' },
+    })) as Page;
     assert.equal(noCsrf.status, 403);
     assert.ok((await server.runtime.audit.list({ userId: person.id })).some((e) => e.type === 'password_changed'));
   });
@@ -102,7 +105,8 @@ describe('account page', () => {
     const { secret } = await enrollFromAccount(browser, server, person.password);
     const page = (await browser.navigate(`${server.url}/account`)) as Page;
     assert.match(pageText(page.html), /On\. You have 10 unused recovery codes/);
-    const remove = (form: Record<string, string>) => browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
+    const remove = (form: Record<string, string>) =>
+      browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
     const wrong = await remove({ password: 'not it', code: totp(secret, 1) });
     assert.equal(wrong.status, 400);
     assert.match(pageText(wrong.html), /Your password is not correct; two-step verification is still on/);

@@ -60,7 +60,7 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
     assert.match(text, new RegExp(key.slice(0, 14)));
     assert.ok(!text.includes(key), 'the key itself is never shown again');
     assert.match(text, /reports\.read/);
-    assert.match(text, /last used \d{4}-\d\d-\d\d/, "the introspection above was a use");
+    assert.match(text, /last used \d{4}-\d\d-\d\d/, 'the introspection above was a use');
     assert.ok(!(await page.content()).includes(key));
     await shot(page, '2-listed');
 

@@ -35,8 +35,12 @@ async function inProcess(env: Record<string, string>, args: string[], input = ''
   let stderr = '';
   const code = await runCli(args, {
     env,
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
     stdin: async function* () {
       if (input) yield input;
     },

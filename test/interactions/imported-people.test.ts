@@ -53,7 +53,12 @@ describe('imported people sign in with what they had', { skip: missing ? `needs 
   const stored = (email: string) => server.runtime.db.user.findUniqueOrThrow({ where: { email } });
 
   it('every format signs in at the real login page, a wrong password does not, and the first sign-in leaves a bcrypt hash (audited password_rehashed)', async () => {
-    const people = Object.entries(hashes).map(([kind, hash]) => ({ email: `${kind.replace(/_/g, '-')}@import.example`, id: `legacy|${kind}`, password_hash: hash, email_verified: true }));
+    const people = Object.entries(hashes).map(([kind, hash]) => ({
+      email: `${kind.replace(/_/g, '-')}@import.example`,
+      id: `legacy|${kind}`,
+      password_hash: hash,
+      email_verified: true,
+    }));
     const report = await server.runtime.admin.users.import(cliActor, jsonLines(people));
     assert.deepEqual({ created: report.created, failed: report.failed }, { created: people.length, failed: 0 }, JSON.stringify(report.errors));
     for (const p of people) {
@@ -127,16 +132,27 @@ describe('imported people sign in with what they had', { skip: missing ? `needs 
 
   it('an imported authenticator secret works at the code page (oathtool computes the code), and an imported recovery code works once', async () => {
     const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-    const oathtool = (s: string, digits = 6, algorithm = 'sha1') => execFileSync('oathtool', [`--totp=${algorithm}`, '-d', String(digits), '-b', s], { encoding: 'utf8' }).trim();
-    await server.runtime.admin.users.import(cliActor, jsonLines([
-      { email: 'totp@import.example', password_hash: hashes.bcrypt_2y_php, totp: { secret }, recovery_codes: ['a1b2c3d4e5', 'F6G7-H8J9-K0'] },
-      { email: 'totp8@import.example', password_hash: hashes.pbkdf2_sha256, totp: { secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', digits: 8, algorithm: 'SHA256' } },
-    ]));
+    const oathtool = (s: string, digits = 6, algorithm = 'sha1') =>
+      execFileSync('oathtool', [`--totp=${algorithm}`, '-d', String(digits), '-b', s], { encoding: 'utf8' }).trim();
+    await server.runtime.admin.users.import(
+      cliActor,
+      jsonLines([
+        { email: 'totp@import.example', password_hash: hashes.bcrypt_2y_php, totp: { secret }, recovery_codes: ['a1b2c3d4e5', 'F6G7-H8J9-K0'] },
+        {
+          email: 'totp8@import.example',
+          password_hash: hashes.pbkdf2_sha256,
+          totp: { secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', digits: 8, algorithm: 'SHA256' },
+        },
+      ]),
+    );
     const row = await stored('totp@import.example');
     assert.ok(row.totpSecretEnc && !row.totpSecretEnc.includes(secret), 'sealed at rest');
     const codes = await server.runtime.db.recoveryCode.findMany({ where: { userId: row.id } });
     assert.equal(codes.length, 2);
-    assert.ok(codes.every((c) => !c.codeHash.toUpperCase().includes('A1B2C3D4E5')), 'recovery codes hashed');
+    assert.ok(
+      codes.every((c) => !c.codeHash.toUpperCase().includes('A1B2C3D4E5')),
+      'recovery codes hashed',
+    );
 
     const codeStep = async (email: string, code: () => string) => {
       if (secondsLeftInStep() < 3) await new Promise((r) => setTimeout(r, secondsLeftInStep() * 1000 + 200));
@@ -147,8 +163,11 @@ describe('imported people sign in with what they had', { skip: missing ? `needs 
       return browser.navigate(new URL(formAction(codePage.html, '/code'), codePage.url).href, { form: { csrf: csrfToken(codePage.html), code: code() } });
     };
     const accepted = (step: Awaited<ReturnType<typeof codeStep>>) => 'redirect' in step || /\/confirm"/.test((step as Page).html);
-    assert.ok(accepted(await codeStep('totp@import.example', () => oathtool(secret))), 'the code from the person\'s existing app is accepted');
-    assert.ok(accepted(await codeStep('totp8@import.example', () => oathtool('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 8, 'sha256'))), 'an 8-digit SHA-256 app works too');
+    assert.ok(accepted(await codeStep('totp@import.example', () => oathtool(secret))), "the code from the person's existing app is accepted");
+    assert.ok(
+      accepted(await codeStep('totp8@import.example', () => oathtool('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 8, 'sha256'))),
+      'an 8-digit SHA-256 app works too',
+    );
     assert.ok(accepted(await codeStep('totp@import.example', () => 'f6g7 h8j9 k0')), 'a recovery code, typed loosely');
     const again = await codeStep('totp@import.example', () => 'F6G7-H8J9-K0');
     assert.ok(!accepted(again), 'a recovery code works once');

@@ -21,7 +21,7 @@ describe('authorization-server metadata (RFC 8414) and truthful discovery', () =
     await server?.stop();
   });
 
-  it('serves /.well-known/oauth-authorization-server with exactly the OpenID configuration\'s values', async () => {
+  it("serves /.well-known/oauth-authorization-server with exactly the OpenID configuration's values", async () => {
     const res = await fetch(`${server.issuer}/.well-known/oauth-authorization-server`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
@@ -48,7 +48,10 @@ describe('authorization-server metadata (RFC 8414) and truthful discovery', () =
     const token = async (grantType: string) => {
       const res = await fetch(`${server.issuer}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+        },
         body: new URLSearchParams({ grant_type: grantType }),
       });
       return ((await res.json()) as { error: string }).error;
@@ -65,7 +68,15 @@ describe('authorization-server metadata (RFC 8414) and truthful discovery', () =
     assert.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
     const authorize = async (params: Record<string, string>) => {
       const url = new URL(`${server.issuer}/auth`);
-      const all = { client_id: client.clientId, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', ...params };
+      const all = {
+        client_id: client.clientId,
+        redirect_uri: client.redirectUri,
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+        ...params,
+      };
       for (const [k, v] of Object.entries(all)) url.searchParams.set(k, v);
       const res = await fetch(url, { redirect: 'manual' });
       const location = res.headers.get('location');

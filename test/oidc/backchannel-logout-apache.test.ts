@@ -30,31 +30,34 @@ describe('back-channel logout with Apache mod_auth_openidc', { skip: existsSync(
       backchannelLogoutUri: `${redirectUri}?logout=backchannel`,
       backchannelLogoutSessionRequired: true,
     });
-    apache = await startApache({ protected: 'AuthType openid-connect\nRequire valid-user' }, {
-      port,
-      head: [
-        `LoadModule auth_openidc_module ${MODULE}`,
-        `OIDCProviderMetadataURL ${server.issuer}/.well-known/openid-configuration`,
-        `OIDCClientID ${client.clientId}`,
-        `OIDCClientSecret ${clientSecret}`,
-        `OIDCRedirectURI ${redirectUri}`,
-        `OIDCCryptoPassphrase ${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`,
-        'OIDCScope "openid email"',
-        'OIDCPKCEMethod S256',
-        'OIDCSSLValidateServer Off',
-        'OIDCCookieSameSite Off',
-        // Node's fetch sends Sec-Fetch-Mode: cors, which the module takes for an XHR (401): always redirect.
-        'OIDCUnAuthAction auth true',
-        'LogLevel warn auth_openidc:info',
-      ],
-    });
+    apache = await startApache(
+      { protected: 'AuthType openid-connect\nRequire valid-user' },
+      {
+        port,
+        head: [
+          `LoadModule auth_openidc_module ${MODULE}`,
+          `OIDCProviderMetadataURL ${server.issuer}/.well-known/openid-configuration`,
+          `OIDCClientID ${client.clientId}`,
+          `OIDCClientSecret ${clientSecret}`,
+          `OIDCRedirectURI ${redirectUri}`,
+          `OIDCCryptoPassphrase ${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`,
+          'OIDCScope "openid email"',
+          'OIDCPKCEMethod S256',
+          'OIDCSSLValidateServer Off',
+          'OIDCCookieSameSite Off',
+          // Node's fetch sends Sec-Fetch-Mode: cors, which the module takes for an XHR (401): always redirect.
+          'OIDCUnAuthAction auth true',
+          'LogLevel warn auth_openidc:info',
+        ],
+      },
+    );
   });
   after(async () => {
     await apache?.stop();
     await server?.stop();
   });
 
-  it('after the person logs out at Latchkey, Apache\'s session for them is gone', async () => {
+  it("after the person logs out at Latchkey, Apache's session for them is gone", async () => {
     const browser = new Browser([server.url, apache.url]);
     let step = await browser.navigate(`${apache.url}/protected/ok.txt`);
     for (let i = 0; i < 4 && 'html' in step && !step.html.includes('protected content'); i++) {
@@ -62,12 +65,17 @@ describe('back-channel logout with Apache mod_auth_openidc', { skip: existsSync(
       const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1];
       assert.ok(csrf, `unexpected page ${page.status} ${page.url}: ${page.html.slice(0, 300)} ${apache.errorLog().slice(-1500)}`);
       if (page.html.includes('name="password"')) {
-        step = await browser.navigate(new URL(/action="([^"]*\/login)"/.exec(page.html)![1]!, page.url).href, { form: { csrf, email: person.email, password: person.password } });
+        step = await browser.navigate(new URL(/action="([^"]*\/login)"/.exec(page.html)![1]!, page.url).href, {
+          form: { csrf, email: person.email, password: person.password },
+        });
       } else {
         step = await browser.navigate(new URL(/action="([^"]*\/confirm)"/.exec(page.html)![1]!, page.url).href, { form: { csrf } });
       }
     }
-    assert.ok('html' in step && step.html.includes('protected content'), `signed in to Apache: ${JSON.stringify(step).slice(0, 400)} ${apache.errorLog().slice(-1500)}`);
+    assert.ok(
+      'html' in step && step.html.includes('protected content'),
+      `signed in to Apache: ${JSON.stringify(step).slice(0, 400)} ${apache.errorLog().slice(-1500)}`,
+    );
     // Signed in at Apache: the page is served from its session, no trip to Latchkey.
     const again = await browser.request(`${apache.url}/protected/ok.txt`);
     assert.equal(again.status, 200);

@@ -165,7 +165,7 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.match(pageText(refused.html), /Too many attempts/);
   });
 
-  it('a post without the page\'s own xsrf value (from another site) is refused', async () => {
+  it("a post without the page's own xsrf value (from another site) is refused", async () => {
     const started = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
     const browser = new Browser(server.url);
     await browser.page(`${server.url}/device`);
@@ -211,11 +211,15 @@ describe('device authorization grant (RFC 8628)', () => {
         step = await browser.navigate(new URL(action, login.url).href, { form: { csrf, email: person.email, password: person.password } });
         const code = step as Page;
         const codeAction = /action="([^"]*\/code)"/.exec(code.html)![1]!;
-        step = await browser.navigate(new URL(codeAction, code.url).href, { form: { csrf: /name="csrf" value="([^"]+)"/.exec(code.html)![1]!, code: totp(person.secret, 1) } });
+        step = await browser.navigate(new URL(codeAction, code.url).href, {
+          form: { csrf: /name="csrf" value="([^"]+)"/.exec(code.html)![1]!, code: totp(person.secret, 1) },
+        });
       }
       const consent = step as Page;
       assert.match(consent.html, /action="[^"]*\/confirm"/, `round ${round}: the approval page`);
-      const done = (await browser.navigate(new URL(/action="([^"]*\/confirm)"/.exec(consent.html)![1]!, consent.url).href, { form: { csrf: /name="csrf" value="([^"]+)"/.exec(consent.html)![1]! } })) as Page;
+      const done = (await browser.navigate(new URL(/action="([^"]*\/confirm)"/.exec(consent.html)![1]!, consent.url).href, {
+        form: { csrf: /name="csrf" value="([^"]+)"/.exec(consent.html)![1]! },
+      })) as Page;
       assert.match(pageText(done.html), /Your device is connected/);
       offset += 1_000;
       assert.ok((await deviceToken(started.device_code)).body.access_token);

@@ -35,7 +35,11 @@ describe('refresh reuse grace: the successor already issued, within the window, 
   it('two parallel refreshes with the same token both succeed with the same successor', async () => {
     const tokens = await offline();
     const results = await Promise.all(Array.from({ length: 8 }, () => refresh(tokens.refresh_token!)));
-    assert.deepEqual(results.map((r) => r.status), Array(8).fill(200), JSON.stringify(results.find((r) => r.status !== 200)?.body));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(8).fill(200),
+      JSON.stringify(results.find((r) => r.status !== 200)?.body),
+    );
     const successors = new Set(results.map((r) => r.body.refresh_token));
     assert.equal(successors.size, 1, 'every answer names the same successor');
     assert.notEqual([...successors][0], tokens.refresh_token);
@@ -88,7 +92,10 @@ describe('refresh reuse grace: the successor already issued, within the window, 
     // Parallel attempts by the other client with a fresh token get nothing either.
     const fresh = await offline();
     const raced = await Promise.all([refresh(fresh.refresh_token!, other), refresh(fresh.refresh_token!), refresh(fresh.refresh_token!, other)]);
-    assert.deepEqual(raced.map((r) => r.status), [400, 200, 400]);
+    assert.deepEqual(
+      raced.map((r) => r.status),
+      [400, 200, 400],
+    );
     // The owner's retry still gets its successor, which still works.
     const retry = await refresh(tokens.refresh_token!);
     assert.equal(retry.body.refresh_token, first.body.refresh_token);

@@ -14,17 +14,27 @@ import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { importOptions, jsonLinesBody, JSON_LINES_TYPES } from './json-lines-body.ts';
 import { ImportQuery, ImportReport, importReportExample } from './schemas.ts';
 
-const report = { 200: { description: 'what was imported, and each line that was not (with its number and what to fix)', schema: ImportReport, example: importReportExample } };
+const report = {
+  200: { description: 'what was imported, and each line that was not (with its number and what to fix)', schema: ImportReport, example: importReportExample },
+};
 
 export function importRoutes({ admin }: AdminRouteDeps) {
   return [
     defineRoute({
-      method: 'post', path: '/users/import', operationId: 'importUsers', summary: 'Import people with their password hashes and authenticator secrets', tags: ['users'], scope: ADMIN_SCOPE,
-      description: 'One person a line. Streamed and written in batched transactions; `dry_run=true` checks every line and writes nothing. A foreign password hash is re-hashed with bcrypt at the first sign-in.',
+      method: 'post',
+      path: '/users/import',
+      operationId: 'importUsers',
+      summary: 'Import people with their password hashes and authenticator secrets',
+      tags: ['users'],
+      scope: ADMIN_SCOPE,
+      description:
+        'One person a line. Streamed and written in batched transactions; `dry_run=true` checks every line and writes nothing. A foreign password hash is re-hashed with bcrypt at the first sign-in.',
       query: ImportQuery,
       stream: {
-        mediaTypes: JSON_LINES_TYPES, line: ImportedUser,
-        example: '{"email":"ada@example.com","id":"auth0|5f7c8ec7c33c6c004bbafe82","email_verified":true,"password_hash":"$2b$10$…","totp":{"secret":"JBSWY3DPEHPK3PXP"}}\n',
+        mediaTypes: JSON_LINES_TYPES,
+        line: ImportedUser,
+        example:
+          '{"email":"ada@example.com","id":"auth0|5f7c8ec7c33c6c004bbafe82","email_verified":true,"password_hash":"$2b$10$…","totp":{"secret":"JBSWY3DPEHPK3PXP"}}\n',
       },
       responses: report,
       async handle({ ctx, query, caller }) {
@@ -32,12 +42,19 @@ export function importRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/clients/import', operationId: 'importClients', summary: 'Import apps with their client ids and secrets', tags: ['clients'], scope: ADMIN_SCOPE,
+      method: 'post',
+      path: '/clients/import',
+      operationId: 'importClients',
+      summary: 'Import apps with their client ids and secrets',
+      tags: ['clients'],
+      scope: ADMIN_SCOPE,
       description: 'One app a line. A kept secret is stored as the same keyed hash as a generated one and is refused under 128 bits of estimated randomness.',
       query: ImportQuery,
       stream: {
-        mediaTypes: JSON_LINES_TYPES, line: ImportedClient,
-        example: '{"client_id":"billing-portal","client_name":"Billing","client_secret":"…","redirect_uris":["https://billing.example.com/cb"],"grant_types":["authorization_code","refresh_token"]}\n',
+        mediaTypes: JSON_LINES_TYPES,
+        line: ImportedClient,
+        example:
+          '{"client_id":"billing-portal","client_name":"Billing","client_secret":"…","redirect_uris":["https://billing.example.com/cb"],"grant_types":["authorization_code","refresh_token"]}\n',
       },
       responses: report,
       async handle({ ctx, query, caller }) {
@@ -45,11 +62,18 @@ export function importRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/api-keys/import', operationId: 'importApiKeys', summary: 'Import API keys in their old format (or their SHA-256)', tags: ['api keys'], scope: ADMIN_SCOPE,
-      description: 'One key a line: `key` as integrators have it, or `key_sha256` when the product kept only that. A key imported before is skipped with on_conflict=skip, reported otherwise; keys are never rewritten.',
+      method: 'post',
+      path: '/api-keys/import',
+      operationId: 'importApiKeys',
+      summary: 'Import API keys in their old format (or their SHA-256)',
+      tags: ['api keys'],
+      scope: ADMIN_SCOPE,
+      description:
+        'One key a line: `key` as integrators have it, or `key_sha256` when the product kept only that. A key imported before is skipped with on_conflict=skip, reported otherwise; keys are never rewritten.',
       query: ImportQuery,
       stream: {
-        mediaTypes: JSON_LINES_TYPES, line: ImportedApiKey,
+        mediaTypes: JSON_LINES_TYPES,
+        line: ImportedApiKey,
         example: '{"owner":"inventory-sync","name":"nightly export","scope":"cmdb.read","resource":"https://cmdb.example.com","key":"kapi_prod_…"}\n',
       },
       responses: report,

@@ -13,4 +13,7 @@ export function jsonLinesBody(ctx: Context): AsyncIterable<JsonLine> {
   return readJsonLines(ctx.req);
 }
 
-export const importOptions = (query: { dry_run?: 'true' | 'false'; on_conflict?: 'skip' | 'update' | 'fail' }) => ({ dryRun: query.dry_run === 'true', onConflict: query.on_conflict });
+export const importOptions = (query: { dry_run?: 'true' | 'false'; on_conflict?: 'skip' | 'update' | 'fail' }) => ({
+  dryRun: query.dry_run === 'true',
+  onConflict: query.on_conflict,
+});

@@ -116,7 +116,11 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
       }));
       return { alg, candidates };
     }
-    const registered = account.keys.map((k) => k.alg).filter((a, i, all) => all.indexOf(a) === i).join(', ') || 'none';
+    const registered =
+      account.keys
+        .map((k) => k.alg)
+        .filter((a, i, all) => all.indexOf(a) === i)
+        .join(', ') || 'none';
     if (!(KEY_ALGS as readonly string[]).includes(alg)) {
       throw invalidGrant(`alg ${alg} is not accepted for this service account; its registered keys use ${registered}`);
     }
@@ -191,7 +195,9 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
       throw invalidGrant(`assertion lifetime is ${lifetime} s (exp − iat); at most ${config.assertionMaxLifetime} s is accepted`);
     }
     if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowS + skew)) {
-      throw invalidGrant(typeof payload.nbf === 'number' ? `assertion is not valid for another ${payload.nbf - nowS} s (nbf)` : 'nbf must be a NumericDate in seconds');
+      throw invalidGrant(
+        typeof payload.nbf === 'number' ? `assertion is not valid for another ${payload.nbf - nowS} s (nbf)` : 'nbf must be a NumericDate in seconds',
+      );
     }
   }
 

@@ -60,7 +60,8 @@ const REFUSALS = {
   machines_only: ['invalid_target', (resource: string) => `${resource} is for machines only: a person's key is never exchanged for it`],
   scopes_not_held: [
     'invalid_scope',
-    (unheld: string[], resource: string) => `the owner of the API key does not hold ${unheld.join(', ')} at ${resource} now: it needs a role the owner does not have`,
+    (unheld: string[], resource: string) =>
+      `the owner of the API key does not hold ${unheld.join(', ')} at ${resource} now: it needs a role the owner does not have`,
   ],
 } satisfies Record<string, readonly [OAuthErrorCode, (...args: never[]) => string]>;
 
@@ -104,9 +105,10 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
     const decision = decideScopes({ who: `API key ${check.key.id}`, resource: rs, ceiling, requested: requestedScopes, strict: true });
     if (!decision.ok) throw refuse(decision.error, decision.description);
     const scope = decision.scopes.join(' ');
-    const token = check.key.owner.kind === 'service_account'
-      ? new provider.ClientCredentials({ client: tokenClient, scope })
-      : new provider.AccessToken({ accountId: check.key.owner.id, client: tokenClient, grantId: `api-key:${check.key.id}`, scope, gty: 'token-exchange' });
+    const token =
+      check.key.owner.kind === 'service_account'
+        ? new provider.ClientCredentials({ client: tokenClient, scope })
+        : new provider.AccessToken({ accountId: check.key.owner.id, client: tokenClient, grantId: `api-key:${check.key.id}`, scope, gty: 'token-exchange' });
     token.resourceServer = new provider.ResourceServer(resource, tokenInfo(check, rs, ceiling));
     ctx.oidc.entity(check.key.owner.kind === 'service_account' ? 'ClientCredentials' : 'AccessToken', token);
     const value = await token.save();

@@ -10,7 +10,7 @@
 import type { JWK } from 'jose';
 import type { Db } from '../../db/database.ts';
 import { conflict, notFound } from '../../errors.ts';
-import { type Actor, type AuditFilter, type AuditService, type RequestMeta } from './audit.ts';
+import type { Actor, AuditFilter, AuditService, RequestMeta } from './audit.ts';
 import type { AccountLinkService } from '../links/account-links.ts';
 import type { ApiKeyService, CreateApiKeyInput, KeyOwner } from '../api-keys/api-keys.ts';
 import type { ClientRecord, ClientService, CreateClientInput } from '../machines/clients.ts';
@@ -18,7 +18,7 @@ import type { PageRequest } from './pagination.ts';
 import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
 import type { SecondFactorService } from '../factors/second-factor.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { GENERATED_KEY_ALGS, JWT_BEARER, type ServiceAccountService, type ServiceAccountView, type ServiceGrant } from '../machines/service-accounts.ts';
+import { type GENERATED_KEY_ALGS, JWT_BEARER, type ServiceAccountService, type ServiceAccountView, type ServiceGrant } from '../machines/service-accounts.ts';
 import { keyStatus, rotateSigningKey, type SigningAlg } from '../secrets/signing-keys.ts';
 import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
@@ -86,7 +86,11 @@ export interface AuditViews {
 type Precondition<T> = ((current: T) => void) | undefined;
 
 /** Fields whose value differs, as { field: { from, to } }. */
-export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>, ignore: string[] = []): Record<string, { from: unknown; to: unknown }> {
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  ignore: string[] = [],
+): Record<string, { from: unknown; to: unknown }> {
   const out: Record<string, { from: unknown; to: unknown }> = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (ignore.includes(key)) continue;
@@ -124,7 +128,13 @@ export function createAdministration(deps: AdministrationDeps) {
         });
       },
 
-      async update(actor: Actor, id: string, changes: Partial<Omit<CreateClientInput, 'public'>>, precondition?: Precondition<ClientRecord>, meta?: RequestMeta) {
+      async update(
+        actor: Actor,
+        id: string,
+        changes: Partial<Omit<CreateClientInput, 'public'>>,
+        precondition?: Precondition<ClientRecord>,
+        meta?: RequestMeta,
+      ) {
         return atomic(async () => {
           let before: ClientRecord | undefined;
           const after = await clients.update(id, withoutUndefined(changes), (current) => {
@@ -146,10 +156,16 @@ export function createAdministration(deps: AdministrationDeps) {
       async rotateSecret(actor: Actor, id: string, overlapSeconds: number, precondition?: Precondition<ClientRecord>, meta?: RequestMeta) {
         return atomic(async () => {
           const rotated = await clients.rotateSecret(id, overlapSeconds, precondition);
-          await audit.recordChange(actor, 'client.secret_rotated', clientTarget(id), {
-            client_secret: 'replaced',
-            previous_secret_expires_at: rotated.client.secrets.previous?.expiresAt.toISOString() ?? null,
-          }, meta);
+          await audit.recordChange(
+            actor,
+            'client.secret_rotated',
+            clientTarget(id),
+            {
+              client_secret: 'replaced',
+              previous_secret_expires_at: rotated.client.secrets.previous?.expiresAt.toISOString() ?? null,
+            },
+            meta,
+          );
           return rotated;
         });
       },
@@ -158,7 +174,13 @@ export function createAdministration(deps: AdministrationDeps) {
       async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
         const report = await deps.clientImporter.run(lines, actor, opts, meta);
         if (!report.dry_run && report.created + report.updated > 0) {
-          await audit.recordChange(actor, 'clients.imported', { kind: 'clients', id: 'import' }, { created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed }, meta);
+          await audit.recordChange(
+            actor,
+            'clients.imported',
+            { kind: 'clients', id: 'import' },
+            { created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed },
+            meta,
+          );
         }
         return report;
       },
@@ -173,7 +195,13 @@ export function createAdministration(deps: AdministrationDeps) {
         const checked = await users.checkNew(input);
         return atomic(async () => {
           const user = await users.createWithHash(checked);
-          await audit.recordChange(actor, 'user.created', userTarget(user.id), { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' }, meta);
+          await audit.recordChange(
+            actor,
+            'user.created',
+            userTarget(user.id),
+            { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' },
+            meta,
+          );
           return user;
         });
       },
@@ -198,9 +226,19 @@ export function createAdministration(deps: AdministrationDeps) {
         const report = await deps.userImporter.run(lines, actor, opts, meta);
         // A run that changed nothing (a second run of the same file) leaves no trace either.
         if (!report.dry_run && report.created + report.updated > 0) {
-          await audit.recordChange(actor, 'users.imported', { kind: 'users', id: 'import' }, {
-            created: report.created, updated: report.updated, skipped: report.skipped, failed: report.failed, on_conflict: opts.onConflict ?? 'fail',
-          }, meta);
+          await audit.recordChange(
+            actor,
+            'users.imported',
+            { kind: 'users', id: 'import' },
+            {
+              created: report.created,
+              updated: report.updated,
+              skipped: report.skipped,
+              failed: report.failed,
+              on_conflict: opts.onConflict ?? 'fail',
+            },
+            meta,
+          );
         }
         return report;
       },
@@ -296,7 +334,13 @@ export function createAdministration(deps: AdministrationDeps) {
           precondition?.(before);
           await serviceAccounts.setDisabled(id, disabled);
           const after = await serviceAccounts.get(id);
-          await audit.recordChange(actor, 'service_account.updated', accountTarget(id), changedFields(serviceAccountView(before), serviceAccountView(after)), meta);
+          await audit.recordChange(
+            actor,
+            'service_account.updated',
+            accountTarget(id),
+            changedFields(serviceAccountView(before), serviceAccountView(after)),
+            meta,
+          );
           return after;
         });
       },
@@ -319,10 +363,16 @@ export function createAdministration(deps: AdministrationDeps) {
       /** A partner's new shared secret; the old one works for `overlapSeconds` more. The secret is in this answer only (unless given). */
       async rotateSecret(actor: Actor, id: string, overlapSeconds: number, newSecret?: string, meta?: RequestMeta) {
         const rotated = await serviceAccounts.rotateSharedSecret(id, overlapSeconds, newSecret);
-        await audit.recordChange(actor, 'service_account.secret_rotated', accountTarget(id), {
-          shared_secret: newSecret === undefined ? 'replaced' : 'replaced (given)',
-          previous_secret_expires_at: rotated.previousExpiresAt?.toISOString() ?? null,
-        }, meta);
+        await audit.recordChange(
+          actor,
+          'service_account.secret_rotated',
+          accountTarget(id),
+          {
+            shared_secret: newSecret === undefined ? 'replaced' : 'replaced (given)',
+            previous_secret_expires_at: rotated.previousExpiresAt?.toISOString() ?? null,
+          },
+          meta,
+        );
         return rotated;
       },
     },
@@ -347,7 +397,13 @@ export function createAdministration(deps: AdministrationDeps) {
       async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
         const report = await deps.apiKeyImporter.run(lines, actor, opts, meta);
         if (!report.dry_run && report.created > 0) {
-          await audit.recordChange(actor, 'api_keys.imported', { kind: 'api_keys', id: 'import' }, { created: report.created, skipped: report.skipped, failed: report.failed }, meta);
+          await audit.recordChange(
+            actor,
+            'api_keys.imported',
+            { kind: 'api_keys', id: 'import' },
+            { created: report.created, skipped: report.skipped, failed: report.failed },
+            meta,
+          );
         }
         return report;
       },
@@ -374,7 +430,13 @@ export function createAdministration(deps: AdministrationDeps) {
             before = current;
             precondition?.(current);
           });
-          await audit.recordChange(actor, 'resource.updated', { kind: 'resource', id: identifier }, changedFields(resourceView(before!), resourceView(after)), meta);
+          await audit.recordChange(
+            actor,
+            'resource.updated',
+            { kind: 'resource', id: identifier },
+            changedFields(resourceView(before!), resourceView(after)),
+            meta,
+          );
           return after;
         });
       },
@@ -427,16 +489,25 @@ export function createAdministration(deps: AdministrationDeps) {
         const existing = (await serviceAccounts.list()).find((a) => !a.disabled && a.metadata.scope.split(' ').includes(ADMIN_SCOPE));
         if (existing) throw conflict(`an admin service account already exists (${existing.clientId}); create further ones through the admin API`);
         let resource = await resources.find(identifier);
-        if (!resource) resource = await admin.resources.create(actor, { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL, machinesOnly: true }, meta);
+        if (!resource)
+          resource = await admin.resources.create(
+            actor,
+            { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL, machinesOnly: true },
+            meta,
+          );
         const grants: ServiceGrant[] = [JWT_BEARER, 'client_credentials'];
-        const created = await admin.serviceAccounts.create(actor, {
-          name: input.name,
-          scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`,
-          defaultScope: ADMIN_SCOPE,
-          grants,
-          generateKey: input.generateKey,
-          jwks: input.jwks,
-        }, meta);
+        const created = await admin.serviceAccounts.create(
+          actor,
+          {
+            name: input.name,
+            scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`,
+            defaultScope: ADMIN_SCOPE,
+            grants,
+            generateKey: input.generateKey,
+            jwks: input.jwks,
+          },
+          meta,
+        );
         await audit.recordChange(actor, 'admin.bootstrapped', accountTarget(created.account.clientId), { resource: identifier }, meta);
         return { ...created, resource };
       });

@@ -148,7 +148,13 @@ export function auditRow(type: AuditType, meta: RequestMeta & { userId?: string 
 }
 
 /** An administrative change's audit row, for a caller that writes it in its own transaction. */
-export function changeRow(actor: Actor, action: AdminAction, target: { kind: string; id: string; userId?: string; clientId?: string }, changes?: Record<string, unknown>, meta: RequestMeta = {}) {
+export function changeRow(
+  actor: Actor,
+  action: AdminAction,
+  target: { kind: string; id: string; userId?: string; clientId?: string },
+  changes?: Record<string, unknown>,
+  meta: RequestMeta = {},
+) {
   return {
     id: randomUUID(),
     type: action,

@@ -34,7 +34,10 @@ function parseLine(bytes: Buffer, line: number): JsonLine | undefined {
 }
 
 /** Splits `source` into JSON lines without holding more than one line (up to `maxLineBytes`) at a time. */
-export async function* readJsonLines(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<JsonLine> {
+export async function* readJsonLines(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<JsonLine> {
   let parts: Buffer[] = [];
   let size = 0;
   let line = 1;
@@ -121,7 +124,9 @@ export function reportFailure(report: ImportReport, error: LineError): void {
 export const describeLineError = (e: LineError) => `line ${e.line}: ${e.field ? `${e.field}: ` : ''}${e.message}`;
 
 /** A line's field problems from zod issues: names and reasons, never the values. */
-export function issuesOf(issues: readonly { path: readonly PropertyKey[]; message: string; code: string; keys?: readonly string[] }[]): { field: string; message: string }[] {
+export function issuesOf(
+  issues: readonly { path: readonly PropertyKey[]; message: string; code: string; keys?: readonly string[] }[],
+): { field: string; message: string }[] {
   return issues.flatMap((i) =>
     i.code === 'unrecognized_keys' && i.keys
       ? i.keys.map((k) => ({ field: [...i.path, k].map(String).join('.'), message: 'is not a known field' }))

@@ -73,13 +73,13 @@ export interface KeyAtResource {
 
 export type KeyCheck =
   | {
-    active: true;
-    key: ApiKeyRecord;
-    /** A person's key: the person as they are now (roles, and the claims an API may ask for). */
-    holder?: KeyHolder;
-    /** With `resources` given: the ones the key's scopes meet, and what it carries at each. */
-    at: KeyAtResource[];
-  }
+      active: true;
+      key: ApiKeyRecord;
+      /** A person's key: the person as they are now (roles, and the claims an API may ask for). */
+      holder?: KeyHolder;
+      /** With `resources` given: the ones the key's scopes meet, and what it carries at each. */
+      at: KeyAtResource[];
+    }
   | { active: false; reason: 'shape' | 'environment' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'owner_disabled' | 'address' | 'not_allowed' };
 
 /** Scopes a person's key may carry, grouped by the API that defines them. */
@@ -179,12 +179,27 @@ export function importedDisplay(input: { key?: string; keySha256?: string }): st
   return `${key.slice(0, Math.min(prefix.length + 4, Math.floor(key.length / 3)))}…`;
 }
 
-
 /** A person's key made without an expiry lives this long (or API_KEY_MAX_TTL, when shorter), seconds. */
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
-
-export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, clock, log, changes }: ApiKeyServiceDeps) {
+export function createApiKeyService({
+  db,
+  keys,
+  hmacKey,
+  format,
+  audit,
+  resources,
+  serviceAccounts,
+  users,
+  ownResource,
+  adminResource,
+  personMaxTtl,
+  maxPerOwner,
+  usage,
+  clock,
+  log,
+  changes,
+}: ApiKeyServiceDeps) {
   const now = () => clock.now();
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
@@ -215,7 +230,8 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
 
   /** The scopes an owner may put on a key, and the resource's when bound. */
   async function checkScopes(owner: KeyOwner, scopes: string[], resource: string | undefined): Promise<void> {
-    if (resource && !forKeys(resource)) throw invalidInput(`a key cannot be bound to ${label(resource)}: no key is ever for it (a key cannot mint keys nor administer)`);
+    if (resource && !forKeys(resource))
+      throw invalidInput(`a key cannot be bound to ${label(resource)}: no key is ever for it (a key cannot mint keys nor administer)`);
     const bound = resource ? await resources.find(resource) : undefined;
     if (resource) {
       if (!bound) throw invalidInput(`resource ${resource} is not registered`);
@@ -227,7 +243,8 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       const account = await serviceAccounts.forAssertion(owner.clientId);
       const ceiling = new Set(splitScope(account!.metadata.scope));
       const outside = scopes.filter((s) => !ceiling.has(s));
-      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
+      if (outside.length)
+        throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
       return;
     }
     // A person: each scope must be one they hold now at an API a key may be for.
@@ -239,7 +256,8 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       if (eligible.some((r) => personScopesAt(r, roles).includes(scope))) continue;
       const who = owner.self ? 'you' : `user ${owner.userId}`;
       if (eligible.length) throw invalidInput(whyNotHeld(eligible[0]!, scope, roles, who)!);
-      if (defining.length) throw invalidInput(`scope ${scope} is not for keys: only ${label(defining[0]!.identifier)}, defines it, and no key is ever for that`);
+      if (defining.length)
+        throw invalidInput(`scope ${scope} is not for keys: only ${label(defining[0]!.identifier)}, defines it, and no key is ever for that`);
       throw invalidInput(`scope ${scope} is not defined by any registered API`);
     }
   }
@@ -252,8 +270,7 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
     return possible.filter((s) => carried.has(s));
   }
 
-  const overCap = () =>
-    conflict(`the owner already has ${maxPerOwner} live API keys, the most allowed: revoke one (or let it expire) before making another`);
+  const overCap = () => conflict(`the owner already has ${maxPerOwner} live API keys, the most allowed: revoke one (or let it expire) before making another`);
 
   /**
    * Stores a new key in one of its owner's API_KEY_MAX_PER_OWNER places. A
@@ -301,7 +318,9 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
     if (expires === undefined) return new Date(Math.min(at + DEFAULT_PERSON_KEY_TTL * 1000, latest));
     const chosen = parseExpiry(expires, at);
     if (chosen.getTime() > latest) {
-      throw invalidInput(`a person's key may live at most ${describeDuration(personMaxTtl)}: choose an expiry no later than ${new Date(latest).toISOString().slice(0, 16)}Z`);
+      throw invalidInput(
+        `a person's key may live at most ${describeDuration(personMaxTtl)}: choose an expiry no later than ${new Date(latest).toISOString().slice(0, 16)}Z`,
+      );
     }
     return chosen;
   }
@@ -329,8 +348,10 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
     const at = now();
     const ip = normalizeAddress(address);
     const seen = row.seenAddresses ? (JSON.parse(row.seenAddresses) as string[]) : [];
-    const isNew = ip !== undefined && !seen.includes(ip)
-      && usage.keyNewAddress({ keyId: row.id, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, at);
+    const isNew =
+      ip !== undefined &&
+      !seen.includes(ip) &&
+      usage.keyNewAddress({ keyId: row.id, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, at);
     const last = Math.max(row.lastUsedAt?.getTime() ?? 0, touched.get(row.id) ?? 0);
     if (!isNew && at - last < TOUCH_EVERY_MS) return;
     const pending = `${row.id} ${ip}`;
@@ -406,7 +427,11 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
         createdIp: normalizeAddress(meta.ip) ?? null,
       });
       const created = record(row);
-      await audit.record('api_key_created', { ...meta, ...ownerMeta(created) }, { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
+      await audit.record(
+        'api_key_created',
+        { ...meta, ...ownerMeta(created) },
+        { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) },
+      );
       return { key, record: created };
     },
 
@@ -419,12 +444,18 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
      * the same owner, scopes, resource, expiry and address rules as a key
      * made here. `existing` says it was imported before (nothing is written).
      */
-    async import(input: ImportApiKeyInput, meta: RequestMeta = {}, opts: { dryRun?: boolean } = {}): Promise<{ record?: ApiKeyRecord; existing?: ApiKeyRecord }> {
-      if ((input.key === undefined) === (input.keySha256 === undefined)) throw invalidInput('give the key (--key-stdin) or its SHA-256 (--key-sha256), one of them');
+    async import(
+      input: ImportApiKeyInput,
+      meta: RequestMeta = {},
+      opts: { dryRun?: boolean } = {},
+    ): Promise<{ record?: ApiKeyRecord; existing?: ApiKeyRecord }> {
+      if ((input.key === undefined) === (input.keySha256 === undefined))
+        throw invalidInput('give the key (--key-stdin) or its SHA-256 (--key-sha256), one of them');
       let shaBytes: Buffer;
       if (input.key !== undefined) {
         if (!IMPORTED_KEY.test(input.key)) throw invalidInput('key: must be 16 to 512 printable characters without spaces');
-        if (looksLikeApiKey(input.key, format)) throw invalidInput(`key: starts with ${format.prefix}_, Latchkey's own key prefix; such a key cannot be imported (make a new one)`);
+        if (looksLikeApiKey(input.key, format))
+          throw invalidInput(`key: starts with ${format.prefix}_, Latchkey's own key prefix; such a key cannot be imported (make a new one)`);
         const random = input.key.replace(KEY_PREFIX, '');
         const weak = weakSecretProblem(random, 'key');
         if (weak) throw invalidInput(weak.replace('import it without and rotate it instead', 'give its owner a new key instead'));
@@ -447,21 +478,29 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
       const expiresAt = expiryFor(input.owner, input.expires);
       if (opts.dryRun) return {};
-      const row = await insertInFreeSlot(input.owner, {
-        id: `key_${randomBytes(12).toString('base64url')}`,
-        secretHash,
-        display: importedDisplay(input),
-        ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
-        name,
-        description,
-        scope: scopes.join(' '),
-        resource: input.resource ?? null,
-        allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
-        expiresAt,
-        createdIp: normalizeAddress(meta.ip) ?? null,
-      }, input.key !== undefined ? 'imported' : 'imported_sha256');
+      const row = await insertInFreeSlot(
+        input.owner,
+        {
+          id: `key_${randomBytes(12).toString('base64url')}`,
+          secretHash,
+          display: importedDisplay(input),
+          ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
+          name,
+          description,
+          scope: scopes.join(' '),
+          resource: input.resource ?? null,
+          allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
+          expiresAt,
+          createdIp: normalizeAddress(meta.ip) ?? null,
+        },
+        input.key !== undefined ? 'imported' : 'imported_sha256',
+      );
       const created = record(row);
-      await audit.record('api_key_created', { ...meta, ...ownerMeta(created) }, { key_id: created.id, name, scope: row.scope, imported: row.origin, ...(row.resource ? { resource: row.resource } : {}) });
+      await audit.record(
+        'api_key_created',
+        { ...meta, ...ownerMeta(created) },
+        { key_id: created.id, name, scope: row.scope, imported: row.origin, ...(row.resource ? { resource: row.resource } : {}) },
+      );
       await changes?.changed('api_keys');
       return { record: created };
     },

@@ -16,9 +16,7 @@ export function allowedAt(resource: Pick<ResourceServerRecord, 'scope'>, ceiling
   return splitScope(resource.scope).filter((s) => granted.has(s));
 }
 
-export type ScopeDecision =
-  | { ok: true; scopes: string[] }
-  | { ok: false; error: 'invalid_target' | 'invalid_scope'; description: string };
+export type ScopeDecision = { ok: true; scopes: string[] } | { ok: false; error: 'invalid_target' | 'invalid_scope'; description: string };
 
 export interface ScopeRequest {
   /** How the caller is named in refusals, e.g. "client 'abc'". */
@@ -40,18 +38,27 @@ export function decideScopes({ who, resource, ceiling, requested, defaults, stri
       ok: false,
       error: 'invalid_target',
       description:
-        `${who} is granted none of the scopes of ${resource.identifier} ` + `(it defines: ${list(splitScope(resource.scope))}; ${who} is granted: ${list(ceiling)})`,
+        `${who} is granted none of the scopes of ${resource.identifier} ` +
+        `(it defines: ${list(splitScope(resource.scope))}; ${who} is granted: ${list(ceiling)})`,
     };
   }
   const allowedSet = new Set(allowed);
   if (requested.length) {
     const refused = requested.filter((s) => !allowedSet.has(s));
     if (strict && refused.length) {
-      return { ok: false, error: 'invalid_scope', description: `scope '${refused[0]}' is not allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}` };
+      return {
+        ok: false,
+        error: 'invalid_scope',
+        description: `scope '${refused[0]}' is not allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}`,
+      };
     }
     const scopes = allowed.filter((s) => requested.includes(s));
     if (scopes.length === 0) {
-      return { ok: false, error: 'invalid_scope', description: `none of the requested scopes (${requested.join(' ')}) is allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}` };
+      return {
+        ok: false,
+        error: 'invalid_scope',
+        description: `none of the requested scopes (${requested.join(' ')}) is allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}`,
+      };
     }
     return { ok: true, scopes };
   }

@@ -38,7 +38,11 @@ export const ConfigClient = z.strictObject({
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).optional(),
   id_token_signed_response_alg: z.enum(['RS256', 'ES256']).optional(),
   require_mfa: z.boolean().optional(),
-  client_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe("a new confidential app's secret is read from this environment variable; otherwise one is generated and printed once"),
+  client_secret_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional()
+    .describe("a new confidential app's secret is read from this environment variable; otherwise one is generated and printed once"),
 });
 
 export const ConfigResource = z.strictObject({
@@ -59,19 +63,28 @@ export const ConfigServiceAccount = z.strictObject({
   grant_types: z.array(z.enum(['jwt-bearer', 'client_credentials'])).optional(),
   disabled: z.boolean().default(false),
   keys: z.array(z.strictObject({ jwk: z.record(z.string(), z.unknown()), expires_at: z.string().nullable().default(null) })).default([]),
-  shared_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe('a new shared-secret account reads its secret from this environment variable'),
+  shared_secret_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional()
+    .describe('a new shared-secret account reads its secret from this environment variable'),
   self_signed_tokens: z.strictObject({ max_lifetime: z.number().int() }).nullable().default(null),
 });
 
 export const ConfigRole = z.strictObject({ name: z.string().min(1).max(64), description: z.string().max(500).default('') });
 
-export const ConfigDocument = z.strictObject({
-  latchkey_config: z.literal(1).describe('the version of this format'),
-  roles: z.array(ConfigRole).default([]),
-  resources: z.array(ConfigResource).default([]),
-  service_accounts: z.array(ConfigServiceAccount).default([]),
-  clients: z.array(ConfigClient).default([]),
-}).meta({ title: 'Latchkey configuration', description: 'Apps, APIs, service accounts and roles of a Latchkey server (config export / config apply). Never secrets.' });
+export const ConfigDocument = z
+  .strictObject({
+    latchkey_config: z.literal(1).describe('the version of this format'),
+    roles: z.array(ConfigRole).default([]),
+    resources: z.array(ConfigResource).default([]),
+    service_accounts: z.array(ConfigServiceAccount).default([]),
+    clients: z.array(ConfigClient).default([]),
+  })
+  .meta({
+    title: 'Latchkey configuration',
+    description: 'Apps, APIs, service accounts and roles of a Latchkey server (config export / config apply). Never secrets.',
+  });
 
 export type ConfigDoc = z.output<typeof ConfigDocument>;
 type Client = z.output<typeof ConfigClient>;
@@ -107,7 +120,13 @@ function clientOf(c: ClientRecord): Client {
 }
 
 const resourceOf = (r: ResourceServerRecord): Resource => ({
-  identifier: r.identifier, scope: r.scope, format: r.format, ttl: r.ttl, claims: [...r.claims], scope_roles: r.scopeRoles, machines_only: r.machinesOnly,
+  identifier: r.identifier,
+  scope: r.scope,
+  format: r.format,
+  ttl: r.ttl,
+  claims: [...r.claims],
+  scope_roles: r.scopeRoles,
+  machines_only: r.machinesOnly,
 });
 
 const accountOf = (a: ServiceAccountView): Account => ({
@@ -152,8 +171,11 @@ export const describePlanItem = (p: PlanItem) => {
   const what = `${p.kind.replace('_', ' ')} ${p.label}`;
   if (p.op === '+') return `+ ${what} (new)`;
   if (p.op === '-') return `- ${what}`;
-  const show = (v: unknown) => (v === undefined || v === null ? '(none)' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
-  return `~ ${what}: ${Object.entries(p.changes).map(([k, { from, to }]) => `${k} ${show(from)} → ${show(to)}`).join(', ')}`;
+  const show = (v: unknown) =>
+    v === undefined || v === null ? '(none)' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  return `~ ${what}: ${Object.entries(p.changes)
+    .map(([k, { from, to }]) => `${k} ${show(from)} → ${show(to)}`)
+    .join(', ')}`;
 };
 
 function diff<T extends Record<string, unknown>>(current: T, wanted: T, ignore: string[] = []): PlanItem['changes'] {
@@ -177,7 +199,10 @@ function diff<T extends Record<string, unknown>>(current: T, wanted: T, ignore: 
 function comparable(kind: PlanItem['kind'], item: Record<string, unknown>): Record<string, unknown> {
   if (kind === 'client') return { ...item, grant_types: (item.grant_types as string[] | undefined)?.filter((g) => g === 'client_credentials') };
   if (kind === 'service_account') {
-    const keys = (item.keys as { jwk: Record<string, unknown>; expires_at: string | null }[] | undefined)?.map((k) => ({ kid: k.jwk.kid, expires_at: k.expires_at ? new Date(k.expires_at).toISOString() : null }));
+    const keys = (item.keys as { jwk: Record<string, unknown>; expires_at: string | null }[] | undefined)?.map((k) => ({
+      kid: k.jwk.kid,
+      expires_at: k.expires_at ? new Date(k.expires_at).toISOString() : null,
+    }));
     return { ...item, keys };
   }
   return item;
@@ -215,7 +240,10 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
     const implied = resourceRows.flatMap((r) => Object.values(r.scopeRoles).flat()).filter((n) => !named.has(n));
     return {
       latchkey_config: 1,
-      roles: [...roleRows.map((r) => ({ name: r.name, description: r.description })), ...[...new Set(implied)].sort().map((name) => ({ name, description: '' }))],
+      roles: [
+        ...roleRows.map((r) => ({ name: r.name, description: r.description })),
+        ...[...new Set(implied)].sort().map((name) => ({ name, description: '' })),
+      ],
       resources: resourceRows.filter((r) => !builtIn.has(r.identifier)).map(resourceOf),
       service_accounts: accounts.map(accountOf),
       clients: apps.filter((c) => !isReservedClientId(c.clientId)).map(clientOf),
@@ -236,8 +264,14 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
         seen.add(id);
       }
     };
-    dup('role', doc.roles.map((r) => r.name));
-    dup('resource', doc.resources.map((r) => r.identifier));
+    dup(
+      'role',
+      doc.roles.map((r) => r.name),
+    );
+    dup(
+      'resource',
+      doc.resources.map((r) => r.identifier),
+    );
     dup('client id', [...doc.service_accounts.map((a) => a.client_id), ...doc.clients.map((c) => c.client_id)]);
     return doc;
   }
@@ -253,7 +287,10 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
       ['client', have.clients, want.clients, (c: Client) => c.client_id, (c: Client) => `"${c.client_name}" (${c.client_id})`],
     ] as const;
     for (const [kind, haveItems, wantItems, key, label] of sections) {
-      const existing = byId<Record<string, unknown>>(haveItems as unknown as Record<string, unknown>[], key as unknown as (t: Record<string, unknown>) => string);
+      const existing = byId<Record<string, unknown>>(
+        haveItems as unknown as Record<string, unknown>[],
+        key as unknown as (t: Record<string, unknown>) => string,
+      );
       for (const item of wantItems as unknown as Record<string, unknown>[]) {
         const id = (key as unknown as (t: Record<string, unknown>) => string)(item);
         const lbl = (label as unknown as (t: Record<string, unknown>) => string)(item);
@@ -266,16 +303,31 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
       }
       if (prune) {
         const wanted = new Set((wantItems as unknown as Record<string, unknown>[]).map(key as unknown as (t: Record<string, unknown>) => string));
-        for (const [id, item] of existing) if (!wanted.has(id) && !(kind === 'service_account' && id === keep)) plan.push({ op: '-', kind, id, label: (label as unknown as (t: Record<string, unknown>) => string)(item), changes: {} });
+        for (const [id, item] of existing)
+          if (!wanted.has(id) && !(kind === 'service_account' && id === keep))
+            plan.push({ op: '-', kind, id, label: (label as unknown as (t: Record<string, unknown>) => string)(item), changes: {} });
       }
     }
     return plan;
   }
 
-  async function applyItem(item: PlanItem, want: ConfigDoc, env: Record<string, string | undefined>, result: ApplyResult, actor: Actor, meta: RequestMeta): Promise<void> {
+  async function applyItem(
+    item: PlanItem,
+    want: ConfigDoc,
+    env: Record<string, string | undefined>,
+    result: ApplyResult,
+    actor: Actor,
+    meta: RequestMeta,
+  ): Promise<void> {
     const target = { kind: item.kind, id: item.id };
     const audited = (action: Parameters<AuditService['recordChange']>[1], changes: Record<string, unknown>) =>
-      audit.recordChange(actor, action, item.kind === 'client' || item.kind === 'service_account' ? { ...target, clientId: item.id } : target, { ...changes, via: 'config apply' }, meta);
+      audit.recordChange(
+        actor,
+        action,
+        item.kind === 'client' || item.kind === 'service_account' ? { ...target, clientId: item.id } : target,
+        { ...changes, via: 'config apply' },
+        meta,
+      );
     const changesOf = () => Object.fromEntries(Object.entries(item.changes).map(([k, v]) => [k, v.to]));
     switch (item.kind) {
       case 'role': {
@@ -284,7 +336,11 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
           await db.role.delete({ where: { name: item.id } }).catch(() => undefined);
           return audited('role.deleted', {});
         }
-        await db.role.upsert({ where: { name: item.id }, create: { name: item.id, description: role!.description }, update: { description: role!.description } });
+        await db.role.upsert({
+          where: { name: item.id },
+          create: { name: item.id, description: role!.description },
+          update: { description: role!.description },
+        });
         return audited(item.op === '+' ? 'role.created' : 'role.updated', item.op === '+' ? { description: role!.description } : changesOf());
       }
       case 'resource': {
@@ -293,15 +349,29 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
           await resources.delete(item.id);
           return audited('resource.deleted', {});
         }
-        const input = { scope: r!.scope, format: r!.format, ttl: r!.ttl, claims: r!.claims.join(' '), scopeRoles: r!.scope_roles, machinesOnly: r!.machines_only };
+        const input = {
+          scope: r!.scope,
+          format: r!.format,
+          ttl: r!.ttl,
+          claims: r!.claims.join(' '),
+          scopeRoles: r!.scope_roles,
+          machinesOnly: r!.machines_only,
+        };
         if (item.op === '+') await resources.create({ identifier: r!.identifier, ...input });
         else {
           // scope_roles is merged by the service: a scope dropped from the file's map is cleared explicitly.
           const before = (await resources.get(item.id)).scopeRoles;
-          const cleared = Object.fromEntries(Object.keys(before).filter((s) => !(s in r!.scope_roles)).map((s) => [s, [] as string[]]));
+          const cleared = Object.fromEntries(
+            Object.keys(before)
+              .filter((s) => !(s in r!.scope_roles))
+              .map((s) => [s, [] as string[]]),
+          );
           await resources.update(item.id, { ...input, scopeRoles: { ...cleared, ...r!.scope_roles } });
         }
-        return audited(item.op === '+' ? 'resource.created' : 'resource.updated', item.op === '+' ? { ...resourceOf(await resources.get(item.id)) } : changesOf());
+        return audited(
+          item.op === '+' ? 'resource.created' : 'resource.updated',
+          item.op === '+' ? { ...resourceOf(await resources.get(item.id)) } : changesOf(),
+        );
       }
       case 'service_account': {
         const a = want.service_accounts.find((x) => x.client_id === item.id);
@@ -318,7 +388,11 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
           }
           const byKey = a!.keys.length > 0;
           const created = await serviceAccounts.create({
-            name: a!.name, scope: a!.scope, defaultScope: a!.default_scope, grants, clientId: a!.client_id,
+            name: a!.name,
+            scope: a!.scope,
+            defaultScope: a!.default_scope,
+            grants,
+            clientId: a!.client_id,
             ...(secret ? { importedSecret: secret } : byKey ? { jwks: a!.keys.map((k) => k.jwk as JWK) } : { sharedSecret: true }),
             ...(a!.self_signed_tokens ? { selfSignedMaxLifetime: a!.self_signed_tokens.max_lifetime } : {}),
           });
@@ -328,7 +402,12 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
         }
         const c = item.changes;
         if (c.scope || c.default_scope || c.grant_types || c.self_signed_tokens) {
-          await serviceAccounts.updateAccess(item.id, { scope: a!.scope, defaultScope: a!.default_scope, grants, selfSignedMaxLifetime: a!.self_signed_tokens?.max_lifetime ?? null });
+          await serviceAccounts.updateAccess(item.id, {
+            scope: a!.scope,
+            defaultScope: a!.default_scope,
+            grants,
+            selfSignedMaxLifetime: a!.self_signed_tokens?.max_lifetime ?? null,
+          });
         }
         if (c.keys) {
           const have = new Map((await serviceAccounts.get(item.id)).keys.map((k) => [k.kid, k]));
@@ -380,11 +459,15 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
             const creates = new Set(plan.filter((p) => p.kind === 'resource' && p.op === '+').map((p) => p.id));
             const names = [c.default_resource, ...(c.resource_servers ?? [])].some((r) => r !== undefined && creates.has(r));
             const input = clientInput(c);
-            await clients.check(names ? { ...input, apiScope: undefined, defaultResource: undefined, resourceServers: undefined } : input, { clientId: c.client_id, ...(secret ? { secret } : {}) });
+            await clients.check(names ? { ...input, apiScope: undefined, defaultResource: undefined, resourceServers: undefined } : input, {
+              clientId: c.client_id,
+              ...(secret ? { secret } : {}),
+            });
           }
         } else if (item.kind === 'service_account') {
           const a = want.service_accounts.find((x) => x.client_id === item.id)!;
-          if (item.op === '+' && a.shared_secret_env && !env[a.shared_secret_env]) throw invalidInput(`the environment variable ${a.shared_secret_env} is not set`);
+          if (item.op === '+' && a.shared_secret_env && !env[a.shared_secret_env])
+            throw invalidInput(`the environment variable ${a.shared_secret_env} is not set`);
           if (item.op === '~' && item.changes.name) throw invalidInput('its name cannot be changed by a configuration file yet');
         }
       } catch (err) {
@@ -406,7 +489,12 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
      * deletes what the file lacks only with `prune`. Validated whole before
      * the first write; `dryRun` stops there.
      */
-    async apply(input: unknown, actor: Actor, opts: { dryRun?: boolean; prune?: boolean; env?: Record<string, string | undefined> } = {}, meta: RequestMeta = {}): Promise<ApplyResult> {
+    async apply(
+      input: unknown,
+      actor: Actor,
+      opts: { dryRun?: boolean; prune?: boolean; env?: Record<string, string | undefined> } = {},
+      meta: RequestMeta = {},
+    ): Promise<ApplyResult> {
       const want = parse(input);
       const plan = planOf(await current(), want, Boolean(opts.prune), actor.kind === 'service_account' ? actor.clientId : undefined);
       const env = opts.env ?? {};
@@ -414,7 +502,10 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
       await check(plan, want, env);
       if (opts.dryRun || !plan.length) return result;
       const rank = { role: 0, resource: 1, service_account: 2, client: 3 } as const;
-      const ordered = [...plan.filter((p) => p.op !== '-').sort((a, b) => rank[a.kind] - rank[b.kind]), ...plan.filter((p) => p.op === '-').sort((a, b) => rank[b.kind] - rank[a.kind])];
+      const ordered = [
+        ...plan.filter((p) => p.op !== '-').sort((a, b) => rank[a.kind] - rank[b.kind]),
+        ...plan.filter((p) => p.op === '-').sort((a, b) => rank[b.kind] - rank[a.kind]),
+      ];
       for (const item of ordered) {
         try {
           await applyItem(item, want, env, result, actor, meta);
@@ -423,7 +514,17 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
           throw err;
         }
       }
-      await audit.recordChange(actor, 'config.applied', { kind: 'config', id: 'apply' }, { created: plan.filter((p) => p.op === '+').length, updated: plan.filter((p) => p.op === '~').length, deleted: plan.filter((p) => p.op === '-').length }, meta);
+      await audit.recordChange(
+        actor,
+        'config.applied',
+        { kind: 'config', id: 'apply' },
+        {
+          created: plan.filter((p) => p.op === '+').length,
+          updated: plan.filter((p) => p.op === '~').length,
+          deleted: plan.filter((p) => p.op === '-').length,
+        },
+        meta,
+      );
       return result;
     },
   };

@@ -127,7 +127,12 @@ export function createPasskeyService(db: Db, clock: Clock, opts: { issuer: strin
     },
 
     /** Checks the authenticator's answer and stores the passkey; a reason in words when refused. */
-    async finishRegistration(userId: string, token: string, responseJson: string, nameInput: string): Promise<{ ok: true; id: string; name: string } | { ok: false; message: string }> {
+    async finishRegistration(
+      userId: string,
+      token: string,
+      responseJson: string,
+      nameInput: string,
+    ): Promise<{ ok: true; id: string; name: string } | { ok: false; message: string }> {
       const name = nameInput.trim().replace(/\s+/g, ' ');
       if (name.length > MAX_PASSKEY_NAME) throw invalidInput(`A passkey's name can be at most ${MAX_PASSKEY_NAME} characters.`);
       const stored = token ? await takeChallenge('register', `${userId}:${token}`) : undefined;
@@ -136,7 +141,13 @@ export function createPasskeyService(db: Db, clock: Clock, opts: { issuer: strin
       if (!response) return { ok: false, message: 'Your browser did not send a passkey. Try again.' };
       let verification;
       try {
-        verification = await (await lib()).verifyRegistrationResponse({ response, expectedChallenge: stored.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+        verification = await (await lib()).verifyRegistrationResponse({
+          response,
+          expectedChallenge: stored.challenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          requireUserVerification: false,
+        });
       } catch {
         return { ok: false, message: 'The passkey could not be checked. Try again.' };
       }

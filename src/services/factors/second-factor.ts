@@ -108,7 +108,9 @@ export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, 
   // Another product's codes may be short or repeat across people (the hash column is unique):
   // bound to their owner.
   const hashImportedCode = (userId: string, code: string) =>
-    createHmac('sha256', opts.recoveryKey).update(`imported:${userId}:${normalizeRecoveryCode(code)}`).digest('base64url');
+    createHmac('sha256', opts.recoveryKey)
+      .update(`imported:${userId}:${normalizeRecoveryCode(code)}`)
+      .digest('base64url');
   const enrollmentToken = (userId: string, pendingEnc: string) =>
     createHmac('sha256', opts.recoveryKey).update(`totp-enrollment:${userId}:${pendingEnc}`).digest('base64url');
   const tokenMatches = (expected: string, given: string) => constantTimeEqual(given, expected);
@@ -194,7 +196,8 @@ export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, 
         if (code.length < IMPORTED_CODE_LENGTH[0]) return { ok: false };
       }
       const length = normalizeRecoveryCode(code).length;
-      if (length !== RECOVERY_CODE_LENGTH && length !== LEGACY_CODE_LENGTH && (length < IMPORTED_CODE_LENGTH[0] || length > IMPORTED_CODE_LENGTH[1])) return { ok: false };
+      if (length !== RECOVERY_CODE_LENGTH && length !== LEGACY_CODE_LENGTH && (length < IMPORTED_CODE_LENGTH[0] || length > IMPORTED_CODE_LENGTH[1]))
+        return { ok: false };
       const { count } = await db.recoveryCode.updateMany({
         where: { userId, codeHash: { in: [hashCode(code), hashImportedCode(userId, code)] }, usedAt: null },
         data: { usedAt: new Date(now) },

@@ -31,7 +31,6 @@ import { passwordProblem } from '../people/password-strength.ts';
 import { isEmailAddress, nameProblem, normalizeEmail, type UserService } from '../people/users.ts';
 import type { Clock } from '../../clock.ts';
 
-
 /** `closed`: the link would create an account, and REGISTRATION no longer allows it. */
 export type Refused = { ok: false; reason: LinkRefusal | 'exists' | 'disabled' | 'closed' };
 export type FormProblem = { ok: false; field: 'email' | 'name' | 'password'; message: string };
@@ -79,7 +78,10 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (existing) {
         // One stored link on every path (a disabled person's opens nothing and is not sent).
         const token = await links.create('reset', { email, ...(existing.disabled ? {} : { userId: existing.id }) }, config.linkTtl.passwordReset);
-        const sent = await mail(email, 'signup-exists', { resetUrl: existing.disabled ? undefined : url('/reset-password', token), resetMinutes: minutes(config.linkTtl.passwordReset) });
+        const sent = await mail(email, 'signup-exists', {
+          resetUrl: existing.disabled ? undefined : url('/reset-password', token),
+          resetMinutes: minutes(config.linkTtl.passwordReset),
+        });
         await audit.record('signup_requested', { ...meta, userId: existing.id }, { existing: true, mailed: sent });
       } else {
         // The name only suggests one on the link's page; no password is known before it.
@@ -96,7 +98,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       const user = await users.get(userId);
       if (user.emailVerified || user.disabled) return false;
       const token = await links.create('verify', { email: user.email, userId }, config.linkTtl.verification);
-      const sent = await mail(user.email, 'verify-email', { name: user.name, confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) });
+      const sent = await mail(user.email, 'verify-email', {
+        name: user.name,
+        confirmUrl: url('/verify-email', token),
+        hours: hours(config.linkTtl.verification),
+      });
       if (sent) await audit.record('email_verification_sent', { ...meta, userId });
       return sent;
     },
@@ -110,7 +116,12 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (!found.ok) return found;
       const { link } = found;
       if (link.purpose === 'signup' && config.registration !== 'open') return { ok: false, reason: 'closed' };
-      return { ok: true, purpose: link.purpose === 'signup' ? 'signup' : 'verify', email: link.email, name: typeof link.data.name === 'string' ? link.data.name : '' };
+      return {
+        ok: true,
+        purpose: link.purpose === 'signup' ? 'signup' : 'verify',
+        email: link.email,
+        name: typeof link.data.name === 'string' ? link.data.name : '',
+      };
     },
 
     /**
@@ -120,7 +131,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
      * name and password are checked before the link is used: a weak password
      * does not spend it.
      */
-    async confirmEmail(token: string, input: { name?: string; password?: string }, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string; created: boolean } | Refused | FormProblem> {
+    async confirmEmail(
+      token: string,
+      input: { name?: string; password?: string },
+      meta: RequestMeta,
+    ): Promise<{ ok: true; userId: string; email: string; created: boolean } | Refused | FormProblem> {
       const target = await service.peekConfirmation(token);
       if (!target.ok) return target;
       if (target.purpose === 'signup') {
@@ -217,7 +232,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
 
     /** Mails an invitation's link (waits: the CLI says whether it went). */
     async mailInvitation(invitation: { url: string; email: string }, name?: string): Promise<void> {
-      await mailer.send({ to: invitation.email, template: 'invitation', vars: { issuer: config.issuer, name, inviteUrl: invitation.url, days: Math.round(config.linkTtl.invitation / 86400) } });
+      await mailer.send({
+        to: invitation.email,
+        template: 'invitation',
+        vars: { issuer: config.issuer, name, inviteUrl: invitation.url, days: Math.round(config.linkTtl.invitation / 86400) },
+      });
     },
 
     async peekInvitation(token: string): Promise<{ ok: true; email: string; name: string } | Refused> {
@@ -229,7 +248,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     },
 
     /** The invited person chose a password: their account is created, address confirmed. */
-    async acceptInvitation(token: string, input: { name: string; password: string }, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string } | Refused | FormProblem> {
+    async acceptInvitation(
+      token: string,
+      input: { name: string; password: string },
+      meta: RequestMeta,
+    ): Promise<{ ok: true; userId: string; email: string } | Refused | FormProblem> {
       const invitation = await service.peekInvitation(token);
       if (!invitation.ok) return invitation;
       const name = input.name.trim();

@@ -37,7 +37,13 @@ export function createLinkTokenService(db: Db, hmacKey: Buffer, clock: Clock) {
     if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
     return {
       ok: true,
-      link: { purpose, email: row.email, userId: row.userId, data: row.data ? (JSON.parse(row.data) as Record<string, unknown>) : {}, expiresAt: row.expiresAt },
+      link: {
+        purpose,
+        email: row.email,
+        userId: row.userId,
+        data: row.data ? (JSON.parse(row.data) as Record<string, unknown>) : {},
+        expiresAt: row.expiresAt,
+      },
     };
   }
 

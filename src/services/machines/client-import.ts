@@ -12,24 +12,27 @@ import type { Actor, AuditService, RequestMeta } from '../admin/audit.ts';
 import { issuesOf, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
 import { checkClientId, type ClientRecord, type ClientService, type CreateClientInput } from './clients.ts';
 
-export const ImportedClient = z.strictObject({
-  client_id: z.string().min(1).max(128),
-  client_name: z.string().min(1).max(200),
-  client_secret: z.string().min(1).max(512).optional(),
-  public: z.boolean().optional(),
-  redirect_uris: z.array(z.string().max(2000)).max(100).optional(),
-  post_logout_redirect_uris: z.array(z.string().max(2000)).max(100).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).optional(),
-  scope: z.string().max(2000).optional(),
-  api_scope: z.string().max(2000).optional(),
-  default_resource: z.string().max(2000).optional(),
-  resource_servers: z.array(z.string().max(2000)).max(50).optional(),
-  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
-  require_mfa: z.boolean().optional(),
-}).meta({
-  id: 'ImportedClient',
-  description: 'One app a line (application/x-ndjson): its existing client_id and client_secret (at least 128 bits of randomness), redirect URIs, grants, API scopes and default resource.',
-});
+export const ImportedClient = z
+  .strictObject({
+    client_id: z.string().min(1).max(128),
+    client_name: z.string().min(1).max(200),
+    client_secret: z.string().min(1).max(512).optional(),
+    public: z.boolean().optional(),
+    redirect_uris: z.array(z.string().max(2000)).max(100).optional(),
+    post_logout_redirect_uris: z.array(z.string().max(2000)).max(100).optional(),
+    grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).optional(),
+    scope: z.string().max(2000).optional(),
+    api_scope: z.string().max(2000).optional(),
+    default_resource: z.string().max(2000).optional(),
+    resource_servers: z.array(z.string().max(2000)).max(50).optional(),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
+    require_mfa: z.boolean().optional(),
+  })
+  .meta({
+    id: 'ImportedClient',
+    description:
+      'One app a line (application/x-ndjson): its existing client_id and client_secret (at least 128 bits of randomness), redirect URIs, grants, API scopes and default resource.',
+  });
 
 function inputOf(line: z.output<typeof ImportedClient>): CreateClientInput {
   const grants = line.grant_types ?? [];
@@ -75,7 +78,12 @@ export function createClientImporter({ clients, audit, describe }: ClientImportD
     return rest;
   };
   return {
-    async run(source: AsyncIterable<JsonLine>, actor: Actor, opts: { dryRun?: boolean; onConflict?: OnConflict } = {}, meta: RequestMeta = {}): Promise<ImportReport> {
+    async run(
+      source: AsyncIterable<JsonLine>,
+      actor: Actor,
+      opts: { dryRun?: boolean; onConflict?: OnConflict } = {},
+      meta: RequestMeta = {},
+    ): Promise<ImportReport> {
       const onConflict = opts.onConflict ?? 'fail';
       const report = newReport(Boolean(opts.dryRun));
       const seen = new Map<string, number>();
@@ -100,18 +108,21 @@ export function createClientImporter({ clients, audit, describe }: ClientImportD
         try {
           checkClientId(line.client_id);
           const input = inputOf(line);
-          if (!line.public && line.client_secret === undefined) throw new AppError('invalid_input', "client_secret: a confidential app's existing secret is needed (or public: true)");
+          if (!line.public && line.client_secret === undefined)
+            throw new AppError('invalid_input', "client_secret: a confidential app's existing secret is needed (or public: true)");
           const existing = await clients.get(line.client_id).catch((err) => {
             if (err instanceof AppError && err.code === 'not_found') return undefined;
             throw err;
           });
           if (existing) {
-            if (onConflict === 'fail') throw new AppError('conflict', 'client_id: an app with this client_id already exists (--on-conflict skip leaves it, update overwrites it)');
+            if (onConflict === 'fail')
+              throw new AppError('conflict', 'client_id: an app with this client_id already exists (--on-conflict skip leaves it, update overwrites it)');
             if (onConflict === 'skip') {
               report.skipped++;
               continue;
             }
-            if (existing.public !== Boolean(line.public)) throw new AppError('invalid_input', 'public: an existing app cannot change between public and confidential');
+            if (existing.public !== Boolean(line.public))
+              throw new AppError('invalid_input', 'public: an existing app cannot change between public and confidential');
             const secretChanged = line.client_secret !== undefined && !(await clients.isCurrentSecret(line.client_id, line.client_secret));
             const { public: _p, ...changes } = input;
             const before = fields(existing);
@@ -126,7 +137,13 @@ export function createClientImporter({ clients, audit, describe }: ClientImportD
               report.skipped++;
               continue;
             }
-            await audit.recordChange(actor, 'client.imported', { kind: 'client', id: line.client_id, clientId: line.client_id }, { ...changed, ...(secretChanged ? { client_secret: 'imported' } : {}), updated: true }, meta);
+            await audit.recordChange(
+              actor,
+              'client.imported',
+              { kind: 'client', id: line.client_id, clientId: line.client_id },
+              { ...changed, ...(secretChanged ? { client_secret: 'imported' } : {}), updated: true },
+              meta,
+            );
             report.updated++;
             continue;
           }
@@ -137,7 +154,13 @@ export function createClientImporter({ clients, audit, describe }: ClientImportD
             continue;
           }
           const { client } = await clients.create(input, { clientId: line.client_id, secret: line.client_secret });
-          await audit.recordChange(actor, 'client.imported', { kind: 'client', id: client.clientId, clientId: client.clientId }, { ...fields(client), ...(line.client_secret ? { client_secret: 'imported' } : {}) }, meta);
+          await audit.recordChange(
+            actor,
+            'client.imported',
+            { kind: 'client', id: client.clientId, clientId: client.clientId },
+            { ...fields(client), ...(line.client_secret ? { client_secret: 'imported' } : {}) },
+            meta,
+          );
           report.created++;
         } catch (err) {
           if (!(err instanceof AppError)) throw err;

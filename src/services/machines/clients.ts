@@ -19,8 +19,10 @@ import { weakSecretProblem } from '../secrets/secret-strength.ts';
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkClientId(clientId: string): string {
-  if (!CLIENT_ID_PATTERN.test(clientId)) throw invalidInput(`client id "${clientId.slice(0, 140)}" must be 1–128 letters, digits, dots, dashes or underscores, starting with a letter or digit`);
-  if (isReservedClientId(clientId)) throw invalidInput(`client id ${clientId} is reserved: ids starting with "latchkey-" belong to Latchkey's built-in clients; choose another`);
+  if (!CLIENT_ID_PATTERN.test(clientId))
+    throw invalidInput(`client id "${clientId.slice(0, 140)}" must be 1–128 letters, digits, dots, dashes or underscores, starting with a letter or digit`);
+  if (isReservedClientId(clientId))
+    throw invalidInput(`client id ${clientId} is reserved: ids starting with "latchkey-" belong to Latchkey's built-in clients; choose another`);
   return clientId;
 }
 
@@ -149,7 +151,13 @@ type ClientRow = {
   updatedAt: Date;
 };
 
-export function createClientService(db: Db, secretKey: Buffer, changesTracker: ChangeTracker, clock: Clock, opts: { allowInsecureRedirectUris?: boolean } = {}) {
+export function createClientService(
+  db: Db,
+  secretKey: Buffer,
+  changesTracker: ChangeTracker,
+  clock: Clock,
+  opts: { allowInsecureRedirectUris?: boolean } = {},
+) {
   const findForProvider = configCache(changesTracker, 'clients', async (clientId): Promise<ProviderClientRow | undefined> => {
     const row = await db.client.findUnique({ where: { id: clientId }, include: { keys: { orderBy: { createdAt: 'asc' } } } });
     if (!row || row.disabled) return undefined;
@@ -196,14 +204,18 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
     const resourceServers = [...new Set(input.resourceServers ?? [])];
     if (resourceServers.length && input.public) throw invalidInput('a --public client cannot be a resource server (it cannot authenticate to introspect)');
     if (resourceServers.length) {
-      const known = new Set((await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier));
+      const known = new Set(
+        (await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier),
+      );
       const unknown = resourceServers.filter((r) => !known.has(r));
-      if (unknown.length) throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      if (unknown.length)
+        throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
     }
     let defaultResource: string | undefined;
     if (input.defaultResource !== undefined) {
       const rs = await db.resourceServer.findUnique({ where: { identifier: input.defaultResource } });
-      if (!rs) throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      if (!rs)
+        throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
       const granted = new Set(input.apiScope ? checkScope(input.apiScope).split(' ') : []);
       if (!rs.scope.split(' ').some((s) => granted.has(s))) {
         throw invalidInput(`--default-resource ${rs.identifier}: the client must be granted one of its scopes (${rs.scope}) with --api-scope`);
@@ -223,7 +235,9 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
     ];
     return {
       redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u, 'redirect URI', opts.allowInsecureRedirectUris)),
-      post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris)),
+      post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) =>
+        checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris),
+      ),
       grant_types: grantTypes,
       response_types: interactive ? ['code'] : [],
       token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
@@ -247,7 +261,12 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       postLogoutRedirectUris: m.post_logout_redirect_uris,
       public: record.public,
       scope: m.scope,
-      tokenEndpointAuthMethod: m.token_endpoint_auth_method === 'client_secret_post' ? 'client_secret_post' : m.token_endpoint_auth_method === 'client_secret_basic' ? 'client_secret_basic' : undefined,
+      tokenEndpointAuthMethod:
+        m.token_endpoint_auth_method === 'client_secret_post'
+          ? 'client_secret_post'
+          : m.token_endpoint_auth_method === 'client_secret_basic'
+            ? 'client_secret_basic'
+            : undefined,
       idTokenAlg: m.id_token_signed_response_alg as CreateClientInput['idTokenAlg'],
       clientCredentials: m.grant_types.includes('client_credentials'),
       apiScope: m.api_scope,
@@ -280,7 +299,11 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
      * the new one without an outage. A secret replaced earlier and still in
      * its overlap stops working now: at most two secrets at a time.
      */
-    async rotateSecret(clientId: string, overlapSeconds: number, precondition?: (current: ClientRecord) => void): Promise<{ client: ClientRecord; clientSecret: string }> {
+    async rotateSecret(
+      clientId: string,
+      overlapSeconds: number,
+      precondition?: (current: ClientRecord) => void,
+    ): Promise<{ client: ClientRecord; clientSecret: string }> {
       if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP_SECONDS) {
         throw invalidInput(`overlap must be a whole number of seconds from 0 to ${MAX_SECRET_OVERLAP_SECONDS}`);
       }
@@ -323,7 +346,13 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       let row;
       try {
         row = await db.client.create({
-          data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date(clock.now()) : null, metadata: JSON.stringify(metadata) },
+          data: {
+            id: clientId,
+            name,
+            secretHash: clientSecret ? digest(clientSecret) : null,
+            secretCreatedAt: clientSecret ? new Date(clock.now()) : null,
+            metadata: JSON.stringify(metadata),
+          },
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`client id ${clientId} is already taken`);
@@ -359,7 +388,10 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
     async setSecret(clientId: string, secret: string): Promise<void> {
       const weak = weakSecretProblem(secret, 'the client secret');
       if (weak) throw invalidInput(weak);
-      const { count } = await db.client.updateMany({ where: { id: clientId, kind: 'app', secretHash: { not: null } }, data: { secretHash: digest(secret), secretCreatedAt: new Date(clock.now()), previousSecretHash: null, previousSecretExpiresAt: null } });
+      const { count } = await db.client.updateMany({
+        where: { id: clientId, kind: 'app', secretHash: { not: null } },
+        data: { secretHash: digest(secret), secretCreatedAt: new Date(clock.now()), previousSecretHash: null, previousSecretExpiresAt: null },
+      });
       if (count !== 1) throw notFound(`confidential client ${clientId}`);
       await changesTracker.changed('clients');
     },

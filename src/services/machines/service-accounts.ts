@@ -138,17 +138,26 @@ export async function generateAccountKey(alg: (typeof GENERATED_KEY_ALGS)[number
 
 export function createServiceAccountService(db: Db, box: SecretBox, changes: ChangeTracker, now: () => number = Date.now) {
   // Everything the jwt-bearer grant needs, decrypted once per change of any client.
-  const forAssertion = configCache(changes, 'clients', async (clientId): Promise<(ServiceAccountView & { sharedSecret?: string; previousSharedSecret?: { secret: string; expiresAt: Date } }) | undefined> => {
-    const row = await getRow(clientId);
-    if (!row) return undefined;
-    return {
-      ...toView(row),
-      sharedSecret: row.sharedSecretEnc ? box.open(row.sharedSecretEnc, sharedSecretPurpose(row.id)) : undefined,
-      ...(row.previousSharedSecretEnc && row.previousSharedSecretExpiresAt
-        ? { previousSharedSecret: { secret: box.open(row.previousSharedSecretEnc, previousSharedSecretPurpose(row.id)), expiresAt: row.previousSharedSecretExpiresAt } }
-        : {}),
-    };
-  });
+  const forAssertion = configCache(
+    changes,
+    'clients',
+    async (clientId): Promise<(ServiceAccountView & { sharedSecret?: string; previousSharedSecret?: { secret: string; expiresAt: Date } }) | undefined> => {
+      const row = await getRow(clientId);
+      if (!row) return undefined;
+      return {
+        ...toView(row),
+        sharedSecret: row.sharedSecretEnc ? box.open(row.sharedSecretEnc, sharedSecretPurpose(row.id)) : undefined,
+        ...(row.previousSharedSecretEnc && row.previousSharedSecretExpiresAt
+          ? {
+              previousSharedSecret: {
+                secret: box.open(row.previousSharedSecretEnc, previousSharedSecretPurpose(row.id)),
+                expiresAt: row.previousSharedSecretExpiresAt,
+              },
+            }
+          : {}),
+      };
+    },
+  );
 
   async function getRow(clientId: string) {
     const row = await db.client.findUnique({ where: { id: clientId }, include: { keys: { orderBy: { createdAt: 'asc' } } } });
@@ -173,9 +182,13 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
     const kids = normalized.map((k) => k.kid);
     if (new Set(kids).size !== kids.length) throw invalidInput('the key set has duplicate kids');
     try {
-      await db.$transaction(normalized.map((k) => db.clientKey.create({
-        data: { id: randomUUID(), clientId, kid: k.kid, alg: k.alg, publicJwk: JSON.stringify(k.jwk), expiresAt },
-      })));
+      await db.$transaction(
+        normalized.map((k) =>
+          db.clientKey.create({
+            data: { id: randomUUID(), clientId, kid: k.kid, alg: k.alg, publicJwk: JSON.stringify(k.jwk), expiresAt },
+          }),
+        ),
+      );
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`a key with one of the kids ${kids.join(', ')} is already registered`);
       throw err;
@@ -203,7 +216,8 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       const name = input.name.trim();
       if (!name) throw invalidInput('service account name must not be empty');
       if (input.importedSecret !== undefined) {
-        if (input.importedSecret.length < MIN_IMPORTED_SECRET) throw invalidInput(`an imported shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
+        if (input.importedSecret.length < MIN_IMPORTED_SECRET)
+          throw invalidInput(`an imported shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
         input = { ...input, sharedSecret: true };
       }
       if (input.clientId !== undefined && !CLIENT_ID.test(input.clientId)) {
@@ -214,8 +228,10 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       }
       const selfSigned = input.selfSignedMaxLifetime;
       if (selfSigned !== undefined) {
-        if (!input.sharedSecret) throw invalidInput('self-signed tokens are signed with the shared secret: use them with --shared-secret or --shared-secret-stdin');
-        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400) throw invalidInput('the self-signed tokens\' maximum lifetime must be 60 to 86400 seconds');
+        if (!input.sharedSecret)
+          throw invalidInput('self-signed tokens are signed with the shared secret: use them with --shared-secret or --shared-secret-stdin');
+        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400)
+          throw invalidInput("the self-signed tokens' maximum lifetime must be 60 to 86400 seconds");
       }
       const credentials = [input.jwks ? 1 : 0, input.generateKey ? 1 : 0, input.sharedSecret ? 1 : 0].reduce((a, b) => a + b, 0);
       if (credentials !== 1) throw invalidInput('give exactly one of --jwks-file, --generate-key or --shared-secret');
@@ -321,11 +337,16 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
      * without an outage. A secret replaced earlier and still in its overlap
      * stops working now: at most two at a time.
      */
-    async rotateSharedSecret(clientId: string, overlapSeconds: number, newSecret?: string): Promise<{ account: ServiceAccountView; sharedSecret?: string; previousExpiresAt: Date | null }> {
+    async rotateSharedSecret(
+      clientId: string,
+      overlapSeconds: number,
+      newSecret?: string,
+    ): Promise<{ account: ServiceAccountView; sharedSecret?: string; previousExpiresAt: Date | null }> {
       if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SHARED_SECRET_OVERLAP) {
         throw invalidInput(`overlap must be a whole number of seconds from 0 to ${MAX_SHARED_SECRET_OVERLAP}`);
       }
-      if (newSecret !== undefined && newSecret.length < MIN_IMPORTED_SECRET) throw invalidInput(`a shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
+      if (newSecret !== undefined && newSecret.length < MIN_IMPORTED_SECRET)
+        throw invalidInput(`a shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
       const row = await getRow(clientId);
       if (!row) throw notFound(`service account ${clientId}`);
       if (!row.sharedSecretEnc) throw conflict(`service account ${clientId} signs with keys, not a shared secret: roll its keys with add-key and remove-key`);
@@ -365,7 +386,10 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
      * scope, grants, self-signed tokens; by the rules of `create`. Tokens
      * already issued keep what they got until they expire.
      */
-    async updateAccess(clientId: string, input: { scope: string; defaultScope?: string; grants?: ServiceGrant[]; selfSignedMaxLifetime?: number | null }): Promise<ServiceAccountView> {
+    async updateAccess(
+      clientId: string,
+      input: { scope: string; defaultScope?: string; grants?: ServiceGrant[]; selfSignedMaxLifetime?: number | null },
+    ): Promise<ServiceAccountView> {
       const row = await getRow(clientId);
       if (!row) throw notFound(`service account ${clientId}`);
       const shared = Boolean(row.sharedSecretEnc);
@@ -374,15 +398,23 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       const allowed = new Set(scope.split(' '));
       for (const s of defaultScope.split(' ')) if (!allowed.has(s)) throw invalidInput(`default scope '${s}' is not in the allowed scopes`);
       const grants = input.grants ?? (shared ? [JWT_BEARER] : [JWT_BEARER, 'client_credentials']);
-      if (shared && grants.includes('client_credentials')) throw invalidInput('a shared-secret service account can use the jwt-bearer grant only; register a key for client_credentials');
+      if (shared && grants.includes('client_credentials'))
+        throw invalidInput('a shared-secret service account can use the jwt-bearer grant only; register a key for client_credentials');
       const selfSigned = input.selfSignedMaxLifetime ?? undefined;
       if (selfSigned !== undefined) {
         if (!shared) throw invalidInput('self-signed tokens are signed with the shared secret: only a shared-secret account can accept them');
-        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400) throw invalidInput('the self-signed tokens\' maximum lifetime must be 60 to 86400 seconds');
+        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400)
+          throw invalidInput("the self-signed tokens' maximum lifetime must be 60 to 86400 seconds");
       }
       const current = JSON.parse(row.metadata) as ServiceAccountMetadata;
       const { self_signed_tokens: _old, ...rest } = current;
-      const metadata: ServiceAccountMetadata = { ...rest, grant_types: grants, scope, default_scope: defaultScope, ...(selfSigned !== undefined ? { self_signed_tokens: { max_lifetime: selfSigned } } : {}) };
+      const metadata: ServiceAccountMetadata = {
+        ...rest,
+        grant_types: grants,
+        scope,
+        default_scope: defaultScope,
+        ...(selfSigned !== undefined ? { self_signed_tokens: { max_lifetime: selfSigned } } : {}),
+      };
       await db.client.update({ where: { id: clientId }, data: { metadata: JSON.stringify(metadata) } });
       await changes.changed('clients');
       return toView((await getRow(clientId))!);

@@ -98,7 +98,10 @@ function scryptJob(N: number, r: number, p: number, salt: Buffer, expected: Buff
   if (128 * N * r > LIMITS.scryptMemoryBytes) fail(`scrypt N=${N}, r=${r} needs ${(128 * N * r) / 1048576} MiB, over ${LIMITS.scryptMemoryBytes / 1048576}`);
   checkLength(salt, 'scrypt salt', 8, 64);
   checkLength(expected, 'scrypt hash', 16, 64);
-  return { scheme: `scrypt ln=${Math.log2(N)},r=${r},p=${p}`, job: { kind: 'scrypt', N, r, p, salt: salt.toString('base64'), expected: expected.toString('base64') } };
+  return {
+    scheme: `scrypt ln=${Math.log2(N)},r=${r},p=${p}`,
+    job: { kind: 'scrypt', N, r, p, salt: salt.toString('base64'), expected: expected.toString('base64') },
+  };
 }
 
 function pbkdf2Job(digest: string, iterations: number, salt: Buffer, expected: Buffer): ParsedHash {
@@ -107,7 +110,10 @@ function pbkdf2Job(digest: string, iterations: number, salt: Buffer, expected: B
   if (!Number.isInteger(iterations) || iterations < lo || iterations > hi) fail(`PBKDF2 iterations ${iterations} are outside ${lo}–${hi}`);
   checkLength(salt, 'PBKDF2 salt', 4, 64);
   checkLength(expected, 'PBKDF2 hash', 16, 64);
-  return { scheme: `pbkdf2-${digest} i=${iterations}`, job: { kind: 'pbkdf2', digest, iterations, salt: salt.toString('base64'), expected: expected.toString('base64') } };
+  return {
+    scheme: `pbkdf2-${digest} i=${iterations}`,
+    job: { kind: 'pbkdf2', digest, iterations, salt: salt.toString('base64'), expected: expected.toString('base64') },
+  };
 }
 
 const int = (s: string | undefined) => (s !== undefined && /^\d{1,9}$/.test(s) ? Number(s) : NaN);
@@ -155,7 +161,12 @@ export function parsePasswordHash(stored: string): ParsedHash {
 /** A hash of the same scheme and cost that no password matches: checking it costs what checking a real one does. */
 export function syntheticJob(scheme: string): VerifyJob | undefined {
   const [name, params = ''] = scheme.split(' ');
-  const p = Object.fromEntries(params.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+  const p = Object.fromEntries(
+    params
+      .split(',')
+      .map((kv) => kv.split('='))
+      .map(([k, v]) => [k, Number(v)]),
+  );
   const alphabet = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const bcrypt = (cost: number) => `$2b$${String(cost).padStart(2, '0')}$${Array.from(randomBytes(53), (b) => alphabet[b & 63]).join('')}`;
   const raw = (n: number) => randomBytes(n).toString('base64');

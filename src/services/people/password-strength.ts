@@ -31,8 +31,14 @@ export async function passwordProblem(password: string, known: { email?: string;
   const rule = checkPasswordPolicy(password);
   if (rule) return `The ${rule}.`;
   const local = known.email?.split('@')[0];
-  const inputs = [known.email, local, local?.replace(/[._+-]/g, ''), ...(known.email?.split(/[@.+_-]/) ?? []), known.name, ...(known.name?.split(/\s+/) ?? [])]
-    .filter((s): s is string => Boolean(s && s.length > 2));
+  const inputs = [
+    known.email,
+    local,
+    local?.replace(/[._+-]/g, ''),
+    ...(known.email?.split(/[@.+_-]/) ?? []),
+    known.name,
+    ...(known.name?.split(/\s+/) ?? []),
+  ].filter((s): s is string => Boolean(s && s.length > 2));
   const result = (await estimator()).check(password, inputs);
   if (result.score >= MIN_PASSWORD_SCORE) return undefined;
   const why = result.feedback.warning ?? 'This password would be easy to guess.';

@@ -49,7 +49,13 @@ export interface PasswordVerifierDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export function createPasswordVerifier({ db, changes, bcryptCost, now = Date.now, sleep = (ms) => new Promise((r) => setTimeout(r, ms)) }: PasswordVerifierDeps) {
+export function createPasswordVerifier({
+  db,
+  changes,
+  bcryptCost,
+  now = Date.now,
+  sleep = (ms) => new Promise((r) => setTimeout(r, ms)),
+}: PasswordVerifierDeps) {
   const native = `bcrypt cost=${bcryptCost}`;
   const estimates = new Map<string, number>();
   const calibrating = new Map<string, Promise<void>>();

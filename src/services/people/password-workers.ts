@@ -12,7 +12,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { VerifyJob } from './password-hashes.ts';
 
-type Job = { op: 'hash'; password: string; cost: number } | { op: 'compare'; password: string; hash: string } | { op: 'verify'; password: string; check: VerifyJob };
+type Job =
+  | { op: 'hash'; password: string; cost: number }
+  | { op: 'compare'; password: string; hash: string }
+  | { op: 'verify'; password: string; check: VerifyJob };
 
 /** A verification's outcome and how long the thread computed it (queueing excluded), milliseconds. */
 export interface Verified {

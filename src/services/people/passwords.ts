@@ -61,4 +61,3 @@ export async function closePasswordWorkers(): Promise<void> {
   workers = undefined;
   await closing?.close();
 }
-

@@ -32,26 +32,32 @@ const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@|+-]{0,127}$/;
 /** Ids of Latchkey's own machines and keys: a person's `sub` must never be mistaken for one. */
 const RESERVED_ID = /^(sa_|key_|latchkey-)/i;
 
-export const ImportedUser = z.strictObject({
-  email: z.string().max(254),
-  id: z.string().optional(),
-  name: z.string().nullable().optional(),
-  email_verified: z.boolean().optional(),
-  disabled: z.boolean().optional(),
-  roles: z.array(z.string()).max(100).optional(),
-  created_at: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-  password_hash: z.string().max(1024).nullable().optional(),
-  totp: z.strictObject({
-    secret: z.string().max(256),
-    digits: z.union([z.literal(6), z.literal(7), z.literal(8)]).optional(),
-    period: z.number().int().min(15).max(120).optional(),
-    algorithm: z.enum(['SHA1', 'SHA256', 'SHA512']).optional(),
-  }).nullable().optional(),
-  recovery_codes: z.array(z.string().max(256)).max(MAX_RECOVERY_CODES).optional(),
-}).meta({
-  id: 'ImportedUser',
-  description: 'One person a line (application/x-ndjson). `password_hash`: bcrypt ($2a$/$2b$/$2y$), argon2id/argon2i (PHC), scrypt (PHC), PBKDF2-SHA256/512 (PHC), Django or Werkzeug formats. `totp.secret` base32. `recovery_codes`: the plain codes, stored hashed.',
-});
+export const ImportedUser = z
+  .strictObject({
+    email: z.string().max(254),
+    id: z.string().optional(),
+    name: z.string().nullable().optional(),
+    email_verified: z.boolean().optional(),
+    disabled: z.boolean().optional(),
+    roles: z.array(z.string()).max(100).optional(),
+    created_at: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+    password_hash: z.string().max(1024).nullable().optional(),
+    totp: z
+      .strictObject({
+        secret: z.string().max(256),
+        digits: z.union([z.literal(6), z.literal(7), z.literal(8)]).optional(),
+        period: z.number().int().min(15).max(120).optional(),
+        algorithm: z.enum(['SHA1', 'SHA256', 'SHA512']).optional(),
+      })
+      .nullable()
+      .optional(),
+    recovery_codes: z.array(z.string().max(256)).max(MAX_RECOVERY_CODES).optional(),
+  })
+  .meta({
+    id: 'ImportedUser',
+    description:
+      'One person a line (application/x-ndjson). `password_hash`: bcrypt ($2a$/$2b$/$2y$), argon2id/argon2i (PHC), scrypt (PHC), PBKDF2-SHA256/512 (PHC), Django or Werkzeug formats. `totp.secret` base32. `recovery_codes`: the plain codes, stored hashed.',
+  });
 export type ImportedUserLine = z.output<typeof ImportedUser>;
 
 /** A line made ready to write: everything checked, secrets already sealed or hashed. */
@@ -70,7 +76,10 @@ interface Prepared {
 }
 
 class LineProblem extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -94,7 +103,7 @@ function prepare(value: ImportedUserLine, line: number): Prepared {
   const email = normalizeEmail(value.email);
   if (!isEmailAddress(email)) throw new LineProblem('email', 'is not an email address');
   if (value.id !== undefined) {
-    if (!USER_ID.test(value.id)) throw new LineProblem('id', "must be 1–128 letters, digits or . _ : @ | + - (starting with a letter or digit)");
+    if (!USER_ID.test(value.id)) throw new LineProblem('id', 'must be 1–128 letters, digits or . _ : @ | + - (starting with a letter or digit)');
     if (RESERVED_ID.test(value.id)) throw new LineProblem('id', 'must not start with sa_, key_ or latchkey- (Latchkey names its machines and keys so)');
   }
   const name = value.name === undefined || value.name === null ? value.name : value.name.trim() || null;
@@ -123,7 +132,11 @@ function prepare(value: ImportedUserLine, line: number): Prepared {
   else if (value.totp) {
     totp = {
       secret: base32Secret(value.totp.secret),
-      params: { digits: value.totp.digits ?? DEFAULT_TOTP.digits, period: value.totp.period ?? DEFAULT_TOTP.period, algorithm: value.totp.algorithm ?? DEFAULT_TOTP.algorithm },
+      params: {
+        digits: value.totp.digits ?? DEFAULT_TOTP.digits,
+        period: value.totp.period ?? DEFAULT_TOTP.period,
+        algorithm: value.totp.algorithm ?? DEFAULT_TOTP.algorithm,
+      },
     };
   }
   let recoveryCodes: string[] | undefined;
@@ -170,7 +183,19 @@ function auditFields(p: Prepared): Record<string, unknown> {
   };
 }
 
-const USER_COLUMNS = ['id', 'email', 'email_verified', 'name', 'password_hash', 'password_scheme', 'disabled', 'created_at', 'updated_at', 'totp_secret_enc', 'totp_enabled_at'];
+const USER_COLUMNS = [
+  'id',
+  'email',
+  'email_verified',
+  'name',
+  'password_hash',
+  'password_scheme',
+  'disabled',
+  'created_at',
+  'updated_at',
+  'totp_secret_enc',
+  'totp_enabled_at',
+];
 const AUDIT_COLUMNS = ['id', 'at', 'type', 'user_id', 'client_id', 'ip', 'user_agent', 'detail', 'actor', 'target'];
 
 export interface UserImportDeps {
@@ -187,7 +212,17 @@ export interface ImportOptions {
   onConflict?: OnConflict;
 }
 
-type ExistingUser = { id: string; email: string; name: string | null; emailVerified: boolean; disabled: boolean; passwordHash: string; totpSecretEnc: string | null; roles: { role: string }[]; recoveryCodes: { codeHash: string }[] };
+type ExistingUser = {
+  id: string;
+  email: string;
+  name: string | null;
+  emailVerified: boolean;
+  disabled: boolean;
+  passwordHash: string;
+  totpSecretEnc: string | null;
+  roles: { role: string }[];
+  recoveryCodes: { codeHash: string }[];
+};
 
 export function createUserImporter({ db, dbKind, secondFactor, changes, now = Date.now }: UserImportDeps) {
   /** The writes of a new person, as statements for the batch's transaction. */
@@ -216,18 +251,39 @@ export function createUserImporter({ db, dbKind, secondFactor, changes, now = Da
   function updatePlan(p: Prepared, u: ExistingUser) {
     const changed: string[] = [];
     const data: Record<string, unknown> = {};
-    if (p.name !== undefined && p.name !== u.name) (changed.push('name'), (data.name = p.name));
-    if (p.emailVerified !== undefined && p.emailVerified !== u.emailVerified) (changed.push('email_verified'), (data.emailVerified = p.emailVerified));
-    if (p.disabled !== undefined && p.disabled !== u.disabled) (changed.push('disabled'), (data.disabled = p.disabled));
-    if (p.password && p.password.hash !== u.passwordHash) (changed.push('password'), (data.passwordHash = p.password.hash), (data.passwordScheme = p.password.scheme));
+    if (p.name !== undefined && p.name !== u.name) {
+      changed.push('name');
+      data.name = p.name;
+    }
+    if (p.emailVerified !== undefined && p.emailVerified !== u.emailVerified) {
+      changed.push('email_verified');
+      data.emailVerified = p.emailVerified;
+    }
+    if (p.disabled !== undefined && p.disabled !== u.disabled) {
+      changed.push('disabled');
+      data.disabled = p.disabled;
+    }
+    if (p.password && p.password.hash !== u.passwordHash) {
+      changed.push('password');
+      data.passwordHash = p.password.hash;
+      data.passwordScheme = p.password.scheme;
+    }
     if (p.totp !== undefined) {
       const current = u.totpSecretEnc ? secondFactor.openTotp(u.id, u.totpSecretEnc) : null;
       const same = p.totp === null ? current === null : current !== null && JSON.stringify(current) === JSON.stringify(p.totp);
       if (!same) {
         changed.push('totp');
-        Object.assign(data, p.totp
-          ? { totpSecretEnc: secondFactor.sealImportedTotp(u.id, p.totp.secret, p.totp.params), totpEnabledAt: new Date(now()), totpLastStep: null, totpPendingEnc: null }
-          : { totpSecretEnc: null, totpEnabledAt: null, totpLastStep: null, totpPendingEnc: null });
+        Object.assign(
+          data,
+          p.totp
+            ? {
+                totpSecretEnc: secondFactor.sealImportedTotp(u.id, p.totp.secret, p.totp.params),
+                totpEnabledAt: new Date(now()),
+                totpLastStep: null,
+                totpPendingEnc: null,
+              }
+            : { totpSecretEnc: null, totpEnabledAt: null, totpLastStep: null, totpPendingEnc: null },
+        );
       }
     }
     const roles = p.roles && JSON.stringify(p.roles) !== JSON.stringify(u.roles.map((r) => r.role).sort()) ? p.roles : undefined;
@@ -240,32 +296,71 @@ export function createUserImporter({ db, dbKind, secondFactor, changes, now = Da
 
   async function writeBatch(creates: Prepared[], updates: { p: Prepared; u: ExistingUser }[], actor: Actor, meta: RequestMeta) {
     const rows = creates.map((p) => createRows(p, actor, meta));
-    await db.$transaction(async (tx) => {
-      if (rows.length) {
-        // Plain multi-row INSERTs (src/db/bulk-insert.ts): Prisma's createMany cost ~1 ms of CPU a person.
-        const at = new Date(now());
-        await bulkInsert(tx, dbKind, 'users', USER_COLUMNS, rows.map(({ user: u }) => [
-          u.id, u.email, u.emailVerified, u.name, u.passwordHash, u.passwordScheme, u.disabled, u.createdAt ?? at, at, u.totpSecretEnc ?? null, u.totpEnabledAt ?? null,
-        ]));
-        await bulkInsert(tx, dbKind, 'user_roles', ['user_id', 'role', 'created_at'], rows.flatMap((r) => r.roles.map((x) => [x.userId, x.role, at])));
-        await bulkInsert(tx, dbKind, 'recovery_codes', ['id', 'user_id', 'code_hash'], rows.flatMap((r) => r.codes.map((c) => [c.id, c.userId, c.codeHash])));
-        await bulkInsert(tx, dbKind, 'audit_events', AUDIT_COLUMNS, rows.map(({ audit: a }) => [a.id, at, a.type, a.userId, a.clientId, a.ip, a.userAgent, a.detail, a.actor, a.target]));
-      }
-      for (const { p, u } of updates) {
-        const plan = updatePlan(p, u);
-        if (Object.keys(plan.data).length) await tx.user.update({ where: { id: u.id }, data: plan.data });
-        if (plan.roles) {
-          await tx.userRole.deleteMany({ where: { userId: u.id } });
-          await tx.userRole.createMany({ data: plan.roles.map((role) => ({ userId: u.id, role })) });
+    await db.$transaction(
+      async (tx) => {
+        if (rows.length) {
+          // Plain multi-row INSERTs (src/db/bulk-insert.ts): Prisma's createMany cost ~1 ms of CPU a person.
+          const at = new Date(now());
+          await bulkInsert(
+            tx,
+            dbKind,
+            'users',
+            USER_COLUMNS,
+            rows.map(({ user: u }) => [
+              u.id,
+              u.email,
+              u.emailVerified,
+              u.name,
+              u.passwordHash,
+              u.passwordScheme,
+              u.disabled,
+              u.createdAt ?? at,
+              at,
+              u.totpSecretEnc ?? null,
+              u.totpEnabledAt ?? null,
+            ]),
+          );
+          await bulkInsert(
+            tx,
+            dbKind,
+            'user_roles',
+            ['user_id', 'role', 'created_at'],
+            rows.flatMap((r) => r.roles.map((x) => [x.userId, x.role, at])),
+          );
+          await bulkInsert(
+            tx,
+            dbKind,
+            'recovery_codes',
+            ['id', 'user_id', 'code_hash'],
+            rows.flatMap((r) => r.codes.map((c) => [c.id, c.userId, c.codeHash])),
+          );
+          await bulkInsert(
+            tx,
+            dbKind,
+            'audit_events',
+            AUDIT_COLUMNS,
+            rows.map(({ audit: a }) => [a.id, at, a.type, a.userId, a.clientId, a.ip, a.userAgent, a.detail, a.actor, a.target]),
+          );
         }
-        if (plan.codes) {
-          await tx.recoveryCode.deleteMany({ where: { userId: u.id } });
-          await tx.recoveryCode.createMany({ data: plan.codes.map((codeHash) => ({ id: randomUUID(), userId: u.id, codeHash })) });
+        for (const { p, u } of updates) {
+          const plan = updatePlan(p, u);
+          if (Object.keys(plan.data).length) await tx.user.update({ where: { id: u.id }, data: plan.data });
+          if (plan.roles) {
+            await tx.userRole.deleteMany({ where: { userId: u.id } });
+            await tx.userRole.createMany({ data: plan.roles.map((role) => ({ userId: u.id, role })) });
+          }
+          if (plan.codes) {
+            await tx.recoveryCode.deleteMany({ where: { userId: u.id } });
+            await tx.recoveryCode.createMany({ data: plan.codes.map((codeHash) => ({ id: randomUUID(), userId: u.id, codeHash })) });
+          }
+          const fields = Object.fromEntries(Object.entries(auditFields(p)).filter(([k]) => plan.changed.includes(k) || k === 'email'));
+          await tx.auditEvent.create({
+            data: changeRow(actor, 'user.imported', { kind: 'user', id: u.id, userId: u.id }, { ...fields, updated: plan.changed }, meta),
+          });
         }
-        const fields = Object.fromEntries(Object.entries(auditFields(p)).filter(([k]) => plan.changed.includes(k) || k === 'email'));
-        await tx.auditEvent.create({ data: changeRow(actor, 'user.imported', { kind: 'user', id: u.id, userId: u.id }, { ...fields, updated: plan.changed }, meta) });
-      }
-    }, { timeout: 60_000 });
+      },
+      { timeout: 60_000 },
+    );
   }
 
   return {
@@ -322,7 +417,17 @@ export function createUserImporter({ db, dbKind, secondFactor, changes, now = Da
         const [byEmail, byId, clientIds] = await Promise.all([
           db.user.findMany({
             where: { email: { in: emails } },
-            select: { id: true, email: true, name: true, emailVerified: true, disabled: true, passwordHash: true, totpSecretEnc: true, roles: { select: { role: true } }, recoveryCodes: { where: { usedAt: null }, select: { codeHash: true } } },
+            select: {
+              id: true,
+              email: true,
+              name: true,
+              emailVerified: true,
+              disabled: true,
+              passwordHash: true,
+              totpSecretEnc: true,
+              roles: { select: { role: true } },
+              recoveryCodes: { where: { usedAt: null }, select: { codeHash: true } },
+            },
           }),
           ids.length ? db.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } }) : [],
           ids.length ? db.client.findMany({ where: { id: { in: ids } }, select: { id: true } }) : [],
@@ -348,11 +453,19 @@ export function createUserImporter({ db, dbKind, secondFactor, changes, now = Da
             continue;
           }
           if (p.id && p.id !== existing.id) {
-            reportFailure(report, { line: p.line, field: 'id', message: `the user with this email already exists with id ${existing.id}; an id never changes` });
+            reportFailure(report, {
+              line: p.line,
+              field: 'id',
+              message: `the user with this email already exists with id ${existing.id}; an id never changes`,
+            });
             continue;
           }
           if (onConflict === 'fail') {
-            reportFailure(report, { line: p.line, field: 'email', message: 'a user with this email already exists (--on-conflict skip leaves them, update overwrites them)' });
+            reportFailure(report, {
+              line: p.line,
+              field: 'email',
+              message: 'a user with this email already exists (--on-conflict skip leaves them, update overwrites them)',
+            });
           } else if (onConflict === 'skip' || updatePlan(p, existing).changed.length === 0) {
             report.skipped++;
           } else {
@@ -376,7 +489,11 @@ export function createUserImporter({ db, dbKind, secondFactor, changes, now = Da
               report.created++;
             } catch (err) {
               const unique = (err as { code?: string }).code === 'P2002';
-              reportFailure(report, { line: p.line, field: unique ? 'email' : '', message: unique ? 'a user with this email or id was created meanwhile; run the import again' : 'could not be written; nothing of it was' });
+              reportFailure(report, {
+                line: p.line,
+                field: unique ? 'email' : '',
+                message: unique ? 'a user with this email or id was created meanwhile; run the import again' : 'could not be written; nothing of it was',
+              });
             }
           }
           for (const u of updates) {

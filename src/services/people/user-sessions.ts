@@ -40,17 +40,19 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
     async listSessions(userId: string): Promise<UserSession[]> {
       const now = new Date(clock.now());
       const rows = await db.oidcPayload.findMany({ where: { type: 'Session', accountId: userId }, orderBy: { id: 'asc' } });
-      return rows.filter((r) => live(r, now)).map((r) => {
-        const s = JSON.parse(r.payload) as { loginTs?: number; amr?: string[]; acr?: string; authorizations?: Record<string, unknown> };
-        return {
-          id: r.id,
-          signedInAt: typeof s.loginTs === 'number' ? new Date(s.loginTs * 1000) : null,
-          expiresAt: r.expiresAt,
-          amr: Array.isArray(s.amr) ? s.amr : [],
-          acr: s.acr ?? null,
-          clientIds: Object.keys(s.authorizations ?? {}).filter((c) => c !== ACCOUNT_CLIENT_ID),
-        };
-      });
+      return rows
+        .filter((r) => live(r, now))
+        .map((r) => {
+          const s = JSON.parse(r.payload) as { loginTs?: number; amr?: string[]; acr?: string; authorizations?: Record<string, unknown> };
+          return {
+            id: r.id,
+            signedInAt: typeof s.loginTs === 'number' ? new Date(s.loginTs * 1000) : null,
+            expiresAt: r.expiresAt,
+            amr: Array.isArray(s.amr) ? s.amr : [],
+            acr: s.acr ?? null,
+            clientIds: Object.keys(s.authorizations ?? {}).filter((c) => c !== ACCOUNT_CLIENT_ID),
+          };
+        });
     },
 
     /** Ends one session (the person is signed out on that device). */
@@ -89,7 +91,10 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
       const now = new Date(clock.now());
       const rows = (await db.oidcPayload.findMany({ where: { type: 'Grant', accountId: userId }, orderBy: { id: 'asc' } })).filter((r) => live(r, now));
       const grants = rows
-        .map((row) => ({ row, grant: JSON.parse(row.payload) as { clientId: string; iat?: number; openid?: { scope?: string }; resources?: Record<string, string> } }))
+        .map((row) => ({
+          row,
+          grant: JSON.parse(row.payload) as { clientId: string; iat?: number; openid?: { scope?: string }; resources?: Record<string, string> },
+        }))
         .filter(({ grant }) => grant.clientId !== ACCOUNT_CLIENT_ID);
       const ids = [...new Set(grants.map((g) => g.grant.clientId))];
       const names = new Map((await db.client.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } })).map((c) => [c.id, c.name]));
@@ -113,10 +118,7 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
       const row = await db.oidcPayload.findUnique({ where: { type_id: { type: 'Grant', id: grantId } } });
       if (!row || row.accountId !== userId) return undefined;
       const { clientId } = JSON.parse(row.payload) as { clientId: string };
-      await db.$transaction([
-        db.oidcPayload.deleteMany({ where: { grantId } }),
-        db.oidcPayload.deleteMany({ where: { type: 'Grant', id: grantId } }),
-      ]);
+      await db.$transaction([db.oidcPayload.deleteMany({ where: { grantId } }), db.oidcPayload.deleteMany({ where: { type: 'Grant', id: grantId } })]);
       return clientId;
     },
   };

@@ -133,7 +133,12 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
       const k = keyset('createdAt', req);
       const search = req.email ? { email: { contains: normalizeEmail(req.email) } } : {};
       const rows = await db.user.findMany({ where: { AND: [search, k.where] }, orderBy: k.orderBy, take: k.take, select: publicFields });
-      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), (r) => r);
+      return toPage(
+        rows,
+        k.take,
+        (r) => ({ at: r.createdAt, id: r.id }),
+        (r) => r,
+      );
     },
 
     /**
@@ -149,7 +154,11 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
       if (badName) throw invalidInput(`name ${badName}`);
       const data = {
         ...(email !== undefined ? { email } : {}),
-        ...(changes.emailVerified !== undefined ? { emailVerified: changes.emailVerified } : email !== undefined && email !== current.email ? { emailVerified: false } : {}),
+        ...(changes.emailVerified !== undefined
+          ? { emailVerified: changes.emailVerified }
+          : email !== undefined && email !== current.email
+            ? { emailVerified: false }
+            : {}),
         ...(name !== undefined ? { name } : {}),
       };
       if (Object.keys(data).length) await uniqueEmail(email ?? current.email, () => db.user.update({ where: { id }, data }));

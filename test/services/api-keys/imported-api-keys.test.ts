@@ -52,14 +52,23 @@ describe('API keys imported in their old format', () => {
     await server.runtime.resources.create({ identifier: API, scope: 'stock.read stock.write' });
     rs = await resourceServerClient(server, [API]);
     person = await createUser(server);
-    await server.runtime.serviceAccounts.create({ name: 'integrator', scope: 'stock.read', importedSecret: randomBytes(24).toString('hex'), clientId: 'integrator-1' });
+    await server.runtime.serviceAccounts.create({
+      name: 'integrator',
+      scope: 'stock.read',
+      importedSecret: randomBytes(24).toString('hex'),
+      clientId: 'integrator-1',
+    });
     call = adminClient(server);
     token = await tokenFor(server, await bootstrapAdmin(server));
   });
   after(() => server?.stop());
 
   const importKeys = (lines: object[], query = '') =>
-    call('POST', `/api-keys/import${query}`, { token, body: lines.map((l) => JSON.stringify(l)).join('\n'), headers: { 'content-type': 'application/x-ndjson' } });
+    call('POST', `/api-keys/import${query}`, {
+      token,
+      body: lines.map((l) => JSON.stringify(l)).join('\n'),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
 
   it('keys of four shapes and one known only by its SHA-256 are active at introspection with their owner and scope; nothing of them is stored or answered', async () => {
     const r = await importKeys([
@@ -74,12 +83,28 @@ describe('API keys imported in their old format', () => {
     ]);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual({ created: r.body.created, failed: r.body.failed }, { created: 5, failed: 3 }, JSON.stringify(r.body.errors));
-    assert.deepEqual(r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]), [[6, 'key'], [7, 'owner'], [8, 'key']]);
+    assert.deepEqual(
+      r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]),
+      [
+        [6, 'key'],
+        [7, 'owner'],
+        [8, 'key'],
+      ],
+    );
     const sha = randomBytes(20).toString('hex');
-    const bySha = await importKeys([{ owner: 'integrator-1', name: 'sha only', scope: 'stock.read', key_sha256: createHash('sha256').update(sha).digest('hex') }]);
+    const bySha = await importKeys([
+      { owner: 'integrator-1', name: 'sha only', scope: 'stock.read', key_sha256: createHash('sha256').update(sha).digest('hex') },
+    ]);
     assert.equal(bySha.body.created, 1, JSON.stringify(bySha.body));
 
-    for (const [label, key, sub] of [['nsa_live_', keys.nsa, person.id], ['kapi_prod_', keys.kapi, 'integrator-1'], ['bare hex', keys.bare, 'integrator-1'], ['43 base64url (provider-shaped)', keys.urlsafe, person.id], ['with an underscore', keys.underscored, person.id], ['SHA-256 only', sha, 'integrator-1']] as const) {
+    for (const [label, key, sub] of [
+      ['nsa_live_', keys.nsa, person.id],
+      ['kapi_prod_', keys.kapi, 'integrator-1'],
+      ['bare hex', keys.bare, 'integrator-1'],
+      ['43 base64url (provider-shaped)', keys.urlsafe, person.id],
+      ['with an underscore', keys.underscored, person.id],
+      ['SHA-256 only', sha, 'integrator-1'],
+    ] as const) {
       const i = await introspect(server, rs, { token: key });
       assert.equal(i.body.active, true, `${label}: ${JSON.stringify(i.body)}`);
       assert.equal(i.body.sub, sub, label);
@@ -88,7 +113,8 @@ describe('API keys imported in their old format', () => {
     assert.equal((await introspect(server, rs, { token: `${keys.kapi.slice(0, -1)}x` })).body.active, false);
 
     const stored = JSON.stringify(await server.runtime.db.apiKey.findMany()) + JSON.stringify(await server.runtime.db.auditEvent.findMany());
-    for (const key of [...Object.values(keys), sha]) assert.ok(!stored.includes(key) && !stored.includes(key.slice(-20)), 'no key in the database or the audit trail');
+    for (const key of [...Object.values(keys), sha])
+      assert.ok(!stored.includes(key) && !stored.includes(key.slice(-20)), 'no key in the database or the audit trail');
     const answered = JSON.stringify(r.body);
     for (const key of Object.values(keys)) assert.ok(!answered.includes(key.slice(-20)));
 
@@ -111,10 +137,10 @@ describe('API keys imported in their old format', () => {
     await server.runtime.apiKeys.check(`zz_${base62(30)}`); // the imported-keys flag is cached from here
     let before = await statementCount(server);
     assert.equal((await server.runtime.apiKeys.check(mistyped)).active, false);
-    assert.equal(await statementCount(server) - before, 0, 'a mistyped own key was looked up');
+    assert.equal((await statementCount(server)) - before, 0, 'a mistyped own key was looked up');
     before = await statementCount(server);
     assert.equal((await server.runtime.apiKeys.check(`zz_${base62(30)}`)).active, false);
-    assert.ok(await statementCount(server) - before <= 1, 'an unknown string took more than one statement');
+    assert.ok((await statementCount(server)) - before <= 1, 'an unknown string took more than one statement');
   });
 
   it('the CLI imports one key from stdin without printing it; the same key again is "already imported"', async () => {
@@ -126,7 +152,10 @@ describe('API keys imported in their old format', () => {
     assert.equal(shown.imported, true);
     assert.ok(!first.stdout.includes(key.slice(8)) && !first.stderr.includes(key.slice(8)));
     // The service the CLI calls (one process is enough to prove the command; each costs seconds here).
-    const again = await server.runtime.admin.apiKeys.importOne({ kind: 'cli', osUser: 'test' }, { owner: { clientId: 'integrator-1' }, name: 'again', scope: 'stock.read', key });
+    const again = await server.runtime.admin.apiKeys.importOne(
+      { kind: 'cli', osUser: 'test' },
+      { owner: { clientId: 'integrator-1' }, name: 'again', scope: 'stock.read', key },
+    );
     assert.ok(again.existing && !again.record);
     assert.equal((await introspect(server, rs, { token: key })).body.active, true);
   });

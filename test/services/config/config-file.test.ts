@@ -28,16 +28,34 @@ describe('configuration as a file', () => {
   before(async () => {
     [source, target] = await Promise.all([startTestServer(), startTestServer()]);
     const rt = source.runtime;
-    await rt.resources.create({ identifier: CMDB, scope: 'cmdb.read cmdb.write', ttl: 3600, claims: 'email roles', scopeRoles: { 'cmdb.write': ['cmdb-admin'] } });
+    await rt.resources.create({
+      identifier: CMDB,
+      scope: 'cmdb.read cmdb.write',
+      ttl: 3600,
+      claims: 'email roles',
+      scopeRoles: { 'cmdb.write': ['cmdb-admin'] },
+    });
     await rt.resources.create({ identifier: LEDGER, scope: 'ledger.read', format: 'opaque', ttl: 600, machinesOnly: true });
     await rt.db.role.create({ data: { name: 'auditor', description: 'reads the audit trail' } });
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const { d: _d, ...publicJwk } = await exportJWK(privateKey);
-    await rt.serviceAccounts.create({ name: 'inventory sync', clientId: 'inventory-sync', scope: 'cmdb.read cmdb.write', defaultScope: 'cmdb.read', jwks: [{ ...publicJwk, kid: 'sync-2026', alg: 'ES256' }] });
+    await rt.serviceAccounts.create({
+      name: 'inventory sync',
+      clientId: 'inventory-sync',
+      scope: 'cmdb.read cmdb.write',
+      defaultScope: 'cmdb.read',
+      jwks: [{ ...publicJwk, kid: 'sync-2026', alg: 'ES256' }],
+    });
     await rt.serviceAccounts.create({ name: 'partner', clientId: 'partner-7', scope: 'ledger.read', importedSecret: SECRET, selfSignedMaxLifetime: 900 });
-    await rt.clients.create({ name: 'Billing', redirectUris: ['https://billing.example.test/cb'], apiScope: 'cmdb.read', defaultResource: CMDB, requireMfa: true }, { clientId: 'billing' });
+    await rt.clients.create(
+      { name: 'Billing', redirectUris: ['https://billing.example.test/cb'], apiScope: 'cmdb.read', defaultResource: CMDB, requireMfa: true },
+      { clientId: 'billing' },
+    );
     await rt.clients.create({ name: 'Web app', public: true, redirectUris: ['http://127.0.0.1:8080/cb'] }, { clientId: 'web-app' });
-    await rt.clients.create({ name: 'Nightly', redirectUris: [], clientCredentials: true, apiScope: 'ledger.read', defaultResource: LEDGER }, { clientId: 'nightly' });
+    await rt.clients.create(
+      { name: 'Nightly', redirectUris: [], clientCredentials: true, apiScope: 'ledger.read', defaultResource: LEDGER },
+      { clientId: 'nightly' },
+    );
     exported = await rt.admin.config.export();
     call = adminClient(target);
     admin = await bootstrapAdmin(target);
@@ -57,7 +75,10 @@ describe('configuration as a file', () => {
     assert.deepEqual(exported.clients.map((c) => c.client_id).sort(), ['billing', 'nightly', 'web-app']);
     assert.deepEqual(exported.resources.map((r) => r.identifier).sort(), [CMDB, LEDGER]);
     assert.deepEqual(exported.service_accounts.map((a) => a.client_id).sort(), ['inventory-sync', 'partner-7']);
-    assert.deepEqual(exported.roles.map((r) => r.name), ['auditor', 'cmdb-admin']);
+    assert.deepEqual(
+      exported.roles.map((r) => r.name),
+      ['auditor', 'cmdb-admin'],
+    );
     const text = JSON.stringify(exported);
     assert.ok(!text.includes(SECRET) && !/secret_hash|"d":/.test(text), 'no secret or private key in the export');
   });
@@ -82,7 +103,16 @@ describe('configuration as a file', () => {
     assert.deepEqual(again.body.plan, [], JSON.stringify(again.body.plan));
     // The generated secret works: nightly gets a token with it.
     const nightly = (r.body.secrets as { id: string; secret: string }[]).find((s) => s.id === 'nightly')!;
-    const t = await fetch(`${target.issuer}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'nightly', client_secret: nightly.secret, resource: LEDGER, scope: 'ledger.read' }) });
+    const t = await fetch(`${target.issuer}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'nightly',
+        client_secret: nightly.secret,
+        resource: LEDGER,
+        scope: 'ledger.read',
+      }),
+    });
     assert.equal(t.status, 200, await t.text());
   });
 
@@ -92,10 +122,17 @@ describe('configuration as a file', () => {
     changed.clients = changed.clients.filter((c) => c.client_id !== 'web-app');
     changed.service_accounts = [];
     const plan = await apply(changed, '?dry_run=true');
-    assert.deepEqual(plan.body.plan.map((p: { op: string; id: string; changes: object }) => [p.op, p.id, p.changes]), [['~', CMDB, { ttl: { from: 3600, to: 900 } }]]);
+    assert.deepEqual(
+      plan.body.plan.map((p: { op: string; id: string; changes: object }) => [p.op, p.id, p.changes]),
+      [['~', CMDB, { ttl: { from: 3600, to: 900 } }]],
+    );
     const pruned = await apply(changed, '?prune=true');
-    assert.deepEqual(pruned.body.plan.map((p: { op: string; kind: string; id: string }) => `${p.op} ${p.kind} ${p.id}`).sort(),
-      ['- client web-app', '- service_account inventory-sync', '- service_account partner-7', `~ resource ${CMDB}`]);
+    assert.deepEqual(pruned.body.plan.map((p: { op: string; kind: string; id: string }) => `${p.op} ${p.kind} ${p.id}`).sort(), [
+      '- client web-app',
+      '- service_account inventory-sync',
+      '- service_account partner-7',
+      `~ resource ${CMDB}`,
+    ]);
     assert.equal((await target.runtime.resources.get(CMDB)).ttl, 900);
     assert.equal(await target.runtime.db.client.count({ where: { id: 'web-app' } }), 0);
     assert.ok(await target.runtime.serviceAccounts.isEnabled(admin.clientId), 'the admin account applying the file is kept');
@@ -104,11 +141,21 @@ describe('configuration as a file', () => {
 
   it('a bad document is a 400 naming its fields, and nothing is written', async () => {
     const before = await targetDoc();
-    const r = await apply({ latchkey_config: 1, clients: [{ client_id: 'x', client_name: 'X', grant_types: ['password'] }], resources: [{ identifier: 'https://a.example.test', scope: 'a' }] });
+    const r = await apply({
+      latchkey_config: 1,
+      clients: [{ client_id: 'x', client_name: 'X', grant_types: ['password'] }],
+      resources: [{ identifier: 'https://a.example.test', scope: 'a' }],
+    });
     assert.equal(r.status, 400);
     assert.match(JSON.stringify(r.body.errors), /grant_types/);
     assert.match(JSON.stringify(r.body.errors), /ttl/);
-    const weak = await apply({ ...before, clients: [...before.clients, { client_id: 'bad-uri', client_name: 'Bad', redirect_uris: ['http://evil.example.test/cb'], grant_types: ['authorization_code'] }] });
+    const weak = await apply({
+      ...before,
+      clients: [
+        ...before.clients,
+        { client_id: 'bad-uri', client_name: 'Bad', redirect_uris: ['http://evil.example.test/cb'], grant_types: ['authorization_code'] },
+      ],
+    });
     assert.equal(weak.status, 400, JSON.stringify(weak.body));
     assert.match(weak.body.detail, /client bad-uri/);
     assert.deepEqual(await targetDoc(), before);
@@ -119,6 +166,10 @@ describe('configuration as a file', () => {
     assert.equal(r.status, 200);
     const schema = await r.json();
     assert.deepEqual(schema, configJsonSchema());
-    assert.deepEqual(JSON.parse(readFileSync(new URL('../../../schemas/latchkey-config.schema.json', import.meta.url), 'utf8')), schema, 'run: npx tsx scripts/write-config-schema.ts');
+    assert.deepEqual(
+      JSON.parse(readFileSync(new URL('../../../schemas/latchkey-config.schema.json', import.meta.url), 'utf8')),
+      schema,
+      'run: npx tsx scripts/write-config-schema.ts',
+    );
   });
 });

@@ -43,17 +43,38 @@ describe('imported apps and partner secrets', () => {
     const secret = randomBytes(24).toString('hex');
     const weak = 'tu-clave-secreta-1234';
     const body = ndjson([
-      { client_id: 'ledger-batch', client_name: 'Ledger batch', client_secret: secret, grant_types: ['client_credentials'], api_scope: 'ledger.read', default_resource: API },
+      {
+        client_id: 'ledger-batch',
+        client_name: 'Ledger batch',
+        client_secret: secret,
+        grant_types: ['client_credentials'],
+        api_scope: 'ledger.read',
+        default_resource: API,
+      },
       '{"client_id": "half-written", ',
       { client_id: 'weak-one', client_name: 'Weak', client_secret: weak, grant_types: ['client_credentials'], api_scope: 'ledger.read' },
       { client_id: 'ledger-batch', client_name: 'Ledger batch again', client_secret: secret },
       { client_id: 'latchkey-console', client_name: 'Impostor', client_secret: randomBytes(24).toString('hex') },
-      { client_id: 'portal', client_name: 'Portal', public: true, redirect_uris: ['https://portal.example.test/cb'], grant_types: ['authorization_code', 'refresh_token'] },
+      {
+        client_id: 'portal',
+        client_name: 'Portal',
+        public: true,
+        redirect_uris: ['https://portal.example.test/cb'],
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
     ]);
     const r = await importApps(body);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual({ created: r.body.created, failed: r.body.failed }, { created: 2, failed: 4 }, JSON.stringify(r.body.errors));
-    assert.deepEqual(r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]), [[2, ''], [3, 'client_secret'], [4, 'client_id'], [5, 'client_id']]);
+    assert.deepEqual(
+      r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]),
+      [
+        [2, ''],
+        [3, 'client_secret'],
+        [4, 'client_id'],
+        [5, 'client_id'],
+      ],
+    );
     assert.match(r.body.errors[1].message, /bits of randomness, under the 128 needed/);
     const text = JSON.stringify(r.body);
     assert.ok(!text.includes(secret) && !text.includes(weak), 'no secret in the answer');
@@ -86,7 +107,7 @@ describe('imported apps and partner secrets', () => {
   });
 
   it('a body that is not JSON Lines is a 415 problem naming the media type; a read-only admin token is refused', async () => {
-    const r = await call('POST', '/clients/import', { token, body: '{}' , headers: { 'content-type': 'application/json' } });
+    const r = await call('POST', '/clients/import', { token, body: '{}', headers: { 'content-type': 'application/json' } });
     assert.equal(r.status, 415);
     assert.equal(r.headers.get('content-type'), 'application/problem+json');
     assert.match(r.body.detail, /application\/x-ndjson/);
@@ -98,19 +119,31 @@ describe('imported apps and partner secrets', () => {
     let rs: { id: string; secret: string };
 
     before(async () => {
-      await server.runtime.serviceAccounts.create({ name: 'partner', scope: 'ledger.read', importedSecret: OLD, clientId: 'partner-9', selfSignedMaxLifetime: 900 });
+      await server.runtime.serviceAccounts.create({
+        name: 'partner',
+        scope: 'ledger.read',
+        importedSecret: OLD,
+        clientId: 'partner-9',
+        selfSignedMaxLifetime: 900,
+      });
       rs = await resourceServerClient(server, [API]);
     });
     after(() => (server.runtime.clock.now = () => Date.now()));
 
     const now = () => Math.floor(Date.now() / 1000);
     const selfSigned = (secret: string) =>
-      new SignJWT({ clientId: 'partner-9', iat: now(), exp: now() + 300 }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(secret));
+      new SignJWT({ clientId: 'partner-9', iat: now(), exp: now() + 300 })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(new TextEncoder().encode(secret));
     const assertion = (secret: string) =>
       new SignJWT({ iss: 'partner-9', sub: 'partner-9', aud: `${server.issuer}/token`, iat: now(), exp: now() + 60, jti: randomUUID() })
-        .setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(secret));
     const grant = async (secret: string) => {
-      const res = await fetch(`${server.issuer}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: await assertion(secret), resource: API }) });
+      const res = await fetch(`${server.issuer}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: await assertion(secret), resource: API }),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, string> };
     };
     const active = async (secret: string) => (await introspect(server, rs, { token: await selfSigned(secret) })).body.active;
@@ -122,7 +155,10 @@ describe('imported apps and partner secrets', () => {
       const NEW = r.body.shared_secret as string;
       assert.ok(NEW.length >= 40);
       assert.ok(!JSON.stringify(await server.runtime.db.auditEvent.findMany()).includes(NEW), 'no secret in the audit trail');
-      assert.ok(!JSON.stringify(await server.runtime.db.client.findUniqueOrThrow({ where: { id: 'partner-9' } })).includes(OLD), 'the replaced secret is stored sealed');
+      assert.ok(
+        !JSON.stringify(await server.runtime.db.client.findUniqueOrThrow({ where: { id: 'partner-9' } })).includes(OLD),
+        'the replaced secret is stored sealed',
+      );
 
       assert.equal((await grant(NEW)).status, 200);
       assert.equal((await grant(OLD)).status, 200, 'the old secret works during the overlap');

@@ -20,7 +20,11 @@ describe('lockout reservations', () => {
     for (let round = 0; round < 10; round++) {
       const key = lockout.keyFor(`fresh-${round}@example.test`);
       const answers = await Promise.all(Array.from({ length: policy.threshold }, () => lockout.reserve(key)));
-      assert.deepEqual(answers.map((a) => a.ok), Array(policy.threshold).fill(true), `round ${round}`);
+      assert.deepEqual(
+        answers.map((a) => a.ok),
+        Array(policy.threshold).fill(true),
+        `round ${round}`,
+      );
     }
   });
 

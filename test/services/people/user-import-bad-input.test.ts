@@ -29,24 +29,30 @@ describe('a file of people with bad lines in the middle', () => {
     existing = await createUser(server, 'already@here.example');
     await server.runtime.clients.create({ name: 'app', redirectUris: [], clientCredentials: true }, { clientId: 'app-with-a-name' });
     const json = (o: object) => Buffer.from(JSON.stringify(o));
-    body = Buffer.concat([
-      json({ email: 'first@import.example', id: 'legacy-1', name: 'First', password_hash: BCRYPT, roles: ['staff'] }), // 1 ok
-      Buffer.from('{"email": "broken@import.example", "password_hash": '), // 2 broken JSON
-      json({ email: 'huge@import.example', name: 'x'.repeat(10 * 1024 * 1024) }), // 3 a 10 MB line
-      Buffer.concat([Buffer.from('{"email": "latin1@import.example", "name": "Jos'), Buffer.from([0xe9]), Buffer.from('"}')]), // 4 not UTF-8
-      json({ email: 'FIRST@import.example', name: 'First again' }), // 5 duplicate email (case)
-      json({ email: 'collides@import.example', id: existing.id }), // 6 id of another person
-      json({ email: 'app@import.example', id: 'app-with-a-name' }), // 7 id of an app
-      json({ email: 'sha1@import.example', password_hash: SHA1 }), // 8 unknown format
-      json({ email: 'totp@import.example', id: 'legacy-9', totp: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, recovery_codes: ['abcd-efgh-ijkl'] }), // 9 ok
-      json({ email: 'bad-totp@import.example', totp: { secret: 'not base32!' } }), // 10
-    ].flatMap((b, i) => (i ? [Buffer.from('\n'), b] : [b])));
+    body = Buffer.concat(
+      [
+        json({ email: 'first@import.example', id: 'legacy-1', name: 'First', password_hash: BCRYPT, roles: ['staff'] }), // 1 ok
+        Buffer.from('{"email": "broken@import.example", "password_hash": '), // 2 broken JSON
+        json({ email: 'huge@import.example', name: 'x'.repeat(10 * 1024 * 1024) }), // 3 a 10 MB line
+        Buffer.concat([Buffer.from('{"email": "latin1@import.example", "name": "Jos'), Buffer.from([0xe9]), Buffer.from('"}')]), // 4 not UTF-8
+        json({ email: 'FIRST@import.example', name: 'First again' }), // 5 duplicate email (case)
+        json({ email: 'collides@import.example', id: existing.id }), // 6 id of another person
+        json({ email: 'app@import.example', id: 'app-with-a-name' }), // 7 id of an app
+        json({ email: 'sha1@import.example', password_hash: SHA1 }), // 8 unknown format
+        json({ email: 'totp@import.example', id: 'legacy-9', totp: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, recovery_codes: ['abcd-efgh-ijkl'] }), // 9 ok
+        json({ email: 'bad-totp@import.example', totp: { secret: 'not base32!' } }), // 10
+      ].flatMap((b, i) => (i ? [Buffer.from('\n'), b] : [b])),
+    );
   });
   after(() => server?.stop());
 
   // The raw bytes (the helper would send a Buffer as JSON).
   const send = async (query = '') => {
-    const res = await fetch(`${server.url}/admin/api/v1/users/import${query}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, body });
+    const res = await fetch(`${server.url}/admin/api/v1/users/import${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body,
+    });
     return { status: res.status, body: (await res.json()) as ApiAnswer['body'] };
   };
   const people = () => server.runtime.db.user.findMany({ orderBy: { email: 'asc' }, include: { roles: true, recoveryCodes: true } });
@@ -62,9 +68,26 @@ describe('a file of people with bad lines in the middle', () => {
   it('imports the good lines, reports each bad one with its line and field, and writes nothing of a bad line', async () => {
     const r = await send();
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual({ created: r.body.created, updated: r.body.updated, skipped: r.body.skipped, failed: r.body.failed }, { created: 2, updated: 0, skipped: 0, failed: 8 }, JSON.stringify(r.body.errors));
+    assert.deepEqual(
+      { created: r.body.created, updated: r.body.updated, skipped: r.body.skipped, failed: r.body.failed },
+      { created: 2, updated: 0, skipped: 0, failed: 8 },
+      JSON.stringify(r.body.errors),
+    );
     const errors = r.body.errors as { line: number; field: string; message: string }[];
-    assert.deepEqual(errors.map((e) => [e.line, e.field]), [[2, ''], [3, ''], [4, ''], [5, 'email'], [6, 'id'], [7, 'id'], [8, 'password_hash'], [10, 'totp.secret']], JSON.stringify(errors));
+    assert.deepEqual(
+      errors.map((e) => [e.line, e.field]),
+      [
+        [2, ''],
+        [3, ''],
+        [4, ''],
+        [5, 'email'],
+        [6, 'id'],
+        [7, 'id'],
+        [8, 'password_hash'],
+        [10, 'totp.secret'],
+      ],
+      JSON.stringify(errors),
+    );
     assert.match(errors[0]!.message, /not valid JSON/);
     assert.match(errors[1]!.message, /over the 64 KiB a line may have/);
     assert.match(errors[2]!.message, /not valid UTF-8/);
@@ -74,7 +97,15 @@ describe('a file of people with bad lines in the middle', () => {
     assert.ok(!answer.includes('hBNaIXkt') && !answer.includes('Qf7Q0mQp') && !answer.includes('JBSWY3DP'), 'no hash or secret in the answer');
 
     const emails = (await people()).map((p) => p.email);
-    for (const gone of ['broken@import.example', 'huge@import.example', 'latin1@import.example', 'collides@import.example', 'app@import.example', 'sha1@import.example', 'bad-totp@import.example']) {
+    for (const gone of [
+      'broken@import.example',
+      'huge@import.example',
+      'latin1@import.example',
+      'collides@import.example',
+      'app@import.example',
+      'sha1@import.example',
+      'bad-totp@import.example',
+    ]) {
       assert.ok(!emails.includes(gone), `${gone} was written`);
     }
     const first = await server.runtime.db.user.findUniqueOrThrow({ where: { id: 'legacy-1' }, include: { roles: true } });
