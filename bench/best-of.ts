@@ -66,5 +66,15 @@ rows.sort(
 );
 
 const m = runs[0]!.machine;
-const header = `Best of ${runs.length} run(s): ${runs.map((r) => `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC (${r.minutes.toFixed(1)} min, load average ${r.machine.loadAvgAtStart[0]!.toFixed(1)} → ${r.machine.loadAvgAtEnd[0]!.toFixed(1)})`).join(', ')} · ${m.cores} × ${m.cpu}, ${m.memoryGb} GB · Node ${m.node} · commit ${m.commit} · ${runs[0]!.options.levels.join('/')} workers × ${runs[0]!.options.durationS} s · ${runs[0]!.options.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(runs[0]!.options.env)}`;
+const header =
+  `Best of ${runs.length} run(s): ${runs
+    .map(
+      (r) =>
+        `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC (${r.minutes.toFixed(1)} min, ` +
+        `load average ${r.machine.loadAvgAtStart[0]!.toFixed(1)} → ${r.machine.loadAvgAtEnd[0]!.toFixed(1)})`,
+    )
+    .join(', ')} · ` +
+  `${m.cores} × ${m.cpu}, ${m.memoryGb} GB · Node ${m.node} · commit ${m.commit} · ` +
+  `${runs[0]!.options.levels.join('/')} workers × ${runs[0]!.options.durationS} s · ` +
+  `${runs[0]!.options.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(runs[0]!.options.env)}`;
 console.log(markdown(rows, evaluateTargets(rows, storms, memory, floor), floor, storms, memory, header));

@@ -34,7 +34,8 @@ import json
 from passlib.hash import bcrypt, django_pbkdf2_sha256, scrypt, pbkdf2_sha512
 import argon2
 pw = 'bench passphrase'
-print(json.dumps([bcrypt.using(ident='2y', rounds=10).hash(pw), argon2.PasswordHasher().hash(pw), django_pbkdf2_sha256.hash(pw), scrypt.hash(pw), pbkdf2_sha512.hash(pw)]))`,
+print(json.dumps([bcrypt.using(ident='2y', rounds=10).hash(pw), argon2.PasswordHasher().hash(pw), ` +
+        `django_pbkdf2_sha256.hash(pw), scrypt.hash(pw), pbkdf2_sha512.hash(pw)]))`,
     ],
     { encoding: 'utf8' },
   );
@@ -176,7 +177,8 @@ for (const [name, file, people] of [
 
 const rows = runs.map(
   (r) =>
-    `| ${r.label} | ${r.wallS.toFixed(1)} | ${r.cpuS.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.report.created} / ${r.report.updated} / ${r.report.skipped} / ${r.report.failed} |`,
+    `| ${r.label} | ${r.wallS.toFixed(1)} | ${r.cpuS.toFixed(1)} | ${Math.round(r.peakRssMb)} | ` +
+    `${r.report.created} / ${r.report.updated} / ${r.report.skipped} / ${r.report.failed} |`,
 );
 const md = [
   `## import (${values.db}), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}`,

@@ -209,7 +209,8 @@ async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => 
             .join('; ')}`
         : '';
       say(
-        `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
+        `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ` +
+          `${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
       );
     }
   }
@@ -218,7 +219,11 @@ async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => 
     const s = await loginStorm(target, set, server.pid, { durationMs: opts.durationS * 1000, tokenConcurrency: 8, loginWorkers: 8 });
     storms.push(s);
     say(
-      `${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), /healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`,
+      `${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ` +
+        `${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), ` +
+        `/healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, ` +
+        `p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms` +
+        `${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`,
     );
   }
 }
@@ -277,7 +282,8 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
   await target.pool.close();
   await server!.stop();
   say(
-    `${db}: start-up ${startups.map((s) => (s.healthyMs / 1000).toFixed(2)).join(', ')} s; RSS ${result.rssAtStartMb.toFixed(0)} MB at start, peak ${result.peakRssMb.toFixed(0)} MB after ${requestsMade} requests`,
+    `${db}: start-up ${startups.map((s) => (s.healthyMs / 1000).toFixed(2)).join(', ')} s; ` +
+      `RSS ${result.rssAtStartMb.toFixed(0)} MB at start, peak ${result.peakRssMb.toFixed(0)} MB after ${requestsMade} requests`,
   );
   return result;
 }
@@ -290,11 +296,13 @@ async function main() {
     .map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`)
     .join(' ');
   say(
-    `Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`,
+    `Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; ` +
+      `rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`,
   );
   if (config.rateLimits.token || config.rateLimits.introspection || config.rateLimits.login) {
     say(
-      "note: rate limits are on (the server's defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README's tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.",
+      "note: rate limits are on (the server's defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. " +
+        "The README's tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.",
     );
   }
   say('cryptographic floor');
@@ -362,10 +370,14 @@ function report() {
   const finishedAt = new Date();
   const targets = evaluateTargets(rows, storms, memory, floor);
   const minutes = (performance.now() - t0) / 60_000;
-  const header = `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')} · ${minutes.toFixed(1)} min`;
+  const header =
+    `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · ` +
+    `Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ` +
+    `${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · ` +
+    `load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} · ${minutes.toFixed(1)} min`;
   console.log(
     `\n${header}\n\n${textTable(rows)}\n\nTargets\n${targetsText(targets)}\n\nCryptographic floor (in-process, one core, sequential)\n${floorText(floor)}`,
   );

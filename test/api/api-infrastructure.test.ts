@@ -278,7 +278,9 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
       ['garbage', 'not-a-jwt', /not a JWT access token/],
       [
         'alg none',
-        `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: server.issuer, aud: RESOURCE, sub: cc.id, client_id: cc.id, scope: 'widgets:read', exp: now + 60 })).toString('base64url')}.`,
+        `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(
+          JSON.stringify({ iss: server.issuer, aud: RESOURCE, sub: cc.id, client_id: cc.id, scope: 'widgets:read', exp: now + 60 }),
+        ).toString('base64url')}.`,
         /not a JWT access token/,
       ],
     ];

@@ -135,7 +135,8 @@ describe('the JSON APIs honour DPoP binding', () => {
       ],
       [
         'alg none',
-        `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })).toString('base64url')}.${Buffer.from(JSON.stringify({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl })).toString('base64url')}.`,
+        `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })).toString('base64url')}.` +
+          `${Buffer.from(JSON.stringify({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl })).toString('base64url')}.`,
         /exactly one proof|signed with/,
       ],
       ['typ JWT', await proof(keys, claims, { typ: 'JWT' }), /typ dpop\+jwt/],

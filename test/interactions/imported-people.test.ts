@@ -52,42 +52,45 @@ describe('imported people sign in with what they had', { skip: missing ? `needs 
 
   const stored = (email: string) => server.runtime.db.user.findUniqueOrThrow({ where: { email } });
 
-  it('every format signs in at the real login page, a wrong password does not, and the first sign-in leaves a bcrypt hash (audited password_rehashed)', async () => {
-    const people = Object.entries(hashes).map(([kind, hash]) => ({
-      email: `${kind.replace(/_/g, '-')}@import.example`,
-      id: `legacy|${kind}`,
-      password_hash: hash,
-      email_verified: true,
-    }));
-    const report = await server.runtime.admin.users.import(cliActor, jsonLines(people));
-    assert.deepEqual({ created: report.created, failed: report.failed }, { created: people.length, failed: 0 }, JSON.stringify(report.errors));
-    for (const p of people) {
-      const before = await stored(p.email);
-      assert.equal(before.passwordHash, p.password_hash, 'stored as it came, not hashed at import');
-      assert.ok(before.passwordScheme, `${p.email}: scheme recorded`);
+  it(
+    'every format signs in at the real login page, a wrong password does not, ' + 'and the first sign-in leaves a bcrypt hash (audited password_rehashed)',
+    async () => {
+      const people = Object.entries(hashes).map(([kind, hash]) => ({
+        email: `${kind.replace(/_/g, '-')}@import.example`,
+        id: `legacy|${kind}`,
+        password_hash: hash,
+        email_verified: true,
+      }));
+      const report = await server.runtime.admin.users.import(cliActor, jsonLines(people));
+      assert.deepEqual({ created: report.created, failed: report.failed }, { created: people.length, failed: 0 }, JSON.stringify(report.errors));
+      for (const p of people) {
+        const before = await stored(p.email);
+        assert.equal(before.passwordHash, p.password_hash, 'stored as it came, not hashed at import');
+        assert.ok(before.passwordScheme, `${p.email}: scheme recorded`);
 
-      // Wrong password first: refused, and the imported hash stays.
-      const wrong = new Browser(server.url);
-      const page = (await wrong.navigate((await authRequest(client)).url.href)) as Page;
-      const refused = (await submitLogin(wrong, page, p.email, `${PASSWORD}!`)) as Page;
-      assert.equal(refused.status, 401, `${p.email}: wrong password refused`);
-      assert.equal((await stored(p.email)).passwordHash, p.password_hash);
+        // Wrong password first: refused, and the imported hash stays.
+        const wrong = new Browser(server.url);
+        const page = (await wrong.navigate((await authRequest(client)).url.href)) as Page;
+        const refused = (await submitLogin(wrong, page, p.email, `${PASSWORD}!`)) as Page;
+        assert.equal(refused.status, 401, `${p.email}: wrong password refused`);
+        assert.equal((await stored(p.email)).passwordHash, p.password_hash);
 
-      const { tokens } = await codeFlow(client, new Browser(server.url), { email: p.email, password: PASSWORD });
-      assert.equal(tokens.claims()!.sub, p.id, `${p.email}: the product's own id is the sub`);
-      const after = await stored(p.email);
-      assert.match(after.passwordHash, /^\$2b\$04\$/, `${p.email}: re-hashed with Latchkey's bcrypt at BCRYPT_COST`);
-      assert.equal(after.passwordScheme, null);
-      const events = await server.runtime.audit.list({ userId: after.id, type: 'password_rehashed' });
-      assert.equal(events.length, 1);
-      assert.ok(!JSON.stringify(events[0]!.detail).includes(p.password_hash.slice(-20)), 'no hash in the audit trail');
+        const { tokens } = await codeFlow(client, new Browser(server.url), { email: p.email, password: PASSWORD });
+        assert.equal(tokens.claims()!.sub, p.id, `${p.email}: the product's own id is the sub`);
+        const after = await stored(p.email);
+        assert.match(after.passwordHash, /^\$2b\$04\$/, `${p.email}: re-hashed with Latchkey's bcrypt at BCRYPT_COST`);
+        assert.equal(after.passwordScheme, null);
+        const events = await server.runtime.audit.list({ userId: after.id, type: 'password_rehashed' });
+        assert.equal(events.length, 1);
+        assert.ok(!JSON.stringify(events[0]!.detail).includes(p.password_hash.slice(-20)), 'no hash in the audit trail');
 
-      // And again, now against the bcrypt hash.
-      await codeFlow(client, new Browser(server.url), { email: p.email, password: PASSWORD });
-    }
-    const everything = JSON.stringify(await server.runtime.audit.list({ limit: 1000 })) + server.logs.join('\n');
-    for (const hash of Object.values(hashes)) assert.ok(!everything.includes(hash.slice(-16)), 'no imported hash in the audit trail or a log line');
-  });
+        // And again, now against the bcrypt hash.
+        await codeFlow(client, new Browser(server.url), { email: p.email, password: PASSWORD });
+      }
+      const everything = JSON.stringify(await server.runtime.audit.list({ limit: 1000 })) + server.logs.join('\n');
+      for (const hash of Object.values(hashes)) assert.ok(!everything.includes(hash.slice(-16)), 'no imported hash in the audit trail or a log line');
+    },
+  );
 
   it('an imported argon2 hash is no oracle: unknown emails, Latchkey bcrypt accounts and imported accounts answer in the same time', async () => {
     // A costly argon2 (what argon2-cffi defaults to is costlier still) beside BCRYPT_COST 4.

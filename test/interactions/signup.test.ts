@@ -156,65 +156,72 @@ describe('sign-up with REGISTRATION=open', () => {
     assert.notEqual((await server.runtime.signIn.password(existing.email, 'an entirely different passphrase', {})).kind, 'ok');
   });
 
-  it("a weak or common password is refused on the link's page with the reason, without spending the link; the name comes back, the passwords do not", async () => {
-    const email = fresh();
-    const browser = new Browser(server.url);
-    const { page } = await signUpPage(browser, client);
-    await submitSignUp(browser, page, { email, name: 'Ada Byron' });
-    const link = linkIn((await mail.waitFor(email))[0]!, '/verify-email?token=');
-    for (const [password, why] of [
-      ['password1', /commonly used password/],
-      ['qwertyuiop', /frequently used|common/],
-      ['short', /at least 8 characters/],
-      ['Ada Byron 1', /personal/],
-      [email, /personal/],
-    ] as const) {
-      const refused = await useLink(browser, link, { password, name: 'Ada Byron' });
-      assert.equal(refused.status, 400, password);
-      assert.match(pageText(refused.html), why, password);
-      assert.match(refused.html, /name="name"[^>]*value="Ada Byron"/);
-      assert.doesNotMatch(refused.html, /name="(password|confirm)"[^>]*value=/, 'passwords are not echoed');
-      if (password !== email) assert.ok(!refused.html.includes(password), 'passwords are not echoed');
-    }
-    const mismatch = await useLink(browser, link, { password: 'a perfectly good passphrase', confirm: 'another one entirely' });
-    assert.equal(mismatch.status, 400);
-    assert.match(pageText(mismatch.html), /do not match/);
-    assert.equal(await server.runtime.users.findByEmail(email), undefined, 'nothing was created');
-    const done = await useLink(browser, link, { password: 'a perfectly good passphrase' });
-    assert.equal(done.status, 200, 'the link still works');
-    assert.match(pageText(done.html), /Your account is ready/);
-  });
+  it(
+    "a weak or common password is refused on the link's page with the reason, " + 'without spending the link; the name comes back, the passwords do not',
+    async () => {
+      const email = fresh();
+      const browser = new Browser(server.url);
+      const { page } = await signUpPage(browser, client);
+      await submitSignUp(browser, page, { email, name: 'Ada Byron' });
+      const link = linkIn((await mail.waitFor(email))[0]!, '/verify-email?token=');
+      for (const [password, why] of [
+        ['password1', /commonly used password/],
+        ['qwertyuiop', /frequently used|common/],
+        ['short', /at least 8 characters/],
+        ['Ada Byron 1', /personal/],
+        [email, /personal/],
+      ] as const) {
+        const refused = await useLink(browser, link, { password, name: 'Ada Byron' });
+        assert.equal(refused.status, 400, password);
+        assert.match(pageText(refused.html), why, password);
+        assert.match(refused.html, /name="name"[^>]*value="Ada Byron"/);
+        assert.doesNotMatch(refused.html, /name="(password|confirm)"[^>]*value=/, 'passwords are not echoed');
+        if (password !== email) assert.ok(!refused.html.includes(password), 'passwords are not echoed');
+      }
+      const mismatch = await useLink(browser, link, { password: 'a perfectly good passphrase', confirm: 'another one entirely' });
+      assert.equal(mismatch.status, 400);
+      assert.match(pageText(mismatch.html), /do not match/);
+      assert.equal(await server.runtime.users.findByEmail(email), undefined, 'nothing was created');
+      const done = await useLink(browser, link, { password: 'a perfectly good passphrase' });
+      assert.equal(done.status, 200, 'the link still works');
+      assert.match(pageText(done.html), /Your account is ready/);
+    },
+  );
 
-  it("pre-hijacking: an attacker signs up with the victim's address and a password they know; the victim confirms with their own; the attacker's never works", async () => {
-    const victim = fresh();
-    const attackerPassword = 'mallory knows this one';
-    // The attacker scripts the form, sending a password as the old form took one.
-    const attacker = new Browser(server.url);
-    const { page } = await signUpPage(attacker, client);
-    const sent = await submitSignUp(attacker, page, { email: victim, name: 'Mallory', password: attackerPassword, confirm: attackerPassword });
-    assert.equal(sent.status, 200);
-    const rows = await server.runtime.db.linkToken.findMany({ where: { email: victim } });
-    assert.ok(
-      rows.length === 1 && !String(rows[0]!.data).includes('passwordHash') && !String(rows[0]!.data).includes(attackerPassword),
-      'no password is stored with the link',
-    );
+  it(
+    "pre-hijacking: an attacker signs up with the victim's address and a password they know; " +
+      "the victim confirms with their own; the attacker's never works",
+    async () => {
+      const victim = fresh();
+      const attackerPassword = 'mallory knows this one';
+      // The attacker scripts the form, sending a password as the old form took one.
+      const attacker = new Browser(server.url);
+      const { page } = await signUpPage(attacker, client);
+      const sent = await submitSignUp(attacker, page, { email: victim, name: 'Mallory', password: attackerPassword, confirm: attackerPassword });
+      assert.equal(sent.status, 200);
+      const rows = await server.runtime.db.linkToken.findMany({ where: { email: victim } });
+      assert.ok(
+        rows.length === 1 && !String(rows[0]!.data).includes('passwordHash') && !String(rows[0]!.data).includes(attackerPassword),
+        'no password is stored with the link',
+      );
 
-    // The victim gets the message, opens the link and chooses their own password and name.
-    const link = linkIn((await mail.waitFor(victim))[0]!, '/verify-email?token=');
-    const done = await useLink(new Browser(server.url), link, { password: 'the victims own passphrase', name: 'Victoria' });
-    assert.equal(done.status, 200);
-    assert.notEqual((await server.runtime.signIn.password(victim, attackerPassword, {})).kind, 'ok', "the attacker's password does not open the account");
-    assert.equal((await server.runtime.signIn.password(victim, 'the victims own passphrase', {})).kind, 'ok');
-    assert.equal((await server.runtime.users.findByEmail(victim))?.name, 'Victoria');
-    // Nor through the sign-in page, and signing up again changes nothing.
-    const login = (await attacker.navigate((await authRequest(client)).url.href)) as Page;
-    const tried = (await submitLogin(attacker, login, victim, attackerPassword)) as Page;
-    assert.equal(tried.status, 401);
-    assert.doesNotMatch(tried.html, /\/confirm"/);
-    const { page: again } = await signUpPage(new Browser(server.url), client);
-    await submitSignUp(new Browser(server.url), again, { email: victim, password: attackerPassword, confirm: attackerPassword });
-    assert.notEqual((await server.runtime.signIn.password(victim, attackerPassword, {})).kind, 'ok');
-  });
+      // The victim gets the message, opens the link and chooses their own password and name.
+      const link = linkIn((await mail.waitFor(victim))[0]!, '/verify-email?token=');
+      const done = await useLink(new Browser(server.url), link, { password: 'the victims own passphrase', name: 'Victoria' });
+      assert.equal(done.status, 200);
+      assert.notEqual((await server.runtime.signIn.password(victim, attackerPassword, {})).kind, 'ok', "the attacker's password does not open the account");
+      assert.equal((await server.runtime.signIn.password(victim, 'the victims own passphrase', {})).kind, 'ok');
+      assert.equal((await server.runtime.users.findByEmail(victim))?.name, 'Victoria');
+      // Nor through the sign-in page, and signing up again changes nothing.
+      const login = (await attacker.navigate((await authRequest(client)).url.href)) as Page;
+      const tried = (await submitLogin(attacker, login, victim, attackerPassword)) as Page;
+      assert.equal(tried.status, 401);
+      assert.doesNotMatch(tried.html, /\/confirm"/);
+      const { page: again } = await signUpPage(new Browser(server.url), client);
+      await submitSignUp(new Browser(server.url), again, { email: victim, password: attackerPassword, confirm: attackerPassword });
+      assert.notEqual((await server.runtime.signIn.password(victim, attackerPassword, {})).kind, 'ok');
+    },
+  );
 
   it('a sign-up link sent while REGISTRATION=open creates nothing once sign-up is turned off (403); the page says why', async () => {
     const email = fresh();

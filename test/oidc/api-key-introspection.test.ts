@@ -53,7 +53,8 @@ describe('API keys at the introspection endpoint', () => {
     const { key, record } = await personKey();
     const flipped = key.slice(0, 20) + (key[20] === 'a' ? 'b' : 'a') + key.slice(21);
     await introspect(server, billingRs, { token: key }); // the caller's client is cached from here on
-    await waitFor(async () => (await server.runtime.db.apiKey.findUniqueOrThrow({ where: { id: record.id } })).lastUsedAt !== null); // its last-use write has landed
+    // its last-use write has landed
+    await waitFor(async () => (await server.runtime.db.apiKey.findUniqueOrThrow({ where: { id: record.id } })).lastUsedAt !== null);
     // Thirty mistyped keys cost no lookup; well-formed unknown ones one each. The only
     // statements allowed are the client cache's version check, at most once per
     // CHECK_EVERY_MS: the allowance follows the time the requests took, not a guess.

@@ -36,29 +36,32 @@ describe('plain OAuth 2.0 apps and API scopes', () => {
   });
   after(() => server.stop());
 
-  it('scope=cmdb.read reports.read without openid: consent names the API, and the code redeems for an API token with those scopes and no ID token', async () => {
-    const client = await registerClient(server, { name: 'Reports', apiScope: 'cmdb.read reports.read', defaultResource: CMDB });
-    const browser = new Browser(server.url);
-    const req = await oauthRequest(client, { scope: 'cmdb.read reports.read' });
-    const login = (await browser.navigate(req.url.href)) as Page;
-    const { submitLogin } = await import('../helpers/relying-party.ts');
-    const consent = (await submitLogin(browser, login, person.email, person.password)) as Page;
-    assert.match(pageText(consent.html), /Use the “cmdb\.read” permission at https:\/\/cmdb\.example\.test/);
-    const callback = await signIn(browser, req, person);
-    const tokens = await oidc.authorizationCodeGrant(client.config, callback, {
-      pkceCodeVerifier: req.verifier,
-      expectedState: req.state,
-      idTokenExpected: false,
-    });
-    assert.equal(tokens.id_token, undefined);
-    assert.equal(tokens.token_type.toLowerCase(), 'bearer');
-    assert.equal(tokens.scope, 'cmdb.read reports.read');
-    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer: server.issuer, audience: CMDB, typ: 'at+jwt' });
-    assert.equal(protectedHeader.typ, 'at+jwt');
-    assert.equal(payload.sub, person.id);
-    assert.equal(payload.client_id, client.clientId);
-    assert.equal(payload.scope, 'cmdb.read reports.read');
-  });
+  it(
+    'scope=cmdb.read reports.read without openid: consent names the API, ' + 'and the code redeems for an API token with those scopes and no ID token',
+    async () => {
+      const client = await registerClient(server, { name: 'Reports', apiScope: 'cmdb.read reports.read', defaultResource: CMDB });
+      const browser = new Browser(server.url);
+      const req = await oauthRequest(client, { scope: 'cmdb.read reports.read' });
+      const login = (await browser.navigate(req.url.href)) as Page;
+      const { submitLogin } = await import('../helpers/relying-party.ts');
+      const consent = (await submitLogin(browser, login, person.email, person.password)) as Page;
+      assert.match(pageText(consent.html), /Use the “cmdb\.read” permission at https:\/\/cmdb\.example\.test/);
+      const callback = await signIn(browser, req, person);
+      const tokens = await oidc.authorizationCodeGrant(client.config, callback, {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        idTokenExpected: false,
+      });
+      assert.equal(tokens.id_token, undefined);
+      assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+      assert.equal(tokens.scope, 'cmdb.read reports.read');
+      const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer: server.issuer, audience: CMDB, typ: 'at+jwt' });
+      assert.equal(protectedHeader.typ, 'at+jwt');
+      assert.equal(payload.sub, person.id);
+      assert.equal(payload.client_id, client.clientId);
+      assert.equal(payload.scope, 'cmdb.read reports.read');
+    },
+  );
 
   it('the same request naming the API with `resource` works for a client without a default resource; a refresh keeps the audience', async () => {
     const client = await registerClient(server, { apiScope: 'cmdb.read' });

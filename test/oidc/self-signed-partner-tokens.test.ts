@@ -47,25 +47,29 @@ describe('self-signed partner tokens', () => {
     }
   });
 
-  it('refused as {"active": false}: expired, over the maximum lifetime, wrong secret, account without the opt-in, other names, a client that is no resource server', async () => {
-    const cases: [string, string][] = [
-      ['expired', await partnerToken({ clientId: 'acme-partner-7', iat: now() - 1000, exp: now() - 100 })],
-      ['over the maximum lifetime', await partnerToken({ clientId: 'acme-partner-7', iat: now(), exp: now() + 3600 })],
-      ['wrong secret', await partnerToken({ clientId: 'acme-partner-7', iat: now(), exp: now() + 60 }, 'some-other-secret-of-20-chars+')],
-      ['no opt-in', await partnerToken({ clientId: 'plain-partner', iat: now(), exp: now() + 60 })],
-      ['iss names another account', await partnerToken({ clientId: 'acme-partner-7', iss: 'plain-partner', iat: now(), exp: now() + 60 })],
-      ['no iat', await partnerToken({ clientId: 'acme-partner-7', exp: now() + 60 })],
-      ['unknown account', await partnerToken({ clientId: 'nobody', iat: now(), exp: now() + 60 })],
-    ];
-    for (const [label, token] of cases) {
-      const r = await introspect(server, rs, { token });
-      assert.equal(r.status, 200, label);
-      assert.deepEqual(r.body, { active: false }, label);
-    }
-    const plain = await server.runtime.clients.create({ name: 'app', redirectUris: [], clientCredentials: true });
-    const good = await partnerToken({ clientId: 'acme-partner-7', iat: now(), exp: now() + 60 });
-    assert.deepEqual((await introspect(server, { id: plain.client.clientId, secret: plain.clientSecret! }, { token: good })).body, { active: false });
-  });
+  it(
+    'refused as {"active": false}: expired, over the maximum lifetime, wrong secret, account without the opt-in, ' +
+      'other names, a client that is no resource server',
+    async () => {
+      const cases: [string, string][] = [
+        ['expired', await partnerToken({ clientId: 'acme-partner-7', iat: now() - 1000, exp: now() - 100 })],
+        ['over the maximum lifetime', await partnerToken({ clientId: 'acme-partner-7', iat: now(), exp: now() + 3600 })],
+        ['wrong secret', await partnerToken({ clientId: 'acme-partner-7', iat: now(), exp: now() + 60 }, 'some-other-secret-of-20-chars+')],
+        ['no opt-in', await partnerToken({ clientId: 'plain-partner', iat: now(), exp: now() + 60 })],
+        ['iss names another account', await partnerToken({ clientId: 'acme-partner-7', iss: 'plain-partner', iat: now(), exp: now() + 60 })],
+        ['no iat', await partnerToken({ clientId: 'acme-partner-7', exp: now() + 60 })],
+        ['unknown account', await partnerToken({ clientId: 'nobody', iat: now(), exp: now() + 60 })],
+      ];
+      for (const [label, token] of cases) {
+        const r = await introspect(server, rs, { token });
+        assert.equal(r.status, 200, label);
+        assert.deepEqual(r.body, { active: false }, label);
+      }
+      const plain = await server.runtime.clients.create({ name: 'app', redirectUris: [], clientCredentials: true });
+      const good = await partnerToken({ clientId: 'acme-partner-7', iat: now(), exp: now() + 60 });
+      assert.deepEqual((await introspect(server, { id: plain.client.clientId, secret: plain.clientSecret! }, { token: good })).body, { active: false });
+    },
+  );
 
   it("a disabled account's tokens go inactive at once", async () => {
     await server.runtime.serviceAccounts.create({

@@ -86,7 +86,10 @@ export function configRoutes({ admin }: AdminRouteDeps) {
       tags,
       scope: ADMIN_SCOPE,
       description:
-        'Creates and updates what differs; deletes what the document lacks only with prune=true. Answers the plan (and carries it out unless dry_run=true). Secrets of new apps and shared-secret accounts are generated and returned once (`client_secret_env` and `shared_secret_env` are read by the CLI only).',
+        'Creates and updates what differs; deletes what the document lacks only with prune=true. ' +
+        'Answers the plan (and carries it out unless dry_run=true). ' +
+        'Secrets of new apps and shared-secret accounts are generated and returned once ' +
+        '(`client_secret_env` and `shared_secret_env` are read by the CLI only).',
       query: ApplyQuery,
       body: ConfigToApply,
       bodyExample: example,

@@ -28,13 +28,15 @@ export function importRoutes({ admin }: AdminRouteDeps) {
       tags: ['users'],
       scope: ADMIN_SCOPE,
       description:
-        'One person a line. Streamed and written in batched transactions; `dry_run=true` checks every line and writes nothing. A foreign password hash is re-hashed with bcrypt at the first sign-in.',
+        'One person a line. Streamed and written in batched transactions; `dry_run=true` checks every line and writes nothing. ' +
+        'A foreign password hash is re-hashed with bcrypt at the first sign-in.',
       query: ImportQuery,
       stream: {
         mediaTypes: JSON_LINES_TYPES,
         line: ImportedUser,
         example:
-          '{"email":"ada@example.com","id":"auth0|5f7c8ec7c33c6c004bbafe82","email_verified":true,"password_hash":"$2b$10$…","totp":{"secret":"JBSWY3DPEHPK3PXP"}}\n',
+          '{"email":"ada@example.com","id":"auth0|5f7c8ec7c33c6c004bbafe82","email_verified":true,' +
+          '"password_hash":"$2b$10$…","totp":{"secret":"JBSWY3DPEHPK3PXP"}}\n',
       },
       responses: report,
       async handle({ ctx, query, caller }) {
@@ -54,7 +56,8 @@ export function importRoutes({ admin }: AdminRouteDeps) {
         mediaTypes: JSON_LINES_TYPES,
         line: ImportedClient,
         example:
-          '{"client_id":"billing-portal","client_name":"Billing","client_secret":"…","redirect_uris":["https://billing.example.com/cb"],"grant_types":["authorization_code","refresh_token"]}\n',
+          '{"client_id":"billing-portal","client_name":"Billing","client_secret":"…",' +
+          '"redirect_uris":["https://billing.example.com/cb"],"grant_types":["authorization_code","refresh_token"]}\n',
       },
       responses: report,
       async handle({ ctx, query, caller }) {
@@ -69,7 +72,8 @@ export function importRoutes({ admin }: AdminRouteDeps) {
       tags: ['api keys'],
       scope: ADMIN_SCOPE,
       description:
-        'One key a line: `key` as integrators have it, or `key_sha256` when the product kept only that. A key imported before is skipped with on_conflict=skip, reported otherwise; keys are never rewritten.',
+        'One key a line: `key` as integrators have it, or `key_sha256` when the product kept only that. ' +
+        'A key imported before is skipped with on_conflict=skip, reported otherwise; keys are never rewritten.',
       query: ImportQuery,
       stream: {
         mediaTypes: JSON_LINES_TYPES,

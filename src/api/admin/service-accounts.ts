@@ -187,7 +187,9 @@ export function serviceAccountRoutes({ admin }: AdminRouteDeps) {
       tags,
       scope: ADMIN_SCOPE,
       description:
-        "For accounts that sign with a shared secret (HS256). The new secret works at once; the replaced one keeps verifying assertions and self-signed tokens for overlap_seconds (default a day). Give shared_secret to set the partner's own new secret; otherwise one is generated and is in this response only.",
+        'For accounts that sign with a shared secret (HS256). The new secret works at once; ' +
+        'the replaced one keeps verifying assertions and self-signed tokens for overlap_seconds (default a day). ' +
+        "Give shared_secret to set the partner's own new secret; otherwise one is generated and is in this response only.",
       params: ClientIdParams,
       body: RotateSharedSecret,
       bodyExample: { overlap_seconds: 3600 },

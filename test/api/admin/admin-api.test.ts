@@ -532,7 +532,9 @@ describe('admin API', () => {
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: header.kid })
       .sign(await importJWK(await otherPrivateKey(), 'ES256'));
     const [h, p, s] = adminToken.split('.');
-    const tampered = `${h}.${base64url.encode(JSON.stringify({ ...claims, scope: 'latchkey:admin', client_id: 'sa_somebody_else', sub: 'sa_somebody_else' }))}.${s}`;
+    const tampered = `${h}.${base64url.encode(
+      JSON.stringify({ ...claims, scope: 'latchkey:admin', client_id: 'sa_somebody_else', sub: 'sa_somebody_else' }),
+    )}.${s}`;
     for (const forged of [none, hs, foreign, tampered, `${h}.${p}.${s!.slice(0, -4)}AAAA`]) {
       const res = await call('GET', '/clients', { token: forged });
       assert.equal(res.status, 401, forged.slice(0, 40));

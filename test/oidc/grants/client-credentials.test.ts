@@ -229,32 +229,35 @@ describe('client credentials grant and client authentication', () => {
       assert.equal(r.body.error, 'invalid_target');
       assert.match(r.body.error_description, /resource is required/);
     });
-    it("without a resource (and no DEFAULT_RESOURCE), a client's --default-resource is used; with none, API scopes are refused, not silently dropped", async () => {
-      const payments = 'https://payments.example.test';
-      await server.runtime.resources.create({ identifier: payments, scope: 'payments.read' });
-      const withDefault = await server.runtime.clients.create({
-        name: 'payouts',
-        redirectUris: [],
-        clientCredentials: true,
-        apiScope: 'payments.read',
-        defaultResource: payments,
-      });
-      const r = await token({ scope: 'payments.read' }, basicAuth(withDefault.client.clientId, withDefault.clientSecret!));
-      assert.equal(r.status, 200, JSON.stringify(r.body));
-      assert.equal(r.body.scope, 'payments.read');
-      const { payload } = await jwtVerify(r.body.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), {
-        issuer: server.issuer,
-        audience: payments,
-        typ: 'at+jwt',
-      });
-      assert.equal(payload.scope, 'payments.read');
+    it(
+      "without a resource (and no DEFAULT_RESOURCE), a client's --default-resource is used; " + 'with none, API scopes are refused, not silently dropped',
+      async () => {
+        const payments = 'https://payments.example.test';
+        await server.runtime.resources.create({ identifier: payments, scope: 'payments.read' });
+        const withDefault = await server.runtime.clients.create({
+          name: 'payouts',
+          redirectUris: [],
+          clientCredentials: true,
+          apiScope: 'payments.read',
+          defaultResource: payments,
+        });
+        const r = await token({ scope: 'payments.read' }, basicAuth(withDefault.client.clientId, withDefault.clientSecret!));
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        assert.equal(r.body.scope, 'payments.read');
+        const { payload } = await jwtVerify(r.body.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), {
+          issuer: server.issuer,
+          audience: payments,
+          typ: 'at+jwt',
+        });
+        assert.equal(payload.scope, 'payments.read');
 
-      const withoutDefault = await server.runtime.clients.create({ name: 'payouts 2', redirectUris: [], clientCredentials: true, apiScope: 'payments.read' });
-      const refused = await token({ scope: 'payments.read' }, basicAuth(withoutDefault.client.clientId, withoutDefault.clientSecret!));
-      assert.equal(refused.status, 400, JSON.stringify(refused.body));
-      assert.equal(refused.body.error, 'invalid_scope');
-      assert.match(refused.body.error_description, /'payments\.read'.*resource=.*--default-resource/);
-    });
+        const withoutDefault = await server.runtime.clients.create({ name: 'payouts 2', redirectUris: [], clientCredentials: true, apiScope: 'payments.read' });
+        const refused = await token({ scope: 'payments.read' }, basicAuth(withoutDefault.client.clientId, withoutDefault.clientSecret!));
+        assert.equal(refused.status, 400, JSON.stringify(refused.body));
+        assert.equal(refused.body.error, 'invalid_scope');
+        assert.match(refused.body.error_description, /'payments\.read'.*resource=.*--default-resource/);
+      },
+    );
     it('an unregistered resource is invalid_target', async () => {
       const r = await token({ resource: 'https://unknown.example.test' }, basicAuth(basic.id, basic.secret));
       assert.equal(r.status, 400);

@@ -272,7 +272,10 @@ describe('jwt-bearer grant (RFC 7523)', () => {
         await refused(
           await sign(es),
           'invalid_target',
-          /service account 'sa_[^']+' is granted none of the scopes of https:\/\/payroll\.example\.test \(it defines: payroll\.read payroll\.admin; .* is granted: cmdb\.read cmdb\.write\)/,
+          new RegExp(
+            /service account 'sa_[^']+' is granted none of the scopes of https:\/\/payroll\.example\.test/.source +
+              / \(it defines: payroll\.read payroll\.admin; .* is granted: cmdb\.read cmdb\.write\)/.source,
+          ),
           { resource: 'https://payroll.example.test', ...extra },
         );
       }
@@ -296,7 +299,9 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       });
     });
     it('alg: none', async () => {
-      const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ iss: es.id, sub: es.id, aud: tokenUrl, exp: now() + 60, jti: randomUUID() })).toString('base64url')}.`;
+      const unsigned =
+        `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.` +
+        `${Buffer.from(JSON.stringify({ iss: es.id, sub: es.id, aud: tokenUrl, exp: now() + 60, jti: randomUUID() })).toString('base64url')}.`;
       await refused(unsigned, 'invalid_grant', /alg 'none' is not accepted/);
     });
     it("HS256 signed with the account's public key bytes (algorithm confusion)", async () => {

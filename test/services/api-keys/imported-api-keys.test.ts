@@ -70,60 +70,63 @@ describe('API keys imported in their old format', () => {
       headers: { 'content-type': 'application/x-ndjson' },
     });
 
-  it('keys of four shapes and one known only by its SHA-256 are active at introspection with their owner and scope; nothing of them is stored or answered', async () => {
-    const r = await importKeys([
-      { owner: person.id, name: 'nsa', scope: 'stock.read', resource: API, key: keys.nsa },
-      { owner: 'integrator-1', name: 'kapi', scope: 'stock.read', resource: API, key: keys.kapi },
-      { owner: 'integrator-1', name: 'bare', scope: 'stock.read', key: keys.bare },
-      { owner: person.id, name: 'urlsafe', scope: 'stock.read', resource: API, key: keys.urlsafe },
-      { owner: person.id, name: 'underscored', scope: 'stock.read', resource: API, key: keys.underscored },
-      { owner: person.id, name: 'weak', scope: 'stock.read', key: 'kapi_prod_password123password' },
-      { owner: 'nobody', name: 'orphan', scope: 'stock.read', key: `kapi_prod_${base62(32)}` },
-      { owner: person.id, name: 'ours', scope: 'stock.read', key: `lk_live_${base62(40)}` },
-    ]);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual({ created: r.body.created, failed: r.body.failed }, { created: 5, failed: 3 }, JSON.stringify(r.body.errors));
-    assert.deepEqual(
-      r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]),
-      [
-        [6, 'key'],
-        [7, 'owner'],
-        [8, 'key'],
-      ],
-    );
-    const sha = randomBytes(20).toString('hex');
-    const bySha = await importKeys([
-      { owner: 'integrator-1', name: 'sha only', scope: 'stock.read', key_sha256: createHash('sha256').update(sha).digest('hex') },
-    ]);
-    assert.equal(bySha.body.created, 1, JSON.stringify(bySha.body));
+  it(
+    'keys of four shapes and one known only by its SHA-256 are active at introspection with their owner and scope; ' + 'nothing of them is stored or answered',
+    async () => {
+      const r = await importKeys([
+        { owner: person.id, name: 'nsa', scope: 'stock.read', resource: API, key: keys.nsa },
+        { owner: 'integrator-1', name: 'kapi', scope: 'stock.read', resource: API, key: keys.kapi },
+        { owner: 'integrator-1', name: 'bare', scope: 'stock.read', key: keys.bare },
+        { owner: person.id, name: 'urlsafe', scope: 'stock.read', resource: API, key: keys.urlsafe },
+        { owner: person.id, name: 'underscored', scope: 'stock.read', resource: API, key: keys.underscored },
+        { owner: person.id, name: 'weak', scope: 'stock.read', key: 'kapi_prod_password123password' },
+        { owner: 'nobody', name: 'orphan', scope: 'stock.read', key: `kapi_prod_${base62(32)}` },
+        { owner: person.id, name: 'ours', scope: 'stock.read', key: `lk_live_${base62(40)}` },
+      ]);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual({ created: r.body.created, failed: r.body.failed }, { created: 5, failed: 3 }, JSON.stringify(r.body.errors));
+      assert.deepEqual(
+        r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]),
+        [
+          [6, 'key'],
+          [7, 'owner'],
+          [8, 'key'],
+        ],
+      );
+      const sha = randomBytes(20).toString('hex');
+      const bySha = await importKeys([
+        { owner: 'integrator-1', name: 'sha only', scope: 'stock.read', key_sha256: createHash('sha256').update(sha).digest('hex') },
+      ]);
+      assert.equal(bySha.body.created, 1, JSON.stringify(bySha.body));
 
-    for (const [label, key, sub] of [
-      ['nsa_live_', keys.nsa, person.id],
-      ['kapi_prod_', keys.kapi, 'integrator-1'],
-      ['bare hex', keys.bare, 'integrator-1'],
-      ['43 base64url (provider-shaped)', keys.urlsafe, person.id],
-      ['with an underscore', keys.underscored, person.id],
-      ['SHA-256 only', sha, 'integrator-1'],
-    ] as const) {
-      const i = await introspect(server, rs, { token: key });
-      assert.equal(i.body.active, true, `${label}: ${JSON.stringify(i.body)}`);
-      assert.equal(i.body.sub, sub, label);
-      assert.equal(i.body.scope, 'stock.read', label);
-    }
-    assert.equal((await introspect(server, rs, { token: `${keys.kapi.slice(0, -1)}x` })).body.active, false);
+      for (const [label, key, sub] of [
+        ['nsa_live_', keys.nsa, person.id],
+        ['kapi_prod_', keys.kapi, 'integrator-1'],
+        ['bare hex', keys.bare, 'integrator-1'],
+        ['43 base64url (provider-shaped)', keys.urlsafe, person.id],
+        ['with an underscore', keys.underscored, person.id],
+        ['SHA-256 only', sha, 'integrator-1'],
+      ] as const) {
+        const i = await introspect(server, rs, { token: key });
+        assert.equal(i.body.active, true, `${label}: ${JSON.stringify(i.body)}`);
+        assert.equal(i.body.sub, sub, label);
+        assert.equal(i.body.scope, 'stock.read', label);
+      }
+      assert.equal((await introspect(server, rs, { token: `${keys.kapi.slice(0, -1)}x` })).body.active, false);
 
-    const stored = JSON.stringify(await server.runtime.db.apiKey.findMany()) + JSON.stringify(await server.runtime.db.auditEvent.findMany());
-    for (const key of [...Object.values(keys), sha])
-      assert.ok(!stored.includes(key) && !stored.includes(key.slice(-20)), 'no key in the database or the audit trail');
-    const answered = JSON.stringify(r.body);
-    for (const key of Object.values(keys)) assert.ok(!answered.includes(key.slice(-20)));
+      const stored = JSON.stringify(await server.runtime.db.apiKey.findMany()) + JSON.stringify(await server.runtime.db.auditEvent.findMany());
+      for (const key of [...Object.values(keys), sha])
+        assert.ok(!stored.includes(key) && !stored.includes(key.slice(-20)), 'no key in the database or the audit trail');
+      const answered = JSON.stringify(r.body);
+      for (const key of Object.values(keys)) assert.ok(!answered.includes(key.slice(-20)));
 
-    // Shown like other keys: a display prefix, the owner, the last use.
-    const list = await call('GET', `/api-keys?owner_id=${person.id}`, { token });
-    const nsa = list.body.items.find((k: { name: string }) => k.name === 'nsa');
-    assert.match(nsa.display, /^nsa_live_[0-9A-Za-z]{1,4}…$/);
-    assert.ok(nsa.last_used_at, 'the use was recorded');
-  });
+      // Shown like other keys: a display prefix, the owner, the last use.
+      const list = await call('GET', `/api-keys?owner_id=${person.id}`, { token });
+      const nsa = list.body.items.find((k: { name: string }) => k.name === 'nsa');
+      assert.match(nsa.display, /^nsa_live_[0-9A-Za-z]{1,4}…$/);
+      assert.ok(nsa.last_used_at, 'the use was recorded');
+    },
+  );
 
   it('the exchange takes an imported key like its own', async () => {
     const r = await exchange(server, { subject_token: keys.nsa, resource: API });
@@ -167,7 +170,8 @@ describe('API keys imported in their old format', () => {
         keyed: [
           'AuthType oauth2',
           'OAuth2AcceptTokenIn header name=X-API-Key&type=',
-          `OAuth2TokenVerify introspect ${server.url}/token/introspection introspect.auth=client_secret_basic&client_id=${encodeURIComponent(rs.id)}&client_secret=${encodeURIComponent(rs.secret)}&expiry=0`,
+          `OAuth2TokenVerify introspect ${server.url}/token/introspection ` +
+            `introspect.auth=client_secret_basic&client_id=${encodeURIComponent(rs.id)}&client_secret=${encodeURIComponent(rs.secret)}&expiry=0`,
           'Require valid-user',
           'Header always set X-Sub "%{OAUTH2_CLAIM_sub}e"',
         ].join('\n'),

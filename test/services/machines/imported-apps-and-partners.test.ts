@@ -39,57 +39,60 @@ describe('imported apps and partner secrets', () => {
     return { status: res.status, body: (await res.json()) as Record<string, string> };
   };
 
-  it("an imported app's old secret works at the token endpoint; weak secrets, broken lines and taken ids are reported by line without their values", async () => {
-    const secret = randomBytes(24).toString('hex');
-    const weak = 'tu-clave-secreta-1234';
-    const body = ndjson([
-      {
-        client_id: 'ledger-batch',
-        client_name: 'Ledger batch',
-        client_secret: secret,
-        grant_types: ['client_credentials'],
-        api_scope: 'ledger.read',
-        default_resource: API,
-      },
-      '{"client_id": "half-written", ',
-      { client_id: 'weak-one', client_name: 'Weak', client_secret: weak, grant_types: ['client_credentials'], api_scope: 'ledger.read' },
-      { client_id: 'ledger-batch', client_name: 'Ledger batch again', client_secret: secret },
-      { client_id: 'latchkey-console', client_name: 'Impostor', client_secret: randomBytes(24).toString('hex') },
-      {
-        client_id: 'portal',
-        client_name: 'Portal',
-        public: true,
-        redirect_uris: ['https://portal.example.test/cb'],
-        grant_types: ['authorization_code', 'refresh_token'],
-      },
-    ]);
-    const r = await importApps(body);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual({ created: r.body.created, failed: r.body.failed }, { created: 2, failed: 4 }, JSON.stringify(r.body.errors));
-    assert.deepEqual(
-      r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]),
-      [
-        [2, ''],
-        [3, 'client_secret'],
-        [4, 'client_id'],
-        [5, 'client_id'],
-      ],
-    );
-    assert.match(r.body.errors[1].message, /bits of randomness, under the 128 needed/);
-    const text = JSON.stringify(r.body);
-    assert.ok(!text.includes(secret) && !text.includes(weak), 'no secret in the answer');
-    const audit = JSON.stringify(await server.runtime.db.auditEvent.findMany());
-    assert.ok(!audit.includes(secret) && !audit.includes(weak), 'no secret in the audit trail');
+  it(
+    "an imported app's old secret works at the token endpoint; " + 'weak secrets, broken lines and taken ids are reported by line without their values',
+    async () => {
+      const secret = randomBytes(24).toString('hex');
+      const weak = 'tu-clave-secreta-1234';
+      const body = ndjson([
+        {
+          client_id: 'ledger-batch',
+          client_name: 'Ledger batch',
+          client_secret: secret,
+          grant_types: ['client_credentials'],
+          api_scope: 'ledger.read',
+          default_resource: API,
+        },
+        '{"client_id": "half-written", ',
+        { client_id: 'weak-one', client_name: 'Weak', client_secret: weak, grant_types: ['client_credentials'], api_scope: 'ledger.read' },
+        { client_id: 'ledger-batch', client_name: 'Ledger batch again', client_secret: secret },
+        { client_id: 'latchkey-console', client_name: 'Impostor', client_secret: randomBytes(24).toString('hex') },
+        {
+          client_id: 'portal',
+          client_name: 'Portal',
+          public: true,
+          redirect_uris: ['https://portal.example.test/cb'],
+          grant_types: ['authorization_code', 'refresh_token'],
+        },
+      ]);
+      const r = await importApps(body);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual({ created: r.body.created, failed: r.body.failed }, { created: 2, failed: 4 }, JSON.stringify(r.body.errors));
+      assert.deepEqual(
+        r.body.errors.map((e: { line: number; field: string }) => [e.line, e.field]),
+        [
+          [2, ''],
+          [3, 'client_secret'],
+          [4, 'client_id'],
+          [5, 'client_id'],
+        ],
+      );
+      assert.match(r.body.errors[1].message, /bits of randomness, under the 128 needed/);
+      const text = JSON.stringify(r.body);
+      assert.ok(!text.includes(secret) && !text.includes(weak), 'no secret in the answer');
+      const audit = JSON.stringify(await server.runtime.db.auditEvent.findMany());
+      assert.ok(!audit.includes(secret) && !audit.includes(weak), 'no secret in the audit trail');
 
-    const t = await clientCredentials('ledger-batch', secret);
-    assert.equal(t.status, 200, JSON.stringify(t.body));
-    assert.equal(t.body.token_type, 'Bearer');
-    assert.equal((await clientCredentials('ledger-batch', `${secret.slice(0, -1)}0`)).status, 401);
-    assert.equal((await clientCredentials('weak-one', weak)).status, 401, 'the refused app was not created');
-    // Stored as the same keyed hash as a generated secret: never the secret itself.
-    const row = await server.runtime.db.client.findUniqueOrThrow({ where: { id: 'ledger-batch' } });
-    assert.ok(!JSON.stringify(row).includes(secret));
-  });
+      const t = await clientCredentials('ledger-batch', secret);
+      assert.equal(t.status, 200, JSON.stringify(t.body));
+      assert.equal(t.body.token_type, 'Bearer');
+      assert.equal((await clientCredentials('ledger-batch', `${secret.slice(0, -1)}0`)).status, 401);
+      assert.equal((await clientCredentials('weak-one', weak)).status, 401, 'the refused app was not created');
+      // Stored as the same keyed hash as a generated secret: never the secret itself.
+      const row = await server.runtime.db.client.findUniqueOrThrow({ where: { id: 'ledger-batch' } });
+      assert.ok(!JSON.stringify(row).includes(secret));
+    },
+  );
 
   it('the same file again with on_conflict=skip changes nothing; a dry run writes nothing', async () => {
     const secret = randomBytes(24).toString('hex');

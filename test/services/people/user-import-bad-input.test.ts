@@ -39,7 +39,8 @@ describe('a file of people with bad lines in the middle', () => {
         json({ email: 'collides@import.example', id: existing.id }), // 6 id of another person
         json({ email: 'app@import.example', id: 'app-with-a-name' }), // 7 id of an app
         json({ email: 'sha1@import.example', password_hash: SHA1 }), // 8 unknown format
-        json({ email: 'totp@import.example', id: 'legacy-9', totp: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, recovery_codes: ['abcd-efgh-ijkl'] }), // 9 ok
+        // 9 ok
+        json({ email: 'totp@import.example', id: 'legacy-9', totp: { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, recovery_codes: ['abcd-efgh-ijkl'] }),
         json({ email: 'bad-totp@import.example', totp: { secret: 'not base32!' } }), // 10
       ].flatMap((b, i) => (i ? [Buffer.from('\n'), b] : [b])),
     );
