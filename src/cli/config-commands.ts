@@ -6,6 +6,7 @@ import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { cliActor } from './actor.ts';
 import { printResult, readStdin, UsageError } from './output.ts';
+import { cliIo } from './io.ts';
 import { describePlanItem } from '../services/config/config-file.ts';
 
 const APPLY_USAGE = 'usage: config apply --file F|- [--dry-run] [--prune] [--json]';
@@ -29,11 +30,11 @@ export async function configCommand(rt: Runtime, sub: string | undefined, args: 
       const text = format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc, { lineWidth: 0 });
       if (values.file) {
         writeFileSync(values.file, text, { mode: 0o600 });
-        process.stderr.write(
+        cliIo().stderr(
           `wrote ${doc.clients.length} clients, ${doc.resources.length} resources, ${doc.service_accounts.length} service accounts, ` +
             `${doc.roles.length} roles to ${values.file}\n`,
         );
-      } else process.stdout.write(text);
+      } else cliIo().stdout(text);
       return;
     }
     case 'apply': {
@@ -58,7 +59,7 @@ export async function configCommand(rt: Runtime, sub: string | undefined, args: 
       const result = await rt.admin.config.apply(readDocument(values.file, text), cliActor(), {
         dryRun: values['dry-run'],
         prune: values.prune,
-        env: process.env,
+        env: cliIo().env,
       });
       printResult(values.json, { ...result }, () =>
         [

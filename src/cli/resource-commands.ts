@@ -5,6 +5,7 @@ import { protectedResourceMetadataView, resourceView as describe } from '../api/
 import { parseScopeRoles, type ResourceServerRecord } from '../services/apis/resource-servers.ts';
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
+import { cliIo } from './io.ts';
 
 const CREATE_USAGE =
   'usage: resource create --identifier URI --scope "a b" [--scope-role SCOPE=ROLE[,ROLE…] …] [--machines-only] ' +
@@ -60,7 +61,7 @@ export async function resourceCommand(rt: Runtime, sub: string | undefined, args
       });
       // The RFC 9728 document the API serves (always JSON: it is meant to be saved as is).
       if (values['protected-resource-metadata']) {
-        process.stdout.write(`${JSON.stringify(protectedResourceMetadataView(r, rt.config.issuer), null, 2)}\n`);
+        cliIo().stdout(`${JSON.stringify(protectedResourceMetadataView(r, rt.config.issuer), null, 2)}\n`);
         return;
       }
       printResult(values.json, describe(r), () => summary('created', r));
