@@ -47,7 +47,9 @@ describe('admin CLI', () => {
     assert.deepEqual(Object.keys(out).sort(), ['client_id', 'client_secret']);
     assert.ok(Buffer.from(out.client_secret, 'base64url').length >= 32, '≥ 256 bits');
 
-    const shown = JSON.parse((await admin('client', 'show', out.client_id, '--json')).stdout);
+    const show = await admin('client', 'show', out.client_id, '--json');
+    assert.equal(show.code, 0, show.stderr);
+    const shown = JSON.parse(show.stdout);
     assert.equal(shown.client_name, 'Billing');
     assert.deepEqual(shown.redirect_uris, ['https://billing.example.test/cb', 'https://billing.example.test/cb2']);
     assert.deepEqual(shown.post_logout_redirect_uris, ['https://billing.example.test/']);
@@ -102,7 +104,9 @@ describe('admin CLI', () => {
     const r = await admin('client', 'create', '--name', 'SPA', '--redirect-uri', 'http://localhost:5173/cb', '--public', '--scope', 'openid email', '--json');
     const out = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(out), ['client_id']);
-    const shown = JSON.parse((await admin('client', 'show', out.client_id, '--json')).stdout);
+    const show = await admin('client', 'show', out.client_id, '--json');
+    assert.equal(show.code, 0, show.stderr);
+    const shown = JSON.parse(show.stdout);
     assert.equal(shown.token_endpoint_auth_method, 'none');
     assert.equal(shown.scope, 'openid email');
   });
