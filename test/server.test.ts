@@ -23,10 +23,13 @@ function run(env: Record<string, string>, cwd: string) {
     exited,
     output: () => out,
     async ready(): Promise<void> {
-      for (let i = 0; i < 200 && !out.includes('Latchkey is running'); i++) {
+      // Up to a minute: a first start compiles TypeScript on the fly and migrates, slow on a loaded machine.
+      for (let i = 0; i < 1200 && !out.includes('Latchkey is running'); i++) {
         if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      // A server that did not come up is stopped, not left holding its ports after the test.
+      if (!out.includes('Latchkey is running')) child.kill('SIGKILL');
       assert.match(out, /Latchkey is running/);
     },
     async stop(): Promise<number> {
@@ -42,7 +45,9 @@ describe('server start-up', () => {
 
   it('first start with no configuration creates the database, keys and a development KEK; a second start reuses them', async () => {
     const port = await freePort();
-    const first = run({ PORT: String(port), BCRYPT_COST: '4' }, cwd);
+    // Its own metrics port: another server on this machine may hold the default 9464.
+    const metrics = String(await freePort());
+    const first = run({ PORT: String(port), METRICS_PORT: metrics, BCRYPT_COST: '4' }, cwd);
     await first.ready();
     assert.match(first.output(), new RegExp(`issuer: +http://localhost:${port}`));
     assert.match(first.output(), new RegExp(`discovery: +http://localhost:${port}/.well-known/openid-configuration`));
@@ -53,7 +58,7 @@ describe('server start-up', () => {
     const kekFile = join(cwd, 'data', 'key-encryption-key');
     assert.equal(statSync(kekFile).mode & 0o777, 0o600);
 
-    const second = run({ PORT: String(port), BCRYPT_COST: '4' }, cwd);
+    const second = run({ PORT: String(port), METRICS_PORT: metrics, BCRYPT_COST: '4' }, cwd);
     await second.ready();
     const jwks2 = await (await fetch(`http://localhost:${port}/jwks`)).json();
     assert.deepEqual(jwks2, jwks1, 'same signing keys after a restart');
