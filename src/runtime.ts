@@ -30,6 +30,7 @@ import { createAccountLinkService, type AccountLinkService } from './services/li
 import { createPasskeyService, type PasskeyService } from './services/factors/passkeys.ts';
 import { createApiKeyService, type ApiKeyService } from './services/api-keys/api-keys.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
+import { loadUi, type Ui } from './ui/ui.ts';
 
 export interface Runtime {
   config: Config;
@@ -57,6 +58,8 @@ export interface Runtime {
   accountLinks: AccountLinkService;
   passkeys: PasskeyService;
   apiKeys: ApiKeyService;
+  /** The catalogue, templates, assets and brand of pages and mail. */
+  ui: Ui;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -77,6 +80,8 @@ export interface RuntimeHooks {
 
 export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
   setPasswordThreads(config.passwordHashThreads);
+  // Before anything is opened: a theme or language that cannot be used stops the start at once.
+  const ui = loadUi(config);
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
@@ -111,7 +116,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const lockout = createLockoutService(db, config.lockout, lockoutKey);
   const users = createUserService(db, storage.accounts, { bcryptCost: config.bcryptCost });
   // Without a logger (the CLI), mail that would be logged goes to stderr's JSON lines.
-  const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr));
+  const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr), ui);
   const accountLinks = createAccountLinkService({
     users,
     links: createLinkTokenService(db, linkKey),
@@ -182,6 +187,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     accountLinks,
     passkeys: createPasskeyService(db, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
     apiKeys,
+    ui,
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

@@ -57,7 +57,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (createdKeys.length) log.info({ kids: createdKeys }, 'generated signing keys');
   const cookieKeys = [await getOrCreateSecret(runtime.db, runtime.box, 'cookie-key')];
 
-  const render = createRenderer();
+  for (const warning of runtime.ui.catalogue.warnings) log.warn(warning);
+  const render = createRenderer(runtime.ui);
   const build = (jwks: Awaited<ReturnType<typeof loadSigningJwks>>) =>
     createProvider({
       config,
@@ -200,7 +201,8 @@ async function main(): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((err) => {
-    console.error(`latchkey: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof ConfigError) console.error(`latchkey: ${err.message}`);
+    else console.error(`latchkey: failed to start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
 }

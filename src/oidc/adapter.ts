@@ -73,6 +73,21 @@ export interface AdapterDeps {
   idKey: Buffer;
   /** Ids that are certainly not tokens the provider issued (API keys): never looked up as tokens. */
   notATokenId?: (id: string) => boolean;
+  /** The request being served, if any: a session saved in it records its browser, address and time (SESSION_SEEN). */
+  requestOf?: () => { ip?: string; userAgent?: string } | undefined;
+}
+
+/**
+ * Where a session's last use is kept in its stored payload: the browser, the
+ * address and the time of the request that last saved it (the library saves
+ * a session on each request that uses it). The library ignores the field.
+ */
+export const SESSION_SEEN = 'lk_seen';
+export interface SessionSeen {
+  ip?: string;
+  ua?: string;
+  /** Seconds since the epoch. */
+  at: number;
 }
 
 const TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
@@ -106,7 +121,7 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
-export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId }: AdapterDeps) {
+export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId, requestOf }: AdapterDeps) {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
@@ -154,7 +169,12 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       // Copies of the id inside the payload are taken out, and put back on the way out.
-      const stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
+      let stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
+      const request = this.type === 'Session' ? requestOf?.() : undefined;
+      if (request) {
+        const seen: SessionSeen = { ip: request.ip, ua: request.userAgent?.slice(0, 300), at: epoch(new Date()) };
+        stored = { ...stored, [SESSION_SEEN]: seen };
+      }
       const columns = {
         payload: JSON.stringify(stored),
         grantId: payload.grantId ?? null,

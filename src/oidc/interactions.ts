@@ -4,6 +4,26 @@ import type Provider from 'oidc-provider';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from 'oidc-provider';
 import { requiresSecondFactor } from './acr.ts';
+import { ACCOUNT_CLIENT_ID } from './account-session.ts';
+
+/**
+ * The app a person is signing in to, as the pages show it: its name, the
+ * host it is at, its logo and links (OIDC client metadata). The host is the
+ * one the app registered as its home page (client_uri), else its client_id
+ * when that is an https URL (a client ID metadata document), else the host
+ * of the redirect URI this request came back to — an address the app
+ * cannot fake, as every redirect URI is registered and matched exactly.
+ */
+export interface AppIdentity {
+  name: string;
+  host: string | undefined;
+  logoUri: string | undefined;
+  clientUri: string | undefined;
+  policyUri: string | undefined;
+  tosUri: string | undefined;
+  /** Latchkey's own account page (no app to go back to, and nothing to show of it). */
+  own: boolean;
+}
 
 export interface PendingInteraction {
   uid: string;
@@ -11,6 +31,9 @@ export interface PendingInteraction {
   reasons: string[];
   clientId: string;
   clientName: string;
+  app: AppIdentity;
+  /** The app's `ui_locales`, most wanted first. */
+  uiLocales: string[];
   /** Set when a person is already signed in (consent, or a forced re-login). */
   accountId?: string;
   /** Scopes the person has not yet granted this client. */
@@ -29,6 +52,44 @@ export interface HttpPair {
 
 export class InteractionGone extends Error {
   override name = 'InteractionGone';
+}
+
+const hostOf = (value: unknown): string | undefined => {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const httpsUrl = (value: unknown): string | undefined => (typeof value === 'string' && /^https:\/\//i.test(value) ? value : undefined);
+
+/** An image or link the page may show: https (or http on loopback, for development). */
+const showable = (value: unknown): string | undefined => {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:') return url.href;
+    if (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return url.href;
+  } catch {
+    // not a URL: not shown
+  }
+  return undefined;
+};
+
+export function appIdentity(client: Pick<Provider['Client']['prototype'], 'clientId' | 'clientName' | 'clientUri' | 'logoUri' | 'policyUri' | 'tosUri'>, redirectUri: unknown): AppIdentity {
+  const own = client.clientId === ACCOUNT_CLIENT_ID;
+  return {
+    name: client.clientName ?? client.clientId,
+    host: own ? undefined : hostOf(client.clientUri) ?? hostOf(httpsUrl(client.clientId)) ?? hostOf(redirectUri),
+    logoUri: showable(client.logoUri),
+    clientUri: showable(client.clientUri),
+    policyUri: showable(client.policyUri),
+    tosUri: showable(client.tosUri),
+    own,
+  };
 }
 
 export function createInteractionApi(getProvider: () => Provider) {
@@ -57,6 +118,8 @@ export function createInteractionApi(getProvider: () => Provider) {
         reasons: it.prompt.reasons,
         clientId: client.clientId,
         clientName: client.clientName ?? client.clientId,
+        app: appIdentity(client, it.params.redirect_uri),
+        uiLocales: typeof it.params.ui_locales === 'string' ? it.params.ui_locales.split(' ').filter(Boolean).slice(0, 20) : [],
         accountId: it.session?.accountId,
         missingScopes: details.missingOIDCScope ?? [],
         missingResourceScopes: details.missingResourceScopes ?? {},

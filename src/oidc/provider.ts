@@ -24,6 +24,7 @@ import { recordTokenUsage } from './token-audit.ts';
 import type { TokenUsage } from '../services/admin/token-usage.ts';
 import { buildExtraTokenClaims } from './token-claims.ts';
 import { createRolesOf } from './person-roles.ts';
+import { currentRequest } from '../middleware/koa-request-scope.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -52,6 +53,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       issuer: deps.config.issuer,
       idKey: deps.artifactIdKey,
       notATokenId: keyShaped(deps.config.apiKeys),
+      requestOf: currentRequest,
     }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
