@@ -36,6 +36,7 @@ import type { RateLimit, RateLimitName } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { isKeyExchangeWithoutClient } from '../oidc/grants/token-exchange.ts';
+import { msg } from '../ui/catalogue.ts';
 import type { Render } from './koa-render.ts';
 
 type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email';
@@ -206,7 +207,7 @@ export function createRateLimiters(
         if (!refused) return next();
         const retry = headers(ctx, entry.limit, refused);
         ctx.set('Retry-After', String(retry));
-        render(ctx, 'error', { heading: 'Too many attempts', message: `Too many attempts from your network. Wait ${retry} seconds and try again.`, code: 'too_many_requests' }, 429);
+        render(ctx, 'error', { heading: msg('error.tooManyTitle'), message: msg('error.tooMany', { count: retry }), code: 'too_many_requests' }, 429);
       };
     },
 

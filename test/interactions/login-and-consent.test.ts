@@ -20,8 +20,8 @@ describe('login and consent pages', () => {
   it('the login page has labelled email and password fields, CSRF token and safe headers', async () => {
     const { page } = await loginPage();
     assert.equal(page.status, 200);
-    assert.match(page.html, /<label for="email">Email<\/label>/);
-    assert.match(page.html, /<input id="email" name="email" type="email" autocomplete="username"/);
+    assert.match(page.html, /<label for="email">Email address<\/label>/);
+    assert.match(page.html, /<input id="email" name="email" type="email" autocomplete="username" inputmode="email"/);
     assert.match(page.html, /<label for="password">Password<\/label>/);
     assert.match(page.html, /name="password" type="password" autocomplete="current-password"/);
     assert.ok(csrfToken(page.html).length >= 43);
@@ -37,13 +37,13 @@ describe('login and consent pages', () => {
     const { browser, page } = await loginPage();
     const wrong = (await submitLogin(browser, page, person.email, 'not the password')) as Page;
     assert.equal(wrong.status, 401);
-    assert.match(pageText(wrong.html), /The email or password is not correct\./);
+    assert.match(pageText(wrong.html), /The email address or password is not correct\./);
     assert.match(wrong.html, new RegExp(`name="email"[^>]*value="${person.email.replace('.', '\\.')}"`));
     assert.doesNotMatch(wrong.html, /not the password/);
 
     const unknown = (await submitLogin(browser, wrong, 'nobody@example.test', 'whatever123')) as Page;
     assert.equal(unknown.status, 401);
-    assert.equal(pageText(unknown.html).match(/The email or password is not correct\./)?.length, 1, 'same message for an unknown email');
+    assert.equal(pageText(unknown.html).match(/The email address or password is not correct\./)?.length, 1, 'same message for an unknown email');
   });
 
   it('a disabled person cannot sign in and sees the same neutral message', async () => {
@@ -52,7 +52,7 @@ describe('login and consent pages', () => {
     const { browser, page } = await loginPage();
     const res = (await submitLogin(browser, page, someone.email, someone.password)) as Page;
     assert.equal(res.status, 401);
-    assert.match(pageText(res.html), /The email or password is not correct\./);
+    assert.match(pageText(res.html), /The email address or password is not correct\./);
   });
 
   it('email matching is case-insensitive', async () => {
