@@ -382,6 +382,11 @@ function brandLogo(value: string | undefined, production: boolean): Config['bran
   return { file: resolve(value) };
 }
 
+/** A mail display name: as it is when it is only letters, digits and spaces, else quoted (RFC 5322). */
+function displayName(name: string): string {
+  return /^[\p{L}\p{N} ]+$/u.test(name) ? name : `"${name.replace(/["\\]/g, '')}"`;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -521,7 +526,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
     mail: Object.freeze({
       smtpUrl: e.SMTP_URL,
-      from: e.MAIL_FROM?.trim() ?? `"${e.BRAND_NAME.replace(/["\\]/g, '')}" <no-reply@${new URL(issuer).hostname}>`,
+      from: e.MAIL_FROM?.trim() ?? `${displayName(e.BRAND_NAME)} <no-reply@${new URL(issuer).hostname}>`,
     }),
     mailEnabled: Boolean(e.SMTP_URL) || !production,
     linkTtl: Object.freeze({
