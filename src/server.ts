@@ -75,6 +75,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       artifactIdKey: runtime.artifactIdKey,
       metrics,
       tokenUsage: runtime.tokenUsage,
+      uiLocales: runtime.ui.catalogue.tags,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
   const retireAfter = async () => {

@@ -25,6 +25,8 @@ export interface ConfigurationDeps {
   extraTokenClaims: NonNullable<Configuration['extraTokenClaims']>;
   /** A person's roles, read once per request (src/oidc/person-roles.ts). */
   rolesOf: RolesOf;
+  /** The languages pages are shown in (discovery's ui_locales_supported). */
+  uiLocales: readonly string[];
 }
 
 /** What an error page says for the provider's errors (views/locales: error.*). */
@@ -172,6 +174,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     },
     discovery: {
       prompt_values_supported: ['none', 'login', 'consent', ...(config.registration === 'open' ? ['create'] : [])],
+      ui_locales_supported: [...deps.uiLocales],
     },
     extraTokenClaims: deps.extraTokenClaims,
 

@@ -41,6 +41,8 @@ export interface ProviderDeps {
   artifactIdKey: Buffer;
   metrics: Metrics;
   tokenUsage: TokenUsage;
+  /** The languages of the pages (src/ui/catalogue.ts). */
+  uiLocales: readonly string[];
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -62,6 +64,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     resources: deps.resources,
     extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users, rolesOf),
     rolesOf,
+    uiLocales: deps.uiLocales,
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
