@@ -14,6 +14,7 @@
 import type { Context } from 'koa';
 import { AppError } from '../errors.ts';
 import { lockedMessage } from '../interactions/context.ts';
+import { formValues } from '../middleware/koa-body.ts';
 import type { PersonBudget } from '../middleware/koa-rate-limit.ts';
 import type { FieldError } from '../middleware/koa-render.ts';
 import { checkCidr } from '../services/api-keys/address-ranges.ts';
@@ -93,7 +94,7 @@ interface KeyRequest {
  */
 function chosenScopes(ctx: Context, holdable: HoldableScopes[]): KeyRequest | FieldError {
   const held = (resource: string, scope: string) => holdable.some((h) => h.resource === resource && h.scopes.includes(scope));
-  const boxes = ((ctx.state.formParams as URLSearchParams | undefined)?.getAll('scopes') ?? []).filter(Boolean);
+  const boxes = formValues(ctx, 'scopes').filter(Boolean);
   if (boxes.length) {
     const picked = boxes.map((b) => {
       const at = b.indexOf(' ');
@@ -147,7 +148,7 @@ export function createApiKey(deps: AccountDeps, budget: (personId: string) => Pr
       name: body.name ?? '',
       expires: body.expires ?? '',
       allowed_ips: body.allowed_ips ?? '',
-      scopes: (ctx.state.formParams as URLSearchParams | undefined)?.getAll('scopes') ?? [],
+      scopes: formValues(ctx, 'scopes'),
     };
     const holdable = await deps.apiKeys.holdableScopes(accountId);
     const again = (errors: FieldError[], status: number) => {

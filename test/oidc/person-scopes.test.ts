@@ -87,6 +87,10 @@ describe('a person holds only the scopes their roles allow, wherever they get th
     assert.equal(refused.status, 400);
     assert.match(pageText(refused.html), /The key was not created: you may not hold the scope cmdb\.write/);
     assert.match(refused.html, /value="pwn"/, 'what was typed is kept');
+    // A checkbox the form never offered, forged into the post, is refused the same way.
+    const forged = (await browser.navigate(`${server.url}/account/api-keys`, { form: { csrf: csrfToken(page.html), name: 'forged', scopes: `${CMDB} cmdb.write`, password: mallory.password } })) as Page;
+    assert.equal(forged.status, 400);
+    assert.match(pageText(forged.html), /you may not hold the scope cmdb\.write/);
     assert.ok(!(await server.runtime.apiKeys.list({ owner: { userId: mallory.id } })).some((k) => k.scopes.includes('cmdb.write')));
   });
 
