@@ -17,7 +17,7 @@ import { requestLog } from './middleware/koa-request-log.ts';
 import { requestScope } from './middleware/koa-request-scope.ts';
 import { createRateLimiters } from './middleware/koa-rate-limit.ts';
 import type { Render } from './middleware/koa-render.ts';
-import type { Message } from './ui/catalogue.ts';
+import { msg, type Message } from './ui/catalogue.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
 import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
@@ -231,6 +231,13 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     format: config.apiKeys,
     clockSkew: config.clockSkew,
   }));
+  // An address nothing answered: a browser gets a page (titled, in its language, with a way back), not Koa's bare "Not Found".
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html') {
+      render(ctx, 'error', { message: msg('error.notFound'), code: 'not_found', back: { href: '/', label: msg('common.backToStart') } }, 404);
+    }
+  });
   app.use((ctx, next) => live.middleware(ctx, next));
   return app;
 }
