@@ -245,8 +245,9 @@ describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
     await page.keyboard.press('Tab');
     assert.equal((await focused()).id, 'password');
     await page.keyboard.type('a wrong one');
+    const answered = page.waitForEvent('load');
     await page.keyboard.press('Enter');
-    await page.waitForLoadState();
+    await answered;
     assert.match((await focused()).text, /There is a problem/, 'the error summary has the focus after a failed post');
     await tabTo((f) => f.tag === 'A' && /email address or password/.test(f.text));
     await page.keyboard.press('Enter');
