@@ -103,6 +103,33 @@ describe('account page', () => {
     }
   });
 
+  it('sessions list each browser with its address and last use; one can be ended, but not by another person', async () => {
+    const person = await createUser(server);
+    const here = new Browser(server.url);
+    const there = new Browser(server.url);
+    await signInToAccount(here, server, person.email, person.password);
+    await signInToAccount(there, server, person.email, person.password);
+    const list = (await here.navigate(`${server.url}/account/sessions`)) as Page;
+    const text = pageText(list.html);
+    assert.match(text, /This browser/);
+    assert.equal(text.match(/From (127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)/g)?.length, 2, 'both sessions, with their address');
+    assert.equal(text.match(/Last used/g)?.length, 2);
+    const ends = [...list.html.matchAll(/action="(\/account\/sessions\/[^"]+\/end)"/g)].map((m) => m[1]!);
+    assert.equal(ends.length, 1, 'the other browser can be ended (this one signs out instead)');
+
+    const intruder = await createUser(server);
+    const stranger = new Browser(server.url);
+    await signInToAccount(stranger, server, intruder.email, intruder.password);
+    const refused = (await stranger.navigate(`${server.url}${ends[0]}`, { form: { csrf: await accountCsrf(stranger, server) } })) as Page;
+    assert.equal(refused.status, 404);
+    assert.equal(new URL(((await there.navigate(`${server.url}/account`)) as Page).url).pathname, '/account', 'still signed in there');
+
+    const ended = (await here.navigate(`${server.url}${ends[0]}`, { form: { csrf: csrfToken(list.html) } })) as Page;
+    assert.match(pageText(ended.html), /The session was ended/);
+    assert.match(((await there.navigate(`${server.url}/account`)) as Page).html, /name="password"/, 'signed out there');
+    assert.equal(new URL(((await here.navigate(`${server.url}/account`)) as Page).url).pathname, '/account', 'still signed in here');
+  });
+
   it('turning TOTP off needs the password and a current code', async () => {
     const person = await createUser(server);
     const browser = new Browser(server.url);
