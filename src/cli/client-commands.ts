@@ -15,6 +15,10 @@ const registration = {
   'api-scope': { type: 'string' },
   'resource-server': { type: 'string', multiple: true },
   'default-resource': { type: 'string' },
+  'logo-uri': { type: 'string' },
+  'client-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -64,6 +68,10 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         resourceServers: values['resource-server'],
         requireMfa: values['require-mfa'],
         defaultResource: values['default-resource'],
+        logoUri: values['logo-uri'],
+        clientUri: values['client-uri'],
+        policyUri: values['policy-uri'],
+        tosUri: values['tos-uri'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [
@@ -101,6 +109,10 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         resourceServers: values['resource-server'],
         requireMfa: flag(values['require-mfa'], 'require-mfa'),
         defaultResource: values['default-resource'],
+        logoUri: values['logo-uri'],
+        clientUri: values['client-uri'],
+        policyUri: values['policy-uri'],
+        tosUri: values['tos-uri'],
       });
       const view = clientView(client);
       printResult(values.json, view, () => showLines(view));

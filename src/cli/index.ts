@@ -27,6 +27,8 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 [--resource-server URI …]   (it may introspect tokens for these APIs)
                 [--require-mfa] [--default-resource URI]   (the API a person's authorization
                 asking for API scopes is for when it names no resource)
+                [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
+                (shown with the app's name and host on its sign-in and consent pages)
   client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client list | client show ID | client delete ID

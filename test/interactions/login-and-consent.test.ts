@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
-import { authRequest, createUser, serverWithClientAndPerson, signIn, submitLogin, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import { authRequest, createUser, registerClient, serverWithClientAndPerson, signIn, submitLogin, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 describe('login and consent pages', () => {
@@ -88,6 +88,22 @@ describe('login and consent pages', () => {
     assert.equal(denied.searchParams.get('error'), 'access_denied');
     assert.equal(denied.searchParams.get('state'), req.state);
     assert.equal(denied.searchParams.get('code'), null);
+  });
+
+  it("an app's own logo, host and links (client metadata) are shown on its sign-in and consent pages; only https ones are accepted", async () => {
+    const branded = await registerClient(server, { name: 'Garden Planner', redirectUri: 'https://garden.example.test/cb' });
+    await server.runtime.clients.update(branded.clientId, { logoUri: 'https://cdn.garden.example.test/logo.png', clientUri: 'https://garden.example.test/', policyUri: 'https://garden.example.test/privacy', tosUri: 'https://garden.example.test/terms' });
+    const browser = new Browser(server.url);
+    const login = (await browser.navigate((await authRequest(branded, { prompt: 'consent' })).url.href)) as Page;
+    assert.match(login.html, /<img class="app-logo" src="https:\/\/cdn\.garden\.example\.test\/logo\.png" alt="Garden Planner logo"/);
+    assert.match(pageText(login.html), /Garden Planner · garden\.example\.test/);
+    assert.match(login.headers.get('content-security-policy')!, /img-src 'self' data: https:\/\/cdn\.garden\.example\.test/);
+    const consent = (await submitLogin(browser, login, person.email, person.password)) as Page;
+    assert.match(consent.html, /href="https:\/\/garden\.example\.test\/privacy"[^>]*>Garden Planner(&#39;|')s privacy policy/);
+    assert.match(consent.html, /href="https:\/\/garden\.example\.test\/terms"[^>]*>Garden Planner(&#39;|')s terms of service/);
+    for (const bad of ['javascript:alert(1)', 'http://garden.example.test/logo.png', 'not a url']) {
+      await assert.rejects(server.runtime.clients.update(branded.clientId, { logoUri: bad }), /--logo-uri .* (must be an https|is not an absolute URL)/, bad);
+    }
   });
 
   it('an expired or unknown interaction shows a friendly page, not a stack trace', async () => {

@@ -23,6 +23,10 @@ function registration(body: z.output<typeof UpdateClient>): Partial<Omit<CreateC
     resourceServers: body.resource_servers,
     requireMfa: body.require_mfa,
     defaultResource: body.default_resource,
+    logoUri: body.logo_uri,
+    clientUri: body.client_uri,
+    policyUri: body.policy_uri,
+    tosUri: body.tos_uri,
   };
 }
 

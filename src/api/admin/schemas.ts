@@ -51,6 +51,10 @@ export const Client = z.object({
   resource_servers: z.array(z.string()).optional(),
   latchkey_require_mfa: z.boolean().optional(),
   default_resource: z.string().optional(),
+  logo_uri: z.string().optional(),
+  client_uri: z.string().optional(),
+  policy_uri: z.string().optional(),
+  tos_uri: z.string().optional(),
   client_secrets: z.array(ClientSecretInfo),
   created_at: timestamp,
   updated_at: timestamp,
@@ -86,6 +90,10 @@ const clientRegistration = z.strictObject({
   resource_servers: z.array(uri).max(50).optional().describe('registered resources whose tokens it may introspect'),
   require_mfa: z.boolean().optional().describe('every sign-in to it needs a second factor'),
   default_resource: uri.optional().describe('the registered API a person\'s authorization asking for API scopes is for when it names no resource'),
+  logo_uri: z.string().max(2048).optional().describe('the app\'s logo on its sign-in and consent pages (https; empty to remove)'),
+  client_uri: z.string().max(2048).optional().describe('the app\'s home page, linked from its sign-in, consent and error pages (https; empty to remove)'),
+  policy_uri: z.string().max(2048).optional().describe('the app\'s privacy policy, linked on consent (https; empty to remove)'),
+  tos_uri: z.string().max(2048).optional().describe('the app\'s terms of service, linked on consent (https; empty to remove)'),
 });
 
 export const UpdateClient = clientRegistration.meta({ id: 'UpdateClient' });

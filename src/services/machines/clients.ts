@@ -28,6 +28,11 @@ export interface ClientMetadata {
   latchkey_require_mfa?: boolean;
   /** The API a person's authorization is for when it asks for API scopes but names no `resource`. */
   default_resource?: string;
+  /** OIDC client metadata the sign-in and consent pages show: the app's logo, home page, privacy policy, terms. */
+  logo_uri?: string;
+  client_uri?: string;
+  policy_uri?: string;
+  tos_uri?: string;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -62,6 +67,25 @@ export interface CreateClientInput {
   requireMfa?: boolean;
   /** A registered resource the client has API scopes at (see ClientMetadata.default_resource). */
   defaultResource?: string;
+  /** Shown on the app's sign-in and consent pages (https; '' removes one). */
+  logoUri?: string;
+  clientUri?: string;
+  policyUri?: string;
+  tosUri?: string;
+}
+
+/** A page link or image of the app: https (http only on loopback, for development). */
+export function checkPageUri(uri: string, label: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalidInput(`${label} "${uri}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw invalidInput(`${label} "${uri}" must be an https:// URL (http only on localhost)`);
+  }
+  return url.href;
 }
 
 /**
@@ -206,6 +230,10 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       ...(resourceServers.length ? { resource_servers: resourceServers } : {}),
       ...(input.requireMfa ? { latchkey_require_mfa: true } : {}),
       ...(defaultResource ? { default_resource: defaultResource } : {}),
+      ...(input.logoUri ? { logo_uri: checkPageUri(input.logoUri, '--logo-uri') } : {}),
+      ...(input.clientUri ? { client_uri: checkPageUri(input.clientUri, '--client-uri') } : {}),
+      ...(input.policyUri ? { policy_uri: checkPageUri(input.policyUri, '--policy-uri') } : {}),
+      ...(input.tosUri ? { tos_uri: checkPageUri(input.tosUri, '--tos-uri') } : {}),
     };
   }
 
@@ -225,6 +253,10 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       resourceServers: m.resource_servers,
       requireMfa: m.latchkey_require_mfa,
       defaultResource: m.default_resource,
+      logoUri: m.logo_uri,
+      clientUri: m.client_uri,
+      policyUri: m.policy_uri,
+      tosUri: m.tos_uri,
     };
   }
 
