@@ -132,7 +132,10 @@ const configuration: Configuration = {
         const allowed = typeof clientScope === 'string' ? clientScope.split(' ') : undefined;
         return {
           audience: indicator,
-          scope: rs.scope.split(' ').filter((s) => !allowed || allowed.includes(s)).join(' '),
+          scope: rs.scope
+            .split(' ')
+            .filter((s) => !allowed || allowed.includes(s))
+            .join(' '),
           accessTokenTTL: 3600,
           accessTokenFormat: rs.format,
           ...(rs.format === 'jwt' ? { jwt: { sign: { alg: 'RS256' as const } } } : {}),

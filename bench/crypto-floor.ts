@@ -48,7 +48,11 @@ export async function cryptoFloor(bcryptCost: number, quick: boolean): Promise<F
   rows.push(await measure('verify ES256 assertion (jose compactVerify)', ms, 50, () => compactVerify(assertion, ec.publicKey)));
 
   const hash = await bcrypt.hash('correct horse battery staple', bcryptCost);
-  rows.push(await measure(`bcrypt compare, cost ${bcryptCost} (async API)`, quick ? 500 : 2000, quick ? 2 : 6, () => bcrypt.compare('correct horse battery staple', hash)));
+  rows.push(
+    await measure(`bcrypt compare, cost ${bcryptCost} (async API)`, quick ? 500 : 2000, quick ? 2 : 6, () =>
+      bcrypt.compare('correct horse battery staple', hash),
+    ),
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-floor-'));
   try {
@@ -57,7 +61,9 @@ export async function cryptoFloor(bcryptCost: number, quick: boolean): Promise<F
     db.exec('PRAGMA synchronous=NORMAL');
     db.exec(CREATE);
     const insert = db.prepare('INSERT INTO t (type, id, payload, expires_at) VALUES (?, ?, ?, ?)');
-    rows.push(await measure('SQLite insert (libsql prepared, WAL, synchronous=NORMAL)', ms, 200, () => insert.run('AccessToken', randomUUID(), PAYLOAD, Date.now())));
+    rows.push(
+      await measure('SQLite insert (libsql prepared, WAL, synchronous=NORMAL)', ms, 200, () => insert.run('AccessToken', randomUUID(), PAYLOAD, Date.now())),
+    );
     db.close();
 
     // Through Prisma's driver adapter, the layer Latchkey's queries pass through.
@@ -71,8 +77,15 @@ export async function cryptoFloor(bcryptCost: number, quick: boolean): Promise<F
       { scalarType: 'string', arity: 'scalar' },
       { scalarType: 'bigint', arity: 'scalar' },
     ] as unknown as Parameters<typeof adapter.executeRaw>[0]['argTypes'];
-    rows.push(await measure('SQLite insert (@prisma/adapter-libsql executeRaw, WAL, NORMAL)', ms, 200, () =>
-      adapter.executeRaw({ sql: 'INSERT INTO t (type, id, payload, expires_at) VALUES (?, ?, ?, ?)', args: ['AccessToken', randomUUID(), PAYLOAD, Date.now()], argTypes })));
+    rows.push(
+      await measure('SQLite insert (@prisma/adapter-libsql executeRaw, WAL, NORMAL)', ms, 200, () =>
+        adapter.executeRaw({
+          sql: 'INSERT INTO t (type, id, payload, expires_at) VALUES (?, ?, ?, ?)',
+          args: ['AccessToken', randomUUID(), PAYLOAD, Date.now()],
+          argTypes,
+        }),
+      ),
+    );
     await adapter.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,7 +102,8 @@ export async function postgresInsertFloor(url: string, quick: boolean): Promise<
     await client.query('CREATE TEMP TABLE t (type TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL, expires_at BIGINT, PRIMARY KEY (type, id))');
     const q = { name: 'floor-insert', text: 'INSERT INTO t (type, id, payload, expires_at) VALUES ($1, $2, $3, $4)' };
     return await measure('PostgreSQL insert (node-postgres prepared; the test cluster runs fsync=off)', quick ? 300 : 1000, 200, () =>
-      client.query({ ...q, values: ['AccessToken', randomUUID(), PAYLOAD, Date.now()] }));
+      client.query({ ...q, values: ['AccessToken', randomUUID(), PAYLOAD, Date.now()] }),
+    );
   } finally {
     await client.end();
   }

@@ -52,7 +52,8 @@ export async function insertSessionsAndGrants(databaseUrl: string, count: number
   if (databaseUrl.startsWith('file:')) {
     const db = new Database(sqliteFile(databaseUrl));
     try {
-      const pick = (type: string) => db.prepare('SELECT type, payload, uid, account_id, expires_at FROM oidc_payloads WHERE type = ? LIMIT 1').get(type) as TemplateRow | undefined;
+      const pick = (type: string) =>
+        db.prepare('SELECT type, payload, uid, account_id, expires_at FROM oidc_payloads WHERE type = ? LIMIT 1').get(type) as TemplateRow | undefined;
       const session = pick('Session');
       const grant = pick('Grant');
       if (!session || !grant) throw new Error('no Session/Grant row to copy: run a code-flow scenario first');
@@ -76,7 +77,8 @@ export async function insertSessionsAndGrants(databaseUrl: string, count: number
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      const pick = async (type: string) => (await client.query<TemplateRow>('SELECT type, payload, uid, account_id, expires_at FROM oidc_payloads WHERE type = $1 LIMIT 1', [type])).rows[0];
+      const pick = async (type: string) =>
+        (await client.query<TemplateRow>('SELECT type, payload, uid, account_id, expires_at FROM oidc_payloads WHERE type = $1 LIMIT 1', [type])).rows[0];
       const session = await pick('Session');
       const grant = await pick('Grant');
       if (!session || !grant) throw new Error('no Session/Grant row to copy: run a code-flow scenario first');

@@ -97,21 +97,44 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       const b = find(rows, s, 'memory', 'baseline', c);
       if (!l || !b) continue;
       const rps = l.stats.rps / b.stats.rps;
-      out.push({ target: `${s} req/s vs baseline, c=${c}`, db: 'sqlite', measured: rps, goal: '≥ 0.6×', pass: rps >= 0.6, detail: `${fmt(l.stats.rps, 0)} vs ${fmt(b.stats.rps, 0)} req/s` });
+      out.push({
+        target: `${s} req/s vs baseline, c=${c}`,
+        db: 'sqlite',
+        measured: rps,
+        goal: '≥ 0.6×',
+        pass: rps >= 0.6,
+        detail: `${fmt(l.stats.rps, 0)} vs ${fmt(b.stats.rps, 0)} req/s`,
+      });
       const p99 = l.stats.p99Ms / b.stats.p99Ms;
-      out.push({ target: `${s} p99 vs baseline, c=${c}`, db: 'sqlite', measured: p99, goal: '≤ 2×', pass: p99 <= 2, detail: `${fmt(l.stats.p99Ms)} vs ${fmt(b.stats.p99Ms)} ms` });
+      out.push({
+        target: `${s} p99 vs baseline, c=${c}`,
+        db: 'sqlite',
+        measured: p99,
+        goal: '≤ 2×',
+        pass: p99 <= 2,
+        detail: `${fmt(l.stats.p99Ms)} vs ${fmt(b.stats.p99Ms)} ms`,
+      });
     }
   }
 
   // Requests per server CPU-second.
-  const perCpu: [string, number][] = [['refresh-rs256', 700], ['refresh-es256', 1000], ['jwt-bearer', 1000], ['introspection', 3000]];
+  const perCpu: [string, number][] = [
+    ['refresh-rs256', 700],
+    ['refresh-es256', 1000],
+    ['jwt-bearer', 1000],
+    ['introspection', 3000],
+  ];
   for (const db of dbs) {
     for (const [s, goal] of perCpu) {
       const l = find(rows, s, db, 'latchkey', ref);
       if (!l) continue;
       const b = find(rows, s, 'memory', 'baseline', ref);
       out.push({
-        target: `${s} req per server CPU-s, c=${ref}`, db, measured: l.opsPerCpuS, goal: `≥ ${goal}`, pass: l.opsPerCpuS >= goal,
+        target: `${s} req per server CPU-s, c=${ref}`,
+        db,
+        measured: l.opsPerCpuS,
+        goal: `≥ ${goal}`,
+        pass: l.opsPerCpuS >= goal,
         detail: `${fmt(l.cpuMsPerOp, 3)} ms CPU/req${b ? `; baseline ${fmt(b.opsPerCpuS, 0)}/CPU-s` : ''}`,
       });
     }
@@ -124,7 +147,14 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       const p = find(rows, s, 'postgres', 'latchkey', ref);
       if (!q || !p) continue;
       const ratio = p.stats.rps / q.stats.rps;
-      out.push({ target: `${s} PostgreSQL/SQLite ops/s, c=${ref}`, db: 'postgres', measured: ratio, goal: '≥ 0.7×', pass: ratio >= 0.7, detail: `${fmt(p.stats.rps, 1)} vs ${fmt(q.stats.rps, 1)}` });
+      out.push({
+        target: `${s} PostgreSQL/SQLite ops/s, c=${ref}`,
+        db: 'postgres',
+        measured: ratio,
+        goal: '≥ 0.7×',
+        pass: ratio >= 0.7,
+        detail: `${fmt(p.stats.rps, 1)} vs ${fmt(q.stats.rps, 1)}`,
+      });
     }
   }
 
@@ -133,7 +163,11 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
   for (const s of storms.filter((x) => x.target === 'latchkey')) {
     const ratio = s.storm.p99Ms / s.quiet.p99Ms;
     out.push({
-      target: `token p99 during a login storm vs quiet (client credentials c=${s.tokenConcurrency}, ${s.loginWorkers} login workers)`, db: s.db, measured: ratio, goal: '≤ 1.5×', pass: ratio <= 1.5,
+      target: `token p99 during a login storm vs quiet (client credentials c=${s.tokenConcurrency}, ${s.loginWorkers} login workers)`,
+      db: s.db,
+      measured: ratio,
+      goal: '≤ 1.5×',
+      pass: ratio <= 1.5,
       detail: `${fmt(s.storm.p99Ms)} vs ${fmt(s.quiet.p99Ms)} ms; ${fmt(s.logins.perS, 1)} logins/s${s.logins.errors ? `, ${s.logins.errors} login errors` : ''}`,
     });
     // A bcrypt on the event loop would block it for a whole hash: the loop's
@@ -148,20 +182,32 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       ? ['longest event-loop delay', loop.maxMs, bcryptMs * 0.75, `< ¾ bcrypt (${fmt(bcryptMs * 0.75, 0)} ms)`]
       : ['/healthz median', s.probeStormP50Ms ?? s.probeStormP99Ms, bcryptMs / 4, `< ¼ bcrypt (${fmt(bcryptMs / 4, 0)} ms)`];
     out.push({
-      target: `event loop never blocked for a bcrypt during the login storm: ${label}`, db: s.db, measured, goal, pass: measured < limit,
+      target: `event loop never blocked for a bcrypt during the login storm: ${label}`,
+      db: s.db,
+      measured,
+      goal,
+      pass: measured < limit,
       detail: `${loop ? `loop delay p99 ${fmt(loop.p99Ms)} ms (quiet max ${fmt(s.eventLoopDelayQuiet?.maxMs ?? NaN)} ms); ` : ''}/healthz p99 ${fmt(s.probeQuietP99Ms)} → ${fmt(s.probeStormP99Ms)} ms`,
     });
   }
 
   for (const m of memory) {
     out.push({
-      target: `RSS with ${m.storedRows.sessions.toLocaleString('en')} sessions + ${m.storedRows.grants.toLocaleString('en')} grants stored`, db: m.db, measured: m.peakRssMb, goal: '≤ 200 MB', pass: m.peakRssMb <= 200,
+      target: `RSS with ${m.storedRows.sessions.toLocaleString('en')} sessions + ${m.storedRows.grants.toLocaleString('en')} grants stored`,
+      db: m.db,
+      measured: m.peakRssMb,
+      goal: '≤ 200 MB',
+      pass: m.peakRssMb <= 200,
       detail: `peak after ${m.requestsMade} requests; ${fmt(m.rssAtStartMb, 0)} MB at start`,
     });
     const healthy = Math.min(...m.startups.map((s) => s.healthyMs)) / 1000;
     const ready = m.startups.map((s) => s.readyMs ?? NaN);
     out.push({
-      target: 'start-up on an existing database (spawn → /healthz 200)', db: m.db, measured: healthy, goal: '≤ 1.5 s', pass: healthy <= 1.5,
+      target: 'start-up on an existing database (spawn → /healthz 200)',
+      db: m.db,
+      measured: healthy,
+      goal: '≤ 1.5 s',
+      pass: healthy <= 1.5,
       detail: `best of ${m.startups.length}: ${m.startups.map((s) => fmt(s.healthyMs / 1000)).join(', ')} s; ready line ${ready.map((r) => fmt(r / 1000)).join(', ')} s${m.runtimeStartMs ? `; node --import tsx alone ${fmt(m.runtimeStartMs / 1000)} s` : ''}`,
     });
   }
@@ -173,17 +219,48 @@ const num = (n: number | undefined, d: number) => (n === undefined || !Number.is
 
 function errorsCell(r: ResultRow): string {
   if (!r.stats.errors) return '0';
-  const by = Object.entries(r.stats.errorStatuses).map(([k, v]) => `${k}:${v}`).join(' ');
+  const by = Object.entries(r.stats.errorStatuses)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(' ');
   return `${r.stats.errors} (${by})`;
 }
 
-const HEAD = ['scenario', 'db', 'target', 'c', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'CPU ms/op', 'ops/CPU-s', 'server CPU %', 'peak RSS MB', '×baseline', 'PG CPU ms/op'];
+const HEAD = [
+  'scenario',
+  'db',
+  'target',
+  'c',
+  'ops/s',
+  'p50 ms',
+  'p90 ms',
+  'p99 ms',
+  'errors',
+  'CPU ms/op',
+  'ops/CPU-s',
+  'server CPU %',
+  'peak RSS MB',
+  '×baseline',
+  'PG CPU ms/op',
+];
 
 function cells(rows: ResultRow[], r: ResultRow): string[] {
   return [
-    r.scenario, r.db, r.target, String(r.concurrency), num(r.stats.rps, 1), num(r.stats.p50Ms, 1), num(r.stats.p90Ms, 1), num(r.stats.p99Ms, 1),
+    r.scenario,
+    r.db,
+    r.target,
+    String(r.concurrency),
+    num(r.stats.rps, 1),
+    num(r.stats.p50Ms, 1),
+    num(r.stats.p90Ms, 1),
+    num(r.stats.p99Ms, 1),
     // Server CPU % well under 100 with the load generator idle too means the server was waiting (locks, I/O), not computing.
-    errorsCell(r), num(r.cpuMsPerOp, 2), num(r.opsPerCpuS, 0), num(r.serverCpuMs / (r.stats.elapsedS * 10), 0), num(r.peakRssMb, 0), num(baselineRatio(rows, r), 2), num(r.dbCpuMsPerOp, 2),
+    errorsCell(r),
+    num(r.cpuMsPerOp, 2),
+    num(r.opsPerCpuS, 0),
+    num(r.serverCpuMs / (r.stats.elapsedS * 10), 0),
+    num(r.peakRssMb, 0),
+    num(baselineRatio(rows, r), 2),
+    num(r.dbCpuMsPerOp, 2),
   ];
 }
 
@@ -220,15 +297,61 @@ export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRo
   parts.push('', '### Scenarios', '', mdRow(HEAD), mdRow(HEAD.map((_, i) => (i >= 3 && i !== 8 ? '---:' : '---'))));
   for (const r of rows) parts.push(mdRow(cells(rows, r)));
   if (storms.length) {
-    parts.push('', '### Login storm', '', mdRow(['db', 'target', 'token p99 quiet ms', 'token p99 storm ms', 'token ops/s quiet → storm', 'logins/s', 'login errors', '/healthz p50 / p99 quiet → storm ms', 'event-loop delay max quiet → storm ms', 'server CPU % in storm']), mdRow(Array(10).fill('---')));
+    parts.push(
+      '',
+      '### Login storm',
+      '',
+      mdRow([
+        'db',
+        'target',
+        'token p99 quiet ms',
+        'token p99 storm ms',
+        'token ops/s quiet → storm',
+        'logins/s',
+        'login errors',
+        '/healthz p50 / p99 quiet → storm ms',
+        'event-loop delay max quiet → storm ms',
+        'server CPU % in storm',
+      ]),
+      mdRow(Array(10).fill('---')),
+    );
     for (const s of storms) {
-      parts.push(mdRow([s.db, s.target, num(s.quiet.p99Ms, 1), num(s.storm.p99Ms, 1), `${num(s.quiet.rps, 0)} → ${num(s.storm.rps, 0)}`, num(s.logins.perS, 1), String(s.logins.errors), `${num(s.probeQuietP50Ms, 1)} / ${num(s.probeQuietP99Ms, 1)} → ${num(s.probeStormP50Ms, 1)} / ${num(s.probeStormP99Ms, 1)}`, `${num(s.eventLoopDelayQuiet?.maxMs, 1)} → ${num(s.eventLoopDelayStorm?.maxMs, 1)}`, num(s.serverCpuPctDuringStorm, 0)]));
+      parts.push(
+        mdRow([
+          s.db,
+          s.target,
+          num(s.quiet.p99Ms, 1),
+          num(s.storm.p99Ms, 1),
+          `${num(s.quiet.rps, 0)} → ${num(s.storm.rps, 0)}`,
+          num(s.logins.perS, 1),
+          String(s.logins.errors),
+          `${num(s.probeQuietP50Ms, 1)} / ${num(s.probeQuietP99Ms, 1)} → ${num(s.probeStormP50Ms, 1)} / ${num(s.probeStormP99Ms, 1)}`,
+          `${num(s.eventLoopDelayQuiet?.maxMs, 1)} → ${num(s.eventLoopDelayStorm?.maxMs, 1)}`,
+          num(s.serverCpuPctDuringStorm, 0),
+        ]),
+      );
     }
   }
   if (memory.length) {
-    parts.push('', '### Memory and start-up', '', mdRow(['db', 'rows stored', 'bulk insert s', 'start-ups: /healthz s (ready line s)', 'RSS at start MB', 'RSS after requests MB', 'peak RSS MB']), mdRow(Array(7).fill('---')));
+    parts.push(
+      '',
+      '### Memory and start-up',
+      '',
+      mdRow(['db', 'rows stored', 'bulk insert s', 'start-ups: /healthz s (ready line s)', 'RSS at start MB', 'RSS after requests MB', 'peak RSS MB']),
+      mdRow(Array(7).fill('---')),
+    );
     for (const m of memory) {
-      parts.push(mdRow([m.db, `${m.storedRows.sessions} sessions + ${m.storedRows.grants} grants`, num(m.insertSeconds, 1), m.startups.map((s) => `${num(s.healthyMs / 1000, 2)} (${num((s.readyMs ?? NaN) / 1000, 2)})`).join(', '), num(m.rssAtStartMb, 0), num(m.rssAfterRequestsMb, 0), num(m.peakRssMb, 0)]));
+      parts.push(
+        mdRow([
+          m.db,
+          `${m.storedRows.sessions} sessions + ${m.storedRows.grants} grants`,
+          num(m.insertSeconds, 1),
+          m.startups.map((s) => `${num(s.healthyMs / 1000, 2)} (${num((s.readyMs ?? NaN) / 1000, 2)})`).join(', '),
+          num(m.rssAtStartMb, 0),
+          num(m.rssAfterRequestsMb, 0),
+          num(m.peakRssMb, 0),
+        ]),
+      );
     }
   }
   parts.push('', '### Cryptographic floor (in-process, one core, sequential)', '', mdRow(['operation', 'µs/op', 'ops/s']), mdRow(['---', '---:', '---:']));

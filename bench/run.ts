@@ -16,10 +16,7 @@ import { loginStorm } from './login-storm.ts';
 import { insertSessionsAndGrants } from './memory.ts';
 import { startPostgres, type BenchPostgres } from './postgres.ts';
 import { cpuMs, peakRssMb, pin, processTreeCpuMs, resetPeakRss, rssMb } from './proc-stats.ts';
-import {
-  evaluateTargets, floorText, markdown, targetsText, textTable,
-  type MemoryResult, type ResultRow, type StormResult,
-} from './report.ts';
+import { evaluateTargets, floorText, markdown, targetsText, textTable, type MemoryResult, type ResultRow, type StormResult } from './report.ts';
 import { SCENARIOS, scenarioSet, type ScenarioName, type Target } from './scenarios.ts';
 import { freePort, repoRoot, spawnServer, type ServerHandle } from './servers.ts';
 import { baselineFixture, setUpLatchkey, type Fixture } from './setup.ts';
@@ -205,15 +202,24 @@ async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => 
         notes: prepared.notes(),
       };
       rows.push(row);
-      const errs = stats.errors ? `  errors ${stats.errors}: ${Object.entries(stats.errorKinds).slice(0, 3).map(([k, v]) => `${v}× ${k}`).join('; ')}` : '';
-      say(`${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`);
+      const errs = stats.errors
+        ? `  errors ${stats.errors}: ${Object.entries(stats.errorKinds)
+            .slice(0, 3)
+            .map(([k, v]) => `${v}× ${k}`)
+            .join('; ')}`
+        : '';
+      say(
+        `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
+      );
     }
   }
   if (want('login-storm')) {
     say(`${target.kind}/${target.db}: login storm`);
     const s = await loginStorm(target, set, server.pid, { durationMs: opts.durationS * 1000, tokenConcurrency: 8, loginWorkers: 8 });
     storms.push(s);
-    say(`${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), /healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`);
+    say(
+      `${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), /healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`,
+    );
   }
 }
 
@@ -232,15 +238,23 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
   for (let i = 0; i < 3; i++) {
     await server?.stop();
     const port = await freePort();
-    server = await spawnServer({ kind: 'latchkey', env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }), port, logDir: tmp, cpus: opts.pin ? SERVER_CPU : undefined });
+    server = await spawnServer({
+      kind: 'latchkey',
+      env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }),
+      port,
+      logDir: tmp,
+      cpus: opts.pin ? SERVER_CPU : undefined,
+    });
     startups.push({ healthyMs: server.healthyAfterMs, readyMs: server.readyAfterMs });
   }
   const rssAtStartMb = rssMb(server!.pid);
-  const runtimeStartMs = Math.min(...[0, 1, 2].map(() => {
-    const s = performance.now();
-    execFileSync(process.execPath, ['--import', 'tsx', '--eval', '0'], { cwd: repoRoot, stdio: 'ignore' });
-    return performance.now() - s;
-  }));
+  const runtimeStartMs = Math.min(
+    ...[0, 1, 2].map(() => {
+      const s = performance.now();
+      execFileSync(process.execPath, ['--import', 'tsx', '--eval', '0'], { cwd: repoRoot, stdio: 'ignore' });
+      return performance.now() - s;
+    }),
+  );
   const target = makeTarget('latchkey', db, server!, fixture);
   const set = scenarioSet(target);
   let requestsMade = 0;
@@ -262,7 +276,9 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
   };
   await target.pool.close();
   await server!.stop();
-  say(`${db}: start-up ${startups.map((s) => (s.healthyMs / 1000).toFixed(2)).join(', ')} s; RSS ${result.rssAtStartMb.toFixed(0)} MB at start, peak ${result.peakRssMb.toFixed(0)} MB after ${requestsMade} requests`);
+  say(
+    `${db}: start-up ${startups.map((s) => (s.healthyMs / 1000).toFixed(2)).join(', ')} s; RSS ${result.rssAtStartMb.toFixed(0)} MB at start, peak ${result.peakRssMb.toFixed(0)} MB after ${requestsMade} requests`,
+  );
   return result;
 }
 
@@ -270,10 +286,16 @@ let postgres: BenchPostgres | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 async function main() {
-  const limits = Object.entries(config.rateLimits).map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`).join(' ');
-  say(`Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`);
+  const limits = Object.entries(config.rateLimits)
+    .map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`)
+    .join(' ');
+  say(
+    `Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`,
+  );
   if (config.rateLimits.token || config.rateLimits.introspection || config.rateLimits.login) {
-    say('note: rate limits are on (the server\'s defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README\'s tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.');
+    say(
+      "note: rate limits are on (the server's defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README's tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.",
+    );
   }
   say('cryptographic floor');
   floor = await cryptoFloor(config.bcryptCost, opts.quick);
@@ -283,7 +305,13 @@ async function main() {
     const file = join(tmp, 'baseline-fixture.json');
     writeFileSync(file, JSON.stringify(fixture));
     const port = await freePort();
-    const server = await spawnServer({ kind: 'baseline', env: baseEnv(port, { DATABASE_URL: 'file:/dev/null', BASELINE_FIXTURE: file }), port, logDir: tmp, cpus: opts.pin ? SERVER_CPU : undefined });
+    const server = await spawnServer({
+      kind: 'baseline',
+      env: baseEnv(port, { DATABASE_URL: 'file:/dev/null', BASELINE_FIXTURE: file }),
+      port,
+      logDir: tmp,
+      cpus: opts.pin ? SERVER_CPU : undefined,
+    });
     cleanups.push(() => server.stop());
     say(`baseline (bare oidc-provider, in-memory) on ${server.origin}, pid ${server.pid}`);
     const target = makeTarget('baseline', 'memory', server, fixture);
@@ -311,7 +339,11 @@ async function main() {
     say(`${db}: setting up (migrations, clients, service account, ${8} people)`);
     const fixture = await setUpLatchkey(env);
     const server = await spawnServer({
-      kind: 'latchkey', env, port, logDir: tmp, cpus: opts.pin ? SERVER_CPU : undefined,
+      kind: 'latchkey',
+      env,
+      port,
+      logDir: tmp,
+      cpus: opts.pin ? SERVER_CPU : undefined,
       nodeFlags: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : undefined,
     });
     cleanups.push(() => server.stop());
@@ -330,11 +362,19 @@ function report() {
   const finishedAt = new Date();
   const targets = evaluateTargets(rows, storms, memory, floor);
   const minutes = (performance.now() - t0) / 60_000;
-  const header = `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} · ${minutes.toFixed(1)} min`;
-  console.log(`\n${header}\n\n${textTable(rows)}\n\nTargets\n${targetsText(targets)}\n\nCryptographic floor (in-process, one core, sequential)\n${floorText(floor)}`);
+  const header = `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} · ${minutes.toFixed(1)} min`;
+  console.log(
+    `\n${header}\n\n${textTable(rows)}\n\nTargets\n${targetsText(targets)}\n\nCryptographic floor (in-process, one core, sequential)\n${floorText(floor)}`,
+  );
   const dir = join(repoRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   const base = join(dir, `${stamp}-${opts.dbs.length > 1 ? 'both' : opts.dbs[0]}`);
   const json = { machine: { ...machine, loadAvgAtEnd: os.loadavg() }, options: opts, startedAt, finishedAt, minutes, floor, rows, storms, memory, targets };
   writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);

@@ -34,7 +34,12 @@ export const SCENARIOS: ScenarioInfo[] = [
   { name: 'jwt-bearer', unit: 'req', description: 'RFC 7523 grant, ES256 assertion with a fresh jti, JWT (RS256) access token for a resource' },
   { name: 'client-credentials', unit: 'req', description: 'client_credentials (client_secret_basic), JWT (RS256) access token for a resource' },
   { name: 'introspection', unit: 'req', description: 'introspection of one opaque access token (client_secret_basic)' },
-  { name: 'api-key-introspection', unit: 'req', description: 'introspection of one API key by its resource server (client_secret_basic, caller_ip in range)', latchkeyOnly: true },
+  {
+    name: 'api-key-introspection',
+    unit: 'req',
+    description: 'introspection of one API key by its resource server (client_secret_basic, caller_ip in range)',
+    latchkeyOnly: true,
+  },
   { name: 'userinfo', unit: 'req', description: 'GET /me with an opaque bearer token from a code flow' },
   { name: 'code-flow', unit: 'flow', description: 'authorize → login page → password → consent → code → token, new cookie jar per flow (9 requests)' },
   { name: 'sso-flow', unit: 'flow', description: 'authorize with an SSO session and remembered consent → code → token (2 requests)' },
@@ -194,17 +199,20 @@ export function scenarioSet(target: Target) {
     while (list.length < n) {
       const i = list.length;
       const r = await patiently(`${target.kind}: no refresh token for chain ${i}`, () =>
-        codeFlow(target, uas[i]!, fixture[which], { scope: 'openid offline_access', prompt: 'consent' }));
+        codeFlow(target, uas[i]!, fixture[which], { scope: 'openid offline_access', prompt: 'consent' }),
+      );
       if (!r.tokens?.refresh_token) throw new Error(`${target.kind}: chain ${i} got no refresh token`);
       list.push(r.tokens.refresh_token);
     }
     return list;
   }
 
-  const get = (path: string, headers: Record<string, string> = {}): Op => async () => {
-    const res = await send(pool, path, { headers, read: false });
-    return { ok: res.status === 200, status: res.status };
-  };
+  const get =
+    (path: string, headers: Record<string, string> = {}): Op =>
+    async () => {
+      const res = await send(pool, path, { headers, read: false });
+      return { ok: res.status === 200, status: res.status };
+    };
 
   async function prepare(name: ScenarioName, concurrency: number, durationS: number): Promise<Prepared> {
     const noNotes = () => ({});
@@ -216,24 +224,27 @@ export function scenarioSet(target: Target) {
         const client = fixture[which];
         const list = await refreshChains(which, concurrency);
         let rebuilt = 0;
-        const workers = range.map((i): Op => async () => {
-          const res = await send(pool, '/token', {
-            form: { grant_type: 'refresh_token', refresh_token: list[i]! },
-            headers: { authorization: basicAuth(client.clientId, client.clientSecret) },
-          });
-          if (res.status === 200) {
-            list[i] = (JSON.parse(res.text) as { refresh_token: string }).refresh_token;
-            return { ok: true, status: 200 };
-          }
-          // A refused rotation (invalid_grant) leaves the chain dead: start a
-          // new one so the worker carries on, and count it.
-          if (res.status === 400) {
-            rebuilt++;
-            const r = await codeFlow(target, sessions[i]!, client, { scope: 'openid offline_access', prompt: 'consent' });
-            if (r.tokens?.refresh_token) list[i] = r.tokens.refresh_token;
-          }
-          return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
-        });
+        const workers = range.map(
+          (i): Op =>
+            async () => {
+              const res = await send(pool, '/token', {
+                form: { grant_type: 'refresh_token', refresh_token: list[i]! },
+                headers: { authorization: basicAuth(client.clientId, client.clientSecret) },
+              });
+              if (res.status === 200) {
+                list[i] = (JSON.parse(res.text) as { refresh_token: string }).refresh_token;
+                return { ok: true, status: 200 };
+              }
+              // A refused rotation (invalid_grant) leaves the chain dead: start a
+              // new one so the worker carries on, and count it.
+              if (res.status === 400) {
+                rebuilt++;
+                const r = await codeFlow(target, sessions[i]!, client, { scope: 'openid offline_access', prompt: 'consent' });
+                if (r.tokens?.refresh_token) list[i] = r.tokens.refresh_token;
+              }
+              return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+            },
+        );
         return { workers, notes: () => ({ chainsRebuilt: rebuilt }) };
       }
       case 'jwt-bearer': {
@@ -252,28 +263,32 @@ export function scenarioSet(target: Target) {
         const expected = Math.ceil((lastRate[name] ?? 400) * durationS * 1.5) + concurrency * 10;
         const buffer = await Promise.all(Array.from({ length: Math.min(expected, 60_000) }, sign));
         let inline = 0;
-        const workers = range.map((): Op => async () => {
-          let assertion = buffer.pop();
-          if (!assertion) {
-            inline++;
-            assertion = await sign();
-          }
-          const res = await send(pool, '/token', {
-            form: { grant_type: JWT_BEARER, assertion, client_id: sa.clientId, scope: 'api.read', resource: API_JWT },
-          });
-          return res.status === 200 ? { ok: true, status: 200 } : fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
-        });
+        const workers = range.map(
+          (): Op => async () => {
+            let assertion = buffer.pop();
+            if (!assertion) {
+              inline++;
+              assertion = await sign();
+            }
+            const res = await send(pool, '/token', {
+              form: { grant_type: JWT_BEARER, assertion, client_id: sa.clientId, scope: 'api.read', resource: API_JWT },
+            });
+            return res.status === 200 ? { ok: true, status: 200 } : fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+          },
+        );
         return { workers, notes: () => ({ assertionsPresigned: expected, assertionsSignedInline: inline }) };
       }
       case 'client-credentials': {
         const m = fixture.machine;
-        const workers = range.map((): Op => async () => {
-          const res = await send(pool, '/token', {
-            form: { grant_type: 'client_credentials', scope: 'api.read', resource: API_JWT },
-            headers: { authorization: basicAuth(m.clientId, m.clientSecret) },
-          });
-          return res.status === 200 ? { ok: true, status: 200 } : fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
-        });
+        const workers = range.map(
+          (): Op => async () => {
+            const res = await send(pool, '/token', {
+              form: { grant_type: 'client_credentials', scope: 'api.read', resource: API_JWT },
+              headers: { authorization: basicAuth(m.clientId, m.clientSecret) },
+            });
+            return res.status === 200 ? { ok: true, status: 200 } : fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+          },
+        );
         return { workers, notes: noNotes };
       }
       case 'introspection': {
@@ -290,28 +305,34 @@ export function scenarioSet(target: Target) {
           opaqueToken = (JSON.parse(r.text) as { access_token: string }).access_token;
         }
         const token = opaqueToken;
-        const workers = range.map((): Op => async () => {
-          const res = await send(pool, '/token/introspection', { form: { token }, headers: { authorization: auth } });
-          if (res.status !== 200) return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
-          return res.text.includes('"active":true') ? { ok: true, status: 200 } : fail(200, 'inactive');
-        });
+        const workers = range.map(
+          (): Op => async () => {
+            const res = await send(pool, '/token/introspection', { form: { token }, headers: { authorization: auth } });
+            if (res.status !== 200) return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+            return res.text.includes('"active":true') ? { ok: true, status: 200 } : fail(200, 'inactive');
+          },
+        );
         return { workers, notes: noNotes };
       }
       case 'api-key-introspection': {
         const k = fixture.apiKey;
         if (!k) throw new Error('api-key-introspection needs the Latchkey fixture');
         const auth = basicAuth(k.resourceServer.clientId, k.resourceServer.clientSecret);
-        const workers = range.map((): Op => async () => {
-          const res = await send(pool, '/token/introspection', { form: { token: k.key, caller_ip: '10.1.2.3' }, headers: { authorization: auth } });
-          if (res.status !== 200) return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
-          return res.text.includes('"active":true') ? { ok: true, status: 200 } : fail(200, 'inactive');
-        });
+        const workers = range.map(
+          (): Op => async () => {
+            const res = await send(pool, '/token/introspection', { form: { token: k.key, caller_ip: '10.1.2.3' }, headers: { authorization: auth } });
+            if (res.status !== 200) return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+            return res.text.includes('"active":true') ? { ok: true, status: 200 } : fail(200, 'inactive');
+          },
+        );
         return { workers, notes: noNotes };
       }
       case 'userinfo': {
         if (!userinfoToken) {
           const [ua] = await signedIn(1);
-          const r = await patiently(`${target.kind}: no access token for userinfo`, () => codeFlow(target, ua!, fixture.app, { scope: 'openid email profile' }));
+          const r = await patiently(`${target.kind}: no access token for userinfo`, () =>
+            codeFlow(target, ua!, fixture.app, { scope: 'openid email profile' }),
+          );
           userinfoToken = r.tokens!.access_token;
         }
         return { workers: range.map(() => get('/me', { authorization: `Bearer ${userinfoToken}` })), notes: noNotes };
@@ -329,7 +350,11 @@ export function scenarioSet(target: Target) {
       }
       case 'sso-flow': {
         const uas = await signedIn(concurrency);
-        const workers = uas.map((ua): Op => () => codeFlow(target, ua, fixture.app, { scope: 'openid email profile' }));
+        const workers = uas.map(
+          (ua): Op =>
+            () =>
+              codeFlow(target, ua, fixture.app, { scope: 'openid email profile' }),
+        );
         return { workers, notes: noNotes };
       }
       case 'password-login': {
@@ -338,17 +363,22 @@ export function scenarioSet(target: Target) {
         const expected = Math.ceil((lastRate[name] ?? 8) * durationS * 1.5) + concurrency * 2;
         const queue: PendingLogin[] = [];
         for (let k = 0; k < expected; k += 16) {
-          queue.push(...(await Promise.all(Array.from({ length: Math.min(16, expected - k) }, (_, j) => pendingLogin(target, people[(k + j) % people.length]!)))));
+          queue.push(
+            ...(await Promise.all(Array.from({ length: Math.min(16, expected - k) }, (_, j) => pendingLogin(target, people[(k + j) % people.length]!)))),
+          );
         }
         let inline = 0;
-        const workers = range.map((i): Op => async () => {
-          let p = queue.pop();
-          if (!p) {
-            inline++;
-            p = await pendingLogin(target, people[i % people.length]!);
-          }
-          return postLogin(p);
-        });
+        const workers = range.map(
+          (i): Op =>
+            async () => {
+              let p = queue.pop();
+              if (!p) {
+                inline++;
+                p = await pendingLogin(target, people[i % people.length]!);
+              }
+              return postLogin(p);
+            },
+        );
         return { workers, notes: () => ({ loginsPrepared: expected, loginsPreparedInline: inline }) };
       }
       case 'jwks':

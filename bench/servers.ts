@@ -57,7 +57,11 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerHandle> {
   const logFile = join(opts.logDir, `${opts.kind}-${opts.port}.log`);
   const log = createWriteStream(logFile);
   const started = performance.now();
-  const child = spawn(cmd, args, { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let readyAfterMs: number | undefined;
   let output = '';
   const watch = (chunk: Buffer) => {
@@ -70,7 +74,12 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerHandle> {
   child.stdout!.on('data', watch);
   child.stderr!.on('data', watch);
   let exited: number | null | undefined;
-  const exit = new Promise<void>((res) => child.once('exit', (code) => { exited = code; res(); }));
+  const exit = new Promise<void>((res) =>
+    child.once('exit', (code) => {
+      exited = code;
+      res();
+    }),
+  );
 
   const origin = `http://127.0.0.1:${opts.port}`;
   const probe = new Pool(origin, { connections: 1 });

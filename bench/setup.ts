@@ -53,7 +53,13 @@ export async function setUpLatchkey(env: Record<string, string>): Promise<Fixtur
     const machine = await runtime.clients.create({ name: 'bench machine', redirectUris: [], clientCredentials: true, apiScope: API_SCOPE });
     const sa = await runtime.serviceAccounts.create({ name: 'bench service account', scope: API_SCOPE, generateKey: 'ES256' });
     const rs = await runtime.clients.create({ name: 'bench resource server', redirectUris: [], resourceServers: [API_JWT] });
-    const apiKey = await runtime.apiKeys.create({ owner: { clientId: sa.account.clientId }, name: 'bench key', scope: 'api.read', resource: API_JWT, allowIps: ['10.0.0.0/8'] });
+    const apiKey = await runtime.apiKeys.create({
+      owner: { clientId: sa.account.clientId },
+      name: 'bench key',
+      scope: 'api.read',
+      resource: API_JWT,
+      allowIps: ['10.0.0.0/8'],
+    });
     const people = await Promise.all(
       Array.from({ length: PEOPLE }, async (_, i) => {
         const email = `person-${i}@bench.test`;

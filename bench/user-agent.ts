@@ -41,7 +41,10 @@ export function basicAuth(id: string, secret: string): string {
 export class UserAgent {
   private readonly jar = new Map<string, string>();
 
-  constructor(private readonly pool: Pool, private readonly origin: string) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly origin: string,
+  ) {}
 
   private store(headers: Reply['headers']): void {
     const raw = headers['set-cookie'];

@@ -11,7 +11,17 @@
 // On SQLite by default; with TEST_POSTGRES_URL set, on a fresh PostgreSQL
 // database. Exits 1 when any check fails. Test-suite versions with smaller
 // counts: test/cli/cli-under-load.test.ts.
-import { apiKeysFor, burnCpu, createFixture, describeRun, runCli, startServerProcess, tokenLoops, writeCommands, type CliRun } from '../test/helpers/cli-under-load.ts';
+import {
+  apiKeysFor,
+  burnCpu,
+  createFixture,
+  describeRun,
+  runCli,
+  startServerProcess,
+  tokenLoops,
+  writeCommands,
+  type CliRun,
+} from '../test/helpers/cli-under-load.ts';
 
 const [mode = 'writes', countArg, extraArg] = process.argv.slice(2);
 if (mode !== 'writes' && mode !== 'commands') {
@@ -37,7 +47,9 @@ try {
       if (r.code !== 0) console.log(`  ${describeRun(r)}`);
     }
     const tally = await loops.stop();
-    const fivexx = Object.entries(tally.byStatus).filter(([s]) => !/^[24]/.test(s)).reduce((n, [, c]) => n + c, 0);
+    const fivexx = Object.entries(tally.byStatus)
+      .filter(([s]) => !/^[24]/.test(s))
+      .reduce((n, [, c]) => n + c, 0);
     console.log(`token requests: ${tally.requests} ${JSON.stringify(tally.byStatus)}`);
     for (const f of tally.failures) console.log(`  ${f}`);
     if (fivexx) failed = true;
@@ -60,7 +72,9 @@ try {
   const codes: Record<string, number> = {};
   for (const r of runs) codes[String(r.signal ?? r.code)] = (codes[String(r.signal ?? r.code)] ?? 0) + 1;
   const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
-  console.log(`CLI exits: ${JSON.stringify(codes)}; median ${Math.round(ms[Math.floor(ms.length / 2)]!)} ms, slowest ${Math.round(ms.at(-1)!)} ms; ${Math.round((performance.now() - started) / 1000)} s in all`);
+  console.log(
+    `CLI exits: ${JSON.stringify(codes)}; median ${Math.round(ms[Math.floor(ms.length / 2)]!)} ms, slowest ${Math.round(ms.at(-1)!)} ms; ${Math.round((performance.now() - started) / 1000)} s in all`,
+  );
   if (runs.some((r) => r.code !== 0)) failed = true;
 } finally {
   const code = await server.stop();
@@ -68,7 +82,15 @@ try {
     console.log(`server exited ${code}`);
     failed = true;
   }
-  if (/"level":(50|60)/.test(server.output())) console.log(`server errors:\n${server.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(0, 5).join('\n')}`);
+  if (/"level":(50|60)/.test(server.output()))
+    console.log(
+      `server errors:\n${server
+        .output()
+        .split('\n')
+        .filter((l) => /"level":(50|60)/.test(l))
+        .slice(0, 5)
+        .join('\n')}`,
+    );
 }
 console.log(failed ? 'FAILED' : 'passed');
 process.exit(failed ? 1 : 0);

@@ -14,11 +14,22 @@ import ts from 'typescript';
 const SRC = 'src';
 const rank: Record<string, number> = {
   root: 0,
-  api: 1, account: 1, interactions: 1, cli: 1, console: 1,
-  oidc: 2, middleware: 2,
+  api: 1,
+  account: 1,
+  interactions: 1,
+  cli: 1,
+  console: 1,
+  oidc: 2,
+  middleware: 2,
   services: 3,
   db: 4,
-  config: 5, errors: 5, logger: 5, metrics: 5, i18n: 5, types: 5, clock: 5,
+  config: 5,
+  errors: 5,
+  logger: 5,
+  metrics: 5,
+  i18n: 5,
+  types: 5,
+  clock: 5,
 };
 
 function files(dir: string): string[] {

@@ -16,7 +16,11 @@ function find(dir) {
 const args = process.argv.slice(2);
 const explicit = args.filter((a) => a.endsWith('.ts'));
 const flags = args.filter((a) => !a.endsWith('.ts'));
-const files = explicit.length ? explicit : find('test').sort().map((f) => relative('.', f));
+const files = explicit.length
+  ? explicit
+  : find('test')
+      .sort()
+      .map((f) => relative('.', f));
 // --test-force-exit: a test file ends when its tests do, not when the
 // migration engine's stray PostgreSQL timer (or a pool's idle timeout) fires.
 const { status } = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', ...flags, ...files], { stdio: 'inherit' });

@@ -66,7 +66,7 @@ export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps
     app.use(async (ctx, next) => {
       if (!isLoopbackHost(ctx.hostname)) {
         ctx.status = 400;
-        ctx.body = { error: 'invalid_request', error_description: 'address the operators\' listener by a loopback name' };
+        ctx.body = { error: 'invalid_request', error_description: "address the operators' listener by a loopback name" };
         return;
       }
       await next();
@@ -143,16 +143,18 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
     failureBudget: limits.failures,
   });
   app.use(api.middleware);
-  app.use(createAdminApi({
-    issuer: config.issuer,
-    clockSkew: config.clockSkew,
-    log,
-    keys: () => live.publicJwks,
-    admin: runtime.admin,
-    serviceAccounts: runtime.serviceAccounts,
-    proofUsedOnce,
-    failureBudget: limits.failures,
-  }).middleware);
+  app.use(
+    createAdminApi({
+      issuer: config.issuer,
+      clockSkew: config.clockSkew,
+      log,
+      keys: () => live.publicJwks,
+      admin: runtime.admin,
+      serviceAccounts: runtime.serviceAccounts,
+      proofUsedOnce,
+      failureBudget: limits.failures,
+    }).middleware,
+  );
 
   const csrf = createCsrf(config.secureCookies);
   const settings = {
@@ -223,14 +225,16 @@ export function buildApp({ runtime, live, render, log, cookieKeys, metrics }: Ap
   app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
   app.use(protocol.routes());
   app.use(tokenPreparser('/token', preparserFailures(runtime.tokenUsage)));
-  app.use(introspectionExtensions('/token/introspection', {
-    issuer: config.issuer,
-    apiKeys: runtime.apiKeys,
-    serviceAccounts: runtime.serviceAccounts,
-    resources: runtime.resources,
-    format: config.apiKeys,
-    clockSkew: config.clockSkew,
-  }));
+  app.use(
+    introspectionExtensions('/token/introspection', {
+      issuer: config.issuer,
+      apiKeys: runtime.apiKeys,
+      serviceAccounts: runtime.serviceAccounts,
+      resources: runtime.resources,
+      format: config.apiKeys,
+      clockSkew: config.clockSkew,
+    }),
+  );
   // An address nothing answered: a browser gets a page (titled, in its language, with a way back), not Koa's bare "Not Found".
   app.use(async (ctx, next) => {
     await next();

@@ -12,7 +12,10 @@ const statusFor: Record<AppErrorCode, number> = {
 export class AppError extends Error {
   override name = 'AppError';
   readonly status: number;
-  constructor(readonly code: AppErrorCode, message: string) {
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+  ) {
     super(message);
     this.status = statusFor[code];
   }

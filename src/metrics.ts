@@ -39,8 +39,18 @@ export function createMetrics() {
 
   const metrics = {
     registry,
-    tokensIssued: new client.Counter({ name: 'latchkey_tokens_issued_total', help: 'Token endpoint successes, by grant type', labelNames: ['grant_type'], registers }),
-    tokenErrors: new client.Counter({ name: 'latchkey_token_errors_total', help: 'Token endpoint refusals, by OAuth error code', labelNames: ['error'], registers }),
+    tokensIssued: new client.Counter({
+      name: 'latchkey_tokens_issued_total',
+      help: 'Token endpoint successes, by grant type',
+      labelNames: ['grant_type'],
+      registers,
+    }),
+    tokenErrors: new client.Counter({
+      name: 'latchkey_token_errors_total',
+      help: 'Token endpoint refusals, by OAuth error code',
+      labelNames: ['error'],
+      registers,
+    }),
     logins: new client.Counter({ name: 'latchkey_logins_total', help: 'Sign-in outcomes', labelNames: ['result'], registers }),
     lockouts: new client.Counter({ name: 'latchkey_lockouts_total', help: 'Accounts locked after repeated failures', registers }),
     httpDuration: new client.Histogram({

@@ -181,20 +181,28 @@ async function main(): Promise<void> {
     : config.host === '0.0.0.0' || config.host === '::'
       ? ' (every interface)'
       : '';
-  console.error([
-    'Latchkey is running.',
-    `  issuer:    ${config.issuer}`,
-    `  discovery: ${config.issuer}/.well-known/openid-configuration`,
-    `  listening: ${listening}${reach}`,
-    ...config.warnings.map((w) => `  warning:   ${w}`),
-  ].join('\n'));
+  console.error(
+    [
+      'Latchkey is running.',
+      `  issuer:    ${config.issuer}`,
+      `  discovery: ${config.issuer}/.well-known/openid-configuration`,
+      `  listening: ${listening}${reach}`,
+      ...config.warnings.map((w) => `  warning:   ${w}`),
+    ].join('\n'),
+  );
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     // The password threads stop before exit: one torn down mid-hash aborts the process.
-    running.close().then(closePasswordWorkers).then(() => process.exit(0), () => process.exit(1));
+    running
+      .close()
+      .then(closePasswordWorkers)
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

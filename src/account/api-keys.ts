@@ -132,7 +132,10 @@ function checkForm(deps: AccountDeps, ctx: Context, holdable: HoldableScopes[]):
     }
   }
   try {
-    field(ctx, 'allowed_ips').split(/[\s,]+/).filter(Boolean).forEach(checkCidr);
+    field(ctx, 'allowed_ips')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .forEach(checkCidr);
   } catch {
     errors.push({ field: 'key-ips', message: msg('newKey.badIps') });
   }
@@ -161,7 +164,10 @@ export function createApiKey(deps: AccountDeps, budget: (personId: string) => Pr
     const proof = await deps.signIn.reauthenticate(accountId, { password: field(ctx, 'password'), code: field(ctx, 'code') }, meta(ctx));
     if (proof.kind !== 'ok') {
       if (proof.kind === 'locked') return again([{ field: 'key-password', message: lockedMessage(proof.until) }], 429);
-      return again([proof.reason === 'code' ? { field: 'key-code', message: msg('reauth.wrongCode') } : { field: 'key-password', message: msg('reauth.wrongPassword') }], 400);
+      return again(
+        [proof.reason === 'code' ? { field: 'key-code', message: msg('reauth.wrongCode') } : { field: 'key-password', message: msg('reauth.wrongPassword') }],
+        400,
+      );
     }
     const spent = await budget(accountId);
     if (!spent.ok) {

@@ -9,7 +9,10 @@ export function showApps(deps: AccountDeps) {
   return async (ctx: Context) => {
     const apps = await deps.sessions.authorizedApps(accountOf(ctx));
     await renderAccount(deps, ctx, 'apps', 'apps', {
-      apps: apps.map((a) => ({ ...a, scopes: a.granted.scopes.length || Object.keys(a.granted.resources).length ? describeScopes(a.granted.scopes, a.granted.resources) : [] })),
+      apps: apps.map((a) => ({
+        ...a,
+        scopes: a.granted.scopes.length || Object.keys(a.granted.resources).length ? describeScopes(a.granted.scopes, a.granted.resources) : [],
+      })),
     });
   };
 }

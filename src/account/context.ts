@@ -113,16 +113,21 @@ export async function keysSectionShown(deps: AccountDeps, accountId: string): Pr
 export async function renderAccount(deps: AccountDeps, ctx: Context, template: string, section: Section, vars: PageVars = {}, status?: number) {
   const notice = NOTICES[String(ctx.query.notice ?? '')];
   const keys = (vars.nav as { apiKeys: boolean } | undefined) ?? { apiKeys: (await keysSectionShown(deps, accountOf(ctx))).shown };
-  deps.render(ctx, `account/${template}`, {
-    section,
-    user: userOf(ctx),
-    csrf: deps.csrf.token(ctx),
-    notice: notice ? msg(notice) : undefined,
-    errors: ctx.state.errors as FieldError[] | undefined,
-    returnTo: SECTION_PATHS[section],
-    ...vars,
-    nav: keys,
-  }, status ?? (ctx.status !== 404 ? ctx.status : undefined));
+  deps.render(
+    ctx,
+    `account/${template}`,
+    {
+      section,
+      user: userOf(ctx),
+      csrf: deps.csrf.token(ctx),
+      notice: notice ? msg(notice) : undefined,
+      errors: ctx.state.errors as FieldError[] | undefined,
+      returnTo: SECTION_PATHS[section],
+      ...vars,
+      nav: keys,
+    },
+    status ?? (ctx.status !== 404 ? ctx.status : undefined),
+  );
 }
 
 /** A failed post: these errors on the page that is rendered next, with this status. */

@@ -17,7 +17,12 @@ export function startPasskeyRegistration(deps: AccountDeps) {
     const { options, token } = await deps.passkeys.registrationOptions(accountId);
     const count = await deps.passkeys.count(accountId);
     deps.render(ctx, 'passkey-add', {
-      csrf: deps.csrf.token(ctx), token, options: JSON.stringify(options), suggestedName: deps.say(ctx, msg('passkeyAdd.suggested', { count: count + 1 })), passkey: true, returnTo: '/account/sign-in-methods',
+      csrf: deps.csrf.token(ctx),
+      token,
+      options: JSON.stringify(options),
+      suggestedName: deps.say(ctx, msg('passkeyAdd.suggested', { count: count + 1 })),
+      passkey: true,
+      returnTo: '/account/sign-in-methods',
     });
   });
 }

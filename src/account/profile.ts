@@ -26,7 +26,8 @@ export function saveProfile(deps: AccountDeps) {
     const name = field(ctx, 'name').trim();
     const language = field(ctx, 'language');
     const errors = [];
-    if (nameProblem(name)) errors.push({ field: 'name', message: name.length > MAX_NAME_LENGTH ? msg('signup.nameTooLong', { max: MAX_NAME_LENGTH }) : msg('signup.nameOneLine') });
+    if (nameProblem(name))
+      errors.push({ field: 'name', message: name.length > MAX_NAME_LENGTH ? msg('signup.nameTooLong', { max: MAX_NAME_LENGTH }) : msg('signup.nameOneLine') });
     if (!deps.languages.some((l) => l.tag === language)) errors.push({ field: 'language', message: msg('profile.badLanguage') });
     if (errors.length) {
       failWith(ctx, errors);

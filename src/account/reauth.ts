@@ -59,16 +59,21 @@ export function showReauth(deps: AccountDeps) {
  * shows the confirmation page of `action` again, saying what was wrong (the
  * form's `action` field tells set-up from replacement, which post to the same route).
  */
-export function afterReauthentication(deps: AccountDeps, action: ReauthAction | ((ctx: Context) => ReauthAction), then: (ctx: Context, accountId: string) => Promise<void>) {
+export function afterReauthentication(
+  deps: AccountDeps,
+  action: ReauthAction | ((ctx: Context) => ReauthAction),
+  then: (ctx: Context, accountId: string) => Promise<void>,
+) {
   return async (ctx: Context) => {
     const accountId = accountOf(ctx);
     const proof = await deps.signIn.reauthenticate(accountId, { password: field(ctx, 'password'), code: field(ctx, 'code') }, meta(ctx));
     if (proof.kind !== 'ok') {
-      const errors: FieldError[] = proof.kind === 'locked'
-        ? [{ field: 'reauth-password', message: lockedMessage(proof.until) }]
-        : proof.reason === 'code'
-          ? [{ field: 'reauth-code', message: msg('reauth.wrongCode') }]
-          : [{ field: 'reauth-password', message: msg('reauth.wrongPassword') }];
+      const errors: FieldError[] =
+        proof.kind === 'locked'
+          ? [{ field: 'reauth-password', message: lockedMessage(proof.until) }]
+          : proof.reason === 'code'
+            ? [{ field: 'reauth-code', message: msg('reauth.wrongCode') }]
+            : [{ field: 'reauth-password', message: msg('reauth.wrongPassword') }];
       failWith(ctx, errors, proof.kind === 'locked' ? 429 : 400);
       const named = typeof action === 'function' ? action(ctx) : action;
       const posted = field(ctx, 'action');

@@ -23,7 +23,18 @@ export function confirmTotpSetup({ secondFactor, audit, csrf, render }: AccountD
     const codes = await secondFactor.confirmEnrollment(accountId, token, field(ctx, 'code'));
     if (!codes) {
       const enrollment = await secondFactor.pendingEnrollment(accountId, token);
-      return render(ctx, 'enroll', { enrollment, csrf: csrf.token(ctx), action: '/account/totp', errors: [{ field: 'code', message: msg('enroll.failed') }], returnTo: '/account/sign-in-methods' }, 400);
+      return render(
+        ctx,
+        'enroll',
+        {
+          enrollment,
+          csrf: csrf.token(ctx),
+          action: '/account/totp',
+          errors: [{ field: 'code', message: msg('enroll.failed') }],
+          returnTo: '/account/sign-in-methods',
+        },
+        400,
+      );
     }
     await audit.record('mfa_enrolled', meta(ctx));
     render(ctx, 'recovery-codes', { codes, returnTo: '/account/sign-in-methods' });

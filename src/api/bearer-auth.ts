@@ -115,7 +115,7 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
         throw invalid(`the access token's ${err.claim} claim is ${err.reason === 'missing' ? 'missing' : 'not acceptable'}`, scheme);
       }
       if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) {
-        throw invalid('the access token signature does not verify against this server\'s keys', scheme);
+        throw invalid("the access token signature does not verify against this server's keys", scheme);
       }
       // Malformed, wrong algorithm, not a JWT at all (an opaque token, say).
       throw invalid(`the access token is not a JWT access token for this API: request a token with resource=${opts.audience}`, scheme);
@@ -198,7 +198,12 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
         });
       }
       if (!(await opts.subjectActive(caller))) {
-        throw invalid(caller.kind === 'person' ? 'the account this token was issued for is disabled or deleted' : 'the client this token was issued to is disabled or deleted', scheme);
+        throw invalid(
+          caller.kind === 'person'
+            ? 'the account this token was issued for is disabled or deleted'
+            : 'the client this token was issued to is disabled or deleted',
+          scheme,
+        );
       }
       // A person's token lives on after its app is deleted or disabled; the app's permission to act for them does not.
       if (caller.kind === 'person' && !(await opts.clientActive(caller.clientId))) {

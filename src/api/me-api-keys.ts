@@ -51,7 +51,10 @@ const CreateApiKey = z.strictObject({
   resource: z.url().optional().describe('bind the key to this API (its resource identifier)'),
   expires: z
     .string()
-    .regex(/^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/, 'must be a duration (90d, 12h, 30m, 2w) or a date (2027-01-31 or 2027-01-31T00:00:00Z)')
+    .regex(
+      /^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/,
+      'must be a duration (90d, 12h, 30m, 2w) or a date (2027-01-31 or 2027-01-31T00:00:00Z)',
+    )
     .optional(),
   allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
 });
@@ -77,14 +80,24 @@ function view(k: ApiKeyRecord): z.output<typeof ApiKey> {
 }
 
 const example = {
-  id: 'key_3Xb0q9cW1nR8uY2e', display: 'lk_live_a1B2c3…', name: 'nightly export', description: null, scope: 'invoices.read',
-  resource: 'https://billing.example.com', allowed_ips: ['203.0.113.0/24'], expires_at: '2027-03-01T00:00:00.000Z',
-  created_at: '2026-12-01T00:00:00.000Z', last_used_at: null, last_used_ip: null, revoked_at: null, active: true,
+  id: 'key_3Xb0q9cW1nR8uY2e',
+  display: 'lk_live_a1B2c3…',
+  name: 'nightly export',
+  description: null,
+  scope: 'invoices.read',
+  resource: 'https://billing.example.com',
+  allowed_ips: ['203.0.113.0/24'],
+  expires_at: '2027-03-01T00:00:00.000Z',
+  created_at: '2026-12-01T00:00:00.000Z',
+  last_used_at: null,
+  last_used_ip: null,
+  revoked_at: null,
+  active: true,
 };
 
 /** The person behind the token; a machine's token has no "own keys" here. */
 function person(caller: ApiCaller): { userId: string } {
-  if (caller.kind !== 'person') throw problem.forbidden('this operation manages a person\'s own keys: use an access token issued for a person');
+  if (caller.kind !== 'person') throw problem.forbidden("this operation manages a person's own keys: use an access token issued for a person");
   return { userId: caller.subject };
 }
 
@@ -104,16 +117,26 @@ function requireRecentSignIn(caller: ApiCaller, maxAge: number, now = Date.now()
 export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => Promise<PersonBudget>): RouteSpec[] {
   const { apiKeys } = runtime;
   const { reauthMaxAge } = runtime.config.apiKeys;
-  const meta = (ctx: { ip: string; get(h: string): string }, caller: ApiCaller) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: caller.clientId });
+  const meta = (ctx: { ip: string; get(h: string): string }, caller: ApiCaller) => ({
+    ip: ctx.ip,
+    userAgent: ctx.get('user-agent') || undefined,
+    clientId: caller.clientId,
+  });
   return [
     defineRoute({
-      method: 'get', path: '/me/api-keys', operationId: 'listMyApiKeys', tags: ['API keys'], scope: API_KEYS_SCOPE,
+      method: 'get',
+      path: '/me/api-keys',
+      operationId: 'listMyApiKeys',
+      tags: ['API keys'],
+      scope: API_KEYS_SCOPE,
       summary: 'List your API keys, oldest first, a page at a time',
       query: PageQuery,
       responses: {
         200: {
           description: 'a page of your keys, revoked and expired ones included',
-          schema: z.object({ api_keys: z.array(ApiKey), next_cursor: z.string().optional().describe('present when there are more: pass it as `cursor`') }).meta({ id: 'ApiKeyPage' }),
+          schema: z
+            .object({ api_keys: z.array(ApiKey), next_cursor: z.string().optional().describe('present when there are more: pass it as `cursor`') })
+            .meta({ id: 'ApiKeyPage' }),
           example: { api_keys: [example] },
         },
       },
@@ -123,39 +146,66 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
       },
     }),
     defineRoute({
-      method: 'post', path: '/me/api-keys', operationId: 'createMyApiKey', tags: ['API keys'], scope: API_KEYS_SCOPE,
+      method: 'post',
+      path: '/me/api-keys',
+      operationId: 'createMyApiKey',
+      tags: ['API keys'],
+      scope: API_KEYS_SCOPE,
       summary: 'Create an API key (the key is in this response only)',
       body: CreateApiKey,
       bodyExample: { name: 'nightly export', scope: 'invoices.read', resource: 'https://billing.example.com', expires: '90d', allowed_ips: ['203.0.113.0/24'] },
       description: `Needs a recent sign-in: the access token's \`auth_time\` at most API_KEY_REAUTH_MAX_AGE (${reauthMaxAge}) seconds old. Otherwise 401 with \`WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age="${reauthMaxAge}"\` (RFC 9470): have the person sign in again with that \`max_age\` and retry.`,
-      responses: { 201: { description: 'created; `key` is shown this once', schema: CreatedApiKey, example: { ...example, key: 'lk_live_a1B2c3…(48 characters)' } } },
+      responses: {
+        201: { description: 'created; `key` is shown this once', schema: CreatedApiKey, example: { ...example, key: 'lk_live_a1B2c3…(48 characters)' } },
+      },
       handle: async ({ ctx, caller, body }) => {
         const owner = person(caller);
         requireRecentSignIn(caller, reauthMaxAge);
         const spent = await budget(owner.userId);
         if (!spent.ok) {
-          throw problem.tooManyRequests(`you made ${spent.limit.points} API keys in ${describeDuration(spent.limit.seconds)}, the most allowed; retry in ${spent.retryAfter} s`, spent.retryAfter);
+          throw problem.tooManyRequests(
+            `you made ${spent.limit.points} API keys in ${describeDuration(spent.limit.seconds)}, the most allowed; retry in ${spent.retryAfter} s`,
+            spent.retryAfter,
+          );
         }
-        const { key, record } = await apiKeys.create(
-          { owner: { ...owner, self: true }, name: body.name, description: body.description, scope: body.scope, resource: body.resource, expires: body.expires, allowIps: body.allowed_ips },
-          meta(ctx, caller),
-        ).catch(async (err: unknown) => {
-          // A refused key is not a key made: only what was made counts.
-          await spent.refund();
-          throw err;
-        });
+        const { key, record } = await apiKeys
+          .create(
+            {
+              owner: { ...owner, self: true },
+              name: body.name,
+              description: body.description,
+              scope: body.scope,
+              resource: body.resource,
+              expires: body.expires,
+              allowIps: body.allowed_ips,
+            },
+            meta(ctx, caller),
+          )
+          .catch(async (err: unknown) => {
+            // A refused key is not a key made: only what was made counts.
+            await spent.refund();
+            throw err;
+          });
         return { status: 201, body: { ...view(record), key }, headers: { Location: `/api/v1/me/api-keys/${record.id}` } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/me/api-keys/{id}', operationId: 'getMyApiKey', tags: ['API keys'], scope: API_KEYS_SCOPE,
+      method: 'get',
+      path: '/me/api-keys/{id}',
+      operationId: 'getMyApiKey',
+      tags: ['API keys'],
+      scope: API_KEYS_SCOPE,
       summary: 'One of your API keys',
       params: IdParams,
       responses: { 200: { description: 'the key (never the key itself)', schema: ApiKey, example }, 404: { description: 'no key of yours has this id' } },
       handle: async ({ caller, params }) => ({ status: 200, body: view(await apiKeys.get(params.id, person(caller))) }),
     }),
     defineRoute({
-      method: 'delete', path: '/me/api-keys/{id}', operationId: 'revokeMyApiKey', tags: ['API keys'], scope: API_KEYS_SCOPE,
+      method: 'delete',
+      path: '/me/api-keys/{id}',
+      operationId: 'revokeMyApiKey',
+      tags: ['API keys'],
+      scope: API_KEYS_SCOPE,
       summary: 'Revoke one of your API keys (at once, on every node)',
       params: IdParams,
       responses: { 204: { description: 'revoked (or already was)' }, 404: { description: 'no key of yours has this id' } },

@@ -31,12 +31,14 @@ const problemSchema = z
     instance: z.string().describe('the request path'),
     request_id: z.string().optional().describe('the X-Request-ID of the request; quote it when asking for help'),
     errors: z
-      .array(z.object({
-        in: z.enum(['body', 'query', 'path', 'header']),
-        pointer: z.string().describe('JSON Pointer (RFC 6901) to the field, as a URI fragment'),
-        field: z.string().describe('the same path, dotted'),
-        detail: z.string(),
-      }))
+      .array(
+        z.object({
+          in: z.enum(['body', 'query', 'path', 'header']),
+          pointer: z.string().describe('JSON Pointer (RFC 6901) to the field, as a URI fragment'),
+          field: z.string().describe('the same path, dotted'),
+          detail: z.string(),
+        }),
+      )
       .optional()
       .describe('every bad field, for 400 validation problems'),
   })
@@ -131,7 +133,12 @@ export function buildOpenApiDocument(registry: ApiRegistry, info: OpenApiInfo): 
       ...(route.tags ? { tags: route.tags } : {}),
       parameters: [...parameters('path', route.params), ...parameters('query', route.query)],
       ...(bodyId
-        ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: REF(bodyId) }, ...(route.bodyExample !== undefined ? { example: route.bodyExample } : {}) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: { $ref: REF(bodyId) }, ...(route.bodyExample !== undefined ? { example: route.bodyExample } : {}) } },
+            },
+          }
         : {}),
       responses,
       security: route.scope === null ? [] : [{ [SECURITY]: [route.scope] }],

@@ -52,7 +52,11 @@ export class Problem extends Error {
   readonly headers: Record<string, string>;
   readonly extra: Record<string, unknown>;
 
-  constructor(readonly status: ProblemStatus, readonly detail: string, init: ProblemInit = {}) {
+  constructor(
+    readonly status: ProblemStatus,
+    readonly detail: string,
+    init: ProblemInit = {},
+  ) {
     super(detail);
     const [slug, title] = TITLES[status];
     this.type = problemTypeUri(init.kind ?? slug);

@@ -58,9 +58,7 @@ export interface RouteSpec<
 }
 
 /** Identity, for inference: `defineRoute({ ... })` types `handle`'s input from the schemas. */
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, S extends string | null>(
-  spec: RouteSpec<P, Q, B, S>,
-): RouteSpec {
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, S extends string | null>(spec: RouteSpec<P, Q, B, S>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 

@@ -70,9 +70,11 @@ export const signingKeyView = (k: KeyStatus, now = Date.now()) => ({
   activates_at: iso(k.activatesAt),
   retires_at: iso(k.retiresAt),
   next_change:
-    k.state === 'next' && k.activatesAt ? `signs in ${Math.max(0, Math.ceil((k.activatesAt.getTime() - now) / 1000))} s`
-    : k.state === 'retiring' && k.retiresAt ? `unpublished in ${Math.max(0, Math.ceil((k.retiresAt.getTime() - now) / 1000))} s`
-    : null,
+    k.state === 'next' && k.activatesAt
+      ? `signs in ${Math.max(0, Math.ceil((k.activatesAt.getTime() - now) / 1000))} s`
+      : k.state === 'retiring' && k.retiresAt
+        ? `unpublished in ${Math.max(0, Math.ceil((k.retiresAt.getTime() - now) / 1000))} s`
+        : null,
 });
 
 export const auditView = (e: AuditEntry) => ({

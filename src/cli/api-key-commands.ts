@@ -23,7 +23,9 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
         },
       });
       if (!values.owner || !values.name || !values.scope) {
-        throw new UsageError('usage: api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] [--description D]');
+        throw new UsageError(
+          'usage: api-key create --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] [--description D]',
+        );
       }
       const owner = await rt.admin.apiKeys.ownerFromId(values.owner);
       const { key, record } = await rt.admin.apiKeys.create(cliActor(), {
@@ -35,8 +37,11 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
         expires: values.expires,
         allowIps: values['allow-ip'],
       });
-      printResult(values.json, Object.assign({ id: record.id, key }, describeKey(record)), () =>
-        `id:  ${record.id}\nkey: ${key}\n(shown once: it is stored only as a keyed hash and cannot be shown again)`);
+      printResult(
+        values.json,
+        Object.assign({ id: record.id, key }, describeKey(record)),
+        () => `id:  ${record.id}\nkey: ${key}\n(shown once: it is stored only as a keyed hash and cannot be shown again)`,
+      );
       return;
     }
     case 'list': {
@@ -44,7 +49,11 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
       const owner = values.owner ? await rt.admin.apiKeys.ownerFromId(values.owner) : undefined;
       const keys = (await rt.admin.apiKeys.list({ owner })).map(describeKey);
       printResult(values.json, { api_keys: keys }, () =>
-        table(keys.map((k) => ({ ...k, owner: k.owner.id })), ['id', 'display', 'owner', 'name', 'scope', 'expires_at', 'last_used_at', 'active']));
+        table(
+          keys.map((k) => ({ ...k, owner: k.owner.id })),
+          ['id', 'display', 'owner', 'name', 'scope', 'expires_at', 'last_used_at', 'active'],
+        ),
+      );
       return;
     }
     case 'show': {

@@ -42,7 +42,9 @@ export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<type
     if (unknown) {
       const names = Object.keys(config.options ?? {});
       const guess = nearest(unknown.replace(/^-+/, '').split('=')[0]!, names);
-      throw new UsageError(`unknown option ${unknown}${guess ? ` (did you mean --${guess}?)` : names.length ? `; this command takes ${names.map((n) => `--${n}`).join(', ')}` : ''}`);
+      throw new UsageError(
+        `unknown option ${unknown}${guess ? ` (did you mean --${guess}?)` : names.length ? `; this command takes ${names.map((n) => `--${n}`).join(', ')}` : ''}`,
+      );
     }
     // Node's own sentences, first one only: they name the option and what was wrong.
     throw new UsageError(message.split('. ')[0]!.replace(/^\w/, (c) => c.toLowerCase()));

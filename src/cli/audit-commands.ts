@@ -27,13 +27,20 @@ export async function auditCommand(rt: Runtime, sub: string | undefined, args: s
   });
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
-  const events = (await rt.admin.audit.list({
-    userId: values.user,
-    clientId: values.client,
-    type: values.type,
-    since: date('since', values.since),
-    until: date('until', values.until),
-    limit,
-  })).map(auditView);
-  printResult(values.json, { events }, () => table(events.map((e) => ({ ...e, detail: e.detail ? JSON.stringify(e.detail) : '' })), ['at', 'type', 'actor', 'target', 'user_id', 'client_id', 'count', 'detail']));
+  const events = (
+    await rt.admin.audit.list({
+      userId: values.user,
+      clientId: values.client,
+      type: values.type,
+      since: date('since', values.since),
+      until: date('until', values.until),
+      limit,
+    })
+  ).map(auditView);
+  printResult(values.json, { events }, () =>
+    table(
+      events.map((e) => ({ ...e, detail: e.detail ? JSON.stringify(e.detail) : '' })),
+      ['at', 'type', 'actor', 'target', 'user_id', 'client_id', 'count', 'detail'],
+    ),
+  );
 }

@@ -30,10 +30,14 @@ export async function bootstrapCommand(rt: Runtime, sub: string | undefined, arg
     scope: ADMIN_SCOPE,
     token_endpoint: `${rt.config.issuer}/token`,
   };
-  printResult(values.json, out, () => [
-    `admin service account: ${account.clientId}`,
-    privateJwk ? `private key (JWK; shown once, not stored):\n${JSON.stringify(privateJwk)}` : '',
-    `get a token: jwt-bearer (or client_credentials with private_key_jwt) at ${out.token_endpoint}`,
-    `  with resource=${resource.identifier} (scope ${ADMIN_SCOPE}, or ${ADMIN_SCOPE}:read for reads only)`,
-  ].filter(Boolean).join('\n'));
+  printResult(values.json, out, () =>
+    [
+      `admin service account: ${account.clientId}`,
+      privateJwk ? `private key (JWK; shown once, not stored):\n${JSON.stringify(privateJwk)}` : '',
+      `get a token: jwt-bearer (or client_credentials with private_key_jwt) at ${out.token_endpoint}`,
+      `  with resource=${resource.identifier} (scope ${ADMIN_SCOPE}, or ${ADMIN_SCOPE}:read for reads only)`,
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
 }

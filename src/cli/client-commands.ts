@@ -35,7 +35,9 @@ function checkedIdTokenAlg(value: string | undefined) {
 }
 
 function showLines(view: Record<string, unknown>): string {
-  return Object.entries(view).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`).join('\n');
+  return Object.entries(view)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`)
+    .join('\n');
 }
 
 export async function clientCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
@@ -77,7 +79,8 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         [
           `client_id:     ${client.clientId}`,
           clientSecret ? `client_secret: ${clientSecret}\n(shown once: it is stored only as a keyed hash)` : '(public client: no secret; PKCE is required)',
-        ].join('\n'));
+        ].join('\n'),
+      );
       return;
     }
     case 'update': {
@@ -119,7 +122,11 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
       return;
     }
     case 'rotate-secret': {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, overlap: { type: 'string', default: '86400' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { json: { type: 'boolean', default: false }, overlap: { type: 'string', default: '86400' } },
+      });
       if (!positionals[0]) throw new UsageError('usage: client rotate-secret ID [--overlap SECONDS]');
       const overlap = Number(values.overlap);
       if (!/^\d+$/.test(values.overlap)) throw new UsageError('--overlap must be a whole number of seconds');
@@ -129,7 +136,8 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         [
           `client_secret: ${clientSecret}\n(shown once: it is stored only as a keyed hash)`,
           previousUntil ? `the previous secret keeps working until ${previousUntil}` : 'the previous secret no longer works',
-        ].join('\n'));
+        ].join('\n'),
+      );
       return;
     }
     case 'list': {

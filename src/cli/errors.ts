@@ -13,7 +13,10 @@ interface DriverCause {
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return `unexpected error: ${String(err)}`;
   const e = err as Error & { code?: unknown; meta?: { driverAdapterError?: { cause?: DriverCause } }; cause?: unknown };
-  const lines = (e.message ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (e.message ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const driver = e.meta?.driverAdapterError?.cause;
   const driverWords = driver?.originalMessage ?? driver?.message;
   const last = lines.at(-1);

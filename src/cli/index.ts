@@ -115,7 +115,11 @@ async function main(argv: string[]): Promise<number> {
   let opened: Promise<Runtime> | undefined;
   const configOnce = () => (config ??= loadConfig());
   try {
-    await run(openOnFirstUse(configOnce, () => (opened ??= openRuntime(configOnce()))), sub, rest);
+    await run(
+      openOnFirstUse(configOnce, () => (opened ??= openRuntime(configOnce()))),
+      sub,
+      rest,
+    );
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -129,7 +133,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`latchkey-admin: ${describeError(err)}`);
     return 1;
   } finally {
-    await opened?.then((rt) => rt.close(), () => {});
+    await opened?.then(
+      (rt) => rt.close(),
+      () => {},
+    );
     // Before process.exit: a password thread torn down mid-hash aborts the process.
     await closePasswordWorkers();
   }

@@ -13,10 +13,12 @@ export async function keysCommand(rt: Runtime, sub: string | undefined, args: st
     case 'list':
     case 'status': {
       const { values } = parseArgs({ args, options: json });
-      const keys = (await rt.admin.signingKeys.status()).filter((k) => sub === 'status' || k.state !== 'retired').map((k) => {
-        const { next_change, ...view } = signingKeyView(k);
-        return sub === 'status' ? { ...view, next_change } : view;
-      });
+      const keys = (await rt.admin.signingKeys.status())
+        .filter((k) => sub === 'status' || k.state !== 'retired')
+        .map((k) => {
+          const { next_change, ...view } = signingKeyView(k);
+          return sub === 'status' ? { ...view, next_change } : view;
+        });
       printResult(values.json, { keys }, () => table(keys, ['kid', 'alg', 'state', ...(sub === 'status' ? ['next_change'] : ['created_at'])]));
       return;
     }
@@ -24,8 +26,12 @@ export async function keysCommand(rt: Runtime, sub: string | undefined, args: st
       const { values } = parseArgs({ args, options: { ...json, alg: { type: 'string', default: 'RS256' } } });
       if (!(ROTATABLE_ALGS as readonly string[]).includes(values.alg)) throw new UsageError(`--alg must be one of ${ROTATABLE_ALGS.join(', ')}`);
       const { kid, activatesAt } = await rt.admin.signingKeys.rotate(cliActor(), values.alg as SigningAlg);
-      printResult(values.json, { kid, alg: values.alg, state: 'next', activates_at: activatesAt.toISOString() }, () =>
-        `new ${values.alg} key ${kid} is published now and signs from ${activatesAt.toISOString()} (after KEY_ROTATION_DELAY=${rt.config.keyRotationDelay} s)`);
+      printResult(
+        values.json,
+        { kid, alg: values.alg, state: 'next', activates_at: activatesAt.toISOString() },
+        () =>
+          `new ${values.alg} key ${kid} is published now and signs from ${activatesAt.toISOString()} (after KEY_ROTATION_DELAY=${rt.config.keyRotationDelay} s)`,
+      );
       return;
     }
     default:
@@ -40,6 +46,12 @@ export async function kekCommand(rt: Runtime, sub: string | undefined, args: str
   const key = Buffer.from(next, 'base64');
   if (key.length !== 32) throw new UsageError('set LATCHKEY_NEW_KEY_ENCRYPTION_KEY to base64 of 32 random bytes (openssl rand -base64 32)');
   const counts = await rt.admin.rotateKeyEncryptionKey(cliActor(), createSecretBox(key));
-  printResult(values.json, { rewrapped: counts }, () =>
-    `re-encrypted ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}.\nNow set LATCHKEY_KEY_ENCRYPTION_KEY to the new key on every node and restart them.`);
+  printResult(
+    values.json,
+    { rewrapped: counts },
+    () =>
+      `re-encrypted ${Object.entries(counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}.\nNow set LATCHKEY_KEY_ENCRYPTION_KEY to the new key on every node and restart them.`,
+  );
 }

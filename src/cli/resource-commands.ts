@@ -6,10 +6,12 @@ import { parseScopeRoles, type ResourceServerRecord } from '../services/apis/res
 import { cliActor } from './actor.ts';
 import { printResult, table, UsageError } from './output.ts';
 
-const CREATE_USAGE = 'usage: resource create --identifier URI --scope "a b" [--scope-role SCOPE=ROLE[,ROLE…] …] [--machines-only] '
-  + '[--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"]';
-const UPDATE_USAGE = 'usage: resource update IDENTIFIER [--scope "a b"] [--scope-role SCOPE=ROLE[,ROLE…] | SCOPE= …] '
-  + '[--machines-only true|false] [--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"]';
+const CREATE_USAGE =
+  'usage: resource create --identifier URI --scope "a b" [--scope-role SCOPE=ROLE[,ROLE…] …] [--machines-only] ' +
+  '[--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"]';
+const UPDATE_USAGE =
+  'usage: resource update IDENTIFIER [--scope "a b"] [--scope-role SCOPE=ROLE[,ROLE…] | SCOPE= …] ' +
+  '[--machines-only true|false] [--format jwt|opaque] [--ttl SECONDS] [--claims "email name roles"]';
 
 const settings = {
   scope: { type: 'string' as const },
@@ -22,13 +24,15 @@ const settings = {
 const ttlOf = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 const restrictions = (r: ResourceServerRecord) =>
-  Object.entries(r.scopeRoles).map(([scope, roles]) => `${scope}=${roles.join(',')}`).join(' ');
+  Object.entries(r.scopeRoles)
+    .map(([scope, roles]) => `${scope}=${roles.join(',')}`)
+    .join(' ');
 
 const summary = (verb: string, r: ResourceServerRecord) =>
-  `${verb} resource ${r.identifier} (${r.format}, ${r.ttl} s): ${r.scope}`
-  + (r.machinesOnly ? '; machines only' : '')
-  + (Object.keys(r.scopeRoles).length ? `; scope roles: ${restrictions(r)}` : '')
-  + (r.claims.length ? `; person claims: ${r.claims.join(' ')}` : '');
+  `${verb} resource ${r.identifier} (${r.format}, ${r.ttl} s): ${r.scope}` +
+  (r.machinesOnly ? '; machines only' : '') +
+  (Object.keys(r.scopeRoles).length ? `; scope roles: ${restrictions(r)}` : '') +
+  (r.claims.length ? `; person claims: ${r.claims.join(' ')}` : '');
 
 export async function resourceCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const json = { json: { type: 'boolean' as const, default: false } };
@@ -74,10 +78,12 @@ export async function resourceCommand(rt: Runtime, sub: string | undefined, args
     case 'list': {
       const { values } = parseArgs({ args, options: json });
       const records = await rt.admin.resources.list();
-      printResult(values.json, { resources: records.map(describe) }, () => table(
-        records.map((r) => ({ ...describe(r), claims: r.claims.join(' '), scope_roles: restrictions(r), machines_only: r.machinesOnly ? 'yes' : '' })),
-        ['identifier', 'format', 'ttl', 'scope', 'scope_roles', 'machines_only', 'claims'],
-      ));
+      printResult(values.json, { resources: records.map(describe) }, () =>
+        table(
+          records.map((r) => ({ ...describe(r), claims: r.claims.join(' '), scope_roles: restrictions(r), machines_only: r.machinesOnly ? 'yes' : '' })),
+          ['identifier', 'format', 'ttl', 'scope', 'scope_roles', 'machines_only', 'claims'],
+        ),
+      );
       return;
     }
     case 'delete': {

@@ -86,11 +86,14 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
       printResult(
         values.json,
         { client_id: account.clientId, ...(privateJwk ? { private_key: privateJwk } : {}), ...(sharedSecret ? { shared_secret: sharedSecret } : {}) },
-        () => [
-          `client_id: ${account.clientId}`,
-          privateJwk ? `private key (JWK; shown once, not stored):\n${JSON.stringify(privateJwk)}` : '',
-          sharedSecret ? `shared secret (HS256; shown once, stored encrypted): ${sharedSecret}` : '',
-        ].filter(Boolean).join('\n'),
+        () =>
+          [
+            `client_id: ${account.clientId}`,
+            privateJwk ? `private key (JWK; shown once, not stored):\n${JSON.stringify(privateJwk)}` : '',
+            sharedSecret ? `shared secret (HS256; shown once, stored encrypted): ${sharedSecret}` : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
       );
       return;
     }
@@ -116,7 +119,11 @@ export async function serviceAccountCommand(rt: Runtime, sub: string | undefined
       const { values } = parseArgs({ args, options: json });
       const accounts = (await rt.admin.serviceAccounts.list()).map(describe);
       printResult(values.json, { service_accounts: accounts }, () =>
-        table(accounts.map((a) => ({ ...a, keys: a.keys.map((k) => k.kid).join(',') })), ['client_id', 'name', 'credential', 'keys', 'disabled']));
+        table(
+          accounts.map((a) => ({ ...a, keys: a.keys.map((k) => k.kid).join(',') })),
+          ['client_id', 'name', 'credential', 'keys', 'disabled'],
+        ),
+      );
       return;
     }
     case 'show': {

@@ -13,7 +13,9 @@ async function passwordFrom(values: { password?: string; 'password-stdin'?: bool
 }
 
 const showLines = (shown: Record<string, unknown>) =>
-  Object.entries(shown).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`).join('\n');
+  Object.entries(shown)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(' ') : v}`)
+    .join('\n');
 
 export async function userCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const common = { json: { type: 'boolean' as const, default: false } };
@@ -51,13 +53,23 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       const { values } = parseArgs({ args, options: { ...common, email: { type: 'string' } } });
       const found = values.email === undefined ? await rt.admin.users.list() : (await rt.admin.users.page({ email: values.email, limit: 200 })).items;
       const users = await Promise.all(found.map(withRoles));
-      printResult(values.json, { users }, () => table(users.map((u) => ({ ...u, roles: u.roles.join(' ') })), ['id', 'email', 'name', 'roles', 'disabled', 'created_at']));
+      printResult(values.json, { users }, () =>
+        table(
+          users.map((u) => ({ ...u, roles: u.roles.join(' ') })),
+          ['id', 'email', 'name', 'roles', 'disabled', 'created_at'],
+        ),
+      );
       return;
     }
     case 'show': {
       const { id, values } = withId('show ID');
       const user = await withRoles(await rt.admin.users.get(id));
-      const passkeys = (await rt.passkeys.list(user.id)).map((p) => ({ name: p.name, synced: p.synced, created_at: p.createdAt.toISOString(), last_used_at: p.lastUsedAt?.toISOString() ?? null }));
+      const passkeys = (await rt.passkeys.list(user.id)).map((p) => ({
+        name: p.name,
+        synced: p.synced,
+        created_at: p.createdAt.toISOString(),
+        last_used_at: p.lastUsedAt?.toISOString() ?? null,
+      }));
       const shown = { ...user, totp: await rt.users.hasTotp(user.id), passkeys };
       printResult(Boolean(values.json), shown, () => showLines(shown));
       return;
@@ -70,22 +82,28 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       });
       const verified = values['email-verified'];
       if (verified !== undefined && verified !== 'true' && verified !== 'false') throw new UsageError('--email-verified must be true or false');
-      const user = await withRoles(await rt.admin.users.update(actor, id, {
-        email: values.email as string | undefined,
-        name: values.name as string | undefined,
-        emailVerified: verified === undefined ? undefined : verified === 'true',
-      }));
+      const user = await withRoles(
+        await rt.admin.users.update(actor, id, {
+          email: values.email as string | undefined,
+          name: values.name as string | undefined,
+          emailVerified: verified === undefined ? undefined : verified === 'true',
+        }),
+      );
       printResult(Boolean(values.json), user, () => showLines(user));
       return;
     }
     case 'invite': {
-      const { values } = parseArgs({ args, options: { ...common, email: { type: 'string' }, name: { type: 'string' }, send: { type: 'boolean', default: false } } });
+      const { values } = parseArgs({
+        args,
+        options: { ...common, email: { type: 'string' }, name: { type: 'string' }, send: { type: 'boolean', default: false } },
+      });
       if (!values.email) throw new UsageError('user invite needs --email E');
       const invitation = await rt.admin.users.invite(actor, { email: values.email, name: values.name }, values.send);
       printResult(
         values.json,
         { email: invitation.email, url: invitation.url, expires_at: invitation.expiresAt.toISOString(), mailed: values.send },
-        () => `invitation for ${invitation.email} (works once, until ${invitation.expiresAt.toISOString()}${values.send ? '; also mailed' : ''}):\n${invitation.url}`,
+        () =>
+          `invitation for ${invitation.email} (works once, until ${invitation.expiresAt.toISOString()}${values.send ? '; also mailed' : ''}):\n${invitation.url}`,
       );
       return;
     }
@@ -96,11 +114,18 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       if (!role) throw new UsageError(`user ${sub} needs a user id and a role`);
       const changed = await rt.admin.users.setRole(actor, id, role, sub === 'add-role');
       const roles = await rt.admin.users.roles(id);
-      printResult(Boolean(values.json), { id, roles, changed }, () => `roles of ${id}: ${roles.join(' ') || '(none)'}${changed ? '' : ` (${role} was already ${sub === 'add-role' ? 'there' : 'absent'})`}`);
+      printResult(
+        Boolean(values.json),
+        { id, roles, changed },
+        () => `roles of ${id}: ${roles.join(' ') || '(none)'}${changed ? '' : ` (${role} was already ${sub === 'add-role' ? 'there' : 'absent'})`}`,
+      );
       return;
     }
     case 'set-password': {
-      const { id, values } = withId('set-password ID (--password P | --password-stdin)', { password: { type: 'string' }, 'password-stdin': { type: 'boolean' } });
+      const { id, values } = withId('set-password ID (--password P | --password-stdin)', {
+        password: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+      });
       await rt.admin.users.setPassword(actor, id, await passwordFrom(values as { password?: string; 'password-stdin'?: boolean }));
       printResult(Boolean(values.json), { id, password_changed: true }, () => `password changed for ${id}`);
       return;
@@ -146,6 +171,8 @@ export async function userCommand(rt: Runtime, sub: string | undefined, args: st
       return;
     }
     default:
-      throw new UsageError('user commands: create, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID');
+      throw new UsageError(
+        'user commands: create, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID',
+      );
   }
 }

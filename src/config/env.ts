@@ -7,8 +7,7 @@ import { z } from 'zod';
 import { parseDuration } from '../services/api-keys/api-key-format.ts';
 import { checkBrandColors, type BrandColors } from '../ui/brand-colors.ts';
 
-const seconds = (fallback: number, min = 1) =>
-  z.coerce.number().int().min(min).default(fallback);
+const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
 const bool = (fallback: boolean) =>
   z
@@ -94,11 +93,20 @@ const schema = z.object({
    * Resource indicator (token audience) of Latchkey's own JSON API under /api/v1; registered
    * at start-up with the scopes its operations require. Default `$ISSUER/api`.
    */
-  API_RESOURCE: z.url().refine((v) => !v.includes('#'), 'must not contain a fragment').optional(),
+  API_RESOURCE: z
+    .url()
+    .refine((v) => !v.includes('#'), 'must not contain a fragment')
+    .optional(),
   /** First part of every API key (`lk_live_…`): lower-case letters and digits, 2–16, starting with a letter. Default `lk`. */
-  API_KEY_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter').default('lk'),
+  API_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2–16 lower-case letters or digits, starting with a letter')
+    .default('lk'),
   /** Second part of every API key: which deployment it belongs to. Default `live` when NODE_ENV=production, else `test`. */
-  API_KEY_ENV: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits').optional(),
+  API_KEY_ENV: z
+    .string()
+    .regex(/^[a-z0-9]{1,16}$/, 'must be 1–16 lower-case letters or digits')
+    .optional(),
   /**
    * The longest a person's API key lives: seconds, or a duration (`365d`,
    * `52w`, `12h`). Longer expiries are refused, keys made without one get
@@ -190,9 +198,7 @@ const schema = z.object({
    * port; the main PORT serves /metrics on the public listener, which then
    * requires METRICS_TOKEN.
    */
-  METRICS_PORT: z
-    .union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], { error: 'must be a port number (0–65535) or off' })
-    .default(9464),
+  METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)], { error: 'must be a port number (0–65535) or off' }).default(9464),
   /** Address the operators' listener binds. Default `127.0.0.1` (this machine only). */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** When set, /metrics requires `Authorization: Bearer <token>` (compared in constant time). Default: unset. */
@@ -204,7 +210,13 @@ const schema = z.object({
   /** How often expired rows are deleted, seconds. Default 300. */
   SWEEP_INTERVAL: seconds(300),
   /** The product's name on every page, mail, authenticator app and passkey. Default `Latchkey`. */
-  BRAND_NAME: z.string().trim().min(1).max(64).refine((v) => !/[\p{Cc}<>]/u.test(v), 'must be one line of text without < or >').default('Latchkey'),
+  BRAND_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .refine((v) => !/[\p{Cc}<>]/u.test(v), 'must be one line of text without < or >')
+    .default('Latchkey'),
   /** The product's logo: a file (SVG, PNG, JPEG, WebP or GIF, at most 512 KB) or an https:// URL. Default: none (the name alone). */
   BRAND_LOGO: z.string().min(1).optional(),
   /**
@@ -228,7 +240,10 @@ const schema = z.object({
    */
   THEME_DIR: z.string().min(1).optional(),
   /** Language of pages and mail when neither the request, the person nor the browser names one Latchkey has. Default `en`. */
-  DEFAULT_LOCALE: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a language tag such as en, de or pt-BR').default('en'),
+  DEFAULT_LOCALE: z
+    .string()
+    .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a language tag such as en, de or pt-BR')
+    .default('en'),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -426,12 +441,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
   if (metricsOnMainPort && !e.METRICS_TOKEN) {
-    problems.push(env.METRICS_PORT === undefined
-      ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)`
-      : '  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)');
+    problems.push(
+      env.METRICS_PORT === undefined
+        ? `  METRICS_PORT: its default, ${e.METRICS_PORT}, is also PORT; set METRICS_PORT to another port or off (or METRICS_TOKEN, to serve metrics on the main port)`
+        : '  METRICS_TOKEN: required when METRICS_PORT is the main PORT (metrics on the public listener need a token)',
+    );
   }
   if (e.METRICS_PORT !== 'off' && !metricsOnMainPort && !isLoopbackHost(e.METRICS_HOST) && !e.METRICS_TOKEN) {
-    problems.push(`  METRICS_TOKEN: required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback address: the operators' listener would be open to the network`);
+    problems.push(
+      `  METRICS_TOKEN: required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback address: the operators' listener would be open to the network`,
+    );
   }
   // In production, mail printed to the log would hand links to whoever reads
   // the logs: features that need mail need an SMTP server there.
@@ -460,7 +479,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const issuerUrl = new URL(issuer);
   const issuerPort = Number(issuerUrl.port || (issuerUrl.protocol === 'https:' ? 443 : 80));
   if (e.ISSUER && !e.TRUST_PROXY && e.PORT !== 0 && issuerPort !== e.PORT) {
-    warnings.push(`ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: requests to port ${e.PORT} will be refused (400, not addressed to the issuer). Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`);
+    warnings.push(
+      `ISSUER ${issuer} names port ${issuerPort} but Latchkey listens on PORT ${e.PORT}: requests to port ${e.PORT} will be refused (400, not addressed to the issuer). Set ISSUER to http://${issuerUrl.hostname}:${e.PORT} or leave it unset, or set TRUST_PROXY=true if a proxy serves the issuer's port.`,
+    );
   }
 
   return Object.freeze({

@@ -80,9 +80,15 @@ function toKey(rows: Row[]): StoredApiKey | undefined {
     seenAddresses: r.seen_addresses,
     revokedAt: date(r.revoked_at),
     slot: r.slot === null ? null : Number(r.slot),
-    holder: r.user_id && r.u_email !== null
-      ? { email: r.u_email, emailVerified: Boolean(r.u_email_verified), name: r.u_name, roles: rows.map((x) => x.u_role).filter((x): x is string => x !== null) }
-      : null,
+    holder:
+      r.user_id && r.u_email !== null
+        ? {
+            email: r.u_email,
+            emailVerified: Boolean(r.u_email_verified),
+            name: r.u_name,
+            roles: rows.map((x) => x.u_role).filter((x): x is string => x !== null),
+          }
+        : null,
   };
 }
 

@@ -44,7 +44,9 @@ export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
     find: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND id = ?'),
     byUid: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND uid = ? LIMIT 1'),
     byUserCode: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND user_code = ? LIMIT 1'),
-    upsert: db.prepare(`INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`),
+    upsert: db.prepare(
+      `INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`,
+    ),
     consume: db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE type = ? AND id = ? AND consumed_at IS NULL'),
     destroy: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND id = ?'),
     revoke: db.prepare('DELETE FROM oidc_payloads WHERE type = ? AND grant_id = ?'),

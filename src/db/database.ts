@@ -84,8 +84,14 @@ export function databaseError(url: string, err: unknown): Error {
   const said = (text: string) => new ConfigError(`DATABASE_URL: ${text} (${code})`);
   if (databaseKind(url) === 'sqlite') {
     const file = sqliteFile(url);
-    if (code === 'EEXIST' || code === 'ENOTDIR') return said(`cannot create the SQLite file ${file}: a part of its folder path is a file, not a folder; point DATABASE_URL at a file in a folder Latchkey can create (e.g. file:./data/latchkey.db)`);
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return said(`cannot create or open the SQLite file ${file}: no permission; give Latchkey's user write access to its folder, or point DATABASE_URL elsewhere`);
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      return said(
+        `cannot create the SQLite file ${file}: a part of its folder path is a file, not a folder; point DATABASE_URL at a file in a folder Latchkey can create (e.g. file:./data/latchkey.db)`,
+      );
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      return said(
+        `cannot create or open the SQLite file ${file}: no permission; give Latchkey's user write access to its folder, or point DATABASE_URL elsewhere`,
+      );
     if (code === 'EISDIR') return said(`${file} is a folder: DATABASE_URL must name a file (e.g. file:./data/latchkey.db)`);
     if (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_NOTADB') return said(`cannot open ${file} as a SQLite database: check the path in DATABASE_URL`);
     return err as Error;
@@ -123,9 +129,7 @@ export function adapterFactory(url: string): SqlMigrationAwareDriverAdapterFacto
 }
 
 export function schemaPath(kind: DbKind): string {
-  return kind === 'sqlite'
-    ? join(projectRoot, 'prisma', 'schema.prisma')
-    : join(projectRoot, 'prisma', 'postgres', 'schema.prisma');
+  return kind === 'sqlite' ? join(projectRoot, 'prisma', 'schema.prisma') : join(projectRoot, 'prisma', 'postgres', 'schema.prisma');
 }
 
 export function migrationsDir(kind: DbKind): string {
@@ -141,7 +145,11 @@ const time = <T>(observe: QueryObserver | undefined, operation: Parameters<Query
   return run().finally(() => observe(operation, Number(process.hrtime.bigint() - started) / 1e9));
 };
 
-function observed(factory: SqlMigrationAwareDriverAdapterFactory, observe: QueryObserver | undefined, onConnect?: (a: ReturnType<typeof overrideAdapter>) => Promise<void>): SqlMigrationAwareDriverAdapterFactory {
+function observed(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  observe: QueryObserver | undefined,
+  onConnect?: (a: ReturnType<typeof overrideAdapter>) => Promise<void>,
+): SqlMigrationAwareDriverAdapterFactory {
   const wrapped = mapConnections(factory, (adapter) =>
     overrideAdapter(adapter, {
       queryRaw: (q) => time(observe, 'query', () => adapter.queryRaw(q)),
@@ -149,7 +157,14 @@ function observed(factory: SqlMigrationAwareDriverAdapterFactory, observe: Query
     }),
   );
   if (!onConnect) return wrapped;
-  return { ...wrapped, connect: async () => { const a = await wrapped.connect(); await onConnect(a); return a; } };
+  return {
+    ...wrapped,
+    connect: async () => {
+      const a = await wrapped.connect();
+      await onConnect(a);
+      return a;
+    },
+  };
 }
 
 /** Store statements, timed like Prisma's for the metrics. */

@@ -14,7 +14,10 @@ import { adapterFactory, databaseError, databaseKind, migrationsDir, schemaPath,
 export function readMigrations(dir: string): MigrationList {
   const lockPath = join(dir, 'migration_lock.toml');
   const names = existsSync(dir)
-    ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
     : [];
   return {
     baseDir: dir,

@@ -7,11 +7,7 @@ import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlDriverAdapter,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 
 const require = createRequire(import.meta.url);
 // WebAssembly's types live in lib.dom, which a server has no use for.

@@ -7,7 +7,11 @@ export function submitConsent({ interactions, audit }: InteractionDeps) {
   return async (ctx: Context) => {
     const it = await interactions.details(ctx, String(ctx.params.uid));
     const returnTo = await interactions.finishConsent(ctx);
-    await audit.record('consent_granted', { ...requestMeta(ctx, it.clientId), userId: it.accountId }, { scopes: it.missingScopes, resources: it.missingResourceScopes });
+    await audit.record(
+      'consent_granted',
+      { ...requestMeta(ctx, it.clientId), userId: it.accountId },
+      { scopes: it.missingScopes, resources: it.missingResourceScopes },
+    );
     redirectTo(ctx, returnTo);
   };
 }

@@ -88,19 +88,24 @@ export async function renderLogin(
   opts: { email?: string; error?: Message; notice?: Message; status?: number } = {},
 ) {
   const options = await deps.passkeys.authenticationOptions('login', it.uid);
-  deps.render(ctx, 'login', {
-    uid: it.uid,
-    csrf: deps.csrf.token(ctx),
-    app: it.app,
-    imageOrigins: imageOrigins(it),
-    email: opts.email ?? '',
-    errors: opts.error ? fieldError('password', opts.error) : undefined,
-    notice: opts.notice,
-    signUp: signUpOpen(deps),
-    forgot: deps.settings.mailEnabled,
-    passkey: true,
-    passkeyOptions: JSON.stringify(options),
-  }, opts.status);
+  deps.render(
+    ctx,
+    'login',
+    {
+      uid: it.uid,
+      csrf: deps.csrf.token(ctx),
+      app: it.app,
+      imageOrigins: imageOrigins(it),
+      email: opts.email ?? '',
+      errors: opts.error ? fieldError('password', opts.error) : undefined,
+      notice: opts.notice,
+      signUp: signUpOpen(deps),
+      forgot: deps.settings.mailEnabled,
+      passkey: true,
+      passkeyOptions: JSON.stringify(options),
+    },
+    opts.status,
+  );
 }
 
 /**
@@ -117,14 +122,21 @@ export async function renderSecondFactor(
   opts: { error?: Message; status?: number; enrollmentToken?: string } = {},
 ) {
   pageFor(ctx, await deps.users.get(accountId));
-  const common = { uid: it.uid, csrf: deps.csrf.token(ctx), app: it.app, imageOrigins: imageOrigins(it), errors: opts.error ? fieldError('code', opts.error) : undefined };
+  const common = {
+    uid: it.uid,
+    csrf: deps.csrf.token(ctx),
+    app: it.app,
+    imageOrigins: imageOrigins(it),
+    errors: opts.error ? fieldError('code', opts.error) : undefined,
+  };
   if (await deps.users.hasSecondFactor(accountId)) {
     const [hasTotp, passkeys] = await Promise.all([deps.users.hasTotp(accountId), deps.passkeys.count(accountId)]);
     const options = passkeys ? await deps.passkeys.authenticationOptions('second-step', it.uid, accountId) : undefined;
     return deps.render(ctx, 'code', { ...common, hasTotp, passkey: Boolean(options), passkeyOptions: options && JSON.stringify(options) }, opts.status);
   }
-  const enrollment = (opts.enrollmentToken ? await deps.secondFactor.pendingEnrollment(accountId, opts.enrollmentToken) : undefined)
-    ?? (await deps.secondFactor.beginEnrollment(accountId));
+  const enrollment =
+    (opts.enrollmentToken ? await deps.secondFactor.pendingEnrollment(accountId, opts.enrollmentToken) : undefined) ??
+    (await deps.secondFactor.beginEnrollment(accountId));
   return deps.render(ctx, 'enroll', { ...common, enrollment, action: `/interaction/${it.uid}/enroll`, required: true }, opts.status);
 }
 
@@ -156,7 +168,15 @@ export async function completeSignIn(deps: InteractionDeps, ctx: Context, it: Pe
 const RETURN_COOKIE = 'lk_return';
 
 export function rememberReturn(deps: InteractionDeps, ctx: Context, uid: string): void {
-  ctx.cookies.set(RETURN_COOKIE, uid, { httpOnly: true, sameSite: 'lax', secure: deps.settings.secureCookies, signed: true, path: '/', maxAge: 3600_000, overwrite: true });
+  ctx.cookies.set(RETURN_COOKIE, uid, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: deps.settings.secureCookies,
+    signed: true,
+    path: '/',
+    maxAge: 3600_000,
+    overwrite: true,
+  });
 }
 
 /** Where "Continue" goes after a link's page: back to that sign-in if it is still open, else the account page. */
@@ -168,7 +188,12 @@ export async function continueUrl(deps: InteractionDeps, ctx: Context, notice: s
 
 /** A link that cannot be used: its page says why, and offers the landing page. */
 export function renderLinkRefused(deps: InteractionDeps, ctx: Context, reason: string, heading = msg('linkDone.refused')) {
-  deps.render(ctx, 'error', { heading, message: linkProblem(reason), code: `link_${reason}`, back: { href: '/', label: msg('common.backToStart') } }, linkStatus(reason));
+  deps.render(
+    ctx,
+    'error',
+    { heading, message: linkProblem(reason), code: `link_${reason}`, back: { href: '/', label: msg('common.backToStart') } },
+    linkStatus(reason),
+  );
 }
 
 /** A refused link's status: a conflict with an existing account, accounts no longer created here, or a bad link. */

@@ -20,7 +20,13 @@ export function submitForgotPassword(deps: InteractionDeps) {
     if (!deps.settings.mailEnabled) throw notFound('Password reset');
     const email = field(ctx, 'email').trim();
     const outcome = await deps.accountLinks.requestPasswordReset(email, requestMeta(ctx, it.clientId), deps.languageOf(ctx));
-    if (!outcome.ok) return deps.render(ctx, 'forgot-password', { uid: it.uid, csrf: deps.csrf.token(ctx), email, errors: fieldError('email', outcome.message), returnTo: `/interaction/${it.uid}/forgot` }, 400);
+    if (!outcome.ok)
+      return deps.render(
+        ctx,
+        'forgot-password',
+        { uid: it.uid, csrf: deps.csrf.token(ctx), email, errors: fieldError('email', outcome.message), returnTo: `/interaction/${it.uid}/forgot` },
+        400,
+      );
     rememberReturn(deps, ctx, it.uid);
     deps.render(ctx, 'check-email', { email, purpose: 'reset', uid: it.uid });
   };

@@ -25,7 +25,19 @@ export function submitInvitation(deps: InteractionDeps) {
     const again = async (field: string, error: Message) => {
       const invitation = await deps.accountLinks.peekInvitation(token);
       if (!invitation.ok) return linkRefused(deps, ctx, invitation.reason);
-      deps.render(ctx, 'invitation', { token, email: invitation.email, name, csrf: deps.csrf.token(ctx), errors: fieldError(field, error), returnTo: `/invitation?token=${encodeURIComponent(token)}` }, 400);
+      deps.render(
+        ctx,
+        'invitation',
+        {
+          token,
+          email: invitation.email,
+          name,
+          csrf: deps.csrf.token(ctx),
+          errors: fieldError(field, error),
+          returnTo: `/invitation?token=${encodeURIComponent(token)}`,
+        },
+        400,
+      );
     };
     if (password !== field(ctx, 'confirm')) return again('confirm', msg('common.passwordsDiffer'));
     const outcome = await deps.accountLinks.acceptInvitation(token, { name, password, locale: deps.languageOf(ctx) }, requestMeta(ctx));

@@ -23,7 +23,18 @@ export function submitResetPassword(deps: InteractionDeps) {
     const again = async (field: string, error: Message) => {
       const target = await deps.accountLinks.peekReset(token);
       if (!target.ok) return linkRefused(deps, ctx, target.reason);
-      deps.render(ctx, 'reset-password', { token, email: target.email, csrf: deps.csrf.token(ctx), errors: fieldError(field, error), returnTo: `/reset-password?token=${encodeURIComponent(token)}` }, 400);
+      deps.render(
+        ctx,
+        'reset-password',
+        {
+          token,
+          email: target.email,
+          csrf: deps.csrf.token(ctx),
+          errors: fieldError(field, error),
+          returnTo: `/reset-password?token=${encodeURIComponent(token)}`,
+        },
+        400,
+      );
     };
     if (password !== field(ctx, 'confirm')) return again('confirm', msg('common.passwordsDiffer'));
     const outcome = await deps.accountLinks.resetPassword(token, password, requestMeta(ctx));

@@ -61,7 +61,9 @@ const NOTICES: Record<string, string> = {
 
 /** An error page's way back: the app's home page when it registered one, else ours. */
 export function backToApp(it: PendingInteraction) {
-  return it.app.clientUri && !it.app.own ? { href: it.app.clientUri, label: msg('common.backToApp', { app: it.app.name }) } : { href: '/', label: msg('common.backToStart') };
+  return it.app.clientUri && !it.app.own
+    ? { href: it.app.clientUri, label: msg('common.backToApp', { app: it.app.name }) }
+    : { href: '/', label: msg('common.backToStart') };
 }
 
 /** GET /interaction/:uid/signin — the sign-in page, also from the sign-up page or after a link. */

@@ -10,8 +10,27 @@ import type { PendingInteraction } from '../oidc/interactions.ts';
 import type { FieldError } from '../middleware/koa-render.ts';
 import { field, imageOrigins, rememberReturn, signUpOpen, type InteractionDeps } from './context.ts';
 
-export function renderSignUp(deps: InteractionDeps, ctx: Context, it: PendingInteraction, opts: { email?: string; name?: string; errors?: FieldError[]; status?: number } = {}) {
-  deps.render(ctx, 'signup', { uid: it.uid, csrf: deps.csrf.token(ctx), app: it.app, imageOrigins: imageOrigins(it), email: opts.email ?? '', name: opts.name ?? '', errors: opts.errors, returnTo: `/interaction/${it.uid}/signup` }, opts.status);
+export function renderSignUp(
+  deps: InteractionDeps,
+  ctx: Context,
+  it: PendingInteraction,
+  opts: { email?: string; name?: string; errors?: FieldError[]; status?: number } = {},
+) {
+  deps.render(
+    ctx,
+    'signup',
+    {
+      uid: it.uid,
+      csrf: deps.csrf.token(ctx),
+      app: it.app,
+      imageOrigins: imageOrigins(it),
+      email: opts.email ?? '',
+      name: opts.name ?? '',
+      errors: opts.errors,
+      returnTo: `/interaction/${it.uid}/signup`,
+    },
+    opts.status,
+  );
 }
 
 export function showSignUp(deps: InteractionDeps) {

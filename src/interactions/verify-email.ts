@@ -11,11 +11,27 @@ import type { FieldError } from '../middleware/koa-render.ts';
 import { msg } from '../ui/catalogue.ts';
 import { continueUrl, field, linkProblem, linkStatus, renderLinkRefused, type InteractionDeps } from './context.ts';
 
-function renderConfirm(deps: InteractionDeps, ctx: Context, token: string, target: { purpose: 'signup' | 'verify'; email: string; name: string }, errors?: FieldError[]) {
-  deps.render(ctx, 'confirm-email', {
-    token, email: target.email, name: target.name, signup: target.purpose === 'signup', csrf: deps.csrf.token(ctx), errors,
-    returnTo: `/verify-email?token=${encodeURIComponent(token)}`,
-  }, errors ? 400 : 200);
+function renderConfirm(
+  deps: InteractionDeps,
+  ctx: Context,
+  token: string,
+  target: { purpose: 'signup' | 'verify'; email: string; name: string },
+  errors?: FieldError[],
+) {
+  deps.render(
+    ctx,
+    'confirm-email',
+    {
+      token,
+      email: target.email,
+      name: target.name,
+      signup: target.purpose === 'signup',
+      csrf: deps.csrf.token(ctx),
+      errors,
+      returnTo: `/verify-email?token=${encodeURIComponent(token)}`,
+    },
+    errors ? 400 : 200,
+  );
 }
 
 export function showVerifyEmail(deps: InteractionDeps) {
@@ -42,7 +58,12 @@ export function submitVerifyEmail(deps: InteractionDeps) {
     const outcome = await deps.accountLinks.confirmEmail(token, { name, password, locale: deps.chosenLanguage(ctx) }, requestMeta(ctx));
     if (!outcome.ok) {
       if ('field' in outcome) return again([{ field: outcome.field, message: outcome.message }]);
-      return deps.render(ctx, 'link-done', { heading: msg('linkDone.refused'), problem: linkProblem(outcome.reason), next: '/account', nextLabel: msg('common.signIn'), returnTo: '/' }, linkStatus(outcome.reason));
+      return deps.render(
+        ctx,
+        'link-done',
+        { heading: msg('linkDone.refused'), problem: linkProblem(outcome.reason), next: '/account', nextLabel: msg('common.signIn'), returnTo: '/' },
+        linkStatus(outcome.reason),
+      );
     }
     deps.render(ctx, 'link-done', {
       heading: msg(outcome.created ? 'linkDone.accountReady' : 'linkDone.confirmed'),

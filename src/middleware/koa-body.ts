@@ -42,7 +42,7 @@ export async function readFormBody(ctx: Context): Promise<Record<string, string>
 }
 
 /** Every value of a field the form sent more than once (checkboxes), in order. */
-export const formValues = (ctx: Context, name: string): string[] => ((ctx.state.formParams as URLSearchParams | undefined)?.getAll(name) ?? []);
+export const formValues = (ctx: Context, name: string): string[] => (ctx.state.formParams as URLSearchParams | undefined)?.getAll(name) ?? [];
 
 export async function formBody(ctx: Context, next: Next): Promise<void> {
   ctx.request.body = await readFormBody(ctx);

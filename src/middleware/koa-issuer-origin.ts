@@ -30,7 +30,12 @@ export function issuerOrigin(issuer: string, render: Render) {
     if (originForm && (ANY_HOST.has(ctx.path) || originOf(ctx) === expected)) return next();
     // A browser gets a page; everything else (protocol endpoints, scripts) gets OAuth JSON.
     if (ctx.method === 'GET' && ctx.get('accept').includes('text/html')) {
-      return render(ctx, 'error', { message: msg('error.wrongHost', { origin: expected }), code: 'wrong_host', back: { href: `${expected}/`, label: msg('common.backToStart') } }, 400);
+      return render(
+        ctx,
+        'error',
+        { message: msg('error.wrongHost', { origin: expected }), code: 'wrong_host', back: { href: `${expected}/`, label: msg('common.backToStart') } },
+        400,
+      );
     }
     ctx.status = 400;
     ctx.set('Cache-Control', 'no-store');

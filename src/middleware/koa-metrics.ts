@@ -10,9 +10,7 @@ export function httpMetrics(metrics: Metrics) {
     try {
       await next();
     } finally {
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute
-        ?? (ctx as { oidc?: { route?: string } }).oidc?.route
-        ?? 'unmatched';
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx as { oidc?: { route?: string } }).oidc?.route ?? 'unmatched';
       end({ method: ctx.method, route: String(route), status: String(ctx.status) });
     }
   };

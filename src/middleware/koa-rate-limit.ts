@@ -44,9 +44,7 @@ type ProtocolLimit = 'token' | 'introspection';
 type PersonLimit = 'apiKeys';
 
 /** A point spent from a person's budget (`refund` gives it back), or the refusal. */
-export type PersonBudget =
-  | { ok: true; refund(): Promise<void> }
-  | { ok: false; retryAfter: number; limit: RateLimit };
+export type PersonBudget = { ok: true; refund(): Promise<void> } | { ok: false; retryAfter: number; limit: RateLimit };
 
 export interface RateLimiters {
   /** For pages: a refusal is a friendly HTML page. */
@@ -106,12 +104,7 @@ function claimedKey(ctx: Context): string | undefined {
 /** An OAuth error the caller caused (not a 5xx, not our own 429). */
 const isFailure = (ctx: Context) => ctx.status >= 400 && ctx.status < 500 && ctx.status !== 429;
 
-export function createRateLimiters(
-  db: Db,
-  limits: Readonly<Record<RateLimitName, RateLimit | undefined>>,
-  log: Logger,
-  render: Render,
-): RateLimiters {
+export function createRateLimiters(db: Db, limits: Readonly<Record<RateLimitName, RateLimit | undefined>>, log: Logger, render: Render): RateLimiters {
   const shared = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
     limit && {
       limit,
@@ -224,16 +217,15 @@ export function createRateLimiters(
         if (quota) {
           const [counter, what] = client
             ? [`client:${client}`, `too many requests for client '${client}'`]
-            : key ? [`key:${key}`, 'too many requests for this API key'] : [`ip:${address}`, 'too many requests from this address'];
+            : key
+              ? [`key:${key}`, 'too many requests for this API key']
+              : [`ip:${address}`, 'too many requests from this address'];
           const refused = await consume(quota, counter, ctx);
           if (refused) return refuseJson(ctx, quota.limit, refused, what);
         }
         await next();
         if (!failuresByAddress || !failuresByClient || !isFailure(ctx)) return;
-        const [byAddress, byClient] = await Promise.all([
-          failed(address),
-          client ? consume(failuresByClient, client, undefined) : undefined,
-        ]);
+        const [byAddress, byClient] = await Promise.all([failed(address), client ? consume(failuresByClient, client, undefined) : undefined]);
         if (byAddress) return refuseJson(ctx, failuresByAddress.limit, byAddress, 'too many failed requests from this address');
         if (byClient) refuseJson(ctx, failuresByClient.limit, byClient, `too many failed requests for client '${client}'`);
       };

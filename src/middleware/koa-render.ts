@@ -15,15 +15,16 @@ import { formatDate, formatDateTime, formatNumber } from '../ui/format.ts';
 import type { Ui } from '../ui/ui.ts';
 import { hintsOf, languageOf, safeReturnPath } from './koa-language.ts';
 
-const PAGE_CSP = (imageOrigins: readonly string[]) => [
-  "default-src 'none'",
-  "style-src 'self'",
-  ['img-src', "'self'", 'data:', ...imageOrigins].join(' '),
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  // No form-action: Chromium applies it to the redirect chain after a form
-  // post, which ends at the relying party's redirect_uri.
-].join('; ');
+const PAGE_CSP = (imageOrigins: readonly string[]) =>
+  [
+    "default-src 'none'",
+    "style-src 'self'",
+    ['img-src', "'self'", 'data:', ...imageOrigins].join(' '),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    // No form-action: Chromium applies it to the redirect chain after a form
+    // post, which ends at the relying party's redirect_uri.
+  ].join('; ');
 
 /** A problem with what was sent: tied to one field (its input's id), or to the form as a whole. */
 export interface FieldError {

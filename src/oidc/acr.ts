@@ -19,9 +19,7 @@ export function requiresSecondFactor(clientMetadata: Record<string, unknown>, ac
  * apart). Both second factors give the two-factor `acr`.
  */
 export function loginResult(accountId: string, secondFactor?: SecondFactorMethod) {
-  return secondFactor
-    ? { accountId, amr: ['pwd', secondFactor], acr: ACR_MFA }
-    : { accountId, amr: ['pwd'], acr: ACR_PASSWORD };
+  return secondFactor ? { accountId, amr: ['pwd', secondFactor], acr: ACR_MFA } : { accountId, amr: ['pwd'], acr: ACR_PASSWORD };
 }
 
 /**
@@ -32,9 +30,7 @@ export function loginResult(accountId: string, secondFactor?: SecondFactorMethod
  * after the password, `["pwd", "hwk"|"swk"]` like a code.
  */
 export function passkeyLoginResult(accountId: string, kind: 'hwk' | 'swk', afterPassword: boolean) {
-  return afterPassword
-    ? { accountId, amr: ['pwd', kind], acr: ACR_MFA }
-    : { accountId, amr: [kind, 'mfa'], acr: ACR_MFA };
+  return afterPassword ? { accountId, amr: ['pwd', kind], acr: ACR_MFA } : { accountId, amr: [kind, 'mfa'], acr: ACR_MFA };
 }
 
 export type LoginResult = ReturnType<typeof loginResult>;

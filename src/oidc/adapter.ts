@@ -29,10 +29,7 @@ import { API_KEY_CLIENT_ID, apiKeyClientMetadata } from './grants/token-exchange
  * as a `none` client allowed nothing but that grant, and the grant handler's
  * signature check authenticates it.
  */
-function serviceAccountView(
-  row: ProviderClientRow,
-  assertionOnly: boolean,
-): AdapterPayload {
+function serviceAccountView(row: ProviderClientRow, assertionOnly: boolean): AdapterPayload {
   const meta = row.metadata as unknown as ServiceAccountMetadata;
   const base = {
     client_id: row.clientId,
@@ -60,9 +57,17 @@ export class AlreadyConsumed extends errors.InvalidGrant {
 
 /** Models whose id is a bearer credential. Grants are not: their id alone grants nothing. */
 export const SECRET_ID_MODELS = new Set([
-  'Session', 'Interaction', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials',
-  'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest',
-  'RegistrationAccessToken', 'InitialAccessToken',
+  'Session',
+  'Interaction',
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+  'RegistrationAccessToken',
+  'InitialAccessToken',
 ]);
 
 export interface AdapterDeps {
@@ -148,8 +153,12 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
     async destroy(): Promise<void> {
       throw new Error('clients are managed with the admin CLI');
     }
-    async findByUid() { return undefined; }
-    async findByUserCode() { return undefined; }
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
     async consume(): Promise<void> {}
     async revokeByGrantId(): Promise<void> {}
   }

@@ -56,10 +56,13 @@ function buildPolicy(registrationOpen: boolean) {
   // sign up; otherwise the library refuses the value (invalid_request).
   // Resolved by the login that follows (src/oidc/interactions.ts).
   if (registrationOpen) policy.add(new Prompt({ name: 'create', requestable: true }), 0);
-  policy.get('login')!.checks.add(
-    new Check('account_gone', 'the signed-in account is disabled or deleted', (ctx) =>
-      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
-  );
+  policy
+    .get('login')!
+    .checks.add(
+      new Check('account_gone', 'the signed-in account is disabled or deleted', (ctx) =>
+        ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+      ),
+    );
   policy.get('login')!.checks.add(
     new Check('mfa_required', 'a second factor is required', (ctx) => {
       const { oidc } = ctx;
@@ -108,7 +111,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     extraClientMetadata: {
       properties: [API_SCOPE, DEFAULT_API_SCOPE, RESOURCE_SERVERS, REQUIRE_MFA, DEFAULT_RESOURCE],
       validator(_ctx, key, value) {
-        if ((key === API_SCOPE || key === DEFAULT_API_SCOPE || key === DEFAULT_RESOURCE) && value !== undefined && typeof value !== 'string') throw new Error(`${key} must be a string`);
+        if ((key === API_SCOPE || key === DEFAULT_API_SCOPE || key === DEFAULT_RESOURCE) && value !== undefined && typeof value !== 'string')
+          throw new Error(`${key} must be a string`);
         if (key === RESOURCE_SERVERS && value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
           throw new Error(`${RESOURCE_SERVERS} must be an array of strings`);
         }
@@ -136,8 +140,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     // A refresh token only for the offline_access scope (granted with
     // prompt=consent, OIDC Core §11) and only for clients allowed the grant.
-    issueRefreshToken: async (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     rotateRefreshToken: true,
 
     // Remembered consent; the account page (our own first-party client) needs none.
@@ -219,9 +222,10 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       const detail = ctx.status < 500 && typeof out.error_description === 'string' ? out.error_description : undefined;
       // The way back: the app's home page when the client is known and registered one, else ours.
       const clientUri = ctx.oidc?.client?.clientUri;
-      const back = clientUri && /^https?:\/\//.test(clientUri)
-        ? { href: clientUri, label: msg('common.backToApp', { app: ctx.oidc?.client?.clientName ?? ctx.oidc?.client?.clientId ?? '' }) }
-        : { href: '/', label: msg('common.backToStart') };
+      const back =
+        clientUri && /^https?:\/\//.test(clientUri)
+          ? { href: clientUri, label: msg('common.backToApp', { app: ctx.oidc?.client?.clientName ?? ctx.oidc?.client?.clientId ?? '' }) }
+          : { href: '/', label: msg('common.backToStart') };
       render(ctx, 'error', { message, detail, code, back });
     },
   };

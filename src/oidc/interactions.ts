@@ -79,11 +79,14 @@ const showable = (value: unknown): string | undefined => {
   return undefined;
 };
 
-export function appIdentity(client: Pick<Provider['Client']['prototype'], 'clientId' | 'clientName' | 'clientUri' | 'logoUri' | 'policyUri' | 'tosUri'>, redirectUri: unknown): AppIdentity {
+export function appIdentity(
+  client: Pick<Provider['Client']['prototype'], 'clientId' | 'clientName' | 'clientUri' | 'logoUri' | 'policyUri' | 'tosUri'>,
+  redirectUri: unknown,
+): AppIdentity {
   const own = client.clientId === ACCOUNT_CLIENT_ID;
   return {
     name: client.clientName ?? client.clientId,
-    host: own ? undefined : hostOf(client.clientUri) ?? hostOf(httpsUrl(client.clientId)) ?? hostOf(redirectUri),
+    host: own ? undefined : (hostOf(client.clientUri) ?? hostOf(httpsUrl(client.clientId)) ?? hostOf(redirectUri)),
     logoUri: showable(client.logoUri),
     clientUri: showable(client.clientUri),
     policyUri: showable(client.policyUri),

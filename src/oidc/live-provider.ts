@@ -19,7 +19,11 @@ export interface LiveProvider {
   refresh(): Promise<boolean>;
 }
 
-const fingerprint = (keys: JWK[]) => keys.map((k) => `${k.kid}:${k.key_ops ? 'verify' : 'sign'}`).sort().join(',');
+const fingerprint = (keys: JWK[]) =>
+  keys
+    .map((k) => `${k.kid}:${k.key_ops ? 'verify' : 'sign'}`)
+    .sort()
+    .join(',');
 
 export async function createLiveProvider(build: (jwks: { keys: JWK[] }) => Provider, loadKeys: () => Promise<{ keys: JWK[] }>): Promise<LiveProvider> {
   let current: Provider;

@@ -77,11 +77,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     buildJwtBearerHandler({ config: deps.config, artifacts: deps.artifacts, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),
     jwtBearerParameters,
   );
-  provider.registerGrantType(
-    TOKEN_EXCHANGE,
-    buildTokenExchangeHandler({ apiKeys: deps.apiKeys, resources: deps.resources }),
-    tokenExchangeParameters,
-  );
+  provider.registerGrantType(TOKEN_EXCHANGE, buildTokenExchangeHandler({ apiKeys: deps.apiKeys, resources: deps.resources }), tokenExchangeParameters);
   provider.on('grant.success', (ctx) => {
     deps.metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
   });

@@ -75,8 +75,8 @@ export function buildDefaultResource(oidcScopes: readonly string[], machineDefau
       if (typeof fallback === 'string') return fallback;
       throw refuse(
         'invalid_scope',
-        `unknown scope ${quoted(apiScopes)}: not an OpenID Connect scope (${oidcScopes.join(' ')}), and client '${client.clientId}' has no default resource; `
-          + 'name the API with the resource parameter (RFC 8707), or register the client with --default-resource',
+        `unknown scope ${quoted(apiScopes)}: not an OpenID Connect scope (${oidcScopes.join(' ')}), and client '${client.clientId}' has no default resource; ` +
+          'name the API with the resource parameter (RFC 8707), or register the client with --default-resource',
       );
     }
     if (params?.grant_type !== 'client_credentials') return undefined;
@@ -140,7 +140,10 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
     const params = ctx.oidc.params as Record<string, unknown> | undefined;
     const person = personOf(ctx);
     if (person && rs.machinesOnly) {
-      throw refuse('invalid_target', `${rs.identifier} is for machines only: a person's authorization never gets a token for it (use client credentials or a service account)`);
+      throw refuse(
+        'invalid_target',
+        `${rs.identifier} is for machines only: a person's authorization never gets a token for it (use client credentials or a service account)`,
+      );
     }
     if (AUTHORIZATION_ROUTES.has(String(ctx.oidc.route))) {
       const requested = splitScope(params?.scope as string | undefined).filter((s) => !oidcScopes.includes(s));
@@ -151,11 +154,19 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
       const anywhere = new Set([...allowed, ...others.flatMap((r) => allowedAt(r, ceiling))]);
       const unknown = requested.filter((s) => !anywhere.has(s));
       if (unknown.length && allowed.length) {
-        throw refuse('invalid_scope', `scope ${quoted(unknown)} is not allowed for ${who} at ${[rs, ...others].map((r) => r.identifier).join(', ')}; it may ask for: ${[...anywhere].join(' ')}`);
+        throw refuse(
+          'invalid_scope',
+          `scope ${quoted(unknown)} is not allowed for ${who} at ${[rs, ...others].map((r) => r.identifier).join(', ')}; it may ask for: ${[...anywhere].join(' ')}`,
+        );
       }
-      const decision = requested.length || !allowed.length
-        ? decideScopes({ who, resource: rs, ceiling, requested })
-        : { ok: false as const, error: 'invalid_scope' as const, description: `no scope of ${rs.identifier} was requested; request one of: ${allowed.join(' ')}` };
+      const decision =
+        requested.length || !allowed.length
+          ? decideScopes({ who, resource: rs, ceiling, requested })
+          : {
+              ok: false as const,
+              error: 'invalid_scope' as const,
+              description: `no scope of ${rs.identifier} was requested; request one of: ${allowed.join(' ')}`,
+            };
       if (!decision.ok) throw refuse(decision.error, decision.description);
       return personInfo(ctx, rs, ceiling, person || {});
     }
@@ -178,7 +189,12 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
   };
 
   /** A person's token: what the app may have there AND the person holds now. */
-  async function personInfo(ctx: KoaContextWithOIDC, rs: ResourceServerRecord, ceiling: readonly string[], person: { accountId?: string }): Promise<ResourceServerInfo> {
+  async function personInfo(
+    ctx: KoaContextWithOIDC,
+    rs: ResourceServerRecord,
+    ceiling: readonly string[],
+    person: { accountId?: string },
+  ): Promise<ResourceServerInfo> {
     if (!person.accountId || !dependsOnRoles(rs)) return resourceServerInfo(rs, ceiling);
     const held = personScopesAt(rs, await rolesOf(ctx, person.accountId));
     const info = resourceServerInfo(rs, ceiling, held);
@@ -188,7 +204,10 @@ export function buildGetResourceServerInfo(resources: ResourceServerService, oid
     const asked = splitScope((params?.scope as string | undefined) ?? (code ?? refresh)?.scope);
     const askedHere = allowedAt(rs, ceiling).filter((s) => asked.includes(s));
     if (askedHere.length && !askedHere.some((s) => held.includes(s))) {
-      throw refuse('invalid_scope', `the person holds none of the requested scopes of ${rs.identifier} (${askedHere.join(' ')}): each needs a role they do not have`);
+      throw refuse(
+        'invalid_scope',
+        `the person holds none of the requested scopes of ${rs.identifier} (${askedHere.join(' ')}): each needs a role they do not have`,
+      );
     }
     return info;
   }

@@ -37,7 +37,10 @@ function shortfall(color: Rgb, backgrounds: Record<string, string>): { name: str
   return undefined;
 }
 
-export function checkBrandColors(lightInput: string, darkInput: string | undefined): { ok: true; colors: BrandColors; problems?: undefined } | { ok: false; problems: string[]; colors?: undefined } {
+export function checkBrandColors(
+  lightInput: string,
+  darkInput: string | undefined,
+): { ok: true; colors: BrandColors; problems?: undefined } | { ok: false; problems: string[]; colors?: undefined } {
   const problems: string[] = [];
   const light = parseHexColor(lightInput);
   if (!light) problems.push(`BRAND_COLOR: "${lightInput}" is not a colour; write it as #rrggbb (e.g. #2456d3)`);
@@ -48,13 +51,17 @@ export function checkBrandColors(lightInput: string, darkInput: string | undefin
   if (light) {
     const fail = shortfall(light, { white: LIGHT_BACKGROUNDS.card, 'the light page background': LIGHT_BACKGROUNDS.page });
     if (fail) {
-      problems.push(`BRAND_COLOR: ${lightInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); WCAG AA needs ${AA_TEXT}:1 for the links and button labels it colours. The nearest colour that passes is ${toHex(nearestPassing(light, BLACK, lightBgs))}`);
+      problems.push(
+        `BRAND_COLOR: ${lightInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); WCAG AA needs ${AA_TEXT}:1 for the links and button labels it colours. The nearest colour that passes is ${toHex(nearestPassing(light, BLACK, lightBgs))}`,
+      );
     }
   }
   if (dark) {
     const fail = shortfall(dark, { 'the dark card background': DARK_BACKGROUNDS.card, 'the dark page background': DARK_BACKGROUNDS.page });
     if (fail) {
-      problems.push(`BRAND_COLOR_DARK: ${darkInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); WCAG AA needs ${AA_TEXT}:1. The nearest colour that passes is ${toHex(nearestPassing(dark, WHITE, darkBgs))}`);
+      problems.push(
+        `BRAND_COLOR_DARK: ${darkInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); WCAG AA needs ${AA_TEXT}:1. The nearest colour that passes is ${toHex(nearestPassing(dark, WHITE, darkBgs))}`,
+      );
     }
   }
   if (problems.length || !light) return { ok: false, problems };

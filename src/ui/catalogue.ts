@@ -45,11 +45,15 @@ export class CatalogueError extends Error {
 }
 
 function isPlural(value: unknown): value is Plural {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    && Object.keys(value).length > 0
-    && Object.keys(value).every((k) => PLURAL_FORMS.has(k))
-    && Object.values(value).every((v) => typeof v === 'string')
-    && typeof (value as Record<string, unknown>).other === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length > 0 &&
+    Object.keys(value).every((k) => PLURAL_FORMS.has(k)) &&
+    Object.values(value).every((v) => typeof v === 'string') &&
+    typeof (value as Record<string, unknown>).other === 'string'
+  );
 }
 
 /** `{ a: { b: "x" } }` → `a.b` → "x". */
@@ -127,7 +131,9 @@ export function loadCatalogue(builtinDir: string, themeDir?: string): Catalogue 
     const missing = [...ref.keys()].filter((k) => !lang.has(k));
     const extra = [...lang.keys()].filter((k) => !ref.has(k));
     if (missing.length || extra.length) {
-      throw new CatalogueError(`${path}: ${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `not in ${REFERENCE_LANGUAGE}.json: ${extra.join(', ')}` : ''}`);
+      throw new CatalogueError(
+        `${path}: ${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `not in ${REFERENCE_LANGUAGE}.json: ${extra.join(', ')}` : ''}`,
+      );
     }
     entries.set(tag, lang);
   }
@@ -139,7 +145,8 @@ export function loadCatalogue(builtinDir: string, themeDir?: string): Catalogue 
     const base = entries.get(tag);
     if (!base) {
       const missing = [...ref.keys()].filter((k) => !own.has(k));
-      if (missing.length) warnings.push(`${path}: ${missing.length} keys missing, shown in English: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
+      if (missing.length)
+        warnings.push(`${path}: ${missing.length} keys missing, shown in English: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
     }
     entries.set(tag, new Map([...(base ?? ref), ...[...own].filter(([k]) => ref.has(k))]));
   }

@@ -14,9 +14,19 @@ export function formatDate(tag: string, date: Date): string {
 }
 
 export function formatDateTime(tag: string, date: Date): string {
-  return formatter(`dt ${tag}`, () => new Intl.DateTimeFormat(tag, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', timeZoneName: 'short',
-  })).format(date);
+  return formatter(
+    `dt ${tag}`,
+    () =>
+      new Intl.DateTimeFormat(tag, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        timeZone: 'UTC',
+        timeZoneName: 'short',
+      }),
+  ).format(date);
 }
 
 export function formatNumber(tag: string, n: number): string {

@@ -45,9 +45,11 @@ export interface LanguageSources {
 }
 
 export function chooseLanguage(sources: LanguageSources, supported: readonly string[], fallback: string): string {
-  return matchLanguage(sources.chosen ? [sources.chosen] : [], supported)
-    ?? matchLanguage(sources.uiLocales ?? [], supported)
-    ?? matchLanguage(sources.saved ? [sources.saved] : [], supported)
-    ?? matchLanguage(parseAcceptLanguage(sources.acceptLanguage), supported)
-    ?? fallback;
+  return (
+    matchLanguage(sources.chosen ? [sources.chosen] : [], supported) ??
+    matchLanguage(sources.uiLocales ?? [], supported) ??
+    matchLanguage(sources.saved ? [sources.saved] : [], supported) ??
+    matchLanguage(parseAcceptLanguage(sources.acceptLanguage), supported) ??
+    fallback
+  );
 }

@@ -20,7 +20,7 @@ export class ThemeError extends Error {
 const FORBIDDEN: [RegExp, string][] = [
   [/\|\s*safe\b/, 'the safe filter (it turns escaping off)'],
   [/\{%-?\s*autoescape\b/, 'an autoescape tag (escaping stays on)'],
-  [/<script\b/i, 'a script (pages run none but Latchkey\'s own)'],
+  [/<script\b/i, "a script (pages run none but Latchkey's own)"],
   [/\bmarkSafe\b|\bSafeString\b/, 'unescaped output'],
 ];
 

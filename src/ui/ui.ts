@@ -51,7 +51,12 @@ function themed<T>(load: () => T): T {
     return load();
   } catch (err) {
     if (err instanceof ThemeError || err instanceof CatalogueError) {
-      throw new ConfigError(`invalid configuration:\n${err.message.split('\n').map((l) => `  THEME_DIR: ${l}`).join('\n')}`);
+      throw new ConfigError(
+        `invalid configuration:\n${err.message
+          .split('\n')
+          .map((l) => `  THEME_DIR: ${l}`)
+          .join('\n')}`,
+      );
     }
     throw err;
   }
@@ -62,7 +67,9 @@ export function loadUi(config: Pick<Config, 'brand' | 'themeDir' | 'defaultLocal
   if (themeDir) themed(() => checkThemeTemplates(themeDir));
   const catalogue = themed(() => loadCatalogue(join(viewsDir, 'locales'), themeDir));
   if (!catalogue.has(config.defaultLocale)) {
-    throw new ConfigError(`invalid configuration:\n  DEFAULT_LOCALE: ${config.defaultLocale} is not a language Latchkey has (${catalogue.tags.join(', ')}); add THEME_DIR/locales/${config.defaultLocale}.json or choose one of those`);
+    throw new ConfigError(
+      `invalid configuration:\n  DEFAULT_LOCALE: ${config.defaultLocale} is not a language Latchkey has (${catalogue.tags.join(', ')}); add THEME_DIR/locales/${config.defaultLocale}.json or choose one of those`,
+    );
   }
   const assets = themed(() => loadAssets(viewsDir, themeDir));
   assets.set('brand.css', { body: Buffer.from(brandCss(brand.colors)), type: 'text/css; charset=utf-8' });

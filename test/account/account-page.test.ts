@@ -72,8 +72,10 @@ describe('account page', () => {
     await signInToAccount(browser, server, person.email, person.password);
     const page = (await browser.navigate(`${server.url}/account/password`)) as Page;
     // Three password fields, three distinct labels.
-    for (const label of ['Your current password', 'New password', 'New password again']) assert.match(page.html, new RegExp(`<label for="[^"]+">${label}</label>`));
-    const change = (form: Record<string, string>) => browser.navigate(`${server.url}/account/password`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
+    for (const label of ['Your current password', 'New password', 'New password again'])
+      assert.match(page.html, new RegExp(`<label for="[^"]+">${label}</label>`));
+    const change = (form: Record<string, string>) =>
+      browser.navigate(`${server.url}/account/password`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
     const wrong = await change({ current: 'nope-nope', password: 'brand new secret', confirm: 'brand new secret' });
     assert.equal(wrong.status, 400);
     assert.match(pageText(wrong.html), /Your current password is not correct/);
@@ -82,7 +84,9 @@ describe('account page', () => {
     const ok = await change({ current: person.password, password: 'brand new secret', confirm: 'brand new secret' });
     assert.match(pageText(ok.html), /Your password was changed/);
     assert.equal((await server.runtime.signIn.password(person.email, 'brand new secret', {})).kind, 'ok');
-    const noCsrf = (await browser.navigate(`${server.url}/account/password`, { form: { current: 'brand new secret', password: 'third password', confirm: 'third password' } })) as Page;
+    const noCsrf = (await browser.navigate(`${server.url}/account/password`, {
+      form: { current: 'brand new secret', password: 'third password', confirm: 'third password' },
+    })) as Page;
     assert.equal(noCsrf.status, 403);
     assert.ok((await server.runtime.audit.list({ userId: person.id })).some((e) => e.type === 'password_changed'));
   });

@@ -53,10 +53,10 @@ describe('the account page asks who you are before changing a second factor', ()
     assert.equal(confirm.status, 400);
     assert.doesNotMatch(confirm.html, /<li><code>/, 'no new recovery codes');
     // The owner's recovery codes still work.
-    assert.equal((await server.runtime.db.recoveryCode.count({ where: { userId: owner.id, usedAt: null } })), codes.length);
+    assert.equal(await server.runtime.db.recoveryCode.count({ where: { userId: owner.id, usedAt: null } }), codes.length);
   });
 
-  it("a half-finished enrolment is not shown or completed for a request without its token", async () => {
+  it('a half-finished enrolment is not shown or completed for a request without its token', async () => {
     const owner = await createUser(server);
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, owner.email, owner.password);
@@ -67,7 +67,9 @@ describe('the account page asks who you are before changing a second factor', ()
     assert.equal(probe.status, 400);
     assert.ok(!probe.html.includes(ownerSecret), 'the pending secret is not revealed');
     // The owner, with the token from their page, finishes.
-    const done = (await browser.navigate(`${server.url}/account/totp`, { form: { csrf: csrfToken(started.html), enrollment: enrollmentToken(started.html), code: totp(ownerSecret) } })) as Page;
+    const done = (await browser.navigate(`${server.url}/account/totp`, {
+      form: { csrf: csrfToken(started.html), enrollment: enrollmentToken(started.html), code: totp(ownerSecret) },
+    })) as Page;
     assert.match(pageText(done.html), /Save your recovery codes/);
   });
 
@@ -79,7 +81,9 @@ describe('the account page asks who you are before changing a second factor', ()
     const next = await startEnrollment(browser, server, owner.password, totp(secret, 1));
     const newSecret = next.html.match(/id="totp-secret">([A-Z2-7]+)</)![1]!;
     assert.notEqual(newSecret, secret);
-    const done = (await browser.navigate(`${server.url}/account/totp`, { form: { csrf: csrfToken(next.html), enrollment: enrollmentToken(next.html), code: totp(newSecret) } })) as Page;
+    const done = (await browser.navigate(`${server.url}/account/totp`, {
+      form: { csrf: csrfToken(next.html), enrollment: enrollmentToken(next.html), code: totp(newSecret) },
+    })) as Page;
     assert.match(pageText(done.html), /Save your recovery codes/);
   });
 
@@ -89,13 +93,22 @@ describe('the account page asks who you are before changing a second factor', ()
     await signInToAccount(browser, server, owner.email, owner.password);
     const csrf = await accountCsrf(browser, server);
     const change = (current: string) =>
-      browser.navigate(`${server.url}/account/password`, { form: { csrf, current, password: 'a brand new passphrase', confirm: 'a brand new passphrase' } }) as Promise<Page>;
+      browser.navigate(`${server.url}/account/password`, {
+        form: { csrf, current, password: 'a brand new passphrase', confirm: 'a brand new passphrase' },
+      }) as Promise<Page>;
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => change(`wrong-${i}`)));
-    assert.ok(answers.every((a) => a.status === 400), answers.map((a) => a.status).join(','));
+    assert.ok(
+      answers.every((a) => a.status === 400),
+      answers.map((a) => a.status).join(','),
+    );
     const right = await change(owner.password);
     assert.equal(right.status, 400, 'locked: the right password is refused too');
     assert.match(pageText(right.html), /temporarily locked/);
-    assert.equal((await server.runtime.signIn.password(owner.email, 'a brand new passphrase', {})).kind, 'locked', 'the password was not changed, and sign-in is locked too');
+    assert.equal(
+      (await server.runtime.signIn.password(owner.email, 'a brand new passphrase', {})).kind,
+      'locked',
+      'the password was not changed, and sign-in is locked too',
+    );
     const audit = (await server.runtime.audit.list({ userId: owner.id, limit: 50 })).map((e) => `${e.type}:${String(e.detail?.reason ?? '')}`);
     const checked = audit.filter((t) => t === 'reauth_failed:bad_password').length;
     assert.ok(checked >= 1 && checked <= 5, audit.join(' '));

@@ -19,7 +19,7 @@ import { totp } from '../helpers/totp.ts';
 const BILLING = 'https://billing.example.test';
 const NEW_PASSWORD = 'a river runs through the valley';
 
-describe("API keys and a stolen session", () => {
+describe('API keys and a stolen session', () => {
   let server: TestServer;
   let mail: MailCatcher;
   let rs: { id: string; secret: string };
@@ -77,7 +77,9 @@ describe("API keys and a stolen session", () => {
     const form = (await owner.navigate(link)) as Page;
     assert.match(pageText(form.html), /your API keys will be revoked/, 'the reset page says so before');
     const token = form.html.match(/name="token" value="([^"]+)"/)![1]!;
-    return (await owner.navigate(`${server.url}/reset-password`, { form: { csrf: csrfToken(form.html), token, password: NEW_PASSWORD, confirm: NEW_PASSWORD } })) as Page;
+    return (await owner.navigate(`${server.url}/reset-password`, {
+      form: { csrf: csrfToken(form.html), token, password: NEW_PASSWORD, confirm: NEW_PASSWORD },
+    })) as Page;
   }
 
   it('on the account page a session alone mints no key: the password is asked again, and the code with an authenticator app', async () => {
@@ -88,8 +90,11 @@ describe("API keys and a stolen session", () => {
     const page = (await thief.navigate(`${server.url}/account/api-keys/new`)) as Page;
     assert.equal(page.status, 200, 'the stolen cookie opens the account page');
     const csrf = csrfToken(page.html);
-    const tries = await Promise.all(([{}, { password: '' }, { password: 'guess one' }, { password: 'guess two' }] as Record<string, string>[]).map((extra) =>
-      thief.navigate(`${server.url}/account/api-keys`, { form: newKeyForm(csrf, extra) }) as Promise<Page>));
+    const tries = await Promise.all(
+      ([{}, { password: '' }, { password: 'guess one' }, { password: 'guess two' }] as Record<string, string>[]).map(
+        (extra) => thief.navigate(`${server.url}/account/api-keys`, { form: newKeyForm(csrf, extra) }) as Promise<Page>,
+      ),
+    );
     for (const r of tries) {
       // Guesses fired at once may also meet the lockout's "locked" answer (429): refused either way.
       assert.ok(r.status === 400 || r.status === 429, String(r.status));
@@ -113,11 +118,15 @@ describe("API keys and a stolen session", () => {
     const { secret } = await enrollFromAccount(browser, server, careful.password);
     const account = (await browser.navigate(`${server.url}/account/api-keys/new`)) as Page;
     assert.match(account.html, /id="key-code"/, 'the form asks for the code');
-    const noCode = (await browser.navigate(`${server.url}/account/api-keys`, { form: newKeyForm(csrfToken(account.html), { password: careful.password }) })) as Page;
+    const noCode = (await browser.navigate(`${server.url}/account/api-keys`, {
+      form: newKeyForm(csrfToken(account.html), { password: careful.password }),
+    })) as Page;
     assert.equal(noCode.status, 400);
     assert.match(pageText(noCode.html), /That code is not correct, or was already used\./);
     assert.equal(await keysOf(careful), 0);
-    const withCode = (await browser.navigate(`${server.url}/account/api-keys`, { form: newKeyForm(csrfToken(account.html), { password: careful.password, code: totp(secret, 1) }) })) as Page;
+    const withCode = (await browser.navigate(`${server.url}/account/api-keys`, {
+      form: newKeyForm(csrfToken(account.html), { password: careful.password, code: totp(secret, 1) }),
+    })) as Page;
     assert.match(withCode.html, /Copy your new API key/);
     assert.equal(await keysOf(careful), 1);
   });
@@ -127,11 +136,12 @@ describe("API keys and a stolen session", () => {
     const owner = new Browser(server.url);
     const api = `${server.issuer}/api`;
     const params = { resource: api, scope: 'openid api-keys offline_access', prompt: 'consent' };
-    const create = (token: string, name: string) => fetch(`${server.url}/api/v1/me/api-keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, scope: 'invoices.read' }),
-    });
+    const create = (token: string, name: string) =>
+      fetch(`${server.url}/api/v1/me/api-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, scope: 'invoices.read' }),
+      });
     const fresh = await codeFlow(app, owner, victim, params);
     assert.equal((await create(fresh.tokens.access_token, 'just signed in')).status, 201, 'the control: a fresh sign-in may');
 
@@ -139,7 +149,10 @@ describe("API keys and a stolen session", () => {
     const sessions = await server.runtime.db.oidcPayload.findMany({ where: { type: 'Session', accountId: victim.id } });
     for (const row of sessions) {
       const payload = JSON.parse(row.payload) as { loginTs: number };
-      await server.runtime.db.oidcPayload.update({ where: { type_id: { type: 'Session', id: row.id } }, data: { payload: JSON.stringify({ ...payload, loginTs: payload.loginTs - 3600 }) } });
+      await server.runtime.db.oidcPayload.update({
+        where: { type_id: { type: 'Session', id: row.id } },
+        data: { payload: JSON.stringify({ ...payload, loginTs: payload.loginTs - 3600 }) },
+      });
     }
     const thief = stealSession(owner);
     const stale = await codeFlow(app, thief, undefined, params);
@@ -179,7 +192,7 @@ describe("API keys and a stolen session", () => {
     assert.match(pageText(done.html), /your API keys were revoked/);
 
     for (const k of planted) await assertDead(k, 'after the reset');
-    for (const k of others) assert.equal(await active(k), true, 'untouched by this person\'s reset');
+    for (const k of others) assert.equal(await active(k), true, "untouched by this person's reset");
     const reset = (await server.runtime.audit.list({ userId: victim.id, type: 'password_reset' }))[0]!;
     assert.equal(reset.detail!.api_keys_revoked, 2);
   });
@@ -217,7 +230,10 @@ describe("API keys and a stolen session", () => {
       assert.equal(r.code, 0, r.stderr);
     }
     await assertDead(key, 'after the person was disabled and enabled again');
-    assert.ok((await server.runtime.apiKeys.list({ owner: { userId: person.id } })).every((k) => k.revokedAt), 'revoked, not merely paused');
+    assert.ok(
+      (await server.runtime.apiKeys.list({ owner: { userId: person.id } })).every((k) => k.revokedAt),
+      'revoked, not merely paused',
+    );
 
     for (const sub of ['disable', 'enable']) {
       const r = await admin('service-account', sub, sa, '--json');

@@ -43,7 +43,10 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
     await page.getByLabel('Name', { exact: true }).fill('nightly report');
     // Only the scopes the person may hold, as checkboxes grouped by API.
     const group = page.getByRole('group', { name: `At ${API}` });
-    assert.deepEqual(await group.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value'))), [`${API} reports.read`, `${API} reports.write`]);
+    assert.deepEqual(await group.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value'))), [
+      `${API} reports.read`,
+      `${API} reports.write`,
+    ]);
     await group.getByLabel('reports.read', { exact: true }).check();
     // Making a key asks for the password again, labelled as such.
     await page.getByLabel('Your password, to confirm').fill(person.password);

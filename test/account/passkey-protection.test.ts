@@ -32,7 +32,9 @@ describe('adding a passkey needs more than a session', () => {
     const audit = (await server.runtime.audit.list({ userId: owner.id })).map((e) => `${e.type}:${String(e.detail?.reason ?? '')}`);
     assert.ok(audit.includes('reauth_failed:bad_password'), audit.join(' '));
 
-    const started = (await browser.navigate(`${server.url}/account/passkeys/start`, { form: { csrf: csrfToken(account.html), password: owner.password } })) as Page;
+    const started = (await browser.navigate(`${server.url}/account/passkeys/start`, {
+      form: { csrf: csrfToken(account.html), password: owner.password },
+    })) as Page;
     assert.equal(started.status, 200);
     assert.match(started.html, /data-passkey="create"/);
     assert.match(started.headers.get('content-security-policy')!, /script-src 'self'/, 'the passkey page may run our script');
@@ -45,7 +47,9 @@ describe('adding a passkey needs more than a session', () => {
     const victimBrowser = new Browser(server.url);
     await signInToAccount(victimBrowser, server, victim.email, victim.password);
     const victimAccount = (await victimBrowser.navigate(`${server.url}/account/confirm?action=passkey-add`)) as Page;
-    const started = (await victimBrowser.navigate(`${server.url}/account/passkeys/start`, { form: { csrf: csrfToken(victimAccount.html), password: victim.password } })) as Page;
+    const started = (await victimBrowser.navigate(`${server.url}/account/passkeys/start`, {
+      form: { csrf: csrfToken(victimAccount.html), password: victim.password },
+    })) as Page;
     const token = started.html.match(/name="token" value="([^"]+)"/)![1]!;
 
     const attacker = await createUser(server);
@@ -53,11 +57,13 @@ describe('adding a passkey needs more than a session', () => {
     await signInToAccount(attackerBrowser, server, attacker.email, attacker.password);
     const attackerAccount = (await attackerBrowser.navigate(`${server.url}/account/confirm?action=passkey-add`)) as Page;
     for (const form of [{ token }, { token: 'made-up' }, {}] as Record<string, string>[]) {
-      const r = (await attackerBrowser.navigate(`${server.url}/account/passkeys`, { form: { csrf: csrfToken(attackerAccount.html), credential: '{"id":"AAAA","response":{}}', name: 'mine', ...form } })) as Page;
+      const r = (await attackerBrowser.navigate(`${server.url}/account/passkeys`, {
+        form: { csrf: csrfToken(attackerAccount.html), credential: '{"id":"AAAA","response":{}}', name: 'mine', ...form },
+      })) as Page;
       assert.equal(r.status, 400);
       assert.match(pageText(r.html), /expired or was already used/);
     }
-    assert.equal(await server.runtime.passkeys.count(attacker.id) + await server.runtime.passkeys.count(victim.id), 0);
+    assert.equal((await server.runtime.passkeys.count(attacker.id)) + (await server.runtime.passkeys.count(victim.id)), 0);
     // The victim's registration is untouched by the attempts.
     assert.equal(await challenges(victim.id), 1);
   });

@@ -40,7 +40,14 @@ describe('passkeys in Chromium', () => {
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     });
     return { context, page, credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials };
   }
@@ -85,7 +92,11 @@ describe('passkeys in Chromium', () => {
   async function allowAndRedeem(page: Page, req: Awaited<ReturnType<typeof authRequest>>) {
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(/^https:\/\/app\.example\.test\/callback/);
-    return oidc.authorizationCodeGrant(client.config, new URL(page.url()), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    return oidc.authorizationCodeGrant(client.config, new URL(page.url()), {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+    });
   }
 
   it('added after the password, named; then used instead of the password: amr says a hardware key and two factors', async () => {
@@ -151,10 +162,14 @@ describe('passkeys in Chromium', () => {
     const attacker = new HttpBrowser(server.issuer);
     const login = (await attacker.navigate((await authRequest(client)).url.href)) as HttpPage;
     const uid = login.url.match(/\/interaction\/([^/?]+)/)![1]!;
-    const replay = (await attacker.navigate(`${server.issuer}/interaction/${uid}/passkey`, { form: { csrf: csrfToken(login.html), credential: captured } })) as HttpPage;
+    const replay = (await attacker.navigate(`${server.issuer}/interaction/${uid}/passkey`, {
+      form: { csrf: csrfToken(login.html), credential: captured },
+    })) as HttpPage;
     assert.equal(replay.status, 401);
     assert.match(pageText(replay.html), /That passkey was not accepted/);
-    const garbage = (await attacker.navigate(`${server.issuer}/interaction/${uid}/passkey`, { form: { csrf: csrfToken(replay.html), credential: '{"id":"x"' } })) as HttpPage;
+    const garbage = (await attacker.navigate(`${server.issuer}/interaction/${uid}/passkey`, {
+      form: { csrf: csrfToken(replay.html), credential: '{"id":"x"' },
+    })) as HttpPage;
     assert.equal(garbage.status, 401);
 
     // Removing it needs the password; then the authenticator's credential opens nothing.
@@ -172,7 +187,10 @@ describe('passkeys in Chromium', () => {
     await context.clearCookies();
     await page.goto(`${server.issuer}/account`);
     await page.getByRole('button', { name: 'Use a passkey instead' }).click();
-    await page.getByRole('alert').filter({ hasText: /not accepted/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /not accepted/ })
+      .waitFor();
     assert.match(page.url(), /\/interaction\/[^/]+\/passkey$/);
     await shot(page, '5-removed-refused');
     const failures = (await server.runtime.audit.list({ limit: 20 })).filter((e) => e.type === 'login_failed' && e.detail?.reason === 'bad_passkey');
@@ -213,7 +231,11 @@ describe('passkeys in Chromium', () => {
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(/^https:\/\/app\.example\.test\/callback/);
-    const tokens = await oidc.authorizationCodeGrant(strict.config, new URL(page.url()), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    const tokens = await oidc.authorizationCodeGrant(strict.config, new URL(page.url()), {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+    });
     assert.deepEqual(tokens.claims()!.amr, ['pwd', 'hwk']);
     assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:mfa');
     await context.close();
@@ -243,7 +265,10 @@ describe('passkeys in Chromium', () => {
     `);
     await passwordThenSecondStep(page, client, victim);
     await page.getByRole('button', { name: 'Use a passkey' }).click();
-    await page.getByRole('alert').filter({ hasText: /not accepted/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /not accepted/ })
+      .waitFor();
     assert.doesNotMatch(page.url(), /app\.example\.test/);
     assert.equal(await page.getByRole('button', { name: 'Allow' }).count(), 0, 'no consent page: the sign-in did not complete');
     const refused = (await server.runtime.audit.list({ userId: victim.id })).filter((e) => e.type === 'login_failed' && e.detail?.reason === 'bad_passkey');

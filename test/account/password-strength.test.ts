@@ -19,8 +19,14 @@ describe('the account page refuses a weak new password', () => {
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, person.email, person.password);
     const page = (await browser.navigate(`${server.url}/account/password`)) as Page;
-    for (const [weak, why] of [['iloveyou1', /commonly used/], ['vera.rubin1', /your name or email address/], ['Rubin1928', /your name or email address|guess/]] as const) {
-      const r = (await browser.navigate(`${server.url}/account/password`, { form: { csrf: csrfToken(page.html), current: 'not the password', password: weak, confirm: weak } })) as Page;
+    for (const [weak, why] of [
+      ['iloveyou1', /commonly used/],
+      ['vera.rubin1', /your name or email address/],
+      ['Rubin1928', /your name or email address|guess/],
+    ] as const) {
+      const r = (await browser.navigate(`${server.url}/account/password`, {
+        form: { csrf: csrfToken(page.html), current: 'not the password', password: weak, confirm: weak },
+      })) as Page;
       assert.equal(r.status, 400, weak);
       assert.match(pageText(r.html), why);
       assert.doesNotMatch(pageText(r.html), /current password is not correct/, 'the current password was not even checked');

@@ -27,27 +27,42 @@ const OTHER = 'https://other.example.test';
 const Widget = z.object({ id: z.string(), name: z.string(), tags: z.array(z.string()) }).meta({ id: 'Widget' });
 const CreateWidget = z.strictObject({
   name: z.string().min(1, 'must not be empty').max(40),
-  tags: z.array(z.string().regex(/^[a-z]+$/, 'must be lower-case letters')).max(3).default([]),
+  tags: z
+    .array(z.string().regex(/^[a-z]+$/, 'must be lower-case letters'))
+    .max(3)
+    .default([]),
   size: z.number().int().positive().optional(),
 });
 
 const routes = [
   defineRoute({
-    method: 'post', path: '/widgets', operationId: 'createWidget', summary: 'Create a widget', scope: 'widgets:write',
+    method: 'post',
+    path: '/widgets',
+    operationId: 'createWidget',
+    summary: 'Create a widget',
+    scope: 'widgets:write',
     body: CreateWidget,
     bodyExample: { name: 'gear', tags: ['metal'] },
     responses: { 201: { description: 'created', schema: Widget, example: { id: 'w1', name: 'gear', tags: ['metal'] } } },
     handle: ({ body, caller }) => ({ status: 201, body: { id: `w-${caller.subject}`, name: body.name, tags: body.tags } }),
   }),
   defineRoute({
-    method: 'get', path: '/widgets/{id}', operationId: 'getWidget', summary: 'One widget', scope: 'widgets:read',
+    method: 'get',
+    path: '/widgets/{id}',
+    operationId: 'getWidget',
+    summary: 'One widget',
+    scope: 'widgets:read',
     params: z.object({ id: z.string().regex(/^w-/, 'must start with w-') }),
     query: z.object({ verbose: z.enum(['true', 'false']).optional() }),
     responses: { 200: { description: 'the widget', schema: Widget } },
     handle: ({ params, caller }) => ({ status: 200, body: { id: params.id, name: caller.kind, tags: caller.scopes } }),
   }),
   defineRoute({
-    method: 'delete', path: '/widgets/{id}', operationId: 'deleteWidget', summary: 'Delete', scope: 'widgets:write',
+    method: 'delete',
+    path: '/widgets/{id}',
+    operationId: 'deleteWidget',
+    summary: 'Delete',
+    scope: 'widgets:write',
     responses: { 204: { description: 'gone' } },
     handle: ({ ctx }) => {
       if (ctx.params.id === 'locked') throw problem.conflict('widget locked is in use');
@@ -56,7 +71,11 @@ const routes = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/status', operationId: 'status', summary: 'Public', scope: null,
+    method: 'get',
+    path: '/status',
+    operationId: 'status',
+    summary: 'Public',
+    scope: null,
     responses: { 200: { description: 'ok', schema: z.object({ ok: z.boolean() }) } },
     handle: () => ({ status: 200, body: { ok: true } }),
   }),
@@ -83,7 +102,10 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
   }
 
   const call = (path: string, init: RequestInit & { token?: string } = {}) =>
-    fetch(`${base}${path}`, { ...init, headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.headers as Record<string, string>) } });
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.headers as Record<string, string>) },
+    });
   const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   /** A token signed with the server's real current key but claims of our choosing (what an insider with the key could mint). */
@@ -91,7 +113,17 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
     const jwks = await loadSigningJwks(server.runtime.db, server.runtime.box);
     const jwk = jwks.keys.find((k) => k.alg === 'RS256' && !k.key_ops)!;
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: server.issuer, aud: RESOURCE, sub: cc.id, client_id: cc.id, scope: 'widgets:read widgets:write', iat: now, exp: now + 300, jti: 'x', ...claims })
+    return new SignJWT({
+      iss: server.issuer,
+      aud: RESOURCE,
+      sub: cc.id,
+      client_id: cc.id,
+      scope: 'widgets:read widgets:write',
+      iat: now,
+      exp: now + 300,
+      jti: 'x',
+      ...claims,
+    })
       .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'at+jwt', ...header })
       .sign(await importJWK(jwk, 'RS256'));
   }
@@ -133,7 +165,11 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
 
   it('a body with several bad fields: one 400 problem naming each by JSON pointer, with the request id', async () => {
     const token = await clientToken();
-    const res = await call('/api/v1/widgets', { ...json({ name: '', tags: ['ok', 'Bad'], size: -1, colour: 'red' }), token, headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' } });
+    const res = await call('/api/v1/widgets', {
+      ...json({ name: '', tags: ['ok', 'Bad'], size: -1, colour: 'red' }),
+      token,
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' },
+    });
     assert.equal(res.status, 400);
     assert.match(res.headers.get('content-type')!, /^application\/problem\+json/);
     const body = (await res.json()) as Record<string, unknown> & { errors: { in: string; pointer: string; field: string; detail: string }[] };
@@ -183,10 +219,16 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
     const res = await call('/api/v1/widgets/nope?verbose=maybe', { token });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { errors: { in: string; pointer: string }[] };
-    assert.deepEqual(body.errors.map((e) => `${e.in} ${e.pointer}`), ['path #/id']);
+    assert.deepEqual(
+      body.errors.map((e) => `${e.in} ${e.pointer}`),
+      ['path #/id'],
+    );
     const q = await call('/api/v1/widgets/w-1?verbose=maybe', { token });
     assert.equal(q.status, 400);
-    assert.deepEqual(((await q.json()) as { errors: { in: string; pointer: string }[] }).errors.map((e) => `${e.in} ${e.pointer}`), ['query #/verbose']);
+    assert.deepEqual(
+      ((await q.json()) as { errors: { in: string; pointer: string }[] }).errors.map((e) => `${e.in} ${e.pointer}`),
+      ['query #/verbose'],
+    );
   });
 
   it('a service error keeps its status; an unexpected one is a bare 500 with nothing internal in it, logged with the request id', async () => {
@@ -229,7 +271,11 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
       ['other issuer', await mint({ iss: 'https://evil.example.test' }), /not issued by this server/],
       ['an ID token shape', await mint({}, { typ: 'JWT' }), /at\+jwt/],
       ['garbage', 'not-a-jwt', /not a JWT access token/],
-      ['alg none', `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: server.issuer, aud: RESOURCE, sub: cc.id, client_id: cc.id, scope: 'widgets:read', exp: now + 60 })).toString('base64url')}.`, /not a JWT access token/],
+      [
+        'alg none',
+        `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: server.issuer, aud: RESOURCE, sub: cc.id, client_id: cc.id, scope: 'widgets:read', exp: now + 60 })).toString('base64url')}.`,
+        /not a JWT access token/,
+      ],
     ];
     for (const [label, token, reason] of cases) {
       const res = await call('/api/v1/widgets/w-1', { token });
@@ -240,15 +286,18 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
     }
   });
 
-  it('a valid token without the operation\'s scope: 403 insufficient_scope naming the scope', async () => {
+  it("a valid token without the operation's scope: 403 insufficient_scope naming the scope", async () => {
     const token = await clientToken(RESOURCE, 'widgets:read');
     const res = await call('/api/v1/widgets', { ...json({ name: 'x' }), token });
     assert.equal(res.status, 403);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="latchkey", error="insufficient_scope", scope="widgets:write", error_description="requires scope widgets:write"');
+    assert.equal(
+      res.headers.get('www-authenticate'),
+      'Bearer realm="latchkey", error="insufficient_scope", scope="widgets:write", error_description="requires scope widgets:write"',
+    );
     assert.equal(((await res.json()) as { type: string }).type, 'urn:latchkey:problem:forbidden');
   });
 
-  it('a disabled service account\'s unexpired token is refused at once', async () => {
+  it("a disabled service account's unexpired token is refused at once", async () => {
     const assertion = await new SignJWT({ iss: sa.id, sub: sa.id, aud: `${server.issuer}/token`, jti: crypto.randomUUID() })
       .setProtectedHeader({ alg: 'ES256', kid: sa.key.kid })
       .setIssuedAt()
@@ -293,7 +342,10 @@ describe('JSON API infrastructure: problems, bearer tokens, OpenAPI', () => {
     assert.equal(body.additionalProperties, false);
     assert.equal(create.responses['201'].content['application/json'].schema.$ref, '#/components/schemas/Widget');
     assert.equal(create.responses['400'].content['application/problem+json'].schema.$ref, '#/components/schemas/Problem');
-    assert.deepEqual(doc.paths['/widgets/{id}'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:id', 'query:verbose']);
+    assert.deepEqual(
+      doc.paths['/widgets/{id}'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
+      ['path:id', 'query:verbose'],
+    );
     assert.deepEqual(Object.keys(doc.components.securitySchemes.latchkey.flows.clientCredentials.scopes), ['widgets:read', 'widgets:write']);
     assert.deepEqual(doc.paths['/status'].get.security, []);
     // Every reference resolves.

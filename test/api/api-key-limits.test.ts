@@ -28,7 +28,11 @@ function jsonApi(server: TestServer) {
       return (await codeFlow(app, new Browser(server.url), person, { resource: `${server.issuer}/api`, scope: 'openid api-keys' })).tokens.access_token;
     },
     create: (token: string, body: Record<string, unknown> = {}) =>
-      fetch(`${server.url}/api/v1/me/api-keys`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'k', scope: 'ledger.read', ...body }) }),
+      fetch(`${server.url}/api/v1/me/api-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'k', scope: 'ledger.read', ...body }),
+      }),
     list: (token: string, query = '') => fetch(`${server.url}/api/v1/me/api-keys${query}`, { headers: { authorization: `Bearer ${token}` } }),
   };
 }
@@ -48,7 +52,10 @@ describe('at most API_KEY_MAX_PER_OWNER live keys per owner', () => {
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => api.create(token, { name: `burst ${i}` })));
     const statuses = answers.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 201).length, 20, statuses.join(','));
-    assert.ok(statuses.every((s) => s === 201 || s === 409), statuses.join(','));
+    assert.ok(
+      statuses.every((s) => s === 201 || s === 409),
+      statuses.join(','),
+    );
     const refused = answers.find((r) => r.status === 409)!;
     assert.match(refused.headers.get('content-type')!, /problem\+json/);
     assert.match(((await refused.json()) as { detail: string }).detail, /already has 20 live API keys, the most allowed: revoke one/);
@@ -68,7 +75,9 @@ describe('at most API_KEY_MAX_PER_OWNER live keys per owner', () => {
   it("the cap holds for operators and service accounts too, one owner's cap does not touch another's", async () => {
     const cli = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
     const sa = (await server.runtime.serviceAccounts.create({ name: 'many', scope: 'ledger.read', generateKey: 'ES256' })).account.clientId;
-    const made = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => server.runtime.apiKeys.create({ owner: { clientId: sa }, name: `sa ${i}`, scope: 'ledger.read' })));
+    const made = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) => server.runtime.apiKeys.create({ owner: { clientId: sa }, name: `sa ${i}`, scope: 'ledger.read' })),
+    );
     assert.equal(made.filter((m) => m.status === 'fulfilled').length, 20);
     const r = await cli('api-key', 'create', '--owner', sa, '--name', 'one more', '--scope', 'ledger.read');
     assert.equal(r.code, 1);
@@ -91,7 +100,8 @@ describe('RATE_LIMIT_API_KEYS: creations per person', () => {
     const person = await createUser(server);
     const token = await api.tokenOf(app, person);
     // Refused for their input first: these are given back.
-    for (const bad of [{ scope: 'root' }, { expires: '99999w' }, { allowed_ips: ['10.0.0.0/33'] }, { scope: 'root' }]) assert.equal((await api.create(token, bad)).status, 400);
+    for (const bad of [{ scope: 'root' }, { expires: '99999w' }, { allowed_ips: ['10.0.0.0/33'] }, { scope: 'root' }])
+      assert.equal((await api.create(token, bad)).status, 400);
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => api.create(token, { name: `burst ${i}` })));
     const statuses = answers.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 201).length, 3, statuses.join(','));
@@ -108,7 +118,9 @@ describe('RATE_LIMIT_API_KEYS: creations per person', () => {
     // The account page spends the same budget, after the password.
     const browser = new Browser(server.url);
     const page = await signInToAccount(browser, server, person.email, person.password);
-    const posted = (await browser.navigate(`${server.url}/account/api-keys`, { form: { csrf: csrfToken(page.html), name: 'one more', scope: 'ledger.read', password: person.password } })) as Page;
+    const posted = (await browser.navigate(`${server.url}/account/api-keys`, {
+      form: { csrf: csrfToken(page.html), name: 'one more', scope: 'ledger.read', password: person.password },
+    })) as Page;
     assert.equal(posted.status, 429);
     assert.match(pageText(posted.html), /The key was not created: you made 3 keys in 1 hour, the most allowed\. Try again in \d+ (minutes?|hours?)\./);
     assert.equal((await server.runtime.apiKeys.list({ owner: { userId: person.id } })).length, 3);
@@ -116,7 +128,8 @@ describe('RATE_LIMIT_API_KEYS: creations per person', () => {
 
   it("operators' creations (CLI, admin API) are not limited", async () => {
     const person = await createUser(server);
-    for (let i = 0; i < 5; i++) await server.runtime.admin.apiKeys.create({ kind: 'cli', osUser: 'test' }, { owner: { userId: person.id }, name: `op ${i}`, scope: 'ledger.read' });
+    for (let i = 0; i < 5; i++)
+      await server.runtime.admin.apiKeys.create({ kind: 'cli', osUser: 'test' }, { owner: { userId: person.id }, name: `op ${i}`, scope: 'ledger.read' });
     assert.equal((await server.runtime.apiKeys.list({ owner: { userId: person.id } })).length, 5);
   });
 });
@@ -163,7 +176,9 @@ describe('lists of keys come a page at a time', () => {
     }
     // Another person's cursor shows them nothing of this person's.
     const stranger = await createUser(server);
-    const theirs = (await (await api.list(await api.tokenOf(app, stranger), `?cursor=${encodeURIComponent(first.next_cursor!)}`)).json()) as { api_keys: unknown[] };
+    const theirs = (await (await api.list(await api.tokenOf(app, stranger), `?cursor=${encodeURIComponent(first.next_cursor!)}`)).json()) as {
+      api_keys: unknown[];
+    };
     assert.deepEqual(theirs.api_keys, []);
   });
 

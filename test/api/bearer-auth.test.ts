@@ -49,13 +49,23 @@ describe('the JSON APIs honour DPoP binding', () => {
   async function boundToken(client: TestClient, who: TestPerson, handle: oidc.DPoPHandle) {
     const req = await authRequest(client, { resource: api(), scope: 'openid api-keys' });
     const callback = await signIn(new Browser(server.url), req, who);
-    const tokens = await oidc.authorizationCodeGrant(client.config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce }, undefined, { DPoP: handle });
+    const tokens = await oidc.authorizationCodeGrant(
+      client.config,
+      callback,
+      { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce },
+      undefined,
+      { DPoP: handle },
+    );
     assert.equal(tokens.token_type.toLowerCase(), 'dpop');
     return tokens.access_token;
   }
 
   const raw = (headers: Record<string, string>, method = 'POST', url = keysUrl) =>
-    fetch(url, { method, headers: { 'content-type': 'application/json', ...headers }, ...(method === 'POST' ? { body: JSON.stringify({ name: 'stolen', scope: 'invoices.read', resource: BILLING }) } : {}) });
+    fetch(url, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(method === 'POST' ? { body: JSON.stringify({ name: 'stolen', scope: 'invoices.read', resource: BILLING }) } : {}),
+    });
   const keyCount = async () => (await server.runtime.apiKeys.list({ owner: { userId: person.id } })).length;
 
   before(async () => {
@@ -71,7 +81,15 @@ describe('the JSON APIs honour DPoP binding', () => {
   after(() => server.stop());
 
   it('the holder of the key uses the token with a fresh proof per request (openid-client)', async () => {
-    const created = await oidc.fetchProtectedResource(app.config, bound, new URL(keysUrl), 'POST', JSON.stringify({ name: 'bound', scope: 'invoices.read', resource: BILLING }), new Headers({ 'content-type': 'application/json' }), { DPoP: dpop });
+    const created = await oidc.fetchProtectedResource(
+      app.config,
+      bound,
+      new URL(keysUrl),
+      'POST',
+      JSON.stringify({ name: 'bound', scope: 'invoices.read', resource: BILLING }),
+      new Headers({ 'content-type': 'application/json' }),
+      { DPoP: dpop },
+    );
     assert.equal(created.status, 201, await created.clone().text());
     const listed = await oidc.fetchProtectedResource(app.config, bound, new URL(keysUrl), 'GET', undefined, undefined, { DPoP: dpop });
     assert.equal(listed.status, 200);
@@ -85,7 +103,10 @@ describe('the JSON APIs honour DPoP binding', () => {
     assert.match(asBearer.headers.get('www-authenticate')!, /^DPoP realm="latchkey", error="invalid_token", error_description="[^"]*bound to a DPoP key/);
     const noProof = await raw({ authorization: `DPoP ${bound}` });
     assert.equal(noProof.status, 401);
-    assert.match(noProof.headers.get('www-authenticate')!, /^DPoP realm="latchkey", error="invalid_dpop_proof", error_description="send a DPoP proof[^"]*", algs="ES256 EdDSA Ed25519"$/);
+    assert.match(
+      noProof.headers.get('www-authenticate')!,
+      /^DPoP realm="latchkey", error="invalid_dpop_proof", error_description="send a DPoP proof[^"]*", algs="ES256 EdDSA Ed25519"$/,
+    );
     assert.equal(await keyCount(), before);
   });
 
@@ -98,9 +119,25 @@ describe('the JSON APIs honour DPoP binding', () => {
       ["the attacker's key", await proof(mine, claims), /another key/],
       // The victim's public key in the header, signed with the attacker's key.
       ['victim jwk, attacker signature', await proof(mine, claims, { jwk: await exportJWK(keys.publicKey) }), /signature does not verify/],
-      ['no jwk', await new SignJWT({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt' }).sign(mine.privateKey), /jwk/],
-      ['HS256', await new SignJWT({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl }).setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: Buffer.from(hsKey).toString('base64url') } as never }).sign(hsKey), /signed with ES256/],
-      ['alg none', `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })).toString('base64url')}.${Buffer.from(JSON.stringify({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl })).toString('base64url')}.`, /exactly one proof|signed with/],
+      [
+        'no jwk',
+        await new SignJWT({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl })
+          .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt' })
+          .sign(mine.privateKey),
+        /jwk/,
+      ],
+      [
+        'HS256',
+        await new SignJWT({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl })
+          .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: Buffer.from(hsKey).toString('base64url') } as never })
+          .sign(hsKey),
+        /signed with ES256/,
+      ],
+      [
+        'alg none',
+        `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })).toString('base64url')}.${Buffer.from(JSON.stringify({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), htm: 'POST', htu: keysUrl })).toString('base64url')}.`,
+        /exactly one proof|signed with/,
+      ],
       ['typ JWT', await proof(keys, claims, { typ: 'JWT' }), /typ dpop\+jwt/],
       ['two proofs', `${await proof(keys, claims)}, ${await proof(keys, claims)}`, /exactly one proof/],
     ];
@@ -133,10 +170,17 @@ describe('the JSON APIs honour DPoP binding', () => {
       assert.match(((await res.json()) as { detail: string }).detail, reason, label);
     }
     // The query string is not part of htu.
-    const withQuery = await raw({ authorization: `DPoP ${bound}`, dpop: await proof(keys, { htm: 'GET', htu: keysUrl, token: bound }) }, 'GET', `${keysUrl}?limit=5`);
+    const withQuery = await raw(
+      { authorization: `DPoP ${bound}`, dpop: await proof(keys, { htm: 'GET', htu: keysUrl, token: bound }) },
+      'GET',
+      `${keysUrl}?limit=5`,
+    );
     assert.equal(withQuery.status, 200);
     // A forged Host header does not move htu off the issuer: the proof is checked against ISSUER.
-    const hosted = await raw({ authorization: `DPoP ${bound}`, dpop: await proof(keys, { htm: 'GET', htu: keysUrl, token: bound }), 'x-forwarded-host': 'evil.example.test' }, 'GET');
+    const hosted = await raw(
+      { authorization: `DPoP ${bound}`, dpop: await proof(keys, { htm: 'GET', htu: keysUrl, token: bound }), 'x-forwarded-host': 'evil.example.test' },
+      'GET',
+    );
     assert.equal(hosted.status, 200);
     assert.equal(await keyCount(), before);
   });
@@ -151,14 +195,25 @@ describe('the JSON APIs honour DPoP binding', () => {
     const before = await keyCount();
     const racing = await proof(keys, { htm: 'POST', htu: keysUrl, token: bound });
     const statuses = (await Promise.all(Array.from({ length: 20 }, () => raw({ authorization: `DPoP ${bound}`, dpop: racing })))).map((r) => r.status);
-    assert.deepEqual(statuses.filter((s) => s !== 401), [201], statuses.join(','));
+    assert.deepEqual(
+      statuses.filter((s) => s !== 401),
+      [201],
+      statuses.join(','),
+    );
     assert.equal(await keyCount(), before + 1);
 
     const b = await startSecondNode(server);
     try {
       const shared = await proof(keys, { htm: 'POST', htu: keysUrl, token: bound });
-      const both = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-        fetch(`${i % 2 ? b.url : server.url}/api/v1/me/api-keys`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `DPoP ${bound}`, dpop: shared }, body: JSON.stringify({ name: 'two-nodes', scope: 'invoices.read', resource: BILLING }) })));
+      const both = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          fetch(`${i % 2 ? b.url : server.url}/api/v1/me/api-keys`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `DPoP ${bound}`, dpop: shared },
+            body: JSON.stringify({ name: 'two-nodes', scope: 'invoices.read', resource: BILLING }),
+          }),
+        ),
+      );
       const ok = both.filter((r) => r.status === 201);
       assert.equal(ok.length, 1, both.map((r) => r.status).join(','));
       assert.equal(await keyCount(), before + 2);
@@ -179,8 +234,13 @@ describe('the JSON APIs honour DPoP binding', () => {
 
   it('the admin API: a bound admin token needs its proof; a read-only one passes the read check with a single proof', async () => {
     const signer = await bootstrapAdmin(server, 'dpop-admin');
-    const adminConfig = await oidc.discovery(new URL(server.issuer), signer.clientId, undefined,
-      oidc.PrivateKeyJwt({ key: (await importJWK(signer.key, 'ES256')) as CryptoKey, kid: signer.key.kid }), { execute: [oidc.allowInsecureRequests] });
+    const adminConfig = await oidc.discovery(
+      new URL(server.issuer),
+      signer.clientId,
+      undefined,
+      oidc.PrivateKeyJwt({ key: (await importJWK(signer.key, 'ES256')) as CryptoKey, kid: signer.key.kid }),
+      { execute: [oidc.allowInsecureRequests] },
+    );
     const adminKeys = await newKeyPair();
     const handle = oidc.getDPoPHandle(adminConfig, adminKeys);
     const clientsUrl = `${server.issuer}/admin/api/v1/clients`;
@@ -192,13 +252,19 @@ describe('the JSON APIs honour DPoP binding', () => {
       assert.equal(stolen.status, 401, scope);
       assert.match(stolen.headers.get('www-authenticate')!, /^DPoP realm="latchkey-admin", error="invalid_token"/);
       const other = await newKeyPair();
-      const wrongKey = await fetch(clientsUrl, { headers: { authorization: `DPoP ${token}`, dpop: await proof(other, { htm: 'GET', htu: clientsUrl, token }) } });
+      const wrongKey = await fetch(clientsUrl, {
+        headers: { authorization: `DPoP ${token}`, dpop: await proof(other, { htm: 'GET', htu: clientsUrl, token }) },
+      });
       assert.equal(wrongKey.status, 401, scope);
       const honest = await oidc.fetchProtectedResource(adminConfig, token, new URL(clientsUrl), 'GET', undefined, undefined, { DPoP: handle });
       assert.equal(honest.status, 200, `${scope}: ${await honest.clone().text()}`);
       const jti = randomUUID();
-      const replay = await fetch(clientsUrl, { headers: { authorization: `DPoP ${token}`, dpop: await proof(adminKeys, { htm: 'GET', htu: clientsUrl, token, jti }) } });
-      const replayed = await fetch(clientsUrl, { headers: { authorization: `DPoP ${token}`, dpop: await proof(adminKeys, { htm: 'GET', htu: clientsUrl, token, jti }) } });
+      const replay = await fetch(clientsUrl, {
+        headers: { authorization: `DPoP ${token}`, dpop: await proof(adminKeys, { htm: 'GET', htu: clientsUrl, token, jti }) },
+      });
+      const replayed = await fetch(clientsUrl, {
+        headers: { authorization: `DPoP ${token}`, dpop: await proof(adminKeys, { htm: 'GET', htu: clientsUrl, token, jti }) },
+      });
       assert.deepEqual([replay.status, replayed.status], [200, 401], scope);
     }
   });
@@ -214,7 +280,11 @@ describe("a person's token stops working when its app is deleted or disabled", (
   after(() => server.stop());
 
   const create = (token: string, node = server) =>
-    fetch(`${node.url}/api/v1/me/api-keys`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'after-delete', scope: 'invoices.read', resource: BILLING }) });
+    fetch(`${node.url}/api/v1/me/api-keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'after-delete', scope: 'invoices.read', resource: BILLING }),
+    });
 
   async function personToken(app: TestClient, person: TestPerson) {
     return (await codeFlow(app, new Browser(server.url), person, { resource: `${server.issuer}/api`, scope: 'openid api-keys' })).tokens.access_token;

@@ -13,7 +13,7 @@ import { loadSigningJwks } from '../../src/services/secrets/signing-keys.ts';
 
 const BILLING = 'https://billing.example.test';
 
-describe('JSON API: a person\'s own API keys', () => {
+describe("JSON API: a person's own API keys", () => {
   let server: TestServer;
   let api: string;
   let aliceToken: string;
@@ -27,7 +27,10 @@ describe('JSON API: a person\'s own API keys', () => {
     return tokens.access_token;
   }
   const call = (path: string, token: string | undefined, init: RequestInit = {}) =>
-    fetch(`${server.url}/api/v1${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+    fetch(`${server.url}/api/v1${path}`, {
+      ...init,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+    });
 
   before(async () => {
     server = await startTestServer();
@@ -47,14 +50,20 @@ describe('JSON API: a person\'s own API keys', () => {
   });
 
   it('create (the key once, 201 with Location), list, get, revoke; revocation is seen at introspection at once', async () => {
-    const created = await call('/me/api-keys', aliceToken, { method: 'POST', body: JSON.stringify({ name: 'ci', scope: 'invoices.read', resource: BILLING, expires: '30d', allowed_ips: ['10.0.0.0/8'] }) });
+    const created = await call('/me/api-keys', aliceToken, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'ci', scope: 'invoices.read', resource: BILLING, expires: '30d', allowed_ips: ['10.0.0.0/8'] }),
+    });
     assert.equal(created.status, 201);
     const body = (await created.json()) as Record<string, string>;
     assert.match(body.key!, /^lk_test_/);
     assert.equal(created.headers.get('location'), `/api/v1/me/api-keys/${body.id}`);
     assert.equal(created.headers.get('cache-control'), 'no-store');
     const listed = (await (await call('/me/api-keys', aliceToken)).json()) as { api_keys: Record<string, unknown>[] };
-    assert.deepEqual(listed.api_keys.map((k) => k.id), [body.id]);
+    assert.deepEqual(
+      listed.api_keys.map((k) => k.id),
+      [body.id],
+    );
     assert.ok(!JSON.stringify(listed).includes(body.key!), 'never the key again');
     const one = (await (await call(`/me/api-keys/${body.id}`, aliceToken)).json()) as Record<string, unknown>;
     assert.deepEqual(one.allowed_ips, ['10.0.0.0/8']);
@@ -65,7 +74,9 @@ describe('JSON API: a person\'s own API keys', () => {
   });
 
   it("another person's key is 404 to get and to delete, and stays active", async () => {
-    const created = (await (await call('/me/api-keys', aliceToken, { method: 'POST', body: JSON.stringify({ name: 'mine', scope: 'invoices.read' }) })).json()) as Record<string, string>;
+    const created = (await (
+      await call('/me/api-keys', aliceToken, { method: 'POST', body: JSON.stringify({ name: 'mine', scope: 'invoices.read' }) })
+    ).json()) as Record<string, string>;
     assert.equal((await call(`/me/api-keys/${created.id}`, bobToken)).status, 404);
     const del = await call(`/me/api-keys/${created.id}`, bobToken, { method: 'DELETE' });
     assert.equal(del.status, 404);
@@ -76,7 +87,10 @@ describe('JSON API: a person\'s own API keys', () => {
   });
 
   it('bad bodies: 400 naming each bad field; a service refusal is a 400 problem too', async () => {
-    const res = await call('/me/api-keys', aliceToken, { method: 'POST', body: JSON.stringify({ name: '', scope: 'a  b', expires: 'soon', allowed_ips: 'x', extra: 1 }) });
+    const res = await call('/me/api-keys', aliceToken, {
+      method: 'POST',
+      body: JSON.stringify({ name: '', scope: 'a  b', expires: 'soon', allowed_ips: 'x', extra: 1 }),
+    });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { errors: { pointer: string }[]; request_id: string };
     assert.deepEqual(body.errors.map((e) => e.pointer).sort(), ['#/allowed_ips', '#/expires', '#/extra', '#/name', '#/scope']);
@@ -84,7 +98,10 @@ describe('JSON API: a person\'s own API keys', () => {
     const ceiling = await call('/me/api-keys', aliceToken, { method: 'POST', body: JSON.stringify({ name: 'x', scope: 'root' }) });
     assert.equal(ceiling.status, 400);
     assert.match(((await ceiling.json()) as { detail: string }).detail, /not defined by any registered API/);
-    const cidr = await call('/me/api-keys', aliceToken, { method: 'POST', body: JSON.stringify({ name: 'x', scope: 'invoices.read', allowed_ips: ['10.0.0.0/33'] }) });
+    const cidr = await call('/me/api-keys', aliceToken, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'x', scope: 'invoices.read', allowed_ips: ['10.0.0.0/33'] }),
+    });
     assert.equal(cidr.status, 400);
   });
 
@@ -96,20 +113,40 @@ describe('JSON API: a person\'s own API keys', () => {
     // A person's token for this API, signed with the server's own key, without the api-keys scope.
     const jwk = (await loadSigningJwks(server.runtime.db, server.runtime.box)).keys.find((k) => k.alg === 'RS256' && !k.key_ops)!;
     const now = Math.floor(Date.now() / 1000);
-    const noScope = await new SignJWT({ iss: server.issuer, aud: api, sub: alice.id, client_id: 'some-app', scope: 'openid', iat: now, exp: now + 300, jti: 'no-scope' })
+    const noScope = await new SignJWT({
+      iss: server.issuer,
+      aud: api,
+      sub: alice.id,
+      client_id: 'some-app',
+      scope: 'openid',
+      iat: now,
+      exp: now + 300,
+      jti: 'no-scope',
+    })
       .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'at+jwt' })
       .sign(await importJWK(jwk, 'RS256'));
-    for (const [method, path] of [['GET', '/me/api-keys'], ['POST', '/me/api-keys'], ['DELETE', '/me/api-keys/key_abc']] as const) {
+    for (const [method, path] of [
+      ['GET', '/me/api-keys'],
+      ['POST', '/me/api-keys'],
+      ['DELETE', '/me/api-keys/key_abc'],
+    ] as const) {
       const r = await call(path, noScope, { method, ...(method === 'POST' ? { body: JSON.stringify({ name: 'no-scope', scope: 'invoices.read' }) } : {}) });
       assert.equal(r.status, 403, `${method} ${path}`);
       assert.match(r.headers.get('www-authenticate')!, /error="insufficient_scope", scope="api-keys"/);
     }
-    assert.deepEqual((await server.runtime.apiKeys.list({ owner: { userId: alice.id } })).filter((k) => k.name === 'no-scope'), [], 'nothing created without the scope');
+    assert.deepEqual(
+      (await server.runtime.apiKeys.list({ owner: { userId: alice.id } })).filter((k) => k.name === 'no-scope'),
+      [],
+      'nothing created without the scope',
+    );
     // A service account granted the scope is still not a person.
     const sa = await server.runtime.clients.create({ name: 'm', redirectUris: [], clientCredentials: true, apiScope: 'api-keys' });
     const res = await fetch(`${server.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${sa.client.clientId}:${sa.clientSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${sa.client.clientId}:${sa.clientSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ grant_type: 'client_credentials', resource: api, scope: 'api-keys' }),
     });
     const machine = ((await res.json()) as { access_token: string }).access_token;

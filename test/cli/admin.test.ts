@@ -27,8 +27,19 @@ describe('admin CLI', () => {
   const errLine = errorLines;
 
   it('client create --json prints exactly the id and a one-time 256-bit secret that show never repeats', async () => {
-    const r = await admin('client', 'create', '--name', 'Billing', '--redirect-uri', 'https://billing.example.test/cb',
-      '--redirect-uri', 'https://billing.example.test/cb2', '--post-logout-redirect-uri', 'https://billing.example.test/', '--json');
+    const r = await admin(
+      'client',
+      'create',
+      '--name',
+      'Billing',
+      '--redirect-uri',
+      'https://billing.example.test/cb',
+      '--redirect-uri',
+      'https://billing.example.test/cb2',
+      '--post-logout-redirect-uri',
+      'https://billing.example.test/',
+      '--json',
+    );
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(out).sort(), ['client_id', 'client_secret']);
@@ -61,9 +72,27 @@ describe('admin CLI', () => {
       assert.equal(r.code, 1, uri);
       assert.match(errLine(r.stderr)[0]!, /uses http: only loopback addresses \(localhost, 127\.0\.0\.1, \[::1\]\) may; use https/);
     }
-    const logout = await admin('client', 'create', '--name', 'Web', '--redirect-uri', 'https://a.example.test/cb', '--post-logout-redirect-uri', 'http://a.example.test/', '--json');
+    const logout = await admin(
+      'client',
+      'create',
+      '--name',
+      'Web',
+      '--redirect-uri',
+      'https://a.example.test/cb',
+      '--post-logout-redirect-uri',
+      'http://a.example.test/',
+      '--json',
+    );
     assert.equal(logout.code, 1);
-    const allowed = await adminCli(() => ({ ...env, ALLOW_INSECURE_REDIRECT_URIS: 'true' }))('client', 'create', '--name', 'Dev', '--redirect-uri', 'http://dev.example.test/cb', '--json');
+    const allowed = await adminCli(() => ({ ...env, ALLOW_INSECURE_REDIRECT_URIS: 'true' }))(
+      'client',
+      'create',
+      '--name',
+      'Dev',
+      '--redirect-uri',
+      'http://dev.example.test/cb',
+      '--json',
+    );
     assert.equal(allowed.code, 0, allowed.stderr);
   });
 

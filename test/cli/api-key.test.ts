@@ -20,14 +20,35 @@ describe('admin api-key', () => {
 
   it('create --json gives the key once; list, show, revoke; the key works until revoked', async () => {
     const sa = (await server.runtime.serviceAccounts.create({ name: 'cron', scope: 'ledger.read', generateKey: 'ES256' })).account.clientId;
-    const r = await cli('api-key', 'create', '--owner', sa, '--name', 'cron job', '--scope', 'ledger.read', '--resource', API, '--expires', '90d', '--allow-ip', '10.0.0.0/8', '--allow-ip', '2001:db8::/32', '--json');
+    const r = await cli(
+      'api-key',
+      'create',
+      '--owner',
+      sa,
+      '--name',
+      'cron job',
+      '--scope',
+      'ledger.read',
+      '--resource',
+      API,
+      '--expires',
+      '90d',
+      '--allow-ip',
+      '10.0.0.0/8',
+      '--allow-ip',
+      '2001:db8::/32',
+      '--json',
+    );
     assert.equal(r.code, 0, r.stderr);
     const created = JSON.parse(r.stdout) as { id: string; key: string; expires_at: string; allowed_ips: string[] };
     assert.match(created.key, /^lk_test_[0-9A-Za-z]{40}$/);
     assert.ok(new Date(created.expires_at).getTime() > Date.now() + 89 * 86400_000);
     assert.deepEqual(created.allowed_ips, ['10.0.0.0/8', '2001:db8::/32']);
     const list = JSON.parse((await cli('api-key', 'list', '--owner', sa, '--json')).stdout) as { api_keys: { id: string; key?: string }[] };
-    assert.deepEqual(list.api_keys.map((k) => k.id), [created.id]);
+    assert.deepEqual(
+      list.api_keys.map((k) => k.id),
+      [created.id],
+    );
     assert.equal(list.api_keys[0]!.key, undefined);
     const shown = JSON.parse((await cli('api-key', 'show', created.id, '--json')).stdout) as { owner: { kind: string; id: string }; active: boolean };
     assert.deepEqual(shown.owner, { kind: 'service_account', id: sa });

@@ -63,10 +63,15 @@ describe('admin CLI and admin API on one server', () => {
     assert.equal(JSON.stringify(shown).includes(out.private_key.d), false, 'the private key is not stored or shown');
   });
 
-  it('a client created through either door is the same client, and each door sees the other\'s', async () => {
+  it("a client created through either door is the same client, and each door sees the other's", async () => {
     const flags = ['--name', 'Shop', '--redirect-uri', 'https://shop.example.test/cb', '--scope', 'openid email', '--require-mfa'];
     const viaCli = await json('client', 'create', ...flags);
-    const viaApi = (await call('POST', '/clients', { token, body: { client_name: 'Shop', redirect_uris: ['https://shop.example.test/cb'], scope: 'openid email', require_mfa: true } })).body;
+    const viaApi = (
+      await call('POST', '/clients', {
+        token,
+        body: { client_name: 'Shop', redirect_uris: ['https://shop.example.test/cb'], scope: 'openid email', require_mfa: true },
+      })
+    ).body;
     const cliShow = await json('client', 'show', viaApi.client.client_id);
     const apiShow = (await call('GET', `/clients/${viaCli.client_id}`, { token })).body;
     assert.deepEqual(stable(apiShow), stable(cliShow));
@@ -77,7 +82,10 @@ describe('admin CLI and admin API on one server', () => {
     const rotatedApi = (await call('POST', `/clients/${viaApi.client.client_id}/rotate-secret`, { token, body: { overlap_seconds: 600 } })).body;
     assert.ok(rotatedCli.client_secret && rotatedApi.client_secret);
     for (const id of [viaCli.client_id, viaApi.client.client_id]) {
-      assert.deepEqual((await json('client', 'show', id)).client_secrets.map((s: { state: string }) => s.state), ['current', 'previous']);
+      assert.deepEqual(
+        (await json('client', 'show', id)).client_secrets.map((s: { state: string }) => s.state),
+        ['current', 'previous'],
+      );
     }
   });
 
@@ -90,40 +98,88 @@ describe('admin CLI and admin API on one server', () => {
     assert.equal((await call('PATCH', `/users/${b.id}`, { token, body: { disabled: true }, headers: { 'if-match': etag } })).status, 200);
 
     const listed = (await json('user', 'list', '--email=made@example.test')).users as { id: string; disabled: boolean }[];
-    assert.deepEqual(listed.map((u) => [u.id, u.disabled]).sort(), [[a.id, true], [b.id, true]].sort());
+    assert.deepEqual(
+      listed.map((u) => [u.id, u.disabled]).sort(),
+      [
+        [a.id, true],
+        [b.id, true],
+      ].sort(),
+    );
 
     const events = (await call('GET', '/audit-events?type=user.', { token })).body.items as { type: string; actor: string; target: string; detail: unknown }[];
-    const of = (id: string) => events.filter((e) => e.target === `user:${id}`).map((e) => ({ type: e.type, detail: { ...(e.detail as object), email: undefined } }));
+    const of = (id: string) =>
+      events.filter((e) => e.target === `user:${id}`).map((e) => ({ type: e.type, detail: { ...(e.detail as object), email: undefined } }));
     assert.deepEqual(of(a.id), of(b.id));
-    assert.deepEqual(of(a.id).map((e) => e.type), ['user.updated', 'user.created']);
+    assert.deepEqual(
+      of(a.id).map((e) => e.type),
+      ['user.updated', 'user.created'],
+    );
     assert.deepEqual(of(a.id)[0]!.detail, { disabled: { from: false, to: true }, email: undefined });
     const actor = (id: string) => new Set(events.filter((e) => e.target === `user:${id}`).map((e) => e.actor));
     assert.deepEqual([...actor(a.id)], [`cli:${userInfo().username}`]);
     assert.deepEqual([...actor(b.id)], [`service_account:${admin.clientId}`]);
 
     const cliAudit = (await json('audit', 'list', '--type', 'user.', '--user', a.id)).events as { type: string }[];
-    assert.deepEqual(cliAudit.map((e) => e.type), ['user.updated', 'user.created']);
+    assert.deepEqual(
+      cliAudit.map((e) => e.type),
+      ['user.updated', 'user.created'],
+    );
     const everything = JSON.stringify(await server.runtime.audit.list({ limit: 10_000 }));
     assert.equal(everything.includes('a long passphrase'), false, 'no password in the audit trail');
   });
 
   it('resource create --scope-role / --machines-only and resource update: the same resource and audit as the API, refusals naming the problem', async () => {
-    const viaCli = await json('resource', 'create', '--identifier', 'https://cmdb-cli.example.test', '--scope', 'cmdb.read cmdb.write admin.users',
-      '--scope-role', 'admin.users=admin', '--scope-role', 'cmdb.write=admin,ops');
-    const viaApi = (await call('POST', '/resources', { token, body: { identifier: 'https://cmdb-api.example.test', scope: 'cmdb.read cmdb.write admin.users', scope_roles: { 'admin.users': ['admin'], 'cmdb.write': ['admin', 'ops'] } } })).body;
+    const viaCli = await json(
+      'resource',
+      'create',
+      '--identifier',
+      'https://cmdb-cli.example.test',
+      '--scope',
+      'cmdb.read cmdb.write admin.users',
+      '--scope-role',
+      'admin.users=admin',
+      '--scope-role',
+      'cmdb.write=admin,ops',
+    );
+    const viaApi = (
+      await call('POST', '/resources', {
+        token,
+        body: {
+          identifier: 'https://cmdb-api.example.test',
+          scope: 'cmdb.read cmdb.write admin.users',
+          scope_roles: { 'admin.users': ['admin'], 'cmdb.write': ['admin', 'ops'] },
+        },
+      })
+    ).body;
     const same = (r: Record<string, unknown>) => ({ ...r, identifier: undefined, created_at: undefined });
     assert.deepEqual(same(viaCli), same(viaApi));
     assert.deepEqual(viaCli.scope_roles, { 'admin.users': ['admin'], 'cmdb.write': ['admin', 'ops'] });
 
-    const updated = await json('resource', 'update', 'https://cmdb-cli.example.test', '--scope-role', 'cmdb.write=', '--scope-role', 'cmdb.read=staff', '--machines-only', 'true');
+    const updated = await json(
+      'resource',
+      'update',
+      'https://cmdb-cli.example.test',
+      '--scope-role',
+      'cmdb.write=',
+      '--scope-role',
+      'cmdb.read=staff',
+      '--machines-only',
+      'true',
+    );
     assert.deepEqual(updated.scope_roles, { 'admin.users': ['admin'], 'cmdb.read': ['staff'] });
     assert.equal(updated.machines_only, true);
     const dropped = await json('resource', 'update', 'https://cmdb-cli.example.test', '--scope', 'cmdb.read cmdb.write');
     assert.deepEqual(dropped.scope_roles, { 'cmdb.read': ['staff'] }, 'a scope dropped takes its roles with it');
-    assert.deepEqual((await json('resource', 'list')).resources.find((r: { identifier: string }) => r.identifier === 'https://cmdb-cli.example.test'), dropped);
+    assert.deepEqual(
+      (await json('resource', 'list')).resources.find((r: { identifier: string }) => r.identifier === 'https://cmdb-cli.example.test'),
+      dropped,
+    );
 
     for (const [args, message] of [
-      [['create', '--identifier', 'https://x.example.test', '--scope', 'x.read', '--scope-role', 'x.write=admin'], /"x\.write", which the resource does not define/],
+      [
+        ['create', '--identifier', 'https://x.example.test', '--scope', 'x.read', '--scope-role', 'x.write=admin'],
+        /"x\.write", which the resource does not define/,
+      ],
       [['create', '--identifier', 'https://x.example.test', '--scope', 'x.read', '--scope-role', 'x.read'], /SCOPE=ROLE/],
       [['create', '--identifier', 'https://x.example.test', '--scope', 'x.read', '--scope-role', 'x.read=bad role'], /role "bad role"/],
       [['update', 'https://cmdb-cli.example.test', '--machines-only', 'yes'], /--machines-only must be true or false/],
@@ -135,7 +191,11 @@ describe('admin CLI and admin API on one server', () => {
       assert.equal(errorLines(r.stderr).length, 1, r.stderr);
       assert.match(r.stderr, message);
     }
-    const events = (await call('GET', '/audit-events?type=resource.updated', { token })).body.items as { actor: string; target: string; detail: Record<string, unknown> }[];
+    const events = (await call('GET', '/audit-events?type=resource.updated', { token })).body.items as {
+      actor: string;
+      target: string;
+      detail: Record<string, unknown>;
+    }[];
     const mine = events.filter((e) => e.target === 'resource:https://cmdb-cli.example.test');
     assert.equal(mine.length, 2);
     assert.ok(mine.every((e) => e.actor === `cli:${userInfo().username}`));
@@ -148,9 +208,14 @@ describe('admin CLI and admin API on one server', () => {
     await json('service-account', 'disable', sa.client_id);
     await json('keys', 'rotate', '--alg', 'ES256');
     await json('user', 'reset-mfa', (await json('user', 'create', '--email', 'mfa@example.test', '--password', 'a long passphrase')).id);
-    const events = (await call('GET', `/audit-events?limit=50`, { token })).body.items as { type: string; actor: string; detail: Record<string, unknown> | null }[];
+    const events = (await call('GET', `/audit-events?limit=50`, { token })).body.items as {
+      type: string;
+      actor: string;
+      detail: Record<string, unknown> | null;
+    }[];
     const mine = events.filter((e) => e.actor === `cli:${userInfo().username}`).map((e) => e.type);
-    for (const t of ['resource.created', 'service_account.created', 'service_account.updated', 'signing_key.rotated', 'user.mfa_reset']) assert.ok(mine.includes(t), t);
+    for (const t of ['resource.created', 'service_account.created', 'service_account.updated', 'signing_key.rotated', 'user.mfa_reset'])
+      assert.ok(mine.includes(t), t);
     const created = events.find((e) => e.type === 'service_account.created' && e.actor.startsWith('cli:'))!;
     assert.equal(JSON.stringify(created).includes(sa.private_key.d), false, 'never a secret');
   });

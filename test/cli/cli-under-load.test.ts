@@ -4,7 +4,19 @@
 // four token loops; 200 commands on a loaded machine).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { apiKeysFor, burnCpu, createFixture, describeRun, runCli, startServerProcess, tokenLoops, writeCommands, type CliRun, type LiveServer, type LoadFixture } from '../helpers/cli-under-load.ts';
+import {
+  apiKeysFor,
+  burnCpu,
+  createFixture,
+  describeRun,
+  runCli,
+  startServerProcess,
+  tokenLoops,
+  writeCommands,
+  type CliRun,
+  type LiveServer,
+  type LoadFixture,
+} from '../helpers/cli-under-load.ts';
 
 const WRITES = 20;
 const COMMANDS = 12;
@@ -13,9 +25,11 @@ const COMMANDS = 12;
 async function runAll(env: Record<string, string>, commands: string[][], parallel: number): Promise<CliRun[]> {
   const queue = [...commands];
   const runs: CliRun[] = [];
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    for (let args = queue.shift(); args; args = queue.shift()) runs.push(await runCli(env, args));
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let args = queue.shift(); args; args = queue.shift()) runs.push(await runCli(env, args));
+    }),
+  );
   return runs;
 }
 
@@ -42,7 +56,11 @@ describe('the admin CLI under load', () => {
     assert.deepEqual(failedRuns.map(describeRun), [], 'every CLI write exits 0');
     for (const r of runs) assert.doesNotMatch(r.stderr, /unexpected error: *$/m, 'an error names its cause');
     assert.ok(tally.requests > 50, `the token loops ran (${tally.requests} requests)`);
-    assert.deepEqual(Object.keys(tally.byStatus).filter((s) => !/^[24]\d\d$/.test(s)), [], `token answers: ${JSON.stringify(tally.byStatus)} ${tally.failures.join(' | ')}`);
+    assert.deepEqual(
+      Object.keys(tally.byStatus).filter((s) => !/^[24]\d\d$/.test(s)),
+      [],
+      `token answers: ${JSON.stringify(tally.byStatus)} ${tally.failures.join(' | ')}`,
+    );
     assert.ok((tally.byStatus['200'] ?? 0) > 0);
     // The steady account was never disabled: it got tokens throughout; the toggled one is enabled at the end.
     const enabled = await runCli(server.env, ['service-account', 'show', fixture.toggled.clientId, '--json']);
@@ -54,7 +72,9 @@ describe('the admin CLI under load', () => {
     let runs: CliRun[];
     try {
       const env = { ...server.env, BCRYPT_COST: '12', NODE_DEBUG: 'worker' };
-      const commands = Array.from({ length: COMMANDS }, (_, i) => (i % 2 ? ['client', 'list', '--json'] : ['service-account', i % 4 ? 'enable' : 'disable', fixture.toggled.clientId, '--json']));
+      const commands = Array.from({ length: COMMANDS }, (_, i) =>
+        i % 2 ? ['client', 'list', '--json'] : ['service-account', i % 4 ? 'enable' : 'disable', fixture.toggled.clientId, '--json'],
+      );
       runs = await runAll(env, [...commands, ['service-account', 'enable', fixture.toggled.clientId, '--json']], 2);
     } finally {
       burn.stop();
@@ -62,6 +82,10 @@ describe('the admin CLI under load', () => {
     assert.deepEqual(runs.filter((r) => r.code !== 0).map(describeRun), [], 'every command exits 0 (no abort, exit 134)');
     // NODE_DEBUG=worker names every Worker a process starts; the password threads are `eval` workers.
     const withThreads = runs.filter((r) => /instantiating Worker\. url: .* doEval: classic/.test(r.stderr));
-    assert.deepEqual(withThreads.map((r) => r.args.join(' ')), [], 'no bcrypt at start-up');
+    assert.deepEqual(
+      withThreads.map((r) => r.args.join(' ')),
+      [],
+      'no bcrypt at start-up',
+    );
   });
 });

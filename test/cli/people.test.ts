@@ -14,7 +14,9 @@ async function accept(server: TestServer, url: string, form: { name: string; pas
   const page = (await browser.navigate(url)) as Page;
   if (page.status !== 200) return page;
   const token = page.html.match(/name="token" value="([^"]+)"/)![1]!;
-  return (await browser.navigate(`${server.url}/invitation`, { form: { csrf: csrfToken(page.html), token, name: form.name, password: form.password, confirm: form.confirm ?? form.password } })) as Page;
+  return (await browser.navigate(`${server.url}/invitation`, {
+    form: { csrf: csrfToken(page.html), token, name: form.name, password: form.password, confirm: form.confirm ?? form.password },
+  })) as Page;
 }
 
 describe('admin CLI: invitations (REGISTRATION=invite)', () => {
@@ -69,7 +71,10 @@ describe('admin CLI: invitations (REGISTRATION=invite)', () => {
     assert.equal(linkIn(message!, '/invitation?token='), JSON.parse(r.stdout).url);
 
     const person = await createUser(server);
-    for (const args of [['--email', person.email], ['--email', 'not-an-address']]) {
+    for (const args of [
+      ['--email', person.email],
+      ['--email', 'not-an-address'],
+    ]) {
       const refused = await admin('user', 'invite', ...args, '--json');
       assert.equal(refused.code, 1, args.join(' '));
       assert.equal(errorLines(refused.stderr).length, 1);
@@ -94,7 +99,9 @@ describe('admin CLI: invitations (REGISTRATION=invite)', () => {
       assert.match(pageText(page.html), /This invitation cannot be used New accounts cannot be created here any more/);
       // The form opened before is sent after.
       const token = new URL(url).searchParams.get('token')!;
-      const posted = (await browser.navigate(`${off.url}/invitation`, { form: { csrf: csrfToken(before.html), token, name: 'Late Invitee', password: 'harvard spectral classes', confirm: 'harvard spectral classes' } })) as Page;
+      const posted = (await browser.navigate(`${off.url}/invitation`, {
+        form: { csrf: csrfToken(before.html), token, name: 'Late Invitee', password: 'harvard spectral classes', confirm: 'harvard spectral classes' },
+      })) as Page;
       assert.equal(posted.status, 403);
       assert.equal(await server.runtime.users.findByEmail('late.invitee@example.test'), undefined, 'no account');
     } finally {
@@ -114,10 +121,20 @@ describe('admin CLI: roles, resource claims, default resources', () => {
   const admin = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
 
   it('user create refuses a name of several lines (it would go into pages, tokens and mail as it is)', async () => {
-    const refused = await admin('user', 'create', '--email', `lines-${Date.now()}@example.test`, '--password', 'correct horse battery staple', '--name', 'Ada\nClaim your prize at https://evil.test', '--json');
+    const refused = await admin(
+      'user',
+      'create',
+      '--email',
+      `lines-${Date.now()}@example.test`,
+      '--password',
+      'correct horse battery staple',
+      '--name',
+      'Ada\nClaim your prize at https://evil.test',
+      '--json',
+    );
     assert.equal(refused.code, 1, refused.stdout);
     assert.match(errorLines(refused.stderr).join('\n'), /name must be one line/);
-    assert.equal((await server.runtime.db.user.count({ where: { name: { contains: 'evil.test' } } })), 0);
+    assert.equal(await server.runtime.db.user.count({ where: { name: { contains: 'evil.test' } } }), 0);
   });
 
   it('user add-role / remove-role change what user show and user list say, and are audited', async () => {
@@ -143,7 +160,17 @@ describe('admin CLI: roles, resource claims, default resources', () => {
   });
 
   it('resource create --claims accepts email, email_verified, name, roles and refuses anything else', async () => {
-    const ok = await admin('resource', 'create', '--identifier', 'https://people.example.test', '--scope', 'people.read', '--claims', 'email name roles', '--json');
+    const ok = await admin(
+      'resource',
+      'create',
+      '--identifier',
+      'https://people.example.test',
+      '--scope',
+      'people.read',
+      '--claims',
+      'email name roles',
+      '--json',
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout).claims, ['email', 'name', 'roles']);
     const bad = await admin('resource', 'create', '--identifier', 'https://bad.example.test', '--scope', 'x.read', '--claims', 'email password', '--json');

@@ -24,7 +24,19 @@ describe('admin CLI: service accounts and resources', () => {
   const errLine = errorLines;
 
   it('resource create refuses a duplicate; service-account create --generate-key prints a private key once, which signs a working assertion', async () => {
-    const res = await admin('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'cmdb.read cmdb.write', '--format', 'jwt', '--ttl', '900', '--json');
+    const res = await admin(
+      'resource',
+      'create',
+      '--identifier',
+      'https://cmdb.example.test',
+      '--scope',
+      'cmdb.read cmdb.write',
+      '--format',
+      'jwt',
+      '--ttl',
+      '900',
+      '--json',
+    );
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(JSON.parse(res.stdout).scope, 'cmdb.read cmdb.write');
     const dup = await admin('resource', 'create', '--identifier', 'https://cmdb.example.test', '--scope', 'x', '--json');
@@ -78,14 +90,20 @@ describe('admin CLI: service accounts and resources', () => {
       assert.match(errLine(priv.stderr)[0]!, /private or symmetric key material; register the public key only/);
 
       let shown = JSON.parse((await admin('service-account', 'show', id, '--json')).stdout);
-      assert.deepEqual(shown.keys.map((k: { kid: string }) => k.kid), ['key-a', 'key-b']);
+      assert.deepEqual(
+        shown.keys.map((k: { kid: string }) => k.kid),
+        ['key-a', 'key-b'],
+      );
       assert.equal(shown.keys[1].expires_at, '2099-01-01T00:00:00.000Z');
 
       assert.equal((await admin('service-account', 'remove-key', id, 'key-a', '--json')).code, 0);
       const gone = await admin('service-account', 'remove-key', id, 'key-a', '--json');
       assert.equal(gone.code, 1);
       shown = JSON.parse((await admin('service-account', 'show', id, '--json')).stdout);
-      assert.deepEqual(shown.keys.map((k: { kid: string }) => k.kid), ['key-b']);
+      assert.deepEqual(
+        shown.keys.map((k: { kid: string }) => k.kid),
+        ['key-b'],
+      );
 
       assert.equal(JSON.parse((await admin('service-account', 'disable', id, '--json')).stdout).disabled, true);
       const list = JSON.parse((await admin('service-account', 'list', '--json')).stdout);
@@ -110,7 +128,10 @@ describe('admin CLI: service accounts and resources', () => {
       [['service-account', 'create', '--name', 'x', '--scope', 'a', '--json'], /exactly one of --jwks-file, --generate-key or --shared-secret/],
       [['service-account', 'create', '--name', 'x', '--scope', 'a', '--jwks-file', '/nonexistent.json', '--json'], /cannot read \/nonexistent.json/],
       [['service-account', 'disable', 'sa_nope', '--json'], /service account sa_nope not found/],
-      [['service-account', 'create', '--name', 'x', '--scope', 'a', '--generate-key', 'ES256', '--client-id', 'latchkey-api-keys', '--json'], /client id latchkey-api-keys is reserved/],
+      [
+        ['service-account', 'create', '--name', 'x', '--scope', 'a', '--generate-key', 'ES256', '--client-id', 'latchkey-api-keys', '--json'],
+        /client id latchkey-api-keys is reserved/,
+      ],
       [['resource', 'create', '--identifier', 'not a uri', '--scope', 'a', '--json'], /not an absolute URI/],
       [['resource', 'create', '--identifier', 'https://x.example.test', '--scope', 'a', '--format', 'xml', '--json'], /--format must be jwt or opaque/],
     ];

@@ -10,9 +10,15 @@ import { editDistance, nearest } from '../../src/cli/args.ts';
 import { runCli } from '../helpers/cli-under-load.ts';
 
 const cases: { args: string[]; says: RegExp }[] = [
-  { args: ['client', 'create', '--name', 'Shop', '--redirect_uri', 'https://shop.example.test/cb', '--json'], says: /^latchkey-admin: unknown option --redirect_uri \(did you mean --redirect-uri\?\)$/ },
+  {
+    args: ['client', 'create', '--name', 'Shop', '--redirect_uri', 'https://shop.example.test/cb', '--json'],
+    says: /^latchkey-admin: unknown option --redirect_uri \(did you mean --redirect-uri\?\)$/,
+  },
   { args: ['user', 'create', '--email', 'ada@example.test', '--pasword', 'a long passphrase'], says: /unknown option --pasword \(did you mean --password\?\)/ },
-  { args: ['service-account', 'create', '--name', 'n', '--scope', 'a', '--generate-key=ES256', '--Json'], says: /unknown option --Json \(did you mean --json\?\)/ },
+  {
+    args: ['service-account', 'create', '--name', 'n', '--scope', 'a', '--generate-key=ES256', '--Json'],
+    says: /unknown option --Json \(did you mean --json\?\)/,
+  },
   { args: ['clinet', 'list'], says: /unknown command "clinet" \(did you mean client\?\)/ },
   { args: ['client', 'create', '--redirect-uri', 'https://shop.example.test/cb'], says: /client create needs --name NAME/ },
   { args: ['client', 'create', '--name'], says: /--name <value>' argument missing/ },

@@ -23,13 +23,16 @@ describe('configuration', () => {
   });
 
   it('names every bad variable', () => {
-    assert.throws(() => loadConfig({ PORT: 'eighty', ACCESS_TOKEN_TTL: '-5', DATABASE_URL: 'mysql://x' }), (err: Error) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /PORT/);
-      assert.match(err.message, /ACCESS_TOKEN_TTL/);
-      assert.match(err.message, /DATABASE_URL/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', ACCESS_TOKEN_TTL: '-5', DATABASE_URL: 'mysql://x' }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /PORT/);
+        assert.match(err.message, /ACCESS_TOKEN_TTL/);
+        assert.match(err.message, /DATABASE_URL/);
+        return true;
+      },
+    );
     assert.throws(() => loadConfig({ LATCHKEY_KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }), /LATCHKEY_KEY_ENCRYPTION_KEY/);
     assert.throws(() => loadConfig({ ISSUER: 'ftp://x' }), /ISSUER/);
     assert.throws(() => loadConfig({ TRUST_PROXY: 'maybe' }), /TRUST_PROXY/);
@@ -45,7 +48,10 @@ describe('configuration', () => {
   it('production refuses to start without a key-encryption key or with an http issuer', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' }), /LATCHKEY_KEY_ENCRYPTION_KEY: required/);
     assert.throws(() => loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek }), /ISSUER: must be an https/);
-    assert.throws(() => loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com' }), /TRUST_PROXY: must be true/);
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com' }),
+      /TRUST_PROXY: must be true/,
+    );
     const c = loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' });
     assert.equal(c.secureCookies, true);
   });
@@ -73,7 +79,14 @@ describe('configuration', () => {
   it('insecure redirect URIs are a development setting only', () => {
     assert.equal(loadConfig({ ALLOW_INSECURE_REDIRECT_URIS: 'true' }).allowInsecureRedirectUris, true);
     assert.throws(
-      () => loadConfig({ NODE_ENV: 'production', LATCHKEY_KEY_ENCRYPTION_KEY: kek, ISSUER: 'https://id.example.com', TRUST_PROXY: 'true', ALLOW_INSECURE_REDIRECT_URIS: 'true' }),
+      () =>
+        loadConfig({
+          NODE_ENV: 'production',
+          LATCHKEY_KEY_ENCRYPTION_KEY: kek,
+          ISSUER: 'https://id.example.com',
+          TRUST_PROXY: 'true',
+          ALLOW_INSECURE_REDIRECT_URIS: 'true',
+        }),
       /ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production/,
     );
   });

@@ -53,7 +53,7 @@ describe('start-up defaults and bad settings', () => {
   };
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it('a first development start with .env.example\'s ISSUER and another PORT: listens on loopback only, warns about the port, makes data/ 0700', async () => {
+  it("a first development start with .env.example's ISSUER and another PORT: listens on loopback only, warns about the port, makes data/ 0700", async () => {
     const cwd = fresh();
     const port = await freePort();
     const server = startServer({ PORT: String(port), ISSUER: 'http://localhost:3000' }, cwd);
@@ -64,7 +64,9 @@ describe('start-up defaults and bad settings', () => {
       assert.match(out, new RegExp(`ISSUER http://localhost:3000 names port 3000 but Latchkey listens on PORT ${port}`));
       assert.equal(await accepts('127.0.0.1', port), true);
       // Another address of this machine, when it has one, is not served.
-      const other = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+      const other = Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a && a.family === 'IPv4' && !a.internal);
       if (other) assert.equal(await accepts(other.address, port), false, `not listening on ${other.address}`);
       assert.equal(statSync(join(cwd, 'data')).mode & 0o777, 0o700, 'data/ is private');
     } finally {
@@ -73,7 +75,12 @@ describe('start-up defaults and bad settings', () => {
   });
 
   it('in production HOST defaults to every interface (the operator sets it), elsewhere to 127.0.0.1', () => {
-    const prod = { NODE_ENV: 'production', ISSUER: 'https://id.example.test', TRUST_PROXY: 'true', LATCHKEY_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const prod = {
+      NODE_ENV: 'production',
+      ISSUER: 'https://id.example.test',
+      TRUST_PROXY: 'true',
+      LATCHKEY_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+    };
     assert.equal(loadConfig(prod).host, '0.0.0.0');
     assert.equal(loadConfig({}).host, '127.0.0.1');
     assert.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
@@ -91,7 +98,12 @@ describe('start-up defaults and bad settings', () => {
     const cwd = fresh();
     writeFileSync(join(cwd, 'README.md'), 'a file, not a folder\n');
     const closedPort = await freePort();
-    const env = (url: string) => ({ PATH: process.env.PATH!, HOME: cwd, DATABASE_URL: url, LATCHKEY_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64') });
+    const env = (url: string) => ({
+      PATH: process.env.PATH!,
+      HOME: cwd,
+      DATABASE_URL: url,
+      LATCHKEY_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
+    });
     const [hash, underFile, down] = await Promise.all([
       runCli(env('postgres://latchkey:p@ss#w0rd-secret@db.example.test:5432/latchkey'), ['client', 'list', '--json'], { cwd }),
       runCli(env('file:./README.md/latchkey.db'), ['client', 'list', '--json'], { cwd }),
@@ -108,7 +120,10 @@ describe('start-up defaults and bad settings', () => {
     assert.match(down.stderr, new RegExp(`nothing accepts connections at 127\\.0\\.0\\.1:${closedPort}: is PostgreSQL running`));
 
     // The server says the same through its own entry point.
-    const server = startServer({ PORT: String(await freePort()), DATABASE_URL: `postgres://latchkey:hunter2-secret@127.0.0.1:${closedPort}/latchkey` }, fresh());
+    const server = startServer(
+      { PORT: String(await freePort()), DATABASE_URL: `postgres://latchkey:hunter2-secret@127.0.0.1:${closedPort}/latchkey` },
+      fresh(),
+    );
     assert.equal(await server.exited, 1);
     assert.match(server.output(), /DATABASE_URL: nothing accepts connections at 127\.0\.0\.1/);
     assert.doesNotMatch(server.output(), /hunter2/);

@@ -13,7 +13,12 @@ describe('the prepared account lookup', () => {
 
   it('reads a person as Prisma does, follows disabling at once, and knows nobody else', async () => {
     const { users, db } = server.runtime;
-    const created = await users.create({ email: `store-${Date.now()}@example.test`, password: 'correct horse battery staple', name: 'Grace', emailVerified: true });
+    const created = await users.create({
+      email: `store-${Date.now()}@example.test`,
+      password: 'correct horse battery staple',
+      name: 'Grace',
+      emailVerified: true,
+    });
     const select = { id: true, email: true, emailVerified: true, name: true, disabled: true, createdAt: true, locale: true } as const;
     assert.deepEqual(await users.findActive(created.id), await db.user.findUniqueOrThrow({ where: { id: created.id }, select }));
     await users.setDisabled(created.id, true);

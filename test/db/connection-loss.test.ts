@@ -30,14 +30,17 @@ describe('losing PostgreSQL connections', { skip: !admin && 'PostgreSQL only (CI
       await storage.db.$disconnect();
       const killer = new pg.Client({ connectionString: admin });
       await killer.connect();
-      const { rows } = await killer.query(
-        'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-        [new URL(database.url).pathname.slice(1)],
-      );
+      const { rows } = await killer.query('SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+        new URL(database.url).pathname.slice(1),
+      ]);
       await killer.end();
       assert.ok(rows.length >= 1, 'the pool had connections to terminate');
       await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(uncaught.map((e) => e.message), [], 'no uncaught exception');
+      assert.deepEqual(
+        uncaught.map((e) => e.message),
+        [],
+        'no uncaught exception',
+      );
       assert.ok(lost.length >= 1, 'the loss was reported to the caller');
       assert.match(String(lost[0]?.message), /terminating connection/);
       await storage.close();

@@ -28,7 +28,10 @@ describe('knowing when the database is up to date', () => {
   it('an empty database is not; after applying it is, and a second start applies nothing', async () => {
     assert.equal(await upToDate(database.url), false);
     const applied = await applyMigrations(database.url);
-    assert.deepEqual(applied, readMigrations(migrationsDir(databaseKind(database.url))).migrationDirectories.map((m) => m.path));
+    assert.deepEqual(
+      applied,
+      readMigrations(migrationsDir(databaseKind(database.url))).migrationDirectories.map((m) => m.path),
+    );
     assert.equal(await upToDate(database.url), true);
     assert.deepEqual(await applyMigrations(database.url), []);
     storage = await openStorage(database.url);
@@ -58,5 +61,7 @@ describe('knowing when the database is up to date', () => {
 
 function createChecksum(list: ReturnType<typeof readMigrations>, name: string): string {
   const content = list.migrationDirectories.find((m) => m.path === name)!.migrationFile.content;
-  return createHash('sha256').update(content.tag === 'ok' ? content.value : '').digest('hex');
+  return createHash('sha256')
+    .update(content.tag === 'ok' ? content.value : '')
+    .digest('hex');
 }

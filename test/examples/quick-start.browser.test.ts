@@ -33,7 +33,18 @@ describe('the quick start ends in a sign-in', () => {
     const created = await admin('client', 'create', '--name', 'Example app', '--redirect-uri', `http://localhost:${port}/callback`, '--json');
     assert.equal(created.code, 0, created.stderr);
     const client = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
-    const person = await admin('user', 'create', '--email', 'ada@example.com', '--password', 'a long passphrase', '--name', 'Ada', '--email-verified', '--json');
+    const person = await admin(
+      'user',
+      'create',
+      '--email',
+      'ada@example.com',
+      '--password',
+      'a long passphrase',
+      '--name',
+      'Ada',
+      '--email-verified',
+      '--json',
+    );
     assert.equal(person.code, 0, person.stderr);
 
     const started = await startExampleApp({ issuer: server.issuer, clientId: client.client_id, clientSecret: client.client_secret, port });

@@ -23,7 +23,11 @@ export async function exchange(server: { url: string }, form: Record<string, str
   const res = await fetch(`${server.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token_type: 'urn:latchkey:params:oauth:token-type:api-key', ...form }),
+    body: new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token_type: 'urn:latchkey:params:oauth:token-type:api-key',
+      ...form,
+    }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }

@@ -31,10 +31,15 @@ export function runCli(env: Record<string, string>, args: string[], opts: { inpu
   const started = performance.now();
   return new Promise((done) => {
     const tsx = import.meta.resolve('tsx');
-    const child = execFile(process.execPath, ['--import', tsx, join(repoRoot, 'src', 'cli', 'index.ts'), ...args], { cwd: opts.cwd ?? repoRoot, env, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; signal?: string }) | null;
-      done({ args, code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr, ms: performance.now() - started });
-    });
+    const child = execFile(
+      process.execPath,
+      ['--import', tsx, join(repoRoot, 'src', 'cli', 'index.ts'), ...args],
+      { cwd: opts.cwd ?? repoRoot, env, maxBuffer: 4 << 20 },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: number | string; signal?: string }) | null;
+        done({ args, code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr, ms: performance.now() - started });
+      },
+    );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
@@ -57,7 +62,11 @@ export async function startServerProcess(extra: Record<string, string> = {}): Pr
     HOME: process.env.HOME ?? dir,
     ...testEnv(dir, port, { DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...extra }),
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'server.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'server.ts')], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -204,4 +213,5 @@ export function burnCpu(processes: number): { stop(): void } {
 }
 
 /** One line per run, for reports. */
-export const describeRun = (r: CliRun) => `${r.args.slice(0, 2).join(' ')} → ${r.signal ?? r.code} in ${Math.round(r.ms)} ms${r.code === 0 ? '' : `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`}`;
+export const describeRun = (r: CliRun) =>
+  `${r.args.slice(0, 2).join(' ')} → ${r.signal ?? r.code} in ${Math.round(r.ms)} ms${r.code === 0 ? '' : `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`}`;

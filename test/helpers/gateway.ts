@@ -13,13 +13,10 @@ export async function startGateway(target: string, issuer: string): Promise<Gate
   const to = new URL(target);
   const host = new URL(issuer).host;
   const server: Server = createServer((req, res) => {
-    const upstream = request(
-      { hostname: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
+    const upstream = request({ hostname: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     upstream.on('error', () => {
       res.writeHead(502);
       res.end();

@@ -14,7 +14,18 @@ export interface TestClient {
 
 export async function registerClient(
   server: TestServer,
-  opts: { name?: string; public?: boolean; redirectUri?: string; postLogout?: string; scope?: string; authMethod?: 'client_secret_basic' | 'client_secret_post'; idTokenAlg?: 'RS256' | 'ES256'; apiScope?: string; defaultResource?: string; resourceServers?: string[] } = {},
+  opts: {
+    name?: string;
+    public?: boolean;
+    redirectUri?: string;
+    postLogout?: string;
+    scope?: string;
+    authMethod?: 'client_secret_basic' | 'client_secret_post';
+    idTokenAlg?: 'RS256' | 'ES256';
+    apiScope?: string;
+    defaultResource?: string;
+    resourceServers?: string[];
+  } = {},
 ): Promise<TestClient> {
   const redirectUri = opts.redirectUri ?? 'https://app.example.test/callback';
   const { client, clientSecret } = await server.runtime.clients.create({
@@ -37,7 +48,12 @@ export async function discover(server: TestServer, clientId: string, secret?: st
   return oidc.discovery(new URL(server.issuer), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
 }
 
-export async function createUser(server: TestServer, email = `person-${Math.random().toString(36).slice(2)}@example.test`, password = 'correct horse battery staple', name = 'Ada Lovelace') {
+export async function createUser(
+  server: TestServer,
+  email = `person-${Math.random().toString(36).slice(2)}@example.test`,
+  password = 'correct horse battery staple',
+  name = 'Ada Lovelace',
+) {
   const user = await server.runtime.users.create({ email, password, name, emailVerified: true });
   return { ...user, password };
 }

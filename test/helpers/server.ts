@@ -93,7 +93,10 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
   const database = reuse ? undefined : await createTestDatabase(dir);
   // `{port}` in a value is this server's port (e.g. ISSUER: 'http://localhost:{port}' for passkeys).
   const env = Object.fromEntries(
-    Object.entries(reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra })).map(([k, v]) => [k, v.replace('{port}', String(port))]),
+    Object.entries(reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra })).map(([k, v]) => [
+      k,
+      v.replace('{port}', String(port)),
+    ]),
   );
   const logs: string[] = [];
   const sink = new Writable({

@@ -63,7 +63,11 @@ describe('REQUIRE_VERIFIED_EMAIL=true', () => {
     let step = await browser.navigate(new URL(held.html.match(/class="button" href="([^"]+)"/)![1]!, held.url).href);
     if (!('redirect' in step)) step = await submitConsent(browser, step as Page);
     assert.ok('redirect' in step);
-    const tokens = await oidc.authorizationCodeGrant(client.config, new URL(step.redirect), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    const tokens = await oidc.authorizationCodeGrant(client.config, new URL(step.redirect), {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+    });
     assert.equal(tokens.claims()!.email_verified, true);
     assert.deepEqual(tokens.claims()!.amr, ['pwd']);
   });

@@ -35,7 +35,10 @@ describe('new forms refuse cross-site posts', () => {
     const inviteToken = new URL(invite.url).searchParams.get('token')!;
     const forged = 'x'.repeat(43);
     const posts: [string, Record<string, string>][] = [
-      [`/interaction/${uid}/signup`, { email: 'new.person@example.test', name: 'New', password: 'a perfectly good passphrase', confirm: 'a perfectly good passphrase' }],
+      [
+        `/interaction/${uid}/signup`,
+        { email: 'new.person@example.test', name: 'New', password: 'a perfectly good passphrase', confirm: 'a perfectly good passphrase' },
+      ],
       [`/interaction/${uid}/forgot`, { email: person.email }],
       [`/interaction/${uid}/verify/resend`, {}],
       [`/interaction/${uid}/passkey`, { credential: '{"id":"x"}' }],
@@ -55,6 +58,10 @@ describe('new forms refuse cross-site posts', () => {
     assert.deepEqual(mail.recipients, [], 'no mail was sent');
     assert.equal(await server.runtime.users.findByEmail('invited@example.test'), undefined, 'the invitation was not used');
     assert.equal((await server.runtime.accountLinks.peekInvitation(inviteToken)).ok, true);
-    assert.equal(await server.runtime.db.oidcPayload.count({ where: { type: 'WebAuthnChallenge', accountId: person.id } }), 0, 'no passkey registration started');
+    assert.equal(
+      await server.runtime.db.oidcPayload.count({ where: { type: 'WebAuthnChallenge', accountId: person.id } }),
+      0,
+      'no passkey registration started',
+    );
   });
 });

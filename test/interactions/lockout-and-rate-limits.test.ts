@@ -25,7 +25,11 @@ describe('account lockout', () => {
   after(() => server.stop());
 
   const lockRow = async (email: string) =>
-    (await server.runtime.db.lockout.findUnique({ where: { key: server.runtime.lockout.keyFor(email) } })) ?? { failedAttempts: 0, lockedUntil: null, lockCount: 0 };
+    (await server.runtime.db.lockout.findUnique({ where: { key: server.runtime.lockout.keyFor(email) } })) ?? {
+      failedAttempts: 0,
+      lockedUntil: null,
+      lockCount: 0,
+    };
 
   it('locks after the threshold, says so without judging the password, and doubles on the next lock up to the maximum', async () => {
     const person = await createUser(server);
@@ -85,17 +89,20 @@ describe('lockout under parallel attempts (each password check reserved before i
   });
   after(() => server.stop());
 
-  const reasons = async (userId: string) => (await server.runtime.audit.list({ userId, limit: 100 })).filter((e) => e.type === 'login_failed').map((e) => e.detail?.reason);
+  const reasons = async (userId: string) =>
+    (await server.runtime.audit.list({ userId, limit: 100 })).filter((e) => e.type === 'login_failed').map((e) => e.detail?.reason);
 
   it('11 wrong passwords in parallel, then the right one while they are in flight: at most 5 are checked and the right one is refused', async () => {
     const person = await createUser(server);
     // Twelve sign-in pages ready first, so that only the password posts race.
-    const pages = await Promise.all(Array.from({ length: 12 }, async () => {
-      const browser = new Browser(server.url);
-      const req = await authRequest(client);
-      req.url.host = new URL(server.url).host;
-      return { browser, page: (await browser.navigate(req.url.href)) as Page };
-    }));
+    const pages = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const browser = new Browser(server.url);
+        const req = await authRequest(client);
+        req.url.host = new URL(server.url).host;
+        return { browser, page: (await browser.navigate(req.url.href)) as Page };
+      }),
+    );
     const wrong = pages.slice(0, 11).map(({ browser, page }, i) => submitLogin(browser, page, person.email, `wrong-password-${i}`));
     const key = server.runtime.lockout.keyFor(person.email);
     for (let i = 0; i < 200; i++) {
@@ -231,7 +238,10 @@ describe('rate limits shared by two nodes on one database', () => {
       });
       results.push({ status: res.status, headers: res.headers, body: (await res.json()) as { error: string; error_description: string } });
     }
-    assert.deepEqual(results.map((r) => r.status), [400, 400, 400, 400, 400, 429]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [400, 400, 400, 400, 400, 429],
+    );
     const limited = results[5]!;
     assert.equal(limited.body.error, 'too_many_requests');
     assert.match(limited.body.error_description, /too many failed requests from this address: at most 5 per 60 s; retry in \d+ s/);
@@ -250,8 +260,16 @@ describe('protocol limits protect without punishing (default budgets)', () => {
     // The defaults, and addresses taken from X-Forwarded-For as behind a proxy.
     server = await startTestServer({ RATE_LIMIT_TOKEN: '', RATE_LIMIT_FAILURES: '', TRUST_PROXY: 'true' });
     await server.runtime.resources.create({ identifier: API, scope: 'q.read', format: 'jwt' });
-    for (const [into, name] of [[app, 'busy backend'], [victim, 'victim']] as const) {
-      const { client, clientSecret } = await server.runtime.clients.create({ name, redirectUris: ['https://q.example.test/cb'], clientCredentials: true, apiScope: 'q.read' });
+    for (const [into, name] of [
+      [app, 'busy backend'],
+      [victim, 'victim'],
+    ] as const) {
+      const { client, clientSecret } = await server.runtime.clients.create({
+        name,
+        redirectUris: ['https://q.example.test/cb'],
+        clientCredentials: true,
+        apiScope: 'q.read',
+      });
       Object.assign(into, { id: client.clientId, secret: clientSecret });
     }
   });
@@ -272,9 +290,11 @@ describe('protocol limits protect without punishing (default budgets)', () => {
   async function burst<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
     const out: T[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < n) out.push(await fn(next++));
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) out.push(await fn(next++));
+      }),
+    );
     return out;
   }
 
@@ -286,11 +306,15 @@ describe('protocol limits protect without punishing (default budgets)', () => {
   });
 
   it('60 concurrent requests with a bad refresh token from one client: errors up to the failure budget, 429 beyond it', async () => {
-    const results = await Promise.all(Array.from({ length: 60 }, () => token('198.51.100.20', app, { grant_type: 'refresh_token', refresh_token: 'stolen-or-made-up' })));
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () => token('198.51.100.20', app, { grant_type: 'refresh_token', refresh_token: 'stolen-or-made-up' })),
+    );
     const refused = results.filter((r) => r.status === 429);
     assert.ok(refused.length >= 25, `429s: ${refused.length}`);
     assert.ok(results.filter((r) => r.status === 400).length <= 35);
-    assert.ok(refused.every((r) => r.body.error === 'too_many_requests' && Number(r.headers.get('retry-after')) > 0 && r.headers.get('ratelimit-policy') === '30;w=60'));
+    assert.ok(
+      refused.every((r) => r.body.error === 'too_many_requests' && Number(r.headers.get('retry-after')) > 0 && r.headers.get('ratelimit-policy') === '30;w=60'),
+    );
     // The address is now refused before any work, even with good credentials.
     const good = await token('198.51.100.20', app, { grant_type: 'client_credentials', resource: API });
     assert.equal(good.status, 429);

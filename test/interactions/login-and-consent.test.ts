@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
-import { authRequest, createUser, registerClient, serverWithClientAndPerson, signIn, submitLogin, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import {
+  authRequest,
+  createUser,
+  registerClient,
+  serverWithClientAndPerson,
+  signIn,
+  submitLogin,
+  type TestClient,
+  type TestPerson,
+} from '../helpers/relying-party.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 describe('login and consent pages', () => {
@@ -92,7 +101,12 @@ describe('login and consent pages', () => {
 
   it("an app's own logo, host and links (client metadata) are shown on its sign-in and consent pages; only https ones are accepted", async () => {
     const branded = await registerClient(server, { name: 'Garden Planner', redirectUri: 'https://garden.example.test/cb' });
-    await server.runtime.clients.update(branded.clientId, { logoUri: 'https://cdn.garden.example.test/logo.png', clientUri: 'https://garden.example.test/', policyUri: 'https://garden.example.test/privacy', tosUri: 'https://garden.example.test/terms' });
+    await server.runtime.clients.update(branded.clientId, {
+      logoUri: 'https://cdn.garden.example.test/logo.png',
+      clientUri: 'https://garden.example.test/',
+      policyUri: 'https://garden.example.test/privacy',
+      tosUri: 'https://garden.example.test/terms',
+    });
     const browser = new Browser(server.url);
     const login = (await browser.navigate((await authRequest(branded, { prompt: 'consent' })).url.href)) as Page;
     assert.match(login.html, /<img class="app-logo" src="https:\/\/cdn\.garden\.example\.test\/logo\.png" alt="Garden Planner logo"/);

@@ -67,7 +67,9 @@ describe('sign-in pages in Chromium', () => {
     const callback = new URL(page.url());
     assert.equal(callback.searchParams.get('state'), req.state);
     const tokens = await oidc.authorizationCodeGrant(client.config, callback, {
-      pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce,
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
     });
     assert.equal(tokens.claims()!.email, person.email);
 
@@ -78,7 +80,10 @@ describe('sign-in pages in Chromium', () => {
     assert.ok(new URL(page.url()).searchParams.get('code'));
 
     // Logout confirmation page.
-    const end = oidc.buildEndSessionUrl(client.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: client.redirectUri.replace('callback', 'signed-out') });
+    const end = oidc.buildEndSessionUrl(client.config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: client.redirectUri.replace('callback', 'signed-out'),
+    });
     await page.goto(end.href);
     await page.getByRole('heading', { name: 'Sign out of Latchkey?' }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'logout.png'), fullPage: true });

@@ -51,7 +51,10 @@ describe('password reset', () => {
     const unknown = await askForReset(nobody);
     assert.equal(known.status, 200);
     assert.equal(unknown.status, known.status);
-    const text = (p: Page, email: string) => pageText(p.html).replace(email, 'EMAIL').replace(/\/interaction\/[^/"]+/g, '');
+    const text = (p: Page, email: string) =>
+      pageText(p.html)
+        .replace(email, 'EMAIL')
+        .replace(/\/interaction\/[^/"]+/g, '');
     assert.equal(text(known, person.email), text(unknown, nobody));
     const [toPerson] = await mail.waitFor(person.email);
     const [toNobody] = await mail.waitFor(nobody);
@@ -102,12 +105,20 @@ describe('password reset', () => {
       assert.match(pageText(page.html), /This link is not valid/);
     }
     // Ten posts with the right link at once: one password is set.
-    const opened = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-      const b = new Browser(server.url);
-      return { b, i, p: (await b.navigate(link)) as Page };
-    }));
-    const answers = await Promise.all(opened.map(({ b, p, i }) =>
-      b.navigate(`${server.url}/reset-password`, { form: { csrf: csrfToken(p.html), token, password: `${NEW_PASSWORD} ${i}`, confirm: `${NEW_PASSWORD} ${i}` } }) as Promise<Page>));
+    const opened = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const b = new Browser(server.url);
+        return { b, i, p: (await b.navigate(link)) as Page };
+      }),
+    );
+    const answers = await Promise.all(
+      opened.map(
+        ({ b, p, i }) =>
+          b.navigate(`${server.url}/reset-password`, {
+            form: { csrf: csrfToken(p.html), token, password: `${NEW_PASSWORD} ${i}`, confirm: `${NEW_PASSWORD} ${i}` },
+          }) as Promise<Page>,
+      ),
+    );
     assert.equal(answers.filter((a) => a.status === 200).length, 1, answers.map((a) => a.status).join(','));
     const winner = answers.findIndex((a) => a.status === 200);
     assert.equal((await server.runtime.signIn.password(person.email, `${NEW_PASSWORD} ${winner}`, {})).kind, 'ok');
@@ -144,7 +155,12 @@ describe('password reset', () => {
     assert.match(account.html, /action="[^"]*\/login"/, 'the old session opens nothing');
     await assert.rejects(oidc.refreshTokenGrant(client.config, tokens.refresh_token!), 'the refresh token is revoked');
     assert.equal((await oidc.tokenIntrospection(client.config, tokens.access_token)).active, false);
-    assert.equal(await server.runtime.db.oidcPayload.count({ where: { accountId: person.id, type: { in: ['Session', 'RefreshToken', 'AccessToken', 'Grant', 'AuthorizationCode'] } } }), 0);
+    assert.equal(
+      await server.runtime.db.oidcPayload.count({
+        where: { accountId: person.id, type: { in: ['Session', 'RefreshToken', 'AccessToken', 'Grant', 'AuthorizationCode'] } },
+      }),
+      0,
+    );
     // "Continue" from the browser that asked goes back to that sign-in.
     const next = done.html.match(/class="button" href="([^"]+)"/)![1]!;
     assert.match(next, /^\/interaction\/[^/]+\/signin\?notice=reset$/);

@@ -47,7 +47,11 @@ describe('two-step verification (TOTP and recovery codes)', () => {
   async function consentAndTokens(browser: Browser, out: Awaited<ReturnType<Browser['navigate']>>, req: Awaited<ReturnType<typeof authRequest>>) {
     if (!('redirect' in out)) out = await browser.navigate(new URL(formAction(out.html, '/confirm'), out.url).href, { form: { csrf: csrfToken(out.html) } });
     assert.ok('redirect' in out);
-    return oidc.authorizationCodeGrant(client.config, new URL(out.redirect), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    return oidc.authorizationCodeGrant(client.config, new URL(out.redirect), {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+    });
   }
 
   it('after enrolment a sign-in needs the code; the ID token says amr pwd+otp and the two-factor acr', async () => {
@@ -114,13 +118,18 @@ describe('two-step verification (TOTP and recovery codes)', () => {
 
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, person.email, person.password, () => person.codes[1]!);
-    const regenerated = (await browser.navigate(`${server.url}/account/recovery-codes`, { form: { csrf: await accountCsrf(browser, server), password: person.password, code: totp(person.secret, 1) } })) as Page;
+    const regenerated = (await browser.navigate(`${server.url}/account/recovery-codes`, {
+      form: { csrf: await accountCsrf(browser, server), password: person.password, code: totp(person.secret, 1) },
+    })) as Page;
     const fresh = [...regenerated.html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
     assert.equal(fresh.length, 10);
     const old = await loginWithCode(person, person.codes[2]!);
     assert.equal((old.out as Page).status, 401, 'old set invalid');
     const stored = await server.runtime.db.recoveryCode.findMany({ where: { userId: person.id } });
-    assert.ok(stored.every((r) => !fresh.some((c) => r.codeHash.includes(c))), 'stored as hashes');
+    assert.ok(
+      stored.every((r) => !fresh.some((c) => r.codeHash.includes(c))),
+      'stored as hashes',
+    );
     const viaNew = await loginWithCode(person, fresh[0]!);
     assert.ok('redirect' in viaNew.out || (viaNew.out as Page).html.includes('/confirm"'));
   });
@@ -150,7 +159,11 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     const person = await enrolledPerson();
     // What the account page printed before issue 12: base32 of 256 random bits in groups of four.
     const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-    const legacy = () => Array.from(randomBytes(52), (b) => alphabet[b % 32]).join('').match(/.{4}/g)!.join('-');
+    const legacy = () =>
+      Array.from(randomBytes(52), (b) => alphabet[b % 32])
+        .join('')
+        .match(/.{4}/g)!
+        .join('-');
     const old = [legacy(), legacy()];
     const key = Buffer.from(await getOrCreateSecret(server.runtime.db, server.runtime.box, 'recovery-code-hmac-key'), 'base64url');
     await server.runtime.db.recoveryCode.createMany({
@@ -171,10 +184,14 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     const enroll = (await submitLogin(browser, login, person.email, person.password)) as Page;
     assert.match(pageText(enroll.html), /Set up two-step verification/);
     const secret = enroll.html.match(/id="totp-secret">([A-Z2-7]+)</)![1]!;
-    const wrong = (await browser.navigate(new URL(formAction(enroll.html, '/enroll'), enroll.url).href, { form: { csrf: csrfToken(enroll.html), enrollment: enrollmentToken(enroll.html), code: '000000' } })) as Page;
+    const wrong = (await browser.navigate(new URL(formAction(enroll.html, '/enroll'), enroll.url).href, {
+      form: { csrf: csrfToken(enroll.html), enrollment: enrollmentToken(enroll.html), code: '000000' },
+    })) as Page;
     assert.equal(wrong.status, 401);
     assert.equal(wrong.html.match(/id="totp-secret">([A-Z2-7]+)</)![1], secret, 'the same secret is shown again');
-    const codes = (await browser.navigate(new URL(formAction(wrong.html, '/enroll'), wrong.url).href, { form: { csrf: csrfToken(wrong.html), enrollment: enrollmentToken(wrong.html), code: totp(secret) } })) as Page;
+    const codes = (await browser.navigate(new URL(formAction(wrong.html, '/enroll'), wrong.url).href, {
+      form: { csrf: csrfToken(wrong.html), enrollment: enrollmentToken(wrong.html), code: totp(secret) },
+    })) as Page;
     assert.match(pageText(codes.html), /Save your recovery codes/);
     const out = await browser.navigate(new URL(formAction(codes.html, '/continue'), codes.url).href, { form: { csrf: csrfToken(codes.html) } });
     const tokens = await consentAndTokens(browser, out, req);
@@ -201,9 +218,14 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     const out = await browser.navigate(new URL(formAction(page.html, '/code'), page.url).href, { form: { csrf: csrfToken(page.html), code: totp(secret, 1) } });
     const tokens = await (async () => {
       let step = out;
-      if (!('redirect' in step)) step = await browser.navigate(new URL(formAction(step.html, '/confirm'), step.url).href, { form: { csrf: csrfToken(step.html) } });
+      if (!('redirect' in step))
+        step = await browser.navigate(new URL(formAction(step.html, '/confirm'), step.url).href, { form: { csrf: csrfToken(step.html) } });
       assert.ok('redirect' in step);
-      return oidc.authorizationCodeGrant(strict.config, new URL(step.redirect), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+      return oidc.authorizationCodeGrant(strict.config, new URL(step.redirect), {
+        pkceCodeVerifier: req.verifier,
+        expectedState: req.state,
+        expectedNonce: req.nonce,
+      });
     })();
     assert.equal(tokens.claims()!.acr, 'urn:latchkey:acr:mfa');
     assert.deepEqual(tokens.claims()!.amr, ['pwd', 'otp']);

@@ -28,7 +28,13 @@ function submitSignUp(browser: Browser, page: Page, form: { email: string; name?
   }) as Promise<Page>;
 }
 
-const unescape = (v: string) => v.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescape = (v: string) =>
+  v
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /**
  * Opens a mailed link's page and sends its form, as the person (any
@@ -106,7 +112,11 @@ describe('sign-up with REGISTRATION=open', () => {
     let step = await submitLogin(browser, signin, email, 'tidal mechanics of heaven');
     if (!('redirect' in step)) step = await submitConsent(browser, step as Page);
     assert.ok('redirect' in step);
-    const tokens = await oidc.authorizationCodeGrant(client.config, new URL(step.redirect), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    const tokens = await oidc.authorizationCodeGrant(client.config, new URL(step.redirect), {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+    });
     assert.equal(tokens.claims()!.email, email);
     assert.equal(tokens.claims()!.email_verified, true);
     const audit = (await server.runtime.audit.list({ userId: user!.id })).map((e) => e.type);
@@ -120,11 +130,21 @@ describe('sign-up with REGISTRATION=open', () => {
     for (const email of [existing.email, newcomer]) {
       const browser = new Browser(server.url);
       const { page } = await signUpPage(browser, client);
-      answers.push(await submitSignUp(browser, page, { email, name: 'Someone', password: 'an entirely different passphrase', confirm: 'an entirely different passphrase' }));
+      answers.push(
+        await submitSignUp(browser, page, {
+          email,
+          name: 'Someone',
+          password: 'an entirely different passphrase',
+          confirm: 'an entirely different passphrase',
+        }),
+      );
     }
     const [a, b] = answers as [Page, Page];
     assert.equal(a.status, b.status);
-    const normalise = (p: Page, email: string) => pageText(p.html).replace(email, 'EMAIL').replace(/\/interaction\/[^/"]+/g, '/interaction/UID');
+    const normalise = (p: Page, email: string) =>
+      pageText(p.html)
+        .replace(email, 'EMAIL')
+        .replace(/\/interaction\/[^/"]+/g, '/interaction/UID');
     assert.equal(normalise(a, existing.email), normalise(b, newcomer), 'the two answers are the same page');
 
     const [toExisting] = await mail.waitFor(existing.email);
@@ -142,7 +162,13 @@ describe('sign-up with REGISTRATION=open', () => {
     const { page } = await signUpPage(browser, client);
     await submitSignUp(browser, page, { email, name: 'Ada Byron' });
     const link = linkIn((await mail.waitFor(email))[0]!, '/verify-email?token=');
-    for (const [password, why] of [['password1', /commonly used password/], ['qwertyuiop', /frequently used|common/], ['short', /at least 8 characters/], ['Ada Byron 1', /your name or email address/], [email, /your name or email address/]] as const) {
+    for (const [password, why] of [
+      ['password1', /commonly used password/],
+      ['qwertyuiop', /frequently used|common/],
+      ['short', /at least 8 characters/],
+      ['Ada Byron 1', /your name or email address/],
+      [email, /your name or email address/],
+    ] as const) {
       const refused = await useLink(browser, link, { password, name: 'Ada Byron' });
       assert.equal(refused.status, 400, password);
       assert.match(pageText(refused.html), why, password);
@@ -159,7 +185,7 @@ describe('sign-up with REGISTRATION=open', () => {
     assert.match(pageText(done.html), /Your account is ready/);
   });
 
-  it('pre-hijacking: an attacker signs up with the victim\'s address and a password they know; the victim confirms with their own; the attacker\'s never works', async () => {
+  it("pre-hijacking: an attacker signs up with the victim's address and a password they know; the victim confirms with their own; the attacker's never works", async () => {
     const victim = fresh();
     const attackerPassword = 'mallory knows this one';
     // The attacker scripts the form, sending a password as the old form took one.
@@ -168,7 +194,10 @@ describe('sign-up with REGISTRATION=open', () => {
     const sent = await submitSignUp(attacker, page, { email: victim, name: 'Mallory', password: attackerPassword, confirm: attackerPassword });
     assert.equal(sent.status, 200);
     const rows = await server.runtime.db.linkToken.findMany({ where: { email: victim } });
-    assert.ok(rows.length === 1 && !String(rows[0]!.data).includes('passwordHash') && !String(rows[0]!.data).includes(attackerPassword), 'no password is stored with the link');
+    assert.ok(
+      rows.length === 1 && !String(rows[0]!.data).includes('passwordHash') && !String(rows[0]!.data).includes(attackerPassword),
+      'no password is stored with the link',
+    );
 
     // The victim gets the message, opens the link and chooses their own password and name.
     const link = linkIn((await mail.waitFor(victim))[0]!, '/verify-email?token=');
@@ -202,7 +231,9 @@ describe('sign-up with REGISTRATION=open', () => {
         const refused = (await person.navigate(link.replace(server.issuer, closed.url))) as Page;
         assert.equal(refused.status, 403, mode);
         assert.match(pageText(refused.html), /New accounts cannot be created here any more/, mode);
-        const posted = (await person.navigate(`${closed.url}/verify-email`, { form: { csrf: csrfToken(opened.html), token, name: '', password: PASSWORD, confirm: PASSWORD } })) as Page;
+        const posted = (await person.navigate(`${closed.url}/verify-email`, {
+          form: { csrf: csrfToken(opened.html), token, name: '', password: PASSWORD, confirm: PASSWORD },
+        })) as Page;
         assert.equal(posted.status, 403, mode);
         assert.equal(await server.runtime.users.findByEmail(email), undefined, mode);
       } finally {
@@ -214,7 +245,14 @@ describe('sign-up with REGISTRATION=open', () => {
 
   it('an address that would reach another mailbox (a list, a display name, a line break) is refused, and nothing is sent', async () => {
     const before = mail.recipients.length;
-    for (const email of ['victim,attacker@evil.test', 'attacker@evil.test,corp.example', 'Victim <attacker@evil.test>', 'x<attacker@evil.test>', 'attacker@evil.test;corp.example', 'a"b@evil.test']) {
+    for (const email of [
+      'victim,attacker@evil.test',
+      'attacker@evil.test,corp.example',
+      'Victim <attacker@evil.test>',
+      'x<attacker@evil.test>',
+      'attacker@evil.test;corp.example',
+      'a"b@evil.test',
+    ]) {
       const browser = new Browser(server.url);
       const { page } = await signUpPage(browser, client);
       const refused = await submitSignUp(browser, page, { email, name: 'Eve' });
@@ -259,14 +297,25 @@ describe('sign-up with REGISTRATION=open', () => {
 
     // Twenty browsers open the page, then press the button at once: one account, one success.
     const page2 = (await new Browser(server.url).navigate(link)) as Page;
-    const opened = await Promise.all(Array.from({ length: 20 }, async () => {
-      const b = new Browser(server.url);
-      return { b, p: (await b.navigate(link)) as Page };
-    }));
-    const racers = await Promise.all(opened.map(({ b, p }) => b.navigate(`${server.url}/verify-email`, { form: { csrf: csrfToken(p.html), token, name: '', password: PASSWORD, confirm: PASSWORD } }) as Promise<Page>));
+    const opened = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const b = new Browser(server.url);
+        return { b, p: (await b.navigate(link)) as Page };
+      }),
+    );
+    const racers = await Promise.all(
+      opened.map(
+        ({ b, p }) =>
+          b.navigate(`${server.url}/verify-email`, {
+            form: { csrf: csrfToken(p.html), token, name: '', password: PASSWORD, confirm: PASSWORD },
+          }) as Promise<Page>,
+      ),
+    );
     assert.equal(racers.filter((r) => r.status === 200).length, 1, racers.map((r) => r.status).join(','));
     assert.equal(await server.runtime.db.user.count({ where: { email } }), 1);
-    const again = (await new Browser(server.url).navigate(`${server.url}/verify-email`, { form: { csrf: csrfToken(page2.html), token, name: '', password: PASSWORD, confirm: PASSWORD } })) as Page;
+    const again = (await new Browser(server.url).navigate(`${server.url}/verify-email`, {
+      form: { csrf: csrfToken(page2.html), token, name: '', password: PASSWORD, confirm: PASSWORD },
+    })) as Page;
     assert.equal(again.status, 403, 'the csrf cookie belongs to the other browser');
     const used = await useLink(new Browser(server.url), link);
     assert.equal(used.status, 400);
@@ -330,7 +379,9 @@ describe('sign-up with REGISTRATION=invite or off', () => {
         const uid = login.url.match(/\/interaction\/([^/?]+)/)![1]!;
         const page = (await browser.navigate(`${server.url}/interaction/${uid}/signup`)) as Page;
         assert.equal(page.status, 404);
-        const post = (await browser.navigate(`${server.url}/interaction/${uid}/signup`, { form: { csrf: csrfToken(login.html), email: 'x@example.test', password: 'a perfectly good passphrase', confirm: 'a perfectly good passphrase' } })) as Page;
+        const post = (await browser.navigate(`${server.url}/interaction/${uid}/signup`, {
+          form: { csrf: csrfToken(login.html), email: 'x@example.test', password: 'a perfectly good passphrase', confirm: 'a perfectly good passphrase' },
+        })) as Page;
         assert.equal(post.status, 404);
         assert.equal(await server.runtime.db.linkToken.count(), 0);
         const create = await browser.navigate((await authRequest(client, { prompt: 'create' })).url.href);

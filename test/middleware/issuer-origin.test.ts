@@ -59,14 +59,24 @@ describe('requests are served for the configured issuer only', () => {
     const viaForgedHost = await raw(server.url, '/token', {
       method: 'POST',
       headers: { host: 'other-as.example', 'content-type': 'application/x-www-form-urlencoded' },
-      body: form({ grant_type: 'client_credentials', resource: 'https://api.example.test', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(other) }),
+      body: form({
+        grant_type: 'client_credentials',
+        resource: 'https://api.example.test',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion(other),
+      }),
     });
     assert.equal(viaForgedHost.status, 400, viaForgedHost.body);
     assert.doesNotMatch(viaForgedHost.body, /access_token/);
     const viaRightHost = await fetch(`${server.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form({ grant_type: 'client_credentials', resource: 'https://api.example.test', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(other) }),
+      body: form({
+        grant_type: 'client_credentials',
+        resource: 'https://api.example.test',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion(other),
+      }),
     });
     assert.equal(viaRightHost.status, 401);
     assert.equal(((await viaRightHost.json()) as { error: string }).error, 'invalid_client');
@@ -76,7 +86,12 @@ describe('requests are served for the configured issuer only', () => {
     const token = await fetch(`${server.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form({ grant_type: 'client_credentials', resource: 'https://api.example.test', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(server.issuer) }),
+      body: form({
+        grant_type: 'client_credentials',
+        resource: 'https://api.example.test',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion(server.issuer),
+      }),
     });
     const accessToken = ((await token.json()) as { access_token: string }).access_token;
     assert.ok(accessToken);

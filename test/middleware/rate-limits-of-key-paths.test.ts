@@ -42,14 +42,22 @@ describe('rate limits of the API key paths', () => {
   it("bad keys sprayed from other addresses never refuse another address's valid key, nor replace its errors with 429", async () => {
     const valid = await newKey();
     // Well-formed keys nobody holds: each costs a lookup and answers invalid_grant.
-    const bad = await Promise.all(Array.from({ length: 5 }, async () => {
-      const key = await newKey();
-      await server.runtime.db.apiKey.deleteMany({ where: { display: `${key.slice(0, 14)}…` } });
-      return key;
-    }));
+    const bad = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const key = await newKey();
+        await server.runtime.db.apiKey.deleteMany({ where: { display: `${key.slice(0, 14)}…` } });
+        return key;
+      }),
+    );
     const sprayed = await Promise.all(Array.from({ length: 72 }, (_, i) => exchangeFrom(`203.0.113.${(i % 6) + 1}`, { subject_token: bad[i % 5]! })));
-    assert.ok(sprayed.every((r) => r.status === 400 || r.status === 429), JSON.stringify(sprayed.map((r) => r.status)));
-    assert.ok(sprayed.some((r) => r.status === 429), 'the attacker is throttled');
+    assert.ok(
+      sprayed.every((r) => r.status === 400 || r.status === 429),
+      JSON.stringify(sprayed.map((r) => r.status)),
+    );
+    assert.ok(
+      sprayed.some((r) => r.status === 429),
+      'the attacker is throttled',
+    );
 
     const ok = await exchangeFrom('198.51.100.40', { subject_token: valid });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));

@@ -123,7 +123,12 @@ async function prismaSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-adapter-'));
   const database = await createTestDatabase(dir);
   const runtime = await openRuntime(loadConfig(testEnv(dir, 3999, { DATABASE_URL: database.url })));
-  const PrismaAdapter = createAdapterClass({ artifacts: runtime.artifacts, clients: runtime.clients, issuer: 'http://127.0.0.1:3999', idKey: runtime.artifactIdKey });
+  const PrismaAdapter = createAdapterClass({
+    artifacts: runtime.artifacts,
+    clients: runtime.clients,
+    issuer: 'http://127.0.0.1:3999',
+    idKey: runtime.artifactIdKey,
+  });
   return {
     runtime,
     make: (model: string) => new PrismaAdapter(model) as Adapter,

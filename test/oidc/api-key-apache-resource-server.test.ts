@@ -36,12 +36,7 @@ describe('Apache with mod_oauth2 as a resource server for API keys', { skip: mis
         'Require valid-user',
         claimHeader,
       ].join('\n'),
-      jwt: [
-        'AuthType oauth2',
-        `OAuth2TokenVerify jwks_uri ${server.url}/jwks jwks_uri.ssl_verify=false`,
-        'Require valid-user',
-        claimHeader,
-      ].join('\n'),
+      jwt: ['AuthType oauth2', `OAuth2TokenVerify jwks_uri ${server.url}/jwks jwks_uri.ssl_verify=false`, 'Require valid-user', claimHeader].join('\n'),
     });
   });
   after(async () => {

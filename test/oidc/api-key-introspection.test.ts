@@ -117,7 +117,7 @@ describe('API keys at the introspection endpoint', () => {
     assert.equal(wide.scope, 'invoices.read parcels.read');
     const shipping = (await introspect(server, shippingRs, { token: both })).body;
     assert.equal(shipping.aud, SHIPPING);
-    assert.equal(shipping.scope, 'parcels.read', 'only what it carries at the caller\'s API');
+    assert.equal(shipping.scope, 'parcels.read', "only what it carries at the caller's API");
     // A service account's unbound key alike.
     const sa = await server.runtime.apiKeys.create({ owner: { clientId: saId }, name: 'k', scope: 'parcels.read' });
     assert.deepEqual((await introspect(server, billingRs, { token: sa.key })).body, { active: false });
@@ -174,7 +174,8 @@ describe('API keys at the introspection endpoint', () => {
   });
 
   it("a service account's key answers with no more than the account is granted now", async () => {
-    const wide = (await server.runtime.serviceAccounts.create({ name: 'narrowing', scope: 'invoices.read invoices.write', generateKey: 'ES256' })).account.clientId;
+    const wide = (await server.runtime.serviceAccounts.create({ name: 'narrowing', scope: 'invoices.read invoices.write', generateKey: 'ES256' })).account
+      .clientId;
     const { key } = await server.runtime.apiKeys.create({ owner: { clientId: wide }, name: 'k', scope: 'invoices.read invoices.write' });
     assert.equal((await introspect(server, billingRs, { token: key })).body.scope, 'invoices.read invoices.write');
     await narrowServiceAccount(server, wide, 'invoices.read');
@@ -185,7 +186,11 @@ describe('API keys at the introspection endpoint', () => {
     await assert.rejects(server.runtime.apiKeys.create({ owner: { clientId: saId }, name: 'k', scope: 'invoices.write' }), /beyond what service account/);
     await assert.rejects(personKey({ scope: 'root' }), /not defined by any registered API/);
     await assert.rejects(personKey({ scope: 'parcels.read', resource: BILLING }), /not defined by https:\/\/billing/);
-    await assert.rejects(personKey({ scope: 'api-keys' }), /scope api-keys is not for keys: only .*Latchkey's own API/, "Latchkey's own API scopes are not for keys");
+    await assert.rejects(
+      personKey({ scope: 'api-keys' }),
+      /scope api-keys is not for keys: only .*Latchkey's own API/,
+      "Latchkey's own API scopes are not for keys",
+    );
   });
 
   it('last use is written at most once a minute per key, at once for a new address, which is audited once', async () => {
@@ -200,8 +205,14 @@ describe('API keys at the introspection endpoint', () => {
     await introspect(server, billingRs, { token: key, caller_ip: '192.0.2.2' });
     await waitFor(async () => (await server.runtime.db.apiKey.findUniqueOrThrow({ where: { id: record.id } })).lastUsedIp === '192.0.2.2');
     // (The hour's count of such uses, api_key_new_addresses, is written at the next flush: test/services/api-key-address-audit.test.ts.)
-    const events = (await server.runtime.audit.list({ userId: person.id, limit: 1000 })).filter((e) => e.detail?.key_id === record.id && e.type !== 'api_key_new_addresses');
-    assert.deepEqual(events.map((e) => `${e.type} ${e.ip ?? ''}`).sort(), ['api_key_created ', 'api_key_new_address 192.0.2.1', 'api_key_new_address 192.0.2.2']);
+    const events = (await server.runtime.audit.list({ userId: person.id, limit: 1000 })).filter(
+      (e) => e.detail?.key_id === record.id && e.type !== 'api_key_new_addresses',
+    );
+    assert.deepEqual(events.map((e) => `${e.type} ${e.ip ?? ''}`).sort(), [
+      'api_key_created ',
+      'api_key_new_address 192.0.2.1',
+      'api_key_new_address 192.0.2.2',
+    ]);
   });
 
   it('sub in every active answer: client credentials and jwt-bearer tokens carry the client as sub', async () => {
@@ -211,7 +222,10 @@ describe('API keys at the introspection endpoint', () => {
     const c = await server.runtime.clients.create({ name: 'cc', redirectUris: [], clientCredentials: true, apiScope: 'o.read' });
     const res = await fetch(`${server.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.client.clientId}:${c.clientSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${c.client.clientId}:${c.clientSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ grant_type: 'client_credentials', resource: opaque, scope: 'o.read' }),
     });
     const { access_token } = (await res.json()) as { access_token: string };
@@ -231,12 +245,18 @@ describe('API keys at the introspection endpoint', () => {
       const start = process.cpuUsage();
       const r = await fetch(`${server.url}/token/introspection`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${billingRs.id}:${billingRs.secret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${billingRs.id}:${billingRs.secret}`).toString('base64')}`,
+        },
         body: new URLSearchParams({ token }),
       });
       const text = await r.text();
       const used = process.cpuUsage(start);
-      const headers = [...r.headers.keys()].filter((h) => !['date', 'x-request-id'].includes(h)).sort().join(' ');
+      const headers = [...r.headers.keys()]
+        .filter((h) => !['date', 'x-request-id'].includes(h))
+        .sort()
+        .join(' ');
       return { ms: (used.user + used.system) / 1000, answer: `${r.status} ${headers} ${text}` };
     };
     const samples: Record<'active' | 'unknown' | 'mistyped', number[]> = { active: [], unknown: [], mistyped: [] };

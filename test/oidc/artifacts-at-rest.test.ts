@@ -20,7 +20,12 @@ describe('a copy of the database holds no usable token, code or session', () => 
   async function dump(): Promise<string> {
     const db = server.runtime.db;
     const tables = await Promise.all([
-      db.oidcPayload.findMany(), db.user.findMany(), db.client.findMany(), db.auditEvent.findMany(), db.lockout.findMany(), db.rateLimit.findMany(),
+      db.oidcPayload.findMany(),
+      db.user.findMany(),
+      db.client.findMany(),
+      db.auditEvent.findMany(),
+      db.lockout.findMany(),
+      db.rateLimit.findMany(),
     ]);
     return JSON.stringify(tables);
   }
@@ -101,7 +106,11 @@ describe('authorization and logout requests per address are bounded', () => {
       const res = await fetch((await authRequest(client)).url.href, { redirect: 'manual', headers: { accept: 'text/html' } });
       statuses.push(res.status);
     }
-    assert.deepEqual(statuses.slice(0, 5).every((s) => s === 303 || s === 302), true, statuses.join(','));
+    assert.deepEqual(
+      statuses.slice(0, 5).every((s) => s === 303 || s === 302),
+      true,
+      statuses.join(','),
+    );
     assert.deepEqual(statuses.slice(5), [429, 429, 429]);
     assert.equal(await server.runtime.db.oidcPayload.count({ where: { type: 'Interaction' } }), 5);
   });
@@ -113,6 +122,9 @@ describe('authorization and logout requests per address are bounded', () => {
       assert.ok(row.expiresAt!.getTime() - Date.now() <= 900_000, 'no 14-day row for nobody');
     }
     const more = await Promise.all(Array.from({ length: 6 }, () => fetch(`${server.url}/session/end`, { headers: { accept: 'text/html' } })));
-    assert.ok(more.some((r) => r.status === 429), more.map((r) => r.status).join(','));
+    assert.ok(
+      more.some((r) => r.status === 429),
+      more.map((r) => r.status).join(','),
+    );
   });
 });

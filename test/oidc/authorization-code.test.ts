@@ -16,10 +16,15 @@ describe('authorization code + PKCE with openid-client', () => {
     const client = await registerClient(server, { name: 'Confidential App' });
     const person = await createUser(server, 'Grace.Hopper@Example.test', 'a long enough password', 'Grace Hopper');
     const browser = new Browser(server.url);
-    const { tokens } = await codeFlow(client, browser, { email: 'grace.hopper@example.test', password: person.password }, {
-      scope: 'openid email profile offline_access',
-      prompt: 'consent',
-    });
+    const { tokens } = await codeFlow(
+      client,
+      browser,
+      { email: 'grace.hopper@example.test', password: person.password },
+      {
+        scope: 'openid email profile offline_access',
+        prompt: 'consent',
+      },
+    );
 
     assert.equal(tokens.token_type.toLowerCase(), 'bearer');
     assert.ok(tokens.access_token);
@@ -64,7 +69,10 @@ describe('authorization code + PKCE with openid-client', () => {
   it('publishes both the RS256 and ES256 public keys, and no private parts', async () => {
     const jwks = (await (await fetch(`${server.issuer}/jwks`)).json()) as { keys: { alg: string; d?: string }[] };
     assert.deepEqual(new Set(jwks.keys.map((k) => k.alg)), new Set(['RS256', 'ES256']));
-    assert.ok(jwks.keys.every((k) => k.d === undefined), 'no private parts in the JWKS');
+    assert.ok(
+      jwks.keys.every((k) => k.d === undefined),
+      'no private parts in the JWKS',
+    );
   });
 
   it('a client registered for ES256 gets ES256 ID tokens; client_secret_post works too', async () => {
@@ -85,7 +93,11 @@ describe('authorization code + PKCE with openid-client', () => {
     const refused = await new Browser(server.url).navigate((await authRequest(client, { scope: 'openid photos.read photos.delete', resource: API })).url.href);
     assert.ok('redirect' in refused);
     assert.equal(new URL(refused.redirect).searchParams.get('error'), 'invalid_scope');
-    assert.match(new URL(refused.redirect).searchParams.get('error_description')!, /'photos\.delete' is not allowed/, 'photos.delete was never granted to the app');
+    assert.match(
+      new URL(refused.redirect).searchParams.get('error_description')!,
+      /'photos\.delete' is not allowed/,
+      'photos.delete was never granted to the app',
+    );
 
     const { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid photos.read', resource: API });
     assert.ok(tokens.expires_in! <= 300 && tokens.expires_in! > 290, `expires_in ${tokens.expires_in}`);
@@ -123,7 +135,15 @@ describe('authorization code + PKCE with openid-client', () => {
   it('discovery advertises S256 only and the endpoints relying parties need', async () => {
     const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
-    for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'introspection_endpoint', 'revocation_endpoint', 'end_session_endpoint']) {
+    for (const k of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+      'introspection_endpoint',
+      'revocation_endpoint',
+      'end_session_endpoint',
+    ]) {
       assert.ok(typeof meta[k] === 'string' && (meta[k] as string).startsWith(server.issuer), k);
     }
     assert.deepEqual(meta.response_types_supported, ['code']);

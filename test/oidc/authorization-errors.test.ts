@@ -48,7 +48,13 @@ describe('authorization and token endpoint refusals', () => {
 
   it('an authorization request without PKCE is refused back to the app', async () => {
     const url = new URL(`${server.issuer}/auth`);
-    url.search = new URLSearchParams({ client_id: client.clientId, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid', state: 's1' }).toString();
+    url.search = new URLSearchParams({
+      client_id: client.clientId,
+      redirect_uri: client.redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: 's1',
+    }).toString();
     const callback = await new Browser(server.url).redirect(url.href);
     assert.equal(callback.searchParams.get('error'), 'invalid_request');
     assert.match(callback.searchParams.get('error_description')!, /PKCE/);

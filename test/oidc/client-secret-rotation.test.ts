@@ -60,14 +60,23 @@ describe('client secret rotation with an overlap', () => {
       assert.equal(await tokenStatus(node, c.id, c.secret), 200, 'the old secret works during the overlap');
     }
     const shown = (await call('GET', `/clients/${c.id}`, { token })).body.client_secrets;
-    assert.deepEqual(shown.map((s: { state: string; expires_at: string | null }) => [s.state, s.expires_at]), [['current', null], ['previous', rotated.previous_secret_expires_at]]);
+    assert.deepEqual(
+      shown.map((s: { state: string; expires_at: string | null }) => [s.state, s.expires_at]),
+      [
+        ['current', null],
+        ['previous', rotated.previous_secret_expires_at],
+      ],
+    );
 
     await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 100));
     for (const node of [server, second]) {
       assert.equal(await tokenStatus(node, c.id, c.secret), 401, 'the old secret is refused after the overlap');
       assert.equal(await tokenStatus(node, c.id, rotated.client_secret), 200);
     }
-    assert.deepEqual((await call('GET', `/clients/${c.id}`, { token })).body.client_secrets.map((s: { state: string }) => s.state), ['current']);
+    assert.deepEqual(
+      (await call('GET', `/clients/${c.id}`, { token })).body.client_secrets.map((s: { state: string }) => s.state),
+      ['current'],
+    );
   });
 
   it('without an overlap the old secret stops at once; rotating again ends the earlier overlap', async () => {

@@ -22,13 +22,17 @@ describe('DPoP and PAR', () => {
     const dpop = oidc.getDPoPHandle(client.config, await oidc.randomDPoPKeyPair('ES256'));
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
-    const url = await oidc.buildAuthorizationUrlWithPAR(client.config, {
-      redirect_uri: client.redirectUri,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    }, { DPoP: dpop });
+    const url = await oidc.buildAuthorizationUrlWithPAR(
+      client.config,
+      {
+        redirect_uri: client.redirectUri,
+        scope: 'openid email',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+      },
+      { DPoP: dpop },
+    );
     assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri'], 'only a reference travels through the browser');
     assert.match(url.searchParams.get('request_uri')!, /^urn:ietf:params:oauth:request_uri:/);
 

@@ -11,7 +11,10 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 const API_A = 'https://orders.example.test';
 const API_B = 'https://hr.example.test';
 
-interface Creds { id: string; secret: string }
+interface Creds {
+  id: string;
+  secret: string;
+}
 
 describe('introspection is answered only to those entitled to the answer', () => {
   let server: TestServer;
@@ -92,7 +95,12 @@ describe('introspection is answered only to those entitled to the answer', () =>
 
   it("a deleted client's and a disabled service account's stored tokens die with them", async () => {
     const doomed = {} as Creds;
-    const { client, clientSecret } = await server.runtime.clients.create({ name: 'doomed', redirectUris: [], clientCredentials: true, apiScope: 'orders.read' });
+    const { client, clientSecret } = await server.runtime.clients.create({
+      name: 'doomed',
+      redirectUris: [],
+      clientCredentials: true,
+      apiScope: 'orders.read',
+    });
     Object.assign(doomed, { id: client.clientId, secret: clientSecret });
     const t1 = await tokenFor(doomed, API_A);
     assert.equal((await introspect(rsA, t1)).body.active, true);
@@ -102,9 +110,21 @@ describe('introspection is answered only to those entitled to the answer', () =>
     const sa = await server.runtime.serviceAccounts.create({ name: 'doomed-sa', scope: 'orders.read', generateKey: 'ES256' });
     const { importJWK, SignJWT } = await import('jose');
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ iss: sa.account.clientId, sub: sa.account.clientId, aud: server.issuer, iat: now, exp: now + 60, jti: crypto.randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', kid: sa.privateJwk!.kid }).sign(await importJWK(sa.privateJwk!, 'ES256'));
-    const res = await fetch(`${server.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: API_A }) });
+    const assertion = await new SignJWT({
+      iss: sa.account.clientId,
+      sub: sa.account.clientId,
+      aud: server.issuer,
+      iat: now,
+      exp: now + 60,
+      jti: crypto.randomUUID(),
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: sa.privateJwk!.kid })
+      .sign(await importJWK(sa.privateJwk!, 'ES256'));
+    const res = await fetch(`${server.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: API_A }),
+    });
     const t2 = ((await res.json()) as { access_token: string }).access_token;
     assert.equal((await introspect(rsA, t2)).body.active, true);
     await server.runtime.serviceAccounts.setDisabled(sa.account.clientId, true);
@@ -126,7 +146,16 @@ describe('introspection is answered only to those entitled to the answer', () =>
       assert.equal(t.status, 400, JSON.stringify(t.body));
       assert.equal(t.body.error, 'invalid_target');
     }
-    const unknown = await admin('client', 'create', '--name', 'nope', '--client-credentials', '--resource-server', 'https://unregistered.example.test', '--json');
+    const unknown = await admin(
+      'client',
+      'create',
+      '--name',
+      'nope',
+      '--client-credentials',
+      '--resource-server',
+      'https://unregistered.example.test',
+      '--json',
+    );
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /resource https:\/\/unregistered\.example\.test is not registered/);
   });

@@ -26,7 +26,11 @@ describe('a person holds only the scopes their roles allow, wherever they get th
   let cmdbRs: { id: string; secret: string };
 
   const call = (path: string, token: string, body: unknown) =>
-    fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${server.url}/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   /** A person's token for Latchkey's own API, as a first-party app gets it. */
   async function apiKeysToken(person: TestPerson) {
@@ -83,12 +87,16 @@ describe('a person holds only the scopes their roles allow, wherever they get th
     // The form offers only what the person may hold.
     assert.match(page.html, /value="https:\/\/cmdb\.example\.test cmdb\.read"/);
     assert.doesNotMatch(page.html, /cmdb\.write/);
-    const refused = (await browser.navigate(`${server.url}/account/api-keys`, { form: { csrf: csrfToken(page.html), name: 'pwn', scope: 'cmdb.read cmdb.write', password: mallory.password } })) as Page;
+    const refused = (await browser.navigate(`${server.url}/account/api-keys`, {
+      form: { csrf: csrfToken(page.html), name: 'pwn', scope: 'cmdb.read cmdb.write', password: mallory.password },
+    })) as Page;
     assert.equal(refused.status, 400);
     assert.match(pageText(refused.html), /The key was not created: you may not hold the scope cmdb\.write/);
     assert.match(refused.html, /value="pwn"/, 'what was typed is kept');
     // A checkbox the form never offered, forged into the post, is refused the same way.
-    const forged = (await browser.navigate(`${server.url}/account/api-keys`, { form: { csrf: csrfToken(page.html), name: 'forged', scopes: `${CMDB} cmdb.write`, password: mallory.password } })) as Page;
+    const forged = (await browser.navigate(`${server.url}/account/api-keys`, {
+      form: { csrf: csrfToken(page.html), name: 'forged', scopes: `${CMDB} cmdb.write`, password: mallory.password },
+    })) as Page;
     assert.equal(forged.status, 400);
     assert.match(pageText(forged.html), /you may not hold the scope cmdb\.write/);
     assert.ok(!(await server.runtime.apiKeys.list({ owner: { userId: mallory.id } })).some((k) => k.scopes.includes('cmdb.write')));
@@ -97,7 +105,10 @@ describe('a person holds only the scopes their roles allow, wherever they get th
   it('with the role the key is made; the roles each scope needs are met one by one', async () => {
     const { record } = await server.runtime.apiKeys.create({ owner: { userId: olivia.id }, name: 'ops', scope: 'cmdb.read cmdb.write' });
     assert.deepEqual(record.scopes, ['cmdb.read', 'cmdb.write']);
-    await assert.rejects(server.runtime.apiKeys.create({ owner: { userId: olivia.id }, name: 'x', scope: 'admin.users' }), /admin\.users of https:\/\/cmdb\.example\.test needs the role admin, which user .* does not have/);
+    await assert.rejects(
+      server.runtime.apiKeys.create({ owner: { userId: olivia.id }, name: 'x', scope: 'admin.users' }),
+      /admin\.users of https:\/\/cmdb\.example\.test needs the role admin, which user .* does not have/,
+    );
     assert.deepEqual(await server.runtime.apiKeys.holdableScopes(olivia.id), [{ resource: CMDB, scopes: ['cmdb.read', 'cmdb.write'] }]);
     assert.deepEqual(await server.runtime.apiKeys.holdableScopes(mallory.id), [{ resource: CMDB, scopes: ['cmdb.read'] }]);
   });
@@ -129,7 +140,7 @@ describe('a person holds only the scopes their roles allow, wherever they get th
     assert.equal(claims.name, 'Rosa Roles');
   });
 
-  it('the exchange gives a person\'s key only what the person holds now, and never a token for a machines-only API', async () => {
+  it("the exchange gives a person's key only what the person holds now, and never a token for a machines-only API", async () => {
     const person = await createUser(server);
     await server.runtime.users.addRole(person.id, 'ops');
     const { key } = await server.runtime.apiKeys.create({ owner: { userId: person.id }, name: 'k', scope: 'cmdb.read cmdb.write' });
@@ -161,7 +172,12 @@ describe('a person holds only the scopes their roles allow, wherever they get th
     const { key } = await server.runtime.apiKeys.create({ owner: { userId: mallory.id }, name: 'k', scope: 'api-keys latchkey:admin' });
     const sa = (await server.runtime.serviceAccounts.create({ name: 'root-ish', scope: 'latchkey:admin api-keys', generateKey: 'ES256' })).account.clientId;
     const saKey = (await server.runtime.apiKeys.create({ owner: { clientId: sa }, name: 'k', scope: 'latchkey:admin api-keys' })).key;
-    for (const [subject, resource] of [[key, `${server.issuer}/api`], [key, admin], [saKey, admin], [saKey, `${server.issuer}/api`]] as const) {
+    for (const [subject, resource] of [
+      [key, `${server.issuer}/api`],
+      [key, admin],
+      [saKey, admin],
+      [saKey, `${server.issuer}/api`],
+    ] as const) {
       const r = await exchange(server, { subject_token: subject, resource });
       assert.equal(r.status, 400, `${resource}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.error, 'invalid_target');
@@ -201,7 +217,10 @@ describe('a person holds only the scopes their roles allow, wherever they get th
     });
 
     it('a machines-only resource and the admin API are refused to any person, before sign-in', async () => {
-      for (const [resource, scope] of [[LEDGER, 'ledger.post'], [admin, 'latchkey:admin']] as const) {
+      for (const [resource, scope] of [
+        [LEDGER, 'ledger.post'],
+        [admin, 'latchkey:admin'],
+      ] as const) {
         const req = await authRequest(app, { resource, scope: `openid ${scope}` });
         const back = await new Browser(server.url).redirect(req.url.href);
         assert.equal(back.searchParams.get('error'), 'invalid_target', back.href);
@@ -212,7 +231,11 @@ describe('a person holds only the scopes their roles allow, wherever they get th
     it('a role taken away is gone from the next refreshed token', async () => {
       const person = await createUser(server);
       await server.runtime.users.addRole(person.id, 'admin');
-      const { tokens } = await codeFlow(app, new Browser(server.url), person, { resource: CMDB, scope: 'openid offline_access cmdb.read cmdb.write', prompt: 'consent' });
+      const { tokens } = await codeFlow(app, new Browser(server.url), person, {
+        resource: CMDB,
+        scope: 'openid offline_access cmdb.read cmdb.write',
+        prompt: 'consent',
+      });
       assert.equal(decodeJwt(tokens.access_token).scope, 'cmdb.read cmdb.write');
       await server.runtime.users.removeRole(person.id, 'admin');
       const refreshed = await oidc.refreshTokenGrant(app.config, tokens.refresh_token!);

@@ -45,7 +45,11 @@ describe('plain OAuth 2.0 apps and API scopes', () => {
     const consent = (await submitLogin(browser, login, person.email, person.password)) as Page;
     assert.match(pageText(consent.html), /Use the “cmdb\.read” permission at https:\/\/cmdb\.example\.test/);
     const callback = await signIn(browser, req, person);
-    const tokens = await oidc.authorizationCodeGrant(client.config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, idTokenExpected: false });
+    const tokens = await oidc.authorizationCodeGrant(client.config, callback, {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      idTokenExpected: false,
+    });
     assert.equal(tokens.id_token, undefined);
     assert.equal(tokens.token_type.toLowerCase(), 'bearer');
     assert.equal(tokens.scope, 'cmdb.read reports.read');
@@ -61,7 +65,11 @@ describe('plain OAuth 2.0 apps and API scopes', () => {
     const browser = new Browser(server.url);
     const req = await oauthRequest(client, { scope: 'cmdb.read offline_access', resource: CMDB, prompt: 'consent' });
     const callback = await signIn(browser, req, person);
-    const tokens = await oidc.authorizationCodeGrant(client.config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, idTokenExpected: false });
+    const tokens = await oidc.authorizationCodeGrant(client.config, callback, {
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      idTokenExpected: false,
+    });
     assert.equal((await jwtVerify(tokens.access_token, jwks, { audience: CMDB })).payload.scope, 'cmdb.read');
     assert.ok(tokens.refresh_token);
     const refreshed = await oidc.refreshTokenGrant(client.config, tokens.refresh_token!);

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser } from '../helpers/browser.ts';
-import { codeFlow, createUser, oidc, postToken, registerClient, serverWithClientAndPerson, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import {
+  codeFlow,
+  createUser,
+  oidc,
+  postToken,
+  registerClient,
+  serverWithClientAndPerson,
+  type TestClient,
+  type TestPerson,
+} from '../helpers/relying-party.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 describe('refresh tokens: rotation, reuse detection, atomic consumption', () => {

@@ -25,7 +25,11 @@ describe('self-signed partner tokens', () => {
     await server.runtime.resources.create({ identifier: API, scope: 'portfolio.read' });
     rs = await resourceServerClient(server, [API]);
     await server.runtime.serviceAccounts.create({
-      name: 'partner acme', scope: 'portfolio.read', importedSecret: SECRET, clientId: 'acme-partner-7', selfSignedMaxLifetime: 900,
+      name: 'partner acme',
+      scope: 'portfolio.read',
+      importedSecret: SECRET,
+      clientId: 'acme-partner-7',
+      selfSignedMaxLifetime: 900,
     });
     await server.runtime.serviceAccounts.create({ name: 'no opt-in', scope: 'portfolio.read', importedSecret: SECRET, clientId: 'plain-partner' });
   });
@@ -63,8 +67,14 @@ describe('self-signed partner tokens', () => {
     assert.deepEqual((await introspect(server, { id: plain.client.clientId, secret: plain.clientSecret! }, { token: good })).body, { active: false });
   });
 
-  it('a disabled account\'s tokens go inactive at once', async () => {
-    await server.runtime.serviceAccounts.create({ name: 'soon off', scope: 'portfolio.read', importedSecret: SECRET, clientId: 'soon-off', selfSignedMaxLifetime: 900 });
+  it("a disabled account's tokens go inactive at once", async () => {
+    await server.runtime.serviceAccounts.create({
+      name: 'soon off',
+      scope: 'portfolio.read',
+      importedSecret: SECRET,
+      clientId: 'soon-off',
+      selfSignedMaxLifetime: 900,
+    });
     const token = await partnerToken({ clientId: 'soon-off', iat: now(), exp: now() + 300 });
     assert.equal((await introspect(server, rs, { token })).body.active, true);
     await server.runtime.serviceAccounts.setDisabled('soon-off', true);
@@ -73,7 +83,14 @@ describe('self-signed partner tokens', () => {
 
   it("aud, when present, must be the caller's API; a token addressed to this server (an assertion's audience) is inactive", async () => {
     const base = { clientId: 'acme-partner-7', iat: now(), exp: now() + 300 };
-    for (const aud of ['https://other.example.test', ['https://other.example.test'], server.issuer, `${server.issuer}/token`, [API, `${server.issuer}/token`], 42]) {
+    for (const aud of [
+      'https://other.example.test',
+      ['https://other.example.test'],
+      server.issuer,
+      `${server.issuer}/token`,
+      [API, `${server.issuer}/token`],
+      42,
+    ]) {
       const r = await introspect(server, rs, { token: await partnerToken({ ...base, aud }) });
       assert.equal(r.status, 200);
       assert.deepEqual(r.body, { active: false }, JSON.stringify(aud));
@@ -85,7 +102,14 @@ describe('self-signed partner tokens', () => {
   });
 
   it("the account's own jwt-bearer assertion, redeemed at the token endpoint and then shown to the API as a token, is inactive", async () => {
-    const assertion = await partnerToken({ iss: 'acme-partner-7', sub: 'acme-partner-7', aud: `${server.issuer}/token`, iat: now(), exp: now() + 120, jti: randomUUID() });
+    const assertion = await partnerToken({
+      iss: 'acme-partner-7',
+      sub: 'acme-partner-7',
+      aud: `${server.issuer}/token`,
+      iat: now(),
+      exp: now() + 120,
+      jti: randomUUID(),
+    });
     const redeemed = await fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -95,7 +119,7 @@ describe('self-signed partner tokens', () => {
     assert.deepEqual((await introspect(server, rs, { token: assertion })).body, { active: false });
   });
 
-  it("a partner token is active only at resource servers whose APIs its scopes meet, as keys are", async () => {
+  it('a partner token is active only at resource servers whose APIs its scopes meet, as keys are', async () => {
     const elsewhere = 'https://vault.example.test';
     await server.runtime.resources.create({ identifier: elsewhere, scope: 'vault.open' });
     const vaultRs = await resourceServerClient(server, [elsewhere]);
@@ -125,7 +149,10 @@ describe('self-signed partner tokens', () => {
     const c = await server.runtime.clients.create({ name: 'cc', redirectUris: [], clientCredentials: true, apiScope: 'portfolio.read' });
     const issued = await fetch(`${server.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.client.clientId}:${c.clientSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${c.client.clientId}:${c.clientSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ grant_type: 'client_credentials', resource: API }),
     });
     const own = (await issued.json()) as { access_token: string };
@@ -146,12 +173,31 @@ describe('self-signed partner tokens', () => {
     assert.equal(body.error, 'invalid_grant');
   });
 
-  it('service-account create --shared-secret-stdin imports the partner\'s secret (never echoed) under its existing client id', async () => {
+  it("service-account create --shared-secret-stdin imports the partner's secret (never echoed) under its existing client id", async () => {
     const cli = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
     const { spawn } = await import('node:child_process');
     const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      const child = spawn('npm', ['run', '--silent', 'admin', '--', 'service-account', 'create', '--name', 'imported', '--scope', 'portfolio.read',
-        '--shared-secret-stdin', '--client-id', 'imported-partner', '--self-signed-tokens', '--json'], { env: { ...process.env, ...server.env } });
+      const child = spawn(
+        'npm',
+        [
+          'run',
+          '--silent',
+          'admin',
+          '--',
+          'service-account',
+          'create',
+          '--name',
+          'imported',
+          '--scope',
+          'portfolio.read',
+          '--shared-secret-stdin',
+          '--client-id',
+          'imported-partner',
+          '--self-signed-tokens',
+          '--json',
+        ],
+        { env: { ...process.env, ...server.env } },
+      );
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.on('close', (code) => resolve({ code: code ?? 1, stdout }));

@@ -26,7 +26,11 @@ describe('health, readiness, metrics and request logs', () => {
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as Readiness;
-    assert.deepEqual(body, { status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, signing_key: { ok: true } } }, 'no details for anonymous callers');
+    assert.deepEqual(
+      body,
+      { status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, signing_key: { ok: true } } },
+      'no details for anonymous callers',
+    );
     const detailed = (await (await operatorsReadyz()).json()) as Readiness;
     assert.match(detailed.checks.migrations!.detail!, /\d+ applied/);
     assert.deepEqual(detailed.checks.signing_key!.detail!.split(', ').sort(), [...server.live.signingKids].sort());
@@ -34,7 +38,9 @@ describe('health, readiness, metrics and request logs', () => {
   });
 
   it('/readyz turns 503 when a migration is missing from the database, and says why only to operators', async () => {
-    await server.runtime.db.$executeRawUnsafe(`UPDATE _prisma_migrations SET rolled_back_at = finished_at WHERE migration_name = (SELECT MAX(migration_name) FROM _prisma_migrations)`);
+    await server.runtime.db.$executeRawUnsafe(
+      `UPDATE _prisma_migrations SET rolled_back_at = finished_at WHERE migration_name = (SELECT MAX(migration_name) FROM _prisma_migrations)`,
+    );
     try {
       const res = await fetch(`${server.url}/readyz`);
       assert.equal(res.status, 503);
@@ -54,18 +60,24 @@ describe('health, readiness, metrics and request logs', () => {
     assert.equal(res.headers.get('cache-control'), 'public, max-age=321');
   });
 
-  it('the operators\' listener answers loopback names only (no DNS rebinding from a browser)', async () => {
+  it("the operators' listener answers loopback names only (no DNS rebinding from a browser)", async () => {
     const { request } = await import('node:http');
-    const status = (host: string) => new Promise<number>((resolve, reject) => {
-      const u = new URL(server.operationsUrl!);
-      request({ hostname: u.hostname, port: u.port, path: '/healthz', headers: { host } }, (res) => { res.resume(); resolve(res.statusCode!); }).on('error', reject).end();
-    });
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const u = new URL(server.operationsUrl!);
+        request({ hostname: u.hostname, port: u.port, path: '/healthz', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+          .on('error', reject)
+          .end();
+      });
     assert.equal(await status('attacker.example:9464'), 400);
     assert.equal(await status(`localhost:${new URL(server.operationsUrl!).port}`), 200);
     assert.equal(await status(new URL(server.operationsUrl!).host), 200);
   });
 
-  it('/metrics is not on the public listener; the operators\' listener needs the token', async () => {
+  it("/metrics is not on the public listener; the operators' listener needs the token", async () => {
     assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
     assert.equal((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
     for (const wrong of [`Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, token, '']) {
@@ -78,7 +90,11 @@ describe('health, readiness, metrics and request logs', () => {
     await codeFlow(client, new Browser(server.url), person);
     const browser = new Browser(server.url);
     await submitLogin(browser, (await browser.navigate((await authRequest(client)).url.href)) as Page, person.email, 'wrong password');
-    await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=nope&client_id=x' });
+    await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=refresh_token&refresh_token=nope&client_id=x',
+    });
 
     assert.equal((await fetch(`${server.operationsUrl}/metrics`)).status, 401);
     const res = await fetch(`${server.operationsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
@@ -93,7 +109,7 @@ describe('health, readiness, metrics and request logs', () => {
     assert.match(text, /latchkey_db_query_duration_seconds_count\{operation="query"\} [1-9]/);
     assert.match(text, /latchkey_table_rows\{table="users"\} 1/);
     assert.match(text, /latchkey_table_rows\{table="oidc_payloads"\} [1-9]/);
-    assert.match(text, /latchkey_table_rows\{table="link_tokens"\} \d+/, "the tables sign-up and passkeys fill are watched too");
+    assert.match(text, /latchkey_table_rows\{table="link_tokens"\} \d+/, 'the tables sign-up and passkeys fill are watched too');
   });
 
   it('scrapes within a minute reuse the row counts: the second makes no database query', async () => {

@@ -40,7 +40,10 @@ describe('staged signing-key rotation', () => {
     // Stage 1: published, not signing.
     await server.refreshKeys();
     const staged = await jwks();
-    assert.ok(staged.keys.some((k) => k.kid === newKid), 'new key published');
+    assert.ok(
+      staged.keys.some((k) => k.kid === newKid),
+      'new key published',
+    );
     assert.deepEqual(staged.keys.find((k) => k.kid === newKid)!.key_ops, ['verify']);
     assert.equal((await idTokenKid()).kid, oldRsa, 'old key still signs');
     const status = JSON.parse((await admin()('keys', 'status', '--json')).stdout).keys as { kid: string; state: string; next_change: string }[];
@@ -53,11 +56,14 @@ describe('staged signing-key rotation', () => {
     const after = await idTokenKid();
     assert.equal(after.kid, newKid);
     const both = await jwks();
-    assert.ok(both.keys.some((k) => k.kid === oldRsa), 'old key still published while its tokens live');
+    assert.ok(
+      both.keys.some((k) => k.kid === oldRsa),
+      'old key still published while its tokens live',
+    );
     const rp = createRemoteJWKSet(new URL(`${server.url}/jwks`));
     await jwtVerify(before.idToken, rp, { issuer: server.issuer });
     await jwtVerify(after.idToken, rp, { issuer: server.issuer });
-    const retiring = (await server.runtime.db.signingKey.findUniqueOrThrow({ where: { kid: oldRsa } }));
+    const retiring = await server.runtime.db.signingKey.findUniqueOrThrow({ where: { kid: oldRsa } });
     assert.equal(retiring.state, 'retiring');
     const wait = retiring.retiresAt!.getTime() - Date.now();
     assert.ok(wait > 60_000 && wait <= 86_400_000 + 61_000, `kept for the longest token lifetime (${wait} ms)`);

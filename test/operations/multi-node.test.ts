@@ -60,7 +60,9 @@ describe('several nodes on one database', () => {
     assert.ok('redirect' in step);
     assert.ok(new URL(step.redirect).searchParams.get('code'), step.redirect);
     const tokens = await oidc.authorizationCodeGrant(appTwo.config, new URL(step.redirect), {
-      pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce,
+      pkceCodeVerifier: req.verifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
     });
     assert.equal(tokens.claims()!.sub, person.id);
   });
@@ -79,7 +81,9 @@ describe('several nodes on one database', () => {
   it('the same refresh token raced on A and B is honoured once', async () => {
     const person = await createUser(a);
     const { tokens } = await codeFlow(appOne, new Browser(a.url), person, { scope: 'openid offline_access', prompt: 'consent' });
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => form(i % 2 ? a : b, '/token', appOne, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => form(i % 2 ? a : b, '/token', appOne, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })),
+    );
     assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
   });
 
@@ -91,8 +95,13 @@ describe('several nodes on one database', () => {
     const exchange = async (node: TestServer) => {
       const now = Math.floor(Date.now() / 1000);
       const assertion = await new SignJWT({ iss: id, sub: id, aud: a.issuer, iat: now, exp: now + 60, jti: crypto.randomUUID() })
-        .setProtectedHeader({ alg: 'ES256', kid: sa.privateJwk!.kid }).sign(await importJWK(sa.privateJwk!, 'ES256'));
-      const res = await fetch(`${node.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: 'https://cached.example.test' }) });
+        .setProtectedHeader({ alg: 'ES256', kid: sa.privateJwk!.kid })
+        .sign(await importJWK(sa.privateJwk!, 'ES256'));
+      const res = await fetch(`${node.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: 'https://cached.example.test' }),
+      });
       return { status: res.status, body: (await res.json()) as { error?: string } };
     };
     // B loads (and caches) the account and the resource.

@@ -44,7 +44,13 @@ describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     mail = await startMailCatcher();
-    server = await startTestServer({ REGISTRATION: 'open', SMTP_URL: mail.url, BRAND_PRIVACY_URL: 'https://example.test/privacy', BRAND_TERMS_URL: 'https://example.test/terms', LOCKOUT_THRESHOLD: '3' });
+    server = await startTestServer({
+      REGISTRATION: 'open',
+      SMTP_URL: mail.url,
+      BRAND_PRIVACY_URL: 'https://example.test/privacy',
+      BRAND_TERMS_URL: 'https://example.test/terms',
+      LOCKOUT_THRESHOLD: '3',
+    });
     client = await registerClient(server, { name: 'Recipe Box' });
     browser = await launchChromium();
   });
@@ -120,7 +126,15 @@ describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
     await check('consent');
 
     // Every account section.
-    for (const [name, path] of [['account', '/account'], ['profile', '/account/profile'], ['sign-in-methods', '/account/sign-in-methods'], ['apps', '/account/apps'], ['sessions', '/account/sessions'], ['password', '/account/password'], ['api-keys', '/account/api-keys']] as const) {
+    for (const [name, path] of [
+      ['account', '/account'],
+      ['profile', '/account/profile'],
+      ['sign-in-methods', '/account/sign-in-methods'],
+      ['apps', '/account/apps'],
+      ['sessions', '/account/sessions'],
+      ['password', '/account/password'],
+      ['api-keys', '/account/api-keys'],
+    ] as const) {
       await page.goto(`${server.url}${path}`);
       await check(name);
     }
@@ -202,7 +216,18 @@ describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
 
   it("every mail's HTML, in both languages: zero violations", async () => {
     const render = createMailRenderer(server.runtime.ui);
-    const vars = { issuer: server.url, name: 'Ada', confirmUrl: `${server.url}/verify-email?token=x`, resetUrl: `${server.url}/reset-password?token=x`, signupUrl: `${server.url}/signup`, inviteUrl: `${server.url}/invitation?token=x`, hours: 24, resetMinutes: 30, minutes: 30, days: 7 };
+    const vars = {
+      issuer: server.url,
+      name: 'Ada',
+      confirmUrl: `${server.url}/verify-email?token=x`,
+      resetUrl: `${server.url}/reset-password?token=x`,
+      signupUrl: `${server.url}/signup`,
+      inviteUrl: `${server.url}/invitation?token=x`,
+      hours: 24,
+      resetMinutes: 30,
+      minutes: 30,
+      days: 7,
+    };
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const problems: string[] = [];
     const templates: MailTemplate[] = ['signup-confirm', 'signup-exists', 'verify-email', 'reset-password', 'reset-unknown', 'invitation'];
@@ -220,8 +245,14 @@ describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
     const person = await createUser(server, `keys-${Date.now()}@example.test`, 'a long enough passphrase 1', 'Grace Hopper');
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await page.goto((await authRequest(client, { prompt: 'consent' })).url.href);
-    interface Focus { id: string; tag: string; text: string; outline: boolean }
-    const focused = () => page.evaluate(`(() => {
+    interface Focus {
+      id: string;
+      tag: string;
+      text: string;
+      outline: boolean;
+    }
+    const focused = () =>
+      page.evaluate(`(() => {
       const el = document.activeElement;
       const style = getComputedStyle(el);
       return { id: el.id, tag: el.tagName, text: (el.textContent || '').trim(), outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
@@ -268,9 +299,16 @@ describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
     const narrow = await browser.newContext({ viewport: { width: 320, height: 640 } });
     // 200% zoom of a 1280 px window lays the page out in 640 CSS px at twice the size.
     const zoomed = await browser.newContext({ viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
-    for (const [label, context] of [['320px', narrow], ['zoom200', zoomed]] as const) {
+    for (const [label, context] of [
+      ['320px', narrow],
+      ['zoom200', zoomed],
+    ] as const) {
       const page = await context.newPage();
-      for (const [name, url] of [['landing', `${server.url}/`], ['login', (await authRequest(client)).url.href], ['error', `${server.url}/interaction/nope`]] as const) {
+      for (const [name, url] of [
+        ['landing', `${server.url}/`],
+        ['login', (await authRequest(client)).url.href],
+        ['error', `${server.url}/interaction/nope`],
+      ] as const) {
         await page.goto(url);
         const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
         assert.ok(overflow <= 0, `${label} ${name}: ${overflow} px scroll sideways`);

@@ -28,13 +28,19 @@ describe('brand colours and contrast', () => {
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('a BRAND_COLOR without 4.5:1 against white stops the start, naming the variable, the ratio and the nearest colour that passes', () => {
-    assert.throws(() => loadConfig({ BRAND_COLOR: '#7fa7ff' }), (err: Error) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /BRAND_COLOR: #7fa7ff has 2\.\d\d:1 against white \(#ffffff\); WCAG AA needs 4\.5:1 .* The nearest colour that passes is (#[0-9a-f]{6})/);
-      const nearest = err.message.match(/passes is (#[0-9a-f]{6})/)![1]!;
-      assert.ok(checkBrandColors(nearest, undefined).ok, 'the suggestion itself is accepted');
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ BRAND_COLOR: '#7fa7ff' }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(
+          err.message,
+          /BRAND_COLOR: #7fa7ff has 2\.\d\d:1 against white \(#ffffff\); WCAG AA needs 4\.5:1 .* The nearest colour that passes is (#[0-9a-f]{6})/,
+        );
+        const nearest = err.message.match(/passes is (#[0-9a-f]{6})/)![1]!;
+        assert.ok(checkBrandColors(nearest, undefined).ok, 'the suggestion itself is accepted');
+        return true;
+      },
+    );
     assert.throws(() => loadConfig({ BRAND_COLOR: 'blue' }), /BRAND_COLOR: "blue" is not a colour; write it as #rrggbb/);
     assert.throws(() => loadConfig({ BRAND_COLOR_DARK: '#1a1a40' }), /BRAND_COLOR_DARK: #1a1a40 has 1\.\d\d:1 against the dark card background/);
   });
@@ -43,7 +49,8 @@ describe('brand colours and contrast', () => {
     const colors = checkBrandColors('#8a1538', undefined);
     assert.ok(colors.ok);
     for (const bg of Object.values(LIGHT_BACKGROUNDS)) assert.ok(contrast(rgb(colors.colors.light.accent), rgb(bg)) >= AA_TEXT);
-    for (const bg of Object.values(DARK_BACKGROUNDS)) assert.ok(contrast(rgb(colors.colors.dark.accent), rgb(bg)) >= AA_TEXT, `${colors.colors.dark.accent} on ${bg}`);
+    for (const bg of Object.values(DARK_BACKGROUNDS))
+      assert.ok(contrast(rgb(colors.colors.dark.accent), rgb(bg)) >= AA_TEXT, `${colors.colors.dark.accent} on ${bg}`);
     assert.ok(contrast(rgb(colors.colors.dark.accent), rgb(colors.colors.dark.accentInk)) >= AA_TEXT, 'button labels on the dark accent');
     const ui = loadUi(loadConfig({ BRAND_COLOR: '#8a1538', BRAND_NAME: 'Acme' }));
     const css = ui.assets.get('brand.css')!.body.toString();
@@ -54,10 +61,16 @@ describe('brand colours and contrast', () => {
 
   it('the stylesheet: text 4.5:1, field borders and the focus ring 3:1, in both schemes', () => {
     const { light, dark } = schemes();
-    for (const [scheme, v, accent] of [['light', light, '#2456d3'], ['dark', dark, checkBrandColors('#2456d3', undefined).colors!.dark.accent]] as const) {
+    for (const [scheme, v, accent] of [
+      ['light', light, '#2456d3'],
+      ['dark', dark, checkBrandColors('#2456d3', undefined).colors!.dark.accent],
+    ] as const) {
       for (const bg of [v.bg!, v.card!]) {
         for (const text of ['ink', 'muted', 'bad', 'good']) assert.ok(contrast(rgb(v[text]!), rgb(bg)) >= AA_TEXT, `${scheme}: --${text} on ${bg}`);
-        assert.ok(contrast(rgb(v.field!), rgb(bg)) >= AA_NON_TEXT, `${scheme}: field border --field ${v.field} on ${bg}: ${contrast(rgb(v.field!), rgb(bg)).toFixed(2)}:1`);
+        assert.ok(
+          contrast(rgb(v.field!), rgb(bg)) >= AA_NON_TEXT,
+          `${scheme}: field border --field ${v.field} on ${bg}: ${contrast(rgb(v.field!), rgb(bg)).toFixed(2)}:1`,
+        );
         assert.ok(contrast(rgb(accent), rgb(bg)) >= AA_NON_TEXT, `${scheme}: focus ring on ${bg}`);
       }
     }
@@ -66,16 +79,22 @@ describe('brand colours and contrast', () => {
   it('a theme template that turns escaping off or adds a script is refused at start-up, naming the file and line', () => {
     const theme = join(scratch, 'theme');
     rmSync(theme, { recursive: true, force: true });
-    const files: [string, string][] = [['login.njk', '{% extends "builtin/login.njk" %}\n{% block heading %}{{ brand.name | safe }}{% endblock %}'], ['layout.njk', '<script>alert(1)</script>']];
+    const files: [string, string][] = [
+      ['login.njk', '{% extends "builtin/login.njk" %}\n{% block heading %}{{ brand.name | safe }}{% endblock %}'],
+      ['layout.njk', '<script>alert(1)</script>'],
+    ];
     for (const [file, body] of files) {
       const path = join(theme, file);
       mkdirSync(theme, { recursive: true });
       writeFileSync(path, body);
     }
-    assert.throws(() => loadUi(loadConfig({ THEME_DIR: theme })), (err: Error) => {
-      assert.match(err.message, /THEME_DIR: .*login\.njk:2: the safe filter \(it turns escaping off\) is not allowed in a theme/);
-      assert.match(err.message, /THEME_DIR: .*layout\.njk:1: a script/);
-      return true;
-    });
+    assert.throws(
+      () => loadUi(loadConfig({ THEME_DIR: theme })),
+      (err: Error) => {
+        assert.match(err.message, /THEME_DIR: .*login\.njk:2: the safe filter \(it turns escaping off\) is not allowed in a theme/);
+        assert.match(err.message, /THEME_DIR: .*layout\.njk:1: a script/);
+        return true;
+      },
+    );
   });
 });

@@ -79,7 +79,10 @@ describe('the message catalogue', () => {
     }
     assert.ok(wanted.length > 300, `found the keys in use (${wanted.length})`);
     const unknown = wanted.filter(([k]) => !keys.has(k) && ![...keys].some((x) => x.startsWith(`${k}.`)));
-    assert.deepEqual(unknown.map(([k, f]) => `${k} (${relative(VIEWS_DIR, f)})`), []);
+    assert.deepEqual(
+      unknown.map(([k, f]) => `${k} (${relative(VIEWS_DIR, f)})`),
+      [],
+    );
   });
 
   it('no template holds words of its own: text and labelling attributes come from the catalogue', () => {
@@ -94,7 +97,10 @@ describe('the message catalogue', () => {
       for (const [, attr, value] of s.matchAll(/\b(alt|title|aria-label|placeholder|label)="([^"]*)"/g)) {
         if (/\p{L}/u.test(value!)) found.push(`${relative(VIEWS_DIR, file)}: ${attr}="${value}"`);
       }
-      s = s.replace(/<style[\s\S]*?<\/style>/g, '').replace(/<[^>]*>/g, '').replace(/&[a-z]+;|&#\d+;/g, '')
+      s = s
+        .replace(/<style[\s\S]*?<\/style>/g, '')
+        .replace(/<[^>]*>/g, '')
+        .replace(/&[a-z]+;|&#\d+;/g, '')
         // Attributes a macro writes outside a tag (form.njk's aria-describedby, the passkey messages).
         .replace(/[\w-]+="[^"]*"/g, '');
       for (const line of s.split('\n')) if (/\p{L}/u.test(line)) found.push(`${relative(VIEWS_DIR, file)}: ${line.trim()}`);
@@ -118,7 +124,10 @@ describe('the message catalogue', () => {
 
   it('escapes parameters and markup other than strong, em and code', () => {
     const catalogue = loadCatalogue(LOCALES);
-    assert.equal(catalogue.html('en', 'consent.signedInAs', { email: '<img src=x onerror=alert(1)>@x' }), 'Signed in as <strong>&lt;img src=x onerror=alert(1)&gt;@x</strong>.');
+    assert.equal(
+      catalogue.html('en', 'consent.signedInAs', { email: '<img src=x onerror=alert(1)>@x' }),
+      'Signed in as <strong>&lt;img src=x onerror=alert(1)&gt;@x</strong>.',
+    );
     assert.equal(catalogue.text('en', 'consent.signedInAs', { email: 'a@b' }), 'Signed in as a@b.');
   });
 

@@ -53,7 +53,10 @@ describe('the language of pages and mail', () => {
       const res = await fetch(`${server.url}/language?lang=es&return=${encodeURIComponent(evil)}`, { redirect: 'manual' });
       assert.equal(res.status, 303);
       const location = res.headers.get('location')!;
-      assert.ok(location === '/' || (location.startsWith('/') && !location.startsWith('//') && !location.includes('\\') && !/[\r\n]/.test(location)), `${evil} → ${location}`);
+      assert.ok(
+        location === '/' || (location.startsWith('/') && !location.startsWith('//') && !location.includes('\\') && !/[\r\n]/.test(location)),
+        `${evil} → ${location}`,
+      );
       assert.equal(new URL(location, server.url).origin, new URL(server.url).origin, `${evil} stays on this server`);
     }
   });

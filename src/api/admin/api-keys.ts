@@ -9,22 +9,24 @@ import { PageQuery, pageBody, pageOf } from './schemas.ts';
 const tags = ['api keys'];
 const scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope values');
 
-const AdminApiKey = z.object({
-  id: z.string(),
-  display: z.string().describe('the beginning of the key, for recognising it; not a secret'),
-  owner: z.object({ kind: z.enum(['person', 'service_account']), id: z.string() }),
-  name: z.string(),
-  description: z.string().nullable(),
-  scope: z.string(),
-  resource: z.string().nullable(),
-  allowed_ips: z.array(z.string()),
-  expires_at: z.string().nullable(),
-  created_at: z.string(),
-  last_used_at: z.string().nullable(),
-  last_used_ip: z.string().nullable(),
-  revoked_at: z.string().nullable(),
-  active: z.boolean(),
-}).meta({ id: 'AdminApiKey' });
+const AdminApiKey = z
+  .object({
+    id: z.string(),
+    display: z.string().describe('the beginning of the key, for recognising it; not a secret'),
+    owner: z.object({ kind: z.enum(['person', 'service_account']), id: z.string() }),
+    name: z.string(),
+    description: z.string().nullable(),
+    scope: z.string(),
+    resource: z.string().nullable(),
+    allowed_ips: z.array(z.string()),
+    expires_at: z.string().nullable(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
+    last_used_ip: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'AdminApiKey' });
 
 const example = {
   id: 'key_4kV2x9QpLm',
@@ -43,29 +45,41 @@ const example = {
   active: true,
 };
 
-const CreateAdminApiKey = z.strictObject({
-  owner_id: z.string().min(1).max(200).describe('a user id or a service account client id'),
-  name: z.string().trim().min(1, 'must not be empty').max(100),
-  description: z.string().max(500).optional(),
-  scope,
-  resource: z.url().optional().describe('bind the key to this API'),
-  expires: z.string().regex(/^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/, 'must be a duration (90d, 12h, 30m, 2w) or a date').optional(),
-  allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
-}).meta({ id: 'CreateAdminApiKey' });
+const CreateAdminApiKey = z
+  .strictObject({
+    owner_id: z.string().min(1).max(200).describe('a user id or a service account client id'),
+    name: z.string().trim().min(1, 'must not be empty').max(100),
+    description: z.string().max(500).optional(),
+    scope,
+    resource: z.url().optional().describe('bind the key to this API'),
+    expires: z
+      .string()
+      .regex(/^(\d{1,5}[mhdw]|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?)$/, 'must be a duration (90d, 12h, 30m, 2w) or a date')
+      .optional(),
+    allowed_ips: z.array(z.string().min(1)).max(20).optional().describe('CIDR ranges, IPv4 or IPv6'),
+  })
+  .meta({ id: 'CreateAdminApiKey' });
 
-const CreatedAdminApiKey = z.object({
-  api_key: AdminApiKey,
-  key: z.string().describe('the key itself: shown in this response only, never again'),
-}).meta({ id: 'CreatedAdminApiKey' });
+const CreatedAdminApiKey = z
+  .object({
+    api_key: AdminApiKey,
+    key: z.string().describe('the key itself: shown in this response only, never again'),
+  })
+  .meta({ id: 'CreatedAdminApiKey' });
 
 const AdminApiKeys = pageOf(AdminApiKey, 'AdminApiKeys');
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const ListQuery = PageQuery.extend({ owner_id: z.string().min(1).max(200).optional().describe('only this owner\'s keys') });
+const ListQuery = PageQuery.extend({ owner_id: z.string().min(1).max(200).optional().describe("only this owner's keys") });
 
 export function apiKeyRoutes({ admin }: AdminRouteDeps) {
   return [
     defineRoute({
-      method: 'get', path: '/api-keys', operationId: 'listApiKeys', summary: 'API keys of every owner, or of one (oldest first, a page at a time)', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/api-keys',
+      operationId: 'listApiKeys',
+      summary: 'API keys of every owner, or of one (oldest first, a page at a time)',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       query: ListQuery,
       responses: { 200: { description: 'a page of keys (never their values)', schema: AdminApiKeys, example: { items: [example] } } },
       async handle({ query }) {
@@ -74,26 +88,50 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/api-keys', operationId: 'createApiKey', summary: 'Make an API key for a person or a service account', tags, scope: ADMIN_SCOPE,
+      method: 'post',
+      path: '/api-keys',
+      operationId: 'createApiKey',
+      summary: 'Make an API key for a person or a service account',
+      tags,
+      scope: ADMIN_SCOPE,
       body: CreateAdminApiKey,
-      bodyExample: { owner_id: 'sa_Q2xp3nV8y1Kz0bLm', name: 'inventory script', scope: 'cmdb.read', resource: 'https://api.example.com', expires: '90d', allowed_ips: ['203.0.113.0/24'] },
-      responses: { 201: { description: 'the key, shown here only', schema: CreatedAdminApiKey, example: { api_key: example, key: 'lk_live_4kV2x9QpLm…' } }, 404: { description: 'no such owner' } },
+      bodyExample: {
+        owner_id: 'sa_Q2xp3nV8y1Kz0bLm',
+        name: 'inventory script',
+        scope: 'cmdb.read',
+        resource: 'https://api.example.com',
+        expires: '90d',
+        allowed_ips: ['203.0.113.0/24'],
+      },
+      responses: {
+        201: { description: 'the key, shown here only', schema: CreatedAdminApiKey, example: { api_key: example, key: 'lk_live_4kV2x9QpLm…' } },
+        404: { description: 'no such owner' },
+      },
       async handle({ ctx, body, caller }) {
         const owner = await admin.apiKeys.ownerFromId(body.owner_id);
-        const { key, record } = await admin.apiKeys.create(actorOf(caller), {
-          owner,
-          name: body.name,
-          description: body.description,
-          scope: body.scope,
-          resource: body.resource,
-          expires: body.expires,
-          allowIps: body.allowed_ips,
-        }, metaOf(ctx));
+        const { key, record } = await admin.apiKeys.create(
+          actorOf(caller),
+          {
+            owner,
+            name: body.name,
+            description: body.description,
+            scope: body.scope,
+            resource: body.resource,
+            expires: body.expires,
+            allowIps: body.allowed_ips,
+          },
+          metaOf(ctx),
+        );
         return { status: 201, body: { api_key: apiKeyView(record), key }, headers: { Location: `${ctx.path}/${record.id}` } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/api-keys/{id}', operationId: 'getApiKey', summary: 'One API key', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/api-keys/{id}',
+      operationId: 'getApiKey',
+      summary: 'One API key',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       params: IdParams,
       responses: { 200: { description: 'the key (never its value)', schema: AdminApiKey, example }, 404: { description: 'no such key' } },
       async handle({ params }) {
@@ -101,9 +139,17 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'delete', path: '/api-keys/{id}', operationId: 'revokeApiKey', summary: 'Revoke an API key (refused at once on every node)', tags, scope: ADMIN_SCOPE,
+      method: 'delete',
+      path: '/api-keys/{id}',
+      operationId: 'revokeApiKey',
+      summary: 'Revoke an API key (refused at once on every node)',
+      tags,
+      scope: ADMIN_SCOPE,
       params: IdParams,
-      responses: { 200: { description: 'the revoked key', schema: AdminApiKey, example: { ...example, revoked_at: '2026-11-24T09:00:00.000Z', active: false } }, 404: { description: 'no such key' } },
+      responses: {
+        200: { description: 'the revoked key', schema: AdminApiKey, example: { ...example, revoked_at: '2026-11-24T09:00:00.000Z', active: false } },
+        404: { description: 'no such key' },
+      },
       async handle({ ctx, params, caller }) {
         return { status: 200, body: apiKeyView(await admin.apiKeys.revoke(actorOf(caller), params.id, metaOf(ctx))) };
       },

@@ -8,10 +8,22 @@ import { AuditEvent, auditExample, AuditQuery, pageOf, pageBody } from './schema
 export function auditRoutes({ admin }: AdminRouteDeps) {
   return [
     defineRoute({
-      method: 'get', path: '/audit-events', operationId: 'listAuditEvents', summary: 'Audit events, newest first', tags: ['audit'], scope: ADMIN_READ_SCOPE,
-      description: 'Filter by user, client, type (or a family: `client.`) and time. Token issuance appears as `tokens_issued` rows counted per client, grant type and hour; refused token requests as `token_failed` (rate-bounded, the rest tallied in `token_failures_suppressed`).',
+      method: 'get',
+      path: '/audit-events',
+      operationId: 'listAuditEvents',
+      summary: 'Audit events, newest first',
+      tags: ['audit'],
+      scope: ADMIN_READ_SCOPE,
+      description:
+        'Filter by user, client, type (or a family: `client.`) and time. Token issuance appears as `tokens_issued` rows counted per client, grant type and hour; refused token requests as `token_failed` (rate-bounded, the rest tallied in `token_failures_suppressed`).',
       query: AuditQuery,
-      responses: { 200: { description: 'a page of events', schema: pageOf(AuditEvent, 'AuditEventPage'), example: { items: [auditExample], next_cursor: 'WzE3NjM4OTkxMDAwMDAsIjBiNmEzYzllIl0' } } },
+      responses: {
+        200: {
+          description: 'a page of events',
+          schema: pageOf(AuditEvent, 'AuditEventPage'),
+          example: { items: [auditExample], next_cursor: 'WzE3NjM4OTkxMDAwMDAsIjBiNmEzYzllIl0' },
+        },
+      },
       async handle({ query }) {
         const page = await admin.audit.page({
           userId: query.user_id,

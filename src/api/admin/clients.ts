@@ -6,7 +6,19 @@ import type { ClientRecord, CreateClientInput } from '../../services/machines/cl
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
-import { Client, ClientIdParams, clientExample, CreateClient, CreatedClient, PageQuery, pageOf, RotatedSecret, RotateSecret, UpdateClient, pageBody } from './schemas.ts';
+import {
+  Client,
+  ClientIdParams,
+  clientExample,
+  CreateClient,
+  CreatedClient,
+  PageQuery,
+  pageOf,
+  RotatedSecret,
+  RotateSecret,
+  UpdateClient,
+  pageBody,
+} from './schemas.ts';
 
 const tags = ['clients'];
 
@@ -33,7 +45,12 @@ function registration(body: z.output<typeof UpdateClient>): Partial<Omit<CreateC
 export function clientRoutes({ admin }: AdminRouteDeps) {
   return [
     defineRoute({
-      method: 'get', path: '/clients', operationId: 'listClients', summary: 'List clients (oldest first)', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/clients',
+      operationId: 'listClients',
+      summary: 'List clients (oldest first)',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       query: PageQuery,
       responses: { 200: { description: 'a page of clients', schema: pageOf(Client, 'ClientPage'), example: { items: [clientExample] } } },
       async handle({ query }) {
@@ -42,23 +59,47 @@ export function clientRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/clients', operationId: 'createClient', summary: 'Register a client; its secret is in this response only', tags, scope: ADMIN_SCOPE,
+      method: 'post',
+      path: '/clients',
+      operationId: 'createClient',
+      summary: 'Register a client; its secret is in this response only',
+      tags,
+      scope: ADMIN_SCOPE,
       body: CreateClient,
       bodyExample: { client_name: 'Billing', redirect_uris: ['https://billing.example.com/callback'] },
-      responses: { 201: { description: 'created', schema: CreatedClient, example: { client: clientExample, client_secret: 'q3Jd0m5cX9sVbP2rT8yL1wK4nH6gF7aE0zQ3uI5oY2c' } } },
+      responses: {
+        201: {
+          description: 'created',
+          schema: CreatedClient,
+          example: { client: clientExample, client_secret: 'q3Jd0m5cX9sVbP2rT8yL1wK4nH6gF7aE0zQ3uI5oY2c' },
+        },
+      },
       async handle({ ctx, body, caller }) {
-        const { client, clientSecret } = await admin.clients.create(actorOf(caller), {
-          ...(registration(body) as CreateClientInput),
-          name: body.client_name,
-          redirectUris: body.redirect_uris,
-          public: body.public,
-        }, metaOf(ctx));
+        const { client, clientSecret } = await admin.clients.create(
+          actorOf(caller),
+          {
+            ...(registration(body) as CreateClientInput),
+            name: body.client_name,
+            redirectUris: body.redirect_uris,
+            public: body.public,
+          },
+          metaOf(ctx),
+        );
         const view = clientView(client);
-        return { status: 201, body: { client: view, ...(clientSecret ? { client_secret: clientSecret } : {}) }, headers: { Location: `${ctx.path}/${client.clientId}` } };
+        return {
+          status: 201,
+          body: { client: view, ...(clientSecret ? { client_secret: clientSecret } : {}) },
+          headers: { Location: `${ctx.path}/${client.clientId}` },
+        };
       },
     }),
     defineRoute({
-      method: 'get', path: '/clients/{client_id}', operationId: 'getClient', summary: 'One client (with an ETag)', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/clients/{client_id}',
+      operationId: 'getClient',
+      summary: 'One client (with an ETag)',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       params: ClientIdParams,
       responses: { 200: { description: 'the client', schema: Client, example: clientExample }, 404: { description: 'no such client' } },
       async handle({ params }) {
@@ -66,8 +107,14 @@ export function clientRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/clients/{client_id}', operationId: 'updateClient', summary: 'Change a client (If-Match required)', tags, scope: ADMIN_SCOPE,
-      description: 'Fields left out keep their value. The same rules as creating apply. A client cannot become public or confidential, and its secret is changed with rotate-secret.',
+      method: 'patch',
+      path: '/clients/{client_id}',
+      operationId: 'updateClient',
+      summary: 'Change a client (If-Match required)',
+      tags,
+      scope: ADMIN_SCOPE,
+      description:
+        'Fields left out keep their value. The same rules as creating apply. A client cannot become public or confidential, and its secret is changed with rotate-secret.',
       params: ClientIdParams,
       body: UpdateClient,
       bodyExample: { client_name: 'Billing (EU)', redirect_uris: ['https://billing.example.eu/callback'] },
@@ -83,7 +130,12 @@ export function clientRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'delete', path: '/clients/{client_id}', operationId: 'deleteClient', summary: 'Delete a client with its grants and stored tokens', tags, scope: ADMIN_SCOPE,
+      method: 'delete',
+      path: '/clients/{client_id}',
+      operationId: 'deleteClient',
+      summary: 'Delete a client with its grants and stored tokens',
+      tags,
+      scope: ADMIN_SCOPE,
       description: 'If-Match is honoured when sent.',
       params: ClientIdParams,
       responses: { 204: { description: 'deleted' }, 404: { description: 'no such client' }, 412: { description: 'If-Match does not match' } },
@@ -94,20 +146,41 @@ export function clientRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/clients/{client_id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'A new secret, the old one working for an overlap', tags, scope: ADMIN_SCOPE,
-      description: 'The new secret works at once; the replaced one keeps working for overlap_seconds (default a day), and a secret replaced earlier stops now. If-Match is honoured when sent.',
+      method: 'post',
+      path: '/clients/{client_id}/rotate-secret',
+      operationId: 'rotateClientSecret',
+      summary: 'A new secret, the old one working for an overlap',
+      tags,
+      scope: ADMIN_SCOPE,
+      description:
+        'The new secret works at once; the replaced one keeps working for overlap_seconds (default a day), and a secret replaced earlier stops now. If-Match is honoured when sent.',
       params: ClientIdParams,
       body: RotateSecret,
       bodyExample: { overlap_seconds: 3600 },
       responses: {
-        200: { description: 'the new secret (shown here only)', schema: RotatedSecret, example: { client_id: clientExample.client_id, client_secret: 'Zr8uT1yQ4pL7sK0nB3vC6xM9aD2fG5hJ8kW1eR4tY7u', previous_secret_expires_at: '2026-11-23T13:00:00.000Z' } },
+        200: {
+          description: 'the new secret (shown here only)',
+          schema: RotatedSecret,
+          example: {
+            client_id: clientExample.client_id,
+            client_secret: 'Zr8uT1yQ4pL7sK0nB3vC6xM9aD2fG5hJ8kW1eR4tY7u',
+            previous_secret_expires_at: '2026-11-23T13:00:00.000Z',
+          },
+        },
         404: { description: 'no such client' },
         409: { description: 'a public client has no secret' },
       },
       async handle({ ctx, params, body, caller }) {
         const sent = ctx.get('if-match') ? ifMatch<ClientRecord>(ctx, clientView, false) : undefined;
         const { client, clientSecret } = await admin.clients.rotateSecret(actorOf(caller), params.client_id, body.overlap_seconds, sent, metaOf(ctx));
-        return { status: 200, body: { client_id: client.clientId, client_secret: clientSecret, previous_secret_expires_at: client.secrets.previous?.expiresAt.toISOString() ?? null } };
+        return {
+          status: 200,
+          body: {
+            client_id: client.clientId,
+            client_secret: clientSecret,
+            previous_secret_expires_at: client.secrets.previous?.expiresAt.toISOString() ?? null,
+          },
+        };
       },
     }),
   ];

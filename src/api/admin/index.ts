@@ -51,7 +51,15 @@ export interface AdminApiDeps {
 
 export function adminRouteList(admin: Administration): RouteSpec[] {
   const deps = { admin };
-  return [...clientRoutes(deps), ...userRoutes(deps), ...serviceAccountRoutes(deps), ...resourceRoutes(deps), ...apiKeyRoutes(deps), ...signingKeyRoutes(deps), ...auditRoutes(deps)];
+  return [
+    ...clientRoutes(deps),
+    ...userRoutes(deps),
+    ...serviceAccountRoutes(deps),
+    ...resourceRoutes(deps),
+    ...apiKeyRoutes(deps),
+    ...signingKeyRoutes(deps),
+    ...auditRoutes(deps),
+  ];
 }
 
 /**
@@ -75,18 +83,20 @@ function adminScopes(inner: BearerAuth): BearerAuth {
 
 export function createAdminApi(deps: AdminApiDeps) {
   const resource = adminApiResource(deps.issuer);
-  const auth = adminScopes(createBearerAuth({
-    issuer: deps.issuer,
-    audience: resource,
-    keys: deps.keys,
-    clockSkew: deps.clockSkew,
-    realm: 'latchkey-admin',
-    // A machine's own token (sub = client_id) from an enabled service account, checked in the database.
-    subjectActive: async (caller) => caller.kind === 'client' && (await deps.serviceAccounts.isEnabled(caller.clientId)),
-    // Only service accounts' own tokens get this far: the client is the subject checked above.
-    clientActive: (clientId) => deps.serviceAccounts.isEnabled(clientId),
-    proofUsedOnce: deps.proofUsedOnce,
-  }));
+  const auth = adminScopes(
+    createBearerAuth({
+      issuer: deps.issuer,
+      audience: resource,
+      keys: deps.keys,
+      clockSkew: deps.clockSkew,
+      realm: 'latchkey-admin',
+      // A machine's own token (sub = client_id) from an enabled service account, checked in the database.
+      subjectActive: async (caller) => caller.kind === 'client' && (await deps.serviceAccounts.isEnabled(caller.clientId)),
+      // Only service accounts' own tokens get this far: the client is the subject checked above.
+      clientActive: (clientId) => deps.serviceAccounts.isEnabled(clientId),
+      proofUsedOnce: deps.proofUsedOnce,
+    }),
+  );
   const registry = createApiRegistry(ADMIN_API_PATH, auth);
   registry.add(...adminRouteList(deps.admin));
   let doc: Record<string, unknown> | undefined;
@@ -94,7 +104,8 @@ export function createAdminApi(deps: AdminApiDeps) {
     (doc ??= buildOpenApiDocument(registry, {
       title: 'Latchkey admin API',
       version: '1',
-      description: 'Everything the admin CLI does, over HTTP. Lists are paged with `limit` and an opaque `cursor`; reads carry an `ETag` and updates (PATCH) require it in `If-Match` (428 without, 412 when stale). Secrets appear only in the response that creates them. Get the first admin service account with `admin bootstrap` on the server.',
+      description:
+        'Everything the admin CLI does, over HTTP. Lists are paged with `limit` and an opaque `cursor`; reads carry an `ETag` and updates (PATCH) require it in `If-Match` (428 without, 412 when stale). Secrets appear only in the response that creates them. Get the first admin service account with `admin bootstrap` on the server.',
       issuer: deps.issuer,
       resource,
       scopeDescriptions: ADMIN_SCOPES,

@@ -13,13 +13,15 @@ export function ifMatch<T>(ctx: Context, view: (current: T) => unknown, required
   const header = ctx.get('if-match').trim();
   return (current) => {
     if (!header) {
-      if (required) throw problem.preconditionRequired('send If-Match with the ETag of your last read of this object, so that nobody else\'s change is overwritten');
+      if (required)
+        throw problem.preconditionRequired("send If-Match with the ETag of your last read of this object, so that nobody else's change is overwritten");
       return;
     }
     if (header === '*') return;
     const tag = etagOf(view(current));
     const offered = header.split(',').map((t) => t.trim().replace(/^W\//, ''));
-    if (!offered.includes(tag)) throw problem.preconditionFailed('the object changed since you read it (If-Match does not match its ETag); read it again and reapply your change');
+    if (!offered.includes(tag))
+      throw problem.preconditionFailed('the object changed since you read it (If-Match does not match its ETag); read it again and reapply your change');
   };
 }
 

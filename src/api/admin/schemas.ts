@@ -8,7 +8,11 @@ import { PERSON_CLAIMS } from '../../services/apis/resource-servers.ts';
 const id = (description: string) => z.string().min(1).max(200).describe(description);
 const timestamp = z.iso.datetime({ offset: true });
 const nullableTimestamp = timestamp.nullable();
-const scope = z.string().min(1).max(2000).regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
+const scope = z
+  .string()
+  .min(1)
+  .max(2000)
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
 const uri = z.string().min(1).max(2000);
 
 // ---- paging ----------------------------------------------------------------
@@ -19,46 +23,54 @@ export const PageQuery = z.strictObject({
 });
 
 /** A page of a list as the API answers it. */
-export const pageBody = <T, V>(page: { items: T[]; nextCursor?: string }, view: (item: T) => V) =>
-  ({ status: 200, body: { items: page.items.map(view), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } });
+export const pageBody = <T, V>(page: { items: T[]; nextCursor?: string }, view: (item: T) => V) => ({
+  status: 200,
+  body: { items: page.items.map(view), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
+});
 
 export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
-  z.object({
-    items: z.array(item),
-    next_cursor: z.string().optional().describe('present when there are more: pass it as `cursor`'),
-  }).meta({ id });
+  z
+    .object({
+      items: z.array(item),
+      next_cursor: z.string().optional().describe('present when there are more: pass it as `cursor`'),
+    })
+    .meta({ id });
 
 // ---- clients ---------------------------------------------------------------
 
-export const ClientSecretInfo = z.object({
-  state: z.enum(['current', 'previous']),
-  created_at: nullableTimestamp,
-  expires_at: nullableTimestamp.describe('when a rotated-out secret stops working'),
-}).meta({ id: 'ClientSecretInfo', description: 'A secret that works now (never its value)' });
+export const ClientSecretInfo = z
+  .object({
+    state: z.enum(['current', 'previous']),
+    created_at: nullableTimestamp,
+    expires_at: nullableTimestamp.describe('when a rotated-out secret stops working'),
+  })
+  .meta({ id: 'ClientSecretInfo', description: 'A secret that works now (never its value)' });
 
-export const Client = z.object({
-  client_id: z.string(),
-  client_name: z.string(),
-  public: z.boolean(),
-  redirect_uris: z.array(z.string()),
-  post_logout_redirect_uris: z.array(z.string()),
-  grant_types: z.array(z.string()),
-  response_types: z.array(z.string()),
-  token_endpoint_auth_method: z.string(),
-  scope: z.string(),
-  id_token_signed_response_alg: z.string().optional(),
-  api_scope: z.string().optional(),
-  resource_servers: z.array(z.string()).optional(),
-  latchkey_require_mfa: z.boolean().optional(),
-  default_resource: z.string().optional(),
-  logo_uri: z.string().optional(),
-  client_uri: z.string().optional(),
-  policy_uri: z.string().optional(),
-  tos_uri: z.string().optional(),
-  client_secrets: z.array(ClientSecretInfo),
-  created_at: timestamp,
-  updated_at: timestamp,
-}).meta({ id: 'Client' });
+export const Client = z
+  .object({
+    client_id: z.string(),
+    client_name: z.string(),
+    public: z.boolean(),
+    redirect_uris: z.array(z.string()),
+    post_logout_redirect_uris: z.array(z.string()),
+    grant_types: z.array(z.string()),
+    response_types: z.array(z.string()),
+    token_endpoint_auth_method: z.string(),
+    scope: z.string(),
+    id_token_signed_response_alg: z.string().optional(),
+    api_scope: z.string().optional(),
+    resource_servers: z.array(z.string()).optional(),
+    latchkey_require_mfa: z.boolean().optional(),
+    default_resource: z.string().optional(),
+    logo_uri: z.string().optional(),
+    client_uri: z.string().optional(),
+    policy_uri: z.string().optional(),
+    tos_uri: z.string().optional(),
+    client_secrets: z.array(ClientSecretInfo),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'Client' });
 
 export const clientExample = {
   client_id: 'kX3v9q2LrN8pYw1mZt6b4A',
@@ -89,50 +101,65 @@ const clientRegistration = z.strictObject({
   api_scope: scope.optional().describe('API scopes the client is granted'),
   resource_servers: z.array(uri).max(50).optional().describe('registered resources whose tokens it may introspect'),
   require_mfa: z.boolean().optional().describe('every sign-in to it needs a second factor'),
-  default_resource: uri.optional().describe('the registered API a person\'s authorization asking for API scopes is for when it names no resource'),
-  logo_uri: z.string().max(2048).optional().describe('the app\'s logo on its sign-in and consent pages (https; empty to remove)'),
-  client_uri: z.string().max(2048).optional().describe('the app\'s home page, linked from its sign-in, consent and error pages (https; empty to remove)'),
-  policy_uri: z.string().max(2048).optional().describe('the app\'s privacy policy, linked on consent (https; empty to remove)'),
-  tos_uri: z.string().max(2048).optional().describe('the app\'s terms of service, linked on consent (https; empty to remove)'),
+  default_resource: uri.optional().describe("the registered API a person's authorization asking for API scopes is for when it names no resource"),
+  logo_uri: z.string().max(2048).optional().describe("the app's logo on its sign-in and consent pages (https; empty to remove)"),
+  client_uri: z.string().max(2048).optional().describe("the app's home page, linked from its sign-in, consent and error pages (https; empty to remove)"),
+  policy_uri: z.string().max(2048).optional().describe("the app's privacy policy, linked on consent (https; empty to remove)"),
+  tos_uri: z.string().max(2048).optional().describe("the app's terms of service, linked on consent (https; empty to remove)"),
 });
 
 export const UpdateClient = clientRegistration.meta({ id: 'UpdateClient' });
 
-export const CreateClient = clientRegistration.extend({
-  client_name: clientName,
-  public: z.boolean().optional().describe('a public client (PKCE, no secret)'),
-  redirect_uris: z.array(uri).max(50).default([]).describe('exact redirect URIs (https; http for loopback only); none for a machine-only client'),
-}).meta({ id: 'CreateClient' });
+export const CreateClient = clientRegistration
+  .extend({
+    client_name: clientName,
+    public: z.boolean().optional().describe('a public client (PKCE, no secret)'),
+    redirect_uris: z.array(uri).max(50).default([]).describe('exact redirect URIs (https; http for loopback only); none for a machine-only client'),
+  })
+  .meta({ id: 'CreateClient' });
 
-export const CreatedClient = z.object({
-  client: Client,
-  client_secret: z.string().optional().describe('shown in this response only; absent for public clients'),
-}).meta({ id: 'CreatedClient' });
+export const CreatedClient = z
+  .object({
+    client: Client,
+    client_secret: z.string().optional().describe('shown in this response only; absent for public clients'),
+  })
+  .meta({ id: 'CreatedClient' });
 
-export const RotateSecret = z.strictObject({
-  overlap_seconds: z.number().int().min(0).max(30 * 86_400).default(86_400)
-    .describe('how long the replaced secret keeps working (0: not at all); default one day'),
-}).meta({ id: 'RotateSecret' });
+export const RotateSecret = z
+  .strictObject({
+    overlap_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .default(86_400)
+      .describe('how long the replaced secret keeps working (0: not at all); default one day'),
+  })
+  .meta({ id: 'RotateSecret' });
 
-export const RotatedSecret = z.object({
-  client_id: z.string(),
-  client_secret: z.string().describe('the new secret; shown in this response only'),
-  previous_secret_expires_at: nullableTimestamp,
-}).meta({ id: 'RotatedSecret' });
+export const RotatedSecret = z
+  .object({
+    client_id: z.string(),
+    client_secret: z.string().describe('the new secret; shown in this response only'),
+    previous_secret_expires_at: nullableTimestamp,
+  })
+  .meta({ id: 'RotatedSecret' });
 
 export const ClientIdParams = z.strictObject({ client_id: id('client id') });
 
 // ---- users -----------------------------------------------------------------
 
-export const User = z.object({
-  id: z.string(),
-  email: z.string(),
-  email_verified: z.boolean(),
-  name: z.string().nullable(),
-  disabled: z.boolean(),
-  created_at: timestamp,
-  roles: z.array(z.string()).describe('changed with PUT/DELETE /users/{user_id}/roles/{role}; not part of the ETag'),
-}).meta({ id: 'User' });
+export const User = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    email_verified: z.boolean(),
+    name: z.string().nullable(),
+    disabled: z.boolean(),
+    created_at: timestamp,
+    roles: z.array(z.string()).describe('changed with PUT/DELETE /users/{user_id}/roles/{role}; not part of the ETag'),
+  })
+  .meta({ id: 'User' });
 
 export const userExample = {
   id: '6f1c1c8e-8a0e-4b55-9f6c-0d1d2f0f6a11',
@@ -148,34 +175,42 @@ export const RoleParams = z.strictObject({ user_id: id('user id'), role: id('rol
 
 export const Roles = z.object({ id: z.string(), roles: z.array(z.string()), changed: z.boolean() }).meta({ id: 'Roles' });
 
-export const CreateInvitation = z.strictObject({
-  email: z.string().min(3).max(320),
-  name: z.string().max(100).optional(),
-  send: z.boolean().default(false).describe('also mail the link (needs SMTP_URL)'),
-}).meta({ id: 'CreateInvitation' });
+export const CreateInvitation = z
+  .strictObject({
+    email: z.string().min(3).max(320),
+    name: z.string().max(100).optional(),
+    send: z.boolean().default(false).describe('also mail the link (needs SMTP_URL)'),
+  })
+  .meta({ id: 'CreateInvitation' });
 
-export const Invitation = z.object({
-  email: z.string(),
-  url: z.string().describe('works once, until expires_at; shown in this response only'),
-  expires_at: timestamp,
-  mailed: z.boolean(),
-}).meta({ id: 'Invitation' });
+export const Invitation = z
+  .object({
+    email: z.string(),
+    url: z.string().describe('works once, until expires_at; shown in this response only'),
+    expires_at: timestamp,
+    mailed: z.boolean(),
+  })
+  .meta({ id: 'Invitation' });
 
 const password = z.string().min(1, 'must not be empty').max(1000).describe('at least 8 characters, at most 72 bytes');
 
-export const CreateUser = z.strictObject({
-  email: z.string().min(3).max(320),
-  password,
-  name: z.string().max(200).optional(),
-  email_verified: z.boolean().optional(),
-}).meta({ id: 'CreateUser' });
+export const CreateUser = z
+  .strictObject({
+    email: z.string().min(3).max(320),
+    password,
+    name: z.string().max(200).optional(),
+    email_verified: z.boolean().optional(),
+  })
+  .meta({ id: 'CreateUser' });
 
-export const UpdateUser = z.strictObject({
-  email: z.string().min(3).max(320).optional(),
-  name: z.string().max(200).nullable().optional(),
-  email_verified: z.boolean().optional(),
-  disabled: z.boolean().optional().describe('disabling also ends their sessions and revokes their grants and stored tokens'),
-}).meta({ id: 'UpdateUser' });
+export const UpdateUser = z
+  .strictObject({
+    email: z.string().min(3).max(320).optional(),
+    name: z.string().max(200).nullable().optional(),
+    email_verified: z.boolean().optional(),
+    disabled: z.boolean().optional().describe('disabling also ends their sessions and revokes their grants and stored tokens'),
+  })
+  .meta({ id: 'UpdateUser' });
 
 export const SetPassword = z.strictObject({ password }).meta({ id: 'SetPassword' });
 
@@ -185,42 +220,48 @@ export const UserQuery = PageQuery.extend({
 
 export const UserIdParams = z.strictObject({ user_id: id('user id') });
 
-export const Session = z.object({
-  id: z.string().describe('the stored session key (not the cookie value)'),
-  signed_in_at: nullableTimestamp,
-  expires_at: nullableTimestamp,
-  amr: z.array(z.string()),
-  acr: z.string().nullable(),
-  client_ids: z.array(z.string()),
-}).meta({ id: 'Session' });
+export const Session = z
+  .object({
+    id: z.string().describe('the stored session key (not the cookie value)'),
+    signed_in_at: nullableTimestamp,
+    expires_at: nullableTimestamp,
+    amr: z.array(z.string()),
+    acr: z.string().nullable(),
+    client_ids: z.array(z.string()),
+  })
+  .meta({ id: 'Session' });
 
 export const Sessions = z.object({ items: z.array(Session) }).meta({ id: 'Sessions' });
 export const SessionsEnded = z.object({ sessions_ended: z.number().int() }).meta({ id: 'SessionsEnded' });
 
-export const AuthorizedApp = z.object({
-  grant_id: z.string(),
-  client_id: z.string(),
-  client_name: z.string(),
-  scopes: z.array(z.string()),
-  granted_at: nullableTimestamp,
-}).meta({ id: 'AuthorizedApp' });
+export const AuthorizedApp = z
+  .object({
+    grant_id: z.string(),
+    client_id: z.string(),
+    client_name: z.string(),
+    scopes: z.array(z.string()),
+    granted_at: nullableTimestamp,
+  })
+  .meta({ id: 'AuthorizedApp' });
 
 export const AuthorizedApps = z.object({ items: z.array(AuthorizedApp) }).meta({ id: 'AuthorizedApps' });
 
 // ---- service accounts --------------------------------------------------------
 
-export const ServiceAccount = z.object({
-  client_id: z.string(),
-  name: z.string(),
-  disabled: z.boolean(),
-  grant_types: z.array(z.string()),
-  scope: z.string(),
-  default_scope: z.string(),
-  self_signed_tokens: z.object({ max_lifetime: z.number().int() }).nullable(),
-  credential: z.enum(['keys', 'shared_secret']),
-  keys: z.array(z.object({ kid: z.string(), alg: z.string(), expires_at: nullableTimestamp })),
-  created_at: timestamp,
-}).meta({ id: 'ServiceAccount' });
+export const ServiceAccount = z
+  .object({
+    client_id: z.string(),
+    name: z.string(),
+    disabled: z.boolean(),
+    grant_types: z.array(z.string()),
+    scope: z.string(),
+    default_scope: z.string(),
+    self_signed_tokens: z.object({ max_lifetime: z.number().int() }).nullable(),
+    credential: z.enum(['keys', 'shared_secret']),
+    keys: z.array(z.object({ kid: z.string(), alg: z.string(), expires_at: nullableTimestamp })),
+    created_at: timestamp,
+  })
+  .meta({ id: 'ServiceAccount' });
 
 export const serviceAccountExample = {
   client_id: 'sa_Q2xp3nV8y1Kz0bLm',
@@ -237,34 +278,56 @@ export const serviceAccountExample = {
 
 const Jwk = z.record(z.string(), z.unknown()).describe('a public JWK');
 
-export const CreateServiceAccount = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
-  scope: scope.describe('API scopes the account may request'),
-  default_scope: scope.optional().describe('what it gets when it asks for none (default: all of scope)'),
-  grant_types: z.array(z.enum(['jwt-bearer', 'client_credentials'])).min(1).optional(),
-  generate_key: z.enum(['ES256', 'RS256', 'EdDSA']).optional().describe('generate a key pair; the private key is in the response only'),
-  jwks: z.object({ keys: z.array(Jwk).min(1).max(20) }).optional().describe('public keys the account signs with'),
-  shared_secret: z.boolean().optional().describe('generate an HS256 shared secret (jwt-bearer only); in the response only'),
-  import_shared_secret: z.string().min(1).max(1000).optional().describe("a partner's existing HS256 secret to keep (stored encrypted, never shown again)"),
-  client_id: z.string().min(1).max(200)
-    .refine((v) => !isReservedClientId(v), 'must not start with "latchkey-": those ids are reserved for Latchkey\'s built-in clients')
-    .optional().describe("keep a partner's existing client id (not one starting with latchkey-)"),
-  self_signed_max_lifetime: z.number().int().min(60).max(86_400).optional().describe("accept the partner's self-signed tokens at introspection, at most this many seconds long"),
-  key_expires_at: timestamp.optional(),
-}).meta({ id: 'CreateServiceAccount' });
+export const CreateServiceAccount = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(200),
+    scope: scope.describe('API scopes the account may request'),
+    default_scope: scope.optional().describe('what it gets when it asks for none (default: all of scope)'),
+    grant_types: z
+      .array(z.enum(['jwt-bearer', 'client_credentials']))
+      .min(1)
+      .optional(),
+    generate_key: z.enum(['ES256', 'RS256', 'EdDSA']).optional().describe('generate a key pair; the private key is in the response only'),
+    jwks: z
+      .object({ keys: z.array(Jwk).min(1).max(20) })
+      .optional()
+      .describe('public keys the account signs with'),
+    shared_secret: z.boolean().optional().describe('generate an HS256 shared secret (jwt-bearer only); in the response only'),
+    import_shared_secret: z.string().min(1).max(1000).optional().describe("a partner's existing HS256 secret to keep (stored encrypted, never shown again)"),
+    client_id: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((v) => !isReservedClientId(v), 'must not start with "latchkey-": those ids are reserved for Latchkey\'s built-in clients')
+      .optional()
+      .describe("keep a partner's existing client id (not one starting with latchkey-)"),
+    self_signed_max_lifetime: z
+      .number()
+      .int()
+      .min(60)
+      .max(86_400)
+      .optional()
+      .describe("accept the partner's self-signed tokens at introspection, at most this many seconds long"),
+    key_expires_at: timestamp.optional(),
+  })
+  .meta({ id: 'CreateServiceAccount' });
 
-export const CreatedServiceAccount = z.object({
-  service_account: ServiceAccount,
-  private_key: Jwk.optional().describe('with generate_key: shown in this response only, never stored'),
-  shared_secret: z.string().optional().describe('with shared_secret: shown in this response only'),
-}).meta({ id: 'CreatedServiceAccount' });
+export const CreatedServiceAccount = z
+  .object({
+    service_account: ServiceAccount,
+    private_key: Jwk.optional().describe('with generate_key: shown in this response only, never stored'),
+    shared_secret: z.string().optional().describe('with shared_secret: shown in this response only'),
+  })
+  .meta({ id: 'CreatedServiceAccount' });
 
 export const UpdateServiceAccount = z.strictObject({ disabled: z.boolean() }).meta({ id: 'UpdateServiceAccount' });
 
-export const AddKeys = z.strictObject({
-  jwks: z.object({ keys: z.array(Jwk).min(1).max(20) }),
-  expires_at: timestamp.optional(),
-}).meta({ id: 'AddKeys' });
+export const AddKeys = z
+  .strictObject({
+    jwks: z.object({ keys: z.array(Jwk).min(1).max(20) }),
+    expires_at: timestamp.optional(),
+  })
+  .meta({ id: 'AddKeys' });
 
 export const AddedKeys = z.object({ client_id: z.string(), added: z.array(z.string()) }).meta({ id: 'AddedKeys' });
 
@@ -275,20 +338,28 @@ export const KeyParams = z.strictObject({ client_id: id('service account client 
 const role = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be a role name: letters, digits, ".", "_", ":" or "-"');
 const scopeRoles = z.record(z.string().min(1).max(200), z.array(role).max(50));
 
-export const Resource = z.object({
-  identifier: z.string(),
-  scope: z.string(),
-  format: z.enum(['jwt', 'opaque']),
-  ttl: z.number().int(),
-  claims: z.array(z.string()).describe('person claims its access tokens carry'),
-  scope_roles: scopeRoles.describe('scopes a person holds only with one of the listed roles; scopes not listed any person may hold'),
-  machines_only: z.boolean().describe('no person ever holds its scopes (tokens and keys for it are machines\' only)'),
-  created_at: timestamp,
-}).meta({ id: 'Resource' });
+export const Resource = z
+  .object({
+    identifier: z.string(),
+    scope: z.string(),
+    format: z.enum(['jwt', 'opaque']),
+    ttl: z.number().int(),
+    claims: z.array(z.string()).describe('person claims its access tokens carry'),
+    scope_roles: scopeRoles.describe('scopes a person holds only with one of the listed roles; scopes not listed any person may hold'),
+    machines_only: z.boolean().describe("no person ever holds its scopes (tokens and keys for it are machines' only)"),
+    created_at: timestamp,
+  })
+  .meta({ id: 'Resource' });
 
 export const resourceExample = {
-  identifier: 'https://api.example.com', scope: 'cmdb.read cmdb.write admin.users', format: 'jwt', ttl: 3600, claims: ['email', 'roles'],
-  scope_roles: { 'cmdb.write': ['admin', 'ops'], 'admin.users': ['admin'] }, machines_only: false, created_at: '2026-11-23T12:00:00.000Z',
+  identifier: 'https://api.example.com',
+  scope: 'cmdb.read cmdb.write admin.users',
+  format: 'jwt',
+  ttl: 3600,
+  claims: ['email', 'roles'],
+  scope_roles: { 'cmdb.write': ['admin', 'ops'], 'admin.users': ['admin'] },
+  machines_only: false,
+  created_at: '2026-11-23T12:00:00.000Z',
 };
 
 const resourceFields = {
@@ -299,17 +370,25 @@ const resourceFields = {
   machines_only: z.boolean().optional().describe('no person ever holds its scopes: for APIs only machines call (always true for the admin API)'),
 };
 
-export const CreateResource = z.strictObject({
-  identifier: uri.describe('absolute URI, no fragment (RFC 8707)'),
-  ...resourceFields,
-  scope_roles: scopeRoles.optional().describe('restrict scopes to people with one of the listed roles, e.g. {"cmdb.write": ["admin", "ops"]}'),
-}).meta({ id: 'CreateResource' });
+export const CreateResource = z
+  .strictObject({
+    identifier: uri.describe('absolute URI, no fragment (RFC 8707)'),
+    ...resourceFields,
+    scope_roles: scopeRoles.optional().describe('restrict scopes to people with one of the listed roles, e.g. {"cmdb.write": ["admin", "ops"]}'),
+  })
+  .meta({ id: 'CreateResource' });
 
-export const UpdateResource = z.strictObject({
-  ...resourceFields,
-  scope: resourceFields.scope.optional(),
-  scope_roles: scopeRoles.optional().describe('changes the scopes it names only: a list replaces that scope\'s roles, an empty list lifts its restriction; scopes dropped from `scope` lose theirs'),
-}).meta({ id: 'UpdateResource' });
+export const UpdateResource = z
+  .strictObject({
+    ...resourceFields,
+    scope: resourceFields.scope.optional(),
+    scope_roles: scopeRoles
+      .optional()
+      .describe(
+        "changes the scopes it names only: a list replaces that scope's roles, an empty list lifts its restriction; scopes dropped from `scope` lose theirs",
+      ),
+  })
+  .meta({ id: 'UpdateResource' });
 
 export const Resources = z.object({ items: z.array(Resource) }).meta({ id: 'Resources' });
 
@@ -317,42 +396,48 @@ export const ResourceParams = z.strictObject({ identifier: uri.describe('the res
 
 // ---- signing keys -----------------------------------------------------------
 
-export const SigningKey = z.object({
-  kid: z.string(),
-  alg: z.string(),
-  state: z.enum(['next', 'active', 'retiring', 'retired']),
-  created_at: nullableTimestamp,
-  activates_at: nullableTimestamp,
-  retires_at: nullableTimestamp,
-  next_change: z.string().nullable(),
-}).meta({ id: 'SigningKey' });
+export const SigningKey = z
+  .object({
+    kid: z.string(),
+    alg: z.string(),
+    state: z.enum(['next', 'active', 'retiring', 'retired']),
+    created_at: nullableTimestamp,
+    activates_at: nullableTimestamp,
+    retires_at: nullableTimestamp,
+    next_change: z.string().nullable(),
+  })
+  .meta({ id: 'SigningKey' });
 
 export const SigningKeys = z.object({ items: z.array(SigningKey) }).meta({ id: 'SigningKeys' });
 
 export const RotateSigningKey = z.strictObject({ alg: z.enum(['RS256', 'ES256', 'EdDSA']).default('RS256') }).meta({ id: 'RotateSigningKey' });
 
-export const RotatedSigningKey = z.object({
-  kid: z.string(),
-  alg: z.string(),
-  state: z.literal('next'),
-  activates_at: timestamp,
-}).meta({ id: 'RotatedSigningKey' });
+export const RotatedSigningKey = z
+  .object({
+    kid: z.string(),
+    alg: z.string(),
+    state: z.literal('next'),
+    activates_at: timestamp,
+  })
+  .meta({ id: 'RotatedSigningKey' });
 
 // ---- audit -------------------------------------------------------------------
 
-export const AuditEvent = z.object({
-  id: z.string(),
-  at: timestamp,
-  type: z.string(),
-  actor: z.string().nullable().describe('service_account:<client id> or cli:<os user>, for administrative changes'),
-  target: z.string().nullable(),
-  user_id: z.string().nullable(),
-  client_id: z.string().nullable(),
-  ip: z.string().nullable(),
-  user_agent: z.string().nullable(),
-  count: z.number().int().nullable().describe('for counted rows (tokens issued in an hour, suppressed failures)'),
-  detail: z.record(z.string(), z.unknown()).nullable(),
-}).meta({ id: 'AuditEvent' });
+export const AuditEvent = z
+  .object({
+    id: z.string(),
+    at: timestamp,
+    type: z.string(),
+    actor: z.string().nullable().describe('service_account:<client id> or cli:<os user>, for administrative changes'),
+    target: z.string().nullable(),
+    user_id: z.string().nullable(),
+    client_id: z.string().nullable(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    count: z.number().int().nullable().describe('for counted rows (tokens issued in an hour, suppressed failures)'),
+    detail: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'AuditEvent' });
 
 export const auditExample = {
   id: '0b6a3c9e-4a5e-4c1e-9d4a-0f2f7c1e9b10',

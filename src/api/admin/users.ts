@@ -8,8 +8,21 @@ import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
 import {
-  AuthorizedApps, CreateInvitation, CreateUser, Invitation, pageOf, RoleParams, Roles, Sessions, SessionsEnded, SetPassword, UpdateUser, User, userExample,
-  UserIdParams, UserQuery,
+  AuthorizedApps,
+  CreateInvitation,
+  CreateUser,
+  Invitation,
+  pageOf,
+  RoleParams,
+  Roles,
+  Sessions,
+  SessionsEnded,
+  SetPassword,
+  UpdateUser,
+  User,
+  userExample,
+  UserIdParams,
+  UserQuery,
 } from './schemas.ts';
 
 const tags = ['users'];
@@ -21,7 +34,12 @@ export function userRoutes({ admin }: AdminRouteDeps) {
   const answer = async (user: PublicUser, status = 200) => withEtag(userWithRolesView(user, await admin.users.roles(user.id)), status, userView(user));
   return [
     defineRoute({
-      method: 'get', path: '/users', operationId: 'listUsers', summary: 'List users (oldest first), optionally by email', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/users',
+      operationId: 'listUsers',
+      summary: 'List users (oldest first), optionally by email',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       query: UserQuery,
       responses: { 200: { description: 'a page of users', schema: pageOf(User, 'UserPage'), example: { items: [userExample] } } },
       async handle({ query }) {
@@ -31,18 +49,32 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/users', operationId: 'createUser', summary: 'Create a user', tags, scope: ADMIN_SCOPE,
+      method: 'post',
+      path: '/users',
+      operationId: 'createUser',
+      summary: 'Create a user',
+      tags,
+      scope: ADMIN_SCOPE,
       body: CreateUser,
       bodyExample: { email: 'ada@example.com', password: 'a long passphrase', name: 'Ada', email_verified: true },
       responses: { 201: { description: 'created', schema: User, example: userExample }, 409: { description: 'the email is taken' } },
       async handle({ ctx, body, caller }) {
-        const user = await admin.users.create(actorOf(caller), { email: body.email, password: body.password, name: body.name, emailVerified: body.email_verified }, metaOf(ctx));
+        const user = await admin.users.create(
+          actorOf(caller),
+          { email: body.email, password: body.password, name: body.name, emailVerified: body.email_verified },
+          metaOf(ctx),
+        );
         const created = await answer(user, 201);
         return { ...created, headers: { ...created.headers, Location: `${ctx.path}/${user.id}` } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/users/{user_id}', operationId: 'getUser', summary: 'One user (with an ETag)', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/users/{user_id}',
+      operationId: 'getUser',
+      summary: 'One user (with an ETag)',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       params: UserIdParams,
       responses: { 200: { description: 'the user', schema: User, example: userExample }, 404: { description: 'no such user' } },
       async handle({ params }) {
@@ -50,8 +82,14 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/users/{user_id}', operationId: 'updateUser', summary: 'Change name, email or disabled (If-Match required)', tags, scope: ADMIN_SCOPE,
-      description: 'A changed email is unverified unless email_verified is sent. Disabling ends every session and revokes every grant and stored token of the person at once.',
+      method: 'patch',
+      path: '/users/{user_id}',
+      operationId: 'updateUser',
+      summary: 'Change name, email or disabled (If-Match required)',
+      tags,
+      scope: ADMIN_SCOPE,
+      description:
+        'A changed email is unverified unless email_verified is sent. Disabling ends every session and revokes every grant and stored token of the person at once.',
       params: UserIdParams,
       body: UpdateUser,
       bodyExample: { name: 'Ada Lovelace', disabled: false },
@@ -63,38 +101,70 @@ export function userRoutes({ admin }: AdminRouteDeps) {
         428: { description: 'If-Match is missing' },
       },
       async handle({ ctx, params, body, caller }) {
-        const user = await admin.users.update(actorOf(caller), params.user_id, {
-          email: body.email,
-          name: body.name,
-          emailVerified: body.email_verified,
-          disabled: body.disabled,
-        }, ifMatch<PublicUser>(ctx, userView), metaOf(ctx));
+        const user = await admin.users.update(
+          actorOf(caller),
+          params.user_id,
+          {
+            email: body.email,
+            name: body.name,
+            emailVerified: body.email_verified,
+            disabled: body.disabled,
+          },
+          ifMatch<PublicUser>(ctx, userView),
+          metaOf(ctx),
+        );
         return answer(user);
       },
     }),
-    ...(['put', 'delete'] as const).map((method) => defineRoute({
-      method, path: '/users/{user_id}/roles/{role}', operationId: method === 'put' ? 'addUserRole' : 'removeUserRole',
-      summary: method === 'put' ? 'Give a user a role' : 'Take a role away', tags, scope: ADMIN_SCOPE,
-      description: 'Idempotent: `changed` says whether anything changed (only a change is audited). Roles go into access tokens of resources that ask for the `roles` claim.',
-      params: RoleParams,
-      responses: { 200: { description: 'the user\'s roles now', schema: Roles, example: { id: userExample.id, roles: ['auditor', 'hr-admin'], changed: true } }, 404: { description: 'no such user' } },
-      async handle({ ctx, params, caller }) {
-        const changed = await admin.users.setRole(actorOf(caller), params.user_id, params.role, method === 'put', metaOf(ctx));
-        return { status: 200, body: { id: params.user_id, roles: await admin.users.roles(params.user_id), changed } };
-      },
-    })),
+    ...(['put', 'delete'] as const).map((method) =>
+      defineRoute({
+        method,
+        path: '/users/{user_id}/roles/{role}',
+        operationId: method === 'put' ? 'addUserRole' : 'removeUserRole',
+        summary: method === 'put' ? 'Give a user a role' : 'Take a role away',
+        tags,
+        scope: ADMIN_SCOPE,
+        description:
+          'Idempotent: `changed` says whether anything changed (only a change is audited). Roles go into access tokens of resources that ask for the `roles` claim.',
+        params: RoleParams,
+        responses: {
+          200: { description: "the user's roles now", schema: Roles, example: { id: userExample.id, roles: ['auditor', 'hr-admin'], changed: true } },
+          404: { description: 'no such user' },
+        },
+        async handle({ ctx, params, caller }) {
+          const changed = await admin.users.setRole(actorOf(caller), params.user_id, params.role, method === 'put', metaOf(ctx));
+          return { status: 200, body: { id: params.user_id, roles: await admin.users.roles(params.user_id), changed } };
+        },
+      }),
+    ),
     defineRoute({
-      method: 'post', path: '/invitations', operationId: 'createInvitation', summary: 'Invite someone to make an account (REGISTRATION=invite or open)', tags, scope: ADMIN_SCOPE,
+      method: 'post',
+      path: '/invitations',
+      operationId: 'createInvitation',
+      summary: 'Invite someone to make an account (REGISTRATION=invite or open)',
+      tags,
+      scope: ADMIN_SCOPE,
       body: CreateInvitation,
       bodyExample: { email: 'new.hire@example.com', name: 'New Hire', send: true },
-      responses: { 201: { description: 'the link (in this response only)', schema: Invitation, example: { email: 'new.hire@example.com', url: 'https://id.example.com/invitation?token=…', expires_at: '2026-11-30T12:00:00.000Z', mailed: true } } },
+      responses: {
+        201: {
+          description: 'the link (in this response only)',
+          schema: Invitation,
+          example: { email: 'new.hire@example.com', url: 'https://id.example.com/invitation?token=…', expires_at: '2026-11-30T12:00:00.000Z', mailed: true },
+        },
+      },
       async handle({ ctx, body, caller }) {
         const invitation = await admin.users.invite(actorOf(caller), { email: body.email, name: body.name }, body.send, metaOf(ctx));
         return { status: 201, body: { email: invitation.email, url: invitation.url, expires_at: invitation.expiresAt.toISOString(), mailed: body.send } };
       },
     }),
     defineRoute({
-      method: 'put', path: '/users/{user_id}/password', operationId: 'setUserPassword', summary: 'Set a new password', tags, scope: ADMIN_SCOPE,
+      method: 'put',
+      path: '/users/{user_id}/password',
+      operationId: 'setUserPassword',
+      summary: 'Set a new password',
+      tags,
+      scope: ADMIN_SCOPE,
       params: UserIdParams,
       body: SetPassword,
       bodyExample: { password: 'another long passphrase' },
@@ -105,7 +175,12 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'delete', path: '/users/{user_id}/second-factor', operationId: 'resetUserSecondFactor', summary: 'Remove the authenticator app and recovery codes (a lost device)', tags, scope: ADMIN_SCOPE,
+      method: 'delete',
+      path: '/users/{user_id}/second-factor',
+      operationId: 'resetUserSecondFactor',
+      summary: 'Remove the authenticator app and recovery codes (a lost device)',
+      tags,
+      scope: ADMIN_SCOPE,
       params: UserIdParams,
       responses: { 204: { description: 'removed' }, 404: { description: 'no such user' } },
       async handle({ ctx, params, caller }) {
@@ -114,15 +189,42 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'get', path: '/users/{user_id}/sessions', operationId: 'listUserSessions', summary: 'Single sign-on sessions of a user', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/users/{user_id}/sessions',
+      operationId: 'listUserSessions',
+      summary: 'Single sign-on sessions of a user',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       params: UserIdParams,
-      responses: { 200: { description: 'the sessions', schema: Sessions, example: { items: [{ id: 'u8Yk3d…', signed_in_at: '2026-11-23T12:00:00.000Z', expires_at: '2026-12-07T12:00:00.000Z', amr: ['pwd'], acr: 'urn:latchkey:acr:password', client_ids: ['kX3v9q2LrN8pYw1mZt6b4A'] }] } } },
+      responses: {
+        200: {
+          description: 'the sessions',
+          schema: Sessions,
+          example: {
+            items: [
+              {
+                id: 'u8Yk3d…',
+                signed_in_at: '2026-11-23T12:00:00.000Z',
+                expires_at: '2026-12-07T12:00:00.000Z',
+                amr: ['pwd'],
+                acr: 'urn:latchkey:acr:password',
+                client_ids: ['kX3v9q2LrN8pYw1mZt6b4A'],
+              },
+            ],
+          },
+        },
+      },
       async handle({ params }) {
         return { status: 200, body: { items: (await admin.users.listSessions(params.user_id)).map(sessionView) } };
       },
     }),
     defineRoute({
-      method: 'delete', path: '/users/{user_id}/sessions', operationId: 'endUserSessions', summary: 'Sign a user out everywhere', tags, scope: ADMIN_SCOPE,
+      method: 'delete',
+      path: '/users/{user_id}/sessions',
+      operationId: 'endUserSessions',
+      summary: 'Sign a user out everywhere',
+      tags,
+      scope: ADMIN_SCOPE,
       params: UserIdParams,
       responses: { 200: { description: 'how many sessions ended', schema: SessionsEnded, example: { sessions_ended: 2 } } },
       async handle({ ctx, params, caller }) {
@@ -130,7 +232,12 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'delete', path: '/users/{user_id}/sessions/{session_id}', operationId: 'endUserSession', summary: 'End one session', tags, scope: ADMIN_SCOPE,
+      method: 'delete',
+      path: '/users/{user_id}/sessions/{session_id}',
+      operationId: 'endUserSession',
+      summary: 'End one session',
+      tags,
+      scope: ADMIN_SCOPE,
       params: SessionParams,
       responses: { 204: { description: 'ended' }, 404: { description: 'no such session of this user' } },
       async handle({ ctx, params, caller }) {
@@ -139,15 +246,41 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       },
     }),
     defineRoute({
-      method: 'get', path: '/users/{user_id}/apps', operationId: 'listUserApps', summary: 'Apps the user authorized', tags, scope: ADMIN_READ_SCOPE,
+      method: 'get',
+      path: '/users/{user_id}/apps',
+      operationId: 'listUserApps',
+      summary: 'Apps the user authorized',
+      tags,
+      scope: ADMIN_READ_SCOPE,
       params: UserIdParams,
-      responses: { 200: { description: 'the authorizations', schema: AuthorizedApps, example: { items: [{ grant_id: 'Jp2x…', client_id: 'kX3v9q2LrN8pYw1mZt6b4A', client_name: 'Billing', scopes: ['profile', 'email'], granted_at: '2026-11-23T12:00:00.000Z' }] } } },
+      responses: {
+        200: {
+          description: 'the authorizations',
+          schema: AuthorizedApps,
+          example: {
+            items: [
+              {
+                grant_id: 'Jp2x…',
+                client_id: 'kX3v9q2LrN8pYw1mZt6b4A',
+                client_name: 'Billing',
+                scopes: ['profile', 'email'],
+                granted_at: '2026-11-23T12:00:00.000Z',
+              },
+            ],
+          },
+        },
+      },
       async handle({ params }) {
         return { status: 200, body: { items: (await admin.users.listApps(params.user_id)).map(appView) } };
       },
     }),
     defineRoute({
-      method: 'delete', path: '/users/{user_id}/apps/{grant_id}', operationId: 'revokeUserApp', summary: 'Withdraw an app\'s authorization and its tokens', tags, scope: ADMIN_SCOPE,
+      method: 'delete',
+      path: '/users/{user_id}/apps/{grant_id}',
+      operationId: 'revokeUserApp',
+      summary: "Withdraw an app's authorization and its tokens",
+      tags,
+      scope: ADMIN_SCOPE,
       params: GrantParams,
       responses: { 204: { description: 'revoked' }, 404: { description: 'no such authorization of this user' } },
       async handle({ ctx, params, caller }) {

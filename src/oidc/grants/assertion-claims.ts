@@ -5,9 +5,7 @@ import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeader
 /** Larger assertions are refused before any parsing. */
 export const MAX_ASSERTION_BYTES = 8 * 1024;
 
-export type Unverified =
-  | { ok: true; header: ProtectedHeaderParameters; payload: JWTPayload; issuer: string }
-  | { ok: false; description: string };
+export type Unverified = { ok: true; header: ProtectedHeaderParameters; payload: JWTPayload; issuer: string } | { ok: false; description: string };
 
 export function readUnverified(assertion: unknown): Unverified {
   if (typeof assertion !== 'string' || assertion.length === 0) return { ok: false, description: 'assertion is required' };

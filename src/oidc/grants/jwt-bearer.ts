@@ -73,7 +73,11 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
       if (alg !== 'HS256') throw refuse(`alg ${alg} is not accepted: this service account signs with its shared secret, use HS256`);
       candidates = [{ key: new TextEncoder().encode(account.sharedSecret), label: 'the shared secret' }];
     } else {
-      const registered = account.keys.map((k) => k.alg).filter((a, i, all) => all.indexOf(a) === i).join(', ') || 'none';
+      const registered =
+        account.keys
+          .map((k) => k.alg)
+          .filter((a, i, all) => all.indexOf(a) === i)
+          .join(', ') || 'none';
       if (!(KEY_ALGS as readonly string[]).includes(alg)) {
         throw refuse(`alg ${alg} is not accepted for this service account; its registered keys use ${registered}`);
       }
@@ -113,7 +117,9 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
       if (payload.sub === undefined) throw refuse(`sub is required and must equal iss ('${issuer}')`);
       if (payload.sub !== payload.iss) throw refuse(`sub must equal iss ('${issuer}')`);
     } else if (account.sharedSecret === undefined) {
-      throw refuse(`iss and sub are required: set both to the service account's client_id ('${issuer}'); clientId alone is accepted only from shared-secret (HS256) accounts`);
+      throw refuse(
+        `iss and sub are required: set both to the service account's client_id ('${issuer}'); clientId alone is accepted only from shared-secret (HS256) accounts`,
+      );
     } else if (payload.sub !== undefined && payload.sub !== issuer) {
       throw refuse(`sub must equal clientId ('${issuer}')`);
     }
@@ -133,7 +139,9 @@ export function buildJwtBearerHandler({ config, artifacts, serviceAccounts, reso
       throw refuse(`assertion lifetime is ${lifetime} s (exp − iat); at most ${config.assertionMaxLifetime} s is accepted`);
     }
     if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowS + skew)) {
-      throw refuse(typeof payload.nbf === 'number' ? `assertion is not valid for another ${payload.nbf - nowS} s (nbf)` : 'nbf must be a NumericDate in seconds');
+      throw refuse(
+        typeof payload.nbf === 'number' ? `assertion is not valid for another ${payload.nbf - nowS} s (nbf)` : 'nbf must be a NumericDate in seconds',
+      );
     }
     if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) {
       throw refuse('jti is required: a unique identifier (at most 256 characters) for each assertion');

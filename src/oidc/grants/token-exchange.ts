@@ -65,7 +65,8 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
   return async function tokenExchange(ctx: KoaContextWithOIDC): Promise<void> {
     const { client, params, provider } = ctx.oidc;
     if (!client || !params) throw refuse('invalid_client', 'client authentication failed');
-    if (client.clientId !== API_KEY_CLIENT_ID) throw refuse('unauthorized_client', 'send the key exchange without client authentication: the API key is the credential');
+    if (client.clientId !== API_KEY_CLIENT_ID)
+      throw refuse('unauthorized_client', 'send the key exchange without client authentication: the API key is the credential');
     const subjectToken = params.subject_token as string | undefined;
     if (!subjectToken) throw refuse('invalid_request', 'subject_token is required: the API key');
     if (params.subject_token_type !== API_KEY_TOKEN_TYPE) {
@@ -91,7 +92,8 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
     if (rs.format !== 'jwt') {
       throw refuse('invalid_target', `${resource} takes opaque tokens checked by introspection: let it introspect the API key itself`);
     }
-    if (key.owner.kind === 'person' && rs.machinesOnly) throw refuse('invalid_target', `${resource} is for machines only: a person's key is never exchanged for it`);
+    if (key.owner.kind === 'person' && rs.machinesOnly)
+      throw refuse('invalid_target', `${resource} is for machines only: a person's key is never exchanged for it`);
 
     // What the key carries there now: a service account's within its current
     // grant, a person's within the roles they have now.
@@ -102,7 +104,10 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
       const lost = requestedScopes.filter((s) => key.scopes.includes(s) && !ceiling.includes(s));
       const unheld = lost.length ? lost : !requestedScopes.length && !ceiling.length ? key.scopes.filter((s) => splitScope(rs.scope).includes(s)) : [];
       if (unheld.length) {
-        throw refuse('invalid_scope', `the owner of the API key does not hold ${unheld.join(', ')} at ${resource} now: it needs a role the owner does not have`);
+        throw refuse(
+          'invalid_scope',
+          `the owner of the API key does not hold ${unheld.join(', ')} at ${resource} now: it needs a role the owner does not have`,
+        );
       }
     }
     let tokenClient = client;
@@ -125,10 +130,11 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
     if (key.expiresAt) info.accessTokenTTL = Math.max(1, Math.min(info.accessTokenTTL, Math.floor((key.expiresAt.getTime() - Date.now()) / 1000)));
     const resourceServer = new provider.ResourceServer(resource, info);
     const scope = decision.scopes.join(' ');
-    const token = key.owner.kind === 'service_account'
-      // The account's own token, as client credentials would give it (sub = the account).
-      ? new provider.ClientCredentials({ client: tokenClient, scope })
-      : new provider.AccessToken({ accountId: key.owner.id, client: tokenClient, grantId: `api-key:${key.id}`, scope, gty: 'token-exchange' });
+    const token =
+      key.owner.kind === 'service_account'
+        ? // The account's own token, as client credentials would give it (sub = the account).
+          new provider.ClientCredentials({ client: tokenClient, scope })
+        : new provider.AccessToken({ accountId: key.owner.id, client: tokenClient, grantId: `api-key:${key.id}`, scope, gty: 'token-exchange' });
     token.resourceServer = resourceServer;
     ctx.oidc.entity(key.owner.kind === 'service_account' ? 'ClientCredentials' : 'AccessToken', token);
     const value = await token.save();

@@ -66,7 +66,11 @@ export interface AuditViews {
 type Precondition<T> = ((current: T) => void) | undefined;
 
 /** Fields whose value differs, as { field: { from, to } }. */
-export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>, ignore: string[] = []): Record<string, { from: unknown; to: unknown }> {
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  ignore: string[] = [],
+): Record<string, { from: unknown; to: unknown }> {
   const out: Record<string, { from: unknown; to: unknown }> = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (ignore.includes(key)) continue;
@@ -98,7 +102,13 @@ export function createAdministration(deps: AdministrationDeps) {
         return created;
       },
 
-      async update(actor: Actor, id: string, changes: Partial<Omit<CreateClientInput, 'public'>>, precondition?: Precondition<ClientRecord>, meta?: RequestMeta) {
+      async update(
+        actor: Actor,
+        id: string,
+        changes: Partial<Omit<CreateClientInput, 'public'>>,
+        precondition?: Precondition<ClientRecord>,
+        meta?: RequestMeta,
+      ) {
         let before: ClientRecord | undefined;
         const after = await clients.update(id, withoutUndefined(changes), (current) => {
           before = current;
@@ -115,10 +125,16 @@ export function createAdministration(deps: AdministrationDeps) {
 
       async rotateSecret(actor: Actor, id: string, overlapSeconds: number, precondition?: Precondition<ClientRecord>, meta?: RequestMeta) {
         const rotated = await clients.rotateSecret(id, overlapSeconds, precondition);
-        await audit.recordChange(actor, 'client.secret_rotated', clientTarget(id), {
-          client_secret: 'replaced',
-          previous_secret_expires_at: rotated.client.secrets.previous?.expiresAt.toISOString() ?? null,
-        }, meta);
+        await audit.recordChange(
+          actor,
+          'client.secret_rotated',
+          clientTarget(id),
+          {
+            client_secret: 'replaced',
+            previous_secret_expires_at: rotated.client.secrets.previous?.expiresAt.toISOString() ?? null,
+          },
+          meta,
+        );
         return rotated;
       },
     },
@@ -130,7 +146,13 @@ export function createAdministration(deps: AdministrationDeps) {
 
       async create(actor: Actor, input: { email: string; password: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
         const user = await users.create(input);
-        await audit.recordChange(actor, 'user.created', userTarget(user.id), { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' }, meta);
+        await audit.recordChange(
+          actor,
+          'user.created',
+          userTarget(user.id),
+          { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' },
+          meta,
+        );
         return user;
       },
 
@@ -219,7 +241,13 @@ export function createAdministration(deps: AdministrationDeps) {
         precondition?.(before);
         await serviceAccounts.setDisabled(id, disabled);
         const after = await serviceAccounts.get(id);
-        await audit.recordChange(actor, 'service_account.updated', accountTarget(id), changedFields(serviceAccountView(before), serviceAccountView(after)), meta);
+        await audit.recordChange(
+          actor,
+          'service_account.updated',
+          accountTarget(id),
+          changedFields(serviceAccountView(before), serviceAccountView(after)),
+          meta,
+        );
         return after;
       },
 
@@ -263,7 +291,13 @@ export function createAdministration(deps: AdministrationDeps) {
           before = current;
           precondition?.(current);
         });
-        await audit.recordChange(actor, 'resource.updated', { kind: 'resource', id: identifier }, changedFields(resourceView(before!), resourceView(after)), meta);
+        await audit.recordChange(
+          actor,
+          'resource.updated',
+          { kind: 'resource', id: identifier },
+          changedFields(resourceView(before!), resourceView(after)),
+          meta,
+        );
         return after;
       },
 
@@ -308,16 +342,25 @@ export function createAdministration(deps: AdministrationDeps) {
       const existing = (await serviceAccounts.list()).find((a) => !a.disabled && a.metadata.scope.split(' ').includes(ADMIN_SCOPE));
       if (existing) throw conflict(`an admin service account already exists (${existing.clientId}); create further ones through the admin API`);
       let resource = await resources.find(identifier);
-      if (!resource) resource = await admin.resources.create(actor, { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL, machinesOnly: true }, meta);
+      if (!resource)
+        resource = await admin.resources.create(
+          actor,
+          { identifier, scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`, format: 'jwt', ttl: ADMIN_TOKEN_TTL, machinesOnly: true },
+          meta,
+        );
       const grants: ServiceGrant[] = [JWT_BEARER, 'client_credentials'];
-      const created = await admin.serviceAccounts.create(actor, {
-        name: input.name,
-        scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`,
-        defaultScope: ADMIN_SCOPE,
-        grants,
-        generateKey: input.generateKey,
-        jwks: input.jwks,
-      }, meta);
+      const created = await admin.serviceAccounts.create(
+        actor,
+        {
+          name: input.name,
+          scope: `${ADMIN_SCOPE} ${ADMIN_READ_SCOPE}`,
+          defaultScope: ADMIN_SCOPE,
+          grants,
+          generateKey: input.generateKey,
+          jwks: input.jwks,
+        },
+        meta,
+      );
       await audit.recordChange(actor, 'admin.bootstrapped', accountTarget(created.account.clientId), { resource: identifier }, meta);
       return { ...created, resource };
     },

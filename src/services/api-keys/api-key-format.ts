@@ -80,7 +80,14 @@ export function parseDuration(value: string): number | undefined {
 
 /** A lifetime in words: `365 days`, `12 hours`, `90 minutes`. */
 export function describeDuration(seconds: number): string {
-  const [n, unit] = seconds % 86400 === 0 ? [seconds / 86400, 'day'] : seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+  const [n, unit] =
+    seconds % 86400 === 0
+      ? [seconds / 86400, 'day']
+      : seconds % 3600 === 0
+        ? [seconds / 3600, 'hour']
+        : seconds % 60 === 0
+          ? [seconds / 60, 'minute']
+          : [seconds, 'second'];
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 

@@ -67,13 +67,13 @@ export interface KeyAtResource {
 
 export type KeyCheck =
   | {
-    active: true;
-    key: ApiKeyRecord;
-    /** A person's key: the person as they are now (roles, and the claims an API may ask for). */
-    holder?: KeyHolder;
-    /** With `resources` given: the ones the key's scopes meet, and what it carries at each. */
-    at: KeyAtResource[];
-  }
+      active: true;
+      key: ApiKeyRecord;
+      /** A person's key: the person as they are now (roles, and the claims an API may ask for). */
+      holder?: KeyHolder;
+      /** With `resources` given: the ones the key's scopes meet, and what it carries at each. */
+      at: KeyAtResource[];
+    }
   | { active: false; reason: 'shape' | 'environment' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'owner_disabled' | 'address' | 'not_allowed' };
 
 /** Scopes a person's key may carry, grouped by the API that defines them. */
@@ -141,12 +141,25 @@ export interface ApiKeyServiceDeps {
   now?: () => number;
 }
 
-
 /** A person's key made without an expiry lives this long (or API_KEY_MAX_TTL, when shorter), seconds. */
 export const DEFAULT_PERSON_KEY_TTL = 90 * 86400;
 
-
-export function createApiKeyService({ db, keys, hmacKey, format, audit, resources, serviceAccounts, users, ownResource, adminResource, personMaxTtl, maxPerOwner, usage, now = Date.now }: ApiKeyServiceDeps) {
+export function createApiKeyService({
+  db,
+  keys,
+  hmacKey,
+  format,
+  audit,
+  resources,
+  serviceAccounts,
+  users,
+  ownResource,
+  adminResource,
+  personMaxTtl,
+  maxPerOwner,
+  usage,
+  now = Date.now,
+}: ApiKeyServiceDeps) {
   const record = (row: Row) => toRecord(row, personMaxTtl);
   const digest = (key: string) => createHmac('sha256', hmacKey).update(key).digest('base64url');
   // When this node last wrote each key's last use (the row says when any node did).
@@ -160,7 +173,8 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
 
   /** The scopes an owner may put on a key, and the resource's when bound. */
   async function checkScopes(owner: KeyOwner, scopes: string[], resource: string | undefined): Promise<void> {
-    if (resource && !forKeys(resource)) throw invalidInput(`a key cannot be bound to ${label(resource)}: no key is ever for it (a key cannot mint keys nor administer)`);
+    if (resource && !forKeys(resource))
+      throw invalidInput(`a key cannot be bound to ${label(resource)}: no key is ever for it (a key cannot mint keys nor administer)`);
     const bound = resource ? await resources.find(resource) : undefined;
     if (resource) {
       if (!bound) throw invalidInput(`resource ${resource} is not registered`);
@@ -172,7 +186,8 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       const account = await serviceAccounts.forAssertion(owner.clientId);
       const ceiling = new Set(splitScope(account!.metadata.scope));
       const outside = scopes.filter((s) => !ceiling.has(s));
-      if (outside.length) throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
+      if (outside.length)
+        throw invalidInput(`scope ${outside.join(', ')} is beyond what service account ${owner.clientId} is granted (${account!.metadata.scope})`);
       return;
     }
     // A person: each scope must be one they hold now at an API a key may be for.
@@ -184,7 +199,8 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
       if (eligible.some((r) => personScopesAt(r, roles).includes(scope))) continue;
       const who = owner.self ? 'you' : `user ${owner.userId}`;
       if (eligible.length) throw invalidInput(whyNotHeld(eligible[0]!, scope, roles, who)!);
-      if (defining.length) throw invalidInput(`scope ${scope} is not for keys: only ${label(defining[0]!.identifier)}, defines it, and no key is ever for that`);
+      if (defining.length)
+        throw invalidInput(`scope ${scope} is not for keys: only ${label(defining[0]!.identifier)}, defines it, and no key is ever for that`);
       throw invalidInput(`scope ${scope} is not defined by any registered API`);
     }
   }
@@ -197,8 +213,7 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
     return possible.filter((s) => carried.has(s));
   }
 
-  const overCap = () =>
-    conflict(`the owner already has ${maxPerOwner} live API keys, the most allowed: revoke one (or let it expire) before making another`);
+  const overCap = () => conflict(`the owner already has ${maxPerOwner} live API keys, the most allowed: revoke one (or let it expire) before making another`);
 
   /**
    * Stores a new key in one of its owner's API_KEY_MAX_PER_OWNER places. A
@@ -246,7 +261,9 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
     if (expires === undefined) return new Date(Math.min(at + DEFAULT_PERSON_KEY_TTL * 1000, latest));
     const chosen = parseExpiry(expires, at);
     if (chosen.getTime() > latest) {
-      throw invalidInput(`a person's key may live at most ${describeDuration(personMaxTtl)}: choose an expiry no later than ${new Date(latest).toISOString().slice(0, 16)}Z`);
+      throw invalidInput(
+        `a person's key may live at most ${describeDuration(personMaxTtl)}: choose an expiry no later than ${new Date(latest).toISOString().slice(0, 16)}Z`,
+      );
     }
     return chosen;
   }
@@ -274,8 +291,10 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
     const at = now();
     const ip = normalizeAddress(address);
     const seen = row.seenAddresses ? (JSON.parse(row.seenAddresses) as string[]) : [];
-    const isNew = ip !== undefined && !seen.includes(ip)
-      && usage.keyNewAddress({ keyId: row.id, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, at);
+    const isNew =
+      ip !== undefined &&
+      !seen.includes(ip) &&
+      usage.keyNewAddress({ keyId: row.id, ...(row.userId ? { userId: row.userId } : { clientId: row.clientId! }) }, at);
     const last = Math.max(row.lastUsedAt?.getTime() ?? 0, touched.get(row.id) ?? 0);
     if (!isNew && at - last < TOUCH_EVERY_MS) return;
     const pending = `${row.id} ${ip}`;
@@ -311,7 +330,9 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
         data: { lastUsedAt: new Date(at), ...(ip ? { lastUsedIp: ip } : {}) },
       });
     };
-    work().catch(() => touched.delete(row.id)).finally(() => recording.delete(pending));
+    work()
+      .catch(() => touched.delete(row.id))
+      .finally(() => recording.delete(pending));
   }
 
   return {
@@ -347,7 +368,11 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
         createdIp: normalizeAddress(meta.ip) ?? null,
       });
       const created = record(row);
-      await audit.record('api_key_created', { ...meta, ...ownerMeta(created) }, { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) });
+      await audit.record(
+        'api_key_created',
+        { ...meta, ...ownerMeta(created) },
+        { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) },
+      );
       return { key, record: created };
     },
 
@@ -375,10 +400,17 @@ export function createApiKeyService({ db, keys, hmacKey, format, audit, resource
     async countLive(owner: KeyOwner): Promise<number> {
       const at = new Date(now());
       const rows = await db.apiKey.findMany({
-        where: { ...('userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId }), revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: at } }] },
+        where: {
+          ...('userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId }),
+          revokedAt: null,
+          OR: [{ expiresAt: null }, { expiresAt: { gt: at } }],
+        },
         select: { userId: true, expiresAt: true, createdAt: true },
       });
-      return rows.filter((r) => { const e = expiryOf(r, personMaxTtl); return !e || e > at; }).length;
+      return rows.filter((r) => {
+        const e = expiryOf(r, personMaxTtl);
+        return !e || e > at;
+      }).length;
     },
 
     /** One key; with `owner`, only when it is that owner's (anything else is "not found"). */

@@ -16,9 +16,7 @@ export function allowedAt(resource: Pick<ResourceServerRecord, 'scope'>, ceiling
   return splitScope(resource.scope).filter((s) => granted.has(s));
 }
 
-export type ScopeDecision =
-  | { ok: true; scopes: string[] }
-  | { ok: false; error: 'invalid_target' | 'invalid_scope'; description: string };
+export type ScopeDecision = { ok: true; scopes: string[] } | { ok: false; error: 'invalid_target' | 'invalid_scope'; description: string };
 
 export interface ScopeRequest {
   /** How the caller is named in refusals, e.g. "client 'abc'". */
@@ -46,11 +44,19 @@ export function decideScopes({ who, resource, ceiling, requested, defaults, stri
   if (requested.length) {
     const refused = requested.filter((s) => !allowedSet.has(s));
     if (strict && refused.length) {
-      return { ok: false, error: 'invalid_scope', description: `scope '${refused[0]}' is not allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}` };
+      return {
+        ok: false,
+        error: 'invalid_scope',
+        description: `scope '${refused[0]}' is not allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}`,
+      };
     }
     const scopes = allowed.filter((s) => requested.includes(s));
     if (scopes.length === 0) {
-      return { ok: false, error: 'invalid_scope', description: `none of the requested scopes (${requested.join(' ')}) is allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}` };
+      return {
+        ok: false,
+        error: 'invalid_scope',
+        description: `none of the requested scopes (${requested.join(' ')}) is allowed for ${who} at ${resource.identifier}; allowed: ${allowed.join(' ')}`,
+      };
     }
     return { ok: true, scopes };
   }

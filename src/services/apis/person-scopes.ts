@@ -28,14 +28,18 @@ export function personScopesAt(rs: PersonScopeRules, roles: readonly string[]): 
 }
 
 /** Whether what a person holds at `rs` depends on their roles (else no roles need reading). */
-export const dependsOnRoles = (rs: PersonScopeRules): boolean =>
-  !rs.machinesOnly && Object.values(rs.scopeRoles).some((roles) => roles.length > 0);
+export const dependsOnRoles = (rs: PersonScopeRules): boolean => !rs.machinesOnly && Object.values(rs.scopeRoles).some((roles) => roles.length > 0);
 
 /**
  * Why a person with `roles` does not hold `scope` at `rs`, for a refusal
  * (`who` names them: "you", "user abc"); undefined when they hold it.
  */
-export function whyNotHeld(rs: PersonScopeRules & Pick<ResourceServerRecord, 'identifier'>, scope: string, roles: readonly string[], who: string): string | undefined {
+export function whyNotHeld(
+  rs: PersonScopeRules & Pick<ResourceServerRecord, 'identifier'>,
+  scope: string,
+  roles: readonly string[],
+  who: string,
+): string | undefined {
   if (!splitScope(rs.scope).includes(scope) || personScopesAt(rs, roles).includes(scope)) return undefined;
   if (rs.machinesOnly) return `scope ${scope} of ${rs.identifier} is for machines only: no person holds it`;
   return `scope ${scope} of ${rs.identifier} needs the role ${rs.scopeRoles[scope]!.join(' or ')}, which ${who} ${who === 'you' ? 'do' : 'does'} not have`;

@@ -75,7 +75,14 @@ export function parseScopeRoles(values: readonly string[]): ScopeRoles {
     const eq = value.indexOf('=');
     if (eq <= 0) throw invalidInput(`--scope-role "${value}" must be SCOPE=ROLE[,ROLE…], e.g. cmdb.write=admin,ops`);
     const scope = value.slice(0, eq).trim();
-    out[scope] = [...(out[scope] ?? []), ...value.slice(eq + 1).split(',').map((r) => r.trim()).filter(Boolean)];
+    out[scope] = [
+      ...(out[scope] ?? []),
+      ...value
+        .slice(eq + 1)
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    ];
   }
   return out;
 }
@@ -124,7 +131,8 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
     createdAt: r.createdAt,
   });
   const checkMachinesOnly = (identifier: string, requested: boolean | undefined, current = false) => {
-    if (requested === false && alwaysMachinesOnly.has(identifier)) throw invalidInput(`${identifier} is always for machines only: no person may hold its scopes`);
+    if (requested === false && alwaysMachinesOnly.has(identifier))
+      throw invalidInput(`${identifier} is always for machines only: no person may hold its scopes`);
     return (requested ?? current) || alwaysMachinesOnly.has(identifier);
   };
 
@@ -133,17 +141,19 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
       const identifier = checkResourceIdentifier(input.identifier);
       const scope = checkScope(input.scope);
       try {
-        const created = toRecord(await db.resourceServer.create({
-          data: {
-            identifier,
-            scope,
-            format: format(input.format, 'jwt'),
-            ttl: ttlOf(input.ttl, 3600),
-            claims: checkClaims(input.claims ?? '').join(' '),
-            scopeRoles: JSON.stringify(checkScopeRoles(input.scopeRoles ?? {}, scope)),
-            machinesOnly: checkMachinesOnly(identifier, input.machinesOnly),
-          },
-        }));
+        const created = toRecord(
+          await db.resourceServer.create({
+            data: {
+              identifier,
+              scope,
+              format: format(input.format, 'jwt'),
+              ttl: ttlOf(input.ttl, 3600),
+              claims: checkClaims(input.claims ?? '').join(' '),
+              scopeRoles: JSON.stringify(checkScopeRoles(input.scopeRoles ?? {}, scope)),
+              machinesOnly: checkMachinesOnly(identifier, input.machinesOnly),
+            },
+          }),
+        );
         await changes.changed('resources');
         return created;
       } catch (err) {
@@ -162,7 +172,15 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
       const kept = Object.fromEntries(Object.entries(current.scopeRoles).filter(([s]) => scope.split(' ').includes(s)));
       const updated = await db.resourceServer.updateMany({
         // Conditional on the row read: a concurrent change makes this one fail rather than be overwritten.
-        where: { identifier, scope: row.scope, scopeRoles: row.scopeRoles, machinesOnly: row.machinesOnly, format: row.format, ttl: row.ttl, claims: row.claims },
+        where: {
+          identifier,
+          scope: row.scope,
+          scopeRoles: row.scopeRoles,
+          machinesOnly: row.machinesOnly,
+          format: row.format,
+          ttl: row.ttl,
+          claims: row.claims,
+        },
         data: {
           scope,
           format: format(input.format, current.format),
@@ -193,7 +211,15 @@ export function createResourceServerService(db: Db, changes: ChangeTracker, opts
       let row = await db.resourceServer.findUnique({ where: { identifier } });
       if (!row) {
         try {
-          await db.resourceServer.create({ data: { identifier: checkResourceIdentifier(identifier), scope: checkScope(scopes.join(' ')), format: 'jwt', ttl: 3600, machinesOnly: alwaysMachinesOnly.has(identifier) } });
+          await db.resourceServer.create({
+            data: {
+              identifier: checkResourceIdentifier(identifier),
+              scope: checkScope(scopes.join(' ')),
+              format: 'jwt',
+              ttl: 3600,
+              machinesOnly: alwaysMachinesOnly.has(identifier),
+            },
+          });
           await changes.changed('resources');
           return;
         } catch (err) {

@@ -125,7 +125,13 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
     },
 
     /** Checks the authenticator's answer and stores the passkey (named `fallbackName` when no name was given); why, when refused. */
-    async finishRegistration(userId: string, token: string, responseJson: string, nameInput: string, fallbackName?: string): Promise<{ ok: true; id: string; name: string } | { ok: false; reason: 'expired' | 'no_credential' | 'not_checked' | 'duplicate' }> {
+    async finishRegistration(
+      userId: string,
+      token: string,
+      responseJson: string,
+      nameInput: string,
+      fallbackName?: string,
+    ): Promise<{ ok: true; id: string; name: string } | { ok: false; reason: 'expired' | 'no_credential' | 'not_checked' | 'duplicate' }> {
       const name = nameInput.trim().replace(/\s+/g, ' ');
       if (name.length > MAX_PASSKEY_NAME) throw invalidInput(`A passkey's name can be at most ${MAX_PASSKEY_NAME} characters.`);
       const stored = token ? await takeChallenge('register', `${userId}:${token}`) : undefined;
@@ -134,7 +140,13 @@ export function createPasskeyService(db: Db, opts: { issuer: string; rpName: str
       if (!response) return { ok: false, reason: 'no_credential' };
       let verification;
       try {
-        verification = await (await lib()).verifyRegistrationResponse({ response, expectedChallenge: stored.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+        verification = await (await lib()).verifyRegistrationResponse({
+          response,
+          expectedChallenge: stored.challenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          requireUserVerification: false,
+        });
       } catch {
         return { ok: false, reason: 'not_checked' };
       }

@@ -31,7 +31,6 @@ import { passwordProblem } from '../people/password-strength.ts';
 import { isEmailAddress, MAX_NAME_LENGTH, nameProblem, normalizeEmail, type UserService } from '../people/users.ts';
 import { msg, type Message } from '../../ui/catalogue.ts';
 
-
 /** `closed`: the link would create an account, and REGISTRATION no longer allows it. */
 export type Refused = { ok: false; reason: LinkRefusal | 'exists' | 'disabled' | 'closed' };
 /** What is wrong with a form's field, in words for the person (src/ui/catalogue.ts). */
@@ -53,7 +52,12 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
   const hours = (seconds: number) => Math.round(seconds / 3600);
 
   /** `locale`: the recipient's language (their account's, or the page's for an address without one). */
-  async function mail(to: string, template: Parameters<Mailer['dispatch']>[0]['template'], vars: Record<string, unknown>, locale: string | null | undefined): Promise<boolean> {
+  async function mail(
+    to: string,
+    template: Parameters<Mailer['dispatch']>[0]['template'],
+    vars: Record<string, unknown>,
+    locale: string | null | undefined,
+  ): Promise<boolean> {
     if (!(await throttle.allow(to))) return false;
     mailer.dispatch({ to, template, vars: { issuer: config.issuer, ...vars }, locale });
     return true;
@@ -61,7 +65,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
 
   function checkName(name: string): FormProblem | undefined {
     if (!nameProblem(name)) return undefined;
-    return { ok: false, field: 'name', message: name.length > MAX_NAME_LENGTH ? msg('signup.nameTooLong', { max: MAX_NAME_LENGTH }) : msg('signup.nameOneLine') };
+    return {
+      ok: false,
+      field: 'name',
+      message: name.length > MAX_NAME_LENGTH ? msg('signup.nameTooLong', { max: MAX_NAME_LENGTH }) : msg('signup.nameOneLine'),
+    };
   }
   const badEmail: FormProblem = { ok: false, field: 'email', message: msg('signup.badEmail') };
 
@@ -82,7 +90,12 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (existing) {
         // One stored link on every path (a disabled person's opens nothing and is not sent).
         const token = await links.create('reset', { email, ...(existing.disabled ? {} : { userId: existing.id }) }, config.linkTtl.passwordReset);
-        const sent = await mail(email, 'signup-exists', { resetUrl: existing.disabled ? undefined : url('/reset-password', token), resetMinutes: minutes(config.linkTtl.passwordReset) }, existing.locale ?? locale);
+        const sent = await mail(
+          email,
+          'signup-exists',
+          { resetUrl: existing.disabled ? undefined : url('/reset-password', token), resetMinutes: minutes(config.linkTtl.passwordReset) },
+          existing.locale ?? locale,
+        );
         await audit.record('signup_requested', { ...meta, userId: existing.id }, { existing: true, mailed: sent });
       } else {
         // The name only suggests one on the link's page; no password is known before it.
@@ -99,7 +112,12 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       const user = await users.get(userId);
       if (user.emailVerified || user.disabled) return false;
       const token = await links.create('verify', { email: user.email, userId }, config.linkTtl.verification);
-      const sent = await mail(user.email, 'verify-email', { name: user.name, confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) }, user.locale ?? locale);
+      const sent = await mail(
+        user.email,
+        'verify-email',
+        { name: user.name, confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) },
+        user.locale ?? locale,
+      );
       if (sent) await audit.record('email_verification_sent', { ...meta, userId });
       return sent;
     },
@@ -113,7 +131,12 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       if (!found.ok) return found;
       const { link } = found;
       if (link.purpose === 'signup' && config.registration !== 'open') return { ok: false, reason: 'closed' };
-      return { ok: true, purpose: link.purpose === 'signup' ? 'signup' : 'verify', email: link.email, name: typeof link.data.name === 'string' ? link.data.name : '' };
+      return {
+        ok: true,
+        purpose: link.purpose === 'signup' ? 'signup' : 'verify',
+        email: link.email,
+        name: typeof link.data.name === 'string' ? link.data.name : '',
+      };
     },
 
     /**
@@ -124,7 +147,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
      * does not spend it. The new account keeps the language the person used
      * (`locale`, the page's; else the sign-up page's).
      */
-    async confirmEmail(token: string, input: { name?: string; password?: string; locale?: string }, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string; created: boolean } | Refused | FormProblem> {
+    async confirmEmail(
+      token: string,
+      input: { name?: string; password?: string; locale?: string },
+      meta: RequestMeta,
+    ): Promise<{ ok: true; userId: string; email: string; created: boolean } | Refused | FormProblem> {
       const target = await service.peekConfirmation(token);
       if (!target.ok) return target;
       if (target.purpose === 'signup') {
@@ -139,7 +166,13 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
         if (!used.ok) return used;
         try {
           const signedUpIn = typeof used.link.data.locale === 'string' ? used.link.data.locale : undefined;
-          const user = await users.createWithHash({ email: used.link.email, name: name || null, passwordHash, emailVerified: true, locale: input.locale ?? signedUpIn ?? null });
+          const user = await users.createWithHash({
+            email: used.link.email,
+            name: name || null,
+            passwordHash,
+            emailVerified: true,
+            locale: input.locale ?? signedUpIn ?? null,
+          });
           await audit.record('signup_completed', { ...meta, userId: user.id });
           await audit.record('email_verified', { ...meta, userId: user.id });
           return { ok: true, userId: user.id, email: user.email, created: true };
@@ -168,7 +201,12 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       // A link is stored on both paths (for an unknown address it opens nothing and is never sent).
       const token = await links.create('reset', { email, ...(active ? { userId: active.id } : {}) }, config.linkTtl.passwordReset);
       const sent = active
-        ? await mail(email, 'reset-password', { name: active.name, resetUrl: url('/reset-password', token), minutes: minutes(config.linkTtl.passwordReset) }, active.locale ?? locale)
+        ? await mail(
+            email,
+            'reset-password',
+            { name: active.name, resetUrl: url('/reset-password', token), minutes: minutes(config.linkTtl.passwordReset) },
+            active.locale ?? locale,
+          )
         : await mail(email, 'reset-unknown', { signupOpen: config.registration === 'open', signupUrl: `${config.issuer}/signup` }, locale);
       await audit.record('password_reset_requested', { ...meta, ...(user ? { userId: user.id } : {}) }, { known: Boolean(active), mailed: sent });
       return { ok: true };
@@ -222,7 +260,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
 
     /** Mails an invitation's link (waits: the CLI says whether it went). */
     async mailInvitation(invitation: { url: string; email: string }, name?: string): Promise<void> {
-      await mailer.send({ to: invitation.email, template: 'invitation', vars: { issuer: config.issuer, name, inviteUrl: invitation.url, days: Math.round(config.linkTtl.invitation / 86400) } });
+      await mailer.send({
+        to: invitation.email,
+        template: 'invitation',
+        vars: { issuer: config.issuer, name, inviteUrl: invitation.url, days: Math.round(config.linkTtl.invitation / 86400) },
+      });
     },
 
     async peekInvitation(token: string): Promise<{ ok: true; email: string; name: string } | Refused> {
@@ -234,7 +276,11 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     },
 
     /** The invited person chose a password: their account is created, address confirmed. */
-    async acceptInvitation(token: string, input: { name: string; password: string; locale?: string }, meta: RequestMeta): Promise<{ ok: true; userId: string; email: string } | Refused | FormProblem> {
+    async acceptInvitation(
+      token: string,
+      input: { name: string; password: string; locale?: string },
+      meta: RequestMeta,
+    ): Promise<{ ok: true; userId: string; email: string } | Refused | FormProblem> {
       const invitation = await service.peekInvitation(token);
       if (!invitation.ok) return invitation;
       const name = input.name.trim();

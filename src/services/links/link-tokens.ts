@@ -36,7 +36,13 @@ export function createLinkTokenService(db: Db, hmacKey: Buffer) {
     if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
     return {
       ok: true,
-      link: { purpose, email: row.email, userId: row.userId, data: row.data ? (JSON.parse(row.data) as Record<string, unknown>) : {}, expiresAt: row.expiresAt },
+      link: {
+        purpose,
+        email: row.email,
+        userId: row.userId,
+        data: row.data ? (JSON.parse(row.data) as Record<string, unknown>) : {},
+        expiresAt: row.expiresAt,
+      },
     };
   }
 

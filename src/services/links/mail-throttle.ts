@@ -11,14 +11,16 @@ import type { Db } from '../../db/database.ts';
 import type { Logger } from '../../logger.ts';
 
 export function createMailThrottle(db: Db, limit: RateLimit | undefined, hmacKey: Buffer, log?: Logger) {
-  const limiter = limit && new RateLimiterPrisma({
-    storeClient: db,
-    tableName: 'rateLimit',
-    keyPrefix: 'mail:to',
-    points: limit.points,
-    duration: limit.seconds,
-    clearExpiredByTimeout: false,
-  });
+  const limiter =
+    limit &&
+    new RateLimiterPrisma({
+      storeClient: db,
+      tableName: 'rateLimit',
+      keyPrefix: 'mail:to',
+      points: limit.points,
+      duration: limit.seconds,
+      clearExpiredByTimeout: false,
+    });
   return {
     /** Counts one message to `email` (normalized); false when its budget is spent. */
     async allow(email: string): Promise<boolean> {

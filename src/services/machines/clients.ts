@@ -197,14 +197,18 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
     const resourceServers = [...new Set(input.resourceServers ?? [])];
     if (resourceServers.length && input.public) throw invalidInput('a --public client cannot be a resource server (it cannot authenticate to introspect)');
     if (resourceServers.length) {
-      const known = new Set((await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier));
+      const known = new Set(
+        (await db.resourceServer.findMany({ where: { identifier: { in: resourceServers } }, select: { identifier: true } })).map((r) => r.identifier),
+      );
       const unknown = resourceServers.filter((r) => !known.has(r));
-      if (unknown.length) throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      if (unknown.length)
+        throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
     }
     let defaultResource: string | undefined;
     if (input.defaultResource !== undefined) {
       const rs = await db.resourceServer.findUnique({ where: { identifier: input.defaultResource } });
-      if (!rs) throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
+      if (!rs)
+        throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
       const granted = new Set(input.apiScope ? checkScope(input.apiScope).split(' ') : []);
       if (!rs.scope.split(' ').some((s) => granted.has(s))) {
         throw invalidInput(`--default-resource ${rs.identifier}: the client must be granted one of its scopes (${rs.scope}) with --api-scope`);
@@ -214,13 +218,12 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
     // A machine-only client (client credentials, or a resource server that introspects) needs no redirect URI.
     const interactive = input.redirectUris.length > 0;
     if (!interactive && !input.clientCredentials && !resourceServers.length) throw invalidInput('at least one --redirect-uri is required');
-    const grantTypes = [
-      ...(interactive ? ['authorization_code', 'refresh_token'] : []),
-      ...(input.clientCredentials ? ['client_credentials'] : []),
-    ];
+    const grantTypes = [...(interactive ? ['authorization_code', 'refresh_token'] : []), ...(input.clientCredentials ? ['client_credentials'] : [])];
     return {
       redirect_uris: input.redirectUris.map((u) => checkRedirectUri(u, 'redirect URI', opts.allowInsecureRedirectUris)),
-      post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) => checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris)),
+      post_logout_redirect_uris: (input.postLogoutRedirectUris ?? []).map((u) =>
+        checkRedirectUri(u, 'post-logout redirect URI', opts.allowInsecureRedirectUris),
+      ),
       grant_types: grantTypes,
       response_types: interactive ? ['code'] : [],
       token_endpoint_auth_method: input.public ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
@@ -246,7 +249,12 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       postLogoutRedirectUris: m.post_logout_redirect_uris,
       public: record.public,
       scope: m.scope,
-      tokenEndpointAuthMethod: m.token_endpoint_auth_method === 'client_secret_post' ? 'client_secret_post' : m.token_endpoint_auth_method === 'client_secret_basic' ? 'client_secret_basic' : undefined,
+      tokenEndpointAuthMethod:
+        m.token_endpoint_auth_method === 'client_secret_post'
+          ? 'client_secret_post'
+          : m.token_endpoint_auth_method === 'client_secret_basic'
+            ? 'client_secret_basic'
+            : undefined,
       idTokenAlg: m.id_token_signed_response_alg as CreateClientInput['idTokenAlg'],
       clientCredentials: m.grant_types.includes('client_credentials'),
       apiScope: m.api_scope,
@@ -280,7 +288,11 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
      * the new one without an outage. A secret replaced earlier and still in
      * its overlap stops working now: at most two secrets at a time.
      */
-    async rotateSecret(clientId: string, overlapSeconds: number, precondition?: (current: ClientRecord) => void): Promise<{ client: ClientRecord; clientSecret: string }> {
+    async rotateSecret(
+      clientId: string,
+      overlapSeconds: number,
+      precondition?: (current: ClientRecord) => void,
+    ): Promise<{ client: ClientRecord; clientSecret: string }> {
       if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP_SECONDS) {
         throw invalidInput(`overlap must be a whole number of seconds from 0 to ${MAX_SECRET_OVERLAP_SECONDS}`);
       }
@@ -311,7 +323,13 @@ export function createClientService(db: Db, secretKey: Buffer, changesTracker: C
       const clientId = randomBytes(16).toString('base64url');
       const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
       const row = await db.client.create({
-        data: { id: clientId, name, secretHash: clientSecret ? digest(clientSecret) : null, secretCreatedAt: clientSecret ? new Date() : null, metadata: JSON.stringify(metadata) },
+        data: {
+          id: clientId,
+          name,
+          secretHash: clientSecret ? digest(clientSecret) : null,
+          secretCreatedAt: clientSecret ? new Date() : null,
+          metadata: JSON.stringify(metadata),
+        },
       });
       await changesTracker.changed('clients');
       return { client: toRecord(row), clientSecret };

@@ -156,9 +156,13 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
     const kids = normalized.map((k) => k.kid);
     if (new Set(kids).size !== kids.length) throw invalidInput('the key set has duplicate kids');
     try {
-      await db.$transaction(normalized.map((k) => db.clientKey.create({
-        data: { id: randomUUID(), clientId, kid: k.kid, alg: k.alg, publicJwk: JSON.stringify(k.jwk), expiresAt },
-      })));
+      await db.$transaction(
+        normalized.map((k) =>
+          db.clientKey.create({
+            data: { id: randomUUID(), clientId, kid: k.kid, alg: k.alg, publicJwk: JSON.stringify(k.jwk), expiresAt },
+          }),
+        ),
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'P2002') throw conflict(`a key with one of the kids ${kids.join(', ')} is already registered`);
       throw err;
@@ -186,7 +190,8 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       const name = input.name.trim();
       if (!name) throw invalidInput('service account name must not be empty');
       if (input.importedSecret !== undefined) {
-        if (input.importedSecret.length < MIN_IMPORTED_SECRET) throw invalidInput(`an imported shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
+        if (input.importedSecret.length < MIN_IMPORTED_SECRET)
+          throw invalidInput(`an imported shared secret must be at least ${MIN_IMPORTED_SECRET} characters`);
         input = { ...input, sharedSecret: true };
       }
       if (input.clientId !== undefined && !CLIENT_ID.test(input.clientId)) {
@@ -197,8 +202,10 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       }
       const selfSigned = input.selfSignedMaxLifetime;
       if (selfSigned !== undefined) {
-        if (!input.sharedSecret) throw invalidInput('self-signed tokens are signed with the shared secret: use them with --shared-secret or --shared-secret-stdin');
-        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400) throw invalidInput('the self-signed tokens\' maximum lifetime must be 60 to 86400 seconds');
+        if (!input.sharedSecret)
+          throw invalidInput('self-signed tokens are signed with the shared secret: use them with --shared-secret or --shared-secret-stdin');
+        if (!Number.isInteger(selfSigned) || selfSigned < 60 || selfSigned > 86400)
+          throw invalidInput("the self-signed tokens' maximum lifetime must be 60 to 86400 seconds");
       }
       const credentials = [input.jwks ? 1 : 0, input.generateKey ? 1 : 0, input.sharedSecret ? 1 : 0].reduce((a, b) => a + b, 0);
       if (credentials !== 1) throw invalidInput('give exactly one of --jwks-file, --generate-key or --shared-secret');

@@ -15,9 +15,9 @@ export async function databaseChecks(db: Db, migrationsDir: string): Promise<{ d
     return { database: { ok: false, detail: (err as Error).message.split('\n')[0] }, migrations: { ok: false, detail: 'database unreachable' } };
   }
   const expected = readMigrations(migrationsDir).migrationDirectories.map((m) => m.path);
-  const rows = (await db.$queryRawUnsafe(
-    'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-  )) as { migration_name: string }[];
+  const rows = (await db.$queryRawUnsafe('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')) as {
+    migration_name: string;
+  }[];
   const applied = new Set(rows.map((r) => r.migration_name));
   const missing = expected.filter((m) => !applied.has(m));
   return {

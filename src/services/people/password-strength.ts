@@ -39,8 +39,14 @@ export async function passwordProblem(password: string, known: { email?: string;
   if (password.length < MIN_PASSWORD_LENGTH) return msg('password.tooShort', { min: MIN_PASSWORD_LENGTH });
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return msg('password.tooLong', { max: MAX_PASSWORD_BYTES });
   const local = known.email?.split('@')[0];
-  const inputs = [known.email, local, local?.replace(/[._+-]/g, ''), ...(known.email?.split(/[@.+_-]/) ?? []), known.name, ...(known.name?.split(/\s+/) ?? [])]
-    .filter((s): s is string => Boolean(s && s.length > 2));
+  const inputs = [
+    known.email,
+    local,
+    local?.replace(/[._+-]/g, ''),
+    ...(known.email?.split(/[@.+_-]/) ?? []),
+    known.name,
+    ...(known.name?.split(/\s+/) ?? []),
+  ].filter((s): s is string => Boolean(s && s.length > 2));
   const result = (await estimator()).check(password, inputs);
   if (result.score >= MIN_PASSWORD_SCORE) return undefined;
   const warning = result.feedback.warning;

@@ -17,10 +17,7 @@ import { normalizeEmail } from './users.ts';
 
 export type SecondFactorMethod = 'otp' | 'recovery_code';
 
-export type PasswordStep =
-  | { kind: 'ok'; userId: string; email: string; hasTotp: boolean }
-  | { kind: 'failed' }
-  | { kind: 'locked'; until: Date };
+export type PasswordStep = { kind: 'ok'; userId: string; email: string; hasTotp: boolean } | { kind: 'failed' } | { kind: 'locked'; until: Date };
 
 export type CodeStep = { kind: 'ok'; method: SecondFactorMethod } | { kind: 'failed' } | { kind: 'locked'; until: Date };
 
@@ -110,7 +107,12 @@ export function createSignInService({ db, lockout, secondFactor, audit, bcryptCo
      * `passwordOnly`, for changing the password itself). Same lockout, same
      * audit as signing in.
      */
-    async reauthenticate(userId: string, creds: { password: string; code?: string }, meta: RequestMeta, opts: { passwordOnly?: boolean } = {}): Promise<Reauthentication> {
+    async reauthenticate(
+      userId: string,
+      creds: { password: string; code?: string },
+      meta: RequestMeta,
+      opts: { passwordOnly?: boolean } = {},
+    ): Promise<Reauthentication> {
       const user = await activeUser(userId);
       if (!user) return { kind: 'failed', reason: 'password' };
       const key = lockout.keyFor(user.email);

@@ -44,20 +44,28 @@ export function createUserSessionService(db: Db) {
     async listSessions(userId: string): Promise<UserSession[]> {
       const now = new Date();
       const rows = await db.oidcPayload.findMany({ where: { type: 'Session', accountId: userId }, orderBy: { id: 'asc' } });
-      return rows.filter((r) => live(r, now)).map((r) => {
-        const s = JSON.parse(r.payload) as { loginTs?: number; amr?: string[]; acr?: string; authorizations?: Record<string, unknown>; lk_seen?: { ip?: string; ua?: string; at?: number } };
-        return {
-          id: r.id,
-          signedInAt: typeof s.loginTs === 'number' ? new Date(s.loginTs * 1000) : null,
-          expiresAt: r.expiresAt,
-          amr: Array.isArray(s.amr) ? s.amr : [],
-          acr: s.acr ?? null,
-          clientIds: Object.keys(s.authorizations ?? {}).filter((c) => c !== ACCOUNT_CLIENT_ID),
-          lastUsedAt: typeof s.lk_seen?.at === 'number' ? new Date(s.lk_seen.at * 1000) : null,
-          ip: s.lk_seen?.ip ?? null,
-          userAgent: s.lk_seen?.ua ?? null,
-        };
-      });
+      return rows
+        .filter((r) => live(r, now))
+        .map((r) => {
+          const s = JSON.parse(r.payload) as {
+            loginTs?: number;
+            amr?: string[];
+            acr?: string;
+            authorizations?: Record<string, unknown>;
+            lk_seen?: { ip?: string; ua?: string; at?: number };
+          };
+          return {
+            id: r.id,
+            signedInAt: typeof s.loginTs === 'number' ? new Date(s.loginTs * 1000) : null,
+            expiresAt: r.expiresAt,
+            amr: Array.isArray(s.amr) ? s.amr : [],
+            acr: s.acr ?? null,
+            clientIds: Object.keys(s.authorizations ?? {}).filter((c) => c !== ACCOUNT_CLIENT_ID),
+            lastUsedAt: typeof s.lk_seen?.at === 'number' ? new Date(s.lk_seen.at * 1000) : null,
+            ip: s.lk_seen?.ip ?? null,
+            userAgent: s.lk_seen?.ua ?? null,
+          };
+        });
     },
 
     /** Ends one session (the person is signed out on that device). */
@@ -90,7 +98,10 @@ export function createUserSessionService(db: Db) {
       const now = new Date();
       const rows = (await db.oidcPayload.findMany({ where: { type: 'Grant', accountId: userId }, orderBy: { id: 'asc' } })).filter((r) => live(r, now));
       const grants = rows
-        .map((row) => ({ row, grant: JSON.parse(row.payload) as { clientId: string; iat?: number; openid?: { scope?: string }; resources?: Record<string, string> } }))
+        .map((row) => ({
+          row,
+          grant: JSON.parse(row.payload) as { clientId: string; iat?: number; openid?: { scope?: string }; resources?: Record<string, string> },
+        }))
         .filter(({ grant }) => grant.clientId !== ACCOUNT_CLIENT_ID);
       const ids = [...new Set(grants.map((g) => g.grant.clientId))];
       const names = new Map((await db.client.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } })).map((c) => [c.id, c.name]));
@@ -118,10 +129,7 @@ export function createUserSessionService(db: Db) {
       const row = await db.oidcPayload.findUnique({ where: { type_id: { type: 'Grant', id: grantId } } });
       if (!row || row.accountId !== userId) return undefined;
       const { clientId } = JSON.parse(row.payload) as { clientId: string };
-      await db.$transaction([
-        db.oidcPayload.deleteMany({ where: { grantId } }),
-        db.oidcPayload.deleteMany({ where: { type: 'Grant', id: grantId } }),
-      ]);
+      await db.$transaction([db.oidcPayload.deleteMany({ where: { grantId } }), db.oidcPayload.deleteMany({ where: { type: 'Grant', id: grantId } })]);
       return clientId;
     },
   };

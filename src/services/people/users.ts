@@ -79,15 +79,33 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       if (badName) throw invalidInput(`name ${badName}`);
       const policy = checkPasswordPolicy(input.password);
       if (policy) throw invalidInput(policy);
-      return service.createWithHash({ email, name: input.name, passwordHash: await hashPassword(input.password, opts.bcryptCost), emailVerified: input.emailVerified });
+      return service.createWithHash({
+        email,
+        name: input.name,
+        passwordHash: await hashPassword(input.password, opts.bcryptCost),
+        emailVerified: input.emailVerified,
+      });
     },
 
     /** For a password hashed earlier (a sign-up confirmed by its link). */
-    async createWithHash(input: { email: string; name?: string | null; passwordHash: string; emailVerified?: boolean; locale?: string | null }): Promise<PublicUser> {
+    async createWithHash(input: {
+      email: string;
+      name?: string | null;
+      passwordHash: string;
+      emailVerified?: boolean;
+      locale?: string | null;
+    }): Promise<PublicUser> {
       const email = normalizeEmail(input.email);
       try {
         return await db.user.create({
-          data: { id: randomUUID(), email, name: input.name || null, passwordHash: input.passwordHash, emailVerified: input.emailVerified ?? false, locale: input.locale ?? null },
+          data: {
+            id: randomUUID(),
+            email,
+            name: input.name || null,
+            passwordHash: input.passwordHash,
+            emailVerified: input.emailVerified ?? false,
+            locale: input.locale ?? null,
+          },
           select: publicFields,
         });
       } catch (err) {
@@ -115,7 +133,12 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       const k = keyset('createdAt', req);
       const search = req.email ? { email: { contains: normalizeEmail(req.email) } } : {};
       const rows = await db.user.findMany({ where: { AND: [search, k.where] }, orderBy: k.orderBy, take: k.take, select: publicFields });
-      return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), (r) => r);
+      return toPage(
+        rows,
+        k.take,
+        (r) => ({ at: r.createdAt, id: r.id }),
+        (r) => r,
+      );
     },
 
     /**
@@ -131,7 +154,11 @@ export function createUserService(db: Db, accounts: AccountStore, opts: { bcrypt
       if (badName) throw invalidInput(`name ${badName}`);
       const data = {
         ...(email !== undefined ? { email } : {}),
-        ...(changes.emailVerified !== undefined ? { emailVerified: changes.emailVerified } : email !== undefined && email !== current.email ? { emailVerified: false } : {}),
+        ...(changes.emailVerified !== undefined
+          ? { emailVerified: changes.emailVerified }
+          : email !== undefined && email !== current.email
+            ? { emailVerified: false }
+            : {}),
         ...(name !== undefined ? { name } : {}),
       };
       if (Object.keys(data).length) await uniqueEmail(email ?? current.email, () => db.user.update({ where: { id }, data }));

@@ -37,14 +37,17 @@ describe('admin API', () => {
     outsiderToken = await tokenFor(server, { clientId: outsider.account.clientId, key: outsider.privateJwk! }, { resource: CMDB });
 
     const doc = (await call('GET', '/openapi.json')).body;
-    operations = Object.entries(doc.paths as Record<string, Record<string, { operationId: string; requestBody?: unknown; security: Record<string, string[]>[] }>>)
-      .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({
+    operations = Object.entries(
+      doc.paths as Record<string, Record<string, { operationId: string; requestBody?: unknown; security: Record<string, string[]>[] }>>,
+    ).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({
         method: method.toUpperCase(),
         path,
         operationId: op.operationId,
         hasBody: op.requestBody !== undefined,
         scope: Object.values(op.security[0]!)[0]![0]!,
-      })));
+      })),
+    );
   });
   after(() => server.stop());
 
@@ -66,7 +69,7 @@ describe('admin API', () => {
     }
   });
 
-  it('refuses every route to a valid token for another API, and to a token for another audience\'s scope', async () => {
+  it("refuses every route to a valid token for another API, and to a token for another audience's scope", async () => {
     for (const op of operations) {
       const res = await call(op.method, concrete(op.path), { token: outsiderToken, body: op.hasBody ? {} : undefined });
       assert.equal(res.status, 401, `${op.method} ${op.path}`);
@@ -92,9 +95,15 @@ describe('admin API', () => {
       const res = await call(op.method, concrete(op.path), { token: adminToken, body: { bogus_field: 1 } });
       assert.equal(res.status, 400, `${op.method} ${op.path}`);
       assert.equal(res.body.type, 'urn:latchkey:problem:validation');
-      assert.ok(res.body.errors.some((e: { field: string; in: string }) => e.field === 'bogus_field' && e.in === 'body'), `${op.method} ${op.path}: ${JSON.stringify(res.body.errors)}`);
+      assert.ok(
+        res.body.errors.some((e: { field: string; in: string }) => e.field === 'bogus_field' && e.in === 'body'),
+        `${op.method} ${op.path}: ${JSON.stringify(res.body.errors)}`,
+      );
     }
-    const bad = await call('POST', '/clients', { token: adminToken, body: { client_name: '', redirect_uris: 'https://a.example.test/cb', require_mfa: 'yes' } });
+    const bad = await call('POST', '/clients', {
+      token: adminToken,
+      body: { client_name: '', redirect_uris: 'https://a.example.test/cb', require_mfa: 'yes' },
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body.errors.map((e: { field: string }) => e.field).sort(), ['client_name', 'redirect_uris', 'require_mfa']);
     const notJson = await call('POST', '/users', { token: adminToken, body: '{"email":', headers: { 'content-type': 'application/json' } });
@@ -128,7 +137,10 @@ describe('admin API', () => {
     assert.deepEqual(changed.body.redirect_uris, ['https://billing.example.test/cb'], 'fields left out keep their value');
     assert.notEqual(changed.headers.get('etag'), etag);
 
-    const refused = await as('updateClient', 'PATCH', `/clients/${id}`, { body: { redirect_uris: ['http://evil.example.test/cb'] }, headers: { 'if-match': changed.headers.get('etag')! } });
+    const refused = await as('updateClient', 'PATCH', `/clients/${id}`, {
+      body: { redirect_uris: ['http://evil.example.test/cb'] },
+      headers: { 'if-match': changed.headers.get('etag')! },
+    });
     assert.equal(refused.status, 400);
     assert.match(refused.body.detail, /uses http/);
 
@@ -136,7 +148,10 @@ describe('admin API', () => {
     assert.equal(rotated.status, 200);
     assert.notEqual(rotated.body.client_secret, secret);
     const both = (await call('GET', `/clients/${id}`, { token: adminToken })).body.client_secrets;
-    assert.deepEqual(both.map((s: { state: string }) => s.state), ['current', 'previous']);
+    assert.deepEqual(
+      both.map((s: { state: string }) => s.state),
+      ['current', 'previous'],
+    );
 
     assert.equal((await as('deleteClient', 'DELETE', `/clients/${id}`)).status, 204);
     const gone = await call('GET', `/clients/${id}`, { token: adminToken });
@@ -147,9 +162,11 @@ describe('admin API', () => {
   });
 
   it('PATCH without If-Match is 428 and with a stale one 412, and neither changes anything', async () => {
-    const client = (await call('POST', '/clients', { token: adminToken, body: { client_name: 'Stale', redirect_uris: ['https://stale.example.test/cb'] } })).body.client;
+    const client = (await call('POST', '/clients', { token: adminToken, body: { client_name: 'Stale', redirect_uris: ['https://stale.example.test/cb'] } }))
+      .body.client;
     const user = (await call('POST', '/users', { token: adminToken, body: { email: 'stale@example.test', password: 'a long passphrase' } })).body;
-    const account = (await call('POST', '/service-accounts', { token: adminToken, body: { name: 'stale', scope: 'cmdb.read', generate_key: 'ES256' } })).body.service_account;
+    const account = (await call('POST', '/service-accounts', { token: adminToken, body: { name: 'stale', scope: 'cmdb.read', generate_key: 'ES256' } })).body
+      .service_account;
     const targets = [
       { path: `/clients/${client.client_id}`, body: { client_name: 'Changed' }, field: 'client_name', unchanged: 'Stale' },
       { path: `/users/${user.id}`, body: { name: 'Changed' }, field: 'name', unchanged: null },
@@ -161,9 +178,11 @@ describe('admin API', () => {
       const missing = await call('PATCH', t.path, { token: adminToken, body: t.body });
       assert.equal(missing.status, 428, t.path);
       // Someone else changes it meanwhile (through the CLI's service, as another operator would).
-      if (t.path.startsWith('/clients')) await server.runtime.admin.clients.update({ kind: 'cli', osUser: 'other' }, client.client_id, { scope: 'openid email' });
+      if (t.path.startsWith('/clients'))
+        await server.runtime.admin.clients.update({ kind: 'cli', osUser: 'other' }, client.client_id, { scope: 'openid email' });
       if (t.path.startsWith('/users')) await server.runtime.admin.users.update({ kind: 'cli', osUser: 'other' }, user.id, { emailVerified: true });
-      if (t.path.startsWith('/service-accounts')) await server.runtime.admin.serviceAccounts.addKeys({ kind: 'cli', osUser: 'other' }, account.client_id, [await otherKey()]);
+      if (t.path.startsWith('/service-accounts'))
+        await server.runtime.admin.serviceAccounts.addKeys({ kind: 'cli', osUser: 'other' }, account.client_id, [await otherKey()]);
       const stale = await call('PATCH', t.path, { token: adminToken, body: t.body, headers: { 'if-match': etag } });
       assert.equal(stale.status, 412, t.path);
       assert.equal(stale.body.type, 'urn:latchkey:problem:precondition-failed');
@@ -181,17 +200,24 @@ describe('admin API', () => {
     const dup = await call('POST', '/users', { token: adminToken, body: { email: 'GRACE@example.test', password: 'a long passphrase' } });
     assert.equal(dup.status, 409);
 
-    for (const n of [1, 2, 3]) await call('POST', '/users', { token: adminToken, body: { email: `pager${n}@pages.example.test`, password: 'a long passphrase' } });
+    for (const n of [1, 2, 3])
+      await call('POST', '/users', { token: adminToken, body: { email: `pager${n}@pages.example.test`, password: 'a long passphrase' } });
     const first = await as('listUsers', 'GET', '/users?email=pages.example&limit=2');
     assert.equal(first.body.items.length, 2);
     assert.ok(first.body.next_cursor);
     const second = await call('GET', `/users?email=pages.example&limit=2&cursor=${first.body.next_cursor}`, { token: adminToken });
-    assert.deepEqual(second.body.items.map((u: { email: string }) => u.email), ['pager3@pages.example.test']);
+    assert.deepEqual(
+      second.body.items.map((u: { email: string }) => u.email),
+      ['pager3@pages.example.test'],
+    );
     assert.equal(second.body.next_cursor, undefined);
     assert.equal((await call('GET', '/users?cursor=not-a-cursor', { token: adminToken })).status, 400);
 
     const shown = await as('getUser', 'GET', `/users/${id}`);
-    const updated = await as('updateUser', 'PATCH', `/users/${id}`, { body: { name: 'Grace Hopper', email: 'grace.hopper@example.test' }, headers: { 'if-match': shown.headers.get('etag')! } });
+    const updated = await as('updateUser', 'PATCH', `/users/${id}`, {
+      body: { name: 'Grace Hopper', email: 'grace.hopper@example.test' },
+      headers: { 'if-match': shown.headers.get('etag')! },
+    });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
     assert.equal(updated.body.email, 'grace.hopper@example.test');
 
@@ -208,7 +234,11 @@ describe('admin API', () => {
     assert.equal((await call('PUT', `/users/${id}/roles/${encodeURIComponent('bad role')}`, { token: adminToken })).status, 400);
     assert.deepEqual((await as('removeUserRole', 'DELETE', `/users/${id}/roles/auditor`)).body, { id, roles: [], changed: true });
     const roleEvents = (await call('GET', `/audit-events?user_id=${id}&type=role_added`, { token: adminToken })).body.items;
-    assert.deepEqual(roleEvents.map((e: { actor: string; detail: unknown }) => [e.actor, e.detail]), [[`service_account:${admin.clientId}`, { role: 'auditor' }]], 'only the change is audited');
+    assert.deepEqual(
+      roleEvents.map((e: { actor: string; detail: unknown }) => [e.actor, e.detail]),
+      [[`service_account:${admin.clientId}`, { role: 'auditor' }]],
+      'only the change is audited',
+    );
 
     const invited = await as('createInvitation', 'POST', '/invitations', { body: { email: 'new.hire@example.test', name: 'New Hire' } });
     assert.equal(invited.status, 201, JSON.stringify(invited.body));
@@ -223,7 +253,7 @@ describe('admin API', () => {
     assert.equal((await call('GET', '/users/no-such-user/sessions', { token: adminToken })).status, 404);
   });
 
-  it('a person\'s real session and authorization: listed, the app revoked (its refresh token dies), signed out everywhere', async () => {
+  it("a person's real session and authorization: listed, the app revoked (its refresh token dies), signed out everywhere", async () => {
     const app = await registerClient(server, { name: 'Diary', scope: 'openid email profile offline_access' });
     const person = await createUser(server);
     const browser = new Browser(server.url);
@@ -235,15 +265,22 @@ describe('admin API', () => {
     assert.deepEqual(sessions[0].client_ids, [app.clientId]);
     assert.deepEqual(sessions[0].amr, ['pwd']);
     const apps = (await call('GET', `/users/${person.id}/apps`, { token: adminToken })).body.items;
-    assert.deepEqual(apps.map((a: { client_id: string; client_name: string }) => [a.client_id, a.client_name]), [[app.clientId, 'Diary']]);
+    assert.deepEqual(
+      apps.map((a: { client_id: string; client_name: string }) => [a.client_id, a.client_name]),
+      [[app.clientId, 'Diary']],
+    );
 
     const otherPerson = await createUser(server);
-    assert.equal((await call('DELETE', `/users/${otherPerson.id}/apps/${apps[0].grant_id}`, { token: adminToken })).status, 404, 'not someone else\'s grant');
-    assert.equal((await call('DELETE', `/users/${otherPerson.id}/sessions/${sessions[0].id}`, { token: adminToken })).status, 404, 'not someone else\'s session');
+    assert.equal((await call('DELETE', `/users/${otherPerson.id}/apps/${apps[0].grant_id}`, { token: adminToken })).status, 404, "not someone else's grant");
+    assert.equal(
+      (await call('DELETE', `/users/${otherPerson.id}/sessions/${sessions[0].id}`, { token: adminToken })).status,
+      404,
+      "not someone else's session",
+    );
 
     assert.equal((await call('DELETE', `/users/${person.id}/apps/${apps[0].grant_id}`, { token: adminToken })).status, 204);
     const refreshed = await postToken(server, app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
-    assert.equal(refreshed.status, 400, 'the revoked authorization\'s refresh token no longer works');
+    assert.equal(refreshed.status, 400, "the revoked authorization's refresh token no longer works");
     assert.deepEqual((await call('GET', `/users/${person.id}/apps`, { token: adminToken })).body.items, []);
 
     assert.equal((await call('DELETE', `/users/${person.id}/sessions/${sessions[0].id}`, { token: adminToken })).status, 204);
@@ -267,7 +304,10 @@ describe('admin API', () => {
     const withPrivate = await call('POST', `/service-accounts/${id}/keys`, { token: adminToken, body: { jwks: { keys: [{ ...key, kid: 'p', d: 'AAAA' }] } } });
     assert.equal(withPrivate.status, 400);
     assert.equal((await as('removeServiceAccountKey', 'DELETE', `/service-accounts/${id}/keys/${key.kid}`)).status, 204);
-    const partner = await call('POST', '/service-accounts', { token: adminToken, body: { name: 'partner', scope: 'cmdb.read', import_shared_secret: 'a-partner-secret-of-their-own-0123456789', client_id: 'partner-42' } });
+    const partner = await call('POST', '/service-accounts', {
+      token: adminToken,
+      body: { name: 'partner', scope: 'cmdb.read', import_shared_secret: 'a-partner-secret-of-their-own-0123456789', client_id: 'partner-42' },
+    });
     assert.equal(partner.status, 201, JSON.stringify(partner.body));
     assert.equal(partner.body.service_account.client_id, 'partner-42');
     assert.equal(partner.body.service_account.credential, 'shared_secret');
@@ -278,12 +318,26 @@ describe('admin API', () => {
     // latchkey-api-keys would sign tokens that read as a person's API-key tokens.
     for (const taken of ['latchkey-api-keys', 'latchkey-account', 'LATCHKEY-Account', 'latchkey-next']) {
       for (const credential of [{ import_shared_secret: 'a-partner-secret-of-their-own-0123456789' }, { generate_key: 'ES256' }]) {
-        const refused = await call('POST', '/service-accounts', { token: adminToken, body: { name: 'impostor', scope: 'cmdb.read', client_id: taken, ...credential } });
+        const refused = await call('POST', '/service-accounts', {
+          token: adminToken,
+          body: { name: 'impostor', scope: 'cmdb.read', client_id: taken, ...credential },
+        });
         assert.equal(refused.status, 400, `${taken}: ${JSON.stringify(refused.body)}`);
-        assert.deepEqual(refused.body.errors.map((e: { pointer: string }) => e.pointer), ['#/client_id'], taken);
+        assert.deepEqual(
+          refused.body.errors.map((e: { pointer: string }) => e.pointer),
+          ['#/client_id'],
+          taken,
+        );
         assert.match(refused.body.errors[0].detail, /reserved/);
       }
-      await assert.rejects(server.runtime.admin.serviceAccounts.create({ kind: 'cli', osUser: 'test' }, { name: 'impostor', scope: 'cmdb.read', clientId: taken, generateKey: 'ES256' }), /reserved/, 'the service refuses it too (the CLI)');
+      await assert.rejects(
+        server.runtime.admin.serviceAccounts.create(
+          { kind: 'cli', osUser: 'test' },
+          { name: 'impostor', scope: 'cmdb.read', clientId: taken, generateKey: 'ES256' },
+        ),
+        /reserved/,
+        'the service refuses it too (the CLI)',
+      );
     }
     assert.equal(await server.runtime.db.client.count({ where: { name: 'impostor' } }), 0);
 
@@ -292,7 +346,10 @@ describe('admin API', () => {
     assert.deepEqual(issued.body.api_key.owner, { kind: 'service_account', id });
     const keyId = issued.body.api_key.id;
     const listedKeys = await as('listApiKeys', 'GET', `/api-keys?owner_id=${id}`);
-    assert.deepEqual(listedKeys.body.items.map((k: { id: string }) => k.id), [keyId]);
+    assert.deepEqual(
+      listedKeys.body.items.map((k: { id: string }) => k.id),
+      [keyId],
+    );
     assert.equal(JSON.stringify(listedKeys.body).includes(issued.body.key), false, 'the key itself only in the creating response');
     assert.equal((await as('getApiKey', 'GET', `/api-keys/${keyId}`)).body.active, true);
     const revoked = await as('revokeApiKey', 'DELETE', `/api-keys/${keyId}`);
@@ -308,7 +365,9 @@ describe('admin API', () => {
 
   it('resources, signing keys and the audit trail', async () => {
     const identifier = 'https://hr.example.test/api';
-    const created = await as('createResource', 'POST', '/resources', { body: { identifier, scope: 'hr.read', format: 'opaque', ttl: 600, claims: ['email', 'roles'] } });
+    const created = await as('createResource', 'POST', '/resources', {
+      body: { identifier, scope: 'hr.read', format: 'opaque', ttl: 600, claims: ['email', 'roles'] },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.deepEqual(created.body.claims, ['email', 'roles']);
     assert.equal((await call('POST', '/resources', { token: adminToken, body: { identifier, scope: 'hr.read' } })).status, 409);
@@ -321,27 +380,49 @@ describe('admin API', () => {
     const noTag = await call('PATCH', path, { token: adminToken, body: { scope: 'hr.read hr.write', scope_roles: { 'hr.write': ['hr'] } } });
     assert.equal(noTag.status, 428);
     const tag = (await call('GET', path, { token: adminToken })).headers.get('etag')!;
-    const updated = await as('updateResource', 'PATCH', path, { body: { scope: 'hr.read hr.write', scope_roles: { 'hr.write': ['hr', 'admin'] } }, headers: { 'if-match': tag } });
+    const updated = await as('updateResource', 'PATCH', path, {
+      body: { scope: 'hr.read hr.write', scope_roles: { 'hr.write': ['hr', 'admin'] } },
+      headers: { 'if-match': tag },
+    });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
     assert.deepEqual(updated.body.scope_roles, { 'hr.write': ['hr', 'admin'] });
     assert.equal(updated.body.scope, 'hr.read hr.write');
     assert.equal((await call('PATCH', path, { token: adminToken, body: { machines_only: true }, headers: { 'if-match': tag } })).status, 412, 'a stale ETag');
-    const bad = await call('PATCH', path, { token: adminToken, body: { scope_roles: { 'hr.delete': ['hr'], 'hr.read': ['not a role'] } }, headers: { 'if-match': updated.headers.get('etag')! } });
+    const bad = await call('PATCH', path, {
+      token: adminToken,
+      body: { scope_roles: { 'hr.delete': ['hr'], 'hr.read': ['not a role'] } },
+      headers: { 'if-match': updated.headers.get('etag')! },
+    });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /scope_roles/);
-    const undefinedScope = await call('PATCH', path, { token: adminToken, body: { scope_roles: { 'hr.delete': ['hr'] } }, headers: { 'if-match': updated.headers.get('etag')! } });
+    const undefinedScope = await call('PATCH', path, {
+      token: adminToken,
+      body: { scope_roles: { 'hr.delete': ['hr'] } },
+      headers: { 'if-match': updated.headers.get('etag')! },
+    });
     assert.equal(undefinedScope.status, 400);
     assert.match(undefinedScope.body.detail, /hr\.delete.*does not define/);
-    const lifted = await call('PATCH', path, { token: adminToken, body: { scope_roles: { 'hr.write': [] }, machines_only: true }, headers: { 'if-match': updated.headers.get('etag')! } });
+    const lifted = await call('PATCH', path, {
+      token: adminToken,
+      body: { scope_roles: { 'hr.write': [] }, machines_only: true },
+      headers: { 'if-match': updated.headers.get('etag')! },
+    });
     assert.deepEqual([lifted.status, lifted.body.scope_roles, lifted.body.machines_only], [200, {}, true]);
     // The admin API's own resource stays for machines only.
     const adminPath = `/resources/${encodeURIComponent(adminApiResource(server.issuer))}`;
     const adminResource = await call('GET', adminPath, { token: adminToken });
     assert.equal(adminResource.body.machines_only, true);
-    const opened = await call('PATCH', adminPath, { token: adminToken, body: { machines_only: false }, headers: { 'if-match': adminResource.headers.get('etag')! } });
+    const opened = await call('PATCH', adminPath, {
+      token: adminToken,
+      body: { machines_only: false },
+      headers: { 'if-match': adminResource.headers.get('etag')! },
+    });
     assert.equal(opened.status, 400);
     assert.match(opened.body.detail, /always for machines only/);
-    const withRoles = await call('POST', '/resources', { token: adminToken, body: { identifier: 'https://roles.example.test', scope: 'r.read r.write', scope_roles: { 'r.write': ['admin'] }, machines_only: false } });
+    const withRoles = await call('POST', '/resources', {
+      token: adminToken,
+      body: { identifier: 'https://roles.example.test', scope: 'r.read r.write', scope_roles: { 'r.write': ['admin'] }, machines_only: false },
+    });
     assert.equal(withRoles.status, 201, JSON.stringify(withRoles.body));
     assert.deepEqual(withRoles.body.scope_roles, { 'r.write': ['admin'] });
 
@@ -358,15 +439,21 @@ describe('admin API', () => {
     const events = await as('listAuditEvents', 'GET', `/audit-events?type=resource.&client_id=&limit=10`);
     assert.equal(events.status, 400, 'an empty client_id is a bad field, not "everything"');
     const resourceEvents = (await call('GET', '/audit-events?type=resource.', { token: adminToken })).body.items;
-    assert.deepEqual(resourceEvents.filter((e: { target: string }) => e.target === `resource:${identifier}`).map((e: { type: string; actor: string }) => `${e.type} ${e.actor}`), [
-      `resource.deleted service_account:${admin.clientId}`,
-      `resource.updated service_account:${admin.clientId}`,
-      `resource.updated service_account:${admin.clientId}`,
-      `resource.created service_account:${admin.clientId}`,
-    ]);
+    assert.deepEqual(
+      resourceEvents
+        .filter((e: { target: string }) => e.target === `resource:${identifier}`)
+        .map((e: { type: string; actor: string }) => `${e.type} ${e.actor}`),
+      [
+        `resource.deleted service_account:${admin.clientId}`,
+        `resource.updated service_account:${admin.clientId}`,
+        `resource.updated service_account:${admin.clientId}`,
+        `resource.created service_account:${admin.clientId}`,
+      ],
+    );
     const change = resourceEvents.find((e: { type: string; target: string }) => e.type === 'resource.updated' && e.target === `resource:${identifier}`);
     assert.deepEqual(change.detail, { scope_roles: { from: { 'hr.write': ['hr', 'admin'] }, to: {} }, machines_only: { from: false, to: true } });
-    const keyEvents = (await call('GET', `/audit-events?type=signing_key.rotated&since=${new Date(Date.now() - 60_000).toISOString()}`, { token: adminToken })).body.items;
+    const keyEvents = (await call('GET', `/audit-events?type=signing_key.rotated&since=${new Date(Date.now() - 60_000).toISOString()}`, { token: adminToken }))
+      .body.items;
     assert.equal(keyEvents[0].target, `signing_key:${rotated.body.kid}`);
   });
 
@@ -375,7 +462,7 @@ describe('admin API', () => {
     assert.deepEqual(missing, []);
   });
 
-  it('refuses a disabled admin account\'s unexpired token at once', async () => {
+  it("refuses a disabled admin account's unexpired token at once", async () => {
     const cli = { kind: 'cli' as const, osUser: 'test' };
     const second = await server.runtime.admin.serviceAccounts.create(cli, { name: 'second-admin', scope: 'latchkey:admin', generateKey: 'ES256' });
     const token = await tokenFor(server, { clientId: second.account.clientId, key: second.privateJwk! });
@@ -401,13 +488,17 @@ describe('admin API', () => {
     }
   });
 
-  it('refuses forged tokens: alg none, HS256 keyed with the server\'s public key, a foreign key with our kid, a bad signature', async () => {
+  it("refuses forged tokens: alg none, HS256 keyed with the server's public key, a foreign key with our kid, a bad signature", async () => {
     const claims = JSON.parse(Buffer.from(adminToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
     const header = JSON.parse(Buffer.from(adminToken.split('.')[0]!, 'base64url').toString()) as { kid: string; alg: string };
     const publicJwk = server.live.publicJwks.keys.find((k) => k.kid === header.kid)!;
     const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${base64url.encode(JSON.stringify(claims))}.`;
-    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: header.kid }).sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
-    const foreign = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: header.kid }).sign(await importJWK(await otherPrivateKey(), 'ES256'));
+    const hs = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: header.kid })
+      .sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
+    const foreign = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: header.kid })
+      .sign(await importJWK(await otherPrivateKey(), 'ES256'));
     const [h, p, s] = adminToken.split('.');
     const tampered = `${h}.${base64url.encode(JSON.stringify({ ...claims, scope: 'latchkey:admin', client_id: 'sa_somebody_else', sub: 'sa_somebody_else' }))}.${s}`;
     for (const forged of [none, hs, foreign, tampered, `${h}.${p}.${s!.slice(0, -4)}AAAA`]) {
@@ -419,7 +510,12 @@ describe('admin API', () => {
 
   it('refuses an app client that was granted the admin scope: only service accounts administer', async () => {
     const cli = { kind: 'cli' as const, osUser: 'test' };
-    const { client, clientSecret } = await server.runtime.admin.clients.create(cli, { name: 'Mistake', redirectUris: [], clientCredentials: true, apiScope: 'latchkey:admin' });
+    const { client, clientSecret } = await server.runtime.admin.clients.create(cli, {
+      name: 'Mistake',
+      redirectUris: [],
+      clientCredentials: true,
+      apiScope: 'latchkey:admin',
+    });
     const res = await fetch(`${server.issuer}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${clientSecret}`).toString('base64')}` },

@@ -12,11 +12,17 @@ import { startTestServer, type TestServer } from '../../helpers/server.ts';
 type Doc = {
   openapi: string;
   servers: { url: string }[];
-  paths: Record<string, Record<string, {
-    operationId: string;
-    requestBody?: { content: Record<string, { schema: { $ref: string }; example?: unknown }> };
-    responses: Record<string, { content?: Record<string, { schema: { $ref: string }; example?: unknown }> }>;
-  }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        requestBody?: { content: Record<string, { schema: { $ref: string }; example?: unknown }> };
+        responses: Record<string, { content?: Record<string, { schema: { $ref: string }; example?: unknown }> }>;
+      }
+    >
+  >;
   components: { schemas: Record<string, unknown>; securitySchemes: Record<string, { flows: { clientCredentials: { scopes: Record<string, string> } } }> };
 };
 
@@ -34,11 +40,27 @@ describe('admin API OpenAPI document', () => {
   after(() => server.stop());
 
   it('lists every route the server dispatches, and nothing else', () => {
-    const declared = adminRouteList(server.runtime.admin).map((r) => `${r.method} ${r.path} ${r.operationId}`).sort();
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => `${m} ${path} ${op.operationId}`)).sort();
+    const declared = adminRouteList(server.runtime.admin)
+      .map((r) => `${r.method} ${r.path} ${r.operationId}`)
+      .sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => `${m} ${path} ${op.operationId}`))
+      .sort();
     assert.deepEqual(documented, declared);
-    for (const needed of ['createClient', 'rotateClientSecret', 'listUsers', 'endUserSessions', 'revokeUserApp', 'addServiceAccountKeys', 'rotateSigningKey', 'listAuditEvents']) {
-      assert.ok(documented.some((d) => d.endsWith(` ${needed}`)), needed);
+    for (const needed of [
+      'createClient',
+      'rotateClientSecret',
+      'listUsers',
+      'endUserSessions',
+      'revokeUserApp',
+      'addServiceAccountKeys',
+      'rotateSigningKey',
+      'listAuditEvents',
+    ]) {
+      assert.ok(
+        documented.some((d) => d.endsWith(` ${needed}`)),
+        needed,
+      );
     }
     assert.equal(doc.servers[0]!.url, `${server.issuer}/admin/api/v1`);
     assert.deepEqual(Object.keys(doc.components.securitySchemes.latchkey!.flows.clientCredentials.scopes).sort(), ['latchkey:admin', 'latchkey:admin:read']);

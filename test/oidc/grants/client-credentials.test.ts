@@ -22,7 +22,13 @@ describe('client credentials grant and client authentication', () => {
     await server.runtime.resources.create({ identifier: API, scope: 'invoices.read invoices.write', format: 'jwt' });
     const b = await server.runtime.clients.create({ name: 'batch (basic)', redirectUris: [], clientCredentials: true, apiScope: 'invoices.read' });
     Object.assign(basic, { id: b.client.clientId, secret: b.clientSecret });
-    const p = await server.runtime.clients.create({ name: 'batch (post)', redirectUris: [], clientCredentials: true, tokenEndpointAuthMethod: 'client_secret_post', apiScope: 'invoices.read invoices.write' });
+    const p = await server.runtime.clients.create({
+      name: 'batch (post)',
+      redirectUris: [],
+      clientCredentials: true,
+      tokenEndpointAuthMethod: 'client_secret_post',
+      apiScope: 'invoices.read invoices.write',
+    });
     Object.assign(post, { id: p.client.clientId, secret: p.clientSecret });
     const s = await server.runtime.serviceAccounts.create({ name: 'exporter', scope: 'invoices.read', generateKey: 'ES256' });
     Object.assign(sa, { id: s.account.clientId, key: s.privateJwk });
@@ -50,7 +56,10 @@ describe('client credentials grant and client authentication', () => {
   it('client_secret_basic: a JWT access token for the requested resource, verifiable offline', async () => {
     const r = await token({ resource: API, scope: 'invoices.read' }, basicAuth(basic.id, basic.secret));
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    const { payload, protectedHeader } = await jwtVerify(r.body.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: API });
+    const { payload, protectedHeader } = await jwtVerify(r.body.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), {
+      issuer: server.issuer,
+      audience: API,
+    });
     assert.equal(protectedHeader.typ, 'at+jwt');
     assert.equal(payload.client_id, basic.id);
     assert.equal(payload.sub, basic.id);
@@ -81,7 +90,9 @@ describe('client credentials grant and client authentication', () => {
   });
 
   it('openid-client obtains a token with client credentials', async () => {
-    const config = await oidc.discovery(new URL(server.issuer), basic.id, undefined, oidc.ClientSecretBasic(basic.secret), { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(server.issuer), basic.id, undefined, oidc.ClientSecretBasic(basic.secret), {
+      execute: [oidc.allowInsecureRequests],
+    });
     const tokens = await oidc.clientCredentialsGrant(config, { resource: API, scope: 'invoices.read' });
     assert.ok(tokens.access_token);
     assert.equal(tokens.scope, 'invoices.read');
@@ -116,7 +127,10 @@ describe('client credentials grant and client authentication', () => {
     });
 
     it("a client granted scopes of one API cannot obtain another API's token, not even with an empty scope", async () => {
-      for (const form of [{ resource: ADMIN_API, scope: 'admin.all' }, { resource: ADMIN_API }, { resource: ADMIN_API, scope: 'invoices.read' }] as Record<string, string>[]) {
+      for (const form of [{ resource: ADMIN_API, scope: 'admin.all' }, { resource: ADMIN_API }, { resource: ADMIN_API, scope: 'invoices.read' }] as Record<
+        string,
+        string
+      >[]) {
         const r = await token(form, basicAuth(basic.id, basic.secret));
         assert.equal(r.status, 400, JSON.stringify(r.body));
         assert.equal(r.body.error, 'invalid_target');
@@ -208,7 +222,8 @@ describe('client credentials grant and client authentication', () => {
     it('a jwt-bearer assertion without a resource (and no DEFAULT_RESOURCE) is refused: API scopes need an audience', async () => {
       const now = Math.floor(Date.now() / 1000);
       const assertion = await new SignJWT({ iss: sa.id, sub: sa.id, aud: tokenUrl, iat: now, exp: now + 60, jti: randomUUID() })
-        .setProtectedHeader({ alg: 'ES256', kid: sa.key.kid }).sign(await importJWK(sa.key, 'ES256'));
+        .setProtectedHeader({ alg: 'ES256', kid: sa.key.kid })
+        .sign(await importJWK(sa.key, 'ES256'));
       const r = await token({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
       assert.equal(r.status, 400, JSON.stringify(r.body));
       assert.equal(r.body.error, 'invalid_target');
@@ -217,11 +232,21 @@ describe('client credentials grant and client authentication', () => {
     it("without a resource (and no DEFAULT_RESOURCE), a client's --default-resource is used; with none, API scopes are refused, not silently dropped", async () => {
       const payments = 'https://payments.example.test';
       await server.runtime.resources.create({ identifier: payments, scope: 'payments.read' });
-      const withDefault = await server.runtime.clients.create({ name: 'payouts', redirectUris: [], clientCredentials: true, apiScope: 'payments.read', defaultResource: payments });
+      const withDefault = await server.runtime.clients.create({
+        name: 'payouts',
+        redirectUris: [],
+        clientCredentials: true,
+        apiScope: 'payments.read',
+        defaultResource: payments,
+      });
       const r = await token({ scope: 'payments.read' }, basicAuth(withDefault.client.clientId, withDefault.clientSecret!));
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.scope, 'payments.read');
-      const { payload } = await jwtVerify(r.body.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: payments, typ: 'at+jwt' });
+      const { payload } = await jwtVerify(r.body.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), {
+        issuer: server.issuer,
+        audience: payments,
+        typ: 'at+jwt',
+      });
       assert.equal(payload.scope, 'payments.read');
 
       const withoutDefault = await server.runtime.clients.create({ name: 'payouts 2', redirectUris: [], clientCredentials: true, apiScope: 'payments.read' });
@@ -243,7 +268,10 @@ describe('client credentials grant and client authentication', () => {
       assert.match(r.body.error_description, /grant type is not allowed/);
     });
     it('a public client cannot be created for client credentials', async () => {
-      await assert.rejects(server.runtime.clients.create({ name: 'x', redirectUris: [], clientCredentials: true, public: true }), /cannot use client credentials/);
+      await assert.rejects(
+        server.runtime.clients.create({ name: 'x', redirectUris: [], clientCredentials: true, public: true }),
+        /cannot use client credentials/,
+      );
     });
   });
 });

@@ -87,7 +87,12 @@ describe('jwt-bearer grant (RFC 7523)', () => {
   }
 
   describe('accepted assertions', () => {
-    for (const [label, who] of [['ES256', es], ['RS256', rs], ['EdDSA', ed], ['HS256 (shared secret)', hs]] as const) {
+    for (const [label, who] of [
+      ['ES256', es],
+      ['RS256', rs],
+      ['EdDSA', ed],
+      ['HS256 (shared secret)', hs],
+    ] as const) {
       it(`${label}: a JWT access token for the default resource that verifies against the JWKS`, async () => {
         const r = await exchange(await sign(who));
         assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -130,12 +135,19 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.access_token.split('.').length, 1, 'opaque');
       const { clientId, clientSecret } = await (async () => {
-        const { client, clientSecret } = await server.runtime.clients.create({ name: 'CMDB API', redirectUris: [], resourceServers: ['https://opaque.example.test'] });
+        const { client, clientSecret } = await server.runtime.clients.create({
+          name: 'CMDB API',
+          redirectUris: [],
+          resourceServers: ['https://opaque.example.test'],
+        });
         return { clientId: client.clientId, clientSecret: clientSecret! };
       })();
       const intro = await fetch(`${server.issuer}/token/introspection`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        },
         body: new URLSearchParams({ token: r.body.access_token }),
       });
       const info = (await intro.json()) as Record<string, unknown>;
@@ -143,7 +155,9 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       assert.equal(info.client_id, es.id);
       assert.equal(info.aud, 'https://opaque.example.test');
       const anonymous = await fetch(`${server.issuer}/token/introspection`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: r.body.access_token }),
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: r.body.access_token }),
       });
       assert.equal(anonymous.status, 400, 'introspection requires an authenticated client');
     });
@@ -156,7 +170,11 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       assert.equal((await exchange(withNew)).status, 200);
       assert.equal((await exchange(await sign(es))).status, 200, 'the old key still works');
       await server.runtime.serviceAccounts.removeKey(es.id, 'roll-2');
-      await refused(await sign(es, { key: next.privateKey, alg: 'ES256', header: { kid: 'roll-2' } }), 'invalid_grant', /no registered key matches kid 'roll-2'/);
+      await refused(
+        await sign(es, { key: next.privateKey, alg: 'ES256', header: { kid: 'roll-2' } }),
+        'invalid_grant',
+        /no registered key matches kid 'roll-2'/,
+      );
     });
   });
 
@@ -165,7 +183,11 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       await refused(await sign(es, { claims: { iat: now() - 600, exp: now() - 120 } }), 'invalid_grant', /^assertion expired 12\d s ago$/);
     });
     it('iat in the future beyond the skew', async () => {
-      await refused(await sign(es, { claims: { iat: now() + 300, exp: now() + 600 } }), 'invalid_grant', /iat is (299|30\d) s in the future; at most 60 s of clock skew/);
+      await refused(
+        await sign(es, { claims: { iat: now() + 300, exp: now() + 600 } }),
+        'invalid_grant',
+        /iat is (299|30\d) s in the future; at most 60 s of clock skew/,
+      );
     });
     it('lifetime longer than allowed', async () => {
       await refused(await sign(es, { claims: { exp: now() + 7200 } }), 'invalid_grant', /assertion lifetime is 720\d s \(exp − iat\); at most 3600 s/);
@@ -190,7 +212,11 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
     });
     it('wrong aud', async () => {
-      await refused(await sign(es, { claims: { aud: 'https://someone-else.example/token' } }), 'invalid_grant', new RegExp(`aud must be ${tokenUrl.replace(/[.]/g, '\\.')} or`));
+      await refused(
+        await sign(es, { claims: { aud: 'https://someone-else.example/token' } }),
+        'invalid_grant',
+        new RegExp(`aud must be ${tokenUrl.replace(/[.]/g, '\\.')} or`),
+      );
     });
     it('missing aud', async () => {
       await refused(await sign(es, { omit: ['aud'] }), 'invalid_grant', /aud is required: use http/);
@@ -201,7 +227,7 @@ describe('jwt-bearer grant (RFC 7523)', () => {
     it('missing sub', async () => {
       await refused(await sign(es, { omit: ['sub'] }), 'invalid_grant', /sub is required and must equal iss/);
     });
-    it('iss of another service account (signed with this one\'s key)', async () => {
+    it("iss of another service account (signed with this one's key)", async () => {
       await refused(await sign(es, { claims: { iss: rs.id, sub: rs.id } }), 'invalid_grant', new RegExp(`no registered key matches kid '${es.key.kid}'`));
     });
     it('an unknown iss', async () => {
@@ -215,7 +241,11 @@ describe('jwt-bearer grant (RFC 7523)', () => {
     });
     it('signed by a key that is not registered (same kid)', async () => {
       const other = await generateKeyPair('ES256');
-      await refused(await sign(es, { key: other.privateKey, alg: 'ES256', header: { kid: es.key.kid } }), 'invalid_grant', /signature verification failed against key/);
+      await refused(
+        await sign(es, { key: other.privateKey, alg: 'ES256', header: { kid: es.key.kid } }),
+        'invalid_grant',
+        /signature verification failed against key/,
+      );
     });
     it('disabled account', async () => {
       const acc = await server.runtime.serviceAccounts.create({ name: 'soon-disabled', scope: 'cmdb.read', generateKey: 'ES256' });
@@ -225,45 +255,75 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       await refused(await sign(who), 'invalid_client', /client not found/);
     });
     it('scope beyond the allowed list', async () => {
-      await refused(await sign(es), 'invalid_scope', /scope 'cmdb.admin' is not allowed for this service account; allowed: cmdb.read cmdb.write/, { scope: 'cmdb.read cmdb.admin' });
+      await refused(await sign(es), 'invalid_scope', /scope 'cmdb.admin' is not allowed for this service account; allowed: cmdb.read cmdb.write/, {
+        scope: 'cmdb.read cmdb.admin',
+      });
     });
     it('a key account naming itself with clientId alone (no iss, no sub) is refused', async () => {
-      await refused(await sign(es, { omit: ['iss', 'sub'], claims: { clientId: es.id } }), 'invalid_grant', /iss and sub are required: set both to the service account's client_id/);
+      await refused(
+        await sign(es, { omit: ['iss', 'sub'], claims: { clientId: es.id } }),
+        'invalid_grant',
+        /iss and sub are required: set both to the service account's client_id/,
+      );
     });
     it('a token for an API the account was granted nothing at is refused, with or without a scope, naming what is allowed', async () => {
       await server.runtime.resources.create({ identifier: 'https://payroll.example.test', scope: 'payroll.read payroll.admin', format: 'jwt' });
       for (const extra of [{}, { scope: 'cmdb.read' }] as Record<string, string>[]) {
-        await refused(await sign(es), 'invalid_target', /service account 'sa_[^']+' is granted none of the scopes of https:\/\/payroll\.example\.test \(it defines: payroll\.read payroll\.admin; .* is granted: cmdb\.read cmdb\.write\)/, { resource: 'https://payroll.example.test', ...extra });
+        await refused(
+          await sign(es),
+          'invalid_target',
+          /service account 'sa_[^']+' is granted none of the scopes of https:\/\/payroll\.example\.test \(it defines: payroll\.read payroll\.admin; .* is granted: cmdb\.read cmdb\.write\)/,
+          { resource: 'https://payroll.example.test', ...extra },
+        );
       }
     });
     it('a default scope that has nothing at the requested resource is refused rather than answered with an empty token', async () => {
       await server.runtime.resources.create({ identifier: 'https://cmdb-write.example.test', scope: 'cmdb.write', format: 'jwt' });
       // es may have cmdb.write there, but its default scope is cmdb.read.
-      await refused(await sign(es), 'invalid_scope', /no scope was requested and the default scope of .* \(cmdb\.read\) has none of https:\/\/cmdb-write\.example\.test; request one of: cmdb\.write/, { resource: 'https://cmdb-write.example.test' });
+      await refused(
+        await sign(es),
+        'invalid_scope',
+        /no scope was requested and the default scope of .* \(cmdb\.read\) has none of https:\/\/cmdb-write\.example\.test; request one of: cmdb\.write/,
+        { resource: 'https://cmdb-write.example.test' },
+      );
       const ok = await exchange(await sign(es), { resource: 'https://cmdb-write.example.test', scope: 'cmdb.write' });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal(ok.body.scope, 'cmdb.write');
     });
     it('an unregistered resource', async () => {
-      await refused(await sign(es), 'invalid_target', /resource 'https:\/\/nowhere.example.test' is not registered/, { resource: 'https://nowhere.example.test' });
+      await refused(await sign(es), 'invalid_target', /resource 'https:\/\/nowhere.example.test' is not registered/, {
+        resource: 'https://nowhere.example.test',
+      });
     });
-    it("alg: none", async () => {
+    it('alg: none', async () => {
       const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ iss: es.id, sub: es.id, aud: tokenUrl, exp: now() + 60, jti: randomUUID() })).toString('base64url')}.`;
       await refused(unsigned, 'invalid_grant', /alg 'none' is not accepted/);
     });
     it("HS256 signed with the account's public key bytes (algorithm confusion)", async () => {
-      await refused(await sign(rs, { alg: 'HS256', key: new TextEncoder().encode(rs.publicPem), header: { kid: rs.kid } }), 'invalid_grant', /alg HS256 is not accepted for this service account; its registered keys use RS256/);
+      await refused(
+        await sign(rs, { alg: 'HS256', key: new TextEncoder().encode(rs.publicPem), header: { kid: rs.kid } }),
+        'invalid_grant',
+        /alg HS256 is not accepted for this service account; its registered keys use RS256/,
+      );
     });
     it('an asymmetric alg for a shared-secret account', async () => {
       const k = await generateKeyPair('ES256');
       await refused(await sign(hs, { alg: 'ES256', key: k.privateKey }), 'invalid_grant', /signs with its shared secret, use HS256/);
     });
     it('HS256 with the wrong secret', async () => {
-      await refused(await sign(hs, { alg: 'HS256', key: new TextEncoder().encode('not-the-secret-but-long-enough-0123456789') }), 'invalid_grant', /signature verification failed against the shared secret/);
+      await refused(
+        await sign(hs, { alg: 'HS256', key: new TextEncoder().encode('not-the-secret-but-long-enough-0123456789') }),
+        'invalid_grant',
+        /signature verification failed against the shared secret/,
+      );
     });
     it('a kid registered for ES256 presented with RS256', async () => {
       const rsa = await generateKeyPair('RS256');
-      await refused(await sign(es, { key: rsa.privateKey, alg: 'RS256', header: { kid: es.key.kid } }), 'invalid_grant', /key '.+' is registered for ES256, not RS256/);
+      await refused(
+        await sign(es, { key: rsa.privateKey, alg: 'RS256', header: { kid: es.key.kid } }),
+        'invalid_grant',
+        /key '.+' is registered for ES256, not RS256/,
+      );
     });
     it('garbage assertions of every shape', async () => {
       for (const [garbage, reason] of [
@@ -277,7 +337,11 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       }
     });
     it('no assertion at all', async () => {
-      const res = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: JWT_BEARER }) });
+      const res = await fetch(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: JWT_BEARER }),
+      });
       const body = (await res.json()) as Body;
       assert.equal(res.status, 400);
       assert.equal(body.error, 'invalid_request');
@@ -302,7 +366,10 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       const assertion = await sign({ id: client.clientId }, { alg: 'HS256', key: new TextEncoder().encode(clientSecret!) });
       const res = await fetch(tokenUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${clientSecret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${client.clientId}:${clientSecret}`).toString('base64')}`,
+        },
         body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }),
       });
       const body = (await res.json()) as Body;

@@ -36,7 +36,11 @@ describe('token exchange of an API key (RFC 8693)', () => {
     assert.equal(r.body.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
     assert.equal(r.body.token_type, 'Bearer');
     assert.equal(r.body.scope, 'invoices.read');
-    const { payload, protectedHeader } = await jwtVerify(r.body.access_token!, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: BILLING, typ: 'at+jwt' });
+    const { payload, protectedHeader } = await jwtVerify(r.body.access_token!, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), {
+      issuer: server.issuer,
+      audience: BILLING,
+      typ: 'at+jwt',
+    });
     assert.equal(protectedHeader.typ, 'at+jwt');
     assert.equal(payload.sub, person.id);
     assert.equal(payload.client_id, 'latchkey-api-keys');
@@ -48,12 +52,16 @@ describe('token exchange of an API key (RFC 8693)', () => {
     const { key } = await server.runtime.apiKeys.create({ owner: { clientId: saId }, name: 'k', scope: 'invoices.read' });
     const r = await exchange(server, { subject_token: key, resource: BILLING });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    const { payload } = await jwtVerify(r.body.access_token!, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: BILLING });
+    const { payload } = await jwtVerify(r.body.access_token!, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), {
+      issuer: server.issuer,
+      audience: BILLING,
+    });
     assert.equal(payload.sub, saId);
     assert.equal(payload.client_id, saId);
 
     // The account's grant narrowed after the key was made: the key narrows with it.
-    const wide = (await server.runtime.serviceAccounts.create({ name: 'narrowing', scope: 'invoices.read invoices.write', generateKey: 'ES256' })).account.clientId;
+    const wide = (await server.runtime.serviceAccounts.create({ name: 'narrowing', scope: 'invoices.read invoices.write', generateKey: 'ES256' })).account
+      .clientId;
     const both = await server.runtime.apiKeys.create({ owner: { clientId: wide }, name: 'k', scope: 'invoices.read invoices.write' });
     assert.equal((await exchange(server, { subject_token: both.key, resource: BILLING })).body.scope, 'invoices.read invoices.write');
     await narrowServiceAccount(server, wide, 'invoices.read');
@@ -79,7 +87,11 @@ describe('token exchange of an API key (RFC 8693)', () => {
       [{ subject_token: key, resource: BILLING, scope: 'invoices.write' }, 'invalid_scope', /invoices.write/],
       [{ subject_token: key }, 'invalid_target', /resource is required/],
       [{ subject_token: key, resource: 'https://nowhere.example.test' }, 'invalid_target', /bound to/],
-      [{ subject_token: key, resource: BILLING, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' }, 'invalid_request', /subject_token_type must be urn:latchkey/],
+      [
+        { subject_token: key, resource: BILLING, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' },
+        'invalid_request',
+        /subject_token_type must be urn:latchkey/,
+      ],
       [{ subject_token: key, resource: BILLING, actor_token: 'x', actor_token_type: 'y' }, 'invalid_request', /delegation/],
     ];
     for (const [form, error, description] of cases) {
@@ -110,7 +122,7 @@ describe('token exchange of an API key (RFC 8693)', () => {
     assert.match(r.body.error_description!, /address/);
   });
 
-  it('no other client may run an exchange in the key client\'s name with a client_id of its own', async () => {
+  it("no other client may run an exchange in the key client's name with a client_id of its own", async () => {
     const c = await server.runtime.clients.create({ name: 'app', redirectUris: [], clientCredentials: true, apiScope: 'invoices.read' });
     const { key } = await server.runtime.apiKeys.create({ owner: { userId: person.id }, name: 'k', scope: 'invoices.read' });
     const r = await exchange(server, { subject_token: key, resource: BILLING, client_id: c.client.clientId });

@@ -21,7 +21,12 @@ describe('token usage in the audit trail', () => {
     // The timer never fires during the test: flushes are explicit, as a crash-free shutdown or the interval would do.
     server = await startTestServer({ AUDIT_FLUSH_INTERVAL: '3600', AUDIT_FAILURES_PER_MINUTE: String(PER_MINUTE) });
     await server.runtime.resources.create({ identifier: API, scope: 'usage.read' });
-    const { client, clientSecret } = await server.runtime.clients.create({ name: 'Counter', redirectUris: [], clientCredentials: true, apiScope: 'usage.read' });
+    const { client, clientSecret } = await server.runtime.clients.create({
+      name: 'Counter',
+      redirectUris: [],
+      clientCredentials: true,
+      apiScope: 'usage.read',
+    });
     app = { id: client.clientId, secret: clientSecret! };
     const sa = await server.runtime.serviceAccounts.create({ name: 'counted', scope: 'usage.read', generateKey: 'ES256' });
     account = { clientId: sa.account.clientId, key: sa.privateJwk! };
@@ -55,7 +60,7 @@ describe('token usage in the audit trail', () => {
     const [cc] = await rows('tokens_issued', app.id);
     assert.equal(cc!.count, 40);
     assert.equal(cc!.detail!.grant_type, 'client_credentials');
-    assert.equal(cc!.at.getTime() % 3_600_000, 0, 'the row is the hour\'s bucket');
+    assert.equal(cc!.at.getTime() % 3_600_000, 0, "the row is the hour's bucket");
     const [jb] = await rows('tokens_issued', account.clientId);
     assert.equal(jb!.count, 5);
     assert.equal(jb!.detail!.grant_type, JWT_BEARER);
@@ -117,7 +122,11 @@ describe('token usage in the audit trail', () => {
     const node = await startTestServer({ AUDIT_FLUSH_INTERVAL: '3600' }, undefined);
     await node.runtime.resources.create({ identifier: API, scope: 'usage.read' });
     const { client, clientSecret } = await node.runtime.clients.create({ name: 'Late', redirectUris: [], clientCredentials: true, apiScope: 'usage.read' });
-    const res = await fetch(`${node.issuer}/token`, { method: 'POST', headers: { authorization: basic(client.clientId, clientSecret!) }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: API }) });
+    const res = await fetch(`${node.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: basic(client.clientId, clientSecret!) },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: API }),
+    });
     assert.equal(res.status, 200);
     let written: number | null | undefined;
     const close = node.runtime.close;

@@ -39,18 +39,28 @@ describe('new addresses of an API key in the audit trail', () => {
   /** `n` exchanges of `key`, each from an address never used before, ten at a time. */
   async function exchangeFromNewAddresses(key: string, n: number): Promise<void> {
     for (let done = 0; done < n; done += 10) {
-      const statuses = await Promise.all(Array.from({ length: Math.min(10, n - done) }, async () => {
-        address += 1;
-        const from = address % 2 ? `198.51.${address >> 8}.${address & 255}` : `2001:db8::${address.toString(16)}`;
-        const res = await fetch(`${server.url}/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
-          body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: key, subject_token_type: 'urn:latchkey:params:oauth:token-type:api-key', resource: API }),
-        });
-        await res.arrayBuffer();
-        return res.status;
-      }));
-      assert.ok(statuses.every((s) => s === 200), statuses.join(','));
+      const statuses = await Promise.all(
+        Array.from({ length: Math.min(10, n - done) }, async () => {
+          address += 1;
+          const from = address % 2 ? `198.51.${address >> 8}.${address & 255}` : `2001:db8::${address.toString(16)}`;
+          const res = await fetch(`${server.url}/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+            body: new URLSearchParams({
+              grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+              subject_token: key,
+              subject_token_type: 'urn:latchkey:params:oauth:token-type:api-key',
+              resource: API,
+            }),
+          });
+          await res.arrayBuffer();
+          return res.status;
+        }),
+      );
+      assert.ok(
+        statuses.every((s) => s === 200),
+        statuses.join(','),
+      );
     }
   }
   const rows = async (keyId: string, type: string) =>
@@ -79,7 +89,10 @@ describe('new addresses of an API key in the audit trail', () => {
     await exchangeFromNewAddresses(key, 120);
     const named = await settledRows(record.id, ROWS);
     assert.equal(named.length, ROWS, `${named.length} api_key_new_address rows for 120 new addresses in a minute`);
-    assert.ok(named.every((e) => e.ip), 'each names its address');
+    assert.ok(
+      named.every((e) => e.ip),
+      'each names its address',
+    );
     const tally = await counted(record.id);
     assert.deepEqual({ rows: tally.rows, total: tally.total }, { rows: 1, total: 120 });
     const added = (await server.runtime.audit.list({ limit: 100_000 })).length - before;

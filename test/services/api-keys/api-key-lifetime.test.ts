@@ -36,7 +36,11 @@ describe("a person's API key has a longest lifetime and a default expiry", () =>
   after(() => server.stop());
 
   const create = (body: Record<string, unknown>) =>
-    fetch(`${server.url}/api/v1/me/api-keys`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'k', scope: 'ledger.read', ...body }) });
+    fetch(`${server.url}/api/v1/me/api-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'k', scope: 'ledger.read', ...body }),
+    });
   const keysOf = async (id: string) => (await server.runtime.apiKeys.list({ owner: { userId: id } })).length;
 
   it('`99999w`, far dates and a day past the limit are refused by the JSON API, the account page and the CLI', async () => {
@@ -44,13 +48,18 @@ describe("a person's API key has a longest lifetime and a default expiry", () =>
     for (const [i, res] of answers.entries()) {
       assert.equal(res.status, 400, FOREVER[i]);
       assert.match(res.headers.get('content-type')!, /problem\+json/);
-      assert.match(((await res.json()) as { detail: string }).detail, /a person's key may live at most 365 days: choose an expiry no later than \d{4}-\d\d-\d\dT\d\d:\d\dZ/);
+      assert.match(
+        ((await res.json()) as { detail: string }).detail,
+        /a person's key may live at most 365 days: choose an expiry no later than \d{4}-\d\d-\d\dT\d\d:\d\dZ/,
+      );
     }
 
     const browser = new Browser(server.url);
     const page = await signInToAccount(browser, server, person.email, person.password);
     assert.match(pageText(page.html), /at most 365 days/, 'the form says so first');
-    const posted = (await browser.navigate(`${server.url}/account/api-keys`, { form: { csrf: csrfToken(page.html), name: 'forever', scope: 'ledger.read', expires: '99999w', password: person.password } })) as Page;
+    const posted = (await browser.navigate(`${server.url}/account/api-keys`, {
+      form: { csrf: csrfToken(page.html), name: 'forever', scope: 'ledger.read', expires: '99999w', password: person.password },
+    })) as Page;
     assert.equal(posted.status, 400);
     assert.match(pageText(posted.html), /The key was not created: a person's key may live at most 365 days/);
 
@@ -92,14 +101,23 @@ describe("a person's API key has a longest lifetime and a default expiry", () =>
     assert.equal((await introspect(server, rs, { token: old.key })).body.active, true, 'the control: active before');
     // As stored before the upgrade: no expiry, made a year and a day ago (and one made a year less ten minutes ago).
     await server.runtime.db.apiKey.update({ where: { id: old.record.id }, data: { expiresAt: null, createdAt: new Date(Date.now() - 366 * DAY) } });
-    await server.runtime.db.apiKey.update({ where: { id: nearly.record.id }, data: { expiresAt: null, createdAt: new Date(Date.now() - 365 * DAY + 600_000) } });
+    await server.runtime.db.apiKey.update({
+      where: { id: nearly.record.id },
+      data: { expiresAt: null, createdAt: new Date(Date.now() - 365 * DAY + 600_000) },
+    });
 
     const tries = await Promise.all([introspect(server, rs, { token: old.key }), exchange(server, { subject_token: old.key, resource: API })]);
     assert.deepEqual(tries[0].body, { active: false });
     assert.equal(tries[1].body.error, 'invalid_grant');
-    const listed = (await (await fetch(`${server.url}/api/v1/me/api-keys/${old.record.id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { active: boolean; expires_at: string };
+    const listed = (await (await fetch(`${server.url}/api/v1/me/api-keys/${old.record.id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      active: boolean;
+      expires_at: string;
+    };
     assert.equal(listed.active, false);
-    assert.equal(new Date(listed.expires_at).getTime(), Date.parse((await server.runtime.db.apiKey.findUniqueOrThrow({ where: { id: old.record.id } })).createdAt.toISOString()) + 365 * DAY);
+    assert.equal(
+      new Date(listed.expires_at).getTime(),
+      Date.parse((await server.runtime.db.apiKey.findUniqueOrThrow({ where: { id: old.record.id } })).createdAt.toISOString()) + 365 * DAY,
+    );
 
     const swapped = await exchange(server, { subject_token: nearly.key, resource: API });
     assert.equal(swapped.status, 200);
@@ -113,7 +131,11 @@ describe("a person's API key has a longest lifetime and a default expiry", () =>
     assert.equal(loadConfig({ API_KEY_MAX_TTL: '30d' }).apiKeys.personMaxTtl, 30 * 86400);
     assert.equal(loadConfig({ API_KEY_MAX_TTL: '7200' }).apiKeys.personMaxTtl, 7200);
     for (const bad of ['forever', '1y', '10m', '-5']) {
-      assert.throws(() => loadConfig({ API_KEY_MAX_TTL: bad }), (err: Error) => err instanceof ConfigError && /API_KEY_MAX_TTL: must be at least an hour/.test(err.message), bad);
+      assert.throws(
+        () => loadConfig({ API_KEY_MAX_TTL: bad }),
+        (err: Error) => err instanceof ConfigError && /API_KEY_MAX_TTL: must be at least an hour/.test(err.message),
+        bad,
+      );
     }
   });
 });
