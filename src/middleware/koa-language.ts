@@ -18,7 +18,10 @@ export interface LanguageHints {
   savedLocale?: string | null;
 }
 
-export const hintsOf = (ctx: Context): LanguageHints => (ctx.state.language ??= {}) as LanguageHints;
+export function hintsOf(ctx: Context): LanguageHints {
+  ctx.state.language ??= {};
+  return ctx.state.language as LanguageHints;
+}
 
 /** The language the person picked with the switcher in this browser, if it is one we have. */
 export function chosenLanguage(ui: Ui, ctx: Context): string | undefined {

@@ -52,7 +52,9 @@ export function checkBrandColors(
     const fail = shortfall(light, { white: LIGHT_BACKGROUNDS.card, 'the light page background': LIGHT_BACKGROUNDS.page });
     if (fail) {
       problems.push(
-        `BRAND_COLOR: ${lightInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); WCAG AA needs ${AA_TEXT}:1 for the links and button labels it colours. The nearest colour that passes is ${toHex(nearestPassing(light, BLACK, lightBgs))}`,
+        `BRAND_COLOR: ${lightInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); ` +
+          `WCAG AA needs ${AA_TEXT}:1 for the links and button labels it colours. ` +
+          `The nearest colour that passes is ${toHex(nearestPassing(light, BLACK, lightBgs))}`,
       );
     }
   }
@@ -60,7 +62,8 @@ export function checkBrandColors(
     const fail = shortfall(dark, { 'the dark card background': DARK_BACKGROUNDS.card, 'the dark page background': DARK_BACKGROUNDS.page });
     if (fail) {
       problems.push(
-        `BRAND_COLOR_DARK: ${darkInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); WCAG AA needs ${AA_TEXT}:1. The nearest colour that passes is ${toHex(nearestPassing(dark, WHITE, darkBgs))}`,
+        `BRAND_COLOR_DARK: ${darkInput} has ${ratioText(fail.ratio)} against ${fail.name} (${fail.hex}); WCAG AA needs ${AA_TEXT}:1. ` +
+          `The nearest colour that passes is ${toHex(nearestPassing(dark, WHITE, darkBgs))}`,
       );
     }
   }

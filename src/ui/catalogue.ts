@@ -132,7 +132,9 @@ export function loadCatalogue(builtinDir: string, themeDir?: string): Catalogue 
     const extra = [...lang.keys()].filter((k) => !ref.has(k));
     if (missing.length || extra.length) {
       throw new CatalogueError(
-        `${path}: ${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `not in ${REFERENCE_LANGUAGE}.json: ${extra.join(', ')}` : ''}`,
+        `${path}: ${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not in ${REFERENCE_LANGUAGE}.json: ${extra.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; ')}`,
       );
     }
     entries.set(tag, lang);
@@ -165,7 +167,10 @@ export function loadCatalogue(builtinDir: string, themeDir?: string): Catalogue 
     if (entry === undefined) return key;
     if (typeof entry === 'string') return entry;
     let rules = plurals.get(tag);
-    if (!rules) plurals.set(tag, (rules = new Intl.PluralRules(tag)));
+    if (!rules) {
+      rules = new Intl.PluralRules(tag);
+      plurals.set(tag, rules);
+    }
     return entry[rules.select(Number(params?.count ?? 0))] ?? entry.other;
   }
 

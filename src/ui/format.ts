@@ -5,7 +5,10 @@ const cache = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
 
 function formatter<T extends Intl.DateTimeFormat | Intl.NumberFormat>(key: string, make: () => T): T {
   let f = cache.get(key) as T | undefined;
-  if (!f) cache.set(key, (f = make()));
+  if (!f) {
+    f = make();
+    cache.set(key, f);
+  }
   return f;
 }
 

@@ -68,7 +68,8 @@ export function loadUi(config: Pick<Config, 'brand' | 'themeDir' | 'defaultLocal
   const catalogue = themed(() => loadCatalogue(join(viewsDir, 'locales'), themeDir));
   if (!catalogue.has(config.defaultLocale)) {
     throw new ConfigError(
-      `invalid configuration:\n  DEFAULT_LOCALE: ${config.defaultLocale} is not a language Latchkey has (${catalogue.tags.join(', ')}); add THEME_DIR/locales/${config.defaultLocale}.json or choose one of those`,
+      `invalid configuration:\n  DEFAULT_LOCALE: ${config.defaultLocale} is not a language Latchkey has (${catalogue.tags.join(', ')}); ` +
+        `add THEME_DIR/locales/${config.defaultLocale}.json or choose one of those`,
     );
   }
   const assets = themed(() => loadAssets(viewsDir, themeDir));
