@@ -176,7 +176,8 @@ for (const [name, file, people] of [
 
 const rows = runs.map(
   (r) =>
-    `| ${r.label} | ${r.wallS.toFixed(1)} | ${r.cpuS.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.report.created} / ${r.report.updated} / ${r.report.skipped} / ${r.report.failed} |`,
+    `| ${r.label} | ${r.wallS.toFixed(1)} | ${r.cpuS.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.report.created} / ${r.report.updated} / ` +
+    `${r.report.skipped} / ${r.report.failed} |`,
 );
 const md = [
   `## import (${values.db}), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}`,

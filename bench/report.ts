@@ -168,7 +168,9 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       measured: ratio,
       goal: '≤ 1.5×',
       pass: ratio <= 1.5,
-      detail: `${fmt(s.storm.p99Ms)} vs ${fmt(s.quiet.p99Ms)} ms; ${fmt(s.logins.perS, 1)} logins/s${s.logins.errors ? `, ${s.logins.errors} login errors` : ''}`,
+      detail:
+        `${fmt(s.storm.p99Ms)} vs ${fmt(s.quiet.p99Ms)} ms; ${fmt(s.logins.perS, 1)} ` +
+        `logins/s${s.logins.errors ? `, ${s.logins.errors} login errors` : ''}`,
     });
     // A bcrypt on the event loop would block it for a whole hash: the loop's
     // own delay monitor (Latchkey's /metrics) would see a maximum of at least
@@ -187,7 +189,9 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       measured,
       goal,
       pass: measured < limit,
-      detail: `${loop ? `loop delay p99 ${fmt(loop.p99Ms)} ms (quiet max ${fmt(s.eventLoopDelayQuiet?.maxMs ?? NaN)} ms); ` : ''}/healthz p99 ${fmt(s.probeQuietP99Ms)} → ${fmt(s.probeStormP99Ms)} ms`,
+      detail:
+        `${loop ? `loop delay p99 ${fmt(loop.p99Ms)} ms (quiet max ${fmt(s.eventLoopDelayQuiet?.maxMs ?? NaN)} ms); ` : ''}/healthz p99 ` +
+        `${fmt(s.probeQuietP99Ms)} → ${fmt(s.probeStormP99Ms)} ms`,
     });
   }
 
@@ -208,7 +212,9 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
       measured: healthy,
       goal: '≤ 1.5 s',
       pass: healthy <= 1.5,
-      detail: `best of ${m.startups.length}: ${m.startups.map((s) => fmt(s.healthyMs / 1000)).join(', ')} s; ready line ${ready.map((r) => fmt(r / 1000)).join(', ')} s${m.runtimeStartMs ? `; node --import tsx alone ${fmt(m.runtimeStartMs / 1000)} s` : ''}`,
+      detail:
+        `best of ${m.startups.length}: ${m.startups.map((s) => fmt(s.healthyMs / 1000)).join(', ')} s; ready line ` +
+        `${ready.map((r) => fmt(r / 1000)).join(', ')} s${m.runtimeStartMs ? `; node --import tsx alone ${fmt(m.runtimeStartMs / 1000)} s` : ''}`,
     });
   }
   return out;

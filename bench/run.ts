@@ -209,7 +209,8 @@ async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => 
             .join('; ')}`
         : '';
       say(
-        `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
+        `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ` +
+          `ms, ${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
       );
     }
   }
@@ -277,7 +278,8 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
   await target.pool.close();
   await server!.stop();
   say(
-    `${db}: start-up ${startups.map((s) => (s.healthyMs / 1000).toFixed(2)).join(', ')} s; RSS ${result.rssAtStartMb.toFixed(0)} MB at start, peak ${result.peakRssMb.toFixed(0)} MB after ${requestsMade} requests`,
+    `${db}: start-up ${startups.map((s) => (s.healthyMs / 1000).toFixed(2)).join(', ')} s; RSS ${result.rssAtStartMb.toFixed(0)} MB at start, peak ` +
+      `${result.peakRssMb.toFixed(0)} MB after ${requestsMade} requests`,
   );
   return result;
 }
@@ -290,11 +292,13 @@ async function main() {
     .map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`)
     .join(' ');
   say(
-    `Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`,
+    `Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; rate limits ${limits}; bcrypt cost ` +
+      `${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`,
   );
   if (config.rateLimits.token || config.rateLimits.introspection || config.rateLimits.login) {
     say(
-      "note: rate limits are on (the server's defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README's tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.",
+      "note: rate limits are on (the server's defaults): expect 429s in the scenarios they cover, and set-up steps waiting them out. The README's " +
+        'tables use --env RATE_LIMIT_TOKEN=off --env RATE_LIMIT_INTROSPECTION=off --env RATE_LIMIT_LOGIN=off.',
     );
   }
   say('cryptographic floor');

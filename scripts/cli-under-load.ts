@@ -73,7 +73,8 @@ try {
   for (const r of runs) codes[String(r.signal ?? r.code)] = (codes[String(r.signal ?? r.code)] ?? 0) + 1;
   const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
   console.log(
-    `CLI exits: ${JSON.stringify(codes)}; median ${Math.round(ms[Math.floor(ms.length / 2)]!)} ms, slowest ${Math.round(ms.at(-1)!)} ms; ${Math.round((performance.now() - started) / 1000)} s in all`,
+    `CLI exits: ${JSON.stringify(codes)}; median ${Math.round(ms[Math.floor(ms.length / 2)]!)} ms, slowest ${Math.round(ms.at(-1)!)} ms; ` +
+      `${Math.round((performance.now() - started) / 1000)} s in all`,
   );
   if (runs.some((r) => r.code !== 0)) failed = true;
 } finally {

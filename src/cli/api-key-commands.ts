@@ -7,7 +7,8 @@ import { printResult, readStdin, table, UsageError } from './output.ts';
 import { jsonLinesFrom, onConflictOf, printImport } from './import-input.ts';
 
 const IMPORT_USAGE =
-  'usage: api-key import --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] (--key-stdin | --key-sha256 HEX), or api-key import --file keys.jsonl|- [--dry-run] [--on-conflict skip|fail]';
+  'usage: api-key import --owner ID --name N --scope "a b" [--resource URI] [--expires 90d|DATE] [--allow-ip CIDR …] (--key-stdin | --key-sha256 ' +
+  'HEX), or api-key import --file keys.jsonl|- [--dry-run] [--on-conflict skip|fail]';
 
 export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   const json = { json: { type: 'boolean' as const, default: false } };

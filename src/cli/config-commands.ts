@@ -30,7 +30,8 @@ export async function configCommand(rt: Runtime, sub: string | undefined, args: 
       if (values.file) {
         writeFileSync(values.file, text, { mode: 0o600 });
         process.stderr.write(
-          `wrote ${doc.clients.length} clients, ${doc.resources.length} resources, ${doc.service_accounts.length} service accounts, ${doc.roles.length} roles to ${values.file}\n`,
+          `wrote ${doc.clients.length} clients, ${doc.resources.length} resources, ${doc.service_accounts.length} service accounts, ` +
+            `${doc.roles.length} roles to ${values.file}\n`,
         );
       } else process.stdout.write(text);
       return;

@@ -28,7 +28,8 @@ export function onConflictOf(value: string | undefined): OnConflict {
 export function printImport(json: boolean, what: string, report: ImportReport): void {
   printResult(json, { ...report }, () =>
     [
-      `${report.dry_run ? 'dry run (nothing written): ' : ''}${what}: ${report.created} created, ${report.updated} updated, ${report.skipped} skipped, ${report.failed} failed`,
+      `${report.dry_run ? 'dry run (nothing written): ' : ''}${what}: ${report.created} created, ${report.updated} updated, ${report.skipped} ` +
+        `skipped, ${report.failed} failed`,
       ...report.errors.map(describeLineError),
       ...(report.errors_truncated ? [`… and ${report.failed - report.errors.length} more failed lines`] : []),
     ].join('\n'),

@@ -216,7 +216,8 @@ const SUBCOMMANDS: Record<string, (call: Call) => Promise<void>> = {
 export async function userCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
   if (sub === undefined || !Object.hasOwn(SUBCOMMANDS, sub)) {
     throw new UsageError(
-      'user commands: create, import --file F, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, disable ID, ' +
+      'user commands: create, import --file F, list [--email E], show ID, update ID, invite, add-role ID ROLE, remove-role ID ROLE, set-password ID, ' +
+        'disable ID, ' +
         'enable ID, reset-mfa ID, sessions ID, end-sessions ID [SESSION_ID], apps ID, revoke-app ID GRANT_ID',
     );
   }

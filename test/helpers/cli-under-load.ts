@@ -214,4 +214,5 @@ export function burnCpu(processes: number): { stop(): void } {
 
 /** One line per run, for reports. */
 export const describeRun = (r: CliRun) =>
-  `${r.args.slice(0, 2).join(' ')} → ${r.signal ?? r.code} in ${Math.round(r.ms)} ms${r.code === 0 ? '' : `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`}`;
+  `${r.args.slice(0, 2).join(' ')} → ${r.signal ?? r.code} in ${Math.round(r.ms)} ` +
+  `ms${r.code === 0 ? '' : `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`}`;

@@ -32,7 +32,8 @@ describe('Apache with mod_oauth2 as a resource server for API keys', { skip: mis
         'AuthType oauth2',
         'OAuth2AcceptTokenIn header name=X-API-Key&type=',
         // expiry=0: no caching of answers, so a revoked key is refused on its next request.
-        `OAuth2TokenVerify introspect ${server.url}/token/introspection introspect.auth=client_secret_basic&client_id=${encodeURIComponent(rs.id)}&client_secret=${encodeURIComponent(rs.secret)}&expiry=0`,
+        `OAuth2TokenVerify introspect ${server.url}/token/introspection ` +
+          `introspect.auth=client_secret_basic&client_id=${encodeURIComponent(rs.id)}&client_secret=${encodeURIComponent(rs.secret)}&expiry=0`,
         'Require valid-user',
         claimHeader,
       ].join('\n'),

@@ -28,7 +28,8 @@ export function importRoutes({ admin }: AdminRouteDeps) {
       tags: ['users'],
       scope: ADMIN_SCOPE,
       description:
-        'One person a line. Streamed and written in batched transactions; `dry_run=true` checks every line and writes nothing. A foreign password hash is re-hashed with bcrypt at the first sign-in.',
+        'One person a line. Streamed and written in batched transactions; `dry_run=true` checks every line and writes nothing. A foreign password ' +
+        'hash is re-hashed with bcrypt at the first sign-in.',
       query: ImportQuery,
       stream: {
         mediaTypes: JSON_LINES_TYPES,
@@ -69,7 +70,8 @@ export function importRoutes({ admin }: AdminRouteDeps) {
       tags: ['api keys'],
       scope: ADMIN_SCOPE,
       description:
-        'One key a line: `key` as integrators have it, or `key_sha256` when the product kept only that. A key imported before is skipped with on_conflict=skip, reported otherwise; keys are never rewritten.',
+        'One key a line: `key` as integrators have it, or `key_sha256` when the product kept only that. A key imported before is skipped with ' +
+        'on_conflict=skip, reported otherwise; keys are never rewritten.',
       query: ImportQuery,
       stream: {
         mediaTypes: JSON_LINES_TYPES,

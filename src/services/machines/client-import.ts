@@ -31,7 +31,8 @@ export const ImportedClient = z
   .meta({
     id: 'ImportedClient',
     description:
-      'One app a line (application/x-ndjson): its existing client_id and client_secret (at least 128 bits of randomness), redirect URIs, grants, API scopes and default resource.',
+      'One app a line (application/x-ndjson): its existing client_id and client_secret (at least 128 bits of randomness), redirect URIs, grants, API ' +
+      'scopes and default resource.',
   });
 
 function inputOf(line: z.output<typeof ImportedClient>): CreateClientInput {

@@ -56,7 +56,8 @@ export const ImportedUser = z
   .meta({
     id: 'ImportedUser',
     description:
-      'One person a line (application/x-ndjson). `password_hash`: bcrypt ($2a$/$2b$/$2y$), argon2id/argon2i (PHC), scrypt (PHC), PBKDF2-SHA256/512 (PHC), Django or Werkzeug formats. `totp.secret` base32. `recovery_codes`: the plain codes, stored hashed.',
+      'One person a line (application/x-ndjson). `password_hash`: bcrypt ($2a$/$2b$/$2y$), argon2id/argon2i (PHC), scrypt (PHC), PBKDF2-SHA256/512 ' +
+      '(PHC), Django or Werkzeug formats. `totp.secret` base32. `recovery_codes`: the plain codes, stored hashed.',
   });
 export type ImportedUserLine = z.output<typeof ImportedUser>;
 

@@ -63,5 +63,8 @@ export function estimateSecretBits(secret: string): number {
 export function weakSecretProblem(secret: string, what: string): string | undefined {
   const bits = Math.floor(estimateSecretBits(secret));
   if (bits >= MIN_IMPORTED_SECRET_BITS) return undefined;
-  return `${what} looks like about ${bits} bits of randomness, under the ${MIN_IMPORTED_SECRET_BITS} needed (32 random hex or 24 base64 characters); import it without and rotate it instead`;
+  return (
+    `${what} looks like about ${bits} bits of randomness, under the ${MIN_IMPORTED_SECRET_BITS} needed (32 random hex or 24 base64 characters); ` +
+    `import it without and rotate it instead`
+  );
 }
