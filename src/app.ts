@@ -1,9 +1,10 @@
 // The Koa application: security headers, our pages, then the provider.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Koa from 'koa';
+import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
-import { databaseKind, migrationsDir, projectRoot } from './db/database.ts';
+import { databaseKind, migrationsDir } from './db/database.ts';
+import { notFound } from './errors.ts';
+import { chosenLanguage, languageOf as pageLanguage, languageRoutes } from './middleware/koa-language.ts';
+import { withLanguageHints } from './interactions/context.ts';
 import type { Metrics } from './metrics.ts';
 import { bearerMatches, httpMetrics, metricsEndpoint } from './middleware/koa-metrics.ts';
 import { healthz, readyz, type ReadinessDeps } from './middleware/koa-health.ts';
@@ -13,8 +14,10 @@ import { isLoopbackHost } from './config/env.ts';
 import { createCsrf } from './middleware/koa-csrf.ts';
 import { errorHandler } from './middleware/koa-error-handler.ts';
 import { requestLog } from './middleware/koa-request-log.ts';
+import { requestScope } from './middleware/koa-request-scope.ts';
 import { createRateLimiters, type RateLimiters } from './middleware/koa-rate-limit.ts';
 import type { Render } from './middleware/koa-render.ts';
+import { msg, type Message } from './ui/catalogue.ts';
 import { securityHeaders } from './middleware/koa-security-headers.ts';
 import { issuerOrigin } from './middleware/koa-issuer-origin.ts';
 import { createInteractionApi } from './oidc/interactions.ts';
@@ -98,11 +101,13 @@ export function buildApp(deps: AppDeps): Koa {
   app.silent = true;
 
   app.use(requestLog(log));
+  app.use(requestScope());
   app.use(httpMetrics(metrics));
   app.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
   app.use(issuerOrigin(config.issuer, render));
   app.use(errorHandler(log, render));
   app.use(siteRoutes(deps).routes());
+  app.use(languageRoutes(runtime.ui, config.secureCookies).routes());
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
   useJsonApis(app, deps, limits);
   usePages(app, deps, limits);
@@ -114,17 +119,16 @@ export function buildApp(deps: AppDeps): Koa {
 function siteRoutes({ runtime, live, log, metrics }: AppDeps): Router {
   const { config } = runtime;
   const site = new Router();
-  for (const [file, type] of [
-    ['style.css', 'text/css'],
-    ['passkey.js', 'text/javascript'],
-  ] as const) {
-    const body = readFileSync(join(projectRoot, 'views', 'assets', file));
-    site.get(`/assets/${file}`, (ctx) => {
-      ctx.type = type;
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = body;
-    });
-  }
+  // The built-in assets, the theme's, the brand's stylesheet and logo (src/ui/ui.ts), read once at start-up.
+  site.get('/assets/{*file}', (ctx) => {
+    const asset = runtime.ui.assets.get(String(ctx.params.file));
+    if (!asset) throw notFound('That file');
+    ctx.type = asset.type;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    // An SVG opened on its own is a document: it runs nothing, and loads only from here.
+    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'");
+    ctx.body = asset.body;
+  });
   site.get('/healthz', healthz);
   site.get('/readyz', readyz(readiness(runtime, live, log), { detailed: false }));
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
@@ -178,8 +182,12 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
     mailEnabled: config.mailEnabled,
     secureCookies: config.secureCookies,
   };
+  const languageOf = (ctx: Context) => pageLanguage(runtime.ui, ctx);
+  const chosen = (ctx: Context) => chosenLanguage(runtime.ui, ctx);
   const interactionDeps = {
-    interactions: createInteractionApi(() => live.current),
+    interactions: withLanguageHints(createInteractionApi(() => live.current)),
+    languageOf,
+    chosenLanguage: chosen,
     users: runtime.users,
     signIn: runtime.signIn,
     secondFactor: runtime.secondFactor,
@@ -199,7 +207,7 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
   app.use(links.allowedMethods());
 
   const accountDeps = {
-    sessions: createAccountSessions(() => live.current, runtime.sessions),
+    sessions: createAccountSessions(() => live.current, runtime.sessions, runtime.artifactIdKey),
     users: runtime.users,
     signIn: runtime.signIn,
     secondFactor: runtime.secondFactor,
@@ -210,6 +218,9 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
     apiKeys: runtime.apiKeys,
     csrf,
     render,
+    languages: runtime.ui.catalogue.languages,
+    languageOf,
+    say: (ctx: Context, message: Message) => runtime.ui.catalogue.text(languageOf(ctx), message.key, message.params),
   };
   const account = accountRoutes(accountDeps, limits);
   app.use(account.routes());
@@ -218,7 +229,7 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
 }
 
 /** The OAuth/OpenID Connect endpoints: their rate limits and body parsing, our extensions, then the provider. */
-function useProtocol(app: Koa, { runtime, live }: AppDeps, limits: RateLimiters): void {
+function useProtocol(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimiters): void {
   const { config } = runtime;
   const protocol = new Router();
   // Requests that may store something for an anonymous caller (a sign-in in
@@ -251,5 +262,12 @@ function useProtocol(app: Koa, { runtime, live }: AppDeps, limits: RateLimiters)
       clockSkew: config.clockSkew,
     }),
   );
+  // An address nothing answered: a browser gets a page (titled, in its language, with a way back), not Koa's bare "Not Found".
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html') {
+      render(ctx, 'error', { message: msg('error.notFound'), code: 'not_found', back: { href: '/', label: msg('common.backToStart') } }, 404);
+    }
+  });
   app.use((ctx, next) => live.middleware(ctx, next));
 }

@@ -38,6 +38,7 @@ import { createClientImporter } from './services/machines/client-import.ts';
 import { createApiKeyImporter } from './services/api-keys/api-key-import.ts';
 import { createConfigService } from './services/config/config-file.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
+import { loadUi, type Ui } from './ui/ui.ts';
 
 export interface Runtime {
   config: Config;
@@ -68,6 +69,8 @@ export interface Runtime {
   apiKeys: ApiKeyService;
   /** Checks passwords against any stored hash, imported ones too, with equal timing. */
   passwords: PasswordVerifier;
+  /** The catalogue, templates, assets and brand of pages and mail. */
+  ui: Ui;
   /** Key of the HMAC under which token, code and session ids are stored (src/oidc/adapter.ts). */
   artifactIdKey: Buffer;
   appliedMigrations: string[];
@@ -83,6 +86,8 @@ export interface RuntimeHooks {
 
 export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
   setPasswordThreads(config.passwordHashThreads);
+  // Before anything is opened: a theme or language that cannot be used stops the start at once.
+  const ui = loadUi(config);
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
@@ -122,7 +127,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const sessionEndings = createSessionEndings(db);
   const users = createUserService(db, storage.accounts, clock, { bcryptCost: config.bcryptCost, sessionEndings });
   // Without a logger (the CLI), mail that would be logged goes to stderr's JSON lines.
-  const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr));
+  const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr), ui);
   const accountLinks = createAccountLinkService({
     users,
     links: createLinkTokenService(db, linkKey, clock),
@@ -217,6 +222,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     accountLinks,
     passkeys: createPasskeyService(db, clock, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
     apiKeys,
+    ui,
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

@@ -7,6 +7,7 @@ import { buildApp, buildOperationsApp } from './app.ts';
 import { ConfigError, isLoopbackHost, loadConfig, type Config } from './config/env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRenderer } from './middleware/koa-render.ts';
+import { currentRequest } from './middleware/koa-request-scope.ts';
 import { sweep } from './services/ops/sweeper.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -59,7 +60,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (createdKeys.length) log.info({ kids: createdKeys }, 'generated signing keys');
   const cookieKeys = [await getOrCreateSecret(runtime.db, runtime.box, 'cookie-key')];
 
-  const render = createRenderer();
+  for (const warning of runtime.ui.catalogue.warnings) log.warn(warning);
+  const render = createRenderer(runtime.ui);
   const backchannel = createBackchannelSender({ log, audit: runtime.audit });
   const build = (jwks: Awaited<ReturnType<typeof loadSigningJwks>>) =>
     createProvider({
@@ -80,6 +82,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       now: () => runtime.clock.now(),
       describeScopes,
       backchannel,
+      uiLocales: runtime.ui.catalogue.tags,
+      requestOf: currentRequest,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
   const retireAfter = async () => {
@@ -216,7 +220,8 @@ async function main(): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((err) => {
-    console.error(`latchkey: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof ConfigError) console.error(`latchkey: ${err.message}`);
+    else console.error(`latchkey: failed to start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
 }

@@ -1,24 +1,27 @@
-// POST /account/apps/:grantId/revoke — withdraw an app's access.
-// POST /account/sign-out-everywhere — end every session of this person and
-// revoke their API keys.
+// GET  /account/apps — the apps the person allowed, and what each may do
+// POST /account/apps/:grantId/revoke — withdraw an app's access
 import type { Context } from 'koa';
 import { notFound } from '../errors.ts';
-import { accountOf, backWith, meta, type AccountDeps } from './context.ts';
+import { describeScopes } from '../interactions/scope-descriptions.ts';
+import { accountOf, backWith, meta, renderAccount, type AccountDeps } from './context.ts';
+
+export function showApps(deps: AccountDeps) {
+  return async (ctx: Context) => {
+    const apps = await deps.sessions.authorizedApps(accountOf(ctx));
+    await renderAccount(deps, ctx, 'apps', 'apps', {
+      apps: apps.map((a) => ({
+        ...a,
+        scopes: a.granted.scopes.length || Object.keys(a.granted.resources).length ? describeScopes(a.granted.scopes, a.granted.resources) : [],
+      })),
+    });
+  };
+}
 
 export function revokeApp({ sessions, audit }: AccountDeps) {
   return async (ctx: Context) => {
     const clientId = await sessions.revokeApp(accountOf(ctx), String(ctx.params.grantId));
     if (!clientId) throw notFound('That authorization');
     await audit.record('consent_revoked', { ...meta(ctx), clientId });
-    backWith(ctx, 'app-revoked');
-  };
-}
-
-export function signOutEverywhere({ sessions, audit, render }: AccountDeps) {
-  return async (ctx: Context) => {
-    const accountId = accountOf(ctx);
-    const ended = await sessions.signOutEverywhere(accountId);
-    await audit.record('signed_out_everywhere', meta(ctx), { sessions: ended.sessions, api_keys_revoked: ended.apiKeys });
-    render(ctx, 'logged-out', { everywhere: true, apiKeysRevoked: ended.apiKeys });
+    backWith(ctx, 'apps', 'app-revoked');
   };
 }

@@ -16,6 +16,10 @@ const registration = {
   'api-scope': { type: 'string' },
   'resource-server': { type: 'string', multiple: true },
   'default-resource': { type: 'string' },
+  'logo-uri': { type: 'string' },
+  'client-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -73,6 +77,10 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         deviceFlow: values['device-flow'],
         backchannelLogoutUri: values['backchannel-logout-uri'],
         backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
+        logoUri: values['logo-uri'],
+        clientUri: values['client-uri'],
+        policyUri: values['policy-uri'],
+        tosUri: values['tos-uri'],
       });
       printResult(values.json, { client_id: client.clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) }, () =>
         [
@@ -117,6 +125,10 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
         deviceFlow: flag(values['device-flow'], 'device-flow'),
         backchannelLogoutUri: values['backchannel-logout-uri'],
         backchannelLogoutSessionRequired: flag(values['backchannel-logout-session-required'], 'backchannel-logout-session-required'),
+        logoUri: values['logo-uri'],
+        clientUri: values['client-uri'],
+        policyUri: values['policy-uri'],
+        tosUri: values['tos-uri'],
       });
       const view = clientView(client);
       printResult(values.json, view, () => showLines(view));

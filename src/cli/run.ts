@@ -35,8 +35,11 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
                 --redirect-uri: a CLI or TV app)
                 [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
                 (logout tokens posted there when a person's session ends)
+                [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
+                (shown with the app's name and host on its sign-in and consent pages)
   client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false]
-                [--device-flow true|false] [--backchannel-logout-uri URI|''] …
+                [--device-flow true|false] [--backchannel-logout-uri URI|'']
+                [--logo-uri URL|''] [--client-uri URL|''] [--policy-uri URL|''] [--tos-uri URL|''] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]
                 (JSON Lines: client_id, client_secret, client_name, redirect_uris, grant_types, …)

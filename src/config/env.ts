@@ -1,7 +1,10 @@
 // Configuration: every setting comes from the environment, is validated once
 // here, and is handed around as one frozen object. Each key documents its
 // default where it is defined; `.env.example` lists the same variables.
+import { statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
 import { z } from 'zod';
+import { checkBrandColors, type BrandColors } from '../ui/brand-colors.ts';
 import { parseDuration } from './durations.ts';
 
 const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
@@ -135,8 +138,8 @@ const schema = z.object({
    * `insufficient_user_authentication` with this `max_age`. Default 300.
    */
   API_KEY_REAUTH_MAX_AGE: seconds(300),
-  /** Issuer name shown in authenticator apps. Default `Latchkey`. */
-  TOTP_ISSUER: z.string().min(1).max(64).default('Latchkey'),
+  /** Issuer name shown in authenticator apps. Default: BRAND_NAME. */
+  TOTP_ISSUER: z.string().min(1).max(64).optional(),
   /** Consecutive failed passwords or codes before an account is locked. Default 5. */
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   /** First lock duration, seconds; doubles with each further lock. Default 60. */
@@ -234,6 +237,41 @@ const schema = z.object({
   LOGIN_INTERACTION_TTL: seconds(900, 60),
   /** How often expired rows are deleted, seconds. Default 300. */
   SWEEP_INTERVAL: seconds(300),
+  /** The product's name on every page, mail, authenticator app and passkey. Default `Latchkey`. */
+  BRAND_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .refine((v) => !/[\p{Cc}<>]/u.test(v), 'must be one line of text without < or >')
+    .default('Latchkey'),
+  /** The product's logo: a file (SVG, PNG, JPEG, WebP or GIF, at most 512 KB) or an https:// URL. Default: none (the name alone). */
+  BRAND_LOGO: z.string().min(1).optional(),
+  /**
+   * Accent colour (`#rrggbb`) of links, buttons and focus rings. Must have
+   * 4.5:1 against white (WCAG AA), or start-up refuses it and names the
+   * nearest colour that passes. Default `#2456d3`.
+   */
+  BRAND_COLOR: z.string().default('#2456d3'),
+  /** Accent colour in the dark scheme; must have 4.5:1 against its dark background. Default: BRAND_COLOR, lightened until it has. */
+  BRAND_COLOR_DARK: z.string().optional(),
+  /** Where people get help: linked from every page's footer. Default: none. */
+  BRAND_SUPPORT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Privacy policy, linked from the footer, sign-up and consent. Default: none. */
+  BRAND_PRIVACY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Terms of service, linked from the footer, sign-up and consent. Default: none. */
+  BRAND_TERMS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * A folder whose templates (`*.njk`, `mail/*.njk`), assets (`assets/…`)
+   * and languages (`locales/<lang>.json`) override the built-in ones file by
+   * file (docs/configuration.md, "Themes"). Default: none.
+   */
+  THEME_DIR: z.string().min(1).optional(),
+  /** Language of pages and mail when neither the request, the person nor the browser names one Latchkey has. Default `en`. */
+  DEFAULT_LOCALE: z
+    .string()
+    .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a language tag such as en, de or pt-BR')
+    .default('en'),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -306,6 +344,17 @@ export interface Config {
   readonly linkTtl: Readonly<{ verification: number; passwordReset: number; invitation: number }>;
   readonly sweepIntervalMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
+  readonly brand: Readonly<{
+    name: string;
+    /** A file to serve under /assets, or an https URL. */
+    logo: { file: string } | { url: string } | undefined;
+    colors: BrandColors;
+    supportUrl: string | undefined;
+    privacyUrl: string | undefined;
+    termsUrl: string | undefined;
+  }>;
+  readonly themeDir: string | undefined;
+  readonly defaultLocale: string;
 }
 
 /** localhost, 127.0.0.0/8 or ::1 (with or without brackets). */
@@ -338,6 +387,54 @@ function checkDatabaseUrl(url: string): string | undefined {
   return undefined;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export const LOGO_TYPES: Record<string, string> = {
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
+const MAX_LOGO_BYTES = 512 * 1024;
+
+/** BRAND_LOGO as a file or a URL, or what is wrong with it. */
+function brandLogo(value: string | undefined, production: boolean): Config['brand']['logo'] | string {
+  if (value === undefined) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return 'is not a valid URL';
+    }
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && !production && isLoopbackHost(url.hostname))) return { url: url.href };
+    return 'must be an https:// URL (or a file)';
+  }
+  const type = LOGO_TYPES[extname(value).toLowerCase()];
+  if (!type) return `${value} must be an SVG, PNG, JPEG, WebP or GIF file (by its extension)`;
+  try {
+    const info = statSync(value);
+    if (!info.isFile()) return `${value} is not a file`;
+    if (info.size > MAX_LOGO_BYTES) return `${value} is larger than 512 KB`;
+  } catch {
+    return `${value} does not exist`;
+  }
+  return { file: resolve(value) };
+}
+
+/** A mail display name: as it is when it is only letters, digits and spaces, else quoted (RFC 5322). */
+function displayName(name: string): string {
+  return /^[\p{L}\p{N} ]+$/u.test(name) ? name : `"${name.replace(/["\\]/g, '')}"`;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -349,9 +446,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEach(env);
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const metricsOnMainPort = e.METRICS_PORT !== 'off' && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT;
-  const problems = problemsAcross(e, env, issuer, metricsOnMainPort);
-  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
-  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer));
+  const brand = brandFrom(e);
+  const problems = [...problemsAcross(e, env, issuer, metricsOnMainPort), ...brand.problems];
+  if (problems.length || !('colors' in brand)) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer), brand);
 }
 
 /** Each variable on its own: its type, range and default (the schema above). */
@@ -418,6 +516,20 @@ function problemsAcross(e: Env, env: Record<string, string>, issuer: string, met
   return problems;
 }
 
+type BrandChecked = { colors: BrandColors; logo: Config['brand']['logo'] };
+
+/** The brand's colours and logo, checked (BRAND_COLOR, BRAND_COLOR_DARK, BRAND_LOGO, THEME_DIR): what is wrong, or what to serve. */
+function brandFrom(e: Env): { problems: string[] } | ({ problems: [] } & BrandChecked) {
+  const problems: string[] = [];
+  const colors = checkBrandColors(e.BRAND_COLOR, e.BRAND_COLOR_DARK);
+  if (!colors.ok) problems.push(...colors.problems.map((p) => `  ${p}`));
+  const logo = brandLogo(e.BRAND_LOGO, e.NODE_ENV === 'production');
+  if (typeof logo === 'string') problems.push(`  BRAND_LOGO: ${logo}`);
+  if (e.THEME_DIR !== undefined && !isDirectory(e.THEME_DIR)) problems.push(`  THEME_DIR: ${e.THEME_DIR} is not a folder`);
+  if (problems.length || !colors.ok || typeof logo === 'string') return { problems };
+  return { problems: [], colors: colors.colors, logo };
+}
+
 /** Settings that work but are probably not what was meant: printed at start-up. */
 function warningsFor(e: Env, issuer: string): string[] {
   const warnings: string[] = [];
@@ -436,7 +548,7 @@ function warningsFor(e: Env, issuer: string): string[] {
 }
 
 /** The typed, frozen configuration the rest of Latchkey reads. */
-function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings: string[]): Config {
+function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings: string[], { colors, logo }: BrandChecked): Config {
   const production = e.NODE_ENV === 'production';
   return Object.freeze({
     production,
@@ -473,7 +585,7 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
       personMaxTtl: e.API_KEY_MAX_TTL,
       maxPerOwner: e.API_KEY_MAX_PER_OWNER,
     }),
-    totpIssuer: e.TOTP_ISSUER,
+    totpIssuer: e.TOTP_ISSUER ?? e.BRAND_NAME,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({
       login: e.RATE_LIMIT_LOGIN,
@@ -505,7 +617,7 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
     requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
     mail: Object.freeze({
       smtpUrl: e.SMTP_URL,
-      from: e.MAIL_FROM?.trim() ?? `Latchkey <no-reply@${new URL(issuer).hostname}>`,
+      from: e.MAIL_FROM?.trim() ?? `${displayName(e.BRAND_NAME)} <no-reply@${new URL(issuer).hostname}>`,
     }),
     mailEnabled: Boolean(e.SMTP_URL) || !production,
     linkTtl: Object.freeze({
@@ -515,5 +627,15 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
     }),
     sweepIntervalMs: e.SWEEP_INTERVAL * 1000,
     logLevel: e.LOG_LEVEL,
+    brand: Object.freeze({
+      name: e.BRAND_NAME,
+      logo,
+      colors,
+      supportUrl: e.BRAND_SUPPORT_URL,
+      privacyUrl: e.BRAND_PRIVACY_URL,
+      termsUrl: e.BRAND_TERMS_URL,
+    }),
+    themeDir: e.THEME_DIR === undefined ? undefined : resolve(e.THEME_DIR),
+    defaultLocale: e.DEFAULT_LOCALE,
   });
 }

@@ -12,13 +12,15 @@ export interface StoredAccount {
   name: string | null;
   disabled: boolean;
   createdAt: Date;
+  /** The language of their pages and mail, when they chose or used one. */
+  locale: string | null;
 }
 
 export interface AccountStore {
   find(id: string): Promise<StoredAccount | undefined>;
 }
 
-const SELECT = 'SELECT id, email, email_verified, name, disabled, created_at FROM users WHERE id =';
+const SELECT = 'SELECT id, email, email_verified, name, disabled, created_at, locale FROM users WHERE id =';
 
 interface Row {
   id: string;
@@ -27,6 +29,7 @@ interface Row {
   name: string | null;
   disabled: number | boolean;
   created_at: string | Date;
+  locale: string | null;
 }
 
 const account = (r: Row | undefined): StoredAccount | undefined =>
@@ -37,6 +40,7 @@ const account = (r: Row | undefined): StoredAccount | undefined =>
     name: r.name,
     disabled: Boolean(r.disabled),
     createdAt: new Date(r.created_at),
+    locale: r.locale,
   };
 
 export function sqliteAccountStore(db: SqliteDatabase): AccountStore {

@@ -2,10 +2,11 @@
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { msg } from '../ui/catalogue.ts';
 import { completeSignIn, lockedMessage, renderSecondFactor, type InteractionDeps } from './context.ts';
 import { InteractionGone } from '../errors.ts';
 
-export const CODE_FAILED = 'That code is not correct, or was already used. Try the current code from your app.';
+export const CODE_FAILED = msg('code.failed');
 
 export function submitCode(deps: InteractionDeps) {
   const { interactions, signIn, loginState } = deps;

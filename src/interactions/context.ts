@@ -1,7 +1,8 @@
 // What every interaction route is given, and small helpers they share.
 import type { Context } from 'koa';
 import type { Csrf } from '../middleware/koa-csrf.ts';
-import type { Render } from '../middleware/koa-render.ts';
+import { hintsOf } from '../middleware/koa-language.ts';
+import type { FieldError, Render } from '../middleware/koa-render.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { LoginResult } from '../oidc/acr.ts';
 import type { InteractionApi, PendingInteraction } from '../oidc/interactions.ts';
@@ -11,7 +12,8 @@ import type { LoginStateService } from '../services/people/login-state.ts';
 import type { PasskeyService } from '../services/factors/passkeys.ts';
 import type { SecondFactorService } from '../services/factors/second-factor.ts';
 import type { SignInService } from '../services/people/sign-in.ts';
-import type { UserService } from '../services/people/users.ts';
+import type { PublicUser, UserService } from '../services/people/users.ts';
+import { msg, type Message } from '../ui/catalogue.ts';
 
 export interface PageSettings {
   registration: 'open' | 'invite' | 'off';
@@ -33,13 +35,41 @@ export interface InteractionDeps {
   settings: PageSettings;
   csrf: Csrf;
   render: Render;
+  /** The language of the page being answered (for mail sent from it). */
+  languageOf: (ctx: Context) => string;
+  /** The language picked with the switcher in this browser, if any. */
+  chosenLanguage: (ctx: Context) => string | undefined;
+}
+
+/** The interaction API, with each page of an interaction in the app's ui_locales (unless the person chose otherwise). */
+export function withLanguageHints(api: InteractionApi): InteractionApi {
+  return {
+    ...api,
+    async details(http, uid) {
+      const it = await api.details(http, uid);
+      hintsOf(http as Context).uiLocales = it.uiLocales;
+      return it;
+    },
+  };
+}
+
+/** Where the app's logo may be loaded from (the page's Content-Security-Policy). */
+export function imageOrigins(it: PendingInteraction): string[] {
+  return it.app.logoUri ? [new URL(it.app.logoUri).origin] : [];
 }
 
 /** Says that the account is locked, never whether the password was right. */
-export function lockedMessage(until: Date): string {
-  const minutes = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 60_000));
-  return `This account is temporarily locked after too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+export function lockedMessage(until: Date): Message {
+  return msg('common.locked', { count: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 60_000)) });
 }
+
+/** The person this page is for is known: their saved language applies (after the switcher's and the app's). */
+export function pageFor(ctx: Context, user: Pick<PublicUser, 'locale'>): void {
+  hintsOf(ctx).savedLocale = user.locale;
+}
+
+/** A form problem tied to its field (the input's id), or to the whole form. */
+export const fieldError = (field: string | undefined, message: Message): FieldError[] => [{ ...(field ? { field } : {}), message }];
 
 export function redirectTo(ctx: Context, location: string): void {
   ctx.status = 303;
@@ -55,7 +85,7 @@ export async function renderLogin(
   deps: InteractionDeps,
   ctx: Context,
   it: PendingInteraction,
-  opts: { email?: string; error?: string; notice?: string; status?: number } = {},
+  opts: { email?: string; error?: Message; notice?: Message; status?: number } = {},
 ) {
   const options = await deps.passkeys.authenticationOptions('login', it.uid);
   deps.render(
@@ -64,9 +94,10 @@ export async function renderLogin(
     {
       uid: it.uid,
       csrf: deps.csrf.token(ctx),
-      clientName: it.clientName,
+      app: it.app,
+      imageOrigins: imageOrigins(it),
       email: opts.email ?? '',
-      error: opts.error,
+      errors: opts.error ? fieldError('password', opts.error) : undefined,
       notice: opts.notice,
       signUp: signUpOpen(deps),
       forgot: deps.settings.mailEnabled,
@@ -88,9 +119,16 @@ export async function renderSecondFactor(
   ctx: Context,
   it: PendingInteraction,
   accountId: string,
-  opts: { error?: string; status?: number; enrollmentToken?: string } = {},
+  opts: { error?: Message; status?: number; enrollmentToken?: string } = {},
 ) {
-  const common = { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, error: opts.error };
+  pageFor(ctx, await deps.users.get(accountId));
+  const common = {
+    uid: it.uid,
+    csrf: deps.csrf.token(ctx),
+    app: it.app,
+    imageOrigins: imageOrigins(it),
+    errors: opts.error ? fieldError('code', opts.error) : undefined,
+  };
   if (await deps.users.hasSecondFactor(accountId)) {
     const [hasTotp, passkeys] = await Promise.all([deps.users.hasTotp(accountId), deps.passkeys.count(accountId)]);
     const options = passkeys ? await deps.passkeys.authenticationOptions('second-step', it.uid, accountId) : undefined;
@@ -109,11 +147,15 @@ export async function renderSecondFactor(
  */
 export async function completeSignIn(deps: InteractionDeps, ctx: Context, it: PendingInteraction, result: LoginResult) {
   const meta = requestMeta(ctx, it.clientId);
-  if (deps.settings.requireVerifiedEmail && !(await deps.users.get(result.accountId)).emailVerified) {
+  const user = await deps.users.get(result.accountId);
+  // A language picked with the switcher on the way in is the person's from now on (their pages and mail).
+  const chosen = deps.chosenLanguage(ctx);
+  if (chosen && chosen !== user.locale) await deps.users.setLocale(user.id, chosen);
+  if (deps.settings.requireVerifiedEmail && !user.emailVerified) {
     const state = await deps.loginState.get(it.uid);
     await deps.loginState.save(it.uid, { accountId: result.accountId, pending: result });
     // Once per sign-in; the page offers to send another.
-    if (!state?.pending) await deps.accountLinks.sendVerification(result.accountId, meta);
+    if (!state?.pending) await deps.accountLinks.sendVerification(result.accountId, meta, deps.languageOf(ctx));
     return redirectTo(ctx, `/interaction/${it.uid}`);
   }
   await deps.loginState.clear(it.uid);
@@ -144,26 +186,20 @@ export async function continueUrl(deps: InteractionDeps, ctx: Context, notice: s
   return '/account';
 }
 
-/** A link that cannot be used: its page says why. */
-export function renderLinkRefused(deps: InteractionDeps, ctx: Context, reason: string, heading = 'This link cannot be used') {
-  deps.render(ctx, 'error', { heading, message: linkProblem(reason), code: `link_${reason}` }, linkStatus(reason));
+/** A link that cannot be used: its page says why, and offers the landing page. */
+export function renderLinkRefused(deps: InteractionDeps, ctx: Context, reason: string, heading = msg('linkDone.refused')) {
+  deps.render(
+    ctx,
+    'error',
+    { heading, message: linkProblem(reason), code: `link_${reason}`, back: { href: '/', label: msg('common.backToStart') } },
+    linkStatus(reason),
+  );
 }
 
 /** A refused link's status: a conflict with an existing account, accounts no longer created here, or a bad link. */
 export const linkStatus = (reason: string) => (reason === 'exists' ? 409 : reason === 'closed' ? 403 : 400);
 
 /** A link page's refusal, in words. */
-export function linkProblem(reason: string): string {
-  switch (reason) {
-    case 'expired':
-      return 'This link has expired. Ask for a new one.';
-    case 'used':
-      return 'This link was already used. Each link works once.';
-    case 'exists':
-      return 'This email address already has an account. Sign in, or reset your password if you have forgotten it.';
-    case 'closed':
-      return 'New accounts cannot be created here any more, so this link no longer works. If you still need an account, ask the people who run this service.';
-    default:
-      return 'This link is not valid. Check that you opened all of it, or ask for a new one.';
-  }
+export function linkProblem(reason: string): Message {
+  return msg(['expired', 'used', 'exists', 'closed'].includes(reason) ? `link.${reason}` : 'link.invalid');
 }

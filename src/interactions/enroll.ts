@@ -4,8 +4,8 @@
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { msg } from '../ui/catalogue.ts';
 import { completeSignIn, renderSecondFactor, type InteractionDeps } from './context.ts';
-import { CODE_FAILED } from './code.ts';
 import { InteractionGone } from '../errors.ts';
 
 export function submitEnrollment(deps: InteractionDeps) {
@@ -18,7 +18,7 @@ export function submitEnrollment(deps: InteractionDeps) {
     const body = ctx.request.body as Record<string, string>;
     const enrollmentToken = String(body.enrollment ?? '');
     const codes = await secondFactor.confirmEnrollment(state.accountId, enrollmentToken, String(body.code ?? ''));
-    if (!codes) return renderSecondFactor(deps, ctx, it, state.accountId, { error: CODE_FAILED, status: 401, enrollmentToken });
+    if (!codes) return renderSecondFactor(deps, ctx, it, state.accountId, { error: msg('enroll.failed'), status: 401, enrollmentToken });
     await loginState.save(uid, { ...state, enrolled: true });
     await audit.record('mfa_enrolled', { ...requestMeta(ctx, it.clientId), userId: state.accountId });
     render(ctx, 'recovery-codes', { codes, csrf: csrf.token(ctx), continueAction: `/interaction/${uid}/continue` });

@@ -4,7 +4,7 @@
 import type { Context } from 'koa';
 import { notFound } from '../errors.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { field, rememberReturn, type InteractionDeps } from './context.ts';
+import { field, fieldError, rememberReturn, type InteractionDeps } from './context.ts';
 
 export function showForgotPassword(deps: InteractionDeps) {
   return async (ctx: Context) => {
@@ -19,8 +19,14 @@ export function submitForgotPassword(deps: InteractionDeps) {
     const it = await deps.interactions.details(ctx, String(ctx.params.uid));
     if (!deps.settings.mailEnabled) throw notFound('Password reset');
     const email = field(ctx, 'email').trim();
-    const outcome = await deps.accountLinks.requestPasswordReset(email, requestMeta(ctx, it.clientId));
-    if (!outcome.ok) return deps.render(ctx, 'forgot-password', { uid: it.uid, csrf: deps.csrf.token(ctx), email, error: outcome.message }, 400);
+    const outcome = await deps.accountLinks.requestPasswordReset(email, requestMeta(ctx, it.clientId), deps.languageOf(ctx));
+    if (!outcome.ok)
+      return deps.render(
+        ctx,
+        'forgot-password',
+        { uid: it.uid, csrf: deps.csrf.token(ctx), email, errors: fieldError('email', outcome.message), returnTo: `/interaction/${it.uid}/forgot` },
+        400,
+      );
     rememberReturn(deps, ctx, it.uid);
     deps.render(ctx, 'check-email', { email, purpose: 'reset', uid: it.uid });
   };

@@ -3,9 +3,10 @@
 // POST /invitation — creates the account, its address confirmed.
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
-import { field, renderLinkRefused, type InteractionDeps } from './context.ts';
+import { msg, type Message } from '../ui/catalogue.ts';
+import { field, fieldError, renderLinkRefused, type InteractionDeps } from './context.ts';
 
-const linkRefused = (deps: InteractionDeps, ctx: Context, reason: string) => renderLinkRefused(deps, ctx, reason, 'This invitation cannot be used');
+const linkRefused = (deps: InteractionDeps, ctx: Context, reason: string) => renderLinkRefused(deps, ctx, reason, msg('invitation.refused'));
 
 export function showInvitation(deps: InteractionDeps) {
   return async (ctx: Context) => {
@@ -21,19 +22,31 @@ export function submitInvitation(deps: InteractionDeps) {
     const token = field(ctx, 'token');
     const name = field(ctx, 'name').trim();
     const password = field(ctx, 'password');
-    const again = async (error: string) => {
+    const again = async (field: string, error: Message) => {
       const invitation = await deps.accountLinks.peekInvitation(token);
       if (!invitation.ok) return linkRefused(deps, ctx, invitation.reason);
-      deps.render(ctx, 'invitation', { token, email: invitation.email, name, csrf: deps.csrf.token(ctx), error }, 400);
+      deps.render(
+        ctx,
+        'invitation',
+        {
+          token,
+          email: invitation.email,
+          name,
+          csrf: deps.csrf.token(ctx),
+          errors: fieldError(field, error),
+          returnTo: `/invitation?token=${encodeURIComponent(token)}`,
+        },
+        400,
+      );
     };
-    if (password !== field(ctx, 'confirm')) return again('The passwords do not match.');
-    const outcome = await deps.accountLinks.acceptInvitation(token, { name, password }, requestMeta(ctx));
-    if (!outcome.ok) return 'field' in outcome ? again(outcome.message) : linkRefused(deps, ctx, outcome.reason);
+    if (password !== field(ctx, 'confirm')) return again('confirm', msg('common.passwordsDiffer'));
+    const outcome = await deps.accountLinks.acceptInvitation(token, { name, password, locale: deps.languageOf(ctx) }, requestMeta(ctx));
+    if (!outcome.ok) return 'field' in outcome ? again(outcome.field, outcome.message) : linkRefused(deps, ctx, outcome.reason);
     deps.render(ctx, 'link-done', {
-      heading: 'Your account is ready',
-      message: `Welcome${name ? `, ${name}` : ''}. Sign in as ${outcome.email} with the password you chose.`,
+      heading: msg('linkDone.accountReady'),
+      message: name ? msg('linkDone.welcomeName', { name, email: outcome.email }) : msg('linkDone.welcome', { email: outcome.email }),
       next: '/account',
-      nextLabel: 'Sign in',
+      nextLabel: msg('common.signIn'),
     });
   };
 }

@@ -2,10 +2,11 @@
 import type { Context } from 'koa';
 import { loginResult } from '../oidc/acr.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { msg } from '../ui/catalogue.ts';
 import { completeSignIn, lockedMessage, redirectTo, renderLogin, type InteractionDeps } from './context.ts';
 
 // One message for every failure, so that the page never tells whether an email is registered.
-export const LOGIN_FAILED = 'The email or password is not correct.';
+export const LOGIN_FAILED = msg('login.failed');
 
 export function submitLogin(deps: InteractionDeps) {
   const { interactions, signIn, loginState } = deps;

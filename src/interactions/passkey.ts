@@ -4,9 +4,10 @@
 import type { Context } from 'koa';
 import { passkeyLoginResult } from '../oidc/acr.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
+import { msg } from '../ui/catalogue.ts';
 import { completeSignIn, field, renderLogin, renderSecondFactor, type InteractionDeps } from './context.ts';
 
-export const PASSKEY_FAILED = 'That passkey was not accepted. Try again, or sign in another way.';
+export const PASSKEY_FAILED = msg('login.passkeyFailed');
 
 export function submitPasskey(deps: InteractionDeps) {
   const { interactions, passkeys, loginState, users, audit } = deps;

@@ -1,16 +1,14 @@
-// What each scope means, in the words a person reads on the consent page.
-const DESCRIPTIONS: Record<string, string> = {
-  openid: 'Know who you are when you sign in',
-  profile: 'See your name',
-  email: 'See your email address',
-  offline_access: 'Keep access while you are away, without asking you to sign in again',
-};
+// What each scope means, in the words a person reads on the consent page
+// (scope.* in the catalogue).
+import { msg, type Message } from '../ui/catalogue.ts';
 
-export function describeScopes(scopes: string[], resources: Record<string, string[]> = {}): string[] {
-  const lines = scopes.map((s) => DESCRIPTIONS[s] ?? `Use the “${s}” permission`);
+const KNOWN = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+export function describeScopes(scopes: string[], resources: Record<string, string[]> = {}): Message[] {
+  const lines = scopes.map((s) => (KNOWN.has(s) ? msg(`scope.${s}`) : msg('scope.other', { scope: s })));
   for (const [resource, list] of Object.entries(resources)) {
-    for (const s of list) lines.push(`Use the “${s}” permission at ${resource}`);
+    for (const s of list) lines.push(msg('scope.otherAt', { scope: s, resource }));
   }
   // "Know who you are" alone is implied by signing in; show it only if it is all there is.
-  return lines.length > 1 ? lines.filter((l) => l !== DESCRIPTIONS.openid) : lines;
+  return lines.length > 1 ? lines.filter((l) => l.key !== 'scope.openid') : lines;
 }

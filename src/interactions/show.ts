@@ -1,9 +1,11 @@
 // GET /interaction/:uid — the page for whatever the provider needs now.
 import type { Context } from 'koa';
-import { completeSignIn, renderLogin, renderSecondFactor, signUpOpen, type InteractionDeps } from './context.ts';
+import { msg } from '../ui/catalogue.ts';
+import { completeSignIn, imageOrigins, pageFor, renderLogin, renderSecondFactor, signUpOpen, type InteractionDeps } from './context.ts';
 import { describeScopes } from './scope-descriptions.ts';
 import { renderVerificationRequired } from './verification-required.ts';
 import { renderSignUp } from './signup.ts';
+import type { PendingInteraction } from '../oidc/interactions.ts';
 
 export function showInteraction(deps: InteractionDeps) {
   const { interactions, users, csrf, render, loginState } = deps;
@@ -20,7 +22,7 @@ export function showInteraction(deps: InteractionDeps) {
           return renderLogin(deps, ctx, it, { status: 401 });
         }
         if (user.emailVerified) return completeSignIn(deps, ctx, it, state.pending);
-        return renderVerificationRequired(deps, ctx, it, user.email);
+        return renderVerificationRequired(deps, ctx, it, user);
       }
       // Signed in with a password only, and this client wants a second factor
       // the person already has: ask for that alone (step-up). A person
@@ -38,33 +40,42 @@ export function showInteraction(deps: InteractionDeps) {
     }
     if (it.prompt === 'consent' && it.accountId) {
       const user = await users.get(it.accountId);
+      pageFor(ctx, user);
       // A device's approval lists everything it asks for, granted before or not.
       const nothingNew = !it.missingScopes.length && !Object.keys(it.missingResourceScopes).length;
       return render(ctx, 'consent', {
         uid,
         csrf: csrf.token(ctx),
-        clientName: it.clientName,
-        clientHost: it.clientHost,
+        app: it.app,
+        imageOrigins: imageOrigins(it),
         device: it.deviceFlow,
         email: user.email,
         scopes: it.deviceFlow && nothingNew ? describeScopes(it.requestedScopes) : describeScopes(it.missingScopes, it.missingResourceScopes),
       });
     }
-    return render(ctx, 'error', { message: 'This sign-in step is not supported.', code: it.prompt }, 400);
+    return render(ctx, 'error', { message: msg('error.unsupportedStep'), code: it.prompt, back: backToApp(it) }, 400);
   };
 }
 
 const NOTICES: Record<string, string> = {
-  confirmed: 'Your email address is confirmed. Sign in to continue.',
-  reset: 'Your password was changed. Sign in with the new one.',
+  confirmed: 'login.noticeConfirmed',
+  reset: 'login.noticeReset',
 };
+
+/** An error page's way back: the app's home page when it registered one, else ours. */
+export function backToApp(it: PendingInteraction) {
+  return it.app.clientUri && !it.app.own
+    ? { href: it.app.clientUri, label: msg('common.backToApp', { app: it.app.name }) }
+    : { href: '/', label: msg('common.backToStart') };
+}
 
 /** GET /interaction/:uid/signin — the sign-in page, also from the sign-up page or after a link. */
 export function showSignIn(deps: InteractionDeps) {
   return async (ctx: Context) => {
     const it = await deps.interactions.details(ctx, String(ctx.params.uid));
     if (it.prompt !== 'login' && it.prompt !== 'create') return redirectToInteraction(ctx, it.uid);
-    await renderLogin(deps, ctx, it, { email: it.loginHint ?? '', notice: NOTICES[String(ctx.query.notice ?? '')] });
+    const notice = NOTICES[String(ctx.query.notice ?? '')];
+    await renderLogin(deps, ctx, it, { email: it.loginHint ?? '', notice: notice ? msg(notice) : undefined });
   };
 }
 

@@ -7,18 +7,28 @@ import type { Context } from 'koa';
 import { notFound } from '../errors.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
 import type { PendingInteraction } from '../oidc/interactions.ts';
-import { field, rememberReturn, signUpOpen, type InteractionDeps } from './context.ts';
+import type { FieldError } from '../middleware/koa-render.ts';
+import { field, imageOrigins, rememberReturn, signUpOpen, type InteractionDeps } from './context.ts';
 
 export function renderSignUp(
   deps: InteractionDeps,
   ctx: Context,
   it: PendingInteraction,
-  opts: { email?: string; name?: string; error?: string; status?: number } = {},
+  opts: { email?: string; name?: string; errors?: FieldError[]; status?: number } = {},
 ) {
   deps.render(
     ctx,
     'signup',
-    { uid: it.uid, csrf: deps.csrf.token(ctx), clientName: it.clientName, email: opts.email ?? '', name: opts.name ?? '', error: opts.error },
+    {
+      uid: it.uid,
+      csrf: deps.csrf.token(ctx),
+      app: it.app,
+      imageOrigins: imageOrigins(it),
+      email: opts.email ?? '',
+      name: opts.name ?? '',
+      errors: opts.errors,
+      returnTo: `/interaction/${it.uid}/signup`,
+    },
     opts.status,
   );
 }
@@ -37,8 +47,8 @@ export function submitSignUp(deps: InteractionDeps) {
     if (!signUpOpen(deps)) throw notFound('Sign-up');
     const email = field(ctx, 'email').trim();
     const name = field(ctx, 'name').trim();
-    const outcome = await deps.accountLinks.signUp({ email, name }, requestMeta(ctx, it.clientId));
-    if (!outcome.ok) return renderSignUp(deps, ctx, it, { email, name, error: outcome.message, status: 400 });
+    const outcome = await deps.accountLinks.signUp({ email, name }, requestMeta(ctx, it.clientId), deps.languageOf(ctx));
+    if (!outcome.ok) return renderSignUp(deps, ctx, it, { email, name, errors: [{ field: outcome.field, message: outcome.message }], status: 400 });
     rememberReturn(deps, ctx, it.uid);
     deps.render(ctx, 'check-email', { email, purpose: 'signup', uid: it.uid });
   };

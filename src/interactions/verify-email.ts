@@ -7,6 +7,8 @@
 // offered to go back to it.
 import type { Context } from 'koa';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
+import type { FieldError } from '../middleware/koa-render.ts';
+import { msg } from '../ui/catalogue.ts';
 import { continueUrl, field, linkProblem, linkStatus, renderLinkRefused, type InteractionDeps } from './context.ts';
 
 function renderConfirm(
@@ -14,13 +16,21 @@ function renderConfirm(
   ctx: Context,
   token: string,
   target: { purpose: 'signup' | 'verify'; email: string; name: string },
-  error?: string,
+  errors?: FieldError[],
 ) {
   deps.render(
     ctx,
     'confirm-email',
-    { token, email: target.email, name: target.name, signup: target.purpose === 'signup', csrf: deps.csrf.token(ctx), error },
-    error ? 400 : 200,
+    {
+      token,
+      email: target.email,
+      name: target.name,
+      signup: target.purpose === 'signup',
+      csrf: deps.csrf.token(ctx),
+      errors,
+      returnTo: `/verify-email?token=${encodeURIComponent(token)}`,
+    },
+    errors ? 400 : 200,
   );
 }
 
@@ -39,27 +49,28 @@ export function submitVerifyEmail(deps: InteractionDeps) {
     const name = field(ctx, 'name').trim();
     const password = field(ctx, 'password');
     // The form again with what was typed (except the passwords), or why the link cannot be used.
-    const again = async (error: string) => {
+    const again = async (errors: FieldError[]) => {
       const found = await deps.accountLinks.peekConfirmation(token);
       if (!found.ok) return renderLinkRefused(deps, ctx, found.reason);
-      renderConfirm(deps, ctx, token, { ...found, name }, error);
+      renderConfirm(deps, ctx, token, { ...found, name }, errors);
     };
-    if (password !== field(ctx, 'confirm')) return again('The passwords do not match.');
-    const outcome = await deps.accountLinks.confirmEmail(token, { name, password }, requestMeta(ctx));
+    if (password !== field(ctx, 'confirm')) return again([{ field: 'confirm', message: msg('common.passwordsDiffer') }]);
+    const outcome = await deps.accountLinks.confirmEmail(token, { name, password, locale: deps.chosenLanguage(ctx) }, requestMeta(ctx));
     if (!outcome.ok) {
-      if ('field' in outcome) return again(outcome.message);
+      if ('field' in outcome) return again([{ field: outcome.field, message: outcome.message }]);
       return deps.render(
         ctx,
         'link-done',
-        { heading: 'This link cannot be used', problem: linkProblem(outcome.reason), next: '/account', nextLabel: 'Sign in' },
+        { heading: msg('linkDone.refused'), problem: linkProblem(outcome.reason), next: '/account', nextLabel: msg('common.signIn'), returnTo: '/' },
         linkStatus(outcome.reason),
       );
     }
     deps.render(ctx, 'link-done', {
-      heading: outcome.created ? 'Your account is ready' : 'Your email address is confirmed',
-      message: `${outcome.email} is confirmed.${outcome.created ? ' Sign in with the password you chose.' : ''}`,
+      heading: msg(outcome.created ? 'linkDone.accountReady' : 'linkDone.confirmed'),
+      message: msg(outcome.created ? 'linkDone.createdLead' : 'linkDone.confirmedLead', { email: outcome.email }),
       next: await continueUrl(deps, ctx, 'confirmed'),
-      nextLabel: 'Continue to sign in',
+      nextLabel: msg('linkDone.continue'),
+      returnTo: '/',
     });
   };
 }

@@ -34,10 +34,15 @@ export async function readFormBody(ctx: Context): Promise<Record<string, string>
   }
   const params = await readUrlEncoded(ctx, FORM_LIMIT);
   if (!params) throw new AppError('invalid_input', 'The form submission is too large.');
+  // Every value, for fields a form repeats (checkboxes): formValues().
+  ctx.state.formParams = params;
   const out: Record<string, string> = {};
   for (const [k, v] of params) if (!(k in out)) out[k] = v;
   return out;
 }
+
+/** Every value of a field the form sent more than once (checkboxes), in order. */
+export const formValues = (ctx: Context, name: string): string[] => (ctx.state.formParams as URLSearchParams | undefined)?.getAll(name) ?? [];
 
 export async function formBody(ctx: Context, next: Next): Promise<void> {
   ctx.request.body = await readFormBody(ctx);

@@ -7,6 +7,7 @@
 // are refused before anything else sees them. Behind TRUST_PROXY the scheme
 // and host are the ones the proxy reports (X-Forwarded-Proto / -Host).
 import type { Context, Next } from 'koa';
+import { msg } from '../ui/catalogue.ts';
 import type { Render } from './koa-render.ts';
 
 /** Load balancers and orchestrators probe these by address, not by name. */
@@ -27,10 +28,14 @@ export function issuerOrigin(issuer: string, render: Render) {
     // ctx.href from, and so the provider its URLs: only origin-form is served.
     const originForm = ctx.originalUrl.startsWith('/');
     if (originForm && (ANY_HOST.has(ctx.path) || originOf(ctx) === expected)) return next();
-    const message = `This server answers only as ${expected}; send the request to that address.`;
     // A browser gets a page; everything else (protocol endpoints, scripts) gets OAuth JSON.
     if (ctx.method === 'GET' && ctx.get('accept').includes('text/html')) {
-      return render(ctx, 'error', { message, code: 'wrong_host' }, 400);
+      return render(
+        ctx,
+        'error',
+        { message: msg('error.wrongHost', { origin: expected }), code: 'wrong_host', back: { href: `${expected}/`, label: msg('common.backToStart') } },
+        400,
+      );
     }
     ctx.status = 400;
     ctx.set('Cache-Control', 'no-store');

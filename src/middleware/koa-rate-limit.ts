@@ -33,6 +33,7 @@ import { RateLimiterMemory, RateLimiterPrisma, RateLimiterRes, type RateLimiterA
 import type { RateLimit, RateLimitName } from '../config/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
+import { msg } from '../ui/catalogue.ts';
 import type { Render } from './koa-render.ts';
 
 type PageLimit = 'login' | 'code' | 'account' | 'authorize' | 'email' | 'device';
@@ -179,12 +180,7 @@ export function createRateLimiters(
         if (!refused) return next();
         const retry = headers(ctx, entry.limit, refused);
         ctx.set('Retry-After', String(retry));
-        render(
-          ctx,
-          'error',
-          { heading: 'Too many attempts', message: `Too many attempts from your network. Wait ${retry} seconds and try again.`, code: 'too_many_requests' },
-          429,
-        );
+        render(ctx, 'error', { heading: msg('error.tooManyTitle'), message: msg('error.tooMany', { count: retry }), code: 'too_many_requests' }, 429);
       };
     },
 

@@ -1,35 +1,91 @@
 // Server-rendered pages. Every page we render is private to one person and
 // one moment: no caching, no framing, and no scripts — except our own
 // passkey script (/assets/passkey.js) on the pages that offer a passkey,
-// which pass `passkey: true`; never an inline script.
+// which pass `passkey: true`; never an inline script. The policy is the
+// server's: a theme's templates cannot loosen it.
+//
+// Each page gets, besides its own variables: `t(key, params)` (the message
+// in the page's language, escaped), `lang` and `dir`, `brand`, the language
+// switcher's links, `formatDate`/`formatDateTime`/`formatNumber` (Intl), and
+// its errors as a summary plus one message per field (`errors`, `fieldError`).
 import nunjucks from 'nunjucks';
 import type { Context } from 'koa';
-import { join } from 'node:path';
-import { projectRoot } from '../db/database.ts';
+import type { Message } from '../ui/catalogue.ts';
+import { formatDate, formatDateTime, formatNumber } from '../ui/format.ts';
+import type { Ui } from '../ui/ui.ts';
+import { hintsOf, languageOf, safeReturnPath } from './koa-language.ts';
 
-export const PAGE_CSP = [
-  "default-src 'none'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  // No form-action: Chromium applies it to the redirect chain after a form
-  // post, which ends at the relying party's redirect_uri.
-].join('; ');
+const PAGE_CSP = (imageOrigins: readonly string[]) =>
+  [
+    "default-src 'none'",
+    "style-src 'self'",
+    ['img-src', "'self'", 'data:', ...imageOrigins].join(' '),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    // No form-action: Chromium applies it to the redirect chain after a form
+    // post, which ends at the relying party's redirect_uri.
+  ].join('; ');
 
-export type Render = (ctx: Context, template: string, vars?: Record<string, unknown>, status?: number) => void;
+/** A problem with what was sent: tied to one field (its input's id), or to the form as a whole. */
+export interface FieldError {
+  field?: string;
+  message: Message;
+}
 
-export function createRenderer(): Render {
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(projectRoot, 'views')), {
-    autoescape: true,
-    throwOnUndefined: false,
-  });
+export interface PageVars extends Record<string, unknown> {
+  errors?: FieldError[];
+  /** Where the language switcher goes back to after a post (a GET page showing the same thing). */
+  returnTo?: string;
+  /** Origins of images on this page besides our own (an app's logo). */
+  imageOrigins?: string[];
+  passkey?: boolean;
+}
+
+export type Render = (ctx: Context, template: string, vars?: PageVars, status?: number) => void;
+
+/** The page to go back to after switching language on a page a POST rendered. */
+function returnPathAfterPost(ctx: Context): string {
+  const interaction = /^\/interaction\/([A-Za-z0-9_-]+)\//.exec(ctx.path);
+  if (interaction) return `/interaction/${interaction[1]}`;
+  return '/';
+}
+
+export function createRenderer(ui: Ui): Render {
+  const { catalogue } = ui;
   return (ctx, template, vars = {}, status) => {
-    ctx.set('Content-Security-Policy', vars.passkey ? `${PAGE_CSP}; script-src 'self'` : PAGE_CSP);
+    const lang = languageOf(ui, ctx);
+    const t = (key: string, params?: Message['params']) => new nunjucks.runtime.SafeString(catalogue.html(lang, key, params));
+    const tm = (m: Message | undefined) => (m ? t(m.key, m.params) : '');
+    const errors = (vars.errors ?? []).map((e) => ({ field: e.field, html: tm(e.message) }));
+    const byField = new Map(errors.filter((e) => e.field).map((e) => [e.field!, e.html]));
+    const back = safeReturnPath(vars.returnTo ?? (ctx.method === 'GET' ? ctx.originalUrl : returnPathAfterPost(ctx)));
+    const images = [...ui.imageOrigins, ...(vars.imageOrigins ?? [])];
+    ctx.set('Content-Security-Policy', vars.passkey ? `${PAGE_CSP(images)}; script-src 'self'` : PAGE_CSP(images));
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
+    ctx.set('Content-Language', lang);
     ctx.type = 'html';
     if (status) ctx.status = status;
-    ctx.body = env.render(`${template}.njk`, { product: 'Latchkey', ...vars });
+    ctx.body = ui.pages.render(`${template}.njk`, {
+      ...vars,
+      lang,
+      dir: catalogue.language(lang).dir,
+      t,
+      tm,
+      brand: ui.brand,
+      themeCss: ui.themeCss,
+      errors,
+      fieldError: (id: string) => byField.get(id),
+      languages: catalogue.languages.map((l) => ({
+        ...l,
+        current: l.tag === lang,
+        href: `/language?${new URLSearchParams({ lang: l.tag, return: back })}`,
+      })),
+      formatDate: (d: Date) => formatDate(lang, d),
+      formatDateTime: (d: Date) => formatDateTime(lang, d),
+      formatNumber: (n: number) => formatNumber(lang, n),
+    });
   };
 }
+
+export { hintsOf };

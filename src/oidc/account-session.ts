@@ -6,6 +6,10 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID, type UserSessionService } from '../services/people/user-sessions.ts';
+import { SESSION_SEEN, storedId, type SessionSeen } from './adapter.ts';
+
+/** A session's last use is written again when the account page is opened this long after it was. */
+const TOUCH_AFTER_SECONDS = 300;
 
 export { ACCOUNT_CLIENT_ID };
 
@@ -22,13 +26,21 @@ export function accountClientMetadata(issuer: string) {
   };
 }
 
-export function createAccountSessions(getProvider: () => Provider, people: UserSessionService) {
+export function createAccountSessions(getProvider: () => Provider, people: UserSessionService, idKey: Buffer) {
   return {
-    /** The signed-in person of this browser's SSO session, if any. */
-    async current(ctx: Context): Promise<{ accountId: string; acr?: string; amr?: string[] } | undefined> {
+    /**
+     * The signed-in person of this browser's SSO session, if any; `id` is
+     * what the session is stored (and listed) under. With `touch`, a session
+     * not used for a while is saved again, so that its last use is now.
+     */
+    async current(ctx: Context, opts: { touch?: boolean } = {}): Promise<{ accountId: string; id: string; acr?: string; amr?: string[] } | undefined> {
       const session = await getProvider().Session.get(ctx as never);
       if (!session.accountId) return undefined;
-      return { accountId: session.accountId, acr: session.acr, amr: session.amr };
+      const seen = (session as unknown as Record<string, SessionSeen | undefined>)[SESSION_SEEN];
+      if (opts.touch && typeof session.exp === 'number' && (!seen || seen.at < Math.floor(Date.now() / 1000) - TOUCH_AFTER_SECONDS)) {
+        await session.persist();
+      }
+      return { accountId: session.accountId, id: storedId(idKey, 'Session', session.jti), acr: session.acr, amr: session.amr };
     },
 
     /** Where to send a browser that must sign in to see its account (`prompt=create`: sign up first). */
@@ -54,6 +66,8 @@ export function createAccountSessions(getProvider: () => Provider, people: UserS
     /** The apps this person authorized, withdrawing one, signing out everywhere: src/services/people/user-sessions.ts. */
     authorizedApps: (accountId: string) => people.authorizedApps(accountId),
     revokeApp: (accountId: string, grantId: string) => people.revokeApp(accountId, grantId),
+    listSessions: (accountId: string) => people.listSessions(accountId),
+    endSession: (accountId: string, sessionId: string) => people.endSession(accountId, sessionId),
     endAllSessions: (accountId: string) => people.endAllSessions(accountId),
     signOutEverywhere: (accountId: string) => people.signOutEverywhere(accountId),
   };

@@ -88,6 +88,21 @@ export interface AdapterDeps {
   refreshReuseGrace?: number;
   /** Milliseconds since the epoch (the runtime's clock, which tests move). */
   now?: () => number;
+  /** The request being served, if any: a session saved in it records its browser, address and time (SESSION_SEEN). */
+  requestOf?: () => { ip?: string; userAgent?: string } | undefined;
+}
+
+/**
+ * Where a session's last use is kept in its stored payload: the browser, the
+ * address and the time of the request that last saved it (the library saves
+ * a session on each request that uses it). The library ignores the field.
+ */
+export const SESSION_SEEN = 'lk_seen';
+export interface SessionSeen {
+  ip?: string;
+  ua?: string;
+  /** Seconds since the epoch. */
+  at: number;
 }
 
 const TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
@@ -135,7 +150,7 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
-export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId, refreshReuseGrace = 0, now = Date.now }: AdapterDeps) {
+export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId, refreshReuseGrace = 0, now = Date.now, requestOf }: AdapterDeps) {
   const graceMs = refreshReuseGrace * 1000;
   const idBox = createSecretBox(createHmac('sha256', idKey).update('sealed-artifact-ids').digest());
   /** When a refresh token consumed at or after this time may still be consumed again. */
@@ -194,9 +209,14 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       // Copies of the id inside the payload are taken out, and put back on the way out.
-      const stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
+      let stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
       if (SEALED_ID_MODELS.has(this.type)) stored.sealedId = idBox.seal(id, `${this.type} ${SEALED_ID_PURPOSE}`);
       const userCode = typeof payload.userCode === 'string' ? payload.userCode : undefined;
+      const request = this.type === 'Session' ? requestOf?.() : undefined;
+      if (request) {
+        const seen: SessionSeen = { ip: request.ip, ua: request.userAgent?.slice(0, 300), at: epoch(new Date(now())) };
+        stored = { ...stored, [SESSION_SEEN]: seen };
+      }
       const columns = {
         payload: JSON.stringify(userCode === undefined ? stored : { ...stored, userCode: undefined }),
         grantId: payload.grantId ?? null,

@@ -5,6 +5,7 @@ import { ACR_MFA, ACR_PASSWORD, REQUIRE_MFA, requiresSecondFactor } from './acr.
 import type { JWK } from 'jose';
 import type { Config } from '../config/env.ts';
 import type { Render } from '../middleware/koa-render.ts';
+import { msg, type Message } from '../ui/catalogue.ts';
 import type { ResourceServerService } from '../services/apis/resource-servers.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE, buildDefaultResource, buildGetResourceServerInfo } from './resource-indicators.ts';
 import { ACCOUNT_CLIENT_ID } from './account-session.ts';
@@ -26,15 +27,18 @@ export interface ConfigurationDeps {
   /** A person's roles, read once per request (src/oidc/person-roles.ts). */
   rolesOf: RolesOf;
   /** What each scope means, in a person's words (the consent page's descriptions). */
-  describeScopes(scopes: string[], resources?: Record<string, string[]>): string[];
+  describeScopes(scopes: string[], resources?: Record<string, string[]>): Message[];
+  /** The languages pages are shown in (discovery's ui_locales_supported). */
+  uiLocales: readonly string[];
 }
 
+/** What an error page says for the provider's errors (views/locales: error.*). */
 const friendlyErrors: Record<string, string> = {
-  invalid_client: 'This app is not registered with us, or is not allowed to do that.',
-  invalid_redirect_uri: 'The app sent you back to an address it has not registered, so we stopped here to keep you safe.',
-  invalid_request: 'The app sent a request we cannot accept.',
-  session_not_found: 'Your sign-in took too long or the browser lost its place. Go back to the app and start again.',
-  access_denied: 'Access was denied.',
+  invalid_client: 'error.invalidClient',
+  invalid_redirect_uri: 'error.invalidRedirectUri',
+  invalid_request: 'error.invalidRequest',
+  session_not_found: 'error.sessionLost',
+  access_denied: 'error.accessDenied',
 };
 
 const DEVICE_ROUTES = new Set(['code_verification', 'device_resume']);
@@ -188,6 +192,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     },
     discovery: {
       prompt_values_supported: ['none', 'login', 'consent', ...(config.registration === 'open' ? ['create'] : [])],
+      ui_locales_supported: [...deps.uiLocales],
     },
     extraTokenClaims: deps.extraTokenClaims,
     // oidc-provider's requests to apps (logout tokens) carry an SSRF guard
@@ -237,11 +242,16 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
 
     async renderError(ctx, out) {
       const code = String(out.error ?? 'server_error');
-      const message =
-        friendlyErrors[code] ?? (ctx.status >= 500 ? 'Something went wrong on our side. Please try again.' : 'The request could not be completed.');
+      const message = msg(friendlyErrors[code] ?? (ctx.status >= 500 ? 'error.server' : 'error.requestFailed'));
       // The provider's descriptions say what the app must fix and carry no secrets; 5xx ones are generic.
       const detail = ctx.status < 500 && typeof out.error_description === 'string' ? out.error_description : undefined;
-      render(ctx, 'error', { message, detail, code });
+      // The way back: the app's home page when the client is known and registered one, else ours.
+      const clientUri = ctx.oidc?.client?.clientUri;
+      const back =
+        clientUri && /^https?:\/\//.test(clientUri)
+          ? { href: clientUri, label: msg('common.backToApp', { app: ctx.oidc?.client?.clientName ?? ctx.oidc?.client?.clientId ?? '' }) }
+          : { href: '/', label: msg('common.backToStart') };
+      render(ctx, 'error', { message, detail, code, back });
     },
   };
 }

@@ -17,29 +17,30 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { ArtifactStore } from '../db/artifact-store.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import { hashArtifactId } from '../services/secrets/artifact-ids.ts';
-import { metadataDocumentHost } from './client-metadata-documents.ts';
+import { msg, type Message } from '../ui/catalogue.ts';
+import { appIdentity } from './interactions.ts';
 
 export const USER_CODE_CHARSET = 'base-20';
 /** 12 characters of 20: 20^12 ≈ 2^51.9 codes. */
 export const USER_CODE_MASK = '****-****-****';
 
-/** Which of the page's messages an error from the library is. */
-function problemOf(err: unknown, out: { error?: string } | undefined): string | undefined {
+/** Which of the page's messages (device.problem.* in the catalogue) an error from the library is. */
+function problemOf(err: unknown, out: { error?: string } | undefined): Message | undefined {
   if (!err && !out) return undefined;
   switch ((err as { name?: string } | undefined)?.name) {
     case 'NotFoundError':
-      return 'not-found';
+      return msg('device.problem.notFound');
     case 'ExpiredError':
-      return 'expired';
+      return msg('device.problem.expired');
     case 'AlreadyUsedError':
-      return 'used';
+      return msg('device.problem.used');
     case 'NoCodeError':
-      return 'missing';
+      return msg('device.problem.missing');
     case 'AbortedError':
-      return 'aborted';
+      return msg('device.problem.aborted');
     default:
       // A missing or stale xsrf (the form outlived its session state) is invalid_request.
-      return out?.error === 'invalid_request' ? 'form-expired' : 'other';
+      return msg(out?.error === 'invalid_request' ? 'device.problem.formExpired' : 'device.problem.other');
   }
 }
 
@@ -50,7 +51,7 @@ export interface DeviceFlowDeps {
   render: Render;
   codeTtl: number;
   /** What each scope means, in a person's words (the consent page's descriptions). */
-  describeScopes(scopes: string[], resources?: Record<string, string[]>): string[];
+  describeScopes(scopes: string[], resources?: Record<string, string[]>): Message[];
 }
 
 export function deviceFlowFeature({ render, describeScopes }: DeviceFlowDeps): NonNullable<NonNullable<Configuration['features']>['deviceFlow']> {
@@ -60,25 +61,29 @@ export function deviceFlowFeature({ render, describeScopes }: DeviceFlowDeps): N
     mask: USER_CODE_MASK,
     async userCodeInputSource(ctx: KoaContextWithOIDC, form: string, out?: { error?: string }, err?: Error & { userCode?: string }) {
       const problem = problemOf(err, out);
-      render(ctx, 'device', { xsrf: xsrfOf(form), userCode: err?.userCode ?? '', problem }, problem && problem !== 'aborted' ? 400 : undefined);
+      const status = problem && problem.key !== 'device.problem.aborted' ? 400 : undefined;
+      render(ctx, 'device', { xsrf: xsrfOf(form), userCode: err?.userCode ?? '', problem }, status);
     },
     async userCodeConfirmSource(ctx: KoaContextWithOIDC, form: string, client, deviceInfo: { ip?: string; ua?: string } | undefined, userCode: string) {
       const params = (ctx.oidc.entities.DeviceCode as unknown as { params?: { scope?: string } } | undefined)?.params ?? {};
       const scopes = String(params.scope ?? '')
         .split(' ')
         .filter(Boolean);
+      // The app as the sign-in pages show it: its name, logo and links, and the
+      // host of its metadata document or registered home page (a device has no redirect URI).
+      const app = appIdentity(client, undefined);
       render(ctx, 'device-confirm', {
         xsrf: xsrfOf(form),
         userCode,
-        clientName: client.clientName ?? client.clientId,
-        clientHost: metadataDocumentHost(client.clientId),
+        app,
+        imageOrigins: app.logoUri ? [new URL(app.logoUri).origin] : [],
         scopes: describeScopes(scopes),
         deviceIp: deviceInfo?.ip,
         deviceUserAgent: deviceInfo?.ua,
       });
     },
     async successSource(ctx: KoaContextWithOIDC) {
-      render(ctx, 'device-done', { clientName: ctx.oidc.client?.clientName });
+      render(ctx, 'device-done', { appName: ctx.oidc.client?.clientName });
     },
   } as NonNullable<NonNullable<Configuration['features']>['deviceFlow']>;
 }

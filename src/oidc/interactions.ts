@@ -6,6 +6,27 @@ import { errors } from 'oidc-provider';
 import { InteractionGone } from '../errors.ts';
 import { requiresSecondFactor } from './acr.ts';
 import { metadataDocumentHost } from './client-metadata-documents.ts';
+import { ACCOUNT_CLIENT_ID } from './account-session.ts';
+
+/**
+ * The app a person is signing in to, as the pages show it: its name, the
+ * host it is at, its logo and links (OIDC client metadata). The host is its
+ * client_id's when that is an https URL (a client ID metadata document,
+ * whose client_uri the app writes itself and could point anywhere), else the
+ * one the operator registered as its home page (client_uri), else the host
+ * of the redirect URI this request came back to — an address the app
+ * cannot fake, as every redirect URI is registered and matched exactly.
+ */
+export interface AppIdentity {
+  name: string;
+  host: string | undefined;
+  logoUri: string | undefined;
+  clientUri: string | undefined;
+  policyUri: string | undefined;
+  tosUri: string | undefined;
+  /** Latchkey's own account page (no app to go back to, and nothing to show of it). */
+  own: boolean;
+}
 
 export interface PendingInteraction {
   uid: string;
@@ -13,16 +34,14 @@ export interface PendingInteraction {
   reasons: string[];
   clientId: string;
   clientName: string;
-  /**
-   * The host a person should see beside the app's name: a metadata-document
-   * client's id names it (https://host/…); otherwise the host the app's
-   * redirect URI sends the answer to. Undefined for a device.
-   */
-  clientHost?: string;
   /** A device (RFC 8628) asks: always approved by hand, and the approval lists everything it asks for. */
   deviceFlow: boolean;
   /** Every scope the request asks for (what a device's approval lists). */
   requestedScopes: string[];
+  /** The app as the pages show it (its host is undefined for a device that registered no home page). */
+  app: AppIdentity;
+  /** The app's `ui_locales`, most wanted first. */
+  uiLocales: string[];
   /** Set when a person is already signed in (consent, or a forced re-login). */
   accountId?: string;
   /** Scopes the person has not yet granted this client. */
@@ -39,13 +58,43 @@ export interface HttpPair {
   res: ServerResponse;
 }
 
-function hostOf(uri: string | undefined): string | undefined {
-  if (!uri) return undefined;
+const hostOf = (value: unknown): string | undefined => {
+  if (typeof value !== 'string') return undefined;
   try {
-    return new URL(uri).host || undefined;
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : undefined;
   } catch {
     return undefined;
   }
+};
+
+/** An image or link the page may show: https (or http on loopback, for development). */
+const showable = (value: unknown): string | undefined => {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:') return url.href;
+    if (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return url.href;
+  } catch {
+    // not a URL: not shown
+  }
+  return undefined;
+};
+
+export function appIdentity(
+  client: Pick<Provider['Client']['prototype'], 'clientId' | 'clientName' | 'clientUri' | 'logoUri' | 'policyUri' | 'tosUri'>,
+  redirectUri: unknown,
+): AppIdentity {
+  const own = client.clientId === ACCOUNT_CLIENT_ID;
+  return {
+    name: client.clientName ?? client.clientId,
+    host: own ? undefined : (metadataDocumentHost(client.clientId) ?? hostOf(client.clientUri) ?? hostOf(redirectUri)),
+    logoUri: showable(client.logoUri),
+    clientUri: showable(client.clientUri),
+    policyUri: showable(client.policyUri),
+    tosUri: showable(client.tosUri),
+    own,
+  };
 }
 
 export function createInteractionApi(getProvider: () => Provider) {
@@ -68,16 +117,16 @@ export function createInteractionApi(getProvider: () => Provider) {
         missingOIDCScope?: string[];
         missingResourceScopes?: Record<string, string[]>;
       };
-      const redirectUri = typeof it.params.redirect_uri === 'string' ? it.params.redirect_uri : undefined;
       return {
         uid: it.uid,
         prompt: it.prompt.name,
         reasons: it.prompt.reasons,
         clientId: client.clientId,
         clientName: client.clientName ?? client.clientId,
-        clientHost: metadataDocumentHost(client.clientId) ?? hostOf(redirectUri),
         deviceFlow: typeof (it as { deviceCode?: unknown }).deviceCode === 'string',
         requestedScopes: typeof it.params.scope === 'string' ? it.params.scope.split(' ').filter(Boolean) : [],
+        app: appIdentity(client, it.params.redirect_uri),
+        uiLocales: typeof it.params.ui_locales === 'string' ? it.params.ui_locales.split(' ').filter(Boolean).slice(0, 20) : [],
         accountId: it.session?.accountId,
         missingScopes: details.missingOIDCScope ?? [],
         missingResourceScopes: details.missingResourceScopes ?? {},

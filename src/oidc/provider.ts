@@ -25,6 +25,7 @@ import { buildConfiguration } from './configuration.ts';
 import { exposeErrorDetails } from './error-details.ts';
 import { createFindAccount } from './find-account.ts';
 import { recordTokenUsage } from './token-audit.ts';
+import type { Message } from '../ui/catalogue.ts';
 import type { TokenUsage } from '../services/admin/token-usage.ts';
 import { buildExtraTokenClaims } from './token-claims.ts';
 import { createRolesOf } from './person-roles.ts';
@@ -47,9 +48,13 @@ export interface ProviderDeps {
   /** Milliseconds since the epoch: the runtime's clock, which tests move. */
   now: () => number;
   /** What each scope means, in a person's words (the consent page's descriptions). */
-  describeScopes(scopes: string[], resources?: Record<string, string[]>): string[];
+  describeScopes(scopes: string[], resources?: Record<string, string[]>): Message[];
   /** Sends logout tokens off the request path (one per server, shared by rebuilt providers). */
   backchannel: BackchannelSender;
+  /** The languages of the pages (src/ui/catalogue.ts). */
+  uiLocales: readonly string[];
+  /** The request being served, if any (src/middleware/koa-request-scope.ts): a saved session records its browser and address. */
+  requestOf?: () => { ip?: string; userAgent?: string } | undefined;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -64,6 +69,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       notATokenId: keyShaped(deps.config.apiKeys),
       refreshReuseGrace: deps.config.refreshReuseGrace,
       now: deps.now,
+      requestOf: deps.requestOf,
     }),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
@@ -73,6 +79,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraTokenClaims: buildExtraTokenClaims(deps.resources, deps.users, rolesOf),
     rolesOf,
     describeScopes: deps.describeScopes,
+    uiLocales: deps.uiLocales,
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;

@@ -1,7 +1,7 @@
 // The signed-in person's own page, over HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { enrollFromAccount, signInToAccount } from '../helpers/account.ts';
+import { accountCsrf, enrollFromAccount, signInToAccount } from '../helpers/account.ts';
 import { Browser, csrfToken, pageText, type Page } from '../helpers/browser.ts';
 import { adminCli } from '../helpers/cli.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
@@ -34,9 +34,11 @@ describe('account page', () => {
     const browser = new Browser(server.url);
     const { tokens } = await codeFlow(client, browser, person, { scope: 'openid email offline_access', prompt: 'consent' });
     // Already signed in by the app's flow: the account page opens directly.
-    const page = (await browser.navigate(`${server.url}/account`)) as Page;
+    const overview = (await browser.navigate(`${server.url}/account`)) as Page;
+    assert.match(pageText(overview.html), /Margaret Hamilton/);
+    assert.match(pageText(overview.html), /1 app has access/, 'the account page itself is not counted');
+    const page = (await browser.navigate(`${server.url}/account/apps`)) as Page;
     const text = pageText(page.html);
-    assert.match(text, /Margaret Hamilton/);
     assert.match(text, /Photo Album/);
     assert.doesNotMatch(text, /your Latchkey account/, 'the account page itself is not listed');
     const action = page.html.match(/action="(\/account\/apps\/[^"]+\/revoke)"/)![1]!;
@@ -57,8 +59,9 @@ describe('account page', () => {
     const [grant] = await server.runtime.db.oidcPayload.findMany({ where: { type: 'Grant', accountId: owner.id } });
     const intruder = await createUser(server);
     const browser = new Browser(server.url);
-    const page = await signInToAccount(browser, server, intruder.email, intruder.password);
-    const res = (await browser.navigate(`${server.url}/account/apps/${grant!.id}/revoke`, { form: { csrf: csrfToken(page.html) } })) as Page;
+    await signInToAccount(browser, server, intruder.email, intruder.password);
+    const csrf = await accountCsrf(browser, server);
+    const res = (await browser.navigate(`${server.url}/account/apps/${grant!.id}/revoke`, { form: { csrf } })) as Page;
     assert.equal(res.status, 404);
     assert.equal(await server.runtime.db.oidcPayload.count({ where: { type: 'Grant', id: grant!.id } }), 1);
   });
@@ -66,7 +69,11 @@ describe('account page', () => {
   it('changing the password needs the current one', async () => {
     const person = await createUser(server);
     const browser = new Browser(server.url);
-    const page = await signInToAccount(browser, server, person.email, person.password);
+    await signInToAccount(browser, server, person.email, person.password);
+    const page = (await browser.navigate(`${server.url}/account/password`)) as Page;
+    // Three password fields, three distinct labels.
+    for (const label of ['Your current password', 'New password', 'New password again'])
+      assert.match(page.html, new RegExp(`<label for="[^"]+">${label}</label>`));
     const change = (form: Record<string, string>) =>
       browser.navigate(`${server.url}/account/password`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
     const wrong = await change({ current: 'nope-nope', password: 'brand new secret', confirm: 'brand new secret' });
@@ -88,9 +95,11 @@ describe('account page', () => {
     const person = await createUser(server);
     const one = new Browser(server.url);
     const two = new Browser(server.url);
-    const page = await signInToAccount(one, server, person.email, person.password);
+    await signInToAccount(one, server, person.email, person.password);
     await signInToAccount(two, server, person.email, person.password);
-    const out = (await one.navigate(`${server.url}/account/sign-out-everywhere`, { form: { csrf: csrfToken(page.html) } })) as Page;
+    const sessions = (await one.navigate(`${server.url}/account/sessions`)) as Page;
+    assert.match(pageText(sessions.html), /This browser/);
+    const out = (await one.navigate(`${server.url}/account/sign-out-everywhere`, { form: { csrf: csrfToken(sessions.html) } })) as Page;
     assert.match(pageText(out.html), /signed out on every device/);
     for (const b of [one, two]) {
       const res = (await b.navigate(`${server.url}/account`)) as Page;
@@ -98,21 +107,49 @@ describe('account page', () => {
     }
   });
 
+  it('sessions list each browser with its address and last use; one can be ended, but not by another person', async () => {
+    const person = await createUser(server);
+    const here = new Browser(server.url);
+    const there = new Browser(server.url);
+    await signInToAccount(here, server, person.email, person.password);
+    await signInToAccount(there, server, person.email, person.password);
+    const list = (await here.navigate(`${server.url}/account/sessions`)) as Page;
+    const text = pageText(list.html);
+    assert.match(text, /This browser/);
+    assert.equal(text.match(/From (127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)/g)?.length, 2, 'both sessions, with their address');
+    assert.equal(text.match(/Last used/g)?.length, 2);
+    const ends = [...list.html.matchAll(/action="(\/account\/sessions\/[^"]+\/end)"/g)].map((m) => m[1]!);
+    assert.equal(ends.length, 1, 'the other browser can be ended (this one signs out instead)');
+
+    const intruder = await createUser(server);
+    const stranger = new Browser(server.url);
+    await signInToAccount(stranger, server, intruder.email, intruder.password);
+    const refused = (await stranger.navigate(`${server.url}${ends[0]}`, { form: { csrf: await accountCsrf(stranger, server) } })) as Page;
+    assert.equal(refused.status, 404);
+    assert.equal(new URL(((await there.navigate(`${server.url}/account`)) as Page).url).pathname, '/account', 'still signed in there');
+
+    const ended = (await here.navigate(`${server.url}${ends[0]}`, { form: { csrf: csrfToken(list.html) } })) as Page;
+    assert.match(pageText(ended.html), /The session was ended/);
+    assert.match(((await there.navigate(`${server.url}/account`)) as Page).html, /name="password"/, 'signed out there');
+    assert.equal(new URL(((await here.navigate(`${server.url}/account`)) as Page).url).pathname, '/account', 'still signed in here');
+  });
+
   it('turning TOTP off needs the password and a current code', async () => {
     const person = await createUser(server);
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, person.email, person.password);
     const { secret } = await enrollFromAccount(browser, server, person.password);
-    const page = (await browser.navigate(`${server.url}/account`)) as Page;
-    assert.match(pageText(page.html), /On\. You have 10 unused recovery codes/);
-    const remove = (form: Record<string, string>) =>
-      browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf: csrfToken(page.html), ...form } }) as Promise<Page>;
+    const page = (await browser.navigate(`${server.url}/account/sign-in-methods`)) as Page;
+    assert.match(pageText(page.html), /On: every sign-in asks for a code/);
+    assert.match(pageText(page.html), /You have 10 unused recovery codes/);
+    const csrf = await accountCsrf(browser, server);
+    const remove = (form: Record<string, string>) => browser.navigate(`${server.url}/account/totp/remove`, { form: { csrf, ...form } }) as Promise<Page>;
     const wrong = await remove({ password: 'not it', code: totp(secret, 1) });
     assert.equal(wrong.status, 400);
-    assert.match(pageText(wrong.html), /Your password is not correct; two-step verification is still on/);
+    assert.match(pageText(wrong.html), /Your password is not correct\./);
     const noCode = await remove({ password: person.password });
     assert.equal(noCode.status, 400);
-    assert.match(pageText(noCode.html), /That code is not correct, or was already used; two-step verification is still on/);
+    assert.match(pageText(noCode.html), /That code is not correct, or was already used\./);
     assert.equal(await server.runtime.users.hasSecondFactor(person.id), true);
     const off = await remove({ password: person.password, code: totp(secret, 1) });
     assert.match(pageText(off.html), /Two-step verification is off/);

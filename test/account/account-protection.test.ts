@@ -2,7 +2,7 @@
 // person is disabled. Each test is the attack the hostile review tried.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { enrollFromAccount, enrollmentToken, signInToAccount, startEnrollment } from '../helpers/account.ts';
+import { accountCsrf, enrollFromAccount, enrollmentToken, signInToAccount, startEnrollment } from '../helpers/account.ts';
 import { Browser, csrfToken, pageText, type Page } from '../helpers/browser.ts';
 import { adminCli } from '../helpers/cli.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
@@ -22,12 +22,13 @@ describe('the account page asks who you are before changing a second factor', ()
   it('with only a session cookie, no factor can be added: GET starts nothing, POST needs the password', async () => {
     const owner = await createUser(server);
     const browser = new Browser(server.url);
-    const account = await signInToAccount(browser, server, owner.email, owner.password);
+    await signInToAccount(browser, server, owner.email, owner.password);
+    const csrf = await accountCsrf(browser, server);
     const get = (await browser.navigate(`${server.url}/account/totp`)) as Page;
     assert.ok(get.status === 404 || get.status === 405, `GET /account/totp → ${get.status}`);
     assert.doesNotMatch(get.html, /totp-secret/);
     assert.equal(await pending(owner.id), null, 'a GET started no enrolment');
-    const start = (await browser.navigate(`${server.url}/account/totp/start`, { form: { csrf: csrfToken(account.html) } })) as Page;
+    const start = (await browser.navigate(`${server.url}/account/totp/start`, { form: { csrf } })) as Page;
     assert.doesNotMatch(start.html, /totp-secret/);
     assert.equal(await pending(owner.id), null);
     assert.equal(await server.runtime.users.hasSecondFactor(owner.id), false);
@@ -38,8 +39,7 @@ describe('the account page asks who you are before changing a second factor', ()
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, owner.email, owner.password);
     const { secret, codes } = await enrollFromAccount(browser, server, owner.password);
-    const account = (await browser.navigate(`${server.url}/account`)) as Page;
-    const csrf = csrfToken(account.html);
+    const csrf = await accountCsrf(browser, server);
 
     // POSTing without the password, or with it but without the current code.
     for (const form of [{}, { password: 'guess' }, { password: owner.password }, { password: owner.password, code: '000000' }] as Record<string, string>[]) {
@@ -90,10 +90,11 @@ describe('the account page asks who you are before changing a second factor', ()
   it('password re-checks on the account page go through the lockout and the audit trail', async () => {
     const owner = await createUser(server);
     const browser = new Browser(server.url);
-    const account = await signInToAccount(browser, server, owner.email, owner.password);
+    await signInToAccount(browser, server, owner.email, owner.password);
+    const csrf = await accountCsrf(browser, server);
     const change = (current: string) =>
       browser.navigate(`${server.url}/account/password`, {
-        form: { csrf: csrfToken(account.html), current, password: 'a brand new passphrase', confirm: 'a brand new passphrase' },
+        form: { csrf, current, password: 'a brand new passphrase', confirm: 'a brand new passphrase' },
       }) as Promise<Page>;
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => change(`wrong-${i}`)));
     assert.ok(
@@ -145,8 +146,7 @@ describe('a stolen session cookie is not a sign-in', () => {
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, owner.email, owner.password);
     const { secret } = await enrollFromAccount(browser, server, owner.password);
-    const account = (await browser.navigate(`${server.url}/account`)) as Page;
-    const csrf = csrfToken(account.html);
+    const csrf = await accountCsrf(browser, server);
     const wrongCode = String((Number(totp(secret, 1)) + 1) % 1_000_000).padStart(6, '0');
     let codesChecked = 0;
     for (let round = 0; round < 3; round++) {

@@ -87,7 +87,7 @@ describe('API keys and a stolen session', () => {
     const owner = new Browser(server.url);
     await signInToAccount(owner, server, victim.email, victim.password);
     const thief = stealSession(owner);
-    const page = (await thief.navigate(`${server.url}/account`)) as Page;
+    const page = (await thief.navigate(`${server.url}/account/api-keys/new`)) as Page;
     assert.equal(page.status, 200, 'the stolen cookie opens the account page');
     const csrf = csrfToken(page.html);
     const tries = await Promise.all(
@@ -97,7 +97,7 @@ describe('API keys and a stolen session', () => {
     );
     for (const r of tries) {
       assert.equal(r.status, 400);
-      assert.match(pageText(r.html), /Your password is not correct; no key was created/);
+      assert.match(pageText(r.html), /Your password is not correct\./);
       assert.doesNotMatch(r.html, /lk_test_[0-9A-Za-z]{40}/);
       assert.match(r.html, /id="key-name"[^>]*value="exfiltration"/, 'the form is kept');
     }
@@ -115,13 +115,13 @@ describe('API keys and a stolen session', () => {
     const browser = new Browser(server.url);
     await signInToAccount(browser, server, careful.email, careful.password);
     const { secret } = await enrollFromAccount(browser, server, careful.password);
-    const account = (await browser.navigate(`${server.url}/account`)) as Page;
+    const account = (await browser.navigate(`${server.url}/account/api-keys/new`)) as Page;
     assert.match(account.html, /id="key-code"/, 'the form asks for the code');
     const noCode = (await browser.navigate(`${server.url}/account/api-keys`, {
       form: newKeyForm(csrfToken(account.html), { password: careful.password }),
     })) as Page;
     assert.equal(noCode.status, 400);
-    assert.match(pageText(noCode.html), /That code is not correct, or was already used; no key was created/);
+    assert.match(pageText(noCode.html), /That code is not correct, or was already used\./);
     assert.equal(await keysOf(careful), 0);
     const withCode = (await browser.navigate(`${server.url}/account/api-keys`, {
       form: newKeyForm(csrfToken(account.html), { password: careful.password, code: totp(secret, 1) }),
@@ -201,15 +201,15 @@ describe('API keys and a stolen session', () => {
     const bystander = await createUser(server);
     const owner = new Browser(server.url);
     await keyOf({ userId: victim.id }, 'planted');
-    const account = await signInToAccount(owner, server, victim.email, victim.password);
+    await signInToAccount(owner, server, victim.email, victim.password);
     const planted = await keyOf({ userId: victim.id }, 'planted too');
     const others = [await keyOf({ userId: bystander.id }), await keyOf({ clientId: saId })];
     const thief = stealSession(owner);
     assert.equal(((await thief.navigate(`${server.url}/account`)) as Page).status, 200);
 
-    const page = (await owner.navigate(`${server.url}/account`)) as Page;
-    assert.match(pageText(page.html), /Signing out everywhere ends your sessions on every device and revokes all your API keys/);
-    const out = (await owner.navigate(`${server.url}/account/sign-out-everywhere`, { form: { csrf: csrfToken(account.html) } })) as Page;
+    const page = (await owner.navigate(`${server.url}/account/sessions`)) as Page;
+    assert.match(pageText(page.html), /Ends every session on every device and revokes all your API keys/);
+    const out = (await owner.navigate(`${server.url}/account/sign-out-everywhere`, { form: { csrf: csrfToken(page.html) } })) as Page;
     assert.match(pageText(out.html), /signed out on every device, and your API keys were revoked/);
 
     for (const b of [owner, thief]) assert.match(((await b.navigate(`${server.url}/account`)) as Page).html, /action="[^"]*\/login"/, 'signed out');

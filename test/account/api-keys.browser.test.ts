@@ -36,13 +36,20 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
     await page.getByLabel('Email').fill(person.email);
     await page.getByLabel('Password').fill(person.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByRole('navigation', { name: 'Your account' }).getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('link', { name: 'Create an API key' }).click();
 
     await page.getByLabel('Name', { exact: true }).fill('nightly report');
-    await page.getByLabel('Scopes (separated by spaces)').fill('reports.read');
-    await page.getByLabel('Only for this API (optional)').fill(API);
-    // Making a key asks for the password again (the new-key form's own field).
-    await page.locator('#new-api-key').getByLabel('Password').fill(person.password);
+    // Only the scopes the person may hold, as checkboxes grouped by API.
+    const group = page.getByRole('group', { name: `At ${API}` });
+    assert.deepEqual(await group.getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value'))), [
+      `${API} reports.read`,
+      `${API} reports.write`,
+    ]);
+    await group.getByLabel('reports.read', { exact: true }).check();
+    // Making a key asks for the password again, labelled as such.
+    await page.getByLabel('Your password, to confirm').fill(person.password);
     await page.getByRole('button', { name: 'Create API key' }).click();
     await page.getByRole('heading', { name: 'Copy your new API key' }).waitFor();
     assert.match(await page.getByRole('alert').innerText(), /You will not see it again/);
@@ -53,14 +60,14 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
     await shot(page, '1-created');
     assert.equal((await introspect(server, rs, { token: key })).body.active, true);
 
-    await page.getByRole('link', { name: /back to your account/ }).click();
+    await page.getByRole('link', { name: /back to your API keys/ }).click();
     const list = page.locator('#api-key-list');
     const text = await list.innerText();
     assert.match(text, /nightly report/);
     assert.match(text, new RegExp(key.slice(0, 14)));
     assert.ok(!text.includes(key), 'the key itself is never shown again');
     assert.match(text, /reports\.read/);
-    assert.match(text, /last used \d{4}-\d\d-\d\d/, 'the introspection above was a use');
+    assert.match(text, /Last used .+ UTC/, 'the introspection above was a use');
     assert.ok(!(await page.content()).includes(key));
     await shot(page, '2-listed');
 
@@ -69,13 +76,14 @@ describe('API keys on the account page, in Chromium without JavaScript', () => {
     assert.deepEqual((await introspect(server, rs, { token: key })).body, { active: false });
     await shot(page, '3-revoked');
 
-    // A bad scope is refused on the page itself, the form kept.
-    await page.getByLabel('Name', { exact: true }).fill('too much');
-    await page.getByLabel('Scopes (separated by spaces)').fill('root');
-    await page.locator('#new-api-key').getByLabel('Password').fill(person.password);
+    // A form without a scope is refused on the page itself, the form kept, the error tied to its field.
+    await page.getByRole('link', { name: 'Create an API key' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('too little');
+    await page.getByLabel('Your password, to confirm').fill(person.password);
     await page.getByRole('button', { name: 'Create API key' }).click();
-    assert.match(await page.getByRole('alert').innerText(), /not defined by any registered API/);
-    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'too much');
+    assert.match(await page.getByRole('alert').innerText(), /Choose at least one scope/);
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'too little');
+    assert.equal(await page.locator('#key-scopes').getAttribute('aria-describedby'), 'key-scopes-hint key-scopes-error');
 
     // The same form posted without the CSRF token (as another site would) creates nothing.
     const before = (await server.runtime.apiKeys.list({ owner: { userId: person.id } })).length;

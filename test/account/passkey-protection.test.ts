@@ -20,7 +20,9 @@ describe('adding a passkey needs more than a session', () => {
   it('with only a session cookie no registration starts; a wrong password is counted by the lockout', async () => {
     const owner = await createUser(server);
     const browser = new Browser(server.url);
-    const account = await signInToAccount(browser, server, owner.email, owner.password);
+    await signInToAccount(browser, server, owner.email, owner.password);
+    const account = (await browser.navigate(`${server.url}/account/confirm?action=passkey-add`)) as Page;
+    assert.match(account.html, /<label for="reauth-password">Your password, to confirm<\/label>/);
     for (const form of [{}, { password: 'guess' }] as Record<string, string>[]) {
       const r = (await browser.navigate(`${server.url}/account/passkeys/start`, { form: { csrf: csrfToken(account.html), ...form } })) as Page;
       assert.equal(r.status, 400);
@@ -43,7 +45,8 @@ describe('adding a passkey needs more than a session', () => {
   it("another person's registration cannot be finished from this session, nor one without its token", async () => {
     const victim = await createUser(server);
     const victimBrowser = new Browser(server.url);
-    const victimAccount = await signInToAccount(victimBrowser, server, victim.email, victim.password);
+    await signInToAccount(victimBrowser, server, victim.email, victim.password);
+    const victimAccount = (await victimBrowser.navigate(`${server.url}/account/confirm?action=passkey-add`)) as Page;
     const started = (await victimBrowser.navigate(`${server.url}/account/passkeys/start`, {
       form: { csrf: csrfToken(victimAccount.html), password: victim.password },
     })) as Page;
@@ -51,7 +54,8 @@ describe('adding a passkey needs more than a session', () => {
 
     const attacker = await createUser(server);
     const attackerBrowser = new Browser(server.url);
-    const attackerAccount = await signInToAccount(attackerBrowser, server, attacker.email, attacker.password);
+    await signInToAccount(attackerBrowser, server, attacker.email, attacker.password);
+    const attackerAccount = (await attackerBrowser.navigate(`${server.url}/account/confirm?action=passkey-add`)) as Page;
     for (const form of [{ token }, { token: 'made-up' }, {}] as Record<string, string>[]) {
       const r = (await attackerBrowser.navigate(`${server.url}/account/passkeys`, {
         form: { csrf: csrfToken(attackerAccount.html), credential: '{"id":"AAAA","response":{}}', name: 'mine', ...form },

@@ -71,14 +71,21 @@ describe('passkeys in Chromium', () => {
     return req;
   }
 
-  async function addPasskey(page: Page, password: string, name: string, code?: string) {
-    await page.locator('#pk-password').fill(password);
-    if (code) await page.locator('#pk-code').fill(code);
+  /** Sign-in methods → Add a passkey → the password (and code) again → the browser's ceremony. */
+  async function confirmToAdd(page: Page, password: string, code?: string) {
+    await page.goto(`${server.issuer}/account/sign-in-methods`);
+    await page.getByRole('link', { name: 'Add a passkey' }).click();
+    await page.getByLabel('Your password, to confirm').fill(password);
+    if (code) await page.getByLabel('Code from your authenticator app').fill(code);
     await page.getByRole('button', { name: 'Add a passkey' }).click();
+  }
+
+  async function addPasskey(page: Page, password: string, name: string, code?: string) {
+    await confirmToAdd(page, password, code);
     await page.getByRole('heading', { name: 'Add a passkey' }).waitFor();
     await page.getByLabel(/Name it/).fill(name);
     await page.getByRole('button', { name: 'Create passkey' }).click();
-    await page.waitForURL(/\/account\?notice=passkey-added$/);
+    await page.waitForURL(/\/account\/sign-in-methods\?notice=passkey-added$/);
   }
 
   /** The person allows the app; the app's side: the code in the address the browser ended at, redeemed. */
@@ -98,19 +105,19 @@ describe('passkeys in Chromium', () => {
     await passwordSignIn(page, person.email, person.password);
     await shot(page, '1-account');
 
-    // A wrong password adds nothing.
-    await page.locator('#pk-password').fill('not my password');
-    await page.getByRole('button', { name: 'Add a passkey' }).click();
-    assert.match(await page.getByRole('alert').innerText(), /Your password is not correct; no passkey was added/);
+    // A wrong password adds nothing; the error is tied to its field and focused.
+    await confirmToAdd(page, 'not my password');
+    assert.match(await page.getByRole('alert').innerText(), /Your password is not correct/);
+    assert.equal(await page.getByLabel('Your password, to confirm').getAttribute('aria-invalid'), 'true');
     assert.equal((await credentials()).length, 0);
 
-    await page.locator('#pk-password').fill(person.password);
+    await page.getByLabel('Your password, to confirm').fill(person.password);
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.getByRole('heading', { name: 'Add a passkey' }).waitFor();
     await shot(page, '2-add');
     await page.getByLabel(/Name it/).fill('Work laptop');
     await page.getByRole('button', { name: 'Create passkey' }).click();
-    await page.waitForURL(/\/account\?notice=passkey-added$/);
+    await page.waitForURL(/\/account\/sign-in-methods\?notice=passkey-added$/);
     assert.match(await page.locator('main').innerText(), /Work laptop/);
     await shot(page, '3-added');
     assert.equal((await credentials()).length, 1, 'the authenticator holds one discoverable credential');
@@ -166,13 +173,14 @@ describe('passkeys in Chromium', () => {
     assert.equal(garbage.status, 401);
 
     // Removing it needs the password; then the authenticator's credential opens nothing.
-    await page.goto(`${server.issuer}/account`);
-    await page.getByLabel('Password', { exact: true }).first().fill('wrong password here');
-    await page.getByRole('button', { name: 'Remove Phone' }).click();
-    assert.match(await page.getByRole('alert').innerText(), /the passkey was not removed/);
+    await page.goto(`${server.issuer}/account/sign-in-methods`);
+    await page.getByRole('link', { name: 'Remove Phone' }).click();
+    await page.getByLabel('Your password, to confirm').fill('wrong password here');
+    await page.getByRole('button', { name: 'Remove the passkey “Phone”' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /Your password is not correct/);
     assert.equal(await server.runtime.passkeys.count(person.id), 1);
-    await page.locator('form[action*="/remove"] input[name="password"]').fill(person.password);
-    await page.getByRole('button', { name: 'Remove Phone' }).click();
+    await page.getByLabel('Your password, to confirm').fill(person.password);
+    await page.getByRole('button', { name: 'Remove the passkey “Phone”' }).click();
     await page.waitForURL(/notice=passkey-removed/);
     assert.equal(await server.runtime.passkeys.count(person.id), 0);
 

@@ -19,7 +19,7 @@ describe('the prepared account lookup', () => {
       name: 'Grace',
       emailVerified: true,
     });
-    const select = { id: true, email: true, emailVerified: true, name: true, disabled: true, createdAt: true } as const;
+    const select = { id: true, email: true, emailVerified: true, name: true, disabled: true, createdAt: true, locale: true } as const;
     assert.deepEqual(await users.findActive(created.id), await db.user.findUniqueOrThrow({ where: { id: created.id }, select }));
     await users.setDisabled(created.id, true);
     assert.equal(await users.findActive(created.id), undefined, 'a disabled person is not active');

@@ -19,13 +19,18 @@ export async function signInToAccount(browser: Browser, server: TestServer, emai
   return page;
 }
 
+/** A CSRF token for the account's forms (from a page that has one). */
+export async function accountCsrf(browser: Browser, server: TestServer): Promise<string> {
+  return csrfToken(((await browser.navigate(`${server.url}/account/profile`)) as Page).html);
+}
+
 /** The pending enrolment's token, which must go back with the code. */
 export const enrollmentToken = (html: string) => html.match(/name="enrollment" value="([^"]+)"/)![1]!;
 
 /** Starts an enrolment from the account page (the password, and `code` when replacing a factor). */
 export async function startEnrollment(browser: Browser, server: TestServer, password: string, code?: string): Promise<Page> {
-  const account = (await browser.navigate(`${server.url}/account`)) as Page;
-  return (await browser.navigate(`${server.url}/account/totp/start`, { form: { csrf: csrfToken(account.html), password, ...(code ? { code } : {}) } })) as Page;
+  const confirm = (await browser.navigate(`${server.url}/account/confirm?action=${code ? 'totp-replace' : 'totp-setup'}`)) as Page;
+  return (await browser.navigate(`${server.url}/account/totp/start`, { form: { csrf: csrfToken(confirm.html), password, ...(code ? { code } : {}) } })) as Page;
 }
 
 export async function enrollFromAccount(browser: Browser, server: TestServer, password: string): Promise<{ secret: string; codes: string[] }> {

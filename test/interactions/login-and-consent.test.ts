@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
-import { authRequest, createUser, serverWithClientAndPerson, signIn, submitLogin, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import {
+  authRequest,
+  createUser,
+  registerClient,
+  serverWithClientAndPerson,
+  signIn,
+  submitLogin,
+  type TestClient,
+  type TestPerson,
+} from '../helpers/relying-party.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 describe('login and consent pages', () => {
@@ -20,8 +29,8 @@ describe('login and consent pages', () => {
   it('the login page has labelled email and password fields, CSRF token and safe headers', async () => {
     const { page } = await loginPage();
     assert.equal(page.status, 200);
-    assert.match(page.html, /<label for="email">Email<\/label>/);
-    assert.match(page.html, /<input id="email" name="email" type="email" autocomplete="username"/);
+    assert.match(page.html, /<label for="email">Email address<\/label>/);
+    assert.match(page.html, /<input id="email" name="email" type="email" autocomplete="username" inputmode="email"/);
     assert.match(page.html, /<label for="password">Password<\/label>/);
     assert.match(page.html, /name="password" type="password" autocomplete="current-password"/);
     assert.ok(csrfToken(page.html).length >= 43);
@@ -37,13 +46,13 @@ describe('login and consent pages', () => {
     const { browser, page } = await loginPage();
     const wrong = (await submitLogin(browser, page, person.email, 'not the password')) as Page;
     assert.equal(wrong.status, 401);
-    assert.match(pageText(wrong.html), /The email or password is not correct\./);
+    assert.match(pageText(wrong.html), /The email address or password is not correct\./);
     assert.match(wrong.html, new RegExp(`name="email"[^>]*value="${person.email.replace('.', '\\.')}"`));
     assert.doesNotMatch(wrong.html, /not the password/);
 
     const unknown = (await submitLogin(browser, wrong, 'nobody@example.test', 'whatever123')) as Page;
     assert.equal(unknown.status, 401);
-    assert.equal(pageText(unknown.html).match(/The email or password is not correct\./)?.length, 1, 'same message for an unknown email');
+    assert.equal(pageText(unknown.html).match(/The email address or password is not correct\./)?.length, 1, 'same message for an unknown email');
   });
 
   it('a disabled person cannot sign in and sees the same neutral message', async () => {
@@ -52,7 +61,7 @@ describe('login and consent pages', () => {
     const { browser, page } = await loginPage();
     const res = (await submitLogin(browser, page, someone.email, someone.password)) as Page;
     assert.equal(res.status, 401);
-    assert.match(pageText(res.html), /The email or password is not correct\./);
+    assert.match(pageText(res.html), /The email address or password is not correct\./);
   });
 
   it('email matching is case-insensitive', async () => {
@@ -88,6 +97,27 @@ describe('login and consent pages', () => {
     assert.equal(denied.searchParams.get('error'), 'access_denied');
     assert.equal(denied.searchParams.get('state'), req.state);
     assert.equal(denied.searchParams.get('code'), null);
+  });
+
+  it("an app's own logo, host and links (client metadata) are shown on its sign-in and consent pages; only https ones are accepted", async () => {
+    const branded = await registerClient(server, { name: 'Garden Planner', redirectUri: 'https://garden.example.test/cb' });
+    await server.runtime.clients.update(branded.clientId, {
+      logoUri: 'https://cdn.garden.example.test/logo.png',
+      clientUri: 'https://garden.example.test/',
+      policyUri: 'https://garden.example.test/privacy',
+      tosUri: 'https://garden.example.test/terms',
+    });
+    const browser = new Browser(server.url);
+    const login = (await browser.navigate((await authRequest(branded, { prompt: 'consent' })).url.href)) as Page;
+    assert.match(login.html, /<img class="app-logo" src="https:\/\/cdn\.garden\.example\.test\/logo\.png" alt="Garden Planner logo"/);
+    assert.match(pageText(login.html), /Garden Planner · garden\.example\.test/);
+    assert.match(login.headers.get('content-security-policy')!, /img-src 'self' data: https:\/\/cdn\.garden\.example\.test/);
+    const consent = (await submitLogin(browser, login, person.email, person.password)) as Page;
+    assert.match(consent.html, /href="https:\/\/garden\.example\.test\/privacy"[^>]*>Garden Planner(&#39;|')s privacy policy/);
+    assert.match(consent.html, /href="https:\/\/garden\.example\.test\/terms"[^>]*>Garden Planner(&#39;|')s terms of service/);
+    for (const bad of ['javascript:alert(1)', 'http://garden.example.test/logo.png', 'not a url']) {
+      await assert.rejects(server.runtime.clients.update(branded.clientId, { logoUri: bad }), /--logo-uri .* (must be an https|is not an absolute URL)/, bad);
+    }
   });
 
   it('an expired or unknown interaction shows a friendly page, not a stack trace', async () => {

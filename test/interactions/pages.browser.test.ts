@@ -50,7 +50,7 @@ describe('sign-in pages in Chromium', () => {
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForLoadState();
-    assert.equal(await page.getByRole('alert').innerText(), 'The email or password is not correct.');
+    assert.match(await page.getByRole('alert').innerText(), /^There is a problem\s+The email address or password is not correct\.$/);
     assert.equal(await page.getByLabel('Email').inputValue(), person.email, 'email kept');
     assert.equal(await page.getByLabel('Password').inputValue(), '', 'password not echoed');
     await page.screenshot({ path: join(ARTIFACTS, 'login-failed.png'), fullPage: true });

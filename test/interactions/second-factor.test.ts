@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { secondsLeftInStep, totp } from '../helpers/totp.ts';
 import { normalizeRecoveryCode } from '../../src/services/factors/second-factor.ts';
 import { getOrCreateSecret } from '../../src/services/secrets/server-secrets.ts';
-import { enrollFromAccount, enrollmentToken, signInToAccount } from '../helpers/account.ts';
+import { accountCsrf, enrollFromAccount, enrollmentToken, signInToAccount } from '../helpers/account.ts';
 
 describe('two-step verification (TOTP and recovery codes)', () => {
   let server: TestServer;
@@ -117,9 +117,9 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.ok(event, 'recovery code use audited');
 
     const browser = new Browser(server.url);
-    const account = await signInToAccount(browser, server, person.email, person.password, () => person.codes[1]!);
+    await signInToAccount(browser, server, person.email, person.password, () => person.codes[1]!);
     const regenerated = (await browser.navigate(`${server.url}/account/recovery-codes`, {
-      form: { csrf: csrfToken(account.html), password: person.password, code: totp(person.secret, 1) },
+      form: { csrf: await accountCsrf(browser, server), password: person.password, code: totp(person.secret, 1) },
     })) as Page;
     const fresh = [...regenerated.html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
     assert.equal(fresh.length, 10);

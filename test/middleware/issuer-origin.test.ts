@@ -122,7 +122,7 @@ describe('requests are served for the configured issuer only', () => {
     const page = await raw(server.url, '/account', { headers: { host: 'evil.example', accept: 'text/html' } });
     assert.equal(page.status, 400);
     assert.match(page.type, /html/);
-    assert.match(page.body, new RegExp(`answers only as ${server.issuer.replace(/[.]/g, '\\.')}`));
+    assert.match(page.body, new RegExp(`answers only at ${server.issuer.replace(/[.]/g, '\\.')}`));
     for (const path of ['/healthz', '/readyz']) assert.equal((await raw(server.url, path, { headers: { host: '10.0.0.7:3000' } })).status, 200, path);
   });
 });

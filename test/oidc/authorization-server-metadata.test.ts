@@ -1,10 +1,11 @@
 // RFC 8414 metadata beside the OpenID configuration (oidc-provider serves
 // both from one route handler; this holds it to that), and a discovery
 // document that tells the truth: what it advertises is accepted, and what
-// it leaves out is refused.
+// it leaves out is refused, and each language it lists is one the pages speak.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { registerClient, type TestClient } from '../helpers/relying-party.ts';
+import { Browser, type Page } from '../helpers/browser.ts';
+import { authRequest, registerClient, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('authorization-server metadata (RFC 8414) and truthful discovery', () => {
@@ -88,7 +89,15 @@ describe('authorization-server metadata (RFC 8414) and truthful discovery', () =
     assert.equal(token?.searchParams.get('error') ?? new URLSearchParams(token?.hash.slice(1)).get('error'), 'unsupported_response_type');
     // claims_parameter_supported: false — a request with one is not refused, its claims are not honoured.
     assert.equal(discovery.claims_parameter_supported, false);
-    // ui_locales_supported is absent: the pages are in one language (until the message catalogue).
-    assert.equal(discovery.ui_locales_supported, undefined);
+  });
+
+  it('ui_locales_supported lists the languages of the pages, and each one an app asks for is the sign-in page it gets', async () => {
+    const languages = discovery.ui_locales_supported as string[];
+    assert.deepEqual([...languages].sort(), ['de', 'en', 'es', 'fr']);
+    for (const tag of languages) {
+      const login = (await new Browser(server.url).navigate((await authRequest(client, { ui_locales: tag })).url.href)) as Page;
+      assert.equal(login.status, 200, tag);
+      assert.match(login.html, new RegExp(`<html lang="${tag}"`), `ui_locales=${tag}`);
+    }
   });
 });

@@ -82,16 +82,23 @@ describe('a person holds only the scopes their roles allow, wherever they get th
 
   it('the account page refuses it with a page naming the scope and keeps the form', async () => {
     const browser = new Browser(server.url);
-    const page = await signInToAccount(browser, server, mallory.email, mallory.password);
+    await signInToAccount(browser, server, mallory.email, mallory.password);
+    const page = (await browser.navigate(`${server.url}/account/api-keys/new`)) as Page;
+    // The form offers only what the person may hold.
+    assert.match(page.html, /value="https:\/\/cmdb\.example\.test cmdb\.read"/);
+    assert.doesNotMatch(page.html, /cmdb\.write/);
     const refused = (await browser.navigate(`${server.url}/account/api-keys`, {
       form: { csrf: csrfToken(page.html), name: 'pwn', scope: 'cmdb.read cmdb.write', password: mallory.password },
     })) as Page;
     assert.equal(refused.status, 400);
-    assert.match(
-      pageText(refused.html),
-      /The key was not created: scope cmdb\.write of https:\/\/cmdb\.example\.test needs the role admin or ops, which you do not have/,
-    );
+    assert.match(pageText(refused.html), /The key was not created: you may not hold the scope cmdb\.write/);
     assert.match(refused.html, /value="pwn"/, 'what was typed is kept');
+    // A checkbox the form never offered, forged into the post, is refused the same way.
+    const forged = (await browser.navigate(`${server.url}/account/api-keys`, {
+      form: { csrf: csrfToken(page.html), name: 'forged', scopes: `${CMDB} cmdb.write`, password: mallory.password },
+    })) as Page;
+    assert.equal(forged.status, 400);
+    assert.match(pageText(forged.html), /you may not hold the scope cmdb\.write/);
     assert.ok(!(await server.runtime.apiKeys.list({ owner: { userId: mallory.id } })).some((k) => k.scopes.includes('cmdb.write')));
   });
 

@@ -86,9 +86,10 @@
         form.submit();
       }, function (err) {
         if (!problem) return;
+        // The words come from the page, in its language (data-msg-*).
         problem.textContent = err && err.name === 'NotAllowedError'
-          ? 'No passkey was used. Try again, or use your password.'
-          : 'Your browser could not use a passkey here (' + (err && err.name || 'error') + ').';
+          ? form.getAttribute('data-msg-cancelled')
+          : form.getAttribute('data-msg-failed').replace('{reason}', (err && err.name) || 'error');
         problem.hidden = false;
       });
     });

@@ -38,6 +38,10 @@ function registration(body: z.output<typeof UpdateClient>): Partial<Omit<CreateC
     deviceFlow: body.device_flow,
     backchannelLogoutUri: body.backchannel_logout_uri,
     backchannelLogoutSessionRequired: body.backchannel_logout_session_required,
+    logoUri: body.logo_uri,
+    clientUri: body.client_uri,
+    policyUri: body.policy_uri,
+    tosUri: body.tos_uri,
   };
 }
 

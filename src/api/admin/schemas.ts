@@ -78,6 +78,10 @@ export const Client = z
     default_resource: z.string().optional(),
     backchannel_logout_uri: z.string().optional(),
     backchannel_logout_session_required: z.boolean().optional(),
+    logo_uri: z.string().optional(),
+    client_uri: z.string().optional(),
+    policy_uri: z.string().optional(),
+    tos_uri: z.string().optional(),
     client_secrets: z.array(ClientSecretInfo),
     created_at: timestamp,
     updated_at: timestamp,
@@ -120,6 +124,10 @@ const clientRegistration = z.strictObject({
     .optional()
     .describe('OpenID Connect Back-Channel Logout: where logout tokens are posted when a session it was signed in through ends; empty removes it'),
   backchannel_logout_session_required: z.boolean().optional().describe("logout tokens carry the session's sid"),
+  logo_uri: z.string().max(2048).optional().describe("the app's logo on its sign-in and consent pages (https; empty to remove)"),
+  client_uri: z.string().max(2048).optional().describe("the app's home page, linked from its sign-in, consent and error pages (https; empty to remove)"),
+  policy_uri: z.string().max(2048).optional().describe("the app's privacy policy, linked on consent (https; empty to remove)"),
+  tos_uri: z.string().max(2048).optional().describe("the app's terms of service, linked on consent (https; empty to remove)"),
 });
 
 export const UpdateClient = clientRegistration.meta({ id: 'UpdateClient' });

@@ -19,6 +19,8 @@ export type AuditType =
   | 'consent_revoked'
   | 'password_changed'
   | 'signed_out_everywhere'
+  | 'session_ended'
+  | 'profile_changed'
   | 'user_disabled'
   | 'user_enabled'
   | 'signup_requested'

@@ -398,6 +398,8 @@ export function createApiKeyService({
 
   return {
     format,
+    /** API_KEY_MAX_PER_OWNER, for the pages that say it. */
+    maxPerOwner,
     /** API_KEY_MAX_TTL, seconds (for pages that say so). */
     personMaxTtl,
 
@@ -523,6 +525,23 @@ export function createApiKeyService({
       const k = keyset('createdAt', filter);
       const rows = await db.apiKey.findMany({ where: { AND: [where, k.where] }, orderBy: k.orderBy, take: k.take });
       return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), record);
+    },
+
+    /** How many keys of the owner work now (not revoked, not expired). */
+    async countLive(owner: KeyOwner): Promise<number> {
+      const at = new Date(now());
+      const rows = await db.apiKey.findMany({
+        where: {
+          ...('userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId }),
+          revokedAt: null,
+          OR: [{ expiresAt: null }, { expiresAt: { gt: at } }],
+        },
+        select: { userId: true, expiresAt: true, createdAt: true },
+      });
+      return rows.filter((r) => {
+        const e = expiryOf(r, personMaxTtl);
+        return !e || e > at;
+      }).length;
     },
 
     /** One key; with `owner`, only when it is that owner's (anything else is "not found"). */

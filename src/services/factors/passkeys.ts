@@ -126,19 +126,20 @@ export function createPasskeyService(db: Db, clock: Clock, opts: { issuer: strin
       return { options, token };
     },
 
-    /** Checks the authenticator's answer and stores the passkey; a reason in words when refused. */
+    /** Checks the authenticator's answer and stores the passkey (named `fallbackName` when no name was given); why, when refused. */
     async finishRegistration(
       userId: string,
       token: string,
       responseJson: string,
       nameInput: string,
-    ): Promise<{ ok: true; id: string; name: string } | { ok: false; message: string }> {
+      fallbackName?: string,
+    ): Promise<{ ok: true; id: string; name: string } | { ok: false; reason: 'expired' | 'no_credential' | 'not_checked' | 'duplicate' }> {
       const name = nameInput.trim().replace(/\s+/g, ' ');
       if (name.length > MAX_PASSKEY_NAME) throw invalidInput(`A passkey's name can be at most ${MAX_PASSKEY_NAME} characters.`);
       const stored = token ? await takeChallenge('register', `${userId}:${token}`) : undefined;
-      if (!stored || stored.userId !== userId) return { ok: false, message: 'This passkey set-up has expired or was already used. Start again.' };
+      if (!stored || stored.userId !== userId) return { ok: false, reason: 'expired' };
       const response = parse<RegistrationResponseJSON>(responseJson);
-      if (!response) return { ok: false, message: 'Your browser did not send a passkey. Try again.' };
+      if (!response) return { ok: false, reason: 'no_credential' };
       let verification;
       try {
         verification = await (await lib()).verifyRegistrationResponse({
@@ -149,12 +150,12 @@ export function createPasskeyService(db: Db, clock: Clock, opts: { issuer: strin
           requireUserVerification: false,
         });
       } catch {
-        return { ok: false, message: 'The passkey could not be checked. Try again.' };
+        return { ok: false, reason: 'not_checked' };
       }
-      if (!verification.verified) return { ok: false, message: 'The passkey could not be checked. Try again.' };
+      if (!verification.verified) return { ok: false, reason: 'not_checked' };
       const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
       const count = await db.passkey.count({ where: { userId } });
-      const finalName = name || `Passkey ${count + 1}`;
+      const finalName = (name || fallbackName?.trim() || `Passkey ${count + 1}`).slice(0, MAX_PASSKEY_NAME);
       try {
         await db.passkey.create({
           data: {
@@ -169,7 +170,7 @@ export function createPasskeyService(db: Db, clock: Clock, opts: { issuer: strin
           },
         });
       } catch (err) {
-        if (isUniqueViolation(err)) return { ok: false, message: 'That passkey is already registered.' };
+        if (isUniqueViolation(err)) return { ok: false, reason: 'duplicate' };
         throw err;
       }
       return { ok: true, id: credential.id, name: finalName };

@@ -28,12 +28,14 @@ import type { LockoutService } from '../people/lockout.ts';
 import type { MailThrottle } from './mail-throttle.ts';
 import type { Mailer } from './mailer.ts';
 import { passwordProblem } from '../people/password-strength.ts';
-import { isEmailAddress, nameProblem, normalizeEmail, type UserService } from '../people/users.ts';
+import { isEmailAddress, MAX_NAME_LENGTH, nameProblem, normalizeEmail, type UserService } from '../people/users.ts';
 import type { Clock } from '../../clock.ts';
+import { msg, type Message } from '../../ui/catalogue.ts';
 
 /** `closed`: the link would create an account, and REGISTRATION no longer allows it. */
 export type Refused = { ok: false; reason: LinkRefusal | 'exists' | 'disabled' | 'closed' };
-export type FormProblem = { ok: false; field: 'email' | 'name' | 'password'; message: string };
+/** What is wrong with a form's field, in words for the person (src/ui/catalogue.ts). */
+export type FormProblem = { ok: false; field: 'email' | 'name' | 'password'; message: Message };
 
 export interface AccountLinksDeps {
   users: UserService;
@@ -51,58 +53,73 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
   const minutes = (seconds: number) => Math.round(seconds / 60);
   const hours = (seconds: number) => Math.round(seconds / 3600);
 
-  async function mail(to: string, template: Parameters<Mailer['dispatch']>[0]['template'], vars: Record<string, unknown>): Promise<boolean> {
+  /** `locale`: the recipient's language (their account's, or the page's for an address without one). */
+  async function mail(
+    to: string,
+    template: Parameters<Mailer['dispatch']>[0]['template'],
+    vars: Record<string, unknown>,
+    locale: string | null | undefined,
+  ): Promise<boolean> {
     if (!(await throttle.allow(to))) return false;
-    mailer.dispatch({ to, template, vars: { issuer: config.issuer, ...vars } });
+    mailer.dispatch({ to, template, vars: { issuer: config.issuer, ...vars }, locale });
     return true;
   }
 
   function checkName(name: string): FormProblem | undefined {
-    const problem = nameProblem(name);
-    return problem ? { ok: false, field: 'name', message: `Your name ${problem}.` } : undefined;
+    if (!nameProblem(name)) return undefined;
+    return {
+      ok: false,
+      field: 'name',
+      message: name.length > MAX_NAME_LENGTH ? msg('signup.nameTooLong', { max: MAX_NAME_LENGTH }) : msg('signup.nameOneLine'),
+    };
   }
+  const badEmail: FormProblem = { ok: false, field: 'email', message: msg('signup.badEmail') };
 
   const service = {
     /**
      * A sign-up form was sent (an address and a name; the password is chosen
      * on the link's page). Answers a problem with the form, or ok — the same
      * ok, after the same work, whether or not the address already has an account.
+     * `locale`: the page's language, for the message to an address without an account.
      */
-    async signUp(input: { email: string; name: string }, meta: RequestMeta): Promise<{ ok: true } | FormProblem> {
+    async signUp(input: { email: string; name: string }, meta: RequestMeta, locale?: string): Promise<{ ok: true } | FormProblem> {
       const email = normalizeEmail(input.email);
       const name = input.name.trim();
-      if (!isEmailAddress(email)) return { ok: false, field: 'email', message: 'Enter an email address, like name@example.com.' };
+      if (!isEmailAddress(email)) return badEmail;
       const badName = checkName(name);
       if (badName) return badName;
       const existing = await users.findByEmail(email);
       if (existing) {
         // One stored link on every path (a disabled person's opens nothing and is not sent).
         const token = await links.create('reset', { email, ...(existing.disabled ? {} : { userId: existing.id }) }, config.linkTtl.passwordReset);
-        const sent = await mail(email, 'signup-exists', {
-          resetUrl: existing.disabled ? undefined : url('/reset-password', token),
-          resetMinutes: minutes(config.linkTtl.passwordReset),
-        });
+        const sent = await mail(
+          email,
+          'signup-exists',
+          { resetUrl: existing.disabled ? undefined : url('/reset-password', token), resetMinutes: minutes(config.linkTtl.passwordReset) },
+          existing.locale ?? locale,
+        );
         await audit.record('signup_requested', { ...meta, userId: existing.id }, { existing: true, mailed: sent });
       } else {
         // The name only suggests one on the link's page; no password is known before it.
-        const token = await links.create('signup', { email, data: { name } }, config.linkTtl.verification);
+        const token = await links.create('signup', { email, data: { name, ...(locale ? { locale } : {}) } }, config.linkTtl.verification);
         // No name: whoever typed it may not own the address, and must not get to write to it.
-        const sent = await mail(email, 'signup-confirm', { confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) });
+        const sent = await mail(email, 'signup-confirm', { confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) }, locale);
         await audit.record('signup_requested', meta, { existing: false, mailed: sent });
       }
       return { ok: true };
     },
 
     /** Sends a confirmation link to a person whose address is not confirmed yet. */
-    async sendVerification(userId: string, meta: RequestMeta): Promise<boolean> {
+    async sendVerification(userId: string, meta: RequestMeta, locale?: string): Promise<boolean> {
       const user = await users.get(userId);
       if (user.emailVerified || user.disabled) return false;
       const token = await links.create('verify', { email: user.email, userId }, config.linkTtl.verification);
-      const sent = await mail(user.email, 'verify-email', {
-        name: user.name,
-        confirmUrl: url('/verify-email', token),
-        hours: hours(config.linkTtl.verification),
-      });
+      const sent = await mail(
+        user.email,
+        'verify-email',
+        { name: user.name, confirmUrl: url('/verify-email', token), hours: hours(config.linkTtl.verification) },
+        user.locale ?? locale,
+      );
       if (sent) await audit.record('email_verification_sent', { ...meta, userId });
       return sent;
     },
@@ -129,11 +146,12 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
      * with the name and password chosen on the link's page, or an existing
      * person's address is marked confirmed (`input` unused). A sign-up's
      * name and password are checked before the link is used: a weak password
-     * does not spend it.
+     * does not spend it. The new account keeps the language the person used
+     * (`locale`, the page's; else the sign-up page's).
      */
     async confirmEmail(
       token: string,
-      input: { name?: string; password?: string },
+      input: { name?: string; password?: string; locale?: string },
       meta: RequestMeta,
     ): Promise<{ ok: true; userId: string; email: string; created: boolean } | Refused | FormProblem> {
       const target = await service.peekConfirmation(token);
@@ -149,7 +167,14 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
         const used = await links.consume(token, 'signup');
         if (!used.ok) return used;
         try {
-          const user = await users.createWithHash({ email: used.link.email, name: name || null, passwordHash, emailVerified: true });
+          const signedUpIn = typeof used.link.data.locale === 'string' ? used.link.data.locale : undefined;
+          const user = await users.createWithHash({
+            email: used.link.email,
+            name: name || null,
+            passwordHash,
+            emailVerified: true,
+            locale: input.locale ?? signedUpIn ?? null,
+          });
           await audit.record('signup_completed', { ...meta, userId: user.id });
           await audit.record('email_verified', { ...meta, userId: user.id });
           return { ok: true, userId: user.id, email: user.email, created: true };
@@ -170,16 +195,21 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     },
 
     /** "Forgot your password?": the same answer, and a message, whether or not the address has an account. */
-    async requestPasswordReset(emailInput: string, meta: RequestMeta): Promise<{ ok: true } | FormProblem> {
+    async requestPasswordReset(emailInput: string, meta: RequestMeta, locale?: string): Promise<{ ok: true } | FormProblem> {
       const email = normalizeEmail(emailInput);
-      if (!isEmailAddress(email)) return { ok: false, field: 'email', message: 'Enter an email address, like name@example.com.' };
+      if (!isEmailAddress(email)) return badEmail;
       const user = await users.findByEmail(email);
       const active = user && !user.disabled ? user : undefined;
       // A link is stored on both paths (for an unknown address it opens nothing and is never sent).
       const token = await links.create('reset', { email, ...(active ? { userId: active.id } : {}) }, config.linkTtl.passwordReset);
       const sent = active
-        ? await mail(email, 'reset-password', { name: active.name, resetUrl: url('/reset-password', token), minutes: minutes(config.linkTtl.passwordReset) })
-        : await mail(email, 'reset-unknown', { signupOpen: config.registration === 'open', signupUrl: `${config.issuer}/signup` });
+        ? await mail(
+            email,
+            'reset-password',
+            { name: active.name, resetUrl: url('/reset-password', token), minutes: minutes(config.linkTtl.passwordReset) },
+            active.locale ?? locale,
+          )
+        : await mail(email, 'reset-unknown', { signupOpen: config.registration === 'open', signupUrl: `${config.issuer}/signup` }, locale);
       await audit.record('password_reset_requested', { ...meta, ...(user ? { userId: user.id } : {}) }, { known: Boolean(active), mailed: sent });
       return { ok: true };
     },
@@ -250,7 +280,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
     /** The invited person chose a password: their account is created, address confirmed. */
     async acceptInvitation(
       token: string,
-      input: { name: string; password: string },
+      input: { name: string; password: string; locale?: string },
       meta: RequestMeta,
     ): Promise<{ ok: true; userId: string; email: string } | Refused | FormProblem> {
       const invitation = await service.peekInvitation(token);
@@ -264,7 +294,7 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       const used = await links.consume(token, 'invite');
       if (!used.ok) return used;
       try {
-        const user = await users.createWithHash({ email: invitation.email, name, passwordHash, emailVerified: true });
+        const user = await users.createWithHash({ email: invitation.email, name, passwordHash, emailVerified: true, locale: input.locale ?? null });
         await audit.record('invitation_accepted', { ...meta, userId: user.id });
         return { ok: true, userId: user.id, email: user.email };
       } catch (err) {

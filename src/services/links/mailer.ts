@@ -1,5 +1,6 @@
 // Mail to people: plain text plus simple HTML, both from nunjucks templates
-// under views/mail/ (`<name>.txt.njk` starts with a `Subject:` line). Sent
+// under views/mail/ (or the theme's mail/), in the recipient's language, the
+// subject from the catalogue (`mail.<template>.subject`). Sent
 // with nodemailer to SMTP_URL; without one (development and tests only,
 // see src/config/env.ts) each message is written to the log instead —
 // links included, since the log is then the only way to read them.
@@ -8,11 +9,11 @@
 // server: a page answers in the same time whichever message it sent (or
 // whether the server is slow), and nobody waits on mail to be told "check
 // your inbox". `flush` waits for messages in flight (shutdown, tests).
-import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import nunjucks from 'nunjucks';
-import { projectRoot } from '../../db/database.ts';
 import type { Logger } from '../../logger.ts';
+import type { Params } from '../../ui/catalogue.ts';
+import type { Ui } from '../../ui/ui.ts';
 
 export type MailTemplate = 'signup-confirm' | 'signup-exists' | 'verify-email' | 'reset-password' | 'reset-unknown' | 'invitation';
 
@@ -20,6 +21,8 @@ export interface MailMessage {
   to: string;
   template: MailTemplate;
   vars: Record<string, unknown>;
+  /** The recipient's language (saved on their account, or the page's); DEFAULT_LOCALE when unset or unknown. */
+  locale?: string | null;
 }
 
 export interface RenderedMail {
@@ -28,14 +31,21 @@ export interface RenderedMail {
   html: string;
 }
 
-export function createMailRenderer(product = 'Latchkey') {
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(projectRoot, 'views', 'mail')), { autoescape: true, throwOnUndefined: false });
-  const plain = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(projectRoot, 'views', 'mail')), { autoescape: false, throwOnUndefined: false });
-  return (template: MailTemplate, vars: Record<string, unknown>): RenderedMail => {
-    const all = { product, ...vars };
-    const [first, ...rest] = plain.render(`${template}.txt.njk`, all).split('\n');
-    if (!first?.startsWith('Subject: ')) throw new Error(`views/mail/${template}.txt.njk must start with a Subject: line`);
-    return { subject: first.slice(9).trim(), text: `${rest.join('\n').trim()}\n`, html: env.render(`${template}.html.njk`, all) };
+const camel = (name: string) => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+export function createMailRenderer(ui: Ui) {
+  const { catalogue } = ui;
+  return (template: MailTemplate, vars: Record<string, unknown>, locale?: string | null): RenderedMail => {
+    const lang = locale && catalogue.has(locale) ? locale : ui.defaultLocale;
+    const all = { ...vars, lang, dir: catalogue.language(lang).dir, brand: ui.brand, accent: ui.accent };
+    const subject = catalogue.text(lang, `mail.${camel(template)}.subject`, { brand: ui.brand.name });
+    const text = ui.mail.text.render(`${template}.txt.njk`, { ...all, t: (key: string, params?: Params) => catalogue.text(lang, key, params) });
+    const html = ui.mail.html.render(`${template}.html.njk`, {
+      ...all,
+      subject,
+      t: (key: string, params?: Params) => new nunjucks.runtime.SafeString(catalogue.html(lang, key, params)),
+    });
+    return { subject, text: `${text.replace(/\n{3,}/g, '\n\n').trim()}\n`, html };
   };
 }
 
@@ -50,13 +60,13 @@ function smtpStatus(err: { code?: unknown; responseCode?: unknown; command?: unk
   };
 }
 
-export function createMailer(opts: { smtpUrl: string | undefined; from: string }, log: Logger) {
-  const render = createMailRenderer();
+export function createMailer(opts: { smtpUrl: string | undefined; from: string }, log: Logger, ui: Ui) {
+  const render = createMailRenderer(ui);
   const transport = opts.smtpUrl ? nodemailer.createTransport(opts.smtpUrl) : undefined;
   const inFlight = new Set<Promise<void>>();
 
   async function send(message: MailMessage): Promise<void> {
-    const mail = render(message.template, message.vars);
+    const mail = render(message.template, message.vars, message.locale);
     if (!transport) {
       // Development only (production refuses mail features without SMTP_URL).
       log.info({ mail: { to: message.to, subject: mail.subject, text: mail.text } }, 'mail (SMTP_URL is unset: logged instead of sent)');

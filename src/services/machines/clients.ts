@@ -48,6 +48,11 @@ export interface ClientMetadata {
   backchannel_logout_uri?: string;
   /** Logout tokens carry the session's `sid`. */
   backchannel_logout_session_required?: boolean;
+  /** OIDC client metadata the sign-in and consent pages show: the app's logo, home page, privacy policy, terms. */
+  logo_uri?: string;
+  client_uri?: string;
+  policy_uri?: string;
+  tos_uri?: string;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -88,6 +93,25 @@ export interface CreateClientInput {
   backchannelLogoutUri?: string;
   /** Logout tokens for this client carry the session's `sid`. */
   backchannelLogoutSessionRequired?: boolean;
+  /** Shown on the app's sign-in and consent pages (https; '' removes one). */
+  logoUri?: string;
+  clientUri?: string;
+  policyUri?: string;
+  tosUri?: string;
+}
+
+/** A page link or image of the app: https (http only on loopback, for development). */
+export function checkPageUri(uri: string, label: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalidInput(`${label} "${uri}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw invalidInput(`${label} "${uri}" must be an https:// URL (http only on localhost)`);
+  }
+  return url.href;
 }
 
 /**
@@ -249,6 +273,10 @@ export function createClientService(
       ...(defaultResource ? { default_resource: defaultResource } : {}),
       ...(input.backchannelLogoutUri ? { backchannel_logout_uri: checkBackchannelLogoutUri(input.backchannelLogoutUri, opts.allowInsecureRedirectUris) } : {}),
       ...(input.backchannelLogoutUri && input.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
+      ...(input.logoUri ? { logo_uri: checkPageUri(input.logoUri, '--logo-uri') } : {}),
+      ...(input.clientUri ? { client_uri: checkPageUri(input.clientUri, '--client-uri') } : {}),
+      ...(input.policyUri ? { policy_uri: checkPageUri(input.policyUri, '--policy-uri') } : {}),
+      ...(input.tosUri ? { tos_uri: checkPageUri(input.tosUri, '--tos-uri') } : {}),
     };
   }
 
@@ -276,6 +304,10 @@ export function createClientService(
       deviceFlow: m.grant_types.includes(DEVICE_CODE_GRANT),
       backchannelLogoutUri: m.backchannel_logout_uri,
       backchannelLogoutSessionRequired: m.backchannel_logout_session_required,
+      logoUri: m.logo_uri,
+      clientUri: m.client_uri,
+      policyUri: m.policy_uri,
+      tosUri: m.tos_uri,
     };
   }
 

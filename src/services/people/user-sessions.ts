@@ -23,6 +23,10 @@ export interface UserSession {
   acr: string | null;
   /** Apps signed in to through this session. */
   clientIds: string[];
+  /** The browser and address of the request that last used it, and when. */
+  lastUsedAt: Date | null;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 export interface AuthorizedApp {
@@ -30,6 +34,8 @@ export interface AuthorizedApp {
   clientId: string;
   clientName: string;
   scopes: string[];
+  /** The same, by kind: OpenID scopes, and API scopes by API (for pages that describe them). */
+  granted: { scopes: string[]; resources: Record<string, string[]> };
   grantedAt: Date | undefined;
 }
 
@@ -43,7 +49,13 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
       return rows
         .filter((r) => live(r, now))
         .map((r) => {
-          const s = JSON.parse(r.payload) as { loginTs?: number; amr?: string[]; acr?: string; authorizations?: Record<string, unknown> };
+          const s = JSON.parse(r.payload) as {
+            loginTs?: number;
+            amr?: string[];
+            acr?: string;
+            authorizations?: Record<string, unknown>;
+            lk_seen?: { ip?: string; ua?: string; at?: number };
+          };
           return {
             id: r.id,
             signedInAt: typeof s.loginTs === 'number' ? new Date(s.loginTs * 1000) : null,
@@ -51,6 +63,9 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
             amr: Array.isArray(s.amr) ? s.amr : [],
             acr: s.acr ?? null,
             clientIds: Object.keys(s.authorizations ?? {}).filter((c) => c !== ACCOUNT_CLIENT_ID),
+            lastUsedAt: typeof s.lk_seen?.at === 'number' ? new Date(s.lk_seen.at * 1000) : null,
+            ip: s.lk_seen?.ip ?? null,
+            userAgent: s.lk_seen?.ua ?? null,
           };
         });
     },
@@ -106,6 +121,10 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
           ...(grant.openid?.scope?.split(' ') ?? []),
           ...Object.entries(grant.resources ?? {}).flatMap(([r, s]) => s.split(' ').map((x) => `${x} (${r})`)),
         ].filter((s) => s && s !== 'openid'),
+        granted: {
+          scopes: (grant.openid?.scope?.split(' ') ?? []).filter((s) => s && s !== 'openid'),
+          resources: Object.fromEntries(Object.entries(grant.resources ?? {}).map(([r, s]) => [r, s.split(' ').filter(Boolean)])),
+        },
         grantedAt: grant.iat ? new Date(grant.iat * 1000) : undefined,
       }));
     },

@@ -13,7 +13,7 @@ import type { Clock } from '../../clock.ts';
 /** A person as every caller sees them: the fields findAccount's prepared lookup reads. */
 export type PublicUser = StoredAccount;
 
-const publicFields = { id: true, email: true, emailVerified: true, name: true, disabled: true, createdAt: true } as const;
+const publicFields = { id: true, email: true, emailVerified: true, name: true, disabled: true, createdAt: true, locale: true } as const;
 
 /** Emails are compared case-insensitively: we store them trimmed and lower-cased. */
 export function normalizeEmail(email: string): string {
@@ -101,11 +101,24 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
     },
 
     /** For a password hashed earlier (a sign-up confirmed by its link). */
-    async createWithHash(input: { email: string; name?: string | null; passwordHash: string; emailVerified?: boolean }): Promise<PublicUser> {
+    async createWithHash(input: {
+      email: string;
+      name?: string | null;
+      passwordHash: string;
+      emailVerified?: boolean;
+      locale?: string | null;
+    }): Promise<PublicUser> {
       const email = normalizeEmail(input.email);
       try {
         return await db.user.create({
-          data: { id: randomUUID(), email, name: input.name || null, passwordHash: input.passwordHash, emailVerified: input.emailVerified ?? false },
+          data: {
+            id: randomUUID(),
+            email,
+            name: input.name || null,
+            passwordHash: input.passwordHash,
+            emailVerified: input.emailVerified ?? false,
+            locale: input.locale ?? null,
+          },
           select: publicFields,
         });
       } catch (err) {
@@ -211,6 +224,20 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
       if (count === 0) throw notFound(`user ${id}`);
       endings?.ended(signIns);
       return { apiKeysRevoked: keys.count };
+    },
+
+    /** The person's own profile from the account page: their name and the language of their pages and mail. */
+    async updateProfile(id: string, profile: { name: string | null; locale: string | null }): Promise<void> {
+      const name = profile.name?.trim() || null;
+      const badName = name ? nameProblem(name) : undefined;
+      if (badName) throw invalidInput(`name ${badName}`);
+      const { count } = await db.user.updateMany({ where: { id }, data: { name, locale: profile.locale } });
+      if (count === 0) throw notFound(`user ${id}`);
+    },
+
+    /** Remembers the language a person chose (or used) for their pages and mail. */
+    async setLocale(id: string, locale: string): Promise<void> {
+      await db.user.updateMany({ where: { id, OR: [{ locale: null }, { locale: { not: locale } }] }, data: { locale } });
     },
 
     async markEmailVerified(id: string): Promise<boolean> {
