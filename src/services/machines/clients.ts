@@ -26,6 +26,18 @@ export function checkClientId(clientId: string): string {
   return clientId;
 }
 
+/**
+ * A generated client id: 128 random bits, base64url, starting with a letter or
+ * digit as CLIENT_ID_PATTERN asks, so that `client show <id>` is never read as
+ * an option (an id starting with "-" was, one time in 32).
+ */
+function newClientId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (CLIENT_ID_PATTERN.test(id)) return id;
+  }
+}
+
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 
 export interface ClientMetadata {
@@ -368,7 +380,7 @@ export function createClientService(
     async create(input: CreateClientInput, kept: { clientId?: string; secret?: string } = {}): Promise<{ client: ClientRecord; clientSecret?: string }> {
       const name = checkName(input.name);
       const metadata = await buildMetadata(input);
-      const clientId = kept.clientId === undefined ? randomBytes(16).toString('base64url') : checkClientId(kept.clientId);
+      const clientId = kept.clientId === undefined ? newClientId() : checkClientId(kept.clientId);
       if (kept.secret !== undefined) {
         if (input.public) throw invalidInput('a public client has no secret');
         const weak = weakSecretProblem(kept.secret, 'the client secret');
