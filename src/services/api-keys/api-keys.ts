@@ -396,6 +396,21 @@ export function createApiKeyService({
       .finally(() => recording.delete(pending));
   }
 
+  /** What a new key (made here or imported) must be: its name, description, scopes the owner may hold, ranges and expiry. */
+  async function checkKeyInput(input: Omit<CreateApiKeyInput, 'expires'> & { expires?: string | Date }, doing: 'creating' | 'importing') {
+    const name = input.name.trim();
+    if (!name || name.length > 100) throw invalidInput('name must be 1 to 100 characters');
+    const description = input.description?.trim() || null;
+    if (description && description.length > 500) throw invalidInput('description must be at most 500 characters');
+    const owner = await ownerRow(input.owner);
+    if (owner.disabled) throw invalidInput(`the owner is disabled; enable it before ${doing} keys`);
+    const scopes = splitScope(checkScope(input.scope));
+    await checkScopes(input.owner, scopes, input.resource);
+    const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
+    const expiresAt = expiryFor(input.owner, input.expires);
+    return { name, description, scopes, cidrs, expiresAt };
+  }
+
   return {
     format,
     /** API_KEY_MAX_PER_OWNER, for the pages that say it. */
@@ -404,16 +419,7 @@ export function createApiKeyService({
     personMaxTtl,
 
     async create(input: CreateApiKeyInput, meta: RequestMeta = {}): Promise<{ key: string; record: ApiKeyRecord }> {
-      const name = input.name.trim();
-      if (!name || name.length > 100) throw invalidInput('name must be 1 to 100 characters');
-      const description = input.description?.trim() || null;
-      if (description && description.length > 500) throw invalidInput('description must be at most 500 characters');
-      const owner = await ownerRow(input.owner);
-      if (owner.disabled) throw invalidInput('the owner is disabled; enable it before creating keys');
-      const scopes = splitScope(checkScope(input.scope));
-      await checkScopes(input.owner, scopes, input.resource);
-      const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
-      const expiresAt = expiryFor(input.owner, input.expires);
+      const { name, description, scopes, cidrs, expiresAt } = await checkKeyInput(input, 'creating');
       const { key, display } = generateApiKey(format);
       const row = await insertInFreeSlot(input.owner, {
         id: `key_${randomBytes(12).toString('base64url')}`,
@@ -469,16 +475,7 @@ export function createApiKeyService({
       const secretHash = importedDigest(shaBytes);
       const already = await db.apiKey.findUnique({ where: { secretHash } });
       if (already) return { existing: record(already) };
-      const name = input.name.trim();
-      if (!name || name.length > 100) throw invalidInput('name must be 1 to 100 characters');
-      const description = input.description?.trim() || null;
-      if (description && description.length > 500) throw invalidInput('description must be at most 500 characters');
-      const owner = await ownerRow(input.owner);
-      if (owner.disabled) throw invalidInput('the owner is disabled; enable it before importing keys');
-      const scopes = splitScope(checkScope(input.scope));
-      await checkScopes(input.owner, scopes, input.resource);
-      const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
-      const expiresAt = expiryFor(input.owner, input.expires);
+      const { name, description, scopes, cidrs, expiresAt } = await checkKeyInput(input, 'importing');
       if (opts.dryRun) return {};
       const row = await insertInFreeSlot(
         input.owner,
