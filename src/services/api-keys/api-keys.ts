@@ -408,7 +408,17 @@ export function createApiKeyService({
     await checkScopes(input.owner, scopes, input.resource);
     const cidrs = [...new Set((input.allowIps ?? []).map(checkCidr))];
     const expiresAt = expiryFor(input.owner, input.expires);
-    return { name, description, scopes, cidrs, expiresAt };
+    // The stored columns a key made here and an imported one share.
+    const columns = {
+      ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
+      name,
+      description,
+      scope: scopes.join(' '),
+      resource: input.resource ?? null,
+      allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
+      expiresAt,
+    };
+    return { columns };
   }
 
   return {
@@ -419,26 +429,20 @@ export function createApiKeyService({
     personMaxTtl,
 
     async create(input: CreateApiKeyInput, meta: RequestMeta = {}): Promise<{ key: string; record: ApiKeyRecord }> {
-      const { name, description, scopes, cidrs, expiresAt } = await checkKeyInput(input, 'creating');
+      const { columns } = await checkKeyInput(input, 'creating');
       const { key, display } = generateApiKey(format);
       const row = await insertInFreeSlot(input.owner, {
         id: `key_${randomBytes(12).toString('base64url')}`,
         secretHash: digest(key),
         display,
-        ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
-        name,
-        description,
-        scope: scopes.join(' '),
-        resource: input.resource ?? null,
-        allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
-        expiresAt,
+        ...columns,
         createdIp: normalizeAddress(meta.ip) ?? null,
       });
       const created = record(row);
       await audit.record(
         'api_key_created',
         { ...meta, ...ownerMeta(created) },
-        { key_id: created.id, name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) },
+        { key_id: created.id, name: row.name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) },
       );
       return { key, record: created };
     },
@@ -475,7 +479,7 @@ export function createApiKeyService({
       const secretHash = importedDigest(shaBytes);
       const already = await db.apiKey.findUnique({ where: { secretHash } });
       if (already) return { existing: record(already) };
-      const { name, description, scopes, cidrs, expiresAt } = await checkKeyInput(input, 'importing');
+      const { columns } = await checkKeyInput(input, 'importing');
       if (opts.dryRun) return {};
       const row = await insertInFreeSlot(
         input.owner,
@@ -483,13 +487,7 @@ export function createApiKeyService({
           id: `key_${randomBytes(12).toString('base64url')}`,
           secretHash,
           display: importedDisplay(input),
-          ...('userId' in input.owner ? { userId: input.owner.userId } : { clientId: input.owner.clientId }),
-          name,
-          description,
-          scope: scopes.join(' '),
-          resource: input.resource ?? null,
-          allowedCidrs: cidrs.length ? JSON.stringify(cidrs) : null,
-          expiresAt,
+          ...columns,
           createdIp: normalizeAddress(meta.ip) ?? null,
         },
         input.key !== undefined ? 'imported' : 'imported_sha256',
@@ -498,7 +496,7 @@ export function createApiKeyService({
       await audit.record(
         'api_key_created',
         { ...meta, ...ownerMeta(created) },
-        { key_id: created.id, name, scope: row.scope, imported: row.origin, ...(row.resource ? { resource: row.resource } : {}) },
+        { key_id: created.id, name: row.name, scope: row.scope, imported: row.origin, ...(row.resource ? { resource: row.resource } : {}) },
       );
       await changes?.changed('api_keys');
       return { record: created };
