@@ -112,7 +112,11 @@ export function createAdministration(deps: AdministrationDeps) {
 
   const admin = {
     /** `config export` / `config apply` (each object audited as one change, plus `config.applied`). */
-    config: deps.configFile,
+    config: {
+      ...deps.configFile,
+      /** The whole file with every audit record, or nothing: one transaction (a dry run writes nothing anyway). */
+      apply: (...args: Parameters<ConfigService['apply']>) => atomic(() => deps.configFile.apply(...args)),
+    },
 
     clients: {
       list: () => clients.list(),

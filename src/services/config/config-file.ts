@@ -9,9 +9,8 @@
 // Order and atomicity: the whole document is validated first (its schema,
 // then every object by the rules of its service, before any write), then
 // written in dependency order (roles, resources, service accounts, apps;
-// deletions in the reverse order). The services write object by object, so
-// a failure mid-way (a database outage) leaves the objects before it
-// applied: the same file applied again finishes the job.
+// deletions in the reverse order). The administration service runs the
+// writes and their audit records as one transaction: all of it, or nothing.
 import { z } from 'zod';
 import type { JWK } from 'jose';
 import type { Db } from '../../db/database.ts';
@@ -21,6 +20,7 @@ import type { ClientRecord, ClientService, CreateClientInput } from '../machines
 import type { ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
 import { JWT_BEARER, type ServiceAccountService, type ServiceAccountView, type ServiceGrant } from '../machines/service-accounts.ts';
 import { isReservedClientId } from '../machines/built-in-clients.ts';
+import { DEVICE_CODE_GRANT } from '../../config/env.ts';
 
 const uriList = z.array(z.string().max(2000)).max(100);
 
@@ -30,7 +30,7 @@ export const ConfigClient = z.strictObject({
   public: z.boolean().default(false),
   redirect_uris: uriList.default([]),
   post_logout_redirect_uris: uriList.default([]),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default([]),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT])).default([]),
   scope: z.string().max(2000).optional(),
   api_scope: z.string().max(2000).optional(),
   default_resource: z.string().max(2000).optional(),
@@ -38,6 +38,12 @@ export const ConfigClient = z.strictObject({
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).optional(),
   id_token_signed_response_alg: z.enum(['RS256', 'ES256']).optional(),
   require_mfa: z.boolean().optional(),
+  backchannel_logout_uri: z.string().max(2000).optional(),
+  backchannel_logout_session_required: z.boolean().optional(),
+  logo_uri: z.string().max(2000).optional(),
+  client_uri: z.string().max(2000).optional(),
+  policy_uri: z.string().max(2000).optional(),
+  tos_uri: z.string().max(2000).optional(),
   client_secret_env: z
     .string()
     .regex(/^[A-Z_][A-Z0-9_]*$/)
@@ -108,7 +114,7 @@ function clientOf(c: ClientRecord): Client {
     public: c.public,
     redirect_uris: m.redirect_uris,
     post_logout_redirect_uris: m.post_logout_redirect_uris,
-    grant_types: m.grant_types.filter((g) => g === 'authorization_code' || g === 'refresh_token' || g === 'client_credentials'),
+    grant_types: m.grant_types.filter((g) => ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT].includes(g)),
     scope: m.scope,
     ...(m.api_scope ? { api_scope: m.api_scope } : {}),
     ...(m.default_resource ? { default_resource: m.default_resource } : {}),
@@ -116,6 +122,12 @@ function clientOf(c: ClientRecord): Client {
     token_endpoint_auth_method: m.token_endpoint_auth_method,
     ...(m.id_token_signed_response_alg ? { id_token_signed_response_alg: m.id_token_signed_response_alg } : {}),
     ...(m.latchkey_require_mfa ? { require_mfa: true } : {}),
+    ...(m.backchannel_logout_uri ? { backchannel_logout_uri: m.backchannel_logout_uri } : {}),
+    ...(m.backchannel_logout_session_required ? { backchannel_logout_session_required: true } : {}),
+    ...(m.logo_uri ? { logo_uri: m.logo_uri } : {}),
+    ...(m.client_uri ? { client_uri: m.client_uri } : {}),
+    ...(m.policy_uri ? { policy_uri: m.policy_uri } : {}),
+    ...(m.tos_uri ? { tos_uri: m.tos_uri } : {}),
   });
 }
 
@@ -154,6 +166,13 @@ function clientInput(c: Client): CreateClientInput {
     resourceServers: c.resource_servers,
     requireMfa: c.require_mfa,
     defaultResource: c.default_resource,
+    deviceFlow: c.grant_types.includes(DEVICE_CODE_GRANT),
+    backchannelLogoutUri: c.backchannel_logout_uri,
+    backchannelLogoutSessionRequired: c.backchannel_logout_session_required,
+    logoUri: c.logo_uri,
+    clientUri: c.client_uri,
+    policyUri: c.policy_uri,
+    tosUri: c.tos_uri,
   };
 }
 
@@ -192,12 +211,13 @@ function diff<T extends Record<string, unknown>>(current: T, wanted: T, ignore: 
 
 /**
  * What is compared, per kind: an app's grants only as far as the file decides
- * them (client_credentials; the others follow from its redirect URIs and
+ * them (client_credentials, the device grant; the others follow from its redirect URIs and
  * scope), a service account's keys by kid and expiry (the stored JWK is
  * normalized). Otherwise a file written by hand would differ on every apply.
  */
 function comparable(kind: PlanItem['kind'], item: Record<string, unknown>): Record<string, unknown> {
-  if (kind === 'client') return { ...item, grant_types: (item.grant_types as string[] | undefined)?.filter((g) => g === 'client_credentials') };
+  if (kind === 'client')
+    return { ...item, grant_types: (item.grant_types as string[] | undefined)?.filter((g) => g === 'client_credentials' || g === DEVICE_CODE_GRANT) };
   if (kind === 'service_account') {
     const keys = (item.keys as { jwk: Record<string, unknown>; expires_at: string | null }[] | undefined)?.map((k) => ({
       kid: k.jwk.kid,
@@ -333,7 +353,8 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
       case 'role': {
         const role = want.roles.find((r) => r.name === item.id);
         if (item.op === '-') {
-          await db.role.delete({ where: { name: item.id } }).catch(() => undefined);
+          // deleteMany: a role already gone is no error (a failed statement would end a PostgreSQL transaction).
+          await db.role.deleteMany({ where: { name: item.id } });
           return audited('role.deleted', {});
         }
         await db.role.upsert({
@@ -438,8 +459,9 @@ export function createConfigService({ db, clients, resources, serviceAccounts, a
           return audited('client.created', fields);
         }
         if ('public' in item.changes) throw invalidInput(`client ${item.id}: an existing app cannot change between public and confidential`);
-        const { public: _p, ...changes } = clientInput(c!);
-        await clients.update(item.id, changes);
+        const { public: _p, ...fields } = clientInput(c!);
+        // A field the file leaves out is left as it is (undefined would clear it).
+        await clients.update(item.id, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
         return audited('client.updated', changesOf());
       }
     }

@@ -69,6 +69,27 @@ describe('an administrative change whose audit record cannot be written is not m
     assert.equal(await auditCount('admin.bootstrapped'), 1);
   });
 
+  it('a configuration file whose last record cannot be written: none of its roles, APIs or apps is made', async () => {
+    const created = await auditCount('client.created');
+    await refuse('config.applied');
+    const file = {
+      latchkey_config: 1,
+      roles: [{ name: 'ledger-admin', description: 'changes the ledger' }],
+      resources: [{ identifier: 'https://ledger.example.test', scope: 'ledger.read ledger.write', ttl: 900 }],
+      clients: [{ client_id: 'ledger-ui', client_name: 'Ledger', redirect_uris: ['https://ledger.example.test/cb'], grant_types: ['authorization_code'] }],
+    };
+    await assert.rejects(server.runtime.admin.config.apply(file, actor), REFUSED);
+    assert.equal(await server.runtime.db.role.count({ where: { name: 'ledger-admin' } }), 0, 'no role');
+    assert.equal(await server.runtime.resources.find('https://ledger.example.test'), undefined, 'no API');
+    await assert.rejects(server.runtime.admin.clients.get('ledger-ui'), /not found|no client/i);
+    assert.equal(await auditCount('client.created'), created, 'no record of the app either');
+    // Applied again once the records can be written, it makes all of it.
+    await server.runtime.db.$executeRawUnsafe(`DELETE FROM refused_audit_types`);
+    const again = await server.runtime.admin.config.apply(file, actor);
+    assert.equal(again.plan.filter((p) => p.op === '+').length, 3);
+    assert.equal((await server.runtime.admin.clients.get('ledger-ui')).name, 'Ledger');
+  });
+
   it('a signing-key rotation: no key is staged', async () => {
     const before = (await server.runtime.admin.signingKeys.status()).length;
     await refuse('signing_key.rotated');

@@ -56,6 +56,20 @@ describe('configuration as a file', () => {
       { name: 'Nightly', redirectUris: [], clientCredentials: true, apiScope: 'ledger.read', defaultResource: LEDGER },
       { clientId: 'nightly' },
     );
+    await rt.clients.create(
+      {
+        name: 'TV',
+        redirectUris: ['https://tv.example.test/cb'],
+        deviceFlow: true,
+        backchannelLogoutUri: 'https://tv.example.test/logout',
+        backchannelLogoutSessionRequired: true,
+        logoUri: 'https://tv.example.test/logo.png',
+        clientUri: 'https://tv.example.test/',
+        policyUri: 'https://tv.example.test/privacy',
+        tosUri: 'https://tv.example.test/terms',
+      },
+      { clientId: 'tv' },
+    );
     exported = await rt.admin.config.export();
     call = adminClient(target);
     admin = await bootstrapAdmin(target);
@@ -72,7 +86,7 @@ describe('configuration as a file', () => {
   };
 
   it('the export holds every object and no secret', () => {
-    assert.deepEqual(exported.clients.map((c) => c.client_id).sort(), ['billing', 'nightly', 'web-app']);
+    assert.deepEqual(exported.clients.map((c) => c.client_id).sort(), ['billing', 'nightly', 'tv', 'web-app']);
     assert.deepEqual(exported.resources.map((r) => r.identifier).sort(), [CMDB, LEDGER]);
     assert.deepEqual(exported.service_accounts.map((a) => a.client_id).sort(), ['inventory-sync', 'partner-7']);
     assert.deepEqual(
@@ -87,13 +101,13 @@ describe('configuration as a file', () => {
     const doc = { ...exported, service_accounts: exported.service_accounts.map((a) => (a.client_id === 'partner-7' ? { ...a } : a)) };
     const dry = await apply(doc, '?dry_run=true');
     assert.equal(dry.status, 200, JSON.stringify(dry.body));
-    assert.equal(dry.body.plan.filter((p: { op: string }) => p.op === '+').length, 2 + 2 + 2 + 3);
+    assert.equal(dry.body.plan.filter((p: { op: string }) => p.op === '+').length, 2 + 2 + 2 + 4);
     assert.deepEqual((await targetDoc()).clients, [], 'a dry run writes nothing');
 
     const r = await apply(doc);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     // New confidential apps and the shared-secret account get secrets, answered once.
-    assert.deepEqual(r.body.secrets.map((s: { id: string }) => s.id).sort(), ['billing', 'nightly', 'partner-7']);
+    assert.deepEqual(r.body.secrets.map((s: { id: string }) => s.id).sort(), ['billing', 'nightly', 'partner-7', 'tv']);
     const audit = JSON.stringify(await target.runtime.db.auditEvent.findMany());
     for (const s of r.body.secrets as { secret: string }[]) assert.ok(!audit.includes(s.secret), 'no secret in the audit trail');
     assert.ok((await target.runtime.db.auditEvent.count({ where: { type: 'client.created' } })) >= 3, 'one audited change per object');
@@ -114,6 +128,29 @@ describe('configuration as a file', () => {
       }),
     });
     assert.equal(t.status, 200, await t.text());
+  });
+
+  it("an app's device grant, logout endpoint and page links come across; a field the file leaves out is left as it is", async () => {
+    const tv = (await targetDoc()).clients.find((c) => c.client_id === 'tv')!;
+    assert.deepEqual(tv.grant_types.sort(), ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+    assert.equal(tv.backchannel_logout_uri, 'https://tv.example.test/logout');
+    assert.equal(tv.backchannel_logout_session_required, true);
+    assert.deepEqual(
+      [tv.logo_uri, tv.client_uri, tv.policy_uri, tv.tos_uri],
+      ['https://tv.example.test/logo.png', 'https://tv.example.test/', 'https://tv.example.test/privacy', 'https://tv.example.test/terms'],
+    );
+    const doc = structuredClone(exported);
+    const billing = doc.clients.find((c) => c.client_id === 'billing')!;
+    billing.client_name = 'Billing (renamed)';
+    delete billing.api_scope;
+    delete billing.default_resource;
+    const r = await apply(doc);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const after = (await targetDoc()).clients.find((c) => c.client_id === 'billing')!;
+    assert.equal(after.client_name, 'Billing (renamed)');
+    assert.equal(after.api_scope, 'cmdb.read', 'api_scope, not in the file, is kept');
+    assert.equal(after.default_resource, CMDB);
+    assert.equal((await apply(exported)).status, 200);
   });
 
   it('a change is planned field by field and applied; deletion only with prune, never of the account applying', async () => {
