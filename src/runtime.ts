@@ -1,7 +1,7 @@
 // Everything both the server and the admin CLI need: configuration checked,
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
-import type { Config } from './config/env.ts';
+import { ConfigError, type Config } from './config/env.ts';
 import { databaseKind, openStorage, type Db, type QueryObserver } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
@@ -38,7 +38,7 @@ import { createClientImporter } from './services/machines/client-import.ts';
 import { createApiKeyImporter } from './services/api-keys/api-key-import.ts';
 import { createConfigService } from './services/config/config-file.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
-import { loadUi, type Ui } from './ui/ui.ts';
+import { loadUi, UiSettingsError, type Ui } from './ui/ui.ts';
 
 export interface Runtime {
   config: Config;
@@ -84,10 +84,20 @@ export interface RuntimeHooks {
   onAudit?: (type: AuditType) => void;
 }
 
+/** The pages' settings are configuration too: a problem with them stops the start as one. */
+function loadUiOrStop(config: Config): Ui {
+  try {
+    return loadUi(config);
+  } catch (err) {
+    if (err instanceof UiSettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
   setPasswordThreads(config.passwordHashThreads);
   // Before anything is opened: a theme or language that cannot be used stops the start at once.
-  const ui = loadUi(config);
+  const ui = loadUiOrStop(config);
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');

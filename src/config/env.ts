@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { checkBrandColors, type BrandColors } from '../ui/brand-colors.ts';
+import { checkBrandColors, type BrandColors } from './brand-colors.ts';
 import { parseDuration } from './durations.ts';
 
 const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
@@ -347,7 +347,7 @@ export interface Config {
   readonly brand: Readonly<{
     name: string;
     /** A file to serve under /assets, or an https URL. */
-    logo: { file: string } | { url: string } | undefined;
+    logo: { file: string; type: string } | { url: string } | undefined;
     colors: BrandColors;
     supportUrl: string | undefined;
     privacyUrl: string | undefined;
@@ -395,7 +395,7 @@ function isDirectory(path: string): boolean {
   }
 }
 
-export const LOGO_TYPES: Record<string, string> = {
+const LOGO_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
@@ -427,7 +427,7 @@ function brandLogo(value: string | undefined, production: boolean): Config['bran
   } catch {
     return `${value} does not exist`;
   }
-  return { file: resolve(value) };
+  return { file: resolve(value), type };
 }
 
 /** A mail display name: as it is when it is only letters, digits and spaces, else quoted (RFC 5322). */

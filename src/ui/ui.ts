@@ -2,16 +2,24 @@
 // message catalogue, the templates (built-in, or the theme's), the assets,
 // and the brand (name, logo, colours, links).
 import { readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
-import { ConfigError, LOGO_TYPES, type Config } from '../config/env.ts';
-import { projectRoot } from '../db/database.ts';
-import type { BrandColors } from './brand-colors.ts';
+import type { BrandColors } from '../config/brand-colors.ts';
+import type { Config } from '../config/env.ts';
 import { CatalogueError, loadCatalogue, type Catalogue } from './catalogue.ts';
 import { checkThemeTemplates, loadAssets, ThemeError, templateLoaders, type Asset } from './theme.ts';
 
 /** The folder of the built-in templates, assets and languages: from the package root, so that a compiled build finds it too. */
-export const VIEWS_DIR = join(projectRoot, 'views');
+export const VIEWS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
+
+/**
+ * A theme, a language file or DEFAULT_LOCALE that cannot be used; its message
+ * names the variable. The composition root reports it as a configuration error.
+ */
+export class UiSettingsError extends Error {
+  override name = 'UiSettingsError';
+}
 
 export interface Brand {
   name: string;
@@ -51,7 +59,7 @@ function themed<T>(load: () => T): T {
     return load();
   } catch (err) {
     if (err instanceof ThemeError || err instanceof CatalogueError) {
-      throw new ConfigError(
+      throw new UiSettingsError(
         `invalid configuration:\n${err.message
           .split('\n')
           .map((l) => `  THEME_DIR: ${l}`)
@@ -67,7 +75,7 @@ export function loadUi(config: Pick<Config, 'brand' | 'themeDir' | 'defaultLocal
   if (themeDir) themed(() => checkThemeTemplates(themeDir));
   const catalogue = themed(() => loadCatalogue(join(viewsDir, 'locales'), themeDir));
   if (!catalogue.has(config.defaultLocale)) {
-    throw new ConfigError(
+    throw new UiSettingsError(
       `invalid configuration:\n  DEFAULT_LOCALE: ${config.defaultLocale} is not a language Latchkey has (${catalogue.tags.join(', ')}); ` +
         `add THEME_DIR/locales/${config.defaultLocale}.json or choose one of those`,
     );
@@ -78,7 +86,7 @@ export function loadUi(config: Pick<Config, 'brand' | 'themeDir' | 'defaultLocal
   const imageOrigins: string[] = [];
   if (brand.logo && 'file' in brand.logo) {
     const ext = extname(brand.logo.file).toLowerCase();
-    assets.set(`brand-logo${ext}`, { body: readFileSync(brand.logo.file), type: LOGO_TYPES[ext]! });
+    assets.set(`brand-logo${ext}`, { body: readFileSync(brand.logo.file), type: brand.logo.type });
     logoSrc = `/assets/brand-logo${ext}`;
   } else if (brand.logo) {
     logoSrc = brand.logo.url;

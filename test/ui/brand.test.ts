@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/env.ts';
-import { checkBrandColors, DARK_BACKGROUNDS, LIGHT_BACKGROUNDS } from '../../src/ui/brand-colors.ts';
-import { AA_NON_TEXT, AA_TEXT, contrast, parseHexColor } from '../../src/ui/contrast.ts';
+import { checkBrandColors, DARK_BACKGROUNDS, LIGHT_BACKGROUNDS } from '../../src/config/brand-colors.ts';
+import { AA_NON_TEXT, AA_TEXT, contrast, parseHexColor } from '../../src/config/contrast.ts';
 import { loadUi, VIEWS_DIR } from '../../src/ui/ui.ts';
+import { openRuntime } from '../../src/runtime.ts';
 
 const rgb = (hex: string) => parseHexColor(hex)!;
 
@@ -95,6 +96,13 @@ describe('brand colours and contrast', () => {
         assert.match(err.message, /THEME_DIR: .*layout\.njk:1: a script/);
         return true;
       },
+    );
+  });
+
+  it('a theme or DEFAULT_LOCALE that cannot be used stops the start as a configuration error naming the variable, before anything is opened', async () => {
+    await assert.rejects(
+      openRuntime(loadConfig({ DEFAULT_LOCALE: 'nl', DATABASE_URL: 'file:/nonexistent/never-opened.db' })),
+      (err: Error) => err instanceof ConfigError && /DEFAULT_LOCALE: nl is not a language Latchkey has/.test(err.message),
     );
   });
 });
