@@ -133,3 +133,25 @@ export function issuesOf(
       : [{ field: i.path.map(String).join('.'), message: i.message }],
   );
 }
+
+/**
+ * An import's line checked against its schema: its value, or undefined when
+ * the line is unreadable or invalid (then already in `report`, with the first
+ * field at fault). `what` completes "is not …" for a line that is no object.
+ */
+export function checkedLine<T>(
+  item: JsonLine,
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof issuesOf>[0] } } },
+  report: ImportReport,
+  what: string,
+): T | undefined {
+  if (item.error !== undefined) {
+    reportFailure(report, { line: item.line, field: '', message: item.error });
+    return undefined;
+  }
+  const parsed = schema.safeParse(item.value);
+  if (parsed.success) return parsed.data;
+  const [first] = issuesOf(parsed.error.issues);
+  reportFailure(report, { line: item.line, field: first?.field ?? '', message: first?.message ?? `is not ${what}` });
+  return undefined;
+}

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Actor, RequestMeta } from '../admin/audit.ts';
-import { issuesOf, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
+import { checkedLine, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
 import type { ApiKeyService } from './api-keys.ts';
 
 export const ImportedApiKey = z
@@ -48,17 +48,8 @@ export function createApiKeyImporter({ apiKeys }: { apiKeys: ApiKeyService }) {
     ): Promise<ImportReport> {
       const report = newReport(Boolean(opts.dryRun));
       for await (const item of source) {
-        if (item.error !== undefined) {
-          reportFailure(report, { line: item.line, field: '', message: item.error });
-          continue;
-        }
-        const parsed = ImportedApiKey.safeParse(item.value);
-        if (!parsed.success) {
-          const [first] = issuesOf(parsed.error.issues);
-          reportFailure(report, { line: item.line, field: first?.field ?? '', message: first?.message ?? 'is not a key' });
-          continue;
-        }
-        const line = parsed.data;
+        const line = checkedLine(item, ImportedApiKey, report, 'a key');
+        if (line === undefined) continue;
         try {
           const owner = await apiKeys.ownerFromId(line.owner).catch((err) => {
             throw err instanceof AppError && err.code === 'not_found' ? new AppError('invalid_input', `owner: no user or service account ${line.owner}`) : err;

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Actor, AuditService, RequestMeta } from '../admin/audit.ts';
-import { issuesOf, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
+import { checkedLine, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
 import { checkClientId, type ClientRecord, type ClientService, type CreateClientInput } from './clients.ts';
 
 export const ImportedClient = z
@@ -89,17 +89,8 @@ export function createClientImporter({ clients, audit, describe }: ClientImportD
       const report = newReport(Boolean(opts.dryRun));
       const seen = new Map<string, number>();
       for await (const item of source) {
-        if (item.error !== undefined) {
-          reportFailure(report, { line: item.line, field: '', message: item.error });
-          continue;
-        }
-        const parsed = ImportedClient.safeParse(item.value);
-        if (!parsed.success) {
-          const [first] = issuesOf(parsed.error.issues);
-          reportFailure(report, { line: item.line, field: first?.field ?? '', message: first?.message ?? 'is not an app' });
-          continue;
-        }
-        const line = parsed.data;
+        const line = checkedLine(item, ImportedClient, report, 'an app');
+        if (line === undefined) continue;
         const first = seen.get(line.client_id);
         if (first !== undefined) {
           reportFailure(report, { line: item.line, field: 'client_id', message: `the same client_id as line ${first}` });

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { Db, DbKind } from '../../db/database.ts';
 import { bulkInsert } from '../../db/bulk-insert.ts';
 import { changeRow, type Actor, type RequestMeta } from '../admin/audit.ts';
-import { batches, issuesOf, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
+import { batches, checkedLine, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';
 import type { ChangeTracker } from '../machines/config-cache.ts';
 import { DEFAULT_TOTP, IMPORTED_CODE_LENGTH, normalizeRecoveryCode, type SecondFactorService, type TotpParams } from '../factors/second-factor.ts';
 import { HashFormatError, NO_PASSWORD, parsePasswordHash } from './password-hashes.ts';
@@ -381,22 +381,14 @@ export function createUserImporter({ db, dbKind, secondFactor, changes, now = Da
       for await (const batch of batches(source, IMPORT_BATCH)) {
         const ready: Prepared[] = [];
         for (const item of batch) {
-          if (item.error !== undefined) {
-            reportFailure(report, { line: item.line, field: '', message: item.error });
-            continue;
-          }
-          const parsed = ImportedUser.safeParse(item.value);
           const email = typeof (item.value as { email?: unknown })?.email === 'string' ? normalizeEmail((item.value as { email: string }).email) : undefined;
           const id = typeof (item.value as { id?: unknown })?.id === 'string' ? (item.value as { id: string }).id : undefined;
           const firstEmail = email ? seenEmails.get(email) : undefined;
           const firstId = id ? seenIds.get(id) : undefined;
           if (email && firstEmail === undefined) seenEmails.set(email, item.line);
           if (id && firstId === undefined) seenIds.set(id, item.line);
-          if (!parsed.success) {
-            const [first] = issuesOf(parsed.error.issues);
-            reportFailure(report, { line: item.line, field: first?.field ?? '', message: first?.message ?? 'is not a person' });
-            continue;
-          }
+          const person = checkedLine(item, ImportedUser, report, 'a person');
+          if (person === undefined) continue;
           if (firstEmail !== undefined) {
             reportFailure(report, { line: item.line, field: 'email', message: `the same address as line ${firstEmail}; each person once per file` });
             continue;
@@ -406,7 +398,7 @@ export function createUserImporter({ db, dbKind, secondFactor, changes, now = Da
             continue;
           }
           try {
-            ready.push(prepare(parsed.data, item.line));
+            ready.push(prepare(person, item.line));
           } catch (err) {
             if (!(err instanceof LineProblem)) throw err;
             reportFailure(report, { line: item.line, field: err.field, message: err.message });
