@@ -134,7 +134,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const secondFactor = createSecondFactorService(db, box, clock, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey, clock);
   // Sessions ended outside the provider's logout: the server's back-channel sender listens.
-  const sessionEndings = createSessionEndings(db);
+  const sessionEndings = createSessionEndings(db, clock);
   const users = createUserService(db, storage.accounts, clock, { bcryptCost: config.bcryptCost, sessionEndings });
   // Without a logger (the CLI), mail that would be logged goes to stderr's JSON lines.
   const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr), ui);

@@ -62,7 +62,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
 
   for (const warning of runtime.ui.catalogue.warnings) log.warn(warning);
   const render = createRenderer(runtime.ui);
-  const backchannel = createBackchannelSender({ log, audit: runtime.audit });
+  const backchannel = createBackchannelSender({ log, audit: runtime.audit, endings: runtime.sessionEndings });
   const build = (jwks: Awaited<ReturnType<typeof loadSigningJwks>>) =>
     createProvider({
       config,
@@ -99,8 +99,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   };
   await advanceKeyStages(runtime.db, await retireAfter(), new Date(runtime.clock.now()));
   const live = await createLiveProvider(build, () => loadSigningJwks(runtime.db, runtime.box));
-  // Sessions ended outside the provider (sign out everywhere, resets, disabling) tell their apps too.
-  runtime.sessionEndings.listen((ended) => backchannel.sessionsEnded(live.current, ended));
+  // Logout notices owed by any process (this one, another node, the CLI) are delivered from here.
+  backchannel.start(() => live.current);
   const app = buildApp({ runtime, live, render, log, cookieKeys, metrics });
 
   const server = await listen(createServer(app.callback()), config.port, config.host);
@@ -151,6 +151,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         clearInterval(sweeper);
         clearInterval(keyTimer);
         clearInterval(usageFlusher);
+        backchannel.stop();
         metricsServer?.close();
         // Stop accepting, let in-flight requests finish, drop idle keep-alives.
         await new Promise<void>((resolve) => {

@@ -3,14 +3,18 @@
 // logout token signed by Latchkey — after RP-initiated logout and after
 // sign-out everywhere — sent off the request path (an app that hangs does not
 // hold the person's logout), retried after a failure, the failure audited.
+// What is owed is kept in the database: a session ended by the CLI (another
+// process) is told by the server, and a retry outlives the server that owed it.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { RETRY_DELAYS_MS } from '../../src/oidc/backchannel-logout.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
+import { adminCli } from '../helpers/cli.ts';
 import { codeFlow, createUser, discover, oidc, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { advanceClock, startTestServer, type TestServer } from '../helpers/server.ts';
 
 interface Delivery {
   logoutToken: string;
@@ -105,6 +109,15 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     await server?.stop();
   });
 
+  /** Polls a condition the server reaches on its own (a post answered, a row written), for at most 5 s. */
+  async function until(done: () => Promise<boolean>) {
+    for (let i = 0; i < 100; i++) {
+      if (await done()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail('the server did not get there within 5 s');
+  }
+
   const jwks = () => createRemoteJWKSet(new URL(`${server.issuer}/jwks`));
 
   async function verifyLogoutToken(token: string, sid: string | undefined) {
@@ -156,6 +169,8 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     await logOut(browser, tokens.id_token!);
     const first = await receiver.next();
     first.answer(503);
+    await until(async () => (await server.runtime.db.backchannelLogout.findFirst())?.attempts === 1);
+    advanceClock(server, RETRY_DELAYS_MS[0]!);
     const retry = await receiver.next();
     await verifyLogoutToken(retry.logoutToken, tokens.claims()!.sid as string);
     assert.notEqual(retry.logoutToken, first.logoutToken, 'a new token (its own jti) for each attempt');
@@ -184,6 +199,18 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     await server.runtime.users.setDisabled(person.id, false);
   });
 
+  it('a session ended by the CLI (another process, which sends nothing itself) is told to the app by the server', async () => {
+    const browser = new Browser(server.url);
+    const tokens = await signInBoth(browser);
+    const admin = adminCli(() => ({ ...process.env, ...server.env }) as Record<string, string>);
+    const result = await admin('user', 'end-sessions', person.id);
+    assert.equal(result.code, 0, result.stderr);
+    const delivery = await receiver.next();
+    await verifyLogoutToken(delivery.logoutToken, tokens.claims()!.sid as string);
+    delivery.answer(200);
+    await until(async () => (await server.runtime.db.backchannelLogout.count()) === 0);
+  });
+
   it('discovery says so, and a back-channel logout URI must be http(s) without a fragment', async () => {
     const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.equal(discovery.backchannel_logout_supported, true);
@@ -194,6 +221,26 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
         (err: Error) => /back-channel logout URI/.test(err.message),
         bad,
       );
+    }
+  });
+
+  it('a retry owed by a server that stopped is sent by the next one to start', async () => {
+    const browser = new Browser(server.url);
+    const tokens = await signInBoth(browser);
+    await logOut(browser, tokens.id_token!);
+    (await receiver.next()).answer(503);
+    await until(async () => (await server.runtime.db.backchannelLogout.findFirst())?.attempts === 1);
+    // The server stops with the retry owed (its database stays); the same deployment starts again.
+    await server.close();
+    const restarted = await startTestServer({}, { dir: server.dir, env: server.env });
+    try {
+      advanceClock(restarted, RETRY_DELAYS_MS[0]!);
+      const retry = await receiver.next();
+      await verifyLogoutToken(retry.logoutToken, tokens.claims()!.sid as string);
+      retry.answer(200);
+      await until(async () => (await restarted.runtime.db.backchannelLogout.count()) === 0);
+    } finally {
+      await restarted.close();
     }
   });
 });

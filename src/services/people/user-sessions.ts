@@ -73,7 +73,10 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
     /** Ends one session (the person is signed out on that device). */
     async endSession(userId: string, sessionId: string): Promise<void> {
       const signIns = (await endings?.signInsOf(userId, sessionId)) ?? [];
-      const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', id: sessionId, accountId: userId } });
+      const [{ count }] = await db.$transaction([
+        db.oidcPayload.deleteMany({ where: { type: 'Session', id: sessionId, accountId: userId } }),
+        ...(endings ? [endings.owe(signIns)] : []),
+      ]);
       if (count === 0) throw notFound(`session ${sessionId} of user ${userId}`);
       endings?.ended(signIns);
     },
@@ -81,7 +84,10 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
     /** Ends every single sign-on session of the person, on every device. */
     async endAllSessions(userId: string): Promise<number> {
       const signIns = (await endings?.signInsOf(userId)) ?? [];
-      const { count } = await db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } });
+      const [{ count }] = await db.$transaction([
+        db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } }),
+        ...(endings ? [endings.owe(signIns)] : []),
+      ]);
       endings?.ended(signIns);
       return count;
     },
@@ -97,6 +103,7 @@ export function createUserSessionService(db: Db, clock: Clock, endings?: Session
       const [sessions, keys] = await db.$transaction([
         db.oidcPayload.deleteMany({ where: { type: 'Session', accountId: userId } }),
         revokePersonKeys(db, userId, new Date(clock.now())),
+        ...(endings ? [endings.owe(signIns)] : []),
       ]);
       endings?.ended(signIns);
       return { sessions: sessions.count, apiKeys: keys.count };

@@ -220,6 +220,7 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
         db.user.updateMany({ where: { id }, data: { passwordHash, emailVerified: true } }),
         db.oidcPayload.deleteMany({ where: { accountId: id } }),
         revokePersonKeys(db, id, new Date(clock.now())),
+        ...(endings ? [endings.owe(signIns)] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
       endings?.ended(signIns);
@@ -292,6 +293,7 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
         db.user.updateMany({ where: { id }, data: { disabled } }),
         db.apiKey.updateMany({ where: { userId: id }, data: { ownerDisabled: disabled } }),
         ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id, new Date(clock.now()))] : []),
+        ...(endings ? [endings.owe(signIns)] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);
       endings?.ended(signIns);

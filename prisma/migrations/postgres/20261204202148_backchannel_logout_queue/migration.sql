@@ -1,0 +1,15 @@
+-- CreateTable
+CREATE TABLE "backchannel_logouts" (
+    "id" TEXT NOT NULL,
+    "client_id" TEXT NOT NULL,
+    "account_id" TEXT NOT NULL,
+    "sid" TEXT,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "next_attempt_at" TIMESTAMP(3) NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "backchannel_logouts_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "backchannel_logouts_next_attempt_at_idx" ON "backchannel_logouts"("next_attempt_at");
