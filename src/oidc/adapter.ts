@@ -128,6 +128,14 @@ const ID_MARK = '\u0000';
 // it reads from the payload. That id is a bearer credential, so the payload
 // keeps it sealed (AES-256-GCM under a key derived from the id key), never plain.
 const SEALED_ID_MODELS = new Set(['DeviceCode']);
+/**
+ * Kept this long past their expiry, seconds: a device polling with an expired
+ * device code then gets RFC 8628's `expired_token` (start again) rather than
+ * `invalid_grant` (the code is unknown). oidc-provider itself treats the
+ * stored artifact as expired at its `exp`; only lookups that ask for expired
+ * ones (the token endpoint's, the /device page's) see it.
+ */
+const KEPT_AFTER_EXPIRY: Record<string, number> = { DeviceCode: 600 };
 const SEALED_ID_PURPOSE = 'artifact id';
 
 function withoutId(type: string, id: string, payload: AdapterPayload): AdapterPayload {
@@ -207,7 +215,7 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      const expiresAt = expiresIn ? new Date(Date.now() + (expiresIn + (KEPT_AFTER_EXPIRY[this.type] ?? 0)) * 1000) : null;
       // Copies of the id inside the payload are taken out, and put back on the way out.
       let stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
       if (SEALED_ID_MODELS.has(this.type)) stored.sealedId = idBox.seal(id, `${this.type} ${SEALED_ID_PURPOSE}`);

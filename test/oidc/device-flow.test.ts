@@ -143,6 +143,23 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.equal(await server.runtime.db.oidcPayload.count({ where: { type: 'DevicePoll' } }), markers);
   });
 
+  it("a device code past its lifetime gets expired_token, and nothing once it is gone (oidc-provider's own clock moved)", async (t) => {
+    const started = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
+    // oidc-provider reads Date itself (src/clock.ts): the test moves Date, and only Date, past the code's expiry.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() + (started.expires_in + 1) * 1000 });
+    try {
+      const late = await deviceToken(started.device_code);
+      assert.equal(late.status, 400);
+      assert.equal(late.body.error, 'expired_token', JSON.stringify(late.body));
+      // Nor can the person still approve it: the code they would type is gone.
+      const typed = await typeCode(new Browser(server.url), started.user_code);
+      assert.equal(typed.status, 400);
+      assert.match(pageText(typed.html), /That code has expired\. Start again on your device/);
+    } finally {
+      t.mock.timers.reset();
+    }
+  });
+
   it('a wrong code is refused with the code kept and the error tied to the field', async () => {
     const page = await typeCode(new Browser(server.url), 'BCDF-GHJK-LMNP');
     assert.equal(page.status, 400);
