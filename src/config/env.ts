@@ -245,7 +245,10 @@ const schema = z.object({
   CLIENT_ID_METADATA_DOCUMENTS_CA_FILE: z.string().min(1).optional(),
   /** Largest metadata document accepted, bytes. Default 5120. */
   CLIENT_ID_METADATA_DOCUMENTS_MAX_BYTES: z.coerce.number().int().min(512).max(65536).default(5120),
-  /** Dynamic client registration (RFC 7591/7592) at /reg: `off` (default), `open`, or `token` (an initial access token from `client registration-token create`). */
+  /**
+   * Dynamic client registration (RFC 7591/7592) at /reg: `off` (default), `open`,
+   * or `token` (an initial access token from `client registration-token create`).
+   */
   DYNAMIC_CLIENT_REGISTRATION: z.enum(['off', 'open', 'token']).default('off'),
   /** API scopes self-registered clients may ask for (space-separated). Default: none. */
   SELF_REGISTERED_CLIENT_API_SCOPES: z.string().default(''),
@@ -600,7 +603,8 @@ function warningsFor(e: Env, issuer: string): string[] {
   const warnings: string[] = [];
   if (e.CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE) {
     warnings.push(
-      'CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE=true: anyone who can reach /auth can make Latchkey fetch from loopback and private addresses. Development and tests only.',
+      'CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE=true: anyone who can reach /auth can make Latchkey fetch from loopback and private addresses. ' +
+        'Development and tests only.',
     );
   }
   // Every request must be addressed to the issuer (its Host, port included): an

@@ -134,7 +134,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       validator(_ctx, key, value, metadata) {
         // Clients nobody here created (metadata documents, dynamic registration): their policy, once per build.
         if (key === API_SCOPE) {
-          applySelfRegisteredPolicy(metadata as unknown as Record<string, unknown>, { apiScope: config.selfRegistered.apiScope });
+          applySelfRegisteredPolicy(metadata as unknown as Record<string, unknown>, { apiScope: config.selfRegistered.apiScope }, SCOPES);
           value = (metadata as unknown as Record<string, unknown>)[API_SCOPE];
         }
         if ((key === API_SCOPE || key === DEFAULT_API_SCOPE || key === DEFAULT_RESOURCE) && value !== undefined && typeof value !== 'string')

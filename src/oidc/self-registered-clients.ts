@@ -30,12 +30,21 @@ const SERVER_KEYS = { apiScope: API_SCOPE, others: [DEFAULT_API_SCOPE, RESOURCE_
  * gives it the policy's API scopes (nothing it asked for). Other clients pass
  * untouched. Called once per client build, before the extra properties are checked.
  */
-export function applySelfRegisteredPolicy(metadata: Record<string, unknown>, policy: SelfRegisteredPolicy): void {
+export function applySelfRegisteredPolicy(metadata: Record<string, unknown>, policy: SelfRegisteredPolicy, oidcScopes: readonly string[]): void {
   if (!isSelfRegistered(metadata.client_id)) return;
   const problem = checkSelfRegisteredMetadata(metadata, policy, SERVER_KEYS);
   if (problem) throw new errors.CustomOIDCProviderError(problem.error, problem.description);
   if (policy.apiScope) metadata[API_SCOPE] = policy.apiScope;
   else delete metadata[API_SCOPE];
+  // A client's `scope` names what it will ask for; the library accepts only
+  // OpenID Connect scopes there (API scopes are the policy's, above). MCP
+  // clients register with the API's scopes (RFC 9728 scopes_supported): kept
+  // to the OpenID Connect part, or left out (then any may be asked for).
+  if (typeof metadata.scope === 'string') {
+    const kept = metadata.scope.split(' ').filter((s) => oidcScopes.includes(s));
+    if (kept.length) metadata.scope = kept.join(' ');
+    else delete metadata.scope;
+  }
 }
 
 export function registrationFeatures(config: Config) {
@@ -50,7 +59,8 @@ export function registrationFeatures(config: Config) {
       secretFactory: (ctx: { oidc: { body?: Record<string, unknown> } }) => {
         const method = String(ctx.oidc.body?.token_endpoint_auth_method ?? 'client_secret_basic (the default)');
         throw new errors.InvalidClientMetadata(
-          `token_endpoint_auth_method ${method} is not allowed: registered clients get no shared secret; use 'none' (a public client) or 'private_key_jwt' with a jwks_uri`,
+          `token_endpoint_auth_method ${method} is not allowed: registered clients get no shared secret; ` +
+            "use 'none' (a public client) or 'private_key_jwt' with a jwks_uri",
         );
       },
       issueRegistrationAccessToken: true,

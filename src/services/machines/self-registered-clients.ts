@@ -72,7 +72,8 @@ export function checkSelfRegisteredMetadata(
   const method = metadata.token_endpoint_auth_method;
   if (!(SELF_REGISTERED_AUTH_METHODS as readonly unknown[]).includes(method)) {
     return bad(
-      `token_endpoint_auth_method '${String(method ?? 'client_secret_basic')}' is not allowed: use 'none' (a public client) or 'private_key_jwt' with a jwks_uri`,
+      `token_endpoint_auth_method '${String(method ?? 'client_secret_basic')}' is not allowed: ` +
+        "use 'none' (a public client) or 'private_key_jwt' with a jwks_uri",
     );
   }
   if (method === 'private_key_jwt' && typeof metadata.jwks_uri !== 'string') return bad('private_key_jwt needs a jwks_uri naming the keys');
