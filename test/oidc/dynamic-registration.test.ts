@@ -19,7 +19,8 @@ describe('dynamic client registration behind initial access tokens', () => {
   let cli: ReturnType<typeof adminCli>;
 
   before(async () => {
-    server = await startTestServer({ DYNAMIC_CLIENT_REGISTRATION: 'token' });
+    // Registrations count against the per-address authorization budget: roomy enough for the tests before the last.
+    server = await startTestServer({ DYNAMIC_CLIENT_REGISTRATION: 'token', RATE_LIMIT_AUTHORIZE: '30/600' });
     cli = adminCli(() => server.env);
   });
   after(async () => {
@@ -153,5 +154,13 @@ describe('dynamic client registration behind initial access tokens', () => {
     const removed = await server.runtime.clients.sweepUnusedRegistered(new Date(Date.now() + 86_400_000));
     assert.ok(removed >= 1);
     assert.equal(await server.runtime.db.client.count({ where: { id: d.client_id } }), 0, 'a registration nobody used is gone');
+  });
+
+  it('registrations are limited per address (RATE_LIMIT_AUTHORIZE), before any token is looked at', async () => {
+    const answers = [];
+    for (let i = 0; i < 20; i++) answers.push(await register(APP, 'lkreg_not-a-token'));
+    const limited = answers.filter((a) => a.status === 429);
+    assert.ok(limited.length > 0 && answers.length - limited.length <= 30, answers.map((a) => a.status).join(' '));
+    assert.equal(answers.at(-1)!.status, 429);
   });
 });
