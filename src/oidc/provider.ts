@@ -105,7 +105,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   deps.backchannel.install(provider);
   exposeErrorDetails(provider);
   recordTokenUsage(provider, deps.tokenUsage);
-  auditRegistrations(provider, deps.audit);
+  auditRegistrations(provider, deps.audit, deps.log);
   provider.registerGrantType(
     JWT_BEARER,
     buildJwtBearerHandler({ config: deps.config, artifacts: deps.artifacts, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),

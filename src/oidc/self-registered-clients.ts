@@ -11,6 +11,7 @@ import { errors, type Adapter, type AdapterPayload, type Configuration } from 'o
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/env.ts';
 import type { AuditService } from '../services/admin/audit.ts';
+import type { Logger } from '../logger.ts';
 import type { ClientService } from '../services/machines/clients.ts';
 import type { RegistrationTokenService } from '../services/machines/registration-tokens.ts';
 import {
@@ -128,14 +129,14 @@ export function registrationGate(config: Config, tokens: RegistrationTokenServic
 }
 
 /** Every registration, update and deletion in the audit trail (who: the address; never a token). */
-export function auditRegistrations(provider: Provider, audit: AuditService): void {
+export function auditRegistrations(provider: Provider, audit: AuditService, log: Logger): void {
   const on = provider.on.bind(provider) as (event: string, fn: (ctx: Context, client: { clientId: string; clientName?: string }) => void) => void;
   const record =
     (type: 'client.registered' | 'client.registration_updated' | 'client.registration_deleted') =>
     (ctx: Context, client: { clientId: string; clientName?: string }) => {
       audit
         .record(type, { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client.clientId }, { client_name: client.clientName })
-        .catch(() => {});
+        .catch((err: Error) => log.warn({ err: { message: err.message }, clientId: client.clientId }, 'audit of a client registration failed'));
     };
   on('registration_create.success', record('client.registered'));
   on('registration_update.success', record('client.registration_updated'));
