@@ -209,7 +209,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     box,
     users,
     clients,
-    registrationTokens: createRegistrationTokenService(db, createHmac('sha256', clientSecretKey).update('registration-tokens').digest(), clock),
+    registrationTokens: createRegistrationTokenService(db, createHmac('sha256', clientSecretKey).update('registration-tokens').digest(), clock, audit),
     serviceAccounts,
     resources,
     sessions,

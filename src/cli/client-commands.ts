@@ -4,7 +4,6 @@ import type { Runtime } from '../runtime.ts';
 import { clientView } from '../api/views.ts';
 import { ID_TOKEN_ALGS, type CreateClientInput } from '../services/machines/clients.ts';
 import { cliActor } from './actor.ts';
-import { actorName } from '../services/admin/audit.ts';
 import { DURATION_WORDS, parseDuration } from '../config/durations.ts';
 import { printResult, table, UsageError } from './output.ts';
 import { jsonLinesFrom, onConflictOf, printImport } from './import-input.ts';
@@ -202,21 +201,11 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
       if (values.expires !== undefined && expiresIn === undefined) throw new UsageError(`--expires must be ${DURATION_WORDS}`);
       if (values.uses !== undefined && !/^\d{1,6}$/.test(values.uses)) throw new UsageError('--uses must be a whole number from 1');
       // Neither given: one registration within a day (Keycloak's default for its initial access tokens).
-      const given = values.expires === undefined && values.uses === undefined;
-      const created = await rt.registrationTokens.create({
-        expiresIn: given ? 86_400 : expiresIn,
-        uses: given ? 1 : values.uses === undefined ? undefined : Number(values.uses),
-        createdBy: actorName(actor),
+      const neither = values.expires === undefined && values.uses === undefined;
+      const created = await rt.registrationTokens.create(actor, {
+        expiresIn: neither ? 86_400 : expiresIn,
+        uses: neither ? 1 : values.uses === undefined ? undefined : Number(values.uses),
       });
-      await rt.audit.recordChange(
-        actor,
-        'client.registration_token_created',
-        { kind: 'registration_token', id: 'initial-access-token' },
-        {
-          expires_at: created.expiresAt?.toISOString() ?? null,
-          uses: created.uses,
-        },
-      );
       const expiresAt = created.expiresAt?.toISOString() ?? null;
       printResult(values.json, { registration_token: created.token, expires_at: expiresAt, uses: created.uses }, () =>
         [

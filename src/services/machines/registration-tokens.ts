@@ -7,6 +7,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/database.ts';
 import { invalidInput } from '../../errors.ts';
+import { actorName, type Actor, type AuditService } from '../admin/audit.ts';
 
 /** Marks the token as Latchkey's in logs and secret scanners. */
 export const REGISTRATION_TOKEN_PREFIX = 'lkreg_';
@@ -16,23 +17,32 @@ export interface RegistrationTokenInput {
   expiresIn?: number;
   /** How many registrations it allows; undefined: any number until it expires. */
   uses?: number;
-  createdBy?: string;
 }
 
 export type Spent = { ok: true; refund(): Promise<void> } | { ok: false; reason: string };
 
-export function createRegistrationTokenService(db: Db, key: Buffer, clock: Clock) {
+export function createRegistrationTokenService(db: Db, key: Buffer, clock: Clock, audit: Pick<AuditService, 'recordChange'>) {
   const digest = (token: string) => createHmac('sha256', key).update(token).digest('base64url');
 
   return {
-    async create(input: RegistrationTokenInput): Promise<{ token: string; expiresAt: Date | null; uses: number | null }> {
+    /** A new token, audited as the actor's (never the token itself). */
+    async create(actor: Actor, input: RegistrationTokenInput): Promise<{ token: string; expiresAt: Date | null; uses: number | null }> {
       if (input.uses !== undefined && (!Number.isInteger(input.uses) || input.uses < 1)) throw invalidInput('--uses must be a whole number from 1');
       if (input.uses === undefined && input.expiresIn === undefined) throw invalidInput('a registration token needs --uses N or --expires DURATION (or both)');
       const token = `${REGISTRATION_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
       const expiresAt = input.expiresIn === undefined ? null : new Date(clock.now() + input.expiresIn * 1000);
       await db.registrationToken.create({
-        data: { id: digest(token), usesLeft: input.uses ?? null, expiresAt, createdBy: input.createdBy ?? null, createdAt: new Date(clock.now()) },
+        data: { id: digest(token), usesLeft: input.uses ?? null, expiresAt, createdBy: actorName(actor), createdAt: new Date(clock.now()) },
       });
+      await audit.recordChange(
+        actor,
+        'client.registration_token_created',
+        { kind: 'registration_token', id: 'initial-access-token' },
+        {
+          expires_at: expiresAt?.toISOString() ?? null,
+          uses: input.uses ?? null,
+        },
+      );
       return { token, expiresAt, uses: input.uses ?? null };
     },
 
