@@ -60,6 +60,9 @@ describe('dynamic client registration behind initial access tokens', () => {
       stored.every((row) => !token.includes(row.id) && row.id !== token),
       'only a keyed hash is stored',
     );
+    const made = await server.runtime.audit.list({ type: 'client.registration_token_created' });
+    assert.ok(made.length >= 1 && made.every((e) => e.actor?.startsWith('cli:')), "the token's creation is audited as the operator's");
+    assert.ok(!JSON.stringify(made).includes(token.slice(6)), 'never with the token');
     const results = await Promise.all(Array.from({ length: 5 }, () => register(APP, token)));
     assert.deepEqual(results.map((r) => r.status).sort(), [201, 201, 401, 401, 401]);
     const refused = results.find((r) => r.status === 401)!;
