@@ -35,6 +35,7 @@ import { API_SCOPES, apiRouteList } from './api/routes.ts';
 import { createAdminApi } from './api/admin/index.ts';
 import { isBuiltInClient } from './services/machines/built-in-clients.ts';
 import { markUsedOnce } from './services/secrets/replay-guard.ts';
+import { registrationGate } from './oidc/self-registered-clients.ts';
 
 export interface AppDeps {
   runtime: Runtime;
@@ -242,6 +243,8 @@ function useProtocol(app: Koa, { runtime, live, render }: AppDeps, limits: RateL
   protocol.post('/device', limits.page('device'));
   // Each device authorization stores a pending code for whoever asks: bounded per address.
   protocol.post('/device/auth', limits.addressJson('authorize'));
+  // Each registration stores a client for whoever asks: bounded per address, and gated by a token when so configured.
+  protocol.post('/reg', limits.addressJson('authorize'), registrationGate(config, runtime.registrationTokens));
   protocol.post('/token', limits.protocol('token'));
   protocol.post('/token/revocation', limits.protocol('token'));
   protocol.post('/token/introspection', limits.protocol('introspection'));

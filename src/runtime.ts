@@ -9,6 +9,8 @@ import { ambientTransactions } from './db/transactions.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createClientService, type ClientService } from './services/machines/clients.ts';
+import { createRegistrationTokenService, type RegistrationTokenService } from './services/machines/registration-tokens.ts';
+import { createHmac } from 'node:crypto';
 import { resolveKeyEncryptionKey } from './services/secrets/key-encryption-key.ts';
 import { createSecretBox, type SecretBox } from './services/secrets/secret-box.ts';
 import { getOrCreateSecret } from './services/secrets/server-secrets.ts';
@@ -48,6 +50,8 @@ export interface Runtime {
   box: SecretBox;
   users: UserService;
   clients: ClientService;
+  /** Initial access tokens for dynamic client registration (`client registration-token create`). */
+  registrationTokens: RegistrationTokenService;
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
   audit: AuditService;
@@ -215,6 +219,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     box,
     users,
     clients,
+    registrationTokens: createRegistrationTokenService(db, createHmac('sha256', clientSecretKey).update('registration-tokens').digest(), clock, audit),
     serviceAccounts,
     resources,
     sessions,

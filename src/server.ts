@@ -84,6 +84,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       backchannel,
       uiLocales: runtime.ui.catalogue.tags,
       requestOf: currentRequest,
+      audit: runtime.audit,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.
   const retireAfter = async () => {
@@ -130,7 +131,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   usageFlusher.unref();
 
   const sweeper = setInterval(() => {
-    sweep(runtime.db, { auditRetentionDays: config.auditRetentionDays }, new Date(runtime.clock.now())).then(
+    sweep(
+      runtime.db,
+      {
+        auditRetentionDays: config.auditRetentionDays,
+        registered: { tokens: runtime.registrationTokens, clients: runtime.clients, unusedDays: config.selfRegistered.unusedDays },
+      },
+      new Date(runtime.clock.now()),
+    ).then(
       (removed) => log.debug({ removed }, 'swept expired rows'),
       (err) => log.warn({ err }, 'sweep failed'),
     );

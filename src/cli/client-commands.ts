@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.ts';
 import { clientView } from '../api/views.ts';
 import { ID_TOKEN_ALGS, type CreateClientInput } from '../services/machines/clients.ts';
 import { cliActor } from './actor.ts';
+import { DURATION_WORDS, parseDuration } from '../config/durations.ts';
 import { printResult, table, UsageError } from './output.ts';
 import { jsonLinesFrom, onConflictOf, printImport } from './import-input.ts';
 
@@ -188,7 +189,35 @@ export async function clientCommand(rt: Runtime, sub: string | undefined, args: 
       printResult(values.json, { deleted: positionals[0] }, () => `deleted client ${positionals[0]}`);
       return;
     }
+    case 'registration-token': {
+      // An initial access token for dynamic client registration (DYNAMIC_CLIENT_REGISTRATION=token).
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { expires: { type: 'string' }, uses: { type: 'string' }, json: { type: 'boolean', default: false } },
+      });
+      if (positionals[0] !== 'create') throw new UsageError('usage: client registration-token create [--expires 7d] [--uses N]');
+      const expiresIn = values.expires === undefined ? undefined : parseDuration(values.expires);
+      if (values.expires !== undefined && expiresIn === undefined) throw new UsageError(`--expires must be ${DURATION_WORDS}`);
+      if (values.uses !== undefined && !/^\d{1,6}$/.test(values.uses)) throw new UsageError('--uses must be a whole number from 1');
+      // Neither given: one registration within a day (Keycloak's default for its initial access tokens).
+      const neither = values.expires === undefined && values.uses === undefined;
+      const created = await rt.registrationTokens.create(actor, {
+        expiresIn: neither ? 86_400 : expiresIn,
+        uses: neither ? 1 : values.uses === undefined ? undefined : Number(values.uses),
+      });
+      const expiresAt = created.expiresAt?.toISOString() ?? null;
+      printResult(values.json, { registration_token: created.token, expires_at: expiresAt, uses: created.uses }, () =>
+        [
+          `registration_token: ${created.token}`,
+          `expires_at:         ${expiresAt ?? 'never'}`,
+          `uses:               ${created.uses ?? 'unlimited'}`,
+          '(shown once: it is stored only as a keyed hash; send it as Authorization: Bearer … to POST /reg)',
+        ].join('\n'),
+      );
+      return;
+    }
     default:
-      throw new UsageError('client commands: create, import --file F, update ID, rotate-secret ID, list, show ID, delete ID');
+      throw new UsageError('client commands: create, import --file F, update ID, rotate-secret ID, list, show ID, delete ID, registration-token create');
   }
 }

@@ -44,6 +44,7 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]
                 (JSON Lines: client_id, client_secret, client_name, redirect_uris, grant_types, …)
   client list | client show ID | client delete ID
+  client registration-token create [--expires 7d] [--uses N]   (for DYNAMIC_CLIENT_REGISTRATION=token)
   service-account create --name N --scope "a b" [--default-scope "a"]
                 (--jwks-file FILE | --generate-key ES256|RS256|EdDSA | --shared-secret | --shared-secret-stdin)
                 [--grant jwt-bearer] [--grant client_credentials] [--key-expires 90d|DATE]

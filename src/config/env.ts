@@ -1,7 +1,7 @@
 // Configuration: every setting comes from the environment, is validated once
 // here, and is handed around as one frozen object. Each key documents its
 // default where it is defined; `.env.example` lists the same variables.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { checkBrandColors, type BrandColors } from './brand-colors.ts';
@@ -233,6 +233,27 @@ const schema = z.object({
   DEVICE_CODE_TTL: seconds(600, 60),
   /** The polling `interval` devices are told, seconds; a device polling faster gets `slow_down`. Default 5. */
   DEVICE_POLL_INTERVAL: seconds(5, 1),
+  /**
+   * Self-registered clients (MCP clients and the like; src/oidc/self-registered-clients.ts).
+   * CLIENT_ID_METADATA_DOCUMENTS: `false` (default), `true` (any https client_id
+   * URL), or allowed URL prefixes separated by spaces or commas.
+   */
+  CLIENT_ID_METADATA_DOCUMENTS: z.string().default('false'),
+  /** Metadata documents may be fetched from loopback, private and link-local addresses. Development and tests only. Default false. */
+  CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE: bool(false),
+  /** A PEM file of certificate authorities trusted, beside the system's, for metadata documents (an internal CA). Default: unset. */
+  CLIENT_ID_METADATA_DOCUMENTS_CA_FILE: z.string().min(1).optional(),
+  /** Largest metadata document accepted, bytes. Default 5120. */
+  CLIENT_ID_METADATA_DOCUMENTS_MAX_BYTES: z.coerce.number().int().min(512).max(65536).default(5120),
+  /**
+   * Dynamic client registration (RFC 7591/7592) at /reg: `off` (default), `open`,
+   * or `token` (an initial access token from `client registration-token create`).
+   */
+  DYNAMIC_CLIENT_REGISTRATION: z.enum(['off', 'open', 'token']).default('off'),
+  /** API scopes self-registered clients may ask for (space-separated). Default: none. */
+  SELF_REGISTERED_CLIENT_API_SCOPES: z.string().default(''),
+  /** A dynamically registered client holding no grant or token this many days after its registration is deleted. Default 30. */
+  DYNAMIC_CLIENT_UNUSED_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Seconds a sign-in page opened by someone not yet signed in is kept (its stored interaction expires then). Default 900. */
   LOGIN_INTERACTION_TTL: seconds(900, 60),
   /** How often expired rows are deleted, seconds. Default 300. */
@@ -332,6 +353,18 @@ export interface Config {
   /** Seconds within which a refresh token's reuse by its client gets the successor already issued; 0: off. */
   readonly refreshReuseGrace: number;
   readonly deviceFlow: Readonly<{ codeTtl: number; pollInterval: number }>;
+  /** Clients that identify themselves: metadata documents and dynamic registration. */
+  readonly selfRegistered: Readonly<{
+    /** Off: undefined; on: the allowed URL prefixes (empty: any https URL). */
+    metadataDocuments: readonly string[] | undefined;
+    allowPrivateAddresses: boolean;
+    /** PEM text of extra certificate authorities for metadata document fetches. */
+    extraCa: string | undefined;
+    maxDocumentBytes: number;
+    registration: 'off' | 'open' | 'token';
+    apiScope: string;
+    unusedDays: number;
+  }>;
   readonly registration: 'open' | 'invite' | 'off';
   readonly requireVerifiedEmail: boolean;
   readonly mail: Readonly<{
@@ -385,6 +418,26 @@ function checkDatabaseUrl(url: string): string | undefined {
   }
   if (!parsed.hostname) return 'names no host: postgres://USER:PASSWORD@HOST:5432/DATABASE';
   return undefined;
+}
+
+/**
+ * CLIENT_ID_METADATA_DOCUMENTS: undefined when off, [] for any https URL,
+ * else the allowed prefixes; null when a value is not an https URL.
+ */
+function metadataDocumentPrefixes(value: string): string[] | undefined | null {
+  const v = value.trim();
+  if (['', 'false', '0', 'no', 'off'].includes(v)) return undefined;
+  if (['true', '1', 'yes', 'on'].includes(v)) return [];
+  const prefixes = v.split(/[\s,]+/).filter(Boolean);
+  return prefixes.every((p) => URL.canParse(p) && new URL(p).protocol === 'https:') ? prefixes : null;
+}
+
+function isReadableFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function isDirectory(path: string): boolean {
@@ -513,6 +566,21 @@ function problemsAcross(e: Env, env: Record<string, string>, issuer: string, met
   if (production && e.ALLOW_INSECURE_REDIRECT_URIS) {
     problems.push('  ALLOW_INSECURE_REDIRECT_URIS: not allowed when NODE_ENV=production');
   }
+  // Self-registered clients: metadata documents must be https prefixes, and never fetched from private addresses in production.
+  const prefixes = metadataDocumentPrefixes(e.CLIENT_ID_METADATA_DOCUMENTS);
+  if (prefixes === null) {
+    problems.push(
+      '  CLIENT_ID_METADATA_DOCUMENTS: must be true, false, or https:// URL prefixes separated by spaces or commas (e.g. https://mcp.example.com/)',
+    );
+  }
+  if (production && e.CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE) {
+    problems.push(
+      '  CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE: not allowed when NODE_ENV=production (it lets anyone make Latchkey fetch from your internal network)',
+    );
+  }
+  if (e.CLIENT_ID_METADATA_DOCUMENTS_CA_FILE !== undefined && !isReadableFile(e.CLIENT_ID_METADATA_DOCUMENTS_CA_FILE)) {
+    problems.push(`  CLIENT_ID_METADATA_DOCUMENTS_CA_FILE: ${e.CLIENT_ID_METADATA_DOCUMENTS_CA_FILE} is not a readable file`);
+  }
   return problems;
 }
 
@@ -533,6 +601,12 @@ function brandFrom(e: Env): { problems: string[] } | ({ problems: [] } & BrandCh
 /** Settings that work but are probably not what was meant: printed at start-up. */
 function warningsFor(e: Env, issuer: string): string[] {
   const warnings: string[] = [];
+  if (e.CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE) {
+    warnings.push(
+      'CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE=true: anyone who can reach /auth can make Latchkey fetch from loopback and private addresses. ' +
+        'Development and tests only.',
+    );
+  }
   // Every request must be addressed to the issuer (its Host, port included): an
   // ISSUER copied from .env.example with another PORT answers 400 to everything.
   const issuerUrl = new URL(issuer);
@@ -613,6 +687,15 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
     allowPrivateNetworkFetch: e.ALLOW_PRIVATE_NETWORK_FETCH,
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     deviceFlow: Object.freeze({ codeTtl: e.DEVICE_CODE_TTL, pollInterval: e.DEVICE_POLL_INTERVAL }),
+    selfRegistered: Object.freeze({
+      metadataDocuments: metadataDocumentPrefixes(e.CLIENT_ID_METADATA_DOCUMENTS) ?? undefined,
+      allowPrivateAddresses: e.CLIENT_ID_METADATA_DOCUMENTS_ALLOW_PRIVATE,
+      extraCa: e.CLIENT_ID_METADATA_DOCUMENTS_CA_FILE === undefined ? undefined : readFileSync(e.CLIENT_ID_METADATA_DOCUMENTS_CA_FILE, 'utf8'),
+      maxDocumentBytes: e.CLIENT_ID_METADATA_DOCUMENTS_MAX_BYTES,
+      registration: e.DYNAMIC_CLIENT_REGISTRATION,
+      apiScope: e.SELF_REGISTERED_CLIENT_API_SCOPES.trim().split(/\s+/).filter(Boolean).join(' '),
+      unusedDays: e.DYNAMIC_CLIENT_UNUSED_DAYS,
+    }),
     registration: e.REGISTRATION,
     requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
     mail: Object.freeze({

@@ -12,6 +12,10 @@ import { ACCOUNT_CLIENT_ID } from './account-session.ts';
 import { RESOURCE_SERVERS, audiencesOf, introspectionAllowedPolicy } from './introspection-policy.ts';
 import type { RolesOf } from './person-roles.ts';
 import { deviceFlowFeature } from './device-flow.ts';
+import type { Logger } from '../logger.ts';
+import type { MetadataDocumentFetcher } from '../services/machines/metadata-document-fetch.ts';
+import { METADATA_DOCUMENT_PURPOSE, buildProviderFetch, metadataDocumentFeature } from './client-metadata-documents.ts';
+import { applySelfRegisteredPolicy, registrationFeatures } from './self-registered-clients.ts';
 
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -30,6 +34,9 @@ export interface ConfigurationDeps {
   describeScopes(scopes: string[], resources?: Record<string, string[]>): Message[];
   /** The languages pages are shown in (discovery's ui_locales_supported). */
   uiLocales: readonly string[];
+  /** Fetches client metadata documents (src/services/machines/metadata-document-fetch.ts). */
+  fetchMetadataDocument: MetadataDocumentFetcher;
+  log: Logger;
 }
 
 /** What an error page says for the provider's errors (views/locales: error.*). */
@@ -124,7 +131,12 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     },
     extraClientMetadata: {
       properties: [API_SCOPE, DEFAULT_API_SCOPE, RESOURCE_SERVERS, REQUIRE_MFA, DEFAULT_RESOURCE],
-      validator(_ctx, key, value) {
+      validator(_ctx, key, value, metadata) {
+        // Clients nobody here created (metadata documents, dynamic registration): their policy, once per build.
+        if (key === API_SCOPE) {
+          applySelfRegisteredPolicy(metadata as unknown as Record<string, unknown>, { apiScope: config.selfRegistered.apiScope }, SCOPES);
+          value = (metadata as unknown as Record<string, unknown>)[API_SCOPE];
+        }
         if ((key === API_SCOPE || key === DEFAULT_API_SCOPE || key === DEFAULT_RESOURCE) && value !== undefined && typeof value !== 'string')
           throw new Error(`${key} must be a string`);
         if (key === RESOURCE_SERVERS && value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
@@ -197,10 +209,10 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     extraTokenClaims: deps.extraTokenClaims,
     // oidc-provider's requests to apps (logout tokens) carry an SSRF guard
     // that refuses loopback and private addresses; ALLOW_PRIVATE_NETWORK_FETCH
-    // lifts it for apps on the operator's own network.
-    ...(config.allowPrivateNetworkFetch
-      ? { fetch: (url: string | URL | Request, options?: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) }
-      : {}),
+    // lifts it for apps on the operator's own network. Metadata documents go
+    // through our own guarded fetcher (src/oidc/client-metadata-documents.ts).
+    fetch: buildProviderFetch(config, deps.fetchMetadataDocument, deps.log),
+    fetchResponseBodyLimits: { [METADATA_DOCUMENT_PURPOSE]: config.selfRegistered.maxDocumentBytes },
 
     features: {
       devInteractions: { enabled: false },
@@ -228,6 +240,9 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       // Logout tokens to apps that registered a back-channel logout URI; sent
       // off the request path and retried (src/oidc/backchannel-logout.ts).
       backchannelLogout: { enabled: true },
+      // Self-registered clients, both off by default (src/oidc/self-registered-clients.ts).
+      clientIdMetadataDocument: metadataDocumentFeature(config),
+      ...registrationFeatures(config),
       deviceFlow: deviceFlowFeature({ render, codeTtl: config.deviceFlow.codeTtl, describeScopes: deps.describeScopes }),
       rpInitiatedLogout: {
         enabled: true,

@@ -29,6 +29,9 @@ import type { Message } from '../ui/catalogue.ts';
 import type { TokenUsage } from '../services/admin/token-usage.ts';
 import { buildExtraTokenClaims } from './token-claims.ts';
 import { createRolesOf } from './person-roles.ts';
+import { auditRegistrations, withRegisteredClients } from './self-registered-clients.ts';
+import { createMetadataDocumentFetcher } from '../services/machines/metadata-document-fetch.ts';
+import type { AuditService } from '../services/admin/audit.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -55,22 +58,26 @@ export interface ProviderDeps {
   uiLocales: readonly string[];
   /** The request being served, if any (src/middleware/koa-request-scope.ts): a saved session records its browser and address. */
   requestOf?: () => { ip?: string; userAgent?: string } | undefined;
+  audit: AuditService;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
   const rolesOf = createRolesOf(deps.users);
   const configuration = buildConfiguration({
     config: deps.config,
-    adapter: createAdapterClass({
-      artifacts: deps.artifacts,
-      clients: deps.clients,
-      issuer: deps.config.issuer,
-      idKey: deps.artifactIdKey,
-      notATokenId: keyShaped(deps.config.apiKeys),
-      refreshReuseGrace: deps.config.refreshReuseGrace,
-      now: deps.now,
-      requestOf: deps.requestOf,
-    }),
+    adapter: withRegisteredClients(
+      createAdapterClass({
+        artifacts: deps.artifacts,
+        clients: deps.clients,
+        issuer: deps.config.issuer,
+        idKey: deps.artifactIdKey,
+        notATokenId: keyShaped(deps.config.apiKeys),
+        refreshReuseGrace: deps.config.refreshReuseGrace,
+        now: deps.now,
+        requestOf: deps.requestOf,
+      }),
+      deps.clients,
+    ),
     findAccount: createFindAccount(deps.users),
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
@@ -80,6 +87,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     rolesOf,
     describeScopes: deps.describeScopes,
     uiLocales: deps.uiLocales,
+    // A short deadline: the person's authorization request waits for it.
+    fetchMetadataDocument: createMetadataDocumentFetcher({
+      allowPrivate: deps.config.selfRegistered.allowPrivateAddresses,
+      extraCa: deps.config.selfRegistered.extraCa,
+      maxBytes: deps.config.selfRegistered.maxDocumentBytes,
+      timeoutMs: 2000,
+    }),
+    log: deps.log,
   });
   const provider = new Provider(deps.config.issuer, configuration);
   provider.proxy = deps.config.trustProxy;
@@ -90,6 +105,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   deps.backchannel.install(provider);
   exposeErrorDetails(provider);
   recordTokenUsage(provider, deps.tokenUsage);
+  auditRegistrations(provider, deps.audit, deps.log);
   provider.registerGrantType(
     JWT_BEARER,
     buildJwtBearerHandler({ config: deps.config, artifacts: deps.artifacts, serviceAccounts: deps.serviceAccounts, resources: deps.resources }),

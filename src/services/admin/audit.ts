@@ -41,6 +41,9 @@ export type AuditType =
   | 'api_key_new_address'
   | 'password_rehashed'
   | 'backchannel_logout_failed'
+  | 'client.registered'
+  | 'client.registration_updated'
+  | 'client.registration_deleted'
   | TokenAuditType
   | AdminAction;
 
@@ -54,6 +57,7 @@ export type AdminAction =
   | 'client.updated'
   | 'client.deleted'
   | 'client.secret_rotated'
+  | 'client.registration_token_created'
   | 'user.created'
   | 'user.imported'
   | 'users.imported'

@@ -38,6 +38,9 @@ function newClientId(): string {
   }
 }
 
+/** `kind` of a dynamically registered client's row. */
+export const REGISTERED = 'registered';
+
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 
 export interface ClientMetadata {
@@ -481,6 +484,49 @@ export function createClientService(
       ]);
       if (count === 0) throw notFound(`client ${clientId}`);
       await changesTracker.changed('clients');
+    },
+
+    /**
+     * A dynamically registered client (RFC 7591/7592), created or replaced
+     * with the metadata oidc-provider checked against the self-registered
+     * client policy (src/oidc/self-registered-clients.ts). Never a shared
+     * secret: the policy allows only public and private_key_jwt clients.
+     */
+    async saveRegistered(clientId: string, name: string, metadata: Record<string, unknown>): Promise<void> {
+      const data = { name: name.trim() || clientId, metadata: JSON.stringify(metadata) };
+      await db.client.upsert({ where: { id: clientId, kind: REGISTERED }, create: { id: clientId, kind: REGISTERED, ...data }, update: data });
+      await changesTracker.changed('clients');
+    },
+
+    /** Deletes a dynamically registered client with everything issued to it (RFC 7592 §2.3). */
+    async deleteRegistered(clientId: string): Promise<void> {
+      await db.$transaction([db.client.deleteMany({ where: { id: clientId, kind: REGISTERED } }), db.oidcPayload.deleteMany({ where: { clientId } })]);
+      await changesTracker.changed('clients');
+    },
+
+    /**
+     * Dynamically registered clients registered before `before` that hold no
+     * grant, code or token (their registration access token aside): nobody
+     * used them. At most `limit` a sweep.
+     */
+    async sweepUnusedRegistered(before: Date, limit = 500): Promise<number> {
+      const candidates = await db.client.findMany({ where: { kind: REGISTERED, createdAt: { lt: before } }, select: { id: true }, take: limit });
+      if (!candidates.length) return 0;
+      const ids = candidates.map((c) => c.id);
+      const used = await db.oidcPayload.findMany({
+        where: { clientId: { in: ids }, type: { not: 'RegistrationAccessToken' } },
+        select: { clientId: true },
+        distinct: ['clientId'],
+      });
+      const usedIds = new Set(used.map((u) => u.clientId));
+      const unused = ids.filter((id) => !usedIds.has(id));
+      if (!unused.length) return 0;
+      const [{ count }] = await db.$transaction([
+        db.client.deleteMany({ where: { id: { in: unused }, kind: REGISTERED } }),
+        db.oidcPayload.deleteMany({ where: { clientId: { in: unused } } }),
+      ]);
+      await changesTracker.changed('clients');
+      return count;
     },
 
     /**
