@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from './cli.ts';
-import { rssMb } from './proc-stats.ts';
+import { cpuMs, rssMb } from './proc-stats.ts';
 import { freePort, spawnServer } from './servers.ts';
 
 const { values } = parseArgs({
@@ -33,6 +33,7 @@ const databaseUrl = values.db === 'sqlite' ? `file:${join(dir, 'latchkey.db')}` 
 const kek = randomBytes(32).toString('base64');
 const healthy: number[] = [];
 const rss: number[] = [];
+const cpu: number[] = [];
 let node = process.version;
 try {
   for (let i = -1; i < runs; i++) {
@@ -55,11 +56,14 @@ try {
       },
     });
     const mb = rssMb(server.pid);
+    // CPU time until /healthz answered (every thread): what a busy machine does not inflate much.
+    const ms = cpuMs(server.pid);
     await server.stop();
     if (i < 0) continue;
     healthy.push(server.healthyAfterMs);
     rss.push(mb);
-    console.error(`start ${i + 1}: /healthz 200 after ${Math.round(server.healthyAfterMs)} ms, RSS ${mb.toFixed(0)} MB`);
+    cpu.push(ms);
+    console.error(`start ${i + 1}: /healthz 200 after ${Math.round(server.healthyAfterMs)} ms (${Math.round(ms)} ms CPU), RSS ${mb.toFixed(0)} MB`);
   }
   if (values.node) {
     const { execFileSync } = await import('node:child_process');
@@ -71,5 +75,6 @@ try {
 console.log(
   `${values.entry} on node ${node}, ${values.db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}: ` +
     `spawn → /healthz 200 median ${Math.round(median(healthy))} ms (${healthy.map(Math.round).join(', ')}), ` +
+    `CPU until then median ${Math.round(median(cpu))} ms (${cpu.map(Math.round).join(', ')}), ` +
     `RSS at start median ${median(rss).toFixed(0)} MB (${rss.map((m) => m.toFixed(0)).join(', ')})`,
 );

@@ -18,7 +18,8 @@ export function createMailThrottle(db: Db, limit: RateLimit | undefined, hmacKey
     /** Counts one message to `email` (normalized); false when its budget is spent. */
     async allow(email: string): Promise<boolean> {
       if (!limit) return true;
-      const { RateLimiterPrisma, RateLimiterRes } = await (lib ??= import('rate-limiter-flexible'));
+      lib ??= import('rate-limiter-flexible');
+      const { RateLimiterPrisma, RateLimiterRes } = await lib;
       limiter ??= new RateLimiterPrisma({
         storeClient: db,
         tableName: 'rateLimit',
