@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { repoRoot } from './servers.ts';
 import { CLK_TCK } from './proc-stats.ts';
+import { ensureBuilt } from '../scripts/build.mjs';
 
 const { values } = parseArgs({ options: { db: { type: 'string', default: 'sqlite' }, people: { type: 'string', default: '100000' } } });
 const total = Number(values.people);
@@ -68,11 +69,12 @@ interface Run {
   report: Record<string, unknown>;
 }
 
-/** Runs the CLI (node itself, no npm in between, so the pid is the importer's) and samples it from /proc. */
+/** Runs the CLI (the latchkey-admin bin under node itself, no npm in between, so the pid is the importer's) and samples it from /proc. */
 function runCli(label: string, env: Record<string, string>, args: string[]): Promise<Run> {
+  ensureBuilt();
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'index.ts'), ...args], {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'latchkey-admin.mjs'), ...args], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     });

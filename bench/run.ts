@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config/env.ts';
+import { cliMarkdown, cliTargets, cliText, measureCli, type CliResult } from './cli.ts';
 import { cryptoFloor, postgresInsertFloor, type FloorRow } from './crypto-floor.ts';
 import { runClosedLoop } from './load.ts';
 import { loginStorm } from './login-storm.ts';
@@ -21,7 +22,7 @@ import { SCENARIOS, scenarioSet, type ScenarioName, type Target } from './scenar
 import { freePort, repoRoot, spawnServer, type ServerHandle } from './servers.ts';
 import { baselineFixture, setUpLatchkey, type Fixture } from './setup.ts';
 
-const EXTRA_CHECKS = ['login-storm', 'memory'] as const;
+const EXTRA_CHECKS = ['login-storm', 'memory', 'cli'] as const;
 const ALL = [...SCENARIOS.map((s) => s.name), ...EXTRA_CHECKS];
 
 const USAGE = `npm run bench -- [options]
@@ -36,7 +37,8 @@ const USAGE = `npm run bench -- [options]
   --no-baseline           skip the bare oidc-provider baseline
   --no-pin                do not pin the servers to CPU 0 and the load generator to CPU 1
   --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
-  --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)`;
+  --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)
+  --cli-runs N            runs of each admin CLI command in the cli scenario (default 10)`;
 
 function options() {
   const { values } = parseArgs({
@@ -53,6 +55,7 @@ function options() {
       'no-pin': { type: 'boolean', default: false },
       'stored-rows': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'cli-runs': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -88,6 +91,7 @@ function options() {
     pin: !values['no-pin'] && os.cpus().length >= 2,
     storedRows: Number(values['stored-rows'] ?? 100_000),
     cpuProf: values['cpu-prof'],
+    cliRuns: Number(values['cli-runs'] ?? 10),
   };
 }
 
@@ -159,6 +163,7 @@ const machine = {
 const rows: ResultRow[] = [];
 const storms: StormResult[] = [];
 const memory: MemoryResult[] = [];
+const cli: CliResult[] = [];
 let floor: FloorRow[] = [];
 const want = (name: string) => opts.scenarios.includes(name);
 const loadScenarios = SCENARIOS.map((s) => s.name).filter(want) as ScenarioName[];
@@ -256,7 +261,7 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
   const runtimeStartMs = Math.min(
     ...[0, 1, 2].map(() => {
       const s = performance.now();
-      execFileSync(process.execPath, ['--import', 'tsx', '--eval', '0'], { cwd: repoRoot, stdio: 'ignore' });
+      execFileSync(process.execPath, ['--eval', '0'], { cwd: repoRoot, stdio: 'ignore' });
       return performance.now() - s;
     }),
   );
@@ -361,6 +366,12 @@ async function main() {
     await runScenarios(target, server, db === 'postgres' && pg ? () => pg.postmasterPid() : undefined);
     await target.pool.close();
     await server.stop();
+    if (want('cli')) {
+      say(`${db}: admin CLI, ${opts.cliRuns} runs of each command`);
+      const measured = await measureCli(db, env, fixture, opts.cliRuns);
+      cli.push(...measured);
+      say(`${db}: admin CLI\n${cliText(measured)}`);
+    }
     if (want('memory')) memory.push(await memoryCheck(db, databaseUrl, dir, fixture));
     await drop();
   }
@@ -368,7 +379,7 @@ async function main() {
 
 function report() {
   const finishedAt = new Date();
-  const targets = evaluateTargets(rows, storms, memory, floor);
+  const targets = [...evaluateTargets(rows, storms, memory, floor), ...cliTargets(cli)];
   const minutes = (performance.now() - t0) / 60_000;
   const header =
     `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · ` +
@@ -379,7 +390,8 @@ function report() {
       .map((l) => l.toFixed(1))
       .join(' ')} · ${minutes.toFixed(1)} min`;
   console.log(
-    `\n${header}\n\n${textTable(rows)}\n\nTargets\n${targetsText(targets)}\n\nCryptographic floor (in-process, one core, sequential)\n${floorText(floor)}`,
+    `\n${header}\n\n${textTable(rows)}\n\nTargets\n${targetsText(targets)}\n\nCryptographic floor (in-process, one core, sequential)\n${floorText(floor)}` +
+      (cli.length ? `\n\nAdmin CLI (median of ${opts.cliRuns})\n${cliText(cli)}` : ''),
   );
   const dir = join(repoRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
@@ -388,9 +400,21 @@ function report() {
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
   const base = join(dir, `${stamp}-${opts.dbs.length > 1 ? 'both' : opts.dbs[0]}`);
-  const json = { machine: { ...machine, loadAvgAtEnd: os.loadavg() }, options: opts, startedAt, finishedAt, minutes, floor, rows, storms, memory, targets };
+  const json = {
+    machine: { ...machine, loadAvgAtEnd: os.loadavg() },
+    options: opts,
+    startedAt,
+    finishedAt,
+    minutes,
+    floor,
+    rows,
+    storms,
+    memory,
+    cli,
+    targets,
+  };
   writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(`${base}.md`, `${markdown(rows, targets, floor, storms, memory, header)}\n`);
+  writeFileSync(`${base}.md`, `${markdown(rows, targets, floor, storms, memory, header)}${cli.length ? `\n\n${cliMarkdown(cli)}` : ''}\n`);
   console.log(`\nwritten: ${base}.json and .md`);
 }
 
@@ -407,5 +431,5 @@ try {
   if (exitCode === 0) rmSync(tmp, { recursive: true, force: true });
   else console.error(`bench: server logs kept in ${tmp}`);
 }
-if (rows.length || memory.length || storms.length) report();
+if (rows.length || memory.length || storms.length || cli.length) report();
 process.exit(exitCode);

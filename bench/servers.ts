@@ -1,14 +1,16 @@
 // The servers under test, each in a child process of its own so that its
 // CPU time and RSS are its own: Latchkey exactly as `npm start` runs it
-// (src/server.ts), and the bare-library baseline (bench/baseline-server.ts).
-// Run with `node --import tsx` rather than the tsx CLI, whose wrapper
-// process would stand between us and the server's pid.
+// (the compiled dist/server.js under plain node, built first when src/
+// changed), and the bare-library baseline (bench/baseline-server.ts, with
+// `node --import tsx` rather than the tsx CLI, whose wrapper process would
+// stand between us and the server's pid).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { ensureBuilt } from '../scripts/build.mjs';
 
 export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -46,14 +48,22 @@ export interface SpawnOptions {
   cpus?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** Latchkey from the compiled build (default) or from src/ through tsx (how it ran before; bench/startup.ts compares). */
+  entry?: 'dist' | 'src';
+  /** Another node binary (e.g. Node 24's); default this process's. */
+  node?: string;
   timeoutMs?: number;
 }
 
 export async function spawnServer(opts: SpawnOptions): Promise<ServerHandle> {
-  const entry = opts.kind === 'latchkey' ? join(repoRoot, 'src', 'server.ts') : join(repoRoot, 'bench', 'baseline-server.ts');
-  const nodeArgs = [...(opts.nodeFlags ?? []), '--import', 'tsx', entry];
+  const compiled = opts.kind === 'latchkey' && opts.entry !== 'src';
+  if (compiled) ensureBuilt();
+  const nodeArgs = compiled
+    ? [...(opts.nodeFlags ?? []), join(repoRoot, 'dist', 'server.js')]
+    : [...(opts.nodeFlags ?? []), '--import', 'tsx', join(repoRoot, opts.kind === 'latchkey' ? 'src/server.ts' : 'bench/baseline-server.ts')];
+  const node = opts.node ?? process.execPath;
   // taskset execs node in place, so the pid we get is the server's own.
-  const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, node, ...nodeArgs]] : [node, nodeArgs];
   const logFile = join(opts.logDir, `${opts.kind}-${opts.port}.log`);
   const log = createWriteStream(logFile);
   const started = performance.now();

@@ -8,7 +8,9 @@
 //     COUNT CLI commands in a row (reads and writes) while BURNERS busy
 //     processes keep every core loaded: every exit code 0.
 //
-// On SQLite by default; with TEST_POSTGRES_URL set, on a fresh PostgreSQL
+// The server is dist/server.js and each CLI process the latchkey-admin bin,
+// as `npm start` and operators run them (dist/ is built first when src/
+// changed). On SQLite by default; with TEST_POSTGRES_URL set, on a fresh PostgreSQL
 // database. Exits 1 when any check fails. Test-suite versions with smaller
 // counts: test/cli/cli-under-load.test.ts.
 import {

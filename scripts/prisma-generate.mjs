@@ -5,11 +5,12 @@
 // at a stub that answers `--version`. Migrations use the WebAssembly engine
 // instead (src/db/migrate.ts).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'node_modules', 'prisma', 'build', 'index.js');
 const stub = join(root, 'node_modules', '.cache', 'latchkey', 'schema-engine-stub');
 mkdirSync(dirname(stub), { recursive: true });
 writeFileSync(stub, '#!/bin/sh\necho "schema-engine-stub 0.0.0 (generate only)"\n');
@@ -26,7 +27,14 @@ writeFileSync(
   `// GENERATED from prisma/schema.prisma by scripts/prisma-generate.mjs; do not edit.\n${postgres}`,
 );
 
-const cli = join(root, 'node_modules', 'prisma', 'build', 'index.js');
+// The Prisma CLI is a devDependency: an install without them (`npm ci
+// --omit=dev` on a production host) runs the clients that `npm run build`
+// compiled into dist/ where the CLI was installed. The derived PostgreSQL
+// schema above is written either way: migrations read it.
+if (!existsSync(cli)) {
+  console.error('prisma-generate: the Prisma CLI is not installed (devDependencies omitted); using the clients compiled into dist/');
+  process.exit(0);
+}
 for (const schema of ['prisma/schema.prisma', 'prisma/postgres/schema.prisma']) {
   execFileSync(process.execPath, [cli, 'generate', '--schema', schema], {
     cwd: root,

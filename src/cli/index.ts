@@ -1,5 +1,7 @@
-// The admin command line: `npm run --silent admin -- <command> … [--json]`
-// (the commands: src/cli/run.ts).
+// The admin command line's entry: `latchkey-admin <command> … [--json]`
+// (bin/latchkey-admin.mjs runs this file compiled, dist/cli/index.js; the
+// commands: src/cli/run.ts). Password threads start only when a command
+// hashes a password (src/services/people/passwords.ts).
 import { closePasswordWorkers } from '../services/people/passwords.ts';
 import { runCli } from './run.ts';
 

@@ -1,25 +1,18 @@
-// The admin command line's commands: `npm run --silent admin -- <command> … [--json]`
-// runs them through src/cli/index.ts; the tests also call runCli directly.
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
-import { AppError } from '../errors.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
+// The admin command line's commands: `latchkey-admin <command> … [--json]`
+// (bin/latchkey-admin.mjs, or `npm run --silent admin -- …`) runs them through
+// src/cli/index.ts, compiled; the tests also call runCli directly.
+// Only the command's own module is loaded, and the runtime (database,
+// services, templates) only when the command first uses it: a usage error or
+// `help` answers from this file and its few light imports.
+import type { Config } from '../config/env.ts';
+import type { Runtime } from '../runtime.ts';
 import { Writable } from 'node:stream';
-import { createLogger } from '../logger.ts';
 import { nearest } from './args.ts';
 import { describeError } from './errors.ts';
-import { clientCommand } from './client-commands.ts';
 import { UsageError } from './output.ts';
 import { cliIo, withCliIo, type CliIo } from './io.ts';
-import { userCommand } from './user-commands.ts';
-import { serviceAccountCommand } from './service-account-commands.ts';
-import { resourceCommand } from './resource-commands.ts';
-import { auditCommand } from './audit-commands.ts';
-import { kekCommand, keysCommand } from './key-commands.ts';
-import { bootstrapCommand } from './bootstrap-command.ts';
-import { apiKeyCommand } from './api-key-commands.ts';
-import { configCommand } from './config-commands.ts';
 
-const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
+const USAGE = `usage: latchkey-admin <command> [options] [--json]   (npx latchkey-admin …, or npm run --silent admin -- …)
 
   bootstrap --name NAME (--generate-key ES256|RS256|EdDSA | --jwks-file FILE)
                 (the first admin service account, for the admin API)
@@ -83,17 +76,20 @@ const USAGE = `usage: npm run --silent admin -- <command> [options] [--json]
   config export [--file F] [--format yaml|json]   (apps, APIs, service accounts, roles; no secrets)
   config apply --file F|- [--dry-run] [--prune]   (prints the plan; --prune deletes what the file lacks)`;
 
-const commands: Record<string, (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>> = {
-  bootstrap: bootstrapCommand,
-  client: clientCommand,
-  user: userCommand,
-  'service-account': serviceAccountCommand,
-  resource: resourceCommand,
-  audit: auditCommand,
-  keys: keysCommand,
-  kek: kekCommand,
-  'api-key': apiKeyCommand,
-  config: configCommand,
+type Command = (rt: Runtime, sub: string | undefined, args: string[]) => Promise<void>;
+
+/** Each command family's module, imported when that family runs. */
+const commands: Record<string, () => Promise<Command>> = {
+  bootstrap: async () => (await import('./bootstrap-command.ts')).bootstrapCommand,
+  client: async () => (await import('./client-commands.ts')).clientCommand,
+  user: async () => (await import('./user-commands.ts')).userCommand,
+  'service-account': async () => (await import('./service-account-commands.ts')).serviceAccountCommand,
+  resource: async () => (await import('./resource-commands.ts')).resourceCommand,
+  audit: async () => (await import('./audit-commands.ts')).auditCommand,
+  keys: async () => (await import('./key-commands.ts')).keysCommand,
+  kek: async () => (await import('./key-commands.ts')).kekCommand,
+  'api-key': async () => (await import('./api-key-commands.ts')).apiKeyCommand,
+  config: async () => (await import('./config-commands.ts')).configCommand,
 };
 
 /**
@@ -135,12 +131,13 @@ async function run(argv: string[]): Promise<number> {
     say(USAGE);
     return group ? 0 : 2;
   }
-  const command = commands[group];
-  if (!command) {
+  const load = commands[group];
+  if (!load) {
     const guess = nearest(group, Object.keys(commands));
-    complain(`latchkey-admin: unknown command "${group}"${guess ? ` (did you mean ${guess}?)` : ''}; the commands: npm run --silent admin -- help`);
+    complain(`latchkey-admin: unknown command "${group}"${guess ? ` (did you mean ${guess}?)` : ''}; the commands: latchkey-admin help`);
     return 2;
   }
+  const [command, { ConfigError, loadConfig }, { AppError }] = await Promise.all([load(), import('../config/env.ts'), import('../errors.ts')]);
   let config: Config | undefined;
   let opened: Promise<Runtime> | undefined;
   const configOnce = () => (config ??= loadConfig(env));
@@ -151,7 +148,10 @@ async function run(argv: string[]): Promise<number> {
       done();
     },
   });
-  const open = () => openRuntime(configOnce(), createLogger(configOnce().logLevel, toStderr));
+  const open = async () => {
+    const [{ openRuntime }, { createLogger }] = await Promise.all([import('../runtime.ts'), import('../logger.ts')]);
+    return openRuntime(configOnce(), createLogger(configOnce().logLevel, toStderr));
+  };
   try {
     await command(
       openOnFirstUse(configOnce, () => (opened ??= open())),

@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import pg from 'pg';
+import type pg from 'pg';
 import { ConfigError } from '../config/env.ts';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
@@ -124,8 +123,15 @@ export function databaseError(url: string, err: unknown): Error {
   }
 }
 
-export function adapterFactory(url: string): SqlMigrationAwareDriverAdapterFactory {
+/** PostgreSQL's driver and adapter, loaded only by a process configured for PostgreSQL. */
+const postgresModules = async () => {
+  const [{ default: driver }, { PrismaPg }] = await Promise.all([import('pg'), import('@prisma/adapter-pg')]);
+  return { pg: driver, PrismaPg };
+};
+
+export async function adapterFactory(url: string): Promise<SqlMigrationAwareDriverAdapterFactory> {
   if (databaseKind(url) === 'sqlite') return new WaitingLibSql(prepareSqliteFile(url));
+  const { PrismaPg } = await postgresModules();
   return new PrismaPg({ connectionString: url });
 }
 
@@ -201,10 +207,10 @@ export interface Storage {
 // `timestamp(3)` without a time zone holds UTC (that is how Prisma writes it);
 // node-postgres would read it in the process's local time zone.
 const TIMESTAMP_OID = 1114;
-function utcTimestamps(oid: number, format: 'text' | 'binary') {
+const utcTimestamps = (types: typeof pg.types) => (oid: number, format: 'text' | 'binary') => {
   if (oid === TIMESTAMP_OID && format === 'text') return (value: string) => new Date(`${value.replace(' ', 'T')}Z`);
-  return pg.types.getTypeParser(oid, format);
-}
+  return types.getTypeParser(oid, format);
+};
 
 /**
  * Opens the database: Prisma's client and the hot-path statements. Only the
@@ -240,7 +246,8 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     };
   }
   // One pool for both ways in; Prisma's statements are prepared too.
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: { getTypeParser: utcTimestamps as never } });
+  const { pg, PrismaPg } = await postgresModules();
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: { getTypeParser: utcTimestamps(pg.types) as never } });
   // The pool drops the failed connection and opens another on demand. Without a
   // listener of our own the error would end the process: Prisma removes its
   // listener at $disconnect, while pool.end() is still closing sockets.

@@ -6,8 +6,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'libsql';
-import pg from 'pg';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { adapterFactory, databaseError, databaseKind, migrationsDir, schemaPath, sqliteFile } from './database.ts';
 
@@ -51,6 +49,8 @@ async function appliedMigrations(url: string): Promise<AppliedMigration[] | unde
   if (databaseKind(url) === 'sqlite') {
     const file = sqliteFile(url);
     if (!existsSync(file)) return undefined;
+    // Each database's driver is loaded only where it is configured.
+    const { default: Database } = await import('libsql');
     const db = new Database(file, { fileMustExist: true });
     try {
       const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get();
@@ -59,6 +59,7 @@ async function appliedMigrations(url: string): Promise<AppliedMigration[] | unde
       db.close();
     }
   }
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect().catch((err: unknown) => {
     throw databaseError(url, err);
@@ -88,7 +89,7 @@ export async function applyMigrations(url: string): Promise<string[]> {
   // Anything else (a new, edited or failed migration) is the engine's to apply or report.
   if (await upToDate(url, migrationsList)) return [];
   const { openSchemaEngine } = await import('./schema-engine.ts');
-  const handle = await openSchemaEngine(adapterFactory(url), schemaPath(kind)).catch((err: unknown) => {
+  const handle = await openSchemaEngine(await adapterFactory(url), schemaPath(kind)).catch((err: unknown) => {
     throw databaseError(url, err);
   });
   try {

@@ -4,9 +4,12 @@
 // disk (the WAL is synced at checkpoints). The trade-off, documented in the
 // README: a power loss (not a crash of the process) can lose the last
 // transactions before the checkpoint; it never corrupts the database.
-import type { Client, Config } from '@libsql/client';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
 import Database from 'libsql';
+
+// The driver's types as the adapter declares them (its own @libsql/client, not a dependency of ours).
+type Config = Parameters<PrismaLibSql['createClient']>[0];
+type Client = ReturnType<PrismaLibSql['createClient']>;
 
 export type SqliteDatabase = InstanceType<typeof Database>;
 

@@ -13,8 +13,23 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import { loadConfig } from '../../src/config/env.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { createTestDatabase, freePort, testEnv, type TestDatabase } from './server.ts';
+import { ensureBuilt as buildIfStale } from '../../scripts/build.mjs';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The latchkey-admin bin (package.json): dist/cli/index.js under plain node. */
+export const adminBin = join(repoRoot, 'bin', 'latchkey-admin.mjs');
+
+let built = false;
+/**
+ * Builds dist/ once per test process when src/ changed (scripts/build.mjs,
+ * under a lock that parallel test files share), so that the processes a test
+ * starts run what `npm start` and the bin run, and none of them builds.
+ */
+export function ensureBuilt(): void {
+  if (built) return;
+  buildIfStale();
+  built = true;
+}
 const API = 'https://api.load.test';
 
 export interface CliRun {
@@ -26,25 +41,20 @@ export interface CliRun {
   ms: number;
 }
 
-/** One CLI process, as `npm run admin` starts it but without npm in between (npm adds a second per command). */
+/** One CLI process, as `npx latchkey-admin` starts it but without npm in between (npm adds a few tenths of a second per command). */
 export function runCli(env: Record<string, string>, args: string[], opts: { input?: string; cwd?: string } = {}): Promise<CliRun> {
+  ensureBuilt();
   const started = performance.now();
   return new Promise((done) => {
-    const tsx = import.meta.resolve('tsx');
-    const child = execFile(
-      process.execPath,
-      ['--import', tsx, join(repoRoot, 'src', 'cli', 'index.ts'), ...args],
-      { cwd: opts.cwd ?? repoRoot, env, maxBuffer: 4 << 20 },
-      (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number | string; signal?: string }) | null;
-        done({ args, code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr, ms: performance.now() - started });
-      },
-    );
+    const child = execFile(process.execPath, [adminBin, ...args], { cwd: opts.cwd ?? repoRoot, env, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: number | string; signal?: string }) | null;
+      done({ args, code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr, ms: performance.now() - started });
+    });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
 
-/** A Latchkey server process (src/server.ts, as `npm start` runs it) on a database of its own. */
+/** A Latchkey server process (dist/server.js, as `npm start` runs it) on a database of its own. */
 export interface LiveServer {
   issuer: string;
   env: Record<string, string>;
@@ -62,7 +72,8 @@ export async function startServerProcess(extra: Record<string, string> = {}): Pr
     HOME: process.env.HOME ?? dir,
     ...testEnv(dir, port, { DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...extra }),
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'server.ts')], {
+  ensureBuilt();
+  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist', 'server.js')], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

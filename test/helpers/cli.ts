@@ -1,13 +1,14 @@
 // Runs the admin CLI: in this process by default (src/cli/run.ts's runCli,
 // the same code as the command, with its own runtime on the test database),
-// or as operators' scripts do (`npm run --silent admin -- …` in a process of
-// its own) with `{ process: true }`. A real process costs seconds of CPU
-// (npm, node, TypeScript compiled on the fly) and adds what only a process
-// has: exit codes, the entry point, stdin. Each command family keeps a
-// test of its own on a real process.
+// or as operators' scripts do (`npx latchkey-admin …`: bin/latchkey-admin.mjs
+// running the compiled dist/cli/index.js in a process of its own) with
+// `{ process: true }`. A real process adds what only a process has: exit
+// codes, the entry point, the compiled build, stdin. Each command family
+// keeps a test of its own on a real process.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { runCli } from '../../src/cli/run.ts';
+import { adminBin, ensureBuilt } from './cli-under-load.ts';
 
 const exec = promisify(execFile);
 
@@ -20,8 +21,9 @@ export interface CliResult {
 export function adminCli(env: () => Record<string, string>, opts: { process?: boolean } = {}) {
   return async (...args: string[]): Promise<CliResult> => {
     if (!opts.process) return inProcess(env(), args);
+    ensureBuilt();
     try {
-      const { stdout, stderr } = await exec('npm', ['run', '--silent', 'admin', '--', ...args], { env: env() });
+      const { stdout, stderr } = await exec(process.execPath, [adminBin, ...args], { env: env(), maxBuffer: 4 << 20 });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as CliResult;
@@ -48,5 +50,5 @@ async function inProcess(env: Record<string, string>, args: string[], input = ''
   return { code, stdout, stderr };
 }
 
-/** The CLI's own error lines (npm may add warnings of its own on stderr). */
+/** The CLI's own error lines (node may add warnings of its own on stderr). */
 export const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('latchkey-admin:'));

@@ -9,7 +9,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { constantTimeEqual } from '../secrets/constant-time.ts';
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 import type { Db } from '../../db/database.ts';
 import { invalidInput, notFound } from '../../errors.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
@@ -100,6 +99,8 @@ export type SecondFactorResult = { ok: true; method: 'otp' | 'recovery' } | { ok
 export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, opts: { issuer: string; recoveryKey: Buffer }) {
   async function describe(email: string, secret: string, token: string): Promise<Enrollment> {
     const uri = totpFor(secret, email, opts.issuer).toString();
+    // Loaded on the first enrolment: most processes (the CLI, most server lifetimes) draw no QR code.
+    const { default: QRCode } = await import('qrcode');
     const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return { secret, uri, qrDataUri: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`, token };
   }

@@ -5,26 +5,29 @@
 // nothing about who has an account. Over the budget a message is silently
 // not sent: the page the asker sees is the same.
 import { createHmac } from 'node:crypto';
-import { RateLimiterPrisma, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterPrisma } from 'rate-limiter-flexible';
 import type { RateLimit } from '../../config/env.ts';
 import type { Db } from '../../db/database.ts';
 import type { Logger } from '../../logger.ts';
 
 export function createMailThrottle(db: Db, limit: RateLimit | undefined, hmacKey: Buffer, log?: Logger) {
-  const limiter =
-    limit &&
-    new RateLimiterPrisma({
-      storeClient: db,
-      tableName: 'rateLimit',
-      keyPrefix: 'mail:to',
-      points: limit.points,
-      duration: limit.seconds,
-      clearExpiredByTimeout: false,
-    });
+  // The library is loaded with the first message (the admin CLI mostly sends none).
+  let lib: Promise<typeof import('rate-limiter-flexible')> | undefined;
+  let limiter: RateLimiterPrisma | undefined;
   return {
     /** Counts one message to `email` (normalized); false when its budget is spent. */
     async allow(email: string): Promise<boolean> {
-      if (!limiter) return true;
+      if (!limit) return true;
+      lib ??= import('rate-limiter-flexible');
+      const { RateLimiterPrisma, RateLimiterRes } = await lib;
+      limiter ??= new RateLimiterPrisma({
+        storeClient: db,
+        tableName: 'rateLimit',
+        keyPrefix: 'mail:to',
+        points: limit.points,
+        duration: limit.seconds,
+        clearExpiredByTimeout: false,
+      });
       try {
         await limiter.consume(createHmac('sha256', hmacKey).update(`mail-to:${email}`).digest('base64url'));
         return true;

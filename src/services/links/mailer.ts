@@ -9,7 +9,7 @@
 // server: a page answers in the same time whichever message it sent (or
 // whether the server is slow), and nobody waits on mail to be told "check
 // your inbox". `flush` waits for messages in flight (shutdown, tests).
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import nunjucks from 'nunjucks';
 import type { Logger } from '../../logger.ts';
 import type { Params } from '../../ui/catalogue.ts';
@@ -62,18 +62,26 @@ function smtpStatus(err: { code?: unknown; responseCode?: unknown; command?: unk
 
 export function createMailer(opts: { smtpUrl: string | undefined; from: string }, log: Logger, ui: Ui) {
   const render = createMailRenderer(ui);
-  const transport = opts.smtpUrl ? nodemailer.createTransport(opts.smtpUrl) : undefined;
+  // nodemailer is loaded with the first message: most processes (the CLI, a server between sign-ups) send none.
+  let transport: Promise<Transporter> | undefined;
+  const transporter = (smtpUrl: string) => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl)));
   const inFlight = new Set<Promise<void>>();
 
   async function send(message: MailMessage): Promise<void> {
     const mail = render(message.template, message.vars, message.locale);
-    if (!transport) {
+    if (!opts.smtpUrl) {
       // Development only (production refuses mail features without SMTP_URL).
       log.info({ mail: { to: message.to, subject: mail.subject, text: mail.text } }, 'mail (SMTP_URL is unset: logged instead of sent)');
       return;
     }
     // An address object: nodemailer takes it as one mailbox instead of parsing a list or a display name out of it.
-    await transport.sendMail({ from: opts.from, to: { name: '', address: message.to }, subject: mail.subject, text: mail.text, html: mail.html });
+    await (await transporter(opts.smtpUrl)).sendMail({
+      from: opts.from,
+      to: { name: '', address: message.to },
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+    });
   }
 
   return {
@@ -100,7 +108,7 @@ export function createMailer(opts: { smtpUrl: string | undefined; from: string }
     },
 
     close(): void {
-      transport?.close();
+      void transport?.then((t) => t.close());
     },
   };
 }

@@ -1,0 +1,4 @@
+// Types of scripts/build.mjs for the TypeScript that imports it (the test helpers).
+export const root: string;
+export function staleReason(): string | undefined;
+export function ensureBuilt(opts?: { quiet?: boolean }): boolean;

@@ -1,0 +1,152 @@
+// `npm run build`: compiles src/ (the generated Prisma clients included) to
+// dist/ with TypeScript, one .js file per .ts file in the same layout, so
+// that every path a module computes from its own location (the views, the
+// migrations, the schema) resolves as it does from src/. What runs in
+// production is plain `node dist/server.js`: no tsx, no esbuild, no Prisma
+// CLI (bench/README.md, "Start-up and the CLI", has why tsc and not a bundle).
+//
+//   node scripts/build.mjs            build now
+//   node scripts/build.mjs --if-stale build only when dist/ is missing or older
+//                                     than src/ (what `npm start` and the
+//                                     latchkey-admin bin do first)
+//
+// The build type-checks nothing (`--noCheck`; `npm run typecheck` does that)
+// and is written to a folder of its own, then swapped in, so a process that is
+// running from dist/ never sees half a build. Concurrent builders (parallel
+// test files, two CLI commands right after a checkout) take turns on a lock.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const stampFile = join(dist, '.build-stamp.json');
+const lock = join(root, '.dist-build.lock');
+/** What the build reads besides src/: a change to either is a change to the output. */
+const configFiles = ['tsconfig.json', 'tsconfig.build.json'];
+
+/** The newest modification time under src/ (files and folders: a deleted file changes its folder's) and how many entries. */
+function sources() {
+  let newest = 0;
+  let count = 0;
+  const walk = (dir) => {
+    const s = statSync(dir);
+    newest = Math.max(newest, s.mtimeMs);
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) {
+        count++;
+        newest = Math.max(newest, statSync(p).mtimeMs);
+      }
+    }
+  };
+  walk(join(root, 'src'));
+  for (const f of configFiles) newest = Math.max(newest, statSync(join(root, f)).mtimeMs);
+  return { newest, count };
+}
+
+/** Why dist/ must be (re)built, or undefined when it is current. A deployment without src/ runs what it has. */
+export function staleReason() {
+  if (!existsSync(join(root, 'src'))) return existsSync(join(dist, 'server.js')) ? undefined : 'neither src/ nor dist/ is here';
+  if (!existsSync(stampFile)) return 'dist/ has not been built';
+  let stamp;
+  try {
+    stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+  } catch {
+    return 'dist/ is incomplete';
+  }
+  const now = sources();
+  if (now.newest !== stamp.newest || now.count !== stamp.count) return 'src/ changed since the last build';
+  return undefined;
+}
+
+/** The TypeScript compiler, when installed (a devDependency). */
+function typescript() {
+  try {
+    return createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+  } catch {
+    return undefined;
+  }
+}
+
+function compile() {
+  const before = sources();
+  const out = join(root, `dist.tmp-${process.pid}`);
+  rmSync(out, { recursive: true, force: true });
+  const tsc = typescript();
+  if (!tsc) throw new Error('cannot build dist/: TypeScript is not installed (it is a devDependency: run npm install, or build where it is)');
+  const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (run.status !== 0) {
+    rmSync(out, { recursive: true, force: true });
+    throw new Error(`tsc exited ${run.status ?? run.signal}`);
+  }
+  writeFileSync(join(out, '.build-stamp.json'), `${JSON.stringify({ ...before, node: process.version, builtAt: new Date().toISOString() })}\n`);
+  // Swap: the old build stays whole until the new one replaces it.
+  const old = join(root, `dist.old-${process.pid}`);
+  if (existsSync(dist)) renameSync(dist, old);
+  renameSync(out, dist);
+  rmSync(old, { recursive: true, force: true });
+}
+
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Takes the build lock (waiting for another builder), runs `fn`, releases it. A lock older than two minutes is a crashed builder's. */
+function withLock(fn) {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      sleep(100);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Builds dist/ unless it is current; says so on stderr when it builds. Synchronous: callers run it before anything else. */
+export function ensureBuilt({ quiet = false } = {}) {
+  const stale = staleReason();
+  if (!stale) return false;
+  // A production host installed without devDependencies runs the build it was given,
+  // silently: copying a tree changes modification times, and src/generated is absent there.
+  if (!typescript() && existsSync(join(dist, 'server.js'))) return false;
+  return withLock(() => {
+    // Another process may have built it while this one waited.
+    const reason = staleReason();
+    if (!reason) return false;
+    const started = performance.now();
+    if (!quiet) process.stderr.write(`latchkey: building dist/ (${reason})…\n`);
+    compile();
+    if (!quiet) process.stderr.write(`latchkey: built dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    return true;
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    if (process.argv.includes('--if-stale')) ensureBuilt();
+    else {
+      withLock(compile);
+      process.stderr.write('latchkey: built dist/\n');
+    }
+  } catch (err) {
+    process.stderr.write(`latchkey: build failed: ${err.message}\n`);
+    process.exit(1);
+  }
+}
