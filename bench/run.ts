@@ -36,7 +36,8 @@ const USAGE = `npm run bench -- [options]
   --no-baseline           skip the bare oidc-provider baseline
   --no-pin                do not pin the servers to CPU 0 and the load generator to CPU 1
   --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
-  --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)`;
+  --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)
+  --unsafe-pg             PostgreSQL with fsync=off, as the test suite runs it (default: fsync and synchronous_commit on, as in production)`;
 
 function options() {
   const { values } = parseArgs({
@@ -53,6 +54,7 @@ function options() {
       'no-pin': { type: 'boolean', default: false },
       'stored-rows': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'unsafe-pg': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -88,6 +90,7 @@ function options() {
     pin: !values['no-pin'] && os.cpus().length >= 2,
     storedRows: Number(values['stored-rows'] ?? 100_000),
     cpuProf: values['cpu-prof'],
+    durablePg: !values['unsafe-pg'],
   };
 }
 
@@ -336,11 +339,11 @@ async function main() {
     if (db === 'sqlite') {
       databaseUrl = `file:${join(dir, 'latchkey.db')}`;
     } else {
-      postgres ??= startPostgres(opts.pin ? SERVER_CPU : undefined);
+      postgres ??= startPostgres(opts.pin ? SERVER_CPU : undefined, opts.durablePg);
       const created = await postgres.createDatabase();
       databaseUrl = created.url;
       drop = created.drop;
-      floor.push(await postgresInsertFloor(databaseUrl, opts.quick));
+      floor.push(await postgresInsertFloor(databaseUrl, opts.quick, opts.durablePg));
     }
     const port = await freePort();
     const env = baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir });
@@ -374,6 +377,7 @@ function report() {
     `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · ` +
     `Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ` +
     `${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · ` +
+    `${opts.dbs.includes('postgres') ? (opts.durablePg ? 'PostgreSQL fsync=on synchronous_commit=on · ' : 'PostgreSQL fsync=off (--unsafe-pg) · ') : ''}` +
     `load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os
       .loadavg()
       .map((l) => l.toFixed(1))
