@@ -93,18 +93,26 @@ export async function cryptoFloor(bcryptCost: number, quick: boolean): Promise<F
   return rows;
 }
 
-/** One insert through node-postgres into the bench's PostgreSQL (when it runs). */
-export async function postgresInsertFloor(url: string, quick: boolean): Promise<FloorRow> {
+/**
+ * One insert (its own commit) through node-postgres into the bench's
+ * PostgreSQL (when it runs): into an ordinary table, so that with `durable`
+ * each commit waits for its WAL flush as the server's do (a temporary table
+ * writes no WAL at all).
+ */
+export async function postgresInsertFloor(url: string, quick: boolean, durable = true): Promise<FloorRow> {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  const table = `floor_${randomUUID().replaceAll('-', '')}`;
   try {
-    await client.query('CREATE TEMP TABLE t (type TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL, expires_at BIGINT, PRIMARY KEY (type, id))');
-    const q = { name: 'floor-insert', text: 'INSERT INTO t (type, id, payload, expires_at) VALUES ($1, $2, $3, $4)' };
-    return await measure('PostgreSQL insert (node-postgres prepared; the test cluster runs fsync=off)', quick ? 300 : 1000, 200, () =>
-      client.query({ ...q, values: ['AccessToken', randomUUID(), PAYLOAD, Date.now()] }),
-    );
+    await client.query(`CREATE TABLE ${table} (type TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL, expires_at BIGINT, PRIMARY KEY (type, id))`);
+    const q = { name: 'floor-insert', text: `INSERT INTO ${table} (type, id, payload, expires_at) VALUES ($1, $2, $3, $4)` };
+    const label = durable
+      ? 'PostgreSQL insert (node-postgres prepared, one commit each; fsync and synchronous_commit on)'
+      : 'PostgreSQL insert (node-postgres prepared; fsync=off, --unsafe-pg)';
+    return await measure(label, quick ? 300 : 1000, 200, () => client.query({ ...q, values: ['AccessToken', randomUUID(), PAYLOAD, Date.now()] }));
   } finally {
+    await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     await client.end();
   }
 }

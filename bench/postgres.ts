@@ -18,12 +18,17 @@ export interface BenchPostgres {
   stop(): void;
 }
 
-export function startPostgres(cpus?: string): BenchPostgres {
+/**
+ * `durable`: fsync and synchronous_commit on, as production runs PostgreSQL
+ * (every commit waits for its WAL flush); otherwise fsync=off, as the test
+ * suite runs it (`--unsafe-pg`, the figures before issue 17).
+ */
+export function startPostgres(cpus?: string, durable = true): BenchPostgres {
   if (!existsSync('/usr/lib/postgresql')) {
     throw new Error('PostgreSQL is not installed (apt-get install -y postgresql), or run with --db sqlite');
   }
   const script = join(repoRoot, 'scripts', 'postgres-for-tests.sh');
-  const env = { ...process.env, PGDIR, PGPORT };
+  const env = { ...process.env, PGDIR, PGPORT, PG_DURABLE: durable ? '1' : '0' };
   // Pinned like the server when asked: the database shares the server's core,
   // as SQLite (in-process) does.
   const [cmd, args] = cpus ? ['taskset', ['-c', cpus, 'bash', script, 'start']] : ['bash', [script, 'start']];

@@ -38,7 +38,8 @@ const USAGE = `npm run bench -- [options]
   --no-pin                do not pin the servers to CPU 0 and the load generator to CPU 1
   --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
   --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)
-  --cli-runs N            runs of each admin CLI command in the cli scenario (default 10)`;
+  --cli-runs N            runs of each admin CLI command in the cli scenario (default 10)
+  --unsafe-pg             PostgreSQL with fsync=off, as the test suite runs it (default: fsync and synchronous_commit on, as in production)`;
 
 function options() {
   const { values } = parseArgs({
@@ -56,6 +57,7 @@ function options() {
       'stored-rows': { type: 'string' },
       'cpu-prof': { type: 'string' },
       'cli-runs': { type: 'string' },
+      'unsafe-pg': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -92,6 +94,7 @@ function options() {
     storedRows: Number(values['stored-rows'] ?? 100_000),
     cpuProf: values['cpu-prof'],
     cliRuns: Number(values['cli-runs'] ?? 10),
+    durablePg: !values['unsafe-pg'],
   };
 }
 
@@ -341,11 +344,11 @@ async function main() {
     if (db === 'sqlite') {
       databaseUrl = `file:${join(dir, 'latchkey.db')}`;
     } else {
-      postgres ??= startPostgres(opts.pin ? SERVER_CPU : undefined);
+      postgres ??= startPostgres(opts.pin ? SERVER_CPU : undefined, opts.durablePg);
       const created = await postgres.createDatabase();
       databaseUrl = created.url;
       drop = created.drop;
-      floor.push(await postgresInsertFloor(databaseUrl, opts.quick));
+      floor.push(await postgresInsertFloor(databaseUrl, opts.quick, opts.durablePg));
     }
     const port = await freePort();
     const env = baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir });
@@ -385,6 +388,7 @@ function report() {
     `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · ` +
     `Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ` +
     `${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · ` +
+    `${opts.dbs.includes('postgres') ? (opts.durablePg ? 'PostgreSQL fsync=on synchronous_commit=on · ' : 'PostgreSQL fsync=off (--unsafe-pg) · ') : ''}` +
     `load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os
       .loadavg()
       .map((l) => l.toFixed(1))

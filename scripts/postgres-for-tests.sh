@@ -3,6 +3,10 @@
 # prints the admin URL the tests use to create one database per server.
 #   eval "$(scripts/postgres-for-tests.sh start)"   → exports TEST_POSTGRES_URL
 #   scripts/postgres-for-tests.sh stop
+# The test suite's cluster runs with fsync=off (nothing in it is worth a disk
+# flush). PG_DURABLE=1 starts it as production runs PostgreSQL instead:
+# fsync and synchronous_commit on, every commit flushed before it is answered
+# (what bench/ measures; `npm run bench -- --unsafe-pg` keeps fsync=off).
 set -euo pipefail
 PGDIR=${PGDIR:-/tmp/latchkey-pg}
 PGPORT=${PGPORT:-55432}
@@ -15,8 +19,9 @@ case "${1:-start}" in
       mkdir -p "$PGDIR" && chown "$( [ "$(id -u)" = 0 ] && echo postgres || id -un )" "$PGDIR"
       as_pg "$BIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
     fi
+    if [ "${PG_DURABLE:-0}" = 1 ]; then DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"; else DURABILITY="-c fsync=off"; fi
     as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
-      -o "-k $PGDIR -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+      -o "-k $PGDIR -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=300 $DURABILITY" start >/dev/null
     echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
     ;;
   stop)

@@ -22,12 +22,19 @@ export interface ApiKeyStore {
   findBySecretHash(secretHash: string): Promise<StoredApiKey | undefined>;
 }
 
-// One row per role of the owner (one with a null role when they have none).
-const SELECT = `SELECT k.id, k.secret_hash, k.display, k.user_id, k.client_id, k.owner_disabled, k.name, k.description, k.scope,
+// One row: the key, its person (if any) and the person's roles gathered by a
+// subquery on the (user_id, role) primary key's prefix — a single-row read
+// (libsql's `get`, one native call) instead of one row per role to iterate.
+const COLUMNS = `k.id, k.secret_hash, k.display, k.user_id, k.client_id, k.owner_disabled, k.name, k.description, k.scope,
   k.resource, k.allowed_cidrs, k.expires_at, k.created_at, k.created_ip, k.last_used_at, k.last_used_ip, k.seen_addresses,
-  k.revoked_at, k.slot, k.origin, u.email AS u_email, u.email_verified AS u_email_verified, u.name AS u_name, r.role AS u_role
-  FROM api_keys k LEFT JOIN users u ON u.id = k.user_id LEFT JOIN user_roles r ON r.user_id = k.user_id
-  WHERE k.secret_hash = $HASH ORDER BY r.role`;
+  k.revoked_at, k.slot, k.origin, u.email AS u_email, u.email_verified AS u_email_verified, u.name AS u_name`;
+const FROM = 'FROM api_keys k LEFT JOIN users u ON u.id = k.user_id';
+const SQLITE_SELECT = `SELECT ${COLUMNS},
+  (SELECT json_group_array(role) FROM (SELECT r.role FROM user_roles r WHERE r.user_id = k.user_id ORDER BY r.role)) AS u_roles
+  ${FROM} WHERE k.secret_hash = ?`;
+const POSTGRES_SELECT = `SELECT ${COLUMNS},
+  ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = k.user_id ORDER BY r.role) AS u_roles
+  ${FROM} WHERE k.secret_hash = $1`;
 
 interface Row {
   id: string;
@@ -53,13 +60,15 @@ interface Row {
   u_email: string | null;
   u_email_verified: number | boolean | null;
   u_name: string | null;
-  u_role: string | null;
+  /** JSON text (SQLite) or an array (PostgreSQL). */
+  u_roles: string | string[] | null;
 }
 
 const date = (d: string | Date | null) => (d === null ? null : new Date(d));
 
-function toKey(rows: Row[]): StoredApiKey | undefined {
-  const r = rows[0];
+const rolesOf = (roles: Row['u_roles']): string[] => (roles === null ? [] : typeof roles === 'string' ? (JSON.parse(roles) as string[]) : roles);
+
+function toKey(r: Row | undefined): StoredApiKey | undefined {
   if (!r) return undefined;
   return {
     id: r.id,
@@ -88,22 +97,22 @@ function toKey(rows: Row[]): StoredApiKey | undefined {
             email: r.u_email,
             emailVerified: Boolean(r.u_email_verified),
             name: r.u_name,
-            roles: rows.map((x) => x.u_role).filter((x): x is string => x !== null),
+            roles: rolesOf(r.u_roles),
           }
         : null,
   };
 }
 
 export function sqliteApiKeyStore(db: SqliteDatabase): ApiKeyStore {
-  const find = db.prepare(SELECT.replace('$HASH', '?'));
-  return { findBySecretHash: async (hash) => toKey(find.all(hash) as Row[]) };
+  const find = db.prepare(SQLITE_SELECT);
+  return { findBySecretHash: async (hash) => toKey(find.get(hash) as Row | undefined) };
 }
 
 export function postgresApiKeyStore(pool: pg.Pool): ApiKeyStore {
   return {
     async findBySecretHash(hash) {
-      const { rows } = await pool.query<Row>({ name: 'lk_api_key', text: SELECT.replace('$HASH', '$1'), values: [hash] });
-      return toKey(rows);
+      const { rows } = await pool.query<Row>({ name: 'lk_api_key_one_row', text: POSTGRES_SELECT, values: [hash] });
+      return toKey(rows[0]);
     },
   };
 }

@@ -5,7 +5,7 @@
 // prepared once per connection and cost tens of microseconds — libsql's
 // synchronous statements on SQLite, named prepared statements on PostgreSQL.
 import type pg from 'pg';
-import { retryBusy, sqliteDate, type SqliteDatabase } from './sqlite.ts';
+import { sqliteDate, type GroupCommit, type SqliteDatabase } from './sqlite.ts';
 
 export interface StoredArtifact {
   payload: string;
@@ -44,7 +44,12 @@ const UPSERT_COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id,
 const ON_CONFLICT_UPDATE = `payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code,
   uid = excluded.uid, account_id = excluded.account_id, client_id = excluded.client_id, expires_at = excluded.expires_at`;
 
-export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
+/**
+ * SQLite: reads run at once on our connection; writes go through `write`
+ * (src/db/sqlite.ts groupCommit): the writes of one turn of the event loop
+ * share a transaction, and each resolves once it committed.
+ */
+export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): ArtifactStore {
   const q = {
     find: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND id = ?'),
     byUid: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND uid = ? LIMIT 1'),
@@ -72,22 +77,20 @@ export function sqliteArtifactStore(db: SqliteDatabase): ArtifactStore {
     find: async (type, id) => read(q.find.get(type, id)),
     findByColumn: async (type, column, value) => read((column === 'uid' ? q.byUid : q.byUserCode).get(type, value)),
     upsert: (type, id, c) =>
-      retryBusy(() => {
+      write(() => {
         q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
       }),
     consume: (type, id, at, graceSince) =>
-      retryBusy(
-        () => (graceSince ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince)) : q.consume.run(sqliteDate(at), type, id)).changes === 1,
-      ),
+      write(() => (graceSince ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince)) : q.consume.run(sqliteDate(at), type, id)).changes === 1),
     destroy: (type, id) =>
-      retryBusy(() => {
+      write(() => {
         q.destroy.run(type, id);
       }),
     revokeByGrantId: (type, grantId) =>
-      retryBusy(() => {
+      write(() => {
         q.revoke.run(type, grantId);
       }),
-    insertOnce: (type, id, expiresAt, now = new Date()) => retryBusy(() => q.insertOnce.run(type, id, sqliteDate(expiresAt), sqliteDate(now)).changes === 1),
+    insertOnce: (type, id, expiresAt, now = new Date()) => write(() => q.insertOnce.run(type, id, sqliteDate(expiresAt), sqliteDate(now)).changes === 1),
   };
 }
 

@@ -16,7 +16,7 @@ import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-key-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
-import { openFastConnection, useWalMode, WaitingLibSql } from './sqlite.ts';
+import { groupCommit, openFastConnection, useWalMode, WaitingLibSql } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /** Both generated clients have the same models; code is written against this one. */
@@ -201,6 +201,8 @@ export interface Storage {
   artifacts: ArtifactStore;
   accounts: AccountStore;
   apiKeys: ApiKeyStore;
+  /** SQLite: transactions of the hot path's writes committed, and the writes they held (group commit, src/db/sqlite.ts). */
+  writeGroups?: { readonly commits: number; readonly writes: number };
   close(): Promise<void>;
 }
 
@@ -234,12 +236,16 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     });
     const db = new PrismaClient({ adapter: factory });
     const fast = openFastConnection(file);
+    const write = groupCommit(fast);
     return {
       db,
-      artifacts: observedStore(sqliteArtifactStore(fast), opts.observe),
+      artifacts: observedStore(sqliteArtifactStore(fast, write), opts.observe),
       accounts: observedAccounts(sqliteAccountStore(fast), opts.observe),
       apiKeys: observedKeys(sqliteApiKeyStore(fast), opts.observe),
+      writeGroups: write.stats,
       async close() {
+        // Writes already asked for commit first (they run in order).
+        await write(() => undefined).catch(() => undefined);
         await db.$disconnect();
         fast.close();
       },

@@ -28,7 +28,7 @@ export function useWalMode(file: string): void {
  * run through libsql's synchronous API (microseconds each). It never waits
  * for a lock on the event loop: a write that finds the database locked (by
  * Prisma's connection in a transaction) fails at once with SQLITE_BUSY and is
- * retried asynchronously (see retryBusy).
+ * retried asynchronously (see groupCommit).
  */
 export function openFastConnection(file: string): SqliteDatabase {
   const db = new Database(file);
@@ -69,17 +69,116 @@ export class WaitingLibSql extends PrismaLibSql {
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT']);
 const RETRY_FOR_MS = 5_000;
 
-/** Runs `fn`; while the database is locked by another connection, tries again without blocking the event loop. */
-export async function retryBusy<T>(fn: () => T): Promise<T> {
-  const deadline = Date.now() + RETRY_FOR_MS;
-  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+/** Writes that share one transaction, run and committed together. */
+export interface GroupCommit {
+  /**
+   * Runs `write` (one statement) in the transaction of every write asked for
+   * in the same turn of the event loop; resolves with its result once that
+   * transaction has committed, never before.
+   */
+  <T>(write: () => T): Promise<T>;
+  /** Transactions committed so far, and the writes they held. */
+  readonly stats: { commits: number; writes: number };
+}
+
+interface Pending {
+  write: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit on a connection of ours. Every statement run on its own is a
+ * transaction of its own: a lock taken and released, the WAL frames of every
+ * page it touched appended, the WAL index updated, all on the event loop.
+ * Writes asked for while the loop serves a burst of requests (everything up
+ * to the loop's check phase) instead run in ONE transaction, committed at
+ * once (setImmediate); each caller's promise settles only after that commit,
+ * so an answer still goes out only after its write is as durable as before
+ * (in the WAL: a crash of the process loses nothing answered; see above for
+ * a power loss). A statement that fails (a constraint) fails alone, as it
+ * would have on its own; one that ends the transaction (I/O error, disk full)
+ * fails the writes of that transaction, which then lose nothing committed
+ * before. The lock is taken at BEGIN IMMEDIATE: when another connection
+ * holds it, the whole group waits asynchronously (1, 2, 4… up to 50 ms, for
+ * at most RETRY_FOR_MS) and
+ * writes asked for meanwhile join it.
+ */
+export function groupCommit(db: SqliteDatabase): GroupCommit {
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  let queue: Pending[] = [];
+  let scheduled = false;
+  let busySince = 0;
+  let delay = 1;
+  const stats = { commits: 0, writes: 0 };
+
+  const settleAll = (batch: Pending[], err: unknown) => {
+    for (const p of batch) p.reject(err);
+  };
+
+  function flush(): void {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    if (!batch.length) return;
     try {
-      return fn();
+      begin.run();
     } catch (err) {
-      if (!BUSY.has(String((err as { code?: string }).code)) || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
+      if (BUSY.has(String((err as { code?: string }).code)) && (busySince === 0 || Date.now() - busySince < RETRY_FOR_MS)) {
+        // Locked by another connection (Prisma's, another process): the group waits, and grows.
+        busySince ||= Date.now();
+        queue = [...batch, ...queue];
+        scheduled = true;
+        setTimeout(flush, delay);
+        delay = Math.min(delay * 2, 50);
+        return;
+      }
+      busySince = 0;
+      delay = 1;
+      settleAll(batch, err);
+      return;
     }
+    busySince = 0;
+    delay = 1;
+    const results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    for (const p of batch) {
+      try {
+        results.push({ ok: true, value: p.write() });
+      } catch (err) {
+        results.push({ ok: false, err });
+        if (!db.inTransaction) {
+          // SQLite rolled the whole transaction back (I/O error, disk full): nothing of it stands.
+          settleAll(batch, err);
+          return;
+        }
+      }
+    }
+    try {
+      commit.run();
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      settleAll(batch, err);
+      return;
+    }
+    stats.commits++;
+    stats.writes += batch.length;
+    batch.forEach((p, i) => {
+      const r = results[i]!;
+      if (r.ok) p.resolve(r.value);
+      else p.reject(r.err);
+    });
   }
+
+  const run = <T>(write: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ write, resolve: resolve as (v: unknown) => void, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+  return Object.assign(run, { stats });
 }
 
 /** How Prisma stores a DateTime in SQLite (ISO text with an explicit offset), so that both read each other's values. */

@@ -16,7 +16,10 @@ export const audiencesOf = (aud: unknown): string[] =>
   typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
 
 export function servedResources(client: ClientLike): string[] {
-  const served = client.metadata()[RESOURCE_SERVERS];
+  // A provider Client keeps extra metadata under its own (snake_case) name as a property;
+  // metadata() rebuilds the whole snake_case object, which cost more than the rest of a key check.
+  const own = (client as unknown as Record<string, unknown>)[RESOURCE_SERVERS];
+  const served = own !== undefined ? own : client.metadata()[RESOURCE_SERVERS];
   return Array.isArray(served) ? (served as string[]) : [];
 }
 

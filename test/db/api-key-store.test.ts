@@ -1,0 +1,67 @@
+// The read behind every API-key check (src/db/api-key-store.ts): the key, its
+// person and the person's roles in ONE statement, whatever the number of roles,
+// read as Prisma reads the same rows, on both databases; and nothing else per
+// check once the key's last use has been written.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createUser } from '../helpers/relying-party.ts';
+import { statementCount } from '../helpers/api-keys.ts';
+
+describe('the API-key lookup', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.stop());
+
+  it('reads the key, its person and every role (sorted; none is an empty list) in one statement per check', async () => {
+    const { runtime } = server;
+    await runtime.resources.create({ identifier: 'https://ledger.example.test', scope: 'ledger.read' });
+    const person = await createUser(server);
+    for (const role of ['ops', 'admin', 'billing']) await runtime.db.userRole.create({ data: { userId: person.id, role } });
+    const loner = await createUser(server);
+    const many = await runtime.apiKeys.create({ owner: { userId: person.id }, name: 'many roles', scope: 'ledger.read' });
+    const none = await runtime.apiKeys.create({ owner: { userId: loner.id }, name: 'no role', scope: 'ledger.read' });
+
+    // First uses: each writes its last use once (not counted below).
+    for (const k of [many, none]) assert.equal((await runtime.apiKeys.check(k.key)).active, true);
+    for (const k of [many, none]) {
+      const until = Date.now() + 5000;
+      while ((await runtime.db.apiKey.findUniqueOrThrow({ where: { id: k.record.id } })).lastUsedAt === null) {
+        assert.ok(Date.now() < until, 'the last use was never written');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+
+    // Time stands still while statements are counted (no cache's version check falls in between).
+    const clock = runtime.clock;
+    const realNow = clock.now;
+    const frozen = clock.now();
+    clock.now = () => frozen;
+    try {
+      const before = await statementCount(server);
+      const checks = 10;
+      for (let i = 0; i < checks; i++) {
+        const a = await runtime.apiKeys.check(many.key);
+        const b = await runtime.apiKeys.check(none.key);
+        assert.ok(a.active && b.active);
+        assert.deepEqual(a.holder?.roles, ['admin', 'billing', 'ops']);
+        assert.deepEqual(b.holder?.roles, []);
+        assert.equal(a.holder?.email, person.email);
+      }
+      const spent = (await statementCount(server)) - before;
+      assert.equal(spent, 2 * checks, `${spent} statements for ${2 * checks} key checks: a check must be one read`);
+    } finally {
+      clock.now = realNow;
+    }
+
+    // As Prisma reads the same rows.
+    const check = await runtime.apiKeys.check(many.key);
+    assert.ok(check.active);
+    const row = await runtime.db.apiKey.findUniqueOrThrow({ where: { id: many.record.id } });
+    assert.equal(check.key.createdAt.getTime(), row.createdAt.getTime());
+    assert.equal(check.key.lastUsedAt?.getTime(), row.lastUsedAt?.getTime());
+    assert.deepEqual(check.key.scopes, row.scope.split(' '));
+  });
+});
