@@ -34,6 +34,10 @@ const rate = (fallback: string) =>
       return { points: Number(m[1]), seconds: Number(m[2]) };
     });
 
+// A role's name, as src/services/people/users.ts checks it (checkRole).
+const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const ROLE_MESSAGE = "must be 1–64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
+
 /** RFC 8628's grant type. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -257,6 +261,15 @@ const schema = z.object({
   BRAND_COLOR_DARK: z.string().optional(),
   /** Where people get help: linked from every page's footer. Default: none. */
   BRAND_SUPPORT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The role (`user add-role`) whose holders may use the admin console (/admin) in full. Default `latchkey-admin`. */
+  ADMIN_ROLE: z.string().regex(ROLE_NAME, ROLE_MESSAGE).default('latchkey-admin'),
+  /** The role whose holders may read the admin console and change nothing. Default `latchkey-auditor`. */
+  AUDITOR_ROLE: z.string().regex(ROLE_NAME, ROLE_MESSAGE).default('latchkey-auditor'),
+  /**
+   * A change through the admin console needs a second factor used at most
+   * this many minutes ago; older sessions are sent to sign in again. Default 15.
+   */
+  ADMIN_REAUTH: z.coerce.number().int().min(1).max(1440).default(15),
   /** Privacy policy, linked from the footer, sign-up and consent. Default: none. */
   BRAND_PRIVACY_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Terms of service, linked from the footer, sign-up and consent. Default: none. */
@@ -311,6 +324,8 @@ export interface Config {
   readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number; personMaxTtl: number; maxPerOwner: number }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
+  /** Who may use the admin console, and how recent a change's second factor must be (seconds). */
+  readonly console: Readonly<{ adminRole: string; auditorRole: string; reauthSeconds: number }>;
   readonly totpIssuer: string;
   readonly lockout: Readonly<{ threshold: number; baseSeconds: number; maxSeconds: number }>;
   readonly rateLimits: Readonly<Record<RateLimitName, RateLimit | undefined>>;
@@ -466,6 +481,9 @@ function parseEach(env: Record<string, string>): Env {
 function problemsAcross(e: Env, env: Record<string, string>, issuer: string, metricsOnMainPort: boolean): string[] {
   const production = e.NODE_ENV === 'production';
   const problems: string[] = [];
+  if (e.ADMIN_ROLE === e.AUDITOR_ROLE) {
+    problems.push('  AUDITOR_ROLE: must differ from ADMIN_ROLE (an auditor may only read the admin console)');
+  }
   if (production && !e.LATCHKEY_KEY_ENCRYPTION_KEY) {
     problems.push('  LATCHKEY_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (openssl rand -base64 32)');
   }
@@ -585,6 +603,7 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
       personMaxTtl: e.API_KEY_MAX_TTL,
       maxPerOwner: e.API_KEY_MAX_PER_OWNER,
     }),
+    console: Object.freeze({ adminRole: e.ADMIN_ROLE, auditorRole: e.AUDITOR_ROLE, reauthSeconds: e.ADMIN_REAUTH * 60 }),
     totpIssuer: e.TOTP_ISSUER ?? e.BRAND_NAME,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({

@@ -188,7 +188,7 @@ export function createAdministration(deps: AdministrationDeps) {
 
     users: {
       list: () => users.list(),
-      page: (req: PageRequest & { email?: string }) => users.page(req),
+      page: (req: PageRequest & { email?: string; search?: string }) => users.page(req),
       get: (id: string) => users.get(id),
 
       async create(actor: Actor, input: { email: string; password: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
@@ -269,6 +269,24 @@ export function createAdministration(deps: AdministrationDeps) {
           const changed = present ? await users.addRole(id, role) : await users.removeRole(id, role);
           if (changed) await audit.recordChange(actor, present ? 'role_added' : 'role_removed', userTarget(id), { role }, meta);
           return changed;
+        });
+      },
+
+      /**
+       * The first administrator of the console, from a shell: gives the person
+       * with this address `role`. Refused once an enabled person holds it (further
+       * ones are given the role by an administrator), as the service-account bootstrap is.
+       */
+      async bootstrapAdministrator(actor: Actor, email: string, role: string, meta?: RequestMeta) {
+        return atomic(async () => {
+          const existing = await users.enabledHolderOf(role);
+          if (existing) throw conflict(`an administrator already exists (${existing.email}); give the role ${role} to others in the admin console`);
+          const person = await users.findByEmail(email);
+          if (!person) throw notFound(`a person with the email ${email}`);
+          if (person.disabled) throw conflict(`${person.email} is disabled; enable them first (user enable ${person.id})`);
+          await users.addRole(person.id, role);
+          await audit.recordChange(actor, 'admin.bootstrapped', userTarget(person.id), { role }, meta);
+          return person;
         });
       },
 
