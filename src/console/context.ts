@@ -95,7 +95,7 @@ export function consoleGuard(deps: ConsoleDeps, access: Access) {
   };
 }
 
-export type Section = 'overview' | 'people';
+export type Section = 'overview' | 'people' | 'apps' | 'audit';
 
 // ?notice= codes, and what each page then says.
 const NOTICES: Record<string, string> = {
@@ -107,6 +107,8 @@ const NOTICES: Record<string, string> = {
   'role-removed': 'console.person.roleRemovedNotice',
   'role-unchanged': 'console.person.roleUnchangedNotice',
   'key-revoked': 'console.person.keyRevokedNotice',
+  'app-saved': 'console.apps.savedNotice',
+  'app-deleted': 'console.apps.deletedNotice',
 };
 
 /** After a change: back to a console page (a path of ours), which says what was done. */

@@ -7,6 +7,13 @@ import type { Context } from 'koa';
 import { formBody } from '../middleware/koa-body.ts';
 import type { RateLimiters } from '../middleware/koa-rate-limit.ts';
 import { confirmRevokeKey, revokeKey } from './api-key-revoke.ts';
+import { showApp, updateApp } from './app.ts';
+import { confirmDeleteApp, deleteApp } from './app-delete.ts';
+import { createApp, showNewApp } from './app-new.ts';
+import { confirmRotate, rotateSecret } from './app-rotate.ts';
+import { showApps } from './apps.ts';
+import { showAudit } from './audit.ts';
+import { exportCsv, exportJsonLines } from './audit-export.ts';
 import { consoleGuard, type Access, type ConsoleDeps } from './context.ts';
 import { showOverview } from './overview.ts';
 import { showPeople } from './people.ts';
@@ -36,6 +43,18 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'post', path: '/admin/people/:id/sessions/:session/end', access: 'change', page: endSession },
   { method: 'post', path: '/admin/people/:id/roles', access: 'change', page: addRole },
   { method: 'post', path: '/admin/people/:id/roles/:role/remove', access: 'change', page: removeRole },
+  { method: 'get', path: '/admin/apps', access: 'read', page: showApps },
+  { method: 'get', path: '/admin/apps/new', access: 'change', page: showNewApp },
+  { method: 'post', path: '/admin/apps', access: 'change', page: createApp },
+  { method: 'get', path: '/admin/apps/:id', access: 'read', page: showApp },
+  { method: 'post', path: '/admin/apps/:id', access: 'change', page: updateApp },
+  { method: 'get', path: '/admin/apps/:id/rotate', access: 'change', page: confirmRotate },
+  { method: 'post', path: '/admin/apps/:id/rotate', access: 'change', page: rotateSecret },
+  { method: 'get', path: '/admin/apps/:id/delete', access: 'change', page: confirmDeleteApp },
+  { method: 'post', path: '/admin/apps/:id/delete', access: 'change', page: deleteApp },
+  { method: 'get', path: '/admin/audit', access: 'read', page: showAudit },
+  { method: 'get', path: '/admin/audit/export.csv', access: 'read', page: exportCsv },
+  { method: 'get', path: '/admin/audit/export.jsonl', access: 'read', page: exportJsonLines },
   { method: 'get', path: '/admin/api-keys/:id/revoke', access: 'change', page: confirmRevokeKey },
   { method: 'post', path: '/admin/api-keys/:id/revoke', access: 'change', page: revokeKey },
 ];

@@ -14,6 +14,8 @@ import { advanceClock, startTestServer, type TestServer } from '../helpers/serve
 import { consoleAs, csrfOf, personWithFactor, signInToConsole, stealCookies, type Admin } from './console-helpers.ts';
 
 const MINUTE = 60_000;
+/** What each refused post would have changed, had it been let through: a role, an app's name and redirect, its secret. */
+const ATTACK = { role: 'latchkey-admin', name: 'Pwned', redirect_uris: 'https://evil.example.test/cb', overlap: '0' };
 
 describe('who may use the admin console', () => {
   let server: TestServer;
@@ -23,6 +25,7 @@ describe('who may use the admin console', () => {
   let stranger: Admin;
   let target: { id: string; email: string };
   let keyId: string;
+  let appId: string;
 
   before(async () => {
     server = await startTestServer({ ADMIN_REAUTH: '15' });
@@ -33,6 +36,7 @@ describe('who may use the admin console', () => {
     stranger = await personWithFactor(server, ['billing-admin', 'Latchkey-Admin']);
     target = await createUser(server);
     await server.runtime.resources.create({ identifier: 'https://billing.example.test', scope: 'invoices.read' });
+    appId = (await server.runtime.clients.create({ name: 'Shop', redirectUris: ['https://shop.example.test/cb'] })).client.clientId;
     keyId = (await server.runtime.apiKeys.create({ owner: { userId: target.id }, name: 'ci', scope: 'invoices.read' })).record.id;
   });
   after(async () => {
@@ -42,7 +46,7 @@ describe('who may use the admin console', () => {
   /** A console path with its parameters filled in with real objects (the target person, their key). */
   const pathOf = (path: string) =>
     path
-      .replace(':id', path.startsWith('/admin/api-keys') ? keyId : target.id)
+      .replace(':id', path.startsWith('/admin/api-keys') ? keyId : path.startsWith('/admin/apps') ? appId : target.id)
       .replace(':session', 'no-such-session')
       .replace(':role', 'latchkey-admin');
 
@@ -50,8 +54,11 @@ describe('who may use the admin console', () => {
   const consoleChanges = async () =>
     (await server.runtime.audit.list({ limit: 1000 })).filter((e) => e.actor?.startsWith('person:')).map((e) => `${e.type} by ${e.actor}`);
 
-  /** Nothing about the target changed, and no change was audited since `baseline`. */
+  /** Nothing about the target (or the app) changed, and no change was audited since `baseline`. */
   async function assertUnchanged(what: string, baseline: string[]) {
+    const app = await server.runtime.clients.get(appId);
+    assert.equal(app.name, 'Shop', `${what}: the app is still there, unchanged`);
+    assert.equal(app.secrets.previous, undefined, `${what}: its secret was not replaced`);
     const person = await server.runtime.users.get(target.id);
     assert.equal(person.disabled, false, `${what}: the target is still enabled`);
     assert.deepEqual(await server.runtime.users.roles(target.id), [], `${what}: the target's roles are unchanged`);
@@ -68,7 +75,7 @@ describe('who may use the admin console', () => {
     assert.ok(CONSOLE_ROUTES.length >= 10, `the table lists the routes (${CONSOLE_ROUTES.length})`);
     const answers = await Promise.all(
       CONSOLE_ROUTES.map(async (r) => {
-        const res = await browser.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf, role: 'latchkey-admin' } } : {});
+        const res = await browser.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf, ...ATTACK } } : {});
         return `${r.method.toUpperCase()} ${r.path} ${res.status}`;
       }),
     );
@@ -84,7 +91,7 @@ describe('who may use the admin console', () => {
     const baseline = await consoleChanges();
     const anonymous = new Browser(server.url);
     for (const r of CONSOLE_ROUTES) {
-      const res = await anonymous.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf: 'x', role: 'latchkey-admin' } } : {});
+      const res = await anonymous.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf: 'x', ...ATTACK } } : {});
       assert.equal(res.status, 303, `${r.method} ${r.path}`);
       const to = new URL(res.headers.get('location')!, server.url);
       if (r.method === 'get') {
@@ -100,7 +107,7 @@ describe('who may use the admin console', () => {
     const baseline = await consoleChanges();
     const { browser, csrf } = await consoleAs(server, auditor);
     for (const r of CONSOLE_ROUTES) {
-      const res = await browser.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf, role: 'latchkey-admin' } } : {});
+      const res = await browser.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf, ...ATTACK } } : {});
       const expected = r.access === 'change' ? 403 : 200;
       assert.equal(res.status, expected, `${r.method.toUpperCase()} ${r.path} (${r.access})`);
       if (expected === 403) assert.match(pageText(await res.text()), /Auditors can read the admin console but not change anything/);
@@ -178,7 +185,7 @@ describe('who may use the admin console', () => {
     assert.equal(new URL(account.url).pathname, '/account');
     const csrf = csrfToken((await browser.page(`${server.url}/account/profile`)).html);
     for (const r of CONSOLE_ROUTES.filter((x) => x.access !== 'role')) {
-      const res = await browser.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf, role: 'latchkey-admin' } } : {});
+      const res = await browser.request(`${server.url}${pathOf(r.path)}`, r.method === 'post' ? { form: { csrf, ...ATTACK } } : {});
       assert.equal(res.status, 303, `${r.method} ${r.path}`);
       assert.equal(res.headers.get('location'), '/admin/reauthenticate?why=factor');
     }

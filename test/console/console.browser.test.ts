@@ -89,6 +89,24 @@ describe('the admin console in Chromium', () => {
     await check('confirm-disable');
     await page.goto(`${server.url}/admin/api-keys/${record.id}/revoke`);
     await check('confirm-revoke-key');
+    await page.goto(`${server.url}/admin/apps/new`);
+    await check('app-new');
+    await page.locator('#app-name').fill(`Shop ${label}`);
+    await page.locator('#app-redirect-uris').fill('http://shop.example.test/not-https');
+    await page.locator('main form button[type=submit]').click();
+    await check('app-new-error');
+    await page.locator('#app-redirect-uris').fill('https://shop.example.test/callback');
+    await page.locator('main form button[type=submit]').click();
+    await check('app-secret');
+    const clientId = (await page.locator('#client-id').innerText()).trim();
+    await page.goto(`${server.url}/admin/apps`);
+    await check('apps');
+    await page.goto(`${server.url}/admin/apps/${clientId}`);
+    await check('app');
+    await page.goto(`${server.url}/admin/apps/${clientId}/rotate`);
+    await check('confirm-rotate');
+    await page.goto(`${server.url}/admin/apps/${clientId}/delete`);
+    await check('confirm-delete-app');
     await page.goto(`${server.url}/admin/reauthenticate?why=old`);
     await check('reauthenticate');
     // Someone without a console role.
