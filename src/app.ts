@@ -234,6 +234,7 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
     users: runtime.users,
     clock: runtime.clock,
     settings: config.console,
+    keyRotationDelay: config.keyRotationDelay,
     csrf,
     render,
   };

@@ -6,13 +6,14 @@ import { msg } from '../ui/catalogue.ts';
 import { renderConfirmation } from './confirm.ts';
 import { actorOf, backPath, backWith, metaOf, type ConsoleDeps } from './context.ts';
 
-const ownerPath = (owner: { kind: string; id: string }) => (owner.kind === 'person' ? `/admin/people/${encodeURIComponent(owner.id)}` : '/admin');
+const ownerPath = (owner: { kind: string; id: string }) =>
+  owner.kind === 'person' ? `/admin/people/${encodeURIComponent(owner.id)}` : `/admin/api-keys?${new URLSearchParams({ owner_id: owner.id })}`;
 
 export function confirmRevokeKey(deps: ConsoleDeps) {
   return async (ctx: Context) => {
     const key = await deps.admin.apiKeys.get(String(ctx.params.id));
     renderConfirmation(deps, ctx, {
-      section: 'people',
+      section: 'apiKeys',
       heading: msg('console.revokeKey.heading', { name: key.name }),
       losses: [msg('console.revokeKey.display', { display: key.display }), msg('console.revokeKey.stops')],
       button: msg('console.revokeKey.button'),

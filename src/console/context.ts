@@ -38,6 +38,8 @@ export interface ConsoleDeps {
   users: Pick<UserService, 'findActive' | 'roles'>;
   clock: Clock;
   settings: ConsoleSettings;
+  /** Seconds a rotated-in signing key is published before it signs (KEY_ROTATION_DELAY), for the rotation page to say. */
+  keyRotationDelay: number;
   csrf: Csrf;
   render: Render;
 }
@@ -95,7 +97,7 @@ export function consoleGuard(deps: ConsoleDeps, access: Access) {
   };
 }
 
-export type Section = 'overview' | 'people' | 'apps' | 'audit';
+export type Section = 'overview' | 'people' | 'apps' | 'apiKeys' | 'keys' | 'audit';
 
 // ?notice= codes, and what each page then says.
 const NOTICES: Record<string, string> = {
@@ -109,6 +111,7 @@ const NOTICES: Record<string, string> = {
   'key-revoked': 'console.person.keyRevokedNotice',
   'app-saved': 'console.apps.savedNotice',
   'app-deleted': 'console.apps.deletedNotice',
+  'signing-key-rotated': 'console.signingKeys.rotatedNotice',
 };
 
 /** After a change: back to a console page (a path of ours), which says what was done. */

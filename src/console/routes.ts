@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import { formBody } from '../middleware/koa-body.ts';
 import type { RateLimiters } from '../middleware/koa-rate-limit.ts';
 import { confirmRevokeKey, revokeKey } from './api-key-revoke.ts';
+import { showApiKeys } from './api-keys.ts';
 import { showApp, updateApp } from './app.ts';
 import { confirmDeleteApp, deleteApp } from './app-delete.ts';
 import { createApp, showNewApp } from './app-new.ts';
@@ -22,6 +23,7 @@ import { confirmDisable, disablePerson, enablePerson } from './person-disable.ts
 import { addRole, removeRole } from './person-roles.ts';
 import { confirmEndSessions, endSession, endSessions } from './person-sessions.ts';
 import { showReauthenticate } from './reauthenticate.ts';
+import { confirmRotateKey, rotateSigningKey, showSigningKeys } from './signing-keys.ts';
 
 export interface ConsoleRoute {
   method: 'get' | 'post';
@@ -52,9 +54,13 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'post', path: '/admin/apps/:id/rotate', access: 'change', page: rotateSecret },
   { method: 'get', path: '/admin/apps/:id/delete', access: 'change', page: confirmDeleteApp },
   { method: 'post', path: '/admin/apps/:id/delete', access: 'change', page: deleteApp },
+  { method: 'get', path: '/admin/signing-keys', access: 'read', page: showSigningKeys },
+  { method: 'get', path: '/admin/signing-keys/rotate', access: 'change', page: confirmRotateKey },
+  { method: 'post', path: '/admin/signing-keys/rotate', access: 'change', page: rotateSigningKey },
   { method: 'get', path: '/admin/audit', access: 'read', page: showAudit },
   { method: 'get', path: '/admin/audit/export.csv', access: 'read', page: exportCsv },
   { method: 'get', path: '/admin/audit/export.jsonl', access: 'read', page: exportJsonLines },
+  { method: 'get', path: '/admin/api-keys', access: 'read', page: showApiKeys },
   { method: 'get', path: '/admin/api-keys/:id/revoke', access: 'change', page: confirmRevokeKey },
   { method: 'post', path: '/admin/api-keys/:id/revoke', access: 'change', page: revokeKey },
 ];

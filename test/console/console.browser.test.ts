@@ -107,6 +107,16 @@ describe('the admin console in Chromium', () => {
     await check('confirm-rotate');
     await page.goto(`${server.url}/admin/apps/${clientId}/delete`);
     await check('confirm-delete-app');
+    await page.goto(`${server.url}/admin/api-keys`);
+    await check('api-keys');
+    await page.goto(`${server.url}/admin/signing-keys`);
+    await check('signing-keys');
+    await page.goto(`${server.url}/admin/signing-keys/rotate`);
+    await check('confirm-rotate-signing-key');
+    await page.goto(`${server.url}/admin/audit`);
+    await check('audit');
+    await page.goto(`${server.url}/admin/audit?since=yesterday`);
+    await check('audit-error');
     await page.goto(`${server.url}/admin/reauthenticate?why=old`);
     await check('reauthenticate');
     // Someone without a console role.
