@@ -235,6 +235,7 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
     clock: runtime.clock,
     settings: config.console,
     keyRotationDelay: config.keyRotationDelay,
+    effectiveSettings: config.settings,
     csrf,
     render,
   };

@@ -324,6 +324,8 @@ export interface Config {
   readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number; personMaxTtl: number; maxPerOwner: number }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
+  /** Every setting as it took effect, for the admin console's Settings page (secrets only as set or not). */
+  readonly settings: readonly EffectiveSetting[];
   /** Who may use the admin console, and how recent a change's second factor must be (seconds). */
   readonly console: Readonly<{ adminRole: string; auditorRole: string; reauthSeconds: number }>;
   readonly totpIssuer: string;
@@ -455,6 +457,37 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
+/** Settings whose value is a secret or may hold one (a password in a URL): shown only as set or not. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['DATABASE_URL', 'LATCHKEY_KEY_ENCRYPTION_KEY', 'SMTP_URL', 'METRICS_TOKEN']);
+
+export interface EffectiveSetting {
+  name: string;
+  /** As given in the environment, or the value in effect when not given; undefined for a secret, and for a setting that is off or unset. */
+  value: string | undefined;
+  source: 'environment' | 'default';
+  secret: boolean;
+}
+
+function effectiveSettings(env: Record<string, string>, e: Env): EffectiveSetting[] {
+  const shown = (v: unknown): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'object' && 'points' in v && 'seconds' in v) return `${(v as RateLimit).points}/${(v as RateLimit).seconds}`;
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
+  return Object.keys(schema.shape)
+    .sort()
+    .map((name) => {
+      const secret = SECRET_SETTINGS.has(name);
+      const given = env[name];
+      return {
+        name,
+        value: secret ? undefined : (given ?? shown(e[name as keyof Env])),
+        source: given === undefined ? 'default' : 'environment',
+        secret,
+      };
+    });
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings (`FOO=` in a .env file) mean "not set".
   const env = Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
@@ -464,7 +497,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const brand = brandFrom(e);
   const problems = [...problemsAcross(e, env, issuer, metricsOnMainPort), ...brand.problems];
   if (problems.length || !('colors' in brand)) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
-  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer), brand);
+  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer), brand, effectiveSettings(env, e));
 }
 
 /** Each variable on its own: its type, range and default (the schema above). */
@@ -566,7 +599,14 @@ function warningsFor(e: Env, issuer: string): string[] {
 }
 
 /** The typed, frozen configuration the rest of Latchkey reads. */
-function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings: string[], { colors, logo }: BrandChecked): Config {
+function configFrom(
+  e: Env,
+  issuer: string,
+  metricsOnMainPort: boolean,
+  warnings: string[],
+  { colors, logo }: BrandChecked,
+  settings: EffectiveSetting[],
+): Config {
   const production = e.NODE_ENV === 'production';
   return Object.freeze({
     production,
@@ -603,6 +643,7 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
       personMaxTtl: e.API_KEY_MAX_TTL,
       maxPerOwner: e.API_KEY_MAX_PER_OWNER,
     }),
+    settings: Object.freeze(settings.map((x) => Object.freeze(x))),
     console: Object.freeze({ adminRole: e.ADMIN_ROLE, auditorRole: e.AUDITOR_ROLE, reauthSeconds: e.ADMIN_REAUTH * 60 }),
     totpIssuer: e.TOTP_ISSUER ?? e.BRAND_NAME,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),

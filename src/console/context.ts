@@ -14,6 +14,7 @@
 //     a session cookie alone (a shared computer, a stolen cookie) changes nothing.
 import type { Context, Next } from 'koa';
 import type { Clock } from '../clock.ts';
+import type { EffectiveSetting } from '../config/env.ts';
 import type { Csrf } from '../middleware/koa-csrf.ts';
 import { hintsOf } from '../middleware/koa-language.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
@@ -40,6 +41,8 @@ export interface ConsoleDeps {
   settings: ConsoleSettings;
   /** Seconds a rotated-in signing key is published before it signs (KEY_ROTATION_DELAY), for the rotation page to say. */
   keyRotationDelay: number;
+  /** Every setting as it took effect (src/config/env.ts), for the Settings page. */
+  effectiveSettings: readonly EffectiveSetting[];
   csrf: Csrf;
   render: Render;
 }
@@ -97,7 +100,7 @@ export function consoleGuard(deps: ConsoleDeps, access: Access) {
   };
 }
 
-export type Section = 'overview' | 'people' | 'apps' | 'apiKeys' | 'keys' | 'audit';
+export type Section = 'overview' | 'people' | 'apps' | 'apiKeys' | 'keys' | 'audit' | 'settings';
 
 // ?notice= codes, and what each page then says.
 const NOTICES: Record<string, string> = {

@@ -23,6 +23,7 @@ import { confirmDisable, disablePerson, enablePerson } from './person-disable.ts
 import { addRole, removeRole } from './person-roles.ts';
 import { confirmEndSessions, endSession, endSessions } from './person-sessions.ts';
 import { showReauthenticate } from './reauthenticate.ts';
+import { showSettings } from './settings.ts';
 import { confirmRotateKey, rotateSigningKey, showSigningKeys } from './signing-keys.ts';
 
 export interface ConsoleRoute {
@@ -58,6 +59,7 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'get', path: '/admin/signing-keys/rotate', access: 'change', page: confirmRotateKey },
   { method: 'post', path: '/admin/signing-keys/rotate', access: 'change', page: rotateSigningKey },
   { method: 'get', path: '/admin/audit', access: 'read', page: showAudit },
+  { method: 'get', path: '/admin/settings', access: 'read', page: showSettings },
   { method: 'get', path: '/admin/audit/export.csv', access: 'read', page: exportCsv },
   { method: 'get', path: '/admin/audit/export.jsonl', access: 'read', page: exportJsonLines },
   { method: 'get', path: '/admin/api-keys', access: 'read', page: showApiKeys },

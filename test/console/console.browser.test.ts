@@ -113,6 +113,8 @@ describe('the admin console in Chromium', () => {
     await check('signing-keys');
     await page.goto(`${server.url}/admin/signing-keys/rotate`);
     await check('confirm-rotate-signing-key');
+    await page.goto(`${server.url}/admin/settings`);
+    await check('settings');
     await page.goto(`${server.url}/admin/audit`);
     await check('audit');
     await page.goto(`${server.url}/admin/audit?since=yesterday`);
