@@ -18,7 +18,14 @@ import type { PageRequest } from './pagination.ts';
 import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
 import type { SecondFactorService } from '../factors/second-factor.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { type GENERATED_KEY_ALGS, JWT_BEARER, type ServiceAccountService, type ServiceAccountView, type ServiceGrant } from '../machines/service-accounts.ts';
+import {
+  type GENERATED_KEY_ALGS,
+  JWT_BEARER,
+  SERVICE_ACCOUNT,
+  type ServiceAccountService,
+  type ServiceAccountView,
+  type ServiceGrant,
+} from '../machines/service-accounts.ts';
 import { keyStatus, rotateSigningKey, type SigningAlg } from '../secrets/signing-keys.ts';
 import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
@@ -488,6 +495,27 @@ export function createAdministration(deps: AdministrationDeps) {
         await audit.recordChange(actor, 'key_encryption_key.rotated', { kind: 'key_encryption_key', id: 'current' }, { rewrapped: counts }, meta);
         return counts;
       });
+    },
+
+    /**
+     * The admin console's overview: how many of each there are, one count
+     * query each (none reads the rows), and the signing keys' stages.
+     */
+    async overview() {
+      const now = new Date(deps.clock.now());
+      const soon = new Date(now.getTime() + 14 * 86_400_000);
+      const { db } = deps;
+      const [people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys] = await Promise.all([
+        db.user.count(),
+        db.user.count({ where: { disabled: true } }),
+        db.client.count({ where: { kind: 'app' } }),
+        db.client.count({ where: { kind: SERVICE_ACCOUNT } }),
+        db.resourceServer.count(),
+        db.oidcPayload.count({ where: { type: 'Session', expiresAt: { gt: now } } }),
+        db.apiKey.count({ where: { revokedAt: null, ownerDisabled: false, expiresAt: { gt: now, lte: soon } } }),
+        keyStatus(db),
+      ]);
+      return { people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys };
     },
 
     audit: {
