@@ -29,6 +29,7 @@ import { introspectionExtensions } from './oidc/introspection-extensions.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes, landingRoutes } from './account/routes.ts';
+import { consoleRoutes } from './console/routes.ts';
 import type { Runtime } from './runtime.ts';
 import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
@@ -227,6 +228,19 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
   app.use(account.routes());
   app.use(account.allowedMethods());
   app.use(landingRoutes(accountDeps).routes());
+  // The admin console (src/console/): the same sign-in and CSRF as the account pages, the administration service underneath.
+  const consoleDeps = {
+    admin: runtime.admin,
+    sessions: accountDeps.sessions,
+    users: runtime.users,
+    clock: runtime.clock,
+    settings: config.console,
+    keyRotationDelay: config.keyRotationDelay,
+    effectiveSettings: config.settings,
+    csrf,
+    render,
+  };
+  app.use(consoleRoutes(consoleDeps, limits).routes());
 }
 
 /** The OAuth/OpenID Connect endpoints: their rate limits and body parsing, our extensions, then the provider. */

@@ -7,8 +7,10 @@ import { GENERATED_KEY_ALGS } from '../services/machines/service-accounts.ts';
 import { cliActor } from './actor.ts';
 import { printResult, UsageError } from './output.ts';
 import { readJwksFile } from './service-account-commands.ts';
+import { bootstrapPersonCommand } from './console-commands.ts';
 
 export async function bootstrapCommand(rt: Runtime, sub: string | undefined, args: string[]): Promise<void> {
+  if ([sub, ...args].some((a) => a === '--person' || a?.startsWith('--person='))) return bootstrapPersonCommand(rt, sub === undefined ? args : [sub, ...args]);
   const { values } = parseArgs({
     args: sub === undefined ? args : [sub, ...args],
     options: { json: { type: 'boolean', default: false }, name: { type: 'string' }, 'generate-key': { type: 'string' }, 'jwks-file': { type: 'string' } },

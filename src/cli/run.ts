@@ -16,6 +16,7 @@ const USAGE = `usage: latchkey-admin <command> [options] [--json]   (npx latchke
 
   bootstrap --name NAME (--generate-key ES256|RS256|EdDSA | --jwks-file FILE)
                 (the first admin service account, for the admin API)
+  bootstrap --person EMAIL   (the admin console's first administrator: ADMIN_ROLE)
   client create --name NAME --redirect-uri URI [--redirect-uri URI …]
                 [--post-logout-redirect-uri URI …] [--public]
                 [--scope "openid profile email offline_access"]

@@ -34,6 +34,10 @@ const rate = (fallback: string) =>
       return { points: Number(m[1]), seconds: Number(m[2]) };
     });
 
+// A role's name, as src/services/people/users.ts checks it (checkRole).
+const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const ROLE_MESSAGE = "must be 1–64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
+
 /** RFC 8628's grant type. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -278,6 +282,15 @@ const schema = z.object({
   BRAND_COLOR_DARK: z.string().optional(),
   /** Where people get help: linked from every page's footer. Default: none. */
   BRAND_SUPPORT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The role (`user add-role`) whose holders may use the admin console (/admin) in full. Default `latchkey-admin`. */
+  ADMIN_ROLE: z.string().regex(ROLE_NAME, ROLE_MESSAGE).default('latchkey-admin'),
+  /** The role whose holders may read the admin console and change nothing. Default `latchkey-auditor`. */
+  AUDITOR_ROLE: z.string().regex(ROLE_NAME, ROLE_MESSAGE).default('latchkey-auditor'),
+  /**
+   * A change through the admin console needs a second factor used at most
+   * this many minutes ago; older sessions are sent to sign in again. Default 15.
+   */
+  ADMIN_REAUTH: z.coerce.number().int().min(1).max(1440).default(15),
   /** Privacy policy, linked from the footer, sign-up and consent. Default: none. */
   BRAND_PRIVACY_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Terms of service, linked from the footer, sign-up and consent. Default: none. */
@@ -332,6 +345,10 @@ export interface Config {
   readonly apiKeys: Readonly<{ prefix: string; env: string; reauthMaxAge: number; personMaxTtl: number; maxPerOwner: number }>;
   /** Audience of access tokens for Latchkey's own JSON API. */
   readonly apiResource: string;
+  /** Every setting as it took effect, for the admin console's Settings page (secrets only as set or not). */
+  readonly settings: readonly EffectiveSetting[];
+  /** Who may use the admin console, and how recent a change's second factor must be (seconds). */
+  readonly console: Readonly<{ adminRole: string; auditorRole: string; reauthSeconds: number }>;
   readonly totpIssuer: string;
   readonly lockout: Readonly<{ threshold: number; baseSeconds: number; maxSeconds: number }>;
   readonly rateLimits: Readonly<Record<RateLimitName, RateLimit | undefined>>;
@@ -493,6 +510,37 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
+/** Settings whose value is a secret or may hold one (a password in a URL): shown only as set or not. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['DATABASE_URL', 'LATCHKEY_KEY_ENCRYPTION_KEY', 'SMTP_URL', 'METRICS_TOKEN']);
+
+export interface EffectiveSetting {
+  name: string;
+  /** As given in the environment, or the value in effect when not given; undefined for a secret, and for a setting that is off or unset. */
+  value: string | undefined;
+  source: 'environment' | 'default';
+  secret: boolean;
+}
+
+function effectiveSettings(env: Record<string, string>, e: Env): EffectiveSetting[] {
+  const shown = (v: unknown): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'object' && 'points' in v && 'seconds' in v) return `${(v as RateLimit).points}/${(v as RateLimit).seconds}`;
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
+  return Object.keys(schema.shape)
+    .sort()
+    .map((name) => {
+      const secret = SECRET_SETTINGS.has(name);
+      const given = env[name];
+      return {
+        name,
+        value: secret ? undefined : (given ?? shown(e[name as keyof Env])),
+        source: given === undefined ? 'default' : 'environment',
+        secret,
+      };
+    });
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings (`FOO=` in a .env file) mean "not set".
   const env = Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
@@ -502,7 +550,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const brand = brandFrom(e);
   const problems = [...problemsAcross(e, env, issuer, metricsOnMainPort), ...brand.problems];
   if (problems.length || !('colors' in brand)) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
-  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer), brand);
+  return configFrom(e, issuer, metricsOnMainPort, warningsFor(e, issuer), brand, effectiveSettings(env, e));
 }
 
 /** Each variable on its own: its type, range and default (the schema above). */
@@ -519,6 +567,9 @@ function parseEach(env: Record<string, string>): Env {
 function problemsAcross(e: Env, env: Record<string, string>, issuer: string, metricsOnMainPort: boolean): string[] {
   const production = e.NODE_ENV === 'production';
   const problems: string[] = [];
+  if (e.ADMIN_ROLE === e.AUDITOR_ROLE) {
+    problems.push('  AUDITOR_ROLE: must differ from ADMIN_ROLE (an auditor may only read the admin console)');
+  }
   if (production && !e.LATCHKEY_KEY_ENCRYPTION_KEY) {
     problems.push('  LATCHKEY_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (openssl rand -base64 32)');
   }
@@ -622,7 +673,14 @@ function warningsFor(e: Env, issuer: string): string[] {
 }
 
 /** The typed, frozen configuration the rest of Latchkey reads. */
-function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings: string[], { colors, logo }: BrandChecked): Config {
+function configFrom(
+  e: Env,
+  issuer: string,
+  metricsOnMainPort: boolean,
+  warnings: string[],
+  { colors, logo }: BrandChecked,
+  settings: EffectiveSetting[],
+): Config {
   const production = e.NODE_ENV === 'production';
   return Object.freeze({
     production,
@@ -659,6 +717,8 @@ function configFrom(e: Env, issuer: string, metricsOnMainPort: boolean, warnings
       personMaxTtl: e.API_KEY_MAX_TTL,
       maxPerOwner: e.API_KEY_MAX_PER_OWNER,
     }),
+    settings: Object.freeze(settings.map((x) => Object.freeze(x))),
+    console: Object.freeze({ adminRole: e.ADMIN_ROLE, auditorRole: e.AUDITOR_ROLE, reauthSeconds: e.ADMIN_REAUTH * 60 }),
     totpIssuer: e.TOTP_ISSUER ?? e.BRAND_NAME,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({

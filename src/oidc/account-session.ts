@@ -17,7 +17,8 @@ export function accountClientMetadata(issuer: string) {
   return {
     client_id: ACCOUNT_CLIENT_ID,
     client_name: 'your Latchkey account',
-    redirect_uris: [`${issuer}/account`],
+    // The admin console (src/console/) signs in through this client too, and comes back to /admin.
+    redirect_uris: [`${issuer}/account`, `${issuer}/admin`],
     post_logout_redirect_uris: [],
     grant_types: ['authorization_code'],
     response_types: ['code'],
@@ -33,32 +34,40 @@ export function createAccountSessions(getProvider: () => Provider, people: UserS
      * what the session is stored (and listed) under. With `touch`, a session
      * not used for a while is saved again, so that its last use is now.
      */
-    async current(ctx: Context, opts: { touch?: boolean } = {}): Promise<{ accountId: string; id: string; acr?: string; amr?: string[] } | undefined> {
+    async current(
+      ctx: Context,
+      opts: { touch?: boolean } = {},
+    ): Promise<{ accountId: string; id: string; acr?: string; amr?: string[]; loginTs?: number } | undefined> {
       const session = await getProvider().Session.get(ctx as never);
       if (!session.accountId) return undefined;
       const seen = (session as unknown as Record<string, SessionSeen | undefined>)[SESSION_SEEN];
       if (opts.touch && typeof session.exp === 'number' && (!seen || seen.at < Math.floor(Date.now() / 1000) - TOUCH_AFTER_SECONDS)) {
         await session.persist();
       }
-      return { accountId: session.accountId, id: storedId(idKey, 'Session', session.jti), acr: session.acr, amr: session.amr };
+      // loginTs: when the person last signed in to this session (seconds; the admin console's freshness rule).
+      return { accountId: session.accountId, id: storedId(idKey, 'Session', session.jti), acr: session.acr, amr: session.amr, loginTs: session.loginTs };
     },
 
-    /** Where to send a browser that must sign in to see its account (`prompt=create`: sign up first). */
-    loginUrl(extra: { prompt?: 'create' } = {}): string {
+    /**
+     * Where to send a browser that must sign in to see its account (`prompt=create`: sign up first).
+     * The admin console asks for `prompt=login` with the two-factor `acr_values` and comes back to /admin.
+     */
+    loginUrl(extra: { prompt?: 'create' | 'login'; acr_values?: string; back?: '/account' | '/admin' } = {}): string {
       // The code is never redeemed: the account page reads the session the
       // login creates. PKCE is still required of every client, so we send one.
       const challenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
       const { issuer } = getProvider();
+      const { back = '/account', ...params } = extra;
       const url = new URL(`${issuer}/auth`);
       url.search = new URLSearchParams({
         client_id: ACCOUNT_CLIENT_ID,
-        redirect_uri: `${issuer}/account`,
+        redirect_uri: `${issuer}${back}`,
         response_type: 'code',
         scope: 'openid',
         code_challenge: challenge,
         code_challenge_method: 'S256',
         state: randomBytes(16).toString('base64url'),
-        ...extra,
+        ...params,
       }).toString();
       return url.href;
     },

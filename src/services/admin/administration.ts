@@ -18,7 +18,14 @@ import type { PageRequest } from './pagination.ts';
 import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
 import type { SecondFactorService } from '../factors/second-factor.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { type GENERATED_KEY_ALGS, JWT_BEARER, type ServiceAccountService, type ServiceAccountView, type ServiceGrant } from '../machines/service-accounts.ts';
+import {
+  type GENERATED_KEY_ALGS,
+  JWT_BEARER,
+  SERVICE_ACCOUNT,
+  type ServiceAccountService,
+  type ServiceAccountView,
+  type ServiceGrant,
+} from '../machines/service-accounts.ts';
 import { keyStatus, rotateSigningKey, type SigningAlg } from '../secrets/signing-keys.ts';
 import { rewrapSecrets } from '../secrets/kek-rotation.ts';
 import type { UserSessionService } from '../people/user-sessions.ts';
@@ -192,7 +199,7 @@ export function createAdministration(deps: AdministrationDeps) {
 
     users: {
       list: () => users.list(),
-      page: (req: PageRequest & { email?: string }) => users.page(req),
+      page: (req: PageRequest & { email?: string; search?: string }) => users.page(req),
       get: (id: string) => users.get(id),
 
       async create(actor: Actor, input: { email: string; password: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
@@ -273,6 +280,24 @@ export function createAdministration(deps: AdministrationDeps) {
           const changed = present ? await users.addRole(id, role) : await users.removeRole(id, role);
           if (changed) await audit.recordChange(actor, present ? 'role_added' : 'role_removed', userTarget(id), { role }, meta);
           return changed;
+        });
+      },
+
+      /**
+       * The first administrator of the console, from a shell: gives the person
+       * with this address `role`. Refused once an enabled person holds it (further
+       * ones are given the role by an administrator), as the service-account bootstrap is.
+       */
+      async bootstrapAdministrator(actor: Actor, email: string, role: string, meta?: RequestMeta) {
+        return atomic(async () => {
+          const existing = await users.enabledHolderOf(role);
+          if (existing) throw conflict(`an administrator already exists (${existing.email}); give the role ${role} to others in the admin console`);
+          const person = await users.findByEmail(email);
+          if (!person) throw notFound(`a person with the email ${email}`);
+          if (person.disabled) throw conflict(`${person.email} is disabled; enable them first (user enable ${person.id})`);
+          await users.addRole(person.id, role);
+          await audit.recordChange(actor, 'admin.bootstrapped', userTarget(person.id), { role }, meta);
+          return person;
         });
       },
 
@@ -474,6 +499,27 @@ export function createAdministration(deps: AdministrationDeps) {
         await audit.recordChange(actor, 'key_encryption_key.rotated', { kind: 'key_encryption_key', id: 'current' }, { rewrapped: counts }, meta);
         return counts;
       });
+    },
+
+    /**
+     * The admin console's overview: how many of each there are, one count
+     * query each (none reads the rows), and the signing keys' stages.
+     */
+    async overview() {
+      const now = new Date(deps.clock.now());
+      const soon = new Date(now.getTime() + 14 * 86_400_000);
+      const { db } = deps;
+      const [people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys] = await Promise.all([
+        db.user.count(),
+        db.user.count({ where: { disabled: true } }),
+        db.client.count({ where: { kind: 'app' } }),
+        db.client.count({ where: { kind: SERVICE_ACCOUNT } }),
+        db.resourceServer.count(),
+        db.oidcPayload.count({ where: { type: 'Session', expiresAt: { gt: now } } }),
+        db.apiKey.count({ where: { revokedAt: null, ownerDisabled: false, expiresAt: { gt: now, lte: soon } } }),
+        keyStatus(db),
+      ]);
+      return { people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys };
     },
 
     audit: {

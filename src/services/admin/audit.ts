@@ -87,10 +87,11 @@ export type AdminAction =
   | 'signing_key.rotated'
   | 'key_encryption_key.rotated';
 
-/** Who made an administrative change: an admin service account (admin API) or a shell user (CLI). */
-export type Actor = { kind: 'service_account'; clientId: string } | { kind: 'cli'; osUser: string };
+/** Who made an administrative change: an admin service account (admin API), a shell user (CLI) or an administrator (console). */
+export type Actor = { kind: 'service_account'; clientId: string } | { kind: 'cli'; osUser: string } | { kind: 'person'; userId: string };
 
-export const actorName = (actor: Actor) => (actor.kind === 'cli' ? `cli:${actor.osUser}` : `service_account:${actor.clientId}`);
+export const actorName = (actor: Actor) =>
+  actor.kind === 'cli' ? `cli:${actor.osUser}` : actor.kind === 'person' ? `person:${actor.userId}` : `service_account:${actor.clientId}`;
 
 /** Where a request came from, as the HTTP layer saw it. */
 export interface RequestMeta {

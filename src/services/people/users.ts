@@ -141,10 +141,18 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
       return db.user.findMany({ select: publicFields, orderBy: { createdAt: 'asc' } });
     },
 
-    /** Oldest first; `email` finds addresses containing it (case-insensitive: emails are stored lower-cased). */
-    async page(req: PageRequest & { email?: string } = {}): Promise<Page<PublicUser>> {
+    /**
+     * Oldest first; `email` finds addresses containing it (case-insensitive: emails are stored lower-cased);
+     * `search` (the admin console's box) finds an address or name containing it, or the id itself.
+     */
+    async page(req: PageRequest & { email?: string; search?: string } = {}): Promise<Page<PublicUser>> {
       const k = keyset('createdAt', req);
-      const search = req.email ? { email: { contains: normalizeEmail(req.email) } } : {};
+      const text = req.search?.trim();
+      const search = req.email
+        ? { email: { contains: normalizeEmail(req.email) } }
+        : text
+          ? { OR: [{ email: { contains: normalizeEmail(text) } }, { name: { contains: text } }, { id: text }] }
+          : {};
       const rows = await db.user.findMany({ where: { AND: [search, k.where] }, orderBy: k.orderBy, take: k.take, select: publicFields });
       return toPage(
         rows,
@@ -257,6 +265,12 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
 
     async roles(id: string): Promise<string[]> {
       return (await db.userRole.findMany({ where: { userId: id }, orderBy: { role: 'asc' } })).map((r) => r.role);
+    },
+
+    /** An enabled person holding `role`, if there is one (the admin console's bootstrap refuses then). */
+    async enabledHolderOf(role: string): Promise<PublicUser | undefined> {
+      const row = await db.userRole.findFirst({ where: { role, user: { disabled: false } }, select: { user: { select: publicFields } } });
+      return row?.user ?? undefined;
     },
 
     /** Adds a role; false when the person already had it. */

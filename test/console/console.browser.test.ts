@@ -1,0 +1,183 @@
+// The admin console in Chromium, as an administrator uses it: signing in with
+// the password and an authenticator code, every console page and state checked
+// with axe-core (WCAG 2.2 AA, zero violations) in English/light and
+// German/dark, with a screenshot of each in test-artifacts/console/; then a
+// person disabled with the keyboard alone (Tab to the link, Enter, Tab to the
+// button, Enter), which ends their session. One server, one browser.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from '../helpers/chromium.ts';
+import { createUser } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { totp } from '../helpers/totp.ts';
+import { personWithFactor, type Admin } from './console-helpers.ts';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const SHOTS = join(ARTIFACTS, 'console');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+interface AxeResult {
+  violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+}
+
+describe('the admin console in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const report: string[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    await server.runtime.resources.create({ identifier: 'https://billing.example.test', scope: 'invoices.read' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    console.log(`axe-core ${TAGS.join(', ')} over the console:\n${report.join('\n')}`);
+  });
+
+  /** Signs in at /admin with the password and the code `step` steps from the server's now. */
+  async function signIn(page: Page, who: Admin, step = 0) {
+    await page.goto(`${server.url}/admin`);
+    await page.locator('#email').fill(who.email);
+    await page.locator('#password').fill(who.password);
+    await page.locator('form[action$="/login"] button[type=submit]').click();
+    await page.locator('#code').fill(totp(who.secret, step, server.runtime.clock.now()));
+    await page.locator('form[action$="/code"] button[type=submit]').click();
+    await page.waitForURL(/\/admin(\?|$)/);
+  }
+
+  function checker(page: Page, label: string, problems: string[]) {
+    return async (name: string) => {
+      await page.waitForLoadState();
+      if (!(await page.evaluate('"axe" in window'))) await page.addScriptTag({ path: AXE });
+      const { violations } = (await page.evaluate(
+        `axe.run({ runOnly: { type: 'tag', values: ${JSON.stringify(TAGS)} }, resultTypes: ['violations'] })`,
+      )) as AxeResult;
+      await page.screenshot({ path: join(SHOTS, `${label}-${name}.png`), fullPage: true });
+      report.push(`  ${label} ${name}: ${violations.length} violations`);
+      for (const v of violations) problems.push(`${label} ${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      assert.ok(await page.title(), `${name} has a title`);
+    };
+  }
+
+  async function everyPage(context: BrowserContext, label: string): Promise<string[]> {
+    const problems: string[] = [];
+    const page = await context.newPage();
+    const check = checker(page, label, problems);
+    const admin = await personWithFactor(server, ['latchkey-admin']);
+    const ada = await createUser(server, `ada-${label}@example.test`, 'a long enough passphrase 1', 'Ada Lovelace');
+    await server.runtime.users.addRole(ada.id, 'billing-admin');
+    const { record } = await server.runtime.apiKeys.create({ owner: { userId: ada.id }, name: 'deploy bot', scope: 'invoices.read' });
+    await signIn(page, admin);
+    await check('overview');
+    await page.goto(`${server.url}/admin/people`);
+    await check('people');
+    await page.goto(`${server.url}/admin/people?q=nobody-matches-this`);
+    await check('people-none');
+    await page.goto(`${server.url}/admin/people/${ada.id}`);
+    await check('person');
+    await page.locator('#role').fill('not a role!');
+    await page.locator('form[action$="/roles"] button[type=submit]').click();
+    await check('person-role-error');
+    await page.goto(`${server.url}/admin/people/${ada.id}/disable`);
+    await check('confirm-disable');
+    await page.goto(`${server.url}/admin/api-keys/${record.id}/revoke`);
+    await check('confirm-revoke-key');
+    await page.goto(`${server.url}/admin/apps/new`);
+    await check('app-new');
+    await page.locator('#app-name').fill(`Shop ${label}`);
+    await page.locator('#app-redirect-uris').fill('http://shop.example.test/not-https');
+    await page.locator('main form button[type=submit]').click();
+    await check('app-new-error');
+    await page.locator('#app-redirect-uris').fill('https://shop.example.test/callback');
+    await page.locator('main form button[type=submit]').click();
+    await check('app-secret');
+    const clientId = (await page.locator('#client-id').innerText()).trim();
+    await page.goto(`${server.url}/admin/apps`);
+    await check('apps');
+    await page.goto(`${server.url}/admin/apps/${clientId}`);
+    await check('app');
+    await page.goto(`${server.url}/admin/apps/${clientId}/rotate`);
+    await check('confirm-rotate');
+    await page.goto(`${server.url}/admin/apps/${clientId}/delete`);
+    await check('confirm-delete-app');
+    await page.goto(`${server.url}/admin/api-keys`);
+    await check('api-keys');
+    await page.goto(`${server.url}/admin/signing-keys`);
+    await check('signing-keys');
+    await page.goto(`${server.url}/admin/signing-keys/rotate`);
+    await check('confirm-rotate-signing-key');
+    await page.goto(`${server.url}/admin/settings`);
+    await check('settings');
+    await page.goto(`${server.url}/admin/audit`);
+    await check('audit');
+    await page.goto(`${server.url}/admin/audit?since=yesterday`);
+    await check('audit-error');
+    await page.goto(`${server.url}/admin/reauthenticate?why=old`);
+    await check('reauthenticate');
+    // Someone without a console role.
+    await context.clearCookies();
+    const stranger = await personWithFactor(server, []);
+    await signIn(page, stranger);
+    await check('forbidden');
+    await page.close();
+    return problems;
+  }
+
+  it('English in the light scheme: zero violations on every console page', async () => {
+    const context = await browser.newContext({ locale: 'en-GB', colorScheme: 'light', viewport: { width: 390, height: 844 }, bypassCSP: true });
+    const problems = await everyPage(context, 'en-light');
+    await context.close();
+    assert.deepEqual(problems, []);
+  });
+
+  it('German in the dark scheme: zero violations on every console page', async () => {
+    const context = await browser.newContext({ locale: 'de-DE', colorScheme: 'dark', viewport: { width: 390, height: 844 }, bypassCSP: true });
+    const problems = await everyPage(context, 'de-dark');
+    await context.close();
+    assert.deepEqual(problems, []);
+  });
+
+  it('an administrator disables a person with the keyboard alone, and their session ends', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    const admin = await personWithFactor(server, ['latchkey-admin']);
+    const grace = await createUser(server);
+    const theirs = await browser.newContext();
+    const theirPage = await theirs.newPage();
+    await theirPage.goto(`${server.url}/account`);
+    await theirPage.locator('#email').fill(grace.email);
+    await theirPage.locator('#password').fill(grace.password);
+    await theirPage.locator('form[action$="/login"] button[type=submit]').click();
+    await theirPage.waitForURL(/\/account$/);
+
+    await signIn(page, admin);
+    await page.goto(`${server.url}/admin/people/${grace.id}`);
+    /** Tabs until the focused element matches `selector` (at most 40 presses). */
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)) return;
+      }
+      assert.fail(`Tab never reached ${selector}`);
+    };
+    await tabTo(`a[href$="/admin/people/${grace.id}/disable"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/disable$/);
+    await tabTo('main form button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/notice=disabled/);
+    assert.match(await page.locator('[role=status]').innerText(), /The account is disabled/);
+    assert.equal((await server.runtime.users.get(grace.id)).disabled, true);
+    await theirPage.goto(`${server.url}/account`);
+    assert.ok(await theirPage.locator('#email').isVisible(), 'their browser is asked to sign in again');
+    await theirs.close();
+    await context.close();
+  });
+});
