@@ -1,9 +1,21 @@
 // `npm test`: node's own test runner over test/**/*.test.ts through tsx.
 // (Node 20 does not expand globs in `node --test`; Node 22+ would.)
 // Extra arguments pass through: `npm test -- --test-name-pattern=refresh`.
+//
+// Files run several at a time: most of a file's time is spent waiting on
+// its servers' HTTP, Chromium, Apache or a child process, not on a core, and
+// node's default (one file per core, less one: one at a time on two cores)
+// leaves the machine idle. TEST_CONCURRENCY (or --test-concurrency=N) sets
+// how many; the default is twice the cores. The longest files start first,
+// so that the run does not end waiting on one of them. Nothing shared stops
+// files from running together: each test server has its own database (a
+// SQLite file, or a PostgreSQL database of its own), ports come from
+// test/helpers/ports.ts, SMTP catchers and gateways listen on port 0.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -13,15 +25,47 @@ function find(dir) {
   });
 }
 
-const args = process.argv.slice(2);
-const explicit = args.filter((a) => a.endsWith('.ts'));
-const flags = args.filter((a) => !a.endsWith('.ts'));
-const files = explicit.length
-  ? explicit
-  : find('test')
-      .sort()
-      .map((f) => relative('.', f));
-// --test-force-exit: a test file ends when its tests do, not when the
-// migration engine's stray PostgreSQL timer (or a pool's idle timeout) fires.
-const { status } = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', ...flags, ...files], { stdio: 'inherit' });
-process.exit(status ?? 1);
+/** Every test file, relative to the working directory, in name order. */
+export const testFiles = () =>
+  find('test')
+    .sort()
+    .map((f) => relative('.', f));
+
+/**
+ * The files that take longest alone (scripts/time-tests.mjs), longest first:
+ * they start the run. A file missing here starts after them, in name order.
+ */
+export const LONGEST_FIRST = [
+  'test/cli/cli-under-load.test.ts',
+  'test/ui/accessibility.browser.test.ts',
+  'test/account/passkeys.browser.test.ts',
+  'test/examples/quick-start.browser.test.ts',
+  'test/oidc/device-flow.test.ts',
+  'test/interactions/lockout-and-rate-limits.test.ts',
+  'test/cli/usage-errors.test.ts',
+];
+
+export function inRunOrder(files) {
+  const rank = (f) => {
+    const i = LONGEST_FIRST.indexOf(f.replaceAll('\\', '/'));
+    return i === -1 ? LONGEST_FIRST.length : i;
+  };
+  return files
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+    .map((x) => x.f);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const explicit = args.filter((a) => a.endsWith('.ts'));
+  const flags = args.filter((a) => !a.endsWith('.ts'));
+  const files = inRunOrder(explicit.length ? explicit : testFiles());
+  if (!flags.some((f) => f.startsWith('--test-concurrency'))) {
+    flags.push(`--test-concurrency=${process.env.TEST_CONCURRENCY || availableParallelism() * 2}`);
+  }
+  // --test-force-exit: a test file ends when its tests do, not when the
+  // migration engine's stray PostgreSQL timer (or a pool's idle timeout) fires.
+  const { status } = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', ...flags, ...files], { stdio: 'inherit' });
+  process.exit(status ?? 1);
+}

@@ -200,6 +200,7 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
     settings,
     csrf,
     render,
+    clock: runtime.clock,
   };
   const interactions = interactionRoutes(interactionDeps, limits);
   app.use(interactions.routes());
@@ -223,6 +224,7 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
     languages: runtime.ui.catalogue.languages,
     languageOf,
     say: (ctx: Context, message: Message) => runtime.ui.catalogue.text(languageOf(ctx), message.key, message.params),
+    clock: runtime.clock,
   };
   const account = accountRoutes(accountDeps, limits);
   app.use(account.routes());

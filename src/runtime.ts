@@ -176,6 +176,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     clock,
     log,
     changes,
+    transaction: (fn) => transactions.inTransaction(fn),
   });
   const admin = createAdministration({
     issuer: config.issuer,

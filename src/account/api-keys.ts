@@ -123,8 +123,9 @@ function checkForm(deps: AccountDeps, ctx: Context, holdable: HoldableScopes[]):
   const expires = field(ctx, 'expires');
   if (expires) {
     try {
-      const at = parseExpiry(expires, Date.now());
-      if (at.getTime() > Date.now() + deps.apiKeys.personMaxTtl * 1000 + 60_000) {
+      const now = deps.clock.now();
+      const at = parseExpiry(expires, now);
+      if (at.getTime() > now + deps.apiKeys.personMaxTtl * 1000 + 60_000) {
         errors.push({ field: 'key-expires', message: msg('newKey.tooLong', { count: Math.floor(deps.apiKeys.personMaxTtl / DAY) }) });
       }
     } catch {
@@ -163,7 +164,7 @@ export function createApiKey(deps: AccountDeps, budget: (personId: string) => Pr
     if (form.errors.length || !form.key) return again(form.errors, 400);
     const proof = await deps.signIn.reauthenticate(accountId, { password: field(ctx, 'password'), code: field(ctx, 'code') }, meta(ctx));
     if (proof.kind !== 'ok') {
-      if (proof.kind === 'locked') return again([{ field: 'key-password', message: lockedMessage(proof.until) }], 429);
+      if (proof.kind === 'locked') return again([{ field: 'key-password', message: lockedMessage(proof.until, deps.clock.now()) }], 429);
       return again(
         [proof.reason === 'code' ? { field: 'key-code', message: msg('reauth.wrongCode') } : { field: 'key-password', message: msg('reauth.wrongPassword') }],
         400,

@@ -1,6 +1,7 @@
 // What the account routes are given, the signed-in guard they share, and
 // how an account page is rendered (its section navigation, notice, errors).
 import type { Context, Next } from 'koa';
+import type { Clock } from '../clock.ts';
 import type { Csrf } from '../middleware/koa-csrf.ts';
 import { hintsOf } from '../middleware/koa-language.ts';
 import { requestMeta } from '../middleware/koa-request-meta.ts';
@@ -32,6 +33,8 @@ export interface AccountDeps {
   languageOf: (ctx: Context) => string;
   /** A message as plain text in the page's language (a default a form suggests). */
   say: (ctx: Context, message: Message) => string;
+  /** The time key expiries and lockout messages are read against (src/clock.ts). */
+  clock: Clock;
 }
 
 export interface AccountState {

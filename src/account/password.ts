@@ -24,7 +24,7 @@ export function changePassword(deps: AccountDeps) {
     const weak = await passwordProblem(body.password ?? '', await deps.users.get(accountOf(ctx)));
     if (weak) return fail('new-password', weak);
     const proof = await deps.signIn.reauthenticate(accountOf(ctx), { password: body.current ?? '' }, meta(ctx), { passwordOnly: true });
-    if (proof.kind === 'locked') return fail('current', lockedMessage(proof.until));
+    if (proof.kind === 'locked') return fail('current', lockedMessage(proof.until, deps.clock.now()));
     if (proof.kind !== 'ok') return fail('current', msg('changePassword.wrongCurrent'));
     await deps.users.setPassword(accountOf(ctx), body.password ?? '');
     await deps.audit.record('password_changed', meta(ctx));

@@ -70,7 +70,7 @@ export function afterReauthentication(
     if (proof.kind !== 'ok') {
       const errors: FieldError[] =
         proof.kind === 'locked'
-          ? [{ field: 'reauth-password', message: lockedMessage(proof.until) }]
+          ? [{ field: 'reauth-password', message: lockedMessage(proof.until, deps.clock.now()) }]
           : proof.reason === 'code'
             ? [{ field: 'reauth-code', message: msg('reauth.wrongCode') }]
             : [{ field: 'reauth-password', message: msg('reauth.wrongPassword') }];

@@ -79,7 +79,10 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
       },
       handle: async ({ caller, query }) => {
         const page = await apiKeys.page({ owner: person(caller), ...query });
-        return { status: 200, body: { api_keys: page.items.map((k) => apiKeyView(k)), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) } };
+        return {
+          status: 200,
+          body: { api_keys: page.items.map((k) => apiKeyView(k, runtime.clock.now())), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) },
+        };
       },
     }),
     defineRoute({
@@ -127,7 +130,7 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
             await spent.refund();
             throw err;
           });
-        return { status: 201, body: { ...apiKeyView(record), key }, headers: { Location: `/api/v1/me/api-keys/${record.id}` } };
+        return { status: 201, body: { ...apiKeyView(record, runtime.clock.now()), key }, headers: { Location: `/api/v1/me/api-keys/${record.id}` } };
       },
     }),
     defineRoute({
@@ -139,7 +142,7 @@ export function meApiKeyRoutes(runtime: Runtime, budget: (personId: string) => P
       summary: 'One of your API keys',
       params: IdParams,
       responses: { 200: { description: 'the key (never the key itself)', schema: ApiKey, example }, 404: { description: 'no key of yours has this id' } },
-      handle: async ({ caller, params }) => ({ status: 200, body: apiKeyView(await apiKeys.get(params.id, person(caller))) }),
+      handle: async ({ caller, params }) => ({ status: 200, body: apiKeyView(await apiKeys.get(params.id, person(caller)), runtime.clock.now()) }),
     }),
     defineRoute({
       method: 'delete',

@@ -76,7 +76,8 @@ export const protectedResourceMetadataView = (r: ResourceServerRecord, issuer: s
   bearer_methods_supported: ['header'],
 });
 
-export const signingKeyView = (k: KeyStatus, now = Date.now()) => ({
+/** `now` (milliseconds since the epoch, the runtime's clock) says how long until the key's next stage. */
+export const signingKeyView = (k: KeyStatus, now: number) => ({
   kid: k.kid,
   alg: k.alg,
   state: k.state,
@@ -145,8 +146,8 @@ export const ApiKey = z
   })
   .meta({ id: 'ApiKey' });
 
-/** `now` (milliseconds since the epoch) decides `active` for a key that expires. */
-export const apiKeyView = (k: ApiKeyRecord, now = Date.now()): z.output<typeof ApiKey> => ({
+/** `now` (milliseconds since the epoch, the runtime's clock) decides `active` for a key that expires. */
+export const apiKeyView = (k: ApiKeyRecord, now: number): z.output<typeof ApiKey> => ({
   id: k.id,
   display: k.display,
   owner: k.owner,

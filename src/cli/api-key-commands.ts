@@ -1,4 +1,6 @@
-// `admin api-key …`: thin callers of src/services/admin/administration.ts.
+// `admin api-key …`: thin callers of src/services/admin/administration.ts. A key's
+// `active` is said against the system clock: a CLI runtime's clock is never moved (and
+// reading `rt.clock` through the lazily opened runtime would open the database).
 import { parseArgs } from './args.ts';
 import type { Runtime } from '../runtime.ts';
 import { apiKeyView as describeKey } from '../api/views.ts';
@@ -44,7 +46,7 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
       });
       printResult(
         values.json,
-        Object.assign({ id: record.id, key }, describeKey(record)),
+        Object.assign({ id: record.id, key }, describeKey(record, Date.now())),
         () => `id:  ${record.id}\nkey: ${key}\n(shown once: it is stored only as a keyed hash and cannot be shown again)`,
       );
       return;
@@ -89,7 +91,7 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
         key,
         keySha256: values['key-sha256'],
       });
-      const shown = describeKey((record ?? existing)!);
+      const shown = describeKey((record ?? existing)!, Date.now());
       printResult(values.json, { ...shown, imported: Boolean(record) }, () =>
         record ? `imported as ${record.id} (${record.display}); it works as it did` : `already imported as ${existing!.id}; nothing changed`,
       );
@@ -98,7 +100,7 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
     case 'list': {
       const { values } = parseArgs({ args, options: { ...json, owner: { type: 'string' } } });
       const owner = values.owner ? await rt.admin.apiKeys.ownerFromId(values.owner) : undefined;
-      const keys = (await rt.admin.apiKeys.list({ owner })).map(describeKey);
+      const keys = (await rt.admin.apiKeys.list({ owner })).map((k) => describeKey(k, Date.now()));
       printResult(values.json, { api_keys: keys }, () =>
         table(
           keys.map((k) => ({ ...k, owner: k.owner.id })),
@@ -110,7 +112,7 @@ export async function apiKeyCommand(rt: Runtime, sub: string | undefined, args: 
     case 'show': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: json });
       if (!positionals[0]) throw new UsageError('usage: api-key show ID');
-      const key = describeKey(await rt.admin.apiKeys.get(positionals[0]));
+      const key = describeKey(await rt.admin.apiKeys.get(positionals[0]), Date.now());
       printResult(values.json, key, () => JSON.stringify(key, null, 2));
       return;
     }

@@ -17,7 +17,7 @@ export async function keysCommand(rt: Runtime, sub: string | undefined, args: st
       const keys = (await rt.admin.signingKeys.status())
         .filter((k) => sub === 'status' || k.state !== 'retired')
         .map((k) => {
-          const { next_change, ...view } = signingKeyView(k);
+          const { next_change, ...view } = signingKeyView(k, Date.now()); // the CLI runtime's clock is the system's;
           return sub === 'status' ? { ...view, next_change } : view;
         });
       printResult(values.json, { keys }, () => table(keys, ['kid', 'alg', 'state', ...(sub === 'status' ? ['next_change'] : ['created_at'])]));

@@ -18,7 +18,10 @@ export function submitCode(deps: InteractionDeps) {
     const meta = requestMeta(ctx, it.clientId);
     const step = await signIn.code(state.accountId, String((ctx.request.body as Record<string, string>).code ?? ''), meta);
     if (step.kind !== 'ok') {
-      return renderSecondFactor(deps, ctx, it, state.accountId, { error: step.kind === 'locked' ? lockedMessage(step.until) : CODE_FAILED, status: 401 });
+      return renderSecondFactor(deps, ctx, it, state.accountId, {
+        error: step.kind === 'locked' ? lockedMessage(step.until, deps.clock.now()) : CODE_FAILED,
+        status: 401,
+      });
     }
     await completeSignIn(deps, ctx, it, loginResult(state.accountId, step.method));
   };

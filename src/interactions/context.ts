@@ -1,5 +1,6 @@
 // What every interaction route is given, and small helpers they share.
 import type { Context } from 'koa';
+import type { Clock } from '../clock.ts';
 import type { Csrf } from '../middleware/koa-csrf.ts';
 import { hintsOf } from '../middleware/koa-language.ts';
 import type { FieldError, Render } from '../middleware/koa-render.ts';
@@ -39,6 +40,8 @@ export interface InteractionDeps {
   languageOf: (ctx: Context) => string;
   /** The language picked with the switcher in this browser, if any. */
   chosenLanguage: (ctx: Context) => string | undefined;
+  /** The time the lockout rules read (src/clock.ts). */
+  clock: Clock;
 }
 
 /** The interaction API, with each page of an interaction in the app's ui_locales (unless the person chose otherwise). */
@@ -58,9 +61,9 @@ export function imageOrigins(it: PendingInteraction): string[] {
   return it.app.logoUri ? [new URL(it.app.logoUri).origin] : [];
 }
 
-/** Says that the account is locked, never whether the password was right. */
-export function lockedMessage(until: Date): Message {
-  return msg('common.locked', { count: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 60_000)) });
+/** Says that the account is locked (for how many minutes from `now`, on the runtime's clock), never whether the password was right. */
+export function lockedMessage(until: Date, now: number): Message {
+  return msg('common.locked', { count: Math.max(1, Math.ceil((until.getTime() - now) / 60_000)) });
 }
 
 /** The person this page is for is known: their saved language applies (after the switcher's and the app's). */

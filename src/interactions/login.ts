@@ -18,7 +18,7 @@ export function submitLogin(deps: InteractionDeps) {
     const meta = requestMeta(ctx, it.clientId);
     const step = await signIn.password(email, body.password ?? '', meta);
     if (step.kind !== 'ok') {
-      const error = step.kind === 'locked' ? lockedMessage(step.until) : LOGIN_FAILED;
+      const error = step.kind === 'locked' ? lockedMessage(step.until, deps.clock.now()) : LOGIN_FAILED;
       return renderLogin(deps, ctx, it, { email, error, status: 401 });
     }
     if (step.hasTotp || it.secondFactorRequired) {

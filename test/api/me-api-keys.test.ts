@@ -170,7 +170,7 @@ describe("JSON API: a person's own API keys", () => {
     ).json()) as Record<string, unknown>;
     const mine = (await (await call(`/me/api-keys/${created.id}`, aliceToken)).json()) as Record<string, unknown>;
     // What the admin API's routes and `admin api-key show --json` answer for the same key.
-    assert.deepEqual(mine, apiKeyView(await server.runtime.admin.apiKeys.get(String(created.id))));
+    assert.deepEqual(mine, apiKeyView(await server.runtime.admin.apiKeys.get(String(created.id)), server.runtime.clock.now()));
     assert.deepEqual(mine.owner, { kind: 'person', id: alice.id });
     const ours = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as Record<string, any>;
     const admins = (await (await fetch(`${server.url}/admin/api/v1/openapi.json`)).json()) as Record<string, any>;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { editDistance, nearest } from '../../src/cli/args.ts';
+import { runCli as runCommand } from '../../src/cli/run.ts';
 import { runCli } from '../helpers/cli-under-load.ts';
 
 const cases: { args: string[]; says: RegExp }[] = [
@@ -26,13 +27,41 @@ const cases: { args: string[]; says: RegExp }[] = [
   { args: ['client', 'list', '--frobnicate'], says: /unknown option --frobnicate; this command takes --json/ },
 ];
 
+/** One command in this process (src/cli/run.ts, the code behind the entry point), run in `cwd`. */
+async function inProcess(env: Record<string, string>, args: string[], cwd: string) {
+  let stdout = '';
+  let stderr = '';
+  const before = process.cwd();
+  process.chdir(cwd);
+  try {
+    const code = await runCommand(args, {
+      env,
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      stdin: async function* () {},
+    });
+    return { code, stdout, stderr };
+  } finally {
+    process.chdir(before);
+  }
+}
+
 describe('CLI usage errors', () => {
+  // The first slip through the real entry point (`node src/cli/index.ts` in a
+  // process of its own: exit status, .env handling); the rest through the same
+  // code in this process, one at a time in its own folder (a process costs
+  // seconds of CPU and proves nothing more about parsing).
   it('each exits 2 with one line naming the fix, and creates nothing in an empty folder (no key file, no database)', async () => {
     const dirs = cases.map(() => mkdtempSync(join(tmpdir(), 'latchkey-usage-')));
     try {
       // Nothing but PATH and HOME: DATA_DIR and DATABASE_URL default to ./data, in the empty folder.
       const env = { PATH: process.env.PATH!, HOME: dirs[0]! };
-      const runs = await Promise.all(cases.map((c, i) => runCli(env, c.args, { cwd: dirs[i] })));
+      const runs: { code: number | null; stdout: string; stderr: string }[] = [await runCli(env, cases[0]!.args, { cwd: dirs[0] })];
+      for (let i = 1; i < cases.length; i++) runs.push(await inProcess(env, cases[i]!.args, dirs[i]!));
       runs.forEach((r, i) => {
         const lines = r.stderr.split('\n').filter(Boolean);
         assert.equal(r.code, 2, `${cases[i]!.args.join(' ')}: exit ${r.code} ${r.stderr}`);

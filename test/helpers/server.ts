@@ -1,26 +1,20 @@
 // Starts a real Latchkey server on a free port with its own SQLite file.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'libsql';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/env.ts';
+import { migrationsDir } from '../../src/db/database.ts';
+import { applyMigrations } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { startGateway } from './gateway.ts';
+import { freePort } from './ports.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestDatabase {
   url: string;
@@ -30,24 +24,102 @@ export interface TestDatabase {
 /**
  * A database of its own for one test server: a SQLite file in `dir`, or, when
  * TEST_POSTGRES_URL (an admin connection) is set, a fresh PostgreSQL database.
+ * Empty, unless `migrated`: then a copy of a database every committed
+ * migration was applied to once (see migratedTemplate below), which the
+ * server finds up to date (src/db/migrate.ts) as it would after its first start.
  */
-export async function createTestDatabase(dir: string): Promise<TestDatabase> {
+export async function createTestDatabase(dir: string, opts: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const admin = process.env.TEST_POSTGRES_URL;
-  if (!admin) return { url: `file:${join(dir, 'latchkey.db')}`, drop: async () => {} };
+  if (!admin) {
+    const file = join(dir, 'latchkey.db');
+    if (opts.migrated) copyFileSync(await sqliteTemplate(), file);
+    return { url: `file:${file}`, drop: async () => {} };
+  }
   const name = `latchkey_test_${randomBytes(6).toString('hex')}`;
-  const run = async (sql: string) => {
+  await adminQuery(admin, `CREATE DATABASE ${name}${opts.migrated ? ` TEMPLATE ${await postgresTemplate(admin)}` : ''}`);
+  return { url: databaseUrl(admin, name), drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function adminQuery(admin: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function databaseUrl(admin: string, name: string): string {
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+/**
+ * Applying the migrations is the same work for every test server (and, the
+ * first time in a process, loading Prisma's schema engine: about a second of
+ * CPU). So it is done once per set of migrations, for every test process:
+ * the template is named for a hash of the committed migrations, and is
+ * built under a name of its own, then renamed into place (one builder wins;
+ * the others use the winner's). A changed migration is a new template.
+ */
+function migrationsHash(kind: 'sqlite' | 'postgres'): string {
+  const dir = migrationsDir(kind);
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).sort()) {
+    const file = join(dir, name, 'migration.sql');
+    if (existsSync(file)) hash.update(name).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+let sqliteTemplatePath: Promise<string> | undefined;
+function sqliteTemplate(): Promise<string> {
+  sqliteTemplatePath ??= (async () => {
+    const path = join(tmpdir(), `latchkey-test-template-${migrationsHash('sqlite')}.db`);
+    if (existsSync(path)) return path;
+    const building = mkdtempSync(join(tmpdir(), 'latchkey-template-'));
+    try {
+      const file = join(building, 'latchkey.db');
+      await applyMigrations(`file:${file}`);
+      // Everything into the one file (a WAL file beside it would not be copied).
+      const db = new Database(file);
+      db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      db.close();
+      renameSync(file, path);
+    } finally {
+      rmSync(building, { recursive: true, force: true });
+    }
+    return path;
+  })();
+  return sqliteTemplatePath;
+}
+
+let postgresTemplateName: Promise<string> | undefined;
+function postgresTemplate(admin: string): Promise<string> {
+  postgresTemplateName ??= (async () => {
+    const name = `latchkey_template_${migrationsHash('postgres')}`;
     const client = new pg.Client({ connectionString: admin });
     await client.connect();
     try {
-      await client.query(sql);
+      if ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount) return name;
+      const building = `latchkey_building_${randomBytes(6).toString('hex')}`;
+      await client.query(`CREATE DATABASE ${building}`);
+      try {
+        await applyMigrations(databaseUrl(admin, building));
+        await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
+      } catch (err) {
+        await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
+        // Another process renamed its template into place first: that one serves.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+      return name;
     } finally {
       await client.end();
     }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return { url: url.href, drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  })();
+  return postgresTemplateName;
 }
 
 export interface TestServer extends RunningServer {
@@ -101,7 +173,7 @@ export function advanceClock(server: { runtime: { clock: { now(): number } } }, 
 export async function startTestServer(extra: Record<string, string> = {}, reuse?: { dir: string; env: Record<string, string> }): Promise<TestServer> {
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const port = reuse ? Number(reuse.env.PORT) : await freePort();
-  const database = reuse ? undefined : await createTestDatabase(dir);
+  const database = reuse ? undefined : await createTestDatabase(dir, { migrated: true });
   // `{port}` in a value is this server's port (e.g. ISSUER: 'http://localhost:{port}' for passkeys).
   const env = Object.fromEntries(
     Object.entries(reuse ? { ...reuse.env, ...extra } : testEnv(dir, port, { DATABASE_URL: database!.url, ...extra })).map(([k, v]) => [

@@ -46,6 +46,7 @@ describe('device authorization grant (RFC 8628)', () => {
   });
   beforeEach(async () => {
     offset = 0;
+    server.runtime.clock.now = () => Date.now() + offset;
     // The page's budget is per address, and every test here comes from 127.0.0.1.
     await server.runtime.db.rateLimit.deleteMany({ where: { key: { startsWith: 'ip:device' } } });
   });
@@ -124,6 +125,9 @@ describe('device authorization grant (RFC 8628)', () => {
   });
 
   it('a device polling faster than its interval gets slow_down; on the server clock, waiting the interval is enough', async () => {
+    // Stopped between the moves below: a slow machine must not pass the interval for the burst.
+    const stopped = Date.now();
+    server.runtime.clock.now = () => stopped + offset;
     const started = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
     const first = await deviceToken(started.device_code);
     assert.equal(first.body.error, 'authorization_pending');

@@ -41,7 +41,7 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
       responses: { 200: { description: 'a page of keys (never their values)', schema: AdminApiKeys, example: { items: [example] } } },
       async handle({ query }) {
         const owner = query.owner_id ? await admin.apiKeys.ownerFromId(query.owner_id) : undefined;
-        return pageBody(await admin.apiKeys.page({ owner, limit: query.limit, cursor: query.cursor }), (k) => apiKeyView(k));
+        return pageBody(await admin.apiKeys.page({ owner, limit: query.limit, cursor: query.cursor }), (k) => apiKeyView(k, admin.clock.now()));
       },
     }),
     defineRoute({
@@ -79,7 +79,7 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
           },
           metaOf(ctx),
         );
-        return { status: 201, body: { api_key: apiKeyView(record), key }, headers: { Location: `${ctx.path}/${record.id}` } };
+        return { status: 201, body: { api_key: apiKeyView(record, admin.clock.now()), key }, headers: { Location: `${ctx.path}/${record.id}` } };
       },
     }),
     defineRoute({
@@ -92,7 +92,7 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
       params: IdParams,
       responses: { 200: { description: 'the key (never its value)', schema: ApiKey, example }, 404: { description: 'no such key' } },
       async handle({ params }) {
-        return { status: 200, body: apiKeyView(await admin.apiKeys.get(params.id)) };
+        return { status: 200, body: apiKeyView(await admin.apiKeys.get(params.id), admin.clock.now()) };
       },
     }),
     defineRoute({
@@ -108,7 +108,7 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
         404: { description: 'no such key' },
       },
       async handle({ ctx, params, caller }) {
-        return { status: 200, body: apiKeyView(await admin.apiKeys.revoke(actorOf(caller), params.id, metaOf(ctx))) };
+        return { status: 200, body: apiKeyView(await admin.apiKeys.revoke(actorOf(caller), params.id, metaOf(ctx)), admin.clock.now()) };
       },
     }),
   ];

@@ -36,7 +36,7 @@ export function signingKeyRoutes({ admin }: AdminRouteDeps) {
         },
       },
       async handle() {
-        return { status: 200, body: { items: (await admin.signingKeys.status()).map((k) => signingKeyView(k)) } };
+        return { status: 200, body: { items: (await admin.signingKeys.status()).map((k) => signingKeyView(k, admin.clock.now())) } };
       },
     }),
     defineRoute({

@@ -118,6 +118,9 @@ export function createAdministration(deps: AdministrationDeps) {
   const accountTarget = (id: string) => ({ kind: 'service_account', id, clientId: id });
 
   const admin = {
+    /** The time its rules read (src/clock.ts): what a key's `active` or a signing key's next change is said against. */
+    clock: deps.clock,
+
     /** `config export` / `config apply` (each object audited as one change, plus `config.applied`). */
     config: {
       ...deps.configFile,
@@ -407,9 +410,8 @@ export function createAdministration(deps: AdministrationDeps) {
     },
 
     /**
-     * API keys of any owner. The key service records its own audit events; the actor rides along in them.
-     * A creation is not wrapped in a transaction: it retries on a unique violation (a place taken by a
-     * racing creation), which would end a PostgreSQL transaction.
+     * API keys of any owner. The key service records its own audit events, each in the transaction of
+     * its change (src/services/api-keys/api-keys.ts); the actor rides along in them.
      */
     apiKeys: {
       ownerFromId: (id: string) => deps.apiKeys.ownerFromId(id),

@@ -149,6 +149,11 @@ export interface ApiKeyServiceDeps {
   log?: Logger;
   /** Tells every node that imported keys exist (they are looked up only then). */
   changes?: ChangeTracker;
+  /**
+   * Runs fn in one database transaction that `db`'s queries join
+   * (src/db/transactions.ts): a key and its audit record are written together.
+   */
+  transaction: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 /** A key from another product: the key itself, or only the SHA-256 that product kept of it. */
@@ -199,6 +204,7 @@ export function createApiKeyService({
   clock,
   log,
   changes,
+  transaction,
 }: ApiKeyServiceDeps) {
   const now = () => clock.now();
   const record = (row: Row) => toRecord(row, personMaxTtl);
@@ -278,6 +284,10 @@ export function createApiKeyService({
    * place cannot all take it: one insert wins, the others pick again from
    * what is left, and there is nothing left to pick at the cap. Revoking a
    * key frees its place at once; an expired key's is freed here.
+   *
+   * Runs inside the creation's transaction (with its audit record): each
+   * insert is under a savepoint, because a unique violation ends a
+   * PostgreSQL transaction unless rolled back to one.
    */
   async function insertInFreeSlot(owner: KeyOwner, data: NewKeyRow, origin = 'latchkey'): Promise<Row> {
     const mine = 'userId' in owner ? { userId: owner.userId } : { clientId: owner.clientId };
@@ -295,9 +305,13 @@ export function createApiKeyService({
       // (After API_KEY_MAX_PER_OWNER was lowered, places above it still count.)
       const free = taken.size >= maxPerOwner ? [] : Array.from({ length: maxPerOwner }, (_, n) => n).filter((n) => !taken.has(n));
       if (!free.length) throw overCap();
+      await db.$executeRawUnsafe('SAVEPOINT api_key_slot');
       try {
-        return await db.apiKey.create({ data: { ...data, origin, slot: free[randomInt(free.length)]! } });
+        const row = await db.apiKey.create({ data: { ...data, origin, slot: free[randomInt(free.length)]! } });
+        await db.$executeRawUnsafe('RELEASE SAVEPOINT api_key_slot');
+        return row;
       } catch (err) {
+        await db.$executeRawUnsafe('ROLLBACK TO SAVEPOINT api_key_slot');
         // Another creation took that place first: look again.
         if (!isUniqueViolation(err)) throw err;
       }
@@ -431,19 +445,23 @@ export function createApiKeyService({
     async create(input: CreateApiKeyInput, meta: RequestMeta = {}): Promise<{ key: string; record: ApiKeyRecord }> {
       const { columns } = await checkKeyInput(input, 'creating');
       const { key, display } = generateApiKey(format);
-      const row = await insertInFreeSlot(input.owner, {
-        id: `key_${randomBytes(12).toString('base64url')}`,
-        secretHash: digest(key),
-        display,
-        ...columns,
-        createdIp: normalizeAddress(meta.ip) ?? null,
+      // The key and its audit record: both or neither.
+      const created = await transaction(async () => {
+        const row = await insertInFreeSlot(input.owner, {
+          id: `key_${randomBytes(12).toString('base64url')}`,
+          secretHash: digest(key),
+          display,
+          ...columns,
+          createdIp: normalizeAddress(meta.ip) ?? null,
+        });
+        const made = record(row);
+        await audit.record(
+          'api_key_created',
+          { ...meta, ...ownerMeta(made) },
+          { key_id: made.id, name: row.name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) },
+        );
+        return made;
       });
-      const created = record(row);
-      await audit.record(
-        'api_key_created',
-        { ...meta, ...ownerMeta(created) },
-        { key_id: created.id, name: row.name, scope: row.scope, ...(row.resource ? { resource: row.resource } : {}) },
-      );
       return { key, record: created };
     },
 
@@ -481,23 +499,26 @@ export function createApiKeyService({
       if (already) return { existing: record(already) };
       const { columns } = await checkKeyInput(input, 'importing');
       if (opts.dryRun) return {};
-      const row = await insertInFreeSlot(
-        input.owner,
-        {
-          id: `key_${randomBytes(12).toString('base64url')}`,
-          secretHash,
-          display: importedDisplay(input),
-          ...columns,
-          createdIp: normalizeAddress(meta.ip) ?? null,
-        },
-        input.key !== undefined ? 'imported' : 'imported_sha256',
-      );
-      const created = record(row);
-      await audit.record(
-        'api_key_created',
-        { ...meta, ...ownerMeta(created) },
-        { key_id: created.id, name: row.name, scope: row.scope, imported: row.origin, ...(row.resource ? { resource: row.resource } : {}) },
-      );
+      const created = await transaction(async () => {
+        const row = await insertInFreeSlot(
+          input.owner,
+          {
+            id: `key_${randomBytes(12).toString('base64url')}`,
+            secretHash,
+            display: importedDisplay(input),
+            ...columns,
+            createdIp: normalizeAddress(meta.ip) ?? null,
+          },
+          input.key !== undefined ? 'imported' : 'imported_sha256',
+        );
+        const made = record(row);
+        await audit.record(
+          'api_key_created',
+          { ...meta, ...ownerMeta(made) },
+          { key_id: made.id, name: row.name, scope: row.scope, imported: row.origin, ...(row.resource ? { resource: row.resource } : {}) },
+        );
+        return made;
+      });
       await changes?.changed('api_keys');
       return { record: created };
     },
@@ -550,9 +571,11 @@ export function createApiKeyService({
       const row = await db.apiKey.findUnique({ where: { id } });
       if (!row || (owner && !owns(owner, row))) throw notFound(`API key ${id}`);
       if (row.revokedAt) return record(row);
-      const updated = record(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date(now()), slot: null } }));
-      await audit.record('api_key_revoked', { ...meta, ...ownerMeta(updated) }, { key_id: id, name: row.name });
-      return updated;
+      return transaction(async () => {
+        const updated = record(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date(now()), slot: null } }));
+        await audit.record('api_key_revoked', { ...meta, ...ownerMeta(updated) }, { key_id: id, name: row.name });
+        return updated;
+      });
     },
 
     /** The scopes a person may put on a key of their own now, by API (what the account page offers). */

@@ -64,7 +64,7 @@ export const previousSharedSecretPurpose = (clientId: string) => `shared-secret:
 export const MAX_SHARED_SECRET_OVERLAP = 30 * 86_400;
 
 /** What verifies an account's HS256 signatures: the shared secret and, until it expires, the one a rotation replaced. */
-export function sharedSecretsOf(account: { sharedSecret?: string; previousSharedSecret?: { secret: string; expiresAt: Date } }, now = Date.now()): string[] {
+export function sharedSecretsOf(account: { sharedSecret?: string; previousSharedSecret?: { secret: string; expiresAt: Date } }, now: number): string[] {
   if (account.sharedSecret === undefined) return [];
   const previous = account.previousSharedSecret;
   return previous && previous.expiresAt.getTime() > now ? [account.sharedSecret, previous.secret] : [account.sharedSecret];

@@ -3,6 +3,7 @@
 // by the test database itself (a trigger refusing one action's audit rows),
 // on SQLite and on PostgreSQL.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, exportJWK } from 'jose';
 import type { Actor } from '../../../src/services/admin/audit.ts';
@@ -88,6 +89,39 @@ describe('an administrative change whose audit record cannot be written is not m
     const again = await server.runtime.admin.config.apply(file, actor);
     assert.equal(again.plan.filter((p) => p.op === '+').length, 3);
     assert.equal((await server.runtime.admin.clients.get('ledger-ui')).name, 'Ledger');
+  });
+
+  it('an API key creation (the admin API, the account page, the CLI, imports): no key is made, its place stays free, nothing is recorded', async () => {
+    await server.runtime.resources.create({ identifier: 'https://audit.example.test', scope: 'audit.read' });
+    const { account } = await server.runtime.serviceAccounts.create({ name: 'audited keys', scope: 'audit.read', generateKey: 'ES256' });
+    const owner = { clientId: account.clientId };
+    await refuse('api_key_created');
+    await assert.rejects(server.runtime.admin.apiKeys.create(actor, { owner, name: 'never', scope: 'audit.read' }), REFUSED);
+    await assert.rejects(server.runtime.apiKeys.create({ owner, name: 'never either', scope: 'audit.read' }), REFUSED);
+    await assert.rejects(
+      server.runtime.apiKeys.import({ owner, name: 'never imported', scope: 'audit.read', key: `kapi_prod_${randomBytes(24).toString('base64url')}` }),
+      REFUSED,
+    );
+    assert.deepEqual(await server.runtime.apiKeys.list({ owner }), [], 'no key');
+    assert.equal(await server.runtime.db.apiKey.count(), 0, 'no row either');
+    assert.equal(await auditCount('api_key_created'), 0);
+    // Every one of the owner's places is still free.
+    await server.runtime.db.$executeRawUnsafe(`DELETE FROM refused_audit_types`);
+    const max = server.runtime.apiKeys.maxPerOwner;
+    await Promise.all(Array.from({ length: max }, (_, n) => server.runtime.apiKeys.create({ owner, name: `key ${n}`, scope: 'audit.read' })));
+    assert.equal(await server.runtime.apiKeys.countLive(owner), max);
+    assert.equal(await auditCount('api_key_created'), max);
+  });
+
+  it('an API key revocation: the key still works, and nothing is recorded', async () => {
+    const { account } = await server.runtime.serviceAccounts.create({ name: 'revoked keys', scope: 'audit.read', generateKey: 'ES256' });
+    const owner = { clientId: account.clientId };
+    const { record } = await server.runtime.apiKeys.create({ owner, name: 'kept', scope: 'audit.read' });
+    await refuse('api_key_revoked');
+    await assert.rejects(server.runtime.admin.apiKeys.revoke(actor, record.id), REFUSED);
+    await assert.rejects(server.runtime.apiKeys.revoke(record.id, {}, owner), REFUSED);
+    assert.equal((await server.runtime.apiKeys.get(record.id)).revokedAt, null);
+    assert.equal(await auditCount('api_key_revoked'), 0);
   });
 
   it('a signing-key rotation: no key is staged', async () => {
