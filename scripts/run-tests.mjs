@@ -11,6 +11,10 @@
 // files from running together: each test server has its own database (a
 // SQLite file, or a PostgreSQL database of its own), ports come from
 // test/helpers/ports.ts, SMTP catchers and gateways listen on port 0.
+// Except time itself: the files in ALONE compare answer times as an attacker
+// would (an unknown email against a real one), and other files' load on the
+// same cores decides such a race. They run after the others, one at a time,
+// each with the machine to itself (a second summary line is theirs).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -41,9 +45,11 @@ export const LONGEST_FIRST = [
   'test/account/passkeys.browser.test.ts',
   'test/examples/quick-start.browser.test.ts',
   'test/oidc/device-flow.test.ts',
-  'test/interactions/lockout-and-rate-limits.test.ts',
   'test/cli/usage-errors.test.ts',
 ];
+
+/** Files whose tests measure wall-clock timing (see above): run alone, after the rest. */
+export const ALONE = ['test/interactions/lockout-and-rate-limits.test.ts', 'test/interactions/imported-people.test.ts'];
 
 export function inRunOrder(files) {
   const rank = (f) => {
@@ -61,11 +67,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const explicit = args.filter((a) => a.endsWith('.ts'));
   const flags = args.filter((a) => !a.endsWith('.ts'));
   const files = inRunOrder(explicit.length ? explicit : testFiles());
-  if (!flags.some((f) => f.startsWith('--test-concurrency'))) {
-    flags.push(`--test-concurrency=${process.env.TEST_CONCURRENCY || availableParallelism() * 2}`);
-  }
+  const alone = files.filter((f) => ALONE.includes(f.replaceAll('\\', '/')));
+  const together = files.filter((f) => !alone.includes(f));
+  const concurrency = flags.find((f) => f.startsWith('--test-concurrency')) ?? `--test-concurrency=${process.env.TEST_CONCURRENCY || availableParallelism() * 2}`;
+  const others = flags.filter((f) => !f.startsWith('--test-concurrency'));
   // --test-force-exit: a test file ends when its tests do, not when the
   // migration engine's stray PostgreSQL timer (or a pool's idle timeout) fires.
-  const { status } = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', ...flags, ...files], { stdio: 'inherit' });
-  process.exit(status ?? 1);
+  const run = (list, n) =>
+    list.length ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', n, ...others, ...list], { stdio: 'inherit' }).status ?? 1) : 0;
+  const first = run(together, concurrency);
+  const second = run(alone, '--test-concurrency=1');
+  process.exit(first || second);
 }
