@@ -69,12 +69,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const files = inRunOrder(explicit.length ? explicit : testFiles());
   const alone = files.filter((f) => ALONE.includes(f.replaceAll('\\', '/')));
   const together = files.filter((f) => !alone.includes(f));
-  const concurrency = flags.find((f) => f.startsWith('--test-concurrency')) ?? `--test-concurrency=${process.env.TEST_CONCURRENCY || availableParallelism() * 2}`;
+  const concurrency =
+    flags.find((f) => f.startsWith('--test-concurrency')) ?? `--test-concurrency=${process.env.TEST_CONCURRENCY || availableParallelism() * 2}`;
   const others = flags.filter((f) => !f.startsWith('--test-concurrency'));
   // --test-force-exit: a test file ends when its tests do, not when the
   // migration engine's stray PostgreSQL timer (or a pool's idle timeout) fires.
   const run = (list, n) =>
-    list.length ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', n, ...others, ...list], { stdio: 'inherit' }).status ?? 1) : 0;
+    list.length
+      ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', n, ...others, ...list], { stdio: 'inherit' }).status ?? 1)
+      : 0;
   const first = run(together, concurrency);
   const second = run(alone, '--test-concurrency=1');
   process.exit(first || second);
