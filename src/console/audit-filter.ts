@@ -2,7 +2,7 @@
 // own schema (AuditQuery): the same names, the same rules. A time typed in
 // the page's date-and-time field (no zone) is taken as UTC, as the page says.
 import type { Context } from 'koa';
-import { AuditQuery } from '../api/admin/schemas.ts';
+import { auditFilterOf, AuditQuery } from '../api/admin/schemas.ts';
 import type { FieldError } from '../middleware/koa-render.ts';
 import type { AuditFilter } from '../services/admin/audit.ts';
 import { msg } from '../ui/catalogue.ts';
@@ -29,13 +29,7 @@ export function auditFilter(ctx: Context): { values: FilterValues; filter: Audit
   const q = parsed.data;
   return {
     values,
-    filter: {
-      type: q.type,
-      userId: q.user_id,
-      clientId: q.client_id,
-      since: q.since ? new Date(q.since) : undefined,
-      until: q.until ? new Date(q.until) : undefined,
-    },
+    filter: auditFilterOf(q),
     cursor: q.cursor,
     errors: [],
   };

@@ -3,7 +3,7 @@ import { ADMIN_READ_SCOPE } from '../../services/admin/administration.ts';
 import { auditView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import type { AdminRouteDeps } from './context.ts';
-import { AuditEvent, auditExample, AuditQuery, pageOf, pageBody } from './schemas.ts';
+import { AuditEvent, auditExample, auditFilterOf, AuditQuery, pageOf, pageBody } from './schemas.ts';
 
 export function auditRoutes({ admin }: AdminRouteDeps) {
   return [
@@ -26,15 +26,7 @@ export function auditRoutes({ admin }: AdminRouteDeps) {
         },
       },
       async handle({ query }) {
-        const page = await admin.audit.page({
-          userId: query.user_id,
-          clientId: query.client_id,
-          type: query.type,
-          since: query.since ? new Date(query.since) : undefined,
-          until: query.until ? new Date(query.until) : undefined,
-          limit: query.limit,
-          cursor: query.cursor,
-        });
+        const page = await admin.audit.page({ ...auditFilterOf(query), limit: query.limit, cursor: query.cursor });
         return pageBody(page, auditView);
       },
     }),

@@ -2,6 +2,7 @@
 // against them, and the OpenAPI document is generated from them. Responses
 // are the views of src/api/views.ts (shared with the CLI's --json).
 import { z } from 'zod';
+import type { AuditFilter } from '../../services/admin/audit.ts';
 import { EXPIRY_HINT, EXPIRY_SYNTAX } from '../../config/durations.ts';
 import { isReservedClientId } from '../../services/machines/built-in-clients.ts';
 import { PERSON_CLAIMS } from '../../services/apis/resource-servers.ts';
@@ -481,6 +482,15 @@ export const AuditQuery = PageQuery.extend({
   type: z.string().min(1).max(100).optional().describe("an event type, or a prefix ending in '.' (e.g. client.)"),
   since: timestamp.optional().describe('from this time (inclusive)'),
   until: timestamp.optional().describe('before this time'),
+});
+
+/** An audit query's filter as the audit service takes it (the admin API and the console read the same query). */
+export const auditFilterOf = (q: z.output<typeof AuditQuery>): AuditFilter => ({
+  type: q.type,
+  userId: q.user_id,
+  clientId: q.client_id,
+  since: q.since ? new Date(q.since) : undefined,
+  until: q.until ? new Date(q.until) : undefined,
 });
 
 // ---- imports (JSON Lines bodies) -------------------------------------------
