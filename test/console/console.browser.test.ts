@@ -6,23 +6,17 @@
 // button, Enter), which ends their session. One server, one browser.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, launchChromium } from '../helpers/chromium.ts';
 import { createUser } from '../helpers/relying-party.ts';
+import { pageChecker, TAGS } from '../helpers/axe.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totp } from '../helpers/totp.ts';
 import { personWithFactor, type Admin } from './console-helpers.ts';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SHOTS = join(ARTIFACTS, 'console');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-
-interface AxeResult {
-  violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
-}
 
 describe('the admin console in Chromium', () => {
   let server: TestServer;
@@ -52,19 +46,7 @@ describe('the admin console in Chromium', () => {
     await page.waitForURL(/\/admin(\?|$)/);
   }
 
-  function checker(page: Page, label: string, problems: string[]) {
-    return async (name: string) => {
-      await page.waitForLoadState();
-      if (!(await page.evaluate('"axe" in window'))) await page.addScriptTag({ path: AXE });
-      const { violations } = (await page.evaluate(
-        `axe.run({ runOnly: { type: 'tag', values: ${JSON.stringify(TAGS)} }, resultTypes: ['violations'] })`,
-      )) as AxeResult;
-      await page.screenshot({ path: join(SHOTS, `${label}-${name}.png`), fullPage: true });
-      report.push(`  ${label} ${name}: ${violations.length} violations`);
-      for (const v of violations) problems.push(`${label} ${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      assert.ok(await page.title(), `${name} has a title`);
-    };
-  }
+  const checker = pageChecker(SHOTS, report);
 
   async function everyPage(context: BrowserContext, label: string): Promise<string[]> {
     const problems: string[] = [];

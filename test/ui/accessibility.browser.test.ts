@@ -8,31 +8,18 @@
 // 320 px and at 200% zoom without sideways scrolling.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { createMailRenderer, type MailTemplate } from '../../src/services/links/mailer.ts';
 import { ARTIFACTS, launchChromium } from '../helpers/chromium.ts';
 import { startMailCatcher, type MailCatcher } from '../helpers/mail.ts';
 import { authRequest, createUser, registerClient, type TestClient } from '../helpers/relying-party.ts';
+import { pageChecker, TAGS } from '../helpers/axe.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totp } from '../helpers/totp.ts';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SHOTS = join(ARTIFACTS, 'a11y');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-
-interface AxeResult {
-  violations: { id: string; impact: string; help: string; nodes: { target: string[]; failureSummary: string }[] }[];
-  passes: unknown[];
-}
-
-/** axe-core over the page as it is now: the violations, each with where and why. */
-async function axe(page: Page): Promise<AxeResult> {
-  if (!(await page.evaluate('"axe" in window'))) await page.addScriptTag({ path: AXE });
-  return page.evaluate(`axe.run({ runOnly: { type: 'tag', values: ${JSON.stringify(TAGS)} }, resultTypes: ['violations'] })`) as Promise<AxeResult>;
-}
 
 describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
   let server: TestServer;
@@ -62,17 +49,7 @@ describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
     console.log(`axe-core ${TAGS.join(', ')}:\n${report.join('\n')}`);
   });
 
-  /** Checks the page now on screen and keeps its screenshot; collects rather than stops, to list everything at once. */
-  function checker(page: Page, label: string, problems: string[]) {
-    return async (name: string) => {
-      await page.waitForLoadState();
-      const { violations } = await axe(page);
-      await page.screenshot({ path: join(SHOTS, `${label}-${name}.png`), fullPage: true });
-      report.push(`  ${label} ${name}: ${violations.length} violations`);
-      for (const v of violations) problems.push(`${label} ${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      assert.ok(await page.title(), `${name} has a title`);
-    };
-  }
+  const checker = pageChecker(SHOTS, report);
 
   async function everyPage(context: BrowserContext, label: string): Promise<string[]> {
     const problems: string[] = [];
