@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { editDistance, nearest } from '../../src/cli/args.ts';
-import { runCli as runCommand } from '../../src/cli/run.ts';
+import { inProcess } from '../helpers/cli.ts';
 import { runCli } from '../helpers/cli-under-load.ts';
 
 const cases: { args: string[]; says: RegExp }[] = [
@@ -27,29 +27,6 @@ const cases: { args: string[]; says: RegExp }[] = [
   { args: ['client', 'list', '--frobnicate'], says: /unknown option --frobnicate; this command takes --json/ },
 ];
 
-/** One command in this process (src/cli/run.ts, the code behind the entry point), run in `cwd`. */
-async function inProcess(env: Record<string, string>, args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const before = process.cwd();
-  process.chdir(cwd);
-  try {
-    const code = await runCommand(args, {
-      env,
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-      stdin: async function* () {},
-    });
-    return { code, stdout, stderr };
-  } finally {
-    process.chdir(before);
-  }
-}
-
 describe('CLI usage errors', () => {
   // The first slip through the real entry point (`node src/cli/index.ts` in a
   // process of its own: exit status, .env handling); the rest through the same
@@ -61,7 +38,7 @@ describe('CLI usage errors', () => {
       // Nothing but PATH and HOME: DATA_DIR and DATABASE_URL default to ./data, in the empty folder.
       const env = { PATH: process.env.PATH!, HOME: dirs[0]! };
       const runs: { code: number | null; stdout: string; stderr: string }[] = [await runCli(env, cases[0]!.args, { cwd: dirs[0] })];
-      for (let i = 1; i < cases.length; i++) runs.push(await inProcess(env, cases[i]!.args, dirs[i]!));
+      for (let i = 1; i < cases.length; i++) runs.push(await inProcess(env, cases[i]!.args, { cwd: dirs[i]! }));
       runs.forEach((r, i) => {
         const lines = r.stderr.split('\n').filter(Boolean);
         assert.equal(r.code, 2, `${cases[i]!.args.join(' ')}: exit ${r.code} ${r.stderr}`);

@@ -32,22 +32,29 @@ export function adminCli(env: () => Record<string, string>, opts: { process?: bo
   };
 }
 
-async function inProcess(env: Record<string, string>, args: string[], input = ''): Promise<CliResult> {
+/** One command in this process (src/cli/run.ts, the code behind the entry point), in `cwd` when given. */
+export async function inProcess(env: Record<string, string>, args: string[], opts: { input?: string; cwd?: string } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, {
-    env,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    stdin: async function* () {
-      if (input) yield input;
-    },
-  });
-  return { code, stdout, stderr };
+  const before = process.cwd();
+  if (opts.cwd) process.chdir(opts.cwd);
+  try {
+    const code = await runCli(args, {
+      env,
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      stdin: async function* () {
+        if (opts.input) yield opts.input;
+      },
+    });
+    return { code, stdout, stderr };
+  } finally {
+    process.chdir(before);
+  }
 }
 
 /** The CLI's own error lines (node may add warnings of its own on stderr). */
