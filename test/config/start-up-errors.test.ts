@@ -23,7 +23,8 @@ function startServer(env: Record<string, string>, cwd: string) {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  // A death by signal is reported by name (a native crash at shutdown is a SIGSEGV or SIGABRT, not an exit code).
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     exited,
     output: () => out,
@@ -78,7 +79,7 @@ describe('start-up defaults and bad settings', () => {
       if (other) assert.equal(await accepts(other.address, port), false, `not listening on ${other.address}`);
       assert.equal(statSync(join(cwd, 'data')).mode & 0o777, 0o700, 'data/ is private');
     } finally {
-      assert.equal(await server.stop(), 0);
+      assert.equal(await server.stop(), 0, `the server stops cleanly on SIGTERM; it printed:\n${server.output()}`);
     }
   });
 
