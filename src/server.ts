@@ -193,6 +193,24 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const warning of config.warnings) log.warn(warning);
   const running = await startServer(config, log);
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    // The password threads stop before exit: one torn down mid-hash aborts the process.
+    running
+      .close()
+      .then(closePasswordWorkers)
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  // Before anything announces that the server runs: a supervisor (or a test) that
+  // stops it on seeing the announcement must find the handler in place, not
+  // the default action that kills the process mid-write.
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
   const listening = `${config.host}:${(running.server.address() as AddressInfo).port}`;
   log.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration`, listening }, 'latchkey is ready');
   const reach = isLoopbackHost(config.host)
@@ -209,22 +227,6 @@ async function main(): Promise<void> {
       ...config.warnings.map((w) => `  warning:   ${w}`),
     ].join('\n'),
   );
-
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    // The password threads stop before exit: one torn down mid-hash aborts the process.
-    running
-      .close()
-      .then(closePasswordWorkers)
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
