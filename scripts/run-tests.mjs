@@ -15,11 +15,21 @@
 // would (an unknown email against a real one), and other files' load on the
 // same cores decides such a race. They run after the others, one at a time,
 // each with the machine to itself (a second summary line is theirs).
+//
+// Short files share a process, TEST_GROUP_SIZE of them (default 4; 1 gives
+// every file its own): starting a process that loads tsx, oidc-provider and
+// Prisma's query compiler costs ~2.5 s of CPU, as much as many a file's
+// tests, and on two cores the suite is CPU-bound. The files of a group run
+// one after another in their process; each still starts its own servers on
+// its own databases, and none sets process-wide state (environment, working
+// folder, timers) outside a test that restores it. The long files (LONGEST_FIRST,
+// and every Chromium suite) keep a process of their own, so that the groups
+// fill the cores around them.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -62,6 +72,32 @@ export function inRunOrder(files) {
     .map((x) => x.f);
 }
 
+/** Files that keep a process of their own: the long ones. */
+const runsAlone = (f) => LONGEST_FIRST.includes(f.replaceAll('\\', '/')) || f.endsWith('.browser.test.ts');
+
+/**
+ * The files in run order, short ones joined in groups of `size` (neighbours
+ * in name order, so a group holds one area's tests). Each group becomes an
+ * entry file in `dir` that imports its files; the others are passed as they are.
+ */
+export function inProcesses(files, size, dir) {
+  const own = files.filter(runsAlone);
+  const rest = files.filter((f) => !runsAlone(f));
+  if (size <= 1 || rest.length <= 1) return files;
+  const entries = [];
+  for (let i = 0; i < rest.length; i += size) {
+    const group = rest.slice(i, i + size);
+    if (group.length === 1) {
+      entries.push(group[0]);
+      continue;
+    }
+    const entry = join(dir, `group-${String(entries.length + 1).padStart(2, '0')}.test.mjs`);
+    writeFileSync(entry, group.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};\n`).join(''));
+    entries.push(entry);
+  }
+  return [...own, ...entries];
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const explicit = args.filter((a) => a.endsWith('.ts'));
@@ -78,7 +114,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     list.length
       ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', n, ...others, ...list], { stdio: 'inherit' }).status ?? 1)
       : 0;
-  const first = run(together, concurrency);
+  const groupSize = Number(process.env.TEST_GROUP_SIZE || 4);
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-groups-'));
+  let first;
+  try {
+    first = run(inProcesses(together, groupSize, dir), concurrency);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const second = run(alone, '--test-concurrency=1');
   process.exit(first || second);
 }
