@@ -6,16 +6,17 @@ import { accountCsrf, enrollFromAccount, enrollmentToken, signInToAccount, start
 import { Browser, csrfToken, pageText, type Page } from '../helpers/browser.ts';
 import { adminCli } from '../helpers/cli.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { secondsLeftInStep, totp } from '../helpers/totp.ts';
+import { startTestServer, stopClockMidStep, type TestServer } from '../helpers/server.ts';
+import { totp as totpAt } from '../helpers/totp.ts';
 
 describe('the account page asks who you are before changing a second factor', () => {
   let server: TestServer;
   before(async () => {
-    if (secondsLeftInStep() < 4) await new Promise((r) => setTimeout(r, secondsLeftInStep() * 1000 + 200));
     server = await startTestServer({ LOCKOUT_THRESHOLD: '5' });
+    stopClockMidStep(server); // codes on the server's clock, stopped mid-step: no boundary between a code and its check
   });
   after(() => server.stop());
+  const totp = (secret: string, steps = 0) => totpAt(secret, steps, server.runtime.clock.now());
 
   const pending = async (id: string) => (await server.runtime.db.user.findUniqueOrThrow({ where: { id } })).totpPendingEnc;
 
@@ -119,10 +120,11 @@ describe('the account page asks who you are before changing a second factor', ()
 describe('a stolen session cookie is not a sign-in', () => {
   let server: TestServer;
   before(async () => {
-    if (secondsLeftInStep() < 4) await new Promise((r) => setTimeout(r, secondsLeftInStep() * 1000 + 200));
     server = await startTestServer({ LOCKOUT_THRESHOLD: '5' });
+    stopClockMidStep(server); // codes on the server's clock, stopped mid-step: no boundary between a code and its check
   });
   after(() => server.stop());
+  const totp = (secret: string, steps = 0) => totpAt(secret, steps, server.runtime.clock.now());
 
   it('step-up to two factors with only the session of a person who has none asks for the password, never enrols', async () => {
     const victim = await createUser(server);

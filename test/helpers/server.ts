@@ -170,6 +170,19 @@ export function advanceClock(server: { runtime: { clock: { now(): number } } }, 
   clock.now = () => before() + ms;
 }
 
+/**
+ * Stops the server's clock in the middle of the current 30-second TOTP step:
+ * codes computed from it (`totp(secret, steps, server.runtime.clock.now())`)
+ * stay the server's current, next or previous code however long the test
+ * runs, where a real step boundary would otherwise fall between computing a
+ * code and the server checking it. Returns the instant.
+ */
+export function stopClockMidStep(server: { runtime: { clock: { now(): number } } }): number {
+  const at = Math.floor(Date.now() / 30_000) * 30_000 + 15_000;
+  server.runtime.clock.now = () => at;
+  return at;
+}
+
 export async function startTestServer(extra: Record<string, string> = {}, reuse?: { dir: string; env: Record<string, string> }): Promise<TestServer> {
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const port = reuse ? Number(reuse.env.PORT) : await freePort();

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
 import { authRequest, codeFlow, createUser, oidc, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { secondsLeftInStep, totp } from '../helpers/totp.ts';
+import { startTestServer, stopClockMidStep, type TestServer } from '../helpers/server.ts';
+import { totp as totpAt } from '../helpers/totp.ts';
 import { normalizeRecoveryCode } from '../../src/services/factors/second-factor.ts';
 import { getOrCreateSecret } from '../../src/services/secrets/server-secrets.ts';
 import { accountCsrf, enrollFromAccount, enrollmentToken, signInToAccount } from '../helpers/account.ts';
@@ -16,12 +16,13 @@ describe('two-step verification (TOTP and recovery codes)', () => {
   let client: TestClient;
 
   before(async () => {
-    // Each step within 3 s of a boundary is waited out, so codes computed here stay current.
-    if (secondsLeftInStep() < 4) await new Promise((r) => setTimeout(r, secondsLeftInStep() * 1000 + 200));
     server = await startTestServer({ LOCKOUT_THRESHOLD: '50' });
+    // Codes are computed on the server's clock, stopped mid-step: no step boundary falls between a code and its check.
+    stopClockMidStep(server);
     client = await registerClient(server, { name: 'Payroll' });
   });
   after(() => server.stop());
+  const totp = (secret: string, steps = 0) => totpAt(secret, steps, server.runtime.clock.now());
 
   async function enrolledPerson() {
     const person = await createUser(server);
