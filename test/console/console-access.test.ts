@@ -196,6 +196,17 @@ describe('who may use the admin console', () => {
         assert.equal(res.headers.get('location'), '/admin/reauthenticate?why=old');
         const confirm = await agent.request(`${server.url}/admin/people/${target.id}/disable`);
         assert.equal(confirm.headers.get('location'), '/admin/reauthenticate?why=old', 'the confirmation page asks first too');
+        // The same for an API's and a service account's changes (a key of the thief's, the account disabled, the API opened).
+        for (const [path, form] of [
+          [`/admin/apis/${API_ID}`, { scope: 'invoices.read invoices.write', format: 'jwt', ttl: '3600' }],
+          [`/admin/apis/${API_ID}/introspectors`, { client_id: appId }],
+          [`/admin/service-accounts/${accountId}/disable`, {}],
+          [`/admin/service-accounts/${accountId}/keys`, { credential: 'generate', alg: 'ES256' }],
+          [`/admin/service-accounts/${accountId}/keys/${encodeURIComponent(kid)}/expire`, { when: '0' }],
+        ] as const) {
+          const change = await agent.request(`${server.url}${path}`, { form: { csrf, ...form } });
+          assert.equal(change.headers.get('location'), '/admin/reauthenticate?why=old', path);
+        }
       }
       const page = await owner.page(`${server.url}/admin/reauthenticate?why=old`);
       assert.match(pageText(page.html), /used in the last 15 minutes/);
