@@ -100,7 +100,7 @@ export function consoleGuard(deps: ConsoleDeps, access: Access) {
   };
 }
 
-export type Section = 'overview' | 'people' | 'apps' | 'apiKeys' | 'keys' | 'audit' | 'settings';
+export type Section = 'overview' | 'people' | 'apps' | 'apis' | 'serviceAccounts' | 'apiKeys' | 'keys' | 'audit' | 'settings';
 
 // ?notice= codes, and what each page then says.
 const NOTICES: Record<string, string> = {
@@ -115,6 +115,17 @@ const NOTICES: Record<string, string> = {
   'app-saved': 'console.apps.savedNotice',
   'app-deleted': 'console.apps.deletedNotice',
   'signing-key-rotated': 'console.signingKeys.rotatedNotice',
+  'api-created': 'console.apis.createdNotice',
+  'api-saved': 'console.apis.savedNotice',
+  'introspector-added': 'console.apis.introspectorAddedNotice',
+  'introspector-removed': 'console.apis.introspectorRemovedNotice',
+  'introspector-unchanged': 'console.apis.introspectorUnchangedNotice',
+  'service-account-saved': 'console.serviceAccounts.savedNotice',
+  'service-account-disabled': 'console.serviceAccounts.disabledNotice',
+  'service-account-enabled': 'console.serviceAccounts.enabledNotice',
+  'key-added': 'console.serviceAccounts.keyAddedNotice',
+  'key-expired': 'console.serviceAccounts.keyExpiredNotice',
+  'key-removed': 'console.serviceAccounts.keyRemovedNotice',
 };
 
 /** After a change: back to a console page (a path of ours), which says what was done. */

@@ -13,6 +13,10 @@ import { confirmDeleteApp, deleteApp } from './app-delete.ts';
 import { createApp, showNewApp } from './app-new.ts';
 import { confirmRotate, rotateSecret } from './app-rotate.ts';
 import { showApps } from './apps.ts';
+import { showApi, updateApi } from './api.ts';
+import { addIntrospector, confirmRemoveIntrospector, removeIntrospector } from './api-introspectors.ts';
+import { createApi, showNewApi } from './api-new.ts';
+import { showApis } from './apis.ts';
 import { showAudit } from './audit.ts';
 import { exportCsv, exportJsonLines } from './audit-export.ts';
 import { consoleGuard, type Access, type ConsoleDeps } from './context.ts';
@@ -23,6 +27,11 @@ import { confirmDisable, disablePerson, enablePerson } from './person-disable.ts
 import { addRole, removeRole } from './person-roles.ts';
 import { confirmEndSessions, endSession, endSessions } from './person-sessions.ts';
 import { showReauthenticate } from './reauthenticate.ts';
+import { showServiceAccount, updateServiceAccount } from './service-account.ts';
+import { confirmDisableAccount, disableAccount, enableAccount } from './service-account-disable.ts';
+import { addKey, confirmExpireKey, confirmRemoveKey, expireKey, removeKey } from './service-account-keys.ts';
+import { createServiceAccount, showNewServiceAccount } from './service-account-new.ts';
+import { showServiceAccounts } from './service-accounts.ts';
 import { showSettings } from './settings.ts';
 import { confirmRotateKey, rotateSigningKey, showSigningKeys } from './signing-keys.ts';
 
@@ -55,6 +64,27 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'post', path: '/admin/apps/:id/rotate', access: 'change', page: rotateSecret },
   { method: 'get', path: '/admin/apps/:id/delete', access: 'change', page: confirmDeleteApp },
   { method: 'post', path: '/admin/apps/:id/delete', access: 'change', page: deleteApp },
+  { method: 'get', path: '/admin/apis', access: 'read', page: showApis },
+  { method: 'get', path: '/admin/apis/new', access: 'change', page: showNewApi },
+  { method: 'post', path: '/admin/apis', access: 'change', page: createApi },
+  { method: 'get', path: '/admin/apis/:id', access: 'read', page: showApi },
+  { method: 'post', path: '/admin/apis/:id', access: 'change', page: updateApi },
+  { method: 'post', path: '/admin/apis/:id/introspectors', access: 'change', page: addIntrospector },
+  { method: 'get', path: '/admin/apis/:id/introspectors/:client/remove', access: 'change', page: confirmRemoveIntrospector },
+  { method: 'post', path: '/admin/apis/:id/introspectors/:client/remove', access: 'change', page: removeIntrospector },
+  { method: 'get', path: '/admin/service-accounts', access: 'read', page: showServiceAccounts },
+  { method: 'get', path: '/admin/service-accounts/new', access: 'change', page: showNewServiceAccount },
+  { method: 'post', path: '/admin/service-accounts', access: 'change', page: createServiceAccount },
+  { method: 'get', path: '/admin/service-accounts/:id', access: 'read', page: showServiceAccount },
+  { method: 'post', path: '/admin/service-accounts/:id', access: 'change', page: updateServiceAccount },
+  { method: 'get', path: '/admin/service-accounts/:id/disable', access: 'change', page: confirmDisableAccount },
+  { method: 'post', path: '/admin/service-accounts/:id/disable', access: 'change', page: disableAccount },
+  { method: 'post', path: '/admin/service-accounts/:id/enable', access: 'change', page: enableAccount },
+  { method: 'post', path: '/admin/service-accounts/:id/keys', access: 'change', page: addKey },
+  { method: 'get', path: '/admin/service-accounts/:id/keys/:kid/expire', access: 'change', page: confirmExpireKey },
+  { method: 'post', path: '/admin/service-accounts/:id/keys/:kid/expire', access: 'change', page: expireKey },
+  { method: 'get', path: '/admin/service-accounts/:id/keys/:kid/remove', access: 'change', page: confirmRemoveKey },
+  { method: 'post', path: '/admin/service-accounts/:id/keys/:kid/remove', access: 'change', page: removeKey },
   { method: 'get', path: '/admin/signing-keys', access: 'read', page: showSigningKeys },
   { method: 'get', path: '/admin/signing-keys/rotate', access: 'change', page: confirmRotateKey },
   { method: 'post', path: '/admin/signing-keys/rotate', access: 'change', page: rotateSigningKey },

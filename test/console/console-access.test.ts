@@ -15,7 +15,21 @@ import { consoleAs, csrfOf, personWithFactor, signInToConsole, stealCookies, typ
 
 const MINUTE = 60_000;
 /** What each refused post would have changed, had it been let through: a role, an app's name and redirect, its secret. */
-const ATTACK = { role: 'latchkey-admin', name: 'Pwned', redirect_uris: 'https://evil.example.test/cb', overlap: '0' };
+const ATTACK = {
+  role: 'latchkey-admin',
+  name: 'Pwned',
+  redirect_uris: 'https://evil.example.test/cb',
+  overlap: '0',
+  // An API's and a service account's: opened to any scope, the app made its introspector, a key of the attacker's.
+  scope: 'invoices.read invoices.write',
+  client_id: 'console-access-shop',
+  credential: 'generate',
+  alg: 'ES256',
+  when: '0',
+};
+/** The API the console's API routes are tried on (its identifier as a path segment). */
+const API = 'https://billing.example.test';
+const API_ID = encodeURIComponent(API);
 
 describe('who may use the admin console', () => {
   let server: TestServer;
@@ -26,6 +40,8 @@ describe('who may use the admin console', () => {
   let target: { id: string; email: string };
   let keyId: string;
   let appId: string;
+  let accountId: string;
+  let kid: string;
 
   before(async () => {
     server = await startTestServer({ ADMIN_REAUTH: '15' });
@@ -35,9 +51,12 @@ describe('who may use the admin console', () => {
     // Holds other roles, and a role named like the console's in another case.
     stranger = await personWithFactor(server, ['billing-admin', 'Latchkey-Admin']);
     target = await createUser(server);
-    await server.runtime.resources.create({ identifier: 'https://billing.example.test', scope: 'invoices.read' });
-    appId = (await server.runtime.clients.create({ name: 'Shop', redirectUris: ['https://shop.example.test/cb'] })).client.clientId;
+    await server.runtime.resources.create({ identifier: API, scope: 'invoices.read' });
+    appId = (await server.runtime.clients.create({ name: 'Shop', redirectUris: ['https://shop.example.test/cb'] }, { clientId: ATTACK.client_id })).client
+      .clientId;
     keyId = (await server.runtime.apiKeys.create({ owner: { userId: target.id }, name: 'ci', scope: 'invoices.read' })).record.id;
+    const account = (await server.runtime.serviceAccounts.create({ name: 'sync', scope: 'invoices.read', generateKey: 'ES256' })).account;
+    [accountId, kid] = [account.clientId, account.keys[0]!.kid];
   });
   after(async () => {
     await server?.stop();
@@ -46,9 +65,22 @@ describe('who may use the admin console', () => {
   /** A console path with its parameters filled in with real objects (the target person, their key). */
   const pathOf = (path: string) =>
     path
-      .replace(':id', path.startsWith('/admin/api-keys') ? keyId : path.startsWith('/admin/apps') ? appId : target.id)
+      .replace(
+        ':id',
+        path.startsWith('/admin/api-keys')
+          ? keyId
+          : path.startsWith('/admin/apps')
+            ? appId
+            : path.startsWith('/admin/apis')
+              ? API_ID
+              : path.startsWith('/admin/service-accounts')
+                ? accountId
+                : target.id,
+      )
       .replace(':session', 'no-such-session')
-      .replace(':role', 'latchkey-admin');
+      .replace(':role', 'latchkey-admin')
+      .replace(':client', appId)
+      .replace(':kid', encodeURIComponent(kid));
 
   /** Changes the console made (audited with a person as actor) so far. */
   const consoleChanges = async () =>
@@ -62,6 +94,14 @@ describe('who may use the admin console', () => {
     const person = await server.runtime.users.get(target.id);
     assert.equal(person.disabled, false, `${what}: the target is still enabled`);
     assert.deepEqual(await server.runtime.users.roles(target.id), [], `${what}: the target's roles are unchanged`);
+    assert.equal((await server.runtime.resources.get(API)).scope, 'invoices.read', `${what}: the API is unchanged`);
+    assert.equal((await server.runtime.clients.get(appId)).metadata.resource_servers, undefined, `${what}: the app introspects nothing`);
+    const account = await server.runtime.serviceAccounts.get(accountId);
+    assert.deepEqual(
+      [account.disabled, account.metadata.scope, account.keys.map((k) => [k.kid, k.expiresAt])],
+      [false, 'invoices.read', [[kid, null]]],
+      `${what}: the service account is unchanged`,
+    );
     assert.deepEqual(await consoleChanges(), baseline, `${what}: no change by a person in the audit trail`);
   }
 
@@ -116,6 +156,11 @@ describe('who may use the admin console', () => {
     const person = await browser.page(`${server.url}/admin/people/${target.id}`);
     assert.match(pageText(person.html), new RegExp(target.email.replace(/[.]/g, '\\.')));
     assert.doesNotMatch(person.html, /method="post"/, 'an auditor is offered no form that changes anything');
+    for (const path of [`/admin/apis/${API_ID}`, `/admin/service-accounts/${accountId}`, '/admin/apis', '/admin/service-accounts']) {
+      const page = await browser.page(`${server.url}${path}`);
+      assert.equal(page.status, 200, path);
+      assert.doesNotMatch(page.html, /method="post"|\/(new|disable|expire|remove)"/, `${path}: no form or link to a change for an auditor`);
+    }
     await assertUnchanged('an auditor', baseline);
   });
 
@@ -151,6 +196,17 @@ describe('who may use the admin console', () => {
         assert.equal(res.headers.get('location'), '/admin/reauthenticate?why=old');
         const confirm = await agent.request(`${server.url}/admin/people/${target.id}/disable`);
         assert.equal(confirm.headers.get('location'), '/admin/reauthenticate?why=old', 'the confirmation page asks first too');
+        // The same for an API's and a service account's changes (a key of the thief's, the account disabled, the API opened).
+        for (const [path, form] of [
+          [`/admin/apis/${API_ID}`, { scope: 'invoices.read invoices.write', format: 'jwt', ttl: '3600' }],
+          [`/admin/apis/${API_ID}/introspectors`, { client_id: appId }],
+          [`/admin/service-accounts/${accountId}/disable`, {}],
+          [`/admin/service-accounts/${accountId}/keys`, { credential: 'generate', alg: 'ES256' }],
+          [`/admin/service-accounts/${accountId}/keys/${encodeURIComponent(kid)}/expire`, { when: '0' }],
+        ] as const) {
+          const change = await agent.request(`${server.url}${path}`, { form: { csrf, ...form } });
+          assert.equal(change.headers.get('location'), '/admin/reauthenticate?why=old', path);
+        }
       }
       const page = await owner.page(`${server.url}/admin/reauthenticate?why=old`);
       assert.match(pageText(page.html), /used in the last 15 minutes/);

@@ -19,6 +19,7 @@ import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServ
 import type { SecondFactorService } from '../factors/second-factor.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import {
+  generateAccountKey,
   type GENERATED_KEY_ALGS,
   JWT_BEARER,
   SERVICE_ACCOUNT,
@@ -392,6 +393,37 @@ export function createAdministration(deps: AdministrationDeps) {
         });
       },
 
+      /** A key pair made here: its public half registered, its private half in this answer only (as `create --generate-key`). */
+      async addGeneratedKey(actor: Actor, id: string, alg: (typeof GENERATED_KEY_ALGS)[number], expiresAt?: Date, meta?: RequestMeta) {
+        const { privateJwk, publicJwk } = await generateAccountKey(alg);
+        const [kid] = await admin.serviceAccounts.addKeys(actor, id, [publicJwk], expiresAt, meta);
+        return { kid: kid!, privateJwk };
+      },
+
+      /** One key stops working at `expiresAt` (now, for a leaked one; later, for a rollover's end). */
+      async expireKey(actor: Actor, id: string, kid: string, expiresAt: Date, meta?: RequestMeta) {
+        return atomic(async () => {
+          await serviceAccounts.setKeyExpiry(id, kid, expiresAt);
+          await audit.recordChange(actor, 'service_account.key_expired', accountTarget(id), { kid, expires_at: expiresAt.toISOString() }, meta);
+        });
+      },
+
+      /** Scopes, default scope and grants, by the rules of `create` (the service's `updateAccess`); tokens already issued keep theirs. */
+      async updateAccess(actor: Actor, id: string, input: Parameters<ServiceAccountService['updateAccess']>[1], meta?: RequestMeta) {
+        return atomic(async () => {
+          const before = await serviceAccounts.get(id);
+          const after = await serviceAccounts.updateAccess(id, input);
+          await audit.recordChange(
+            actor,
+            'service_account.updated',
+            accountTarget(id),
+            changedFields(serviceAccountView(before), serviceAccountView(after)),
+            meta,
+          );
+          return after;
+        });
+      },
+
       /** A partner's new shared secret; the old one works for `overlapSeconds` more. The secret is in this answer only (unless given). */
       async rotateSecret(actor: Actor, id: string, overlapSeconds: number, newSecret?: string, meta?: RequestMeta) {
         const rotated = await serviceAccounts.rotateSharedSecret(id, overlapSeconds, newSecret);
@@ -469,6 +501,32 @@ export function createAdministration(deps: AdministrationDeps) {
             meta,
           );
           return after;
+        });
+      },
+
+      /** The apps that may introspect the resource's tokens: those serving it as a resource server (`client … --resource-server`). */
+      async introspectors(identifier: string): Promise<ClientRecord[]> {
+        await resources.get(identifier);
+        return (await clients.list()).filter((c) => c.metadata.resource_servers?.includes(identifier));
+      },
+
+      /**
+       * Lets an app introspect the resource's tokens, or stops it: a change of
+       * the app's resource servers (audited `client.updated`, as `client update
+       * --resource-server` is). False when it already could (or could not).
+       */
+      async setIntrospector(actor: Actor, identifier: string, clientId: string, allowed: boolean, meta?: RequestMeta): Promise<boolean> {
+        return atomic(async () => {
+          await resources.get(identifier);
+          const current = (await clients.get(clientId)).metadata.resource_servers ?? [];
+          if (current.includes(identifier) === allowed) return false;
+          const next = allowed ? [...current, identifier] : current.filter((r) => r !== identifier);
+          const unchanged = (c: ClientRecord) => {
+            if (JSON.stringify(c.metadata.resource_servers ?? []) !== JSON.stringify(current))
+              throw conflict(`client ${clientId} was changed by someone else at the same time; try again`);
+          };
+          await admin.clients.update(actor, clientId, { resourceServers: next }, unchanged, meta);
+          return true;
         });
       },
 

@@ -81,6 +81,7 @@ export type AdminAction =
   | 'service_account.updated'
   | 'service_account.key_added'
   | 'service_account.key_removed'
+  | 'service_account.key_expired'
   | 'resource.created'
   | 'resource.updated'
   | 'resource.deleted'

@@ -323,6 +323,18 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       return kids;
     },
 
+    /**
+     * When one key stops working (a rollover's end, or at once for a key that
+     * leaked): the jwt-bearer grant refuses its signatures from then on. The
+     * key stays listed until removed, so that the refusal names it.
+     */
+    async setKeyExpiry(clientId: string, kid: string, expiresAt: Date): Promise<void> {
+      await this.get(clientId);
+      const { count } = await db.clientKey.updateMany({ where: { clientId, kid }, data: { expiresAt } });
+      if (count === 0) throw notFound(`key '${kid}' of service account ${clientId}`);
+      await changes.changed('clients');
+    },
+
     async removeKey(clientId: string, kid: string): Promise<void> {
       await this.get(clientId);
       const { count } = await db.clientKey.deleteMany({ where: { clientId, kid } });

@@ -130,4 +130,13 @@ describe('an administrative change whose audit record cannot be written is not m
     await assert.rejects(server.runtime.admin.signingKeys.rotate(actor, 'ES256'), REFUSED);
     assert.equal((await server.runtime.admin.signingKeys.status()).length, before);
   });
+
+  it("a service account's key expiry (the admin console): the key keeps no expiry, and nothing is recorded", async () => {
+    const { account } = await server.runtime.serviceAccounts.create({ name: 'rolled keys', scope: 'audit.read', generateKey: 'ES256' });
+    const kid = account.keys[0]!.kid;
+    await refuse('service_account.key_expired');
+    await assert.rejects(server.runtime.admin.serviceAccounts.expireKey(actor, account.clientId, kid, new Date()), REFUSED);
+    assert.equal((await server.runtime.serviceAccounts.get(account.clientId)).keys[0]!.expiresAt, null, 'still no expiry');
+    assert.equal(await auditCount('service_account.key_expired'), 0);
+  });
 });
