@@ -165,4 +165,16 @@ describe('the admin console: people', () => {
       [`person:${admin.id}`, `person:${admin.id}`],
     );
   });
+
+  it('an administrator cannot disable themself: the page and the form answer 409 with the reason, and they stay enabled and signed in', async () => {
+    const page = await browser.request(`${server.url}/admin/people/${admin.id}/disable`);
+    assert.equal(page.status, 409);
+    assert.match(pageText(await page.text()), /You cannot disable your own account/);
+    const forced = await post(`/admin/people/${admin.id}/disable`);
+    assert.equal(forced.status, 409, 'a forged form is refused too');
+    await forced.arrayBuffer();
+    assert.equal((await server.runtime.users.get(admin.id)).disabled, false);
+    assert.equal((await browser.request(`${server.url}/admin/people`)).status, 200, 'still signed in to the console');
+    assert.deepEqual(await auditOf(admin, 'user.updated'), []);
+  });
 });
