@@ -112,6 +112,8 @@ const NOTICES: Record<string, string> = {
   'role-removed': 'console.person.roleRemovedNotice',
   'role-unchanged': 'console.person.roleUnchangedNotice',
   'key-revoked': 'console.person.keyRevokedNotice',
+  'factor-reset': 'console.person.factorResetNotice',
+  'app-revoked': 'console.person.appRevokedNotice',
   'app-saved': 'console.apps.savedNotice',
   'app-deleted': 'console.apps.deletedNotice',
   'signing-key-rotated': 'console.signingKeys.rotatedNotice',

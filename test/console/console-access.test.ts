@@ -14,8 +14,8 @@ import { advanceClock, startTestServer, type TestServer } from '../helpers/serve
 import { consoleAs, csrfOf, personWithFactor, signInToConsole, stealCookies, type Admin } from './console-helpers.ts';
 
 const MINUTE = 60_000;
-/** What each refused post would have changed, had it been let through: a role, an app's name and redirect, its secret. */
-const ATTACK = { role: 'latchkey-admin', name: 'Pwned', redirect_uris: 'https://evil.example.test/cb', overlap: '0' };
+/** What each refused post would have changed, had it been let through: a role, an app's name and redirect, its secret, a new person. */
+const ATTACK = { role: 'latchkey-admin', name: 'Pwned', redirect_uris: 'https://evil.example.test/cb', overlap: '0', email: 'planted@evil.example.test' };
 
 describe('who may use the admin console', () => {
   let server: TestServer;
@@ -48,6 +48,7 @@ describe('who may use the admin console', () => {
     path
       .replace(':id', path.startsWith('/admin/api-keys') ? keyId : path.startsWith('/admin/apps') ? appId : target.id)
       .replace(':session', 'no-such-session')
+      .replace(':grant', 'no-such-grant')
       .replace(':role', 'latchkey-admin');
 
   /** Changes the console made (audited with a person as actor) so far. */
@@ -62,6 +63,7 @@ describe('who may use the admin console', () => {
     const person = await server.runtime.users.get(target.id);
     assert.equal(person.disabled, false, `${what}: the target is still enabled`);
     assert.deepEqual(await server.runtime.users.roles(target.id), [], `${what}: the target's roles are unchanged`);
+    assert.equal(await server.runtime.users.findByEmail(ATTACK.email), undefined, `${what}: nobody was created`);
     assert.deepEqual(await consoleChanges(), baseline, `${what}: no change by a person in the audit trail`);
   }
 

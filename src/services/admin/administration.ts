@@ -17,6 +17,7 @@ import type { ClientRecord, ClientService, CreateClientInput } from '../machines
 import type { PageRequest } from './pagination.ts';
 import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
 import type { SecondFactorService } from '../factors/second-factor.ts';
+import type { PasskeyService } from '../factors/passkeys.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import {
   type GENERATED_KEY_ALGS,
@@ -57,6 +58,7 @@ export interface AdministrationDeps {
   users: UserService;
   sessions: UserSessionService;
   secondFactor: SecondFactorService;
+  passkeys: Pick<PasskeyService, 'removeAll'>;
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
   accountLinks: AccountLinkService;
@@ -205,7 +207,8 @@ export function createAdministration(deps: AdministrationDeps) {
       page: (req: PageRequest & { email?: string; search?: string }) => users.page(req),
       get: (id: string) => users.get(id),
 
-      async create(actor: Actor, input: { email: string; password: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
+      /** Without `password`: an account nobody can sign in to until its person sets one (passwordLink). */
+      async create(actor: Actor, input: { email: string; password?: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
         const checked = await users.checkNew(input);
         return atomic(async () => {
           const user = await users.createWithHash(checked);
@@ -213,7 +216,7 @@ export function createAdministration(deps: AdministrationDeps) {
             actor,
             'user.created',
             userTarget(user.id),
-            { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' },
+            { email: user.email, name: user.name, email_verified: user.emailVerified, password: input.password === undefined ? 'none' : 'set' },
             meta,
           );
           return user;
@@ -265,12 +268,32 @@ export function createAdministration(deps: AdministrationDeps) {
         });
       },
 
-      /** Removes the authenticator app and recovery codes (a lost device). */
+      /**
+       * Removes the authenticator app, the recovery codes and every passkey (a lost
+       * or stolen device): the person signs in with their password alone, and is
+       * asked to set up a second factor again where one is required.
+       */
       async resetSecondFactor(actor: Actor, id: string, meta?: RequestMeta) {
         return atomic(async () => {
           await users.get(id);
           await secondFactor.remove(id);
-          await audit.recordChange(actor, 'user.mfa_reset', userTarget(id), undefined, meta);
+          const passkeys = await deps.passkeys.removeAll(id);
+          await audit.recordChange(actor, 'user.mfa_reset', userTarget(id), { totp: 'removed', passkeys_removed: passkeys }, meta);
+          return { passkeysRemoved: passkeys };
+        });
+      },
+
+      /**
+       * A link with which the person chooses a new password (the reset page),
+       * for an administrator to hand over: the administrator never knows the
+       * password. Using it ends the person's sessions and revokes their keys,
+       * as any password reset does. The link is in this answer only.
+       */
+      async passwordLink(actor: Actor, id: string, meta: RequestMeta = {}) {
+        return atomic(async () => {
+          const link = await deps.accountLinks.passwordLink(id);
+          await audit.recordChange(actor, 'user.password_link_created', userTarget(id), { expires_at: link.expiresAt.toISOString() }, meta);
+          return link;
         });
       },
 

@@ -73,6 +73,7 @@ export type AdminAction =
   | 'user.updated'
   | 'user.password_set'
   | 'user.mfa_reset'
+  | 'user.password_link_created'
   | 'user.sessions_ended'
   | 'user.app_revoked'
   | 'role_added'
