@@ -132,6 +132,9 @@ describe('who may use the admin console', () => {
       const role = await browser.request(`${server.url}/admin/people/${target.id}/roles`, { form: { ...form, role: 'latchkey-admin' } });
       assert.equal(role.status, 403);
       await role.arrayBuffer();
+      const created = await browser.request(`${server.url}/admin/people`, { form: { ...form, email: ATTACK.email } });
+      assert.equal(created.status, 403, 'nobody is created');
+      await created.arrayBuffer();
     }
     await assertUnchanged('forged CSRF tokens', baseline);
   });

@@ -12,7 +12,7 @@ import type { Db } from '../../db/database.ts';
 import { conflict, notFound } from '../../errors.ts';
 import type { Actor, AuditFilter, AuditService, RequestMeta } from './audit.ts';
 import type { AccountLinkService } from '../links/account-links.ts';
-import type { ApiKeyService, CreateApiKeyInput, KeyOwner } from '../api-keys/api-keys.ts';
+import type { ApiKeyFilter, ApiKeyService, CreateApiKeyInput } from '../api-keys/api-keys.ts';
 import type { ClientRecord, ClientService, CreateClientInput } from '../machines/clients.ts';
 import type { PageRequest } from './pagination.ts';
 import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
@@ -438,8 +438,8 @@ export function createAdministration(deps: AdministrationDeps) {
      */
     apiKeys: {
       ownerFromId: (id: string) => deps.apiKeys.ownerFromId(id),
-      list: (filter: { owner?: KeyOwner } = {}) => deps.apiKeys.list(filter),
-      page: (filter: { owner?: KeyOwner } & PageRequest = {}) => deps.apiKeys.page(filter),
+      list: (filter: ApiKeyFilter = {}) => deps.apiKeys.list(filter),
+      page: (filter: ApiKeyFilter & PageRequest = {}) => deps.apiKeys.page(filter),
       get: (id: string) => deps.apiKeys.get(id),
       create: (actor: Actor, input: CreateApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.create(input, { ...meta, actor }),
       revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => atomic(() => deps.apiKeys.revoke(id, { ...meta, actor })),
@@ -532,7 +532,6 @@ export function createAdministration(deps: AdministrationDeps) {
      */
     async overview() {
       const now = new Date(deps.clock.now());
-      const soon = new Date(now.getTime() + 14 * 86_400_000);
       const { db } = deps;
       const [people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys] = await Promise.all([
         db.user.count(),
@@ -541,7 +540,7 @@ export function createAdministration(deps: AdministrationDeps) {
         db.client.count({ where: { kind: SERVICE_ACCOUNT } }),
         db.resourceServer.count(),
         db.oidcPayload.count({ where: { type: 'Session', expiresAt: { gt: now } } }),
-        db.apiKey.count({ where: { revokedAt: null, ownerDisabled: false, expiresAt: { gt: now, lte: soon } } }),
+        deps.apiKeys.count({ expiringWithinDays: 14 }),
         keyStatus(db),
       ]);
       return { people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys };
