@@ -133,7 +133,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     throw err;
   }
   const clock = systemClock();
-  const audit = createAuditService(db, hooks.onAudit);
+  const audit = createAuditService(db, hooks.onAudit, databaseKind(config.databaseUrl));
   const changes = createChangeTracker(db, clock);
   const secondFactor = createSecondFactorService(db, box, clock, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey, clock);

@@ -549,6 +549,8 @@ export function createAdministration(deps: AdministrationDeps) {
     audit: {
       page: (filter: AuditFilter & PageRequest) => audit.page(filter),
       list: (filter: AuditFilter & { limit?: number }) => audit.list(filter),
+      /** Sign-ins and failures per hour (last 24 hours) and per UTC day (last 30 days), up to now on the service's clock. */
+      signInActivity: () => audit.signInActivity(deps.clock.now()),
     },
 
     /**
