@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { CONSOLE_ROUTES } from '../../src/console/routes.ts';
 import { Browser, csrfToken, formAction, pageText, type Page } from '../helpers/browser.ts';
 import { createUser, submitLogin } from '../helpers/relying-party.ts';
-import { freePort, startTestServer, type TestServer } from '../helpers/server.ts';
+import { advanceClock, freePort, startTestServer, type TestServer } from '../helpers/server.ts';
 import { totp } from '../helpers/totp.ts';
 import { personWithFactor, signInToConsole, type Admin } from './console-helpers.ts';
 
@@ -67,6 +67,21 @@ describe('the admin console on its own listener', () => {
     assert.equal(added.headers.get('location'), `/admin/people/${ada.id}?notice=role-added`);
     const [row] = await server.runtime.audit.list({ userId: ada.id, type: 'role_added' });
     assert.equal(row?.actor, `person:${admin.id}`);
+
+    // A second factor older than ADMIN_REAUTH changes nothing here either; the way back in signs in on the issuer again.
+    advanceClock(server, 16 * 60_000);
+    try {
+      const stale = await browser.request(`${consoleUrl}/admin/people/${ada.id}/roles`, { form: { csrf: csrfToken(person.html), role: 'stale-role' } });
+      assert.equal(stale.headers.get('location'), '/admin/reauthenticate?why=old');
+      const reauth = await browser.page(`${consoleUrl}/admin/reauthenticate?why=old`);
+      const link = new URL(reauth.html.match(/class="button" href="([^"]+)"/)![1]!.replace(/&amp;/g, '&'));
+      assert.equal(link.origin, new URL(server.issuer).origin);
+      assert.equal(link.searchParams.get('prompt'), 'login');
+      assert.equal(link.searchParams.get('redirect_uri'), `${consoleUrl}/admin/callback`);
+      assert.deepEqual(await server.runtime.users.roles(ada.id), ['billing-admin']);
+    } finally {
+      advanceClock(server, -16 * 60_000);
+    }
 
     // Only the console's cookie: the issuer's cookies alone do not open it, and it alone does.
     const onlyConsole = new Browser(consoleUrl);
