@@ -30,6 +30,8 @@ import { protocolFormBody } from './middleware/koa-body.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes, landingRoutes } from './account/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { signInCallback } from './console/sign-in-callback.ts';
+import { CONSOLE_CALLBACK, createConsoleSessions } from './oidc/console-session.ts';
 import type { Runtime } from './runtime.ts';
 import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
@@ -230,19 +232,76 @@ function usePages(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimi
   app.use(account.routes());
   app.use(account.allowedMethods());
   app.use(landingRoutes(accountDeps).routes());
-  // The admin console (src/console/): the same sign-in and CSRF as the account pages, the administration service underneath.
-  const consoleDeps = {
+  // The admin console (src/console/): the same sign-in and CSRF as the account pages, the administration service underneath
+  // — unless it has a listener of its own (ADMIN_CONSOLE_PORT, buildConsoleApp): then /admin here answers 404.
+  if (!config.console.listener) {
+    const consoleDeps = { ...consoleDepsOf(runtime, render), sessions: accountDeps.sessions, accountUrl: '/account', csrf };
+    app.use(consoleRoutes(consoleDeps, limits).routes());
+  }
+}
+
+function consoleDepsOf(runtime: Runtime, render: Render) {
+  const { config } = runtime;
+  return {
     admin: runtime.admin,
-    sessions: accountDeps.sessions,
     users: runtime.users,
     clock: runtime.clock,
     settings: config.console,
     keyRotationDelay: config.keyRotationDelay,
     effectiveSettings: config.settings,
-    csrf,
     render,
   };
+}
+
+/**
+ * The admin console on a listener of its own (ADMIN_CONSOLE_PORT, loopback by
+ * default): the console's pages, their assets and the language switch, and
+ * nothing else. Signing in happens on the issuer's pages and comes back to
+ * /admin/callback; the console then keeps its own cookie on its own origin
+ * (src/oidc/console-session.ts).
+ */
+export function buildConsoleApp({ runtime, live, render, log, cookieKeys, metrics }: AppDeps): Koa {
+  const { config } = runtime;
+  const listener = config.console.listener!;
+  const secure = listener.url.startsWith('https://');
+  const app = new Koa();
+  app.keys = cookieKeys;
+  app.proxy = config.trustProxy;
+  app.maxIpsCount = 1;
+  app.silent = true;
+  app.use(requestLog(log));
+  app.use(requestScope());
+  app.use(httpMetrics(metrics));
+  app.use(securityHeaders({ hsts: secure }));
+  // Addressed by its own name only (a page whose name resolves to it — DNS rebinding — is refused).
+  app.use(issuerOrigin(listener.url, render));
+  app.use(errorHandler(log, render));
+  const site = new Router();
+  site.get('/assets/{*file}', (ctx) => {
+    const asset = runtime.ui.assets.get(String(ctx.params.file));
+    if (!asset) throw notFound('That file');
+    ctx.type = asset.type;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = asset.body;
+  });
+  site.get('/', (ctx) => {
+    ctx.status = 303;
+    ctx.redirect('/admin');
+  });
+  const sessions = createConsoleSessions(() => live.current, { url: listener.url, idKey: runtime.artifactIdKey });
+  site.get(CONSOLE_CALLBACK, signInCallback(sessions.finishSignIn, render));
+  app.use(site.routes());
+  app.use(languageRoutes(runtime.ui, secure).routes());
+  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
+  const consoleDeps = { ...consoleDepsOf(runtime, render), sessions, accountUrl: `${config.issuer}/account`, csrf: createCsrf(secure) };
   app.use(consoleRoutes(consoleDeps, limits).routes());
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET') {
+      render(ctx, 'error', { message: msg('error.notFound'), code: 'not_found', back: { href: '/admin', label: msg('common.backToStart') } }, 404);
+    }
+  });
+  return app;
 }
 
 /** The OAuth/OpenID Connect endpoints: their rate limits and body parsing, our extensions, then the provider. */

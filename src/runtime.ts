@@ -133,7 +133,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     throw err;
   }
   const clock = systemClock();
-  const audit = createAuditService(db, hooks.onAudit);
+  const audit = createAuditService(db, hooks.onAudit, databaseKind(config.databaseUrl));
   const changes = createChangeTracker(db, clock);
   const secondFactor = createSecondFactorService(db, box, clock, { issuer: config.totpIssuer, recoveryKey });
   const lockout = createLockoutService(db, config.lockout, lockoutKey, clock);
@@ -157,6 +157,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   // The admin API's resource is for machines only, whatever its row says.
   const resources = createResourceServerService(db, changes, { alwaysMachinesOnly: [adminApiResource(config.issuer)] });
   const sessions = createUserSessionService(db, clock, sessionEndings);
+  const passkeys = createPasskeyService(db, clock, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey });
   const tokenUsage = createTokenUsage(db, { failuresPerMinute: config.auditFailuresPerMinute, log, clock });
   const passwords = createPasswordVerifier({ db, changes, bcryptCost: config.bcryptCost, now: () => clock.now() });
   const apiKeys = createApiKeyService({
@@ -188,6 +189,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     users,
     sessions,
     secondFactor,
+    passkeys,
     serviceAccounts,
     resources,
     accountLinks,
@@ -236,7 +238,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     loginState: createLoginStateService(db, config.ttl.interaction, artifactIdKey, clock),
     mailer,
     accountLinks,
-    passkeys: createPasskeyService(db, clock, { issuer: config.issuer, rpName: config.totpIssuer, idKey: artifactIdKey }),
+    passkeys,
     apiKeys,
     ui,
     artifactIdKey,

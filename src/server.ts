@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { buildApp, buildOperationsApp } from './app.ts';
+import { buildApp, buildConsoleApp, buildOperationsApp } from './app.ts';
 import { ConfigError, isLoopbackHost, loadConfig, type Config } from './config/env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRenderer } from './middleware/koa-render.ts';
@@ -24,6 +24,8 @@ export interface RunningServer {
   url: string;
   /** The operators' listener (metrics, detailed readiness), when on. */
   operationsUrl?: string;
+  /** The admin console's own listener (ADMIN_CONSOLE_PORT), when on. */
+  consoleUrl?: string;
   server: Server;
   runtime: Runtime;
   live: LiveProvider;
@@ -119,6 +121,26 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
   }
 
+  // The admin console's own listener, when it is not under /admin on the main one.
+  let consoleServer: Server | undefined;
+  const consoleListener = config.console.listener;
+  if (consoleListener) {
+    try {
+      consoleServer = await listen(
+        createServer(buildConsoleApp({ runtime, live, render, log, cookieKeys, metrics }).callback()),
+        consoleListener.port,
+        consoleListener.host,
+      );
+    } catch (err) {
+      server.close();
+      metricsServer?.close();
+      await runtime.close();
+      throw new Error(
+        `ADMIN_CONSOLE_PORT ${consoleListener.port} on ${consoleListener.host}: ${(err as Error).message} (set ADMIN_CONSOLE_PORT to a free port, or unset it)`,
+      );
+    }
+  }
+
   const keyTimer = setInterval(() => {
     refreshKeys().catch((err) => log.warn({ err }, 'key refresh failed'));
   }, config.keyRefreshIntervalMs);
@@ -149,6 +171,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   return {
     url: `http://127.0.0.1:${port}`,
     operationsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : undefined,
+    consoleUrl: consoleListener?.url,
     server,
     runtime,
     live,
@@ -161,6 +184,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         clearInterval(usageFlusher);
         backchannel.stop();
         metricsServer?.close();
+        consoleServer?.close();
+        consoleServer?.closeIdleConnections();
         // Stop accepting, let in-flight requests finish, drop idle keep-alives.
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -291,6 +291,20 @@ const schema = z.object({
    * this many minutes ago; older sessions are sent to sign in again. Default 15.
    */
   ADMIN_REAUTH: z.coerce.number().int().min(1).max(1440).default(15),
+  /**
+   * Serve the admin console on a listener of its own, on this port (on
+   * ADMIN_CONSOLE_HOST, loopback by default), instead of under /admin on the
+   * main listener, which then answers 404 there. Default: unset (under /admin).
+   */
+  ADMIN_CONSOLE_PORT: z.coerce.number({ error: 'must be a port number (1–65535)' }).int().min(1).max(65535).optional(),
+  /** Address the console's own listener binds. Default `127.0.0.1` (this machine only). */
+  ADMIN_CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * The console's own listener as the browser reaches it (an SSH tunnel, a
+   * proxy on an internal name), where sign-in comes back to. Default
+   * `http://ADMIN_CONSOLE_HOST:ADMIN_CONSOLE_PORT`.
+   */
+  ADMIN_CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Privacy policy, linked from the footer, sign-up and consent. Default: none. */
   BRAND_PRIVACY_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Terms of service, linked from the footer, sign-up and consent. Default: none. */
@@ -348,7 +362,13 @@ export interface Config {
   /** Every setting as it took effect, for the admin console's Settings page (secrets only as set or not). */
   readonly settings: readonly EffectiveSetting[];
   /** Who may use the admin console, and how recent a change's second factor must be (seconds). */
-  readonly console: Readonly<{ adminRole: string; auditorRole: string; reauthSeconds: number }>;
+  readonly console: Readonly<{
+    adminRole: string;
+    auditorRole: string;
+    reauthSeconds: number;
+    /** The console's own listener (ADMIN_CONSOLE_PORT), when it is not under /admin on the main one. */
+    listener: Readonly<{ port: number; host: string; url: string }> | undefined;
+  }>;
   readonly totpIssuer: string;
   readonly lockout: Readonly<{ threshold: number; baseSeconds: number; maxSeconds: number }>;
   readonly rateLimits: Readonly<Record<RateLimitName, RateLimit | undefined>>;
@@ -567,6 +587,12 @@ function parseEach(env: Record<string, string>): Env {
 function problemsAcross(e: Env, env: Record<string, string>, issuer: string, metricsOnMainPort: boolean): string[] {
   const production = e.NODE_ENV === 'production';
   const problems: string[] = [];
+  if (e.ADMIN_CONSOLE_PORT !== undefined && (e.ADMIN_CONSOLE_PORT === e.PORT || e.ADMIN_CONSOLE_PORT === e.METRICS_PORT)) {
+    problems.push('  ADMIN_CONSOLE_PORT: must differ from PORT and METRICS_PORT (unset it to serve the console under /admin on the main listener)');
+  }
+  if (e.ADMIN_CONSOLE_PORT === undefined && (env.ADMIN_CONSOLE_HOST !== undefined || e.ADMIN_CONSOLE_URL !== undefined)) {
+    problems.push('  ADMIN_CONSOLE_PORT: required when ADMIN_CONSOLE_HOST or ADMIN_CONSOLE_URL is set');
+  }
   if (e.ADMIN_ROLE === e.AUDITOR_ROLE) {
     problems.push('  AUDITOR_ROLE: must differ from ADMIN_ROLE (an auditor may only read the admin console)');
   }
@@ -718,7 +744,22 @@ function configFrom(
       maxPerOwner: e.API_KEY_MAX_PER_OWNER,
     }),
     settings: Object.freeze(settings.map((x) => Object.freeze(x))),
-    console: Object.freeze({ adminRole: e.ADMIN_ROLE, auditorRole: e.AUDITOR_ROLE, reauthSeconds: e.ADMIN_REAUTH * 60 }),
+    console: Object.freeze({
+      adminRole: e.ADMIN_ROLE,
+      auditorRole: e.AUDITOR_ROLE,
+      reauthSeconds: e.ADMIN_REAUTH * 60,
+      listener:
+        e.ADMIN_CONSOLE_PORT === undefined
+          ? undefined
+          : Object.freeze({
+              port: e.ADMIN_CONSOLE_PORT,
+              host: e.ADMIN_CONSOLE_HOST,
+              url: new URL(
+                e.ADMIN_CONSOLE_URL ??
+                  `http://${e.ADMIN_CONSOLE_HOST.includes(':') ? `[${e.ADMIN_CONSOLE_HOST}]` : e.ADMIN_CONSOLE_HOST}:${e.ADMIN_CONSOLE_PORT}`,
+              ).origin,
+            }),
+    }),
     totpIssuer: e.TOTP_ISSUER ?? e.BRAND_NAME,
     lockout: Object.freeze({ threshold: e.LOCKOUT_THRESHOLD, baseSeconds: e.LOCKOUT_BASE_SECONDS, maxSeconds: e.LOCKOUT_MAX_SECONDS }),
     rateLimits: Object.freeze({

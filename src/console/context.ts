@@ -33,9 +33,17 @@ export interface ConsoleSettings {
   reauthSeconds: number;
 }
 
+/** Who is signed in, and where to send them to sign in: the issuer's SSO session under /admin, or the console listener's own (src/oidc/console-session.ts). */
+export interface ConsoleSignIn {
+  current: AccountSessions['current'];
+  loginUrl(extra: { prompt?: 'create' | 'login'; acr_values?: string; back?: '/account' | '/admin' }, ctx: Context): string;
+}
+
 export interface ConsoleDeps {
   admin: Administration;
-  sessions: AccountSessions;
+  sessions: ConsoleSignIn;
+  /** The account page (a path under /admin, the issuer's URL on the console's own listener). */
+  accountUrl: string;
   users: Pick<UserService, 'findActive' | 'roles'>;
   clock: Clock;
   settings: ConsoleSettings;
@@ -66,7 +74,7 @@ export const metaOf = (ctx: Context): RequestMeta => requestMeta(ctx);
 export const REAUTH_PATH = '/admin/reauthenticate';
 
 function refuse(deps: ConsoleDeps, ctx: Context, message: Message): void {
-  deps.render(ctx, 'error', { message, code: 'forbidden', back: { href: '/account', label: msg('common.backToAccount') } }, 403);
+  deps.render(ctx, 'error', { message, code: 'forbidden', back: { href: deps.accountUrl, label: msg('common.backToAccount') } }, 403);
 }
 
 /**
@@ -80,7 +88,7 @@ export function consoleGuard(deps: ConsoleDeps, access: Access) {
     const user = session ? await deps.users.findActive(session.accountId) : undefined;
     if (!session || !user) {
       ctx.status = 303;
-      return ctx.redirect(ctx.method === 'GET' ? deps.sessions.loginUrl({ acr_values: ACR_MFA, back: '/admin' }) : '/admin');
+      return ctx.redirect(ctx.method === 'GET' ? deps.sessions.loginUrl({ acr_values: ACR_MFA, back: '/admin' }, ctx) : '/admin');
     }
     hintsOf(ctx).savedLocale = user.locale;
     const roles = await deps.users.roles(user.id);
@@ -112,6 +120,8 @@ const NOTICES: Record<string, string> = {
   'role-removed': 'console.person.roleRemovedNotice',
   'role-unchanged': 'console.person.roleUnchangedNotice',
   'key-revoked': 'console.person.keyRevokedNotice',
+  'factor-reset': 'console.person.factorResetNotice',
+  'app-revoked': 'console.person.appRevokedNotice',
   'app-saved': 'console.apps.savedNotice',
   'app-deleted': 'console.apps.deletedNotice',
   'signing-key-rotated': 'console.signingKeys.rotatedNotice',
@@ -152,6 +162,7 @@ export function renderConsole(deps: ConsoleDeps, ctx: Context, template: string,
       me: user,
       role,
       canChange: role === 'admin',
+      accountUrl: deps.accountUrl,
       csrf: deps.csrf.token(ctx),
       notice: notice ? msg(notice) : undefined,
       errors: ctx.state.errors as FieldError[] | undefined,

@@ -14,7 +14,8 @@ export function showReauthenticate(deps: ConsoleDeps) {
     const minutes = Math.round(deps.settings.reauthSeconds / 60);
     deps.render(ctx, 'console/reauthenticate', {
       reason: why === 'old' ? msg('console.reauth.old', { count: minutes }) : msg('console.reauth.factor'),
-      signInUrl: deps.sessions.loginUrl({ prompt: 'login', acr_values: ACR_MFA, back: '/admin' }),
+      signInUrl: deps.sessions.loginUrl({ prompt: 'login', acr_values: ACR_MFA, back: '/admin' }, ctx),
+      accountUrl: deps.accountUrl,
     });
   };
 }

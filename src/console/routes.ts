@@ -23,6 +23,9 @@ import { consoleGuard, type Access, type ConsoleDeps } from './context.ts';
 import { showOverview } from './overview.ts';
 import { showPeople } from './people.ts';
 import { showPerson } from './person.ts';
+import { confirmRevokeApp, revokeApp } from './person-apps.ts';
+import { confirmResetFactor, makePasswordLink, resetFactor } from './person-factors.ts';
+import { createPerson, invitePerson, showNewPerson } from './person-new.ts';
 import { confirmDisable, disablePerson, enablePerson } from './person-disable.ts';
 import { addRole, removeRole } from './person-roles.ts';
 import { confirmEndSessions, endSession, endSessions } from './person-sessions.ts';
@@ -46,7 +49,15 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   { method: 'get', path: '/admin', access: 'read', page: showOverview },
   { method: 'get', path: '/admin/reauthenticate', access: 'role', page: showReauthenticate },
   { method: 'get', path: '/admin/people', access: 'read', page: showPeople },
+  { method: 'get', path: '/admin/people/new', access: 'change', page: showNewPerson },
+  { method: 'post', path: '/admin/people', access: 'change', page: createPerson },
+  { method: 'post', path: '/admin/people/invite', access: 'change', page: invitePerson },
   { method: 'get', path: '/admin/people/:id', access: 'read', page: showPerson },
+  { method: 'post', path: '/admin/people/:id/password', access: 'change', page: makePasswordLink },
+  { method: 'get', path: '/admin/people/:id/second-factor/reset', access: 'change', page: confirmResetFactor },
+  { method: 'post', path: '/admin/people/:id/second-factor/reset', access: 'change', page: resetFactor },
+  { method: 'get', path: '/admin/people/:id/apps/:grant/revoke', access: 'change', page: confirmRevokeApp },
+  { method: 'post', path: '/admin/people/:id/apps/:grant/revoke', access: 'change', page: revokeApp },
   { method: 'get', path: '/admin/people/:id/disable', access: 'change', page: confirmDisable },
   { method: 'post', path: '/admin/people/:id/disable', access: 'change', page: disablePerson },
   { method: 'post', path: '/admin/people/:id/enable', access: 'change', page: enablePerson },

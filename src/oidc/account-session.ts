@@ -7,18 +7,21 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID, type UserSessionService } from '../services/people/user-sessions.ts';
 import { SESSION_SEEN, storedId, type SessionSeen } from './adapter.ts';
+import { CONSOLE_CALLBACK } from './console-session.ts';
 
 /** A session's last use is written again when the account page is opened this long after it was. */
 const TOUCH_AFTER_SECONDS = 300;
 
 export { ACCOUNT_CLIENT_ID };
 
-export function accountClientMetadata(issuer: string) {
+/** `consoleUrl`: the console's own listener (ADMIN_CONSOLE_PORT), whose sign-in comes back to its callback instead of /admin. */
+export function accountClientMetadata(issuer: string, consoleUrl?: string) {
   return {
     client_id: ACCOUNT_CLIENT_ID,
     client_name: 'your Latchkey account',
-    // The admin console (src/console/) signs in through this client too, and comes back to /admin.
-    redirect_uris: [`${issuer}/account`, `${issuer}/admin`],
+    // The admin console (src/console/) signs in through this client too, and comes back to /admin
+    // (or to its own listener's callback, src/oidc/console-session.ts).
+    redirect_uris: [`${issuer}/account`, consoleUrl ? `${consoleUrl}${CONSOLE_CALLBACK}` : `${issuer}/admin`],
     post_logout_redirect_uris: [],
     grant_types: ['authorization_code'],
     response_types: ['code'],
@@ -52,7 +55,7 @@ export function createAccountSessions(getProvider: () => Provider, people: UserS
      * Where to send a browser that must sign in to see its account (`prompt=create`: sign up first).
      * The admin console asks for `prompt=login` with the two-factor `acr_values` and comes back to /admin.
      */
-    loginUrl(extra: { prompt?: 'create' | 'login'; acr_values?: string; back?: '/account' | '/admin' } = {}): string {
+    loginUrl(extra: { prompt?: 'create' | 'login'; acr_values?: string; back?: '/account' | '/admin' } = {}, _ctx?: Context): string {
       // The code is never redeemed: the account page reads the session the
       // login creates. PKCE is still required of every client, so we send one.
       const challenge = createHash('sha256').update(randomBytes(32)).digest('base64url');

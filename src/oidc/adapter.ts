@@ -76,6 +76,8 @@ export interface AdapterDeps {
   artifacts: ArtifactStore;
   clients: ClientService;
   issuer: string;
+  /** The admin console's own listener (ADMIN_CONSOLE_URL), when it has one: the account client comes back there. */
+  consoleUrl?: string;
   /** Key of the HMAC that stored ids of SECRET_ID_MODELS are. */
   idKey: Buffer;
   /** Ids that are certainly not tokens the provider issued (API keys): never looked up as tokens. */
@@ -158,7 +160,17 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
-export function createAdapterClass({ artifacts, clients, issuer, idKey, notATokenId, refreshReuseGrace = 0, now = Date.now, requestOf }: AdapterDeps) {
+export function createAdapterClass({
+  artifacts,
+  clients,
+  issuer,
+  consoleUrl,
+  idKey,
+  notATokenId,
+  refreshReuseGrace = 0,
+  now = Date.now,
+  requestOf,
+}: AdapterDeps) {
   const graceMs = refreshReuseGrace * 1000;
   const idBox = createSecretBox(createHmac('sha256', idKey).update('sealed-artifact-ids').digest());
   /** When a refresh token consumed at or after this time may still be consumed again. */
@@ -166,7 +178,7 @@ export function createAdapterClass({ artifacts, clients, issuer, idKey, notAToke
 
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer) as AdapterPayload;
+      if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer, consoleUrl) as AdapterPayload;
       if (id === API_KEY_CLIENT_ID) return apiKeyClientMetadata() as AdapterPayload;
       const row = await clients.findForProvider(id);
       if (!row) return undefined;

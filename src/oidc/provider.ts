@@ -70,6 +70,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         artifacts: deps.artifacts,
         clients: deps.clients,
         issuer: deps.config.issuer,
+        consoleUrl: deps.config.console.listener?.url,
         idKey: deps.artifactIdKey,
         notATokenId: keyShaped(deps.config.apiKeys),
         refreshReuseGrace: deps.config.refreshReuseGrace,

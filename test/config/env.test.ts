@@ -72,6 +72,22 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ PORT: '9464' }), /METRICS_PORT: its default, 9464, is also PORT/);
   });
 
+  it('the admin console is under /admin unless ADMIN_CONSOLE_PORT gives it a loopback listener of its own; bad settings are named', () => {
+    assert.equal(loadConfig({}).console.listener, undefined);
+    assert.deepEqual(loadConfig({ ADMIN_CONSOLE_PORT: '9470' }).console.listener, { port: 9470, host: '127.0.0.1', url: 'http://127.0.0.1:9470' });
+    assert.deepEqual(loadConfig({ ADMIN_CONSOLE_PORT: '9470', ADMIN_CONSOLE_HOST: '::1' }).console.listener?.url, 'http://[::1]:9470');
+    assert.equal(
+      loadConfig({ ADMIN_CONSOLE_PORT: '9470', ADMIN_CONSOLE_URL: 'https://console.internal.example/' }).console.listener?.url,
+      'https://console.internal.example',
+    );
+    assert.throws(() => loadConfig({ ADMIN_CONSOLE_PORT: 'nine' }), /ADMIN_CONSOLE_PORT: must be a port number/);
+    assert.throws(() => loadConfig({ ADMIN_CONSOLE_PORT: '0' }), /ADMIN_CONSOLE_PORT/);
+    assert.throws(() => loadConfig({ ADMIN_CONSOLE_PORT: '3000' }), /ADMIN_CONSOLE_PORT: must differ from PORT and METRICS_PORT/);
+    assert.throws(() => loadConfig({ ADMIN_CONSOLE_PORT: '9464' }), /ADMIN_CONSOLE_PORT: must differ from PORT and METRICS_PORT/);
+    assert.throws(() => loadConfig({ ADMIN_CONSOLE_HOST: '0.0.0.0' }), /ADMIN_CONSOLE_PORT: required when ADMIN_CONSOLE_HOST or ADMIN_CONSOLE_URL is set/);
+    assert.throws(() => loadConfig({ ADMIN_CONSOLE_PORT: '9470', ADMIN_CONSOLE_URL: 'ftp://x' }), /ADMIN_CONSOLE_URL/);
+  });
+
   it('an issuer is an origin: no path', () => {
     assert.throws(() => loadConfig({ ISSUER: 'http://localhost:3000/auth' }), /ISSUER: must be a scheme and host/);
   });

@@ -48,4 +48,33 @@ describe('the admin console: API keys of every owner', () => {
     const [row] = await server.runtime.audit.list({ type: 'api_key_revoked', clientId: sa });
     assert.equal(row?.actor, `person:${admin.id}`);
   });
+
+  it('filters by keys expiring within some days, never used, last used before a day (as the admin API does); a bad filter is explained', async () => {
+    const admin = await personWithFactor(server, ['latchkey-admin']);
+    const { browser } = await consoleAs(server, admin);
+    const grace = await createUser(server);
+    const make = async (name: string, expires: string) =>
+      (await server.runtime.apiKeys.create({ owner: { userId: grace.id }, name, scope: 'invoices.read', expires })).record.id;
+    await make('expires-soon', '3d');
+    await make('expires-later', '60d');
+    const stale = await make('used-long-ago', '60d');
+    const now = server.runtime.clock.now();
+    await server.runtime.db.apiKey.update({ where: { id: stale }, data: { lastUsedAt: new Date(now - 40 * 86_400_000) } });
+    const listed = async (q: string) => {
+      const page = await browser.page(`${server.url}/admin/api-keys?owner_id=${grace.id}&${q}`);
+      assert.equal(page.status, 200);
+      return [...page.html.matchAll(/<strong>(expires-soon|expires-later|used-long-ago)<\/strong>/g)].map((m) => m[1]);
+    };
+    assert.deepEqual(await listed('expiring_within_days=7'), ['expires-soon']);
+    assert.deepEqual(await listed('never_used=true'), ['expires-soon', 'expires-later']);
+    const day = new Date(now - 30 * 86_400_000).toISOString().slice(0, 10);
+    assert.deepEqual(await listed(`last_used_before=${day}`), ['used-long-ago']);
+    const page = await browser.page(`${server.url}/admin/api-keys?owner_id=${grace.id}&never_used=true`);
+    assert.match(page.html, /id="keys-never-used"[^>]*checked/, 'the filter stays set on the page');
+    const bad = await browser.request(`${server.url}/admin/api-keys?expiring_within_days=-1&last_used_before=tomorrow`);
+    assert.equal(bad.status, 400);
+    const html = await bad.text();
+    assert.match(html, /id="keys-expiring"[^>]*aria-invalid="true"/);
+    assert.match(html, /id="keys-last-used-before"[^>]*aria-invalid="true"/);
+  });
 });

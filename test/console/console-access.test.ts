@@ -14,7 +14,7 @@ import { advanceClock, startTestServer, type TestServer } from '../helpers/serve
 import { consoleAs, csrfOf, personWithFactor, signInToConsole, stealCookies, type Admin } from './console-helpers.ts';
 
 const MINUTE = 60_000;
-/** What each refused post would have changed, had it been let through: a role, an app's name and redirect, its secret. */
+/** What each refused post would have changed, had it been let through: a role, an app's name and redirect, its secret, a new person. */
 const ATTACK = {
   role: 'latchkey-admin',
   name: 'Pwned',
@@ -26,6 +26,7 @@ const ATTACK = {
   credential: 'generate',
   alg: 'ES256',
   when: '0',
+  email: 'planted@evil.example.test',
 };
 /** The API the console's API routes are tried on (its identifier as a path segment). */
 const API = 'https://billing.example.test';
@@ -78,6 +79,7 @@ describe('who may use the admin console', () => {
                 : target.id,
       )
       .replace(':session', 'no-such-session')
+      .replace(':grant', 'no-such-grant')
       .replace(':role', 'latchkey-admin')
       .replace(':client', appId)
       .replace(':kid', encodeURIComponent(kid));
@@ -102,6 +104,7 @@ describe('who may use the admin console', () => {
       [false, 'invoices.read', [[kid, null]]],
       `${what}: the service account is unchanged`,
     );
+    assert.equal(await server.runtime.users.findByEmail(ATTACK.email), undefined, `${what}: nobody was created`);
     assert.deepEqual(await consoleChanges(), baseline, `${what}: no change by a person in the audit trail`);
   }
 
@@ -175,6 +178,9 @@ describe('who may use the admin console', () => {
       const role = await browser.request(`${server.url}/admin/people/${target.id}/roles`, { form: { ...form, role: 'latchkey-admin' } });
       assert.equal(role.status, 403);
       await role.arrayBuffer();
+      const created = await browser.request(`${server.url}/admin/people`, { form: { ...form, email: ATTACK.email } });
+      assert.equal(created.status, 403, 'nobody is created');
+      await created.arrayBuffer();
     }
     await assertUnchanged('forged CSRF tokens', baseline);
   });

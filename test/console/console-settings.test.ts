@@ -6,11 +6,12 @@ import { ConfigError, loadConfig } from '../../src/config/env.ts';
 
 describe('ADMIN_ROLE, AUDITOR_ROLE and ADMIN_REAUTH', () => {
   it('default to latchkey-admin, latchkey-auditor and 15 minutes', () => {
-    assert.deepEqual(loadConfig({}).console, { adminRole: 'latchkey-admin', auditorRole: 'latchkey-auditor', reauthSeconds: 900 });
+    assert.deepEqual(loadConfig({}).console, { adminRole: 'latchkey-admin', auditorRole: 'latchkey-auditor', reauthSeconds: 900, listener: undefined });
     assert.deepEqual(loadConfig({ ADMIN_ROLE: 'ops', AUDITOR_ROLE: 'support:read', ADMIN_REAUTH: '5' }).console, {
       adminRole: 'ops',
       auditorRole: 'support:read',
       reauthSeconds: 300,
+      listener: undefined,
     });
   });
 

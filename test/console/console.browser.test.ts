@@ -69,6 +69,13 @@ describe('the admin console in Chromium', () => {
     await check('person-role-error');
     await page.goto(`${server.url}/admin/people/${ada.id}/disable`);
     await check('confirm-disable');
+    await page.goto(`${server.url}/admin/people/${ada.id}/second-factor/reset`);
+    await check('confirm-reset-factor');
+    await page.goto(`${server.url}/admin/people/new`);
+    await check('person-new');
+    await page.locator('#create-email').fill(`grace-${label}@example.test`);
+    await page.locator('form[action="/admin/people"] button[type=submit]').click();
+    await check('person-link');
     await page.goto(`${server.url}/admin/api-keys/${record.id}/revoke`);
     await check('confirm-revoke-key');
     await page.goto(`${server.url}/admin/apps/new`);

@@ -4,7 +4,7 @@ import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administrati
 import { ApiKey, apiKeyExample, apiKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
-import { apiKeyFields, PageQuery, pageBody, pageOf } from './schemas.ts';
+import { apiKeyFields, apiKeyFilterOf, ApiKeyQuery, pageBody, pageOf } from './schemas.ts';
 
 const tags = ['api keys'];
 
@@ -26,7 +26,6 @@ const CreatedAdminApiKey = z
 
 const AdminApiKeys = pageOf(ApiKey, 'AdminApiKeys');
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const ListQuery = PageQuery.extend({ owner_id: z.string().min(1).max(200).optional().describe("only this owner's keys") });
 
 export function apiKeyRoutes({ admin }: AdminRouteDeps) {
   return [
@@ -34,14 +33,15 @@ export function apiKeyRoutes({ admin }: AdminRouteDeps) {
       method: 'get',
       path: '/api-keys',
       operationId: 'listApiKeys',
-      summary: 'API keys of every owner, or of one (oldest first, a page at a time)',
+      summary: 'API keys of every owner, or of one; expiring soon, never used or unused since a time (oldest first, a page at a time)',
       tags,
       scope: ADMIN_READ_SCOPE,
-      query: ListQuery,
+      query: ApiKeyQuery,
       responses: { 200: { description: 'a page of keys (never their values)', schema: AdminApiKeys, example: { items: [example] } } },
       async handle({ query }) {
         const owner = query.owner_id ? await admin.apiKeys.ownerFromId(query.owner_id) : undefined;
-        return pageBody(await admin.apiKeys.page({ owner, limit: query.limit, cursor: query.cursor }), (k) => apiKeyView(k, admin.clock.now()));
+        const page = await admin.apiKeys.page({ owner, ...apiKeyFilterOf(query), limit: query.limit, cursor: query.cursor });
+        return pageBody(page, (k) => apiKeyView(k, admin.clock.now()));
       },
     }),
     defineRoute({

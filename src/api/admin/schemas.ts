@@ -484,6 +484,29 @@ export const AuditQuery = PageQuery.extend({
   until: timestamp.optional().describe('before this time'),
 });
 
+/** The API keys list's filters (the admin API and the console read the same query). */
+export const ApiKeyQuery = PageQuery.extend({
+  owner_id: z.string().min(1).max(200).optional().describe("only this owner's keys (a user id or a service account client id)"),
+  expiring_within_days: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .optional()
+    .describe('only live keys (not revoked, owner enabled) that expire between now and this many days from now'),
+  never_used: z.enum(['true', 'false']).optional().describe('true: only keys never used'),
+  last_used_before: timestamp
+    .optional()
+    .describe('only keys last used before this time (last use is kept to about a minute; never-used keys are not included)'),
+});
+
+/** An API keys query's filter as the key service takes it, the owner aside (resolved from owner_id by the caller). */
+export const apiKeyFilterOf = (q: z.output<typeof ApiKeyQuery>) => ({
+  expiringWithinDays: q.expiring_within_days,
+  neverUsed: q.never_used === 'true' ? true : undefined,
+  lastUsedBefore: q.last_used_before ? new Date(q.last_used_before) : undefined,
+});
+
 /** An audit query's filter as the audit service takes it (the admin API and the console read the same query). */
 export const auditFilterOf = (q: z.output<typeof AuditQuery>): AuditFilter => ({
   type: q.type,

@@ -180,7 +180,7 @@ export function userRoutes({ admin }: AdminRouteDeps) {
       method: 'delete',
       path: '/users/{user_id}/second-factor',
       operationId: 'resetUserSecondFactor',
-      summary: 'Remove the authenticator app and recovery codes (a lost device)',
+      summary: 'Remove the authenticator app, recovery codes and passkeys (a lost device)',
       tags,
       scope: ADMIN_SCOPE,
       params: UserIdParams,

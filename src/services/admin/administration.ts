@@ -12,11 +12,12 @@ import type { Db } from '../../db/database.ts';
 import { conflict, notFound } from '../../errors.ts';
 import type { Actor, AuditFilter, AuditService, RequestMeta } from './audit.ts';
 import type { AccountLinkService } from '../links/account-links.ts';
-import type { ApiKeyService, CreateApiKeyInput, KeyOwner } from '../api-keys/api-keys.ts';
+import type { ApiKeyFilter, ApiKeyService, CreateApiKeyInput } from '../api-keys/api-keys.ts';
 import type { ClientRecord, ClientService, CreateClientInput } from '../machines/clients.ts';
 import type { PageRequest } from './pagination.ts';
 import type { ResourceChanges, ResourceInput, ResourceServerRecord, ResourceServerService } from '../apis/resource-servers.ts';
 import type { SecondFactorService } from '../factors/second-factor.ts';
+import type { PasskeyService } from '../factors/passkeys.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import {
   generateAccountKey,
@@ -58,6 +59,7 @@ export interface AdministrationDeps {
   users: UserService;
   sessions: UserSessionService;
   secondFactor: SecondFactorService;
+  passkeys: Pick<PasskeyService, 'removeAll'>;
   serviceAccounts: ServiceAccountService;
   resources: ResourceServerService;
   accountLinks: AccountLinkService;
@@ -206,7 +208,8 @@ export function createAdministration(deps: AdministrationDeps) {
       page: (req: PageRequest & { email?: string; search?: string }) => users.page(req),
       get: (id: string) => users.get(id),
 
-      async create(actor: Actor, input: { email: string; password: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
+      /** Without `password`: an account nobody can sign in to until its person sets one (passwordLink). */
+      async create(actor: Actor, input: { email: string; password?: string; name?: string; emailVerified?: boolean }, meta?: RequestMeta) {
         const checked = await users.checkNew(input);
         return atomic(async () => {
           const user = await users.createWithHash(checked);
@@ -214,7 +217,7 @@ export function createAdministration(deps: AdministrationDeps) {
             actor,
             'user.created',
             userTarget(user.id),
-            { email: user.email, name: user.name, email_verified: user.emailVerified, password: 'set' },
+            { email: user.email, name: user.name, email_verified: user.emailVerified, password: input.password === undefined ? 'none' : 'set' },
             meta,
           );
           return user;
@@ -266,12 +269,32 @@ export function createAdministration(deps: AdministrationDeps) {
         });
       },
 
-      /** Removes the authenticator app and recovery codes (a lost device). */
+      /**
+       * Removes the authenticator app, the recovery codes and every passkey (a lost
+       * or stolen device): the person signs in with their password alone, and is
+       * asked to set up a second factor again where one is required.
+       */
       async resetSecondFactor(actor: Actor, id: string, meta?: RequestMeta) {
         return atomic(async () => {
           await users.get(id);
           await secondFactor.remove(id);
-          await audit.recordChange(actor, 'user.mfa_reset', userTarget(id), undefined, meta);
+          const passkeys = await deps.passkeys.removeAll(id);
+          await audit.recordChange(actor, 'user.mfa_reset', userTarget(id), { totp: 'removed', passkeys_removed: passkeys }, meta);
+          return { passkeysRemoved: passkeys };
+        });
+      },
+
+      /**
+       * A link with which the person chooses a new password (the reset page),
+       * for an administrator to hand over: the administrator never knows the
+       * password. Using it ends the person's sessions and revokes their keys,
+       * as any password reset does. The link is in this answer only.
+       */
+      async passwordLink(actor: Actor, id: string, meta: RequestMeta = {}) {
+        return atomic(async () => {
+          const link = await deps.accountLinks.passwordLink(id);
+          await audit.recordChange(actor, 'user.password_link_created', userTarget(id), { expires_at: link.expiresAt.toISOString() }, meta);
+          return link;
         });
       },
 
@@ -447,8 +470,8 @@ export function createAdministration(deps: AdministrationDeps) {
      */
     apiKeys: {
       ownerFromId: (id: string) => deps.apiKeys.ownerFromId(id),
-      list: (filter: { owner?: KeyOwner } = {}) => deps.apiKeys.list(filter),
-      page: (filter: { owner?: KeyOwner } & PageRequest = {}) => deps.apiKeys.page(filter),
+      list: (filter: ApiKeyFilter = {}) => deps.apiKeys.list(filter),
+      page: (filter: ApiKeyFilter & PageRequest = {}) => deps.apiKeys.page(filter),
       get: (id: string) => deps.apiKeys.get(id),
       create: (actor: Actor, input: CreateApiKeyInput, meta: RequestMeta = {}) => deps.apiKeys.create(input, { ...meta, actor }),
       revoke: (actor: Actor, id: string, meta: RequestMeta = {}) => atomic(() => deps.apiKeys.revoke(id, { ...meta, actor })),
@@ -567,7 +590,6 @@ export function createAdministration(deps: AdministrationDeps) {
      */
     async overview() {
       const now = new Date(deps.clock.now());
-      const soon = new Date(now.getTime() + 14 * 86_400_000);
       const { db } = deps;
       const [people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys] = await Promise.all([
         db.user.count(),
@@ -576,7 +598,7 @@ export function createAdministration(deps: AdministrationDeps) {
         db.client.count({ where: { kind: SERVICE_ACCOUNT } }),
         db.resourceServer.count(),
         db.oidcPayload.count({ where: { type: 'Session', expiresAt: { gt: now } } }),
-        db.apiKey.count({ where: { revokedAt: null, ownerDisabled: false, expiresAt: { gt: now, lte: soon } } }),
+        deps.apiKeys.count({ expiringWithinDays: 14 }),
         keyStatus(db),
       ]);
       return { people, disabledPeople, apps, serviceAccounts, apis, activeSessions, keysExpiringSoon, signingKeys };
@@ -585,6 +607,8 @@ export function createAdministration(deps: AdministrationDeps) {
     audit: {
       page: (filter: AuditFilter & PageRequest) => audit.page(filter),
       list: (filter: AuditFilter & { limit?: number }) => audit.list(filter),
+      /** Sign-ins and failures per hour (last 24 hours) and per UTC day (last 30 days), up to now on the service's clock. */
+      signInActivity: () => audit.signInActivity(deps.clock.now()),
     },
 
     /**

@@ -2,7 +2,8 @@
 // token; `detail` holds reason codes and identifiers only. Administrative
 // changes also name their actor and target, and what changed.
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../db/database.ts';
+import type { Db, DbKind } from '../../db/database.ts';
+import { signInsPerHour } from '../../db/sign-in-activity.ts';
 import { keyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export type AuditType =
@@ -73,6 +74,7 @@ export type AdminAction =
   | 'user.updated'
   | 'user.password_set'
   | 'user.mfa_reset'
+  | 'user.password_link_created'
   | 'user.sessions_ended'
   | 'user.app_revoked'
   | 'role_added'
@@ -176,8 +178,50 @@ export function changeRow(
   };
 }
 
-export function createAuditService(db: Db, onRecord?: (type: AuditType) => void) {
+/** Sign-ins and failures per hour and per day, oldest first, each span ending with the current hour or day (UTC). */
+export interface SignInActivity {
+  hourly: { at: Date; signIns: number; failures: number }[];
+  daily: { at: Date; signIns: number; failures: number }[];
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+export function createAuditService(db: Db, onRecord: ((type: AuditType) => void) | undefined, kind: DbKind) {
   return {
+    /**
+     * The admin console's charts: sign-ins (`login_succeeded`) and failed
+     * sign-ins (`login_failed`) over the last `hours` hours and `days` days,
+     * from one grouped query (src/db/sign-in-activity.ts). Days are UTC days.
+     */
+    async signInActivity(now: number, hours = 24, days = 30): Promise<SignInActivity> {
+      const thisHour = Math.floor(now / HOUR) * HOUR;
+      const today = Math.floor(now / DAY) * DAY;
+      const since = Math.min(thisHour - (hours - 1) * HOUR, today - (days - 1) * DAY);
+      const perHour = new Map<string, { signIns: number; failures: number }>();
+      const perDay = new Map<string, { signIns: number; failures: number }>();
+      for (const row of await signInsPerHour(db, kind, new Date(since))) {
+        for (const [map, key] of [
+          [perHour, row.hour],
+          [perDay, row.hour.slice(0, 10)],
+        ] as const) {
+          const slot = map.get(key) ?? { signIns: 0, failures: 0 };
+          if (row.type === 'login_succeeded') slot.signIns += row.count;
+          else slot.failures += row.count;
+          map.set(key, slot);
+        }
+      }
+      const series = (count: number, last: number, step: number, keyOf: (iso: string) => string, map: typeof perHour) =>
+        Array.from({ length: count }, (_, i) => {
+          const at = new Date(last - (count - 1 - i) * step);
+          return { at, ...(map.get(keyOf(at.toISOString())) ?? { signIns: 0, failures: 0 }) };
+        });
+      return {
+        hourly: series(hours, thisHour, HOUR, (iso) => iso.slice(0, 13), perHour),
+        daily: series(days, today, DAY, (iso) => iso.slice(0, 10), perDay),
+      };
+    },
+
     /** Tells the metrics of a row written by someone else's transaction (auditRow, changeRow). */
     counted(type: AuditType): void {
       onRecord?.(type);

@@ -54,6 +54,17 @@ export interface ApiKeyRecord {
   ownerDisabled: boolean;
 }
 
+/** Which keys a list or a count selects; every part given must hold. */
+export interface ApiKeyFilter {
+  owner?: KeyOwner;
+  /** Live keys expiring between now and this many days from now. */
+  expiringWithinDays?: number;
+  /** Keys never used. */
+  neverUsed?: boolean;
+  /** Keys last used before this time (never-used keys are not among them: ask neverUsed). */
+  lastUsedBefore?: Date;
+}
+
 export interface CreateApiKeyInput {
   owner: KeyOwner;
   name: string;
@@ -339,6 +350,28 @@ export function createApiKeyService({
     return chosen;
   }
 
+  /**
+   * The keys a filter selects, for the admin API's and the console's lists and
+   * the overview's count alike. "Expiring within N days": live keys (not
+   * revoked, owner enabled) whose expiry falls between now and N days from
+   * now. "Last used": never, or last before a time (kept to about a minute:
+   * see touch below, TOUCH_EVERY_MS).
+   */
+  function filterWhere(filter: ApiKeyFilter) {
+    const at = now();
+    const parts: object[] = [];
+    if (filter.owner) parts.push('userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId });
+    if (filter.expiringWithinDays !== undefined)
+      parts.push({
+        revokedAt: null,
+        ownerDisabled: false,
+        expiresAt: { gt: new Date(at), lte: new Date(at + filter.expiringWithinDays * 86_400_000) },
+      });
+    if (filter.neverUsed) parts.push({ lastUsedAt: null });
+    if (filter.lastUsedBefore) parts.push({ lastUsedAt: { lt: filter.lastUsedBefore } });
+    return { AND: parts };
+  }
+
   async function ownerRow(owner: KeyOwner): Promise<{ disabled: boolean }> {
     if ('userId' in owner) {
       const user = await db.user.findUnique({ where: { id: owner.userId }, select: { disabled: true } });
@@ -530,17 +563,20 @@ export function createApiKeyService({
       throw notFound(`user or service account ${id}`);
     },
 
-    async list(filter: { owner?: KeyOwner } = {}): Promise<ApiKeyRecord[]> {
-      const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
-      return (await db.apiKey.findMany({ where, orderBy: { createdAt: 'asc' } })).map(record);
+    async list(filter: ApiKeyFilter = {}): Promise<ApiKeyRecord[]> {
+      return (await db.apiKey.findMany({ where: filterWhere(filter), orderBy: { createdAt: 'asc' } })).map(record);
     },
 
-    /** Oldest first, a page at a time (keyset on the creation time): an owner's, or everyone's. */
-    async page(filter: { owner?: KeyOwner } & PageRequest = {}): Promise<Page<ApiKeyRecord>> {
-      const where = !filter.owner ? {} : 'userId' in filter.owner ? { userId: filter.owner.userId } : { clientId: filter.owner.clientId };
+    /** Oldest first, a page at a time (keyset on the creation time): an owner's, or everyone's, filtered (ApiKeyFilter). */
+    async page(filter: ApiKeyFilter & PageRequest = {}): Promise<Page<ApiKeyRecord>> {
       const k = keyset('createdAt', filter);
-      const rows = await db.apiKey.findMany({ where: { AND: [where, k.where] }, orderBy: k.orderBy, take: k.take });
+      const rows = await db.apiKey.findMany({ where: { AND: [filterWhere(filter), k.where] }, orderBy: k.orderBy, take: k.take });
       return toPage(rows, k.take, (r) => ({ at: r.createdAt, id: r.id }), record);
+    },
+
+    /** How many keys the filter selects (one count query). */
+    async count(filter: ApiKeyFilter = {}): Promise<number> {
+      return db.apiKey.count({ where: filterWhere(filter) });
     },
 
     /** How many keys of the owner work now (not revoked, not expired). */

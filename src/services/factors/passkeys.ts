@@ -238,6 +238,12 @@ export function createPasskeyService(db: Db, clock: Clock, opts: { issuer: strin
       const { count } = await db.passkey.deleteMany({ where: { id, userId } });
       return count === 1 ? passkey.name : undefined;
     },
+
+    /** Removes every passkey of the person (an administrator's reset of their second factor); how many there were. */
+    async removeAll(userId: string): Promise<number> {
+      const { count } = await db.passkey.deleteMany({ where: { userId } });
+      return count;
+    },
   };
 }
 

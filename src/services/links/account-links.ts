@@ -260,6 +260,18 @@ export function createAccountLinkService({ users, links, mailer, throttle, audit
       return { url: url('/invitation', token), email, expiresAt: new Date(clock.now() + config.linkTtl.invitation * 1000) };
     },
 
+    /**
+     * A link for an existing, enabled person to choose a new password (the
+     * reset page), made by an administrator to hand over; it lasts as long as
+     * an invitation does, and works once. The caller audits it.
+     */
+    async passwordLink(userId: string): Promise<{ url: string; email: string; expiresAt: Date }> {
+      const user = await users.get(userId);
+      if (user.disabled) throw conflict(`${user.email} is disabled; enable them first`);
+      const token = await links.create('reset', { email: user.email, userId: user.id }, config.linkTtl.invitation);
+      return { url: url('/reset-password', token), email: user.email, expiresAt: new Date(clock.now() + config.linkTtl.invitation * 1000) };
+    },
+
     /** Mails an invitation's link (waits: the CLI says whether it went). */
     async mailInvitation(invitation: { url: string; email: string }, name?: string): Promise<void> {
       await mailer.send({

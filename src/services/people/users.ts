@@ -6,6 +6,7 @@ import type { Db } from '../../db/database.ts';
 import { conflict, invalidInput, notFound } from '../../errors.ts';
 import { revokePersonKeys } from '../api-keys/api-keys.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
+import { NO_PASSWORD } from './password-hashes.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Clock } from '../../clock.ts';
@@ -59,7 +60,8 @@ function checkEmail(input: string): string {
 
 export interface NewUser {
   email: string;
-  password: string;
+  /** Absent: an account without a password (NO_PASSWORD) until its person sets one through a link. */
+  password?: string;
   name?: string;
   emailVerified?: boolean;
 }
@@ -97,7 +99,8 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
       if (!isEmailAddress(email)) throw invalidInput(`"${input.email}" is not an email address`);
       const badName = input.name ? nameProblem(input.name) : undefined;
       if (badName) throw invalidInput(`name ${badName}`);
-      return { email, name: input.name, passwordHash: await service.hashNewPassword(input.password), emailVerified: input.emailVerified };
+      const passwordHash = input.password === undefined ? NO_PASSWORD : await service.hashNewPassword(input.password);
+      return { email, name: input.name, passwordHash, emailVerified: input.emailVerified };
     },
 
     /** For a password hashed earlier (a sign-up confirmed by its link). */

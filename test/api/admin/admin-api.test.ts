@@ -63,6 +63,37 @@ describe('admin API', () => {
   }
   const concrete = (path: string) => path.replace(/\{[^}]+\}/g, 'x');
 
+  it('lists API keys expiring within N days, never used, or last used before a time: the filter the console uses; a bad one names its field', async () => {
+    const cli = { kind: 'cli' as const, osUser: 'test' };
+    const owner = (await server.runtime.admin.users.create(cli, { email: `keys-${Date.now()}@example.test`, password: 'a long passphrase here' })).id;
+    const make = async (name: string, expires: string) =>
+      (await server.runtime.apiKeys.create({ owner: { userId: owner }, name, scope: 'cmdb.read', expires })).record.id;
+    const [soon, later, used, stale] = [await make('soon', '5d'), await make('later', '60d'), await make('used', '60d'), await make('stale', '60d')];
+    const now = server.runtime.clock.now();
+    await server.runtime.db.apiKey.update({ where: { id: used }, data: { lastUsedAt: new Date(now - 3600_000) } });
+    await server.runtime.db.apiKey.update({ where: { id: stale }, data: { lastUsedAt: new Date(now - 40 * 86_400_000) } });
+    await server.runtime.apiKeys.revoke(await make('revoked soon', '3d'), {});
+    const ids = async (q: string) => {
+      const res = await as('listApiKeys', 'GET', `/api-keys?owner_id=${owner}&${q}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.items.map((k: { id: string }) => k.id);
+    };
+    assert.deepEqual(await ids('expiring_within_days=7'), [soon], 'live keys only: the revoked one is not expiring');
+    assert.deepEqual(await ids('expiring_within_days=90'), [soon, later, used, stale]);
+    assert.deepEqual((await ids('never_used=true')).includes(used), false);
+    assert.deepEqual((await ids('never_used=true')).includes(soon), true);
+    const before = new Date(now - 30 * 86_400_000).toISOString();
+    assert.deepEqual(await ids(`last_used_before=${encodeURIComponent(before)}`), [stale]);
+    assert.deepEqual(await ids(`expiring_within_days=90&last_used_before=${encodeURIComponent(new Date(now).toISOString())}`), [used, stale]);
+    const bad = await call('GET', '/api-keys?expiring_within_days=0&last_used_before=yesterday&never_used=yes', { token: adminToken });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.errors.map((e: { field: string; in: string }) => `${e.in}:${e.field}`).sort(), [
+      'query:expiring_within_days',
+      'query:last_used_before',
+      'query:never_used',
+    ]);
+  });
+
   it('refuses every route without a token: 401, a Bearer challenge, a problem document with the request id', async () => {
     assert.ok(operations.length >= 25, `only ${operations.length} operations`);
     for (const op of operations) {
