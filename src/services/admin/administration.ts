@@ -119,6 +119,19 @@ export function createAdministration(deps: AdministrationDeps) {
   const clientTarget = (id: string) => ({ kind: 'client', id, clientId: id });
   const userTarget = (id: string) => ({ kind: 'user', id, userId: id });
   const accountTarget = (id: string) => ({ kind: 'service_account', id, clientId: id });
+  /** A change to a service account and its `service_account.updated` record (the fields it changed), in one transaction. */
+  const updateAccount = (
+    actor: Actor,
+    id: string,
+    change: (before: ServiceAccountView) => Promise<ServiceAccountView | undefined>,
+    meta?: RequestMeta,
+  ) =>
+    atomic(async () => {
+      const before = await serviceAccounts.get(id);
+      const after = (await change(before)) ?? (await serviceAccounts.get(id));
+      await audit.recordChange(actor, 'service_account.updated', accountTarget(id), changedFields(serviceAccountView(before), serviceAccountView(after)), meta);
+      return after;
+    });
 
   const admin = {
     /** The time its rules read (src/clock.ts): what a key's `active` or a signing key's next change is said against. */
@@ -385,20 +398,16 @@ export function createAdministration(deps: AdministrationDeps) {
       },
 
       async setDisabled(actor: Actor, id: string, disabled: boolean, precondition?: Precondition<ServiceAccountView>, meta?: RequestMeta) {
-        return atomic(async () => {
-          const before = await serviceAccounts.get(id);
-          precondition?.(before);
-          await serviceAccounts.setDisabled(id, disabled);
-          const after = await serviceAccounts.get(id);
-          await audit.recordChange(
-            actor,
-            'service_account.updated',
-            accountTarget(id),
-            changedFields(serviceAccountView(before), serviceAccountView(after)),
-            meta,
-          );
-          return after;
-        });
+        return updateAccount(
+          actor,
+          id,
+          async (before) => {
+            precondition?.(before);
+            await serviceAccounts.setDisabled(id, disabled);
+            return undefined;
+          },
+          meta,
+        );
       },
 
       async addKeys(actor: Actor, id: string, keys: JWK[], expiresAt?: Date, meta?: RequestMeta) {
@@ -433,18 +442,7 @@ export function createAdministration(deps: AdministrationDeps) {
 
       /** Scopes, default scope and grants, by the rules of `create` (the service's `updateAccess`); tokens already issued keep theirs. */
       async updateAccess(actor: Actor, id: string, input: Parameters<ServiceAccountService['updateAccess']>[1], meta?: RequestMeta) {
-        return atomic(async () => {
-          const before = await serviceAccounts.get(id);
-          const after = await serviceAccounts.updateAccess(id, input);
-          await audit.recordChange(
-            actor,
-            'service_account.updated',
-            accountTarget(id),
-            changedFields(serviceAccountView(before), serviceAccountView(after)),
-            meta,
-          );
-          return after;
-        });
+        return updateAccount(actor, id, () => serviceAccounts.updateAccess(id, input), meta);
       },
 
       /** A partner's new shared secret; the old one works for `overlapSeconds` more. The secret is in this answer only (unless given). */
