@@ -3,14 +3,20 @@
 // with axe-core (WCAG 2.2 AA, zero violations) in English/light and
 // German/dark, with a screenshot of each in test-artifacts/console/; then a
 // person disabled with the keyboard alone (Tab to the link, Enter, Tab to the
-// button, Enter), which ends their session. One server, one browser.
+// button, Enter), which ends their session; and an administrator's tasks done
+// in the browser, each seen to take effect outside it: an app registered and a
+// person signed in to it, its secret replaced with both working during the
+// overlap, a key revoked and introspection answering inactive. One server,
+// one browser.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, launchChromium } from '../helpers/chromium.ts';
-import { createUser } from '../helpers/relying-party.ts';
+import { basic, introspect, resourceServerClient } from '../helpers/api-keys.ts';
+import { Browser as Agent } from '../helpers/browser.ts';
+import { codeFlow, createUser, discover } from '../helpers/relying-party.ts';
 import { pageChecker, TAGS } from '../helpers/axe.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totp } from '../helpers/totp.ts';
@@ -187,6 +193,62 @@ describe('the admin console in Chromium', () => {
     await theirPage.goto(`${server.url}/account`);
     assert.ok(await theirPage.locator('#email').isVisible(), 'their browser is asked to sign in again');
     await theirs.close();
+    await context.close();
+  });
+
+  it("an administrator's tasks in Chromium take effect: an app a person signs in to, its secret replaced with an overlap, a key revoked", async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    const admin = await personWithFactor(server, ['latchkey-admin']);
+    await signIn(page, admin);
+    /** Whether the token endpoints accept this client id and secret (a revocation of nothing: 200, or 401 invalid_client). */
+    const secretWorks = async (clientId: string, secret: string) => {
+      const res = await fetch(`${server.url}/token/revocation`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, secret) },
+        body: new URLSearchParams({ token: 'nothing-at-all' }),
+      });
+      await res.arrayBuffer();
+      return res.status === 200;
+    };
+
+    // Register an app; a person signs in to it with the secret the page showed once.
+    await page.goto(`${server.url}/admin/apps/new`);
+    await page.locator('#app-name').fill('Chromium Shop');
+    await page.locator('#app-redirect-uris').fill('https://shop.example.test/callback');
+    await page.locator('main form button[type=submit]').click();
+    const clientId = (await page.locator('#client-id').innerText()).trim();
+    const first = (await page.locator('#client-secret').innerText()).trim();
+    const person = await createUser(server);
+    const config = await discover(server, clientId, first);
+    const { tokens } = await codeFlow(
+      { clientId, clientSecret: first, redirectUri: 'https://shop.example.test/callback', config },
+      new Agent(server.url),
+      person,
+    );
+    assert.equal(tokens.claims()?.sub, person.id, 'the person signed in to the new app');
+
+    // Replace its secret with an hour's overlap: both work meanwhile.
+    await page.goto(`${server.url}/admin/apps/${clientId}/rotate`);
+    await page.locator('#overlap-3600').check();
+    await page.locator('main form button[type=submit]').click();
+    const second = (await page.locator('#client-secret').innerText()).trim();
+    assert.notEqual(second, first);
+    assert.deepEqual([await secretWorks(clientId, first), await secretWorks(clientId, second)], [true, true], 'both secrets during the overlap');
+
+    // Revoke a person's key: introspection answers inactive at once.
+    await server.runtime.resources.create({ identifier: 'https://ledger.example.test', scope: 'ledger.read' });
+    const rs = await resourceServerClient(server, ['https://ledger.example.test']);
+    const { key, record } = await server.runtime.apiKeys.create({ owner: { userId: person.id }, name: 'ledger bot', scope: 'ledger.read' });
+    assert.equal((await introspect(server, rs, { token: key })).body.active, true);
+    await page.goto(`${server.url}/admin/api-keys/${record.id}/revoke`);
+    await page.locator('main form button[type=submit]').click();
+    await page.waitForURL(/notice=/);
+    assert.deepEqual((await introspect(server, rs, { token: key })).body, { active: false }, 'inactive once revoked in the console');
+
+    const changes = (await server.runtime.audit.list({ limit: 50 })).filter((e) => e.actor === `person:${admin.id}`).map((e) => e.type);
+    for (const type of ['client.created', 'client.secret_rotated', 'api_key_revoked'])
+      assert.ok(changes.includes(type), `${type} audited as the administrator: ${changes.join(', ')}`);
     await context.close();
   });
 });
