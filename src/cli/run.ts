@@ -32,7 +32,7 @@ const USAGE = `usage: latchkey-admin <command> [options] [--json]   (npx latchke
                 [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                 (shown with the app's name and host on its sign-in and consent pages)
   client update ID [--name N] [--redirect-uri URI …] [--scope S] [--api-scope S] [--require-mfa true|false]
-                [--device-flow true|false] [--backchannel-logout-uri URI|'']
+                [--device-flow true|false] [--default-resource URI|''] [--backchannel-logout-uri URI|'']
                 [--logo-uri URL|''] [--client-uri URL|''] [--policy-uri URL|''] [--tos-uri URL|''] …
   client rotate-secret ID [--overlap SECONDS]   (default 86400: the old secret works that long)
   client import --file apps.jsonl|- [--dry-run] [--on-conflict skip|update|fail]

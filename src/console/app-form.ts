@@ -1,6 +1,7 @@
 // What the app forms (new, edit) send, read once for both: the fields the
-// clients service checks (src/services/machines/clients.ts). A refusal of the
-// service comes back beside the form with its reason.
+// clients service checks (src/services/machines/clients.ts), as `client
+// create` / `client update` take them. A refusal of the service comes back
+// beside the form with its reason.
 import type { Context } from 'koa';
 import { AppError } from '../errors.ts';
 import type { FieldError } from '../middleware/koa-render.ts';
@@ -13,6 +14,14 @@ export interface AppFormValues {
   scope: string;
   api_scope: string;
   public: boolean;
+  /** A registered API the app's API scopes are at when a request names none. */
+  default_resource: string;
+  post_logout_redirect_uris: string;
+  backchannel_logout_uri: string;
+  // Flags
+  client_credentials: boolean;
+  device_flow: boolean;
+  require_mfa: boolean;
 }
 
 const text = (ctx: Context, name: string) => String((ctx.request.body as Record<string, unknown>)[name] ?? '');
@@ -24,16 +33,34 @@ export function appFormValues(ctx: Context): AppFormValues {
     scope: text(ctx, 'scope').trim(),
     api_scope: text(ctx, 'api_scope').trim(),
     public: text(ctx, 'public') === 'on',
+    default_resource: text(ctx, 'default_resource').trim(),
+    post_logout_redirect_uris: text(ctx, 'post_logout_redirect_uris'),
+    backchannel_logout_uri: text(ctx, 'backchannel_logout_uri').trim(),
+    client_credentials: text(ctx, 'client_credentials') === 'on',
+    device_flow: text(ctx, 'device_flow') === 'on',
+    require_mfa: text(ctx, 'require_mfa') === 'on',
   };
 }
 
-/** The service's input: one redirect URI a line; an empty API scope clears it. */
+const lines = (v: string) => v.split(/\s+/).filter(Boolean);
+
+/**
+ * The service's input: one URI a line; an empty API scope, default API or
+ * back-channel logout URI clears it (the form shows every field, so what is
+ * left empty or unticked is meant).
+ */
 export function appInput(v: AppFormValues): Omit<CreateClientInput, 'public'> {
   return {
     name: v.name,
-    redirectUris: v.redirect_uris.split(/\s+/).filter(Boolean),
+    redirectUris: lines(v.redirect_uris),
     scope: v.scope || undefined,
     apiScope: v.api_scope,
+    defaultResource: v.default_resource,
+    postLogoutRedirectUris: lines(v.post_logout_redirect_uris),
+    backchannelLogoutUri: v.backchannel_logout_uri,
+    clientCredentials: v.client_credentials,
+    deviceFlow: v.device_flow,
+    requireMfa: v.require_mfa,
   };
 }
 

@@ -6,7 +6,19 @@ import { DEFAULT_CLIENT_SCOPE } from '../services/machines/clients.ts';
 import { actorOf, metaOf, renderConsole, type ConsoleDeps } from './context.ts';
 import { appFormValues, appInput, refusal, type AppFormValues } from './app-form.ts';
 
-const EMPTY: AppFormValues = { name: '', redirect_uris: '', scope: DEFAULT_CLIENT_SCOPE, api_scope: '', public: false };
+const EMPTY: AppFormValues = {
+  name: '',
+  redirect_uris: '',
+  scope: DEFAULT_CLIENT_SCOPE,
+  api_scope: '',
+  public: false,
+  default_resource: '',
+  post_logout_redirect_uris: '',
+  backchannel_logout_uri: '',
+  client_credentials: false,
+  device_flow: false,
+  require_mfa: false,
+};
 
 export function showNewApp(deps: ConsoleDeps) {
   return async (ctx: Context) => renderConsole(deps, ctx, 'app-new', 'apps', { values: EMPTY });

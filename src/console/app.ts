@@ -1,15 +1,27 @@
 // GET  /admin/apps/:id — one app: how it is registered, its secret's state, and the edit form
-// POST /admin/apps/:id — saves the name, redirect URIs and scopes; audited `client.updated` with what changed
+// POST /admin/apps/:id — saves the name, URIs, scopes, default API and flags; audited `client.updated` with what changed
 import type { Context } from 'koa';
-import type { ClientRecord } from '../services/machines/clients.ts';
+import { inputOf, type ClientRecord } from '../services/machines/clients.ts';
 import { actorOf, backWith, metaOf, renderConsole, type ConsoleDeps } from './context.ts';
 import { appFormValues, appInput, refusal, type AppFormValues } from './app-form.ts';
 
 export const appPath = (id: string) => `/admin/apps/${encodeURIComponent(id)}`;
 
 function valuesOf(app: ClientRecord): AppFormValues {
-  const m = app.metadata;
-  return { name: app.name, redirect_uris: m.redirect_uris.join('\n'), scope: m.scope, api_scope: m.api_scope ?? '', public: app.public };
+  const v = inputOf(app);
+  return {
+    name: v.name,
+    redirect_uris: v.redirectUris.join('\n'),
+    scope: v.scope ?? '',
+    api_scope: v.apiScope ?? '',
+    public: app.public,
+    default_resource: v.defaultResource ?? '',
+    post_logout_redirect_uris: (v.postLogoutRedirectUris ?? []).join('\n'),
+    backchannel_logout_uri: v.backchannelLogoutUri ?? '',
+    client_credentials: v.clientCredentials === true,
+    device_flow: v.deviceFlow === true,
+    require_mfa: v.requireMfa === true,
+  };
 }
 
 function renderApp(deps: ConsoleDeps, ctx: Context, app: ClientRecord, values: AppFormValues, status?: number) {

@@ -121,6 +121,59 @@ describe('the admin console: apps', () => {
     );
   });
 
+  it('sets and clears the default API and the flags (client credentials, device sign-in, two-step sign-in): the token endpoints follow', async () => {
+    await server.runtime.resources.create({ identifier: 'https://ledger.example.test', scope: 'ledger.read' });
+    const { clientId, secret } = await register('Ledger');
+    const form = { name: 'Ledger', redirect_uris: 'https://shop.example.test/callback', scope: 'openid', api_scope: 'ledger.read' };
+    const { device_authorization_endpoint: deviceEndpoint } = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as {
+      device_authorization_endpoint: string;
+    };
+    const asApp = async (url: string, body: Record<string, string>) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, secret) },
+        body: new URLSearchParams(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const clientCredentials = () => asApp(`${server.url}/token`, { grant_type: 'client_credentials', scope: 'ledger.read' });
+    const deviceCode = () => asApp(deviceEndpoint.replace(server.issuer, server.url), { scope: 'openid' });
+    assert.deepEqual([(await clientCredentials()).status, (await deviceCode()).status], [400, 400], 'neither grant before');
+
+    const bad = await post(`/admin/apps/${clientId}`, { ...form, default_resource: 'https://nope.example.test' });
+    assert.equal(bad.status, 400);
+    assert.match(pageText(await bad.text()), /That was not saved: .*https:\/\/nope\.example\.test is not registered/);
+    assert.equal((await server.runtime.clients.get(clientId)).metadata.default_resource, undefined, 'nothing saved');
+
+    const saved = await post(`/admin/apps/${clientId}`, {
+      ...form,
+      default_resource: 'https://ledger.example.test',
+      client_credentials: 'on',
+      device_flow: 'on',
+      require_mfa: 'on',
+    });
+    assert.equal(saved.headers.get('location'), `/admin/apps/${clientId}?notice=app-saved`);
+    const { metadata } = await server.runtime.clients.get(clientId);
+    assert.equal(metadata.default_resource, 'https://ledger.example.test');
+    assert.equal(metadata.latchkey_require_mfa, true);
+    const token = await clientCredentials();
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal((await deviceCode()).status, 200);
+    const shown = await browser.page(`${server.url}/admin/apps/${clientId}`);
+    for (const flag of ['client_credentials', 'device_flow', 'require_mfa'])
+      assert.match(shown.html, new RegExp(`name="${flag}" checked`), `${flag} shown ticked`);
+    assert.match(shown.html, /value="https:\/\/ledger\.example\.test"/);
+
+    // Unticked and emptied: each is taken away.
+    await (await post(`/admin/apps/${clientId}`, { ...form, default_resource: '' })).arrayBuffer();
+    const cleared = (await server.runtime.clients.get(clientId)).metadata;
+    assert.deepEqual(
+      [cleared.default_resource, cleared.latchkey_require_mfa, cleared.grant_types.includes('client_credentials')],
+      [undefined, undefined, false],
+    );
+    assert.deepEqual([(await clientCredentials()).status, (await deviceCode()).status], [400, 400], 'neither grant after');
+  });
+
   it('deletes an app after a page naming it: its secret stops working', async () => {
     const { clientId, secret } = await register('Old Intranet');
     const confirm = await browser.page(`${server.url}/admin/apps/${clientId}/delete`);

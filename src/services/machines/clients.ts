@@ -100,7 +100,7 @@ export interface CreateClientInput {
   /** Registered resources (API identifiers) this client serves as a resource server. */
   resourceServers?: string[];
   requireMfa?: boolean;
-  /** A registered resource the client has API scopes at (see ClientMetadata.default_resource). */
+  /** A registered resource the client has API scopes at (see ClientMetadata.default_resource); '' removes it. */
   defaultResource?: string;
   /** Also allow the device authorization grant (RFC 8628): CLIs, TVs, anything without a browser. */
   deviceFlow?: boolean;
@@ -113,6 +113,37 @@ export interface CreateClientInput {
   clientUri?: string;
   policyUri?: string;
   tosUri?: string;
+}
+
+/** A stored client as the input that would create it, so that a change can be applied and re-checked (and a form shows what is set). */
+export function inputOf(record: ClientRecord): CreateClientInput {
+  const m = record.metadata;
+  return {
+    name: record.name,
+    redirectUris: m.redirect_uris,
+    postLogoutRedirectUris: m.post_logout_redirect_uris,
+    public: record.public,
+    scope: m.scope,
+    tokenEndpointAuthMethod:
+      m.token_endpoint_auth_method === 'client_secret_post'
+        ? 'client_secret_post'
+        : m.token_endpoint_auth_method === 'client_secret_basic'
+          ? 'client_secret_basic'
+          : undefined,
+    idTokenAlg: m.id_token_signed_response_alg as CreateClientInput['idTokenAlg'],
+    clientCredentials: m.grant_types.includes('client_credentials'),
+    apiScope: m.api_scope,
+    resourceServers: m.resource_servers,
+    requireMfa: m.latchkey_require_mfa,
+    defaultResource: m.default_resource,
+    deviceFlow: m.grant_types.includes(DEVICE_CODE_GRANT),
+    backchannelLogoutUri: m.backchannel_logout_uri,
+    backchannelLogoutSessionRequired: m.backchannel_logout_session_required,
+    logoUri: m.logo_uri,
+    clientUri: m.client_uri,
+    policyUri: m.policy_uri,
+    tosUri: m.tos_uri,
+  };
 }
 
 /** A page link or image of the app: https (http only on loopback, for development). */
@@ -251,7 +282,7 @@ export function createClientService(
         throw invalidInput(`resource ${unknown.join(', ')} is not registered; create it first (resource create --identifier URI --scope "…")`);
     }
     let defaultResource: string | undefined;
-    if (input.defaultResource !== undefined) {
+    if (input.defaultResource) {
       const rs = await db.resourceServer.findUnique({ where: { identifier: input.defaultResource } });
       if (!rs)
         throw invalidInput(`--default-resource ${input.defaultResource} is not registered; create it first (resource create --identifier URI --scope "…")`);
@@ -292,37 +323,6 @@ export function createClientService(
       ...(input.clientUri ? { client_uri: checkPageUri(input.clientUri, '--client-uri') } : {}),
       ...(input.policyUri ? { policy_uri: checkPageUri(input.policyUri, '--policy-uri') } : {}),
       ...(input.tosUri ? { tos_uri: checkPageUri(input.tosUri, '--tos-uri') } : {}),
-    };
-  }
-
-  /** A stored client as the input that would create it, so that a change can be applied and re-checked. */
-  function inputOf(record: ClientRecord): CreateClientInput {
-    const m = record.metadata;
-    return {
-      name: record.name,
-      redirectUris: m.redirect_uris,
-      postLogoutRedirectUris: m.post_logout_redirect_uris,
-      public: record.public,
-      scope: m.scope,
-      tokenEndpointAuthMethod:
-        m.token_endpoint_auth_method === 'client_secret_post'
-          ? 'client_secret_post'
-          : m.token_endpoint_auth_method === 'client_secret_basic'
-            ? 'client_secret_basic'
-            : undefined,
-      idTokenAlg: m.id_token_signed_response_alg as CreateClientInput['idTokenAlg'],
-      clientCredentials: m.grant_types.includes('client_credentials'),
-      apiScope: m.api_scope,
-      resourceServers: m.resource_servers,
-      requireMfa: m.latchkey_require_mfa,
-      defaultResource: m.default_resource,
-      deviceFlow: m.grant_types.includes(DEVICE_CODE_GRANT),
-      backchannelLogoutUri: m.backchannel_logout_uri,
-      backchannelLogoutSessionRequired: m.backchannel_logout_session_required,
-      logoUri: m.logo_uri,
-      clientUri: m.client_uri,
-      policyUri: m.policy_uri,
-      tosUri: m.tos_uri,
     };
   }
 
