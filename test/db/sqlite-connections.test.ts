@@ -1,0 +1,64 @@
+// Prisma's transactions on SQLite run on the adapter's one connection
+// (src/db/sqlite.ts, WaitingLibSql). The driver underneath opened a new
+// connection for whatever followed each transaction and never closed the old
+// one: it lived until V8 collected it, rarely, with its page cache and parsed
+// schema (about 2 MB after a batch of inserts), and without the per-connection
+// `synchronous = NORMAL`. A `user import` of 100,000 people (a transaction a
+// batch) grew by some 300 MB of native memory so (issue 18, bench/README.md).
+import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { databaseKind, sqliteFile } from '../../src/db/database.ts';
+import { IMPORT_BATCH } from '../../src/services/people/user-import.ts';
+import { adminClient, bootstrapAdmin, tokenFor } from '../helpers/admin-api.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+/** This process's open handles on `file` (each SQLite connection holds one). */
+const handlesOn = (file: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false;
+    }
+  }).length;
+
+// The test server's database is PostgreSQL when TEST_POSTGRES_URL is set (test/helpers/server.ts), which keeps a fixed pool.
+describe('Prisma’s SQLite connection', { skip: process.env.TEST_POSTGRES_URL ? 'SQLite’s driver only' : false }, () => {
+  let server: TestServer;
+  let token: string;
+  before(async () => {
+    server = await startTestServer();
+    token = await tokenFor(server, await bootstrapAdmin(server));
+    // Make sure the admin client is warm (its own first transaction done).
+    assert.equal((await adminClient(server)('GET', '/users', { token })).status, 200);
+  });
+  after(() => server?.stop());
+
+  it('an import of three batches of people opens no new connection, and every transaction keeps synchronous = NORMAL', async () => {
+    const url = server.env.DATABASE_URL!;
+    assert.equal(databaseKind(url), 'sqlite');
+    const file = sqliteFile(url);
+    const handles = handlesOn(file);
+    const people = IMPORT_BATCH * 3;
+    const body = Array.from({ length: people }, (_, i) => JSON.stringify({ email: `p${i}@connections.example`, name: `P ${i}` })).join('\n');
+    const res = await fetch(`${server.url}/admin/api/v1/users/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body,
+    });
+    const report = (await res.json()) as { created: number; failed: number };
+    assert.deepEqual([res.status, report.created, report.failed], [200, people, 0]);
+    assert.equal(handlesOn(file), handles, 'SQLite connections opened by the import and left open');
+
+    // A transaction after others, and a statement after it: the connection the adapter configured.
+    const db = server.runtime.db;
+    for (let i = 0; i < 3; i++) {
+      const [inside] = await db.$transaction(async (tx) => tx.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous'));
+      assert.equal(Number(inside?.synchronous), 1, 'synchronous inside a transaction (1 = NORMAL, 2 = FULL)');
+    }
+    const [outside] = await db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
+    assert.equal(Number(outside?.synchronous), 1, 'synchronous after transactions (1 = NORMAL, 2 = FULL)');
+    assert.equal(handlesOn(file), handles);
+  });
+});
