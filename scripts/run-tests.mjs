@@ -52,7 +52,10 @@ export const testFiles = () =>
 export const LONGEST_FIRST = [
   'test/cli/cli-under-load.test.ts',
   'test/ui/accessibility.browser.test.ts',
+  'test/console/console.browser.test.ts',
+  'test/console/console-dark.browser.test.ts',
   'test/account/passkeys.browser.test.ts',
+  'test/interactions/signup.browser.test.ts',
   'test/examples/quick-start.browser.test.ts',
   'test/oidc/device-flow.test.ts',
   'test/cli/usage-errors.test.ts',
