@@ -28,7 +28,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 function find(dir) {
@@ -50,14 +50,14 @@ export const testFiles = () =>
  * they start the run. A file missing here starts after them, in name order.
  */
 export const LONGEST_FIRST = [
-  'test/cli/cli-under-load.test.ts',
-  'test/ui/accessibility.browser.test.ts',
   'test/console/console.browser.test.ts',
+  'test/cli/cli-under-load.test.ts',
   'test/console/console-dark.browser.test.ts',
   'test/account/passkeys.browser.test.ts',
+  'test/ui/accessibility.browser.test.ts',
   'test/interactions/signup.browser.test.ts',
-  'test/examples/quick-start.browser.test.ts',
   'test/oidc/device-flow.test.ts',
+  'test/examples/quick-start.browser.test.ts',
   'test/cli/usage-errors.test.ts',
 ];
 
@@ -80,25 +80,23 @@ const runsAlone = (f) => LONGEST_FIRST.includes(f.replaceAll('\\', '/')) || f.en
 
 /**
  * The files in run order, short ones joined in groups of `size` (neighbours
- * in name order, so a group holds one area's tests). Each group becomes an
- * entry file in `dir` that imports its files; the others are passed as they are.
+ * in name order, so a group holds one area's tests), each process an entry
+ * file in `dir` that imports its files. The entries' names number them in
+ * run order: node's runner starts the files it is given in name order, not
+ * in the order given (so that, by their own names, the groups would start
+ * before the long files, and test/ui/ after test/cli/).
  */
 export function inProcesses(files, size, dir) {
   const own = files.filter(runsAlone);
   const rest = files.filter((f) => !runsAlone(f));
-  if (size <= 1 || rest.length <= 1) return files;
-  const entries = [];
-  for (let i = 0; i < rest.length; i += size) {
-    const group = rest.slice(i, i + size);
-    if (group.length === 1) {
-      entries.push(group[0]);
-      continue;
-    }
-    const entry = join(dir, `group-${String(entries.length + 1).padStart(2, '0')}.test.mjs`);
+  const processes = [...own.map((f) => [f])];
+  for (let i = 0; i < rest.length; i += Math.max(1, size)) processes.push(rest.slice(i, i + Math.max(1, size)));
+  return processes.map((group, n) => {
+    const name = group.length === 1 ? basename(group[0]).replace(/\.test\.ts$/, '') : `group-of-${group.length}`;
+    const entry = join(dir, `${String(n + 1).padStart(3, '0')}-${name}.test.mjs`);
     writeFileSync(entry, group.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};\n`).join(''));
-    entries.push(entry);
-  }
-  return [...own, ...entries];
+    return entry;
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
