@@ -3,7 +3,8 @@
 import client from 'prom-client';
 import type { Db } from './db/database.ts';
 
-const TABLES = {
+/** The tables whose row counts are published, each one query. */
+export const TABLES = {
   oidc_payloads: (db: Db) => db.oidcPayload.count(),
   users: (db: Db) => db.user.count(),
   clients: (db: Db) => db.client.count(),

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { codeFlow, createUser, registerClient, submitLogin, authRequest, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { TABLES } from '../../src/metrics.ts';
 
 describe('health, readiness, metrics and request logs', () => {
   let server: TestServer;
@@ -112,13 +113,15 @@ describe('health, readiness, metrics and request logs', () => {
     assert.match(text, /latchkey_table_rows\{table="link_tokens"\} \d+/, 'the tables sign-up and passkeys fill are watched too');
   });
 
-  it('scrapes within a minute reuse the row counts: the second makes no database query', async () => {
+  it('scrapes within a minute reuse the row counts: the second counts no table again', async () => {
     const scrape = async () => (await fetch(`${server.operationsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     const queries = (text: string) => Number(/latchkey_db_query_duration_seconds_count\{operation="query"\} (\d+)/.exec(text)?.[1] ?? 0);
     await scrape();
     const before = queries(await scrape());
     const after = queries(await scrape());
-    assert.equal(after, before);
+    // Counting again would be one query per table. The server's own pollers (the back-channel
+    // logout queue, every second) may query between two scrapes of a loaded machine: one or two, never a table's worth.
+    assert.ok(after - before < Object.keys(TABLES).length / 2, `${after - before} queries during a scrape within the minute`);
   });
 
   it('one JSON log line per request with a request id, echoing X-Request-ID; no query string, code or secret', async () => {
