@@ -6,7 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importJWK, SignJWT, type JWK } from 'jose';
@@ -213,9 +213,15 @@ export function writeCommands(fixture: LoadFixture, count: number): string[][] {
 /** Enough API keys for `count` writes (one revoke in four). */
 export const apiKeysFor = (count: number) => Math.ceil(count / 4);
 
-/** Busy loops in child processes: a machine with no idle core. */
-export function burnCpu(processes: number): { stop(): void } {
+/**
+ * Busy loops in child processes: a machine with no idle core. At `nice` 19
+ * they take only the cycles nothing else wants: no core is idle, yet the rest
+ * of a test suite running beside them is not slowed (the password threads,
+ * themselves at nice 19, still share their cores with the loops).
+ */
+export function burnCpu(processes: number, opts: { nice?: number } = {}): { stop(): void } {
   const children = Array.from({ length: processes }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+  if (opts.nice) for (const c of children) if (c.pid) setPriority(c.pid, opts.nice);
   return {
     stop() {
       for (const c of children) c.kill('SIGKILL');
