@@ -92,24 +92,34 @@ export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps
   return app;
 }
 
-export function buildApp(deps: AppDeps): Koa {
+/**
+ * What every public listener starts with: the cookie keys, the proxy trust,
+ * one request log line, metrics, security headers, requests addressed to
+ * `origin` only, and errors as pages or JSON.
+ */
+function listenerApp(deps: Pick<AppDeps, 'runtime' | 'render' | 'log' | 'cookieKeys' | 'metrics'>, origin: string): Koa {
   const { runtime, render, log, cookieKeys, metrics } = deps;
-  const { config } = runtime;
   const app = new Koa();
-  // The provider runs in this app's context under koa-mount: same keys, same proxy trust.
   app.keys = cookieKeys;
-  app.proxy = config.trustProxy;
+  app.proxy = runtime.config.trustProxy;
   // Behind a proxy, the client is the address the proxy appended last, not
   // whatever the client wrote into X-Forwarded-For itself.
   app.maxIpsCount = 1;
   app.silent = true;
-
   app.use(requestLog(log));
   app.use(requestScope());
   app.use(httpMetrics(metrics));
-  app.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
-  app.use(issuerOrigin(config.issuer, render));
+  app.use(securityHeaders({ hsts: origin.startsWith('https://') }));
+  app.use(issuerOrigin(origin, render));
   app.use(errorHandler(log, render));
+  return app;
+}
+
+export function buildApp(deps: AppDeps): Koa {
+  const { runtime, render, log } = deps;
+  const { config } = runtime;
+  // The provider runs in this app's context under koa-mount: same keys, same proxy trust.
+  const app = listenerApp(deps, config.issuer);
   app.use(siteRoutes(deps).routes());
   app.use(languageRoutes(runtime.ui, config.secureCookies).routes());
   const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
@@ -264,18 +274,8 @@ export function buildConsoleApp({ runtime, live, render, log, cookieKeys, metric
   const { config } = runtime;
   const listener = config.console.listener!;
   const secure = listener.url.startsWith('https://');
-  const app = new Koa();
-  app.keys = cookieKeys;
-  app.proxy = config.trustProxy;
-  app.maxIpsCount = 1;
-  app.silent = true;
-  app.use(requestLog(log));
-  app.use(requestScope());
-  app.use(httpMetrics(metrics));
-  app.use(securityHeaders({ hsts: secure }));
   // Addressed by its own name only (a page whose name resolves to it — DNS rebinding — is refused).
-  app.use(issuerOrigin(listener.url, render));
-  app.use(errorHandler(log, render));
+  const app = listenerApp({ runtime, render, log, cookieKeys, metrics }, listener.url);
   const site = new Router();
   site.get('/assets/{*file}', (ctx) => {
     const asset = runtime.ui.assets.get(String(ctx.params.file));
