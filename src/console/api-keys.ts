@@ -9,7 +9,7 @@ import { apiKeyFilterOf, ApiKeyQuery } from '../api/admin/schemas.ts';
 import { AppError } from '../errors.ts';
 import type { FieldError } from '../middleware/koa-render.ts';
 import { msg } from '../ui/catalogue.ts';
-import { queryOf, renderConsole, type ConsoleDeps } from './context.ts';
+import { pageAt, queryOf, renderConsole, type ConsoleDeps } from './context.ts';
 
 const PAGE = 50;
 const FIELDS = ['owner_id', 'expiring_within_days', 'never_used', 'last_used_before'] as const;
@@ -42,13 +42,7 @@ export function showApiKeys(deps: ConsoleDeps) {
     }
     const filter = parsed.success ? apiKeyFilterOf(parsed.data) : {};
     const at = (c: string | undefined) => deps.admin.apiKeys.page({ owner, ...filter, cursor: c, limit: PAGE });
-    const page = errors.length
-      ? { items: [], nextCursor: undefined }
-      : await at(cursor).catch((err: unknown) => {
-          if (!(err instanceof AppError)) throw err;
-          errors.push({ message: msg('console.badCursor') });
-          return at(undefined);
-        });
+    const page = errors.length ? { items: [], nextCursor: undefined } : await pageAt(at, cursor, errors);
     ctx.state.errors = errors.length ? errors : undefined;
     const set = Object.fromEntries(Object.entries(values).filter(([, v]) => v));
     const pageQuery = (extra: Record<string, string>) => new URLSearchParams({ ...set, ...extra }).toString();

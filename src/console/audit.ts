@@ -2,9 +2,7 @@
 // audit trail, newest first, filtered as the admin API filters it, a page at
 // a time with its cursors; links to export what the filters select.
 import type { Context } from 'koa';
-import { AppError } from '../errors.ts';
-import { msg } from '../ui/catalogue.ts';
-import { renderConsole, type ConsoleDeps } from './context.ts';
+import { pageAt, renderConsole, type ConsoleDeps } from './context.ts';
 import { auditFilter, filterQuery } from './audit-filter.ts';
 
 const PAGE = 50;
@@ -13,13 +11,7 @@ export function showAudit(deps: ConsoleDeps) {
   return async (ctx: Context) => {
     const { values, filter, cursor, errors } = auditFilter(ctx);
     const at = (c: string | undefined) => deps.admin.audit.page({ ...filter, cursor: c, limit: PAGE });
-    const page = errors.length
-      ? { items: [], nextCursor: undefined }
-      : await at(cursor).catch((err: unknown) => {
-          if (!(err instanceof AppError)) throw err;
-          errors.push({ message: msg('console.badCursor') });
-          return at(undefined);
-        });
+    const page = errors.length ? { items: [], nextCursor: undefined } : await pageAt(at, cursor, errors);
     if (errors.length) ctx.state.errors = errors;
     const query = filterQuery(values);
     renderConsole(

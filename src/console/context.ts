@@ -14,6 +14,7 @@
 //     a session cookie alone (a shared computer, a stolen cookie) changes nothing.
 import type { Context, Next } from 'koa';
 import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
 import type { EffectiveSetting } from '../config/env.ts';
 import type { Csrf } from '../middleware/koa-csrf.ts';
 import { hintsOf } from '../middleware/koa-language.ts';
@@ -173,4 +174,18 @@ export function renderConsole(deps: ConsoleDeps, ctx: Context, template: string,
 }
 
 /** A query parameter as one string ('' when absent or repeated). */
+/**
+ * The page at `cursor`. A cursor the service refuses (tampered with, or from
+ * another list) gives the first page, and `errors` says so.
+ */
+export async function pageAt<T>(at: (cursor: string | undefined) => Promise<T>, cursor: string | undefined, errors: FieldError[]): Promise<T> {
+  try {
+    return await at(cursor);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    errors.push({ message: msg('console.badCursor') });
+    return at(undefined);
+  }
+}
+
 export const queryOf = (ctx: Context, name: string): string => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string) : '');

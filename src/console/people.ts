@@ -1,9 +1,8 @@
 // GET /admin/people?q=…&cursor=… — people, oldest first, a page at a time
 // (the admin API's cursors); `q` finds an address or a name containing it, or an id.
 import type { Context } from 'koa';
-import { AppError } from '../errors.ts';
-import { msg } from '../ui/catalogue.ts';
-import { queryOf, renderConsole, type ConsoleDeps } from './context.ts';
+import type { FieldError } from '../middleware/koa-render.ts';
+import { pageAt, queryOf, renderConsole, type ConsoleDeps } from './context.ts';
 
 const PAGE = 25;
 
@@ -12,11 +11,9 @@ export function showPeople(deps: ConsoleDeps) {
     const search = queryOf(ctx, 'q').trim().slice(0, 200);
     const cursor = queryOf(ctx, 'cursor') || undefined;
     const at = (c: string | undefined) => deps.admin.users.page({ search: search || undefined, cursor: c, limit: PAGE });
-    const page = await at(cursor).catch((err: unknown) => {
-      if (!(err instanceof AppError)) throw err;
-      ctx.state.errors = [{ message: msg('console.badCursor') }];
-      return at(undefined);
-    });
+    const errors: FieldError[] = [];
+    const page = await pageAt(at, cursor, errors);
+    if (errors.length) ctx.state.errors = errors;
     const roles = new Map(await Promise.all(page.items.map(async (u) => [u.id, await deps.admin.users.roles(u.id)] as const)));
     const next = page.nextCursor ? `/admin/people?${new URLSearchParams({ ...(search ? { q: search } : {}), cursor: page.nextCursor })}` : undefined;
     renderConsole(deps, ctx, 'people', 'people', {

@@ -1,8 +1,7 @@
 // GET /admin/service-accounts?cursor=… — the service accounts, oldest first, a page at a time (the admin API's cursors).
 import type { Context } from 'koa';
-import { AppError } from '../errors.ts';
-import { msg } from '../ui/catalogue.ts';
-import { queryOf, renderConsole, type ConsoleDeps } from './context.ts';
+import type { FieldError } from '../middleware/koa-render.ts';
+import { pageAt, queryOf, renderConsole, type ConsoleDeps } from './context.ts';
 
 const PAGE = 25;
 
@@ -12,11 +11,9 @@ export function showServiceAccounts(deps: ConsoleDeps) {
   return async (ctx: Context) => {
     const cursor = queryOf(ctx, 'cursor') || undefined;
     const at = (c: string | undefined) => deps.admin.serviceAccounts.page({ cursor: c, limit: PAGE });
-    const page = await at(cursor).catch((err: unknown) => {
-      if (!(err instanceof AppError)) throw err;
-      ctx.state.errors = [{ message: msg('console.badCursor') }];
-      return at(undefined);
-    });
+    const errors: FieldError[] = [];
+    const page = await pageAt(at, cursor, errors);
+    if (errors.length) ctx.state.errors = errors;
     renderConsole(deps, ctx, 'service-accounts', 'serviceAccounts', {
       accounts: page.items,
       next: page.nextCursor ? `/admin/service-accounts?${new URLSearchParams({ cursor: page.nextCursor })}` : undefined,
