@@ -2,191 +2,50 @@
 // sign-in (and its errors and lockout), sign-up, check your email, reset,
 // the second step, set-up and recovery codes, consent, error pages, every
 // account section, sign-out, and each mail's HTML. Once in English in the
-// light scheme and once in German in the dark one, at a phone's width
-// (390 px), with a screenshot of each in test-artifacts/a11y/. Then a
+// light scheme here and once in German in the dark one
+// (accessibility-dark.browser.test.ts, run beside this file), at a phone's
+// width (390 px), with a screenshot of each in test-artifacts/a11y/. Then a
 // sign-in and consent done with the keyboard alone, and the same pages at
 // 320 px and at 200% zoom without sideways scrolling.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createMailRenderer, type MailTemplate } from '../../src/services/links/mailer.ts';
 import { ARTIFACTS, launchChromium } from '../helpers/chromium.ts';
-import { startMailCatcher, type MailCatcher } from '../helpers/mail.ts';
-import { authRequest, createUser, registerClient, type TestClient } from '../helpers/relying-party.ts';
+import { authRequest, createUser, type TestClient } from '../helpers/relying-party.ts';
 import { pageChecker, TAGS } from '../helpers/axe.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { totp } from '../helpers/totp.ts';
+import { everyPage, SHOTS_DIR, startPagesServer, type PagesServer } from './every-page.ts';
+import type { TestServer } from '../helpers/server.ts';
 
-const SHOTS = join(ARTIFACTS, 'a11y');
+const SHOTS = join(ARTIFACTS, SHOTS_DIR);
 
 describe('every page and mail meets WCAG 2.2 AA (axe-core, Chromium)', () => {
+  let pages: PagesServer;
   let server: TestServer;
-  let mail: MailCatcher;
   let browser: Browser;
   let client: TestClient;
   const report: string[] = [];
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    mail = await startMailCatcher();
-    server = await startTestServer({
-      REGISTRATION: 'open',
-      SMTP_URL: mail.url,
-      BRAND_PRIVACY_URL: 'https://example.test/privacy',
-      BRAND_TERMS_URL: 'https://example.test/terms',
-      LOCKOUT_THRESHOLD: '3',
-    });
-    client = await registerClient(server, { name: 'Recipe Box' });
+    pages = await startPagesServer();
+    ({ server, client } = pages);
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await server?.stop();
-    await mail?.close();
+    await pages?.stop();
     // The results in the test output: every page checked, and what each found.
     console.log(`axe-core ${TAGS.join(', ')}:\n${report.join('\n')}`);
   });
 
   const checker = pageChecker(SHOTS, report);
 
-  async function everyPage(context: BrowserContext, label: string): Promise<string[]> {
-    const problems: string[] = [];
-    const page = await context.newPage();
-    const check = checker(page, label, problems);
-    const person = await createUser(server, `${label}-${Date.now()}@example.test`, 'a long enough passphrase 1', 'Rosalind Franklin');
-
-    await page.goto(`${server.url}/`);
-    await check('landing');
-    await page.goto((await authRequest(client)).url.href);
-    await check('login');
-    await page.locator('#email').fill(person.email);
-    await page.locator('#password').fill('not the password');
-    await page.locator('form[action$="/login"] button[type=submit]').click();
-    await check('login-error');
-    // Focus is on the error summary after the failed post.
-    assert.equal(await page.evaluate('document.activeElement?.className'), 'error-summary', 'focus on the error summary');
-
-    await page.locator('a[href$="/signup"]').click();
-    await check('signup');
-    await page.locator('#email').fill('not an address');
-    await page.locator('form[action$="/signup"] button[type=submit]').click();
-    await check('signup-error');
-    const newcomer = `${label}-new-${Date.now()}@example.test`;
-    await page.locator('#email').fill(newcomer);
-    await page.locator('form[action$="/signup"] button[type=submit]').click();
-    await check('check-email');
-    const [confirm] = await mail.waitFor(newcomer);
-    await page.goto(confirm!.text.match(/https?:\/\/\S+\/verify-email\?token=\S+/)![0]);
-    await check('finish-signup');
-    await page.locator('input[type=password]').first().fill('short');
-    await page.locator('input[type=password]').nth(1).fill('short');
-    await page.locator('main form button[type=submit]').click();
-    await check('finish-signup-error');
-
-    await page.goto((await authRequest(client)).url.href);
-    await page.locator('a[href$="/forgot"]').click();
-    await check('forgot');
-    await page.locator('#email').fill(person.email);
-    await page.locator('main form button[type=submit]').click();
-    const [reset] = await mail.waitFor(person.email);
-    await page.goto(reset!.text.match(/https?:\/\/\S+\/reset-password\?token=\S+/)![0]);
-    await check('reset-password');
-
-    // Consent, after signing in.
-    await page.goto((await authRequest(client, { scope: 'openid email profile offline_access', prompt: 'consent' })).url.href);
-    await page.locator('#email').fill(person.email);
-    await page.locator('#password').fill(person.password);
-    await page.locator('form[action$="/login"] button[type=submit]').click();
-    await page.locator('form[action$="/confirm"]').waitFor();
-    await check('consent');
-
-    // Every account section.
-    for (const [name, path] of [
-      ['account', '/account'],
-      ['profile', '/account/profile'],
-      ['sign-in-methods', '/account/sign-in-methods'],
-      ['apps', '/account/apps'],
-      ['sessions', '/account/sessions'],
-      ['password', '/account/password'],
-      ['api-keys', '/account/api-keys'],
-    ] as const) {
-      await page.goto(`${server.url}${path}`);
-      await check(name);
-    }
-    await page.goto(`${server.url}/account/password`);
-    await page.locator('main form input[type=password]').first().fill('not my password');
-    await page.locator('main form input[type=password]').nth(1).fill('a long enough passphrase 2');
-    await page.locator('main form input[type=password]').nth(2).fill('a long enough passphrase 3');
-    await page.locator('main form button[type=submit]').click();
-    await check('password-error');
-    await page.goto(`${server.url}/account/confirm?action=totp-setup`);
-    await check('confirm');
-    await page.locator('#reauth-password').fill('not my password');
-    await page.locator('main form button[type=submit]').click();
-    await check('confirm-error');
-    await page.locator('#reauth-password').fill(person.password);
-    await page.locator('main form button[type=submit]').click();
-    await check('enroll');
-    const secret = (await page.locator('#totp-secret').innerText()).trim();
-    await page.locator('#code').fill(totp(secret));
-    await page.locator('main form button[type=submit]').click();
-    await check('recovery-codes');
-    await page.goto(`${server.url}/account/confirm?action=passkey-add`);
-    await page.locator('#reauth-password').fill(person.password);
-    await page.locator('#reauth-code').fill(totp(secret, 1));
-    await page.locator('main form button[type=submit]').click();
-    await check('passkey-add');
-    // Signing out of this browser, while signed in.
-    await page.goto(`${server.url}/session/end`);
-    await check('logout');
-    await page.locator('button[value=yes]').click();
-    await check('logged-out');
-
-    // The second step, and its error.
-    await context.clearCookies();
-    await page.goto((await authRequest(client)).url.href);
-    await page.locator('#email').fill(person.email);
-    await page.locator('#password').fill(person.password);
-    await page.locator('form[action$="/login"] button[type=submit]').click();
-    await page.locator('#code').waitFor();
-    await check('code');
-    await page.locator('#code').fill('000000');
-    await page.locator('form[action$="/code"] button[type=submit]').click();
-    await check('code-error');
-
-    // Locked after too many wrong passwords.
-    await context.clearCookies();
-    await page.goto((await authRequest(client)).url.href);
-    for (let i = 0; i < 4; i++) {
-      await page.locator('#email').fill(person.email);
-      await page.locator('#password').fill(`wrong ${i}`);
-      await page.locator('form[action$="/login"] button[type=submit]').click();
-      await page.waitForLoadState();
-    }
-    await check('locked');
-
-    await page.goto(`${server.url}/interaction/does-not-exist`);
-    await check('error-expired');
-    await page.goto(`${server.url}/no-such-page`);
-    await check('error-not-found');
-    await page.goto(`${server.url}/auth?client_id=nobody&response_type=code&redirect_uri=https://x.example/cb&scope=openid`);
-    await check('error-provider');
-    await page.close();
-    return problems;
-  }
-
   it('English in the light scheme: zero violations on every page and state', async () => {
     const context = await browser.newContext({ locale: 'en-GB', colorScheme: 'light', viewport: { width: 390, height: 844 }, bypassCSP: true });
-    const problems = await everyPage(context, 'en-light');
-    await context.close();
-    assert.deepEqual(problems, []);
-  });
-
-  it('German in the dark scheme: zero violations on every page and state', async () => {
-    const context = await browser.newContext({ locale: 'de-DE', colorScheme: 'dark', viewport: { width: 390, height: 844 }, bypassCSP: true });
-    const problems = await everyPage(context, 'de-dark');
+    const problems = await everyPage(pages, context, 'en-light', checker);
     await context.close();
     assert.deepEqual(problems, []);
   });
