@@ -120,12 +120,7 @@ export function createAdministration(deps: AdministrationDeps) {
   const userTarget = (id: string) => ({ kind: 'user', id, userId: id });
   const accountTarget = (id: string) => ({ kind: 'service_account', id, clientId: id });
   /** A change to a service account and its `service_account.updated` record (the fields it changed), in one transaction. */
-  const updateAccount = (
-    actor: Actor,
-    id: string,
-    change: (before: ServiceAccountView) => Promise<ServiceAccountView | undefined>,
-    meta?: RequestMeta,
-  ) =>
+  const updateAccount = (actor: Actor, id: string, change: (before: ServiceAccountView) => Promise<ServiceAccountView | undefined>, meta?: RequestMeta) =>
     atomic(async () => {
       const before = await serviceAccounts.get(id);
       const after = (await change(before)) ?? (await serviceAccounts.get(id));
