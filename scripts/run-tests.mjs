@@ -6,7 +6,7 @@
 // its servers' HTTP, Chromium, Apache or a child process, not on a core, and
 // node's default (one file per core, less one: one at a time on two cores)
 // leaves the machine idle. TEST_CONCURRENCY (or --test-concurrency=N) sets
-// how many; the default is three times the cores. The longest files start first,
+// how many; the default is twice the cores. The longest files start first,
 // so that the run does not end waiting on one of them. Nothing shared stops
 // files from running together: each test server has its own database (a
 // SQLite file, or a PostgreSQL database of its own), ports come from
@@ -108,7 +108,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const alone = files.filter((f) => ALONE.includes(f.replaceAll('\\', '/')));
   const together = files.filter((f) => !alone.includes(f));
   const concurrency =
-    flags.find((f) => f.startsWith('--test-concurrency')) ?? `--test-concurrency=${process.env.TEST_CONCURRENCY || availableParallelism() * 3}`;
+    flags.find((f) => f.startsWith('--test-concurrency')) ?? `--test-concurrency=${process.env.TEST_CONCURRENCY || availableParallelism() * 2}`;
   const others = flags.filter((f) => !f.startsWith('--test-concurrency'));
   // --test-force-exit: a test file ends when its tests do, not when the
   // migration engine's stray PostgreSQL timer (or a pool's idle timeout) fires.
