@@ -129,12 +129,9 @@ export function buildApp(deps: AppDeps): Koa {
   return app;
 }
 
-/** The stylesheet, the passkey script, health and readiness (and metrics, when they share the main port). */
-function siteRoutes({ runtime, live, log, metrics }: AppDeps): Router {
-  const { config } = runtime;
-  const site = new Router();
-  // The built-in assets, the theme's, the brand's stylesheet and logo (src/ui/ui.ts), read once at start-up.
-  site.get('/assets/{*file}', (ctx) => {
+/** The built-in assets, the theme's, the brand's stylesheet and logo (src/ui/ui.ts), read once at start-up. */
+function serveAsset(runtime: AppDeps['runtime']) {
+  return (ctx: Koa.Context) => {
     const asset = runtime.ui.assets.get(String(ctx.params.file));
     if (!asset) throw notFound('That file');
     ctx.type = asset.type;
@@ -142,7 +139,14 @@ function siteRoutes({ runtime, live, log, metrics }: AppDeps): Router {
     // An SVG opened on its own is a document: it runs nothing, and loads only from here.
     ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'");
     ctx.body = asset.body;
-  });
+  };
+}
+
+/** The stylesheet, the passkey script, health and readiness (and metrics, when they share the main port). */
+function siteRoutes({ runtime, live, log, metrics }: AppDeps): Router {
+  const { config } = runtime;
+  const site = new Router();
+  site.get('/assets/{*file}', serveAsset(runtime));
   site.get('/healthz', healthz);
   site.get('/readyz', readyz(readiness(runtime, live, log), { detailed: false }));
   if (config.metricsOnMainPort) site.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
@@ -277,13 +281,7 @@ export function buildConsoleApp({ runtime, live, render, log, cookieKeys, metric
   // Addressed by its own name only (a page whose name resolves to it — DNS rebinding — is refused).
   const app = listenerApp({ runtime, render, log, cookieKeys, metrics }, listener.url);
   const site = new Router();
-  site.get('/assets/{*file}', (ctx) => {
-    const asset = runtime.ui.assets.get(String(ctx.params.file));
-    if (!asset) throw notFound('That file');
-    ctx.type = asset.type;
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = asset.body;
-  });
+  site.get('/assets/{*file}', serveAsset(runtime));
   site.get('/', (ctx) => {
     ctx.status = 303;
     ctx.redirect('/admin');
