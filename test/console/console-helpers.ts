@@ -2,6 +2,7 @@
 // (enrolled a step ago, so that this step's code is new to the server) and
 // roles, and signing them in to /admin over HTTP with the cookie-keeping agent.
 import assert from 'node:assert/strict';
+import { basic } from '../helpers/api-keys.ts';
 import { Browser, csrfToken, formAction, type Page } from '../helpers/browser.ts';
 import { createUser, submitLogin } from '../helpers/relying-party.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -63,4 +64,15 @@ export function stealCookies(server: TestServer, owner: Browser): Browser {
   const thief = new Browser(server.url);
   for (const name of owner.cookieNames()) thief.setCookie(name, owner.cookie(name)!);
   return thief;
+}
+
+/** Whether the token endpoints accept this client id and secret (a revocation of nothing: 200, or 401 invalid_client). */
+export async function secretWorks(server: TestServer, clientId: string, secret: string): Promise<boolean> {
+  const res = await fetch(`${server.url}/token/revocation`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, secret) },
+    body: new URLSearchParams({ token: 'nothing-at-all' }),
+  });
+  await res.arrayBuffer();
+  return res.status === 200;
 }
