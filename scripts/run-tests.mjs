@@ -63,7 +63,7 @@ export const LONGEST_FIRST = [
 ];
 
 /** Files whose tests measure wall-clock timing (see above): run alone, after the rest. */
-export const ALONE = ['test/interactions/lockout-and-rate-limits.test.ts', 'test/interactions/imported-people.test.ts'];
+export const ALONE = ['test/interactions/timing-oracles.test.ts'];
 
 export function inRunOrder(files) {
   const rank = (f) => {

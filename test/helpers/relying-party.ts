@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from './server.ts';
-import { type Browser, csrfToken, formAction, type Page } from './browser.ts';
+import { Browser, csrfToken, formAction, type Page } from './browser.ts';
 
 export interface TestClient {
   clientId: string;
@@ -109,6 +109,14 @@ export async function submitLogin(browser: Browser, page: Page, email: string, p
   return browser.navigate(new URL(formAction(page.html, '/login'), page.url).href, {
     form: { csrf: csrfToken(page.html), email, password },
   });
+}
+
+/** One password attempt at the login page of a fresh authorization request, from a new browser. */
+export async function attemptLogin(server: TestServer, client: TestClient, email: string, password: string) {
+  const browser = new Browser(server.url);
+  const req = await authRequest(client);
+  req.url.host = new URL(server.url).host;
+  return submitLogin(browser, (await browser.navigate(req.url.href)) as Page, email, password);
 }
 
 export async function submitConsent(browser: Browser, page: Page) {

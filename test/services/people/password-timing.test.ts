@@ -2,7 +2,7 @@
 // unknown email, a locked account (checked as unknown), a Latchkey bcrypt
 // account and an imported argon2 one each run one verification per scheme in
 // use. Observed job by job on the real password threads (the timing test in
-// test/interactions/imported-people.test.ts measures the clock; this one
+// test/interactions/timing-oracles.test.ts measures the clock; this one
 // cannot be passed by luck).
 import assert from 'node:assert/strict';
 import { hash as argon2Hash } from '@node-rs/argon2';
