@@ -99,7 +99,7 @@ function loadUiOrStop(config: Config): Ui {
 }
 
 export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
-  setPasswordThreads(config.passwordHashThreads);
+  setPasswordThreads(config.passwordHashThreads, config.passwordHashNice);
   // Before anything is opened: a theme or language that cannot be used stops the start at once.
   const ui = loadUiOrStop(config);
   const kek = resolveKeyEncryptionKey(config);

@@ -76,6 +76,12 @@ const schema = z.object({
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   /** Threads that hash passwords, at the lowest CPU priority. Default: CPU cores − 1, at least 1. */
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  /**
+   * The password threads' nice value on Linux, 0–19. Default 19: hashing only
+   * takes cycles nothing else wants. On a host whose other processes keep every
+   * core busy, 19 leaves sign-ins waiting for them: lower it there.
+   */
+  PASSWORD_HASH_NICE: z.coerce.number().int().min(0).max(19).default(19),
   /** Believe `X-Forwarded-*` headers (only behind a proxy you run). Default false. */
   TRUST_PROXY: bool(false),
   /** Access token lifetime, seconds. Default 3600 (1 h). */
@@ -342,6 +348,8 @@ export interface Config {
   readonly bcryptCost: number;
   /** Undefined: CPU cores − 1, at least 1 (src/services/people/password-workers.ts). */
   readonly passwordHashThreads: number | undefined;
+  /** Nice value of the password threads (Linux); 19 unless set. */
+  readonly passwordHashNice: number;
   readonly trustProxy: boolean;
   readonly secureCookies: boolean;
   readonly ttl: Readonly<{
@@ -721,6 +729,7 @@ function configFrom(
     keyEncryptionKey: e.LATCHKEY_KEY_ENCRYPTION_KEY ? Buffer.from(e.LATCHKEY_KEY_ENCRYPTION_KEY, 'base64') : undefined,
     bcryptCost: e.BCRYPT_COST,
     passwordHashThreads: e.PASSWORD_HASH_THREADS,
+    passwordHashNice: e.PASSWORD_HASH_NICE,
     trustProxy: e.TRUST_PROXY,
     secureCookies: production || issuer.startsWith('https://'),
     ttl: Object.freeze({

@@ -74,7 +74,7 @@ describe('the admin CLI under load', () => {
     const burn = burnCpu(2, { nice: 19 });
     let runs: CliRun[];
     try {
-      const env = { ...server.env, BCRYPT_COST: '12', NODE_DEBUG: 'worker' };
+      const env = { ...server.env, BCRYPT_COST: '12', PASSWORD_HASH_NICE: '19', NODE_DEBUG: 'worker' };
       const commands = Array.from({ length: COMMANDS }, (_, i) =>
         i % 2 ? ['client', 'list', '--json'] : ['service-account', i % 4 ? 'enable' : 'disable', fixture.toggled.clientId, '--json'],
       );

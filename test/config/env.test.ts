@@ -36,6 +36,7 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ LATCHKEY_KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }), /LATCHKEY_KEY_ENCRYPTION_KEY/);
     assert.throws(() => loadConfig({ ISSUER: 'ftp://x' }), /ISSUER/);
     assert.throws(() => loadConfig({ TRUST_PROXY: 'maybe' }), /TRUST_PROXY/);
+    assert.throws(() => loadConfig({ PASSWORD_HASH_NICE: '20' }), /PASSWORD_HASH_NICE/);
     assert.throws(() => loadConfig({ API_RESOURCE: 'not a url' }), /API_RESOURCE/);
     assert.throws(() => loadConfig({ API_RESOURCE: 'https://x.example/api#frag' }), /API_RESOURCE: must not contain a fragment/);
   });

@@ -78,8 +78,8 @@ parentPort.on('message', (job) => {
 });
 `;
 
-/** Lowest priority: hashing only ever uses cycles nothing else wants. */
-const NICE = 19;
+/** Lowest priority: hashing only ever uses cycles nothing else wants (PASSWORD_HASH_NICE). */
+export const DEFAULT_NICE = 19;
 
 /** Default: every core but one, at least one. */
 export const defaultPasswordThreads = () => Math.max(1, availableParallelism() - 1);
@@ -94,7 +94,7 @@ export interface PasswordWorkers {
   close(): Promise<void>;
 }
 
-export function createPasswordWorkers(threads = defaultPasswordThreads()): PasswordWorkers {
+export function createPasswordWorkers(threads = defaultPasswordThreads(), nice = DEFAULT_NICE): PasswordWorkers {
   const require = createRequire(import.meta.url);
   const bcryptPath = require.resolve('bcrypt');
   const argon2Path = require.resolve('@node-rs/argon2');
@@ -109,7 +109,7 @@ export function createPasswordWorkers(threads = defaultPasswordThreads()): Passw
   const spawn = (): Worker => {
     spawned++;
     // execArgv [] : the parent's --import tsx would start a loader thread per worker.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { bcrypt: bcryptPath, argon2: argon2Path, nice: NICE } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { bcrypt: bcryptPath, argon2: argon2Path, nice } });
     worker.unref();
     let loaded!: () => void;
     starting.set(worker, new Promise<void>((resolve) => (loaded = resolve)));

@@ -17,13 +17,15 @@ export function checkPasswordPolicy(password: string): string | undefined {
 // One set of threads per process, however many runtimes it opens (the tests open many).
 let workers: PasswordWorkers | undefined;
 let threads: number | undefined;
+let nice: number | undefined;
 
-/** How many password threads the process starts (PASSWORD_HASH_THREADS); before the first hash. */
-export function setPasswordThreads(count: number | undefined): void {
+/** How many password threads the process starts (PASSWORD_HASH_THREADS), at what nice value (PASSWORD_HASH_NICE); before the first hash. */
+export function setPasswordThreads(count: number | undefined, niceValue?: number): void {
   threads = count;
+  nice = niceValue;
 }
 
-const pool = () => (workers ??= createPasswordWorkers(threads));
+const pool = () => (workers ??= createPasswordWorkers(threads, nice));
 
 export function hashPassword(password: string, cost: number): Promise<string> {
   return pool().hash(password, cost);
