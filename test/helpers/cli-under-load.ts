@@ -63,7 +63,8 @@ export interface LiveServer {
   stop(): Promise<number | null>;
 }
 
-export async function startServerProcess(extra: Record<string, string> = {}): Promise<LiveServer> {
+/** `nice`: the server process's nice value (Linux), for a load that should only take cycles nothing else wants. */
+export async function startServerProcess(extra: Record<string, string> = {}, opts: { nice?: number } = {}): Promise<LiveServer> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-load-'));
   const port = await freePort();
   const database: TestDatabase = await createTestDatabase(dir);
@@ -78,6 +79,7 @@ export async function startServerProcess(extra: Record<string, string> = {}): Pr
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (opts.nice && child.pid) setPriority(child.pid, opts.nice);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
