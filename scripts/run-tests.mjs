@@ -22,9 +22,9 @@
 // tests, and on two cores the suite is CPU-bound. The files of a group run
 // one after another in their process; each still starts its own servers on
 // its own databases, and none sets process-wide state (environment, working
-// folder, timers) outside a test that restores it. The long files (LONGEST_FIRST,
-// and every Chromium suite) keep a process of their own, so that the groups
-// fill the cores around them.
+// folder, timers) outside a test that restores it. Every Chromium suite and
+// the few long files of OWN_PROCESS keep a process of their own, so that the
+// groups fill the cores around them.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -46,42 +46,62 @@ export const testFiles = () =>
     .map((f) => relative('.', f));
 
 /**
- * The files that take longest alone (scripts/time-tests.mjs), longest first:
- * they start the run. A file missing here starts after them, in name order.
+ * The files that take longest (their suites' durations in a full run),
+ * longest first: they, and the groups that hold them, start the run, so
+ * that it does not end waiting on one of them. A file missing here starts
+ * after them, in name order.
  */
 export const LONGEST_FIRST = [
-  'test/console/console.browser.test.ts',
   'test/cli/cli-under-load.test.ts',
-  'test/console/console-dark.browser.test.ts',
+  'test/console/console.browser.test.ts',
   'test/account/passkeys.browser.test.ts',
   'test/ui/accessibility.browser.test.ts',
+  'test/console/console-dark.browser.test.ts',
   'test/ui/accessibility-dark.browser.test.ts',
   'test/interactions/signup.browser.test.ts',
   'test/oidc/device-flow.test.ts',
   'test/examples/quick-start.browser.test.ts',
+  'test/account/account.browser.test.ts',
+  'test/server.test.ts',
+  'test/account/account-page.test.ts',
+  'test/account/api-keys.browser.test.ts',
+  'test/interactions/pages.browser.test.ts',
+  'test/config/start-up-errors.test.ts',
+  'test/interactions/lockout-and-rate-limits.test.ts',
+  'test/interactions/imported-people.test.ts',
+  'test/cli/service-account.test.ts',
+  'test/interactions/signup.test.ts',
+  'test/api/api-key-limits.test.ts',
+  'test/oidc/mcp-clients.test.ts',
+  'test/operations/multi-node.test.ts',
   'test/cli/usage-errors.test.ts',
 ];
+
+/** Short files that still keep a process of their own (besides every Chromium suite): long, or many processes of their own. */
+const OWN_PROCESS = ['test/cli/cli-under-load.test.ts', 'test/oidc/device-flow.test.ts', 'test/cli/usage-errors.test.ts'];
 
 /** Files whose tests measure wall-clock timing (see above): run alone, after the rest. */
 export const ALONE = ['test/interactions/timing-oracles.test.ts'];
 
+const rank = (f) => {
+  const i = LONGEST_FIRST.indexOf(f.replaceAll('\\', '/'));
+  return i === -1 ? LONGEST_FIRST.length : i;
+};
+
 export function inRunOrder(files) {
-  const rank = (f) => {
-    const i = LONGEST_FIRST.indexOf(f.replaceAll('\\', '/'));
-    return i === -1 ? LONGEST_FIRST.length : i;
-  };
   return files
     .map((f, i) => ({ f, i }))
     .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
     .map((x) => x.f);
 }
 
-/** Files that keep a process of their own: the long ones. */
-const runsAlone = (f) => LONGEST_FIRST.includes(f.replaceAll('\\', '/')) || f.endsWith('.browser.test.ts');
+/** Files that keep a process of their own. */
+const runsAlone = (f) => OWN_PROCESS.includes(f.replaceAll('\\', '/')) || f.endsWith('.browser.test.ts');
 
 /**
  * The files in run order, short ones joined in groups of `size` (neighbours
- * in name order, so a group holds one area's tests), each process an entry
+ * in name order, so a group holds one area's tests; a group starts where
+ * its longest file would), each process an entry
  * file in `dir` that imports its files. The entries' names number them in
  * run order: node's runner starts the files it is given in name order, not
  * in the order given (so that, by their own names, the groups would start
@@ -89,9 +109,12 @@ const runsAlone = (f) => LONGEST_FIRST.includes(f.replaceAll('\\', '/')) || f.en
  */
 export function inProcesses(files, size, dir) {
   const own = files.filter(runsAlone);
-  const rest = files.filter((f) => !runsAlone(f));
-  const processes = [...own.map((f) => [f])];
+  const rest = [...files.filter((f) => !runsAlone(f))].sort();
+  const processes = own.map((f) => [f]);
   for (let i = 0; i < rest.length; i += Math.max(1, size)) processes.push(rest.slice(i, i + Math.max(1, size)));
+  const first = (group) => Math.min(...group.map(rank));
+  // Stable: processes of equal rank keep their order (own processes first, then name order).
+  processes.sort((a, b) => first(a) - first(b));
   return processes.map((group, n) => {
     const name = group.length === 1 ? basename(group[0]).replace(/\.test\.ts$/, '') : `group-of-${group.length}`;
     const entry = join(dir, `${String(n + 1).padStart(3, '0')}-${name}.test.mjs`);
