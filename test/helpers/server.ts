@@ -11,6 +11,7 @@ import { migrationsDir } from '../../src/db/database.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { keyPairSource, type SigningAlg } from '../../src/services/secrets/signing-keys.ts';
 import { startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
 
@@ -188,6 +189,23 @@ export function stopClockMidStep(server: { runtime: { clock: { now(): number } }
   return at;
 }
 
+/**
+ * A first start generates a signing key per algorithm: an RSA pair alone cost
+ * ~200 ms of CPU per test server, a quarter of a server's start, on ~250
+ * servers a run. While a test server starts, the pairs its first start asks
+ * for are this process's, made once; every other key (a rotation, a service
+ * account's) is generated as in production. Each server still has its own
+ * key-encryption key, database and issuer.
+ */
+let starting = 0;
+const reusedPairs = new Map<SigningAlg, ReturnType<typeof keyPairSource.generate>>();
+const generatePair = keyPairSource.generate;
+keyPairSource.generate = (alg) => {
+  if (starting === 0) return generatePair(alg);
+  if (!reusedPairs.has(alg)) reusedPairs.set(alg, generatePair(alg));
+  return reusedPairs.get(alg)!;
+};
+
 export async function startTestServer(extra: Record<string, string> = {}, reuse?: { dir: string; env: Record<string, string> }): Promise<TestServer> {
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const port = reuse ? Number(reuse.env.PORT) : await freePort();
@@ -207,7 +225,13 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
     },
   });
   const config = loadConfig(env);
-  const running = await startServer(config, createLogger(config.logLevel, sink));
+  starting++;
+  let running: RunningServer;
+  try {
+    running = await startServer(config, createLogger(config.logLevel, sink));
+  } finally {
+    starting--;
+  }
   return {
     ...running,
     issuer: config.issuer,

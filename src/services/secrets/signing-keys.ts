@@ -21,8 +21,20 @@ const PUBLISHED: KeyState[] = ['next', 'active', 'retiring'];
 
 const purpose = (kid: string) => `signing-key:${kid}`;
 
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+/**
+ * Where new key pairs come from. An object, so that the tests can wrap it:
+ * their servers' first starts reuse one pair per algorithm and process
+ * (test/helpers/server.ts), where an RSA pair costs ~130 ms of CPU each.
+ */
+export const keyPairSource = {
+  generate: (alg: SigningAlg): Promise<KeyPair> =>
+    generateKeyPair(alg, { extractable: true, modulusLength: 2048, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) }),
+};
+
 export async function generateSigningKey(alg: SigningAlg): Promise<{ kid: string; privateJwk: JWK; publicJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const { privateKey, publicKey } = await keyPairSource.generate(alg);
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const meta = { kid, alg, use: 'sig' };
