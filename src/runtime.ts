@@ -86,6 +86,8 @@ export interface Runtime {
 export interface RuntimeHooks {
   observeQuery?: QueryObserver;
   onAudit?: (type: AuditType) => void;
+  /** SQLite: how long a statement waits for another process's write (the admin CLI waits longer than the server). */
+  busyTimeoutMs?: number;
 }
 
 /** The pages' settings are configuration too: a problem with them stops the start as one. */
@@ -108,6 +110,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const storage = await openStorage(config.databaseUrl, {
     observe: hooks.observeQuery,
     poolSize: config.databasePoolSize,
+    busyTimeoutMs: hooks.busyTimeoutMs,
     onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
   });
   // Every service gets the client that joins an administrative change's transaction (src/db/transactions.ts).

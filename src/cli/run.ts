@@ -150,8 +150,12 @@ async function run(argv: string[]): Promise<number> {
     },
   });
   const open = async () => {
-    const [{ openRuntime }, { createLogger }] = await Promise.all([import('../runtime.ts'), import('../logger.ts')]);
-    return openRuntime(configOnce(), createLogger(configOnce().logLevel, toStderr));
+    const [{ openRuntime }, { createLogger }, { CLI_BUSY_TIMEOUT_MS }] = await Promise.all([
+      import('../runtime.ts'),
+      import('../logger.ts'),
+      import('../db/sqlite.ts'),
+    ]);
+    return openRuntime(configOnce(), createLogger(configOnce().logLevel, toStderr), { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
   };
   try {
     await command(

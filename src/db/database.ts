@@ -222,6 +222,8 @@ const utcTimestamps = (types: typeof pg.types) => (oid: number, format: 'text' |
 export interface StorageOptions {
   observe?: QueryObserver;
   poolSize?: number;
+  /** SQLite: how long a statement waits for another process's write (default BUSY_TIMEOUT_MS, src/db/sqlite.ts). */
+  busyTimeoutMs?: number;
   /** An idle or closing PostgreSQL connection failed (a restart, a failover, a dropped socket). */
   onConnectionError?: (err: Error) => void;
 }
@@ -230,7 +232,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
   if (databaseKind(url) === 'sqlite') {
     const file = prepareSqliteFile(url);
     const { PrismaClient } = await import('../generated/sqlite/client.ts');
-    const factory = observed(new WaitingLibSql(file), opts.observe, async (adapter) => {
+    const factory = observed(new WaitingLibSql(file, opts.busyTimeoutMs), opts.observe, async (adapter) => {
       // Per connection (the file's WAL mode is already set): see src/db/sqlite.ts.
       await adapter.executeRaw({ sql: 'PRAGMA synchronous = NORMAL', args: [], argTypes: [] });
     });

@@ -45,6 +45,14 @@ export function openFastConnection(file: string): SqliteDatabase {
  */
 export const BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * The admin CLI's wait: a command would rather wait for the server than fail.
+ * SQLite does not queue waiters (each polls, sleeping up to 100 ms between
+ * tries), so on a loaded machine a server's stream of short transactions
+ * kept a CLI write from the lock for 5 s, and the command failed (P1008).
+ */
+export const CLI_BUSY_TIMEOUT_MS = 30_000;
+
 type Transaction = Awaited<ReturnType<Client['transaction']>>;
 
 /**
@@ -68,8 +76,8 @@ type Transaction = Awaited<ReturnType<Client['transaction']>>;
  * client meanwhile: the adapter holds its lock from BEGIN to COMMIT.
  */
 export class WaitingLibSql extends PrismaLibSql {
-  constructor(file: string) {
-    super({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS });
+  constructor(file: string, busyTimeoutMs = BUSY_TIMEOUT_MS) {
+    super({ url: `file:${file}`, timeout: busyTimeoutMs });
   }
 
   override createClient(config: Config): Client {
