@@ -16,7 +16,7 @@
 // same cores decides such a race. They run after the others, one at a time,
 // each with the machine to itself (a second summary line is theirs).
 //
-// Short files share a process, TEST_GROUP_SIZE of them (default 4; 1 gives
+// Short files share a process, TEST_GROUP_SIZE of them (default 6; 1 gives
 // every file its own): starting a process that loads tsx, oidc-provider and
 // Prisma's query compiler costs ~2.5 s of CPU, as much as many a file's
 // tests, and on two cores the suite is CPU-bound. The files of a group run
@@ -139,7 +139,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     list.length
       ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', n, ...others, ...list], { stdio: 'inherit' }).status ?? 1)
       : 0;
-  const groupSize = Number(process.env.TEST_GROUP_SIZE || 4);
+  const groupSize = Number(process.env.TEST_GROUP_SIZE || 6);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-groups-'));
   let first;
   try {
