@@ -37,11 +37,7 @@ describe('the admin CLI under load', () => {
   let server: LiveServer;
   let fixture: LoadFixture;
   before(async () => {
-    // At nice 10: its token load is there to collide with the CLI's writes, not
-    // to take the cores from the rest of the suite (it served ~25–40 s of CPU
-    // at full speed while the suite waited). Alone, nothing changes: it still
-    // serves as fast as the machine lets it.
-    server = await startServerProcess({}, { nice: 10 });
+    server = await startServerProcess();
     fixture = await createFixture(server, apiKeysFor(WRITES));
   });
   after(() => server?.stop());

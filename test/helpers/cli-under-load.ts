@@ -63,8 +63,7 @@ export interface LiveServer {
   stop(): Promise<number | null>;
 }
 
-/** `nice`: the server process's nice value (Linux), for a load that should only take cycles nothing else wants. */
-export async function startServerProcess(extra: Record<string, string> = {}, opts: { nice?: number } = {}): Promise<LiveServer> {
+export async function startServerProcess(extra: Record<string, string> = {}): Promise<LiveServer> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-load-'));
   const port = await freePort();
   const database: TestDatabase = await createTestDatabase(dir);
@@ -79,7 +78,6 @@ export async function startServerProcess(extra: Record<string, string> = {}, opt
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (opts.nice && child.pid) setPriority(child.pid, opts.nice);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
