@@ -1,4 +1,5 @@
 // Starts a real Latchkey server on a free port with its own SQLite file.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -190,20 +191,28 @@ export function stopClockMidStep(server: { runtime: { clock: { now(): number } }
 }
 
 /**
- * A first start generates a signing key per algorithm: an RSA pair alone cost
- * ~200 ms of CPU per test server, a quarter of a server's start, on ~250
- * servers a run. While a test server starts, the pairs its first start asks
- * for are this process's, made once; every other key (a rotation, a service
- * account's) is generated as in production. Each server still has its own
- * key-encryption key, database and issuer.
+ * A first start generates a signing key per algorithm: an RSA pair cost ~200
+ * ms of CPU, two thirds of a test server's ~300 ms start, on ~250 servers a
+ * run. The pairs asked for inside `startTestServer`'s own call to startServer
+ * on a fresh database, while it runs, are this process's, made once. Not
+ * another server's start meanwhile, nor a rotation: the store is per call,
+ * and closed when the start ends (the server's listener, created inside it,
+ * carries the store to every request). Every other key is generated as in
+ * production. Each server still has its own key-encryption
+ * key, database and issuer.
  */
-let starting = 0;
+const firstStart = new AsyncLocalStorage<{ open: boolean }>();
 const reusedPairs = new Map<SigningAlg, ReturnType<typeof keyPairSource.generate>>();
 const generatePair = keyPairSource.generate;
 keyPairSource.generate = (alg) => {
-  if (starting === 0) return generatePair(alg);
-  if (!reusedPairs.has(alg)) reusedPairs.set(alg, generatePair(alg));
-  return reusedPairs.get(alg)!;
+  if (!firstStart.getStore()?.open) return generatePair(alg);
+  let pair = reusedPairs.get(alg);
+  if (!pair) {
+    pair = generatePair(alg);
+    reusedPairs.set(alg, pair);
+    pair.catch(() => reusedPairs.delete(alg));
+  }
+  return pair;
 };
 
 export async function startTestServer(extra: Record<string, string> = {}, reuse?: { dir: string; env: Record<string, string> }): Promise<TestServer> {
@@ -225,13 +234,9 @@ export async function startTestServer(extra: Record<string, string> = {}, reuse?
     },
   });
   const config = loadConfig(env);
-  starting++;
-  let running: RunningServer;
-  try {
-    running = await startServer(config, createLogger(config.logLevel, sink));
-  } finally {
-    starting--;
-  }
+  const start = () => startServer(config, createLogger(config.logLevel, sink));
+  const store = { open: !reuse };
+  const running = await firstStart.run(store, start).finally(() => (store.open = false));
   return {
     ...running,
     issuer: config.issuer,

@@ -26,7 +26,7 @@ type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 /**
  * Where new key pairs come from. An object, so that the tests can wrap it:
  * their servers' first starts reuse one pair per algorithm and process
- * (test/helpers/server.ts), where an RSA pair costs ~130 ms of CPU each.
+ * (test/helpers/server.ts says why). Nothing in src/ replaces it.
  */
 export const keyPairSource = {
   generate: (alg: SigningAlg): Promise<KeyPair> =>
