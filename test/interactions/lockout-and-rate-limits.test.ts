@@ -99,9 +99,12 @@ describe('lockout under parallel attempts (each password check reserved before i
     );
     const wrong = pages.slice(0, 11).map(({ browser, page }, i) => submitLogin(browser, page, person.email, `wrong-password-${i}`));
     const key = server.runtime.lockout.keyFor(person.email);
-    for (let i = 0; i < 200; i++) {
+    // The right password goes once the wrong ones hold every place (on a loaded machine that can take seconds).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
       const row = await server.runtime.db.lockout.findUnique({ where: { key } });
       if (row && (row.failedAttempts >= 5 || row.lockedUntil)) break;
+      assert.ok(Date.now() < deadline, `the wrong passwords never held the five places: ${JSON.stringify(row)}`);
       await new Promise((r) => setTimeout(r, 5));
     }
     const right = (await submitLogin(pages[11]!.browser, pages[11]!.page, person.email, person.password)) as Page;
