@@ -74,12 +74,14 @@ const schema = z.object({
     .optional(),
   /** bcrypt cost for password hashes. Default 12 (about 250 ms on one core). */
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
-  /** Threads that hash passwords, at the lowest CPU priority. Default: CPU cores − 1, at least 1. */
+  /** Threads that hash passwords, at PASSWORD_HASH_NICE (default the lowest CPU priority). Default: CPU cores − 1, at least 1. */
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   /**
    * The password threads' nice value on Linux, 0–19. Default 19: hashing only
-   * takes cycles nothing else wants. On a host whose other processes keep every
-   * core busy, 19 leaves sign-ins waiting for them: lower it there.
+   * takes cycles nothing else wants, so a storm of sign-ins cannot starve token
+   * requests. On a host whose other processes keep every core busy, 19 leaves
+   * sign-ins waiting for them: lower it there, giving up some of that
+   * protection. A thread cannot go below its process's own nice value.
    */
   PASSWORD_HASH_NICE: z.coerce.number().int().min(0).max(19).default(19),
   /** Believe `X-Forwarded-*` headers (only behind a proxy you run). Default false. */

@@ -11,6 +11,7 @@ describe('configuration', () => {
     assert.equal(c.issuer, 'http://localhost:3000');
     assert.equal(c.databaseUrl, 'file:./data/latchkey.db');
     assert.equal(c.bcryptCost, 12);
+    assert.equal(c.passwordHashNice, 19);
     assert.equal(c.production, false);
     assert.equal(c.secureCookies, false);
     assert.equal(c.ttl.accessToken, 3600);
@@ -37,6 +38,8 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ ISSUER: 'ftp://x' }), /ISSUER/);
     assert.throws(() => loadConfig({ TRUST_PROXY: 'maybe' }), /TRUST_PROXY/);
     assert.throws(() => loadConfig({ PASSWORD_HASH_NICE: '20' }), /PASSWORD_HASH_NICE/);
+    assert.throws(() => loadConfig({ PASSWORD_HASH_NICE: '-1' }), /PASSWORD_HASH_NICE/);
+    assert.throws(() => loadConfig({ PASSWORD_HASH_NICE: '1.5' }), /PASSWORD_HASH_NICE/);
     assert.throws(() => loadConfig({ API_RESOURCE: 'not a url' }), /API_RESOURCE/);
     assert.throws(() => loadConfig({ API_RESOURCE: 'https://x.example/api#frag' }), /API_RESOURCE: must not contain a fragment/);
   });

@@ -1,4 +1,5 @@
-// bcrypt on worker threads of our own, at the lowest CPU priority.
+// bcrypt on worker threads of our own, at the lowest CPU priority (unless
+// PASSWORD_HASH_NICE says otherwise).
 //
 // bcrypt's asynchronous API runs on libuv's thread pool, which WebCrypto
 // (every JWT we sign) and file I/O share: during a storm of logins, token
