@@ -96,7 +96,7 @@ export function inRunOrder(files) {
 }
 
 /** Files that keep a process of their own. */
-const runsAlone = (f) => OWN_PROCESS.includes(f.replaceAll('\\', '/')) || f.endsWith('.browser.test.ts');
+const ownProcess = (f) => OWN_PROCESS.includes(f.replaceAll('\\', '/')) || f.endsWith('.browser.test.ts');
 
 /**
  * The files in run order, short ones joined in groups of `size` (neighbours
@@ -108,8 +108,8 @@ const runsAlone = (f) => OWN_PROCESS.includes(f.replaceAll('\\', '/')) || f.ends
  * before the long files, and test/ui/ after test/cli/).
  */
 export function inProcesses(files, size, dir) {
-  const own = files.filter(runsAlone);
-  const rest = [...files.filter((f) => !runsAlone(f))].sort();
+  const own = files.filter(ownProcess);
+  const rest = [...files.filter((f) => !ownProcess(f))].sort();
   const processes = own.map((f) => [f]);
   for (let i = 0; i < rest.length; i += Math.max(1, size)) processes.push(rest.slice(i, i + Math.max(1, size)));
   const first = (group) => Math.min(...group.map(rank));

@@ -2,8 +2,9 @@
 // registered email answers like a locked unknown one, and an account imported
 // with a slow foreign hash answers like an unknown email and a Latchkey one.
 // These tests measure time, so scripts/run-tests.mjs runs this file after the
-// others, with the machine to itself (ALONE); what the same servers answer is
-// tested in lockout-and-rate-limits.test.ts and imported-people.test.ts.
+// others, with the machine to itself (ALONE); the rest of the lockout and of
+// the imported passwords is tested in lockout-and-rate-limits.test.ts and
+// imported-people.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pageText, type Page } from '../helpers/browser.ts';
