@@ -1,19 +1,22 @@
 // Answer times tell an attacker nothing about who has an account: a locked
-// registered email answers like a locked unknown one, and an account imported
-// with a slow foreign hash answers like an unknown email and a Latchkey one.
+// registered email answers like a locked unknown one, an account imported
+// with a slow foreign hash answers like an unknown email and a Latchkey one,
+// and sign-up answers an address with an account as fast as one without.
 // These tests measure time, so scripts/run-tests.mjs runs this file after the
 // others, with the machine to itself (ALONE); the rest of the lockout and of
-// the imported passwords is tested in lockout-and-rate-limits.test.ts and
-// imported-people.test.ts.
+// the imported passwords and of sign-up is tested in
+// lockout-and-rate-limits.test.ts, imported-people.test.ts and signup.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pageText, type Page } from '../helpers/browser.ts';
+import { Browser, pageText, type Page } from '../helpers/browser.ts';
 import { cliActor, jsonLines, python, pythonHashersMissing } from '../helpers/imports.ts';
 import { attemptLogin, registerClient, createUser, type TestClient } from '../helpers/relying-party.ts';
 import { advanceClock, startTestServer, type TestServer } from '../helpers/server.ts';
+import { signUpPage, submitSignUp } from '../helpers/sign-up.ts';
 
 const LOCKED = /This account is temporarily locked after too many failed attempts/;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fresh = () => `new-${Math.random().toString(36).slice(2)}@example.test`;
 
 describe('a registered email and an unknown one cannot be told apart by their lockout', () => {
   let server: TestServer;
@@ -102,5 +105,35 @@ describe('an imported slow hash is no oracle', { skip: pythonHashersMissing() ? 
     assert.ok(imported > 20, `the argon2 hash is the slow one here (${message})`);
     assert.ok(unknown > imported * 0.75 && nativeMs > imported * 0.75, `nobody answers much faster than the imported account: ${message}`);
     assert.ok(unknown < imported * 1.5 + 20 && nativeMs < imported * 1.5 + 20, message);
+  });
+});
+
+describe('sign-up timing', () => {
+  let server: TestServer;
+  before(async () => {
+    // A cost where a bcrypt on one path only would dominate the answer's time (~50 ms a hash).
+    server = await startTestServer({ REGISTRATION: 'open', BCRYPT_COST: '10' });
+  });
+  after(() => server.stop());
+
+  it('an address with an account and one without take the same time: the same work on both paths, no password hashed on either', async () => {
+    const client = await registerClient(server);
+    const existing = await createUser(server);
+    const timed = async (email: string) => {
+      const browser = new Browser(server.url);
+      const { page } = await signUpPage(browser, client);
+      const started = performance.now();
+      const answer = await submitSignUp(browser, page, { email, name: 'Someone' });
+      assert.equal(answer.status, 200);
+      return performance.now() - started;
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      known.push(await timed(existing.email));
+      unknown.push(await timed(fresh()));
+    }
+    const ratio = median(known) / median(unknown);
+    assert.ok(ratio > 0.5 && ratio < 2, `known ${median(known).toFixed(0)} ms, unknown ${median(unknown).toFixed(0)} ms`);
   });
 });
