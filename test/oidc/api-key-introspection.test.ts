@@ -206,10 +206,11 @@ describe('API keys at the introspection endpoint', () => {
     await introspect(server, billingRs, { token: key, caller_ip: '192.0.2.2' });
     await waitFor(async () => (await server.runtime.db.apiKey.findUniqueOrThrow({ where: { id: record.id } })).lastUsedIp === '192.0.2.2');
     // (The hour's count of such uses, api_key_new_addresses, is written at the next flush: test/services/api-key-address-audit.test.ts.)
-    const events = (await server.runtime.audit.list({ userId: person.id, limit: 1000 })).filter(
-      (e) => e.detail?.key_id === record.id && e.type !== 'api_key_new_addresses',
-    );
-    assert.deepEqual(events.map((e) => `${e.type} ${e.ip ?? ''}`).sort(), [
+    const events = async () =>
+      (await server.runtime.audit.list({ userId: person.id, limit: 1000 })).filter((e) => e.detail?.key_id === record.id && e.type !== 'api_key_new_addresses');
+    // The address's audit record follows its last-use write (a statement of its own): a loaded PostgreSQL run read between the two.
+    await waitFor(async () => (await events()).some((e) => e.ip === '192.0.2.2')).catch(() => undefined);
+    assert.deepEqual((await events()).map((e) => `${e.type} ${e.ip ?? ''}`).sort(), [
       'api_key_created ',
       'api_key_new_address 192.0.2.1',
       'api_key_new_address 192.0.2.2',
