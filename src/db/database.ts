@@ -16,7 +16,7 @@ import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-key-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
-import { groupCommit, openFastConnection, useWalMode, WaitingLibSql } from './sqlite.ts';
+import { groupCommit, libSqlAdapter, openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /** Both generated clients have the same models; code is written against this one. */
@@ -130,7 +130,7 @@ const postgresModules = async () => {
 };
 
 export async function adapterFactory(url: string): Promise<SqlMigrationAwareDriverAdapterFactory> {
-  if (databaseKind(url) === 'sqlite') return new WaitingLibSql(prepareSqliteFile(url));
+  if (databaseKind(url) === 'sqlite') return libSqlAdapter(prepareSqliteFile(url));
   const { PrismaPg } = await postgresModules();
   return new PrismaPg({ connectionString: url });
 }
@@ -232,7 +232,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
   if (databaseKind(url) === 'sqlite') {
     const file = prepareSqliteFile(url);
     const { PrismaClient } = await import('../generated/sqlite/client.ts');
-    const factory = observed(new WaitingLibSql(file, opts.busyTimeoutMs), opts.observe, async (adapter) => {
+    const factory = observed(await libSqlAdapter(file, opts.busyTimeoutMs), opts.observe, async (adapter) => {
       // Per connection (the file's WAL mode is already set): see src/db/sqlite.ts.
       await adapter.executeRaw({ sql: 'PRAGMA synchronous = NORMAL', args: [], argTypes: [] });
     });
