@@ -3,7 +3,8 @@
 // They own public keys (several at once, for rollover) or, for HS256
 // assertions, a shared secret that is shown once and stored encrypted.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { JWK } from 'jose';
+import { jwkThumbprint, keyPairJwks, newKeyPair } from '../secrets/key-pairs.ts';
 import type { Db } from '../../db/database.ts';
 import { invalidInput, notFound, conflict } from '../../errors.ts';
 import { isReservedClientId } from './built-in-clients.ts';
@@ -108,7 +109,7 @@ export async function normalizePublicJwk(input: JWK): Promise<{ kid: string; alg
     if (typeof v !== 'string' || !v) throw invalidInput(`${label} is missing its '${m}' member`);
     (pub as Record<string, unknown>)[m] = v;
   }
-  const kid = input.kid ?? (await calculateJwkThumbprint(pub));
+  const kid = input.kid ?? (await jwkThumbprint(pub));
   if (!/^[\x21-\x7E]{1,128}$/.test(kid)) throw invalidInput(`kid '${kid}' must be 1–128 printable characters`);
   return { kid, alg, jwk: { ...pub, kid, alg, use: 'sig' } };
 }
@@ -129,11 +130,8 @@ export function parseJwksText(text: string, source: string): JWK[] {
 }
 
 export async function generateAccountKey(alg: (typeof GENERATED_KEY_ALGS)[number]): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
-  const pub = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(pub);
-  const meta = { kid, alg, use: 'sig' };
-  return { privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...pub, ...meta } };
+  const { privateJwk, publicJwk } = await keyPairJwks(await newKeyPair(alg), alg);
+  return { privateJwk, publicJwk };
 }
 
 export function createServiceAccountService(db: Db, box: SecretBox, changes: ChangeTracker, now: () => number = Date.now) {

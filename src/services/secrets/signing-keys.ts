@@ -9,9 +9,10 @@
 //   retiring  no longer signs, still published until every token it signed
 //             has expired (retiresAt)
 //   retired   removed from the JWKS; its private key is erased
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { Db } from '../../db/database.ts';
 import type { SecretBox } from './secret-box.ts';
+import { keyPairJwks, newKeyPair } from './key-pairs.ts';
 
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export const ROTATABLE_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
@@ -21,24 +22,17 @@ const PUBLISHED: KeyState[] = ['next', 'active', 'retiring'];
 
 const purpose = (kid: string) => `signing-key:${kid}`;
 
-type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
-
 /**
  * Where new key pairs come from. An object, so that the tests can wrap it:
  * their servers' first starts reuse one pair per algorithm and process
  * (test/helpers/server.ts says why). Nothing in src/ replaces it.
  */
 export const keyPairSource = {
-  generate: (alg: SigningAlg): Promise<KeyPair> =>
-    generateKeyPair(alg, { extractable: true, modulusLength: 2048, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) }),
+  generate: (alg: SigningAlg) => newKeyPair(alg),
 };
 
 export async function generateSigningKey(alg: SigningAlg): Promise<{ kid: string; privateJwk: JWK; publicJwk: JWK }> {
-  const { privateKey, publicKey } = await keyPairSource.generate(alg);
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const meta = { kid, alg, use: 'sig' };
-  return { kid, privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...publicJwk, ...meta } };
+  return keyPairJwks(await keyPairSource.generate(alg), alg);
 }
 
 export async function insertSigningKey(db: Db, box: SecretBox, alg: SigningAlg, state: KeyState, activatesAt: Date | null): Promise<string> {
