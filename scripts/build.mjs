@@ -1,20 +1,22 @@
-// `npm run build`: compiles src/ (the generated Prisma clients included) to
-// dist/ with TypeScript, one .js file per .ts file in the same layout, so
-// that every path a module computes from its own location (the views, the
-// migrations, the schema) resolves as it does from src/. What runs in
-// production is plain `node dist/server.js`: no tsx, no esbuild, no Prisma
-// CLI (bench/README.md, "Start-up and the CLI", has why tsc and not a bundle).
+// `npm run build`: bundles the server and the admin CLI into dist/ with
+// esbuild: dist/server.js (what `npm start` runs), dist/cli/index.js (the
+// latchkey-admin bin) and dist/cli/migrate.js, their dependencies included
+// except native addons and what only some deployments load, with shared and
+// lazily loaded code in dist/chunks/. What runs in production is plain
+// `node dist/server.js`: no tsx, no TypeScript, no Prisma CLI. One bundle
+// instead of a file per module: resolving, reading and compiling some 1,100
+// module files was most of a start (bench/README.md, "Start-up, memory and
+// the admin CLI", has the figures).
 //
 //   node scripts/build.mjs            build now
 //   node scripts/build.mjs --if-stale build only when dist/ is missing or older
 //                                     than src/ (what `npm start` and the
 //                                     latchkey-admin bin do first)
 //
-// The build type-checks nothing (`--noCheck`; `npm run typecheck` does that)
-// and is written to a folder of its own, then swapped in, so a process that is
+// The build type-checks nothing (`npm run typecheck` does that) and is
+// written to a folder of its own, then swapped in, so a process that is
 // running from dist/ never sees half a build. Concurrent builders (parallel
 // test files, two CLI commands right after a checkout) take turns on a lock.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -25,7 +27,7 @@ const dist = join(root, 'dist');
 const stampFile = join(dist, '.build-stamp.json');
 const lock = join(root, '.dist-build.lock');
 /** What the build reads besides src/: a change to either is a change to the output. */
-const configFiles = ['tsconfig.json', 'tsconfig.build.json'];
+const configFiles = ['tsconfig.json', 'package.json', 'package-lock.json'];
 
 /** The newest modification time under src/ (files and folders: a deleted file changes its folder's) and how many entries. */
 function sources() {
@@ -63,28 +65,52 @@ export function staleReason() {
   return undefined;
 }
 
-/** The TypeScript compiler, when installed (a devDependency). */
-function typescript() {
+/** esbuild, when installed (a devDependency). */
+function esbuild() {
   try {
-    return createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+    return createRequire(join(root, 'package.json'))('esbuild');
   } catch {
     return undefined;
   }
 }
 
+/**
+ * Left out of the bundle, loaded from node_modules: native addons (and the
+ * password threads load bcrypt and argon2 by path), the migration engine
+ * (WebAssembly read from its package), and what only some deployments load
+ * at all: PostgreSQL's driver and the mail sender.
+ */
+const EXTERNAL = ['libsql', 'bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg', 'nodemailer'];
+
 function compile() {
   const before = sources();
   const out = join(root, `dist.tmp-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
-  const tsc = typescript();
-  if (!tsc) throw new Error('cannot build dist/: TypeScript is not installed (it is a devDependency: run npm install, or build where it is)');
-  const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (run.status !== 0) {
+  const bundler = esbuild();
+  if (!bundler) throw new Error('cannot build dist/: esbuild is not installed (it is a devDependency: run npm install, or build where it is)');
+  try {
+    bundler.buildSync({
+      absWorkingDir: root,
+      entryPoints: [
+        { in: 'src/main.ts', out: 'server' },
+        { in: 'src/cli/index.ts', out: 'cli/index' },
+        { in: 'src/cli/migrate.ts', out: 'cli/migrate' },
+      ],
+      outdir: out,
+      chunkNames: 'chunks/[name]-[hash]',
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      external: EXTERNAL,
+      // Bundled CommonJS packages call require() for Node's own modules.
+      banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
+      logLevel: 'error',
+    });
+  } catch (err) {
     rmSync(out, { recursive: true, force: true });
-    throw new Error(`tsc exited ${run.status ?? run.signal}`);
+    throw new Error(`esbuild failed: ${err.message.split('\n')[0]}`);
   }
   writeFileSync(join(out, '.build-stamp.json'), `${JSON.stringify({ ...before, node: process.version, builtAt: new Date().toISOString() })}\n`);
   // Swap: the old build stays whole until the new one replaces it.
@@ -125,7 +151,7 @@ export function ensureBuilt({ quiet = false } = {}) {
   if (!stale) return false;
   // A production host installed without devDependencies runs the build it was given,
   // silently: copying a tree changes modification times, and src/generated is absent there.
-  if (!typescript() && existsSync(join(dist, 'server.js'))) return false;
+  if (!esbuild() && existsSync(join(dist, 'server.js'))) return false;
   return withLock(() => {
     // Another process may have built it while this one waited.
     const reason = staleReason();

@@ -254,10 +254,14 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/** Starts the server from the environment; a start that fails says why on stderr and exits 1. */
+export function runFromCommandLine(): void {
   main().catch((err) => {
     if (err instanceof ConfigError) console.error(`latchkey: ${err.message}`);
     else console.error(`latchkey: failed to start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
 }
+
+// `tsx src/server.ts`; the build's entry is src/main.ts.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) runFromCommandLine();

@@ -8,10 +8,10 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
 import { ConfigError } from '../config/env.ts';
+import { projectRoot } from '../project-root.ts';
 import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-key-store.ts';
@@ -23,7 +23,7 @@ import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts
 export type Db = SqliteClient;
 export type DbKind = 'sqlite' | 'postgres';
 
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { projectRoot };
 
 export function databaseKind(url: string): DbKind {
   if (url.startsWith('file:')) return 'sqlite';

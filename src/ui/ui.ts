@@ -2,16 +2,16 @@
 // message catalogue, the templates (built-in, or the theme's), the assets,
 // and the brand (name, logo, colours, links).
 import { readFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { BrandColors } from '../config/brand-colors.ts';
 import type { Config } from '../config/env.ts';
+import { projectRoot } from '../project-root.ts';
 import { CatalogueError, loadCatalogue, type Catalogue } from './catalogue.ts';
 import { checkThemeTemplates, loadAssets, ThemeError, templateLoaders, type Asset } from './theme.ts';
 
-/** The folder of the built-in templates, assets and languages: from the package root, so that a compiled build finds it too. */
-export const VIEWS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
+/** The folder of the built-in templates, assets and languages. */
+export const VIEWS_DIR = join(projectRoot, 'views');
 
 /**
  * A theme, a language file or DEFAULT_LOCALE that cannot be used; its message
