@@ -12,6 +12,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { Db } from '../../db/database.ts';
 import { invalidInput, notFound } from '../../errors.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { qrSvgDataUri } from './qr-code.ts';
 import type { Clock } from '../../clock.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -99,10 +100,7 @@ export type SecondFactorResult = { ok: true; method: 'otp' | 'recovery' } | { ok
 export function createSecondFactorService(db: Db, box: SecretBox, clock: Clock, opts: { issuer: string; recoveryKey: Buffer }) {
   async function describe(email: string, secret: string, token: string): Promise<Enrollment> {
     const uri = totpFor(secret, email, opts.issuer).toString();
-    // Loaded on the first enrolment: most processes (the CLI, most server lifetimes) draw no QR code.
-    const { default: QRCode } = await import('qrcode');
-    const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-    return { secret, uri, qrDataUri: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`, token };
+    return { secret, uri, qrDataUri: await qrSvgDataUri(uri), token };
   }
 
   const hashCode = (code: string) => createHmac('sha256', opts.recoveryKey).update(normalizeRecoveryCode(code)).digest('base64url');
