@@ -82,6 +82,27 @@ function esbuild() {
  */
 const EXTERNAL = ['libsql', 'bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg', 'nodemailer'];
 
+/**
+ * Prisma's SQLite adapter imports the libSQL client whole, with its remote
+ * transports (WebSocket and HTTP: 250 kB of the bundle, 66 modules, about
+ * 60 ms of every start) for a client only ever given a `file:` URL. The
+ * client's local-file part exports the same createClient, which is what the
+ * whole client calls for a file URL and all the adapter uses.
+ */
+function libsqlAlias() {
+  const fromAdapter = createRequire(createRequire(join(root, 'package.json')).resolve('@prisma/adapter-libsql'));
+  // The CommonJS file of the same subpath locates the package (its exports do not list package.json).
+  const packageOf = (dir) => {
+    const file = join(dir, 'package.json');
+    const pkg = existsSync(file) && JSON.parse(readFileSync(file, 'utf8'));
+    if (pkg?.name === '@libsql/client') return { dir, pkg };
+    if (dirname(dir) === dir) throw new Error("@libsql/client, the SQLite adapter's driver, is not installed");
+    return packageOf(dirname(dir));
+  };
+  const { dir, pkg } = packageOf(dirname(fromAdapter.resolve('@libsql/client/sqlite3')));
+  return { '@libsql/client': join(dir, pkg.exports['./sqlite3'].import) };
+}
+
 function compile() {
   const before = sources();
   const out = join(root, `dist.tmp-${process.pid}`);
@@ -104,6 +125,7 @@ function compile() {
       platform: 'node',
       target: 'node20',
       external: EXTERNAL,
+      alias: libsqlAlias(),
       // Bundled CommonJS packages call require() for Node's own modules.
       banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
       logLevel: 'error',

@@ -4,7 +4,6 @@
 // disk (the WAL is synced at checkpoints). The trade-off, documented in the
 // README: a power loss (not a crash of the process) can lose the last
 // transactions before the checkpoint; it never corrupts the database.
-import module from 'node:module';
 import Database from 'libsql';
 
 export type SqliteDatabase = InstanceType<typeof Database>;
@@ -50,42 +49,14 @@ export const BUSY_TIMEOUT_MS = 5_000;
 export const CLI_BUSY_TIMEOUT_MS = 30_000;
 
 /**
- * The Prisma adapter for a SQLite file, loaded on first use (so that a
- * process opens it only when configured for SQLite, as PostgreSQL's is).
- *
- * The adapter imports the libSQL client whole: with its remote transports
- * (WebSocket and HTTP, 57 modules) that is about 60 ms of a process's start,
- * for code a file URL never runs. On Node 22.15+ and 24 (module.registerHooks)
- * the adapter's import resolves to the client's local-file part instead
- * (`@libsql/client/sqlite3`, whose createClient is what the whole client
- * calls for a `file:` URL), and only the adapter's import is redirected.
- * Node 20 has no synchronous hooks and loads the whole client, as before.
+ * The Prisma adapter for a SQLite file, loaded on first use, so that a
+ * process opens it only when configured for SQLite (as PostgreSQL's). The
+ * build bundles it with the libSQL client's local-file part only
+ * (scripts/build.mjs says why).
  */
-export async function libSqlAdapter(file: string, busyTimeoutMs?: number): Promise<WaitingLibSqlType> {
-  localClientOnly();
+export async function libSqlAdapter(file: string, busyTimeoutMs?: number) {
   const { WaitingLibSql } = await import('./libsql-adapter.ts');
   return new WaitingLibSql(file, busyTimeoutMs);
-}
-
-type WaitingLibSqlType = InstanceType<typeof import('./libsql-adapter.ts').WaitingLibSql>;
-
-// Node 22.15+'s synchronous module hooks; @types/node 20 does not declare them.
-type ResolveContext = { parentURL?: string };
-type RegisterHooks = (hooks: {
-  resolve: (specifier: string, context: ResolveContext, nextResolve: (specifier: string, context: ResolveContext) => unknown) => unknown;
-}) => unknown;
-
-let hooked = false;
-function localClientOnly(): void {
-  const registerHooks = (module as { registerHooks?: RegisterHooks }).registerHooks;
-  if (hooked || typeof registerHooks !== 'function') return;
-  hooked = true;
-  registerHooks({
-    resolve(specifier, context, nextResolve) {
-      const fromAdapter = specifier === '@libsql/client' && context.parentURL?.includes('/@prisma/adapter-libsql/');
-      return nextResolve(fromAdapter ? '@libsql/client/sqlite3' : specifier, context);
-    },
-  });
 }
 
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT']);
