@@ -1,0 +1,57 @@
+// What `npm start` runs: the esbuild bundle of scripts/build.mjs. The server
+// started from it finds what it reads from disk (migrations, templates,
+// assets) wherever its chunks sit, and the bundle holds none of what a
+// production process has no use for.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureBuilt, repoRoot, startServerProcess, type LiveServer } from '../helpers/cli-under-load.ts';
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe('the production build (dist/)', () => {
+  let server: LiveServer;
+  before(async () => {
+    server = await startServerProcess();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('starts on a fresh database, migrating it, and serves its pages with their templates and assets', async () => {
+    const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string };
+    assert.equal(discovery.issuer, server.issuer);
+    const jwks = (await (await fetch(discovery.jwks_uri)).json()) as { keys: unknown[] };
+    assert.ok(jwks.keys.length >= 2, 'signing keys generated into the migrated database');
+    // /account sends a stranger to sign in: a page rendered from views/ and the catalogue.
+    const cookies = new Map<string, string>();
+    let url = `${server.issuer}/account`;
+    let page = await fetch(url, { redirect: 'manual' });
+    for (let hops = 0; page.status >= 300 && page.status < 400 && hops < 5; hops++) {
+      for (const c of page.headers.getSetCookie()) cookies.set(c.split('=')[0]!, c.split(';')[0]!);
+      url = new URL(page.headers.get('location')!, url).href;
+      page = await fetch(url, { redirect: 'manual', headers: { cookie: [...cookies.values()].join('; ') } });
+    }
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /<title>Sign in · Latchkey<\/title>/);
+    const css = await fetch(`${server.issuer}/assets/style.css`);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+  });
+
+  it('bundles no remote transport of the SQLite driver and nothing of the build tools', () => {
+    ensureBuilt();
+    const files = filesUnder(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js'));
+    assert.ok(files.some((f) => f.endsWith(join('dist', 'server.js'))));
+    // esbuild names each bundled module's source path in a comment above its code.
+    const unwanted = ['node_modules/@libsql/hrana-client/', 'node_modules/ws/', 'node_modules/tsx/', 'node_modules/typescript/', 'node_modules/prisma/'];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const path of unwanted) assert.equal(text.includes(`// ${path}`), false, `${file} bundles ${path}`);
+    }
+  });
+});
