@@ -68,6 +68,8 @@ type JwtKind = { kind: 'own' } | { kind: 'partner'; accountId: string } | { kind
  * Undefined when it is no JWT at all (an opaque token the provider looks up).
  */
 function jwtKind(token: string, issuer: string): JwtKind | undefined {
+  // Opaque tokens and API keys have no dot: jose would throw (and build a stack) for each.
+  if (!token.includes('.')) return undefined;
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(token);
