@@ -4,7 +4,6 @@
 // After a checkout or an edit it builds dist/ first (scripts/build.mjs, a
 // few seconds, said on stderr); otherwise it costs one look at the
 // modification times of src/ before the command starts.
-import module from 'node:module';
 import v8 from 'node:v8';
 import { ensureBuilt } from '../scripts/build.mjs';
 
@@ -14,9 +13,6 @@ try {
   process.stderr.write(`latchkey-admin: ${err.message}\n`);
   process.exit(1);
 }
-// Node 22.1+ keeps the compiled code of every module on disk between runs (in
-// the OS's temporary folder): most of what a short command costs is loading.
-module.enableCompileCache?.();
 // Prisma's query compiler is WebAssembly: a command runs a handful of queries,
 // too few for optimised code to pay back compiling it in the background
 // (15 % of a read's CPU time and 15 MB here). Read when the module compiles.

@@ -10,14 +10,16 @@
 //
 //   node scripts/build.mjs            build now
 //   node scripts/build.mjs --if-stale build only when dist/ is missing or older
-//                                     than src/ (what `npm start` and the
-//                                     latchkey-admin bin do first)
+//                                     than src/, package.json or
+//                                     package-lock.json (what `npm start`
+//                                     and the latchkey-admin bin do first)
 //
 // The build type-checks nothing (`npm run typecheck` does that) and is
 // written to a folder of its own, then swapped in, so a process that is
 // running from dist/ never sees half a build. Concurrent builders (parallel
 // test files, two CLI commands right after a checkout) take turns on a lock.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,7 +48,8 @@ function sources() {
     }
   };
   walk(join(root, 'src'));
-  for (const f of configFiles) newest = Math.max(newest, statSync(join(root, f)).mtimeMs);
+  // A project without a lockfile (another package manager) simply has one file less to watch.
+  for (const f of configFiles) if (existsSync(join(root, f))) newest = Math.max(newest, statSync(join(root, f)).mtimeMs);
   return { newest, count };
 }
 
@@ -63,6 +66,12 @@ export function staleReason() {
   const now = sources();
   if (now.newest !== stamp.newest || now.count !== stamp.count) return 'src/ changed since the last build';
   return undefined;
+}
+
+/** The lockfile's digest: the dependency versions a build bundled. */
+function lockDigest() {
+  const file = join(root, 'package-lock.json');
+  return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : undefined;
 }
 
 /** esbuild, when installed (a devDependency). */
@@ -90,7 +99,8 @@ const EXTERNAL = ['libsql', 'bcrypt', '@node-rs/argon2', '@prisma/schema-engine-
  * whole client calls for a file URL and all the adapter uses.
  */
 function libsqlAlias() {
-  const fromAdapter = createRequire(createRequire(join(root, 'package.json')).resolve('@prisma/adapter-libsql'));
+  const fromRoot = createRequire(join(root, 'package.json'));
+  const fromAdapter = createRequire(fromRoot.resolve('@prisma/adapter-libsql'));
   // The CommonJS file of the same subpath locates the package (its exports do not list package.json).
   const packageOf = (dir) => {
     const file = join(dir, 'package.json');
@@ -100,7 +110,14 @@ function libsqlAlias() {
     return packageOf(dirname(dir));
   };
   const { dir, pkg } = packageOf(dirname(fromAdapter.resolve('@libsql/client/sqlite3')));
-  return { '@libsql/client': join(dir, pkg.exports['./sqlite3'].import) };
+  const entry = pkg.exports?.['./sqlite3']?.import;
+  if (typeof entry !== 'string') throw new Error(`@libsql/client ${pkg.version} no longer exports ./sqlite3 for import: update the alias in scripts/build.mjs`);
+  // libsql (native) stays external and is loaded from the top: it must be the copy the client was installed with.
+  const nativeOfClient = realpathSync(createRequire(join(dir, 'package.json')).resolve('libsql'));
+  if (nativeOfClient !== realpathSync(fromRoot.resolve('libsql'))) {
+    throw new Error(`@libsql/client ${pkg.version} was installed with another libsql than ours: align the libsql version in package.json`);
+  }
+  return { '@libsql/client': join(dir, entry) };
 }
 
 function compile() {
@@ -114,7 +131,7 @@ function compile() {
       absWorkingDir: root,
       entryPoints: [
         { in: 'src/main.ts', out: 'server' },
-        { in: 'src/cli/index.ts', out: 'cli/index' },
+        { in: 'src/cli/main.ts', out: 'cli/index' },
         { in: 'src/cli/migrate.ts', out: 'cli/migrate' },
       ],
       outdir: out,
@@ -128,13 +145,18 @@ function compile() {
       alias: libsqlAlias(),
       // Bundled CommonJS packages call require() for Node's own modules.
       banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
+      // Not read at run time; `NODE_OPTIONS=--enable-source-maps` makes a logged stack name src/ files.
+      sourcemap: 'linked',
       logLevel: 'error',
     });
   } catch (err) {
     rmSync(out, { recursive: true, force: true });
     throw new Error(`esbuild failed: ${err.message.split('\n')[0]}`);
   }
-  writeFileSync(join(out, '.build-stamp.json'), `${JSON.stringify({ ...before, node: process.version, builtAt: new Date().toISOString() })}\n`);
+  writeFileSync(
+    join(out, '.build-stamp.json'),
+    `${JSON.stringify({ ...before, lock: lockDigest(), node: process.version, builtAt: new Date().toISOString() })}\n`,
+  );
   // Swap: the old build stays whole until the new one replaces it.
   const old = join(root, `dist.old-${process.pid}`);
   if (existsSync(dist)) renameSync(dist, old);
@@ -167,13 +189,33 @@ function withLock(fn) {
   }
 }
 
+/** The lockfile digest dist/ was built with, if its stamp says. */
+function builtWith() {
+  try {
+    return JSON.parse(readFileSync(stampFile, 'utf8')).lock;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds dist/ unless it is current; says so on stderr when it builds. Synchronous: callers run it before anything else. */
 export function ensureBuilt({ quiet = false } = {}) {
   const stale = staleReason();
   if (!stale) return false;
-  // A production host installed without devDependencies runs the build it was given,
-  // silently: copying a tree changes modification times, and src/generated is absent there.
-  if (!esbuild() && existsSync(join(dist, 'server.js'))) return false;
+  // A production host installed without devDependencies runs the build it was given:
+  // copying a tree changes modification times, and src/generated is absent there. But the
+  // bundle holds the dependencies' code, so dependencies changed since (an update, an audit
+  // fix) would silently not run: that refuses to start instead.
+  if (!esbuild() && existsSync(join(dist, 'server.js'))) {
+    const built = builtWith();
+    if (built && built !== lockDigest()) {
+      throw new Error(
+        'dist/ bundles other dependency versions than package-lock.json now lists, and esbuild (a devDependency) is not installed here ' +
+          'to rebuild it: run npm run build where devDependencies are installed and ship the new dist/',
+      );
+    }
+    return false;
+  }
   return withLock(() => {
     // Another process may have built it while this one waited.
     const reason = staleReason();

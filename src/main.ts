@@ -1,11 +1,8 @@
 // The server process's entry: what `npm start` and `node dist/server.js` run
-// (scripts/build.mjs bundles this file under that name). It turns on Node's
-// compile cache (Node 22.1+; a folder in the OS's temporary directory) before
-// the server's modules load: a restart then reuses the compiled code of the
-// last start instead of compiling some 12 MB of JavaScript again, a good
-// part of start-up (bench/README.md, "Start-up, memory and the admin CLI").
-import module from 'node:module';
+// (scripts/build.mjs bundles this file under that name). Node's compile cache
+// goes on before the server's modules load (src/compile-cache.ts).
+import { useCompileCache } from './compile-cache.ts';
 
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+useCompileCache();
 const { runFromCommandLine } = await import('./server.ts');
 runFromCommandLine();

@@ -23,8 +23,6 @@ import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts
 export type Db = SqliteClient;
 export type DbKind = 'sqlite' | 'postgres';
 
-export { projectRoot };
-
 export function databaseKind(url: string): DbKind {
   if (url.startsWith('file:')) return 'sqlite';
   if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
