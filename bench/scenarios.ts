@@ -169,7 +169,9 @@ export function loginOp(target: Target, index: number): Op {
   const person = target.fixture.people[index % target.fixture.people.length]!;
   return async () => {
     const p = await pendingLogin(target, person);
-    return isPending(p) ? postLogin(p) : p;
+    if (isPending(p)) return postLogin(p);
+    if (p.status === 429) return p;
+    throw new Error(`${target.kind}: ${p.error}`);
   };
 }
 
@@ -394,7 +396,9 @@ export function scenarioSet(target: Target) {
                 inline++;
                 p = await pendingLogin(target, people[i % people.length]!);
               }
-              return isPending(p) ? postLogin(p) : p;
+              if (isPending(p)) return postLogin(p);
+              if (p.status === 429) return p;
+              throw new Error(`${target.kind}: ${p.error}`);
             },
         );
         return { workers, notes: () => ({ loginsPrepared: prepared, loginsPreparedInline: inline, refusedWhilePreparing }) };
