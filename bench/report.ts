@@ -51,6 +51,8 @@ export interface MemoryResult {
   storedRows: { sessions: number; grants: number };
   insertSeconds: number;
   startups: { healthyMs: number; readyMs: number | undefined }[];
+  /** The same start-ups on every core, as a server starts on a machine (the others run on the servers' one core). */
+  startupsEveryCore?: { healthyMs: number; readyMs: number | undefined }[];
   /** `node` doing nothing, for scale: the part of a start-up no server code can save. */
   runtimeStartMs?: number;
   rssAtStartMb: number;
@@ -233,6 +235,19 @@ export function evaluateTargets(rows: ResultRow[], storms: StormResult[], memory
         `best of ${m.startups.length}: ${m.startups.map((s) => fmt(s.healthyMs / 1000)).join(', ')} s; ` +
         `ready line ${ready.map((r) => fmt(r / 1000)).join(', ')} s${m.runtimeStartMs ? `; node alone ${fmt(m.runtimeStartMs / 1000)} s` : ''}`,
     });
+    if (m.startupsEveryCore?.length) {
+      const best = Math.min(...m.startupsEveryCore.map((s) => s.healthyMs)) / 1000;
+      out.push({
+        target: 'start-up on an existing database, every core (spawn → /healthz 200)',
+        db: m.db,
+        measured: best,
+        goal: '≤ 0.8 s',
+        pass: best <= 0.8,
+        detail:
+          `best of ${m.startupsEveryCore.length}: ${m.startupsEveryCore.map((s) => fmt(s.healthyMs / 1000)).join(', ')} s ` +
+          "(the row above: on the servers' one core)",
+      });
+    }
   }
   return out;
 }
@@ -360,8 +375,17 @@ export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRo
       '',
       '### Memory and start-up',
       '',
-      mdRow(['db', 'rows stored', 'bulk insert s', 'start-ups: /healthz s (ready line s)', 'RSS at start MB', 'RSS after requests MB', 'peak RSS MB']),
-      mdRow(Array(7).fill('---')),
+      mdRow([
+        'db',
+        'rows stored',
+        'bulk insert s',
+        'start-ups on one core: /healthz s (ready line s)',
+        'on every core',
+        'RSS at start MB',
+        'RSS after requests MB',
+        'peak RSS MB',
+      ]),
+      mdRow(Array(8).fill('---')),
     );
     for (const m of memory) {
       parts.push(
@@ -370,6 +394,7 @@ export function markdown(rows: ResultRow[], targets: TargetRow[], floor: FloorRo
           `${m.storedRows.sessions} sessions + ${m.storedRows.grants} grants`,
           num(m.insertSeconds, 1),
           m.startups.map((s) => `${num(s.healthyMs / 1000, 2)} (${num((s.readyMs ?? NaN) / 1000, 2)})`).join(', '),
+          (m.startupsEveryCore ?? []).map((s) => num(s.healthyMs / 1000, 2)).join(', ') || '–',
           num(m.rssAtStartMb, 0),
           num(m.rssAfterRequestsMb, 0),
           num(m.peakRssMb, 0),
