@@ -246,35 +246,22 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
   say(`${db}: storing ${opts.storedRows} sessions and ${opts.storedRows} grants`);
   const inserted = await insertSessionsAndGrants(databaseUrl, opts.storedRows);
   say(`${db}: ${inserted.inserted} rows in ${inserted.seconds.toFixed(1)} s; start-up on the existing database`);
-  const startups: MemoryResult['startups'] = [];
-  const startupsEveryCore: MemoryResult['startups'] = [];
   let server: ServerHandle | undefined;
+  /** Three start-ups on `cpus`, each after stopping the one before; the last stays up. */
+  const startThrice = async (cpus: string | undefined): Promise<MemoryResult['startups']> => {
+    const times: MemoryResult['startups'] = [];
+    for (let i = 0; i < 3; i++) {
+      await server?.stop();
+      const port = await freePort();
+      server = await spawnServer({ kind: 'latchkey', env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }), port, logDir: tmp, cpus });
+      times.push({ healthyMs: server.healthyAfterMs, readyMs: server.readyAfterMs });
+    }
+    return times;
+  };
   // First on every core, as a server starts on a machine; then on the servers' one core, as every run
   // before stop 27 measured it (the last of those serves the requests below).
-  for (let i = 0; i < 3 && opts.pin; i++) {
-    await server?.stop();
-    const port = await freePort();
-    server = await spawnServer({
-      kind: 'latchkey',
-      env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }),
-      port,
-      logDir: tmp,
-      cpus: `0-${os.cpus().length - 1}`,
-    });
-    startupsEveryCore.push({ healthyMs: server.healthyAfterMs, readyMs: server.readyAfterMs });
-  }
-  for (let i = 0; i < 3; i++) {
-    await server?.stop();
-    const port = await freePort();
-    server = await spawnServer({
-      kind: 'latchkey',
-      env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }),
-      port,
-      logDir: tmp,
-      cpus: opts.pin ? SERVER_CPU : undefined,
-    });
-    startups.push({ healthyMs: server.healthyAfterMs, readyMs: server.readyAfterMs });
-  }
+  const startupsEveryCore = opts.pin ? await startThrice(`0-${os.cpus().length - 1}`) : [];
+  const startups = await startThrice(opts.pin ? SERVER_CPU : undefined);
   const rssAtStartMb = rssMb(server!.pid);
   const runtimeStartMs = Math.min(
     ...[0, 1, 2].map(() => {
