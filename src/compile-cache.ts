@@ -14,17 +14,25 @@ import { projectRoot } from './project-root.ts';
 
 type EnableCompileCache = (dir?: string) => unknown;
 
+/**
+ * Whether `dir` (created 0700 if missing) is fit for compiled code: owned by
+ * this process's user, and writable by no one else.
+ */
+export function ownCacheFolder(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const s = statSync(dir);
+    if (typeof process.getuid === 'function' && s.uid !== process.getuid()) return false;
+    return (s.mode & 0o022) === 0;
+  } catch {
+    // A read-only installation, another user's: no cache, a slower start.
+    return false;
+  }
+}
+
 export function useCompileCache(): void {
   const enable = (module as { enableCompileCache?: EnableCompileCache }).enableCompileCache;
   if (!enable || process.env.NODE_COMPILE_CACHE || process.env.NODE_DISABLE_COMPILE_CACHE) return;
   const dir = join(projectRoot, 'node_modules', '.cache', 'latchkey', 'compile');
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const s = statSync(dir);
-    if (typeof process.getuid === 'function' && s.uid !== process.getuid()) return;
-    if (s.mode & 0o022) return;
-    enable(dir);
-  } catch {
-    // A read-only installation, another user's: no cache, a slower start.
-  }
+  if (ownCacheFolder(dir)) enable(dir);
 }
