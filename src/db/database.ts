@@ -150,26 +150,13 @@ const time = <T>(observe: QueryObserver | undefined, operation: Parameters<Query
   return run().finally(() => observe(operation, Number(process.hrtime.bigint() - started) / 1e9));
 };
 
-function observed(
-  factory: SqlMigrationAwareDriverAdapterFactory,
-  observe: QueryObserver | undefined,
-  onConnect?: (a: ReturnType<typeof overrideAdapter>) => Promise<void>,
-): SqlMigrationAwareDriverAdapterFactory {
-  const wrapped = mapConnections(factory, (adapter) =>
+function observed(factory: SqlMigrationAwareDriverAdapterFactory, observe: QueryObserver | undefined): SqlMigrationAwareDriverAdapterFactory {
+  return mapConnections(factory, (adapter) =>
     overrideAdapter(adapter, {
       queryRaw: (q) => time(observe, 'query', () => adapter.queryRaw(q)),
       executeRaw: (q) => time(observe, 'execute', () => adapter.executeRaw(q)),
     }),
   );
-  if (!onConnect) return wrapped;
-  return {
-    ...wrapped,
-    connect: async () => {
-      const a = await wrapped.connect();
-      await onConnect(a);
-      return a;
-    },
-  };
 }
 
 /** Store statements, timed like Prisma's for the metrics. */
@@ -230,10 +217,8 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
   if (databaseKind(url) === 'sqlite') {
     const file = prepareSqliteFile(url);
     const { PrismaClient } = await import('../generated/sqlite/client.ts');
-    const factory = observed(await libSqlAdapter(file, opts.busyTimeoutMs), opts.observe, async (adapter) => {
-      // Per connection (the file's WAL mode is already set): see src/db/sqlite.ts.
-      await adapter.executeRaw({ sql: 'PRAGMA synchronous = NORMAL', args: [], argTypes: [] });
-    });
+    // `synchronous = NORMAL` on each of its connections: src/db/libsql-adapter.ts.
+    const factory = observed(await libSqlAdapter(file, opts.busyTimeoutMs), opts.observe);
     const db = new PrismaClient({ adapter: factory });
     const fast = openFastConnection(file);
     const write = groupCommit(fast);

@@ -25,9 +25,21 @@ type Transaction = Awaited<ReturnType<Client['transaction']>>;
  * the page cache and parsed schema behind them (about 2 MB after a batch of
  * inserts), does that rarely. A `user import` of 100,000 people (200
  * transactions) grew by some 300 MB of native memory so (bench/README.md).
- * The new connections also lost `synchronous = NORMAL`, set per connection
- * when the adapter connects (src/db/database.ts). Nothing else can use the
- * client meanwhile: the adapter holds its lock from BEGIN to COMMIT.
+ * Nothing else can use the client meanwhile: the adapter holds its lock from
+ * BEGIN to COMMIT.
+ *
+ * A statement that gave up waiting (SQLITE_BUSY, after the busy timeout) is
+ * left in progress by the binding (libsql 0.5.29; tursodatabase/libsql-js#237,
+ * libsql-client-ts#352), and the driver prepares a statement per call and
+ * keeps none: it stays so until V8 collects it. Until then its connection
+ * reads the database as it was when the statement failed, and every COMMIT on
+ * it fails ("SQL statements in progress"): a server went on answering from an
+ * old snapshot, and lost its writes, after one BEGIN that waited too long for
+ * the CLI. So after such a failure the connection is replaced (the driver's
+ * `reconnect`), outside a transaction or after its ROLLBACK.
+ *
+ * `synchronous = NORMAL` is set on every connection this opens (see
+ * src/db/sqlite.ts): it is a setting of the connection, not of the file.
  */
 export class WaitingLibSql extends PrismaLibSql {
   constructor(file: string, busyTimeoutMs = BUSY_TIMEOUT_MS) {
@@ -36,16 +48,46 @@ export class WaitingLibSql extends PrismaLibSql {
 
   override createClient(config: Config): Client {
     const client = super.createClient(config);
+    const execute = client.execute.bind(client);
+    const executeMultiple = client.executeMultiple.bind(client);
+    const configure = async () => {
+      await execute('PRAGMA synchronous = NORMAL');
+    };
+    // A connection whose setting failed still works, at the default `synchronous = FULL`.
+    let ready = configure().catch(() => undefined);
+    const renew = async () => {
+      ready = (async () => {
+        await client.reconnect();
+        await configure();
+      })().catch(() => undefined);
+      await ready;
+    };
+    /** Runs `call` on a connection that no failed statement holds (see above). */
+    const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
+      await ready;
+      try {
+        return await call();
+      } catch (err) {
+        if (leftInProgress(err)) await renew();
+        throw err;
+      }
+    };
+    client.execute = ((stmt: Parameters<Client['execute']>[0], args?: Parameters<Client['execute']>[1]) =>
+      guarded(() => execute(stmt as never, args as never))) as Client['execute'];
+    client.executeMultiple = (sql) => guarded(() => executeMultiple(sql));
     client.transaction = async () => {
-      await client.execute('BEGIN IMMEDIATE');
-      return sameConnectionTransaction(client);
+      await guarded(() => execute('BEGIN IMMEDIATE'));
+      return sameConnectionTransaction(execute, renew);
     };
     return client;
   }
 }
 
-/** A transaction begun on `client`'s own connection, ended by COMMIT or ROLLBACK on it. */
-function sameConnectionTransaction(client: Client): Transaction {
+/** SQLITE_BUSY and its kin: a failure that leaves the statement in progress. */
+const leftInProgress = (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code ?? ''));
+
+/** A transaction begun on the client's own connection, ended by COMMIT or ROLLBACK on it. */
+function sameConnectionTransaction(execute: Client['execute'], renew: () => Promise<void>): Transaction {
   let open = true;
   const live = () => {
     if (!open) throw new Error('The transaction is closed');
@@ -53,25 +95,26 @@ function sameConnectionTransaction(client: Client): Transaction {
   const end = async (sql: 'COMMIT' | 'ROLLBACK') => {
     live();
     try {
-      await client.execute(sql);
+      await execute(sql);
       open = false;
     } catch (err) {
       // A COMMIT that failed (SQLITE_BUSY, I/O) leaves the transaction open on
       // the shared connection: end it, so that the next BEGIN finds none.
-      if (sql === 'COMMIT') await client.execute('ROLLBACK').catch(() => undefined);
+      if (sql === 'COMMIT') await execute('ROLLBACK').catch(() => undefined);
       open = false;
+      if (leftInProgress(err)) await renew();
       throw err;
     }
   };
   return {
     execute: async (stmt) => {
       live();
-      return client.execute(stmt);
+      return execute(stmt);
     },
     batch: async (stmts) => {
       live();
       const results = [];
-      for (const stmt of stmts) results.push(await client.execute(stmt));
+      for (const stmt of stmts) results.push(await execute(stmt));
       return results;
     },
     // The client's executeMultiple rolls back whatever transaction it finds open; Prisma's adapter never asks a transaction for a script.

@@ -5,10 +5,15 @@
 // schema (about 2 MB after a batch of inserts), and without the per-connection
 // `synchronous = NORMAL`. A `user import` of 100,000 people (a transaction a
 // batch) grew by some 300 MB of native memory so (issue 18, bench/README.md).
+// And a statement that gave up waiting for another process's lock stayed in
+// progress in the binding, leaving its connection on an old snapshot and
+// unable to commit (src/db/libsql-adapter.ts).
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
+import Database from 'libsql';
 import { after, before, describe, it } from 'node:test';
-import { databaseKind, sqliteFile } from '../../src/db/database.ts';
+import { databaseKind, openStorage, sqliteFile } from '../../src/db/database.ts';
 import { IMPORT_BATCH } from '../../src/services/people/user-import.ts';
 import { adminClient, bootstrapAdmin, tokenFor } from '../helpers/admin-api.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -60,5 +65,39 @@ describe('Prisma’s SQLite connection', { skip: process.env.TEST_POSTGRES_URL ?
     const [outside] = await db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
     assert.equal(Number(outside?.synchronous), 1, 'synchronous after transactions (1 = NORMAL, 2 = FULL)');
     assert.equal(handlesOn(file), handles);
+  });
+
+  it('after a write that gave up waiting for another process, the connection reads what others commit and commits its own', async () => {
+    const url = server.env.DATABASE_URL!;
+    // A node of its own on the server's file, with a short wait, so that giving up takes 50 ms, not BUSY_TIMEOUT_MS.
+    const node = await openStorage(url, { busyTimeoutMs: 50 });
+    const other = new Database(sqliteFile(url));
+    const seen = async (id: string) => (await node.db.auditEvent.findUnique({ where: { id } })) !== null;
+    try {
+      assert.equal(await node.db.auditEvent.count({ where: { type: 'busy-test' } }), 0, 'the node has read the file');
+      // Another process (the CLI, another node) holds the write lock longer than the node waits.
+      other.exec('BEGIN IMMEDIATE');
+      await assert.rejects(node.db.auditEvent.create({ data: { id: randomUUID(), type: 'busy-test' } }));
+      await assert.rejects(node.db.$transaction(async (tx) => tx.auditEvent.create({ data: { id: randomUUID(), type: 'busy-test' } })));
+      other.exec('ROLLBACK');
+
+      // What the other process commits afterwards, the node reads.
+      for (let i = 0; i < 3; i++) {
+        const id = randomUUID();
+        other.prepare("INSERT INTO audit_events (id, at, type) VALUES (?, '2026-12-05T00:00:00.000+00:00', 'busy-test')").run(id);
+        assert.ok(await seen(id), `a row committed by another connection after the failure is read (${i + 1})`);
+      }
+      // And its own writes commit, in a transaction and on their own, still at synchronous = NORMAL.
+      const mine = randomUUID();
+      await node.db.$transaction(async (tx) => tx.auditEvent.create({ data: { id: mine, type: 'busy-test' } }));
+      await node.db.auditEvent.create({ data: { id: randomUUID(), type: 'busy-test' } });
+      assert.ok(other.prepare('SELECT 1 FROM audit_events WHERE id = ?').get(mine), 'the transaction committed');
+      const [sync] = await node.db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
+      assert.equal(Number(sync?.synchronous), 1, 'the replaced connection is set up like the first (1 = NORMAL)');
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await node.close();
+    }
   });
 });
