@@ -120,12 +120,43 @@ function libsqlAlias() {
   return { '@libsql/client': join(dir, entry) };
 }
 
+/**
+ * Prisma's query compiler, WebAssembly, ships as a JavaScript module holding
+ * it in base64 (2.2 MB for SQLite, 2.3 MB for PostgreSQL), which every start
+ * read, parsed and decoded: 80 ms of CPU against 30 from a .wasm file
+ * (bench/README.md, "Stop 28"). The build writes each as a .wasm file in
+ * dist/wasm/ and bundles, in the module's place, one that reads that file.
+ * The generated client passes what it gets to Buffer.from(…, 'base64'),
+ * which copies bytes as they are.
+ */
+function queryCompilerFiles(out, stubs) {
+  const fromRoot = createRequire(join(root, 'package.json'));
+  const alias = {};
+  mkdirSync(join(out, 'wasm'), { recursive: true });
+  mkdirSync(stubs, { recursive: true });
+  for (const db of ['sqlite', 'postgresql']) {
+    const name = `query_compiler_small_bg.${db}`;
+    const { wasm } = fromRoot(`@prisma/client/runtime/${name}.wasm-base64.js`);
+    const bytes = typeof wasm === 'string' ? Buffer.from(wasm, 'base64') : undefined;
+    if (bytes?.subarray(0, 4).toString('latin1') !== '\0asm') {
+      throw new Error(`@prisma/client's ${name}.wasm-base64.js no longer exports the query compiler as base64: update queryCompilerFiles in scripts/build.mjs`);
+    }
+    writeFileSync(join(out, 'wasm', `${name}.wasm`), bytes);
+    // Bundled into dist/chunks/ (a module imported on first use), so the file is at ../wasm/ from it.
+    const stub = join(stubs, `${db}.mjs`);
+    writeFileSync(stub, `import { readFileSync } from 'node:fs';\nexport const wasm = readFileSync(new URL('../wasm/${name}.wasm', import.meta.url));\n`);
+    alias[`@prisma/client/runtime/${name}.wasm-base64.mjs`] = stub;
+  }
+  return alias;
+}
+
 function compile() {
   const before = sources();
   const out = join(root, `dist.tmp-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   const bundler = esbuild();
   if (!bundler) throw new Error('cannot build dist/: esbuild is not installed (it is a devDependency: run npm install, or build where it is)');
+  const stubs = `${out}.stubs`;
   try {
     bundler.buildSync({
       absWorkingDir: root,
@@ -142,7 +173,7 @@ function compile() {
       platform: 'node',
       target: 'node20',
       external: EXTERNAL,
-      alias: libsqlAlias(),
+      alias: { ...libsqlAlias(), ...queryCompilerFiles(out, stubs) },
       // Bundled CommonJS packages call require() for Node's own modules.
       banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
       // Not read at run time; `NODE_OPTIONS=--enable-source-maps` makes a logged stack name src/ files.
@@ -152,6 +183,8 @@ function compile() {
   } catch (err) {
     rmSync(out, { recursive: true, force: true });
     throw new Error(`esbuild failed: ${err.message.split('\n')[0]}`);
+  } finally {
+    rmSync(stubs, { recursive: true, force: true });
   }
   writeFileSync(
     join(out, '.build-stamp.json'),

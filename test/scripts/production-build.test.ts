@@ -56,6 +56,16 @@ describe('the production build (dist/)', () => {
     }
   });
 
+  it("Prisma's query compilers are .wasm files beside the bundle, not base64 inside it", () => {
+    ensureBuilt();
+    const files = filesUnder(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js'));
+    for (const file of files) assert.equal(readFileSync(file, 'utf8').includes('AGFzbQEAAAAB'), false, `${file} holds WebAssembly in base64`);
+    for (const db of ['sqlite', 'postgresql']) {
+      const wasm = readFileSync(join(repoRoot, 'dist', 'wasm', `query_compiler_small_bg.${db}.wasm`));
+      assert.ok(WebAssembly.validate(wasm), `${db}'s query compiler is valid WebAssembly`);
+    }
+  });
+
   it('every chunk loads, the lazily loaded ones too (QR codes, jose, PostgreSQL, passkeys)', async () => {
     ensureBuilt();
     const chunks = filesUnder(join(repoRoot, 'dist', 'chunks')).filter((f) => f.endsWith('.js'));
