@@ -13,7 +13,7 @@ import { createRegistrationTokenService, type RegistrationTokenService } from '.
 import { createHmac } from 'node:crypto';
 import { resolveKeyEncryptionKey } from './services/secrets/key-encryption-key.ts';
 import { createSecretBox, type SecretBox } from './services/secrets/secret-box.ts';
-import { getOrCreateSecret } from './services/secrets/server-secrets.ts';
+import { getOrCreateSecrets } from './services/secrets/server-secrets.ts';
 import { createUserService, type UserService } from './services/people/users.ts';
 import { setPasswordThreads } from './services/people/passwords.ts';
 import { createServiceAccountService, type ServiceAccountService } from './services/machines/service-accounts.ts';
@@ -40,7 +40,7 @@ import { createClientImporter } from './services/machines/client-import.ts';
 import { createApiKeyImporter } from './services/api-keys/api-key-import.ts';
 import { createConfigService } from './services/config/config-file.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
-import { loadUi, UiSettingsError, type Ui } from './ui/ui.ts';
+import type { Ui } from './ui/ui.ts';
 
 export interface Runtime {
   config: Config;
@@ -88,10 +88,18 @@ export interface RuntimeHooks {
   onAudit?: (type: AuditType) => void;
   /** SQLite: how long a statement waits for another process's write (the admin CLI waits longer than the server). */
   busyTimeoutMs?: number;
+  /**
+   * The admin CLI: the pages' templates and catalogue are loaded (and a
+   * theme checked) when a command first sends mail, not at open; most
+   * commands send none, and loading them was 5 % of a read command.
+   * `runtime.ui` is then not there.
+   */
+  deferUi?: boolean;
 }
 
 /** The pages' settings are configuration too: a problem with them stops the start as one. */
-function loadUiOrStop(config: Config): Ui {
+async function loadUiOrStop(config: Config): Promise<Ui> {
+  const { loadUi, UiSettingsError } = await import('./ui/ui.ts');
   try {
     return loadUi(config);
   } catch (err) {
@@ -103,7 +111,9 @@ function loadUiOrStop(config: Config): Ui {
 export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHooks = {}): Promise<Runtime> {
   setPasswordThreads(config.passwordHashThreads, config.passwordHashNice);
   // Before anything is opened: a theme or language that cannot be used stops the start at once.
-  const ui = loadUiOrStop(config);
+  const ui = hooks.deferUi ? undefined : await loadUiOrStop(config);
+  let deferredUi: Promise<Ui> | undefined;
+  const uiForMail = () => (ui ? Promise.resolve(ui) : (deferredUi ??= loadUiOrStop(config)));
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
@@ -124,12 +134,21 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   let linkKey: Buffer;
   let apiKeyHmacKey: Buffer;
   try {
-    clientSecretKey = Buffer.from(await getOrCreateSecret(db, box, 'client-secret-hmac-key'), 'base64url');
-    recoveryKey = Buffer.from(await getOrCreateSecret(db, box, 'recovery-code-hmac-key'), 'base64url');
-    lockoutKey = Buffer.from(await getOrCreateSecret(db, box, 'lockout-hmac-key'), 'base64url');
-    artifactIdKey = Buffer.from(await getOrCreateSecret(db, box, 'artifact-id-hmac-key'), 'base64url');
-    linkKey = Buffer.from(await getOrCreateSecret(db, box, 'link-token-hmac-key'), 'base64url');
-    apiKeyHmacKey = Buffer.from(await getOrCreateSecret(db, box, 'api-key-hmac-key'), 'base64url');
+    const secrets = await getOrCreateSecrets(db, box, [
+      'client-secret-hmac-key',
+      'recovery-code-hmac-key',
+      'lockout-hmac-key',
+      'artifact-id-hmac-key',
+      'link-token-hmac-key',
+      'api-key-hmac-key',
+    ] as const);
+    const key = (name: keyof typeof secrets) => Buffer.from(secrets[name], 'base64url');
+    clientSecretKey = key('client-secret-hmac-key');
+    recoveryKey = key('recovery-code-hmac-key');
+    lockoutKey = key('lockout-hmac-key');
+    artifactIdKey = key('artifact-id-hmac-key');
+    linkKey = key('link-token-hmac-key');
+    apiKeyHmacKey = key('api-key-hmac-key');
   } catch (err) {
     // A wrong key-encryption key, most likely: do not leave the pool open behind the error.
     await storage.close();
@@ -144,7 +163,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   const sessionEndings = createSessionEndings(db, clock);
   const users = createUserService(db, storage.accounts, clock, { bcryptCost: config.bcryptCost, sessionEndings });
   // Without a logger (the CLI), mail that would be logged goes to stderr's JSON lines.
-  const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr), ui);
+  const mailer = createMailer(config.mail, log ?? createLogger(config.logLevel, process.stderr), uiForMail);
   const accountLinks = createAccountLinkService({
     users,
     links: createLinkTokenService(db, linkKey, clock),
@@ -243,7 +262,10 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     accountLinks,
     passkeys,
     apiKeys,
-    ui,
+    get ui(): Ui {
+      if (!ui) throw new Error('the pages are not loaded in this process (openRuntime with deferUi)');
+      return ui;
+    },
     artifactIdKey,
     appliedMigrations,
     generatedKekFile: kek.generatedAt,

@@ -155,7 +155,7 @@ async function run(argv: string[]): Promise<number> {
       import('../logger.ts'),
       import('../db/sqlite.ts'),
     ]);
-    return openRuntime(configOnce(), createLogger(configOnce().logLevel, toStderr), { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS });
+    return openRuntime(configOnce(), createLogger(configOnce().logLevel, toStderr), { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS, deferUi: true });
   };
   try {
     await command(

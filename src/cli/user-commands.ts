@@ -111,6 +111,8 @@ async function invite({ rt, args, actor }: Call) {
     options: { ...common, email: { type: 'string' }, name: { type: 'string' }, send: { type: 'boolean', default: false } },
   });
   if (!values.email) throw new UsageError('user invite needs --email E');
+  // The CLI loads the mail templates on first use (src/runtime.ts, deferUi): a theme that cannot be used refuses before the invitation is made.
+  if (values.send) await rt.mailer.prepare();
   const invitation = await rt.admin.users.invite(actor, { email: values.email, name: values.name }, values.send);
   const until = invitation.expiresAt.toISOString();
   printResult(

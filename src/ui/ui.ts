@@ -43,6 +43,8 @@ export interface Ui {
   themeCss: boolean;
   /** The light scheme's accent (mail, which has no dark scheme of its own). */
   accent: string;
+  /** Marks HTML as already escaped for the templates (the catalogue's markup). */
+  safe(html: string): unknown;
 }
 
 export function brandCss(colors: BrandColors): string {
@@ -107,5 +109,6 @@ export function loadUi(config: Pick<Config, 'brand' | 'themeDir' | 'defaultLocal
     assets,
     themeCss: assets.has('theme.css'),
     accent: brand.colors.light.accent,
+    safe: (html) => new nunjucks.runtime.SafeString(html),
   };
 }

@@ -2,6 +2,9 @@
 // claims and a client's default resource — run as operators' scripts run it,
 // against a live server sharing its database.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Browser, csrfToken, pageText, type Page } from '../helpers/browser.ts';
 import { adminCli, errorLines } from '../helpers/cli.ts';
@@ -82,6 +85,24 @@ describe('admin CLI: invitations (REGISTRATION=invite)', () => {
     }
     assert.equal((await admin('user', 'invite', '--json')).code, 2, 'usage');
   });
+  it('only a command that sends mail loads the pages: with a theme that cannot be used, a read answers and --send is refused naming THEME_DIR', async () => {
+    const theme = mkdtempSync(join(tmpdir(), 'latchkey-bad-theme-'));
+    try {
+      writeFileSync(join(theme, 'layout.njk'), '<script>alert(1)</script>');
+      const themed = adminCli(() => ({ ...process.env, ...server.env, THEME_DIR: theme }) as Record<string, string>);
+      const read = await themed('client', 'list', '--json');
+      assert.equal(read.code, 0, read.stderr);
+      assert.ok(Array.isArray(JSON.parse(read.stdout).clients));
+      const send = await themed('user', 'invite', '--email', 'themed@example.test', '--send', '--json');
+      assert.equal(send.code, 1);
+      assert.match(errorLines(send.stderr)[0]!, /THEME_DIR: .*layout\.njk:1: a script/);
+      const made = (await server.runtime.audit.list({ type: 'invitation_created', limit: 1000 })).filter((e) => e.detail?.email === 'themed@example.test');
+      assert.deepEqual(made, [], 'refused before the invitation was made');
+    } finally {
+      rmSync(theme, { recursive: true, force: true });
+    }
+  });
+
   it('an invitation sent before REGISTRATION=off creates nothing after: the page says so (403), the form is refused', async () => {
     const r = await admin('user', 'invite', '--email', 'late.invitee@example.test', '--name', 'Late Invitee', '--json');
     assert.equal(r.code, 0, r.stderr);

@@ -9,8 +9,10 @@
 // server: a page answers in the same time whichever message it sent (or
 // whether the server is slow), and nobody waits on mail to be told "check
 // your inbox". `flush` waits for messages in flight (shutdown, tests).
+//
+// The templates and catalogue come from `ui`, asked for with the first
+// message: the admin CLI loads them only for a command that sends mail.
 import type { Transporter } from 'nodemailer';
-import nunjucks from 'nunjucks';
 import type { Logger } from '../../logger.ts';
 import type { Params } from '../../ui/catalogue.ts';
 import type { Ui } from '../../ui/ui.ts';
@@ -43,7 +45,7 @@ export function createMailRenderer(ui: Ui) {
     const html = ui.mail.html.render(`${template}.html.njk`, {
       ...all,
       subject,
-      t: (key: string, params?: Params) => new nunjucks.runtime.SafeString(catalogue.html(lang, key, params)),
+      t: (key: string, params?: Params) => ui.safe(catalogue.html(lang, key, params)),
     });
     return { subject, text: `${text.replace(/\n{3,}/g, '\n\n').trim()}\n`, html };
   };
@@ -60,14 +62,17 @@ function smtpStatus(err: { code?: unknown; responseCode?: unknown; command?: unk
   };
 }
 
-export function createMailer(opts: { smtpUrl: string | undefined; from: string }, log: Logger, ui: Ui) {
-  const render = createMailRenderer(ui);
+export function createMailer(opts: { smtpUrl: string | undefined; from: string }, log: Logger, ui: () => Promise<Ui>) {
+  let renderer: Promise<ReturnType<typeof createMailRenderer>> | undefined;
   // nodemailer is loaded with the first message: most processes (the CLI, a server between sign-ups) send none.
   let transport: Promise<Transporter> | undefined;
   const transporter = (smtpUrl: string) => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl)));
   const inFlight = new Set<Promise<void>>();
 
+  const rendererOnce = () => (renderer ??= ui().then(createMailRenderer));
+
   async function send(message: MailMessage): Promise<void> {
+    const render = await rendererOnce();
     const mail = render(message.template, message.vars, message.locale);
     if (!opts.smtpUrl) {
       // Development only (production refuses mail features without SMTP_URL).
@@ -87,6 +92,11 @@ export function createMailer(opts: { smtpUrl: string | undefined; from: string }
   return {
     /** Sends and waits (the admin CLI). */
     send,
+
+    /** Loads the templates now: the CLI, before a change whose mail would otherwise fail after it (a theme that cannot be used). */
+    async prepare(): Promise<void> {
+      await rendererOnce();
+    },
 
     /**
      * Sends in the background. A failure is logged with the SMTP status only:

@@ -21,3 +21,14 @@ export async function getOrCreateSecret(db: Db, box: SecretBox, name: string, by
   const row = await db.serverSecret.findUniqueOrThrow({ where: { name } });
   return box.open(row.valueEnc, purpose(name));
 }
+
+/** Several secrets, in the order named: one query when they all exist (every start but the first). */
+export async function getOrCreateSecrets<N extends string>(db: Db, box: SecretBox, names: readonly N[]): Promise<Record<N, string>> {
+  const rows = new Map((await db.serverSecret.findMany({ where: { name: { in: [...names] } } })).map((r) => [r.name, r.valueEnc]));
+  const out = {} as Record<N, string>;
+  for (const name of names) {
+    const sealed = rows.get(name);
+    out[name] = sealed ? box.open(sealed, purpose(name)) : await getOrCreateSecret(db, box, name);
+  }
+  return out;
+}
