@@ -113,7 +113,11 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   // Before anything is opened: a theme or language that cannot be used stops the start at once.
   const ui = hooks.deferUi ? undefined : await loadUiOrStop(config);
   let deferredUi: Promise<Ui> | undefined;
-  const uiForMail = () => (ui ? Promise.resolve(ui) : (deferredUi ??= loadUiOrStop(config)));
+  const uiForMail = () => {
+    if (ui) return Promise.resolve(ui);
+    deferredUi ??= loadUiOrStop(config);
+    return deferredUi;
+  };
   const kek = resolveKeyEncryptionKey(config);
   const appliedMigrations = await applyMigrations(config.databaseUrl);
   if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
