@@ -31,12 +31,19 @@ type Transaction = Awaited<ReturnType<Client['transaction']>>;
  * A statement that gave up waiting (SQLITE_BUSY, after the busy timeout) is
  * left in progress by the binding (libsql 0.5.29; tursodatabase/libsql-js#237,
  * libsql-client-ts#352), and the driver prepares a statement per call and
- * keeps none: it stays so until V8 collects it. Until then its connection
- * reads the database as it was when the statement failed, and every COMMIT on
- * it fails ("SQL statements in progress"): a server went on answering from an
- * old snapshot, and lost its writes, after one BEGIN that waited too long for
- * the CLI. So after such a failure the connection is replaced (the driver's
- * `reconnect`), outside a transaction or after its ROLLBACK.
+ * keeps none: it lingers until V8 collects it (and Prisma's debug log, which
+ * keeps its last 100 errors, lets go of it). Until then the connection's next
+ * read fixes the snapshot it keeps reading, and every COMMIT on it fails
+ * ("SQL statements in progress"): a server went on answering from an old
+ * snapshot, and lost its writes, after one BEGIN that waited too long for the
+ * CLI. So after such a failure the client's connection is replaced (the
+ * driver's `reconnect`), outside a transaction or after its ROLLBACK. The old
+ * connection holds no lock, but its file descriptor stays open for the life
+ * of the process: SQLite closes a file only when no connection of the process
+ * holds a lock on it, and the hot path's connection always holds one. A
+ * replacement follows a wait of BUSY_TIMEOUT_MS that failed, so a process
+ * makes few; a reconnect that failed is tried again before the next
+ * statement.
  *
  * `synchronous = NORMAL` is set on every connection this opens (see
  * src/db/sqlite.ts): it is a setting of the connection, not of the file.
@@ -50,21 +57,29 @@ export class WaitingLibSql extends PrismaLibSql {
     const client = super.createClient(config);
     const execute = client.execute.bind(client);
     const executeMultiple = client.executeMultiple.bind(client);
-    const configure = async () => {
-      await execute('PRAGMA synchronous = NORMAL');
-    };
-    // A connection whose setting failed still works, at the default `synchronous = FULL`.
-    let ready = configure().catch(() => undefined);
-    const renew = async () => {
-      ready = (async () => {
+    // Every call reaches these through the adapter's lock, one at a time.
+    let configured = false;
+    let stale = false;
+    /** Before each statement: a fresh connection if one is owed, set up once. */
+    const prepare = async () => {
+      if (stale && !client.closed) {
+        // The driver's reconnect reopens even a closed client: never after close().
         await client.reconnect();
-        await configure();
-      })().catch(() => undefined);
-      await ready;
+        stale = false;
+        configured = false;
+      }
+      if (!configured) {
+        await execute('PRAGMA synchronous = NORMAL');
+        configured = true;
+      }
+    };
+    const renew = async () => {
+      stale = true;
+      await prepare().catch(() => undefined);
     };
     /** Runs `call` on a connection that no failed statement holds (see above). */
     const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
-      await ready;
+      await prepare();
       try {
         return await call();
       } catch (err) {
@@ -83,38 +98,49 @@ export class WaitingLibSql extends PrismaLibSql {
   }
 }
 
-/** SQLITE_BUSY and its kin: a failure that leaves the statement in progress. */
-const leftInProgress = (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code ?? ''));
+/** SQLITE_BUSY and its extended codes (the driver puts the base code in `code`): the failure that leaves a statement in progress. */
+const leftInProgress = (err: unknown) => String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
 
 /** A transaction begun on the client's own connection, ended by COMMIT or ROLLBACK on it. */
 function sameConnectionTransaction(execute: Client['execute'], renew: () => Promise<void>): Transaction {
   let open = true;
+  // A statement inside that failed busy (not seen with BEGIN IMMEDIATE held, but possible) lingers like one outside.
+  let owed = false;
   const live = () => {
     if (!open) throw new Error('The transaction is closed');
+  };
+  const run = async (stmt: Parameters<Transaction['execute']>[0]) => {
+    try {
+      return await execute(stmt as never);
+    } catch (err) {
+      if (leftInProgress(err)) owed = true;
+      throw err;
+    }
   };
   const end = async (sql: 'COMMIT' | 'ROLLBACK') => {
     live();
     try {
-      await execute(sql);
+      await run(sql);
       open = false;
     } catch (err) {
       // A COMMIT that failed (SQLITE_BUSY, I/O) leaves the transaction open on
       // the shared connection: end it, so that the next BEGIN finds none.
       if (sql === 'COMMIT') await execute('ROLLBACK').catch(() => undefined);
       open = false;
-      if (leftInProgress(err)) await renew();
       throw err;
+    } finally {
+      if (owed && !open) await renew();
     }
   };
   return {
     execute: async (stmt) => {
       live();
-      return execute(stmt);
+      return run(stmt);
     },
     batch: async (stmts) => {
       live();
       const results = [];
-      for (const stmt of stmts) results.push(await execute(stmt));
+      for (const stmt of stmts) results.push(await run(stmt));
       return results;
     },
     // The client's executeMultiple rolls back whatever transaction it finds open; Prisma's adapter never asks a transaction for a script.

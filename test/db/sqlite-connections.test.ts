@@ -71,14 +71,20 @@ describe('Prisma’s SQLite connection', { skip: process.env.TEST_POSTGRES_URL ?
     const url = server.env.DATABASE_URL!;
     // A node of its own on the server's file, with a short wait, so that giving up takes 50 ms, not BUSY_TIMEOUT_MS.
     const node = await openStorage(url, { busyTimeoutMs: 50 });
-    const other = new Database(sqliteFile(url));
+    // It waits for the server's own writes (its audit flush), as another process would.
+    const other = new Database(sqliteFile(url), { timeout: 5_000 });
     const seen = async (id: string) => (await node.db.auditEvent.findUnique({ where: { id } })) !== null;
     try {
       assert.equal(await node.db.auditEvent.count({ where: { type: 'busy-test' } }), 0, 'the node has read the file');
       // Another process (the CLI, another node) holds the write lock longer than the node waits.
       other.exec('BEGIN IMMEDIATE');
-      await assert.rejects(node.db.auditEvent.create({ data: { id: randomUUID(), type: 'busy-test' } }));
-      await assert.rejects(node.db.$transaction(async (tx) => tx.auditEvent.create({ data: { id: randomUUID(), type: 'busy-test' } })));
+      // Prisma's "Operation has timed out": the node gave up waiting, on a statement and at a transaction's BEGIN.
+      const gaveUp = (err: { code?: string }) => err.code === 'P1008';
+      await assert.rejects(node.db.auditEvent.create({ data: { id: randomUUID(), type: 'busy-test' } }), gaveUp);
+      await assert.rejects(
+        node.db.$transaction(async (tx) => tx.auditEvent.create({ data: { id: randomUUID(), type: 'busy-test' } })),
+        gaveUp,
+      );
       other.exec('ROLLBACK');
 
       // What the other process commits afterwards, the node reads.
