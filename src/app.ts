@@ -336,6 +336,7 @@ function useProtocol(app: Koa, { runtime, live, render }: AppDeps, limits: RateL
       resources: runtime.resources,
       format: config.apiKeys,
       clockSkew: config.clockSkew,
+      provider: () => live.current,
     }),
   );
   // An address nothing answered: a browser gets a page (titled, in its language, with a way back), not Koa's bare "Not Found".

@@ -14,7 +14,9 @@
 // The provider still authenticates the caller: a key or partner token is
 // swapped for a placeholder it never looks up (its answer is `{"active":
 // false}` after client authentication), then, when the caller was
-// authenticated, the real answer replaces it. To a caller that may not see
+// authenticated, the real answer replaces it. One of our keys presented by a
+// client that HTTP Basic alone authenticates is answered before the provider
+// (src/oidc/basic-client-auth.ts): the same answer at about half the CPU. To a caller that may not see
 // a key, or for a key that is expired, revoked, unknown or mistyped, the
 // answer is exactly `{"active": false}` — and so it is for any JWT that is
 // not one of this server's own access tokens (which the provider refuses as
@@ -22,6 +24,7 @@
 // a malformed or forged token is inactive, not a client error.
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
 import { splitScope } from '../services/apis/api-access.ts';
 import type { ApiKeyService, KeyAtResource } from '../services/api-keys/api-keys.ts';
 import type { KeyHolder } from '../db/api-key-store.ts';
@@ -30,6 +33,7 @@ import type { ResourceServerService } from '../services/apis/resource-servers.ts
 import type { ServiceAccountService } from '../services/machines/service-accounts.ts';
 import { audiencesOf, servedResources } from './introspection-policy.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
+import { basicClientOf } from './basic-client-auth.ts';
 
 /** oidc-provider's own opaque tokens: 43 base64url characters. */
 const PROVIDER_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -56,6 +60,8 @@ export interface IntrospectionExtensionDeps {
   resources: ResourceServerService;
   format: KeyFormat;
   clockSkew: number;
+  /** The provider now (it is replaced when the configuration reloads). */
+  provider(): Provider;
 }
 
 type JwtKind = { kind: 'own' } | { kind: 'partner'; accountId: string } | { kind: 'foreign' };
@@ -195,6 +201,16 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     // once, and not at all while no key was imported). The provider never looks it up.
     const foreignShaped = token !== undefined && !jwt && !looksLikeApiKey(token, format) && !PROVIDER_TOKEN.test(token);
     const kind = token && (looksLikeApiKey(token, format) || foreignShaped) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
+    const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
+    // One of our keys from a resource server authenticated by HTTP Basic: answered here (src/oidc/basic-client-auth.ts).
+    if (kind === 'api_key' && looksLikeApiKey(token!, format) && typeof body.token_type_hint !== 'object') {
+      const client = await basicClientOf(ctx, body, deps.provider());
+      if (client) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = await keyAnswer(client, token!, address);
+        return;
+      }
+    }
     if (kind) body.token = placeholder;
 
     await next();
@@ -203,7 +219,6 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     const answer = ctx.body as Answer | undefined;
     if (ctx.status !== 200 || !client || !answer || typeof answer !== 'object') return;
     if (kind === 'api_key') {
-      const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
       ctx.body = await keyAnswer(client, token!, address);
     } else if (jwt?.kind === 'partner') {
       ctx.body = await partnerAnswer(client, token!, jwt.accountId);
@@ -215,7 +230,6 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     } else if (answer.active === false && token && !jwt && (await apiKeys.mayBeImported(token))) {
       // An imported key shaped like the provider's tokens (43 base64url characters, as Python's
       // secrets.token_urlsafe(32) makes): the provider's lookup found nothing, ours may.
-      const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
       ctx.body = await keyAnswer(client, token, address);
     }
   };
