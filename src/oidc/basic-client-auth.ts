@@ -10,9 +10,12 @@
 // secret is current and matches. It decides with the provider's own parts
 // (Client.find, the client's secret-expiry check, its compareClientSecret,
 // src/oidc/client-secrets.ts), so a client the provider refuses is never
-// accepted here. Anything else, a refusal included, returns undefined and the
-// request goes through the provider unchanged: its errors, its events, its
-// WWW-Authenticate header and its rate-limit accounting stay the only ones.
+// accepted here. Anything else, a refusal or a failed lookup included, returns
+// undefined and the request goes through the provider unchanged: its errors,
+// its events, its WWW-Authenticate header and its rate-limit accounting stay
+// the only ones. The answer differs from the provider's only by its CORS
+// headers, which no resource server reads (a browser's request, with an
+// Origin, goes through the provider).
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 
@@ -54,7 +57,15 @@ export async function basicClientOf(ctx: Context, body: Record<string, unknown>,
   if (OTHER_MEANS.some((p) => body[p] !== undefined) || OTHER_HEADERS.some((h) => ctx.headers[h] !== undefined)) return undefined;
   const credentials = basicCredentials(ctx.headers.authorization);
   if (!credentials) return undefined;
-  const client = (await provider.Client.find(credentials.id)) as ProviderClient | undefined;
+  // A URL is a client metadata document's id: resolving it fetches, which the provider alone does, once.
+  if (/^https?:/i.test(credentials.id)) return undefined;
+  let client: ProviderClient | undefined;
+  try {
+    client = (await provider.Client.find(credentials.id)) as ProviderClient | undefined;
+  } catch {
+    // A registration the provider cannot use: its own lookup throws again, inside its error handling.
+    return undefined;
+  }
   if (!client || (client.clientAuthMethod !== 'client_secret_basic' && client.clientAuthMethod !== 'client_secret_post')) return undefined;
   // A client whose introspection answers are signed or encrypted JWTs (RFC 9701) gets them from the provider.
   if (client.introspectionSignedResponseAlg || client.introspectionEncryptedResponseAlg) return undefined;
