@@ -3,8 +3,9 @@
 # prints the admin URL the tests use to create one database per server.
 #   eval "$(scripts/postgres-for-tests.sh start)"   → exports TEST_POSTGRES_URL
 #   scripts/postgres-for-tests.sh stop
-# The test suite's cluster runs with fsync=off (nothing in it is worth a disk
-# flush). PG_DURABLE=1 starts it as production runs PostgreSQL instead:
+# The test suite's cluster runs with fsync, synchronous_commit and full-page
+# writes off (nothing in it is worth a disk flush), and without autovacuum
+# (its databases live for one test server: vacuuming them is work for nothing). PG_DURABLE=1 starts it as production runs PostgreSQL instead:
 # fsync and synchronous_commit on, every commit flushed before it is answered
 # (what bench/ measures; `npm run bench -- --unsafe-pg` keeps fsync=off).
 set -euo pipefail
@@ -19,7 +20,7 @@ case "${1:-start}" in
       mkdir -p "$PGDIR" && chown "$( [ "$(id -u)" = 0 ] && echo postgres || id -un )" "$PGDIR"
       as_pg "$BIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
     fi
-    if [ "${PG_DURABLE:-0}" = 1 ]; then DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"; else DURABILITY="-c fsync=off"; fi
+    if [ "${PG_DURABLE:-0}" = 1 ]; then DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"; else DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off"; fi
     as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
       -o "-k $PGDIR -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=300 $DURABILITY" start >/dev/null
     echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
