@@ -5,7 +5,8 @@
 #   scripts/postgres-for-tests.sh stop
 # The test suite's cluster runs with fsync, synchronous_commit and full-page
 # writes off (nothing in it is worth a disk flush), and without autovacuum
-# (its databases live for one test server: vacuuming them is work for nothing). PG_DURABLE=1 starts it as production runs PostgreSQL instead:
+# (its databases live for one test server: vacuuming them is work for
+# nothing). PG_DURABLE=1 starts it as production runs PostgreSQL instead:
 # fsync and synchronous_commit on, every commit flushed before it is answered
 # (what bench/ measures; `npm run bench -- --unsafe-pg` keeps fsync=off).
 set -euo pipefail

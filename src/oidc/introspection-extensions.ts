@@ -16,12 +16,13 @@
 // false}` after client authentication), then, when the caller was
 // authenticated, the real answer replaces it. One of our keys presented by a
 // client that HTTP Basic alone authenticates is answered before the provider
-// (src/oidc/basic-client-auth.ts): the same answer at about half the CPU. To a caller that may not see
-// a key, or for a key that is expired, revoked, unknown or mistyped, the
-// answer is exactly `{"active": false}` — and so it is for any JWT that is
-// not one of this server's own access tokens (which the provider refuses as
-// `unsupported_token_type`: they are verified offline) nor a partner's:
-// a malformed or forged token is inactive, not a client error.
+// (src/oidc/basic-client-auth.ts): the same answer at about half the CPU.
+// To a caller that may not see a key, or for a key that is expired, revoked,
+// unknown or mistyped, the answer is exactly `{"active": false}` — and so it
+// is for any JWT that is not one of this server's own access tokens (which
+// the provider refuses as `unsupported_token_type`: they are verified
+// offline) nor a partner's: a malformed or forged token is inactive, not a
+// client error.
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
@@ -195,15 +196,16 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     const body = ctx.request.body as Record<string, unknown> | undefined;
     if (ctx.method !== 'POST' || ctx.path !== path || !body) return next();
     const token = typeof body.token === 'string' ? body.token : undefined;
-    const jwt = token && !looksLikeApiKey(token, format) ? jwtKind(token, issuer) : undefined;
+    const ownKey = token !== undefined && looksLikeApiKey(token, format);
+    const jwt = token && !ownKey ? jwtKind(token, issuer) : undefined;
     // Neither one of our keys nor a JWT nor shaped like the provider's own opaque tokens: an
     // imported key of another format, or nothing (src/services/api-keys/api-keys.ts looks it up
     // once, and not at all while no key was imported). The provider never looks it up.
-    const foreignShaped = token !== undefined && !jwt && !looksLikeApiKey(token, format) && !PROVIDER_TOKEN.test(token);
-    const kind = token && (looksLikeApiKey(token, format) || foreignShaped) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
+    const foreignShaped = token !== undefined && !jwt && !ownKey && !PROVIDER_TOKEN.test(token);
+    const kind = token && (ownKey || foreignShaped) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
     const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
     // One of our keys from a resource server authenticated by HTTP Basic: answered here (src/oidc/basic-client-auth.ts).
-    if (kind === 'api_key' && looksLikeApiKey(token!, format) && typeof body.token_type_hint !== 'object') {
+    if (ownKey && typeof body.token_type_hint !== 'object') {
       const client = await basicClientOf(ctx, body, deps.provider());
       if (client) {
         ctx.set('Cache-Control', 'no-store');
