@@ -56,6 +56,15 @@ describe('the production build (dist/)', () => {
     }
   });
 
+  it('every file of the bundle is ASCII, so that V8 keeps its source at one byte per character', () => {
+    ensureBuilt();
+    const files = filesUnder(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js'));
+    for (const file of files) {
+      const at = readFileSync(file, 'utf8').search(/[\u0080-\u{10ffff}]/u);
+      assert.equal(at, -1, `${file} has a character outside ASCII at offset ${at}: its whole source is kept at two bytes per character`);
+    }
+  });
+
   it("Prisma's query compilers are .wasm files beside the bundle, not base64 inside it", () => {
     ensureBuilt();
     const files = filesUnder(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js'));
