@@ -2,3 +2,5 @@
 export const root: string;
 export function staleReason(): string | undefined;
 export function ensureBuilt(opts?: { quiet?: boolean }): boolean;
+/** Escapes what is outside ASCII in the .js files under `dir` where only comments change (`bundler`: esbuild). */
+export function asciiOnly(dir: string, bundler: unknown): void;

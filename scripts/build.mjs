@@ -178,7 +178,7 @@ function compile() {
       banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
       // Not read at run time; `NODE_OPTIONS=--enable-source-maps` makes a logged stack name src/ files.
       sourcemap: 'linked',
-      // Strings and names escaped to ASCII (see asciiOnly below).
+      // esbuild's default, said: strings and names escaped to ASCII (see asciiOnly below).
       charset: 'ascii',
       logLevel: 'error',
     });
@@ -188,7 +188,7 @@ function compile() {
   } finally {
     rmSync(stubs, { recursive: true, force: true });
   }
-  asciiOnly(out);
+  asciiOnly(out, bundler);
   writeFileSync(
     join(out, '.build-stamp.json'),
     `${JSON.stringify({ ...before, lock: lockDigest(), node: process.version, builtAt: new Date().toISOString() })}\n`,
@@ -203,22 +203,26 @@ function compile() {
 /**
  * V8 keeps each module's source in memory, as one byte per character only
  * when every character is Latin-1: one dash in a kept comment made the
- * server's 1.7 MB chunk a 3.4 MB string, and zod's 0.75 MB one 1.5 MB.
- * esbuild's `charset: 'ascii'` escapes strings, names and patterns, not
- * the comments it keeps, so what is left outside ASCII is in comments,
- * where an escape is as good as the character.
+ * server's 1.7 MB chunk a 3.3 MB string, and zod's 0.75 MB one 1.4 MB.
+ * esbuild's ASCII charset escapes strings, names and untagged templates,
+ * but neither the comments it keeps, nor regular expressions, nor a tagged
+ * template's raw text, where an escape would change what the code does. So
+ * each file's characters outside ASCII are escaped, and the result is kept
+ * only if esbuild, printing both without comments, prints the same code:
+ * then only comments changed. Otherwise the file stays as it was (and the
+ * production-build test says which). A source map's columns shift after an
+ * escape, on that line only: code after a comment on its line is rare.
  */
-function asciiOnly(dir) {
+export function asciiOnly(dir, bundler) {
+  const code = (text) => bundler.transformSync(text, { format: 'esm', target: 'node20', minifyWhitespace: true, legalComments: 'none' }).code;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) asciiOnly(p);
+    if (e.isDirectory()) asciiOnly(p, bundler);
     else if (e.name.endsWith('.js')) {
       const text = readFileSync(p, 'utf8');
-      if (/[\u0080-\u{10ffff}]/u.test(text))
-        writeFileSync(
-          p,
-          text.replace(/[\u0080-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`),
-        );
+      if (!/[\u0080-\u{10ffff}]/u.test(text)) continue;
+      const escaped = text.replace(/[\u0080-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+      if (code(escaped) === code(text)) writeFileSync(p, escaped);
     }
   }
 }
