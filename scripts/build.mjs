@@ -220,9 +220,8 @@ export function asciiOnly(dir, bundler) {
     if (e.isDirectory()) asciiOnly(p, bundler);
     else if (e.name.endsWith('.js')) {
       const text = readFileSync(p, 'utf8');
-      if (!/[\u0080-\u{10ffff}]/u.test(text)) continue;
       const escaped = text.replace(/[\u0080-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
-      if (code(escaped) === code(text)) writeFileSync(p, escaped);
+      if (escaped !== text && code(escaped) === code(text)) writeFileSync(p, escaped);
     }
   }
 }
