@@ -25,6 +25,8 @@ export interface ArtifactColumns {
 
 export interface ArtifactStore {
   find(type: string, id: string): Promise<StoredArtifact | undefined>;
+  /** The rows stored under `id` for each of up to three `types`, by type: one statement (the types' primary keys). */
+  findAmong(types: readonly string[], id: string): Promise<Map<string, StoredArtifact>>;
   findByColumn(type: string, column: 'uid' | 'userCode', value: string): Promise<StoredArtifact | undefined>;
   upsert(type: string, id: string, columns: ArtifactColumns): Promise<void>;
   /**
@@ -40,6 +42,13 @@ export interface ArtifactStore {
   insertOnce(type: string, id: string, expiresAt: Date, now?: Date): Promise<boolean>;
 }
 
+/** `types` as the three parameters of one prepared statement (a shorter list repeats its last). */
+function threeTypes(types: readonly string[]): [string, string, string] {
+  if (types.length < 1 || types.length > 3) throw new RangeError('findAmong takes one to three types');
+  const last = types[types.length - 1]!;
+  return [types[0]!, types[1] ?? last, types[2] ?? last];
+}
+
 const UPSERT_COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, client_id, expires_at';
 const ON_CONFLICT_UPDATE = `payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code,
   uid = excluded.uid, account_id = excluded.account_id, client_id = excluded.client_id, expires_at = excluded.expires_at`;
@@ -52,6 +61,7 @@ const ON_CONFLICT_UPDATE = `payload = excluded.payload, grant_id = excluded.gran
 export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): ArtifactStore {
   const q = {
     find: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND id = ?'),
+    among: db.prepare('SELECT type, payload, expires_at, consumed_at FROM oidc_payloads WHERE type IN (?, ?, ?) AND id = ?'),
     byUid: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND uid = ? LIMIT 1'),
     byUserCode: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND user_code = ? LIMIT 1'),
     upsert: db.prepare(
@@ -75,6 +85,11 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
   const date = (d: Date | null) => (d ? sqliteDate(d) : null);
   return {
     find: async (type, id) => read(q.find.get(type, id)),
+    findAmong: async (types, id) => {
+      const found = new Map<string, StoredArtifact>();
+      for (const row of q.among.all(...threeTypes(types), id)) found.set((row as { type: string }).type, read(row)!);
+      return found;
+    },
     findByColumn: async (type, column, value) => read((column === 'uid' ? q.byUid : q.byUserCode).get(type, value)),
     upsert: (type, id, c) =>
       write(() => {
@@ -107,6 +122,11 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
     return r && { payload: r.payload, expiresAt: r.expires_at, consumedAt: r.consumed_at };
   };
   return {
+    async findAmong(types, id) {
+      const sql = 'SELECT type, payload, expires_at, consumed_at FROM oidc_payloads WHERE type IN ($1, $2, $3) AND id = $4';
+      const { rows } = await run('lk_find_among', sql, [...threeTypes(types), id]);
+      return new Map((rows as (Row & { type: string })[]).map((r) => [r.type, read([r])!]));
+    },
     async find(type, id) {
       return read((await run('lk_find', 'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = $1 AND id = $2', [type, id])).rows);
     },

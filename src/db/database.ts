@@ -172,6 +172,7 @@ function observedStore(store: ArtifactStore, observe: QueryObserver | undefined)
   if (!observe) return store;
   return {
     find: (...a) => time(observe, 'query', () => store.find(...a)),
+    findAmong: (...a) => time(observe, 'query', () => store.findAmong(...a)),
     findByColumn: (...a) => time(observe, 'query', () => store.findByColumn(...a)),
     upsert: (...a) => time(observe, 'execute', () => store.upsert(...a)),
     consume: (...a) => time(observe, 'execute', () => store.consume(...a)),

@@ -44,6 +44,19 @@ function contract(name: string, setup: () => Promise<{ make: Factory; teardown: 
       assert.equal((await a.find(key))?.accountId, 'b');
     });
 
+    it('the token kinds looked up at once (as introspection does) each find their own, and a later lookup reads again', async () => {
+      const [at, cc, rt] = [make('AccessToken'), make('ClientCredentials'), make('RefreshToken')];
+      const key = id();
+      await rt.upsert(key, { jti: key, kind: 'RefreshToken' } as AdapterPayload, 60);
+      const [a, c, r] = await Promise.all([at.find(key), cc.find(key), rt.find(key)]);
+      assert.deepEqual([a, c, r?.kind], [undefined, undefined, 'RefreshToken']);
+      await at.upsert(key, { jti: key, kind: 'AccessToken' } as AdapterPayload, 60);
+      const [a2, r2] = await Promise.all([at.find(key), rt.find(key)]);
+      assert.deepEqual([a2?.kind, r2?.kind], ['AccessToken', 'RefreshToken']);
+      await rt.destroy(key);
+      assert.deepEqual(await Promise.all([at.find(key), rt.find(key)]).then((xs) => xs.map((x) => x?.kind)), ['AccessToken', undefined]);
+    });
+
     it('models are separate namespaces', async () => {
       const key = id();
       await make('AccessToken').upsert(key, { jti: key, kind: 'AccessToken' } as AdapterPayload, 60);
