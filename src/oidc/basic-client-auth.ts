@@ -2,9 +2,10 @@
 // does not need the provider's whole introspection pipeline (its context,
 // client-authentication middleware chain, structured-token check, a token
 // lookup for the placeholder) only for the answer to be replaced by ours:
-// that pipeline cost as much CPU as the key check itself.
+// that pipeline cost as much CPU as the key check itself. Nor does one
+// checking the provider's opaque tokens (src/oidc/opaque-token-introspection.ts).
 //
-// This is the one case it answers without the provider: a request whose
+// This is the one caller it answers without the provider: a request whose
 // only credentials are a well-formed `Authorization: Basic` header of a
 // client registered for client_secret_basic or client_secret_post, whose
 // secret is current and matches. It decides with the provider's own parts

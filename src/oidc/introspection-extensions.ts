@@ -16,7 +16,9 @@
 // false}` after client authentication), then, when the caller was
 // authenticated, the real answer replaces it. One of our keys presented by a
 // client that HTTP Basic alone authenticates is answered before the provider
-// (src/oidc/basic-client-auth.ts): the same answer at about half the CPU.
+// (src/oidc/basic-client-auth.ts): the same answer at about half the CPU; so
+// is one of the provider's own opaque tokens, from its own parts
+// (src/oidc/opaque-token-introspection.ts).
 // To a caller that may not see a key, or for a key that is expired, revoked,
 // unknown or mistyped, the answer is exactly `{"active": false}` — and so it
 // is for any JWT that is not one of this server's own access tokens (which
@@ -35,6 +37,7 @@ import type { ServiceAccountService } from '../services/machines/service-account
 import { audiencesOf, servedResources } from './introspection-policy.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 import { basicClientOf } from './basic-client-auth.ts';
+import { opaqueTokenAnswer } from './opaque-token-introspection.ts';
 
 /** oidc-provider's own opaque tokens: 43 base64url characters. */
 const PROVIDER_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -192,6 +195,18 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     };
   }
 
+  /** The provider's answer about one of its opaque tokens (or what it took for one), with what we add. */
+  async function providerAnswerCompleted(client: ClientLike, answer: Answer, token: string, address: string | undefined): Promise<Answer> {
+    if (answer.active === true && answer.sub === undefined && typeof answer.client_id === 'string') {
+      // A token without a person: its subject is the client (as RFC 9068 puts it in the JWT form).
+      return { ...answer, sub: answer.client_id };
+    }
+    // An imported key shaped like the provider's tokens (43 base64url characters, as Python's
+    // secrets.token_urlsafe(32) makes): the provider's lookup found nothing, ours may.
+    if (answer.active === false && (await apiKeys.mayBeImported(token))) return keyAnswer(client, token, address);
+    return answer;
+  }
+
   return async (ctx: Context, next: Next) => {
     const body = ctx.request.body as Record<string, unknown> | undefined;
     if (ctx.method !== 'POST' || ctx.path !== path || !body) return next();
@@ -204,12 +219,16 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     const foreignShaped = token !== undefined && !jwt && !ownKey && !PROVIDER_TOKEN.test(token);
     const kind = token && (ownKey || foreignShaped) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
     const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
-    // One of our keys from a resource server authenticated by HTTP Basic: answered here (src/oidc/basic-client-auth.ts).
-    if (ownKey && typeof body.token_type_hint !== 'object') {
-      const client = await basicClientOf(ctx, body, deps.provider());
-      if (client) {
+    // One of our keys, or one of the provider's opaque tokens, from a client authenticated by
+    // HTTP Basic alone: answered here (src/oidc/basic-client-auth.ts), unless the provider must.
+    const opaque = token !== undefined && PROVIDER_TOKEN.test(token);
+    if ((ownKey || opaque) && typeof body.token_type_hint !== 'object') {
+      const provider = deps.provider();
+      const client = await basicClientOf(ctx, body, provider);
+      const answer = client && (ownKey ? await keyAnswer(client, token!, address) : await opaqueTokenAnswer(provider, client, token!));
+      if (client && answer) {
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = await keyAnswer(client, token!, address);
+        ctx.body = ownKey ? answer : await providerAnswerCompleted(client, answer, token!, address);
         return;
       }
     }
@@ -226,13 +245,8 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
       ctx.body = await partnerAnswer(client, token!, jwt.accountId);
     } else if (kind === 'foreign') {
       ctx.body = { active: false };
-    } else if (answer.active === true && answer.sub === undefined && typeof answer.client_id === 'string') {
-      // A token without a person: its subject is the client (as RFC 9068 puts it in the JWT form).
-      answer.sub = answer.client_id;
-    } else if (answer.active === false && token && !jwt && (await apiKeys.mayBeImported(token))) {
-      // An imported key shaped like the provider's tokens (43 base64url characters, as Python's
-      // secrets.token_urlsafe(32) makes): the provider's lookup found nothing, ours may.
-      ctx.body = await keyAnswer(client, token, address);
+    } else if (token && !jwt) {
+      ctx.body = await providerAnswerCompleted(client, answer, token, address);
     }
   };
 }

@@ -1,0 +1,155 @@
+// Introspection of the provider's opaque tokens by a client that HTTP Basic
+// alone authenticates is answered without the provider's endpoint pipeline
+// (src/oidc/opaque-token-introspection.ts). What must hold: for a token in
+// any state, asked by any caller with any hint, the answer is the provider's
+// own — asked as an attacker would (another client's token, a resource
+// server of another API, a token whose grant was withdrawn or whose expiry
+// passed, a guessed token), and all at once.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { opaqueTokenAnswer } from '../../src/oidc/opaque-token-introspection.ts';
+import { Browser } from '../helpers/browser.ts';
+import { CHECK_EVERY_MS } from '../../src/services/machines/config-cache.ts';
+import { basic, statementCount } from '../helpers/api-keys.ts';
+import { codeFlow, createUser, discover, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const API_A = 'https://orders.example.test';
+const API_B = 'https://hr.example.test';
+
+interface Creds {
+  id: string;
+  secret: string;
+}
+
+describe("opaque-token introspection answers what the provider's endpoint answers", () => {
+  let server: TestServer;
+  let app: TestClient;
+  const x = {} as Creds; // client credentials at API A
+  const y = {} as Creds; // client credentials at API B
+  const rsA = {} as Creds; // the resource server of API A
+  const rsB = {} as Creds; // the resource server of API B
+  const tokens: Record<string, string> = {};
+
+  async function post(path: string, who: Creds, form: Record<string, string>, headers: Record<string, string> = {}) {
+    const res = await fetch(`${server.issuer}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(who.id, who.secret), ...headers },
+      body: new URLSearchParams(form),
+    });
+    return { status: res.status, cache: res.headers.get('cache-control'), body: (await res.json()) as Record<string, unknown> };
+  }
+  const tokenFor = async (who: Creds, resource: string) => {
+    const r = await post('/token', who, { grant_type: 'client_credentials', resource });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return String(r.body.access_token);
+  };
+  /** A stored token's row, by the client it was issued to and its kind. */
+  const rowsOf = (clientId: string, type: string) => server.runtime.db.oidcPayload.findMany({ where: { clientId, type } });
+
+  before(async () => {
+    // No reuse grace: a rotated refresh token is consumed at once (test/oidc/refresh-reuse-grace.test.ts has the grace).
+    server = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
+    await server.runtime.resources.create({ identifier: API_A, scope: 'orders.read', format: 'opaque' });
+    await server.runtime.resources.create({ identifier: API_B, scope: 'hr.read', format: 'opaque' });
+    const make = async (into: Creds, input: Parameters<TestServer['runtime']['clients']['create']>[0]) => {
+      const { client, clientSecret } = await server.runtime.clients.create(input);
+      Object.assign(into, { id: client.clientId, secret: clientSecret });
+    };
+    await make(x, { name: 'x', redirectUris: [], clientCredentials: true, apiScope: 'orders.read' });
+    await make(y, { name: 'y', redirectUris: [], clientCredentials: true, apiScope: 'hr.read' });
+    await make(rsA, { name: 'orders API', redirectUris: [], resourceServers: [API_A] });
+    await make(rsB, { name: 'hr API', redirectUris: [], resourceServers: [API_B] });
+    app = await registerClient(server);
+    const person = await createUser(server);
+
+    tokens.machine = await tokenFor(x, API_A);
+    const flow = await codeFlow(app, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
+    tokens.personAccess = flow.tokens.access_token;
+    tokens.personRefresh = flow.tokens.refresh_token!;
+    // A rotated refresh token: consumed, its successor live.
+    const next = await oidc.refreshTokenGrant(app.config, tokens.personRefresh);
+    tokens.rotatedRefresh = next.refresh_token!;
+    tokens.rotatedAccess = next.access_token;
+
+    // A token whose grant was withdrawn behind the provider's back (its row gone, the token's kept).
+    const grantsBefore = new Set((await rowsOf(app.clientId, 'AccessToken')).map((r) => r.grantId));
+    const orphan = await codeFlow(app, new Browser(server.url), person, { scope: 'openid', prompt: 'consent' });
+    tokens.grantGone = orphan.tokens.access_token;
+    const orphanGrant = (await rowsOf(app.clientId, 'AccessToken')).map((r) => r.grantId).find((g) => g && !grantsBefore.has(g));
+    assert.ok(orphanGrant, 'the second sign-in has a grant of its own');
+    await server.runtime.db.oidcPayload.delete({ where: { type_id: { type: 'Grant', id: orphanGrant } } });
+
+    // A token past its expiry whose row is still there (the provider's check, not the adapter's).
+    const z = {} as Creds;
+    await make(z, { name: 'z', redirectUris: [], clientCredentials: true, apiScope: 'orders.read' });
+    tokens.expired = await tokenFor(z, API_A);
+    const [zRow] = await rowsOf(z.id, 'ClientCredentials');
+    const past = { ...(JSON.parse(zRow!.payload) as Record<string, unknown>), exp: Math.floor(Date.now() / 1000) - 60 };
+    await server.runtime.db.oidcPayload.update({ where: { type_id: { type: zRow!.type, id: zRow!.id } }, data: { payload: JSON.stringify(past) } });
+
+    tokens.guessed = randomBytes(32).toString('base64url');
+  });
+  after(() => server.stop());
+
+  it('every token, every caller, every hint: the same answer both ways, and this path answers each', async () => {
+    const callers: Record<string, Creds> = { x, y, rsA, rsB, app: { id: app.clientId, secret: app.clientSecret! } };
+    const hints = [undefined, 'access_token', 'refresh_token', 'something_else'];
+    const asks = Object.entries(tokens).flatMap(([tokenName, token]) =>
+      Object.entries(callers).flatMap(([callerName, who]) => hints.map((hint) => ({ tokenName, token, callerName, who, hint }))),
+    );
+    const answers = await Promise.all(
+      asks.map(async ({ token, who, hint }) => {
+        const form = { token, ...(hint ? { token_type_hint: hint } : {}) };
+        // client_id repeated in the form (the provider accepts it) sends the request through the provider.
+        const [fast, full] = await Promise.all([post('/token/introspection', who, form), post('/token/introspection', who, { ...form, client_id: who.id })]);
+        const client = await server.live.current.Client.find(who.id);
+        const direct = await opaqueTokenAnswer(server.live.current, client!, token);
+        return { fast, full, direct };
+      }),
+    );
+    const active = new Set<string>();
+    asks.forEach(({ tokenName, callerName, hint }, i) => {
+      const { fast, full, direct } = answers[i]!;
+      const what = `${tokenName} asked by ${callerName} (hint ${hint})`;
+      assert.equal(fast.status, 200, what);
+      assert.equal(full.status, 200, what);
+      assert.deepEqual(fast.body, full.body, what);
+      assert.equal(fast.cache, 'no-store', what);
+      assert.notEqual(direct, undefined, `${what}: answered without the provider`);
+      if (fast.body.active === true) active.add(`${tokenName} by ${callerName}`);
+    });
+    // What the policy lets each caller see (test/oidc/introspection-policy.test.ts), and nothing else.
+    assert.deepEqual([...active].sort(), ['machine by rsA', 'machine by x', 'personAccess by app', 'rotatedAccess by app', 'rotatedRefresh by app']);
+  });
+  it('a token is read with one statement, not one per kind of token, on either path', async () => {
+    const form = { token: tokens.machine! };
+    await post('/token/introspection', x, form); // the caller's client is cached from here on
+    const before = await statementCount(server);
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await post('/token/introspection', x, form)).body.active, true);
+      assert.equal((await post('/token/introspection', x, { ...form, client_id: x.id })).body.active, true);
+    }
+    const spent = (await statementCount(server)) - before;
+    // Besides the 20 reads, only the client cache's version check, at most once per CHECK_EVERY_MS.
+    const versionChecks = Math.ceil((Date.now() - started) / CHECK_EVERY_MS) + 1;
+    assert.ok(spent >= 20 && spent <= 20 + versionChecks, `${spent} statements for 20 introspections (version checks allowed: ${versionChecks})`);
+  });
+
+  it('a sender-constrained (DPoP) token is left to the provider, which answers with its cnf', async () => {
+    const config = await discover(server, x.id, x.secret);
+    const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+    const bound = (await oidc.clientCredentialsGrant(config, { resource: API_A }, { DPoP: dpop })).access_token;
+    const client = await server.live.current.Client.find(x.id);
+    assert.equal(await opaqueTokenAnswer(server.live.current, client!, bound), undefined);
+    const [fast, full] = await Promise.all([
+      post('/token/introspection', x, { token: bound }),
+      post('/token/introspection', x, { token: bound, client_id: x.id }),
+    ]);
+    assert.equal(fast.body.token_type, 'DPoP');
+    assert.equal(typeof (fast.body.cnf as { jkt?: unknown } | undefined)?.jkt, 'string');
+    assert.deepEqual(fast.body, full.body);
+  });
+});
