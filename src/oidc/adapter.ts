@@ -108,6 +108,8 @@ export interface SessionSeen {
 }
 
 const TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
+// Their lookups share one HMAC of the id (createAdapterClass, readToken).
+if (![...TOKEN_MODELS].every((m) => SECRET_ID_MODELS.has(m))) throw new Error('every token model is stored under a keyed hash of its id');
 
 export function storedId(idKey: Buffer, type: string, id: string): string {
   return SECRET_ID_MODELS.has(type) ? hashArtifactId(idKey, id) : id;
@@ -178,9 +180,11 @@ export function createAdapterClass({
   /**
    * A token presented at introspection or revocation is looked up as each of
    * the three token models at once (the library's findToken, one Promise.all).
-   * The lookups of one id started in the same synchronous turn are made one
-   * microtask later as one statement, with one HMAC; a lookup alone is the
-   * primary-key read it always was. Only that turn: the next lookup reads again.
+   * The lookups of one id started before the next microtask (whichever
+   * request made them: they then share one statement, and its failure) are
+   * made in that microtask as one statement, with one HMAC (the same for the
+   * three: all are SECRET_ID_MODELS); a lookup alone is the primary-key read
+   * it always was. A lookup started after that microtask reads again.
    */
   const tokenReads = new Map<string, { types: string[]; rows: Promise<Map<string, StoredArtifact>> }>();
   const readToken = (id: string, type: string) => {

@@ -16,7 +16,8 @@
 // its events, its WWW-Authenticate header and its rate-limit accounting stay
 // the only ones. The answer differs from the provider's only by its CORS
 // headers, which no resource server reads (a browser's request, with an
-// Origin, goes through the provider).
+// Origin, goes through the provider). A failure after this decided (a
+// database read) sends the request through the provider as well.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 

@@ -34,7 +34,7 @@ import type { KeyHolder } from '../db/api-key-store.ts';
 import { looksLikeApiKey, SECRET_LENGTH, CHECKSUM_LENGTH, type KeyFormat } from '../services/api-keys/api-key-format.ts';
 import type { ResourceServerService } from '../services/apis/resource-servers.ts';
 import type { ServiceAccountService } from '../services/machines/service-accounts.ts';
-import { audiencesOf, servedResources } from './introspection-policy.ts';
+import { audiencesOf, servedResources, type ClientLike } from './introspection-policy.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 import { basicClientOf } from './basic-client-auth.ts';
 import { opaqueTokenAnswer } from './opaque-token-introspection.ts';
@@ -45,7 +45,6 @@ const PROVIDER_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** The form parameter a resource server uses to pass its caller's address (for keys with allowed ranges). */
 export const CALLER_IP_PARAM = 'caller_ip';
 
-type ClientLike = { clientId: string; metadata(): Record<string, unknown> };
 type Answer = Record<string, unknown>;
 
 /** What the provider is given instead of a key or partner token: shaped like a key, so never looked up (see the adapter). */
@@ -216,19 +215,27 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
     // Neither one of our keys nor a JWT nor shaped like the provider's own opaque tokens: an
     // imported key of another format, or nothing (src/services/api-keys/api-keys.ts looks it up
     // once, and not at all while no key was imported). The provider never looks it up.
-    const foreignShaped = token !== undefined && !jwt && !ownKey && !PROVIDER_TOKEN.test(token);
+    const opaque = token !== undefined && PROVIDER_TOKEN.test(token);
+    const foreignShaped = token !== undefined && !jwt && !ownKey && !opaque;
     const kind = token && (ownKey || foreignShaped) ? 'api_key' : jwt?.kind === 'own' ? undefined : jwt?.kind;
     const address = typeof body[CALLER_IP_PARAM] === 'string' ? (body[CALLER_IP_PARAM] as string) : undefined;
     // One of our keys, or one of the provider's opaque tokens, from a client authenticated by
     // HTTP Basic alone: answered here (src/oidc/basic-client-auth.ts), unless the provider must.
-    const opaque = token !== undefined && PROVIDER_TOKEN.test(token);
     if ((ownKey || opaque) && typeof body.token_type_hint !== 'object') {
-      const provider = deps.provider();
-      const client = await basicClientOf(ctx, body, provider);
-      const answer = client && (ownKey ? await keyAnswer(client, token!, address) : await opaqueTokenAnswer(provider, client, token!));
-      if (client && answer) {
+      let answer: Answer | undefined;
+      try {
+        const provider = deps.provider();
+        const client = await basicClientOf(ctx, body, provider);
+        const own = client && (ownKey ? await keyAnswer(client, token!, address) : await opaqueTokenAnswer(provider, client, token!));
+        answer = client && own && (ownKey ? own : await providerAnswerCompleted(client, own, token!, address));
+      } catch {
+        // A failed read (the database, a client's metadata document): the provider answers, with its
+        // own error handling, events and failure accounting. Nothing was written: asking again is safe.
+        answer = undefined;
+      }
+      if (answer) {
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = ownKey ? answer : await providerAnswerCompleted(client, answer, token!, address);
+        ctx.body = answer;
         return;
       }
     }

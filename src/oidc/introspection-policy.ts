@@ -9,7 +9,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 /** Extra client metadata: the API identifiers this client serves as a resource server. */
 export const RESOURCE_SERVERS = 'latchkey_resource_servers';
 
-type ClientLike = { clientId: string; metadata(): Record<string, unknown> };
+/** What the policy reads of a client: the provider's Client has it. */
+export type ClientLike = { clientId: string; metadata(): Record<string, unknown> };
 type TokenLike = { clientId?: string; kind: string; aud?: unknown };
 
 export const audiencesOf = (aud: unknown): string[] =>

@@ -6,19 +6,23 @@
 // more CPU than the answer itself.
 //
 // It is the provider's own renderTokenResponse (oidc-provider's
-// lib/actions/introspection.js) restated with the provider's own parts: its
-// token models' find (expiry, consumption, session binding), its Grant, and
-// the allowedPolicy configured for it (src/oidc/introspection-policy.ts).
+// lib/actions/introspection.js, and findToken in lib/helpers/token_find.js)
+// restated with the provider's own parts: its token models' find (expiry,
+// consumption, session binding) and its Grant, and the rule its configured
+// allowedPolicy applies (mayIntrospect, src/oidc/introspection-policy.ts).
 // What this configuration never produces is left to the provider, not
-// restated: pairwise subjects, rich authorization requests, sender-constrained
-// tokens (`cnf`). For those `undefined` is returned and the request goes
-// through the provider unchanged, as any request this path does not take.
+// restated: pairwise subjects, rich authorization requests, sender-
+// constrained tokens (`cnf`). For those `undefined` is returned, once the
+// caller is known to be allowed to see the token (to any other caller every
+// token is answered here alike), and the request goes through the provider
+// unchanged, as any request this path does not take.
 // test/oidc/opaque-token-introspection.test.ts asks both ways about tokens in
-// every state and requires the same answer.
+// every state and requires the same answer; it also pins the two library
+// files restated here, so that an upgrade that changes them is read again.
 import type Provider from 'oidc-provider';
-import { mayIntrospect } from './introspection-policy.ts';
+import { mayIntrospect, type ClientLike as PolicyClient } from './introspection-policy.ts';
 
-type ClientLike = { clientId: string; subjectType?: string; metadata(): Record<string, unknown> };
+type ClientLike = PolicyClient & { subjectType?: string };
 
 interface FoundToken {
   readonly kind: string;
@@ -57,15 +61,16 @@ export async function opaqueTokenAnswer(provider: Provider, client: ClientLike, 
     const grant = await provider.Grant.find(t.grantId, { ignoreExpiration: true });
     if (!grant || grant.isExpired || grant.clientId !== t.clientId || grant.accountId !== t.accountId) return inactive;
   }
-  if (t.rar || t.isSenderConstrained()) return undefined;
   if (!mayIntrospect(client, t)) return inactive;
+  if (t.rar || t.isSenderConstrained()) return undefined;
   if (t.accountId) {
     const owner = t.clientId === client.clientId ? client : ((await provider.Client.find(t.clientId!)) as ClientLike | undefined);
     if (owner?.subjectType !== 'public') return undefined;
   }
-  // In the provider's order: a claim of `extra` named `sub` wins over the account.
-  return {
-    ...(t.accountId ? { sub: t.accountId } : {}),
+  // Built as the provider builds it, so that keys come in its order and a claim of `extra` named `sub` wins.
+  const answer: Record<string, unknown> = { active: true };
+  if (t.accountId) answer.sub = t.accountId;
+  return Object.assign(answer, {
     ...t.extra,
     active: true,
     client_id: t.clientId,
@@ -77,5 +82,5 @@ export async function opaqueTokenAnswer(provider: Provider, client: ClientLike, 
     aud: t.aud,
     scope: t.scope || undefined,
     token_type: t.kind !== 'RefreshToken' ? t.tokenType : undefined,
-  };
+  });
 }

@@ -6,7 +6,10 @@
 // server of another API, a token whose grant was withdrawn or whose expiry
 // passed, a guessed token), and all at once.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { opaqueTokenAnswer } from '../../src/oidc/opaque-token-introspection.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -26,6 +29,7 @@ interface Creds {
 describe("opaque-token introspection answers what the provider's endpoint answers", () => {
   let server: TestServer;
   let app: TestClient;
+  let appA: TestClient; // a person's app at API A
   const x = {} as Creds; // client credentials at API A
   const y = {} as Creds; // client credentials at API B
   const rsA = {} as Creds; // the resource server of API A
@@ -38,7 +42,14 @@ describe("opaque-token introspection answers what the provider's endpoint answer
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(who.id, who.secret), ...headers },
       body: new URLSearchParams(form),
     });
-    return { status: res.status, cache: res.headers.get('cache-control'), body: (await res.json()) as Record<string, unknown> };
+    const text = await res.text();
+    return {
+      status: res.status,
+      cache: res.headers.get('cache-control'),
+      cors: res.headers.get('access-control-allow-origin'),
+      text,
+      body: JSON.parse(text) as Record<string, unknown>,
+    };
   }
   const tokenFor = async (who: Creds, resource: string) => {
     const r = await post('/token', who, { grant_type: 'client_credentials', resource });
@@ -51,7 +62,7 @@ describe("opaque-token introspection answers what the provider's endpoint answer
   before(async () => {
     // No reuse grace: a rotated refresh token is consumed at once (test/oidc/refresh-reuse-grace.test.ts has the grace).
     server = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
-    await server.runtime.resources.create({ identifier: API_A, scope: 'orders.read', format: 'opaque' });
+    await server.runtime.resources.create({ identifier: API_A, scope: 'orders.read', format: 'opaque', claims: 'email email_verified roles' });
     await server.runtime.resources.create({ identifier: API_B, scope: 'hr.read', format: 'opaque' });
     const make = async (into: Creds, input: Parameters<TestServer['runtime']['clients']['create']>[0]) => {
       const { client, clientSecret } = await server.runtime.clients.create(input);
@@ -62,9 +73,13 @@ describe("opaque-token introspection answers what the provider's endpoint answer
     await make(rsA, { name: 'orders API', redirectUris: [], resourceServers: [API_A] });
     await make(rsB, { name: 'hr API', redirectUris: [], resourceServers: [API_B] });
     app = await registerClient(server);
+    appA = await registerClient(server, { name: 'orders app', apiScope: 'orders.read', defaultResource: API_A });
     const person = await createUser(server);
+    await server.runtime.users.addRole(person.id, 'auditor');
 
     tokens.machine = await tokenFor(x, API_A);
+    // A person's token at API A, with the claims the API asked for: its resource server's main case.
+    tokens.personAtA = (await codeFlow(appA, new Browser(server.url), person, { scope: 'openid orders.read' })).tokens.access_token;
     const flow = await codeFlow(app, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
     tokens.personAccess = flow.tokens.access_token;
     tokens.personRefresh = flow.tokens.refresh_token!;
@@ -94,8 +109,15 @@ describe("opaque-token introspection answers what the provider's endpoint answer
   after(() => server.stop());
 
   it('every token, every caller, every hint: the same answer both ways, and this path answers each', async () => {
-    const callers: Record<string, Creds> = { x, y, rsA, rsB, app: { id: app.clientId, secret: app.clientSecret! } };
-    const hints = [undefined, 'access_token', 'refresh_token', 'something_else'];
+    const callers: Record<string, Creds> = {
+      x,
+      y,
+      rsA,
+      rsB,
+      app: { id: app.clientId, secret: app.clientSecret! },
+      appA: { id: appA.clientId, secret: appA.clientSecret! },
+    };
+    const hints = [undefined, 'access_token', 'refresh_token', 'urn:ietf:params:oauth:token-type:refresh_token', 'something_else'];
     const asks = Object.entries(tokens).flatMap(([tokenName, token]) =>
       Object.entries(callers).flatMap(([callerName, who]) => hints.map((hint) => ({ tokenName, token, callerName, who, hint }))),
     );
@@ -116,12 +138,24 @@ describe("opaque-token introspection answers what the provider's endpoint answer
       assert.equal(fast.status, 200, what);
       assert.equal(full.status, 200, what);
       assert.deepEqual(fast.body, full.body, what);
+      assert.equal(fast.text, full.text, `${what}: the same bytes, keys in the same order`);
       assert.equal(fast.cache, 'no-store', what);
+      // Which path answered: the provider's answers carry its CORS headers.
+      assert.equal(fast.cors, null, `${what}: answered without the provider`);
+      assert.equal(full.cors, '*', `${what}: answered by the provider`);
       assert.notEqual(direct, undefined, `${what}: answered without the provider`);
       if (fast.body.active === true) active.add(`${tokenName} by ${callerName}`);
     });
     // What the policy lets each caller see (test/oidc/introspection-policy.test.ts), and nothing else.
-    assert.deepEqual([...active].sort(), ['machine by rsA', 'machine by x', 'personAccess by app', 'rotatedAccess by app', 'rotatedRefresh by app']);
+    assert.deepEqual([...active].sort(), [
+      'machine by rsA',
+      'machine by x',
+      'personAccess by app',
+      'personAtA by appA',
+      'personAtA by rsA',
+      'rotatedAccess by app',
+      'rotatedRefresh by app',
+    ]);
   });
   it('a token is read with one statement, not one per kind of token, on either path', async () => {
     const form = { token: tokens.machine! };
@@ -151,5 +185,29 @@ describe("opaque-token introspection answers what the provider's endpoint answer
     assert.equal(fast.body.token_type, 'DPoP');
     assert.equal(typeof (fast.body.cnf as { jkt?: unknown } | undefined)?.jkt, 'string');
     assert.deepEqual(fast.body, full.body);
+    // To a caller that may not see it, a live bound token looks like a guessed one, headers included.
+    const [refused, guessed] = await Promise.all([
+      post('/token/introspection', y, { token: bound }),
+      post('/token/introspection', y, { token: randomBytes(32).toString('base64url') }),
+    ]);
+    assert.deepEqual([refused.body, refused.cors], [{ active: false }, null]);
+    assert.deepEqual([guessed.body, guessed.cors], [{ active: false }, null]);
+  });
+
+  it("restates the library's introspection as this version has it: an upgrade that changes it is read again", () => {
+    // src/oidc/opaque-token-introspection.ts follows these two files; when this fails, compare it
+    // with the new versions (checks added, fields answered, the order of lookups) and update the digests.
+    const lib = dirname(createRequire(import.meta.url).resolve('oidc-provider'));
+    const digest = (file: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(lib, file)))
+        .digest('hex');
+    assert.deepEqual(
+      { introspection: digest('actions/introspection.js'), findToken: digest('helpers/token_find.js') },
+      {
+        introspection: '9c51064bc58f06a872c703aaf398778e51df288a7d1e5bd2bd587b677bc06575',
+        findToken: 'f0a6c65226cff377650bb6034661de2091231638a40c59b1fde2c21898056b82',
+      },
+    );
   });
 });
