@@ -14,26 +14,23 @@ import { after, before, describe, it } from 'node:test';
 import { opaqueTokenAnswer } from '../../src/oidc/opaque-token-introspection.ts';
 import { Browser } from '../helpers/browser.ts';
 import { CHECK_EVERY_MS } from '../../src/services/machines/config-cache.ts';
-import { basic, statementCount } from '../helpers/api-keys.ts';
+import { basic, resourceServerClient, statementCount } from '../helpers/api-keys.ts';
 import { codeFlow, createUser, discover, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API_A = 'https://orders.example.test';
 const API_B = 'https://hr.example.test';
 
-interface Creds {
-  id: string;
-  secret: string;
-}
+type Creds = Awaited<ReturnType<typeof resourceServerClient>>;
 
 describe("opaque-token introspection answers what the provider's endpoint answers", () => {
   let server: TestServer;
   let app: TestClient;
   let appA: TestClient; // a person's app at API A
-  const x = {} as Creds; // client credentials at API A
-  const y = {} as Creds; // client credentials at API B
-  const rsA = {} as Creds; // the resource server of API A
-  const rsB = {} as Creds; // the resource server of API B
+  let x: Creds; // client credentials at API A
+  let y: Creds; // client credentials at API B
+  let rsA: Creds; // the resource server of API A
+  let rsB: Creds; // the resource server of API B
   const tokens: Record<string, string> = {};
 
   async function post(path: string, who: Creds, form: Record<string, string>, headers: Record<string, string> = {}) {
@@ -64,14 +61,16 @@ describe("opaque-token introspection answers what the provider's endpoint answer
     server = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
     await server.runtime.resources.create({ identifier: API_A, scope: 'orders.read', format: 'opaque', claims: 'email email_verified roles' });
     await server.runtime.resources.create({ identifier: API_B, scope: 'hr.read', format: 'opaque' });
-    const make = async (into: Creds, input: Parameters<TestServer['runtime']['clients']['create']>[0]) => {
-      const { client, clientSecret } = await server.runtime.clients.create(input);
-      Object.assign(into, { id: client.clientId, secret: clientSecret });
+    const machine = async (apiScope: string): Promise<Creds> => {
+      const { client, clientSecret } = await server.runtime.clients.create({ name: apiScope, redirectUris: [], clientCredentials: true, apiScope });
+      return { id: client.clientId, secret: clientSecret! };
     };
-    await make(x, { name: 'x', redirectUris: [], clientCredentials: true, apiScope: 'orders.read' });
-    await make(y, { name: 'y', redirectUris: [], clientCredentials: true, apiScope: 'hr.read' });
-    await make(rsA, { name: 'orders API', redirectUris: [], resourceServers: [API_A] });
-    await make(rsB, { name: 'hr API', redirectUris: [], resourceServers: [API_B] });
+    [x, y, rsA, rsB] = await Promise.all([
+      machine('orders.read'),
+      machine('hr.read'),
+      resourceServerClient(server, [API_A]),
+      resourceServerClient(server, [API_B]),
+    ]);
     app = await registerClient(server);
     appA = await registerClient(server, { name: 'orders app', apiScope: 'orders.read', defaultResource: API_A });
     const person = await createUser(server);
@@ -97,8 +96,7 @@ describe("opaque-token introspection answers what the provider's endpoint answer
     await server.runtime.db.oidcPayload.delete({ where: { type_id: { type: 'Grant', id: orphanGrant } } });
 
     // A token past its expiry whose row is still there (the provider's check, not the adapter's).
-    const z = {} as Creds;
-    await make(z, { name: 'z', redirectUris: [], clientCredentials: true, apiScope: 'orders.read' });
+    const z = await machine('orders.read');
     tokens.expired = await tokenFor(z, API_A);
     const [zRow] = await rowsOf(z.id, 'ClientCredentials');
     const past = { ...(JSON.parse(zRow!.payload) as Record<string, unknown>), exp: Math.floor(Date.now() / 1000) - 60 };
