@@ -226,12 +226,14 @@ export function introspectionExtensions(path: string, deps: IntrospectionExtensi
       try {
         const provider = deps.provider();
         const client = await basicClientOf(ctx, body, provider);
-        const own = client && (ownKey ? await keyAnswer(client, token!, address) : await opaqueTokenAnswer(provider, client, token!));
-        answer = client && own && (ownKey ? own : await providerAnswerCompleted(client, own, token!, address));
+        if (client && ownKey) answer = await keyAnswer(client, token!, address);
+        else if (client) {
+          const own = await opaqueTokenAnswer(provider, client, token!);
+          if (own) answer = await providerAnswerCompleted(client, own, token!, address);
+        }
       } catch {
         // A failed read (the database, a client's metadata document): the provider answers, with its
         // own error handling, events and failure accounting. Nothing was written: asking again is safe.
-        answer = undefined;
       }
       if (answer) {
         ctx.set('Cache-Control', 'no-store');
