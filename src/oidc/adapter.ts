@@ -23,6 +23,21 @@ import { hashArtifactId } from '../services/secrets/artifact-ids.ts';
 import { createSecretBox } from '../services/secrets/secret-box.ts';
 import { API_KEY_CLIENT_ID, apiKeyClientMetadata } from './grants/token-exchange.ts';
 
+/** How oidc-provider sees an app: its stored metadata with the names the provider reads. */
+function clientView(row: ProviderClientRow): AdapterPayload {
+  const { api_scope, resource_servers, default_resource, ...metadata } = row.metadata;
+  return Object.freeze({
+    ...metadata,
+    client_id: row.clientId,
+    client_name: row.name,
+    ...(api_scope ? { [API_SCOPE]: api_scope } : {}),
+    ...(resource_servers ? { [RESOURCE_SERVERS]: resource_servers } : {}),
+    ...(default_resource ? { [DEFAULT_RESOURCE]: default_resource } : {}),
+    // The stored HMAC digest, not the secret: see src/oidc/client-secrets.ts.
+    ...(row.secretHash ? { client_secret: row.secretHash } : {}),
+  }) as AdapterPayload;
+}
+
 /**
  * How oidc-provider sees a service account. Its API scopes are not OIDC
  * scopes, so they travel as extra metadata rather than `scope`. When a
@@ -205,6 +220,15 @@ export function createAdapterClass({
     return read.rows;
   };
 
+  /**
+   * The provider asks for a client's metadata on every request that names
+   * it, and hashes what it gets to find its own cached Client. An app's view
+   * depends on its row alone, so it is built once per cached row (a changed
+   * client is a new row) and frozen, as the provider only reads it. A service
+   * account's view depends on how the request authenticated, so it is not kept.
+   */
+  const clientViews = new WeakMap<ProviderClientRow, AdapterPayload>();
+
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (id === ACCOUNT_CLIENT_ID) return accountClientMetadata(issuer, consoleUrl) as AdapterPayload;
@@ -212,17 +236,12 @@ export function createAdapterClass({
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
       if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id);
-      const { api_scope, resource_servers, default_resource, ...metadata } = row.metadata;
-      return {
-        ...metadata,
-        client_id: row.clientId,
-        client_name: row.name,
-        ...(api_scope ? { [API_SCOPE]: api_scope } : {}),
-        ...(resource_servers ? { [RESOURCE_SERVERS]: resource_servers } : {}),
-        ...(default_resource ? { [DEFAULT_RESOURCE]: default_resource } : {}),
-        // The stored HMAC digest, not the secret: see src/oidc/client-secrets.ts.
-        ...(row.secretHash ? { client_secret: row.secretHash } : {}),
-      } as AdapterPayload;
+      let view = clientViews.get(row);
+      if (!view) {
+        view = clientView(row);
+        clientViews.set(row, view);
+      }
+      return view;
     }
     // Clients are managed with the admin CLI, not through the provider.
     async upsert(): Promise<void> {

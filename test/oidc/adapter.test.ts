@@ -228,6 +228,18 @@ describe('Prisma adapter', () => {
     assert.equal(await make('Client').find('nope'), undefined);
     await assert.rejects(make('Client').upsert('x', {} as AdapterPayload, 1));
   });
+
+  it("an app's view is built once while its row is cached, read-only, and built again when the app changes", async () => {
+    const { client } = await runtime.clients.create({ name: 'Cached App', redirectUris: ['https://c.example.test/cb'] });
+    const first = await make('Client').find(client.clientId);
+    assert.equal(await make('Client').find(client.clientId), first, 'the same view, not one rebuilt per request');
+    assert.throws(() => Object.assign(first!, { client_name: 'Changed by the provider' }), TypeError);
+    await runtime.clients.update(client.clientId, { redirectUris: ['https://c.example.test/other'] });
+    const changed = await make('Client').find(client.clientId);
+    assert.notEqual(changed, first);
+    assert.deepEqual(changed?.redirect_uris, ['https://c.example.test/other']);
+    assert.deepEqual(first?.redirect_uris, ['https://c.example.test/cb'], 'a view already handed out is not changed under its reader');
+  });
 });
 
 contract('Prisma adapter', prismaSetup);
