@@ -23,7 +23,7 @@ import { hashArtifactId } from '../services/secrets/artifact-ids.ts';
 import { createSecretBox } from '../services/secrets/secret-box.ts';
 import { API_KEY_CLIENT_ID, apiKeyClientMetadata } from './grants/token-exchange.ts';
 
-/** How oidc-provider sees an app: its stored metadata with the names the provider reads. */
+/** How oidc-provider sees a client that is not a service account (an app, a registered client). */
 function clientView(row: ProviderClientRow): AdapterPayload {
   const { api_scope, resource_servers, default_resource, ...metadata } = row.metadata;
   return Object.freeze({
@@ -46,7 +46,7 @@ function clientView(row: ProviderClientRow): AdapterPayload {
  * as a `none` client allowed nothing but that grant, and the grant handler's
  * signature check authenticates it.
  */
-function serviceAccountView(row: ProviderClientRow, assertionOnly: boolean): AdapterPayload {
+function serviceAccountView(row: ProviderClientRow, assertionOnly: boolean, now: number): AdapterPayload {
   const meta = row.metadata as unknown as ServiceAccountMetadata;
   const base = {
     client_id: row.clientId,
@@ -59,7 +59,6 @@ function serviceAccountView(row: ProviderClientRow, assertionOnly: boolean): Ada
   if (assertionOnly || meta.token_endpoint_auth_method === 'none') {
     return { ...base, grant_types: meta.grant_types.filter((g) => g === JWT_BEARER), token_endpoint_auth_method: 'none' } as AdapterPayload;
   }
-  const now = Date.now();
   const keys = row.keys.filter((k) => !k.expiresAt || k.expiresAt.getTime() > now).map((k) => k.jwk);
   return { ...base, grant_types: meta.grant_types, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys } } as AdapterPayload;
 }
@@ -222,10 +221,15 @@ export function createAdapterClass({
 
   /**
    * The provider asks for a client's metadata on every request that names
-   * it, and hashes what it gets to find its own cached Client. An app's view
-   * depends on its row alone, so it is built once per cached row (a changed
-   * client is a new row) and frozen, as the provider only reads it. A service
-   * account's view depends on how the request authenticated, so it is not kept.
+   * it, and hashes what it gets to find its own cached Client. The view of a
+   * client that is not a service account depends on its row alone, so it is
+   * built once per cached row (a changed client is a new row). It is frozen
+   * at the top, which the provider only copies from; its arrays are the
+   * row's, shared as they always were (the provider's schema rewrites
+   * `grant_types` in place in one case we never store, so they cannot be
+   * frozen). A service account's view depends on how the request
+   * authenticated and on the time (its keys' expiry), so it is built each
+   * time.
    */
   const clientViews = new WeakMap<ProviderClientRow, AdapterPayload>();
 
@@ -235,7 +239,7 @@ export function createAdapterClass({
       if (id === API_KEY_CLIENT_ID) return apiKeyClientMetadata() as AdapterPayload;
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
-      if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id);
+      if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id, now());
       let view = clientViews.get(row);
       if (!view) {
         view = clientView(row);

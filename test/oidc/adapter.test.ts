@@ -11,6 +11,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
 import { AlreadyConsumed, createAdapterClass, storedId } from '../../src/oidc/adapter.ts';
+import { withAssertionAuthentication } from '../../src/oidc/grants/assertion-auth.ts';
 import { sweep } from '../../src/services/ops/sweeper.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, testEnv } from '../helpers/server.ts';
@@ -229,7 +230,7 @@ describe('Prisma adapter', () => {
     await assert.rejects(make('Client').upsert('x', {} as AdapterPayload, 1));
   });
 
-  it("an app's view is built once while its row is cached, read-only, and built again when the app changes", async () => {
+  it("a client's view (an app, a registered client) is built once while its row is cached, read-only, and built again when the client changes", async () => {
     const { client } = await runtime.clients.create({ name: 'Cached App', redirectUris: ['https://c.example.test/cb'] });
     const first = await make('Client').find(client.clientId);
     assert.equal(await make('Client').find(client.clientId), first, 'the same view, not one rebuilt per request');
@@ -238,7 +239,28 @@ describe('Prisma adapter', () => {
     const changed = await make('Client').find(client.clientId);
     assert.notEqual(changed, first);
     assert.deepEqual(changed?.redirect_uris, ['https://c.example.test/other']);
-    assert.deepEqual(first?.redirect_uris, ['https://c.example.test/cb'], 'a view already handed out is not changed under its reader');
+  });
+
+  it("a service account's view is built for each request: it depends on how the request authenticated and on which keys are live", async () => {
+    let t = Date.now();
+    const Clocked = createAdapterClass({
+      artifacts: runtime.artifacts,
+      clients: runtime.clients,
+      issuer: 'http://127.0.0.1:3999',
+      idKey: runtime.artifactIdKey,
+      now: () => t,
+    });
+    const find = (clientId: string) => new Clocked('Client').find(clientId);
+    const { account } = await runtime.serviceAccounts.create({ name: 'Clocked', scope: 'cmdb.read', generateKey: 'ES256', keyExpiresAt: new Date(t + 60_000) });
+    const first = await find(account.clientId);
+    assert.equal(first?.token_endpoint_auth_method, 'private_key_jwt');
+    assert.equal((first?.jwks as { keys: unknown[] } | undefined)?.keys.length, 1);
+    assert.notEqual(await find(account.clientId), first, 'not a view kept from an earlier request');
+    const asserted = await withAssertionAuthentication(account.clientId, () => find(account.clientId));
+    assert.equal(asserted?.token_endpoint_auth_method, 'none', 'the request its assertion authenticated sees the assertion-only view');
+    assert.equal((await find(account.clientId))?.token_endpoint_auth_method, 'private_key_jwt', 'and no other request does');
+    t += 61_000;
+    assert.deepEqual((await find(account.clientId))?.jwks, { keys: [] }, 'a key past its expiry is gone, with no change to the account');
   });
 });
 
