@@ -1,6 +1,7 @@
 // Introspection and key exchange as resource servers and scripts call them.
-import type { TestServer } from './server.ts';
-import { createChangeTracker } from '../../src/services/machines/config-cache.ts';
+import { advanceClock, type TestServer } from './server.ts';
+import { POLL_MS } from '../../src/oidc/backchannel-logout.ts';
+import { CHECK_EVERY_MS, createChangeTracker } from '../../src/services/machines/config-cache.ts';
 
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
@@ -36,6 +37,33 @@ export async function exchange(server: { url: string }, form: Record<string, str
 export async function statementCount(server: TestServer): Promise<number> {
   const { values } = await server.metrics.dbDuration.get();
   return values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+}
+
+/**
+ * The statements `run` makes, counted with the server's clock standing still.
+ * The config caches compare versions on that clock: `settle` runs first, with
+ * the clock moved past CHECK_EVERY_MS, and takes the comparison (and the reload
+ * a change made earlier asks for) out of the count; none runs while the clock
+ * stands. What still runs on a timer of its own is the back-channel logout's
+ * look for notices owed: `polls` is how many of those fit in the time `run`
+ * took. (The token counts' flush and the key refresh write on timers too: give
+ * the server AUDIT_FLUSH_INTERVAL and KEY_REFRESH_INTERVAL of an hour.)
+ */
+export async function statementsWhileClockStands(server: TestServer, settle: () => Promise<void>, run: () => Promise<void>) {
+  advanceClock(server, CHECK_EVERY_MS);
+  await settle();
+  const { clock } = server.runtime;
+  const running = clock.now;
+  const stopped = clock.now();
+  clock.now = () => stopped;
+  const before = await statementCount(server);
+  const started = Date.now();
+  try {
+    await run();
+  } finally {
+    clock.now = running;
+  }
+  return { spent: (await statementCount(server)) - before, polls: Math.ceil((Date.now() - started) / POLL_MS) + 1 };
 }
 
 /** Narrows a service account's granted scope in its row (no admin command does this yet), and tells every node. */

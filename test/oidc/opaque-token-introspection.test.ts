@@ -11,13 +11,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { POLL_MS } from '../../src/oidc/backchannel-logout.ts';
 import { opaqueTokenAnswer } from '../../src/oidc/opaque-token-introspection.ts';
 import { Browser } from '../helpers/browser.ts';
-import { CHECK_EVERY_MS } from '../../src/services/machines/config-cache.ts';
-import { basic, resourceServerClient, statementCount } from '../helpers/api-keys.ts';
+import { basic, resourceServerClient, statementsWhileClockStands } from '../helpers/api-keys.ts';
 import { codeFlow, createUser, discover, oidc, registerClient, type TestClient } from '../helpers/relying-party.ts';
-import { advanceClock, startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API_A = 'https://orders.example.test';
 const API_B = 'https://hr.example.test';
@@ -160,27 +158,17 @@ describe("opaque-token introspection answers what the provider's endpoint answer
   });
   it('a token is read with one statement, not one per kind of token, on either path', async () => {
     const form = { token: tokens.machine! };
-    // The config caches compare versions on the server's clock: once now (a change made by an earlier test is
-    // seen here, not in the count), then not while the clock stands still.
-    advanceClock(server, CHECK_EVERY_MS);
-    await post('/token/introspection', x, form); // the caller's client is cached from here on
-    const { clock } = server.runtime;
-    const running = clock.now;
-    const stopped = clock.now();
-    clock.now = () => stopped;
-    const before = await statementCount(server);
-    const started = Date.now();
-    try {
-      for (let i = 0; i < 10; i++) {
-        assert.equal((await post('/token/introspection', x, form)).body.active, true);
-        assert.equal((await post('/token/introspection', x, { ...form, client_id: x.id })).body.active, true);
-      }
-    } finally {
-      clock.now = running;
-    }
-    const spent = (await statementCount(server)) - before;
-    // Besides the 20 reads, only the back-channel logout's look for notices owed, on a timer of POLL_MS.
-    const polls = Math.ceil((Date.now() - started) / POLL_MS) + 1;
+    const { spent, polls } = await statementsWhileClockStands(
+      server,
+      async () => void (await post('/token/introspection', x, form)), // the caller's client is cached from here on
+      async () => {
+        for (let i = 0; i < 10; i++) {
+          assert.equal((await post('/token/introspection', x, form)).body.active, true);
+          assert.equal((await post('/token/introspection', x, { ...form, client_id: x.id })).body.active, true);
+        }
+      },
+    );
+    // Besides the 20 reads, only the back-channel logout's look for notices owed.
     assert.ok(spent >= 20 && spent <= 20 + polls, `${spent} statements for 20 introspections (back-channel polls allowed: ${polls})`);
   });
 
