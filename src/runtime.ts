@@ -95,6 +95,8 @@ export interface RuntimeHooks {
    * `runtime.ui` is then not there.
    */
   deferUi?: boolean;
+  /** The request being served (src/middleware/koa-request-scope.ts): see StorageOptions.requestScope. */
+  requestScope?: () => object | undefined;
 }
 
 /** The pages' settings are configuration too: a problem with them stops the start as one. */
@@ -125,6 +127,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     observe: hooks.observeQuery,
     poolSize: config.databasePoolSize,
     busyTimeoutMs: hooks.busyTimeoutMs,
+    requestScope: hooks.requestScope,
     onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
   });
   // Every service gets the client that joins an administrative change's transaction (src/db/transactions.ts).

@@ -51,6 +51,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       else if (type === 'login_failed') metrics.logins.inc({ result: 'failed' });
       else if (type === 'account_locked') metrics.lockouts.inc();
     },
+    requestScope: currentRequest,
   });
   metrics.watchTables(runtime.db);
   if (runtime.generatedKekFile) {

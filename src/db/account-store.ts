@@ -20,9 +20,13 @@ export interface AccountStore {
   find(id: string): Promise<StoredAccount | undefined>;
 }
 
-const SELECT = 'SELECT id, email, email_verified, name, disabled, created_at, locale FROM users WHERE id =';
+const COLUMNS = ['id', 'email', 'email_verified', 'name', 'disabled', 'created_at', 'locale'];
+const SELECT = `SELECT ${COLUMNS.join(', ')} FROM users WHERE id =`;
 
-interface Row {
+/** The columns of a person, as another statement selects them beside its own (prefixed `u_`; see artifact-store's findWithRelated). */
+export const ACCOUNT_COLUMNS_AS_U = COLUMNS.map((c) => `u.${c} AS u_${c}`).join(', ');
+
+export interface AccountRow {
   id: string;
   email: string;
   email_verified: number | boolean;
@@ -32,7 +36,7 @@ interface Row {
   locale: string | null;
 }
 
-const account = (r: Row | undefined): StoredAccount | undefined =>
+export const toAccount = (r: AccountRow | undefined): StoredAccount | undefined =>
   r && {
     id: r.id,
     email: r.email,
@@ -45,14 +49,14 @@ const account = (r: Row | undefined): StoredAccount | undefined =>
 
 export function sqliteAccountStore(db: SqliteDatabase): AccountStore {
   const find = db.prepare(`${SELECT} ?`);
-  return { find: async (id) => account(find.get(id) as Row | undefined) };
+  return { find: async (id) => toAccount(find.get(id) as AccountRow | undefined) };
 }
 
 export function postgresAccountStore(pool: pg.Pool): AccountStore {
   return {
     async find(id) {
-      const { rows } = await pool.query<Row>({ name: 'lk_account', text: `${SELECT} $1`, values: [id] });
-      return account(rows[0]);
+      const { rows } = await pool.query<AccountRow>({ name: 'lk_account', text: `${SELECT} $1`, values: [id] });
+      return toAccount(rows[0]);
     },
   };
 }

@@ -5,6 +5,7 @@
 // prepared once per connection and cost tens of microseconds — libsql's
 // synchronous statements on SQLite, named prepared statements on PostgreSQL.
 import type pg from 'pg';
+import { ACCOUNT_COLUMNS_AS_U, toAccount, type AccountRow, type StoredAccount } from './account-store.ts';
 import { sqliteDate, type GroupCommit, type SqliteDatabase } from './sqlite.ts';
 
 export interface StoredArtifact {
@@ -23,8 +24,23 @@ export interface ArtifactColumns {
   expiresAt: Date | null;
 }
 
+/** A row with the grant and the person it names, as one statement read them. */
+export interface WithRelated {
+  row?: StoredArtifact;
+  /** There when the row names a grant (its grant_id), whether or not that grant is stored. */
+  grant?: { id: string; row?: StoredArtifact };
+  /** There when the row names a person (its account_id), whether or not that person exists. */
+  account?: { id: string; row?: StoredAccount };
+}
+
 export interface ArtifactStore {
   find(type: string, id: string): Promise<StoredArtifact | undefined>;
+  /**
+   * The row of `type` under `id` and, in the same statement, the grant it
+   * names and its person: what the use of a token or code reads next
+   * (src/db/read-ahead.ts). Three primary-key reads in one round trip.
+   */
+  findWithRelated(type: string, id: string): Promise<WithRelated>;
   /** The rows stored under `id` for each of up to three `types`, by type: one statement (the types' primary keys). */
   findAmong(types: readonly string[], id: string): Promise<Map<string, StoredArtifact>>;
   findByColumn(type: string, column: 'uid' | 'userCode', value: string): Promise<StoredArtifact | undefined>;
@@ -49,6 +65,45 @@ function threeTypes(types: readonly string[]): [string, string, string] {
   return [types[0]!, types[1] ?? last, types[2] ?? last];
 }
 
+const withRelatedSql = (typeParam: string, idParam: string) => `SELECT t.payload, t.expires_at, t.consumed_at, t.grant_id, t.account_id,
+  g.payload AS g_payload, g.expires_at AS g_expires_at, g.consumed_at AS g_consumed_at, ${ACCOUNT_COLUMNS_AS_U}
+  FROM oidc_payloads t
+  LEFT JOIN oidc_payloads g ON g.type = 'Grant' AND g.id = t.grant_id
+  LEFT JOIN users u ON u.id = t.account_id
+  WHERE t.type = ${typeParam} AND t.id = ${idParam}`;
+
+type RelatedRow = { payload: string; expires_at: unknown; consumed_at: unknown; grant_id: string | null; account_id: string | null } & {
+  g_payload: string | null;
+  g_expires_at: unknown;
+  g_consumed_at: unknown;
+} & { [K in keyof AccountRow as `u_${K}`]: AccountRow[K] | null };
+
+/** One statement's row of findWithRelated, with `read` the database's own reading of an artifact row. */
+function withRelated(
+  r: RelatedRow | undefined,
+  read: (row: { payload: string; expires_at: unknown; consumed_at: unknown }) => StoredArtifact | undefined,
+): WithRelated {
+  if (!r) return {};
+  const grant = r.g_payload === null ? undefined : read({ payload: r.g_payload, expires_at: r.g_expires_at, consumed_at: r.g_consumed_at });
+  const account =
+    r.u_id === null
+      ? undefined
+      : toAccount({
+          id: r.u_id,
+          email: r.u_email!,
+          email_verified: r.u_email_verified!,
+          name: r.u_name,
+          disabled: r.u_disabled!,
+          created_at: r.u_created_at!,
+          locale: r.u_locale,
+        });
+  return {
+    row: read(r),
+    grant: r.grant_id === null ? undefined : { id: r.grant_id, row: grant },
+    account: r.account_id === null ? undefined : { id: r.account_id, row: account },
+  };
+}
+
 const UPSERT_COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, client_id, expires_at';
 const ON_CONFLICT_UPDATE = `payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code,
   uid = excluded.uid, account_id = excluded.account_id, client_id = excluded.client_id, expires_at = excluded.expires_at`;
@@ -62,6 +117,7 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
   const q = {
     find: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND id = ?'),
     among: db.prepare('SELECT type, payload, expires_at, consumed_at FROM oidc_payloads WHERE type IN (?, ?, ?) AND id = ?'),
+    withRelated: db.prepare(withRelatedSql('?', '?')),
     byUid: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND uid = ? LIMIT 1'),
     byUserCode: db.prepare('SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND user_code = ? LIMIT 1'),
     upsert: db.prepare(
@@ -90,6 +146,7 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
       for (const row of q.among.all(...threeTypes(types), id)) found.set((row as { type: string }).type, read(row)!);
       return found;
     },
+    findWithRelated: async (type, id) => withRelated(q.withRelated.get(type, id) as RelatedRow | undefined, read),
     findByColumn: async (type, column, value) => read((column === 'uid' ? q.byUid : q.byUserCode).get(type, value)),
     upsert: (type, id, c) =>
       write(() => {
@@ -126,6 +183,10 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
       const sql = 'SELECT type, payload, expires_at, consumed_at FROM oidc_payloads WHERE type IN ($1, $2, $3) AND id = $4';
       const { rows } = await run('lk_find_among', sql, [...threeTypes(types), id]);
       return new Map((rows as (Row & { type: string })[]).map((r) => [r.type, read([r])!]));
+    },
+    async findWithRelated(type, id) {
+      const { rows } = await run('lk_find_with_related', withRelatedSql('$1', '$2'), [type, id]);
+      return withRelated(rows[0] as RelatedRow | undefined, (r) => read([r as Row]));
     },
     async find(type, id) {
       return read((await run('lk_find', 'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = $1 AND id = $2', [type, id])).rows);

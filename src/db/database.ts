@@ -16,6 +16,7 @@ import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-key-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
+import { withReadAhead } from './read-ahead.ts';
 import { groupCommit, libSqlAdapter, openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
@@ -173,6 +174,7 @@ function observedStore(store: ArtifactStore, observe: QueryObserver | undefined)
   return {
     find: (...a) => time(observe, 'query', () => store.find(...a)),
     findAmong: (...a) => time(observe, 'query', () => store.findAmong(...a)),
+    findWithRelated: (...a) => time(observe, 'query', () => store.findWithRelated(...a)),
     findByColumn: (...a) => time(observe, 'query', () => store.findByColumn(...a)),
     upsert: (...a) => time(observe, 'execute', () => store.upsert(...a)),
     consume: (...a) => time(observe, 'execute', () => store.consume(...a)),
@@ -181,6 +183,9 @@ function observedStore(store: ArtifactStore, observe: QueryObserver | undefined)
     insertOnce: (...a) => time(observe, 'execute', () => store.insertOnce(...a)),
   };
 }
+
+const readAhead = (artifacts: ArtifactStore, accounts: AccountStore, scope: (() => object | undefined) | undefined) =>
+  scope ? withReadAhead(artifacts, accounts, scope) : { artifacts, accounts };
 
 export interface Storage {
   db: Db;
@@ -212,6 +217,8 @@ export interface StorageOptions {
   busyTimeoutMs?: number;
   /** An idle or closing PostgreSQL connection failed (a restart, a failover, a dropped socket). */
   onConnectionError?: (err: Error) => void;
+  /** The request being served (an object of its own), if any: what a token's read fetches ahead is kept there (src/db/read-ahead.ts). */
+  requestScope?: () => object | undefined;
 }
 
 export async function openStorage(url: string, opts: StorageOptions = {}): Promise<Storage> {
@@ -225,8 +232,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const write = groupCommit(fast);
     return {
       db,
-      artifacts: observedStore(sqliteArtifactStore(fast, write), opts.observe),
-      accounts: observedAccounts(sqliteAccountStore(fast), opts.observe),
+      ...readAhead(observedStore(sqliteArtifactStore(fast, write), opts.observe), observedAccounts(sqliteAccountStore(fast), opts.observe), opts.requestScope),
       apiKeys: observedKeys(sqliteApiKeyStore(fast), opts.observe),
       writeGroups: write.stats,
       async close() {
@@ -250,8 +256,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
   const db = new PrismaClient({ adapter: factory }) as unknown as Db;
   return {
     db,
-    artifacts: observedStore(postgresArtifactStore(pool), opts.observe),
-    accounts: observedAccounts(postgresAccountStore(pool), opts.observe),
+    ...readAhead(observedStore(postgresArtifactStore(pool), opts.observe), observedAccounts(postgresAccountStore(pool), opts.observe), opts.requestScope),
     apiKeys: observedKeys(postgresApiKeyStore(pool), opts.observe),
     async close() {
       await db.$disconnect();

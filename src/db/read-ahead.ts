@@ -1,0 +1,83 @@
+// A request that uses a refresh token, an access token (userinfo) or an
+// authorization code reads that row, then the grant it names, then its person:
+// three round trips to PostgreSQL, one after another, each tens of
+// microseconds of the node's CPU (bench/README.md, stop 33). Here the first
+// read fetches all three in one statement, and the other two are answered
+// from what it read, once, in the same request only.
+//
+// What is read ahead is kept in the request's own scope (the object the
+// request scope middleware makes for it), so it dies with the request and no
+// other request can see it; outside a request (the admin CLI, timers) every
+// read goes to the database as before. A write to a grant in the request
+// drops what was read ahead of it.
+import type { AccountStore, StoredAccount } from './account-store.ts';
+import type { ArtifactStore, StoredArtifact } from './artifact-store.ts';
+
+/** oidc-provider's models whose use reads their grant and person next. */
+const LEADS = new Set(['RefreshToken', 'AccessToken', 'AuthorizationCode']);
+const GRANT = 'Grant';
+const miss = Symbol('not read ahead');
+/** Per request: `Grant <id>` or `account <id>` → the row read ahead (undefined: read, and not there). */
+type Ahead = Map<string, StoredArtifact | StoredAccount | undefined>;
+
+export function withReadAhead(
+  artifacts: ArtifactStore,
+  accounts: AccountStore,
+  scope: () => object | undefined,
+): { artifacts: ArtifactStore; accounts: AccountStore } {
+  const ahead = new WeakMap<object, Ahead>();
+  /** The row read ahead under `key` in this request, once; `miss` when there is none. */
+  const take = (key: string): StoredArtifact | StoredAccount | undefined | typeof miss => {
+    const s = scope();
+    const rows = s && ahead.get(s);
+    if (!rows?.has(key)) return miss;
+    const row = rows.get(key);
+    rows.delete(key);
+    return row;
+  };
+  const forget = (type: string, id: string) => {
+    const s = scope();
+    if (type === GRANT && s) ahead.get(s)?.delete(`${GRANT} ${id}`);
+  };
+  return {
+    accounts: {
+      async find(id) {
+        const row = take(`account ${id}`);
+        return row === miss ? accounts.find(id) : (row as StoredAccount | undefined);
+      },
+    },
+    artifacts: {
+      ...artifacts,
+      async find(type, id) {
+        const s = scope();
+        if (!s) return artifacts.find(type, id);
+        if (type === GRANT) {
+          const row = take(`${GRANT} ${id}`);
+          return row === miss ? artifacts.find(type, id) : (row as StoredArtifact | undefined);
+        }
+        if (!LEADS.has(type)) return artifacts.find(type, id);
+        const { row, grant, account } = await artifacts.findWithRelated(type, id);
+        let rows = ahead.get(s);
+        if (!rows) {
+          rows = new Map();
+          ahead.set(s, rows);
+        }
+        if (grant) rows.set(`${GRANT} ${grant.id}`, grant.row);
+        if (account) rows.set(`account ${account.id}`, account.row);
+        return row;
+      },
+      async upsert(type, id, columns) {
+        forget(type, id);
+        return artifacts.upsert(type, id, columns);
+      },
+      async destroy(type, id) {
+        forget(type, id);
+        return artifacts.destroy(type, id);
+      },
+      async consume(type, id, at, graceSince) {
+        forget(type, id);
+        return artifacts.consume(type, id, at, graceSince);
+      },
+    },
+  };
+}
