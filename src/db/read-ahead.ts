@@ -6,10 +6,14 @@
 // from what it read, once, in the same request only.
 //
 // What is read ahead is kept in the request's own scope (the object the
-// request scope middleware makes for it), so it dies with the request and no
-// other request can see it; outside a request (the admin CLI, timers) every
-// read goes to the database as before. A write to a grant in the request
-// drops what was read ahead of it.
+// request scope middleware makes for it), so no other request can see it;
+// outside a request (the admin CLI, timers) every read goes to the database
+// as before. It serves only the reads the request makes before its first
+// write through this store: a code exchange consumes its code before it
+// reads the person, and that read goes to the database after the consume,
+// as it always did (a person disabled in between is not issued tokens).
+// The flows that use it (refresh, userinfo, code exchange) write nothing
+// through Prisma between the read and its use.
 import type { AccountStore, StoredAccount } from './account-store.ts';
 import type { ArtifactStore, StoredArtifact } from './artifact-store.ts';
 
@@ -35,9 +39,10 @@ export function withReadAhead(
     rows.delete(key);
     return row;
   };
-  const forget = (type: string, id: string) => {
+  /** A write in the request: nothing read before it is served after it. */
+  const written = () => {
     const s = scope();
-    if (type === GRANT && s) ahead.get(s)?.delete(`${GRANT} ${id}`);
+    if (s) ahead.delete(s);
   };
   return {
     accounts: {
@@ -67,16 +72,24 @@ export function withReadAhead(
         return row;
       },
       async upsert(type, id, columns) {
-        forget(type, id);
+        written();
         return artifacts.upsert(type, id, columns);
       },
       async destroy(type, id) {
-        forget(type, id);
+        written();
         return artifacts.destroy(type, id);
       },
       async consume(type, id, at, graceSince) {
-        forget(type, id);
+        written();
         return artifacts.consume(type, id, at, graceSince);
+      },
+      async revokeByGrantId(type, grantId) {
+        written();
+        return artifacts.revokeByGrantId(type, grantId);
+      },
+      async insertOnce(type, id, expiresAt, now) {
+        written();
+        return artifacts.insertOnce(type, id, expiresAt, now);
       },
     },
   };

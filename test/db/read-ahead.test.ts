@@ -29,6 +29,11 @@ describe("a token's grant and person are read with it, for its own request only"
   });
 
   const offline = () => codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
+  /** The grant a refresh token was issued under, as stored. */
+  const grantOf = async (tokens: { refresh_token?: string }) => {
+    const row = await storage.artifacts.find('RefreshToken', storedId(server.runtime.artifactIdKey, 'RefreshToken', tokens.refresh_token!));
+    return (JSON.parse(row!.payload) as { grantId: string }).grantId;
+  };
 
   it('a refresh and a userinfo call read their token, grant and person with one statement', async () => {
     let { tokens } = await offline();
@@ -55,14 +60,20 @@ describe("a token's grant and person are read with it, for its own request only"
   it('what one request read ahead is served to it once, and to no other request, nor outside one', async () => {
     const { tokens } = await offline();
     const key = storedId(server.runtime.artifactIdKey, 'RefreshToken', tokens.refresh_token!);
-    const grantId = (JSON.parse((await storage.artifacts.find('RefreshToken', key))!.payload) as { grantId: string }).grantId;
+    const grantId = await grantOf(tokens);
     let current: object | undefined;
     const { artifacts, accounts } = withReadAhead(storage.artifacts, storage.accounts, () => current);
     const mine = {};
     const theirs = {};
 
+    const other = await createUser(server);
+    const otherGrantId = await grantOf((await codeFlow(client, new Browser(server.url), other, { scope: 'openid offline_access', prompt: 'consent' })).tokens);
+
     current = mine;
     assert.ok(await artifacts.find('RefreshToken', key));
+    // Another grant and another person are read from the database, not answered with this token's.
+    assert.deepEqual(await artifacts.find('Grant', otherGrantId), await storage.artifacts.find('Grant', otherGrantId));
+    assert.equal((await accounts.find(other.id))?.id, other.id);
     // The grant is revoked and the person renamed after the token was read.
     const grantRow = await storage.artifacts.find('Grant', grantId);
     assert.ok(grantRow, 'the grant is stored');
@@ -83,24 +94,83 @@ describe("a token's grant and person are read with it, for its own request only"
     assert.equal((await accounts.find(person.id))?.name, 'Renamed', 'once: read again, the person is as they are now');
   });
 
-  it('a request that writes the grant it read ahead reads it again', async () => {
-    const { tokens } = await offline();
+  it("a request's first write ends what it read ahead: every read after it goes to the database", async () => {
+    for (const write of ['upsert', 'destroy', 'consume', 'revokeByGrantId', 'insertOnce'] as const) {
+      const { tokens } = await offline();
+      const key = storedId(server.runtime.artifactIdKey, 'RefreshToken', tokens.refresh_token!);
+      const grantId = await grantOf(tokens);
+      const request = {};
+      const { artifacts, accounts } = withReadAhead(storage.artifacts, storage.accounts, () => request);
+      assert.ok(await artifacts.find('RefreshToken', key));
+      await storage.artifacts.destroy('Grant', grantId);
+      await server.runtime.users.update(person.id, { name: `Renamed before ${write}` });
+      const marker = `marker-${write}-${Date.now()}`;
+      const later = new Date(Date.now() + 60_000);
+      if (write === 'upsert') {
+        await artifacts.upsert('Session', marker, {
+          payload: '{}',
+          grantId: null,
+          userCode: null,
+          uid: null,
+          accountId: null,
+          clientId: null,
+          expiresAt: later,
+        });
+      } else if (write === 'destroy') await artifacts.destroy('Session', marker);
+      else if (write === 'consume') await artifacts.consume('AuthorizationCode', marker, new Date());
+      else if (write === 'revokeByGrantId') await artifacts.revokeByGrantId('Session', marker);
+      else await artifacts.insertOnce('ReplayMarker', marker, later);
+      assert.equal(await artifacts.find('Grant', grantId), undefined, `after ${write}, the grant is read as it is now`);
+      assert.equal((await accounts.find(person.id))?.name, `Renamed before ${write}`, `after ${write}, the person is read as they are now`);
+    }
+  });
+
+  it('one statement reads what the separate reads read, on either database', async () => {
+    const someone = await createUser(server);
+    const { tokens } = await codeFlow(client, new Browser(server.url), someone, { scope: 'openid offline_access', prompt: 'consent' });
     const key = storedId(server.runtime.artifactIdKey, 'RefreshToken', tokens.refresh_token!);
-    const grantId = (JSON.parse((await storage.artifacts.find('RefreshToken', key))!.payload) as { grantId: string }).grantId;
-    const grantRow = (await storage.artifacts.find('Grant', grantId))!;
-    const request = {};
-    const { artifacts } = withReadAhead(storage.artifacts, storage.accounts, () => request);
-    assert.ok(await artifacts.find('RefreshToken', key));
-    const changed = JSON.stringify({ ...JSON.parse(grantRow.payload), changedBy: 'this request' });
-    await artifacts.upsert('Grant', grantId, {
-      payload: changed,
+    const grantId = await grantOf(tokens);
+    const separately = async () => ({
+      row: await storage.artifacts.find('RefreshToken', key),
+      grant: { id: grantId, row: await storage.artifacts.find('Grant', grantId) },
+      account: { id: someone.id, row: await storage.accounts.find(someone.id) },
+    });
+    assert.deepEqual(await storage.artifacts.findWithRelated('RefreshToken', key), await separately());
+    // Disabled and unverified in the table itself (disabling through the service would delete the tokens),
+    // and the grant consumed and expired.
+    await server.runtime.db.user.update({ where: { id: someone.id }, data: { disabled: true, emailVerified: false, name: null } });
+    const grant = (await storage.artifacts.find('Grant', grantId))!;
+    await storage.artifacts.consume('Grant', grantId, new Date(Date.now() - 5_000));
+    const expired = new Date(Date.now() - 1_000);
+    await storage.artifacts.upsert('Grant', grantId, {
+      payload: grant.payload,
       grantId: null,
       userCode: null,
       uid: null,
-      accountId: person.id,
+      accountId: someone.id,
       clientId: client.clientId,
-      expiresAt: grantRow.expiresAt,
+      expiresAt: expired,
     });
-    assert.equal((await artifacts.find('Grant', grantId))?.payload, changed);
+    const joined = await storage.artifacts.findWithRelated('RefreshToken', key);
+    assert.deepEqual(joined, await separately());
+    assert.equal(joined.account?.row?.disabled, true);
+    assert.equal(joined.account?.row?.emailVerified, false);
+    assert.ok(joined.grant?.row?.consumedAt && joined.grant.row.expiresAt, 'the grant reads consumed and expired');
+    // A row that names no grant and no person, and one that is not there.
+    await storage.artifacts.upsert('AccessToken', `bare-${grantId}`, {
+      payload: '{}',
+      grantId: null,
+      userCode: null,
+      uid: null,
+      accountId: null,
+      clientId: null,
+      expiresAt: null,
+    });
+    assert.deepEqual(await storage.artifacts.findWithRelated('AccessToken', `bare-${grantId}`), {
+      row: await storage.artifacts.find('AccessToken', `bare-${grantId}`),
+      grant: undefined,
+      account: undefined,
+    });
+    assert.deepEqual(await storage.artifacts.findWithRelated('AccessToken', 'no-such-token'), {});
   });
 });
