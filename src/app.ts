@@ -15,6 +15,7 @@ import { createCsrf } from './middleware/koa-csrf.ts';
 import { errorHandler } from './middleware/koa-error-handler.ts';
 import { requestLog } from './middleware/koa-request-log.ts';
 import { requestScope } from './middleware/koa-request-scope.ts';
+import { settleWrites } from './middleware/koa-settle-writes.ts';
 import { createRateLimiters, type RateLimiters } from './middleware/koa-rate-limit.ts';
 import type { Render } from './middleware/koa-render.ts';
 import { msg, type Message } from './ui/catalogue.ts';
@@ -95,7 +96,8 @@ export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps
 /**
  * What every public listener starts with: the cookie keys, the proxy trust,
  * one request log line, metrics, security headers, requests addressed to
- * `origin` only, and errors as pages or JSON.
+ * `origin` only, errors as pages or JSON, and no response before the
+ * request's token writes are made.
  */
 function listenerApp(deps: Pick<AppDeps, 'runtime' | 'render' | 'log' | 'cookieKeys' | 'metrics'>, origin: string): Koa {
   const { runtime, render, log, cookieKeys, metrics } = deps;
@@ -112,6 +114,7 @@ function listenerApp(deps: Pick<AppDeps, 'runtime' | 'render' | 'log' | 'cookieK
   app.use(securityHeaders({ hsts: origin.startsWith('https://') }));
   app.use(issuerOrigin(origin, render));
   app.use(errorHandler(log, render));
+  app.use(settleWrites(runtime.settleWrites));
   return app;
 }
 

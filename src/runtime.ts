@@ -47,6 +47,8 @@ export interface Runtime {
   db: Db;
   /** The hot-path statements on oidc_payloads (src/db/artifact-store.ts). */
   artifacts: ArtifactStore;
+  /** Makes the token write the current request still holds (src/db/held-writes.ts). */
+  settleWrites(): Promise<void>;
   box: SecretBox;
   users: UserService;
   clients: ClientService;
@@ -248,6 +250,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     config,
     db,
     artifacts: storage.artifacts,
+    settleWrites: storage.settleWrites,
     box,
     users,
     clients,

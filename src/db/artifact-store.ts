@@ -33,6 +33,12 @@ export interface WithRelated {
   account?: { id: string; row?: StoredAccount };
 }
 
+export interface ArtifactWrite {
+  type: string;
+  id: string;
+  columns: ArtifactColumns;
+}
+
 export interface ArtifactStore {
   find(type: string, id: string): Promise<StoredArtifact | undefined>;
   /**
@@ -45,6 +51,8 @@ export interface ArtifactStore {
   findAmong(types: readonly string[], id: string): Promise<Map<string, StoredArtifact>>;
   findByColumn(type: string, column: 'uid' | 'userCode', value: string): Promise<StoredArtifact | undefined>;
   upsert(type: string, id: string, columns: ArtifactColumns): Promise<void>;
+  /** Two upserts of different rows as one statement (src/db/held-writes.ts). */
+  upsertTwo(first: ArtifactWrite, second: ArtifactWrite): Promise<void>;
   /**
    * Marks it consumed unless it already was; false when it was (or does not
    * exist). With `graceSince`, one consumed at or after that time counts as
@@ -152,6 +160,12 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
       write(() => {
         q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
       }),
+    // One transaction of the group commit; SQLite statements cost no round trip.
+    upsertTwo: (...rows) =>
+      write(() => {
+        for (const { type, id, columns: c } of rows)
+          q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
+      }),
     consume: (type, id, at, graceSince) =>
       write(() => (graceSince ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince)) : q.consume.run(sqliteDate(at), type, id)).changes === 1),
     destroy: (type, id) =>
@@ -173,6 +187,7 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
 export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
   const ts = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').replace('Z', '') : null);
   const run = (name: string, text: string, values: unknown[]) => pool.query({ name, text, values });
+  const values = ({ type, id, columns: c }: ArtifactWrite) => [type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, ts(c.expiresAt)];
   type Row = { payload: string; expires_at: Date | null; consumed_at: Date | null };
   const read = (rows: Row[]): StoredArtifact | undefined => {
     const r = rows[0];
@@ -199,7 +214,15 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
       await run(
         'lk_upsert',
         `INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`,
-        [type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, ts(c.expiresAt)],
+        values({ type, id, columns: c }),
+      );
+    },
+    async upsertTwo(first, second) {
+      await run(
+        'lk_upsert_two',
+        `INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`,
+        [...values(first), ...values(second)],
       );
     },
     async consume(type, id, at, graceSince) {

@@ -16,6 +16,7 @@ import { mapConnections, overrideAdapter } from './adapter-wrapping.ts';
 import { postgresAccountStore, sqliteAccountStore, type AccountStore } from './account-store.ts';
 import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-key-store.ts';
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
+import { withHeldWrites } from './held-writes.ts';
 import { withReadAhead } from './read-ahead.ts';
 import { groupCommit, libSqlAdapter, openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
@@ -177,6 +178,7 @@ function observedStore(store: ArtifactStore, observe: QueryObserver | undefined)
     findWithRelated: (...a) => time(observe, 'query', () => store.findWithRelated(...a)),
     findByColumn: (...a) => time(observe, 'query', () => store.findByColumn(...a)),
     upsert: (...a) => time(observe, 'execute', () => store.upsert(...a)),
+    upsertTwo: (...a) => time(observe, 'execute', () => store.upsertTwo(...a)),
     consume: (...a) => time(observe, 'execute', () => store.consume(...a)),
     destroy: (...a) => time(observe, 'execute', () => store.destroy(...a)),
     revokeByGrantId: (...a) => time(observe, 'execute', () => store.revokeByGrantId(...a)),
@@ -184,14 +186,20 @@ function observedStore(store: ArtifactStore, observe: QueryObserver | undefined)
   };
 }
 
-const readAhead = (artifacts: ArtifactStore, accounts: AccountStore, scope: (() => object | undefined) | undefined) =>
-  scope ? withReadAhead(artifacts, accounts, scope) : { artifacts, accounts };
+/** Within a request: token writes held and paired, grants and people read ahead (src/db/held-writes.ts, read-ahead.ts). */
+function perRequest(store: ArtifactStore, accounts: AccountStore, scope: (() => object | undefined) | undefined) {
+  if (!scope) return { artifacts: store, accounts, settleWrites: async () => {} };
+  const held = withHeldWrites(store, scope);
+  return { ...withReadAhead(held.artifacts, accounts, scope), settleWrites: held.settle };
+}
 
 export interface Storage {
   db: Db;
   artifacts: ArtifactStore;
   accounts: AccountStore;
   apiKeys: ApiKeyStore;
+  /** Makes the artifact write the current request still holds (src/db/held-writes.ts): before its response leaves. */
+  settleWrites(): Promise<void>;
   /** SQLite: transactions of the hot path's writes committed, and the writes they held (group commit, src/db/sqlite.ts). */
   writeGroups?: { readonly commits: number; readonly writes: number };
   close(): Promise<void>;
@@ -232,7 +240,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const write = groupCommit(fast);
     return {
       db,
-      ...readAhead(observedStore(sqliteArtifactStore(fast, write), opts.observe), observedAccounts(sqliteAccountStore(fast), opts.observe), opts.requestScope),
+      ...perRequest(observedStore(sqliteArtifactStore(fast, write), opts.observe), observedAccounts(sqliteAccountStore(fast), opts.observe), opts.requestScope),
       apiKeys: observedKeys(sqliteApiKeyStore(fast), opts.observe),
       writeGroups: write.stats,
       async close() {
@@ -256,7 +264,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
   const db = new PrismaClient({ adapter: factory }) as unknown as Db;
   return {
     db,
-    ...readAhead(observedStore(postgresArtifactStore(pool), opts.observe), observedAccounts(postgresAccountStore(pool), opts.observe), opts.requestScope),
+    ...perRequest(observedStore(postgresArtifactStore(pool), opts.observe), observedAccounts(postgresAccountStore(pool), opts.observe), opts.requestScope),
     apiKeys: observedKeys(postgresApiKeyStore(pool), opts.observe),
     async close() {
       await db.$disconnect();

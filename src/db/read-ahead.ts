@@ -75,6 +75,10 @@ export function withReadAhead(
         written();
         return artifacts.upsert(type, id, columns);
       },
+      async upsertTwo(first, second) {
+        written();
+        return artifacts.upsertTwo(first, second);
+      },
       async destroy(type, id) {
         written();
         return artifacts.destroy(type, id);

@@ -48,12 +48,13 @@ describe("a token's grant and person are read with it, for its own request only"
           assert.equal((await oidc.fetchUserInfo(client.config, tokens.access_token, person.id)).sub, person.id);
         }
       },
+      'query',
     );
-    // A refresh: one read, then the consumption and the two new tokens. A userinfo call: one read.
-    const expected = 5 * (1 + 3) + 5 * 1;
+    // One read each (their writes are counted in held-writes.test.ts).
+    const expected = 5 + 5;
     assert.ok(
       spent >= expected && spent <= expected + polls,
-      `${spent} statements for 5 refreshes and 5 userinfo calls (expected ${expected}, back-channel polls allowed: ${polls})`,
+      `${spent} reads for 5 refreshes and 5 userinfo calls (expected ${expected}, back-channel polls allowed: ${polls})`,
     );
   });
 

@@ -33,10 +33,10 @@ export async function exchange(server: { url: string }, form: Record<string, str
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
-/** How many database statements the server has run so far (its own metric). */
-export async function statementCount(server: TestServer): Promise<number> {
+/** How many database statements the server has run so far (its own metric): reads (`query`), writes (`execute`), or both. */
+export async function statementCount(server: TestServer, operation?: 'query' | 'execute'): Promise<number> {
   const { values } = await server.metrics.dbDuration.get();
-  return values.filter((v) => v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+  return values.filter((v) => v.metricName?.endsWith('_count') && (!operation || v.labels.operation === operation)).reduce((n, v) => n + v.value, 0);
 }
 
 /**
@@ -49,21 +49,21 @@ export async function statementCount(server: TestServer): Promise<number> {
  * took. (The token counts' flush and the key refresh write on timers too: give
  * the server AUDIT_FLUSH_INTERVAL and KEY_REFRESH_INTERVAL of an hour.)
  */
-export async function statementsWhileClockStands(server: TestServer, settle: () => Promise<void>, run: () => Promise<void>) {
+export async function statementsWhileClockStands(server: TestServer, settle: () => Promise<void>, run: () => Promise<void>, operation?: 'query' | 'execute') {
   advanceClock(server, CHECK_EVERY_MS);
   await settle();
   const { clock } = server.runtime;
   const running = clock.now;
   const stopped = clock.now();
   clock.now = () => stopped;
-  const before = await statementCount(server);
+  const before = await statementCount(server, operation);
   const started = Date.now();
   try {
     await run();
   } finally {
     clock.now = running;
   }
-  return { spent: (await statementCount(server)) - before, polls: Math.ceil((Date.now() - started) / POLL_MS) + 1 };
+  return { spent: (await statementCount(server, operation)) - before, polls: Math.ceil((Date.now() - started) / POLL_MS) + 1 };
 }
 
 /** Narrows a service account's granted scope in its row (no admin command does this yet), and tells every node. */

@@ -1,0 +1,121 @@
+// A request's token writes go to the database as one statement where there
+// are two, and every token answered is stored before the answer leaves
+// (src/db/held-writes.ts, src/middleware/koa-settle-writes.ts).
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import Koa from 'koa';
+import { openStorage, type Storage } from '../../src/db/database.ts';
+import type { ArtifactColumns } from '../../src/db/artifact-store.ts';
+import { withHeldWrites } from '../../src/db/held-writes.ts';
+import { createLogger } from '../../src/logger.ts';
+import { errorHandler } from '../../src/middleware/koa-error-handler.ts';
+import { settleWrites } from '../../src/middleware/koa-settle-writes.ts';
+import { statementsWhileClockStands } from '../helpers/api-keys.ts';
+import { Browser } from '../helpers/browser.ts';
+import { codeFlow, createUser, oidc, registerClient, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const columns = (payload: string): ArtifactColumns => ({
+  payload,
+  grantId: null,
+  userCode: null,
+  uid: null,
+  accountId: null,
+  clientId: null,
+  expiresAt: new Date(Date.now() + 60_000),
+});
+
+describe("a request's token writes: paired, and made before its answer leaves", () => {
+  let server: TestServer;
+  let client: TestClient;
+  let person: TestPerson;
+  let storage: Storage;
+  before(async () => {
+    // Nothing writes on a timer of its own while statements are counted (see statementsWhileClockStands).
+    server = await startTestServer({ AUDIT_FLUSH_INTERVAL: '3600', KEY_REFRESH_INTERVAL: '3600' });
+    client = await registerClient(server);
+    person = await createUser(server);
+    storage = await openStorage(server.env.DATABASE_URL!);
+  });
+  after(async () => {
+    await storage.close();
+    await server.stop();
+  });
+
+  it('a refresh writes its consumption and one statement for its two new tokens', async () => {
+    let { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
+    const { spent, polls } = await statementsWhileClockStands(
+      server,
+      async () => {
+        tokens = await oidc.refreshTokenGrant(client.config, tokens.refresh_token!);
+      },
+      async () => {
+        for (let i = 0; i < 5; i++) tokens = await oidc.refreshTokenGrant(client.config, tokens.refresh_token!);
+      },
+      'execute',
+    );
+    assert.ok(spent >= 10 && spent <= 10 + polls, `${spent} writes for 5 refreshes (expected 10, back-channel polls allowed: ${polls})`);
+    // Both tokens it answered with are stored.
+    assert.equal((await oidc.fetchUserInfo(client.config, tokens.access_token, person.id)).sub, person.id);
+    assert.ok((await oidc.refreshTokenGrant(client.config, tokens.refresh_token!)).access_token);
+  });
+
+  it('a token written alone is stored before the answer leaves', async () => {
+    // A code exchange without offline_access stores one token: nothing in the request comes after it.
+    const { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid' });
+    assert.equal(tokens.refresh_token, undefined);
+    const introspected = await oidc.tokenIntrospection(client.config, tokens.access_token);
+    assert.equal(introspected.active, true, 'the access token answered is stored');
+    assert.equal((await oidc.fetchUserInfo(client.config, tokens.access_token, person.id)).sub, person.id);
+  });
+
+  it('within a request a held write is made before any other call, and never seen outside it first', async () => {
+    let current: object | undefined = {};
+    const writes: string[] = [];
+    const observed = await openStorage(server.env.DATABASE_URL!, { observe: (operation) => void writes.push(operation) });
+    try {
+      const { artifacts } = withHeldWrites(observed.artifacts, () => current);
+      const id = `held-${Date.now()}`;
+      await artifacts.upsert('AccessToken', `${id}-a`, columns('{"n":1}'));
+      assert.equal(await storage.artifacts.find('AccessToken', `${id}-a`), undefined, 'held: not yet stored');
+      assert.equal((await artifacts.find('AccessToken', `${id}-a`))?.payload, '{"n":1}', 'the request reads its own write');
+      writes.length = 0;
+      await artifacts.upsert('RefreshToken', `${id}-r`, columns('{"n":2}'));
+      await artifacts.upsert('AccessToken', `${id}-b`, columns('{"n":3}'));
+      assert.deepEqual(writes, ['execute'], 'two token writes, one statement');
+      assert.equal((await storage.artifacts.find('RefreshToken', `${id}-r`))?.payload, '{"n":2}');
+      assert.equal((await storage.artifacts.find('AccessToken', `${id}-b`))?.payload, '{"n":3}');
+      // Outside a request nothing is held.
+      current = undefined;
+      await artifacts.upsert('AccessToken', `${id}-c`, columns('{"n":4}'));
+      assert.equal((await storage.artifacts.find('AccessToken', `${id}-c`))?.payload, '{"n":4}');
+    } finally {
+      await observed.close();
+    }
+  });
+
+  it('a held write that fails turns the answer into an error, with no token in it', async () => {
+    const app = new Koa();
+    app.use(errorHandler(createLogger('silent'), () => undefined));
+    app.use(
+      settleWrites(async () => {
+        throw new Error('connection terminated');
+      }),
+    );
+    app.use((ctx) => {
+      ctx.body = { access_token: 'would-be-token', token_type: 'Bearer' };
+    });
+    const listener = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => listener.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(listener.address() as AddressInfo).port}/token`, { headers: { accept: 'application/json' } });
+      const text = await res.text();
+      assert.equal(res.status, 500);
+      assert.equal((JSON.parse(text) as { error: string }).error, 'server_error');
+      assert.doesNotMatch(text, /would-be-token/);
+    } finally {
+      listener.close();
+    }
+  });
+});
