@@ -99,7 +99,7 @@ export function buildOperationsApp({ runtime, live, log, metrics }: Pick<AppDeps
  * `origin` only, errors as pages or JSON, and no response before the
  * request's token writes are made.
  */
-function listenerApp(deps: Pick<AppDeps, 'runtime' | 'render' | 'log' | 'cookieKeys' | 'metrics'>, origin: string): Koa {
+export function listenerApp(deps: Pick<AppDeps, 'runtime' | 'render' | 'log' | 'cookieKeys' | 'metrics'>, origin: string): Koa {
   const { runtime, render, log, cookieKeys, metrics } = deps;
   const app = new Koa();
   app.keys = cookieKeys;
@@ -114,7 +114,7 @@ function listenerApp(deps: Pick<AppDeps, 'runtime' | 'render' | 'log' | 'cookieK
   app.use(securityHeaders({ hsts: origin.startsWith('https://') }));
   app.use(issuerOrigin(origin, render));
   app.use(errorHandler(log, render));
-  app.use(settleWrites(runtime.settleWrites));
+  app.use(settleWrites(runtime.settleWrites, log));
   return app;
 }
 

@@ -112,6 +112,11 @@ function withRelated(
   };
 }
 
+/** PostgreSQL refuses one statement that updates a row twice: the two writes are of different rows. */
+function twoRows(first: ArtifactWrite, second: ArtifactWrite): void {
+  if (first.type === second.type && first.id === second.id) throw new RangeError('upsertTwo takes two different rows');
+}
+
 const UPSERT_COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, client_id, expires_at';
 const ON_CONFLICT_UPDATE = `payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code,
   uid = excluded.uid, account_id = excluded.account_id, client_id = excluded.client_id, expires_at = excluded.expires_at`;
@@ -160,9 +165,10 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
       write(() => {
         q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
       }),
-    // One transaction of the group commit; SQLite statements cost no round trip.
+    // One write of the group commit (its batch's transaction); SQLite statements cost no round trip.
     upsertTwo: (...rows) =>
       write(() => {
+        twoRows(...rows);
         for (const { type, id, columns: c } of rows)
           q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
       }),
@@ -218,6 +224,7 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
       );
     },
     async upsertTwo(first, second) {
+      twoRows(first, second);
       await run(
         'lk_upsert_two',
         `INSERT INTO oidc_payloads (${UPSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)

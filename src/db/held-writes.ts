@@ -24,14 +24,31 @@ export interface HeldWrites {
 
 export function withHeldWrites(artifacts: ArtifactStore, scope: () => object | undefined): HeldWrites {
   const held = new WeakMap<object, ArtifactWrite>();
+  /**
+   * The request's write in flight: every call of the request waits for it, so
+   * calls made side by side (the provider's Promise.all) still find the held
+   * write made, and two writes of one row stay in order. Its failure goes to
+   * the call that made it; the others only wait.
+   */
+  const inflight = new WeakMap<object, Promise<void>>();
+  const start = (s: object, write: () => Promise<void>): Promise<void> => {
+    const before = inflight.get(s);
+    const done = before ? before.then(write) : write();
+    inflight.set(
+      s,
+      done.catch(() => undefined),
+    );
+    return done;
+  };
   const settle = async () => {
     const s = scope();
-    const write = s && held.get(s);
-    if (!write) return;
+    if (!s) return;
+    const write = held.get(s);
+    if (!write) return inflight.get(s);
     held.delete(s);
-    await artifacts.upsert(write.type, write.id, write.columns);
+    return start(s, () => artifacts.upsert(write.type, write.id, write.columns));
   };
-  /** `call`, after the write the request holds. */
+  /** `call`, after the write the request holds or has in flight. */
   const after =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -55,7 +72,7 @@ export function withHeldWrites(artifacts: ArtifactStore, scope: () => object | u
         const first = s && held.get(s);
         if (first && (first.type !== type || first.id !== id)) {
           held.delete(s);
-          return artifacts.upsertTwo(first, { type, id, columns });
+          return start(s, () => artifacts.upsertTwo(first, { type, id, columns }));
         }
         if (s && HELD.has(type)) {
           // The same row again replaces what is held: only its last write would have stayed.
