@@ -44,6 +44,12 @@ export function withReadAhead(
     const s = scope();
     if (s) ahead.delete(s);
   };
+  const afterWriting =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      written();
+      return call(...args);
+    };
   return {
     accounts: {
       async find(id) {
@@ -71,30 +77,12 @@ export function withReadAhead(
         if (account) rows.set(`account ${account.id}`, account.row);
         return row;
       },
-      async upsert(type, id, columns) {
-        written();
-        return artifacts.upsert(type, id, columns);
-      },
-      async upsertTwo(first, second) {
-        written();
-        return artifacts.upsertTwo(first, second);
-      },
-      async destroy(type, id) {
-        written();
-        return artifacts.destroy(type, id);
-      },
-      async consume(type, id, at, graceSince) {
-        written();
-        return artifacts.consume(type, id, at, graceSince);
-      },
-      async revokeByGrantId(type, grantId) {
-        written();
-        return artifacts.revokeByGrantId(type, grantId);
-      },
-      async insertOnce(type, id, expiresAt, now) {
-        written();
-        return artifacts.insertOnce(type, id, expiresAt, now);
-      },
+      upsert: afterWriting(artifacts.upsert),
+      upsertTwo: afterWriting(artifacts.upsertTwo),
+      destroy: afterWriting(artifacts.destroy),
+      consume: afterWriting(artifacts.consume),
+      revokeByGrantId: afterWriting(artifacts.revokeByGrantId),
+      insertOnce: afterWriting(artifacts.insertOnce),
     },
   };
 }

@@ -8,41 +8,27 @@ import { createServer } from 'node:http';
 import type Koa from 'koa';
 import { listenerApp } from '../../src/app.ts';
 import { openStorage, type Storage } from '../../src/db/database.ts';
-import type { ArtifactColumns } from '../../src/db/artifact-store.ts';
 import { withHeldWrites } from '../../src/db/held-writes.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRenderer } from '../../src/middleware/koa-render.ts';
 import { statementsWhileClockStands } from '../helpers/api-keys.ts';
+import { artifactColumns, serverWithStorage } from '../helpers/storage.ts';
 import { Browser } from '../helpers/browser.ts';
-import { codeFlow, createUser, oidc, registerClient, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { codeFlow, oidc, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import type { TestServer } from '../helpers/server.ts';
 
-const columns = (payload: string): ArtifactColumns => ({
-  payload,
-  grantId: null,
-  userCode: null,
-  uid: null,
-  accountId: null,
-  clientId: null,
-  expiresAt: new Date(Date.now() + 60_000),
-});
+const columns = (payload: string) => artifactColumns({ payload });
 
 describe("a request's token writes: paired, and made before its answer leaves", () => {
   let server: TestServer;
   let client: TestClient;
   let person: TestPerson;
   let storage: Storage;
+  let close: () => Promise<void>;
   before(async () => {
-    // Nothing writes on a timer of its own while statements are counted (see statementsWhileClockStands).
-    server = await startTestServer({ AUDIT_FLUSH_INTERVAL: '3600', KEY_REFRESH_INTERVAL: '3600' });
-    client = await registerClient(server);
-    person = await createUser(server);
-    storage = await openStorage(server.env.DATABASE_URL!);
+    ({ server, client, person, storage, close } = await serverWithStorage());
   });
-  after(async () => {
-    await storage.close();
-    await server.stop();
-  });
+  after(() => close());
 
   it('a refresh writes its consumption and one statement for its two new tokens', async () => {
     let { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });

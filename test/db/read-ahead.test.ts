@@ -3,30 +3,25 @@
 // that read it: served to it once, never to another request, never outside one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openStorage, type Storage } from '../../src/db/database.ts';
+import type { Storage } from '../../src/db/database.ts';
 import { withReadAhead } from '../../src/db/read-ahead.ts';
 import { storedId } from '../../src/oidc/adapter.ts';
 import { statementsWhileClockStands } from '../helpers/api-keys.ts';
+import { artifactColumns, serverWithStorage } from '../helpers/storage.ts';
 import { Browser } from '../helpers/browser.ts';
-import { codeFlow, createUser, oidc, registerClient, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { codeFlow, createUser, oidc, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import type { TestServer } from '../helpers/server.ts';
 
 describe("a token's grant and person are read with it, for its own request only", () => {
   let server: TestServer;
   let client: TestClient;
   let person: TestPerson;
   let storage: Storage;
+  let close: () => Promise<void>;
   before(async () => {
-    // Nothing writes on a timer of its own while statements are counted (see statementsWhileClockStands).
-    server = await startTestServer({ AUDIT_FLUSH_INTERVAL: '3600', KEY_REFRESH_INTERVAL: '3600' });
-    client = await registerClient(server);
-    person = await createUser(server);
-    storage = await openStorage(server.env.DATABASE_URL!);
+    ({ server, client, person, storage, close } = await serverWithStorage());
   });
-  after(async () => {
-    await storage.close();
-    await server.stop();
-  });
+  after(() => close());
 
   const offline = () => codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
   /** The grant a refresh token was issued under, as stored. */
@@ -108,15 +103,7 @@ describe("a token's grant and person are read with it, for its own request only"
       const marker = `marker-${write}-${Date.now()}`;
       const later = new Date(Date.now() + 60_000);
       if (write === 'upsert') {
-        await artifacts.upsert('Session', marker, {
-          payload: '{}',
-          grantId: null,
-          userCode: null,
-          uid: null,
-          accountId: null,
-          clientId: null,
-          expiresAt: later,
-        });
+        await artifacts.upsert('Session', marker, artifactColumns({ expiresAt: later }));
       } else if (write === 'destroy') await artifacts.destroy('Session', marker);
       else if (write === 'consume') await artifacts.consume('AuthorizationCode', marker, new Date());
       else if (write === 'revokeByGrantId') await artifacts.revokeByGrantId('Session', marker);
@@ -143,30 +130,18 @@ describe("a token's grant and person are read with it, for its own request only"
     const grant = (await storage.artifacts.find('Grant', grantId))!;
     await storage.artifacts.consume('Grant', grantId, new Date(Date.now() - 5_000));
     const expired = new Date(Date.now() - 1_000);
-    await storage.artifacts.upsert('Grant', grantId, {
-      payload: grant.payload,
-      grantId: null,
-      userCode: null,
-      uid: null,
-      accountId: someone.id,
-      clientId: client.clientId,
-      expiresAt: expired,
-    });
+    await storage.artifacts.upsert(
+      'Grant',
+      grantId,
+      artifactColumns({ payload: grant.payload, accountId: someone.id, clientId: client.clientId, expiresAt: expired }),
+    );
     const joined = await storage.artifacts.findWithRelated('RefreshToken', key);
     assert.deepEqual(joined, await separately());
     assert.equal(joined.account?.row?.disabled, true);
     assert.equal(joined.account?.row?.emailVerified, false);
     assert.ok(joined.grant?.row?.consumedAt && joined.grant.row.expiresAt, 'the grant reads consumed and expired');
     // A row that names no grant and no person, and one that is not there.
-    await storage.artifacts.upsert('AccessToken', `bare-${grantId}`, {
-      payload: '{}',
-      grantId: null,
-      userCode: null,
-      uid: null,
-      accountId: null,
-      clientId: null,
-      expiresAt: null,
-    });
+    await storage.artifacts.upsert('AccessToken', `bare-${grantId}`, artifactColumns({ expiresAt: null }));
     assert.deepEqual(await storage.artifacts.findWithRelated('AccessToken', `bare-${grantId}`), {
       row: await storage.artifacts.find('AccessToken', `bare-${grantId}`),
       grant: undefined,
