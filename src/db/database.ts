@@ -225,7 +225,10 @@ export interface StorageOptions {
   busyTimeoutMs?: number;
   /** An idle or closing PostgreSQL connection failed (a restart, a failover, a dropped socket). */
   onConnectionError?: (err: Error) => void;
-  /** The request being served (an object of its own), if any: what a token's read fetches ahead is kept there (src/db/read-ahead.ts). */
+  /**
+   * The request being served (an object of its own), if any: what it reads
+   * ahead and the token write it holds are kept under it (src/db/read-ahead.ts, held-writes.ts).
+   */
   requestScope?: () => object | undefined;
 }
 

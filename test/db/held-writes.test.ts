@@ -30,6 +30,17 @@ describe("a request's token writes: paired, and made before its answer leaves", 
   });
   after(() => close());
 
+  /** `run` with the server's stores on a connection of the test's own, the kind of each statement it runs ('query', 'execute') recorded in `writes`. */
+  async function withCountedStore(run: (store: Storage['artifacts'], writes: string[]) => Promise<void>) {
+    const writes: string[] = [];
+    const observed = await openStorage(server.env.DATABASE_URL!, { observe: (operation) => void writes.push(operation) });
+    try {
+      await run(observed.artifacts, writes);
+    } finally {
+      await observed.close();
+    }
+  }
+
   it('a refresh writes its consumption and one statement for its two new tokens', async () => {
     let { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
     const { spent, polls } = await statementsWhileClockStands(
@@ -60,10 +71,8 @@ describe("a request's token writes: paired, and made before its answer leaves", 
 
   it('within a request a held write is made before any other call, and never seen outside it first', async () => {
     let current: object | undefined = {};
-    const writes: string[] = [];
-    const observed = await openStorage(server.env.DATABASE_URL!, { observe: (operation) => void writes.push(operation) });
-    try {
-      const { artifacts } = withHeldWrites(observed.artifacts, () => current);
+    await withCountedStore(async (store, writes) => {
+      const { artifacts } = withHeldWrites(store, () => current);
       const id = `held-${Date.now()}`;
       await artifacts.upsert('AccessToken', `${id}-a`, columns('{"n":1}'));
       assert.equal(await storage.artifacts.find('AccessToken', `${id}-a`), undefined, 'held: not yet stored');
@@ -78,17 +87,13 @@ describe("a request's token writes: paired, and made before its answer leaves", 
       current = undefined;
       await artifacts.upsert('AccessToken', `${id}-c`, columns('{"n":4}'));
       assert.equal((await storage.artifacts.find('AccessToken', `${id}-c`))?.payload, '{"n":4}');
-    } finally {
-      await observed.close();
-    }
+    });
   });
 
   it('calls made side by side wait for the held write, and writes of one row stay in order', async () => {
     const request = {};
-    const writes: string[] = [];
-    const observed = await openStorage(server.env.DATABASE_URL!, { observe: (operation) => void writes.push(operation) });
-    try {
-      const { artifacts } = withHeldWrites(observed.artifacts, () => request);
+    await withCountedStore(async (store, writes) => {
+      const { artifacts } = withHeldWrites(store, () => request);
       const id = `side-${Date.now()}`;
       await artifacts.upsert('AccessToken', `${id}-a`, columns('{"n":1}'));
       // As the provider's revocation does: several calls at once, right after a held write.
@@ -111,15 +116,10 @@ describe("a request's token writes: paired, and made before its answer leaves", 
       assert.equal((await artifacts.find('RefreshToken', `${id}-c`))?.payload, '{"n":4}');
       assert.deepEqual(writes, ['execute', 'query']);
       await assert.rejects(
-        observed.artifacts.upsertTwo(
-          { type: 'AccessToken', id: `${id}-d`, columns: columns('{}') },
-          { type: 'AccessToken', id: `${id}-d`, columns: columns('{}') },
-        ),
+        store.upsertTwo({ type: 'AccessToken', id: `${id}-d`, columns: columns('{}') }, { type: 'AccessToken', id: `${id}-d`, columns: columns('{}') }),
         /two different rows/,
       );
-    } finally {
-      await observed.close();
-    }
+    });
   });
 
   /** The server's own listener stack (src/app.ts listenerApp) around a route that answers a token, with `settle` as its held write. */
