@@ -6,7 +6,8 @@
 //   and forms that send mail (email):
 //   every post counts, per client address, in the shared database store, so
 //   all nodes enforce one budget. People post a few times a minute, and each
-//   post may cost a bcrypt check.
+//   post may cost a bcrypt check. Once a node has refused an address, it
+//   refuses it from memory until the window ends.
 // - Protocol endpoints machines call (token, introspection, revocation):
 //   * ordinary traffic gets a generous quota per client (per address when the
 //     request names no client), counted in memory on each node — approximate
@@ -83,7 +84,12 @@ export function createRateLimiters(
   render: Render,
   claimed: ClaimedCaller,
 ): RateLimiters {
-  const shared = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
+  // `blockSpent`: once a key's budget is spent, this node refuses it from memory
+  // until the window ends, without counting in the store again (two statements
+  // a refusal before): a flood of refused posts costs the shared database
+  // nothing, and the other nodes still refuse from the store's count. Not for
+  // budgets that give points back (`reward` leaves the memory's block in place).
+  const shared = (prefix: string, limit: RateLimit | undefined, blockSpent = false): Limiter | undefined =>
     limit && {
       limit,
       limiter: new RateLimiterPrisma({
@@ -94,19 +100,20 @@ export function createRateLimiters(
         duration: limit.seconds,
         // Expired counters are deleted by the server's sweep, not a timer per limiter.
         clearExpiredByTimeout: false,
+        ...(blockSpent ? { inMemoryBlockOnConsumed: limit.points } : {}),
       }),
     };
   const local = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
     limit && { limit, limiter: new RateLimiterMemory({ keyPrefix: prefix, points: limit.points, duration: limit.seconds }) };
 
   const pages: Record<PageLimit, Limiter | undefined> = {
-    login: shared('ip:login', limits.login),
-    code: shared('ip:code', limits.code),
-    account: shared('ip:account', limits.account),
+    login: shared('ip:login', limits.login, true),
+    code: shared('ip:code', limits.code, true),
+    account: shared('ip:account', limits.account, true),
     authorize: local('ip:authorize', limits.authorize),
-    email: shared('ip:email', limits.email),
+    email: shared('ip:email', limits.email, true),
     // The user-code space is small next to what can be typed: every post counts, on every node.
-    device: shared('ip:device', limits.device),
+    device: shared('ip:device', limits.device, true),
   };
   const quotas: Record<ProtocolLimit, Limiter | undefined> = {
     token: local('quota:token', limits.token),

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, pageText, type Page } from '../helpers/browser.ts';
 import { attemptLogin, authRequest, createUser, registerClient, submitLogin, type TestClient } from '../helpers/relying-party.ts';
+import { statementsWhileClockStands } from '../helpers/api-keys.ts';
 import { advanceClock, startSecondNode, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const LOCKED = /This account is temporarily locked after too many failed attempts/;
@@ -159,6 +160,36 @@ describe('rate limits shared by two nodes on one database', () => {
     assert.equal(last!.headers.get('ratelimit-remaining'), '0');
     assert.equal(last!.headers.get('ratelimit-policy'), '4;w=60');
     assert.match(pageText(last!.html), /Too many attempts/);
+  });
+
+  it('an address refused on a node is refused there from memory: 20 more posts in parallel cost no statement, and the other node refuses too', async () => {
+    const post = (node: TestServer) =>
+      fetch(`${node.url}/interaction/some-sign-in/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'email=someone%40example.com&password=guess',
+        redirect: 'manual',
+      });
+    // Spends what is left of this address's budget (shared with the test above), until a refusal.
+    let status = 0;
+    for (let i = 0; i < 5 && status !== 429; i++) status = (await post(a)).status;
+    assert.equal(status, 429);
+    let refused: Response[] = [];
+    const { spent, polls } = await statementsWhileClockStands(
+      a,
+      async () => {},
+      async () => {
+        refused = await Promise.all(Array.from({ length: 20 }, () => post(a)));
+      },
+    );
+    assert.deepEqual(
+      refused.map((r) => r.status),
+      Array(20).fill(429),
+    );
+    assert.ok(Number(refused[19]!.headers.get('retry-after')) > 0);
+    assert.equal(refused[19]!.headers.get('ratelimit-remaining'), '0');
+    assert.ok(spent <= polls, `${spent} statements for 20 refused posts (back-channel polls allowed: ${polls})`);
+    assert.equal((await post(b)).status, 429, 'the budget is still the one both nodes share');
   });
 
   it('the lockout counter is shared: failures on A and B lock the account on both', async () => {
