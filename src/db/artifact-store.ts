@@ -39,6 +39,14 @@ export interface ArtifactWrite {
   columns: ArtifactColumns;
 }
 
+/** A consumption, as `consume` takes it. */
+export interface ArtifactConsumption {
+  type: string;
+  id: string;
+  at: Date;
+  graceSince?: Date;
+}
+
 export interface ArtifactStore {
   find(type: string, id: string): Promise<StoredArtifact | undefined>;
   /**
@@ -60,6 +68,12 @@ export interface ArtifactStore {
    * reuse grace (src/oidc/refresh-grace.ts), decided by one statement.
    */
   consume(type: string, id: string, at: Date, graceSince?: Date): Promise<boolean>;
+  /**
+   * `consume`, and the two upserts only when it consumed, as one statement
+   * (src/db/held-writes.ts): true when it consumed and wrote both, false when
+   * it wrote nothing.
+   */
+  consumeAndUpsertTwo(consumption: ArtifactConsumption, first: ArtifactWrite, second: ArtifactWrite): Promise<boolean>;
   destroy(type: string, id: string): Promise<void>;
   revokeByGrantId(type: string, grantId: string): Promise<void>;
   /** Inserts a marker unless a live one exists (a used jti); true when it was new. `now` decides which are live (default: the time now). */
@@ -118,6 +132,11 @@ function twoRows(first: ArtifactWrite, second: ArtifactWrite): void {
 }
 
 const UPSERT_COLUMNS = 'type, id, payload, grant_id, user_code, uid, account_id, client_id, expires_at';
+/** PostgreSQL's consumption (after `UPDATE oidc_payloads`), with its parameters' places: the time, the type, the id. */
+const CONSUME = (at: string, type: string, id: string) => `SET consumed_at = ${at} WHERE type = ${type} AND id = ${id} AND consumed_at IS NULL`;
+/** The same within the refresh reuse grace: one consumed since `since` counts as consumed now, and keeps its first time. */
+const CONSUME_GRACE = (at: string, type: string, id: string, since: string) =>
+  `SET consumed_at = COALESCE(consumed_at, ${at}) WHERE type = ${type} AND id = ${id} AND (consumed_at IS NULL OR consumed_at >= ${since})`;
 const ON_CONFLICT_UPDATE = `payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code,
   uid = excluded.uid, account_id = excluded.account_id, client_id = excluded.client_id, expires_at = excluded.expires_at`;
 
@@ -152,6 +171,12 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
     return { payload: r.payload, expiresAt: r.expires_at ? new Date(r.expires_at) : null, consumedAt: r.consumed_at ? new Date(r.consumed_at) : null };
   };
   const date = (d: Date | null) => (d ? sqliteDate(d) : null);
+  /** Run inside a write of the group commit. */
+  const upsertNow = ({ type, id, columns: c }: ArtifactWrite) => {
+    q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
+  };
+  const consumeNow = ({ type, id, at, graceSince }: ArtifactConsumption) =>
+    (graceSince ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince)) : q.consume.run(sqliteDate(at), type, id)).changes === 1;
   return {
     find: async (type, id) => read(q.find.get(type, id)),
     findAmong: async (types, id) => {
@@ -161,19 +186,21 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
     },
     findWithRelated: async (type, id) => withRelated(q.withRelated.get(type, id) as RelatedRow | undefined, read),
     findByColumn: async (type, column, value) => read((column === 'uid' ? q.byUid : q.byUserCode).get(type, value)),
-    upsert: (type, id, c) =>
-      write(() => {
-        q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
-      }),
+    upsert: (type, id, columns) => write(() => upsertNow({ type, id, columns })),
     // One write of the group commit (its batch's transaction); SQLite statements cost no round trip.
     upsertTwo: (...rows) =>
       write(() => {
         twoRows(...rows);
-        for (const { type, id, columns: c } of rows)
-          q.upsert.run(type, id, c.payload, c.grantId, c.userCode, c.uid, c.accountId, c.clientId, date(c.expiresAt));
+        for (const row of rows) upsertNow(row);
       }),
-    consume: (type, id, at, graceSince) =>
-      write(() => (graceSince ? q.consumeGrace.run(sqliteDate(at), type, id, sqliteDate(graceSince)) : q.consume.run(sqliteDate(at), type, id)).changes === 1),
+    consume: (type, id, at, graceSince) => write(() => consumeNow({ type, id, at, graceSince })),
+    consumeAndUpsertTwo: (consumption, ...rows) =>
+      write(() => {
+        twoRows(...rows);
+        if (!consumeNow(consumption)) return false;
+        for (const row of rows) upsertNow(row);
+        return true;
+      }),
     destroy: (type, id) =>
       write(() => {
         q.destroy.run(type, id);
@@ -234,13 +261,27 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
     },
     async consume(type, id, at, graceSince) {
       const res = graceSince
-        ? await run(
-            'lk_consume_grace',
-            'UPDATE oidc_payloads SET consumed_at = COALESCE(consumed_at, $1) WHERE type = $2 AND id = $3 AND (consumed_at IS NULL OR consumed_at >= $4)',
-            [ts(at), type, id, ts(graceSince)],
-          )
-        : await run('lk_consume', 'UPDATE oidc_payloads SET consumed_at = $1 WHERE type = $2 AND id = $3 AND consumed_at IS NULL', [ts(at), type, id]);
+        ? await run('lk_consume_grace', `UPDATE oidc_payloads ${CONSUME_GRACE('$1', '$2', '$3', '$4')}`, [ts(at), type, id, ts(graceSince)])
+        : await run('lk_consume', `UPDATE oidc_payloads ${CONSUME('$1', '$2', '$3')}`, [ts(at), type, id]);
       return res.rowCount === 1;
+    },
+    // The consumption as a data-modifying CTE: the rows are inserted only if it
+    // updated its row. Of two such statements for one row, the second waits for
+    // the first's row lock, then finds it consumed (READ COMMITTED re-checks
+    // the WHERE on the row's new version) and inserts nothing.
+    async consumeAndUpsertTwo({ type, id, at, graceSince }, first, second) {
+      twoRows(first, second);
+      const update = graceSince ? CONSUME_GRACE('$19', '$20', '$21', '$22') : CONSUME('$19', '$20', '$21');
+      const res = await run(
+        graceSince ? 'lk_consume_grace_upsert_two' : 'lk_consume_upsert_two',
+        `WITH consumed AS (UPDATE oidc_payloads ${update} RETURNING 1)
+         INSERT INTO oidc_payloads (${UPSERT_COLUMNS})
+         SELECT * FROM (VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamp(3)), ($10, $11, $12, $13, $14, $15, $16, $17, $18::timestamp(3))) AS v
+         WHERE EXISTS (SELECT 1 FROM consumed)
+         ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`,
+        [...values(first), ...values(second), ts(at), type, id, ...(graceSince ? [ts(graceSince)] : [])],
+      );
+      return res.rowCount === 2;
     },
     async destroy(type, id) {
       await run('lk_destroy', 'DELETE FROM oidc_payloads WHERE type = $1 AND id = $2', [type, id]);

@@ -9,10 +9,13 @@
 // `consume` is a conditional update (`... WHERE consumed_at IS NULL`): of two
 // concurrent requests presenting the same code or refresh token, exactly one
 // changes the row, and the other is refused with invalid_grant instead of
-// both being answered with tokens.
+// both being answered with tokens. In a request, the update is made with the
+// tokens' write (src/db/held-writes.ts), and the loser's refusal comes from
+// that write.
 import { createHmac } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
+import { ConsumedMeanwhile } from '../db/held-writes.ts';
 import type { ClientService, ProviderClientRow } from '../services/machines/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/machines/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
@@ -176,8 +179,21 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
   return payload;
 }
 
+/**
+ * A consumption held for the request's token writes (src/db/held-writes.ts)
+ * that another request made first fails the call that made it: the provider
+ * gets its invalid_grant, as from a consumption made at once.
+ */
+function refusingLostConsumptions(store: ArtifactStore): ArtifactStore {
+  const refuse = (err: unknown): never => {
+    throw err instanceof ConsumedMeanwhile ? new AlreadyConsumed(err.type) : err;
+  };
+  const calls = Object.entries(store) as [keyof ArtifactStore, (...args: unknown[]) => Promise<unknown>][];
+  return Object.fromEntries(calls.map(([name, call]) => [name, (...args: unknown[]) => call(...args).catch(refuse)])) as unknown as ArtifactStore;
+}
+
 export function createAdapterClass({
-  artifacts,
+  artifacts: store,
   clients,
   issuer,
   consoleUrl,
@@ -187,6 +203,7 @@ export function createAdapterClass({
   now = Date.now,
   requestOf,
 }: AdapterDeps) {
+  const artifacts = refusingLostConsumptions(store);
   const graceMs = refreshReuseGrace * 1000;
   const idBox = createSecretBox(createHmac('sha256', idKey).update('sealed-artifact-ids').digest());
   /** When a refresh token consumed at or after this time may still be consumed again. */

@@ -10,6 +10,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 // @ts-expect-error: the library ships no types for its internal memory adapter
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
+import { withHeldWrites } from '../../src/db/held-writes.ts';
 import { AlreadyConsumed, createAdapterClass, storedId } from '../../src/oidc/adapter.ts';
 import { withAssertionAuthentication } from '../../src/oidc/grants/assertion-auth.ts';
 import { sweep } from '../../src/services/ops/sweeper.ts';
@@ -176,6 +177,30 @@ describe('Prisma adapter', () => {
 
   it('consuming an unknown artifact is refused', async () => {
     await assert.rejects(make('AuthorizationCode').consume(id()), AlreadyConsumed);
+  });
+
+  it("in a request, a refresh token consumed meanwhile refuses the new tokens' write with the provider's invalid_grant, and stores neither", async () => {
+    // The server's adapter: in a request the consumption waits for the tokens' write (src/db/held-writes.ts).
+    const request = {};
+    const Held = createAdapterClass({
+      artifacts: withHeldWrites(runtime.artifacts, () => request).artifacts,
+      clients: runtime.clients,
+      issuer: 'http://127.0.0.1:3999',
+      idKey: runtime.artifactIdKey,
+    });
+    const [presented, rotated, access] = [id(), id(), id()];
+    await make('RefreshToken').upsert(presented, { jti: presented, grantId: 'g' } as AdapterPayload, 60);
+    await new Held('RefreshToken').consume(presented);
+    // Another request (or node) consumes it before this one's write is made.
+    await make('RefreshToken').consume(presented);
+    await new Held('RefreshToken').upsert(rotated, { jti: rotated, grantId: 'g' } as AdapterPayload, 60);
+    await assert.rejects(new Held('AccessToken').upsert(access, { jti: access, grantId: 'g' } as AdapterPayload, 60), (err: unknown) => {
+      assert.ok(err instanceof AlreadyConsumed, `${String(err)} is the provider's own error`);
+      assert.equal(err.error, 'invalid_grant');
+      return true;
+    });
+    assert.equal(await make('RefreshToken').find(rotated), undefined);
+    assert.equal(await make('AccessToken').find(access), undefined);
   });
 
   it('upsert keeps the lookup columns the indexes serve', async () => {
