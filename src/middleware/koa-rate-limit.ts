@@ -84,12 +84,7 @@ export function createRateLimiters(
   render: Render,
   claimed: ClaimedCaller,
 ): RateLimiters {
-  // `blockSpent`: once a key's budget is spent, this node refuses it from memory
-  // until the window ends, without counting in the store again (two statements
-  // a refusal before): a flood of refused posts costs the shared database
-  // nothing, and the other nodes still refuse from the store's count. Not for
-  // budgets that give points back (`reward` leaves the memory's block in place).
-  const shared = (prefix: string, limit: RateLimit | undefined, blockSpent = false): Limiter | undefined =>
+  const shared = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
     limit && {
       limit,
       limiter: new RateLimiterPrisma({
@@ -100,20 +95,19 @@ export function createRateLimiters(
         duration: limit.seconds,
         // Expired counters are deleted by the server's sweep, not a timer per limiter.
         clearExpiredByTimeout: false,
-        ...(blockSpent ? { inMemoryBlockOnConsumed: limit.points } : {}),
       }),
     };
   const local = (prefix: string, limit: RateLimit | undefined): Limiter | undefined =>
     limit && { limit, limiter: new RateLimiterMemory({ keyPrefix: prefix, points: limit.points, duration: limit.seconds }) };
 
   const pages: Record<PageLimit, Limiter | undefined> = {
-    login: shared('ip:login', limits.login, true),
-    code: shared('ip:code', limits.code, true),
-    account: shared('ip:account', limits.account, true),
+    login: shared('ip:login', limits.login),
+    code: shared('ip:code', limits.code),
+    account: shared('ip:account', limits.account),
     authorize: local('ip:authorize', limits.authorize),
-    email: shared('ip:email', limits.email, true),
+    email: shared('ip:email', limits.email),
     // The user-code space is small next to what can be typed: every post counts, on every node.
-    device: shared('ip:device', limits.device, true),
+    device: shared('ip:device', limits.device),
   };
   const quotas: Record<ProtocolLimit, Limiter | undefined> = {
     token: local('quota:token', limits.token),
@@ -124,7 +118,11 @@ export function createRateLimiters(
   };
   const failuresByAddress = shared('fail:ip', limits.failures);
   const failuresByClient = shared('fail:client', limits.failures);
-  // Addresses known (on this node) to be over their failure budget, until when.
+  // Addresses this node has refused (for their failures, or a page's budget
+  // spent), until when: refused again from memory until their window ends,
+  // without counting in the store again (two statements a refusal), so a
+  // flood of refused requests costs the shared database nothing; the other
+  // nodes go on refusing from the store's count.
   const blocked = new Map<string, number>();
 
   function headers(ctx: Context, limit: RateLimit, res: RateLimiterRes): number {
@@ -150,23 +148,35 @@ export function createRateLimiters(
     }
   }
 
-  /** Until when (ms) this address is refused for its failures, if it is. */
-  function blockedUntil(address: string): number | undefined {
-    const until = blocked.get(address);
-    if (until === undefined || !failuresByAddress) return undefined;
+  /** Until when (ms) `key` is refused on this node, if it is. */
+  function blockedUntil(key: string): number | undefined {
+    const until = blocked.get(key);
+    if (until === undefined) return undefined;
     if (until > Date.now()) return until;
-    blocked.delete(address);
+    blocked.delete(key);
     return undefined;
+  }
+  function block(key: string, refused: RateLimiterRes): void {
+    // Bounded: a flood of addresses clears it, and the store still counts them.
+    if (blocked.size >= 10_000) blocked.clear();
+    blocked.set(key, Date.now() + refused.msBeforeNext);
+  }
+
+  /** Consumes a point of a page's budget, from memory once this node has refused the address. */
+  async function consumePage(name: PageLimit, entry: Limiter, address: string, ctx: Context): Promise<RateLimiterRes | undefined> {
+    const key = `${name} ${address}`;
+    const until = blockedUntil(key);
+    if (until !== undefined) return new RateLimiterRes(0, until - Date.now());
+    const refused = await consume(entry, address, ctx);
+    if (refused) block(key, refused);
+    return refused;
   }
 
   /** Counts a failure of `address`; the refusal when that spends its budget. */
   async function failed(address: string): Promise<RateLimiterRes | undefined> {
     if (!failuresByAddress) return undefined;
     const refused = await consume(failuresByAddress, address, undefined);
-    if (refused) {
-      if (blocked.size >= 10_000) blocked.clear();
-      blocked.set(address, Date.now() + refused.msBeforeNext);
-    }
+    if (refused) block(`failures ${address}`, refused);
     return refused;
   }
 
@@ -183,7 +193,7 @@ export function createRateLimiters(
       return async (ctx, next) => {
         const entry = pages[name];
         if (!entry) return next();
-        const refused = await consume(entry, ctx.ip || 'unknown', ctx);
+        const refused = await consumePage(name, entry, ctx.ip || 'unknown', ctx);
         if (!refused) return next();
         const retry = headers(ctx, entry.limit, refused);
         ctx.set('Retry-After', String(retry));
@@ -195,7 +205,7 @@ export function createRateLimiters(
       return async (ctx, next) => {
         const entry = pages[name];
         if (!entry) return next();
-        const refused = await consume(entry, ctx.ip || 'unknown', ctx);
+        const refused = await consumePage(name, entry, ctx.ip || 'unknown', ctx);
         if (!refused) return next();
         refuseJson(ctx, entry.limit, refused, 'too many requests from this address');
       };
@@ -204,7 +214,7 @@ export function createRateLimiters(
     protocol(name) {
       return async (ctx, next) => {
         const address = ctx.ip || 'unknown';
-        const until = blockedUntil(address);
+        const until = blockedUntil(`failures ${address}`);
         if (until !== undefined) {
           return refuseJson(ctx, failuresByAddress!.limit, new RateLimiterRes(0, until - Date.now()), 'too many failed requests from this address');
         }
@@ -248,7 +258,7 @@ export function createRateLimiters(
         if (!failuresByAddress) return next();
         const address = ctx.ip || 'unknown';
         const what = 'too many failed requests from this address';
-        const until = blockedUntil(address);
+        const until = blockedUntil(`failures ${address}`);
         const refuse = (retryMs: number) => {
           const retry = Math.max(1, Math.ceil(retryMs / 1000));
           return refusal(`${what}: at most ${failuresByAddress.limit.points} per ${failuresByAddress.limit.seconds} s; retry in ${retry} s`, retry);
