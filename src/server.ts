@@ -87,6 +87,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       backchannel,
       uiLocales: runtime.ui.catalogue.tags,
       requestOf: currentRequest,
+      settleWrites: runtime.settleWrites,
       audit: runtime.audit,
     });
   // A retiring key stays published until the longest-lived token it signed has expired.

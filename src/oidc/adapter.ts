@@ -185,11 +185,15 @@ function withId(type: string, id: string, payload: AdapterPayload): AdapterPaylo
  * gets its invalid_grant, as from a consumption made at once.
  */
 function refusingLostConsumptions(store: ArtifactStore): ArtifactStore {
-  const refuse = (err: unknown): never => {
-    throw err instanceof ConsumedMeanwhile ? new AlreadyConsumed(err.type) : err;
-  };
   const calls = Object.entries(store) as [keyof ArtifactStore, (...args: unknown[]) => Promise<unknown>][];
-  return Object.fromEntries(calls.map(([name, call]) => [name, (...args: unknown[]) => call(...args).catch(refuse)])) as unknown as ArtifactStore;
+  return Object.fromEntries(
+    calls.map(([name, call]) => [name, (...args: unknown[]) => call(...args).catch(refuseLostConsumption)]),
+  ) as unknown as ArtifactStore;
+}
+
+/** A lost held consumption as the provider's own refusal; any other error unchanged. */
+export function refuseLostConsumption(err: unknown): never {
+  throw err instanceof ConsumedMeanwhile ? new AlreadyConsumed(err.type) : err;
 }
 
 export function createAdapterClass({

@@ -3,6 +3,7 @@
 import { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA, ACR_PASSWORD, REQUIRE_MFA, requiresSecondFactor } from './acr.ts';
 import type { JWK } from 'jose';
+import { refuseLostConsumption } from './adapter.ts';
 import type { Config } from '../config/env.ts';
 import type { Render } from '../middleware/koa-render.ts';
 import { msg, type Message } from '../ui/catalogue.ts';
@@ -36,6 +37,8 @@ export interface ConfigurationDeps {
   uiLocales: readonly string[];
   /** Fetches client metadata documents (src/services/machines/metadata-document-fetch.ts). */
   fetchMetadataDocument: MetadataDocumentFetcher;
+  /** Makes the writes the request holds (src/db/held-writes.ts). */
+  settleWrites(): Promise<void>;
   log: Logger;
 }
 
@@ -207,6 +210,18 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       ui_locales_supported: [...deps.uiLocales],
     },
     extraTokenClaims: deps.extraTokenClaims,
+    formats: {
+      customizers: {
+        // A JWT access token is never stored, so a refresh that issues one
+        // makes no second token write to carry its held consumption
+        // (src/db/held-writes.ts): the request's held writes are made here,
+        // before the token is signed, and a lost race is refused as the
+        // provider refuses it, inside the grant, instead of after its answer.
+        jwt: async () => {
+          await deps.settleWrites().catch(refuseLostConsumption);
+        },
+      },
+    },
     // oidc-provider's requests to apps (logout tokens) carry an SSRF guard
     // that refuses loopback and private addresses; ALLOW_PRIVATE_NETWORK_FETCH
     // lifts it for apps on the operator's own network. Metadata documents go

@@ -58,6 +58,8 @@ export interface ProviderDeps {
   uiLocales: readonly string[];
   /** The request being served, if any (src/middleware/koa-request-scope.ts): a saved session records its browser and address. */
   requestOf?: () => { ip?: string; userAgent?: string } | undefined;
+  /** Makes the writes the request holds (src/db/held-writes.ts). */
+  settleWrites(): Promise<void>;
   audit: AuditService;
 }
 
@@ -95,6 +97,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       maxBytes: deps.config.selfRegistered.maxDocumentBytes,
       timeoutMs: 2000,
     }),
+    settleWrites: deps.settleWrites,
     log: deps.log,
   });
   const provider = new Provider(deps.config.issuer, configuration);

@@ -233,7 +233,10 @@ describe("a request's token writes: paired, and made before its answer leaves", 
   });
 
   /** The server's own listener stack (src/app.ts listenerApp) around a route that answers a token, with `settle` as its held write. */
-  async function listenerWith(settle: () => Promise<void>) {
+  async function listenerWith(
+    settle: () => Promise<void>,
+    answer: (ctx: Koa.Context) => void = (ctx) => (ctx.body = { access_token: 'would-be-token', token_type: 'Bearer' }),
+  ) {
     const deps = {
       runtime: { ...server.runtime, settleWrites: settle },
       render: createRenderer(server.runtime.ui),
@@ -246,9 +249,7 @@ describe("a request's token writes: paired, and made before its answer leaves", 
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
     const app = listenerApp(deps as Parameters<typeof listenerApp>[0], origin);
-    app.use((ctx) => {
-      ctx.body = { access_token: 'would-be-token', token_type: 'Bearer' };
-    });
+    app.use(answer);
     handler = app.callback();
     return { origin, close: () => new Promise((resolve) => listener.close(resolve)) };
   }
@@ -278,6 +279,25 @@ describe("a request's token writes: paired, and made before its answer leaves", 
       assert.equal(res.status, 500);
       assert.equal((JSON.parse(text) as { error: string }).error, 'server_error');
       assert.doesNotMatch(text, /would-be-token/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a request that answers an error (as the provider answers its own) keeps it when its held write fails too', async () => {
+    const { origin, close } = await listenerWith(
+      async () => {
+        throw new Error('RefreshToken already consumed');
+      },
+      (ctx) => {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_target', error_description: 'the resource is not allowed for this client' };
+      },
+    );
+    try {
+      const res = await fetch(`${origin}/token`);
+      assert.equal(res.status, 400);
+      assert.deepEqual(await res.json(), { error: 'invalid_target', error_description: 'the resource is not allowed for this client' });
     } finally {
       await close();
     }

@@ -68,6 +68,27 @@ describe('refresh tokens: rotation, reuse detection, atomic consumption (REFRESH
     }
   });
 
+  // An API of format jwt: the provider stores no access token, so the held consumption is made before the JWT is signed.
+  it('with a JWT access token: of 20 concurrent refreshes exactly one succeeds, the others get invalid_grant as OAuth JSON', async () => {
+    const api = 'https://hr-race.example.test';
+    await server.runtime.resources.create({ identifier: api, scope: 'hr.read', format: 'jwt' });
+    const app = await registerClient(server, { apiScope: 'hr.read', defaultResource: api });
+    const { tokens } = await codeFlow(app, new Browser(server.url), person, { scope: 'openid hr.read offline_access', prompt: 'consent' });
+    assert.equal(tokens.access_token.split('.').length, 3, 'a JWT access token: the provider stores none');
+    const issued = async () => (await server.metrics.tokensIssued.get()).values.find((v) => v.labels.grant_type === 'refresh_token')?.value ?? 0;
+    const before = await issued();
+    // No Accept header, as curl and many HTTP libraries send.
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => postToken(server, app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })),
+    );
+    assert.equal(results.filter((r) => r.status === 200).length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
+    for (const r of results.filter((x) => x.status !== 200)) {
+      assert.equal(r.status, 400);
+      assert.equal(r.body.error, 'invalid_grant');
+    }
+    assert.equal((await issued()) - before, 1, 'one refresh counted as issued');
+  });
+
   it('a refresh token from another client is refused', async () => {
     const { tokens } = await offline();
     const other = await registerClient(server, { name: 'Other' });
