@@ -16,7 +16,9 @@
 // second token's write fails instead (`ConsumedMeanwhile`, an invalid_grant
 // the provider answers), before anything is answered, and nothing is
 // written: of concurrent refreshes with one token, still exactly one gets
-// tokens. A code's consumption is not held: a code exchange may write one
+// tokens. (A JWT access token is never stored: a refresh that issues one
+// makes what it holds before signing it, src/oidc/configuration.ts, so a lost
+// race is refused there.) A code's consumption is not held: a code exchange may write one
 // token only, and a consumption lost at the end of the request could no
 // longer be answered as the provider answers it.
 //
