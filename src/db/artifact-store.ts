@@ -39,6 +39,8 @@ export interface ArtifactWrite {
   columns: ArtifactColumns;
 }
 
+export type OneOrTwoWrites = readonly [ArtifactWrite] | readonly [ArtifactWrite, ArtifactWrite];
+
 /** A consumption, as `consume` takes it. */
 export interface ArtifactConsumption {
   type: string;
@@ -69,11 +71,11 @@ export interface ArtifactStore {
    */
   consume(type: string, id: string, at: Date, graceSince?: Date): Promise<boolean>;
   /**
-   * `consume`, and the two upserts only when it consumed, as one statement
-   * (src/db/held-writes.ts): true when it consumed and wrote both, false when
-   * it wrote nothing.
+   * `consume`, and the upserts (of one or two different rows) only when it
+   * consumed, as one statement (src/db/held-writes.ts): true when it consumed
+   * and wrote them, false when it wrote nothing.
    */
-  consumeAndUpsertTwo(consumption: ArtifactConsumption, first: ArtifactWrite, second: ArtifactWrite): Promise<boolean>;
+  consumeAndUpsert(consumption: ArtifactConsumption, rows: OneOrTwoWrites): Promise<boolean>;
   destroy(type: string, id: string): Promise<void>;
   revokeByGrantId(type: string, grantId: string): Promise<void>;
   /** Inserts a marker unless a live one exists (a used jti); true when it was new. `now` decides which are live (default: the time now). */
@@ -194,9 +196,9 @@ export function sqliteArtifactStore(db: SqliteDatabase, write: GroupCommit): Art
         for (const row of rows) upsertNow(row);
       }),
     consume: (type, id, at, graceSince) => write(() => consumeNow({ type, id, at, graceSince })),
-    consumeAndUpsertTwo: (consumption, ...rows) =>
+    consumeAndUpsert: (consumption, rows) =>
       write(() => {
-        twoRows(...rows);
+        if (rows.length === 2) twoRows(...rows);
         if (!consumeNow(consumption)) return false;
         for (const row of rows) upsertNow(row);
         return true;
@@ -269,19 +271,21 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
     // updated its row. Of two such statements for one row, the second waits for
     // the first's row lock, then finds it consumed (READ COMMITTED re-checks
     // the WHERE on the row's new version) and inserts nothing.
-    async consumeAndUpsertTwo({ type, id, at, graceSince }, first, second) {
-      twoRows(first, second);
-      const update = graceSince ? CONSUME_GRACE('$19', '$20', '$21', '$22') : CONSUME('$19', '$20', '$21');
+    async consumeAndUpsert({ type, id, at, graceSince }, rows) {
+      if (rows.length === 2) twoRows(...rows);
+      // Nine parameters a row ($1…$9, $10…$18), then the consumption's.
+      const tuples = rows.map((_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')}::timestamp(3))`);
+      const [a, t, i, since] = [1, 2, 3, 4].map((k) => `$${rows.length * 9 + k}`) as [string, string, string, string];
       const res = await run(
-        graceSince ? 'lk_consume_grace_upsert_two' : 'lk_consume_upsert_two',
-        `WITH consumed AS (UPDATE oidc_payloads ${update} RETURNING 1)
+        `lk_consume${graceSince ? '_grace' : ''}_upsert_${rows.length}`,
+        `WITH consumed AS (UPDATE oidc_payloads ${graceSince ? CONSUME_GRACE(a, t, i, since) : CONSUME(a, t, i)} RETURNING 1)
          INSERT INTO oidc_payloads (${UPSERT_COLUMNS})
-         SELECT * FROM (VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamp(3)), ($10, $11, $12, $13, $14, $15, $16, $17, $18::timestamp(3))) AS v
+         SELECT * FROM (VALUES ${tuples.join(', ')}) AS v
          WHERE EXISTS (SELECT 1 FROM consumed)
          ON CONFLICT (type, id) DO UPDATE SET ${ON_CONFLICT_UPDATE}`,
-        [...values(first), ...values(second), ts(at), type, id, ...(graceSince ? [ts(graceSince)] : [])],
+        [...rows.flatMap(values), ts(at), type, id, ...(graceSince ? [ts(graceSince)] : [])],
       );
-      return res.rowCount === 2;
+      return res.rowCount === rows.length;
     },
     async destroy(type, id) {
       await run('lk_destroy', 'DELETE FROM oidc_payloads WHERE type = $1 AND id = $2', [type, id]);

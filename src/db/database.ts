@@ -180,7 +180,7 @@ function observedStore(store: ArtifactStore, observe: QueryObserver | undefined)
     upsert: (...a) => time(observe, 'execute', () => store.upsert(...a)),
     upsertTwo: (...a) => time(observe, 'execute', () => store.upsertTwo(...a)),
     consume: (...a) => time(observe, 'execute', () => store.consume(...a)),
-    consumeAndUpsertTwo: (...a) => time(observe, 'execute', () => store.consumeAndUpsertTwo(...a)),
+    consumeAndUpsert: (...a) => time(observe, 'execute', () => store.consumeAndUpsert(...a)),
     destroy: (...a) => time(observe, 'execute', () => store.destroy(...a)),
     revokeByGrantId: (...a) => time(observe, 'execute', () => store.revokeByGrantId(...a)),
     insertOnce: (...a) => time(observe, 'execute', () => store.insertOnce(...a)),

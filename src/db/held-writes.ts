@@ -80,9 +80,10 @@ export function withHeldWrites(artifacts: ArtifactStore, scope: () => object | u
     held.delete(s);
     const { consumption, write } = h;
     return start(s, async () => {
-      // A lost consumption writes nothing after it.
-      if (consumption) await consumed(consumption, artifacts.consume(consumption.type, consumption.id, consumption.at, consumption.graceSince));
-      if (write) await artifacts.upsert(write.type, write.id, write.columns);
+      // A lost consumption writes nothing after it; a won one and its write are one statement.
+      if (consumption && write) await consumed(consumption, artifacts.consumeAndUpsert(consumption, [write]));
+      else if (consumption) await consumed(consumption, artifacts.consume(consumption.type, consumption.id, consumption.at, consumption.graceSince));
+      else if (write) await artifacts.upsert(write.type, write.id, write.columns);
     });
   };
   /** `call`, after the write the request holds or has in flight. */
@@ -103,7 +104,7 @@ export function withHeldWrites(artifacts: ArtifactStore, scope: () => object | u
       revokeByGrantId: after(artifacts.revokeByGrantId),
       insertOnce: after(artifacts.insertOnce),
       upsertTwo: after(artifacts.upsertTwo),
-      consumeAndUpsertTwo: after(artifacts.consumeAndUpsertTwo),
+      consumeAndUpsert: after(artifacts.consumeAndUpsert),
       async consume(type, id, at, graceSince) {
         const s = scope();
         if (s && HELD_CONSUMPTIONS.has(type) && !held.has(s)) {
@@ -122,7 +123,7 @@ export function withHeldWrites(artifacts: ArtifactStore, scope: () => object | u
           const second = { type, id, columns };
           const { consumption } = h;
           return start(s, () =>
-            consumption ? consumed(consumption, artifacts.consumeAndUpsertTwo(consumption, first, second)) : artifacts.upsertTwo(first, second),
+            consumption ? consumed(consumption, artifacts.consumeAndUpsert(consumption, [first, second])) : artifacts.upsertTwo(first, second),
           );
         }
         if (s && HELD.has(type)) {

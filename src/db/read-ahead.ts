@@ -81,7 +81,7 @@ export function withReadAhead(
       upsertTwo: afterWriting(artifacts.upsertTwo),
       destroy: afterWriting(artifacts.destroy),
       consume: afterWriting(artifacts.consume),
-      consumeAndUpsertTwo: afterWriting(artifacts.consumeAndUpsertTwo),
+      consumeAndUpsert: afterWriting(artifacts.consumeAndUpsert),
       revokeByGrantId: afterWriting(artifacts.revokeByGrantId),
       insertOnce: afterWriting(artifacts.insertOnce),
     },

@@ -77,6 +77,24 @@ interface Limiter {
 /** An OAuth error the caller caused (not a 5xx, not our own 429). */
 const isFailure = (ctx: Context) => ctx.status >= 400 && ctx.status < 500 && ctx.status !== 429;
 
+/** Keys refused on this node, until when (ms); at most 10,000, cleared when full (the store still counts them). */
+function refusedUntil() {
+  const until = new Map<string, number>();
+  return {
+    until(key: string): number | undefined {
+      const at = until.get(key);
+      if (at === undefined) return undefined;
+      if (at > Date.now()) return at;
+      until.delete(key);
+      return undefined;
+    },
+    add(key: string, refused: RateLimiterRes): void {
+      if (until.size >= 10_000) until.clear();
+      until.set(key, Date.now() + refused.msBeforeNext);
+    },
+  };
+}
+
 export function createRateLimiters(
   db: Db,
   limits: Readonly<Record<RateLimitName, RateLimit | undefined>>,
@@ -122,8 +140,10 @@ export function createRateLimiters(
   // spent), until when: refused again from memory until their window ends,
   // without counting in the store again (two statements a refusal), so a
   // flood of refused requests costs the shared database nothing; the other
-  // nodes go on refusing from the store's count.
-  const blocked = new Map<string, number>();
+  // nodes go on refusing from the store's count. Two lists, so that a flood
+  // of pages' refusals does not clear the failures'.
+  const refusedFailures = refusedUntil();
+  const refusedPages = refusedUntil();
 
   function headers(ctx: Context, limit: RateLimit, res: RateLimiterRes): number {
     const reset = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
@@ -148,27 +168,13 @@ export function createRateLimiters(
     }
   }
 
-  /** Until when (ms) `key` is refused on this node, if it is. */
-  function blockedUntil(key: string): number | undefined {
-    const until = blocked.get(key);
-    if (until === undefined) return undefined;
-    if (until > Date.now()) return until;
-    blocked.delete(key);
-    return undefined;
-  }
-  function block(key: string, refused: RateLimiterRes): void {
-    // Bounded: a flood of addresses clears it, and the store still counts them.
-    if (blocked.size >= 10_000) blocked.clear();
-    blocked.set(key, Date.now() + refused.msBeforeNext);
-  }
-
   /** Consumes a point of a page's budget, from memory once this node has refused the address. */
   async function consumePage(name: PageLimit, entry: Limiter, address: string, ctx: Context): Promise<RateLimiterRes | undefined> {
     const key = `${name} ${address}`;
-    const until = blockedUntil(key);
+    const until = refusedPages.until(key);
     if (until !== undefined) return new RateLimiterRes(0, until - Date.now());
     const refused = await consume(entry, address, ctx);
-    if (refused) block(key, refused);
+    if (refused) refusedPages.add(key, refused);
     return refused;
   }
 
@@ -176,7 +182,7 @@ export function createRateLimiters(
   async function failed(address: string): Promise<RateLimiterRes | undefined> {
     if (!failuresByAddress) return undefined;
     const refused = await consume(failuresByAddress, address, undefined);
-    if (refused) block(`failures ${address}`, refused);
+    if (refused) refusedFailures.add(address, refused);
     return refused;
   }
 
@@ -214,7 +220,7 @@ export function createRateLimiters(
     protocol(name) {
       return async (ctx, next) => {
         const address = ctx.ip || 'unknown';
-        const until = blockedUntil(`failures ${address}`);
+        const until = refusedFailures.until(address);
         if (until !== undefined) {
           return refuseJson(ctx, failuresByAddress!.limit, new RateLimiterRes(0, until - Date.now()), 'too many failed requests from this address');
         }
@@ -258,7 +264,7 @@ export function createRateLimiters(
         if (!failuresByAddress) return next();
         const address = ctx.ip || 'unknown';
         const what = 'too many failed requests from this address';
-        const until = blockedUntil(`failures ${address}`);
+        const until = refusedFailures.until(address);
         const refuse = (retryMs: number) => {
           const retry = Math.max(1, Math.ceil(retryMs / 1000));
           return refusal(`${what}: at most ${failuresByAddress.limit.points} per ${failuresByAddress.limit.seconds} s; retry in ${retry} s`, retry);

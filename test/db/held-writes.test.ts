@@ -212,6 +212,22 @@ describe("a request's token writes: paired, and made before its answer leaves", 
     });
   });
 
+  it('a consumption and one write still held at the end of the request are one statement (a refresh with a JWT access token)', async () => {
+    const request = {};
+    await withCountedStore(async (store, writes) => {
+      const { artifacts, settle } = withHeldWrites(store, () => request);
+      const { id, rows } = await storedRefreshToken('one-write');
+      const [rt] = rows(1);
+      assert.equal(await artifacts.consume('RefreshToken', id, new Date()), true);
+      await artifacts.upsert(rt.type, rt.id, rt.columns);
+      writes.length = 0;
+      await settle();
+      assert.deepEqual(writes, ['execute']);
+      assert.ok((await storage.artifacts.find('RefreshToken', id))?.consumedAt, 'consumed');
+      assert.equal((await storage.artifacts.find(rt.type, rt.id))?.payload, rt.columns.payload);
+    });
+  });
+
   it('within the refresh reuse grace, the held consumption counts a recent one as its own', async () => {
     const request = {};
     await withCountedStore(async (store) => {
