@@ -17,10 +17,10 @@
 // the provider answers), before anything is answered, and nothing is
 // written: of concurrent refreshes with one token, still exactly one gets
 // tokens. (A JWT access token is never stored: a refresh that issues one
-// makes what it holds before signing it, src/oidc/configuration.ts, so a lost
-// race is refused there.) A code's consumption is not held: a code exchange may write one
-// token only, and a consumption lost at the end of the request could no
-// longer be answered as the provider answers it.
+// makes what it holds before signing it, src/oidc/configuration.ts, so a
+// lost race is refused there.) A code's consumption is not held: a code
+// exchange may write one token only, and a consumption lost at the end of
+// the request could no longer be answered as the provider answers it.
 //
 // Only the request's own scope holds a write (the object the request scope
 // middleware makes for it); outside a request every write is made at once.
