@@ -9,9 +9,9 @@
 // `consume` is a conditional update (`... WHERE consumed_at IS NULL`): of two
 // concurrent requests presenting the same code or refresh token, exactly one
 // changes the row, and the other is refused with invalid_grant instead of
-// both being answered with tokens. In a request, the update is made with the
-// tokens' write (src/db/held-writes.ts), and the loser's refusal comes from
-// that write.
+// both being answered with tokens. In a refresh, a refresh token's update is
+// made with the new tokens' write (src/db/held-writes.ts), and the loser's
+// refusal comes from that write; a code's is made at once.
 import { createHmac } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
