@@ -29,8 +29,8 @@ export function startPostgres(cpus?: string, durable = true): BenchPostgres {
   }
   const script = join(repoRoot, 'scripts', 'postgres-for-tests.sh');
   const env = { ...process.env, PGDIR, PGPORT, PG_DURABLE: durable ? '1' : '0' };
-  // Pinned like the server when asked: the database shares the server's core,
-  // as SQLite (in-process) does.
+  // Pinned when asked (bench/run.ts: the load generator's core, or with
+  // --pg-core server the server's, as SQLite in-process shares it).
   const [cmd, args] = cpus ? ['taskset', ['-c', cpus, 'bash', script, 'start']] : ['bash', [script, 'start']];
   const out = execFileSync(cmd, args, { env, encoding: 'utf8' });
   const adminUrl = /TEST_POSTGRES_URL=(\S+)/.exec(out)?.[1];

@@ -39,7 +39,9 @@ const USAGE = `npm run bench -- [options]
   --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
   --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)
   --cli-runs N            runs of each admin CLI command in the cli scenario (default 10)
-  --unsafe-pg             PostgreSQL with fsync=off, as the test suite runs it (default: fsync and synchronous_commit on, as in production)`;
+  --unsafe-pg             PostgreSQL with fsync=off, as the test suite runs it (default: fsync and synchronous_commit on, as in production)
+  --pg-core other|server  the core PostgreSQL runs on when pinned: the load generator's (default; in production the
+                          database is another machine's) or the server's (every run before stop 35)`;
 
 function options() {
   const { values } = parseArgs({
@@ -58,6 +60,7 @@ function options() {
       'cpu-prof': { type: 'string' },
       'cli-runs': { type: 'string' },
       'unsafe-pg': { type: 'boolean', default: false },
+      'pg-core': { type: 'string', default: 'other' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -72,6 +75,7 @@ function options() {
   const scenarios = values.scenario ?? ALL;
   for (const s of scenarios) if (!ALL.includes(s)) fail(`unknown scenario ${s}`);
   if (!['sqlite', 'postgres', 'both'].includes(values.db!)) fail('--db must be sqlite, postgres or both');
+  if (!['other', 'server'].includes(values['pg-core']!)) fail('--pg-core must be other or server');
   const levels = (values.concurrency ?? (values.quick ? '8' : '1,8,32')).split(',').map(Number);
   if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) fail('--concurrency takes whole numbers from 1 to 256');
   const env: Record<string, string> = {};
@@ -95,6 +99,7 @@ function options() {
     cpuProf: values['cpu-prof'],
     cliRuns: Number(values['cli-runs'] ?? 10),
     durablePg: !values['unsafe-pg'],
+    pgCore: values['pg-core'] as 'other' | 'server',
   };
 }
 
@@ -107,7 +112,16 @@ const say = (msg: string) => {
 };
 
 const SERVER_CPU = '0';
-if (opts.pin) pin(process.pid, '1');
+const LOAD_CPU = '1';
+if (opts.pin) pin(process.pid, LOAD_CPU);
+// PostgreSQL beside the load generator by default: a production node's
+// database is another machine, whose work is not the node's. On the server's
+// core (--pg-core server) it also takes that core's time and makes every
+// statement a context switch on it.
+const PG_CPU = opts.pgCore === 'server' ? SERVER_CPU : LOAD_CPU;
+const PLACEMENT = opts.pin
+  ? `servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU}${opts.dbs.includes('postgres') ? `, PostgreSQL to CPU ${PG_CPU}` : ''}`
+  : 'not pinned';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'latchkey-bench-'));
 const kek = randomBytes(32).toString('base64');
@@ -160,7 +174,7 @@ const machine = {
     }
   })(),
   loadAvgAtStart: os.loadavg(),
-  pinned: opts.pin ? { servers: SERVER_CPU, loadGenerator: '1' } : false,
+  pinned: opts.pin ? { servers: SERVER_CPU, loadGenerator: LOAD_CPU, ...(opts.dbs.includes('postgres') ? { postgres: PG_CPU } : {}) } : false,
 };
 
 const rows: ResultRow[] = [];
@@ -310,7 +324,7 @@ async function main() {
     .join(' ');
   say(
     `Latchkey bench: ${opts.dbs.join(' + ')}, concurrency ${opts.levels.join(',')}, ${opts.durationS} s per run; ` +
-      `rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${opts.pin ? 'servers on CPU 0, load generator on CPU 1' : 'not pinned'}`,
+      `rate limits ${limits}; bcrypt cost ${config.bcryptCost}; ${PLACEMENT}`,
   );
   if (config.rateLimits.token || config.rateLimits.introspection || config.rateLimits.login) {
     say(
@@ -349,7 +363,7 @@ async function main() {
     if (db === 'sqlite') {
       databaseUrl = `file:${join(dir, 'latchkey.db')}`;
     } else {
-      postgres ??= startPostgres(opts.pin ? SERVER_CPU : undefined, opts.durablePg);
+      postgres ??= startPostgres(opts.pin ? PG_CPU : undefined, opts.durablePg);
       const created = await postgres.createDatabase();
       databaseUrl = created.url;
       drop = created.drop;
@@ -392,7 +406,7 @@ function report() {
   const header =
     `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB · ` +
     `Node ${machine.node} · commit ${machine.commit} · ${opts.levels.join('/')} workers × ${opts.durationS} s · ` +
-    `${opts.pin ? 'servers pinned to CPU 0, load generator to CPU 1' : 'not pinned'} · env ${JSON.stringify(opts.env)} · ` +
+    `${PLACEMENT} · env ${JSON.stringify(opts.env)} · ` +
     `${opts.dbs.includes('postgres') ? (opts.durablePg ? 'PostgreSQL fsync=on synchronous_commit=on · ' : 'PostgreSQL fsync=off (--unsafe-pg) · ') : ''}` +
     `load average ${machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')} → ${os
       .loadavg()
