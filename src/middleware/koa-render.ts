@@ -52,15 +52,19 @@ function returnPathAfterPost(ctx: Context): string {
 
 export function createRenderer(ui: Ui): Render {
   const { catalogue } = ui;
+  // What is the same on every page, made once: a page costs its own parts only.
+  const switcher = catalogue.languages.map((l) => ({ ...l, link: `/language?lang=${encodeURIComponent(l.tag)}&return=` }));
+  const pageCsp = PAGE_CSP(ui.imageOrigins);
+  const passkeyCsp = `${pageCsp}; script-src 'self'`;
   return (ctx, template, vars = {}, status) => {
     const lang = languageOf(ui, ctx);
     const t = (key: string, params?: Message['params']) => new nunjucks.runtime.SafeString(catalogue.html(lang, key, params));
     const tm = (m: Message | undefined) => (m ? t(m.key, m.params) : '');
     const errors = (vars.errors ?? []).map((e) => ({ field: e.field, html: tm(e.message) }));
     const byField = new Map(errors.filter((e) => e.field).map((e) => [e.field!, e.html]));
-    const back = safeReturnPath(vars.returnTo ?? (ctx.method === 'GET' ? ctx.originalUrl : returnPathAfterPost(ctx)));
-    const images = [...ui.imageOrigins, ...(vars.imageOrigins ?? [])];
-    ctx.set('Content-Security-Policy', vars.passkey ? `${PAGE_CSP(images)}; script-src 'self'` : PAGE_CSP(images));
+    const encodedBack = encodeURIComponent(safeReturnPath(vars.returnTo ?? (ctx.method === 'GET' ? ctx.originalUrl : returnPathAfterPost(ctx))));
+    const csp = vars.imageOrigins?.length ? PAGE_CSP([...ui.imageOrigins, ...vars.imageOrigins]) : pageCsp;
+    ctx.set('Content-Security-Policy', vars.passkey ? (csp === pageCsp ? passkeyCsp : `${csp}; script-src 'self'`) : csp);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
     ctx.set('Content-Language', lang);
@@ -76,11 +80,7 @@ export function createRenderer(ui: Ui): Render {
       themeCss: ui.themeCss,
       errors,
       fieldError: (id: string) => byField.get(id),
-      languages: catalogue.languages.map((l) => ({
-        ...l,
-        current: l.tag === lang,
-        href: `/language?${new URLSearchParams({ lang: l.tag, return: back })}`,
-      })),
+      languages: switcher.map(({ link, ...l }) => ({ ...l, current: l.tag === lang, href: link + encodedBack })),
       formatDate: (d: Date) => formatDate(lang, d),
       formatDateTime: (d: Date) => formatDateTime(lang, d),
       formatNumber: (n: number) => formatNumber(lang, n),
