@@ -15,6 +15,7 @@ import type { Context } from 'koa';
 import { DPOP_ALGS, DpopProofError, verifyDpopProof } from './dpop-proof.ts';
 import type { AppError } from '../errors.ts';
 import { problem } from './problem.ts';
+import { requestSlot } from '../request-slot.ts';
 
 export interface ApiCaller {
   /** The token's `sub`: a person's id, or the client id of a service account or client acting for itself. */
@@ -185,7 +186,7 @@ export function createBearerAuth(opts: BearerAuthOptions): BearerAuth {
 
   // Once per request: a caller that asks again (another scope) reuses the
   // verification, so a proof's jti is not counted as replayed by its own request.
-  const perRequest = new WeakMap<Context, Promise<Verified>>();
+  const perRequest = requestSlot<Promise<Verified>>('bearer verification');
 
   return {
     async authenticate(ctx, scope) {

@@ -25,6 +25,7 @@
 // Only the request's own scope holds a write (the object the request scope
 // middleware makes for it); outside a request every write is made at once.
 import { AppError } from '../errors.ts';
+import { requestSlot } from '../request-slot.ts';
 import type { ArtifactConsumption, ArtifactStore, ArtifactWrite } from './artifact-store.ts';
 
 /** oidc-provider's models written in pairs at the token endpoint. */
@@ -52,14 +53,14 @@ interface Held {
 }
 
 export function withHeldWrites(artifacts: ArtifactStore, scope: () => object | undefined): HeldWrites {
-  const held = new WeakMap<object, Held>();
+  const held = requestSlot<Held>('held writes');
   /**
    * The request's write in flight: every call of the request waits for it, so
    * calls made side by side (the provider's Promise.all) still find the held
    * write made, and two writes of one row stay in order. Its failure goes to
    * the call that made it; the others only wait.
    */
-  const inflight = new WeakMap<object, Promise<void>>();
+  const inflight = requestSlot<Promise<void>>('write in flight');
   const start = (s: object, write: () => Promise<void>): Promise<void> => {
     const before = inflight.get(s);
     const done = before ? before.then(write) : write();

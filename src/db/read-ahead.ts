@@ -16,6 +16,7 @@
 // through Prisma between the read and its use.
 import type { AccountStore, StoredAccount } from './account-store.ts';
 import type { ArtifactStore, StoredArtifact } from './artifact-store.ts';
+import { requestSlot } from '../request-slot.ts';
 
 /** oidc-provider's models whose use reads their grant and person next. */
 const LEADS = new Set(['RefreshToken', 'AccessToken', 'AuthorizationCode']);
@@ -29,7 +30,7 @@ export function withReadAhead(
   accounts: AccountStore,
   scope: () => object | undefined,
 ): { artifacts: ArtifactStore; accounts: AccountStore } {
-  const ahead = new WeakMap<object, Ahead>();
+  const ahead = requestSlot<Ahead>('read ahead');
   /** The row read ahead under `key` in this request, once; `miss` when there is none. */
   const take = (key: string): StoredArtifact | StoredAccount | undefined | typeof miss => {
     const s = scope();

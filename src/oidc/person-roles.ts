@@ -2,11 +2,12 @@
 // claims of one token ask for them (what they may hold at each resource, the
 // `roles` claim), and not at all for a token whose resource needs neither.
 import type { UserService } from '../services/people/users.ts';
+import { requestSlot } from '../request-slot.ts';
 
 export type RolesOf = (ctx: object | undefined, accountId: string) => Promise<string[]>;
 
 export function createRolesOf(users: Pick<UserService, 'roles'>): RolesOf {
-  const read = new WeakMap<object, Map<string, Promise<string[]>>>();
+  const read = requestSlot<Map<string, Promise<string[]>>>('roles read');
   return (ctx, accountId) => {
     if (!ctx) return users.roles(accountId);
     let byAccount = read.get(ctx);
