@@ -188,6 +188,7 @@ function compile() {
   } finally {
     rmSync(stubs, { recursive: true, force: true });
   }
+  providerContextAsValue(out);
   asciiOnly(out, bundler);
   writeFileSync(
     join(out, '.build-stamp.json'),
@@ -198,6 +199,41 @@ function compile() {
   if (existsSync(dist)) renameSync(dist, old);
   renameSync(out, dist);
   rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * oidc-provider 9 gives each request its `ctx.oidc` through an accessor it
+ * defines on that request's Koa context, with a getter of its own. V8 keeps
+ * an object's own accessors in a pair allocated in the old generation, so
+ * from there the getter, the context and everything the request made
+ * stayed reachable through every young-generation collection until the next
+ * full one: each request's objects were promoted, and the old generation
+ * grew by them (bench/README.md, stop 35). The bundle makes the context a
+ * value, at once, as oidc-provider 8 and earlier did: `ensureOIDC` runs
+ * after the route is matched, and the route is all the constructor reads.
+ * Lines are kept, so the source map still lines up. Another version of the
+ * library without this code fails the build here rather than losing the
+ * change unseen.
+ */
+export function providerContextAsValue(dir) {
+  const lazy =
+    /let (\w+);\n\s*Object\.defineProperty\((\w+), "oidc", \{\n\s*get: \(\) => \{\n\s*\1 \|\|= new this\.OIDCContext\(\2\);\n\s*return \1;\n\s*\}\n\s*\}\);/g;
+  let found = 0;
+  for (const file of filesUnder(dir).filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(file, 'utf8');
+    const patched = text.replace(lazy, (whole, _state, ctx) => {
+      found++;
+      return `Object.defineProperty(${ctx}, "oidc", { value: new this.OIDCContext(${ctx}) });${'\n'.repeat(whole.split('\n').length - 1)}`;
+    });
+    if (patched !== text) writeFileSync(file, patched);
+  }
+  if (found !== 1)
+    throw new Error(`oidc-provider's ensureOIDC was found ${found} times in the bundle, not once: see providerContextAsValue in scripts/build.mjs`);
+}
+
+/** Every file under `dir`. */
+function filesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 /**

@@ -56,6 +56,16 @@ describe('the production build (dist/)', () => {
     }
   });
 
+  it('gives each request its provider context as a value, not through an accessor that kept all its objects until a full collection', () => {
+    ensureBuilt();
+    const bundle = filesUnder(join(repoRoot, 'dist'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    assert.match(bundle, /Object\.defineProperty\((\w+), "oidc", \{ value: new this\.OIDCContext\(\1\) \}\);/);
+    assert.doesNotMatch(bundle, /defineProperty\(\w+, "oidc", \{\s*get:/, "oidc-provider's per-request getter is still in the bundle");
+  });
+
   it('every file of the bundle is ASCII, so that V8 keeps its source at one byte per character', () => {
     ensureBuilt();
     const files = filesUnder(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js'));
