@@ -65,7 +65,15 @@ export function staleReason() {
   }
   const now = sources();
   if (now.newest !== stamp.newest || now.count !== stamp.count) return 'src/ changed since the last build';
+  if (stamp.builder !== builderDigest()) return 'scripts/build.mjs changed since the last build';
   return undefined;
+}
+
+/** This script's digest: what it does to the bundle (providerContextAsValue, asciiOnly) is part of the output too. */
+function builderDigest() {
+  return createHash('sha256')
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex');
 }
 
 /** The lockfile's digest: the dependency versions a build bundled. */
@@ -188,11 +196,16 @@ function compile() {
   } finally {
     rmSync(stubs, { recursive: true, force: true });
   }
-  providerContextAsValue(out);
-  asciiOnly(out, bundler);
+  try {
+    providerContextAsValue(out);
+    asciiOnly(out, bundler);
+  } catch (err) {
+    rmSync(out, { recursive: true, force: true });
+    throw err;
+  }
   writeFileSync(
     join(out, '.build-stamp.json'),
-    `${JSON.stringify({ ...before, lock: lockDigest(), node: process.version, builtAt: new Date().toISOString() })}\n`,
+    `${JSON.stringify({ ...before, lock: lockDigest(), builder: builderDigest(), node: process.version, builtAt: new Date().toISOString() })}\n`,
   );
   // Swap: the old build stays whole until the new one replaces it.
   const old = join(root, `dist.old-${process.pid}`);
@@ -229,6 +242,29 @@ export function providerContextAsValue(dir) {
   }
   if (found !== 1)
     throw new Error(`oidc-provider's ensureOIDC was found ${found} times in the bundle, not once: see providerContextAsValue in scripts/build.mjs`);
+  // Made at once, the context must still read nothing but what is set by then: the matched route.
+  const contextConstructor = new RegExp(
+    [
+      'constructor\\((\\w+)\\) \\{',
+      'super\\(\\);',
+      'this\\.ctx = \\1;',
+      'this\\.route = \\1\\._matchedRouteName;',
+      'this\\.redirectUriCheckPerformed = false;',
+      'this\\.entities = \\{\\};',
+      'this\\.claims = \\{\\};',
+      'this\\.resourceServers = \\{\\};',
+      '\\}',
+    ].join('\\n\\s*'),
+    'g',
+  );
+  const constructors = filesUnder(dir)
+    .filter((f) => f.endsWith('.js'))
+    .reduce((n, f) => n + (readFileSync(f, 'utf8').match(contextConstructor)?.length ?? 0), 0);
+  if (constructors !== 1) {
+    throw new Error(
+      `oidc-provider's OIDCContext constructor is not the one providerContextAsValue in scripts/build.mjs was written for (found ${constructors})`,
+    );
+  }
 }
 
 /** Every file under `dir`. */
