@@ -7,15 +7,17 @@
 // promoted, and were freed only by a full collection (bench/README.md,
 // stop 35: most of what each request left in the old generation). A
 // property of the request's own object dies with it, in the young
-// generation.
-export interface RequestSlot<T> {
+// generation. The owner must be an object made for the one request
+// (extensible, not a prototype other requests inherit from), and a value is
+// never undefined: `has` and `delete` treat undefined as absent.
+export interface RequestSlot<T extends object> {
   get(owner: object): T | undefined;
   has(owner: object): boolean;
   set(owner: object, value: T): void;
   delete(owner: object): void;
 }
 
-export function requestSlot<T>(name: string): RequestSlot<T> {
+export function requestSlot<T extends object>(name: string): RequestSlot<T> {
   const key = Symbol(name);
   const slots = (owner: object) => owner as Record<symbol, T | undefined>;
   return {
