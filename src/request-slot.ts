@@ -5,7 +5,7 @@
 // long-lived WeakMap's entries alive when their keys are young, even after
 // those keys have died, so a request's values survived every scavenge, were
 // promoted, and were freed only by a full collection (bench/README.md,
-// stop 35: most of what each request left in the old generation). A
+// stop 35, with oidc-provider's per-request getter the other cause). A
 // property of the request's own object dies with it, in the young
 // generation. The owner must be an object made for the one request
 // (extensible, not a prototype other requests inherit from), and a value is
