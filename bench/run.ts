@@ -38,6 +38,8 @@ const USAGE = `npm run bench -- [options]
   --no-pin                do not pin the servers to CPU 0 and the load generator to CPU 1
   --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
   --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)
+  --node-flag=FLAG        repeatable; a node flag for Latchkey's servers, e.g. --node-flag=--trace-gc-nvp (output in the server logs)
+  --keep-logs             keep the server logs (and the SQLite files) when the run succeeds; the path is printed at the end
   --cli-runs N            runs of each admin CLI command in the cli scenario (default 10)
   --unsafe-pg             PostgreSQL with fsync=off, as the test suite runs it (default: fsync and synchronous_commit on, as in production)
   --pg-core other|server  the core PostgreSQL runs on when pinned: the load generator's (default; in production the
@@ -58,6 +60,8 @@ function options() {
       'no-pin': { type: 'boolean', default: false },
       'stored-rows': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'node-flag': { type: 'string', multiple: true },
+      'keep-logs': { type: 'boolean', default: false },
       'cli-runs': { type: 'string' },
       'unsafe-pg': { type: 'boolean', default: false },
       'pg-core': { type: 'string', default: 'other' },
@@ -97,6 +101,8 @@ function options() {
     pin: !values['no-pin'] && os.cpus().length >= 2,
     storedRows: Number(values['stored-rows'] ?? 100_000),
     cpuProf: values['cpu-prof'],
+    nodeFlags: [...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []), ...(values['node-flag'] ?? [])],
+    keepLogs: values['keep-logs']!,
     cliRuns: Number(values['cli-runs'] ?? 10),
     durablePg: !values['unsafe-pg'],
     pgCore: values['pg-core'] as 'other' | 'server',
@@ -267,7 +273,14 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
     for (let i = 0; i < 3; i++) {
       await server?.stop();
       const port = await freePort();
-      server = await spawnServer({ kind: 'latchkey', env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }), port, logDir: tmp, cpus });
+      server = await spawnServer({
+        kind: 'latchkey',
+        env: baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir }),
+        port,
+        logDir: tmp,
+        cpus,
+        nodeFlags: opts.nodeFlags,
+      });
       times.push({ healthyMs: server.healthyAfterMs, readyMs: server.readyAfterMs });
     }
     return times;
@@ -379,7 +392,7 @@ async function main() {
       port,
       logDir: tmp,
       cpus: opts.pin ? SERVER_CPU : undefined,
-      nodeFlags: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : undefined,
+      nodeFlags: opts.nodeFlags,
     });
     cleanups.push(() => server.stop());
     say(`latchkey/${db} on ${server.origin}, pid ${server.pid}, healthy after ${(server.healthyAfterMs / 1000).toFixed(2)} s`);
@@ -451,7 +464,7 @@ try {
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
   postgres?.stop();
   // Server logs stay behind when something went wrong.
-  if (exitCode === 0) rmSync(tmp, { recursive: true, force: true });
+  if (exitCode === 0 && !opts.keepLogs) rmSync(tmp, { recursive: true, force: true });
   else console.error(`bench: server logs kept in ${tmp}`);
 }
 if (rows.length || memory.length || storms.length || cli.length) report();
