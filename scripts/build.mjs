@@ -231,17 +231,6 @@ function compile() {
 export function providerContextAsValue(dir) {
   const lazy =
     /let (\w+);\n\s*Object\.defineProperty\((\w+), "oidc", \{\n\s*get: \(\) => \{\n\s*\1 \|\|= new this\.OIDCContext\(\2\);\n\s*return \1;\n\s*\}\n\s*\}\);/g;
-  let found = 0;
-  for (const file of filesUnder(dir).filter((f) => f.endsWith('.js'))) {
-    const text = readFileSync(file, 'utf8');
-    const patched = text.replace(lazy, (whole, _state, ctx) => {
-      found++;
-      return `Object.defineProperty(${ctx}, "oidc", { value: new this.OIDCContext(${ctx}) });${'\n'.repeat(whole.split('\n').length - 1)}`;
-    });
-    if (patched !== text) writeFileSync(file, patched);
-  }
-  if (found !== 1)
-    throw new Error(`oidc-provider's ensureOIDC was found ${found} times in the bundle, not once: see providerContextAsValue in scripts/build.mjs`);
   // Made at once, the context must still read nothing but what is set by then: the matched route.
   const contextConstructor = new RegExp(
     [
@@ -257,9 +246,19 @@ export function providerContextAsValue(dir) {
     ].join('\\n\\s*'),
     'g',
   );
-  const constructors = filesUnder(dir)
-    .filter((f) => f.endsWith('.js'))
-    .reduce((n, f) => n + (readFileSync(f, 'utf8').match(contextConstructor)?.length ?? 0), 0);
+  let found = 0;
+  let constructors = 0;
+  for (const file of bundleFiles(dir)) {
+    const text = readFileSync(file, 'utf8');
+    constructors += text.match(contextConstructor)?.length ?? 0;
+    const patched = text.replace(lazy, (whole, _state, ctx) => {
+      found++;
+      return `Object.defineProperty(${ctx}, "oidc", { value: new this.OIDCContext(${ctx}) });${'\n'.repeat(whole.split('\n').length - 1)}`;
+    });
+    if (patched !== text) writeFileSync(file, patched);
+  }
+  if (found !== 1)
+    throw new Error(`oidc-provider's ensureOIDC was found ${found} times in the bundle, not once: see providerContextAsValue in scripts/build.mjs`);
   if (constructors !== 1) {
     throw new Error(
       `oidc-provider's OIDCContext constructor is not the one providerContextAsValue in scripts/build.mjs was written for (found ${constructors})`,
@@ -267,9 +266,11 @@ export function providerContextAsValue(dir) {
   }
 }
 
-/** Every file under `dir`. */
-function filesUnder(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+/** Every JavaScript file under `dir`. */
+function bundleFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? bundleFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : [],
+  );
 }
 
 /**
@@ -287,14 +288,10 @@ function filesUnder(dir) {
  */
 export function asciiOnly(dir, bundler) {
   const code = (text) => bundler.transformSync(text, { format: 'esm', target: 'node20', minifyWhitespace: true, legalComments: 'none' }).code;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) asciiOnly(p, bundler);
-    else if (e.name.endsWith('.js')) {
-      const text = readFileSync(p, 'utf8');
-      const escaped = text.replace(/[\u0080-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
-      if (escaped !== text && code(escaped) === code(text)) writeFileSync(p, escaped);
-    }
+  for (const p of bundleFiles(dir)) {
+    const text = readFileSync(p, 'utf8');
+    const escaped = text.replace(/[\u0080-\u{10ffff}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+    if (escaped !== text && code(escaped) === code(text)) writeFileSync(p, escaped);
   }
 }
 
