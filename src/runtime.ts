@@ -99,6 +99,8 @@ export interface RuntimeHooks {
   deferUi?: boolean;
   /** The request being served (src/middleware/koa-request-scope.ts): see StorageOptions.requestScope. */
   requestScope?: () => object | undefined;
+  /** SQLite: checkpoints on a thread of their own (the server): see StorageOptions.backgroundCheckpoints. */
+  backgroundCheckpoints?: boolean;
 }
 
 /** The pages' settings are configuration too: a problem with them stops the start as one. */
@@ -130,6 +132,9 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     poolSize: config.databasePoolSize,
     busyTimeoutMs: hooks.busyTimeoutMs,
     requestScope: hooks.requestScope,
+    backgroundCheckpoints: hooks.backgroundCheckpoints
+      ? { onLost: (err) => log?.warn({ err: { message: err.message } }, 'SQLite checkpoint thread stopped; checkpoints run on the server connection again') }
+      : undefined,
     onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
   });
   // Every service gets the client that joins an administrative change's transaction (src/db/transactions.ts).

@@ -52,6 +52,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       else if (type === 'account_locked') metrics.lockouts.inc();
     },
     requestScope: currentRequest,
+    backgroundCheckpoints: true,
   });
   metrics.watchTables(runtime.db);
   if (runtime.generatedKekFile) {

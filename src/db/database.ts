@@ -18,6 +18,7 @@ import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
 import { withHeldWrites } from './held-writes.ts';
 import { withReadAhead } from './read-ahead.ts';
+import { backgroundCheckpoints, CEILING_FRAMES } from './checkpointer.ts';
 import { groupCommit, libSqlAdapter, openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
@@ -231,6 +232,13 @@ export interface StorageOptions {
    * ahead and the token write it holds are kept under it (src/db/read-ahead.ts, held-writes.ts).
    */
   requestScope?: () => object | undefined;
+  /**
+   * SQLite: checkpoints on a thread of their own, from the first write on
+   * (src/db/checkpointer.ts); the server's choice, where a checkpoint on the
+   * event loop holds every request. `onLost` hears why the thread is gone
+   * (checkpoints are then the connection's again).
+   */
+  backgroundCheckpoints?: { onLost(err: Error): void };
 }
 
 export async function openStorage(url: string, opts: StorageOptions = {}): Promise<Storage> {
@@ -238,10 +246,13 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const file = prepareSqliteFile(url);
     const { PrismaClient } = await import('../generated/sqlite/client.ts');
     // `synchronous = NORMAL` on each of its connections: src/db/libsql-adapter.ts.
-    const factory = observed(await libSqlAdapter(file, opts.busyTimeoutMs), opts.observe);
+    const background = opts.backgroundCheckpoints;
+    const checkpointAtFrames = background ? CEILING_FRAMES : undefined;
+    const factory = observed(await libSqlAdapter(file, { busyTimeoutMs: opts.busyTimeoutMs, checkpointAtFrames }), opts.observe);
     const db = new PrismaClient({ adapter: factory });
     const fast = openFastConnection(file);
-    const write = groupCommit(fast);
+    const checkpoints = background && backgroundCheckpoints(file, fast, background.onLost);
+    const write = groupCommit(fast, checkpoints ? checkpoints.start : undefined);
     return {
       db,
       ...perRequest(observedStore(sqliteArtifactStore(fast, write), opts.observe), observedAccounts(sqliteAccountStore(fast), opts.observe), opts.requestScope),
@@ -249,7 +260,10 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
       writeGroups: write.stats,
       async close() {
         // Writes already asked for commit first (they run in order).
+        // The thread stops (after its checkpoint, if it is in one), and the last write does not start it.
+        const stopped = checkpoints ? checkpoints.close() : undefined;
         await write(() => undefined).catch(() => undefined);
+        await stopped;
         await db.$disconnect();
         fast.close();
       },

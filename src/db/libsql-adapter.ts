@@ -46,17 +46,23 @@ type Transaction = Awaited<ReturnType<Client['transaction']>>;
  * statement.
  *
  * `synchronous = NORMAL` is set on every connection this opens (see
- * src/db/sqlite.ts): it is a setting of the connection, not of the file.
+ * src/db/sqlite.ts): it is a setting of the connection, not of the file; so
+ * is `wal_autocheckpoint`, when the server checkpoints on a thread
+ * (src/db/checkpointer.ts).
  */
 export class WaitingLibSql extends PrismaLibSql {
-  constructor(file: string, busyTimeoutMs = BUSY_TIMEOUT_MS) {
-    super({ url: `file:${file}`, timeout: busyTimeoutMs });
+  private readonly checkpointAtFrames: number | undefined;
+
+  constructor(file: string, opts: { busyTimeoutMs?: number; checkpointAtFrames?: number } = {}) {
+    super({ url: `file:${file}`, timeout: opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
+    this.checkpointAtFrames = opts.checkpointAtFrames;
   }
 
   override createClient(config: Config): Client {
     const client = super.createClient(config);
     const execute = client.execute.bind(client);
     const executeMultiple = client.executeMultiple.bind(client);
+    const { checkpointAtFrames } = this;
     // Every call reaches these through the adapter's lock, one at a time.
     let configured = false;
     let stale = false;
@@ -70,6 +76,7 @@ export class WaitingLibSql extends PrismaLibSql {
       }
       if (!configured) {
         await execute('PRAGMA synchronous = NORMAL');
+        if (checkpointAtFrames !== undefined) await execute(`PRAGMA wal_autocheckpoint = ${checkpointAtFrames}`);
         configured = true;
       }
     };

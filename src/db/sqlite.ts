@@ -54,9 +54,9 @@ export const CLI_BUSY_TIMEOUT_MS = 30_000;
  * build bundles it with the libSQL client's local-file part only
  * (scripts/build.mjs says why).
  */
-export async function libSqlAdapter(file: string, busyTimeoutMs?: number) {
+export async function libSqlAdapter(file: string, opts: { busyTimeoutMs?: number; checkpointAtFrames?: number } = {}) {
   const { WaitingLibSql } = await import('./libsql-adapter.ts');
-  return new WaitingLibSql(file, busyTimeoutMs);
+  return new WaitingLibSql(file, opts);
 }
 
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT']);
@@ -95,9 +95,9 @@ interface Pending {
  * before. The lock is taken at BEGIN IMMEDIATE: when another connection
  * holds it, the whole group waits asynchronously (1, 2, 4… up to 50 ms, for
  * at most RETRY_FOR_MS) and
- * writes asked for meanwhile join it.
+ * writes asked for meanwhile join it. `onCommit` runs after each commit.
  */
-export function groupCommit(db: SqliteDatabase): GroupCommit {
+export function groupCommit(db: SqliteDatabase, onCommit?: () => void): GroupCommit {
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   let queue: Pending[] = [];
@@ -156,6 +156,7 @@ export function groupCommit(db: SqliteDatabase): GroupCommit {
     }
     stats.commits++;
     stats.writes += batch.length;
+    onCommit?.();
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) p.resolve(r.value);
