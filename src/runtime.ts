@@ -49,6 +49,8 @@ export interface Runtime {
   artifacts: ArtifactStore;
   /** Makes the token write the current request still holds (src/db/held-writes.ts). */
   settleWrites(): Promise<void>;
+  /** SQLite with background checkpoints: whether the thread runs (src/db/checkpointer.ts). */
+  checkpoints?: { readonly running: boolean };
   box: SecretBox;
   users: UserService;
   clients: ClientService;
@@ -256,6 +258,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     db,
     artifacts: storage.artifacts,
     settleWrites: storage.settleWrites,
+    checkpoints: storage.checkpoints,
     box,
     users,
     clients,

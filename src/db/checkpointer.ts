@@ -4,18 +4,19 @@
 // back into the database file and syncs both. SQLite runs it inside the
 // commit that takes the log past 1,000 pages, on the connection that made
 // it: ours are synchronous, so that was the event loop, held for the copy
-// and two fsyncs (5–10 ms here) every few hundred token requests, the
-// slowest percent of every answer (refresh at one request at a time: p99
-// 8–9 against 6–7 ms without; bench/README.md, stop 36).
+// and two fsyncs every few hundred token requests, the slowest percent of
+// every answer (refresh one request at a time: p99 7.7–9.5 against 6.4–9.0
+// ms; bench/README.md, "Stop 36").
 //
 // Here a worker thread with a connection of its own copies the log every
-// INTERVAL_MS without blocking anyone (PASSIVE). Once the log has
-// RESTART_FRAMES pages it restarts it (RESTART): that takes the write lock
-// for the few pages written since and the syncs, so the hot path's writes
-// wait asynchronously for it (src/db/sqlite.ts, groupCommit), and nothing
-// else does. A log that is never restarted would grow without end under
-// constant writes: a PASSIVE checkpoint never catches up with a writer
-// that does not stop.
+// INTERVAL_MS without blocking anyone (PASSIVE). A log that is never
+// restarted would grow without end under steady writes (a PASSIVE checkpoint
+// never catches up with a writer that does not stop), so once the log has
+// RESTART_FRAMES pages the thread restarts it (RESTART). That takes the
+// write lock for the copy of the pages written since, and the syncs: the
+// hot path's writes wait for it asynchronously (src/db/sqlite.ts,
+// groupCommit), Prisma's statements in SQLite's busy handler, on the event
+// loop, as they wait for the admin CLI (docs/operating.md).
 //
 // The server's connections keep a checkpoint of their own at CEILING_FRAMES,
 // for a thread that falls behind; if the thread fails, the hot path's
@@ -31,30 +32,36 @@ const INTERVAL_MS = 50;
 /** Log size (pages) at which the thread restarts it: SQLite's own checkpoint threshold, a log of ~4 MB. */
 const RESTART_FRAMES = 1000;
 /**
- * How long the restart waits for a writer or a reader (ms); while it waits
- * for readers it holds the write lock, so this bounds the wait it imposes
- * on writes. It is tried again at the next interval.
+ * How long the restart waits for the writer, then for readers of the old
+ * log (ms); while it waits for readers it holds the write lock. A restart
+ * that could not finish is tried again at a doubling interval (up to
+ * MAX_RESTART_BACKOFF ticks), so a long reader (an export) does not take
+ * the lock from writers at every tick.
  */
 const BUSY_MS = 10;
-/** The connections' own checkpoint once the thread runs: only if it falls four restarts behind. */
+const MAX_RESTART_BACKOFF = 32;
+/** A tick that fails (an I/O error) is retried; this many in a row end the thread. */
+const MAX_FAILURES = 5;
+/** The connections' own checkpoint while the thread runs: a log four times the restart size. */
 export const CEILING_FRAMES = 4 * RESTART_FRAMES;
 /** SQLite's default, back on the hot path's connection when the thread is gone. */
 const SQLITE_DEFAULT_FRAMES = 1000;
+/** The longest an exiting process waits for the thread to leave libsql: a checkpoint's copy and syncs. */
+const EXIT_WAIT_MS = 2_000;
 
 // The flags the thread and the process share (Int32Array indexes): the
 // process is exiting; the thread is inside libsql.
 const EXITING = 0;
 const IN_LIBSQL = 1;
 
-// CommonJS, evaluated in the worker (no TypeScript loader there). An error
-// ends the thread; the parent then checkpoints on its connection again.
+// CommonJS, evaluated in the worker (no TypeScript loader there).
 //
 // libsql aborts the whole process (a Rust panic, exit 134) when the thread
-// is torn down while inside one of its calls, as an exit tears every thread
-// down (this is why the first checkpoint thread, 00e4525, was reverted): a
-// process that exits without closing it first (a crash, a forced stop)
-// raises EXITING and waits for the thread to leave libsql, which it then
-// never enters again.
+// is torn down while inside it (loading it included), as an exit tears every
+// thread down; this is why the first checkpoint thread, 00e4525, was
+// reverted. A process that exits without closing the thread (a crash, a
+// forced stop) raises EXITING and waits for the thread to leave libsql,
+// which it then never enters again.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const flags = workerData.flags;
@@ -67,13 +74,31 @@ function inLibsql(call) {
     Atomics.notify(flags, ${IN_LIBSQL});
   }
 }
-const Database = require(workerData.libsql);
-const db = inLibsql(() => new Database(workerData.file));
-inLibsql(() => db.pragma('busy_timeout = ' + workerData.busyMs));
+const Database = inLibsql(() => require(workerData.libsql));
+const db = Database && inLibsql(() => new Database(workerData.file));
+if (db) inLibsql(() => db.pragma('busy_timeout = ' + workerData.busyMs));
 let timer;
+let failures = 0;
+let lastLog = -1;
+let backoff = 1;
+let skip = 0;
 function tick() {
-  const copied = inLibsql(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
-  if (copied && !copied.busy && copied.log >= workerData.restartFrames) inLibsql(() => db.pragma('wal_checkpoint(RESTART)'));
+  try {
+    const copied = inLibsql(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
+    // A log unchanged since the last tick is left alone: once copied, the next write starts it over.
+    if (copied && !copied.busy && copied.log >= workerData.restartFrames && copied.log !== lastLog) {
+      if (skip > 0) skip--;
+      else {
+        const restarted = inLibsql(() => db.pragma('wal_checkpoint(RESTART)')[0]);
+        backoff = restarted && restarted.busy ? Math.min(backoff * 2, workerData.maxBackoff) : 1;
+        skip = restarted && restarted.busy ? backoff : 0;
+      }
+    }
+    if (copied) lastLog = copied.log;
+    failures = 0;
+  } catch (err) {
+    if (++failures >= workerData.maxFailures) throw err;
+  }
   if (Atomics.load(flags, ${EXITING}) === 0) timer = setTimeout(tick, workerData.intervalMs);
 }
 parentPort.on('message', (message) => {
@@ -82,15 +107,15 @@ parentPort.on('message', (message) => {
   inLibsql(() => db && db.close());
   parentPort.close();
 });
-parentPort.postMessage({ ready: true });
-tick();
+if (db) {
+  tick();
+  // After the first copy: from here on, the log is the thread's.
+  parentPort.postMessage({ ready: true });
+}
 `;
 
-/** The longest an exiting process waits for the thread to leave libsql: a checkpoint's copy and syncs. */
-const EXIT_WAIT_MS = 2_000;
-
 export interface Checkpointer {
-  /** Starts the thread (once; later calls do nothing). */
+  /** Starts the thread (once; later calls do nothing). Never throws: a thread that cannot start is reported to `onLost`. */
   start(): void;
   /** Whether the thread is copying the log now. */
   readonly running: boolean;
@@ -98,14 +123,21 @@ export interface Checkpointer {
   close(): Promise<void>;
 }
 
+export interface CheckpointOptions {
+  /** Hears why a thread that was started is gone (checkpoints are then the connection's again). */
+  onLost(err: Error): void;
+  /** How often the thread copies the log (default INTERVAL_MS; the tests set it). */
+  intervalMs?: number;
+}
+
 /**
  * Checkpoints of `file` on a thread, for `connection` (the hot path's). The
- * thread starts at `start()`: the server calls it at its first write, so a
- * server that writes nothing, or the admin CLI, never pays for it (~4 MB).
- * `onLost` hears why a thread that was started is gone.
+ * thread starts at `start()`: the server calls it after its first write, so
+ * a server that writes nothing, or the admin CLI, never pays for it (~4 MB).
  */
-export function backgroundCheckpoints(file: string, connection: SqliteDatabase, onLost: (err: Error) => void): Checkpointer {
+export function backgroundCheckpoints(file: string, connection: SqliteDatabase, opts: CheckpointOptions): Checkpointer {
   let worker: Worker | undefined;
+  let started = false;
   let running = false;
   let stopping = false;
   let exited: Promise<void> = Promise.resolve();
@@ -114,7 +146,7 @@ export function backgroundCheckpoints(file: string, connection: SqliteDatabase, 
     running = false;
     if (stopping) return;
     if (connection.open) connection.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_FRAMES}`);
-    onLost(err);
+    opts.onLost(err);
   };
 
   const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
@@ -125,18 +157,36 @@ export function backgroundCheckpoints(file: string, connection: SqliteDatabase, 
     while (Atomics.load(flags, IN_LIBSQL) === 1 && Date.now() < deadline) Atomics.wait(flags, IN_LIBSQL, 1, 50);
   };
 
+  const spawn = (): Worker => {
+    const require = createRequire(import.meta.url);
+    return new Worker(WORKER_SOURCE, {
+      eval: true,
+      // The parent's --import tsx would start a loader thread in the worker.
+      execArgv: [],
+      workerData: {
+        libsql: require.resolve('libsql'),
+        file,
+        flags,
+        intervalMs: opts.intervalMs ?? INTERVAL_MS,
+        restartFrames: RESTART_FRAMES,
+        busyMs: BUSY_MS,
+        maxBackoff: MAX_RESTART_BACKOFF,
+        maxFailures: MAX_FAILURES,
+      },
+    });
+  };
+
   return {
     start() {
-      if (worker || stopping) return;
-      const require = createRequire(import.meta.url);
+      if (started || stopping) return;
+      // Once: a thread that cannot start is reported once, not at every commit.
+      started = true;
+      try {
+        worker = spawn();
+      } catch (err) {
+        return lost(err as Error);
+      }
       process.once('exit', onExit);
-      worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        // The parent's --import tsx would start a loader thread in the worker.
-        execArgv: [],
-        workerData: { libsql: require.resolve('libsql'), file, flags, intervalMs: INTERVAL_MS, restartFrames: RESTART_FRAMES, busyMs: BUSY_MS },
-        resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
-      });
       // The thread never keeps the process alive on its own.
       worker.unref();
       let failure: Error | undefined;
@@ -164,7 +214,6 @@ export function backgroundCheckpoints(file: string, connection: SqliteDatabase, 
       worker.ref();
       worker.postMessage('stop');
       await exited;
-      process.off('exit', onExit);
       running = false;
     },
   };

@@ -18,7 +18,7 @@ import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
 import { withHeldWrites } from './held-writes.ts';
 import { withReadAhead } from './read-ahead.ts';
-import { backgroundCheckpoints, CEILING_FRAMES } from './checkpointer.ts';
+import { backgroundCheckpoints, CEILING_FRAMES, type CheckpointOptions } from './checkpointer.ts';
 import { groupCommit, libSqlAdapter, openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
@@ -204,6 +204,8 @@ export interface Storage {
   settleWrites(): Promise<void>;
   /** SQLite: transactions of the hot path's writes committed, and the writes they held (group commit, src/db/sqlite.ts). */
   writeGroups?: { readonly commits: number; readonly writes: number };
+  /** SQLite with background checkpoints: whether the thread runs (src/db/checkpointer.ts). */
+  checkpoints?: { readonly running: boolean };
   close(): Promise<void>;
 }
 
@@ -238,7 +240,7 @@ export interface StorageOptions {
    * event loop holds every request. `onLost` hears why the thread is gone
    * (checkpoints are then the connection's again).
    */
-  backgroundCheckpoints?: { onLost(err: Error): void };
+  backgroundCheckpoints?: CheckpointOptions;
 }
 
 export async function openStorage(url: string, opts: StorageOptions = {}): Promise<Storage> {
@@ -251,13 +253,14 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const factory = observed(await libSqlAdapter(file, { busyTimeoutMs: opts.busyTimeoutMs, checkpointAtFrames }), opts.observe);
     const db = new PrismaClient({ adapter: factory });
     const fast = openFastConnection(file);
-    const checkpoints = background && backgroundCheckpoints(file, fast, background.onLost);
+    const checkpoints = background && backgroundCheckpoints(file, fast, background);
     const write = groupCommit(fast, checkpoints ? checkpoints.start : undefined);
     return {
       db,
       ...perRequest(observedStore(sqliteArtifactStore(fast, write), opts.observe), observedAccounts(sqliteAccountStore(fast), opts.observe), opts.requestScope),
       apiKeys: observedKeys(sqliteApiKeyStore(fast), opts.observe),
       writeGroups: write.stats,
+      checkpoints: checkpoints || undefined,
       async close() {
         // Writes already asked for commit first (they run in order).
         // The thread stops (after its checkpoint, if it is in one), and the last write does not start it.

@@ -95,10 +95,15 @@ interface Pending {
  * before. The lock is taken at BEGIN IMMEDIATE: when another connection
  * holds it, the whole group waits asynchronously (1, 2, 4… up to 50 ms, for
  * at most RETRY_FOR_MS) and
- * writes asked for meanwhile join it. `onCommit` runs after each commit.
+ * writes asked for meanwhile join it. `onCommit` runs after each commit,
+ * once its writes are settled; it must not throw.
  */
 export function groupCommit(db: SqliteDatabase, onCommit?: () => void): GroupCommit {
-  const begin = db.prepare('BEGIN IMMEDIATE');
+  // Not a prepared statement: libsql leaves one that failed busy in
+  // progress, and the connection then kept reading the snapshot it had
+  // taken until the retry, missing what other connections committed
+  // meanwhile (the admin CLI, Prisma, a checkpoint's restart).
+  const begin = () => db.exec('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   let queue: Pending[] = [];
   let scheduled = false;
@@ -116,7 +121,7 @@ export function groupCommit(db: SqliteDatabase, onCommit?: () => void): GroupCom
     queue = [];
     if (!batch.length) return;
     try {
-      begin.run();
+      begin();
     } catch (err) {
       if (BUSY.has(String((err as { code?: string }).code)) && (busySince === 0 || Date.now() - busySince < RETRY_FOR_MS)) {
         // Locked by another connection (Prisma's, another process): the group waits, and grows.
@@ -156,12 +161,12 @@ export function groupCommit(db: SqliteDatabase, onCommit?: () => void): GroupCom
     }
     stats.commits++;
     stats.writes += batch.length;
-    onCommit?.();
     batch.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) p.resolve(r.value);
       else p.reject(r.err);
     });
+    onCommit?.();
   }
 
   const run = <T>(write: () => T): Promise<T> =>

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'libsql';
 import { databaseKind, openStorage, sqliteFile, type Storage } from '../../src/db/database.ts';
+import { groupCommit, openFastConnection, useWalMode } from '../../src/db/sqlite.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/server.ts';
 
@@ -115,5 +116,36 @@ describe('writes of the hot path', () => {
     await writes;
     const count = await storage.db.oidcPayload.count({ where: { type: 'Session', id: { startsWith: 'waiting-' } } });
     assert.equal(count, 5);
+  });
+});
+
+describe('a group that found the write lock taken (SQLite)', () => {
+  it('leaves no snapshot behind: the connection reads what another committed while the group waited', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-group-busy-'));
+    const file = join(dir, 'busy.db');
+    useWalMode(file);
+    const fast = openFastConnection(file);
+    const other = new Database(file);
+    try {
+      fast.exec('CREATE TABLE t (x INTEGER)');
+      const write = groupCommit(fast);
+      const count = fast.prepare('SELECT count(*) AS n FROM t');
+      other.exec('BEGIN IMMEDIATE');
+      const waiting = write(() => fast.prepare('INSERT INTO t VALUES (1)').run());
+      // The group's BEGIN runs at the end of this turn, finds the lock taken, and waits.
+      await new Promise((r) => setImmediate(r));
+      // A token read meanwhile.
+      assert.equal((count.get() as { n: number }).n, 0);
+      other.exec('INSERT INTO t VALUES (2)');
+      other.exec('COMMIT');
+      // Before the group tries again: a BEGIN left in progress by the failure would have kept the old snapshot (0 rows).
+      assert.equal((count.get() as { n: number }).n, 1, 'the connection read an old snapshot');
+      await waiting;
+      assert.equal((count.get() as { n: number }).n, 2);
+    } finally {
+      fast.close();
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -37,6 +37,10 @@ describe('Prisma’s SQLite connection', { skip: process.env.TEST_POSTGRES_URL ?
     token = await tokenFor(server, await bootstrapAdmin(server));
     // Make sure the admin client is warm (its own first transaction done).
     assert.equal((await adminClient(server)('GET', '/users', { token })).status, 200);
+    // The token's write started the checkpoint thread: its connection is counted from the start.
+    const deadline = Date.now() + 5_000;
+    while (!server.runtime.checkpoints?.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.runtime.checkpoints?.running, true, 'the checkpoint thread did not start');
   });
   after(() => server?.stop());
 
