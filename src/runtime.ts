@@ -2,7 +2,7 @@
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
 import { ConfigError, type Config } from './config/env.ts';
-import { databaseKind, openStorage, type Db, type QueryObserver } from './db/database.ts';
+import { databaseKind, openStorage, type Db, type QueryObserver, type Storage } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { ambientTransactions } from './db/transactions.ts';
@@ -50,7 +50,7 @@ export interface Runtime {
   /** Makes the token write the current request still holds (src/db/held-writes.ts). */
   settleWrites(): Promise<void>;
   /** SQLite with background checkpoints: whether the thread runs (src/db/checkpointer.ts). */
-  checkpoints?: { readonly running: boolean };
+  checkpoints?: Storage['checkpoints'];
   box: SecretBox;
   users: UserService;
   clients: ClientService;

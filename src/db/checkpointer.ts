@@ -214,7 +214,6 @@ export function backgroundCheckpoints(file: string, connection: SqliteDatabase, 
       worker.ref();
       worker.postMessage('stop');
       await exited;
-      running = false;
     },
   };
 }

@@ -18,7 +18,7 @@ import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
 import { withHeldWrites } from './held-writes.ts';
 import { withReadAhead } from './read-ahead.ts';
-import { backgroundCheckpoints, CEILING_FRAMES, type CheckpointOptions } from './checkpointer.ts';
+import { backgroundCheckpoints, CEILING_FRAMES, type Checkpointer, type CheckpointOptions } from './checkpointer.ts';
 import { groupCommit, libSqlAdapter, openFastConnection, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
@@ -205,7 +205,7 @@ export interface Storage {
   /** SQLite: transactions of the hot path's writes committed, and the writes they held (group commit, src/db/sqlite.ts). */
   writeGroups?: { readonly commits: number; readonly writes: number };
   /** SQLite with background checkpoints: whether the thread runs (src/db/checkpointer.ts). */
-  checkpoints?: { readonly running: boolean };
+  checkpoints?: Pick<Checkpointer, 'running'>;
   close(): Promise<void>;
 }
 
@@ -254,17 +254,17 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const db = new PrismaClient({ adapter: factory });
     const fast = openFastConnection(file);
     const checkpoints = background && backgroundCheckpoints(file, fast, background);
-    const write = groupCommit(fast, checkpoints ? checkpoints.start : undefined);
+    const write = groupCommit(fast, checkpoints?.start);
     return {
       db,
       ...perRequest(observedStore(sqliteArtifactStore(fast, write), opts.observe), observedAccounts(sqliteAccountStore(fast), opts.observe), opts.requestScope),
       apiKeys: observedKeys(sqliteApiKeyStore(fast), opts.observe),
       writeGroups: write.stats,
-      checkpoints: checkpoints || undefined,
+      checkpoints,
       async close() {
         // Writes already asked for commit first (they run in order).
         // The thread stops (after its checkpoint, if it is in one), and the last write does not start it.
-        const stopped = checkpoints ? checkpoints.close() : undefined;
+        const stopped = checkpoints?.close();
         await write(() => undefined).catch(() => undefined);
         await stopped;
         await db.$disconnect();
