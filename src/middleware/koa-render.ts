@@ -8,6 +8,7 @@
 // in the page's language, escaped), `lang` and `dir`, `brand`, the language
 // switcher's links, `formatDate`/`formatDateTime`/`formatNumber` (Intl), and
 // its errors as a summary plus one message per field (`errors`, `fieldError`).
+import { randomBytes } from 'node:crypto';
 import nunjucks from 'nunjucks';
 import type { Context } from 'koa';
 import type { Message } from '../ui/catalogue.ts';
@@ -39,6 +40,14 @@ export interface PageVars extends Record<string, unknown> {
   /** Origins of images on this page besides our own (an app's logo). */
   imageOrigins?: string[];
   passkey?: boolean;
+  /**
+   * Names every other variable of the page: pages of one template, language
+   * and key are the same page but for the language switcher's return path,
+   * so the body is rendered once and reused with that path filled in. For
+   * pages answered in floods (a rate limit's refusal): rendering was two
+   * thirds of a refusal's CPU.
+   */
+  reuseAs?: string;
 }
 
 export type Render = (ctx: Context, template: string, vars?: PageVars, status?: number) => void;
@@ -50,27 +59,25 @@ function returnPathAfterPost(ctx: Context): string {
   return '/';
 }
 
+/** At most this many reused pages are kept (a refusal's wait in seconds is in its key); cleared when full. */
+const REUSED_PAGES = 1_000;
+
 export function createRenderer(ui: Ui): Render {
   const { catalogue } = ui;
   // What is the same on every page, made once: a page costs its own parts only.
   const switcher = catalogue.languages.map((l) => ({ ...l, link: `/language?lang=${encodeURIComponent(l.tag)}&return=` }));
   const pageCsp = PAGE_CSP(ui.imageOrigins);
   const passkeyCsp = `${pageCsp}; script-src 'self'`;
-  return (ctx, template, vars = {}, status) => {
-    const lang = languageOf(ui, ctx);
+  // A reused page is rendered with this in place of its return path: hex, so escaping leaves it as it is.
+  const hole = `return-path-${randomBytes(12).toString('hex')}`;
+  const reused = new Map<string, string>();
+
+  function page(template: string, vars: PageVars, lang: string, encodedBack: string): string {
     const t = (key: string, params?: Message['params']) => new nunjucks.runtime.SafeString(catalogue.html(lang, key, params));
     const tm = (m: Message | undefined) => (m ? t(m.key, m.params) : '');
     const errors = (vars.errors ?? []).map((e) => ({ field: e.field, html: tm(e.message) }));
     const byField = new Map(errors.filter((e) => e.field).map((e) => [e.field!, e.html]));
-    const encodedBack = encodeURIComponent(safeReturnPath(vars.returnTo ?? (ctx.method === 'GET' ? ctx.originalUrl : returnPathAfterPost(ctx))));
-    const csp = vars.imageOrigins?.length ? PAGE_CSP([...ui.imageOrigins, ...vars.imageOrigins]) : pageCsp;
-    ctx.set('Content-Security-Policy', vars.passkey ? (csp === pageCsp ? passkeyCsp : `${csp}; script-src 'self'`) : csp);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Pragma', 'no-cache');
-    ctx.set('Content-Language', lang);
-    ctx.type = 'html';
-    if (status) ctx.status = status;
-    ctx.body = ui.pages.render(`${template}.njk`, {
+    return ui.pages.render(`${template}.njk`, {
       ...vars,
       lang,
       dir: catalogue.language(lang).dir,
@@ -85,6 +92,31 @@ export function createRenderer(ui: Ui): Render {
       formatDateTime: (d: Date) => formatDateTime(lang, d),
       formatNumber: (n: number) => formatNumber(lang, n),
     });
+  }
+
+  /** The page with `encodedBack` where its hole was, escaped as the template escapes it (of what encodeURIComponent leaves, only ' needs it). */
+  function reusedPage(template: string, vars: PageVars, lang: string, encodedBack: string): string {
+    const key = `${template}\n${lang}\n${vars.reuseAs}`;
+    let body = reused.get(key);
+    if (body === undefined) {
+      body = page(template, vars, lang, hole);
+      if (reused.size >= REUSED_PAGES) reused.clear();
+      reused.set(key, body);
+    }
+    return body.replaceAll(hole, encodedBack.replaceAll("'", '&#39;'));
+  }
+
+  return (ctx, template, vars = {}, status) => {
+    const lang = languageOf(ui, ctx);
+    const encodedBack = encodeURIComponent(safeReturnPath(vars.returnTo ?? (ctx.method === 'GET' ? ctx.originalUrl : returnPathAfterPost(ctx))));
+    const csp = vars.imageOrigins?.length ? PAGE_CSP([...ui.imageOrigins, ...vars.imageOrigins]) : pageCsp;
+    ctx.set('Content-Security-Policy', vars.passkey ? (csp === pageCsp ? passkeyCsp : `${csp}; script-src 'self'`) : csp);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    ctx.set('Content-Language', lang);
+    ctx.type = 'html';
+    if (status) ctx.status = status;
+    ctx.body = vars.reuseAs === undefined ? page(template, vars, lang, encodedBack) : reusedPage(template, vars, lang, encodedBack);
   };
 }
 
