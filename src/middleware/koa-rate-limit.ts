@@ -204,8 +204,12 @@ export function createRateLimiters(
         const retry = headers(ctx, entry.limit, refused);
         ctx.set('Retry-After', String(retry));
         // Refusals come in floods: the page is rendered once per language and wait (koa-render.ts).
-        const message = msg('error.tooMany', { count: retry });
-        render(ctx, 'error', { heading: msg('error.tooManyTitle'), message, code: 'too_many_requests', reuseAs: `too-many ${retry}` }, 429);
+        render(
+          ctx,
+          'error',
+          { heading: msg('error.tooManyTitle'), message: msg('error.tooMany', { count: retry }), code: 'too_many_requests', reuse: true },
+          429,
+        );
       };
     },
 

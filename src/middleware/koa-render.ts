@@ -41,13 +41,11 @@ export interface PageVars extends Record<string, unknown> {
   imageOrigins?: string[];
   passkey?: boolean;
   /**
-   * Names every other variable of the page: pages of one template, language
-   * and key are the same page but for the language switcher's return path,
-   * so the body is rendered once and reused with that path filled in. For
-   * pages answered in floods (a rate limit's refusal): rendering was two
-   * thirds of a refusal's CPU.
+   * A page answered in floods (a rate limit's refusal) whose variables hold
+   * nothing of one person or request: rendered once per template, language
+   * and variables, and reused with each request's own return path filled in.
    */
-  reuseAs?: string;
+  reuse?: boolean;
 }
 
 export type Render = (ctx: Context, template: string, vars?: PageVars, status?: number) => void;
@@ -59,8 +57,16 @@ function returnPathAfterPost(ctx: Context): string {
   return '/';
 }
 
-/** At most this many reused pages are kept (a refusal's wait in seconds is in its key); cleared when full. */
+/**
+ * At most this many pages are kept for reuse (about 1.5 KB each); cleared when
+ * full. A refusal's wait in seconds is one of its variables: four languages
+ * and a budget's window of up to 900 s can outnumber it, and then pages are
+ * rendered again as they were before reuse.
+ */
 const REUSED_PAGES = 1_000;
+
+// What the templates print a value with: reused pages fill their return path in the same way.
+const escapeHtml = (nunjucks as unknown as { lib: { escape(text: string): string } }).lib.escape;
 
 export function createRenderer(ui: Ui): Render {
   const { catalogue } = ui;
@@ -70,7 +76,9 @@ export function createRenderer(ui: Ui): Render {
   const passkeyCsp = `${pageCsp}; script-src 'self'`;
   // A reused page is rendered with this in place of its return path: hex, so escaping leaves it as it is.
   const hole = `return-path-${randomBytes(12).toString('hex')}`;
-  const reused = new Map<string, string>();
+  // false: a page a theme prints the return path into otherwise than as given (`| upper`…): rendered anew each time.
+  const reused = new Map<string, string | false>();
+  const fill = (kept: string, encodedBack: string) => kept.replaceAll(hole, escapeHtml(encodedBack));
 
   function page(template: string, vars: PageVars, lang: string, encodedBack: string): string {
     const t = (key: string, params?: Message['params']) => new nunjucks.runtime.SafeString(catalogue.html(lang, key, params));
@@ -94,16 +102,21 @@ export function createRenderer(ui: Ui): Render {
     });
   }
 
-  /** The page with `encodedBack` where its hole was, escaped as the template escapes it (of what encodeURIComponent leaves, only ' needs it). */
+  /**
+   * The page kept for the template, language and variables, with
+   * `encodedBack` filled in. The first is kept if filling it in gives the
+   * page rendered anew.
+   */
   function reusedPage(template: string, vars: PageVars, lang: string, encodedBack: string): string {
-    const key = `${template}\n${lang}\n${vars.reuseAs}`;
-    let body = reused.get(key);
-    if (body === undefined) {
-      body = page(template, vars, lang, hole);
-      if (reused.size >= REUSED_PAGES) reused.clear();
-      reused.set(key, body);
-    }
-    return body.replaceAll(hole, encodedBack.replaceAll("'", '&#39;'));
+    const key = `${template}\n${lang}\n${JSON.stringify(vars)}`;
+    const kept = reused.get(key);
+    if (kept === false) return page(template, vars, lang, encodedBack);
+    if (kept !== undefined) return fill(kept, encodedBack);
+    const withHole = page(template, vars, lang, hole);
+    const fresh = page(template, vars, lang, encodedBack);
+    if (reused.size >= REUSED_PAGES) reused.clear();
+    reused.set(key, fill(withHole, encodedBack) === fresh && withHole);
+    return fresh;
   }
 
   return (ctx, template, vars = {}, status) => {
@@ -116,7 +129,7 @@ export function createRenderer(ui: Ui): Render {
     ctx.set('Content-Language', lang);
     ctx.type = 'html';
     if (status) ctx.status = status;
-    ctx.body = vars.reuseAs === undefined ? page(template, vars, lang, encodedBack) : reusedPage(template, vars, lang, encodedBack);
+    ctx.body = vars.reuse ? reusedPage(template, vars, lang, encodedBack) : page(template, vars, lang, encodedBack);
   };
 }
 
