@@ -31,10 +31,19 @@ describe('the admin console in Chromium', () => {
   const report: string[] = [];
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startTestServer();
-    await server.runtime.resources.create({ identifier: 'https://billing.example.test', scope: 'invoices.read' });
-    browser = await launchChromium();
+    // CI once lost this suite here with the error cut from its output: say which step failed, where CI's excerpt shows it.
+    let step = 'starting the server';
+    try {
+      mkdirSync(SHOTS, { recursive: true });
+      server = await startTestServer();
+      step = 'creating the resource';
+      await server.runtime.resources.create({ identifier: 'https://billing.example.test', scope: 'invoices.read' });
+      step = 'launching Chromium';
+      browser = await launchChromium();
+    } catch (err) {
+      console.log(`the console suite's set-up failed ${step}: ${(err as Error).stack ?? String(err)}`);
+      throw err;
+    }
   });
   after(async () => {
     await browser?.close();
