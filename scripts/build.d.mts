@@ -4,3 +4,5 @@ export function staleReason(): string | undefined;
 export function ensureBuilt(opts?: { quiet?: boolean }): boolean;
 /** Escapes what is outside ASCII in the .js files under `dir` where only comments change (`bundler`: esbuild). */
 export function asciiOnly(dir: string, bundler: unknown): void;
+/** The node flags of `npm start` (package.json's start script). */
+export function startNodeFlags(): string[];

@@ -13,7 +13,7 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import { loadConfig } from '../../src/config/env.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { createTestDatabase, freePort, testEnv, type TestDatabase } from './server.ts';
-import { ensureBuilt as buildIfStale } from '../../scripts/build.mjs';
+import { ensureBuilt as buildIfStale, startNodeFlags } from '../../scripts/build.mjs';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The latchkey-admin bin (package.json): dist/cli/index.js under plain node. */
@@ -73,7 +73,7 @@ export async function startServerProcess(extra: Record<string, string> = {}): Pr
     ...testEnv(dir, port, { DATABASE_URL: database.url, LOG_LEVEL: 'warn', ...extra }),
   };
   ensureBuilt();
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist', 'server.js')], {
+  const child: ChildProcess = spawn(process.execPath, [...startNodeFlags(), join(repoRoot, 'dist', 'server.js')], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,8 +4,10 @@
 // production process has no use for.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ensureBuilt, repoRoot, startServerProcess, type LiveServer } from '../helpers/cli-under-load.ts';
 
@@ -72,6 +74,38 @@ describe('the production build (dist/)', () => {
     for (const file of files) {
       const at = readFileSync(file, 'utf8').search(/[\u0080-\u{10ffff}]/u);
       assert.equal(at, -1, `${file} has a character outside ASCII at offset ${at}: its whole source is kept at two bytes per character`);
+    }
+  });
+
+  it("the server `npm start` runs keeps V8's young generation at 16 MB, not Node 20's 32 or Node 24's 64", () => {
+    // The probe runs inside the server's process, before the server: it allocates what a burst of requests
+    // does (short-lived objects, a few surviving each collection) until the young generation stops growing.
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-young-'));
+    try {
+      const probe = join(dir, 'probe.mjs');
+      writeFileSync(
+        probe,
+        `import v8 from 'node:v8';
+if (process.argv[1]?.endsWith('server.js')) {
+  let kept = [];
+  for (let i = 0; i < 3e6; i++) { kept.push({ i, s: 'x' + i }); if (kept.length > 50000) kept = []; }
+  const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  process.stdout.write('young generation: ' + young.space_size + '\\n');
+  process.exit(0);
+}
+`,
+      );
+      const npm = spawnSync('npm', ['start', '--silent'], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, NODE_OPTIONS: `--import=${pathToFileURL(probe).href}` },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const young = /young generation: (\d+)/.exec(npm.stdout);
+      assert.ok(young, `npm start ran the probe (exit ${npm.status}): ${npm.stdout}${npm.stderr}`);
+      assert.ok(Number(young[1]) <= 16 * 2 ** 20, `the young generation grew to ${Number(young[1]) / 2 ** 20} MB`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
