@@ -321,21 +321,24 @@ function withLock(fn) {
 }
 
 /**
- * The node flags of `npm start`, read from package.json's start script, the
- * one place they are written, for whatever else starts the server as
- * `npm start` does (the bench, the tests' server processes).
+ * The node flags of `npm start`, read from package.json's start script (the
+ * one place in code they are written), for whatever else starts the server
+ * as `npm start` does: the bench, the tests' server processes. Only numeric
+ * V8 sizing flags are accepted: a flag that loads files or opens ports
+ * (`--env-file`, `--inspect`) would leak into every test server.
  *
- * `--max-semi-space-size=8`: a young generation of 16 MB, where V8 lets it
- * grow to 32 MB on Node 20 and 64 MB on Node 24. A request leaves little
- * alive once answered, so the larger ones held memory without saving CPU
- * we could measure: through the bench's memory check a Node 24 node
- * peaked at 218 MB, at 196-201 with 32 MB and at 180-188 with 16; a Node 20
- * node at 176-178 and at 162-163 (bench/README.md, "Stop 38").
+ * `--max-semi-space-size=8`: a young generation of 16 MB whatever the host.
+ * V8 sizes it from the memory it sees: on a 24 GB host 64 MB on Node 24 and
+ * 32 MB on Node 20, in a container of 512 MB 2 MB. A request leaves
+ * little alive once answered, so the large ones held memory with no
+ * consistent CPU difference: through the bench's memory check a Node 24
+ * node peaked at 218 MB, at 196-201 with 32 MB and at 180-188 with 16; a
+ * Node 20 node at 176-179 and at 162-163 (bench/README.md, "Stop 38").
  */
 export function startNodeFlags() {
   const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts?.start ?? '';
-  const shape = /^node((?: --[a-z-]+(?:=[\w.]+)?)*) dist\/server\.js$/.exec(start);
-  if (!shape) throw new Error(`package.json's start script is not "node [--flags] dist/server.js": ${start}`);
+  const shape = /^node((?: --[a-z-]+=\d+)*) dist\/server\.js$/.exec(start);
+  if (!shape) throw new Error(`package.json's start script is not "node [--v8-sizing-flag=N …] dist/server.js": ${start}`);
   return shape[1].split(' ').filter(Boolean);
 }
 
