@@ -82,7 +82,7 @@ describe('the production build (dist/)', () => {
     // The probe runs inside the server's process, before the server: it reports the process's node flags,
     // then allocates what a burst of requests does (short-lived objects, a few surviving each collection)
     // until the young generation stops growing. The size alone would pass without the flag on a host
-    // small enough for V8 to choose less itself (below 1 GB); the flags are checked first for that reason.
+    // small enough for V8 to choose 16 MB or less itself (2 GB on Node 20, 512 MB on Node 24); so the flags first.
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-young-'));
     try {
       const probe = join(dir, 'probe.mjs');
