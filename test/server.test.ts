@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createSecretBox } from '../src/services/secrets/secret-box.ts';
+import { serverArgs } from './helpers/cli-under-load.ts';
 import { freePort } from './helpers/server.ts';
 
 function run(env: Record<string, string>, cwd: string) {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'src', 'server.ts')], {
+  const child = spawn(process.execPath, serverArgs(), {
     cwd,
     env: { PATH: process.env.PATH!, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,7 +24,7 @@ function run(env: Record<string, string>, cwd: string) {
     exited,
     output: () => out,
     async ready(): Promise<void> {
-      // Up to a minute: a first start compiles TypeScript on the fly and migrates, slow on a loaded machine.
+      // Up to a minute: a first start migrates and generates keys, slow on a loaded machine.
       for (let i = 0; i < 1200 && !out.includes('Latchkey is running'); i++) {
         if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
         await new Promise((r) => setTimeout(r, 50));

@@ -1,8 +1,8 @@
 // Defaults and bad settings as a new user meets them, through the real entry
-// points (src/server.ts and the admin CLI): the development server stays on
-// this machine, a mismatched ISSUER and PORT is pointed out, the data folder
-// is private, and every bad setting names its variable and what to fix,
-// without repeating a password.
+// points (the built server `npm start` runs, and the admin CLI): the
+// development server stays on this machine, a mismatched ISSUER and PORT is
+// pointed out, the data folder is private, and every bad setting names its
+// variable and what to fix, without repeating a password.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/env.ts';
-import { runCli } from '../helpers/cli-under-load.ts';
+import { runCli, serverArgs } from '../helpers/cli-under-load.ts';
 import { freePort } from '../helpers/server.ts';
 
 function startServer(env: Record<string, string>, cwd: string) {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(process.cwd(), 'src', 'server.ts')], {
+  const child = spawn(process.execPath, serverArgs(), {
     cwd,
     env: { PATH: process.env.PATH!, BCRYPT_COST: '4', METRICS_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
