@@ -2,7 +2,7 @@
 // templates, assets and wording file by file on a running server, and cannot
 // turn off escaping, the Content-Security-Policy or CSRF.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -38,14 +38,17 @@ describe('a theme (THEME_DIR) on a running server', () => {
   let server: TestServer;
   let mail: MailCatcher;
   let client: TestClient;
+  let theme: string | undefined;
   before(async () => {
     mail = await startMailCatcher();
-    server = await startTestServer({ THEME_DIR: writeTheme(), BRAND_NAME: 'Acme & Sons "Corp"', SMTP_URL: mail.url });
+    theme = writeTheme();
+    server = await startTestServer({ THEME_DIR: theme, BRAND_NAME: 'Acme & Sons "Corp"', SMTP_URL: mail.url });
     client = await registerClient(server, { name: 'Ledger' });
   });
   after(async () => {
     await server?.stop();
     await mail?.close();
+    if (theme) rmSync(theme, { recursive: true, force: true });
   });
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
