@@ -16,10 +16,11 @@
 // same cores decides such a race. They run after the others, one at a time,
 // each with the machine to itself (a second summary line is theirs).
 //
-// Short files share a process, TEST_GROUP_SIZE of them (default 6; 1 gives
+// Short files share a process, TEST_GROUP_SIZE of them (default 12; 1 gives
 // every file its own): starting a process that loads tsx, oidc-provider and
-// Prisma's query compiler costs ~2.5 s of CPU, as much as many a file's
-// tests, and on two cores the suite is CPU-bound. The files of a group run
+// Prisma's query compiler costs ~3.5 s of CPU, as much as many a file's
+// tests, and on two cores the suite is CPU-bound (docs/contributing.md has
+// the measurements). The files of a group run
 // one after another in their process; each still starts its own servers on
 // its own databases, and none sets process-wide state (environment, working
 // folder, timers) outside a test that restores it. Every Chromium suite and
@@ -139,7 +140,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     list.length
       ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', n, ...others, ...list], { stdio: 'inherit' }).status ?? 1)
       : 0;
-  const groupSize = Number(process.env.TEST_GROUP_SIZE || 6);
+  const groupSize = Number(process.env.TEST_GROUP_SIZE || 12);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-groups-'));
   let first;
   try {
