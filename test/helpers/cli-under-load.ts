@@ -56,9 +56,9 @@ export function runCli(env: Record<string, string>, args: string[], opts: { inpu
 
 /**
  * The arguments of node that start the server as `npm start` does (its node
- * flags, dist/server.js), dist/ built first. A test process that starts a
- * server this way pays about a second of CPU for it, not the ~3.5 s of
- * compiling src/ through tsx at every start.
+ * flags, dist/server.js), dist/ built first. A server process started this
+ * way costs about a second of CPU to come up, not the ~3.5 s of compiling
+ * src/ through tsx at every start.
  */
 export function serverArgs(): string[] {
   ensureBuilt();

@@ -46,9 +46,12 @@ describe('a theme (THEME_DIR) on a running server', () => {
     client = await registerClient(server, { name: 'Ledger' });
   });
   after(async () => {
-    await server?.stop();
-    await mail?.close();
-    if (theme) rmSync(theme, { recursive: true, force: true });
+    try {
+      await server?.stop();
+      await mail?.close();
+    } finally {
+      if (theme) rmSync(theme, { recursive: true, force: true });
+    }
   });
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
