@@ -18,12 +18,15 @@
 //
 // Short files share a process, TEST_GROUP_SIZE of them (default 12; 1 gives
 // every file its own): starting a process that loads tsx, oidc-provider and
-// Prisma's query compiler costs ~3.5 s of CPU, as much as many a file's
-// tests, and on two cores the suite is CPU-bound (docs/contributing.md has
-// the measurements). The files of a group run
-// one after another in their process; each still starts its own servers on
-// its own databases, and none sets process-wide state (environment, working
-// folder, timers) outside a test that restores it. Every Chromium suite and
+// Prisma's query compiler costs ~3.5 s of CPU (one file with one test
+// server: 4.2 s, the runner's own process included), as much as many a
+// file's tests, and on two cores the suite is CPU-bound (docs/contributing.md
+// has the measurements). The files of a group run one after another in their
+// process; each still starts its own servers on its own databases, and none
+// sets the environment, the working folder or timers outside a test that
+// restores them. What a group does share: a test server's first start reuses
+// the process's signing key pairs (test/helpers/server.ts), and the password
+// threads are set up by the first runtime in the process. Every Chromium suite and
 // the few long files of OWN_PROCESS keep a process of their own, so that the
 // groups fill the cores around them.
 import { spawnSync } from 'node:child_process';
