@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { ensureBuilt, startNodeFlags } from '../scripts/build.mjs';
+import { ensureBuilt, startArgs } from '../scripts/build.mjs';
 
 export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -59,7 +59,7 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerHandle> {
   const compiled = opts.kind === 'latchkey' && opts.entry !== 'src';
   if (compiled) ensureBuilt();
   const nodeArgs = compiled
-    ? [...startNodeFlags(), ...(opts.nodeFlags ?? []), join(repoRoot, 'dist', 'server.js')]
+    ? startArgs(opts.nodeFlags)
     : [...(opts.nodeFlags ?? []), '--import', 'tsx', join(repoRoot, opts.kind === 'latchkey' ? 'src/server.ts' : 'bench/baseline-server.ts')];
   const node = opts.node ?? process.execPath;
   // taskset execs node in place, so the pid we get is the server's own.

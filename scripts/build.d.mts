@@ -6,3 +6,5 @@ export function ensureBuilt(opts?: { quiet?: boolean }): boolean;
 export function asciiOnly(dir: string, bundler: unknown): void;
 /** The node flags of `npm start` (package.json's start script). */
 export function startNodeFlags(): string[];
+/** node's arguments that start the server as `npm start` does (its flags, `extraFlags`, dist/server.js). */
+export function startArgs(extraFlags?: string[]): string[];

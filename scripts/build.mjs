@@ -342,6 +342,11 @@ export function startNodeFlags() {
   return shape[1].split(' ').filter(Boolean);
 }
 
+/** node's arguments that start the server as `npm start` does, with `extraFlags` after the start script's own. */
+export function startArgs(extraFlags = []) {
+  return [...startNodeFlags(), ...extraFlags, join(root, 'dist', 'server.js')];
+}
+
 /** The lockfile digest dist/ was built with, if its stamp says. */
 function builtWith() {
   try {

@@ -13,7 +13,7 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import { loadConfig } from '../../src/config/env.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { createTestDatabase, freePort, testEnv, type TestDatabase } from './server.ts';
-import { ensureBuilt as buildIfStale, startNodeFlags } from '../../scripts/build.mjs';
+import { ensureBuilt as buildIfStale, startArgs } from '../../scripts/build.mjs';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The latchkey-admin bin (package.json): dist/cli/index.js under plain node. */
@@ -62,7 +62,7 @@ export function runCli(env: Record<string, string>, args: string[], opts: { inpu
  */
 export function serverArgs(): string[] {
   ensureBuilt();
-  return [...startNodeFlags(), join(repoRoot, 'dist', 'server.js')];
+  return startArgs();
 }
 
 /** A Latchkey server process (dist/server.js, as `npm start` runs it) on a database of its own. */
