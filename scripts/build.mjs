@@ -20,7 +20,7 @@
 // test files, two CLI commands right after a checkout) take turns on a lock.
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -129,6 +129,43 @@ function libsqlAlias() {
 }
 
 /**
+ * Some of Node's own modules, taken as CommonJS takes them. An ESM import
+ * of a built-in module makes its facade, which reads every export once,
+ * lazy getters included. On Node 24 `node:http`'s WebSocket, MessageEvent
+ * and CloseEvent load undici, Node's fetch (76 modules more than
+ * require('node:http') loads), `node:fs`'s promises and `node:util`'s lazy
+ * exports 34 each; every other module the bundle imports, none or one.
+ * Those three are bundled as a CommonJS module holding the module object
+ * itself, from which the bundle reads only the properties its code uses,
+ * when it uses them (bench/README.md, "Stop 40"). A dynamic import() of one
+ * would get that object as its default export alone, so the build refuses
+ * one (`lazyFacadesOnly`).
+ */
+const BUILTINS_AS_OBJECTS = ['http', 'fs', 'util'];
+
+function builtinsAsObjects(stubs) {
+  const alias = {};
+  // A subpath (fs/promises) must be mapped too: an alias also applies to the paths under its name.
+  for (const name of builtinModules.filter((m) => BUILTINS_AS_OBJECTS.includes(m.split('/')[0]))) {
+    const stub = join(stubs, `node-${name.replaceAll('/', '-')}.cjs`);
+    writeFileSync(stub, `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${name}`)});\n`);
+    alias[name] = alias[`node:${name}`] = stub;
+  }
+  return alias;
+}
+
+/** A dynamic import() of a module of BUILTINS_AS_OBJECTS becomes a chunk of its own, named after its stub. */
+function lazyFacadesOnly(out) {
+  const imported = readdirSync(join(out, 'chunks')).filter((f) => /^node-.*\.js$/.test(f));
+  if (imported.length > 0) {
+    throw new Error(
+      `a dynamic import() of ${imported.join(', ')} would get the module object as its default export only: ` +
+        'import it statically, or take it out of BUILTINS_AS_OBJECTS in scripts/build.mjs',
+    );
+  }
+}
+
+/**
  * Prisma's query compiler, WebAssembly, ships as a JavaScript module holding
  * it in base64 (2.2 MB for SQLite, 2.3 MB for PostgreSQL), which every start
  * read, parsed and decoded: 80 ms of CPU against 30 from a .wasm file
@@ -181,7 +218,7 @@ function compile() {
       platform: 'node',
       target: 'node20',
       external: EXTERNAL,
-      alias: { ...libsqlAlias(), ...queryCompilerFiles(out, stubs) },
+      alias: { ...libsqlAlias(), ...queryCompilerFiles(out, stubs), ...builtinsAsObjects(stubs) },
       // Bundled CommonJS packages call require() for Node's own modules.
       banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
       // Not read at run time; `NODE_OPTIONS=--enable-source-maps` makes a logged stack name src/ files.
@@ -197,7 +234,9 @@ function compile() {
     rmSync(stubs, { recursive: true, force: true });
   }
   try {
+    lazyFacadesOnly(out);
     providerContextAsValue(out);
+    listFormatsOnFirstUse(out);
     asciiOnly(out, bundler);
   } catch (err) {
     rmSync(out, { recursive: true, force: true });
@@ -263,6 +302,32 @@ export function providerContextAsValue(dir) {
     throw new Error(
       `oidc-provider's OIDCContext constructor is not the one providerContextAsValue in scripts/build.mjs was written for (found ${constructors})`,
     );
+  }
+}
+
+/**
+ * oidc-provider makes two Intl.ListFormat objects when its module loads,
+ * for the lists of parameter names in a few error descriptions ("missing
+ * required parameters 'a' and 'b'"). Making one reads ICU's list and locale
+ * data: 7 MB of a start's resident memory on both Node 20 and 24, against
+ * a bare process (bench/README.md, "Stop 40"). The bundle makes each at its
+ * first use instead; the text it formats is the same. On one line each, so
+ * the source map still lines up; another version of the library fails the
+ * build here.
+ */
+export function listFormatsOnFirstUse(dir) {
+  const eager = /^var (\w+) = new Intl\.ListFormat\(("en", \{ type: "(?:conjunction|disjunction)" \})\);$/gm;
+  let found = 0;
+  for (const file of bundleFiles(dir)) {
+    const text = readFileSync(file, 'utf8');
+    const patched = text.replace(eager, (_whole, name, args) => {
+      found++;
+      return `var ${name} = { format: (list) => (${name} = new Intl.ListFormat(${args})).format(list) };`;
+    });
+    if (patched !== text) writeFileSync(file, patched);
+  }
+  if (found !== 2) {
+    throw new Error(`oidc-provider's two list formatters were found ${found} times in the bundle, not twice: see listFormatsOnFirstUse in scripts/build.mjs`);
   }
 }
 
