@@ -143,7 +143,9 @@ Intl.ListFormat = class extends ListFormat {
 process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify({ made, modules: process.moduleLoadList })));
 `,
       );
-      probed = await startServerProcess({ NODE_OPTIONS: `--require=${probe}` });
+      // On SQLite whatever the suite's database: on Node 20 the PostgreSQL driver loads undici itself
+      // (pg/lib/stream.js makes a Response to tell whether it runs in a Cloudflare worker).
+      probed = await startServerProcess({ NODE_OPTIONS: `--require=${probe}`, DATABASE_URL: `file:${join(dir, 'latchkey.db')}` });
       // Twice: the second refusal must reuse the formatter the first one made.
       for (let i = 0; i < 2; i++) {
         const page = await fetch(`${probed.issuer}/auth?client_id=a&client_id=b&scope=openid&scope=email`);
