@@ -145,13 +145,14 @@ function libsqlAlias() {
  * default export alone, so the build refuses one (`lazyFacadesOnly`).
  */
 const BUILTINS_AS_OBJECTS = ['http'];
+// With their subpaths (such as fs/promises): an alias also applies to the paths under its name.
+const builtinsTaken = builtinModules.filter((m) => BUILTINS_AS_OBJECTS.includes(m.split('/')[0]));
 const stubName = (builtin) => `node-${builtin.replaceAll('/', '-')}`;
 
 function builtinsAsObjects(stubs) {
   mkdirSync(stubs, { recursive: true });
   const alias = {};
-  // A subpath (such as fs/promises) needs its own entry: an alias also applies to the paths under its name.
-  for (const name of builtinModules.filter((m) => BUILTINS_AS_OBJECTS.includes(m.split('/')[0]))) {
+  for (const name of builtinsTaken) {
     const stub = join(stubs, `${stubName(name)}.cjs`);
     writeFileSync(stub, `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${name}`)});\n`);
     alias[name] = alias[`node:${name}`] = stub;
@@ -161,8 +162,7 @@ function builtinsAsObjects(stubs) {
 
 /** A dynamic import() of a module of BUILTINS_AS_OBJECTS becomes a chunk of its own, named after its stub. */
 function lazyFacadesOnly(out) {
-  const names = builtinModules.filter((m) => BUILTINS_AS_OBJECTS.includes(m.split('/')[0])).map(stubName);
-  const chunk = new RegExp(`^(${names.join('|')})-[A-Z0-9]+\\.js$`);
+  const chunk = new RegExp(`^(${builtinsTaken.map(stubName).join('|')})-[A-Z0-9]+\\.js$`);
   const imported = readdirSync(join(out, 'chunks')).filter((f) => chunk.test(f));
   if (imported.length > 0) {
     throw new Error(
@@ -292,17 +292,12 @@ export function providerContextAsValue(dir) {
     ].join('\\n\\s*'),
     'g',
   );
-  let found = 0;
-  let constructors = 0;
-  for (const file of bundleFiles(dir)) {
-    const text = readFileSync(file, 'utf8');
-    constructors += text.match(contextConstructor)?.length ?? 0;
-    const patched = text.replace(lazy, (whole, _state, ctx) => {
-      found++;
-      return `Object.defineProperty(${ctx}, "oidc", { value: new this.OIDCContext(${ctx}) });${'\n'.repeat(whole.split('\n').length - 1)}`;
-    });
-    if (patched !== text) writeFileSync(file, patched);
-  }
+  const constructors = bundleFiles(dir).reduce((n, file) => n + (readFileSync(file, 'utf8').match(contextConstructor)?.length ?? 0), 0);
+  const found = replaceInBundle(
+    dir,
+    lazy,
+    (whole, _state, ctx) => `Object.defineProperty(${ctx}, "oidc", { value: new this.OIDCContext(${ctx}) });${'\n'.repeat(whole.split('\n').length - 1)}`,
+  );
   if (found !== 1)
     throw new Error(`oidc-provider's ensureOIDC was found ${found} times in the bundle, not once: see providerContextAsValue in scripts/build.mjs`);
   if (constructors !== 1) {
@@ -322,20 +317,30 @@ export function providerContextAsValue(dir) {
  * the source map still lines up; another version of the library fails the
  * build here.
  */
-export function listFormatsOnFirstUse(dir) {
+function listFormatsOnFirstUse(dir) {
   const eager = /^var (\w+) = new Intl\.ListFormat\(("en", \{ type: "(?:conjunction|disjunction)" \})\);$/gm;
-  let found = 0;
-  for (const file of bundleFiles(dir)) {
-    const text = readFileSync(file, 'utf8');
-    const patched = text.replace(eager, (_whole, name, args) => {
-      found++;
-      return `var ${name} = { format: (list) => (${name} = new Intl.ListFormat(${args})).format(list) };`;
-    });
-    if (patched !== text) writeFileSync(file, patched);
-  }
+  const found = replaceInBundle(
+    dir,
+    eager,
+    (_whole, name, args) => `var ${name} = { format: (list) => (${name} = new Intl.ListFormat(${args})).format(list) };`,
+  );
   if (found !== 2) {
     throw new Error(`oidc-provider's two list formatters were found ${found} times in the bundle, not twice: see listFormatsOnFirstUse in scripts/build.mjs`);
   }
+}
+
+/** Replaces `pattern` (a global RegExp) in every file of the bundle under `dir`; returns how many times it matched. */
+function replaceInBundle(dir, pattern, replacer) {
+  let found = 0;
+  for (const file of bundleFiles(dir)) {
+    const text = readFileSync(file, 'utf8');
+    const patched = text.replace(pattern, (...match) => {
+      found++;
+      return replacer(...match);
+    });
+    if (patched !== text) writeFileSync(file, patched);
+  }
+  return found;
 }
 
 /** Every JavaScript file under `dir`. */
