@@ -9,7 +9,7 @@ import pg from 'pg';
 import { repoRoot } from './servers.ts';
 
 export const PGDIR = process.env.BENCH_PGDIR ?? '/tmp/latchkey-bench-pg';
-export const PGPORT = process.env.BENCH_PGPORT ?? '55442';
+export const PGPORT = process.env.BENCH_PGPORT ?? '25442';
 
 export interface BenchPostgres {
   adminUrl: string;

@@ -9,9 +9,14 @@
 # nothing). PG_DURABLE=1 starts it as production runs PostgreSQL instead:
 # fsync and synchronous_commit on, every commit flushed before it is answered
 # (what bench/ measures; `npm run bench -- --unsafe-pg` keeps fsync=off).
+# The port is the first free one from PGPORT on. Its default lies below
+# Linux's ephemeral range (32768-60999): a port in that range can be held by
+# any leftover socket of the tests' own servers and clients, which once
+# stopped CI's PostgreSQL pass before it began. Callers take the port from
+# the printed URL. When PostgreSQL does not start, its log goes to stderr.
 set -euo pipefail
 PGDIR=${PGDIR:-/tmp/latchkey-pg}
-PGPORT=${PGPORT:-55432}
+PGPORT=${PGPORT:-25432}
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -22,9 +27,22 @@ case "${1:-start}" in
       as_pg "$BIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
     fi
     if [ "${PG_DURABLE:-0}" = 1 ]; then DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"; else DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off"; fi
-    as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
-      -o "-k $PGDIR -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=300 $DURABILITY" start >/dev/null
-    echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
+    for _ in 1 2 3 4 5 6 7 8; do
+      rm -f "$PGDIR/log"
+      tried=$PGPORT
+      if said=$(as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+        -o "-k $PGDIR -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=300 $DURABILITY" start 2>&1); then
+        echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
+        exit 0
+      fi
+      grep -q 'Address already in use' "$PGDIR/log" 2>/dev/null || break
+      PGPORT=$((PGPORT + 1))
+    done
+    echo "postgres-for-tests.sh: PostgreSQL did not start (last port tried: $tried). pg_ctl said:" >&2
+    echo "$said" >&2
+    echo "The end of $PGDIR/log:" >&2
+    tail -n 20 "$PGDIR/log" >&2 2>/dev/null || true
+    exit 1
     ;;
   stop)
     as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null || true
