@@ -28,7 +28,7 @@ export function startPostgres(cpus?: string, durable = true): BenchPostgres {
     throw new Error('PostgreSQL is not installed (apt-get install -y postgresql), or run with --db sqlite');
   }
   const script = join(repoRoot, 'scripts', 'postgres-for-tests.sh');
-  const env = { ...process.env, PGDIR, PGPORT, PG_DURABLE: durable ? '1' : '0' };
+  const env = { ...process.env, PGDIR, TEST_PGPORT: PGPORT, PG_DURABLE: durable ? '1' : '0' };
   // Pinned when asked (bench/run.ts: the load generator's core, or with
   // --pg-core server the server's, as SQLite in-process shares it).
   const [cmd, args] = cpus ? ['taskset', ['-c', cpus, 'bash', script, 'start']] : ['bash', [script, 'start']];

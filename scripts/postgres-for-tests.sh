@@ -9,14 +9,16 @@
 # nothing). PG_DURABLE=1 starts it as production runs PostgreSQL instead:
 # fsync and synchronous_commit on, every commit flushed before it is answered
 # (what bench/ measures; `npm run bench -- --unsafe-pg` keeps fsync=off).
-# The port is the first free one from PGPORT on. Its default lies below
+# The port is the first free one from TEST_PGPORT on (not libpq's PGPORT,
+# which a developer may have set for another server). Its default lies below
 # Linux's ephemeral range (32768-60999): a port in that range can be held by
 # any leftover socket of the tests' own servers and clients, which once
 # stopped CI's PostgreSQL pass before it began. Callers take the port from
-# the printed URL. When PostgreSQL does not start, its log goes to stderr.
+# the printed URL. `start` refuses a folder whose cluster already runs. When
+# PostgreSQL does not start, its log goes to stderr.
 set -euo pipefail
 PGDIR=${PGDIR:-/tmp/latchkey-pg}
-PGPORT=${PGPORT:-25432}
+port=${TEST_PGPORT:-25432}
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -26,17 +28,24 @@ case "${1:-start}" in
       mkdir -p "$PGDIR" && chown "$( [ "$(id -u)" = 0 ] && echo postgres || id -un )" "$PGDIR"
       as_pg "$BIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
     fi
+    # Already running (postmaster.pid's fourth line is its port): refused, with its log left alone; it may
+    # run with other settings than asked (PG_DURABLE), so it is not reused.
+    if as_pg "$BIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
+      echo "postgres-for-tests.sh: a cluster already runs in $PGDIR (port $(sed -n 4p "$PGDIR/data/postmaster.pid")); stop it first: PGDIR=$PGDIR $0 stop" >&2
+      exit 1
+    fi
     if [ "${PG_DURABLE:-0}" = 1 ]; then DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"; else DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off"; fi
     for _ in 1 2 3 4 5 6 7 8; do
       rm -f "$PGDIR/log"
-      tried=$PGPORT
+      tried=$port
       if said=$(as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
-        -o "-k $PGDIR -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=300 $DURABILITY" start 2>&1); then
-        echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
+        -o "-k $PGDIR -p $port -c listen_addresses=127.0.0.1 -c max_connections=300 -c lc_messages=C $DURABILITY" start 2>&1); then
+        echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
         exit 0
       fi
+      # English whatever the locale: lc_messages=C above.
       grep -q 'Address already in use' "$PGDIR/log" 2>/dev/null || break
-      PGPORT=$((PGPORT + 1))
+      port=$((port + 1))
     done
     echo "postgres-for-tests.sh: PostgreSQL did not start (last port tried: $tried). pg_ctl said:" >&2
     echo "$said" >&2
