@@ -164,8 +164,8 @@ const schema = z.object({
   RATE_LIMIT_CODE: rate('20/60'),
   /**
    * Token (and revocation) requests per client, counted in memory on each node. Default 5000/1: above what a
-   * node serves (1,000-1,400 token requests a second per two cores in bench/), so one busy client is never
-   * throttled by it; failures have their own tight budget (RATE_LIMIT_FAILURES).
+   * two-core node serves one client (1,000-1,400 token requests a second in bench/), so a busy client is not
+   * throttled by it there; failures have their own tight budget (RATE_LIMIT_FAILURES).
    */
   RATE_LIMIT_TOKEN: rate('5000/1'),
   /** Introspection requests per client, counted in memory on each node. Default 5000/1. */
