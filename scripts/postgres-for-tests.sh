@@ -18,7 +18,7 @@
 # PostgreSQL does not start, its log goes to stderr.
 set -euo pipefail
 PGDIR=${PGDIR:-/tmp/latchkey-pg}
-port=${TEST_PGPORT:-25432}
+first_port=${TEST_PGPORT:-25432}
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -35,9 +35,8 @@ case "${1:-start}" in
       exit 1
     fi
     if [ "${PG_DURABLE:-0}" = 1 ]; then DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"; else DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off"; fi
-    for _ in 1 2 3 4 5 6 7 8; do
+    for port in $(seq "$first_port" $((first_port + 7))); do
       rm -f "$PGDIR/log"
-      tried=$port
       if said=$(as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
         -o "-k $PGDIR -p $port -c listen_addresses=127.0.0.1 -c max_connections=300 -c lc_messages=C $DURABILITY" start 2>&1); then
         echo "export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
@@ -45,9 +44,8 @@ case "${1:-start}" in
       fi
       # English whatever the locale: lc_messages=C above.
       grep -q 'Address already in use' "$PGDIR/log" 2>/dev/null || break
-      port=$((port + 1))
     done
-    echo "postgres-for-tests.sh: PostgreSQL did not start (last port tried: $tried). pg_ctl said:" >&2
+    echo "postgres-for-tests.sh: PostgreSQL did not start (last port tried: $port). pg_ctl said:" >&2
     echo "$said" >&2
     echo "The end of $PGDIR/log:" >&2
     tail -n 20 "$PGDIR/log" >&2 2>/dev/null || true
