@@ -95,9 +95,11 @@ function esbuild() {
  * Left out of the bundle, loaded from node_modules: native addons (and the
  * password threads load bcrypt and argon2 by path), the migration engine
  * (WebAssembly read from its package), and what only some deployments load
- * at all: PostgreSQL's driver and the mail sender.
+ * at all: PostgreSQL's driver and the mail sender. libsql's JavaScript is
+ * bundled (see libcFromLddFirst); its native part, @libsql/<platform>, is
+ * required at run time by a name the bundle cannot know.
  */
-const EXTERNAL = ['libsql', 'bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg', 'nodemailer'];
+const EXTERNAL = ['bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg', 'nodemailer'];
 
 /**
  * Prisma's SQLite adapter imports the libSQL client whole, with its remote
@@ -110,20 +112,34 @@ function libsqlAlias() {
   const fromRoot = createRequire(join(root, 'package.json'));
   const fromAdapter = createRequire(fromRoot.resolve('@prisma/adapter-libsql'));
   // The CommonJS file of the same subpath locates the package (its exports do not list package.json).
-  const packageOf = (dir) => {
+  const packageOf = (name, dir) => {
     const file = join(dir, 'package.json');
     const pkg = existsSync(file) && JSON.parse(readFileSync(file, 'utf8'));
-    if (pkg?.name === '@libsql/client') return { dir, pkg };
-    if (dirname(dir) === dir) throw new Error("@libsql/client, the SQLite adapter's driver, is not installed");
-    return packageOf(dirname(dir));
+    if (pkg?.name === name) return { dir, pkg };
+    if (dirname(dir) === dir) throw new Error(`${name}, the SQLite adapter's driver, is not installed`);
+    return packageOf(name, dirname(dir));
   };
-  const { dir, pkg } = packageOf(dirname(fromAdapter.resolve('@libsql/client/sqlite3')));
+  const { dir, pkg } = packageOf('@libsql/client', dirname(fromAdapter.resolve('@libsql/client/sqlite3')));
   const entry = pkg.exports?.['./sqlite3']?.import;
   if (typeof entry !== 'string') throw new Error(`@libsql/client ${pkg.version} no longer exports ./sqlite3 for import: update the alias in scripts/build.mjs`);
   // libsql (native) stays external and is loaded from the top: it must be the copy the client was installed with.
   const nativeOfClient = realpathSync(createRequire(join(dir, 'package.json')).resolve('libsql'));
   if (nativeOfClient !== realpathSync(fromRoot.resolve('libsql'))) {
     throw new Error(`@libsql/client ${pkg.version} was installed with another libsql than ours: align the libsql version in package.json`);
+  }
+  // The bundle requires @libsql/<platform> from dist/, where libsql would from its own folder: the same file, or the build stops.
+  const libsql = packageOf('libsql', dirname(fromRoot.resolve('libsql')));
+  const fromLibsql = createRequire(join(libsql.dir, 'package.json'));
+  for (const native of Object.keys(libsql.pkg.optionalDependencies ?? {})) {
+    let own;
+    try {
+      own = realpathSync(fromLibsql.resolve(native));
+    } catch {
+      continue; // another platform's, not installed here
+    }
+    if (own !== realpathSync(fromRoot.resolve(native))) {
+      throw new Error(`${native} is installed under libsql, not at the top of node_modules, where the bundle looks for it: reinstall (npm ci)`);
+    }
   }
   return { '@libsql/client': join(dir, entry) };
 }
@@ -178,8 +194,12 @@ function lazyFacadesOnly(out) {
  * read, parsed and decoded: 80 ms of CPU against 30 from a .wasm file
  * (bench/README.md, "Stop 28"). The build writes each as a .wasm file in
  * dist/wasm/ and bundles, in the module's place, one that reads that file.
- * The generated client passes what it gets to Buffer.from(…, 'base64'),
- * which copies bytes as they are.
+ * The generated client passes the module's `wasm` to Buffer.from(…,
+ * 'base64'), and Buffer.from takes an object by what its valueOf() returns:
+ * the file's bytes, read then, and an ArrayBuffer is taken as it is, not
+ * decoded or copied. So nothing holds them once the client has compiled its
+ * WebAssembly module; a module's exported bytes would live as long as the
+ * process (1.6 MB, bench/README.md, "Stop 42").
  */
 function queryCompilerFiles(out, stubs) {
   const fromRoot = createRequire(join(root, 'package.json'));
@@ -196,7 +216,16 @@ function queryCompilerFiles(out, stubs) {
     writeFileSync(join(out, 'wasm', `${name}.wasm`), bytes);
     // Bundled into dist/chunks/ (a module imported on first use), so the file is at ../wasm/ from it.
     const stub = join(stubs, `${db}.mjs`);
-    writeFileSync(stub, `import { readFileSync } from 'node:fs';\nexport const wasm = readFileSync(new URL('../wasm/${name}.wasm', import.meta.url));\n`);
+    writeFileSync(
+      stub,
+      "import { readFileSync } from 'node:fs';\n" +
+        'export const wasm = {\n' +
+        '  valueOf() {\n' +
+        `    const bytes = readFileSync(new URL('../wasm/${name}.wasm', import.meta.url));\n` +
+        '    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes;\n' +
+        '  },\n' +
+        '};\n',
+    );
     alias[`@prisma/client/runtime/${name}.wasm-base64.mjs`] = stub;
   }
   return alias;
@@ -244,6 +273,8 @@ function compile() {
     lazyFacadesOnly(out);
     providerContextAsValue(out);
     listFormatsOnFirstUse(out);
+    libcFromLddFirst(out);
+    zlibAndHttpsOnFirstUse(out);
     asciiOnly(out, bundler);
   } catch (err) {
     rmSync(out, { recursive: true, force: true });
@@ -326,6 +357,70 @@ function listFormatsOnFirstUse(dir) {
   );
   if (found !== 2) {
     throw new Error(`oidc-provider's two list formatters were found ${found} times in the bundle, not twice: see listFormatsOnFirstUse in scripts/build.mjs`);
+  }
+}
+
+/**
+ * libsql picks its native build (glibc or musl) through @neon-rs/load, which
+ * asks for a whole diagnostic report (process.report.getReport()) at every
+ * start: the JavaScript and native stacks, every shared library, the
+ * environment. That took 4-7 ms and 1.5-2 MB of resident memory in a bare
+ * process, and on top the line table of each script on the stack: 0.4 MB for
+ * the server's largest chunk (bench/README.md, "Stop 42"). libsql also
+ * depends on detect-libc, which answers the same question from the text of
+ * /usr/bin/ldd and falls back to the report itself where there is no such
+ * file; the bundle asks it first. One line, so the source map still lines
+ * up; another version of either library fails the build here.
+ */
+function libcFromLddFirst(dir) {
+  const detectLibc = /^var (require_detect_libc\w*) = __commonJS\(\{\n\s*"node_modules\/detect-libc\/lib\/detect-libc\.js"/m;
+  const reportFirst = /^(\s*)function isGlibc\(\) \{\n(\s*)const report = process\.report\?\.getReport\(\);$/m;
+  const files = bundleFiles(dir).filter((file) => reportFirst.test(readFileSync(file, 'utf8')));
+  const wrapper = files.length === 1 && detectLibc.exec(readFileSync(files[0], 'utf8'))?.[1];
+  if (!wrapper) {
+    throw new Error(
+      `@neon-rs/load's isGlibc was found in ${files.length} bundle files, or without detect-libc beside it: see libcFromLddFirst in scripts/build.mjs`,
+    );
+  }
+  const found = replaceInBundle(
+    dir,
+    new RegExp(reportFirst.source, 'gm'),
+    (_whole, outer, inner) =>
+      `${outer}function isGlibc() {\n${inner}const family = ${wrapper}().familySync(); if (family) return family === "glibc"; ` +
+      'const report = process.report?.getReport();',
+  );
+  if (found !== 1) throw new Error(`@neon-rs/load's isGlibc was patched ${found} times, not once: see libcFromLddFirst in scripts/build.mjs`);
+}
+
+/**
+ * Two modules the server loads at start require node:zlib, and one of them
+ * node:https, when their module loads, for what a server that does not use
+ * it never runs: prom-client's push gateway client (exported beside the
+ * registry, which is all the server uses) and destroy's check of whether a
+ * stream it is given is a zlib stream (Koa, for a streamed body). Loading
+ * the two, with node:tls, held about 2 MB of a start on Node 24
+ * (bench/README.md, "Stop 42"). The bundle loads each at its first use: the
+ * push gateway as a getter of prom-client's exports, and zlib's classes
+ * through an object that asks node:zlib for them when read. One line each,
+ * so the source map still lines up; another version of either library fails
+ * the build here.
+ */
+function zlibAndHttpsOnFirstUse(dir) {
+  const patches = [
+    {
+      what: "prom-client's Pushgateway export",
+      pattern: /^(\s*)(\w+)\.Pushgateway = (require_pushgateway\w*)\(\);$/gm,
+      replacer: (_whole, indent, exports, load) => `${indent}Object.defineProperty(${exports}, "Pushgateway", { enumerable: true, get: ${load} });`,
+    },
+    {
+      what: "destroy's node:zlib",
+      pattern: /^(\s*var Stream = __require\("stream"\);\n\s*)var Zlib = __require\("zlib"\);$/gm,
+      replacer: (_whole, before) => `${before}var Zlib = new Proxy({}, { get: (_target, name) => __require("zlib")[name] });`,
+    },
+  ];
+  for (const { what, pattern, replacer } of patches) {
+    const found = replaceInBundle(dir, pattern, replacer);
+    if (found !== 1) throw new Error(`${what} was found ${found} times in the bundle, not once: see zlibAndHttpsOnFirstUse in scripts/build.mjs`);
   }
 }
 

@@ -119,10 +119,12 @@ if (process.argv[1]?.endsWith('server.js')) {
     }
   });
 
-  it("makes oidc-provider's list formatters at first use, loads no undici for node:http's lazy exports, and a refusal still names its list", async () => {
+  it("makes oidc-provider's list formatters at first use, loads none of Node's modules it does not use, and a refusal still names its list", async () => {
     // The probe runs inside the server's process: it records where each Intl.ListFormat is made (one
-    // holds 7 MB of ICU's list and locale data) and, as the process exits, whether undici (Node's fetch,
-    // loaded by an ESM import of node:http reading its WebSocket export; Node 22 and later) was ever loaded.
+    // holds 7 MB of ICU's list and locale data) and, as the process exits, which of Node's modules were
+    // loaded: undici (Node's fetch, loaded by an ESM import of node:http reading its WebSocket export;
+    // Node 22 and later), zlib, https and tls (API-key checksums, client metadata documents, prom-client's
+    // push gateway, destroy's zlib check), and the diagnostic report libsql's loader asked for.
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-lazy-'));
     let probed: LiveServer | undefined;
     let stopped = false;
@@ -159,6 +161,9 @@ process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify
       assert.match(made[0]!, /formatList/, `the Intl.ListFormat was made outside a list's formatting: ${made[0]}`);
       assert.ok(modules.includes('NativeModule http'), 'the report lists the modules the server loaded');
       assert.ok(!modules.includes('NativeModule internal/deps/undici/undici'), 'the server loaded undici');
+      for (const unused of ['zlib', 'https', 'tls', 'dns/promises', 'internal/process/report']) {
+        assert.ok(!modules.includes(`NativeModule ${unused}`), `the server loaded ${unused}`);
+      }
     } finally {
       if (probed && !stopped) await probed.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -174,6 +179,18 @@ process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify
       // The server and the CLI compile it (the start-up test above); here: the file is whole WebAssembly.
       assert.equal(wasm.subarray(0, 8).toString('hex'), '0061736d01000000', `${db}'s query compiler starts as WebAssembly 1 does`);
       assert.ok(wasm.length > 1_000_000, `${db}'s query compiler is whole (${wasm.length} bytes)`);
+      // What the generated client is given in its place: read when the client converts it, and held by no module.
+      const stub = files.find((f) => readFileSync(f, 'utf8').includes(`../wasm/query_compiler_small_bg.${db}.wasm`));
+      assert.ok(stub, `a chunk reads ${db}'s query compiler`);
+      const script = `const { wasm } = await import(${JSON.stringify(pathToFileURL(stub).href)});
+const bytes = Buffer.from(wasm, 'base64');
+const held = wasm instanceof Uint8Array || wasm instanceof ArrayBuffer;
+console.log(JSON.stringify({ held, length: bytes.length, head: bytes.subarray(0, 8).toString('hex') }));`;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(run.status, 0, run.stderr);
+      const given = JSON.parse(run.stdout) as { held: boolean; length: number; head: string };
+      assert.equal(given.held, false, `the module exporting ${db}'s query compiler holds its bytes for as long as the process lives`);
+      assert.deepEqual({ length: given.length, head: given.head }, { length: wasm.length, head: '0061736d01000000' });
     }
   });
 

@@ -10,10 +10,11 @@
 //   and a private one for the connection (DNS rebinding) gets nowhere;
 // - loopback, private, link-local, multicast and other special-use addresses
 //   are refused unless the operator allows them (development and tests).
-import { lookup as dnsLookup } from 'node:dns/promises';
-import { request } from 'node:https';
+//
+// node:https, node:tls and node:dns/promises are taken at the first fetch,
+// not imported: a server that never fetches a document does not hold them
+// (about 1 MB of a start, bench/README.md, "Stop 42").
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { rootCertificates } from 'node:tls';
 
 /** Addresses a document is never fetched from (IANA special-use registries), unless private addresses are allowed. */
 const SPECIAL_USE = new BlockList();
@@ -89,7 +90,8 @@ export interface FetchedDocument {
 /** Why a document could not be fetched: said to the app, so it names the rule, never an internal address's content. */
 export class MetadataFetchRefused extends Error {}
 
-const systemResolve = async (hostname: string): Promise<ResolvedAddress[]> => dnsLookup(hostname, { all: true, verbatim: true });
+const systemResolve = async (hostname: string): Promise<ResolvedAddress[]> =>
+  process.getBuiltinModule('node:dns/promises').lookup(hostname, { all: true, verbatim: true });
 
 /**
  * What HTTP caching allows (RFC 9111): `no-store` or `no-cache` mean "not
@@ -110,7 +112,7 @@ function cacheHeaders(headers: Record<string, string | string[] | undefined>): R
 export function createMetadataDocumentFetcher(options: MetadataDocumentFetchOptions) {
   const resolve = options.resolve ?? systemResolve;
   // `ca` replaces the system's roots: keep them and add the operator's.
-  const ca = options.extraCa ? [...rootCertificates, options.extraCa] : undefined;
+  const ca = options.extraCa ? [...process.getBuiltinModule('node:tls').rootCertificates, options.extraCa] : undefined;
 
   /** The one address the connection may use: every address of the name checked first. */
   async function vettedAddress(hostname: string): Promise<ResolvedAddress> {
@@ -159,7 +161,7 @@ export function createMetadataDocumentFetcher(options: MetadataDocumentFetchOpti
         req.destroy();
         reject(err instanceof MetadataFetchRefused ? err : new MetadataFetchRefused(`the metadata document could not be fetched (${err.message})`));
       };
-      const req = request(
+      const req = process.getBuiltinModule('node:https').request(
         {
           host: hostname,
           port: target.port || 443,
