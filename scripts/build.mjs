@@ -231,6 +231,26 @@ function queryCompilerFiles(out, stubs) {
   return alias;
 }
 
+/**
+ * rate-limiter-flexible's index requires every limiter it has (Redis, Mongo,
+ * MySQL, DynamoDB, etcd, cluster, …: 170 kB of the bundle, all evaluated at
+ * every start) for the two the server uses. The bundle takes what src/
+ * imports from the package from those classes' own files; a name src/ would
+ * import that is not listed here fails the build, since esbuild checks an
+ * ES module's exports. Absolute paths, so that the alias does not apply to
+ * them again.
+ */
+const RATE_LIMITER_CLASSES = ['RateLimiterMemory', 'RateLimiterPrisma', 'RateLimiterRes'];
+
+function rateLimitersUsedOnly(stubs) {
+  const fromRoot = createRequire(join(root, 'package.json'));
+  mkdirSync(stubs, { recursive: true });
+  const stub = join(stubs, 'rate-limiter-flexible.mjs');
+  const line = (name) => `export { default as ${name} } from ${JSON.stringify(fromRoot.resolve(`rate-limiter-flexible/lib/${name}.js`))};\n`;
+  writeFileSync(stub, RATE_LIMITER_CLASSES.map(line).join(''));
+  return { 'rate-limiter-flexible': stub };
+}
+
 function compile() {
   const before = sources();
   const out = join(root, `dist.tmp-${process.pid}`);
@@ -254,7 +274,7 @@ function compile() {
       platform: 'node',
       target: 'node20',
       external: EXTERNAL,
-      alias: { ...libsqlAlias(), ...queryCompilerFiles(out, stubs), ...builtinsAsObjects(stubs) },
+      alias: { ...libsqlAlias(), ...queryCompilerFiles(out, stubs), ...builtinsAsObjects(stubs), ...rateLimitersUsedOnly(stubs) },
       // Bundled CommonJS packages call require() for Node's own modules.
       banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
       // Not read at run time; `NODE_OPTIONS=--enable-source-maps` makes a logged stack name src/ files.
