@@ -2,7 +2,7 @@
 // registry's own zod schemas (z.toJSONSchema, JSON Schema 2020-12, which is
 // OpenAPI 3.1's schema dialect). Named schemas (`.meta({ id })`) and each
 // operation's request and response bodies become components.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiRegistry, RouteSpec } from './registry.ts';
 import { PROBLEM_TYPE } from './problem.ts';
 

@@ -4,7 +4,7 @@
 // generates the OpenAPI document (src/api/openapi.ts), so the document
 // cannot drift from what the code accepts.
 import type { Context, Next } from 'koa';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ApiCaller, BearerAuth } from './bearer-auth.ts';
 import { problem } from './problem.ts';
 import { readJsonBody, readParams, readQuery } from './validate.ts';

@@ -2,7 +2,7 @@
 // with zod, and a request that does not fit is answered 400 naming every bad
 // field (its JSON Pointer and what is wrong), never half-processed.
 import type { Context } from 'koa';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { readBodyText } from '../middleware/koa-body.ts';
 import { problem, type FieldError } from './problem.ts';
 

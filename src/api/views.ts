@@ -2,7 +2,7 @@
 // admin CLI's --json output and the admin API's bodies, so that a script can
 // move from one to the other and the two can be compared. Never a secret or a
 // hash of one.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiKeyRecord } from '../services/api-keys/api-keys.ts';
 import type { AuditEntry } from '../services/admin/audit.ts';
 import type { ClientRecord } from '../services/machines/clients.ts';

@@ -3,7 +3,7 @@
 // default where it is defined; `.env.example` lists the same variables.
 import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkBrandColors, type BrandColors } from './brand-colors.ts';
 import { parseDuration } from './durations.ts';
 

@@ -1,5 +1,5 @@
 // /admin/api/v1/api-keys: API keys of any owner (a person or a service account).
-import { z } from 'zod';
+import * as z from 'zod';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
 import { ApiKey, apiKeyExample, apiKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';

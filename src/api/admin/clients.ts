@@ -1,5 +1,5 @@
 // /admin/api/v1/clients: relying parties and machine clients.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
 import { clientView } from '../views.ts';
 import type { ClientRecord, CreateClientInput } from '../../services/machines/clients.ts';

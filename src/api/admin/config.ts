@@ -1,7 +1,7 @@
 // /admin/api/v1/config: the configuration file over HTTP (the CLI's `config
 // export` and `config apply`). Its JSON Schema is served beside the OpenAPI
 // document (src/api/admin/index.ts), without a token.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
 import { ConfigDocument } from '../../services/config/config-file.ts';
 import { defineRoute } from '../registry.ts';

@@ -1,6 +1,6 @@
 // /admin/api/v1/users: people, their password and second factor, their
 // sessions and the apps they authorized.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administration.ts';
 import { appView, sessionView, userView, userWithRolesView } from '../views.ts';
 import type { PublicUser } from '../../services/people/users.ts';

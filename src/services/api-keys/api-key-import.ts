@@ -5,7 +5,7 @@
 // (src/services/api-keys/api-keys.ts `import`). A key imported before is
 // skipped (or, with --on-conflict fail, reported): a key is never rewritten —
 // revoke it and import again. Never a key, nor its SHA-256, in the report.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Actor, RequestMeta } from '../admin/audit.ts';
 import { checkedLine, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';

@@ -11,7 +11,7 @@
 // written in dependency order (roles, resources, service accounts, apps;
 // deletions in the reverse order). The administration service runs the
 // writes and their audit records as one transaction: all of it, or nothing.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JWK } from 'jose';
 import type { Db } from '../../db/database.ts';
 import { AppError, invalidInput } from '../../errors.ts';

@@ -6,7 +6,7 @@
 // guessable (under 128 bits) is refused with a message. Apps are few: a
 // line at a time, each audited (`client.imported`), never a secret in the
 // report or the audit trail.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Actor, AuditService, RequestMeta } from '../admin/audit.ts';
 import { checkedLine, newReport, reportFailure, type ImportReport, type JsonLine, type OnConflict } from '../admin/json-lines.ts';

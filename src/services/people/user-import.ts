@@ -14,7 +14,7 @@
 // secret reaches the report, a log line or the audit trail.
 import { randomUUID } from 'node:crypto';
 import { Secret } from 'otpauth';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db, DbKind } from '../../db/database.ts';
 import { bulkInsert } from '../../db/bulk-insert.ts';
 import { changeRow, type Actor, type RequestMeta } from '../admin/audit.ts';
