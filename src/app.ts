@@ -36,7 +36,9 @@ import { CONSOLE_CALLBACK, createConsoleSessions } from './oidc/console-session.
 import type { Runtime } from './runtime.ts';
 import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
-import { createAdminApi } from './api/admin/index.ts';
+import { ADMIN_API_PREFIX } from './services/admin/administration.ts';
+import { onFirstCall } from './first-call.ts';
+import type { AdminApiDeps } from './api/admin/index.ts';
 import { isBuiltInClient } from './services/machines/built-in-clients.ts';
 import { markUsedOnce } from './services/secrets/replay-guard.ts';
 import { registrationGate } from './oidc/self-registered-clients.ts';
@@ -180,7 +182,7 @@ function useJsonApis(app: Koa, { runtime, live, log }: AppDeps, limits: RateLimi
   });
   app.use(api.middleware);
   app.use(
-    createAdminApi({
+    adminApiOnFirstUse({
       issuer: config.issuer,
       clockSkew: config.clockSkew,
       log,
@@ -189,8 +191,22 @@ function useJsonApis(app: Koa, { runtime, live, log }: AppDeps, limits: RateLimi
       serviceAccounts: runtime.serviceAccounts,
       proofUsedOnce,
       failureBudget: limits.failures,
-    }).middleware,
+    }),
   );
+}
+
+/**
+ * The admin API, built by its first request: its route table and shapes (some
+ * 1,100 zod schemas with the configuration file's and the imports', 2 MB of a
+ * start) serve operators' scripts, which most nodes never see (bench/README.md,
+ * "Stop 42"). Other paths pass by with one comparison.
+ */
+function adminApiOnFirstUse(deps: AdminApiDeps): Koa.Middleware {
+  const adminApi = onFirstCall(async () => (await import('./api/admin/index.ts')).createAdminApi(deps).middleware);
+  return async (ctx, next) => {
+    if (ctx.path !== ADMIN_API_PREFIX && !ctx.path.startsWith(`${ADMIN_API_PREFIX}/`)) return next();
+    return (await adminApi())(ctx, next);
+  };
 }
 
 /** The sign-in pages, the pages opened from mailed links, the account page and the landing page. */

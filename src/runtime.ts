@@ -35,11 +35,8 @@ import { createAccountLinkService, type AccountLinkService } from './services/li
 import { createPasskeyService, type PasskeyService } from './services/factors/passkeys.ts';
 import { createApiKeyService, type ApiKeyService } from './services/api-keys/api-keys.ts';
 import { createPasswordVerifier, type PasswordVerifier } from './services/people/password-verifier.ts';
-import { createUserImporter } from './services/people/user-import.ts';
-import { createClientImporter } from './services/machines/client-import.ts';
-import { createApiKeyImporter } from './services/api-keys/api-key-import.ts';
-import { createConfigService } from './services/config/config-file.ts';
 import { clientView, resourceView, serviceAccountView, userView } from './api/views.ts';
+import { onFirstCall } from './first-call.ts';
 import type { Ui } from './ui/ui.ts';
 
 export interface Runtime {
@@ -232,17 +229,29 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     resources,
     accountLinks,
     apiKeys,
-    userImporter: createUserImporter({ db, dbKind: databaseKind(config.databaseUrl), secondFactor, changes, now: () => clock.now() }),
-    clientImporter: createClientImporter({ clients, audit, describe: clientView }),
-    apiKeyImporter: createApiKeyImporter({ apiKeys }),
-    configFile: createConfigService({
-      db,
-      clients,
-      resources,
-      serviceAccounts,
-      audit,
-      builtInResources: [adminApiResource(config.issuer), config.apiResource],
-    }),
+    userImporter: onFirstCall(async () =>
+      (await import('./services/people/user-import.ts')).createUserImporter({
+        db,
+        dbKind: databaseKind(config.databaseUrl),
+        secondFactor,
+        changes,
+        now: () => clock.now(),
+      }),
+    ),
+    clientImporter: onFirstCall(async () =>
+      (await import('./services/machines/client-import.ts')).createClientImporter({ clients, audit, describe: clientView }),
+    ),
+    apiKeyImporter: onFirstCall(async () => (await import('./services/api-keys/api-key-import.ts')).createApiKeyImporter({ apiKeys })),
+    configFile: onFirstCall(async () =>
+      (await import('./services/config/config-file.ts')).createConfigService({
+        db,
+        clients,
+        resources,
+        serviceAccounts,
+        audit,
+        builtInResources: [adminApiResource(config.issuer), config.apiResource],
+      }),
+    ),
     describe: { client: clientView, user: userView, serviceAccount: serviceAccountView, resource: resourceView },
     clock,
     transaction: async (fn) => {

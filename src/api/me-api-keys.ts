@@ -12,11 +12,11 @@
 // (or a session alone, through an app) cannot mint keys later. Creations
 // spend the person's RATE_LIMIT_API_KEYS budget (refused ones are given
 // back), and the owner cap (API_KEY_MAX_PER_OWNER) is the service's.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PersonBudget } from '../middleware/koa-rate-limit.ts';
 import type { Runtime } from '../runtime.ts';
 import { describeDuration } from '../config/durations.ts';
-import { apiKeyFields, PageQuery } from './admin/schemas.ts';
+import { apiKeyFields, PageQuery } from './list-queries.ts';
 import { ApiKey, apiKeyExample, apiKeyView } from './views.ts';
 import { insufficientUserAuthentication, type ApiCaller } from './bearer-auth.ts';
 import { problem } from './problem.ts';

@@ -5,7 +5,7 @@
 // first, a page at a time with its cursors. A day typed in the page's date
 // field is taken as its start in UTC, as the page says.
 import type { Context } from 'koa';
-import { apiKeyFilterOf, ApiKeyQuery } from '../api/admin/schemas.ts';
+import { apiKeyFilterOf, ApiKeyQuery } from '../api/list-queries.ts';
 import { AppError } from '../errors.ts';
 import type { FieldError } from '../middleware/koa-render.ts';
 import { msg } from '../ui/catalogue.ts';

@@ -2,7 +2,7 @@
 // own schema (AuditQuery): the same names, the same rules. A time typed in
 // the page's date-and-time field (no zone) is taken as UTC, as the page says.
 import type { Context } from 'koa';
-import { auditFilterOf, AuditQuery } from '../api/admin/schemas.ts';
+import { auditFilterOf, AuditQuery } from '../api/list-queries.ts';
 import type { FieldError } from '../middleware/koa-render.ts';
 import type { AuditFilter } from '../services/admin/audit.ts';
 import { msg } from '../ui/catalogue.ts';

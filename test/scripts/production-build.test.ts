@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startNodeFlags } from '../../scripts/build.mjs';
 import { ensureBuilt, repoRoot, startServerProcess, type LiveServer } from '../helpers/cli-under-load.ts';
@@ -166,6 +166,64 @@ process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify
       }
     } finally {
       if (probed && !stopped) await probed.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("starts without what only some requests use: the admin API, the importers, zod's other languages, unused limiters, a second MIME list", async () => {
+    // A module hook (module.register: a thread of its own) writes down every file the server's
+    // process loads; each chunk of the bundle names, in comments, the modules it holds.
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-loaded-'));
+    let probed: LiveServer | undefined;
+    try {
+      const list = join(dir, 'loaded.txt');
+      const hooks = join(dir, 'hooks.mjs');
+      writeFileSync(
+        hooks,
+        `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(list)}, url + '\\n');
+  return next(url, context);
+}
+`,
+      );
+      const register = join(dir, 'register.mjs');
+      writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+      probed = await startServerProcess({ NODE_OPTIONS: `--import=${pathToFileURL(register).href}`, DATABASE_URL: `file:${join(dir, 'latchkey.db')}` });
+      const bundled = () => {
+        const chunks = new Set(
+          readFileSync(list, 'utf8')
+            .split('\n')
+            .filter((url) => url.includes('/dist/')),
+        );
+        const text = [...chunks].map((url) => readFileSync(fileURLToPath(url), 'utf8')).join('\n');
+        // Up to the first src/ or node_modules/: a nested copy keeps its own path.
+        return new Set(text.match(/^\/\/ (?:\S*?\/)?(?:src|node_modules)\/\S+$/gm)?.map((m) => m.replace(/^\/\/ (?:\S*?\/)??(?=(?:src|node_modules)\/)/, '')));
+      };
+      assert.equal((await fetch(`${probed.issuer}/.well-known/openid-configuration`)).status, 200);
+      const atStart = bundled();
+      assert.ok(atStart.has('src/app.ts'), 'the hook saw the bundle load');
+      for (const unused of [
+        'src/api/admin/index.ts',
+        'src/api/admin/schemas.ts',
+        'src/services/config/config-file.ts',
+        'src/services/people/user-import.ts',
+        'src/services/machines/client-import.ts',
+        'src/services/api-keys/api-key-import.ts',
+        'node_modules/zod/v4/locales/de.js',
+        'node_modules/rate-limiter-flexible/lib/RateLimiterRedis.js',
+      ]) {
+        assert.ok(!atStart.has(unused), `the server loaded ${unused} at start`);
+      }
+      const mimeDatabases = [...atStart].filter((m) => /(^|\/)mime-db\/db\.json$/.test(m));
+      assert.equal(mimeDatabases.length, 1, `MIME databases loaded: ${mimeDatabases.join(', ')}`);
+      // Asked for, the admin API is built then, and answers.
+      const doc = await fetch(`${probed.issuer}/admin/api/v1/openapi.json`);
+      assert.equal(doc.status, 200);
+      assert.equal(((await doc.json()) as { info: { title: string } }).info.title, 'Latchkey admin API');
+      assert.ok(bundled().has('src/api/admin/index.ts'), 'the admin API was loaded by its first request');
+    } finally {
+      await probed?.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

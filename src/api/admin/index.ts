@@ -11,7 +11,7 @@
 import type { Context, Next } from 'koa';
 import type { JWK } from 'jose';
 import type { Logger } from '../../logger.ts';
-import { ADMIN_API_PATH, ADMIN_READ_SCOPE, ADMIN_SCOPE, adminApiResource, type Administration } from '../../services/admin/administration.ts';
+import { ADMIN_API_PATH, ADMIN_API_PREFIX, ADMIN_READ_SCOPE, ADMIN_SCOPE, adminApiResource, type Administration } from '../../services/admin/administration.ts';
 import type { RateLimiters } from '../../middleware/koa-rate-limit.ts';
 import type { ServiceAccountService } from '../../services/machines/service-accounts.ts';
 import { createBearerAuth, type BearerAuth } from '../bearer-auth.ts';
@@ -31,7 +31,6 @@ import { configRoutes } from './config.ts';
 import { configJsonSchema } from '../../services/config/config-file.ts';
 import { userRoutes } from './users.ts';
 
-export const ADMIN_API_PREFIX = '/admin/api';
 export const ADMIN_OPENAPI_PATH = `${ADMIN_API_PATH}/openapi.json`;
 export const ADMIN_CONFIG_SCHEMA_PATH = `${ADMIN_API_PATH}/config.schema.json`;
 

@@ -43,7 +43,9 @@ import type { ImportReport, JsonLine } from './json-lines.ts';
 /** The scope that allows every admin API call; the read scope allows reads only. */
 export const ADMIN_SCOPE = 'latchkey:admin';
 export const ADMIN_READ_SCOPE = 'latchkey:admin:read';
-export const ADMIN_API_PATH = '/admin/api/v1';
+/** Every path of the admin API is under this prefix (its operations under ADMIN_API_PATH). */
+export const ADMIN_API_PREFIX = '/admin/api';
+export const ADMIN_API_PATH = `${ADMIN_API_PREFIX}/v1`;
 /** The admin API's resource identifier (the audience of its tokens). */
 export const adminApiResource = (issuer: string) => `${issuer}${ADMIN_API_PATH}`;
 /** Admin tokens are short-lived: a leaked one is useful for minutes. */
@@ -64,11 +66,16 @@ export interface AdministrationDeps {
   resources: ResourceServerService;
   accountLinks: AccountLinkService;
   apiKeys: ApiKeyService;
-  userImporter: UserImporter;
-  clientImporter: ClientImporter;
-  apiKeyImporter: ApiKeyImporter;
+  /**
+   * The importers and the configuration file, each made at its first use: their
+   * shapes (some 340 zod schemas) serve operators' imports and `config apply`,
+   * which a node serving tokens never runs (bench/README.md, "Stop 42").
+   */
+  userImporter: () => Promise<UserImporter>;
+  clientImporter: () => Promise<ClientImporter>;
+  apiKeyImporter: () => Promise<ApiKeyImporter>;
   /** Apps, APIs, service accounts and roles as one file (src/services/config/config-file.ts). */
-  configFile: ConfigService;
+  configFile: () => Promise<ConfigService>;
   /** The wire shape of each object, whose fields the audit trail names when they change. */
   describe: AuditViews;
   clock: Clock;
@@ -134,9 +141,12 @@ export function createAdministration(deps: AdministrationDeps) {
 
     /** `config export` / `config apply` (each object audited as one change, plus `config.applied`). */
     config: {
-      ...deps.configFile,
+      export: async () => (await deps.configFile()).export(),
       /** The whole file with every audit record, or nothing: one transaction (a dry run writes nothing anyway). */
-      apply: (...args: Parameters<ConfigService['apply']>) => atomic(() => deps.configFile.apply(...args)),
+      apply: async (...args: Parameters<ConfigService['apply']>) => {
+        const configFile = await deps.configFile();
+        return atomic(() => configFile.apply(...args));
+      },
     },
 
     clients: {
@@ -197,7 +207,7 @@ export function createAdministration(deps: AdministrationDeps) {
 
       /** Apps from another product with their ids and secrets (src/services/machines/client-import.ts); each audited `client.imported`. */
       async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
-        const report = await deps.clientImporter.run(lines, actor, opts, meta);
+        const report = await (await deps.clientImporter()).run(lines, actor, opts, meta);
         if (!report.dry_run && report.created + report.updated > 0) {
           await audit.recordChange(
             actor,
@@ -249,7 +259,7 @@ export function createAdministration(deps: AdministrationDeps) {
        * person's import is audited (`user.imported`), and the run as a whole (`users.imported`).
        */
       async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
-        const report = await deps.userImporter.run(lines, actor, opts, meta);
+        const report = await (await deps.userImporter()).run(lines, actor, opts, meta);
         // A run that changed nothing (a second run of the same file) leaves no trace either.
         if (!report.dry_run && report.created + report.updated > 0) {
           await audit.recordChange(
@@ -474,7 +484,7 @@ export function createAdministration(deps: AdministrationDeps) {
 
       /** Keys as JSON Lines (src/services/api-keys/api-key-import.ts). */
       async import(actor: Actor, lines: AsyncIterable<JsonLine>, opts: ImportOptions = {}, meta?: RequestMeta): Promise<ImportReport> {
-        const report = await deps.apiKeyImporter.run(lines, actor, opts, meta);
+        const report = await (await deps.apiKeyImporter()).run(lines, actor, opts, meta);
         if (!report.dry_run && report.created > 0) {
           await audit.recordChange(
             actor,
