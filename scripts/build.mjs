@@ -137,7 +137,13 @@ function libsqlAlias() {
     } catch {
       continue; // another platform's, not installed here
     }
-    if (own !== realpathSync(fromRoot.resolve(native))) {
+    let top;
+    try {
+      top = realpathSync(fromRoot.resolve(native));
+    } catch {
+      top = undefined;
+    }
+    if (own !== top) {
       throw new Error(`${native} is installed under libsql, not at the top of node_modules, where the bundle looks for it: reinstall (npm ci)`);
     }
   }
@@ -235,10 +241,12 @@ function queryCompilerFiles(out, stubs) {
  * rate-limiter-flexible's index requires every limiter it has (Redis, Mongo,
  * MySQL, DynamoDB, etcd, cluster, …: 170 kB of the bundle, all evaluated at
  * every start) for the two the server uses. The bundle takes what src/
- * imports from the package from those classes' own files; a name src/ would
- * import that is not listed here fails the build, since esbuild checks an
- * ES module's exports. Absolute paths, so that the alias does not apply to
- * them again.
+ * imports from the package from those classes' own files. A name a static
+ * import of src/ takes that is not listed here fails the build, since
+ * esbuild checks an ES module's exports; a dynamic import()'s names are not
+ * checked (src/services/links/mail-throttle.ts takes RateLimiterPrisma so,
+ * which is listed). Absolute paths, so that the alias does not apply to them
+ * again.
  */
 const RATE_LIMITER_CLASSES = ['RateLimiterMemory', 'RateLimiterPrisma', 'RateLimiterRes'];
 
@@ -383,14 +391,16 @@ function listFormatsOnFirstUse(dir) {
 /**
  * libsql picks its native build (glibc or musl) through @neon-rs/load, which
  * asks for a whole diagnostic report (process.report.getReport()) at every
- * start: the JavaScript and native stacks, every shared library, the
- * environment. That took 4-7 ms and 1.5-2 MB of resident memory in a bare
- * process, and on top the line table of each script on the stack: 0.4 MB for
- * the server's largest chunk (bench/README.md, "Stop 42"). libsql also
- * depends on detect-libc, which answers the same question from the text of
- * /usr/bin/ldd and falls back to the report itself where there is no such
- * file; the bundle asks it first. One line, so the source map still lines
- * up; another version of either library fails the build here.
+ * start, to see whether the process runs on glibc: the JavaScript and native
+ * stacks, every shared library, the environment. That took 4-7 ms and
+ * 1.5-2 MB of resident memory in a bare process, and on top the line table of
+ * each script on the stack: 0.4 MB for the server's largest chunk
+ * (bench/README.md, "Stop 42"). libsql also depends on detect-libc, which
+ * tells the system's C library from the text of /usr/bin/ldd; the bundle
+ * asks it first and takes a glibc system's answer as the process's. Any
+ * other answer (musl, no ldd, a glibc process on a musl system with a glibc
+ * layer) goes on to the report, as before. One line, so the source map still
+ * lines up; another version of either library fails the build here.
  */
 function libcFromLddFirst(dir) {
   const detectLibc = /^var (require_detect_libc\w*) = __commonJS\(\{\n\s*"node_modules\/detect-libc\/lib\/detect-libc\.js"/m;
@@ -406,8 +416,7 @@ function libcFromLddFirst(dir) {
     dir,
     new RegExp(reportFirst.source, 'gm'),
     (_whole, outer, inner) =>
-      `${outer}function isGlibc() {\n${inner}const family = ${wrapper}().familySync(); if (family) return family === "glibc"; ` +
-      'const report = process.report?.getReport();',
+      `${outer}function isGlibc() {\n${inner}if (${wrapper}().familySync() === "glibc") return true; ` + 'const report = process.report?.getReport();',
   );
   if (found !== 1) throw new Error(`@neon-rs/load's isGlibc was patched ${found} times, not once: see libcFromLddFirst in scripts/build.mjs`);
 }

@@ -38,6 +38,7 @@ import { createApi } from './api/index.ts';
 import { API_SCOPES, apiRouteList } from './api/routes.ts';
 import { ADMIN_API_PREFIX } from './services/admin/administration.ts';
 import { onFirstCall } from './first-call.ts';
+import { problemHandler } from './api/koa-problem-handler.ts';
 import type { AdminApiDeps } from './api/admin/index.ts';
 import { isBuiltInClient } from './services/machines/built-in-clients.ts';
 import { markUsedOnce } from './services/secrets/replay-guard.ts';
@@ -199,13 +200,17 @@ function useJsonApis(app: Koa, { runtime, live, log }: AppDeps, limits: RateLimi
  * The admin API, built by its first request: its route table and shapes (some
  * 1,100 zod schemas with the configuration file's and the imports', 2 MB of a
  * start) serve operators' scripts, which most nodes never see (bench/README.md,
- * "Stop 42"). Other paths pass by with one comparison.
+ * "Stop 42"). Other paths pass by with one comparison. Its route table's own
+ * checks (a path or operation declared twice) run then too; the admin API's
+ * tests build it on every run. A build that fails is answered as the API
+ * answers its errors, with a problem document.
  */
 function adminApiOnFirstUse(deps: AdminApiDeps): Koa.Middleware {
   const adminApi = onFirstCall(async () => (await import('./api/admin/index.ts')).createAdminApi(deps).middleware);
+  const errors = problemHandler(ADMIN_API_PREFIX, deps.log);
   return async (ctx, next) => {
     if (ctx.path !== ADMIN_API_PREFIX && !ctx.path.startsWith(`${ADMIN_API_PREFIX}/`)) return next();
-    return (await adminApi())(ctx, next);
+    return errors(ctx, async () => (await adminApi())(ctx, next));
   };
 }
 

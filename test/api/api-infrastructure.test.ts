@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import Koa from 'koa';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createApi, OPENAPI_PATH, type Api } from '../../src/api/index.ts';
 import { defineRoute } from '../../src/api/registry.ts';
 import { problem } from '../../src/api/problem.ts';

@@ -4,7 +4,7 @@ import { ADMIN_READ_SCOPE, ADMIN_SCOPE } from '../../services/admin/administrati
 import { ApiKey, apiKeyExample, apiKeyView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
-import { apiKeyFields, apiKeyFilterOf, ApiKeyQuery, pageBody, pageOf } from './schemas.ts';
+import { apiKeyFields, apiKeyFilterOf, ApiKeyQuery, pageBody, pageOf } from '../list-queries.ts';
 
 const tags = ['api keys'];
 

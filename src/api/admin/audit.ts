@@ -3,7 +3,8 @@ import { ADMIN_READ_SCOPE } from '../../services/admin/administration.ts';
 import { auditView } from '../views.ts';
 import { defineRoute } from '../registry.ts';
 import type { AdminRouteDeps } from './context.ts';
-import { AuditEvent, auditExample, auditFilterOf, AuditQuery, pageOf, pageBody } from './schemas.ts';
+import { AuditEvent, auditExample } from './schemas.ts';
+import { auditFilterOf, AuditQuery, pageOf, pageBody } from '../list-queries.ts';
 
 export function auditRoutes({ admin }: AdminRouteDeps) {
   return [

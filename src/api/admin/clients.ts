@@ -6,19 +6,8 @@ import type { ClientRecord, CreateClientInput } from '../../services/machines/cl
 import { defineRoute } from '../registry.ts';
 import { actorOf, metaOf, type AdminRouteDeps } from './context.ts';
 import { ifMatch, withEtag } from './preconditions.ts';
-import {
-  Client,
-  ClientIdParams,
-  clientExample,
-  CreateClient,
-  CreatedClient,
-  PageQuery,
-  pageOf,
-  RotatedSecret,
-  RotateSecret,
-  UpdateClient,
-  pageBody,
-} from './schemas.ts';
+import { Client, ClientIdParams, clientExample, CreateClient, CreatedClient, RotatedSecret, RotateSecret, UpdateClient } from './schemas.ts';
+import { PageQuery, pageOf, pageBody } from '../list-queries.ts';
 
 const tags = ['clients'];
 

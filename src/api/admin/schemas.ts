@@ -1,24 +1,12 @@
 // The admin API's shapes, in zod: request bodies and queries are checked
-// against them, and the OpenAPI document is generated from them. Responses
+// against them, and the OpenAPI document is generated from them. Paging and
+// the list filters, which /api/v1 and the console read too, are in
+// src/api/list-queries.ts. Responses
 // are the views of src/api/views.ts (shared with the CLI's --json).
 import * as z from 'zod';
 import { isReservedClientId } from '../../services/machines/built-in-clients.ts';
 import { PERSON_CLAIMS } from '../../services/apis/resource-servers.ts';
 import { PageQuery, scope, timestamp } from '../list-queries.ts';
-
-// Shared with the JSON API and the console, which load without the admin API.
-export {
-  apiKeyFields,
-  apiKeyFilterOf,
-  ApiKeyQuery,
-  AuditQuery,
-  auditFilterOf,
-  expiry,
-  PageQuery,
-  pageBody,
-  pageOf,
-  scope,
-} from '../list-queries.ts';
 
 const id = (description: string) => z.string().min(1).max(200).describe(description);
 const nullableTimestamp = timestamp.nullable();

@@ -13,15 +13,13 @@ import {
   CreatedServiceAccount,
   CreateServiceAccount,
   KeyParams,
-  PageQuery,
-  pageOf,
   ServiceAccount,
   serviceAccountExample,
   UpdateServiceAccount,
-  pageBody,
   RotateSharedSecret,
   RotatedSharedSecret,
 } from './schemas.ts';
+import { PageQuery, pageOf, pageBody } from '../list-queries.ts';
 
 const tags = ['service accounts'];
 const GRANTS: Record<string, ServiceGrant> = { 'jwt-bearer': JWT_BEARER, client_credentials: 'client_credentials' };

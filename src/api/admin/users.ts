@@ -12,7 +12,6 @@ import {
   CreateInvitation,
   CreateUser,
   Invitation,
-  pageOf,
   RoleParams,
   Roles,
   Sessions,
@@ -24,6 +23,7 @@ import {
   UserIdParams,
   UserQuery,
 } from './schemas.ts';
+import { pageOf } from '../list-queries.ts';
 
 const tags = ['users'];
 const SessionParams = z.strictObject({ user_id: z.string().min(1).max(200), session_id: z.string().min(1).max(200) });
