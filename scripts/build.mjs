@@ -108,6 +108,15 @@ const EXTERNAL = ['bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg
  * client's local-file part exports the same createClient, which is what the
  * whole client calls for a file URL and all the adapter uses.
  */
+/** The real path of `name` as `from` (a require) resolves it; undefined when it is not installed. */
+function located(from, name) {
+  try {
+    return realpathSync(from.resolve(name));
+  } catch {
+    return undefined;
+  }
+}
+
 function libsqlAlias() {
   const fromRoot = createRequire(join(root, 'package.json'));
   const fromAdapter = createRequire(fromRoot.resolve('@prisma/adapter-libsql'));
@@ -131,19 +140,9 @@ function libsqlAlias() {
   const libsql = packageOf('libsql', dirname(fromRoot.resolve('libsql')));
   const fromLibsql = createRequire(join(libsql.dir, 'package.json'));
   for (const native of Object.keys(libsql.pkg.optionalDependencies ?? {})) {
-    let own;
-    try {
-      own = realpathSync(fromLibsql.resolve(native));
-    } catch {
-      continue; // another platform's, not installed here
-    }
-    let top;
-    try {
-      top = realpathSync(fromRoot.resolve(native));
-    } catch {
-      top = undefined;
-    }
-    if (own !== top) {
+    const own = located(fromLibsql, native);
+    // undefined: another platform's, not installed here.
+    if (own && own !== located(fromRoot, native)) {
       throw new Error(`${native} is installed under libsql, not at the top of node_modules, where the bundle looks for it: reinstall (npm ci)`);
     }
   }
@@ -352,13 +351,13 @@ export function providerContextAsValue(dir) {
     'g',
   );
   const constructors = bundleFiles(dir).reduce((n, file) => n + (readFileSync(file, 'utf8').match(contextConstructor)?.length ?? 0), 0);
-  const found = replaceInBundle(
-    dir,
-    lazy,
-    (whole, _state, ctx) => `Object.defineProperty(${ctx}, "oidc", { value: new this.OIDCContext(${ctx}) });${'\n'.repeat(whole.split('\n').length - 1)}`,
-  );
-  if (found !== 1)
-    throw new Error(`oidc-provider's ensureOIDC was found ${found} times in the bundle, not once: see providerContextAsValue in scripts/build.mjs`);
+  patchBundle(dir, {
+    what: "oidc-provider's ensureOIDC",
+    where: 'providerContextAsValue',
+    pattern: lazy,
+    replacer: (whole, _state, ctx) =>
+      `Object.defineProperty(${ctx}, "oidc", { value: new this.OIDCContext(${ctx}) });${'\n'.repeat(whole.split('\n').length - 1)}`,
+  });
   if (constructors !== 1) {
     throw new Error(
       `oidc-provider's OIDCContext constructor is not the one providerContextAsValue in scripts/build.mjs was written for (found ${constructors})`,
@@ -377,15 +376,13 @@ export function providerContextAsValue(dir) {
  * build here.
  */
 function listFormatsOnFirstUse(dir) {
-  const eager = /^var (\w+) = new Intl\.ListFormat\(("en", \{ type: "(?:conjunction|disjunction)" \})\);$/gm;
-  const found = replaceInBundle(
-    dir,
-    eager,
-    (_whole, name, args) => `var ${name} = { format: (list) => (${name} = new Intl.ListFormat(${args})).format(list) };`,
-  );
-  if (found !== 2) {
-    throw new Error(`oidc-provider's two list formatters were found ${found} times in the bundle, not twice: see listFormatsOnFirstUse in scripts/build.mjs`);
-  }
+  patchBundle(dir, {
+    what: "oidc-provider's list formatters",
+    where: 'listFormatsOnFirstUse',
+    pattern: /^var (\w+) = new Intl\.ListFormat\(("en", \{ type: "(?:conjunction|disjunction)" \})\);$/gm,
+    replacer: (_whole, name, args) => `var ${name} = { format: (list) => (${name} = new Intl.ListFormat(${args})).format(list) };`,
+    times: 2,
+  });
 }
 
 /**
@@ -412,13 +409,13 @@ function libcFromLddFirst(dir) {
       `@neon-rs/load's isGlibc was found in ${files.length} bundle files, or without detect-libc beside it: see libcFromLddFirst in scripts/build.mjs`,
     );
   }
-  const found = replaceInBundle(
-    dir,
-    new RegExp(reportFirst.source, 'gm'),
-    (_whole, outer, inner) =>
+  patchBundle(dir, {
+    what: "@neon-rs/load's isGlibc",
+    where: 'libcFromLddFirst',
+    pattern: new RegExp(reportFirst.source, 'gm'),
+    replacer: (_whole, outer, inner) =>
       `${outer}function isGlibc() {\n${inner}if (${wrapper}().familySync() === "glibc") return true; ` + 'const report = process.report?.getReport();',
-  );
-  if (found !== 1) throw new Error(`@neon-rs/load's isGlibc was patched ${found} times, not once: see libcFromLddFirst in scripts/build.mjs`);
+  });
 }
 
 /**
@@ -435,21 +432,29 @@ function libcFromLddFirst(dir) {
  * the build here.
  */
 function zlibAndHttpsOnFirstUse(dir) {
-  const patches = [
-    {
-      what: "prom-client's Pushgateway export",
-      pattern: /^(\s*)(\w+)\.Pushgateway = (require_pushgateway\w*)\(\);$/gm,
-      replacer: (_whole, indent, exports, load) => `${indent}Object.defineProperty(${exports}, "Pushgateway", { enumerable: true, get: ${load} });`,
-    },
-    {
-      what: "destroy's node:zlib",
-      pattern: /^(\s*var Stream = __require\("stream"\);\n\s*)var Zlib = __require\("zlib"\);$/gm,
-      replacer: (_whole, before) => `${before}var Zlib = new Proxy({}, { get: (_target, name) => __require("zlib")[name] });`,
-    },
-  ];
-  for (const { what, pattern, replacer } of patches) {
-    const found = replaceInBundle(dir, pattern, replacer);
-    if (found !== 1) throw new Error(`${what} was found ${found} times in the bundle, not once: see zlibAndHttpsOnFirstUse in scripts/build.mjs`);
+  patchBundle(dir, {
+    what: "prom-client's Pushgateway export",
+    where: 'zlibAndHttpsOnFirstUse',
+    pattern: /^(\s*)(\w+)\.Pushgateway = (require_pushgateway\w*)\(\);$/gm,
+    replacer: (_whole, indent, exports, load) => `${indent}Object.defineProperty(${exports}, "Pushgateway", { enumerable: true, get: ${load} });`,
+  });
+  patchBundle(dir, {
+    what: "destroy's node:zlib",
+    where: 'zlibAndHttpsOnFirstUse',
+    pattern: /^(\s*var Stream = __require\("stream"\);\n\s*)var Zlib = __require\("zlib"\);$/gm,
+    replacer: (_whole, before) => `${before}var Zlib = new Proxy({}, { get: (_target, name) => __require("zlib")[name] });`,
+  });
+}
+
+/**
+ * A patch of library code in the bundle: `pattern` (a global RegExp) must be
+ * found exactly `times` times, or the build stops, naming the function in
+ * this file that was written for the library's code as it was.
+ */
+function patchBundle(dir, { what, where, pattern, replacer, times = 1 }) {
+  const found = replaceInBundle(dir, pattern, replacer);
+  if (found !== times) {
+    throw new Error(`${what} was found ${found} times in the bundle, not ${times}: see ${where} in scripts/build.mjs (written for the library as it was)`);
   }
 }
 

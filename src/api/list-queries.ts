@@ -11,7 +11,7 @@ export const timestamp = z.iso.datetime({ offset: true });
 /** A scope value (src/services/apis/scope-names.ts): space-separated scope tokens. */
 export const scope = z.string().min(1).max(2000).regex(SCOPE_VALUE, SCOPE_VALUE_MESSAGE);
 /** An expiry (src/config/durations.ts): a duration from now or a date. */
-export const expiry = z.string().regex(EXPIRY_SYNTAX, `must be ${EXPIRY_HINT}`);
+const expiry = z.string().regex(EXPIRY_SYNTAX, `must be ${EXPIRY_HINT}`);
 
 // ---- paging ----------------------------------------------------------------
 
