@@ -208,8 +208,8 @@ export async function load(url, context, next) {
             .filter((url) => url.includes('/dist/')),
         );
         const text = [...chunks].map((url) => readFileSync(fileURLToPath(url), 'utf8')).join('\n');
-        // Up to the first src/ or node_modules/: a nested copy keeps its own path.
-        return new Set(text.match(/^\/\/ (?:\S*?\/)?(?:src|node_modules)\/\S+$/gm)?.map((m) => m.replace(/^\/\/ (?:\S*?\/)??(?=(?:src|node_modules)\/)/, '')));
+        // From the first src/ or node_modules/ on: a nested copy keeps its own path.
+        return new Set([...text.matchAll(/^\/\/ (?:\S*?\/)?((?:src|node_modules)\/\S+)$/gm)].map((m) => m[1] ?? ''));
       };
       assert.equal((await fetch(`${probed.issuer}/.well-known/openid-configuration`)).status, 200);
       const atStart = bundled();
