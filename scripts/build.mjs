@@ -94,12 +94,15 @@ function esbuild() {
 /**
  * Left out of the bundle, loaded from node_modules: native addons (and the
  * password threads load bcrypt and argon2 by path), the migration engine
- * (WebAssembly read from its package), and what only some deployments load
- * at all: PostgreSQL's driver and the mail sender. libsql's JavaScript is
- * bundled (see libcFromLddFirst); its native part, @libsql/<platform>, is
- * required at run time by a name the bundle cannot know.
+ * (WebAssembly read from its package), and the mail sender, which only some
+ * deployments load at all. libsql's JavaScript is bundled (see
+ * libcFromLddFirst); its native part, @libsql/<platform>, is required at run
+ * time by a name the bundle cannot know. PostgreSQL's driver is bundled, in a
+ * chunk only a PostgreSQL deployment loads (see pgStreamsForNode), without
+ * its optional native binding and its Cloudflare sockets, which Node never
+ * loads.
  */
-const EXTERNAL = ['bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg', 'nodemailer'];
+const EXTERNAL = ['bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg-native', 'pg-cloudflare', 'nodemailer'];
 
 /**
  * Prisma's SQLite adapter imports the libSQL client whole, with its remote
@@ -302,6 +305,7 @@ function compile() {
     listFormatsOnFirstUse(out);
     libcFromLddFirst(out);
     zlibAndHttpsOnFirstUse(out);
+    pgStreamsForNode(out);
     asciiOnly(out, bundler);
   } catch (err) {
     rmSync(out, { recursive: true, force: true });
@@ -443,6 +447,24 @@ function zlibAndHttpsOnFirstUse(dir) {
     where: 'zlibAndHttpsOnFirstUse',
     pattern: /^(\s*var Stream = __require\("stream"\);\n\s*)var Zlib = __require\("zlib"\);$/gm,
     replacer: (_whole, before) => `${before}var Zlib = new Proxy({}, { get: (_target, name) => __require("zlib")[name] });`,
+  });
+}
+
+/**
+ * pg chooses its socket functions when its module loads: Cloudflare's or
+ * Node's. Where `navigator` is missing (Node 20) its check makes a fetch
+ * Response, which loads Node's whole fetch implementation (undici): 48 ms of
+ * CPU of every admin CLI command and server start on PostgreSQL, for
+ * nothing the bundle uses (bench/README.md, "Stop 43"). The bundle runs on
+ * Node only: the check answers Node's without asking. One line, so the
+ * source map still lines up; another version of pg fails the build here.
+ */
+function pgStreamsForNode(dir) {
+  patchBundle(dir, {
+    what: "pg's isCloudflareRuntime",
+    where: 'pgStreamsForNode',
+    pattern: /^(\s*)function getStreamFuncs\(\) \{\n(\s*)if \(isCloudflareRuntime\(\)\) \{$/gm,
+    replacer: (_whole, outer, inner) => `${outer}function getStreamFuncs() {\n${inner}if (false) {`,
   });
 }
 

@@ -131,8 +131,8 @@ if (process.argv[1]?.endsWith('server.js')) {
   it("makes oidc-provider's list formatters at first use, loads none of Node's modules it does not use, and a refusal still names its list", async () => {
     // The probe runs inside the server's process: it records where each Intl.ListFormat is made (one
     // holds 7 MB of ICU's list and locale data) and, as the process exits, which of Node's modules were
-    // loaded: undici (Node's fetch, loaded by an ESM import of node:http reading its WebSocket export;
-    // Node 22 and later), zlib, https and tls (API-key checksums, client metadata documents, prom-client's
+    // loaded: undici (Node's fetch, loaded by an ESM import of node:http reading its WebSocket export,
+    // Node 22 and later, and by the PostgreSQL driver on Node 20), zlib, https and tls (API-key checksums, client metadata documents, prom-client's
     // push gateway, destroy's zlib check), and the diagnostic report libsql's loader asked for.
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-lazy-'));
     let probed: LiveServer | undefined;
@@ -154,9 +154,9 @@ Intl.ListFormat = class extends ListFormat {
 process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify({ made, modules: process.moduleLoadList })));
 `,
       );
-      // On SQLite whatever the suite's database: on Node 20 the PostgreSQL driver loads undici itself
-      // (pg/lib/stream.js makes a Response to tell whether it runs in a Cloudflare worker).
-      probed = await startServerProcess({ NODE_OPTIONS: `--require=${probe}`, DATABASE_URL: `file:${join(dir, 'latchkey.db')}` });
+      // On the suite's database: on PostgreSQL under Node 20 the driver's check for a Cloudflare worker
+      // made a fetch Response, which loaded undici (pgStreamsForNode in scripts/build.mjs).
+      probed = await startServerProcess({ NODE_OPTIONS: `--require=${probe}` });
       // Twice: the second refusal must reuse the formatter the first one made.
       for (let i = 0; i < 2; i++) {
         const page = await fetch(`${probed.issuer}/auth?client_id=a&client_id=b&scope=openid&scope=email`);
