@@ -26,9 +26,12 @@
 // sets the environment, the working folder or timers outside a test that
 // restores them. What a group does share: a test server's first start reuses
 // the process's signing key pairs (test/helpers/server.ts), and the password
-// threads are set up by the first runtime in the process. Every Chromium suite and
-// the few long files of OWN_PROCESS keep a process of their own, so that the
-// groups fill the cores around them.
+// threads are set up by the first runtime in the process. The few long files
+// of OWN_PROCESS keep a process of their own, so that the groups fill the
+// cores around them. Chromium suites run two to a process, the longest with
+// the shortest, so that the pairs take about as long as each other: each
+// still launches its own browser, and a process of its own cost each suite
+// its own load of the server's modules (docs/contributing.md, "Stop 43").
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -100,7 +103,16 @@ export function inRunOrder(files) {
 }
 
 /** Files that keep a process of their own. */
-const ownProcess = (f) => OWN_PROCESS.includes(f.replaceAll('\\', '/')) || f.endsWith('.browser.test.ts');
+const ownProcess = (f) => OWN_PROCESS.includes(f.replaceAll('\\', '/'));
+
+const inChromium = (f) => f.endsWith('.browser.test.ts');
+
+/** `files` (in run order: longest first) in pairs, the longest with the shortest; an odd one out alone. */
+function longestWithShortest(files) {
+  const pairs = [];
+  for (let i = 0, j = files.length - 1; i <= j; i++, j--) pairs.push(i === j ? [files[i]] : [files[i], files[j]]);
+  return pairs;
+}
 
 /**
  * The files in run order, short ones joined in groups of `size` (neighbours
@@ -112,12 +124,11 @@ const ownProcess = (f) => OWN_PROCESS.includes(f.replaceAll('\\', '/')) || f.end
  * before the long files, and test/ui/ after test/cli/).
  */
 export function inProcesses(files, size, dir) {
-  const own = files.filter(ownProcess);
-  const rest = [...files.filter((f) => !ownProcess(f))].sort();
-  const processes = own.map((f) => [f]);
+  const rest = [...files.filter((f) => !ownProcess(f) && !inChromium(f))].sort();
+  const processes = [...files.filter(ownProcess).map((f) => [f]), ...longestWithShortest(files.filter(inChromium))];
   for (let i = 0; i < rest.length; i += Math.max(1, size)) processes.push(rest.slice(i, i + Math.max(1, size)));
   const first = (group) => Math.min(...group.map(rank));
-  // Stable: processes of equal rank keep their order (own processes first, then name order).
+  // Stable: processes of equal rank keep their order (own processes, Chromium pairs, then name order).
   processes.sort((a, b) => first(a) - first(b));
   return processes.map((group, n) => {
     const name = group.length === 1 ? basename(group[0]).replace(/\.test\.ts$/, '') : `group-of-${group.length}`;
