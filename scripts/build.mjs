@@ -456,15 +456,15 @@ function zlibAndHttpsOnFirstUse(dir) {
  * Response, which loads Node's whole fetch implementation (undici): 48 ms of
  * CPU of every admin CLI command and server start on PostgreSQL, for
  * nothing the bundle uses (bench/README.md, "Stop 43"). The bundle runs on
- * Node only: the check answers Node's without asking. One line, so the
+ * Node only: the check answers "not Cloudflare" without asking. One line, so the
  * source map still lines up; another version of pg fails the build here.
  */
 function pgStreamsForNode(dir) {
   patchBundle(dir, {
     what: "pg's isCloudflareRuntime",
     where: 'pgStreamsForNode',
-    pattern: /^(\s*)function getStreamFuncs\(\) \{\n(\s*)if \(isCloudflareRuntime\(\)\) \{$/gm,
-    replacer: (_whole, outer, inner) => `${outer}function getStreamFuncs() {\n${inner}if (false) {`,
+    pattern: /^(\s*)function isCloudflareRuntime\(\) \{$/gm,
+    replacer: (_whole, indent) => `${indent}function isCloudflareRuntime() { return false;`,
   });
 }
 

@@ -28,10 +28,11 @@
 // the process's signing key pairs (test/helpers/server.ts), and the password
 // threads are set up by the first runtime in the process. The few long files
 // of OWN_PROCESS keep a process of their own, so that the groups fill the
-// cores around them. Chromium suites run two to a process, the longest with
-// the shortest, so that the pairs take about as long as each other: each
-// still launches its own browser, and a process of its own cost each suite
-// its own load of the server's modules (docs/contributing.md, "Stop 43").
+// cores around them. Chromium suites run two to a process (unless
+// TEST_GROUP_SIZE is 1), the longest with the shortest, so that the pairs
+// take about as long as each other: each still launches its own browser,
+// and a process of its own cost each suite its own load of the server's
+// modules (docs/contributing.md, "Stop 43").
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -84,7 +85,7 @@ export const LONGEST_FIRST = [
   'test/cli/usage-errors.test.ts',
 ];
 
-/** Short files that still keep a process of their own (besides every Chromium suite): long, or many processes of their own. */
+/** Short files that still keep a process of their own: long, or many processes of their own. */
 const OWN_PROCESS = ['test/cli/cli-under-load.test.ts', 'test/oidc/device-flow.test.ts', 'test/cli/usage-errors.test.ts'];
 
 /** Files whose tests measure wall-clock timing (see above): run alone, after the rest. */
@@ -125,13 +126,15 @@ function longestWithShortest(files) {
  */
 export function inProcesses(files, size, dir) {
   const rest = [...files.filter((f) => !ownProcess(f) && !inChromium(f))].sort();
-  const processes = [...files.filter(ownProcess).map((f) => [f]), ...longestWithShortest(files.filter(inChromium))];
+  const browsers = files.filter(inChromium);
+  const processes = [...files.filter(ownProcess).map((f) => [f]), ...(size > 1 ? longestWithShortest(browsers) : browsers.map((f) => [f]))];
   for (let i = 0; i < rest.length; i += Math.max(1, size)) processes.push(rest.slice(i, i + Math.max(1, size)));
   const first = (group) => Math.min(...group.map(rank));
   // Stable: processes of equal rank keep their order (own processes, Chromium pairs, then name order).
   processes.sort((a, b) => first(a) - first(b));
   return processes.map((group, n) => {
-    const name = group.length === 1 ? basename(group[0]).replace(/\.test\.ts$/, '') : `group-of-${group.length}`;
+    // A pair is named for both files, so that the runner's output names a failing Chromium suite.
+    const name = group.length <= 2 ? group.map((f) => basename(f).replace(/\.test\.ts$/, '')).join('+') : `group-of-${group.length}`;
     const entry = join(dir, `${String(n + 1).padStart(3, '0')}-${name}.test.mjs`);
     writeFileSync(entry, group.map((f) => `import ${JSON.stringify(pathToFileURL(resolve(f)).href)};\n`).join(''));
     return entry;

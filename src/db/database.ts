@@ -18,8 +18,8 @@ import { postgresApiKeyStore, sqliteApiKeyStore, type ApiKeyStore } from './api-
 import { postgresArtifactStore, sqliteArtifactStore, type ArtifactStore } from './artifact-store.ts';
 import { withHeldWrites } from './held-writes.ts';
 import { withReadAhead } from './read-ahead.ts';
-import { backgroundCheckpoints, CEILING_FRAMES, type Checkpointer, type CheckpointOptions } from './checkpointer.ts';
-import { groupCommit, libSqlAdapter, openFastConnection, useWalMode } from './sqlite.ts';
+import { CEILING_FRAMES, type Checkpointer, type CheckpointOptions } from './checkpointer.ts';
+import { libSqlAdapter, sqliteWritePath, useWalMode } from './sqlite.ts';
 import type { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /** Both generated clients have the same models; code is written against this one. */
@@ -252,9 +252,7 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     const checkpointAtFrames = background ? CEILING_FRAMES : undefined;
     const factory = observed(await libSqlAdapter(file, { busyTimeoutMs: opts.busyTimeoutMs, checkpointAtFrames }), opts.observe);
     const db = new PrismaClient({ adapter: factory });
-    const fast = openFastConnection(file);
-    const checkpoints = background && backgroundCheckpoints(file, fast, background);
-    const write = groupCommit(fast, checkpoints?.start);
+    const { fast, write, checkpoints } = sqliteWritePath(file, background);
     return {
       db,
       ...perRequest(observedStore(sqliteArtifactStore(fast, write), opts.observe), observedAccounts(sqliteAccountStore(fast), opts.observe), opts.requestScope),

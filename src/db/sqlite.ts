@@ -5,6 +5,7 @@
 // README: a power loss (not a crash of the process) can lose the last
 // transactions before the checkpoint; it never corrupts the database.
 import Database from 'libsql';
+import { backgroundCheckpoints, type Checkpointer, type CheckpointOptions } from './checkpointer.ts';
 
 export type SqliteDatabase = InstanceType<typeof Database>;
 
@@ -30,6 +31,17 @@ export function openFastConnection(file: string): SqliteDatabase {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 0');
   return db;
+}
+
+/**
+ * The hot path's writes on SQLite, as a server puts them together: its own
+ * connection, the group commit, and (when `background` is given) the
+ * checkpoint thread, started by the first commit.
+ */
+export function sqliteWritePath(file: string, background?: CheckpointOptions): { fast: SqliteDatabase; write: GroupCommit; checkpoints?: Checkpointer } {
+  const fast = openFastConnection(file);
+  const checkpoints = background && backgroundCheckpoints(file, fast, background);
+  return { fast, write: groupCommit(fast, checkpoints?.start), checkpoints };
 }
 
 /**
