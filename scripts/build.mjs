@@ -25,6 +25,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** require() as from the project's own folder: the packages at the top of node_modules. */
+const fromRoot = createRequire(join(root, 'package.json'));
 const dist = join(root, 'dist');
 const stampFile = join(dist, '.build-stamp.json');
 const lock = join(root, '.dist-build.lock');
@@ -85,7 +87,7 @@ function lockDigest() {
 /** esbuild, when installed (a devDependency). */
 function esbuild() {
   try {
-    return createRequire(join(root, 'package.json'))('esbuild');
+    return fromRoot('esbuild');
   } catch {
     return undefined;
   }
@@ -104,13 +106,6 @@ function esbuild() {
  */
 const EXTERNAL = ['bcrypt', '@node-rs/argon2', '@prisma/schema-engine-wasm', 'pg-native', 'pg-cloudflare', 'nodemailer'];
 
-/**
- * Prisma's SQLite adapter imports the libSQL client whole, with its remote
- * transports (WebSocket and HTTP: 250 kB of the bundle, 66 modules, about
- * 60 ms of every start) for a client only ever given a `file:` URL. The
- * client's local-file part exports the same createClient, which is what the
- * whole client calls for a file URL and all the adapter uses.
- */
 /** The real path of `name` as `from` (a require) resolves it; undefined when it is not installed. */
 function located(from, name) {
   try {
@@ -120,8 +115,14 @@ function located(from, name) {
   }
 }
 
+/**
+ * Prisma's SQLite adapter imports the libSQL client whole, with its remote
+ * transports (WebSocket and HTTP: 250 kB of the bundle, 66 modules, about
+ * 60 ms of every start) for a client only ever given a `file:` URL. The
+ * client's local-file part exports the same createClient, which is what the
+ * whole client calls for a file URL and all the adapter uses.
+ */
 function libsqlAlias() {
-  const fromRoot = createRequire(join(root, 'package.json'));
   const fromAdapter = createRequire(fromRoot.resolve('@prisma/adapter-libsql'));
   // The CommonJS file of the same subpath locates the package (its exports do not list package.json).
   const packageOf = (name, dir) => {
@@ -210,7 +211,6 @@ function lazyFacadesOnly(out) {
  * process (1.6 MB, bench/README.md, "Stop 42").
  */
 function queryCompilerFiles(out, stubs) {
-  const fromRoot = createRequire(join(root, 'package.json'));
   const alias = {};
   mkdirSync(join(out, 'wasm'), { recursive: true });
   mkdirSync(stubs, { recursive: true });
@@ -253,7 +253,6 @@ function queryCompilerFiles(out, stubs) {
 const RATE_LIMITER_CLASSES = ['RateLimiterMemory', 'RateLimiterPrisma', 'RateLimiterRes'];
 
 function rateLimitersUsedOnly(stubs) {
-  const fromRoot = createRequire(join(root, 'package.json'));
   mkdirSync(stubs, { recursive: true });
   const stub = join(stubs, 'rate-limiter-flexible.mjs');
   const line = (name) => `export { default as ${name} } from ${JSON.stringify(fromRoot.resolve(`rate-limiter-flexible/lib/${name}.js`))};\n`;
@@ -418,7 +417,7 @@ function libcFromLddFirst(dir) {
     where: 'libcFromLddFirst',
     pattern: new RegExp(reportFirst.source, 'gm'),
     replacer: (_whole, outer, inner) =>
-      `${outer}function isGlibc() {\n${inner}if (${wrapper}().familySync() === "glibc") return true; ` + 'const report = process.report?.getReport();',
+      `${outer}function isGlibc() {\n${inner}if (${wrapper}().familySync() === "glibc") return true; const report = process.report?.getReport();`,
   });
 }
 
@@ -456,8 +455,8 @@ function zlibAndHttpsOnFirstUse(dir) {
  * Response, which loads Node's whole fetch implementation (undici): 48 ms of
  * CPU of every admin CLI command and server start on PostgreSQL, for
  * nothing the bundle uses (bench/README.md, "Stop 43"). The bundle runs on
- * Node only: the check answers "not Cloudflare" without asking. One line, so the
- * source map still lines up; another version of pg fails the build here.
+ * Node only: the check answers "not Cloudflare" without asking. One line, so
+ * the source map still lines up; another version of pg fails the build here.
  */
 function pgStreamsForNode(dir) {
   patchBundle(dir, {

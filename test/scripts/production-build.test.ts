@@ -132,8 +132,9 @@ if (process.argv[1]?.endsWith('server.js')) {
     // The probe runs inside the server's process: it records where each Intl.ListFormat is made (one
     // holds 7 MB of ICU's list and locale data) and, as the process exits, which of Node's modules were
     // loaded: undici (Node's fetch, loaded by an ESM import of node:http reading its WebSocket export,
-    // Node 22 and later, and by the PostgreSQL driver on Node 20), zlib, https and tls (API-key checksums, client metadata documents, prom-client's
-    // push gateway, destroy's zlib check), and the diagnostic report libsql's loader asked for.
+    // Node 22 and later, and by the PostgreSQL driver on Node 20), zlib, https and tls (API-key
+    // checksums, client metadata documents, prom-client's push gateway, destroy's zlib check), and the
+    // diagnostic report libsql's loader asked for.
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-lazy-'));
     let probed: LiveServer | undefined;
     let stopped = false;
