@@ -2,9 +2,9 @@
 // database migrated, secrets unsealed, services built. Services get their
 // dependencies here and nowhere else.
 import { ConfigError, type Config } from './config/env.ts';
-import { databaseKind, openStorage, type Db, type QueryObserver, type Storage } from './db/database.ts';
+import { databaseKind, type Db, type QueryObserver, type Storage } from './db/database.ts';
 import type { ArtifactStore } from './db/artifact-store.ts';
-import { applyMigrations } from './db/migrate.ts';
+import { openMigratedStorage } from './db/migrate.ts';
 import { ambientTransactions } from './db/transactions.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -124,9 +124,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
     return deferredUi;
   };
   const kek = resolveKeyEncryptionKey(config);
-  const appliedMigrations = await applyMigrations(config.databaseUrl);
-  if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
-  const storage = await openStorage(config.databaseUrl, {
+  const { storage, appliedMigrations } = await openMigratedStorage(config.databaseUrl, {
     observe: hooks.observeQuery,
     poolSize: config.databasePoolSize,
     busyTimeoutMs: hooks.busyTimeoutMs,
@@ -136,6 +134,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
       : undefined,
     onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
   });
+  if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
   // Every service gets the client that joins an administrative change's transaction (src/db/transactions.ts).
   const transactions = ambientTransactions(storage.db);
   const { db } = transactions;

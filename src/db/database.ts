@@ -241,6 +241,19 @@ export interface StorageOptions {
    * (checkpoints are then the connection's again).
    */
   backgroundCheckpoints?: CheckpointOptions;
+  /** PostgreSQL: the pool to use (made by postgresPool), one that already answered a query; otherwise one of its own. */
+  pool?: pg.Pool;
+}
+
+/** The PostgreSQL pool a storage uses. Making it opens no connection: the first query does. */
+export async function postgresPool(url: string, opts: Pick<StorageOptions, 'poolSize' | 'onConnectionError'> = {}): Promise<pg.Pool> {
+  const { pg } = await postgresModules();
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: { getTypeParser: utcTimestamps(pg.types) as never } });
+  // The pool drops the failed connection and opens another on demand. Without a
+  // listener of our own the error would end the process: Prisma removes its
+  // listener at $disconnect, while pool.end() is still closing sockets.
+  pool.on('error', (err) => opts.onConnectionError?.(err));
+  return pool;
 }
 
 export async function openStorage(url: string, opts: StorageOptions = {}): Promise<Storage> {
@@ -271,12 +284,8 @@ export async function openStorage(url: string, opts: StorageOptions = {}): Promi
     };
   }
   // One pool for both ways in; Prisma's statements are prepared too.
-  const { pg, PrismaPg } = await postgresModules();
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: { getTypeParser: utcTimestamps(pg.types) as never } });
-  // The pool drops the failed connection and opens another on demand. Without a
-  // listener of our own the error would end the process: Prisma removes its
-  // listener at $disconnect, while pool.end() is still closing sockets.
-  pool.on('error', (err) => opts.onConnectionError?.(err));
+  const { PrismaPg } = await postgresModules();
+  const pool = opts.pool ?? (await postgresPool(url, opts));
   const { PrismaClient } = await import('../generated/postgres/client.ts');
   const factory = observed(new PrismaPg(pool, { statementNameGenerator: (q) => `p_${hashSql(q.sql)}` }), opts.observe);
   // The models are identical, so the PostgreSQL client is usable through the same type.

@@ -7,9 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { databaseKind, migrationsDir, openStorage, type Storage } from '../../src/db/database.ts';
 import { applyMigrations, readMigrations, upToDate } from '../../src/db/migrate.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/server.ts';
+import { inProcess } from '../helpers/cli.ts';
+import { createTestDatabase, testEnv, type TestDatabase } from '../helpers/server.ts';
 
 describe('knowing when the database is up to date', () => {
   let dir: string;
@@ -56,6 +58,40 @@ describe('knowing when the database is up to date', () => {
 
     await row(`DELETE FROM _prisma_migrations WHERE migration_name = $NAME`);
     assert.equal(await upToDate(database.url), false, 'a migration not recorded at all');
+  });
+});
+
+describe('the migration check on PostgreSQL', { skip: !process.env.TEST_POSTGRES_URL && 'PostgreSQL only (TEST_POSTGRES_URL)' }, () => {
+  let dir: string;
+  let database: TestDatabase;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-migrate-'));
+    database = await createTestDatabase(dir, { migrated: true });
+  });
+  after(async () => {
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs on the connection the process goes on using: a CLI command opens one connection, not two', async () => {
+    const name = new URL(database.url).pathname.slice(1);
+    // Counted by PostgreSQL as each connection is let in (its statistics are
+    // written before the backend's socket closes, so before the command ends).
+    const sessions = async () => {
+      const admin = new pg.Client({ connectionString: process.env.TEST_POSTGRES_URL });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ sessions: string }>('SELECT sessions FROM pg_stat_database WHERE datname = $1', [name]);
+        return Number(rows[0]?.sessions ?? 0);
+      } finally {
+        await admin.end();
+      }
+    };
+    const before = await sessions();
+    const listed = await inProcess(testEnv(dir, 3000, { DATABASE_URL: database.url }), ['client', 'list', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), { clients: [] });
+    assert.equal((await sessions()) - before, 1);
   });
 });
 
