@@ -191,69 +191,112 @@ let floor: FloorRow[] = [];
 const want = (name: string) => opts.scenarios.includes(name);
 const loadScenarios = SCENARIOS.map((s) => s.name).filter(want) as ScenarioName[];
 
-async function runScenarios(target: Target, server: ServerHandle, pgPid?: () => number) {
-  const set = scenarioSet(target);
+/** A server under load: its target, its scenarios' state, and PostgreSQL's postmaster when it has one. */
+interface Bench {
+  target: Target;
+  server: ServerHandle;
+  set: ReturnType<typeof scenarioSet>;
+  pgPid?: () => number;
+}
+
+function bench(target: Target, server: ServerHandle, pgPid?: () => number): Bench {
+  return { target, server, set: scenarioSet(target), pgPid };
+}
+
+/** One scenario at one concurrency on one server: a row. */
+async function measure({ target, server, set, pgPid }: Bench, name: ScenarioName, c: number): Promise<ResultRow> {
+  const unit = SCENARIOS.find((s) => s.name === name)!.unit;
+  const prepared = await set.prepare(name, c, opts.durationS);
+  const perRun = resetPeakRss(server.pid);
+  const cpu0 = cpuMs(server.pid);
+  const db0 = pgPid ? processTreeCpuMs(pgPid()) : 0;
+  const client0 = process.cpuUsage();
+  const stats = await runClosedLoop(prepared.workers, opts.durationS * 1000);
+  const client = process.cpuUsage(client0);
+  const serverCpuMs = cpuMs(server.pid) - cpu0;
+  const dbCpuMs = pgPid ? processTreeCpuMs(pgPid()) - db0 : undefined;
+  set.observed(name, stats.rps);
+  const row: ResultRow = {
+    scenario: name,
+    unit,
+    db: target.db,
+    target: target.kind,
+    concurrency: c,
+    stats,
+    serverCpuMs,
+    cpuMsPerOp: serverCpuMs / Math.max(1, stats.completed),
+    opsPerCpuS: stats.ok / (serverCpuMs / 1000),
+    peakRssMb: peakRssMb(server.pid),
+    peakIsPerRun: perRun,
+    dbCpuMsPerOp: dbCpuMs === undefined ? undefined : dbCpuMs / Math.max(1, stats.completed),
+    clientCpuPct: ((client.user + client.system) / 1000 / (stats.elapsedS * 1000)) * 100,
+    notes: prepared.notes(),
+  };
+  const errs = stats.errors
+    ? `  errors ${stats.errors}: ${Object.entries(stats.errorKinds)
+        .slice(0, 3)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join('; ')}`
+    : '';
+  say(
+    `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ` +
+      `${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
+  );
+  return row;
+}
+
+/** A signal to a server that may have exited already. */
+function signal(pid: number, name: 'SIGSTOP' | 'SIGCONT') {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // gone: nothing to stop or resume
+  }
+}
+
+/** A server's turn: the others are stopped (SIGSTOP), so that their timers take none of the core (an idle Latchkey: 0.8 %). */
+async function turn(benches: Bench[], b: Bench, run: () => Promise<void>) {
+  for (const other of benches) signal(other.server.pid, other === b ? 'SIGCONT' : 'SIGSTOP');
+  await run();
+}
+
+/**
+ * Every load scenario on every server, interleaved: for each scenario and
+ * concurrency the servers take their turns one after another, seconds
+ * apart. A ratio (Latchkey ÷ baseline, PostgreSQL ÷ SQLite) then compares
+ * runs made in the same minute of this machine, whose speed moves by up to
+ * 2× within minutes (bench/README.md, "Stop 44"); until stop 44 each server
+ * ran all its scenarios in a block, 4 to 10 minutes from the others'.
+ */
+async function runScenarios(benches: Bench[]) {
   for (const name of loadScenarios) {
     const info = SCENARIOS.find((s) => s.name === name)!;
-    if (info.latchkeyOnly && target.kind === 'baseline') continue;
-    const unit = info.unit;
+    const on = benches.filter((b) => !(info.latchkeyOnly && b.target.kind === 'baseline'));
     if (opts.warmupS > 0) {
-      const w = await set.prepare(name, Math.min(8, Math.max(...opts.levels)), opts.warmupS);
-      const ws = await runClosedLoop(w.workers, opts.warmupS * 1000);
-      set.observed(name, ws.rps);
+      for (const b of on) {
+        await turn(benches, b, async () => {
+          const w = await b.set.prepare(name, Math.min(8, Math.max(...opts.levels)), opts.warmupS);
+          b.set.observed(name, (await runClosedLoop(w.workers, opts.warmupS * 1000)).rps);
+        });
+      }
     }
-    for (const c of opts.levels) {
-      const prepared = await set.prepare(name, c, opts.durationS);
-      const perRun = resetPeakRss(server.pid);
-      const cpu0 = cpuMs(server.pid);
-      const db0 = pgPid ? processTreeCpuMs(pgPid()) : 0;
-      const client0 = process.cpuUsage();
-      const stats = await runClosedLoop(prepared.workers, opts.durationS * 1000);
-      const client = process.cpuUsage(client0);
-      const serverCpuMs = cpuMs(server.pid) - cpu0;
-      const dbCpuMs = pgPid ? processTreeCpuMs(pgPid()) - db0 : undefined;
-      set.observed(name, stats.rps);
-      const row: ResultRow = {
-        scenario: name,
-        unit,
-        db: target.db,
-        target: target.kind,
-        concurrency: c,
-        stats,
-        serverCpuMs,
-        cpuMsPerOp: serverCpuMs / Math.max(1, stats.completed),
-        opsPerCpuS: stats.ok / (serverCpuMs / 1000),
-        peakRssMb: peakRssMb(server.pid),
-        peakIsPerRun: perRun,
-        dbCpuMsPerOp: dbCpuMs === undefined ? undefined : dbCpuMs / Math.max(1, stats.completed),
-        clientCpuPct: ((client.user + client.system) / 1000 / (stats.elapsedS * 1000)) * 100,
-        notes: prepared.notes(),
-      };
-      rows.push(row);
-      const errs = stats.errors
-        ? `  errors ${stats.errors}: ${Object.entries(stats.errorKinds)
-            .slice(0, 3)
-            .map(([k, v]) => `${v}× ${k}`)
-            .join('; ')}`
-        : '';
-      say(
-        `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ` +
-          `${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
-      );
-    }
+    for (const c of opts.levels) for (const b of on) await turn(benches, b, async () => void rows.push(await measure(b, name, c)));
   }
-  if (want('login-storm')) {
-    say(`${target.kind}/${target.db}: login storm`);
-    const s = await loginStorm(target, set, server.pid, { durationMs: opts.durationS * 1000, tokenConcurrency: 8, loginWorkers: 8 });
-    storms.push(s);
-    say(
-      `${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ` +
-        `${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), ` +
-        `/healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, ` +
-        `p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms` +
-        `${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`,
-    );
-  }
+  for (const b of benches) signal(b.server.pid, 'SIGCONT');
+}
+
+/** The login storm on one server (after the load scenarios, which it would disturb). */
+async function runStorm({ target, server, set }: Bench) {
+  say(`${target.kind}/${target.db}: login storm`);
+  const s = await loginStorm(target, set, server.pid, { durationMs: opts.durationS * 1000, tokenConcurrency: 8, loginWorkers: 8 });
+  storms.push(s);
+  say(
+    `${target.kind}/${target.db} login storm: token p99 ${s.quiet.p99Ms.toFixed(1)} → ${s.storm.p99Ms.toFixed(1)} ms, ` +
+      `${s.logins.perS.toFixed(1)} logins/s (${s.logins.errors} errors), ` +
+      `/healthz p50 ${s.probeQuietP50Ms!.toFixed(1)} → ${s.probeStormP50Ms!.toFixed(1)} ms, ` +
+      `p99 ${s.probeQuietP99Ms.toFixed(1)} → ${s.probeStormP99Ms.toFixed(1)} ms` +
+      `${s.eventLoopDelayStorm ? `, event-loop delay max ${s.eventLoopDelayQuiet?.maxMs.toFixed(1)} → ${s.eventLoopDelayStorm.maxMs.toFixed(1)} ms` : ''}`,
+  );
 }
 
 function makeTarget(kind: Target['kind'], db: Target['db'], server: ServerHandle, fixture: Fixture): Target {
@@ -348,6 +391,8 @@ async function main() {
   say('cryptographic floor');
   floor = await cryptoFloor(config.bcryptCost, opts.quick);
 
+  // Every server comes up first, then takes its turns (runScenarios).
+  const benches: Bench[] = [];
   if (opts.baseline && (loadScenarios.length || want('login-storm'))) {
     const fixture = await baselineFixture();
     const file = join(tmp, 'baseline-fixture.json');
@@ -362,12 +407,11 @@ async function main() {
     });
     cleanups.push(() => server.stop());
     say(`baseline (bare oidc-provider, in-memory) on ${server.origin}, pid ${server.pid}`);
-    const target = makeTarget('baseline', 'memory', server, fixture);
-    await runScenarios(target, server);
-    await target.pool.close();
-    await server.stop();
+    benches.push(bench(makeTarget('baseline', 'memory', server, fixture), server));
   }
 
+  const databases: { db: 'sqlite' | 'postgres'; databaseUrl: string; dir: string; env: Record<string, string>; fixture: Fixture; drop: () => Promise<void> }[] =
+    [];
   for (const db of opts.dbs) {
     const dir = join(tmp, db);
     mkdirSync(dir, { recursive: true });
@@ -386,6 +430,8 @@ async function main() {
     const env = baseEnv(port, { DATABASE_URL: databaseUrl, DATA_DIR: dir });
     say(`${db}: setting up (migrations, clients, service account, ${8} people)`);
     const fixture = await setUpLatchkey(env);
+    databases.push({ db, databaseUrl, dir, env, fixture, drop });
+    if (!loadScenarios.length && !want('login-storm')) continue;
     const server = await spawnServer({
       kind: 'latchkey',
       env,
@@ -396,11 +442,22 @@ async function main() {
     });
     cleanups.push(() => server.stop());
     say(`latchkey/${db} on ${server.origin}, pid ${server.pid}, healthy after ${(server.healthyAfterMs / 1000).toFixed(2)} s`);
-    const target = makeTarget('latchkey', db, server, fixture);
     const pg = postgres;
-    await runScenarios(target, server, db === 'postgres' && pg ? () => pg.postmasterPid() : undefined);
+    benches.push(bench(makeTarget('latchkey', db, server, fixture), server, db === 'postgres' && pg ? () => pg.postmasterPid() : undefined));
+  }
+
+  // A stopped server would not hear the stop at the end of a failed run.
+  cleanups.push(() => {
+    for (const b of benches) signal(b.server.pid, 'SIGCONT');
+  });
+  await runScenarios(benches);
+  if (want('login-storm')) for (const b of benches) await runStorm(b);
+  for (const { target, server } of benches) {
     await target.pool.close();
     await server.stop();
+  }
+
+  for (const { db, databaseUrl, dir, env, fixture, drop } of databases) {
     if (want('cli')) {
       say(`${db}: admin CLI, ${opts.cliRuns} runs of each command`);
       const measured = await measureCli(db, env, fixture, opts.cliRuns);
@@ -414,6 +471,9 @@ async function main() {
 
 function report() {
   const finishedAt = new Date();
+  // Tables by server, in the order the servers came up (the runs were interleaved, runScenarios).
+  const servers = [...new Set(rows.map((r) => `${r.target}/${r.db}`))];
+  rows.sort((a, b) => servers.indexOf(`${a.target}/${a.db}`) - servers.indexOf(`${b.target}/${b.db}`));
   const targets = [...evaluateTargets(rows, storms, memory, floor), ...cliTargets(cli)];
   const minutes = (performance.now() - t0) / 60_000;
   const header =
