@@ -125,6 +125,7 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
   };
   const kek = resolveKeyEncryptionKey(config);
   const { storage, appliedMigrations } = await openMigratedStorage(config.databaseUrl, {
+    onApplied: (migrations) => log?.info({ migrations }, 'applied database migrations'),
     observe: hooks.observeQuery,
     poolSize: config.databasePoolSize,
     busyTimeoutMs: hooks.busyTimeoutMs,
@@ -134,7 +135,6 @@ export async function openRuntime(config: Config, log?: Logger, hooks: RuntimeHo
       : undefined,
     onConnectionError: (err) => log?.warn({ err: { message: err.message } }, 'database connection lost; it will be replaced'),
   });
-  if (appliedMigrations.length) log?.info({ migrations: appliedMigrations }, 'applied database migrations');
   // Every service gets the client that joins an administrative change's transaction (src/db/transactions.ts).
   const transactions = ambientTransactions(storage.db);
   const { db } = transactions;

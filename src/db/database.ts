@@ -241,7 +241,7 @@ export interface StorageOptions {
    * (checkpoints are then the connection's again).
    */
   backgroundCheckpoints?: CheckpointOptions;
-  /** PostgreSQL: the pool to use (made by postgresPool), one that already answered a query; otherwise one of its own. */
+  /** PostgreSQL: the pool to use (made by postgresPool), which the storage then owns and ends at close(); otherwise one of its own. */
   pool?: pg.Pool;
 }
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
+import type pg from 'pg';
 import {
   adapterFactory,
   databaseError,
@@ -55,20 +56,12 @@ interface AppliedMigration {
 // Rows of migrations that finished and were not rolled back, as `prisma migrate deploy` counts them.
 const APPLIED = 'SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
 
-/** A query on PostgreSQL: a pool's, or a client's. */
-type PgQuery = <R extends object>(sql: string) => Promise<{ rows: R[] }>;
-
-async function appliedOnPostgres(query: PgQuery): Promise<AppliedMigration[] | undefined> {
-  const exists = await query<{ present: boolean }>("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present");
-  return exists.rows[0]?.present ? (await query<AppliedMigration>(APPLIED)).rows : undefined;
-}
-
 /**
  * What Prisma's bookkeeping says was applied; undefined when there is no
- * bookkeeping yet. On PostgreSQL through `query` when given, otherwise on a
- * connection of its own.
+ * bookkeeping yet. On PostgreSQL through `pool` when given (the one the
+ * process goes on using), otherwise through a pool of its own, ended after.
  */
-async function appliedMigrations(url: string, query?: PgQuery): Promise<AppliedMigration[] | undefined> {
+async function appliedMigrations(url: string, pool?: pg.Pool): Promise<AppliedMigration[] | undefined> {
   if (databaseKind(url) === 'sqlite') {
     const file = sqliteFile(url);
     if (!existsSync(file)) return undefined;
@@ -82,26 +75,21 @@ async function appliedMigrations(url: string, query?: PgQuery): Promise<AppliedM
       db.close();
     }
   }
-  if (query)
-    return appliedOnPostgres(query).catch((err: unknown) => {
-      // The pool connects at its first query: a connection refused is named here.
-      throw databaseError(url, err);
-    });
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect().catch((err: unknown) => {
-    throw databaseError(url, err);
-  });
+  const on = pool ?? (await postgresPool(url));
   try {
-    return await appliedOnPostgres((sql) => client.query(sql));
+    const exists = await on.query<{ present: boolean }>("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present");
+    return exists.rows[0]?.present ? (await on.query<AppliedMigration>(APPLIED)).rows : undefined;
+  } catch (err) {
+    // A pool connects at its first query: a refused connection or an unknown database is named here.
+    throw databaseError(url, err);
   } finally {
-    await client.end();
+    if (!pool) await on.end();
   }
 }
 
 /** True when every committed migration is recorded as applied with the same checksum (Prisma's: SHA-256 of migration.sql). */
-export async function upToDate(url: string, list: MigrationList = readMigrations(migrationsDir(databaseKind(url))), query?: PgQuery): Promise<boolean> {
-  const applied = await appliedMigrations(url, query);
+export async function upToDate(url: string, list: MigrationList = readMigrations(migrationsDir(databaseKind(url))), pool?: pg.Pool): Promise<boolean> {
+  const applied = await appliedMigrations(url, pool);
   if (!applied) return false;
   const checksums = new Map(applied.map((m) => [m.migration_name, m.checksum]));
   return list.migrationDirectories.every((m) => {
@@ -110,11 +98,11 @@ export async function upToDate(url: string, list: MigrationList = readMigrations
   });
 }
 
-export async function applyMigrations(url: string, query?: PgQuery): Promise<string[]> {
+export async function applyMigrations(url: string, pool?: pg.Pool): Promise<string[]> {
   const kind = databaseKind(url);
   const migrationsList = readMigrations(migrationsDir(kind));
   // Anything else (a new, edited or failed migration) is the engine's to apply or report.
-  if (await upToDate(url, migrationsList, query)) return [];
+  if (await upToDate(url, migrationsList, pool)) return [];
   const { openSchemaEngine } = await import('./schema-engine.ts');
   const handle = await openSchemaEngine(await adapterFactory(url), schemaPath(kind)).catch((err: unknown) => {
     throw databaseError(url, err);
@@ -130,22 +118,33 @@ export async function applyMigrations(url: string, query?: PgQuery): Promise<str
 /**
  * The database with every migration applied, opened: how a server or a CLI
  * command starts. On PostgreSQL the check that nothing is pending runs on
- * the storage's own pool, whose connection the process then goes on using:
- * a connection of its own for the check cost each start about 25 ms here
- * (15 to be let in, 10 for the server to see it off).
+ * the storage's own pool, whose connection the process then goes on using
+ * (a connection of its own for the check cost every start its set-up and
+ * its goodbye: docs/operating.md). `onApplied` hears what was applied, even
+ * when opening then fails.
  */
-export async function openMigratedStorage(url: string, opts: StorageOptions = {}): Promise<{ storage: Storage; appliedMigrations: string[] }> {
+export async function openMigratedStorage(
+  url: string,
+  opts: StorageOptions & { onApplied?: (names: string[]) => void } = {},
+): Promise<{ storage: Storage; appliedMigrations: string[] }> {
+  const { onApplied, ...storageOpts } = opts;
+  const applied = (names: string[]) => {
+    if (names.length) onApplied?.(names);
+    return names;
+  };
   if (databaseKind(url) === 'sqlite') {
     // SQLite prepares its statements as it opens: the tables must be there first.
-    const applied = await applyMigrations(url);
-    return { storage: await openStorage(url, opts), appliedMigrations: applied };
+    const appliedMigrations = applied(await applyMigrations(url));
+    return { storage: await openStorage(url, storageOpts), appliedMigrations };
   }
-  const pool = await postgresPool(url, opts);
+  const pool = await postgresPool(url, storageOpts);
+  let appliedMigrations: string[];
   try {
-    const applied = await applyMigrations(url, (sql) => pool.query(sql));
-    return { storage: await openStorage(url, { ...opts, pool }), appliedMigrations: applied };
+    appliedMigrations = applied(await applyMigrations(url, pool));
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
+  // The storage owns the pool from here: its close() ends it.
+  return { storage: await openStorage(url, { ...storageOpts, pool }), appliedMigrations };
 }
