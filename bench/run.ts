@@ -246,7 +246,7 @@ async function measure({ target, server, set, pgPid }: Bench, name: ScenarioName
 }
 
 /** A signal to a server that may have exited already. */
-function signal(pid: number, name: 'SIGSTOP' | 'SIGCONT') {
+function signal(pid: number, name: 'SIGSTOP' | 'SIGCONT' | 'SIGTERM') {
   try {
     process.kill(pid, name);
   } catch {
@@ -254,9 +254,25 @@ function signal(pid: number, name: 'SIGSTOP' | 'SIGCONT') {
   }
 }
 
-/** A server's turn: the others are stopped (SIGSTOP), so that their timers take none of the core (an idle Latchkey: 0.8 %). */
-async function turn(benches: Bench[], b: Bench, run: () => Promise<void>) {
+/**
+ * A server's turn: the others are stopped (SIGSTOP), so that their timers
+ * take none of the core (an idle Latchkey: 0.8 %). A server stopped for
+ * longer than its PostgreSQL pool's idle timeout (10 s) closes every
+ * connection as it resumes: `c` readiness checks at once, unmeasured, open
+ * them again before the run (in a block, one run followed another within
+ * seconds, and the pool stayed open).
+ */
+async function turn(benches: Bench[], b: Bench, c: number, run: () => Promise<void>) {
   for (const other of benches) signal(other.server.pid, other === b ? 'SIGCONT' : 'SIGSTOP');
+  if (b.pgPid) {
+    // Its overdue timers run first.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all(
+      Array.from({ length: c }, () =>
+        b.target.pool.request({ method: 'GET', path: '/readyz', headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.body.dump()),
+      ),
+    );
+  }
   await run();
 }
 
@@ -273,15 +289,17 @@ async function runScenarios(benches: Bench[]) {
     const info = SCENARIOS.find((s) => s.name === name)!;
     const on = benches.filter((b) => !(info.latchkeyOnly && b.target.kind === 'baseline'));
     if (opts.warmupS > 0) {
+      const c = Math.min(8, Math.max(...opts.levels));
       for (const b of on) {
-        await turn(benches, b, async () => {
-          const w = await b.set.prepare(name, Math.min(8, Math.max(...opts.levels)), opts.warmupS);
+        await turn(benches, b, c, async () => {
+          const w = await b.set.prepare(name, c, opts.warmupS);
           b.set.observed(name, (await runClosedLoop(w.workers, opts.warmupS * 1000)).rps);
         });
       }
     }
-    for (const c of opts.levels) for (const b of on) await turn(benches, b, async () => void rows.push(await measure(b, name, c)));
+    for (const c of opts.levels) for (const b of on) await turn(benches, b, c, async () => void rows.push(await measure(b, name, c)));
   }
+  if (want('login-storm')) for (const b of benches) await turn(benches, b, 8, () => runStorm(b));
   for (const b of benches) signal(b.server.pid, 'SIGCONT');
 }
 
@@ -446,12 +464,20 @@ async function main() {
     benches.push(bench(makeTarget('latchkey', db, server, fixture), server, db === 'postgres' && pg ? () => pg.postmasterPid() : undefined));
   }
 
-  // A stopped server would not hear the stop at the end of a failed run.
-  cleanups.push(() => {
+  // A stopped server would not hear the stop at the end of a failed run, nor
+  // the terminal's Ctrl-C (which ends the bench without its `finally`).
+  const resumeAll = () => {
     for (const b of benches) signal(b.server.pid, 'SIGCONT');
-  });
+  };
+  cleanups.push(resumeAll);
+  for (const name of ['SIGINT', 'SIGTERM'] as const)
+    process.once(name, () => {
+      resumeAll();
+      for (const b of benches) signal(b.server.pid, 'SIGTERM');
+      postgres?.stop();
+      process.exit(130);
+    });
   await runScenarios(benches);
-  if (want('login-storm')) for (const b of benches) await runStorm(b);
   for (const { target, server } of benches) {
     await target.pool.close();
     await server.stop();
@@ -471,8 +497,8 @@ async function main() {
 
 function report() {
   const finishedAt = new Date();
-  // Tables by server, in the order the servers came up (the runs were interleaved, runScenarios).
-  const servers = [...new Set(rows.map((r) => `${r.target}/${r.db}`))];
+  // Tables by server (the runs were interleaved, runScenarios); a stable sort keeps each server's order.
+  const servers = ['baseline/memory', 'latchkey/sqlite', 'latchkey/postgres'];
   rows.sort((a, b) => servers.indexOf(`${a.target}/${a.db}`) - servers.indexOf(`${b.target}/${b.db}`));
   const targets = [...evaluateTargets(rows, storms, memory, floor), ...cliTargets(cli)];
   const minutes = (performance.now() - t0) / 60_000;
