@@ -204,9 +204,11 @@ function bench(target: Target, server: ServerHandle, pgPid?: () => number): Benc
 }
 
 /** One scenario at one concurrency on one server: a row. */
-async function measure({ target, server, set, pgPid }: Bench, name: ScenarioName, c: number): Promise<ResultRow> {
+async function measure(b: Bench, name: ScenarioName, c: number): Promise<ResultRow> {
+  const { target, server, set, pgPid } = b;
   const unit = SCENARIOS.find((s) => s.name === name)!.unit;
   const prepared = await set.prepare(name, c, opts.durationS);
+  await refillPool(b, c);
   const perRun = resetPeakRss(server.pid);
   const cpu0 = cpuMs(server.pid);
   const db0 = pgPid ? processTreeCpuMs(pgPid()) : 0;
@@ -254,26 +256,26 @@ function signal(pid: number, name: 'SIGSTOP' | 'SIGCONT' | 'SIGTERM') {
   }
 }
 
-/**
- * A server's turn: the others are stopped (SIGSTOP), so that their timers
- * take none of the core (an idle Latchkey: 0.8 %). A server stopped for
- * longer than its PostgreSQL pool's idle timeout (10 s) closes every
- * connection as it resumes: `c` readiness checks at once, unmeasured, open
- * them again before the run (in a block, one run followed another within
- * seconds, and the pool stayed open).
- */
-async function turn(benches: Bench[], b: Bench, c: number, run: () => Promise<void>) {
+/** A server's turn: the others are stopped (SIGSTOP), so that their timers take none of the core (an idle Latchkey: 0.8 %). */
+async function turn(benches: Bench[], b: Bench, run: () => Promise<void>) {
   for (const other of benches) signal(other.server.pid, other === b ? 'SIGCONT' : 'SIGSTOP');
-  if (b.pgPid) {
-    // Its overdue timers run first.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await Promise.all(
-      Array.from({ length: c }, () =>
-        b.target.pool.request({ method: 'GET', path: '/readyz', headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.body.dump()),
-      ),
-    );
-  }
   await run();
+}
+
+/**
+ * A server stopped for longer than its PostgreSQL pool's idle timeout (10 s)
+ * closes every connection as it resumes, and a run's preparation (logins,
+ * code flows) can leave most of them idle that long too: `c` readiness
+ * checks at once, unmeasured, open them again just before the run. In a
+ * block, one run followed another within seconds, and the pool stayed open.
+ */
+async function refillPool(b: Bench, c: number) {
+  if (!b.pgPid) return;
+  await Promise.all(
+    Array.from({ length: c }, () =>
+      b.target.pool.request({ method: 'GET', path: '/readyz', headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.body.dump()),
+    ),
+  );
 }
 
 /**
@@ -291,15 +293,20 @@ async function runScenarios(benches: Bench[]) {
     if (opts.warmupS > 0) {
       const c = Math.min(8, Math.max(...opts.levels));
       for (const b of on) {
-        await turn(benches, b, c, async () => {
+        await turn(benches, b, async () => {
           const w = await b.set.prepare(name, c, opts.warmupS);
           b.set.observed(name, (await runClosedLoop(w.workers, opts.warmupS * 1000)).rps);
         });
       }
     }
-    for (const c of opts.levels) for (const b of on) await turn(benches, b, c, async () => void rows.push(await measure(b, name, c)));
+    for (const c of opts.levels) for (const b of on) await turn(benches, b, async () => void rows.push(await measure(b, name, c)));
   }
-  if (want('login-storm')) for (const b of benches) await turn(benches, b, 8, () => runStorm(b));
+  if (want('login-storm'))
+    for (const b of benches)
+      await turn(benches, b, async () => {
+        await refillPool(b, 8);
+        await runStorm(b);
+      });
   for (const b of benches) signal(b.server.pid, 'SIGCONT');
 }
 
