@@ -138,13 +138,12 @@ export async function openMigratedStorage(
     return { storage: await openStorage(url, storageOpts), appliedMigrations };
   }
   const pool = await postgresPool(url, storageOpts);
-  let appliedMigrations: string[];
   try {
-    appliedMigrations = applied(await applyMigrations(url, pool));
+    const appliedMigrations = applied(await applyMigrations(url, pool));
+    // The storage owns the pool from here: its close() ends it.
+    return { storage: await openStorage(url, { ...storageOpts, pool }), appliedMigrations };
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
-  // The storage owns the pool from here: its close() ends it.
-  return { storage: await openStorage(url, { ...storageOpts, pool }), appliedMigrations };
 }
