@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { databaseKind, migrationsDir, openStorage, type Storage } from '../../src/db/database.ts';
 import { applyMigrations, readMigrations, upToDate } from '../../src/db/migrate.ts';
 import { inProcess } from '../helpers/cli.ts';
-import { createTestDatabase, testEnv, type TestDatabase } from '../helpers/server.ts';
+import { adminQuery, createTestDatabase, testEnv, type TestDatabase } from '../helpers/server.ts';
 
 describe('knowing when the database is up to date', () => {
   let dir: string;
@@ -78,14 +77,8 @@ describe('the migration check on PostgreSQL', { skip: !process.env.TEST_POSTGRES
     // Counted by PostgreSQL as each connection is let in (its statistics are
     // written before the backend's socket closes, so before the command ends).
     const sessions = async () => {
-      const admin = new pg.Client({ connectionString: process.env.TEST_POSTGRES_URL });
-      await admin.connect();
-      try {
-        const { rows } = await admin.query<{ sessions: string }>('SELECT sessions FROM pg_stat_database WHERE datname = $1', [name]);
-        return Number(rows[0]?.sessions ?? 0);
-      } finally {
-        await admin.end();
-      }
+      const rows = await adminQuery<{ sessions: string }>(process.env.TEST_POSTGRES_URL!, 'SELECT sessions FROM pg_stat_database WHERE datname = $1', [name]);
+      return Number(rows[0]?.sessions ?? 0);
     };
     const before = await sessions();
     const listed = await inProcess(testEnv(dir, 3000, { DATABASE_URL: database.url }), ['client', 'list', '--json']);

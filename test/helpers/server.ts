@@ -40,21 +40,27 @@ export async function createTestDatabase(dir: string, opts: { migrated?: boolean
   const name = `latchkey_test_${randomBytes(6).toString('hex')}`;
   // FILE_COPY: copying the template's files took half the time of WAL_LOG (PostgreSQL 15's default), which logs every page.
   await adminQuery(admin, `CREATE DATABASE ${name}${opts.migrated ? ` TEMPLATE ${await postgresTemplate(admin)} STRATEGY FILE_COPY` : ''}`);
-  return { url: databaseUrl(admin, name), drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return {
+    url: databaseUrl(admin, name),
+    drop: async () => {
+      await adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
 }
 
 // One admin connection per process for every test database it creates and
-// drops (a new connection costs a PostgreSQL backend, ~25 ms here, twice per
-// test server); idle, it does not keep the process alive.
+// drops, and what a test asks the cluster about them (a new connection costs
+// a PostgreSQL backend, ~25 ms here, twice per test server); idle, it does
+// not keep the process alive.
 const adminPools = new Map<string, pg.Pool>();
-async function adminQuery(admin: string, sql: string): Promise<void> {
+export async function adminQuery<R extends object = object>(admin: string, sql: string, values?: unknown[]): Promise<R[]> {
   let pool = adminPools.get(admin);
   if (!pool) {
     pool = new pg.Pool({ connectionString: admin, max: 2, idleTimeoutMillis: 2000, allowExitOnIdle: true });
     pool.on('error', () => {}); // an idle connection lost (the cluster stopped): the next query reconnects
     adminPools.set(admin, pool);
   }
-  await pool.query(sql);
+  return (await pool.query<R>(sql, values)).rows;
 }
 
 function databaseUrl(admin: string, name: string): string {
