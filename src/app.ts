@@ -1,6 +1,8 @@
-// The Koa application: security headers, our pages, then the provider.
+// The Koa application: security headers, our pages, then the provider (its
+// busiest endpoints straight away: PROVIDER_LANE).
 import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
+import compose from 'koa-compose';
 import { databaseKind, migrationsDir } from './db/database.ts';
 import { notFound } from './errors.ts';
 import { chosenLanguage, languageOf as pageLanguage, languageRoutes } from './middleware/koa-language.ts';
@@ -126,13 +128,59 @@ export function buildApp(deps: AppDeps): Koa {
   const { config } = runtime;
   // The provider runs in this app's context under koa-mount: same keys, same proxy trust.
   const app = listenerApp(deps, config.issuer);
+  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
+  const protocol = protocolChain(deps, limits);
+  app.use(providerLane(protocol));
   app.use(siteRoutes(deps).routes());
   app.use(languageRoutes(runtime.ui, config.secureCookies).routes());
-  const limits = createRateLimiters(runtime.db, config.rateLimits, log, render, claimedCaller);
   useJsonApis(app, deps, limits);
   usePages(app, deps, limits);
-  useProtocol(app, deps, limits);
+  app.use(protocol);
+  assertLaneUnclaimed(app.middleware);
   return app;
+}
+
+/** The OAuth/OpenID Connect endpoints' middleware, composed into one (protocolChain). */
+type ProtocolChain = Koa.Middleware;
+
+/**
+ * The provider's busiest endpoints, with the methods they answer. No page or
+ * API lives at these addresses, so their requests go straight to the
+ * protocol's middleware instead of being offered first to every router of
+ * the pages and APIs (a match over each one's routes, a promise per router):
+ * 3–8 % of a token or introspection request's CPU (bench/README.md, "Stop
+ * 45"). Any other method at these addresses (a CORS preflight, a GET of the
+ * token endpoint) takes the long way, and is answered as before.
+ */
+export const PROVIDER_LANE: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/token', ['POST']],
+  ['/token/introspection', ['POST']],
+  ['/token/revocation', ['POST']],
+  ['/me', ['GET', 'POST']],
+  ['/jwks', ['GET']],
+  ['/.well-known/openid-configuration', ['GET']],
+]);
+
+function providerLane(protocol: ProtocolChain): Koa.Middleware {
+  return (ctx, next) => (PROVIDER_LANE.get(ctx.path)?.includes(ctx.method) ? protocol(ctx, next) : next());
+}
+
+/**
+ * Throws when a router mounted on the app has a route for a request of the
+ * provider's lane: that route would never be reached. Run at every start
+ * (a few dozen matches), so that a page added at such an address fails the
+ * tests instead of silently never answering.
+ */
+export function assertLaneUnclaimed(middleware: readonly unknown[]): void {
+  for (const mw of middleware) {
+    const router = (mw as { router?: Router }).router;
+    if (!router) continue;
+    for (const [path, methods] of PROVIDER_LANE) {
+      for (const method of methods) {
+        if (router.match(path, method).route) throw new Error(`${method} ${path} belongs to the provider's lane (src/app.ts), but a router answers it too`);
+      }
+    }
+  }
 }
 
 /** The built-in assets, the theme's, the brand's stylesheet and logo (src/ui/ui.ts), read once at start-up. */
@@ -326,8 +374,8 @@ export function buildConsoleApp({ runtime, live, render, log, cookieKeys, metric
   return app;
 }
 
-/** The OAuth/OpenID Connect endpoints: their rate limits and body parsing, our extensions, then the provider. */
-function useProtocol(app: Koa, { runtime, live, render }: AppDeps, limits: RateLimiters): void {
+/** The OAuth/OpenID Connect endpoints: their rate limits and body parsing, our extensions, then the provider; one middleware. */
+function protocolChain({ runtime, live, render }: AppDeps, limits: RateLimiters): ProtocolChain {
   const { config } = runtime;
   const protocol = new Router();
   // Requests that may store something for an anonymous caller (a sign-in in
@@ -349,10 +397,12 @@ function useProtocol(app: Koa, { runtime, live, render }: AppDeps, limits: RateL
     await next();
     if (ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${config.jwksMaxAge}`);
   });
-  app.use(protocolFormBody(['/token', '/token/introspection', '/token/revocation']));
-  app.use(protocol.routes());
-  app.use(tokenPreparser('/token', preparserFailures(runtime.tokenUsage)));
-  app.use(
+  const routes = protocol.routes();
+  const chain: Koa.Middleware[] = [
+    protocolFormBody(['/token', '/token/introspection', '/token/revocation']),
+    // The router sets the params and router it declares on the context itself.
+    (ctx, next) => routes(ctx as Parameters<typeof routes>[0], next),
+    tokenPreparser('/token', preparserFailures(runtime.tokenUsage)),
     introspectionExtensions('/token/introspection', {
       issuer: config.issuer,
       apiKeys: runtime.apiKeys,
@@ -362,13 +412,14 @@ function useProtocol(app: Koa, { runtime, live, render }: AppDeps, limits: RateL
       clockSkew: config.clockSkew,
       provider: () => live.current,
     }),
-  );
-  // An address nothing answered: a browser gets a page (titled, in its language, with a way back), not Koa's bare "Not Found".
-  app.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html') {
-      render(ctx, 'error', { message: msg('error.notFound'), code: 'not_found', back: { href: '/', label: msg('common.backToStart') } }, 404);
-    }
-  });
-  app.use((ctx, next) => live.middleware(ctx, next));
+    // An address nothing answered: a browser gets a page (titled, in its language, with a way back), not Koa's bare "Not Found".
+    async (ctx, next) => {
+      await next();
+      if (ctx.status === 404 && ctx.body == null && ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html') {
+        render(ctx, 'error', { message: msg('error.notFound'), code: 'not_found', back: { href: '/', label: msg('common.backToStart') } }, 404);
+      }
+    },
+    (ctx, next) => live.middleware(ctx, next),
+  ];
+  return compose(chain);
 }
