@@ -37,7 +37,7 @@ const USAGE = `npm run bench -- [options]
   --no-baseline           skip the bare oidc-provider baseline
   --no-pin                do not pin the servers to CPU 0 and the load generator to CPU 1
   --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
-  --cpu-prof DIR          run Latchkey under node --cpu-prof, profiles into DIR (numbers then include the profiler)
+  --cpu-prof DIR          run Latchkey and the baseline under node --cpu-prof, profiles into DIR (numbers then include the profiler)
   --node-flag=FLAG        repeatable; a node flag for Latchkey's servers, e.g. --node-flag=--trace-gc-nvp (output in the server logs)
   --keep-logs             keep the server logs (and the SQLite files) when the run succeeds; the path is printed at the end
   --cli-runs N            runs of each admin CLI command in the cli scenario (default 10)
@@ -429,6 +429,8 @@ async function main() {
       port,
       logDir: tmp,
       cpus: opts.pin ? SERVER_CPU : undefined,
+      // Profiled too, so that a profile of Latchkey has the bare library's beside it.
+      nodeFlags: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : undefined,
     });
     cleanups.push(() => server.stop());
     say(`baseline (bare oidc-provider, in-memory) on ${server.origin}, pid ${server.pid}`);
