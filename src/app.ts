@@ -140,8 +140,11 @@ export function buildApp(deps: AppDeps): Koa {
   return app;
 }
 
-/** The OAuth/OpenID Connect endpoints' middleware, composed into one (protocolChain). */
-type ProtocolChain = Koa.Middleware;
+/** The provider's token endpoints (its defaults), whose requests our middleware reads before it. */
+const TOKEN_PATH = '/token';
+const INTROSPECTION_PATH = '/token/introspection';
+const REVOCATION_PATH = '/token/revocation';
+const TOKEN_PATHS = [TOKEN_PATH, INTROSPECTION_PATH, REVOCATION_PATH];
 
 /**
  * The provider's busiest endpoints, with the methods they answer. No page or
@@ -153,16 +156,22 @@ type ProtocolChain = Koa.Middleware;
  * token endpoint) takes the long way, and is answered as before.
  */
 export const PROVIDER_LANE: ReadonlyMap<string, readonly string[]> = new Map([
-  ['/token', ['POST']],
-  ['/token/introspection', ['POST']],
-  ['/token/revocation', ['POST']],
+  [TOKEN_PATH, ['POST']],
+  [INTROSPECTION_PATH, ['POST']],
+  [REVOCATION_PATH, ['POST']],
   ['/me', ['GET', 'POST']],
   ['/jwks', ['GET']],
   ['/.well-known/openid-configuration', ['GET']],
 ]);
 
-function providerLane(protocol: ProtocolChain): Koa.Middleware {
-  return (ctx, next) => (PROVIDER_LANE.get(ctx.path)?.includes(ctx.method) ? protocol(ctx, next) : next());
+/**
+ * The lane itself. The protocol's middleware was the app's last, so nothing
+ * ran after it: on the lane it ends the request too, as before, instead of
+ * handing it on to the pages (and to the protocol a second time).
+ */
+export function providerLane(protocol: Koa.Middleware): Koa.Middleware {
+  const end = () => Promise.resolve();
+  return (ctx, next) => (PROVIDER_LANE.get(ctx.path)?.includes(ctx.method) ? protocol(ctx, end) : next());
 }
 
 /**
@@ -375,7 +384,7 @@ export function buildConsoleApp({ runtime, live, render, log, cookieKeys, metric
 }
 
 /** The OAuth/OpenID Connect endpoints: their rate limits and body parsing, our extensions, then the provider; one middleware. */
-function protocolChain({ runtime, live, render }: AppDeps, limits: RateLimiters): ProtocolChain {
+function protocolChain({ runtime, live, render }: AppDeps, limits: RateLimiters): Koa.Middleware {
   const { config } = runtime;
   const protocol = new Router();
   // Requests that may store something for an anonymous caller (a sign-in in
@@ -390,20 +399,20 @@ function protocolChain({ runtime, live, render }: AppDeps, limits: RateLimiters)
   protocol.post('/device/auth', limits.addressJson('authorize'));
   // Each registration stores a client for whoever asks: bounded per address, and gated by a token when so configured.
   protocol.post('/reg', limits.addressJson('authorize'), registrationGate(config, runtime.registrationTokens));
-  protocol.post('/token', limits.protocol('token'));
-  protocol.post('/token/revocation', limits.protocol('token'));
-  protocol.post('/token/introspection', limits.protocol('introspection'));
+  protocol.post(TOKEN_PATH, limits.protocol('token'));
+  protocol.post(REVOCATION_PATH, limits.protocol('token'));
+  protocol.post(INTROSPECTION_PATH, limits.protocol('introspection'));
   protocol.get('/jwks', async (ctx, next) => {
     await next();
     if (ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${config.jwksMaxAge}`);
   });
   const routes = protocol.routes();
   const chain: Koa.Middleware[] = [
-    protocolFormBody(['/token', '/token/introspection', '/token/revocation']),
+    protocolFormBody(TOKEN_PATHS),
     // The router sets the params and router it declares on the context itself.
     (ctx, next) => routes(ctx as Parameters<typeof routes>[0], next),
-    tokenPreparser('/token', preparserFailures(runtime.tokenUsage)),
-    introspectionExtensions('/token/introspection', {
+    tokenPreparser(TOKEN_PATH, preparserFailures(runtime.tokenUsage)),
+    introspectionExtensions(INTROSPECTION_PATH, {
       issuer: config.issuer,
       apiKeys: runtime.apiKeys,
       serviceAccounts: runtime.serviceAccounts,
