@@ -30,6 +30,7 @@ import { claimedCaller } from './oidc/claimed-caller.ts';
 import { preparserFailures } from './oidc/token-audit.ts';
 import { introspectionExtensions } from './oidc/introspection-extensions.ts';
 import { protocolFormBody } from './middleware/koa-body.ts';
+import { canonicalPaths } from './middleware/koa-canonical-paths.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
 import { accountRoutes, landingRoutes } from './account/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
@@ -408,6 +409,8 @@ function protocolChain({ runtime, live, render }: AppDeps, limits: RateLimiters)
   });
   const routes = protocol.routes();
   const chain: Koa.Middleware[] = [
+    // Before anything reads the path: /Token/ is the provider's /token, and must be ours too.
+    canonicalPaths(TOKEN_PATHS),
     protocolFormBody(TOKEN_PATHS),
     // The router sets the params and router it declares on the context itself.
     (ctx, next) => routes(ctx as Parameters<typeof routes>[0], next),
