@@ -1,13 +1,19 @@
 // Where the server's CPU went: self time by function and by module from a
 // .cpuprofile written by `npm run bench -- --cpu-prof DIR` (node --cpu-prof
-// on the Latchkey child).
-//   tsx bench/profile-summary.ts DIR/*.cpuprofile [--top 25]
-import { readFileSync } from 'node:fs';
+// on each server).
+//   tsx bench/profile-summary.ts DIR/CPU.*.<pid>.*.cpuprofile [--top 25] [--window 10]
+// The compiled build is one bundle: frames are mapped back to their source
+// file (src/…, or the npm package) through the .map files beside dist/'s
+// chunks. --window keeps only the busiest N seconds of each profile (the
+// measured run rather than start-up and set-up).
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 interface Profile {
@@ -29,8 +35,46 @@ function moduleOf(url: string): string {
   return src >= 0 ? url.slice(src + 1) : url;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const maps = new Map<string, SourceMap | undefined>();
+function sourceMapOf(url: string): SourceMap | undefined {
+  if (!maps.has(url)) {
+    const file = url.startsWith('file://') ? `${fileURLToPath(url)}.map` : undefined;
+    maps.set(url, file && existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : undefined);
+  }
+  return maps.get(url);
+}
+
+/** The frame's source file and line, through the bundle's source map when there is one. */
+function located({ url, lineNumber, columnNumber }: ProfileNode['callFrame']): { url: string; line: number } {
+  // findEntry answers {} for a place the map does not cover.
+  const entry = (url ? sourceMapOf(url)?.findEntry(lineNumber, columnNumber) : undefined) as { originalSource?: string; originalLine?: number } | undefined;
+  return entry?.originalSource ? { url: entry.originalSource, line: (entry.originalLine ?? 0) + 1 } : { url, line: lineNumber + 1 };
+}
+
+/** The indexes of the samples in the busiest `seconds` of the profile (all of them without a window). */
+function busiest(profile: Profile, idle: (i: number) => boolean, seconds: number | undefined): [number, number] {
+  if (seconds === undefined) return [0, profile.samples.length - 1];
+  const window = seconds * 1e6;
+  const at: number[] = [];
+  let t = 0;
+  for (const d of profile.timeDeltas) {
+    t += d;
+    at.push(t);
+  }
+  let [best, end, from, busy] = [-1, 0, 0, 0];
+  for (let i = 0; i < at.length; i++) {
+    while (at[i]! - at[from]! > window) if (!idle(from++)) busy -= profile.timeDeltas[from - 1]!;
+    if (!idle(i)) busy += profile.timeDeltas[i]!;
+    if (busy > best) [best, end] = [busy, i];
+  }
+  let start = end;
+  while (start > 0 && at[end]! - at[start - 1]! <= window) start--;
+  return [start, end];
+}
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, window: { type: 'string' } } });
 const top = Number(values.top);
+const windowS = values.window === undefined ? undefined : Number(values.window);
 const byFunction = new Map<string, number>();
 const byModule = new Map<string, number>();
 let total = 0;
@@ -38,16 +82,18 @@ let total = 0;
 for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  profile.samples.forEach((id, i) => {
+  const frame = (i: number) => nodes.get(profile.samples[i]!)!.callFrame;
+  const [start, end] = busiest(profile, (i) => frame(i).functionName === '(idle)', windowS);
+  for (let i = start; i <= end; i++) {
     const us = profile.timeDeltas[i] ?? 0;
-    const n = nodes.get(id)!;
-    const { functionName, url, lineNumber } = n.callFrame;
-    const fn = `${functionName || '(anonymous)'}  ${moduleOf(url)}${url ? `:${lineNumber + 1}` : ''}`;
+    const callFrame = frame(i);
+    const { url, line } = located(callFrame);
+    const fn = `${callFrame.functionName || '(anonymous)'}  ${moduleOf(url)}${url ? `:${line}` : ''}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    const mod = ['(idle)', '(program)', '(garbage collector)'].includes(functionName) ? functionName : moduleOf(url);
+    const mod = ['(idle)', '(program)', '(garbage collector)'].includes(callFrame.functionName) ? callFrame.functionName : moduleOf(url);
     byModule.set(mod, (byModule.get(mod) ?? 0) + us);
     total += us;
-  });
+  }
 }
 
 const print = (title: string, map: Map<string, number>) => {
@@ -56,6 +102,6 @@ const print = (title: string, map: Map<string, number>) => {
     console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   }
 };
-console.log(`${positionals.length} profile(s), ${(total / 1e6).toFixed(1)} s sampled`);
+console.log(`${positionals.length} profile(s), ${(total / 1e6).toFixed(1)} s sampled${windowS === undefined ? '' : ` (the busiest ${windowS} s of each)`}`);
 print('Self time by module', byModule);
 print('Self time by function', byFunction);
