@@ -152,9 +152,10 @@ const TOKEN_PATHS = [TOKEN_PATH, INTROSPECTION_PATH, REVOCATION_PATH];
  * API lives at these addresses, so their requests go straight to the
  * protocol's middleware instead of being offered first to every router of
  * the pages and APIs (a match over each one's routes, a promise per router):
- * 3–8 % of a token or introspection request's CPU (bench/README.md, "Stop
- * 45"). Any other method at these addresses (a CORS preflight, a GET of the
- * token endpoint) takes the long way, and is answered as before.
+ * 1–8 % more token and introspection requests a second, measured in pairs
+ * on this machine, whose noise is about ±6 % (bench/README.md, "Stop 45").
+ * Any other method at these addresses (a CORS preflight, a GET of the token
+ * endpoint) takes the long way, and is answered as before.
  */
 export const PROVIDER_LANE: ReadonlyMap<string, readonly string[]> = new Map([
   [TOKEN_PATH, ['POST']],
