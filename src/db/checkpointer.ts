@@ -29,8 +29,16 @@ import type { SqliteDatabase } from './sqlite.ts';
 
 /** How often the thread copies the log. At 1,500 writes a second, a few hundred pages each time. */
 const INTERVAL_MS = 50;
-/** Log size (pages) at which the thread restarts it: SQLite's own checkpoint threshold, a log of ~4 MB. */
-const RESTART_FRAMES = 1000;
+/**
+ * Log size (pages) at which the thread restarts it: a log of ~16 MB. The
+ * restart holds the write lock for its copy and syncs, so each one stalls
+ * the token writes of that moment; at SQLite's own threshold (1,000 pages)
+ * a busy server restarted every ~100 ms, and those stalls were the slowest
+ * percent of refreshes (bench/README.md, "Stop 45"). The copies every
+ * INTERVAL_MS still sync the log, so a larger log holds nothing unsynced
+ * for longer.
+ */
+export const RESTART_FRAMES = 4000;
 /**
  * How long the restart waits for the writer, then for readers of the old
  * log (ms); while it waits for readers it holds the write lock. A restart
