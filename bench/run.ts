@@ -30,7 +30,7 @@ const USAGE = `npm run bench -- [options]
   --scenario NAME         repeatable; default all: ${ALL.join(', ')}
   --concurrency 1,8,32    concurrency levels (default 1,8,32)
   --duration SECONDS      measured seconds per scenario and level (default 5)
-  --warmup SECONDS        unmeasured warm-up per scenario (default 1)
+  --warmup SECONDS        unmeasured warm-up per scenario and server (default 6)
   --db sqlite|postgres|both   (default both)
   --env KEY=VALUE         repeatable; Latchkey's (and the baseline's) environment, e.g. RATE_LIMIT_TOKEN=off
   --no-rate-limits        shorthand for every RATE_LIMIT_*=off
@@ -94,7 +94,7 @@ function options() {
     scenarios,
     levels,
     durationS: Number(values.duration ?? (values.quick ? 3 : 5)),
-    warmupS: Number(values.warmup ?? 1),
+    warmupS: Number(values.warmup ?? 6),
     dbs: (values.db === 'both' ? ['sqlite', 'postgres'] : [values.db]) as ('sqlite' | 'postgres')[],
     env,
     baseline: !values['no-baseline'],

@@ -176,9 +176,9 @@ export function loginOp(target: Target, index: number): Op {
 }
 
 /**
- * Scenario state for one server: signed-in browsers and refresh chains are
- * created once and reused across concurrency levels (creating a session
- * costs a bcrypt at the configured cost).
+ * Scenario state for one server: signed-in browsers are created once and
+ * reused across concurrency levels (creating a session costs a bcrypt at the
+ * configured cost); refresh chains are made again for every run.
  */
 export function scenarioSet(target: Target) {
   const { fixture, pool } = target;
@@ -206,8 +206,31 @@ export function scenarioSet(target: Target) {
     return sessions.slice(0, n);
   }
 
+  /**
+   * `n` refresh chains, each on a grant of its own made for this run. A
+   * chain kept from an earlier run would carry its grant's history: the bare
+   * library's in-memory adapter lists every token of a grant, and walks the
+   * whole list at each token it stores (`setGrantMembers`), so its refresh
+   * got slower the more the bench had refreshed before, a cost no store in
+   * production pays. Revoking a chain's refresh token revokes its grant
+   * (oidc-provider's default `revokeGrantPolicy`, on both servers), and the
+   * next code flow's consent makes a new one. Unmeasured, like every set-up.
+   */
   async function refreshChains(which: 'app' | 'appEs256', n: number): Promise<string[]> {
     const uas = await signedIn(n);
+    const client = fixture[which];
+    const old = chains[which].splice(0);
+    await Promise.all(
+      old.map((token) =>
+        patiently(`${target.kind}: revoking a refresh chain`, async () => {
+          const res = await send(pool, '/token/revocation', {
+            form: { token, token_type_hint: 'refresh_token' },
+            headers: { authorization: basicAuth(client.clientId, client.clientSecret) },
+          });
+          return res.status === 200 ? { ok: true, status: 200 } : fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+        }),
+      ),
+    );
     const list = chains[which];
     while (list.length < n) {
       const i = list.length;
