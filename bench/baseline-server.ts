@@ -254,10 +254,10 @@ provider.use(async (ctx, next) => {
     result = { login: { accountId: person.id, amr: ['pwd'], acr: 'urn:latchkey:acr:pwd', remember: true } };
   } else {
     const d = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-    // A session whose grant was revoked (the bench revokes its refresh chains between runs) consents to a new one.
-    const grant =
-      (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
-      new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
+    if (!grant) return ctx.throw(400, 'grant gone');
     if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
     if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));

@@ -207,14 +207,18 @@ export function scenarioSet(target: Target) {
   }
 
   /**
-   * `n` refresh chains, each on a grant of its own made for this run. A
-   * chain kept from an earlier run would carry its grant's history: the bare
-   * library's in-memory adapter lists every token of a grant, and walks the
-   * whole list at each token it stores (`setGrantMembers`), so its refresh
-   * got slower the more the bench had refreshed before, a cost no store in
-   * production pays. Revoking a chain's refresh token revokes its grant
-   * (oidc-provider's default `revokeGrantPolicy`, on both servers), and the
-   * next code flow's consent makes a new one. Unmeasured, like every set-up.
+   * `n` refresh chains for one run, none on a grant that holds an earlier
+   * run's refresh tokens. A chain kept from an earlier run would carry its
+   * grant's history: the bare library's in-memory adapter lists every token
+   * of a grant, and walks the whole list at each token it stores
+   * (`setGrantMembers`), so its refresh got slower the more the bench had
+   * refreshed before, a cost no store in production pays. Revoking a
+   * chain's refresh token revokes its grant (oidc-provider's default
+   * `revokeGrantPolicy`, on both servers); the next code flow's consent then
+   * makes a new one. (A session that never had a chain keeps the grant it
+   * signed in with, which holds only that sign-in's tokens.) Within a run
+   * the list still grows: at one worker, one grant takes the whole run.
+   * Unmeasured, like every set-up.
    */
   async function refreshChains(which: 'app' | 'appEs256', n: number): Promise<string[]> {
     const uas = await signedIn(n);
