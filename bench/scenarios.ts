@@ -175,6 +175,9 @@ export function loginOp(target: Target, index: number): Op {
   };
 }
 
+/** The fewest refresh chains (grants) a refresh run spreads over, whatever its workers. */
+const MIN_REFRESH_CHAINS = 8;
+
 /**
  * Scenario state for one server: signed-in browsers are created once and
  * reused across concurrency levels (creating a session costs a bcrypt at the
@@ -217,8 +220,9 @@ export function scenarioSet(target: Target) {
    * `revokeGrantPolicy`, on both servers); the next code flow's consent then
    * makes a new one. (A session that never had a chain keeps the grant it
    * signed in with, which holds only that sign-in's tokens.) Within a run
-   * the list still grows: at one worker, one grant takes the whole run.
-   * Unmeasured, like every set-up.
+   * the list still grows, by the run's refreshes ÷ its chains: at least
+   * MIN_REFRESH_CHAINS chains share a run, so that at one worker one grant
+   * does not take them all. Unmeasured, like every set-up.
    */
   async function refreshChains(which: 'app' | 'appEs256', n: number): Promise<string[]> {
     const uas = await signedIn(n);
@@ -262,29 +266,34 @@ export function scenarioSet(target: Target) {
       case 'refresh-es256': {
         const which = name === 'refresh-rs256' ? 'app' : 'appEs256';
         const client = fixture[which];
-        const list = await refreshChains(which, concurrency);
+        // Below MIN_REFRESH_CHAINS workers, each worker takes its chains in turn, so that a
+        // run's refreshes spread over as many grants as at 8 workers (see refreshChains).
+        const chainCount = Math.max(concurrency, MIN_REFRESH_CHAINS);
+        const list = await refreshChains(which, chainCount);
         let rebuilt = 0;
-        const workers = range.map(
-          (i): Op =>
-            async () => {
-              const res = await send(pool, '/token', {
-                form: { grant_type: 'refresh_token', refresh_token: list[i]! },
-                headers: { authorization: basicAuth(client.clientId, client.clientSecret) },
-              });
-              if (res.status === 200) {
-                list[i] = (JSON.parse(res.text) as { refresh_token: string }).refresh_token;
-                return { ok: true, status: 200 };
-              }
-              // A refused rotation (invalid_grant) leaves the chain dead: start a
-              // new one so the worker carries on, and count it.
-              if (res.status === 400) {
-                rebuilt++;
-                const r = await codeFlow(target, sessions[i]!, client, { scope: 'openid offline_access', prompt: 'consent' });
-                if (r.tokens?.refresh_token) list[i] = r.tokens.refresh_token;
-              }
-              return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
-            },
-        );
+        const workers = range.map((i): Op => {
+          const mine = Array.from({ length: Math.ceil((chainCount - i) / concurrency) }, (_, k) => i + k * concurrency);
+          let turn = 0;
+          return async () => {
+            const j = mine[turn++ % mine.length]!;
+            const res = await send(pool, '/token', {
+              form: { grant_type: 'refresh_token', refresh_token: list[j]! },
+              headers: { authorization: basicAuth(client.clientId, client.clientSecret) },
+            });
+            if (res.status === 200) {
+              list[j] = (JSON.parse(res.text) as { refresh_token: string }).refresh_token;
+              return { ok: true, status: 200 };
+            }
+            // A refused rotation (invalid_grant) leaves the chain dead: start a
+            // new one so the worker carries on, and count it.
+            if (res.status === 400) {
+              rebuilt++;
+              const r = await codeFlow(target, sessions[j]!, client, { scope: 'openid offline_access', prompt: 'consent' });
+              if (r.tokens?.refresh_token) list[j] = r.tokens.refresh_token;
+            }
+            return fail(res.status, `${res.status} ${res.text.slice(0, 80)}`);
+          };
+        });
         return { workers, notes: () => ({ chainsRebuilt: rebuilt }) };
       }
       case 'jwt-bearer': {
