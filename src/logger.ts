@@ -29,6 +29,19 @@ export const REDACT = [
   '*.cookie',
 ];
 
+const CENSOR = '[redacted]';
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'latchkey' } }, destination as pino.DestinationStream | undefined);
+  return pino({ level, redact: { paths: REDACT, censor: CENSOR }, base: { service: 'latchkey' } }, destination as pino.DestinationStream | undefined);
+}
+
+/**
+ * The same logger for lines of flat values only (a string, a number), such as
+ * the line of every request: a nested path (`*.token`) can match nothing in
+ * them, yet the redaction walks every key of the line for each of those
+ * paths, 15 of the 23 µs a line cost here (bench/README.md, "Stop 47"). The
+ * top-level paths stay, for a field that one day carries a credential.
+ */
+export function flatLineLogger(log: Logger): Logger {
+  return log.child({}, { redact: { paths: REDACT.filter((path) => !path.includes('.')), censor: CENSOR } });
 }

@@ -3,13 +3,14 @@
 // cookie) is replaced by its pattern.
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import type { Logger } from '../logger.ts';
+import { flatLineLogger, type Logger } from '../logger.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export const loggablePath = (path: string) => path.replace(/^\/(interaction|auth)\/[^/]+/, '/$1/:uid');
 
 export function requestLog(log: Logger) {
+  const lines = flatLineLogger(log);
   return async (ctx: Context, next: Next) => {
     const started = process.hrtime.bigint();
     const offered = ctx.get('X-Request-ID');
@@ -20,7 +21,7 @@ export function requestLog(log: Logger) {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ req_id: id, method: ctx.method, path: loggablePath(ctx.path), status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      lines.info({ req_id: id, method: ctx.method, path: loggablePath(ctx.path), status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
     }
   };
 }
