@@ -42,7 +42,18 @@ function isScript(sql: string): boolean {
   return body.includes(';');
 }
 
-function scriptTolerant(adapter: SqlDriverAdapter): SqlDriverAdapter {
+/**
+ * The engine reads a partial index's definition (SQLite) with the index's
+ * name in double quotes, a string only where SQLite still accepts that
+ * misuse: libsql does not ("no such column"), so describing a database with
+ * a partial index failed, and with it every diff (scripts/new-migration.ts).
+ * The name goes in single quotes instead.
+ */
+const INDEX_SQL_BY_NAME = /^(SELECT sql FROM sqlite_master WHERE type = 'index' AND name = )"([^"]*)"(;?)$/;
+const singleQuotedIndexName = (sql: string) =>
+  sql.replace(INDEX_SQL_BY_NAME, (_, head: string, name: string, end: string) => `${head}'${name.replaceAll("'", "''")}'${end}`);
+
+function libsqlTolerant(adapter: SqlDriverAdapter): SqlDriverAdapter {
   return overrideAdapter(adapter, {
     async executeRaw(query) {
       if (query.args.length === 0 && isScript(query.sql)) {
@@ -50,6 +61,9 @@ function scriptTolerant(adapter: SqlDriverAdapter): SqlDriverAdapter {
         return 0;
       }
       return adapter.executeRaw(query);
+    },
+    async queryRaw(query) {
+      return adapter.queryRaw(adapter.provider === 'sqlite' ? { ...query, sql: singleQuotedIndexName(query.sql) } : query);
     },
   });
 }
@@ -68,7 +82,7 @@ export async function openSchemaEngine(
   loadWasm();
   const opened: SqlDriverAdapter[] = [];
   const tracked = mapConnections(factory, (adapter) => {
-    const a = scriptTolerant(adapter);
+    const a = libsqlTolerant(adapter);
     opened.push(a);
     return a;
   });

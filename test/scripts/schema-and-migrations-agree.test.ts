@@ -1,0 +1,28 @@
+// The committed migrations of the database under test build exactly what
+// prisma/schema.prisma describes: Prisma's schema engine replays them on a
+// shadow database, describes it, and finds nothing left to migrate.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { databaseKind } from '../../src/db/database.ts';
+import { migrationsToSchema } from '../../scripts/schema-diff.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/server.ts';
+
+describe('the schema and the migrations', () => {
+  let dir: string;
+  let database: TestDatabase;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-schema-diff-'));
+    database = await createTestDatabase(dir);
+  });
+  after(async () => {
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('agree: replayed and described (partial indexes included), the migrations leave nothing to migrate', async () => {
+    assert.equal(await migrationsToSchema(databaseKind(database.url), database.url), '');
+  });
+});
