@@ -41,8 +41,12 @@ export function pgMigrationFactory(url: string): SqlMigrationAwareDriverAdapterF
       return overrideAdapter(shadow, {
         async dispose() {
           await shadow.dispose();
-          await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
-          await admin.end();
+          // FORCE: a connection the engine left open would otherwise keep it, one more database at every diff (the tests make one each run).
+          try {
+            await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+          } finally {
+            await admin.end();
+          }
         },
       });
     },

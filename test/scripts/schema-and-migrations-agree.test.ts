@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { databaseKind } from '../../src/db/database.ts';
 import { migrationsToSchema } from '../../scripts/schema-diff.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/server.ts';
+import { adminQuery, createTestDatabase, type TestDatabase } from '../helpers/server.ts';
 
 describe('the schema and the migrations', () => {
   let dir: string;
@@ -24,5 +24,11 @@ describe('the schema and the migrations', () => {
 
   it('agree: replayed and described (partial indexes included), the migrations leave nothing to migrate', async () => {
     assert.equal(await migrationsToSchema(databaseKind(database.url), database.url), '');
+    const admin = process.env.TEST_POSTGRES_URL;
+    if (admin) {
+      // PostgreSQL's diff replays them on a database of its own (scripts/pg-shadow.ts), dropped after.
+      const left = await adminQuery<{ datname: string }>(admin, `SELECT datname FROM pg_database WHERE datname LIKE 'latchkey_shadow_%'`);
+      assert.deepEqual(left, [], 'no shadow database left behind');
+    }
   });
 });
