@@ -1,10 +1,12 @@
 // The indexes a token's writes keep up to date. A refresh writes two token
 // rows and consumes a third; every index of the table is one more B-tree page
 // written per row (SQLite's log, PostgreSQL's WAL and, for an update of an
-// indexed column, a new entry in every index there). So rows without a uid or
-// user code (every token) enter no index of those columns, and nothing
-// indexes the consumption time, which no query looks up; the lookups by uid
-// (sessions, interactions) and user code (device flow) still use their index.
+// indexed column, a new entry in every index there). So a row enters the
+// index of a column only when it has a value there: no token has a uid or a
+// user code, a used assertion's jti has no person, client or grant. Nothing
+// indexes the consumption time, which no query looks up. Every lookup by
+// these columns (the store's, and the services' by person, client and grant)
+// still uses its index.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,12 +26,16 @@ describe('the indexes of oidc_payloads', () => {
     storage = await openStorage(database.url);
     // Rows as a server holds them (sessions with a uid, a device code with a user code, tokens with neither), and their statistics:
     // on an empty table the primary key's index costs the planner about what the partial one does.
-    const row = (type: string, i: number, extra: { uid?: string; userCode?: string } = {}) => ({ type, id: `${type}-${i}`, payload: '{}', ...extra });
+    type Extra = { uid?: string; userCode?: string; accountId?: string; clientId?: string; grantId?: string };
+    const row = (type: string, i: number, extra: Extra = {}) => ({ type, id: `${type}-${i}`, payload: '{}', ...extra });
     await storage.db.oidcPayload.createMany({
       data: [
-        ...Array.from({ length: 200 }, (_, i) => row('Session', i, { uid: `uid-${i}` })),
+        ...Array.from({ length: 200 }, (_, i) => row('Session', i, { uid: `uid-${i}`, accountId: `person-${i % 50}` })),
         ...Array.from({ length: 20 }, (_, i) => row('DeviceCode', i, { userCode: `code-${i}` })),
-        ...Array.from({ length: 2000 }, (_, i) => row('AccessToken', i)),
+        ...Array.from({ length: 2000 }, (_, i) =>
+          row('AccessToken', i, { accountId: `person-${i % 50}`, clientId: `app-${i % 5}`, grantId: `grant-${i % 300}` }),
+        ),
+        ...Array.from({ length: 2000 }, (_, i) => row('AssertionJti', i)),
       ],
     });
     await storage.db.$executeRawUnsafe('ANALYZE');
@@ -51,39 +57,63 @@ describe('the indexes of oidc_payloads', () => {
     return new Map(rows.map((r) => [r.name, r.sql]));
   };
 
-  it('a row without a uid or user code enters neither index, and no index holds the consumption time', async () => {
+  it('a row enters the index of a column only when it has a value there, and no index holds the consumption time', async () => {
     const defs = await definitions();
-    assert.match(defs.get('oidc_payloads_uid_idx') ?? '', /WHERE \(?"?uid"? IS NOT NULL\)?/i);
-    assert.match(defs.get('oidc_payloads_user_code_idx') ?? '', /WHERE \(?"?user_code"? IS NOT NULL\)?/i);
+    const partial = [
+      ['oidc_payloads_uid_idx', 'uid'],
+      ['oidc_payloads_user_code_idx', 'user_code'],
+      ['oidc_payloads_account_id_type_idx', 'account_id'],
+      ['oidc_payloads_client_id_idx', 'client_id'],
+      ['oidc_payloads_grant_id_idx', 'grant_id'],
+    ] as const;
+    for (const [index, column] of partial) {
+      assert.match(defs.get(index) ?? '', new RegExp(`WHERE \\(?"?${column}"? IS NOT NULL\\)?`, 'i'), `${index}: ${defs.get(index)}`);
+    }
     const consumed = [...defs].filter(([, sql]) => /consumed_at/.test(sql.replace(/WHERE.*$/s, '')));
     assert.deepEqual(consumed, [], 'no index on consumed_at');
   });
 
-  it('the lookups by uid and by user code, as the store prepares them, are answered from their index', async () => {
-    const lookups = [
-      ['uid', 'oidc_payloads_uid_idx', 'Session'],
-      ['user_code', 'oidc_payloads_user_code_idx', 'DeviceCode'],
-    ] as const;
-    for (const [column, index, type] of lookups) {
-      // findByColumn's statements (src/db/artifact-store.ts), with their parameters unbound: the plan must hold for every value.
+  // The statements as src/db/artifact-store.ts prepares them and as the services' Prisma queries read (user sessions,
+  // a person's or a client's rows removed, unused registered clients), with their parameters unbound: the plan must hold for every value.
+  const lookups = [
+    ['a session by uid', 'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND uid = ? LIMIT 1', ['Session', 'x'], 'uid_idx'],
+    [
+      'a device code by user code',
+      'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND user_code = ? LIMIT 1',
+      ['DeviceCode', 'x'],
+      'user_code_idx',
+    ],
+    ["a grant's tokens revoked", 'DELETE FROM oidc_payloads WHERE type = ? AND grant_id = ?', ['AccessToken', 'x'], 'grant_id_idx'],
+    ["a person's sessions", 'SELECT id, payload FROM oidc_payloads WHERE type = ? AND account_id = ? ORDER BY id', ['Session', 'x'], 'account_id_type_idx'],
+    ["a person's rows removed", 'DELETE FROM oidc_payloads WHERE account_id = ?', ['x'], 'account_id_type_idx'],
+    ["a client's rows removed", 'DELETE FROM oidc_payloads WHERE client_id = ?', ['x'], 'client_id_idx'],
+    [
+      'registered clients still in use',
+      'SELECT DISTINCT client_id FROM oidc_payloads WHERE client_id IN (?, ?) AND type <> ?',
+      ['x', 'y', 'RegistrationAccessToken'],
+      'client_id_idx',
+    ],
+  ] as const;
+
+  for (const [what, sql, params, index] of lookups) {
+    it(`${what}: answered from oidc_payloads_${index}`, async () => {
       let plan: string;
       if (sqlite()) {
-        const sql = `EXPLAIN QUERY PLAN SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = ? AND ${column} = ? LIMIT 1`;
-        plan = (await storage.db.$queryRawUnsafe<{ detail: string }[]>(sql, type, 'x')).map((r) => r.detail).join('\n');
+        plan = (await storage.db.$queryRawUnsafe<{ detail: string }[]>(`EXPLAIN QUERY PLAN ${sql}`, ...params)).map((r) => r.detail).join('\n');
       } else {
-        const name = `lk_plan_${column}`;
+        const name = `lk_plan_${index}`;
+        let n = 0;
+        const numbered = sql.replace(/\?/g, () => `$${++n}`);
         const [, , , rows] = await storage.db.$transaction([
           storage.db.$executeRawUnsafe('SET LOCAL plan_cache_mode = force_generic_plan'),
           storage.db.$executeRawUnsafe('SET LOCAL enable_seqscan = off'),
-          storage.db.$executeRawUnsafe(
-            `PREPARE ${name}(text, text) AS SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE type = $1 AND ${column} = $2 LIMIT 1`,
-          ),
-          storage.db.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN EXECUTE ${name}('${type}', 'x')`),
+          storage.db.$executeRawUnsafe(`PREPARE ${name}(${params.map(() => 'text').join(', ')}) AS ${numbered}`),
+          storage.db.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN EXECUTE ${name}(${params.map((v) => `'${v}'`).join(', ')})`),
           storage.db.$executeRawUnsafe(`DEALLOCATE ${name}`),
         ]);
         plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       }
-      assert.match(plan, new RegExp(index), `${column}: ${plan}`);
-    }
-  });
+      assert.match(plan, new RegExp(`oidc_payloads_${index}\\b`), plan);
+    });
+  }
 });
