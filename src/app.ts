@@ -145,6 +145,7 @@ export function buildApp(deps: AppDeps): Koa {
 const TOKEN_PATH = '/token';
 const INTROSPECTION_PATH = '/token/introspection';
 const REVOCATION_PATH = '/token/revocation';
+const JWKS_PATH = '/jwks';
 const TOKEN_PATHS = [TOKEN_PATH, INTROSPECTION_PATH, REVOCATION_PATH];
 
 /**
@@ -162,7 +163,7 @@ export const PROVIDER_LANE: ReadonlyMap<string, readonly string[]> = new Map([
   [INTROSPECTION_PATH, ['POST']],
   [REVOCATION_PATH, ['POST']],
   ['/me', ['GET', 'POST']],
-  ['/jwks', ['GET']],
+  [JWKS_PATH, ['GET']],
   ['/.well-known/openid-configuration', ['GET']],
 ]);
 
@@ -404,7 +405,7 @@ function protocolChain({ runtime, live, render }: AppDeps, limits: RateLimiters)
   protocol.post(TOKEN_PATH, limits.protocol('token'));
   protocol.post(REVOCATION_PATH, limits.protocol('token'));
   protocol.post(INTROSPECTION_PATH, limits.protocol('introspection'));
-  protocol.get('/jwks', async (ctx, next) => {
+  protocol.get(JWKS_PATH, async (ctx, next) => {
     await next();
     if (ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${config.jwksMaxAge}`);
   });
