@@ -1,4 +1,6 @@
--- Run again after a stop part-way, it ends the same.
+-- One transaction: stopped part-way, the migration leaves the old indexes as
+-- they were (never a column without one), and run again it ends the same.
+BEGIN;
 
 -- DropIndex
 DROP INDEX IF EXISTS "oidc_payloads_client_id_idx";
@@ -17,3 +19,5 @@ CREATE INDEX IF NOT EXISTS "oidc_payloads_client_id_idx" ON "oidc_payloads"("cli
 
 -- CreateIndex
 CREATE INDEX IF NOT EXISTS "oidc_payloads_grant_id_idx" ON "oidc_payloads"("grant_id") WHERE grant_id IS NOT NULL;
+
+COMMIT;
