@@ -24,15 +24,17 @@ describe('a token looked up as several models at once', () => {
     dir = mkdtempSync(join(tmpdir(), 'latchkey-artifacts-'));
     database = await createTestDatabase(dir, { migrated: true });
     storage = await openStorage(database.url);
-    // One id stored as two models (an access token and a refresh token), the second one consumed; a neighbour id as a third.
+    // One id stored as two models (an access token and a refresh token), the second one consumed; another as all three.
     await storage.artifacts.upsert('AccessToken', 'shared-id', columns('{"kind":"AccessToken"}'));
     await storage.artifacts.upsert('RefreshToken', 'shared-id', { ...columns('{"kind":"RefreshToken"}'), expiresAt: null });
     await storage.artifacts.consume('RefreshToken', 'shared-id', consumedAt);
-    await storage.artifacts.upsert('ClientCredentials', 'other-id', columns('{"kind":"ClientCredentials"}'));
+    for (const type of ['AccessToken', 'ClientCredentials', 'RefreshToken']) {
+      await storage.artifacts.upsert(type, 'every-id', columns(`{"kind":"${type}","every":true}`));
+    }
   });
   after(async () => {
     await storage?.close();
-    await database.drop();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -43,12 +45,24 @@ describe('a token looked up as several models at once', () => {
     assert.deepEqual(found.get('RefreshToken'), { payload: '{"kind":"RefreshToken"}', expiresAt: null, consumedAt });
   });
 
-  it('answers as the single-model lookup does, with two models asked for or one model named twice', async () => {
-    const two = await storage.artifacts.findAmong(['ClientCredentials', 'RefreshToken'], 'shared-id');
-    assert.deepEqual([...two.keys()], ['RefreshToken']);
-    assert.deepEqual(two.get('RefreshToken'), await storage.artifacts.find('RefreshToken', 'shared-id'));
-    const repeated = await storage.artifacts.findAmong(['ClientCredentials', 'ClientCredentials'], 'other-id');
-    assert.deepEqual([...repeated.entries()], [['ClientCredentials', await storage.artifacts.find('ClientCredentials', 'other-id')]]);
+  it('answers each model in whichever place it is asked for, as the single-model lookup does', async () => {
+    const types = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
+    const orders = [types, ['ClientCredentials', 'AccessToken', 'RefreshToken'], ['RefreshToken', 'ClientCredentials', 'AccessToken']];
+    for (const order of orders) {
+      for (const id of ['every-id', 'shared-id']) {
+        const found = await storage.artifacts.findAmong(order, id);
+        for (const type of types) assert.deepEqual(found.get(type), await storage.artifacts.find(type, id), `${type} of ${id}, asked as ${order}`);
+      }
+    }
+  });
+
+  it('answers as the single-model lookup does with two models asked for, or one model named twice', async () => {
+    const two = await storage.artifacts.findAmong(['AccessToken', 'RefreshToken'], 'every-id');
+    assert.deepEqual([...two.keys()].sort(), ['AccessToken', 'RefreshToken']);
+    assert.deepEqual(two.get('AccessToken'), await storage.artifacts.find('AccessToken', 'every-id'));
+    assert.deepEqual(two.get('RefreshToken'), await storage.artifacts.find('RefreshToken', 'every-id'));
+    const repeated = await storage.artifacts.findAmong(['ClientCredentials', 'ClientCredentials'], 'every-id');
+    assert.deepEqual([...repeated.entries()], [['ClientCredentials', await storage.artifacts.find('ClientCredentials', 'every-id')]]);
   });
 
   it('answers nothing for an id stored under none of the models', async () => {
