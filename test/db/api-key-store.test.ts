@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createUser } from '../helpers/relying-party.ts';
-import { statementCount } from '../helpers/api-keys.ts';
+import { statementsWhileClockStands } from '../helpers/api-keys.ts';
 
 describe('the API-key lookup', () => {
   let server: TestServer;
@@ -34,27 +34,27 @@ describe('the API-key lookup', () => {
       }
     }
 
-    // Time stands still while statements are counted (no cache's version check falls in between).
-    const clock = runtime.clock;
-    const realNow = clock.now;
-    const frozen = clock.now();
-    clock.now = () => frozen;
-    try {
-      const before = await statementCount(server);
-      const checks = 10;
-      for (let i = 0; i < checks; i++) {
-        const a = await runtime.apiKeys.check(many.key);
-        const b = await runtime.apiKeys.check(none.key);
-        assert.ok(a.active && b.active);
-        assert.deepEqual(a.holder?.roles, ['admin', 'billing', 'ops']);
-        assert.deepEqual(b.holder?.roles, []);
-        assert.equal(a.holder?.email, person.email);
-      }
-      const spent = (await statementCount(server)) - before;
-      assert.equal(spent, 2 * checks, `${spent} statements for ${2 * checks} key checks: a check must be one read`);
-    } finally {
-      clock.now = realNow;
-    }
+    // Counted with the clock standing still (no cache's version check falls in between); besides the checks' reads, only
+    // the back-channel logout's look for notices owed, on a timer of its own, may fall in the window.
+    const checks = 10;
+    const { spent, polls } = await statementsWhileClockStands(
+      server,
+      async () => void (await runtime.apiKeys.check(many.key)),
+      async () => {
+        for (let i = 0; i < checks; i++) {
+          const a = await runtime.apiKeys.check(many.key);
+          const b = await runtime.apiKeys.check(none.key);
+          assert.ok(a.active && b.active);
+          assert.deepEqual(a.holder?.roles, ['admin', 'billing', 'ops']);
+          assert.deepEqual(b.holder?.roles, []);
+          assert.equal(a.holder?.email, person.email);
+        }
+      },
+    );
+    assert.ok(
+      spent >= 2 * checks && spent <= 2 * checks + polls,
+      `${spent} statements for ${2 * checks} key checks (back-channel polls allowed: ${polls}): a check must be one read`,
+    );
 
     // As Prisma reads the same rows.
     const check = await runtime.apiKeys.check(many.key);
