@@ -74,8 +74,9 @@ function databaseUrl(admin: string, name: string): string {
  * first time in a process, loading Prisma's schema engine: about a second of
  * CPU). So it is done once per set of migrations, for every test process:
  * the template is named for a hash of the committed migrations, and is
- * built under a name of its own, then renamed into place (one builder wins;
- * the others use the winner's). A changed migration is a new template.
+ * built under a name of its own, then renamed into place (on PostgreSQL, one
+ * process builds while the others wait for it). A changed migration is a
+ * new template.
  */
 function migrationsHash(kind: 'sqlite' | 'postgres'): string {
   const dir = migrationsDir(kind);
@@ -116,7 +117,15 @@ function postgresTemplate(admin: string): Promise<string> {
     const client = new pg.Client({ connectionString: admin });
     await client.connect();
     try {
+      // The test processes start together and all find no template: one builds
+      // it while the others wait on this lock (a session's, so a builder that
+      // dies lets go of it). Renaming beside each other instead raced in the
+      // catalogue: "duplicate key value violates unique constraint
+      // pg_database_datname_index", which no error code of a name taken covers.
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
       if ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount) return name;
+      // Built under a name of its own and renamed once whole: a builder stopped
+      // half-way leaves no half-migrated template behind.
       const building = `latchkey_building_${randomBytes(6).toString('hex')}`;
       await client.query(`CREATE DATABASE ${building}`);
       try {
@@ -124,8 +133,7 @@ function postgresTemplate(admin: string): Promise<string> {
         await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
       } catch (err) {
         await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
-        // Another process renamed its template into place first: that one serves.
-        if ((err as { code?: string }).code !== '42P04') throw err;
+        throw err;
       }
       return name;
     } finally {
