@@ -16,6 +16,9 @@ import Database from 'libsql';
 import { backgroundCheckpoints, CEILING_FRAMES, RESTART_FRAMES } from '../../src/db/checkpointer.ts';
 import { openStorage, type Storage } from '../../src/db/database.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
+import { repeatsFirstPass } from '../helpers/passes.ts';
+
+const SQLITE_ONLY = 'these suites open SQLite files of their own, whatever database the suite runs on';
 
 const columns = (n: number) => ({
   // About a page a row: a burst of them is a log of known size.
@@ -56,7 +59,7 @@ async function openWithThread(dir: string, name: string, lost: Error[], interval
   return { file, storage };
 }
 
-describe('SQLite checkpoints on a thread of their own', () => {
+describe('SQLite checkpoints on a thread of their own', { skip: repeatsFirstPass(SQLITE_ONLY) }, () => {
   let dir: string;
   const storages: Storage[] = [];
   const lost: Error[] = [];
@@ -104,7 +107,7 @@ describe('SQLite checkpoints on a thread of their own', () => {
   });
 });
 
-describe('a checkpoint thread that fails', () => {
+describe('a checkpoint thread that fails', { skip: repeatsFirstPass(SQLITE_ONLY) }, () => {
   it('hands the checkpoints back to the connection, and says why, once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-checkpoints-lost-'));
     const connection = new Database(join(dir, 'here.db'));
@@ -128,7 +131,7 @@ describe('a checkpoint thread that fails', () => {
   });
 });
 
-describe('a process that exits without closing the thread (a crash, a forced stop)', () => {
+describe('a process that exits without closing the thread (a crash, a forced stop)', { skip: repeatsFirstPass(SQLITE_ONLY) }, () => {
   it('ends with its own exit code, not libsql’s abort', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-checkpoints-exit-'));
     try {
