@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createSecretBox } from '../src/services/secrets/secret-box.ts';
 import { serverArgs } from './helpers/cli-under-load.ts';
+import { OWN_SETTINGS, repeatsFirstPass } from './helpers/passes.ts';
 import { freePort } from './helpers/server.ts';
 
 function run(env: Record<string, string>, cwd: string) {
@@ -40,7 +41,7 @@ function run(env: Record<string, string>, cwd: string) {
   };
 }
 
-describe('server start-up', () => {
+describe('server start-up', { skip: repeatsFirstPass(OWN_SETTINGS) }, () => {
   const cwd = mkdtempSync(join(tmpdir(), 'latchkey-start-'));
   after(() => rmSync(cwd, { recursive: true, force: true }));
 

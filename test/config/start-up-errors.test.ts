@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/env.ts';
 import { runCli, serverArgs } from '../helpers/cli-under-load.ts';
+import { OWN_SETTINGS, repeatsFirstPass } from '../helpers/passes.ts';
 import { freePort } from '../helpers/server.ts';
 
 function startServer(env: Record<string, string>, cwd: string) {
@@ -52,7 +53,7 @@ const accepts = (host: string, port: number) =>
     s.on('error', () => resolve(false));
   });
 
-describe('start-up defaults and bad settings', () => {
+describe('start-up defaults and bad settings', { skip: repeatsFirstPass(OWN_SETTINGS) }, () => {
   const dirs: string[] = [];
   const fresh = () => {
     const d = mkdtempSync(join(tmpdir(), 'latchkey-start-'));

@@ -15,4 +15,7 @@ export function repeatsFirstPass(why: string): string | false {
 }
 
 /** Why the German/dark walks (pages, console) are such suites. */
-export const WALK_IN_ENGLISH = 'the English/light walk visits the same pages in the same states, and no database changes colours or words';
+export const WALK_IN_ENGLISH = 'the English/light walk visits the same pages in the same states, and which database serves them changes no colours or words';
+
+/** Why the suites that start the built server as a new operator does are such suites. */
+export const OWN_SETTINGS = 'the servers and CLIs it starts get settings of their own (a SQLite file, or none), never the suite’s database';

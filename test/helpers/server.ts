@@ -112,7 +112,8 @@ function sqliteTemplate(): Promise<string> {
 
 let postgresTemplateName: Promise<string> | undefined;
 function postgresTemplate(admin: string): Promise<string> {
-  postgresTemplateName ??= (async () => {
+  if (postgresTemplateName) return postgresTemplateName;
+  postgresTemplateName = (async () => {
     const name = `latchkey_template_${migrationsHash('postgres')}`;
     const client = new pg.Client({ connectionString: admin });
     await client.connect();
@@ -120,8 +121,10 @@ function postgresTemplate(admin: string): Promise<string> {
       // The test processes start together and all find no template: one builds
       // it while the others wait on this lock (a session's, so a builder that
       // dies lets go of it). Renaming beside each other instead raced in the
-      // catalogue: "duplicate key value violates unique constraint
-      // pg_database_datname_index", which no error code of a name taken covers.
+      // catalogue: the loser's rename failed with a unique violation (23505)
+      // on pg_database's names, not the 42P04 of a name already taken. A
+      // builder that hangs alive stops the waiters after two minutes, not CI's.
+      await client.query("SET lock_timeout = '120s'");
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
       if ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount) return name;
       // Built under a name of its own and renamed once whole: a builder stopped
@@ -140,6 +143,11 @@ function postgresTemplate(admin: string): Promise<string> {
       await client.end();
     }
   })();
+  // A failed build is not kept: the process's next test server tries again,
+  // rather than every later suite in the process failing with it.
+  postgresTemplateName.catch(() => {
+    postgresTemplateName = undefined;
+  });
   return postgresTemplateName;
 }
 
