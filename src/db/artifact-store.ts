@@ -29,7 +29,7 @@ export interface WithRelated {
   row?: StoredArtifact;
   /** There when the row names a grant (its grant_id), whether or not that grant is stored. */
   grant?: { id: string; row?: StoredArtifact };
-  /** There when the row names a person (its account_id), whether or not that person exists. */
+  /** There when the row or its grant names a person (account_id), whether or not that person exists. */
   account?: { id: string; row?: StoredAccount };
 }
 
@@ -89,11 +89,14 @@ function threeTypes(types: readonly string[]): [string, string, string] {
   return [types[0]!, types[1] ?? last, types[2] ?? last];
 }
 
-const withRelatedSql = (typeParam: string, idParam: string) => `SELECT t.payload, t.expires_at, t.consumed_at, t.grant_id, t.account_id,
+// A row issued under a grant names its person only through the grant (src/oidc/adapter.ts, upsert): the person read is the
+// row's own or, when it names none, its grant's.
+const withRelatedSql = (typeParam: string, idParam: string) => `SELECT t.payload, t.expires_at, t.consumed_at, t.grant_id,
+  COALESCE(t.account_id, g.account_id) AS account_id,
   g.payload AS g_payload, g.expires_at AS g_expires_at, g.consumed_at AS g_consumed_at, ${ACCOUNT_COLUMNS_AS_U}
   FROM oidc_payloads t
   LEFT JOIN oidc_payloads g ON g.type = 'Grant' AND g.id = t.grant_id
-  LEFT JOIN users u ON u.id = t.account_id
+  LEFT JOIN users u ON u.id = COALESCE(t.account_id, g.account_id)
   WHERE t.type = ${typeParam} AND t.id = ${idParam}`;
 
 type RelatedRow = { payload: string; expires_at: unknown; consumed_at: unknown; grant_id: string | null; account_id: string | null } & {

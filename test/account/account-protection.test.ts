@@ -185,6 +185,9 @@ describe('disabling a person ends their sessions, grants and tokens at once', ()
     const { tokens } = await codeFlow(app, browser, person, { scope: 'openid offline_access', prompt: 'consent' });
     assert.match(pageText(((await browser.navigate(`${server.url}/account`)) as Page).html), /Your account/, 'signed in (SSO)');
 
+    // Its tokens name only their grant (src/oidc/adapter.ts): they are counted through it below.
+    const grants = (await server.runtime.db.oidcPayload.findMany({ where: { type: 'Grant', accountId: person.id } })).map((g) => g.id);
+    assert.ok(grants.length > 0);
     const r = await admin('user', 'disable', person.id, '--json');
     assert.equal(r.code, 0, r.stderr);
 
@@ -204,6 +207,7 @@ describe('disabling a person ends their sessions, grants and tokens at once', ()
     await assert.rejects(oidc.refreshTokenGrant(app.config, tokens.refresh_token!));
     assert.equal((await oidc.tokenIntrospection(app.config, tokens.access_token)).active, false);
     assert.equal(await server.runtime.db.oidcPayload.count({ where: { accountId: person.id } }), 0);
+    assert.equal(await server.runtime.db.oidcPayload.count({ where: { grantId: { in: grants } } }), 0);
   });
 
   it('a session whose person is disabled behind its back (another node, a race) never yields a 5xx or a code', async () => {

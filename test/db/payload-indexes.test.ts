@@ -24,17 +24,16 @@ describe('the indexes of oidc_payloads', () => {
     dir = mkdtempSync(join(tmpdir(), 'latchkey-indexes-'));
     database = await createTestDatabase(dir, { migrated: true });
     storage = await openStorage(database.url);
-    // Rows as a server holds them: sessions with a uid and a person, a device code with a user code, a person's tokens with a
-    // client and a grant, used assertion jtis with none of them.
+    // Rows as a server holds them: sessions with a uid and a person, a device code with a user code, grants with a person and
+    // a client, a person's tokens with only their grant (src/oidc/adapter.ts), used assertion jtis with none of them.
     type Extra = { uid?: string; userCode?: string; accountId?: string; clientId?: string; grantId?: string };
     const row = (type: string, i: number, extra: Extra = {}) => ({ type, id: `${type}-${i}`, payload: '{}', ...extra });
     await storage.db.oidcPayload.createMany({
       data: [
         ...Array.from({ length: 200 }, (_, i) => row('Session', i, { uid: `uid-${i}`, accountId: `person-${i % 50}` })),
         ...Array.from({ length: 20 }, (_, i) => row('DeviceCode', i, { userCode: `code-${i}` })),
-        ...Array.from({ length: 2000 }, (_, i) =>
-          row('AccessToken', i, { accountId: `person-${i % 50}`, clientId: `app-${i % 5}`, grantId: `grant-${i % 300}` }),
-        ),
+        ...Array.from({ length: 300 }, (_, i) => row('Grant', i, { accountId: `person-${i % 50}`, clientId: `app-${i % 5}` })),
+        ...Array.from({ length: 2000 }, (_, i) => row('AccessToken', i, { grantId: `Grant-${i % 300}` })),
         ...Array.from({ length: 2000 }, (_, i) => row('AssertionJti', i)),
       ],
     });
@@ -95,7 +94,19 @@ describe('the indexes of oidc_payloads', () => {
     ["a person's sessions", 'SELECT id, payload, expires_at FROM oidc_payloads WHERE type = ? AND account_id = ?', ['Session', 'x'], 'account_id_type_idx'],
     ["a person's grants", 'SELECT id, payload, expires_at FROM oidc_payloads WHERE type = ? AND account_id = ?', ['Grant', 'x'], 'account_id_type_idx'],
     ["a person's rows removed", 'DELETE FROM oidc_payloads WHERE account_id = ?', ['x'], 'account_id_type_idx'],
+    [
+      "the rows of a person's grants removed (src/db/owned-artifacts.ts)",
+      "DELETE FROM oidc_payloads WHERE grant_id IN (SELECT id FROM oidc_payloads WHERE type = 'Grant' AND account_id = ?)",
+      ['x'],
+      ['grant_id_idx', 'account_id_type_idx'],
+    ],
     ["a client's rows removed", 'DELETE FROM oidc_payloads WHERE client_id = ?', ['x'], 'client_id_idx'],
+    [
+      "the rows of a client's grants removed (src/db/owned-artifacts.ts)",
+      "DELETE FROM oidc_payloads WHERE grant_id IN (SELECT id FROM oidc_payloads WHERE type = 'Grant' AND client_id = ?)",
+      ['x'],
+      ['grant_id_idx', 'client_id_idx'],
+    ],
     [
       'registered clients still in use',
       'SELECT DISTINCT client_id FROM oidc_payloads WHERE client_id IN (?, ?) AND type <> ?',
@@ -104,8 +115,10 @@ describe('the indexes of oidc_payloads', () => {
     ],
   ] as const;
 
-  for (const [what, sql, params, index] of lookups) {
-    it(`${what}: oidc_payloads_${index} serves it`, async () => {
+  for (const [what, sql, params, indexOrIndexes] of lookups) {
+    const indexes: readonly string[] = typeof indexOrIndexes === 'string' ? [indexOrIndexes] : indexOrIndexes;
+    const index = indexes.join('_');
+    it(`${what}: ${indexes.map((i) => `oidc_payloads_${i}`).join(' and ')} serve${indexes.length > 1 ? '' : 's'} it`, async () => {
       let plan: string;
       if (sqlite()) {
         plan = (await storage.db.$queryRawUnsafe<{ detail: string }[]>(`EXPLAIN QUERY PLAN ${sql}`, ...params)).map((r) => r.detail).join('\n');
@@ -122,7 +135,7 @@ describe('the indexes of oidc_payloads', () => {
         ]);
         plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       }
-      assert.match(plan, new RegExp(`oidc_payloads_${index}\\b`), plan);
+      for (const i of indexes) assert.match(plan, new RegExp(`oidc_payloads_${i}\\b`), plan);
     });
   }
 });

@@ -89,10 +89,10 @@ describe("opaque-token introspection answers what the provider's endpoint answer
     tokens.rotatedAccess = next.access_token;
 
     // A token whose grant was withdrawn behind the provider's back (its row gone, the token's kept).
-    const grantsBefore = new Set((await rowsOf(app.clientId, 'AccessToken')).map((r) => r.grantId));
+    const grantsBefore = new Set((await rowsOf(app.clientId, 'Grant')).map((r) => r.id));
     const orphan = await codeFlow(app, new Browser(server.url), person, { scope: 'openid', prompt: 'consent' });
     tokens.grantGone = orphan.tokens.access_token;
-    const orphanGrant = (await rowsOf(app.clientId, 'AccessToken')).map((r) => r.grantId).find((g) => g && !grantsBefore.has(g));
+    const orphanGrant = (await rowsOf(app.clientId, 'Grant')).map((r) => r.id).find((g) => !grantsBefore.has(g));
     assert.ok(orphanGrant, 'the second sign-in has a grant of its own');
     await server.runtime.db.oidcPayload.delete({ where: { type_id: { type: 'Grant', id: orphanGrant } } });
 

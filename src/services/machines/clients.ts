@@ -14,6 +14,7 @@ import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination
 import type { Clock } from '../../clock.ts';
 import { isReservedClientId } from './built-in-clients.ts';
 import { weakSecretProblem } from '../secrets/secret-strength.ts';
+import { deleteClientArtifacts } from '../../db/owned-artifacts.ts';
 
 /** A client id an operator chooses (an imported app's, a configuration file's). */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -478,10 +479,7 @@ export function createClientService(
      */
     async delete(clientId: string, precondition?: (current: ClientRecord) => void): Promise<void> {
       if (precondition) precondition(await this.get(clientId));
-      const [{ count }] = await db.$transaction([
-        db.client.deleteMany({ where: { id: clientId, kind: 'app' } }),
-        db.oidcPayload.deleteMany({ where: { clientId } }),
-      ]);
+      const [{ count }] = await db.$transaction([db.client.deleteMany({ where: { id: clientId, kind: 'app' } }), ...deleteClientArtifacts(db, clientId)]);
       if (count === 0) throw notFound(`client ${clientId}`);
       await changesTracker.changed('clients');
     },
@@ -500,7 +498,7 @@ export function createClientService(
 
     /** Deletes a dynamically registered client with everything issued to it (RFC 7592 §2.3). */
     async deleteRegistered(clientId: string): Promise<void> {
-      await db.$transaction([db.client.deleteMany({ where: { id: clientId, kind: REGISTERED } }), db.oidcPayload.deleteMany({ where: { clientId } })]);
+      await db.$transaction([db.client.deleteMany({ where: { id: clientId, kind: REGISTERED } }), ...deleteClientArtifacts(db, clientId)]);
       await changesTracker.changed('clients');
     },
 

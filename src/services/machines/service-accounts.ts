@@ -13,6 +13,7 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
+import { deleteClientArtifacts } from '../../db/owned-artifacts.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SERVICE_ACCOUNT = 'service_account';
@@ -385,7 +386,7 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
     async delete(clientId: string): Promise<void> {
       const [{ count }] = await db.$transaction([
         db.client.deleteMany({ where: { id: clientId, kind: SERVICE_ACCOUNT } }),
-        db.oidcPayload.deleteMany({ where: { clientId } }),
+        ...deleteClientArtifacts(db, clientId),
       ]);
       if (count === 0) throw notFound(`service account ${clientId}`);
       await changes.changed('clients');
@@ -435,7 +436,7 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
       const [{ count }] = await db.$transaction([
         db.client.updateMany({ where: { id: clientId, kind: SERVICE_ACCOUNT }, data: { disabled } }),
         db.apiKey.updateMany({ where: { clientId }, data: { ownerDisabled: disabled } }),
-        ...(disabled ? [db.oidcPayload.deleteMany({ where: { clientId } })] : []),
+        ...(disabled ? [...deleteClientArtifacts(db, clientId)] : []),
       ]);
       if (count === 0) throw notFound(`service account ${clientId}`);
       await changes.changed('clients');

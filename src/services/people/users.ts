@@ -10,6 +10,7 @@ import { NO_PASSWORD } from './password-hashes.ts';
 import { keyset, toPage, type Page, type PageRequest } from '../admin/pagination.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Clock } from '../../clock.ts';
+import { deletePersonArtifacts } from '../../db/owned-artifacts.ts';
 
 /** A person as every caller sees them: the fields findAccount's prepared lookup reads. */
 export type PublicUser = StoredAccount;
@@ -227,9 +228,9 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
      */
     async resetPassword(id: string, passwordHash: string): Promise<{ apiKeysRevoked: number }> {
       const signIns = (await endings?.signInsOf(id)) ?? [];
-      const [{ count }, , keys] = await db.$transaction([
+      const [{ count }, , , keys] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { passwordHash, emailVerified: true } }),
-        db.oidcPayload.deleteMany({ where: { accountId: id } }),
+        ...deletePersonArtifacts(db, id),
         revokePersonKeys(db, id, new Date(clock.now())),
         ...(endings ? [endings.owe(signIns)] : []),
       ]);
@@ -309,7 +310,7 @@ export function createUserService(db: Db, accounts: AccountStore, clock: Clock, 
       const [{ count }] = await db.$transaction([
         db.user.updateMany({ where: { id }, data: { disabled } }),
         db.apiKey.updateMany({ where: { userId: id }, data: { ownerDisabled: disabled } }),
-        ...(disabled ? [db.oidcPayload.deleteMany({ where: { accountId: id } }), revokePersonKeys(db, id, new Date(clock.now()))] : []),
+        ...(disabled ? [...deletePersonArtifacts(db, id), revokePersonKeys(db, id, new Date(clock.now()))] : []),
         ...(endings ? [endings.owe(signIns)] : []),
       ]);
       if (count === 0) throw notFound(`user ${id}`);

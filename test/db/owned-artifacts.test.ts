@@ -1,0 +1,77 @@
+// A person's tokens name only their grant (src/oidc/adapter.ts): disabling
+// the person, resetting their password or deleting the app must still remove
+// every row issued under their grants, and nobody else's. Driven through real
+// sign-ins and refreshes, with a second person and a second app beside them.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Browser } from '../helpers/browser.ts';
+import { codeFlow, createUser, postToken, registerClient, type TestClient, type TestPerson } from '../helpers/relying-party.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+describe("a person's or an app's stored rows, removed through their grants", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ REFRESH_REUSE_GRACE: '0' });
+  });
+  after(() => server.stop());
+
+  /** A sign-in with offline access, its refresh token rotated once: codes, access and refresh tokens, consumed and live. */
+  const signedIn = async (client: TestClient, person: TestPerson) => {
+    const { tokens } = await codeFlow(client, new Browser(server.url), person, { scope: 'openid offline_access', prompt: 'consent' });
+    const rotated = await postToken(server, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    return { refreshToken: String(rotated.body.refresh_token) };
+  };
+  const grantsOf = async (where: { accountId: string } | { clientId: string }) =>
+    (await server.runtime.db.oidcPayload.findMany({ where: { type: 'Grant', ...where }, select: { id: true } })).map((g) => g.id);
+  /** Every stored row issued under these grants, by kind. */
+  const rowsUnder = async (grantIds: string[]) => {
+    const rows = await server.runtime.db.oidcPayload.findMany({ where: { grantId: { in: grantIds } }, select: { type: true } });
+    return rows.map((r) => r.type).sort();
+  };
+  const refreshes = async (client: TestClient, refreshToken: string) =>
+    (await postToken(server, client, { grant_type: 'refresh_token', refresh_token: refreshToken })).status === 200;
+
+  for (const [how, end] of [
+    ['disabling the person', (id: string) => server.runtime.users.setDisabled(id, true)],
+    ['a password reset', (id: string) => server.runtime.users.resetPassword(id, 'a new password hash')],
+  ] as const) {
+    it(`${how} removes every row issued under their grants, and leaves another person's`, async () => {
+      const app = await registerClient(server);
+      const [victim, other] = await Promise.all([createUser(server), createUser(server)]);
+      await signedIn(app, victim);
+      const others = await signedIn(app, other);
+      const victimGrants = await grantsOf({ accountId: victim.id });
+      const otherGrants = await grantsOf({ accountId: other.id });
+      assert.equal(victimGrants.length, 1);
+      // What a sign-in and a refresh store under a grant: the consumed code, two access tokens, two refresh tokens.
+      assert.deepEqual(await rowsUnder(victimGrants), ['AccessToken', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'RefreshToken']);
+      const otherRows = await rowsUnder(otherGrants);
+
+      await end(victim.id);
+
+      assert.deepEqual(await rowsUnder(victimGrants), [], 'nothing issued under their grants is left');
+      assert.deepEqual(await grantsOf({ accountId: victim.id }), []);
+      assert.deepEqual(await rowsUnder(otherGrants), otherRows, "the other person's rows are all still there");
+      assert.ok(await refreshes(app, others.refreshToken), 'the other person still refreshes');
+    });
+  }
+
+  it("deleting an app removes every row issued under its grants, and leaves another app's", async () => {
+    const [app, otherApp] = await Promise.all([registerClient(server), registerClient(server)]);
+    const person = await createUser(server);
+    await signedIn(app, person);
+    const kept = await signedIn(otherApp, person);
+    const appGrants = await grantsOf({ clientId: app.clientId });
+    const otherGrants = await grantsOf({ clientId: otherApp.clientId });
+    assert.equal((await rowsUnder(appGrants)).length, 5);
+    const otherRows = await rowsUnder(otherGrants);
+
+    await server.runtime.clients.delete(app.clientId);
+
+    assert.deepEqual(await rowsUnder(appGrants), [], 'nothing issued under its grants is left');
+    assert.deepEqual(await grantsOf({ clientId: app.clientId }), []);
+    assert.deepEqual(await rowsUnder(otherGrants), otherRows, "the other app's rows are all still there");
+    assert.ok(await refreshes(otherApp, kept.refreshToken), 'the same person still refreshes at the other app');
+  });
+});
