@@ -5,7 +5,10 @@
 // The compiled build is one bundle: frames are mapped back to their source
 // file (src/…, or the npm package) through the .map files beside dist/'s
 // chunks. --window keeps only the busiest N seconds of each profile (the
-// measured run rather than start-up and set-up).
+// measured run rather than start-up and set-up). The bench stops the servers
+// that are not measuring (SIGSTOP): the first sample after a stop spans it,
+// and would count seconds of stopped time to whatever frame it caught, so a
+// sample that spans more than STOPPED_US counts as none.
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -51,20 +54,28 @@ function located({ url, lineNumber, columnNumber }: ProfileNode['callFrame']): {
   return entry?.originalSource ? { url: entry.originalSource, line: (entry.originalLine ?? 0) + 1 } : { url, line: lineNumber + 1 };
 }
 
+/** Longer than any sampling interval (node's default: 1 ms), shorter than any stop of a server (a whole run). */
+const STOPPED_US = 200_000;
+/** A sample's time, zero when it spans a stop of the process. */
+const sampled = (profile: Profile, i: number) => {
+  const us = profile.timeDeltas[i] ?? 0;
+  return us > STOPPED_US ? 0 : us;
+};
+
 /** The indexes of the samples in the busiest `seconds` of the profile (all of them without a window). */
 function busiest(profile: Profile, idle: (i: number) => boolean, seconds: number | undefined): [number, number] {
   if (seconds === undefined) return [0, profile.samples.length - 1];
   const window = seconds * 1e6;
   const at: number[] = [];
   let t = 0;
-  for (const d of profile.timeDeltas) {
-    t += d;
+  for (let i = 0; i < profile.timeDeltas.length; i++) {
+    t += sampled(profile, i);
     at.push(t);
   }
   let [best, end, from, busy] = [-1, 0, 0, 0];
   for (let i = 0; i < at.length; i++) {
-    while (at[i]! - at[from]! > window) if (!idle(from++)) busy -= profile.timeDeltas[from - 1]!;
-    if (!idle(i)) busy += profile.timeDeltas[i]!;
+    while (at[i]! - at[from]! > window) if (!idle(from++)) busy -= sampled(profile, from - 1);
+    if (!idle(i)) busy += sampled(profile, i);
     if (busy > best) [best, end] = [busy, i];
   }
   let start = end;
@@ -85,7 +96,7 @@ for (const file of positionals) {
   const frame = (i: number) => nodes.get(profile.samples[i]!)!.callFrame;
   const [start, end] = busiest(profile, (i) => frame(i).functionName === '(idle)', windowS);
   for (let i = start; i <= end; i++) {
-    const us = profile.timeDeltas[i] ?? 0;
+    const us = sampled(profile, i);
     const callFrame = frame(i);
     const { url, line } = located(callFrame);
     const fn = `${callFrame.functionName || '(anonymous)'}  ${moduleOf(url)}${url ? `:${line}` : ''}`;
