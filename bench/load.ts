@@ -18,7 +18,7 @@ export type Op = () => Promise<OpResult>;
 
 export interface LoadStats {
   concurrency: number;
-  /** Wall time from the first operation to the last one finishing (in-flight ones are awaited, not cut off). */
+  /** Wall time from the first operation to the last one finishing (in-flight ones are awaited, not cut off), of every slice. */
   elapsedS: number;
   completed: number;
   ok: number;
@@ -41,16 +41,29 @@ export function percentile(sorted: Float64Array | number[], q: number): number {
   return sorted[rank - 1]!;
 }
 
-export async function runClosedLoop(workers: Op[], durationMs: number): Promise<LoadStats> {
-  const okLatencies: number[] = [];
-  const allLatencies: number[] = [];
-  const errorStatuses: Record<string, number> = {};
-  const errorKinds: Record<string, number> = {};
-  let ok = 0;
-  let errors = 0;
+/**
+ * What the runs of one measurement did, added up: a measurement taken in
+ * slices, in turns with the other servers (bench/run.ts), is one tally.
+ */
+export interface LoadTally {
+  okLatencies: number[];
+  allLatencies: number[];
+  errorStatuses: Record<string, number>;
+  errorKinds: Record<string, number>;
+  ok: number;
+  errors: number;
+  /** The slices' wall time, added up. */
+  elapsedNs: bigint;
+}
+
+export function newTally(): LoadTally {
+  return { okLatencies: [], allLatencies: [], errorStatuses: {}, errorKinds: {}, ok: 0, errors: 0, elapsedNs: 0n };
+}
+
+/** The workers, each awaiting its own operation back to back, for `durationMs`: in-flight ones are awaited, not cut off. */
+export async function runSlice(workers: Op[], durationMs: number, tally: LoadTally): Promise<void> {
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(Math.round(durationMs * 1e6));
-
   await Promise.all(
     workers.map(async (op) => {
       while (process.hrtime.bigint() < deadline) {
@@ -62,32 +75,37 @@ export async function runClosedLoop(workers: Op[], durationMs: number): Promise<
           r = { ok: false, status: 0, error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 120) : String(err) };
         }
         const ms = (r.latencyNs ?? Number(process.hrtime.bigint() - t0)) / 1e6;
-        allLatencies.push(ms);
+        tally.allLatencies.push(ms);
         if (r.ok) {
-          ok++;
-          okLatencies.push(ms);
+          tally.ok++;
+          tally.okLatencies.push(ms);
         } else {
-          errors++;
-          errorStatuses[r.status] = (errorStatuses[r.status] ?? 0) + 1;
+          tally.errors++;
+          tally.errorStatuses[r.status] = (tally.errorStatuses[r.status] ?? 0) + 1;
           const kind = r.error ?? `HTTP ${r.status}`;
-          errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+          tally.errorKinds[kind] = (tally.errorKinds[kind] ?? 0) + 1;
         }
       }
     }),
   );
-  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  tally.elapsedNs += process.hrtime.bigint() - started;
+}
+
+export function statsOf(tally: LoadTally, concurrency: number): LoadStats {
+  const { ok, errors } = tally;
+  const elapsedS = Number(tally.elapsedNs) / 1e9;
   // Percentiles describe successful operations; a run of nothing but fast
   // refusals (429s) falls back to all of them rather than printing nothing.
-  const lat = Float64Array.from(okLatencies.length ? okLatencies : allLatencies).sort();
+  const lat = Float64Array.from(tally.okLatencies.length ? tally.okLatencies : tally.allLatencies).sort();
   const mean = lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : NaN;
   return {
-    concurrency: workers.length,
+    concurrency,
     elapsedS,
     completed: ok + errors,
     ok,
     errors,
-    errorStatuses,
-    errorKinds,
+    errorStatuses: tally.errorStatuses,
+    errorKinds: tally.errorKinds,
     rps: ok / elapsedS,
     p50Ms: percentile(lat, 0.5),
     p90Ms: percentile(lat, 0.9),
@@ -95,4 +113,10 @@ export async function runClosedLoop(workers: Op[], durationMs: number): Promise<
     maxMs: lat.length ? lat[lat.length - 1]! : NaN,
     meanMs: mean,
   };
+}
+
+export async function runClosedLoop(workers: Op[], durationMs: number): Promise<LoadStats> {
+  const tally = newTally();
+  await runSlice(workers, durationMs, tally);
+  return statsOf(tally, workers.length);
 }

@@ -12,7 +12,7 @@ import { Pool } from 'undici';
 import { loadConfig } from '../src/config/env.ts';
 import { cliMarkdown, cliTargets, cliText, measureCli, type CliResult } from './cli.ts';
 import { cryptoFloor, postgresInsertFloor, type FloorRow } from './crypto-floor.ts';
-import { runClosedLoop } from './load.ts';
+import { newTally, runClosedLoop, runSlice, statsOf } from './load.ts';
 import { loginStorm } from './login-storm.ts';
 import { insertSessionsAndGrants } from './memory.ts';
 import { startPostgres, type BenchPostgres } from './postgres.ts';
@@ -31,6 +31,8 @@ const USAGE = `npm run bench -- [options]
   --concurrency 1,8,32    concurrency levels (default 1,8,32)
   --duration SECONDS      measured seconds per scenario and level (default 5)
   --warmup SECONDS        unmeasured warm-up per scenario and server (default 6)
+  --slice SECONDS         the servers measure in turns, this long each, until each has run --duration (default 1;
+                          0: each its whole --duration at once, as before stop 50)
   --db sqlite|postgres|both   (default both)
   --env KEY=VALUE         repeatable; Latchkey's (and the baseline's) environment, e.g. RATE_LIMIT_TOKEN=off
   --no-rate-limits        shorthand for every RATE_LIMIT_*=off
@@ -53,6 +55,7 @@ function options() {
       concurrency: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      slice: { type: 'string' },
       db: { type: 'string', default: 'both' },
       env: { type: 'string', multiple: true },
       'no-rate-limits': { type: 'boolean', default: false },
@@ -82,6 +85,7 @@ function options() {
   if (!['other', 'server'].includes(values['pg-core']!)) fail('--pg-core must be other or server');
   const levels = (values.concurrency ?? (values.quick ? '8' : '1,8,32')).split(',').map(Number);
   if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) fail('--concurrency takes whole numbers from 1 to 256');
+  if (!(Number(values.slice ?? 1) >= 0)) fail('--slice takes a number of seconds (0: no slices)');
   const env: Record<string, string> = {};
   if (values['no-rate-limits']) for (const k of ['LOGIN', 'CODE', 'TOKEN', 'INTROSPECTION', 'FAILURES', 'ACCOUNT', 'AUTHORIZE']) env[`RATE_LIMIT_${k}`] = 'off';
   for (const kv of values.env ?? []) {
@@ -95,6 +99,7 @@ function options() {
     levels,
     durationS: Number(values.duration ?? (values.quick ? 3 : 5)),
     warmupS: Number(values.warmup ?? 6),
+    sliceS: Number(values.slice ?? 1),
     dbs: (values.db === 'both' ? ['sqlite', 'postgres'] : [values.db]) as ('sqlite' | 'postgres')[],
     env,
     baseline: !values['no-baseline'],
@@ -203,48 +208,67 @@ function bench(target: Target, server: ServerHandle, pgPid?: () => number): Benc
   return { target, server, set: scenarioSet(target), pgPid };
 }
 
-/** One scenario at one concurrency on one server: a row. */
-async function measure(b: Bench, name: ScenarioName, c: number): Promise<ResultRow> {
+/** A measurement under way: one scenario at one concurrency on one server, run in slices, then its row. */
+interface Measurement {
+  slice(ms: number): Promise<void>;
+  row(): ResultRow;
+}
+
+/** One scenario at one concurrency on one server: prepared now, measured slice by slice (in its turns), then a row. */
+async function startMeasurement(b: Bench, name: ScenarioName, c: number): Promise<Measurement> {
   const { target, server, set, pgPid } = b;
   const unit = SCENARIOS.find((s) => s.name === name)!.unit;
   const prepared = await set.prepare(name, c, opts.durationS);
-  await refillPool(b, c);
-  const perRun = resetPeakRss(server.pid);
-  const cpu0 = cpuMs(server.pid);
-  const db0 = pgPid ? processTreeCpuMs(pgPid()) : 0;
-  const client0 = process.cpuUsage();
-  const stats = await runClosedLoop(prepared.workers, opts.durationS * 1000);
-  const client = process.cpuUsage(client0);
-  const serverCpuMs = cpuMs(server.pid) - cpu0;
-  const dbCpuMs = pgPid ? processTreeCpuMs(pgPid()) - db0 : undefined;
-  set.observed(name, stats.rps);
-  const row: ResultRow = {
-    scenario: name,
-    unit,
-    db: target.db,
-    target: target.kind,
-    concurrency: c,
-    stats,
-    serverCpuMs,
-    cpuMsPerOp: serverCpuMs / Math.max(1, stats.completed),
-    opsPerCpuS: stats.ok / (serverCpuMs / 1000),
-    peakRssMb: peakRssMb(server.pid),
-    peakIsPerRun: perRun,
-    dbCpuMsPerOp: dbCpuMs === undefined ? undefined : dbCpuMs / Math.max(1, stats.completed),
-    clientCpuPct: ((client.user + client.system) / 1000 / (stats.elapsedS * 1000)) * 100,
-    notes: prepared.notes(),
+  const tally = newTally();
+  let [serverCpuMs, dbCpuMs, clientCpuUs] = [0, 0, 0];
+  let perRun: boolean | undefined;
+  return {
+    async slice(ms) {
+      if (perRun === undefined) {
+        await refillPool(b, c);
+        perRun = resetPeakRss(server.pid);
+      }
+      const cpu0 = cpuMs(server.pid);
+      const db0 = pgPid ? processTreeCpuMs(pgPid()) : 0;
+      const client0 = process.cpuUsage();
+      await runSlice(prepared.workers, ms, tally);
+      const client = process.cpuUsage(client0);
+      serverCpuMs += cpuMs(server.pid) - cpu0;
+      if (pgPid) dbCpuMs += processTreeCpuMs(pgPid()) - db0;
+      clientCpuUs += client.user + client.system;
+    },
+    row() {
+      const stats = statsOf(tally, c);
+      set.observed(name, stats.rps);
+      const row: ResultRow = {
+        scenario: name,
+        unit,
+        db: target.db,
+        target: target.kind,
+        concurrency: c,
+        stats,
+        serverCpuMs,
+        cpuMsPerOp: serverCpuMs / Math.max(1, stats.completed),
+        opsPerCpuS: stats.ok / (serverCpuMs / 1000),
+        peakRssMb: peakRssMb(server.pid),
+        peakIsPerRun: perRun ?? false,
+        dbCpuMsPerOp: pgPid ? dbCpuMs / Math.max(1, stats.completed) : undefined,
+        clientCpuPct: (clientCpuUs / 1000 / (stats.elapsedS * 1000)) * 100,
+        notes: prepared.notes(),
+      };
+      const errs = stats.errors
+        ? `  errors ${stats.errors}: ${Object.entries(stats.errorKinds)
+            .slice(0, 3)
+            .map(([k, v]) => `${v}× ${k}`)
+            .join('; ')}`
+        : '';
+      say(
+        `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ` +
+          `${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
+      );
+      return row;
+    },
   };
-  const errs = stats.errors
-    ? `  errors ${stats.errors}: ${Object.entries(stats.errorKinds)
-        .slice(0, 3)
-        .map(([k, v]) => `${v}× ${k}`)
-        .join('; ')}`
-    : '';
-  say(
-    `${target.kind}/${target.db} ${name} c=${c}: ${stats.rps.toFixed(1)} ${unit}/s, p50 ${stats.p50Ms.toFixed(1)} p99 ${stats.p99Ms.toFixed(1)} ms, ` +
-      `${row.cpuMsPerOp.toFixed(2)} ms CPU/op, RSS ${row.peakRssMb.toFixed(0)} MB, client CPU ${row.clientCpuPct.toFixed(0)}%${errs}`,
-  );
-  return row;
 }
 
 /** A signal to a server that may have exited already. */
@@ -284,8 +308,17 @@ async function refillPool(b: Bench, c: number) {
  * apart. A ratio (Latchkey ÷ baseline, PostgreSQL ÷ SQLite) then compares
  * runs made in the same minute of this machine, whose speed moves by up to
  * 2× within minutes (bench/README.md, "Stop 44"); until stop 44 each server
- * ran all its scenarios in a block, 4 to 10 minutes from the others'.
+ * ran all its scenarios in a block, 4 to 10 minutes from the others'. Since
+ * stop 50 each measurement is cut into slices (--slice, 1 s), and the
+ * servers take turns slice by slice: each row adds up its slices, so a slow
+ * stretch of the machine falls on every server of a ratio alike.
  */
+/** The slices of one measurement, in milliseconds: --duration cut into --slice pieces (one piece with --slice 0). */
+function slices(): number[] {
+  const n = opts.sliceS > 0 ? Math.max(1, Math.round(opts.durationS / opts.sliceS)) : 1;
+  return Array.from({ length: n }, () => (opts.durationS * 1000) / n);
+}
+
 async function runScenarios(benches: Bench[]) {
   for (const name of loadScenarios) {
     const info = SCENARIOS.find((s) => s.name === name)!;
@@ -299,7 +332,12 @@ async function runScenarios(benches: Bench[]) {
         });
       }
     }
-    for (const c of opts.levels) for (const b of on) await turn(benches, b, async () => void rows.push(await measure(b, name, c)));
+    for (const c of opts.levels) {
+      const measuring = new Map<Bench, Measurement>();
+      for (const b of on) await turn(benches, b, async () => void measuring.set(b, await startMeasurement(b, name, c)));
+      for (const ms of slices()) for (const b of on) await turn(benches, b, () => measuring.get(b)!.slice(ms));
+      for (const b of on) rows.push(measuring.get(b)!.row());
+    }
   }
   if (want('login-storm'))
     for (const b of benches)
