@@ -331,7 +331,7 @@ export function postgresArtifactStore(pool: pg.Pool): ArtifactStore {
     // the WHERE on the row's new version) and inserts nothing.
     async consumeAndUpsert({ type, id, at, graceSince }, rows) {
       if (rows.length === 2) twoRows(...rows);
-      const { name, text } = consumeAndUpsertSql(rows.length, graceSince !== undefined);
+      const { name, text } = consumeAndUpsertSql(rows.length, Boolean(graceSince));
       const res = await run(name, text, [...rows.flatMap(values), ts(at), type, id, ...(graceSince ? [ts(graceSince)] : [])]);
       return res.rowCount === rows.length;
     },

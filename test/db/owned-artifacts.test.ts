@@ -44,8 +44,17 @@ describe("a person's or an app's stored rows, removed through their grants", () 
       const victimGrants = await grantsOf({ accountId: victim.id });
       const otherGrants = await grantsOf({ accountId: other.id });
       assert.equal(victimGrants.length, 1);
-      // What a sign-in and a refresh store under a grant: the consumed code, two access tokens, two refresh tokens.
+      // What a sign-in and a refresh store under a grant: the consumed code, two access tokens, two refresh tokens. None of
+      // them names the person or the app in its columns; the grant names both.
       assert.deepEqual(await rowsUnder(victimGrants), ['AccessToken', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'RefreshToken']);
+      const columns = await server.runtime.db.oidcPayload.findMany({
+        where: { OR: [{ grantId: { in: victimGrants } }, { type: 'Grant', id: { in: victimGrants } }] },
+        select: { type: true, accountId: true, clientId: true },
+      });
+      for (const row of columns) {
+        const named = row.type === 'Grant' ? { accountId: victim.id, clientId: app.clientId } : { accountId: null, clientId: null };
+        assert.deepEqual({ accountId: row.accountId, clientId: row.clientId }, named, row.type);
+      }
       const otherRows = await rowsUnder(otherGrants);
 
       await end(victim.id);

@@ -135,7 +135,8 @@ describe('the indexes of oidc_payloads', () => {
         ]);
         plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       }
-      for (const i of indexes) assert.match(plan, new RegExp(`oidc_payloads_${i}\\b`), plan);
+      // SQLite: a search of the index, not a scan of all of it.
+      for (const i of indexes) assert.match(plan, new RegExp(`${sqlite() ? 'SEARCH [^\\n]*' : ''}oidc_payloads_${i}\\b`), plan);
     });
   }
 });

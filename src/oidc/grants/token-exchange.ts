@@ -109,6 +109,8 @@ export function buildTokenExchangeHandler({ apiKeys, resources }: TokenExchangeD
       check.key.owner.kind === 'service_account'
         ? new provider.ClientCredentials({ client: tokenClient, scope })
         : new provider.AccessToken({ accountId: check.key.owner.id, client: tokenClient, grantId: `api-key:${check.key.id}`, scope, gty: 'token-exchange' });
+    // Never stored (the key's APIs take JWTs only, resourceFor): a person's token names the key as its grant, and no Grant
+    // row is there to name the person for a stored one (src/oidc/adapter.ts, src/db/owned-artifacts.ts).
     token.resourceServer = new provider.ResourceServer(resource, tokenInfo(check, rs, ceiling));
     ctx.oidc.entity(check.key.owner.kind === 'service_account' ? 'ClientCredentials' : 'AccessToken', token);
     const value = await token.save();
