@@ -220,24 +220,26 @@ async function startMeasurement(b: Bench, name: ScenarioName, c: number): Promis
   const unit = SCENARIOS.find((s) => s.name === name)!.unit;
   const prepared = await set.prepare(name, c, opts.durationS);
   const tally = newTally();
-  let [serverCpuMs, dbCpuMs, clientCpuUs] = [0, 0, 0];
+  let [serverCpuMs, clientCpuUs] = [0, 0];
   let perRun: boolean | undefined;
+  /** PostgreSQL's CPU when the first slice began: what it does for a slice, it may finish in another server's (its WAL writer, checkpoints). */
+  let db0: number | undefined;
   return {
     async slice(ms) {
-      if (perRun === undefined) {
-        await refillPool(b, c);
-        perRun = resetPeakRss(server.pid);
-      }
+      // Unmeasured: the server was stopped while the others took their turns, long enough for idle sockets to close.
+      await refillPool(b, c);
+      if (perRun === undefined) perRun = resetPeakRss(server.pid);
+      if (pgPid && db0 === undefined) db0 = processTreeCpuMs(pgPid());
       const cpu0 = cpuMs(server.pid);
-      const db0 = pgPid ? processTreeCpuMs(pgPid()) : 0;
       const client0 = process.cpuUsage();
       await runSlice(prepared.workers, ms, tally);
       const client = process.cpuUsage(client0);
       serverCpuMs += cpuMs(server.pid) - cpu0;
-      if (pgPid) dbCpuMs += processTreeCpuMs(pgPid()) - db0;
       clientCpuUs += client.user + client.system;
     },
     row() {
+      // PostgreSQL serves no other server: its CPU from this measurement's first slice to the last slice of all of them.
+      const dbCpuMs = pgPid && db0 !== undefined ? processTreeCpuMs(pgPid()) - db0 : undefined;
       const stats = statsOf(tally, c);
       set.observed(name, stats.rps);
       const row: ResultRow = {
@@ -252,7 +254,7 @@ async function startMeasurement(b: Bench, name: ScenarioName, c: number): Promis
         opsPerCpuS: stats.ok / (serverCpuMs / 1000),
         peakRssMb: peakRssMb(server.pid),
         peakIsPerRun: perRun ?? false,
-        dbCpuMsPerOp: pgPid ? dbCpuMs / Math.max(1, stats.completed) : undefined,
+        dbCpuMsPerOp: dbCpuMs === undefined ? undefined : dbCpuMs / Math.max(1, stats.completed),
         clientCpuPct: (clientCpuUs / 1000 / (stats.elapsedS * 1000)) * 100,
         notes: prepared.notes(),
       };
@@ -289,12 +291,14 @@ async function turn(benches: Bench[], b: Bench, run: () => Promise<void>) {
 /**
  * A server stopped for longer than its PostgreSQL pool's idle timeout (10 s)
  * closes every connection as it resumes, and a run's preparation (logins,
- * code flows) can leave most of them idle that long too: `c` readiness
- * checks at once, unmeasured, open them again just before the run. In a
- * block, one run followed another within seconds, and the pool stayed open.
+ * code flows) can leave most of them idle that long too; the load
+ * generator's own keep-alive sockets close after 3 s idle (the server's 5 s
+ * keep-alive, less undici's margin), and a server waits longer than that
+ * between its slices: `c` readiness checks at once, unmeasured, open them
+ * again just before each slice. In a block, one run followed another within
+ * seconds, and the pool stayed open.
  */
 async function refillPool(b: Bench, c: number) {
-  if (!b.pgPid) return;
   await Promise.all(
     Array.from({ length: c }, () =>
       b.target.pool.request({ method: 'GET', path: '/readyz', headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.body.dump()),
