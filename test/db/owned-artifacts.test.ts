@@ -83,4 +83,28 @@ describe("a person's or an app's stored rows, removed through their grants", () 
     assert.deepEqual(await rowsUnder(otherGrants), otherRows, "the other app's rows are all still there");
     assert.ok(await refreshes(otherApp, kept.refreshToken), 'the same person still refreshes at the other app');
   });
+
+  it("an app's id given as a service account's, or the reverse, is refused before anything of it is removed", async () => {
+    const app = await registerClient(server);
+    const person = await createUser(server);
+    const { refreshToken } = await signedIn(app, person);
+    const appGrants = await grantsOf({ clientId: app.clientId });
+    const appRows = await rowsUnder(appGrants);
+    const account = (await server.runtime.serviceAccounts.create({ name: 'beside', scope: 'bench.read', generateKey: 'ES256' })).account.clientId;
+    // A stored client-credentials token of the service account (it names the account itself: it has no grant).
+    await server.runtime.db.oidcPayload.create({ data: { type: 'ClientCredentials', id: `stored-${account}`, payload: '{}', clientId: account } });
+    const accountRows = () => server.runtime.db.oidcPayload.count({ where: { clientId: account } });
+
+    const refusals = await Promise.allSettled([
+      server.runtime.serviceAccounts.setDisabled(app.clientId, true),
+      server.runtime.serviceAccounts.delete(app.clientId),
+      server.runtime.clients.delete(account),
+    ]);
+    for (const r of refusals) assert.equal(r.status === 'rejected' && (r.reason as { status?: number }).status, 404, JSON.stringify(r));
+
+    assert.deepEqual(await rowsUnder(appGrants), appRows, "the app's rows are all still there");
+    assert.deepEqual(await grantsOf({ clientId: app.clientId }), appGrants);
+    assert.equal(await accountRows(), 1, "the service account's token is still there");
+    assert.ok(await refreshes(app, refreshToken), 'the app still refreshes');
+  });
 });

@@ -478,7 +478,9 @@ export function createClientService(
      * servers; Latchkey's own APIs refuse them at once (src/api/bearer-auth.ts).
      */
     async delete(clientId: string, precondition?: (current: ClientRecord) => void): Promise<void> {
-      if (precondition) precondition(await this.get(clientId));
+      // An unknown id, or a service account's, is refused before anything is removed (its tokens included).
+      const current = await this.get(clientId);
+      precondition?.(current);
       const [{ count }] = await db.$transaction([db.client.deleteMany({ where: { id: clientId, kind: 'app' } }), ...deleteClientArtifacts(db, clientId)]);
       if (count === 0) throw notFound(`client ${clientId}`);
       await changesTracker.changed('clients');

@@ -384,6 +384,8 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
 
     /** Deletes the account with its keys, API keys and stored tokens (configuration files' --prune). */
     async delete(clientId: string): Promise<void> {
+      // An unknown id, or an app's, is refused before anything is removed (its tokens included).
+      if (!(await getRow(clientId))) throw notFound(`service account ${clientId}`);
       const [{ count }] = await db.$transaction([
         db.client.deleteMany({ where: { id: clientId, kind: SERVICE_ACCOUNT } }),
         ...deleteClientArtifacts(db, clientId),
@@ -433,6 +435,8 @@ export function createServiceAccountService(db: Db, box: SecretBox, changes: Cha
 
     /** Disabling also revokes the account's stored (opaque) tokens; its JWT access tokens live out their lifetime. */
     async setDisabled(clientId: string, disabled: boolean): Promise<void> {
+      // An app's id would otherwise have its API keys flagged and its tokens removed before the refusal.
+      if (!(await getRow(clientId))) throw notFound(`service account ${clientId}`);
       const [{ count }] = await db.$transaction([
         db.client.updateMany({ where: { id: clientId, kind: SERVICE_ACCOUNT }, data: { disabled } }),
         db.apiKey.updateMany({ where: { clientId }, data: { ownerDisabled: disabled } }),
