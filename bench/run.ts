@@ -306,6 +306,12 @@ async function refillPool(b: Bench, c: number) {
   );
 }
 
+/** The slices of one measurement, in milliseconds: --duration cut into --slice pieces (one piece with --slice 0). */
+function slices(): number[] {
+  const n = opts.sliceS > 0 ? Math.max(1, Math.round(opts.durationS / opts.sliceS)) : 1;
+  return Array.from({ length: n }, () => (opts.durationS * 1000) / n);
+}
+
 /**
  * Every load scenario on every server, interleaved: for each scenario and
  * concurrency the servers take their turns one after another, seconds
@@ -317,12 +323,6 @@ async function refillPool(b: Bench, c: number) {
  * servers take turns slice by slice: each row adds up its slices, so a slow
  * stretch of the machine falls on every server of a ratio alike.
  */
-/** The slices of one measurement, in milliseconds: --duration cut into --slice pieces (one piece with --slice 0). */
-function slices(): number[] {
-  const n = opts.sliceS > 0 ? Math.max(1, Math.round(opts.durationS / opts.sliceS)) : 1;
-  return Array.from({ length: n }, () => (opts.durationS * 1000) / n);
-}
-
 async function runScenarios(benches: Bench[]) {
   for (const name of loadScenarios) {
     const info = SCENARIOS.find((s) => s.name === name)!;
