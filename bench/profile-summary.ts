@@ -1,14 +1,16 @@
 // Where the server's CPU went: self time by function and by module from a
 // .cpuprofile written by `npm run bench -- --cpu-prof DIR` (node --cpu-prof
 // on each server).
-//   tsx bench/profile-summary.ts DIR/CPU.*.<pid>.*.cpuprofile [--top 25] [--window 10]
+//   tsx bench/profile-summary.ts DIR/CPU.*.<pid>.*.cpuprofile [--top 25] [--window 10] [--inclusive]
 // The compiled build is one bundle: frames are mapped back to their source
 // file (src/…, or the npm package) through the .map files beside dist/'s
 // chunks. --window keeps only the busiest N seconds of each profile (the
 // measured run rather than start-up and set-up). The bench stops the servers
 // that are not measuring (SIGSTOP): the first sample after a stop spans it,
 // and would count seconds of stopped time to whatever frame it caught, so a
-// sample that spans more than STOPPED_US counts as none.
+// sample that spans more than STOPPED_US counts as none. --inclusive adds
+// each function's time with its callees' (a frame counted once per sample
+// however deep it recurs): what a layer costs in all, not only in its own code.
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -83,24 +85,46 @@ function busiest(profile: Profile, idle: (i: number) => boolean, seconds: number
   return [start, end];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, window: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' }, window: { type: 'string' }, inclusive: { type: 'boolean', default: false } },
+});
 const top = Number(values.top);
 const windowS = values.window === undefined ? undefined : Number(values.window);
 const byFunction = new Map<string, number>();
 const byModule = new Map<string, number>();
+const inclusive = new Map<string, number>();
 let total = 0;
 
 for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const names = new Map<number, string>();
+  const nameOf = (id: number) => {
+    let name = names.get(id);
+    if (name === undefined) {
+      const callFrame = nodes.get(id)!.callFrame;
+      const { url, line } = located(callFrame);
+      name = `${callFrame.functionName || '(anonymous)'}  ${moduleOf(url)}${url ? `:${line}` : ''}`;
+      names.set(id, name);
+    }
+    return name;
+  };
   const frame = (i: number) => nodes.get(profile.samples[i]!)!.callFrame;
   const [start, end] = busiest(profile, (i) => frame(i).functionName === '(idle)', windowS);
   for (let i = start; i <= end; i++) {
     const us = sampled(profile, i);
     const callFrame = frame(i);
-    const { url, line } = located(callFrame);
-    const fn = `${callFrame.functionName || '(anonymous)'}  ${moduleOf(url)}${url ? `:${line}` : ''}`;
+    const { url } = located(callFrame);
+    const fn = nameOf(profile.samples[i]!);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    if (values.inclusive) {
+      const seen = new Set<string>();
+      for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) seen.add(nameOf(id));
+      for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+    }
     const mod = ['(idle)', '(program)', '(garbage collector)'].includes(callFrame.functionName) ? callFrame.functionName : moduleOf(url);
     byModule.set(mod, (byModule.get(mod) ?? 0) + us);
     total += us;
@@ -116,3 +140,4 @@ const print = (title: string, map: Map<string, number>) => {
 console.log(`${positionals.length} profile(s), ${(total / 1e6).toFixed(1)} s sampled${windowS === undefined ? '' : ` (the busiest ${windowS} s of each)`}`);
 print('Self time by module', byModule);
 print('Self time by function', byFunction);
+if (values.inclusive) print('Total time by function (with its callees)', inclusive);
