@@ -9,7 +9,8 @@
 // ms; bench/README.md, "Stop 36").
 //
 // Here a worker thread with a connection of its own copies the log every
-// INTERVAL_MS without blocking anyone (PASSIVE). A log that is never
+// COPY_MS without blocking anyone (PASSIVE), and syncs it every SYNC_MS in
+// between. A log that is never
 // restarted would grow without end under steady writes (a PASSIVE checkpoint
 // never catches up with a writer that does not stop), so once the log has
 // RESTART_FRAMES pages the thread restarts it (RESTART). That takes the
@@ -27,15 +28,27 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { SqliteDatabase } from './sqlite.ts';
 
-/** How often the thread copies the log. At 1,500 writes a second, a few hundred pages each time. */
-const INTERVAL_MS = 50;
+/**
+ * How often the thread syncs the log (fdatasync of the -wal file, no copy): with
+ * `synchronous=NORMAL` nothing else syncs it between copies, so this bounds
+ * what a power loss can take, as the copies every 50 ms did until stop 51.
+ */
+const SYNC_MS = 50;
+/**
+ * How often the thread copies the log. A copy writes each page changed since
+ * the last one once, however often it changed: the same index pages change
+ * at every refresh, so copying every 50 ms wrote most of them again each
+ * time. At 250 ms the thread's CPU per refresh fell from 42–72 to 15–30 µs
+ * (bench/README.md, "Stop 51").
+ */
+const COPY_MS = 250;
 /**
  * Log size (pages) at which the thread restarts it: a log of ~16 MB. The
  * restart holds the write lock for its copy and syncs, so each one stalls
  * the token writes of that moment; at SQLite's own threshold (1,000 pages)
  * a busy server restarted every ~100 ms, and those stalls were the slowest
- * percent of refreshes (bench/README.md, "Stop 45"). The copies every
- * INTERVAL_MS still sync the log, so a larger log holds nothing unsynced
+ * percent of refreshes (bench/README.md, "Stop 45"). The log is synced
+ * every SYNC_MS whatever its size, so a larger log holds nothing unsynced
  * for longer.
  */
 export const RESTART_FRAMES = 4000;
@@ -58,9 +71,11 @@ const SQLITE_DEFAULT_FRAMES = 1000;
 const EXIT_WAIT_MS = 2_000;
 
 // The flags the thread and the process share (Int32Array indexes): the
-// process is exiting; the thread is inside libsql.
+// process is exiting; the thread is inside libsql; how many times the thread
+// has synced the log between copies.
 const EXITING = 0;
 const IN_LIBSQL = 1;
+const LOG_SYNCS = 2;
 
 // CommonJS, evaluated in the worker (no TypeScript loader there).
 //
@@ -71,6 +86,7 @@ const IN_LIBSQL = 1;
 // forced stop) raises EXITING and waits for the thread to leave libsql,
 // which it then never enters again.
 const WORKER_SOURCE = `
+const { closeSync, fdatasyncSync, openSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const flags = workerData.flags;
 function inLibsql(call) {
@@ -90,28 +106,52 @@ let failures = 0;
 let lastLog = -1;
 let backoff = 1;
 let skip = 0;
+let lastCopy = -Infinity;
+let logFd;
+function copy() {
+  const copied = inLibsql(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
+  // A log unchanged since the last copy is left alone: once copied, the next write starts it over.
+  if (copied && !copied.busy && copied.log >= workerData.restartFrames && copied.log !== lastLog) {
+    if (skip > 0) skip--;
+    else {
+      const restarted = inLibsql(() => db.pragma('wal_checkpoint(RESTART)')[0]);
+      backoff = restarted && restarted.busy ? Math.min(backoff * 2, workerData.maxBackoff) : 1;
+      skip = restarted && restarted.busy ? backoff : 0;
+    }
+  }
+  if (copied) lastLog = copied.log;
+}
+// Any moment will do: frames of a commit still being written have no commit
+// frame yet, and recovery stops at the last whole commit, as after a sync at
+// commit (synchronous=FULL). The server's connections keep the -wal file
+// (SQLite removes it with the last connection), so one descriptor serves.
+function syncLog() {
+  try {
+    logFd ??= openSync(workerData.file + '-wal', 'r');
+  } catch (err) {
+    if (err.code === 'ENOENT') return;
+    throw err;
+  }
+  fdatasyncSync(logFd);
+  Atomics.add(flags, ${LOG_SYNCS}, 1);
+}
 function tick() {
   try {
-    const copied = inLibsql(() => db.pragma('wal_checkpoint(PASSIVE)')[0]);
-    // A log unchanged since the last tick is left alone: once copied, the next write starts it over.
-    if (copied && !copied.busy && copied.log >= workerData.restartFrames && copied.log !== lastLog) {
-      if (skip > 0) skip--;
-      else {
-        const restarted = inLibsql(() => db.pragma('wal_checkpoint(RESTART)')[0]);
-        backoff = restarted && restarted.busy ? Math.min(backoff * 2, workerData.maxBackoff) : 1;
-        skip = restarted && restarted.busy ? backoff : 0;
-      }
-    }
-    if (copied) lastLog = copied.log;
+    const now = Date.now();
+    if (now - lastCopy >= workerData.copyMs) {
+      lastCopy = now;
+      copy();
+    } else syncLog();
     failures = 0;
   } catch (err) {
     if (++failures >= workerData.maxFailures) throw err;
   }
-  if (Atomics.load(flags, ${EXITING}) === 0) timer = setTimeout(tick, workerData.intervalMs);
+  if (Atomics.load(flags, ${EXITING}) === 0) timer = setTimeout(tick, workerData.syncMs);
 }
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
   clearTimeout(timer);
+  if (logFd !== undefined) closeSync(logFd);
   inLibsql(() => db && db.close());
   parentPort.close();
 });
@@ -127,6 +167,8 @@ export interface Checkpointer {
   start(): void;
   /** Whether the thread is copying the log now. */
   readonly running: boolean;
+  /** How many times the thread has synced the log between its copies. */
+  readonly logSyncs: number;
   /** Stops the thread after its current checkpoint (never inside one). */
   close(): Promise<void>;
 }
@@ -134,8 +176,8 @@ export interface Checkpointer {
 export interface CheckpointOptions {
   /** Hears why a thread that was started is gone (checkpoints are then the connection's again). */
   onLost(err: Error): void;
-  /** How often the thread copies the log (default INTERVAL_MS; the tests set it). */
-  intervalMs?: number;
+  /** How often the thread copies the log (default COPY_MS; the tests set it). */
+  copyMs?: number;
 }
 
 /**
@@ -157,7 +199,7 @@ export function backgroundCheckpoints(file: string, connection: SqliteDatabase, 
     opts.onLost(err);
   };
 
-  const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  const flags = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
   // Synchronous, as 'exit' listeners are: Atomics.wait blocks the exiting thread until the checkpoint thread is out of libsql.
   const onExit = () => {
     Atomics.store(flags, EXITING, 1);
@@ -175,7 +217,8 @@ export function backgroundCheckpoints(file: string, connection: SqliteDatabase, 
         libsql: require.resolve('libsql'),
         file,
         flags,
-        intervalMs: opts.intervalMs ?? INTERVAL_MS,
+        copyMs: opts.copyMs ?? COPY_MS,
+        syncMs: SYNC_MS,
         restartFrames: RESTART_FRAMES,
         busyMs: BUSY_MS,
         maxBackoff: MAX_RESTART_BACKOFF,
@@ -214,6 +257,9 @@ export function backgroundCheckpoints(file: string, connection: SqliteDatabase, 
     },
     get running() {
       return running;
+    },
+    get logSyncs() {
+      return Atomics.load(flags, LOG_SYNCS);
     },
     async close() {
       stopping = true;

@@ -1,7 +1,7 @@
 // The server's SQLite checkpoints run on a thread of their own
 // (src/db/checkpointer.ts): a commit on the event loop never copies the log
-// into the database, the thread does, and it restarts the log so that it
-// does not grow to the connections' own checkpoint; a thread that fails
+// into the database, the thread does, syncs it between copies, and restarts
+// it so that it does not grow to the connections' own checkpoint; a thread that fails
 // hands checkpoints back to the connection; a process that exits while the
 // thread is in libsql still ends with its own exit code. SQLite only,
 // whatever database the suite runs on.
@@ -49,10 +49,10 @@ async function until(what: string, check: () => boolean, ms = 5_000): Promise<vo
   }
 }
 
-async function openWithThread(dir: string, name: string, lost: Error[], intervalMs?: number) {
+async function openWithThread(dir: string, name: string, lost: Error[], copyMs?: number) {
   const file = join(dir, name);
   await applyMigrations(`file:${file}`);
-  const storage = await openStorage(`file:${file}`, { backgroundCheckpoints: { onLost: (err) => lost.push(err), intervalMs } });
+  const storage = await openStorage(`file:${file}`, { backgroundCheckpoints: { onLost: (err) => lost.push(err), copyMs } });
   // The first write starts the thread.
   await storage.artifacts.upsert('Session', 'first', columns(0));
   await until('the thread runs', () => storage.checkpoints?.running === true);
@@ -81,6 +81,18 @@ describe('SQLite checkpoints on a thread of their own', { skip: repeatsFirstPass
     const frames = logFrames(file);
     assert.ok(frames > 1000 && frames < CEILING_FRAMES, `the burst made ${frames} log frames: not what the test needs`);
     assert.equal(statSync(file).size, size, 'the commit copied the log into the database on the event loop');
+    assert.deepEqual(lost, []);
+  });
+
+  it('between its copies the thread syncs the log, so a power loss takes no more than before', async () => {
+    // The next copy is a minute away: only the syncs in between can make the new commits durable.
+    const { file, storage } = await openWithThread(dir, 'synced.db', lost, 60_000);
+    storages.push(storage);
+    const size = statSync(file).size;
+    await Promise.all(Array.from({ length: 50 }, (_, i) => storage.artifacts.upsert('Session', `synced-${i}`, columns(i))));
+    const before = storage.checkpoints!.logSyncs;
+    await until('the log is synced after the commit', () => storage.checkpoints!.logSyncs >= before + 2, 2_000);
+    assert.equal(statSync(file).size, size, 'the log was copied, not only synced');
     assert.deepEqual(lost, []);
   });
 
