@@ -27,7 +27,10 @@ export function issuerOrigin(issuer: string, render: Render) {
     // An absolute-form target (`GET http://other/… HTTP/1.1`) is what Koa builds
     // ctx.href from, and so the provider its URLs: only origin-form is served.
     const originForm = ctx.originalUrl.startsWith('/');
-    if (originForm && (ANY_HOST.has(ctx.path) || originOf(ctx) === expected)) return next();
+    // The scheme and host exactly as the issuer spells them (nearly every
+    // request) need no URL parse; any other spelling (case, a default port)
+    // is compared as an origin.
+    if (originForm && (`${ctx.protocol}://${ctx.host}` === expected || ANY_HOST.has(ctx.path) || originOf(ctx) === expected)) return next();
     // A browser gets a page; everything else (protocol endpoints, scripts) gets OAuth JSON.
     if (ctx.method === 'GET' && ctx.get('accept').includes('text/html')) {
       return render(

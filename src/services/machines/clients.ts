@@ -3,7 +3,7 @@
 // microsecond-scale keyed hash and a constant-time compare, where bcrypt would
 // cost ~250 ms of CPU on every token request (and ignore bytes past 72).
 import { createHmac, randomBytes } from 'node:crypto';
-import { constantTimeEqual } from '../secrets/constant-time.ts';
+import { digestsEqual } from '../secrets/constant-time.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { configCache, type ChangeTracker } from './config-cache.ts';
@@ -337,8 +337,8 @@ export function createClientService(
       const row = await findForProvider(clientId);
       if (!row?.secretHash) return false;
       const presentedHash = digest(presented);
-      if (constantTimeEqual(presentedHash, row.secretHash)) return true;
-      return previousLive(row) && constantTimeEqual(presentedHash, row.previousSecretHash!);
+      if (digestsEqual(presentedHash, row.secretHash)) return true;
+      return previousLive(row) && digestsEqual(presentedHash, row.previousSecretHash!);
     },
 
     /**
@@ -429,7 +429,7 @@ export function createClientService(
     /** Whether `secret` is the client's current secret (an import compares before it overwrites). */
     async isCurrentSecret(clientId: string, secret: string): Promise<boolean> {
       const row = await db.client.findUnique({ where: { id: clientId }, select: { secretHash: true } });
-      return row?.secretHash != null && constantTimeEqual(digest(secret), row.secretHash);
+      return row?.secretHash != null && digestsEqual(digest(secret), row.secretHash);
     },
 
     /** Replaces the current secret with a kept one (no overlap: the old product's secret is this one). */

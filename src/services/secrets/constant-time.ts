@@ -8,3 +8,13 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 export function constantTimeEqual(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
+
+/**
+ * Two digests of one kind (HMAC-SHA256 in base64url), whose length is public:
+ * their bytes compared directly, without constantTimeEqual's two hashes
+ * (about 3 µs, measured alone, of every request a client authenticates with
+ * its secret).
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
