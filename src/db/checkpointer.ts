@@ -9,9 +9,9 @@
 // ms; bench/README.md, "Stop 36").
 //
 // Here a worker thread with a connection of its own copies the log every
-// COPY_MS without blocking anyone (PASSIVE), and syncs it every SYNC_MS in
-// between. A log that is never
-// restarted would grow without end under steady writes (a PASSIVE checkpoint
+// COPY_MS without blocking anyone (PASSIVE), and syncs it about every
+// SYNC_MS. A log that is never restarted would grow without end under
+// steady writes (a PASSIVE checkpoint
 // never catches up with a writer that does not stop), so once the log has
 // RESTART_FRAMES pages the thread restarts it (RESTART). That takes the
 // write lock for the copy of the pages written since, and the syncs: the
@@ -29,17 +29,21 @@ import { Worker } from 'node:worker_threads';
 import type { SqliteDatabase } from './sqlite.ts';
 
 /**
- * How often the thread syncs the log (fdatasync of the -wal file, no copy): with
- * `synchronous=NORMAL` nothing else syncs it between copies, so this bounds
- * what a power loss can take, as the copies every 50 ms did until stop 51.
+ * How often the thread syncs the log (fdatasync of the -wal file): with
+ * `synchronous=NORMAL` nothing else syncs it between copies, so while the
+ * thread runs this bounds what a power loss can take, as the copies every
+ * 50 ms did until stop 51. Ticks are scheduled at this rate, whatever a tick
+ * took.
  */
 const SYNC_MS = 50;
 /**
  * How often the thread copies the log. A copy writes each page changed since
  * the last one once, however often it changed: the same index pages change
  * at every refresh, so copying every 50 ms wrote most of them again each
- * time. At 250 ms the thread's CPU per refresh fell from 42–72 to 15–30 µs
- * (bench/README.md, "Stop 51").
+ * time. Without the syncs in between, copying every 250 ms took the thread's
+ * CPU per refresh from 42–72 to 15–30 µs; with them, 34–48 µs, a gain within
+ * the spread of so few runs (bench/README.md, "Stop 51"). The syncs alone
+ * write no more than the copies' own syncs did, so the change costs nothing.
  */
 const COPY_MS = 250;
 /**
@@ -56,11 +60,11 @@ export const RESTART_FRAMES = 4000;
  * How long the restart waits for the writer, then for readers of the old
  * log (ms); while it waits for readers it holds the write lock. A restart
  * that could not finish is tried again at a doubling interval (up to
- * MAX_RESTART_BACKOFF ticks), so a long reader (an export) does not take
- * the lock from writers at every tick.
+ * MAX_RESTART_BACKOFF copies, 1.5 s), so a long reader (an export) does not
+ * take the lock from writers at every copy.
  */
 const BUSY_MS = 10;
-const MAX_RESTART_BACKOFF = 32;
+const MAX_RESTART_BACKOFF = 6;
 /** A tick that fails (an I/O error) is retried; this many in a row end the thread. */
 const MAX_FAILURES = 5;
 /** The connections' own checkpoint while the thread runs: a log four times the restart size. */
@@ -72,7 +76,7 @@ const EXIT_WAIT_MS = 2_000;
 
 // The flags the thread and the process share (Int32Array indexes): the
 // process is exiting; the thread is inside libsql; how many times the thread
-// has synced the log between copies.
+// has synced the log.
 const EXITING = 0;
 const IN_LIBSQL = 1;
 const LOG_SYNCS = 2;
@@ -87,6 +91,7 @@ const LOG_SYNCS = 2;
 // which it then never enters again.
 const WORKER_SOURCE = `
 const { closeSync, fdatasyncSync, openSync } = require('node:fs');
+const { performance } = require('node:perf_hooks');
 const { parentPort, workerData } = require('node:worker_threads');
 const flags = workerData.flags;
 function inLibsql(call) {
@@ -124,36 +129,64 @@ function copy() {
 // Any moment will do: frames of a commit still being written have no commit
 // frame yet, and recovery stops at the last whole commit, as after a sync at
 // commit (synchronous=FULL). The server's connections keep the -wal file
-// (SQLite removes it with the last connection), so one descriptor serves.
+// (SQLite removes it with the last connection; a restart reuses it), so one
+// descriptor serves. Closing it releases no lock of SQLite's: in WAL mode
+// SQLite locks the database file and the -shm file, never the -wal file.
 function syncLog() {
+  if (logFd === undefined) {
+    try {
+      logFd = openSync(workerData.file + '-wal', 'r');
+    } catch (err) {
+      if (err.code === 'ENOENT') return;
+      throw err;
+    }
+  }
   try {
-    logFd ??= openSync(workerData.file + '-wal', 'r');
+    fdatasyncSync(logFd);
   } catch (err) {
-    if (err.code === 'ENOENT') return;
+    // Linux reports a lost write-back once; the next sync would succeed
+    // without the lost pages. The thread ends, and the failure is reported.
+    err.fatal = true;
     throw err;
   }
-  fdatasyncSync(logFd);
   Atomics.add(flags, ${LOG_SYNCS}, 1);
 }
-function tick() {
+function closeLog() {
+  if (logFd === undefined) return;
+  const fd = logFd;
+  logFd = undefined;
   try {
-    const now = Date.now();
-    if (now - lastCopy >= workerData.copyMs) {
-      lastCopy = now;
+    closeSync(fd);
+  } catch {}
+}
+function tick() {
+  const started = performance.now();
+  try {
+    if (started - lastCopy >= workerData.copyMs) {
+      lastCopy = started;
       copy();
-    } else syncLog();
+    }
+    // After a copy too: a copy syncs the log only when it had pages to copy
+    // and no reader held them back.
+    syncLog();
     failures = 0;
   } catch (err) {
-    if (++failures >= workerData.maxFailures) throw err;
+    if (err.fatal || ++failures >= workerData.maxFailures) {
+      closeLog();
+      throw err;
+    }
   }
-  if (Atomics.load(flags, ${EXITING}) === 0) timer = setTimeout(tick, workerData.syncMs);
+  if (Atomics.load(flags, ${EXITING}) === 0) timer = setTimeout(tick, Math.max(0, workerData.syncMs - (performance.now() - started)));
 }
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
   clearTimeout(timer);
-  if (logFd !== undefined) closeSync(logFd);
-  inLibsql(() => db && db.close());
-  parentPort.close();
+  try {
+    closeLog();
+    inLibsql(() => db && db.close());
+  } finally {
+    parentPort.close();
+  }
 });
 if (db) {
   tick();
@@ -167,7 +200,7 @@ export interface Checkpointer {
   start(): void;
   /** Whether the thread is copying the log now. */
   readonly running: boolean;
-  /** How many times the thread has synced the log between its copies. */
+  /** How many times the thread has synced the log (at every tick, copy or not). */
   readonly logSyncs: number;
   /** Stops the thread after its current checkpoint (never inside one). */
   close(): Promise<void>;

@@ -204,7 +204,7 @@ export interface Storage {
   settleWrites(): Promise<void>;
   /** SQLite: transactions of the hot path's writes committed, and the writes they held (group commit, src/db/sqlite.ts). */
   writeGroups?: { readonly commits: number; readonly writes: number };
-  /** SQLite with background checkpoints: whether the thread runs, and its syncs of the log between copies (src/db/checkpointer.ts). */
+  /** SQLite with background checkpoints: whether the thread runs, and how many times it synced the log (src/db/checkpointer.ts). */
   checkpoints?: Pick<Checkpointer, 'running' | 'logSyncs'>;
   close(): Promise<void>;
 }

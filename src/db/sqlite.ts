@@ -1,10 +1,10 @@
 // SQLite as Latchkey uses it: one file in WAL mode, so that readers never
 // wait for the writer and a commit appends to the log instead of rewriting
 // pages, with `synchronous=NORMAL`, so that a commit does not wait for the
-// disk (the server's checkpoint thread syncs the WAL every 50 ms). The
-// trade-off, documented in docs/operating.md: a power loss (not a crash of
-// the process) can lose the transactions since that sync; it never corrupts
-// the database.
+// disk (the server's checkpoint thread syncs the WAL about every 50 ms;
+// without the thread, checkpoints sync it). The trade-off, documented in
+// docs/operating.md: a power loss (not a crash of the process) can lose the
+// transactions since the last sync; it never corrupts the database.
 import Database from 'libsql';
 import { backgroundCheckpoints, type Checkpointer, type CheckpointOptions } from './checkpointer.ts';
 

@@ -7,16 +7,21 @@ import { AppError } from '../errors.ts';
 
 const FORM_LIMIT = 16 * 1024;
 
+const prematureClose = () => Object.assign(new Error('the request ended before its body'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+
 /**
- * The body as UTF-8 text, or undefined when it is larger than `limit` bytes
- * (reading stops there; Node discards the rest once the answer is sent).
- * Through the stream's events rather than `for await`, whose iterator made
- * a dozen promises a request: 4–6 µs of every token and introspection
- * request (bench/README.md, "Stop 51").
+ * The body as UTF-8 text, or undefined when it is larger than `limit` bytes.
+ * Reading stops there, and the answer closes the connection: Node does not
+ * drain a request that was being read, and the next request on a kept-alive
+ * connection would start in the middle of this one's body. Through the stream's events rather than `for await`,
+ * whose iterator made a dozen promises a request: 4–6 µs of every token and
+ * introspection request (bench/README.md, "Stop 51").
  */
 export function readBodyText(ctx: Context, limit: number): Promise<string | undefined> {
   const req = ctx.req;
   if (req.readableEnded) return Promise.resolve('');
+  // Gone while an earlier middleware awaited: its 'close' has been and gone.
+  if (req.destroyed) return Promise.reject(prematureClose());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -34,6 +39,7 @@ export function readBodyText(ctx: Context, limit: number): Promise<string | unde
       }
       stop();
       req.pause();
+      ctx.set('Connection', 'close');
       resolve(undefined);
     };
     const onEnd = () => {
@@ -45,7 +51,7 @@ export function readBodyText(ctx: Context, limit: number): Promise<string | unde
       reject(err);
     };
     // The client went away before the end of its body.
-    const onClose = () => onError(Object.assign(new Error('the request ended before its body'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    const onClose = () => onError(prematureClose());
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }

@@ -1,10 +1,14 @@
 // Protocol request bodies are read through the stream's events
 // (src/middleware/koa-body.ts): a body that arrives in pieces is read to its
-// end, one larger than the limit is refused with 413 however it arrives, and
-// a client that leaves in the middle of its body leaves the server serving.
+// end, one larger than the limit is refused with 413 however it arrives (and
+// ends its connection, whose rest is unread), and a client that leaves in
+// the middle of its body, or before it is read, leaves nothing waiting.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import Koa from 'koa';
+import { readBodyText } from '../../src/middleware/koa-body.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API = 'https://pieces.example.test';
@@ -28,7 +32,7 @@ describe('protocol request bodies', () => {
 
   /** POSTs `pieces` to /token one at a time, each after the previous one was sent; `leave` ends the connection after them instead of the body. */
   const postInPieces = (pieces: string[], leave = false) =>
-    new Promise<{ status: number; body: Record<string, string> } | 'left'>((resolve, reject) => {
+    new Promise<{ status: number; connection?: string; body: Record<string, string> } | 'left'>((resolve, reject) => {
       const length = pieces.reduce((n, p) => n + Buffer.byteLength(p), 0);
       const req = request(`${server.url}/token`, {
         method: 'POST',
@@ -38,7 +42,7 @@ describe('protocol request bodies', () => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, string> }));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body: JSON.parse(text) as Record<string, string> }));
       });
       req.on('error', (err) => (leave ? resolve('left') : reject(err)));
       const send = (i: number) => {
@@ -72,6 +76,7 @@ describe('protocol request bodies', () => {
       assert.notEqual(answer, 'left');
       if (answer === 'left') return;
       assert.equal(answer.status, 413);
+      assert.equal(answer.connection, 'close', 'the unread rest of the body would be read as the next request');
       assert.equal(answer.body.error, 'invalid_request');
       assert.match(answer.body.error_description!, /exceeds 64 KiB/);
     }
@@ -85,5 +90,42 @@ describe('protocol request bodies', () => {
     assert.equal(left, 'left');
     const answers = await Promise.all(Array.from({ length: 4 }, () => postInPieces(split(form(), 3))));
     for (const a of answers) assert.ok(a !== 'left' && a.status === 200, JSON.stringify(a));
+  });
+});
+
+describe('a body whose client left before it was read', () => {
+  it('is refused at once, not awaited for ever', async () => {
+    let arrived!: () => void;
+    const arriving = new Promise<void>((resolve) => (arrived = resolve));
+    let settled!: (outcome: string) => void;
+    const outcome = new Promise<string>((resolve) => (settled = resolve));
+    const app = new Koa();
+    app.use(async (ctx) => {
+      arrived();
+      // As when an earlier middleware awaits (a session, a rate limit) while the client goes away.
+      if (!ctx.req.destroyed) await new Promise((resolve) => ctx.req.once('close', resolve));
+      const waiting = setTimeout(() => settled('still waiting after 2 s'), 2_000);
+      settled(
+        await readBodyText(ctx, 1024).then(
+          () => 'read',
+          (err: { code?: string }) => `refused: ${err.code}`,
+        ),
+      );
+      clearTimeout(waiting);
+    });
+    const server = createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/', headers: { 'content-length': '100' } });
+      req.on('error', () => {});
+      req.write('half of it');
+      await arriving;
+      req.destroy();
+      assert.equal(await outcome, 'refused: ERR_STREAM_PREMATURE_CLOSE');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -16,5 +16,7 @@ export function constantTimeEqual(presented: string, expected: string): boolean 
  * its secret).
  */
 export function digestsEqual(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
