@@ -13,9 +13,19 @@ import type { Render } from './koa-render.ts';
 /** Load balancers and orchestrators probe these by address, not by name. */
 const ANY_HOST = new Set(['/healthz', '/readyz']);
 
+/**
+ * A host as a Host header (or X-Forwarded-Host) may name one: a name or an
+ * IPv4 address, or an IPv6 literal, and a port. The URL parser reads past
+ * anything else (`issuer/evil`, `evil@issuer`, `issuer\evil` all parse to
+ * the issuer's origin), while Koa and the provider would use it as given.
+ */
+const HOST = /^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 function originOf(ctx: Context): string | undefined {
+  const host = ctx.host;
+  if (!HOST.test(host)) return undefined;
   try {
-    return new URL(`${ctx.protocol}://${ctx.host}`).origin;
+    return new URL(`${ctx.protocol}://${host}`).origin;
   } catch {
     return undefined;
   }

@@ -54,6 +54,22 @@ describe('requests are served for the configured issuer only', () => {
     assert.equal(JSON.parse(right.body).authorization_endpoint, `${server.issuer}/auth`);
   });
 
+  it('a Host the URL parser reads as the issuer but Koa uses as given (a path, a backslash, a query) is refused', async () => {
+    const host = new URL(server.issuer).host;
+    for (const forged of [`${host}/evil`, `${host}\\evil`, `${host}?evil`, `${host}#evil`]) {
+      const r = await raw(server.url, '/.well-known/openid-configuration', { headers: { host: forged } });
+      assert.equal(r.status, 400, `Host ${forged}: ${r.status} ${r.body.slice(0, 200)}`);
+      assert.doesNotMatch(r.body, /evil/);
+    }
+    // User info Koa itself takes off the host: answered, as the issuer.
+    const userInfo = await raw(server.url, '/.well-known/openid-configuration', { headers: { host: `evil@${host}` } });
+    assert.doesNotMatch(userInfo.body, /evil/);
+    // The issuer's own host in another case is the same origin, and served as the issuer.
+    const upper = await raw(server.url, '/.well-known/openid-configuration', { headers: { host: host.toUpperCase() } });
+    assert.equal(upper.status, 200, upper.body.slice(0, 200));
+    assert.equal(JSON.parse(upper.body).issuer, server.issuer);
+  });
+
   it('a client assertion addressed to another server is not accepted here, whatever Host the request carries', async () => {
     const other = 'http://other-as.example/token';
     const viaForgedHost = await raw(server.url, '/token', {
