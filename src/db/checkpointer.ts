@@ -11,9 +11,9 @@
 // Here a worker thread with a connection of its own copies the log every
 // COPY_MS without blocking anyone (PASSIVE), and syncs it about every
 // SYNC_MS. A log that is never restarted would grow without end under
-// steady writes (a PASSIVE checkpoint
-// never catches up with a writer that does not stop), so once the log has
-// RESTART_FRAMES pages the thread restarts it (RESTART). That takes the
+// steady writes (a PASSIVE checkpoint never catches up with a writer that
+// does not stop), so once the log has RESTART_FRAMES pages the thread
+// restarts it (RESTART). That takes the
 // write lock for the copy of the pages written since, and the syncs: the
 // hot path's writes wait for it asynchronously (src/db/sqlite.ts,
 // groupCommit), Prisma's statements in SQLite's busy handler, on the event
@@ -52,8 +52,8 @@ const COPY_MS = 250;
  * the token writes of that moment; at SQLite's own threshold (1,000 pages)
  * a busy server restarted every ~100 ms, and those stalls were the slowest
  * percent of refreshes (bench/README.md, "Stop 45"). The log is synced
- * every SYNC_MS whatever its size, so a larger log holds nothing unsynced
- * for longer.
+ * about every SYNC_MS whatever its size, so a larger log holds nothing
+ * unsynced for longer.
  */
 export const RESTART_FRAMES = 4000;
 /**

@@ -13,9 +13,10 @@ const prematureClose = () => Object.assign(new Error('the request ended before i
  * The body as UTF-8 text, or undefined when it is larger than `limit` bytes.
  * Reading stops there, and the answer closes the connection: Node does not
  * drain a request that was being read, and the next request on a kept-alive
- * connection would start in the middle of this one's body. Through the stream's events rather than `for await`,
- * whose iterator made a dozen promises a request: 4–6 µs of every token and
- * introspection request (bench/README.md, "Stop 51").
+ * connection would start in the middle of this one's body. Read through the
+ * stream's events rather than `for await`, whose iterator made a dozen
+ * promises a request: 4–6 µs of every token and introspection request
+ * (bench/README.md, "Stop 51").
  */
 export function readBodyText(ctx: Context, limit: number): Promise<string | undefined> {
   const req = ctx.req;

@@ -16,8 +16,9 @@ const ANY_HOST = new Set(['/healthz', '/readyz']);
 /**
  * A host as a Host header (or X-Forwarded-Host) may name one: a name or an
  * IPv4 address, or an IPv6 literal, and a port. The URL parser reads past
- * anything else (`issuer/evil`, `evil@issuer`, `issuer\evil` all parse to
+ * anything else (`issuer/evil`, `issuer\evil`, `issuer?evil` all parse to
  * the issuer's origin), while Koa and the provider would use it as given.
+ * (User info, `evil@issuer`, Koa itself takes off.)
  */
 const HOST = /^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
