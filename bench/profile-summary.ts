@@ -101,31 +101,31 @@ for (const file of positionals) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const names = new Map<number, string>();
-  const nameOf = (id: number) => {
-    let name = names.get(id);
-    if (name === undefined) {
+  // Each node's function and module, mapped through the source maps once.
+  const named = new Map<number, { fn: string; mod: string }>();
+  const infoOf = (id: number) => {
+    let info = named.get(id);
+    if (info === undefined) {
       const callFrame = nodes.get(id)!.callFrame;
       const { url, line } = located(callFrame);
-      name = `${callFrame.functionName || '(anonymous)'}  ${moduleOf(url)}${url ? `:${line}` : ''}`;
-      names.set(id, name);
+      const fn = `${callFrame.functionName || '(anonymous)'}  ${moduleOf(url)}${url ? `:${line}` : ''}`;
+      const mod = ['(idle)', '(program)', '(garbage collector)'].includes(callFrame.functionName) ? callFrame.functionName : moduleOf(url);
+      info = { fn, mod };
+      named.set(id, info);
     }
-    return name;
+    return info;
   };
   const frame = (i: number) => nodes.get(profile.samples[i]!)!.callFrame;
   const [start, end] = busiest(profile, (i) => frame(i).functionName === '(idle)', windowS);
   for (let i = start; i <= end; i++) {
     const us = sampled(profile, i);
-    const callFrame = frame(i);
-    const { url } = located(callFrame);
-    const fn = nameOf(profile.samples[i]!);
+    const { fn, mod } = infoOf(profile.samples[i]!);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     if (values.inclusive) {
       const seen = new Set<string>();
-      for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) seen.add(nameOf(id));
+      for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) seen.add(infoOf(id).fn);
       for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + us);
     }
-    const mod = ['(idle)', '(program)', '(garbage collector)'].includes(callFrame.functionName) ? callFrame.functionName : moduleOf(url);
     byModule.set(mod, (byModule.get(mod) ?? 0) + us);
     total += us;
   }
