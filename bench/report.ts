@@ -3,7 +3,8 @@
 import type { FloorRow } from './crypto-floor.ts';
 import type { LoadStats } from './load.ts';
 
-export type Db = 'sqlite' | 'postgres' | 'memory';
+/** `sqlite-b`: the build --compare names, on a copy of the SQLite database. */
+export type Db = 'sqlite' | 'postgres' | 'memory' | 'sqlite-b';
 
 export interface ResultRow {
   scenario: string;

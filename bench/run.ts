@@ -4,9 +4,9 @@
 // stops everything it started. See bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config/env.ts';
@@ -41,6 +41,8 @@ const USAGE = `npm run bench -- [options]
   --stored-rows N         sessions (and as many grants) stored for the memory check (default 100000)
   --cpu-prof DIR          run Latchkey and the baseline under node --cpu-prof, profiles into DIR (numbers then include the profiler)
   --node-flag=FLAG        repeatable; a node flag for Latchkey's servers, e.g. --node-flag=--trace-gc-nvp (output in the server logs)
+  --compare DIR           also run the Latchkey built in checkout DIR (npm run build there), as latchkey/sqlite-b on a copy of
+                          the SQLite database, in the same turns: an A/B of two builds on one machine at one time
   --keep-logs             keep the server logs (and the SQLite files) when the run succeeds; the path is printed at the end
   --cli-runs N            runs of each admin CLI command in the cli scenario (default 10)
   --unsafe-pg             PostgreSQL with fsync=off, as the test suite runs it (default: fsync and synchronous_commit on, as in production)
@@ -56,6 +58,7 @@ function options() {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       slice: { type: 'string' },
+      compare: { type: 'string' },
       db: { type: 'string', default: 'both' },
       env: { type: 'string', multiple: true },
       'no-rate-limits': { type: 'boolean', default: false },
@@ -100,6 +103,7 @@ function options() {
     durationS: Number(values.duration ?? (values.quick ? 3 : 5)),
     warmupS: Number(values.warmup ?? 6),
     sliceS: Number(values.slice ?? 1),
+    compare: values.compare,
     dbs: (values.db === 'both' ? ['sqlite', 'postgres'] : [values.db]) as ('sqlite' | 'postgres')[],
     env,
     baseline: !values['no-baseline'],
@@ -323,6 +327,19 @@ function slices(): number[] {
  * servers take turns slice by slice: each row adds up its slices, so a slow
  * stretch of the machine falls on every server of a ratio alike.
  */
+/**
+ * The order of the servers' turns in slice `i`. With --compare the two builds
+ * measured close to 3 % apart in the order they took turns, whichever build
+ * went second (bench/README.md, "Stop 52"): there the order turns by one
+ * server every slice, so that each server follows each of the others alike.
+ * Without it, the order is the same in every slice, as in every run before.
+ */
+function inTurn(on: Bench[], i: number): Bench[] {
+  if (!opts.compare) return on;
+  const k = i % on.length;
+  return [...on.slice(k), ...on.slice(0, k)];
+}
+
 async function runScenarios(benches: Bench[]) {
   for (const name of loadScenarios) {
     const info = SCENARIOS.find((s) => s.name === name)!;
@@ -339,7 +356,7 @@ async function runScenarios(benches: Bench[]) {
     for (const c of opts.levels) {
       const measuring = new Map<Bench, Measurement>();
       for (const b of on) await turn(benches, b, async () => void measuring.set(b, await startMeasurement(b, name, c)));
-      for (const ms of slices()) for (const b of on) await turn(benches, b, () => measuring.get(b)!.slice(ms));
+      for (const [i, ms] of slices().entries()) for (const b of inTurn(on, i)) await turn(benches, b, () => measuring.get(b)!.slice(ms));
       for (const b of on) rows.push(measuring.get(b)!.row());
     }
   }
@@ -441,6 +458,25 @@ async function memoryCheck(db: 'sqlite' | 'postgres', databaseUrl: string, dir: 
 let postgres: BenchPostgres | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
 
+/** --compare: the other checkout's build, on a copy of the set-up SQLite database (its files and key folder), before either server opens it. */
+async function compared(dir: string, fixture: Fixture): Promise<Bench> {
+  const copy = `${dir}-b`;
+  cpSync(dir, copy, { recursive: true });
+  const port = await freePort();
+  const server = await spawnServer({
+    kind: 'latchkey',
+    root: resolve(opts.compare!),
+    env: baseEnv(port, { DATABASE_URL: `file:${join(copy, 'latchkey.db')}`, DATA_DIR: copy }),
+    port,
+    logDir: tmp,
+    cpus: opts.pin ? SERVER_CPU : undefined,
+    nodeFlags: opts.nodeFlags,
+  });
+  cleanups.push(() => server.stop());
+  say(`latchkey/sqlite-b (${opts.compare}) on ${server.origin}, pid ${server.pid}, healthy after ${(server.healthyAfterMs / 1000).toFixed(2)} s`);
+  return bench(makeTarget('latchkey', 'sqlite-b', server, fixture), server);
+}
+
 async function main() {
   const limits = Object.entries(config.rateLimits)
     .map(([k, v]) => `${k}=${v ? `${v.points}/${v.seconds}` : 'off'}`)
@@ -501,6 +537,7 @@ async function main() {
     const fixture = await setUpLatchkey(env);
     databases.push({ db, databaseUrl, dir, env, fixture, drop });
     if (!loadScenarios.length && !want('login-storm')) continue;
+    if (db === 'sqlite' && opts.compare) benches.push(await compared(dir, fixture));
     const server = await spawnServer({
       kind: 'latchkey',
       env,
@@ -549,7 +586,7 @@ async function main() {
 function report() {
   const finishedAt = new Date();
   // Tables by server (the runs were interleaved, runScenarios); a stable sort keeps each server's order.
-  const servers = ['baseline/memory', 'latchkey/sqlite', 'latchkey/postgres'];
+  const servers = ['baseline/memory', 'latchkey/sqlite', 'latchkey/sqlite-b', 'latchkey/postgres'];
   rows.sort((a, b) => servers.indexOf(`${a.target}/${a.db}`) - servers.indexOf(`${b.target}/${b.db}`));
   const targets = [...evaluateTargets(rows, storms, memory, floor), ...cliTargets(cli)];
   const minutes = (performance.now() - t0) / 60_000;

@@ -7,13 +7,14 @@ import { importJWK, SignJWT, type CryptoKey } from 'jose';
 import type { Pool } from 'undici';
 import type { Op, OpResult } from './load.ts';
 import { API_JWT, API_OPAQUE, type AppClient, type Fixture } from './setup.ts';
+import type { Db } from './report.ts';
 import { basicAuth, csrfToken, formAction, pkce, send, UserAgent } from './user-agent.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export interface Target {
   kind: 'latchkey' | 'baseline';
-  db: 'sqlite' | 'postgres' | 'memory';
+  db: Db;
   origin: string;
   pool: Pool;
   fixture: Fixture;

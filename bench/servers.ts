@@ -50,6 +50,8 @@ export interface SpawnOptions {
   nodeFlags?: string[];
   /** Latchkey from the compiled build (default) or from src/ through tsx (how it ran before; bench/startup.ts compares). */
   entry?: 'dist' | 'src';
+  /** Latchkey from another checkout's dist/ (built there, not here): --compare. */
+  root?: string;
   /** Another node binary (e.g. Node 24's); default this process's. */
   node?: string;
   timeoutMs?: number;
@@ -57,18 +59,20 @@ export interface SpawnOptions {
 
 export async function spawnServer(opts: SpawnOptions): Promise<ServerHandle> {
   const compiled = opts.kind === 'latchkey' && opts.entry !== 'src';
-  if (compiled) ensureBuilt();
-  const nodeArgs = compiled
-    ? startArgs(opts.nodeFlags)
-    : [...(opts.nodeFlags ?? []), '--import', 'tsx', join(repoRoot, opts.kind === 'latchkey' ? 'src/server.ts' : 'bench/baseline-server.ts')];
+  if (compiled && !opts.root) ensureBuilt();
+  const nodeArgs = opts.root
+    ? [...startArgs(opts.nodeFlags).slice(0, -1), join(opts.root, 'dist', 'server.js')]
+    : compiled
+      ? startArgs(opts.nodeFlags)
+      : [...(opts.nodeFlags ?? []), '--import', 'tsx', join(repoRoot, opts.kind === 'latchkey' ? 'src/server.ts' : 'bench/baseline-server.ts')];
   const node = opts.node ?? process.execPath;
   // taskset execs node in place, so the pid we get is the server's own.
   const [cmd, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, node, ...nodeArgs]] : [node, nodeArgs];
-  const logFile = join(opts.logDir, `${opts.kind}-${opts.port}.log`);
+  const logFile = join(opts.logDir, `${opts.kind}${opts.root ? '-b' : ''}-${opts.port}.log`);
   const log = createWriteStream(logFile);
   const started = performance.now();
   const child = spawn(cmd, args, {
-    cwd: repoRoot,
+    cwd: opts.root ?? repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
