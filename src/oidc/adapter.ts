@@ -13,12 +13,14 @@
 // made with the new tokens' write (src/db/held-writes.ts), and the loser's
 // refusal comes from that write; a code's is made at once.
 import { createHmac } from 'node:crypto';
+import type { Context } from 'koa';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
 import { ConsumedMeanwhile } from '../db/held-writes.ts';
 import type { ClientService, ProviderClientRow } from '../services/machines/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/machines/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
+import { providerRequest } from './provider-request.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE } from './resource-indicators.ts';
 import { RESOURCE_SERVERS } from './introspection-policy.ts';
@@ -107,8 +109,11 @@ export interface AdapterDeps {
   refreshReuseGrace?: number;
   /** Milliseconds since the epoch (the runtime's clock, which tests move). */
   now?: () => number;
-  /** The request being served, if any: a session saved in it records its browser, address and time (SESSION_SEEN). */
-  requestOf?: () => { ip?: string; userAgent?: string } | undefined;
+  /**
+   * The request being served, if any (default: the provider's, src/oidc/provider-request.ts): a session saved in it records
+   * its browser, address and time (SESSION_SEEN), and a client its jwt-bearer assertion alone authenticated gets its view.
+   */
+  request?: () => Context | undefined;
 }
 
 /**
@@ -205,7 +210,7 @@ export function createAdapterClass({
   notATokenId,
   refreshReuseGrace = 0,
   now = Date.now,
-  requestOf,
+  request = providerRequest,
 }: AdapterDeps) {
   const artifacts = refusingLostConsumptions(store);
   const graceMs = refreshReuseGrace * 1000;
@@ -260,7 +265,7 @@ export function createAdapterClass({
       if (id === API_KEY_CLIENT_ID) return apiKeyClientMetadata() as AdapterPayload;
       const row = await clients.findForProvider(id);
       if (!row) return undefined;
-      if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated() === id, now());
+      if (row.kind === SERVICE_ACCOUNT) return serviceAccountView(row, assertionAuthenticated(request()) === id, now());
       let view = clientViews.get(row);
       if (!view) {
         view = clientView(row);
@@ -305,9 +310,9 @@ export function createAdapterClass({
       let stored = this.secretIds ? withoutId(this.type, id, payload) : payload;
       if (SEALED_ID_MODELS.has(this.type)) stored.sealedId = idBox.seal(id, `${this.type} ${SEALED_ID_PURPOSE}`);
       const userCode = typeof payload.userCode === 'string' ? payload.userCode : undefined;
-      const request = this.type === 'Session' ? requestOf?.() : undefined;
-      if (request) {
-        const seen: SessionSeen = { ip: request.ip, ua: request.userAgent?.slice(0, 300), at: epoch(new Date(now())) };
+      const served = this.type === 'Session' ? request() : undefined;
+      if (served) {
+        const seen: SessionSeen = { ip: served.ip || undefined, ua: served.get('user-agent').slice(0, 300) || undefined, at: epoch(new Date(now())) };
         stored = { ...stored, [SESSION_SEEN]: seen };
       }
       const columns = {

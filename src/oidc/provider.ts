@@ -56,8 +56,6 @@ export interface ProviderDeps {
   backchannel: BackchannelSender;
   /** The languages of the pages (src/ui/catalogue.ts). */
   uiLocales: readonly string[];
-  /** The request being served, if any (src/middleware/koa-request-scope.ts): a saved session records its browser and address. */
-  requestOf?: () => { ip?: string; userAgent?: string } | undefined;
   /** Makes the writes the request holds (src/db/held-writes.ts). */
   settleWrites(): Promise<void>;
   audit: AuditService;
@@ -77,7 +75,6 @@ export function createProvider(deps: ProviderDeps): Provider {
         notATokenId: keyShaped(deps.config.apiKeys),
         refreshReuseGrace: deps.config.refreshReuseGrace,
         now: deps.now,
-        requestOf: deps.requestOf,
       }),
       deps.clients,
     ),

@@ -5,7 +5,7 @@
 // client. An assertion we cannot even read is answered here with the reason.
 import type { Context, Next } from 'koa';
 import { JWT_BEARER } from '../services/machines/service-accounts.ts';
-import { withAssertionAuthentication } from './grants/assertion-auth.ts';
+import { markAssertionAuthenticated } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 import { isKeyExchangeWithoutClient } from './claimed-caller.ts';
@@ -41,6 +41,7 @@ export function tokenPreparser(tokenPath: string, onRefused?: (ctx: Context, err
       return answer(ctx, 'invalid_request', `client_id '${String(body.client_id)}' does not match the assertion's issuer '${read.issuer}'`);
     }
     body.client_id = read.issuer;
-    return withAssertionAuthentication(read.issuer, next);
+    markAssertionAuthenticated(ctx, read.issuer);
+    return next();
   };
 }

@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Context } from 'koa';
 // @ts-expect-error: the library ships no types for its internal memory adapter
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
 import { withHeldWrites } from '../../src/db/held-writes.ts';
 import { AlreadyConsumed, createAdapterClass, storedId } from '../../src/oidc/adapter.ts';
-import { withAssertionAuthentication } from '../../src/oidc/grants/assertion-auth.ts';
+import { markAssertionAuthenticated } from '../../src/oidc/grants/assertion-auth.ts';
 import { sweep } from '../../src/services/ops/sweeper.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, testEnv } from '../helpers/server.ts';
@@ -268,12 +269,14 @@ describe('Prisma adapter', () => {
 
   it("a service account's view is built for each request: it depends on how the request authenticated and on which keys are live", async () => {
     let t = Date.now();
+    let served: Context | undefined;
     const Clocked = createAdapterClass({
       artifacts: runtime.artifacts,
       clients: runtime.clients,
       issuer: 'http://127.0.0.1:3999',
       idKey: runtime.artifactIdKey,
       now: () => t,
+      request: () => served,
     });
     const find = (clientId: string) => new Clocked('Client').find(clientId);
     const { account } = await runtime.serviceAccounts.create({ name: 'Clocked', scope: 'cmdb.read', generateKey: 'ES256', keyExpiresAt: new Date(t + 60_000) });
@@ -281,9 +284,13 @@ describe('Prisma adapter', () => {
     assert.equal(first?.token_endpoint_auth_method, 'private_key_jwt');
     assert.equal((first?.jwks as { keys: unknown[] } | undefined)?.keys.length, 1);
     assert.notEqual(await find(account.clientId), first, 'not a view kept from an earlier request');
-    const asserted = await withAssertionAuthentication(account.clientId, () => find(account.clientId));
+    served = {} as Context;
+    markAssertionAuthenticated(served, account.clientId);
+    const asserted = await find(account.clientId);
     assert.equal(asserted?.token_endpoint_auth_method, 'none', 'the request its assertion authenticated sees the assertion-only view');
+    served = {} as Context;
     assert.equal((await find(account.clientId))?.token_endpoint_auth_method, 'private_key_jwt', 'and no other request does');
+    served = undefined;
     t += 61_000;
     assert.deepEqual((await find(account.clientId))?.jwks, { keys: [] }, 'a key past its expiry is gone, with no change to the account');
   });

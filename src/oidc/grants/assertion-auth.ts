@@ -1,14 +1,19 @@
 // Which client, if any, the current token request authenticates by its
-// jwt-bearer assertion alone. Set by the token pre-parser around the
-// provider's handling of that one request; read by the Client adapter.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// jwt-bearer assertion alone. Marked by the token pre-parser on the request
+// before the provider handles it; read by the Client adapter in that request.
+// Kept on the request's own context rather than in an AsyncLocalStorage of
+// its own: src/oidc/provider-request.ts says why.
+import { requestSlot } from '../../request-slot.ts';
+import { providerRequest } from '../provider-request.ts';
 
-const store = new AsyncLocalStorage<string>();
+const asserted = requestSlot<{ clientId: string }>('client authenticated by its assertion alone');
 
-export function withAssertionAuthentication<T>(clientId: string, fn: () => Promise<T>): Promise<T> {
-  return store.run(clientId, fn);
+/** Marks `request` (a Koa context) as authenticating `clientId` by its jwt-bearer assertion alone. */
+export function markAssertionAuthenticated(request: object, clientId: string): void {
+  asserted.set(request, { clientId });
 }
 
-export function assertionAuthenticated(): string | undefined {
-  return store.getStore();
+/** The client the request being served authenticates by its assertion alone, if any. */
+export function assertionAuthenticated(request: object | undefined = providerRequest()): string | undefined {
+  return request && asserted.get(request)?.clientId;
 }
