@@ -44,8 +44,8 @@ export interface Runtime {
   db: Db;
   /** The hot-path statements on oidc_payloads (src/db/artifact-store.ts). */
   artifacts: ArtifactStore;
-  /** Makes the token write the request (its scope object; default: the current one) still holds (src/db/held-writes.ts). */
-  settleWrites(request?: object): Promise<void>;
+  /** Makes the token write the current request still holds (src/db/held-writes.ts). */
+  settleWrites(): Promise<void>;
   /** SQLite with background checkpoints: whether the thread runs (src/db/checkpointer.ts). */
   checkpoints?: Storage['checkpoints'];
   box: SecretBox;
@@ -96,7 +96,7 @@ export interface RuntimeHooks {
    * `runtime.ui` is then not there.
    */
   deferUi?: boolean;
-  /** The request being served (the server's: src/oidc/provider-request.ts): see StorageOptions.requestScope. */
+  /** The request being served (the server's: src/oidc/provider-request.ts's currentRequest): see StorageOptions.requestScope. */
   requestScope?: () => object | undefined;
   /** SQLite: checkpoints on a thread of their own (the server): see StorageOptions.backgroundCheckpoints. */
   backgroundCheckpoints?: boolean;

@@ -7,7 +7,7 @@ import { buildApp, buildConsoleApp, buildOperationsApp } from './app.ts';
 import { ConfigError, isLoopbackHost, loadConfig, type Config } from './config/env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRenderer } from './middleware/koa-render.ts';
-import { providerRequest } from './oidc/provider-request.ts';
+import { currentRequest } from './oidc/provider-request.ts';
 import { sweep } from './services/ops/sweeper.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -51,7 +51,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       else if (type === 'login_failed') metrics.logins.inc({ result: 'failed' });
       else if (type === 'account_locked') metrics.lockouts.inc();
     },
-    requestScope: providerRequest,
+    requestScope: currentRequest,
     backgroundCheckpoints: true,
   });
   metrics.watchTables(runtime.db);

@@ -200,8 +200,8 @@ export interface Storage {
   artifacts: ArtifactStore;
   accounts: AccountStore;
   apiKeys: ApiKeyStore;
-  /** Makes the artifact write the request (its scope object; default: the current one) still holds (src/db/held-writes.ts): before its response leaves. */
-  settleWrites(request?: object): Promise<void>;
+  /** Makes the artifact write the current request still holds (src/db/held-writes.ts): before its response leaves. */
+  settleWrites(): Promise<void>;
   /** SQLite: transactions of the hot path's writes committed, and the writes they held (group commit, src/db/sqlite.ts). */
   writeGroups?: { readonly commits: number; readonly writes: number };
   /** SQLite with background checkpoints: whether the thread runs, and how many times it synced the log (src/db/checkpointer.ts). */

@@ -23,8 +23,8 @@
 // the request could no longer be answered as the provider answers it.
 //
 // Only the request's own scope holds a write (an object that lives as long as
-// the request: the server's is the provider's request,
-// src/oidc/provider-request.ts); outside one every write is made at once.
+// the request: the server's is src/oidc/provider-request.ts's ServedRequest);
+// outside a request every write is made at once.
 import { AppError } from '../errors.ts';
 import { requestSlot } from '../request-slot.ts';
 import type { ArtifactConsumption, ArtifactStore, ArtifactWrite } from './artifact-store.ts';
@@ -43,8 +43,8 @@ export class ConsumedMeanwhile extends AppError {
 
 export interface HeldWrites {
   artifacts: ArtifactStore;
-  /** Makes the write the request still holds, if any: `request`'s (its scope object), or the current one's. */
-  settle(request?: object): Promise<void>;
+  /** Makes the write the current request still holds, if any. */
+  settle(): Promise<void>;
 }
 
 /** What one request holds: a consumption, a write, or a consumption then a write. */
@@ -74,8 +74,8 @@ export function withHeldWrites(artifacts: ArtifactStore, scope: () => object | u
   const consumed = async (c: ArtifactConsumption, made: Promise<boolean>) => {
     if (!(await made)) throw new ConsumedMeanwhile(c.type);
   };
-  const settle = async (request?: object) => {
-    const s = request ?? scope();
+  const settle = async () => {
+    const s = scope();
     if (!s) return;
     const h = held.get(s);
     if (!h) return inflight.get(s);

@@ -6,9 +6,9 @@
 // from what it read, once, in the same request only.
 //
 // What is read ahead is kept in the request's own scope (an object that
-// lives as long as the request: the server's is the provider's request,
-// src/oidc/provider-request.ts), so no other request can see it; outside
-// one (the admin CLI, timers, our pages) every read goes to the database
+// lives as long as the request: the server's is src/oidc/provider-request.ts's
+// ServedRequest), so no other request can see it; outside a request (the
+// admin CLI, timers) every read goes to the database
 // as before. It serves only the reads the request makes before its first
 // write through this store: a code exchange consumes its code before it
 // reads the person, and that read goes to the database after the consume,

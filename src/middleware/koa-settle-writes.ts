@@ -7,16 +7,16 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.ts';
 
-export function settleWrites(settle: (request: object) => Promise<void>, log: Logger) {
+export function settleWrites(settle: () => Promise<void>, log: Logger) {
   const logged = (writeErr: unknown) =>
     log.warn({ err: { message: writeErr instanceof Error ? writeErr.message : String(writeErr) } }, 'a held token write failed after its request failed');
   return async (ctx: Context, next: Next) => {
     try {
       await next();
     } catch (err) {
-      await settle(ctx).catch(logged);
+      await settle().catch(logged);
       throw err;
     }
-    await (ctx.status >= 400 ? settle(ctx).catch(logged) : settle(ctx));
+    await (ctx.status >= 400 ? settle().catch(logged) : settle());
   };
 }

@@ -13,14 +13,13 @@
 // made with the new tokens' write (src/db/held-writes.ts), and the loser's
 // refusal comes from that write; a code's is made at once.
 import { createHmac } from 'node:crypto';
-import type { Context } from 'koa';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ArtifactStore, StoredArtifact } from '../db/artifact-store.ts';
 import { ConsumedMeanwhile } from '../db/held-writes.ts';
 import type { ClientService, ProviderClientRow } from '../services/machines/clients.ts';
 import { JWT_BEARER, SERVICE_ACCOUNT, type ServiceAccountMetadata } from '../services/machines/service-accounts.ts';
 import { assertionAuthenticated } from './grants/assertion-auth.ts';
-import { providerRequest } from './provider-request.ts';
+import { currentRequest, type ServedRequest } from './provider-request.ts';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-session.ts';
 import { API_SCOPE, DEFAULT_API_SCOPE, DEFAULT_RESOURCE } from './resource-indicators.ts';
 import { RESOURCE_SERVERS } from './introspection-policy.ts';
@@ -113,7 +112,7 @@ export interface AdapterDeps {
    * The request being served, if any (default: the provider's, src/oidc/provider-request.ts): a session saved in it records
    * its browser, address and time (SESSION_SEEN), and a client its jwt-bearer assertion alone authenticated gets its view.
    */
-  request?: () => Context | undefined;
+  request?: () => ServedRequest | undefined;
 }
 
 /**
@@ -210,7 +209,7 @@ export function createAdapterClass({
   notATokenId,
   refreshReuseGrace = 0,
   now = Date.now,
-  request = providerRequest,
+  request = currentRequest,
 }: AdapterDeps) {
   const artifacts = refusingLostConsumptions(store);
   const graceMs = refreshReuseGrace * 1000;
@@ -312,7 +311,7 @@ export function createAdapterClass({
       const userCode = typeof payload.userCode === 'string' ? payload.userCode : undefined;
       const served = this.type === 'Session' ? request() : undefined;
       if (served) {
-        const seen: SessionSeen = { ip: served.ip || undefined, ua: served.get('user-agent').slice(0, 300) || undefined, at: epoch(new Date(now())) };
+        const seen: SessionSeen = { ip: served.ip, ua: served.userAgent?.slice(0, 300), at: epoch(new Date(now())) };
         stored = { ...stored, [SESSION_SEEN]: seen };
       }
       const columns = {

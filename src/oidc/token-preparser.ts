@@ -9,6 +9,7 @@ import { markAssertionAuthenticated } from './grants/assertion-auth.ts';
 import { readUnverified } from './grants/assertion-claims.ts';
 import { API_KEY_CLIENT_ID } from './grants/token-exchange.ts';
 import { isKeyExchangeWithoutClient } from './claimed-caller.ts';
+import { currentRequest } from './provider-request.ts';
 import { answerOAuthError, refuse } from './oauth-errors.ts';
 import type { OAuthErrorCode } from '../errors.ts';
 
@@ -41,7 +42,9 @@ export function tokenPreparser(tokenPath: string, onRefused?: (ctx: Context, err
       return answer(ctx, 'invalid_request', `client_id '${String(body.client_id)}' does not match the assertion's issuer '${read.issuer}'`);
     }
     body.client_id = read.issuer;
-    markAssertionAuthenticated(ctx, read.issuer);
+    // Outside a served request (an app without src/oidc/provider-request.ts's middleware) nothing is marked: the client is then refused.
+    const served = currentRequest();
+    if (served) markAssertionAuthenticated(served, read.issuer);
     return next();
   };
 }

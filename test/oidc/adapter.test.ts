@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Context } from 'koa';
+import providerStore from 'oidc-provider/lib/helpers/als.js';
 // @ts-expect-error: the library ships no types for its internal memory adapter
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { loadConfig } from '../../src/config/env.ts';
 import { withHeldWrites } from '../../src/db/held-writes.ts';
 import { AlreadyConsumed, createAdapterClass, storedId } from '../../src/oidc/adapter.ts';
 import { markAssertionAuthenticated } from '../../src/oidc/grants/assertion-auth.ts';
+import { ServedRequest } from '../../src/oidc/provider-request.ts';
 import { sweep } from '../../src/services/ops/sweeper.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, testEnv } from '../helpers/server.ts';
@@ -269,14 +270,13 @@ describe('Prisma adapter', () => {
 
   it("a service account's view is built for each request: it depends on how the request authenticated and on which keys are live", async () => {
     let t = Date.now();
-    let served: Context | undefined;
+    // The server's own wiring: the request is whatever the provider's store holds (src/oidc/provider-request.ts).
     const Clocked = createAdapterClass({
       artifacts: runtime.artifacts,
       clients: runtime.clients,
       issuer: 'http://127.0.0.1:3999',
       idKey: runtime.artifactIdKey,
       now: () => t,
-      request: () => served,
     });
     const find = (clientId: string) => new Clocked('Client').find(clientId);
     const { account } = await runtime.serviceAccounts.create({ name: 'Clocked', scope: 'cmdb.read', generateKey: 'ES256', keyExpiresAt: new Date(t + 60_000) });
@@ -284,13 +284,17 @@ describe('Prisma adapter', () => {
     assert.equal(first?.token_endpoint_auth_method, 'private_key_jwt');
     assert.equal((first?.jwks as { keys: unknown[] } | undefined)?.keys.length, 1);
     assert.notEqual(await find(account.clientId), first, 'not a view kept from an earlier request');
-    served = {} as Context;
-    markAssertionAuthenticated(served, account.clientId);
-    const asserted = await find(account.clientId);
+    const asserting = new ServedRequest('192.0.2.1', undefined);
+    const other = new ServedRequest('192.0.2.2', undefined);
+    markAssertionAuthenticated(asserting, account.clientId);
+    // Two requests at once, each awaiting inside the other's turns.
+    const [asserted, theOther] = await Promise.all([
+      providerStore.run(asserting, () => find(account.clientId)),
+      providerStore.run(other, () => find(account.clientId)),
+    ]);
     assert.equal(asserted?.token_endpoint_auth_method, 'none', 'the request its assertion authenticated sees the assertion-only view');
-    served = {} as Context;
-    assert.equal((await find(account.clientId))?.token_endpoint_auth_method, 'private_key_jwt', 'and no other request does');
-    served = undefined;
+    assert.equal(theOther?.token_endpoint_auth_method, 'private_key_jwt', 'and no other request does');
+    assert.equal((await find(account.clientId))?.token_endpoint_auth_method, 'private_key_jwt', 'nor anything outside a request');
     t += 61_000;
     assert.deepEqual((await find(account.clientId))?.jwks, { keys: [] }, 'a key past its expiry is gone, with no change to the account');
   });

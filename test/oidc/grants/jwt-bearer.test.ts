@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type CryptoKey, createRemoteJWKSet, exportJWK, exportSPKI, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import { Pool } from 'undici';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const API = 'https://cmdb.example.test';
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 type Body = { access_token: string; token_type: string; expires_in: number; scope?: string; refresh_token?: string; error: string; error_description: string };
 
@@ -210,6 +212,57 @@ describe('jwt-bearer grant (RFC 7523)', () => {
       const a = await sign(es);
       const results = await Promise.all(Array.from({ length: 10 }, () => exchange(a)));
       assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
+    });
+    it("the assertion-only view is the asserting request's alone: raced by requests that name the account and prove nothing", async () => {
+      // An assertion alone authenticates its account as a client with no credentials (token_endpoint_auth_method none),
+      // for that request only. Requests naming the same account without any proof, sent in between, must stay refused.
+      const post = async (path: string, body: Record<string, string>) => {
+        const res = await fetch(`${server.issuer}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(body),
+        });
+        return { status: res.status, body: (await res.json()) as Body };
+      };
+      const issued = (await exchange(await sign(es))).body.access_token;
+      const assertions = await Promise.all(Array.from({ length: 12 }, () => sign(es)));
+      const bare = { client_id: es.id };
+      const results = await Promise.all(
+        assertions.flatMap((a) => [
+          exchange(a).then((r) => ({ kind: 'assertion', ...r })),
+          post('/token', { grant_type: 'client_credentials', ...bare }).then((r) => ({ kind: 'client_credentials', ...r })),
+          post('/token/introspection', { token: issued, ...bare }).then((r) => ({ kind: 'introspection', ...r })),
+          post('/token/revocation', { token: issued, ...bare }).then((r) => ({ kind: 'revocation', ...r })),
+        ]),
+      );
+      const summary = results.map((r) => `${r.kind} ${r.status} ${r.body.error ?? ''}`).join('; ');
+      assert.equal(results.filter((r) => r.kind === 'assertion' && r.status === 200).length, 12, summary);
+      for (const r of results.filter((x) => x.kind !== 'assertion')) {
+        assert.equal(r.status, 401, summary);
+        assert.equal(r.body.error, 'invalid_client', summary);
+      }
+      // One kept-alive connection: an assertion's exchange, then a request on the same socket that proves nothing.
+      const socket = new Pool(server.issuer, { connections: 1, pipelining: 1 });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const ok = await socket.request({
+            method: 'POST',
+            path: '/token',
+            headers: FORM,
+            body: new URLSearchParams({ grant_type: JWT_BEARER, assertion: await sign(es) }).toString(),
+          });
+          assert.equal(ok.statusCode, 200, await ok.body.text());
+          const next = await socket.request({
+            method: 'POST',
+            path: '/token',
+            headers: FORM,
+            body: new URLSearchParams({ grant_type: 'client_credentials', ...bare }).toString(),
+          });
+          assert.equal(next.statusCode, 401, await next.body.text());
+        }
+      } finally {
+        await socket.close();
+      }
     });
     it('wrong aud', async () => {
       await refused(
