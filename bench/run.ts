@@ -4,7 +4,7 @@
 // stops everything it started. See bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { startPostgres, type BenchPostgres } from './postgres.ts';
 import { cpuMs, peakRssMb, pin, processTreeCpuMs, resetPeakRss, rssMb } from './proc-stats.ts';
 import { evaluateTargets, floorText, markdown, targetsText, textTable, type MemoryResult, type ResultRow, type StormResult } from './report.ts';
 import { SCENARIOS, scenarioSet, type ScenarioName, type Target } from './scenarios.ts';
+import { ensureBuilt } from '../scripts/build.mjs';
 import { freePort, repoRoot, spawnServer, type ServerHandle } from './servers.ts';
 import { baselineFixture, setUpLatchkey, type Fixture } from './setup.ts';
 
@@ -89,6 +90,7 @@ function options() {
   const levels = (values.concurrency ?? (values.quick ? '8' : '1,8,32')).split(',').map(Number);
   if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) fail('--concurrency takes whole numbers from 1 to 256');
   if (!(Number(values.slice ?? 1) >= 0)) fail('--slice takes a number of seconds (0: no slices)');
+  if (values.compare && values.db === 'postgres') fail('--compare runs the other build on SQLite: use --db sqlite or both');
   const env: Record<string, string> = {};
   if (values['no-rate-limits']) for (const k of ['LOGIN', 'CODE', 'TOKEN', 'INTROSPECTION', 'FAILURES', 'ACCOUNT', 'AUTHORIZE']) env[`RATE_LIMIT_${k}`] = 'off';
   for (const kv of values.env ?? []) {
@@ -310,10 +312,32 @@ async function refillPool(b: Bench, c: number) {
   );
 }
 
-/** The slices of one measurement, in milliseconds: --duration cut into --slice pieces (one piece with --slice 0). */
-function slices(): number[] {
-  const n = opts.sliceS > 0 ? Math.max(1, Math.round(opts.durationS / opts.sliceS)) : 1;
+/**
+ * The slices of one measurement, in milliseconds: --duration cut into --slice
+ * pieces (one piece with --slice 0). With --compare their number is rounded
+ * up to a multiple of twice the servers taking turns (`servers`), so that
+ * every order of inTurn comes up equally often.
+ */
+function slices(servers: number): number[] {
+  let n = opts.sliceS > 0 ? Math.max(1, Math.round(opts.durationS / opts.sliceS)) : 1;
+  if (opts.compare && n > 1) n = Math.ceil(n / (2 * servers)) * 2 * servers;
   return Array.from({ length: n }, () => (opts.durationS * 1000) / n);
+}
+
+/**
+ * The order of the servers' turns in slice `i`. In a fixed order two builds
+ * compared with --compare measured about 3 % apart, whichever build went
+ * last (bench/README.md, "Stop 52"). With --compare the order is each
+ * rotation of the list, then each rotation of it reversed (2n slices for n
+ * servers): every server takes every place equally often, and every server
+ * comes right after every other equally often. Without --compare the order
+ * is the same in every slice, as in every run before.
+ */
+function inTurn(on: Bench[], i: number): Bench[] {
+  if (!opts.compare) return on;
+  const list = Math.floor(i / on.length) % 2 === 0 ? on : [...on].reverse();
+  const k = i % on.length;
+  return [...list.slice(k), ...list.slice(0, k)];
 }
 
 /**
@@ -327,19 +351,6 @@ function slices(): number[] {
  * servers take turns slice by slice: each row adds up its slices, so a slow
  * stretch of the machine falls on every server of a ratio alike.
  */
-/**
- * The order of the servers' turns in slice `i`. With --compare the two builds
- * measured close to 3 % apart in the order they took turns, whichever build
- * went second (bench/README.md, "Stop 52"): there the order turns by one
- * server every slice, so that each server follows each of the others alike.
- * Without it, the order is the same in every slice, as in every run before.
- */
-function inTurn(on: Bench[], i: number): Bench[] {
-  if (!opts.compare) return on;
-  const k = i % on.length;
-  return [...on.slice(k), ...on.slice(0, k)];
-}
-
 async function runScenarios(benches: Bench[]) {
   for (const name of loadScenarios) {
     const info = SCENARIOS.find((s) => s.name === name)!;
@@ -356,7 +367,7 @@ async function runScenarios(benches: Bench[]) {
     for (const c of opts.levels) {
       const measuring = new Map<Bench, Measurement>();
       for (const b of on) await turn(benches, b, async () => void measuring.set(b, await startMeasurement(b, name, c)));
-      for (const [i, ms] of slices().entries()) for (const b of inTurn(on, i)) await turn(benches, b, () => measuring.get(b)!.slice(ms));
+      for (const [i, ms] of slices(on.length).entries()) for (const b of inTurn(on, i)) await turn(benches, b, () => measuring.get(b)!.slice(ms));
       for (const b of on) rows.push(measuring.get(b)!.row());
     }
   }
@@ -460,12 +471,18 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 /** --compare: the other checkout's build, on a copy of the set-up SQLite database (its files and key folder), before either server opens it. */
 async function compared(dir: string, fixture: Fixture): Promise<Bench> {
+  const root = resolve(opts.compare!);
+  if (!existsSync(join(root, 'dist', 'server.js')))
+    throw new Error(`--compare ${opts.compare}: no dist/server.js there; run npm run build in that checkout first`);
+  // This checkout's build first: with --compare naming this checkout too, both servers then run the same build.
+  ensureBuilt();
+  const commit = execFileSync('git', ['-C', root, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 80);
   const copy = `${dir}-b`;
   cpSync(dir, copy, { recursive: true });
   const port = await freePort();
   const server = await spawnServer({
     kind: 'latchkey',
-    root: resolve(opts.compare!),
+    root,
     env: baseEnv(port, { DATABASE_URL: `file:${join(copy, 'latchkey.db')}`, DATA_DIR: copy }),
     port,
     logDir: tmp,
@@ -473,7 +490,10 @@ async function compared(dir: string, fixture: Fixture): Promise<Bench> {
     nodeFlags: opts.nodeFlags,
   });
   cleanups.push(() => server.stop());
-  say(`latchkey/sqlite-b (${opts.compare}) on ${server.origin}, pid ${server.pid}, healthy after ${(server.healthyAfterMs / 1000).toFixed(2)} s`);
+  say(
+    `latchkey/sqlite-b (${opts.compare}: ${commit}; started with this checkout's node flags) on ${server.origin}, ` +
+      `pid ${server.pid}, healthy after ${(server.healthyAfterMs / 1000).toFixed(2)} s`,
+  );
   return bench(makeTarget('latchkey', 'sqlite-b', server, fixture), server);
 }
 
