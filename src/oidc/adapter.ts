@@ -109,7 +109,7 @@ export interface AdapterDeps {
   /** Milliseconds since the epoch (the runtime's clock, which tests move). */
   now?: () => number;
   /**
-   * The request being served, if any (default: the provider's, src/oidc/provider-request.ts): a session saved in it records
+   * The request being served, if any (default: currentRequest, src/oidc/provider-request.ts): a session saved in it records
    * its browser, address and time (SESSION_SEEN), and a client its jwt-bearer assertion alone authenticated gets its view.
    */
   request?: () => ServedRequest | undefined;
