@@ -96,7 +96,7 @@ describe('SQLite checkpoints on a thread of their own', { skip: repeatsFirstPass
     assert.deepEqual(lost, []);
   });
 
-  it('under steady writes the thread copies the log and starts it over, far below the connections’ own checkpoint', async () => {
+  it('under steady writes the thread copies the log and starts it over, before the connections’ own checkpoint', async () => {
     const { file, storage } = await openWithThread(dir, 'steady.db', lost);
     storages.push(storage);
     const size = statSync(file).size;
@@ -104,16 +104,24 @@ describe('SQLite checkpoints on a thread of their own', { skip: repeatsFirstPass
     const deadline = Date.now() + 20_000;
     let n = 0;
     let largest = 0;
+    let frames = 0;
+    /** The log's length each time it started over. */
+    const restartedAt: number[] = [];
     // As a server writes: a group of writes, then the event loop's other work.
     while (n < 5 * RESTART_FRAMES && Date.now() < deadline) {
       await Promise.all(Array.from({ length: 20 }, () => storage.artifacts.upsert('Session', `steady-${n++}`, columns(n))));
-      largest = Math.max(largest, logFrames(file));
+      const now = logFrames(file);
+      if (now < frames) restartedAt.push(frames);
+      frames = now;
+      largest = Math.max(largest, now);
       await new Promise((r) => setTimeout(r, 2));
     }
     assert.ok(n >= 5 * RESTART_FRAMES, `only ${n} writes in 20 s: too few to tell whether the log starts over`);
-    // Copying alone, the log would start over only at the ceiling, four times the restart size. A loaded machine (the
-    // whole suite at once) delays the thread's copies by a second or more at this rate of writes: 9,060 frames were seen.
-    assert.ok(largest < 3 * RESTART_FRAMES, `the log reached ${largest} frames in ${n} writes`);
+    // Copying alone, the log starts over only at the ceiling, four times the restart size (16,001 frames, measured).
+    // How far past the restart size it gets depends on the machine's load (the whole suite at once: 9,060 frames were
+    // seen), so what is asserted is that it started over, every time, before the ceiling.
+    assert.ok(restartedAt.length > 0, `the log never started over in ${n} writes (it reached ${largest} frames)`);
+    assert.ok(largest < CEILING_FRAMES, `the log reached ${largest} frames in ${n} writes, restarted at ${restartedAt.join(', ')}`);
     assert.ok(statSync(file).size > size + 1000 * 4096, 'the log was not copied into the database');
     assert.deepEqual(lost, []);
     assert.equal(await storage.db.oidcPayload.count({ where: { type: 'Session', id: { startsWith: 'steady-' } } }), n);
